@@ -1,0 +1,3 @@
+module leakhunter.dev/lab
+
+go 1.24

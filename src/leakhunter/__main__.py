@@ -1,0 +1,5 @@
+import sys
+
+from leakhunter.cli import main
+
+sys.exit(main())

@@ -1,0 +1,213 @@
+"""The one model shared by every command (DESIGN.md: one model per concept).
+
+Profiles, goroutine dumps, static findings and verdicts all speak of code through
+`Frame` and `Stack`, so a runtime suspect and a source finding at the same
+file:line can be joined without translation. Everything here is plain data:
+no parsing, no I/O, no rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One call site: the function and the source position executing in it."""
+
+    function: str
+    file: str = ""
+    line: int = 0
+
+    @property
+    def package(self) -> str:
+        """The import path part of `function` (`net/http.(*conn).serve` -> `net/http`)."""
+        fn = self.function
+        slash = fn.rfind("/")
+        dot = fn.find(".", slash + 1)
+        return fn[:dot] if dot > 0 else fn
+
+    @property
+    def is_runtime(self) -> bool:
+        """True for frames of the Go runtime and standard library plumbing a user rarely edits."""
+        pkg = self.package
+        return pkg in _RUNTIME_PACKAGES or pkg.startswith(("runtime", "internal/"))
+
+
+# Packages whose frames are the "how" of blocking, not the "where" in user code.
+_RUNTIME_PACKAGES = frozenset(
+    {"runtime", "sync", "time", "internal/poll", "syscall", "context", "sync/atomic"}
+)
+
+Stack = tuple[Frame, ...]
+"""Frames of one stack, leaf (innermost call) first, as pprof stores them."""
+
+
+@dataclass(frozen=True, slots=True)
+class SampleType:
+    """What a column of sample values measures (`inuse_space`, `bytes`)."""
+
+    type: str
+    unit: str
+
+
+@dataclass(slots=True)
+class Sample:
+    """One pprof sample: a stack and one value per sample type."""
+
+    stack: Stack
+    values: tuple[int, ...]
+    labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    num_labels: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Profile:
+    """A decoded pprof profile (binary or legacy text), independent of its wire format."""
+
+    sample_types: list[SampleType]
+    samples: list[Sample]
+    default_sample_type: str = ""
+    period_type: SampleType | None = None
+    period: int = 0
+    time_nanos: int = 0
+    duration_nanos: int = 0
+    comments: list[str] = field(default_factory=list)
+    drop_frames: str = ""
+    keep_frames: str = ""
+
+    def sample_index(self, name_or_index: str | int | None = None) -> int:
+        """Resolve `--sample-index` the way `go tool pprof` does (name, number, or the default)."""
+        from leakhunter.errors import UsageError
+
+        names = [st.type for st in self.sample_types]
+        if name_or_index is None or name_or_index == "":
+            if self.default_sample_type and self.default_sample_type in names:
+                return names.index(self.default_sample_type)
+            return len(names) - 1
+        if isinstance(name_or_index, int) or str(name_or_index).isdigit():
+            i = int(name_or_index)
+            if 0 <= i < len(names):
+                return i
+        elif name_or_index in names:
+            return names.index(str(name_or_index))
+        raise UsageError(
+            f"sample index {name_or_index!r} not in profile (has: {', '.join(names) or 'none'})"
+        )
+
+
+GoroutineState = str
+"""The runtime's wait reason as printed in dumps: `chan send`, `select`, `IO wait`, `running` ..."""
+
+
+@dataclass(slots=True)
+class GoroutineGroup:
+    """Goroutines with the same state and the same stack (arguments ignored), counted."""
+
+    count: int
+    state: GoroutineState
+    stack: Stack
+    wait_minutes: int = 0
+    """The longest wait of any goroutine in the group, in minutes (0 if not shown)."""
+    leaked: bool = False
+    """The runtime marked these goroutines leaked (`goroutineleak` profile, `(leaked)`)."""
+    created_by: Frame | None = None
+    locked: bool = False
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def user_frame(self) -> Frame | None:
+        """The innermost frame in user code: where to look, past runtime/sync plumbing."""
+        for fr in self.stack:
+            if not fr.is_runtime:
+                return fr
+        return self.stack[0] if self.stack else None
+
+
+DumpKind = Literal["goroutine", "goroutineleak"]
+
+
+@dataclass(slots=True)
+class GoroutineDump:
+    """All goroutines of one process at one moment, already grouped."""
+
+    total: int
+    groups: list[GoroutineGroup]
+    kind: DumpKind = "goroutine"
+
+
+Severity = Literal["info", "warning", "error"]
+SEVERITY_ORDER: Mapping[str, int] = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A catalog pattern found in Go source, with where it is and how to fix it."""
+
+    rule: str
+    name: str
+    severity: Severity
+    file: str
+    line: int
+    column: int
+    message: str
+    fix: str
+    function: str = ""
+    end_line: int = 0
+    fingerprint: str = ""
+
+
+VerdictKind = Literal[
+    "heap-leak", "goroutine-leak", "non-heap-growth", "plateau", "no-leak", "inconclusive"
+]
+LEAK_KINDS: frozenset[str] = frozenset({"heap-leak", "goroutine-leak", "non-heap-growth"})
+
+
+@dataclass(slots=True)
+class Suspect:
+    """A code location that grew, optionally explained by a source finding at the same place."""
+
+    function: str
+    file: str
+    line: int
+    growth: float
+    unit: str = ""
+    finding: Finding | None = None
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The decision for one series of one target, with the numbers that support it."""
+
+    kind: VerdictKind
+    confidence: float
+    slope_per_min: float = 0.0
+    unit: str = ""
+    evidence: list[str] = field(default_factory=list)
+    suspects: list[Suspect] = field(default_factory=list)
+    series: str = ""
+
+    @property
+    def is_leak(self) -> bool:
+        return self.kind in LEAK_KINDS
+
+
+__all__ = [
+    "LEAK_KINDS",
+    "SEVERITY_ORDER",
+    "DumpKind",
+    "Finding",
+    "Frame",
+    "GoroutineDump",
+    "GoroutineGroup",
+    "Profile",
+    "Sample",
+    "SampleType",
+    "Severity",
+    "Stack",
+    "Suspect",
+    "Verdict",
+    "VerdictKind",
+]
