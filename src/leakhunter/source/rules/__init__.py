@@ -1,1 +1,1 @@
-"""See DESIGN.md for what this layer owns."""
+"""One module per catalog rule (`lhNNN_name.py`), each with one `Rule` subclass; discovered by the registry."""
