@@ -6,6 +6,7 @@ expected values are the runtime's own, never typed in by hand.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -134,10 +135,8 @@ class LabProcess:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.proc.wait(timeout=10)
         for s in (self.proc.stdout, self.proc.stderr) if self.proc else ():
             if s:

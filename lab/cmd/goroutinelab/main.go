@@ -1,0 +1,219 @@
+// goroutinelab starts goroutines in chosen blocking states so the goroutine-dump
+// tests and benchmark read real dumps from a real runtime:
+//
+//	/block?kind=K&n=N   start N goroutines blocked in state K (see kinds below);
+//	                    they stay reachable from globals, so the runtime never calls them leaked
+//	/leak?n=N           start N goroutines blocked on a channel nothing else references:
+//	                    real leaks, reported by /debug/pprof/goroutineleak
+//	/spawn?n=N          start N goroutines spread over several distinct blocking stacks
+//	                    (the benchmark's realistic mix)
+//	/count              runtime.NumGoroutine()
+//	/stacks             runtime.Stack(all) without net/http/pprof's 64 MB cap, with the
+//	                    goroutine count taken just before in the X-Num-Goroutine header
+//
+// /debug/vars also publishes "goroutines" (runtime.NumGoroutine) through expvar.
+package main
+
+import (
+	"expvar"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"leakhunter.dev/lab/internal/labhttp"
+)
+
+// Everything blocked goroutines wait on hangs off these globals, so the runtime's
+// leak detector sees them as reachable (blocked, not leaked).
+var (
+	sendCh   = make(chan int)
+	recvCh   = make(chan int)
+	selA     = make(chan int)
+	selB     = make(chan string)
+	heldMu   sync.Mutex
+	heldOnce sync.Once
+	wg       sync.WaitGroup
+	wgOnce   sync.Once
+	condMu   sync.Mutex
+	cond     = sync.NewCond(&condMu)
+	pipesMu  sync.Mutex
+	pipes    []*os.File
+)
+
+func blockSend()   { sendCh <- 1 }
+func blockRecv()   { <-recvCh }
+func blockSelect() {
+	select {
+	case <-selA:
+	case selB <- "x":
+	}
+}
+
+func blockMutex() {
+	heldOnce.Do(func() { heldMu.Lock() }) // held forever by nobody in particular
+	heldMu.Lock()
+}
+
+func blockWaitGroup() {
+	wgOnce.Do(func() { wg.Add(1) }) // never Done
+	wg.Wait()
+}
+
+func blockCond() {
+	condMu.Lock()
+	for {
+		cond.Wait()
+	}
+}
+
+func blockSleep() { time.Sleep(24 * time.Hour) }
+
+func blockIO() {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return
+	}
+	pipesMu.Lock()
+	pipes = append(pipes, r, w)
+	pipesMu.Unlock()
+	buf := make([]byte, 1)
+	_, _ = r.Read(buf) // nobody writes: IO wait in the netpoller
+}
+
+var kinds = map[string]func(){
+	"chansend":  blockSend,
+	"chanrecv":  blockRecv,
+	"select":    blockSelect,
+	"mutex":     blockMutex,
+	"waitgroup": blockWaitGroup,
+	"cond":      blockCond,
+	"sleep":     blockSleep,
+	"iowait":    blockIO,
+}
+
+// leakOne blocks forever sending on a channel that only this goroutine knows:
+// unreachable from any runnable goroutine, so goroutineleak reports it.
+func leakOne() {
+	ch := make(chan int)
+	go func() {
+		ch <- 1
+	}()
+}
+
+func count(r *http.Request) int {
+	n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+	if n <= 0 {
+		n = 1
+	}
+	return n
+}
+
+func block(w http.ResponseWriter, r *http.Request) {
+	kind := r.URL.Query().Get("kind")
+	f, ok := kinds[kind]
+	if !ok {
+		http.Error(w, "unknown kind "+kind, http.StatusBadRequest)
+		return
+	}
+	n := count(r)
+	for i := 0; i < n; i++ {
+		go f()
+	}
+	settle(n)
+	fmt.Fprintln(w, "ok")
+}
+
+func leak(w http.ResponseWriter, r *http.Request) {
+	n := count(r)
+	for i := 0; i < n; i++ {
+		leakOne()
+	}
+	settle(n)
+	fmt.Fprintln(w, "ok")
+}
+
+// Deeper call chains for the benchmark, so stacks look like a service's, not a toy's.
+func serveA(depth int) {
+	if depth > 0 {
+		serveA(depth - 1)
+		return
+	}
+	blockSend()
+}
+
+func serveB(depth int) {
+	if depth > 0 {
+		serveB(depth - 1)
+		return
+	}
+	blockSelect()
+}
+
+func workerLoop(id int) {
+	_ = id
+	blockRecv()
+}
+
+// spawn starts n goroutines over a realistic mix: most blocked on channel work,
+// some waiting on locks and timers.
+func spawn(w http.ResponseWriter, r *http.Request) {
+	n := count(r)
+	for i := 0; i < n; i++ {
+		switch i % 10 {
+		case 0, 1, 2:
+			go serveA(3)
+		case 3:
+			go serveA(6)
+		case 4, 5:
+			go serveB(2)
+		case 6, 7:
+			go workerLoop(i)
+		case 8:
+			go blockMutex()
+		default:
+			go blockSleep()
+		}
+	}
+	settle(n)
+	fmt.Fprintln(w, "ok")
+}
+
+// settle gives the new goroutines time to run up to their blocking call and park,
+// so a dump taken right after the response shows them blocked, not runnable.
+func settle(n int) {
+	runtime.Gosched()
+	time.Sleep(50*time.Millisecond + time.Duration(n/1000)*time.Millisecond)
+}
+
+func stacks(w http.ResponseWriter, r *http.Request) {
+	n := runtime.NumGoroutine()
+	buf := make([]byte, 1<<20)
+	for {
+		m := runtime.Stack(buf, true)
+		if m < len(buf) {
+			buf = buf[:m]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	w.Header().Set("X-Num-Goroutine", strconv.Itoa(n))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(buf)
+}
+
+func main() {
+	expvar.Publish("goroutines", expvar.Func(func() any { return runtime.NumGoroutine() }))
+	mux := labhttp.Mux()
+	mux.HandleFunc("/block", block)
+	mux.HandleFunc("/leak", leak)
+	mux.HandleFunc("/spawn", spawn)
+	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, runtime.NumGoroutine())
+	})
+	mux.HandleFunc("/stacks", stacks)
+	labhttp.Serve(mux)
+}
