@@ -20,6 +20,22 @@ class Frame:
     function: str
     file: str = ""
     line: int = 0
+    mapping: str = field(default="", compare=False)
+    """The object file (binary) the code was mapped from, when a pprof profile says so.
+    Not part of equality: a frame from a profile and the same frame from a text dump are equal."""
+    address: int = field(default=0, compare=False)
+    """Set only for an unsymbolized pprof location (no function known); `function` is then
+    `0x<address>` (or empty when the location has no address either)."""
+    start_line: int = field(default=0, compare=False)
+    """pprof: the first line of the function (Function.start_line), when the profile has it."""
+    inlined: bool = field(default=False, compare=False)
+    """pprof: this frame was inlined into the next (caller) frame of the stack, i.e. both
+    come from one Location. Kept so a re-encoded profile groups them the same way."""
+
+    @property
+    def symbolized(self) -> bool:
+        """False for a pprof location that only has an address (no function name)."""
+        return not self.address and bool(self.function)
 
     @property
     def package(self) -> str:
@@ -116,6 +132,11 @@ class GoroutineGroup:
     created_by: Frame | None = None
     locked: bool = False
     ids: list[int] = field(default_factory=list)
+    inferred_state: GoroutineState = ""
+    """For forms that print no state (debug=1, binary pprof): the blocking operation read
+    from the stack (`chan send`, `sync.Mutex.Lock` ...), or "" when the stack does not say."""
+    elided: bool = False
+    """The runtime elided frames in the middle of this stack (very deep recursion)."""
 
     @property
     def user_frame(self) -> Frame | None:
@@ -136,6 +157,10 @@ class GoroutineDump:
     total: int
     groups: list[GoroutineGroup]
     kind: DumpKind = "goroutine"
+    form: str = ""
+    """Which wire form it was read from: `debug=1`, `debug=2` or `pb` (binary pprof)."""
+    warnings: list[str] = field(default_factory=list)
+    """Problems that did not stop reading (a truncated last goroutine); shown on stderr."""
 
 
 Severity = Literal["info", "warning", "error"]
@@ -175,6 +200,8 @@ class Suspect:
     growth: float
     unit: str = ""
     finding: Finding | None = None
+    detail: str = ""
+    """What grew there, in words (`chan send`, `leaked`, `inuse_space`); optional."""
 
 
 @dataclass(slots=True)
@@ -188,6 +215,10 @@ class Verdict:
     evidence: list[str] = field(default_factory=list)
     suspects: list[Suspect] = field(default_factory=list)
     series: str = ""
+    watch_more_s: float | None = None
+    """For `inconclusive`: about how many more seconds of watching would decide."""
+    forecast_s: float | None = None
+    """For a memory leak with a known limit: seconds until the limit at this rate."""
 
     @property
     def is_leak(self) -> bool:

@@ -7,6 +7,8 @@
 //	                    real leaks, reported by /debug/pprof/goroutineleak
 //	/spawn?n=N          start N goroutines spread over several distinct blocking stacks
 //	                    (the benchmark's realistic mix)
+//	/panic              crash the process from a new goroutine (a real crash log on stderr;
+//	                    run with GOTRACEBACK=all to get every goroutine in it)
 //	/count              runtime.NumGoroutine()
 //	/stacks             runtime.Stack(all) without net/http/pprof's 64 MB cap, with the
 //	                    goroutine count taken just before in the X-Num-Goroutine header
@@ -30,22 +32,20 @@ import (
 // Everything blocked goroutines wait on hangs off these globals, so the runtime's
 // leak detector sees them as reachable (blocked, not leaked).
 var (
-	sendCh   = make(chan int)
-	recvCh   = make(chan int)
-	selA     = make(chan int)
-	selB     = make(chan string)
-	heldMu   sync.Mutex
-	heldOnce sync.Once
-	wg       sync.WaitGroup
-	wgOnce   sync.Once
-	condMu   sync.Mutex
-	cond     = sync.NewCond(&condMu)
-	pipesMu  sync.Mutex
-	pipes    []*os.File
+	sendCh  = make(chan int)
+	recvCh  = make(chan int)
+	selA    = make(chan int)
+	selB    = make(chan string)
+	heldMu  sync.Mutex     // locked in init, never unlocked
+	wg      sync.WaitGroup // Add(1) in init, never Done
+	condMu  sync.Mutex
+	cond    = sync.NewCond(&condMu)
+	pipesMu sync.Mutex
+	pipes   []*os.File
 )
 
-func blockSend()   { sendCh <- 1 }
-func blockRecv()   { <-recvCh }
+func blockSend() { sendCh <- 1 }
+func blockRecv() { <-recvCh }
 func blockSelect() {
 	select {
 	case <-selA:
@@ -53,15 +53,13 @@ func blockSelect() {
 	}
 }
 
-func blockMutex() {
-	heldOnce.Do(func() { heldMu.Lock() }) // held forever by nobody in particular
+func init() {
 	heldMu.Lock()
+	wg.Add(1)
 }
 
-func blockWaitGroup() {
-	wgOnce.Do(func() { wg.Add(1) }) // never Done
-	wg.Wait()
-}
+func blockMutex()     { heldMu.Lock() }
+func blockWaitGroup() { wg.Wait() }
 
 func blockCond() {
 	condMu.Lock()
@@ -136,26 +134,44 @@ func leak(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
+// request is per-goroutine state: its address, printed as an argument in debug=2
+// dumps, differs between goroutines of one stack, as in a real service.
+type request struct {
+	id  int
+	buf [48]byte
+}
+
 // Deeper call chains for the benchmark, so stacks look like a service's, not a toy's.
-func serveA(depth int) {
+//
+//go:noinline
+func serveA(depth int, req *request) {
 	if depth > 0 {
-		serveA(depth - 1)
+		serveA(depth-1, req)
+		req.buf[1]++ // live across the call: spilled, so the dump prints the real pointer
 		return
 	}
+	req.buf[0] = byte(req.id)
 	blockSend()
+	req.buf[2]++
 }
 
-func serveB(depth int) {
+//go:noinline
+func serveB(depth int, req *request) {
 	if depth > 0 {
-		serveB(depth - 1)
+		serveB(depth-1, req)
+		req.buf[1]++
 		return
 	}
+	req.buf[0] = byte(req.id)
 	blockSelect()
+	req.buf[2]++
 }
 
-func workerLoop(id int) {
-	_ = id
+//go:noinline
+func workerLoop(id int, req *request) {
+	req.id = id
 	blockRecv()
+	req.buf[id%len(req.buf)]++
 }
 
 // spawn starts n goroutines over a realistic mix: most blocked on channel work,
@@ -165,13 +181,13 @@ func spawn(w http.ResponseWriter, r *http.Request) {
 	for i := 0; i < n; i++ {
 		switch i % 10 {
 		case 0, 1, 2:
-			go serveA(3)
+			go serveA(3, &request{id: i})
 		case 3:
-			go serveA(6)
+			go serveA(6, &request{id: i})
 		case 4, 5:
-			go serveB(2)
+			go serveB(2, &request{id: i})
 		case 6, 7:
-			go workerLoop(i)
+			go workerLoop(i, &request{id: i})
 		case 8:
 			go blockMutex()
 		default:
@@ -189,9 +205,16 @@ func settle(n int) {
 	time.Sleep(50*time.Millisecond + time.Duration(n/1000)*time.Millisecond)
 }
 
+func crash() {
+	var m map[string]int
+	m["boom"]++ // assignment to entry in nil map: a runtime panic, as in a real crash
+}
+
 func stacks(w http.ResponseWriter, r *http.Request) {
 	n := runtime.NumGoroutine()
-	buf := make([]byte, 1<<20)
+	// Each attempt walks every stack with the world stopped: size the buffer for the
+	// goroutines there are (about 1 KB each) instead of doubling up from 1 MB.
+	buf := make([]byte, max(1<<20, n*1024))
 	for {
 		m := runtime.Stack(buf, true)
 		if m < len(buf) {
@@ -215,5 +238,11 @@ func main() {
 		fmt.Fprintln(w, runtime.NumGoroutine())
 	})
 	mux.HandleFunc("/stacks", stacks)
+	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+		w.(http.Flusher).Flush()
+		go crash()
+		time.Sleep(time.Second)
+	})
 	labhttp.Serve(mux)
 }

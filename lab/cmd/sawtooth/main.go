@@ -1,0 +1,46 @@
+// sawtooth is a control that must never be called a leak: every request allocates
+// large short-lived buffers (HeapAlloc climbs and drops with each GC, the classic
+// sawtooth of a healthy Go service), while the live heap after GC stays flat.
+//
+//	/work?mb=N   allocate N MiB in 64 KiB chunks, touch every page, sum, drop them
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"leakhunter.dev/lab/internal/labhttp"
+)
+
+// keep is a small, fixed live set so the post-GC heap is not empty.
+var keep = make([][]byte, 64)
+
+func work(w http.ResponseWriter, r *http.Request) {
+	mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
+	if mb <= 0 {
+		mb = 8
+	}
+	chunks := make([][]byte, 0, mb*16)
+	sum := 0
+	for i := 0; i < mb*16; i++ {
+		b := make([]byte, 64<<10)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = byte(i + j)
+		}
+		chunks = append(chunks, b)
+	}
+	for _, c := range chunks {
+		sum += int(c[0])
+	}
+	fmt.Fprintln(w, sum)
+}
+
+func main() {
+	for i := range keep {
+		keep[i] = make([]byte, 16<<10)
+	}
+	mux := labhttp.Mux()
+	mux.HandleFunc("/work", work)
+	labhttp.Serve(mux)
+}

@@ -1,0 +1,226 @@
+"""Goroutine groups -> what a person should look at: suspects, user code, growth.
+
+A dump of a healthy service is full of blocked goroutines (idle connections, worker
+pools), so the analysis does not call every blocked goroutine a leak. It marks as
+*suspects* the groups parked on the operations that leaks are made of — a channel
+send/receive or select nobody will complete, a lock or WaitGroup never released, a sleep
+— *in user code* (a group that is all standard library, like an idle HTTP listener, is
+plumbing). The runtime's own `(leaked)` verdict is always a suspect. For each group the
+innermost user-code frame is the line to read; `--diff` says which groups grew.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from leakhunter.model import Frame, GoroutineDump, GoroutineGroup
+from leakhunter.profiles.waitreason import HIDDEN_RUNTIME
+
+SUSPECT_STATES = frozenset(
+    {
+        "chan send",
+        "chan receive",
+        "chan send (nil chan)",
+        "chan receive (nil chan)",
+        "select",
+        "select (no cases)",
+        "semacquire",
+        "sync.Cond.Wait",
+        "sync.Mutex.Lock",
+        "sync.RWMutex.Lock",
+        "sync.RWMutex.RLock",
+        "sync.WaitGroup.Wait",
+        "sleep",
+        HIDDEN_RUNTIME,
+    }
+)
+
+
+@dataclass(slots=True)
+class GroupView:
+    """One group with what the analysis concluded about it (reports render these)."""
+
+    group: GoroutineGroup
+    blocked_on: str
+    """The state the runtime printed, else the one inferred from the stack, else ""."""
+    user_frame: Frame | None
+    suspect: bool
+    std: tuple[bool, ...]
+    """Per frame of the stack: True for standard-library / runtime frames (shown dimmed)."""
+    base_count: int = 0
+    growth: int = 0
+    new: bool = False
+
+
+@dataclass(slots=True)
+class GoroutineAnalysis:
+    """A dump's groups (filtered, largest first) and the totals around them."""
+
+    total: int
+    groups: list[GroupView]
+    kind: str
+    form: str
+    goroot: str = ""
+    shown: int = 0
+    """Goroutines in the groups kept by the filters."""
+    base_total: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def suspects(self) -> list[GroupView]:
+        return [v for v in self.groups if v.suspect]
+
+    @property
+    def leaked(self) -> int:
+        return sum(v.group.count for v in self.groups if v.group.leaked)
+
+
+class StdClassifier:
+    """Tells standard-library frames from user code.
+
+    Where the dump's own paths show GOROOT (`.../src/runtime/proc.go`), a frame is std
+    exactly when its file is under `GOROOT/src`: that is right even for user modules
+    with dotless paths. Without paths, std packages are those whose first path element
+    has no dot (`net/http`), except `main`.
+    """
+
+    def __init__(self, frames: Iterable[Frame]) -> None:
+        self.goroot = _find_goroot(frames)
+        self._src = self.goroot + "/src/" if self.goroot else ""
+        self._cache: dict[Frame, bool] = {}
+
+    def is_std(self, fr: Frame) -> bool:
+        hit = self._cache.get(fr)
+        if hit is None:
+            if self._src and fr.file:
+                hit = fr.file.startswith(self._src)
+            else:
+                hit = _std_by_name(fr.function)
+            self._cache[fr] = hit
+        return hit
+
+
+_ROOT_PKGS = frozenset({"runtime", "sync", "time", "syscall", "os", "net"})
+_ROOT_PREFIXES = ("runtime/", "internal/", "sync/", "net/")
+
+
+def _find_goroot(frames: Iterable[Frame]) -> str:
+    for fr in frames:
+        pkg = fr.package
+        if not fr.file or not (pkg in _ROOT_PKGS or pkg.startswith(_ROOT_PREFIXES)):
+            continue
+        marker = f"/src/{pkg}/"
+        i = fr.file.rfind(marker)
+        if i > 0:
+            return fr.file[:i]
+    return ""
+
+
+def _std_by_name(function: str) -> bool:
+    slash = function.rfind("/")
+    first = function.split("/", 1)[0] if slash >= 0 else function.split(".", 1)[0]
+    return "." not in first and first != "main" and not first.startswith("0x")
+
+
+def _all_frames(dumps: Iterable[GoroutineDump]) -> Iterable[Frame]:
+    for d in dumps:
+        for g in d.groups:
+            yield from g.stack
+            if g.created_by:
+                yield g.created_by
+
+
+def view(g: GoroutineGroup, std: StdClassifier) -> GroupView:
+    flags = tuple(std.is_std(fr) for fr in g.stack)
+    user = next((fr for fr, s in zip(g.stack, flags, strict=True) if not s), None)
+    blocked = g.state or g.inferred_state
+    suspect = g.leaked or (user is not None and blocked in SUSPECT_STATES)
+    return GroupView(g, blocked, user, suspect, flags)
+
+
+def analyze(
+    dump: GoroutineDump, *, min_count: int = 1, state: re.Pattern[str] | None = None
+) -> GoroutineAnalysis:
+    """Views of the groups that pass `--min-count` and `--state`, largest first."""
+    std = StdClassifier(_all_frames([dump]))
+    views = [view(g, std) for g in dump.groups if g.count >= min_count]
+    if state is not None:
+        views = [v for v in views if state.search(v.blocked_on)]
+    views.sort(key=_order)
+    return GoroutineAnalysis(
+        total=dump.total, groups=views, kind=dump.kind, form=dump.form, goroot=std.goroot,
+        shown=sum(v.group.count for v in views), warnings=list(dump.warnings),
+    )
+
+
+def _order(v: GroupView) -> tuple[int, int, str, str]:
+    lead = v.user_frame or (v.group.stack[0] if v.group.stack else Frame(""))
+    return (-v.group.count, -v.growth, v.blocked_on, lead.function)
+
+
+def match_key(v: GroupView) -> tuple[object, ...]:
+    """What makes a group "the same" in two dumps, even of different forms.
+
+    debug=1 hides runtime frames that debug=2 and pprof show, and only debug=2 has a
+    state; the user-code frames, leaked flag aside, are what all three forms agree on.
+    """
+    user = tuple(fr for fr, s in zip(v.group.stack, v.std, strict=True) if not s)
+    if user:
+        return ("user", user)
+    return ("std", tuple(fr for fr in v.group.stack if not fr.function.startswith("runtime.")))
+
+
+def diff(
+    base: GoroutineDump,
+    new: GoroutineDump,
+    *,
+    min_count: int = 1,
+    state: re.Pattern[str] | None = None,
+) -> GoroutineAnalysis:
+    """Groups of `new` that grew since `base`, by how much, largest growth first.
+
+    `--min-count` applies to the growth. Groups that shrank or vanished are left out:
+    the question a diff answers is "what is piling up".
+    """
+    std = StdClassifier(_all_frames([base, new]))
+    base_counts: dict[tuple[object, ...], int] = {}
+    for g in base.groups:
+        k = match_key(view(g, std))
+        base_counts[k] = base_counts.get(k, 0) + g.count
+    merged: dict[tuple[object, ...], GroupView] = {}
+    for g in new.groups:
+        v = view(g, std)
+        k = match_key(v)
+        if k in merged:
+            # Several new groups (say, two states) share one user stack: count them together.
+            first = merged[k]
+            first.group = _merge(first.group, g)
+            first.suspect = first.suspect or v.suspect
+        else:
+            merged[k] = v
+    out: list[GroupView] = []
+    for k, v in merged.items():
+        before = base_counts.get(k, 0)
+        v.base_count = before
+        v.growth = v.group.count - before
+        v.new = before == 0
+        if v.growth >= max(1, min_count) and (state is None or state.search(v.blocked_on)):
+            out.append(v)
+    out.sort(key=lambda v: (-v.growth, *_order(v)))
+    return GoroutineAnalysis(
+        total=new.total, groups=out, kind=new.kind, form=new.form, goroot=std.goroot,
+        shown=sum(v.growth for v in out), base_total=base.total,
+        warnings=[*base.warnings, *new.warnings],
+    )
+
+
+def _merge(a: GoroutineGroup, b: GoroutineGroup) -> GoroutineGroup:
+    return GoroutineGroup(
+        count=a.count + b.count, state=a.state if a.state == b.state else a.state or b.state,
+        stack=a.stack, wait_minutes=max(a.wait_minutes, b.wait_minutes),
+        leaked=a.leaked or b.leaked, created_by=a.created_by or b.created_by,
+        locked=a.locked or b.locked, inferred_state=a.inferred_state or b.inferred_state,
+        elided=a.elided or b.elided,
+    )

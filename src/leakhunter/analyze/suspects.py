@@ -1,0 +1,172 @@
+"""Which code grew: heap allocation sites and goroutine groups, first vs latest snapshot.
+
+The series say *that* something grows; the snapshots kept by the watcher say *where*.
+For the latest process of a target:
+
+- heap: in-use bytes per allocation site (the innermost frame outside the runtime, so
+  `make([]byte)` in `main.grow` is charged to `main.grow`, not `runtime.makeslice`),
+  latest snapshot minus the first;
+- goroutines: goroutine count per (state, innermost user frame), latest minus first
+  (`chan send` at handler.go:42: +12,000);
+- leaked: the groups in the latest `goroutineleak` profile — the runtime itself proved
+  those goroutines can never run again.
+
+Snapshots are decoded with the shared readers (`leakhunter.profiles`), so a suspect's
+function/file/line is the same `Frame` a `scan` finding is joined on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TypeVar
+
+from leakhunter.collect.store import SnapshotRow, Store
+from leakhunter.model import Finding, Frame, GoroutineDump, Profile, Stack, Suspect, Verdict
+
+TOP = 10
+K = TypeVar("K")
+
+
+def _site(stack: Stack) -> Frame | None:
+    for fr in stack:
+        if not fr.is_runtime:
+            return fr
+    return stack[0] if stack else None
+
+
+def heap_by_site(profile: Profile) -> Counter[Frame]:
+    """In-use bytes per allocation site (innermost non-runtime frame)."""
+    idx = profile.sample_index("inuse_space")
+    out: Counter[Frame] = Counter()
+    for s in profile.samples:
+        fr = _site(s.stack)
+        if fr is not None and s.values[idx]:
+            out[fr] += s.values[idx]
+    return out
+
+
+def goroutines_by_site(dump: GoroutineDump) -> Counter[tuple[str, Frame]]:
+    """Goroutine count per (state, innermost user frame)."""
+    from leakhunter.profiles.waitreason import infer_state
+
+    out: Counter[tuple[str, Frame]] = Counter()
+    for g in dump.groups:
+        fr = g.user_frame
+        if fr is not None:
+            # debug=1 dumps carry no state line; the blocking runtime frame tells it.
+            state = g.state or infer_state(g.stack) or "?"
+            out[(state, fr)] += g.count
+    return out
+
+
+def _significant(grown: list[tuple[K, int]], floor: float) -> list[tuple[K, int]]:
+    """Drop the noise under the real movers: below 5% of the top growth or under `floor`."""
+    if not grown:
+        return grown
+    top = grown[0][1]
+    return [(k, g) for k, g in grown if g >= max(0.05 * top, floor)]
+
+
+def _pair(store: Store, target: str, kind: str, process_id: int) -> tuple[SnapshotRow, SnapshotRow] | None:
+    snaps = store.snapshots(target, kind, process_id)
+    if len(snaps) < 2:
+        return None
+    return snaps[0], snaps[-1]
+
+
+def _profile(store: Store, snap: SnapshotRow) -> Profile | None:
+    from leakhunter.errors import InputError
+    from leakhunter.profiles import read_profile
+
+    try:
+        return read_profile(store.snapshot_data(snap.id), max_bytes=1 << 30)
+    except InputError:
+        return None
+
+
+def _dump(store: Store, snap: SnapshotRow) -> GoroutineDump | None:
+    from leakhunter.errors import InputError
+    from leakhunter.profiles import read
+
+    try:
+        got = read(store.snapshot_data(snap.id), max_bytes=1 << 30)
+    except InputError:
+        return None
+    return got if isinstance(got, GoroutineDump) else None
+
+
+def heap_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
+    pair = _pair(store, target, "heap", process_id)
+    if pair is None:
+        return []
+    a, b = (_profile(store, s) for s in pair)
+    if a is None or b is None:
+        return []
+    diff = heap_by_site(b)
+    diff.subtract(heap_by_site(a))
+    grown = sorted(((fr, g) for fr, g in diff.items() if g > 0), key=lambda t: -t[1])
+    return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail="inuse_space")
+            for fr, g in _significant(grown, 0)[:TOP]]
+
+
+def goroutine_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
+    pair = _pair(store, target, "goroutine", process_id)
+    if pair is None:
+        return []
+    a, b = (_dump(store, s) for s in pair)
+    if a is None or b is None:
+        return []
+    diff = goroutines_by_site(b)
+    diff.subtract(goroutines_by_site(a))
+    grown = sorted(((k, g) for k, g in diff.items() if g > 0), key=lambda t: -t[1])
+    return [Suspect(fr.function, fr.file, fr.line, float(g), "goroutines", detail=state)
+            for (state, fr), g in _significant(grown, 2)[:TOP]]
+
+
+def leaked_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
+    snaps = store.snapshots(target, "goroutineleak", process_id)
+    if not snaps:
+        return []
+    dump = _dump(store, snaps[-1])
+    if dump is None:
+        return []
+    counts = goroutines_by_site(dump)
+    return [Suspect(fr.function, fr.file, fr.line, float(n), "goroutines",
+                    detail=f"leaked ({state})")
+            for (state, fr), n in counts.most_common(TOP)]
+
+
+def suspects_for(
+    store: Store, target: str, verdicts: Sequence[Verdict], *,
+    findings: Sequence[Finding] | None = None,
+) -> None:
+    """Attach suspects (and, with findings, their explanations) to leak/plateau verdicts."""
+    from leakhunter.analyze.join import explain, join
+
+    proc = store.last_process(target)
+    if proc is None:
+        return
+    cache: dict[str, list[Suspect]] = {}
+
+    def get(kind: str) -> list[Suspect]:
+        if kind not in cache:
+            if kind == "heap":
+                cache[kind] = heap_suspects(store, target, proc.id)
+            elif kind == "goroutine":
+                leaked = leaked_suspects(store, target, proc.id)
+                grown = goroutine_suspects(store, target, proc.id)
+                seen = {(s.function, s.line) for s in leaked}
+                cache[kind] = leaked + [s for s in grown if (s.function, s.line) not in seen]
+            else:
+                cache[kind] = []
+        return cache[kind]
+
+    for v in verdicts:
+        if v.kind == "heap-leak" or (v.kind == "plateau" and v.series in ("heap_live", "gc_live_heap")):
+            v.suspects = get("heap")
+        elif v.kind == "goroutine-leak" or (v.kind == "non-heap-growth" and v.series == "nonheap"):
+            v.suspects = get("goroutine")
+        if findings and v.suspects:
+            join(v.suspects, findings)
+            v.evidence.extend(explain(v.suspects))

@@ -1,0 +1,267 @@
+"""A small built-in load generator, so `soak` needs no external tool (wrk, hey, k6).
+
+Why its shape:
+
+- A *steady* rate, not "as fast as possible": a leak is judged per request, and a
+  load whose rate drifts with the service's latency would turn a latency change into
+  an apparent change of leak rate. Request *i* is due at ``t0 + i / rate``, spread
+  round-robin over the URLs.
+- *Bounded* concurrency: a service that starts to hang (a leak exhausting a pool) must
+  not make the generator open thousands of sockets. When every slot is busy the
+  schedule waits; if it falls more than a second behind, it is re-anchored (counted in
+  ``late``) instead of firing a catch-up burst.
+- A request budget and a time budget, both optional, and an external stop event: every
+  load ends.
+- `{seq}` in a URL is replaced by the request's sequence number, so a load can walk a
+  key space (`/get?key={seq}`) to fill a cache instead of hitting one key.
+- Loopback only unless the caller allows remote hosts: a soak is a test, and pointing
+  it at someone else's server by accident must not be one typo away. The host is
+  *resolved*, so a name that points outside 127.0.0.0/8 or ::1 is refused too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import math
+import random
+import socket
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from leakhunter.errors import UsageError
+
+MAX_LATENCIES = 200_000
+"""Latencies kept for percentiles; beyond this a uniform reservoir sample is kept."""
+
+
+def check_load_url(url: str, *, allow_remote: bool = False) -> str:
+    """Validate a --load URL; refuse hosts that do not resolve to loopback unless allowed.
+
+    Returns the URL unchanged. Raises `UsageError` (exit 2) with one clear line.
+    """
+    parts = urlsplit(url.replace("{seq}", "0"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--load {url!r}: need an http:// or https:// URL with a host")
+    if allow_remote:
+        return url
+    host = parts.hostname
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise UsageError(f"--load {url!r}: bad port") from None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UsageError(f"--load {url!r}: cannot resolve {host!r} ({exc})") from None
+    addrs = sorted({str(info[4][0]) for info in infos})
+    remote = [a for a in addrs if not ipaddress.ip_address(a.split("%", 1)[0]).is_loopback]
+    if remote:
+        raise UsageError(
+            f"--load {url!r}: {host} resolves to non-loopback {', '.join(remote)}; "
+            "soak sends load to loopback only unless you pass --allow-remote"
+        )
+    return url
+
+
+@dataclass(slots=True)
+class LoadStats:
+    """What the load did: counts, errors by reason, latency percentiles."""
+
+    sent: int = 0
+    ok: int = 0
+    errors: int = 0
+    late: int = 0
+    error_reasons: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+    _seen: int = 0
+
+    @property
+    def elapsed(self) -> float:
+        end = self.finished or time.monotonic()
+        return max(end - self.started, 0.0) if self.started else 0.0
+
+    @property
+    def done(self) -> int:
+        return self.ok + self.errors
+
+    @property
+    def rate(self) -> float:
+        """Completed requests per second so far."""
+        e = self.elapsed
+        return self.done / e if e > 0 else 0.0
+
+    def record_latency(self, seconds: float) -> None:
+        self._seen += 1
+        if len(self.latencies) < MAX_LATENCIES:
+            self.latencies.append(seconds)
+        else:
+            j = random.randrange(self._seen)
+            if j < MAX_LATENCIES:
+                self.latencies[j] = seconds
+
+    def percentile(self, p: float) -> float | None:
+        """The p-th percentile latency in seconds (nearest rank), None before any answer."""
+        if not self.latencies:
+            return None
+        xs = sorted(self.latencies)
+        k = min(len(xs) - 1, max(0, math.ceil(p / 100 * len(xs)) - 1))
+        return xs[k]
+
+    def first_error(self) -> str:
+        return self.error_reasons.most_common(1)[0][0] if self.error_reasons else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        def ms(x: float | None) -> float | None:
+            return None if x is None else round(x * 1000, 3)
+
+        return {
+            "requests": self.done,
+            "ok": self.ok,
+            "errors": self.errors,
+            "late": self.late,
+            "elapsed_s": round(self.elapsed, 3),
+            "rate": round(self.rate, 2),
+            "latency_ms": {"p50": ms(self.percentile(50)), "p90": ms(self.percentile(90)),
+                           "p99": ms(self.percentile(99)), "max": ms(self.percentile(100))},
+            "error_reasons": dict(self.error_reasons.most_common(10)),
+        }
+
+
+class LoadGenerator:
+    """Send GET requests at a steady rate over URLs; see the module docstring."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        rate: float = 50.0,
+        concurrency: int = 16,
+        max_requests: int | None = None,
+        duration: float | None = None,
+        timeout: float = 10.0,
+        allow_remote: bool = False,
+    ) -> None:
+        if not urls:
+            raise UsageError("give at least one --load URL")
+        if rate <= 0 or not math.isfinite(rate):
+            raise UsageError("--rate must be a positive number of requests per second")
+        if concurrency < 1:
+            raise UsageError("--concurrency must be at least 1")
+        if max_requests is None and duration is None:
+            raise UsageError("a load needs a request budget or a time budget")
+        self.urls = [check_load_url(u, allow_remote=allow_remote) for u in urls]
+        self.rate = float(rate)
+        self.concurrency = concurrency
+        self.max_requests = max_requests
+        self.duration = duration
+        self.timeout = timeout
+        self.stats = LoadStats()
+
+    async def run(self, stop: asyncio.Event | None = None) -> LoadStats:
+        """Drive the load until a budget is spent or `stop` is set; wait for requests in flight."""
+        import httpx
+
+        stop = stop or asyncio.Event()
+        st = self.stats
+        sem = asyncio.Semaphore(self.concurrency)
+        limits = httpx.Limits(max_connections=self.concurrency,
+                              max_keepalive_connections=self.concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        st.started = time.monotonic()
+        deadline = math.inf if self.duration is None else st.started + self.duration
+        anchor, i = st.started, 0
+        async with httpx.AsyncClient(timeout=self.timeout, limits=limits, trust_env=False,
+                                     follow_redirects=False) as client:
+            try:
+                while not stop.is_set():
+                    if self.max_requests is not None and st.sent >= self.max_requests:
+                        break
+                    due = anchor + i / self.rate
+                    if due >= deadline:
+                        break
+                    if await _wait(stop, due - time.monotonic()):
+                        break
+                    if not await _acquire(sem, stop):
+                        break
+                    now = time.monotonic()
+                    if now >= deadline or stop.is_set():
+                        sem.release()
+                        break
+                    if now - due > 1.0:  # fell behind (all slots busy): re-anchor, no burst
+                        st.late += 1
+                        anchor, i = now, 0
+                    url = self.urls[st.sent % len(self.urls)]
+                    if "{seq}" in url:
+                        url = url.replace("{seq}", str(st.sent))
+                    st.sent += 1
+                    i += 1
+                    task = asyncio.create_task(self._one(client, url, sem))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+            finally:
+                if stop.is_set():  # interrupted: do not wait out the requests in flight
+                    for t in tasks:
+                        t.cancel()
+                if tasks:
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                st.finished = time.monotonic()
+        return st
+
+    async def _one(self, client: Any, url: str, sem: asyncio.Semaphore) -> None:
+        import httpx
+
+        st = self.stats
+        t0 = time.perf_counter()
+        try:
+            resp = await client.get(url)
+            await resp.aread()
+            st.record_latency(time.perf_counter() - t0)
+            if resp.status_code >= 400:
+                st.errors += 1
+                st.error_reasons[f"HTTP {resp.status_code}"] += 1
+            else:
+                st.ok += 1
+        except httpx.TimeoutException:
+            st.errors += 1
+            st.error_reasons[f"timeout after {self.timeout:g}s"] += 1
+        except httpx.HTTPError as exc:
+            st.errors += 1
+            st.error_reasons[_reason(exc)] += 1
+        finally:
+            sem.release()
+
+
+def _reason(exc: BaseException) -> str:
+    msg = str(exc).strip() or type(exc).__name__
+    if "refused" in msg.lower():
+        return "connection refused"
+    return f"{type(exc).__name__}: {msg[:120]}"
+
+
+async def _acquire(sem: asyncio.Semaphore, stop: asyncio.Event) -> bool:
+    """Take a concurrency slot, or give up (False) once `stop` is set."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(sem.acquire(), timeout=0.25)
+            return True
+        except TimeoutError:
+            continue
+    return False
+
+
+async def _wait(stop: asyncio.Event, delay: float) -> bool:
+    """Sleep `delay` seconds unless `stop` is set first (then True)."""
+    if delay <= 0:
+        return stop.is_set()
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=delay)
+        return True
+    except TimeoutError:
+        return False

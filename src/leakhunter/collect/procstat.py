@@ -1,0 +1,84 @@
+"""RSS, open fds, threads and start time of a local process from /proc (`watch --pid`).
+
+Why /proc and not psutil: these four numbers are a couple of small reads, available on
+every Linux without a dependency, and cheap enough to take every interval. The start
+time (field 22 of /proc/PID/stat, in clock ticks since boot) is the process identity
+that makes a restart under the same pid number detectable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+@dataclass(frozen=True, slots=True)
+class ProcStat:
+    """One reading of a process: bytes resident, fds open, threads, and when it started."""
+
+    pid: int
+    rss: int
+    fds: int | None
+    threads: int
+    start_time: float
+    """Seconds since boot when the process started: with the pid, its identity."""
+
+
+def read_procstat(pid: int, proc: Path = Path("/proc")) -> ProcStat:
+    """Read /proc/PID; raises OSError (FileNotFoundError) when the process is gone."""
+    base = proc / str(pid)
+    statm = (base / "statm").read_text().split()
+    rss = int(statm[1]) * _PAGE
+    stat = (base / "stat").read_text()
+    # The command name (field 2) is in parentheses and may hold spaces: split after it.
+    rest = stat[stat.rfind(")") + 2 :].split()
+    threads = int(rest[17])
+    start = int(rest[19]) / _TICKS
+    try:
+        fds: int | None = len(os.listdir(base / "fd"))
+    except PermissionError:
+        fds = None
+    return ProcStat(pid=pid, rss=rss, fds=fds, threads=threads, start_time=start)
+
+
+def cgroup_memory_max(pid: int, proc: Path = Path("/proc"), root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """The cgroup v2 `memory.max` of `pid` (the OOM line), or None when unlimited or unknown.
+
+    A forecast "time until OOM" needs the limit the kernel will enforce; for a local
+    `--pid` that is the nearest `memory.max` on the process's cgroup path (cgroup v2),
+    or `memory.limit_in_bytes` (v1).
+    """
+    try:
+        lines = (proc / str(pid) / "cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    best: int | None = None
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        controllers, path = parts[1], parts[2].lstrip("/")
+        candidates: list[Path] = []
+        if controllers == "":
+            d = root / path
+            while True:
+                candidates.append(d / "memory.max")
+                if d == root or root not in d.parents:
+                    break
+                d = d.parent
+        elif "memory" in controllers.split(","):
+            candidates.append(root / "memory" / path / "memory.limit_in_bytes")
+        for c in candidates:
+            try:
+                text = c.read_text().strip()
+            except OSError:
+                continue
+            if text and text != "max" and text.isdigit():
+                v = int(text)
+                if v < (1 << 60):
+                    best = v if best is None else min(best, v)
+    return best

@@ -1,0 +1,419 @@
+"""The watch store: one SQLite file (WAL) holding everything `watch`, `soak` and `report` share.
+
+Why SQLite in WAL mode: a `watch` can be killed at any moment (`kill -9`, OOM, a CI
+timeout) and the data up to the last completed scrape must survive and open cleanly;
+WAL gives atomic commits without a server, readers (`report`) never block the writer,
+and a second process (a second `watch`, or `soak`) can append to the same file.
+
+Tables (stable; `soak` and `report` read them):
+
+- ``targets(id, url)`` — one row per watched base URL.
+- ``processes(id, target_id, pid, start_time, build_id, first_ts, last_ts, num_gc,
+  total_alloc, reason)`` — one row per *process identity* of a target. A restart
+  (pid or start time or build id changed, or GC / allocation counters went backwards)
+  opens a new row, and every sample carries its process id, so analysis splits series
+  there and a restart can never look like growth or shrinkage.
+- ``samples(ts, target_id, process_id, series, value)`` — time series; ``ts`` is Unix
+  seconds. Series names are in :data:`SERIES`.
+- ``snapshots(id, ts, target_id, process_id, kind, encoding, data)`` — profile bytes
+  (``heap`` pprof, ``goroutine`` / ``goroutineleak`` debug=1 text), compressed, thinned by
+  :meth:`Store.add_snapshot` so the store stays bounded (first, latest, and an
+  exponentially sparser spacing for older ones).
+- ``gaps(ts, target_id, reason)`` — scrapes that failed after retries.
+- ``target_meta(target_id, key, value)`` — per-target facts (memory limit, cgroup
+  ``memory.max``, source dir) so `report` can redo the analysis from the file alone.
+
+Usage::
+
+    store = Store("leakhunter.db")
+    pid = store.open_process("http://127.0.0.1:6060", ts=time.time(), pid=123)
+    store.add_samples("http://127.0.0.1:6060", pid, time.time(), {"heap_live": 1.2e6})
+    store.commit()
+"""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from leakhunter.errors import InputError
+
+SCHEMA_VERSION = "1"
+
+# Series names written by the watcher (and by `gctrace`); analysis reads them by name.
+SERIES: Mapping[str, str] = {
+    "heap_live": "bytes in use after the last GC (heap profile inuse_space total)",
+    "heap_objects": "objects in use after the last GC (heap profile inuse_objects total)",
+    "heap_alloc_total": "bytes allocated since start (heap profile alloc_space total)",
+    "heap_goal": "memstats NextGC, once per GC cycle: (exact live heap) x (1+GOGC/100) + stacks",
+    "goroutines": "number of goroutines",
+    "goroutines_leaked": "goroutines the runtime reports leaked (goroutineleak profile)",
+    "rss": "resident set size in bytes (--pid or --metrics)",
+    "nonheap": "RSS minus HeapInuse (or minus heap_live): memory outside the Go heap",
+    "fds": "open file descriptors",
+    "threads": "OS threads (/proc/PID/stat or go_threads)",
+    "mem_heap_alloc": "memstats HeapAlloc (includes garbage: sawtooth)",
+    "mem_heap_inuse": "memstats HeapInuse",
+    "mem_stack_inuse": "memstats StackInuse",
+    "mem_heap_idle_unreleased": "memstats HeapIdle - HeapReleased",
+    "mem_num_gc": "memstats NumGC",
+    "mem_sys": "memstats Sys",
+    "gc_live_heap": "live heap after GC from a GODEBUG=gctrace=1 log (third number)",
+    "gc_goal": "heap goal from a gctrace log",
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS targets(id INTEGER PRIMARY KEY, url TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS processes(
+    id INTEGER PRIMARY KEY, target_id INTEGER NOT NULL, pid INTEGER, start_time REAL,
+    build_id TEXT, first_ts REAL, last_ts REAL, num_gc REAL, total_alloc REAL, reason TEXT);
+CREATE TABLE IF NOT EXISTS samples(
+    ts REAL NOT NULL, target_id INTEGER NOT NULL, process_id INTEGER NOT NULL,
+    series TEXT NOT NULL, value REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS samples_by_series ON samples(target_id, series, ts);
+CREATE TABLE IF NOT EXISTS snapshots(
+    id INTEGER PRIMARY KEY, ts REAL NOT NULL, target_id INTEGER NOT NULL,
+    process_id INTEGER NOT NULL, kind TEXT NOT NULL, encoding TEXT NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS snapshots_by_kind ON snapshots(target_id, kind, ts);
+CREATE TABLE IF NOT EXISTS gaps(ts REAL NOT NULL, target_id INTEGER NOT NULL, reason TEXT);
+CREATE TABLE IF NOT EXISTS target_meta(
+    target_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY(target_id, key));
+"""
+
+MAX_SNAPSHOTS = 12
+"""Snapshots kept per (target, process, kind): the first, the latest, and 10 spread out."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRow:
+    """One process identity of a target: samples between restarts belong to one row."""
+
+    id: int
+    target: str
+    pid: int | None
+    start_time: float | None
+    build_id: str | None
+    first_ts: float
+    last_ts: float
+    num_gc: float | None
+    total_alloc: float | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRow:
+    """A stored profile snapshot's metadata; fetch its bytes with :meth:`Store.snapshot_data`."""
+
+    id: int
+    ts: float
+    target: str
+    process_id: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One sample of one series."""
+
+    ts: float
+    value: float
+    process_id: int
+
+
+class Store:
+    """A leakhunter SQLite store; safe to share between processes (WAL, busy timeout).
+
+    One connection per `Store`; methods are not meant to be called from several
+    threads at once (the watcher is a single asyncio loop). Writes are grouped until
+    :meth:`commit`, which the watcher calls once per target per interval so that a
+    killed watcher loses at most the scrape in flight.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise InputError(f"{self.path}: no such store (run `leakhunter watch` first)")
+                self._db = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, timeout=10, check_same_thread=False
+                )
+            else:
+                self._db = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            if not readonly:
+                self._db.executescript(_SCHEMA)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', ?)", (SCHEMA_VERSION,)
+                )
+                self._db.commit()
+            else:
+                self._db.execute("SELECT count(*) FROM targets").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
+        self._target_ids: dict[str, int] = {}
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def close(self) -> None:
+        try:
+            self._db.commit()
+        finally:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- targets and processes -----------------------------------------------------
+
+    def target_id(self, url: str) -> int:
+        """The id of `url`, adding the target on first use."""
+        tid = self._target_ids.get(url)
+        if tid is None:
+            self._db.execute("INSERT OR IGNORE INTO targets(url) VALUES(?)", (url,))
+            row = self._db.execute("SELECT id FROM targets WHERE url=?", (url,)).fetchone()
+            tid = int(row[0])
+            self._target_ids[url] = tid
+        return tid
+
+    def targets(self) -> list[str]:
+        return [str(r[0]) for r in self._db.execute("SELECT url FROM targets ORDER BY id")]
+
+    def open_process(
+        self,
+        target: str,
+        *,
+        ts: float,
+        pid: int | None = None,
+        start_time: float | None = None,
+        build_id: str | None = None,
+        reason: str = "first scrape",
+    ) -> int:
+        """Start a new process identity for `target` (first scrape, or a detected restart)."""
+        tid = self.target_id(target)
+        cur = self._db.execute(
+            "INSERT INTO processes(target_id, pid, start_time, build_id, first_ts, last_ts, reason)"
+            " VALUES(?,?,?,?,?,?,?)",
+            (tid, pid, start_time, build_id, ts, ts, reason),
+        )
+        return int(cur.lastrowid or 0)
+
+    def update_process(
+        self,
+        process_id: int,
+        *,
+        ts: float,
+        num_gc: float | None = None,
+        total_alloc: float | None = None,
+        pid: int | None = None,
+        start_time: float | None = None,
+        build_id: str | None = None,
+    ) -> None:
+        """Record the latest counters of a process (the baseline for restart detection)."""
+        self._db.execute(
+            "UPDATE processes SET last_ts=?, num_gc=coalesce(?, num_gc),"
+            " total_alloc=coalesce(?, total_alloc), pid=coalesce(pid, ?),"
+            " start_time=coalesce(start_time, ?), build_id=coalesce(build_id, ?) WHERE id=?",
+            (ts, num_gc, total_alloc, pid, start_time, build_id, process_id),
+        )
+
+    def processes(self, target: str) -> list[ProcessRow]:
+        tid = self.target_id(target)
+        rows = self._db.execute(
+            "SELECT id, pid, start_time, build_id, first_ts, last_ts, num_gc, total_alloc, reason"
+            " FROM processes WHERE target_id=? ORDER BY id",
+            (tid,),
+        ).fetchall()
+        return [
+            ProcessRow(
+                int(r[0]), target, r[1], r[2], r[3], float(r[4]), float(r[5]), r[6], r[7],
+                str(r[8] or ""),
+            )
+            for r in rows
+        ]
+
+    def last_process(self, target: str) -> ProcessRow | None:
+        procs = self.processes(target)
+        return procs[-1] if procs else None
+
+    # -- samples -------------------------------------------------------------------
+
+    def add_samples(
+        self, target: str, process_id: int, ts: float, values: Mapping[str, float]
+    ) -> None:
+        tid = self.target_id(target)
+        self._db.executemany(
+            "INSERT INTO samples(ts, target_id, process_id, series, value) VALUES(?,?,?,?,?)",
+            [(ts, tid, process_id, k, float(v)) for k, v in values.items()],
+        )
+
+    def series(self, target: str, name: str) -> list[Point]:
+        """All points of one series of one target, oldest first."""
+        tid = self.target_id(target)
+        return [
+            Point(float(r[0]), float(r[1]), int(r[2]))
+            for r in self._db.execute(
+                "SELECT ts, value, process_id FROM samples WHERE target_id=? AND series=?"
+                " ORDER BY ts, rowid",
+                (tid, name),
+            )
+        ]
+
+    def series_names(self, target: str) -> list[str]:
+        tid = self.target_id(target)
+        return [
+            str(r[0])
+            for r in self._db.execute(
+                "SELECT DISTINCT series FROM samples WHERE target_id=? ORDER BY series", (tid,)
+            )
+        ]
+
+    def sample_count(self, target: str | None = None) -> int:
+        if target is None:
+            return int(self._db.execute("SELECT count(*) FROM samples").fetchone()[0])
+        tid = self.target_id(target)
+        return int(
+            self._db.execute("SELECT count(*) FROM samples WHERE target_id=?", (tid,)).fetchone()[0]
+        )
+
+    # -- gaps ----------------------------------------------------------------------
+
+    def add_gap(self, target: str, ts: float, reason: str) -> None:
+        tid = self.target_id(target)
+        self._db.execute(
+            "INSERT INTO gaps(ts, target_id, reason) VALUES(?,?,?)", (ts, tid, reason[:500])
+        )
+
+    def gaps(self, target: str) -> list[tuple[float, str]]:
+        tid = self.target_id(target)
+        return [
+            (float(r[0]), str(r[1]))
+            for r in self._db.execute(
+                "SELECT ts, reason FROM gaps WHERE target_id=? ORDER BY ts", (tid,)
+            )
+        ]
+
+    # -- per-target facts ----------------------------------------------------------
+
+    def set_meta(self, target: str, key: str, value: str) -> None:
+        tid = self.target_id(target)
+        self._db.execute(
+            "INSERT OR REPLACE INTO target_meta(target_id, key, value) VALUES(?,?,?)",
+            (tid, key, value),
+        )
+
+    def get_meta(self, target: str, key: str) -> str | None:
+        tid = self.target_id(target)
+        row = self._db.execute(
+            "SELECT value FROM target_meta WHERE target_id=? AND key=?", (tid, key)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- snapshots -----------------------------------------------------------------
+
+    def add_snapshot(
+        self, target: str, process_id: int, ts: float, kind: str, data: bytes
+    ) -> int:
+        """Keep a profile snapshot (compressed), then thin older ones of the same kind.
+
+        Heap profiles arrive gzipped already and are stored as-is; text dumps are
+        zlib-compressed. Thinning keeps the first and latest snapshot of each process
+        and kind and at most :data:`MAX_SNAPSHOTS` in all, dropping the one whose
+        neighbours are closest relative to its age, so old history is kept at
+        exponentially growing spacing and the store stays bounded however long
+        `watch` runs.
+        """
+        tid = self.target_id(target)
+        if data[:2] == b"\x1f\x8b":
+            enc, blob = "gzip", data
+        else:
+            enc, blob = "zlib", zlib.compress(data, 6)
+        cur = self._db.execute(
+            "INSERT INTO snapshots(ts, target_id, process_id, kind, encoding, data)"
+            " VALUES(?,?,?,?,?,?)",
+            (ts, tid, process_id, kind, enc, blob),
+        )
+        self._thin(tid, process_id, kind)
+        return int(cur.lastrowid or 0)
+
+    def _thin(self, tid: int, process_id: int, kind: str) -> None:
+        rows = self._db.execute(
+            "SELECT id, ts FROM snapshots WHERE target_id=? AND process_id=? AND kind=? ORDER BY ts",
+            (tid, process_id, kind),
+        ).fetchall()
+        ids = [int(r[0]) for r in rows]
+        ts = [float(r[1]) for r in rows]
+        drop: list[int] = []
+        while len(ids) > MAX_SNAPSHOTS:
+            latest = ts[-1]
+            best_i, best_score = 1, float("inf")
+            for i in range(1, len(ids) - 1):
+                span = ts[i + 1] - ts[i - 1]
+                age = latest - ts[i - 1] + 1e-9
+                score = span / age
+                if score < best_score:
+                    best_i, best_score = i, score
+            drop.append(ids.pop(best_i))
+            ts.pop(best_i)
+        if drop:
+            self._db.executemany("DELETE FROM snapshots WHERE id=?", [(i,) for i in drop])
+
+    def snapshots(
+        self, target: str, kind: str, process_id: int | None = None
+    ) -> list[SnapshotRow]:
+        tid = self.target_id(target)
+        q = "SELECT id, ts, process_id FROM snapshots WHERE target_id=? AND kind=?"
+        params: tuple[object, ...] = (tid, kind)
+        if process_id is not None:
+            q += " AND process_id=?"
+            params = (*params, process_id)
+        return [
+            SnapshotRow(int(r[0]), float(r[1]), target, int(r[2]), kind)
+            for r in self._db.execute(q + " ORDER BY ts", params)
+        ]
+
+    def snapshot_data(self, snapshot_id: int) -> bytes:
+        """The snapshot's bytes as the target served them (gzip kept for pprof, text inflated)."""
+        row = self._db.execute(
+            "SELECT encoding, data FROM snapshots WHERE id=?", (snapshot_id,)
+        ).fetchone()
+        if row is None:
+            raise InputError(f"snapshot {snapshot_id} not in store")
+        enc, blob = str(row[0]), bytes(row[1])
+        if enc == "zlib":
+            return zlib.decompress(blob)
+        return blob
+
+    def snapshot_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM snapshots").fetchone()[0])
+
+    def integrity_ok(self) -> bool:
+        """True when SQLite's own check passes (used after a `kill -9` of the watcher)."""
+        row = self._db.execute("PRAGMA integrity_check").fetchone()
+        return bool(row and row[0] == "ok")
+
+
+def gunzip_if(data: bytes) -> bytes:
+    """Inflate gzip bytes, pass anything else through (snapshots keep pprof gzipped)."""
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def stored_targets(path: str | Path) -> Iterable[str]:
+    """The targets in a store file (opened read-only)."""
+    with Store(path, readonly=True) as st:
+        return st.targets()

@@ -1,0 +1,662 @@
+"""The watcher: scrape every target every interval, concurrently, into a :class:`Store`.
+
+Contract (used by `leakhunter watch` and by `leakhunter soak`, which runs its load
+generator in the same asyncio loop)::
+
+    watcher = Watcher(["http://127.0.0.1:6060"], Store("lh.db"), interval=10.0,
+                      pid=None, metrics_url=None, limit_bytes=None, source_dir=None)
+    await watcher.run(duration=1800, until_verdict=False, on_tick=cb, stop=event)
+    watcher.verdicts()   # {target: [Verdict, ...]} computed from the store
+    watcher.status()     # [TargetStatus, ...] for a live view
+
+How it stays reliable:
+
+- Each target runs its own loop (phase-shifted across the interval so hundreds of
+  targets do not fire at once), so a target that refuses, hangs or returns garbage
+  only delays itself: its fetches are retried with exponential backoff inside the
+  interval's budget, then a gap is recorded and one warning line is printed per
+  failure streak.
+- Each target's scrape is committed on its own, so a `kill -9` loses at most the
+  scrape in flight.
+- Process identity (pid and start time from /proc or `process_start_time_seconds`,
+  the binary's build id from the heap profile, and the monotone counters NumGC,
+  TotalAlloc and the heap profile's alloc_space) is checked on every scrape; a change
+  or a counter going backwards opens a new process row, which splits every series,
+  so a restart never reads as a leak.
+- The `goroutineleak` profile costs the target a GC cycle, so it is fetched only
+  every `leak_every`-th scrape, and never again once the target answers 404.
+- Nothing here forces a GC on the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from leakhunter.collect.scrape import HeapTotals, Vars, goroutine_total, heap_totals, parse_vars
+from leakhunter.collect.store import Store
+from leakhunter.errors import CorruptInputError, InputError, UsageError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from leakhunter.model import Verdict
+
+DEFAULT_INTERVAL = 10.0
+LEAK_EVERY = 6
+MAX_BODY = 64 << 20
+
+
+class _NotFound(Exception):
+    """The endpoint answered 404: the target does not serve it (not a failure)."""
+
+
+@dataclass(slots=True)
+class TargetStatus:
+    """What the live view shows for one target."""
+
+    target: str
+    ok: bool = False
+    scrapes: int = 0
+    failures: int = 0
+    last_error: str = ""
+    last_ts: float = 0.0
+    heap_live: float | None = None
+    goroutines: float | None = None
+    rss: float | None = None
+    restarts: int = 0
+    leak_profile: bool | None = None
+
+
+@dataclass(slots=True)
+class _Target:
+    url: str
+    phase: float
+    status: TargetStatus
+    process_id: int | None = None
+    pid: int | None = None
+    start_time: float | None = None
+    build_id: str | None = None
+    num_gc: float | None = None
+    total_alloc: float | None = None
+    alloc_space: float | None = None
+    vars_ok: bool | None = None
+    leak_ok: bool | None = None
+    metrics_ok: bool | None = None
+    tick: int = 0
+    failing: bool = False
+    cgroup_max: int | None = None
+    heap_sig: tuple[float, float, float] | None = None
+    last_num_gc: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _warn_stderr(line: str) -> None:
+    print(f"leakhunter: warning: {line}", file=sys.stderr, flush=True)
+
+
+class Watcher:
+    """Scrape targets into a store on a fixed interval; see the module docstring."""
+
+    def __init__(
+        self,
+        targets: list[str],
+        store: Store,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        metrics_url: str | None = None,
+        pid: int | None = None,
+        limit_bytes: int | None = None,
+        source_dir: str | None = None,
+        timeout: float = 5.0,
+        leak_every: int = LEAK_EVERY,
+        warn: Callable[[str], None] | None = None,
+        max_connections: int = 200,
+    ) -> None:
+        if not targets:
+            raise UsageError("watch needs at least one target URL")
+        if interval <= 0:
+            raise UsageError("--interval must be positive")
+        if (metrics_url or pid) and len(targets) > 1:
+            raise UsageError("--metrics and --pid describe one process: give a single target")
+        seen: set[str] = set()
+        self.targets: list[str] = []
+        for t in targets:
+            u = normalize_target(t)
+            if u not in seen:
+                seen.add(u)
+                self.targets.append(u)
+        self.store = store
+        self.interval = float(interval)
+        self.metrics_url = metrics_url
+        self.pid = pid
+        self.limit_bytes = limit_bytes
+        self.source_dir = source_dir
+        self.timeout = float(timeout)
+        self.leak_every = max(1, leak_every)
+        self.warn = warn or _warn_stderr
+        self.max_connections = max_connections
+        self.started: float = 0.0
+        self.duration: float | None = None
+        self.rounds = 0
+        self.done = False
+        n = len(self.targets)
+        self._t: dict[str, _Target] = {
+            u: _Target(u, phase=(i / n) * self.interval if n > 1 else 0.0,
+                       status=TargetStatus(u))
+            for i, u in enumerate(self.targets)
+        }
+        self._verdict_cache: dict[tuple[int, bool], dict[str, list[Verdict]]] = {}
+        self._findings: list[Any] | None = None
+        for u in self.targets:
+            store.target_id(u)
+            if limit_bytes:
+                store.set_meta(u, "limit_bytes", str(int(limit_bytes)))
+            if source_dir:
+                store.set_meta(u, "source_dir", str(source_dir))
+        if pid:
+            from leakhunter.collect.procstat import cgroup_memory_max
+
+            cg = cgroup_memory_max(pid)
+            if cg:
+                self._t[self.targets[0]].cgroup_max = cg
+                store.set_meta(self.targets[0], "cgroup_memory_max", str(cg))
+        store.commit()
+
+    # -- public -------------------------------------------------------------------
+
+    async def run(
+        self,
+        *,
+        duration: float | None,
+        until_verdict: bool = False,
+        on_tick: Callable[[Watcher], None] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        """Scrape until `duration` seconds passed, `stop` is set, or (with
+        `until_verdict`) every target has a decisive verdict."""
+        import httpx
+
+        if duration is None and not until_verdict and stop is None:
+            raise UsageError("give --duration or --until-verdict (or a stop event)")
+        stop = stop or asyncio.Event()
+        await asyncio.to_thread(_warm_imports)
+        self.started = time.time()
+        self.duration = duration
+        deadline = math.inf if duration is None else time.monotonic() + duration
+        limits = httpx.Limits(
+            max_connections=self.max_connections, max_keepalive_connections=self.max_connections
+        )
+        async with httpx.AsyncClient(
+            timeout=self.timeout, limits=limits, follow_redirects=False, trust_env=False
+        ) as client:
+            t0 = time.monotonic()
+            loops = [
+                asyncio.create_task(self._target_loop(client, st, t0, deadline, stop))
+                for st in self._t.values()
+            ]
+            ticker = asyncio.create_task(
+                self._ticker(t0, deadline, stop, until_verdict, on_tick)
+            )
+            try:
+                await asyncio.gather(*loops)
+            finally:
+                stop.set()
+                for task in loops:
+                    task.cancel()
+                await asyncio.gather(*loops, return_exceptions=True)
+                await asyncio.gather(ticker, return_exceptions=True)
+        self.done = True
+        self.store.commit()
+        if on_tick:
+            on_tick(self)
+
+    def verdicts(self, *, suspects: bool = True) -> dict[str, list[Verdict]]:
+        """Verdicts per target, computed from the store (cached per sample count).
+
+        `suspects=False` skips decoding snapshots (the live view and `until_verdict`
+        ask every interval; suspects are only needed for the final report)."""
+        from leakhunter.analyze.verdicts import analyze_target
+
+        n = self.store.sample_count()
+        key = (n, suspects)
+        cached = self._verdict_cache.get(key)
+        if cached is not None:
+            return cached
+        findings = self._source_findings() if suspects else None
+        out = {
+            u: analyze_target(self.store, u, limit_bytes=self.limit_bytes, findings=findings,
+                              with_suspects=suspects)
+            for u in self.targets
+        }
+        self._verdict_cache = {key: out}
+        return out
+
+    def status(self) -> list[TargetStatus]:
+        """Per-target numbers for a live view (latest values, errors, restarts)."""
+        return [self._t[u].status for u in self.targets]
+
+    def elapsed(self) -> float:
+        return time.time() - self.started if self.started else 0.0
+
+    def reachable(self) -> bool:
+        """True when at least one target answered at least once."""
+        return any(st.status.scrapes > 0 for st in self._t.values())
+
+    # -- loops --------------------------------------------------------------------
+
+    async def _ticker(
+        self,
+        t0: float,
+        deadline: float,
+        stop: asyncio.Event,
+        until_verdict: bool,
+        on_tick: Callable[[Watcher], None] | None,
+    ) -> None:
+        k = 1
+        while not stop.is_set():
+            nxt = min(t0 + k * self.interval, deadline)
+            if await _sleep_until(nxt, stop):
+                return
+            if time.monotonic() >= deadline:
+                return
+            self.rounds = k
+            # Ticks missed while the loop was busy are skipped, not replayed.
+            k = max(k + 1, math.floor((time.monotonic() - t0) / self.interval) + 1)
+            if on_tick:
+                try:
+                    on_tick(self)
+                except Exception as exc:  # a broken view must not stop the watch
+                    self.warn(f"live view failed: {exc}")
+            if until_verdict and await asyncio.to_thread(self._all_decided):
+                stop.set()
+                return
+
+    def _all_decided(self) -> bool:
+        """True when the live heap and goroutines of every target have a decisive verdict.
+
+        Runs in a worker thread on its own read-only connection, so hundreds of trend
+        fits never stall the scraping loop."""
+        from leakhunter.analyze.verdicts import analyze_target
+
+        with Store(self.store.path, readonly=True) as ro:
+            for u in self.targets:
+                vs = analyze_target(ro, u, with_suspects=False)
+                main = [v for v in vs if v.series in ("heap_live", "gc_live_heap", "goroutines")]
+                if not main or any(v.kind == "inconclusive" for v in main):
+                    return False
+        return True
+
+    async def _target_loop(
+        self, client: httpx.AsyncClient, st: _Target, t0: float, deadline: float,
+        stop: asyncio.Event,
+    ) -> None:
+        k = 0
+        while not stop.is_set():
+            due = t0 + st.phase + k * self.interval
+            if due >= deadline:
+                return
+            if await _sleep_until(due, stop):
+                return
+            budget = max(min(self.interval * 0.9, deadline - time.monotonic()), 0.5)
+            await self._scrape(client, st, budget)
+            # A scrape that overran skips the ticks it missed instead of bunching up.
+            k = max(k + 1, math.ceil((time.monotonic() - t0 - st.phase) / self.interval))
+
+    # -- one scrape ---------------------------------------------------------------
+
+    async def _scrape(self, client: httpx.AsyncClient, st: _Target, budget: float) -> None:
+        ts = time.time()
+        end = time.monotonic() + budget
+        base = st.url
+        want_vars = st.vars_ok is not False or st.tick % 30 == 0
+        want_leak = st.leak_ok is not False and st.tick % self.leak_every == 0
+        jobs: dict[str, Any] = {
+            "heap": self._fetch(client, base + "/debug/pprof/heap", end),
+            "goroutine": self._fetch(client, base + "/debug/pprof/goroutine?debug=1", end),
+        }
+        if want_vars:
+            jobs["vars"] = self._fetch(client, base + "/debug/vars", end)
+        if want_leak:
+            jobs["leak"] = self._fetch(client, base + "/debug/pprof/goroutineleak?debug=1", end)
+        if self.metrics_url:
+            jobs["metrics"] = self._fetch(client, self.metrics_url, end)
+        results = dict(zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True),
+                           strict=True))
+        st.tick += 1
+        values: dict[str, float] = {}
+        errors: list[str] = []
+        heap: HeapTotals | None = None
+        heap_bytes = results.get("heap")
+        new_heap: bytes | None = None
+        if isinstance(heap_bytes, bytes):
+            try:
+                heap = heap_totals(heap_bytes)
+                sig = (heap.alloc_space, heap.inuse_space, heap.alloc_objects)
+                if sig != st.heap_sig:
+                    # The heap profile is republished only at the end of a GC cycle; an
+                    # unchanged profile is the same data point again, and repeating it
+                    # would draw flat steps (a false plateau) between GCs.
+                    st.heap_sig = sig
+                    new_heap = heap_bytes
+                    values["heap_live"] = heap.inuse_space
+                    values["heap_objects"] = heap.inuse_objects
+                    values["heap_alloc_total"] = heap.alloc_space
+            except InputError as exc:
+                errors.append(f"heap: {exc}")
+                heap_bytes = None
+        else:
+            errors.append(f"heap: {_describe(heap_bytes)}")
+            heap_bytes = None
+        gr_bytes = results.get("goroutine")
+        if isinstance(gr_bytes, bytes):
+            try:
+                values["goroutines"] = float(goroutine_total(gr_bytes))
+            except InputError as exc:
+                errors.append(f"goroutine: {exc}")
+                gr_bytes = None
+        else:
+            errors.append(f"goroutine: {_describe(gr_bytes)}")
+            gr_bytes = None
+        if heap_bytes is None and gr_bytes is None:
+            self._failed(st, ts, "; ".join(errors))
+            return
+        vars_: Vars | None = None
+        if "vars" in results:
+            r = results["vars"]
+            if isinstance(r, bytes):
+                try:
+                    vars_ = parse_vars(r)
+                    st.vars_ok = bool(vars_.memstats)
+                except CorruptInputError:
+                    st.vars_ok = False
+            elif isinstance(r, _NotFound):
+                st.vars_ok = False
+        leak_bytes: bytes | None = None
+        if "leak" in results:
+            r = results["leak"]
+            if isinstance(r, bytes):
+                try:
+                    values["goroutines_leaked"] = float(goroutine_total(r))
+                    leak_bytes = r
+                    st.leak_ok = True
+                except CorruptInputError:
+                    st.leak_ok = False
+            elif isinstance(r, _NotFound):
+                st.leak_ok = False
+            st.status.leak_profile = st.leak_ok
+        metrics: dict[str, float] = {}
+        if "metrics" in results and isinstance(results["metrics"], bytes):
+            from leakhunter.collect.metrics import parse_metrics
+
+            metrics = parse_metrics(results["metrics"].decode("utf-8", "replace"))
+        self._add_memory(values, vars_, metrics)
+        if vars_ and "NextGC" in vars_.memstats and "NumGC" in vars_.memstats:
+            ngc = vars_.memstats["NumGC"]
+            if ngc != st.last_num_gc and vars_.memstats["NextGC"] > 0:
+                # The heap goal is set from the exact marked (live) heap at the end of each
+                # GC: unsampled, so it tracks the live heap's shape without the heap
+                # profile's sampling noise. Recorded once per GC cycle.
+                values["heap_goal"] = vars_.memstats["NextGC"]
+            st.last_num_gc = ngc
+        identity = self._identity(st, heap, vars_, metrics)
+        st.status.heap_live = heap.inuse_space if heap is not None else st.status.heap_live
+        self._record(st, ts, values, identity, new_heap, gr_bytes, leak_bytes)
+
+    def _add_memory(
+        self, values: dict[str, float], vars_: Vars | None, metrics: dict[str, float]
+    ) -> None:
+        ms = vars_.memstats if vars_ else {}
+        if not ms and metrics:
+            # go_memstats_* from a Prometheus Go collector carry the same numbers.
+            alias = {
+                "HeapAlloc": "go_memstats_heap_alloc_bytes",
+                "HeapInuse": "go_memstats_heap_inuse_bytes",
+                "HeapIdle": "go_memstats_heap_idle_bytes",
+                "HeapReleased": "go_memstats_heap_released_bytes",
+                "StackInuse": "go_memstats_stack_inuse_bytes",
+                "Sys": "go_memstats_sys_bytes",
+            }
+            ms = {k: metrics[v] for k, v in alias.items() if v in metrics}
+        for key, name in (("HeapAlloc", "mem_heap_alloc"), ("HeapInuse", "mem_heap_inuse"),
+                          ("StackInuse", "mem_stack_inuse"), ("NumGC", "mem_num_gc"),
+                          ("Sys", "mem_sys")):
+            if key in ms:
+                values[name] = ms[key]
+        if "HeapIdle" in ms and "HeapReleased" in ms:
+            values["mem_heap_idle_unreleased"] = ms["HeapIdle"] - ms["HeapReleased"]
+        if "goroutines" not in values and "go_goroutines" in metrics:
+            values["goroutines"] = metrics["go_goroutines"]
+        if "go_threads" in metrics:
+            values["threads"] = metrics["go_threads"]
+        if "process_resident_memory_bytes" in metrics:
+            values["rss"] = metrics["process_resident_memory_bytes"]
+        if "process_open_fds" in metrics:
+            values["fds"] = metrics["process_open_fds"]
+        if self.pid:
+            from leakhunter.collect.procstat import read_procstat
+
+            try:
+                ps = read_procstat(self.pid)
+                values["rss"] = float(ps.rss)
+                values["threads"] = float(ps.threads)
+                if ps.fds is not None:
+                    values["fds"] = float(ps.fds)
+            except (OSError, ValueError, IndexError):
+                pass
+        if "rss" in values:
+            if "mem_heap_inuse" in values:
+                values["nonheap"] = values["rss"] - values["mem_heap_inuse"]
+            elif "heap_live" in values:
+                values["nonheap"] = values["rss"] - values["heap_live"]
+
+    def _identity(
+        self, st: _Target, heap: HeapTotals | None, vars_: Vars | None, metrics: dict[str, float]
+    ) -> dict[str, Any]:
+        ident: dict[str, Any] = {}
+        if self.pid:
+            from leakhunter.collect.procstat import read_procstat
+
+            try:
+                ident["pid"] = self.pid
+                ident["start_time"] = read_procstat(self.pid).start_time
+            except (OSError, ValueError, IndexError):
+                pass
+        if "process_start_time_seconds" in metrics:
+            ident["start_time"] = metrics["process_start_time_seconds"]
+        if heap is not None:
+            if heap.build_id:
+                ident["build_id"] = heap.build_id
+            ident["alloc_space"] = heap.alloc_space
+        if vars_ and vars_.memstats:
+            ident["num_gc"] = vars_.memstats.get("NumGC")
+            ident["total_alloc"] = vars_.memstats.get("TotalAlloc")
+        return ident
+
+    def _restart_reason(self, st: _Target, ident: dict[str, Any]) -> str | None:
+        """Why the process behind `st` is not the one seen last time, or None."""
+        st_time = ident.get("start_time")
+        if st_time is not None and st.start_time is not None and abs(st_time - st.start_time) > 1:
+            return "process start time changed"
+        b = ident.get("build_id")
+        if b and st.build_id and b != st.build_id:
+            return "build id changed"
+        g = ident.get("num_gc")
+        if g is not None and st.num_gc is not None and g < st.num_gc:
+            return f"NumGC went back ({st.num_gc:.0f} -> {g:.0f})"
+        ta = ident.get("total_alloc")
+        if ta is not None and st.total_alloc is not None and ta < st.total_alloc:
+            return "TotalAlloc went back"
+        a = ident.get("alloc_space")
+        if a is not None and st.alloc_space is not None and a < 0.9 * st.alloc_space:
+            return "heap profile alloc_space went back"
+        return None
+
+    def _record(
+        self,
+        st: _Target,
+        ts: float,
+        values: dict[str, float],
+        ident: dict[str, Any],
+        heap_bytes: bytes | None,
+        gr_bytes: bytes | None,
+        leak_bytes: bytes | None,
+    ) -> None:
+        store = self.store
+        if st.process_id is None:
+            prev = store.last_process(st.url)
+            if prev is not None:
+                st.process_id = prev.id
+                st.pid, st.start_time, st.build_id = prev.pid, prev.start_time, prev.build_id
+                st.num_gc, st.total_alloc = prev.num_gc, prev.total_alloc
+                reason = self._restart_reason(st, ident)
+                if reason is not None or (
+                    ident.get("num_gc") is None and ident.get("start_time") is None
+                ):
+                    # Without a monotone counter or a start time we cannot prove it is the
+                    # same process as the last run's: start a new series.
+                    st.process_id = None
+        reason = None if st.process_id is None else self._restart_reason(st, ident)
+        if st.process_id is None or reason is not None:
+            if reason is not None:
+                st.status.restarts += 1
+                self.warn(f"{st.url}: restart detected ({reason}); series split")
+            st.process_id = store.open_process(
+                st.url, ts=ts, pid=ident.get("pid"), start_time=ident.get("start_time"),
+                build_id=ident.get("build_id"), reason=reason or "first scrape",
+            )
+        st.pid = ident.get("pid", st.pid)
+        st.start_time = ident.get("start_time", st.start_time)
+        st.build_id = ident.get("build_id", st.build_id)
+        if ident.get("num_gc") is not None:
+            st.num_gc = ident["num_gc"]
+        if ident.get("total_alloc") is not None:
+            st.total_alloc = ident["total_alloc"]
+        if ident.get("alloc_space") is not None:
+            st.alloc_space = ident["alloc_space"]
+        pid = st.process_id
+        store.add_samples(st.url, pid, ts, values)
+        if heap_bytes is not None:
+            store.add_snapshot(st.url, pid, ts, "heap", heap_bytes)
+        if gr_bytes is not None:
+            store.add_snapshot(st.url, pid, ts, "goroutine", gr_bytes)
+        if leak_bytes is not None:
+            store.add_snapshot(st.url, pid, ts, "goroutineleak", leak_bytes)
+        store.update_process(
+            pid, ts=ts, num_gc=st.num_gc, total_alloc=st.total_alloc, pid=st.pid,
+            start_time=st.start_time, build_id=st.build_id,
+        )
+        store.commit()
+        s = st.status
+        s.ok, s.scrapes, s.last_ts, s.last_error = True, s.scrapes + 1, ts, ""
+        s.goroutines = values.get("goroutines", s.goroutines)
+        s.rss = values.get("rss", s.rss)
+        if st.failing:
+            st.failing = False
+
+    def _failed(self, st: _Target, ts: float, reason: str) -> None:
+        self.store.add_gap(st.url, ts, reason)
+        self.store.commit()
+        s = st.status
+        s.ok, s.failures, s.last_error = False, s.failures + 1, reason
+        if not st.failing:
+            st.failing = True
+            self.warn(f"{st.url}: scrape failed ({reason}); retrying every interval")
+
+    async def _fetch(self, client: httpx.AsyncClient, url: str, end: float) -> bytes:
+        """GET with retries and exponential backoff, bounded by the scrape's budget."""
+        import httpx
+
+        delay = 0.2
+        last: Exception | None = None
+        while True:
+            remaining = end - time.monotonic()
+            if remaining <= 0.05:
+                raise last or TimeoutError("no time left in this interval")
+            t = min(self.timeout, remaining)
+            try:
+                resp = await client.get(url, timeout=httpx.Timeout(t))
+                if resp.status_code == 404:
+                    raise _NotFound(url)
+                if resp.status_code >= 500:
+                    raise _HTTPStatus(resp.status_code)
+                if resp.status_code != 200:
+                    raise CorruptInputError(f"HTTP {resp.status_code}")
+                body = resp.content
+                if len(body) > MAX_BODY:
+                    raise CorruptInputError(f"response larger than {MAX_BODY} bytes")
+                return body
+            except (_NotFound, CorruptInputError):
+                raise
+            except httpx.TimeoutException:
+                # A hung target: retrying would only multiply the wait.
+                raise TimeoutError(f"timed out after {t:.1f}s") from None
+            except (httpx.TransportError, _HTTPStatus) as exc:
+                last = exc
+            if time.monotonic() + delay >= end:
+                raise last
+            await asyncio.sleep(delay)
+            delay *= 2
+
+    def _source_findings(self) -> list[Any] | None:
+        if not self.source_dir:
+            return None
+        if self._findings is None:
+            from leakhunter.analyze.join import scan_findings
+
+            self._findings = scan_findings(self.source_dir)
+        return self._findings
+
+
+class _HTTPStatus(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(f"HTTP {code}")
+
+
+def _describe(exc: object) -> str:
+    if isinstance(exc, _NotFound):
+        return "404 not found"
+    if isinstance(exc, BaseException):
+        name = type(exc).__name__
+        msg = str(exc).strip()
+        if "ConnectError" in name or "refused" in msg.lower():
+            return "connection refused" if "refused" in msg.lower() else f"cannot connect: {msg}"
+        return msg or name
+    return "no answer"
+
+
+async def _sleep_until(t: float, stop: asyncio.Event) -> bool:
+    """Sleep until monotonic time `t`; True if `stop` was set meanwhile."""
+    delay = t - time.monotonic()
+    if delay <= 0:
+        return stop.is_set()
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=delay)
+        return True
+    except TimeoutError:
+        return False
+
+
+def _warm_imports() -> None:
+    """Import scipy.stats (1-2 s) before scraping starts, not in the middle of a tick."""
+    import scipy.stats  # noqa: F401
+
+
+def normalize_target(url: str) -> str:
+    """`127.0.0.1:6060` → `http://127.0.0.1:6060`; a trailing `/` or `/debug/pprof/` is cut."""
+    u = url.strip()
+    if not u:
+        raise UsageError("empty target URL")
+    if "://" not in u:
+        u = "http://" + u
+    if not u.startswith(("http://", "https://")):
+        raise UsageError(f"target must be an http(s) URL: {url!r}")
+    for suffix in ("/debug/pprof/", "/debug/pprof"):
+        if u.endswith(suffix):
+            u = u[: -len(suffix)]
+    return u.rstrip("/")

@@ -1,0 +1,138 @@
+"""`leakhunter scan`: find the catalog's leak patterns in Go source, with the fix for each."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from leakhunter.commands._common import parse_size, use_color
+from leakhunter.errors import InputError, UsageError
+
+NAME = "scan"
+ORDER = 10
+HELP = "find leak patterns (LH101-LH505) in Go source"
+DESCRIPTION = (
+    "Scan Go source for the leak patterns of the leak catalog (`leakhunter rules` lists them). "
+    "PATH may be a file, a directory (walked recursively), `./...` or `dir/...`; default `.`. "
+    "vendor/, testdata/, hidden and _-prefixed directories and generated files are skipped. "
+    "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage error or nothing readable."
+)
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def _id_list(text: str) -> list[str]:
+    return [t for t in text.replace(",", " ").split() if t]
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return n
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    p.add_argument(
+        "--format", choices=("text", "json", "sarif", "github"), default="text",
+        help="output format (default: text)",
+    )
+    p.add_argument(
+        "--fail-on", choices=("info", "warning", "error"), default="info",
+        help="exit 1 only for findings at or above this severity (default: info, i.e. any finding)",
+    )
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="skip files/directories matching GLOB (repeatable)")
+    p.add_argument("--exclude-tests", action="store_true", help="skip *_test.go files")
+    p.add_argument("--enable", action="append", default=[], type=_id_list, metavar="IDS",
+                   help="also run these rules (comma-separated ids or names)")
+    p.add_argument("--disable", action="append", default=[], type=_id_list, metavar="IDS",
+                   help="do not run these rules")
+    p.add_argument("--baseline", type=Path, metavar="FILE",
+                   help="report only findings not recorded in FILE")
+    p.add_argument("--write-baseline", type=Path, metavar="FILE",
+                   help="record the current findings in FILE and exit 0")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="use this config instead of the nearest .leakhunter.toml")
+    p.add_argument("--max-file-size", type=parse_size, default=None, metavar="SIZE",
+                   help="skip non-generated files larger than this (default: 10MiB)")
+    p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+                   help="worker processes (default: all cores)")
+    p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report to FILE")
+
+
+def run(args: argparse.Namespace) -> int:
+    from leakhunter.report import github, sarif, scan_json, scan_text
+    from leakhunter.source.baseline import new_findings, read_baseline, write_baseline
+    from leakhunter.source.config import config_for, resolve_rule_id, selected_rules
+    from leakhunter.source.registry import all_rules
+    from leakhunter.source.scanner import display_root, scan_paths
+
+    paths: list[str] = list(args.paths) or ["."]
+    cfg = config_for(display_root(paths), args.config)
+    cfg.cli_exclude = list(args.exclude)
+    cfg.exclude_tests = cfg.exclude_tests or args.exclude_tests
+    if args.max_file_size is not None:
+        if args.max_file_size <= 0:
+            raise UsageError("--max-file-size must be positive")
+        cfg.max_file_size = args.max_file_size
+    enable = {resolve_rule_id(t) for group in args.enable for t in group}
+    disable = {resolve_rule_id(t) for group in args.disable for t in group}
+    rule_ids = selected_rules(cfg, enable, disable)
+    if not rule_ids:
+        raise UsageError("no rules selected (check --disable and .leakhunter.toml)")
+    known = read_baseline(args.baseline) if args.baseline else None
+
+    result = scan_paths(paths, config=cfg, rules=rule_ids, jobs=args.jobs)
+
+    if result.files_scanned == 0:
+        unreadable = [s for s in result.skipped if not s[1].startswith("generated file")]
+        if unreadable:
+            for path, reason in unreadable[:20]:
+                print(f"leakhunter: skipped {path}: {reason}", file=sys.stderr)
+            raise InputError(f"none of the {len(unreadable)} Go files could be read")
+        if not result.skipped:
+            raise InputError(f"no Go files in {', '.join(paths)}")
+
+    findings = result.findings
+    hidden = 0
+    if known is not None:
+        kept = new_findings(findings, known)
+        hidden = len(findings) - len(kept)
+        findings = kept
+
+    if args.write_baseline:
+        n = write_baseline(args.write_baseline, result.findings)
+        print(f"leakhunter: wrote {n} finding{'s' if n != 1 else ''} to {args.write_baseline}", file=sys.stderr)
+        return 0
+
+    out_stream = sys.stdout
+    if args.format == "text":
+        color = args.output is None and use_color(sys.stdout)
+        text = scan_text.render(findings, color=color)
+    elif args.format == "json":
+        text = scan_json.render(result, findings, baseline_hidden=hidden)
+    elif args.format == "sarif":
+        chosen = set(rule_ids)
+        text = sarif.render(result, findings, [r for r in all_rules() if r.id in chosen])
+    else:
+        text = github.render(result, findings)
+    if args.output is not None:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+    else:
+        out_stream.write(text)
+        out_stream.flush()
+    # Run notes (unreadable files, rule failures, the summary) go to stderr in every format.
+    for line in scan_text.notes(result, len(findings), baseline_hidden=hidden):
+        print(line, file=sys.stderr)
+
+    threshold = SEVERITY_RANK[args.fail_on]
+    failing = any(SEVERITY_RANK.get(f.severity, 1) >= threshold for f in findings)
+    return 1 if failing else 0

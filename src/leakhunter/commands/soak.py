@@ -1,0 +1,314 @@
+"""`leakhunter soak`: start a service, drive load at it, watch it, exit 1 if it leaks.
+
+A CI check for leaks that unit tests cannot see: a kilobyte per request only shows
+after thousands of requests. Thin wiring over the same layers as `watch`:
+`collect.process` (start/stop `--cmd` in its own process group), `collect.loadgen`
+(steady-rate load), `collect.watcher` (scrape into a store), `analyze` (verdicts,
+suspects joined to `scan` findings with `--source`), `report` (text/json/html).
+
+Timeline: load starts; after `--warmup` the watcher starts and observes for
+`--duration` while the load continues; then load and service stop. Exit codes:
+0 no leak, 1 leak, 2 could not run (bad arguments, the command died or never
+answered, no request succeeded), 130 interrupted (the service is stopped first).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from leakhunter.commands._common import add_format
+from leakhunter.commands._duration import parse_duration
+
+if TYPE_CHECKING:
+    from leakhunter.collect.loadgen import LoadStats
+    from leakhunter.collect.process import ManagedProcess
+    from leakhunter.model import Verdict
+
+NAME = "soak"
+HELP = "start a service, drive load at it, watch it: exit 1 if it leaks (a CI check)"
+DESCRIPTION = (
+    "Optionally start --cmd (its own process group), wait until --pprof answers, send a "
+    "steady --rate of GET requests to the --load URLs for --warmup plus --duration, watch "
+    "the service's heap and goroutines the way `watch` does, then stop it and decide. "
+    "Exit 0 no leak, 1 leak, 2 could not run."
+)
+ORDER = 45
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cmd", metavar="COMMAND",
+                   help="command that starts the service (split like a shell would; no shell)")
+    p.add_argument("--pprof", required=True, metavar="URL",
+                   help="base URL of the service's net/http/pprof (http://127.0.0.1:6060)")
+    p.add_argument("--load", action="append", required=True, metavar="URL",
+                   help="URL to GET under load (repeat for several; loopback only by default)")
+    p.add_argument("--rate", type=float, default=50.0, metavar="N",
+                   help="requests per second over all --load URLs (default 50)")
+    p.add_argument("--concurrency", type=int, default=16, metavar="N",
+                   help="requests in flight at most (default 16)")
+    p.add_argument("--requests", type=int, default=None, metavar="N",
+                   help="stop the load after N requests (default: no request budget)")
+    p.add_argument("--duration", type=parse_duration, default=60.0, metavar="DUR",
+                   help="how long to observe after the warm-up (default 60s)")
+    p.add_argument("--warmup", type=parse_duration, default=10.0, metavar="DUR",
+                   help="load before observation starts (default 10s; 0 for none)")
+    p.add_argument("--interval", type=parse_duration, default=2.0, metavar="DUR",
+                   help="time between scrapes (default 2s)")
+    p.add_argument("--fail-fast", action="store_true",
+                   help="stop as soon as a leak verdict is reached")
+    p.add_argument("--source", metavar="DIR",
+                   help="Go source of the service: join suspects with `scan` findings")
+    p.add_argument("--report", metavar="FILE", help="also write an HTML report")
+    p.add_argument("--db", metavar="PATH",
+                   help="SQLite store to keep (default: a temporary one, deleted afterwards)")
+    p.add_argument("--start-timeout", type=parse_duration, default=30.0, metavar="DUR",
+                   help="how long --cmd may take until --pprof answers (default 30s)")
+    p.add_argument("--grace", type=parse_duration, default=5.0, metavar="DUR",
+                   help="time between SIGTERM and SIGKILL when stopping --cmd (default 5s)")
+    p.add_argument("--timeout", type=parse_duration, default=10.0, metavar="DUR",
+                   help="per-request timeout of the load (default 10s)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow --load URLs whose host is not loopback")
+    add_format(p)
+
+
+class _Outcome:
+    """What happened during the soak, for the exit code and the messages."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self.died: str | None = None
+        self.observed = 0.0
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+    import shutil
+    import signal
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from leakhunter.collect.loadgen import LoadGenerator, check_load_url
+    from leakhunter.collect.process import ManagedProcess
+    from leakhunter.collect.store import Store
+    from leakhunter.collect.watcher import Watcher, normalize_target
+    from leakhunter.errors import TargetError, UsageError
+
+    if args.rate <= 0:
+        raise UsageError("--rate must be positive")
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if args.requests is not None and args.requests < 1:
+        raise UsageError("--requests must be at least 1")
+    if args.source and not Path(args.source).is_dir():
+        raise UsageError(f"--source {args.source}: not a directory")
+    for url in args.load:
+        check_load_url(url, allow_remote=args.allow_remote)
+    target = normalize_target(args.pprof)
+    warmup = float(args.warmup) if args.warmup else 0.0
+    tmpdir = None
+    if args.db:
+        db_path = args.db
+    else:
+        tmpdir = tempfile.mkdtemp(prefix="leakhunter-soak-")
+        db_path = os.path.join(tmpdir, "soak.db")
+    store = Store(db_path)
+    proc: ManagedProcess | None = None
+    outcome = _Outcome()
+    old_term = signal.getsignal(signal.SIGTERM)
+    try:
+        # Until the event loop installs its handlers, a SIGTERM must still unwind through
+        # the `finally` below that stops the service.
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+        if args.cmd:
+            proc = ManagedProcess(args.cmd, grace=args.grace)
+            proc.start()
+        loadgen = LoadGenerator(
+            args.load, rate=args.rate, concurrency=args.concurrency,
+            max_requests=args.requests, duration=warmup + args.duration,
+            timeout=args.timeout, allow_remote=args.allow_remote,
+        )
+        watcher = Watcher(
+            [target], store, interval=args.interval, pid=proc.pid if proc else None,
+            source_dir=args.source, timeout=min(5.0, args.interval),
+        )
+        live = sys.stderr.isatty() and args.format == "text"
+        try:
+            asyncio.run(_soak(args, proc, loadgen, watcher, outcome, warmup, live))
+        except TargetError as exc:
+            return _could_not_run(str(exc), proc)
+        if outcome.interrupted:
+            print(f"leakhunter: soak interrupted after {outcome.observed:.0f}s of observation; "
+                  "the service was stopped", file=sys.stderr)
+            return 130
+        if outcome.died:
+            return _could_not_run(outcome.died, proc)
+        if not watcher.reachable():
+            last = watcher.status()[0].last_error or "no answer"
+            return _could_not_run(f"{target} never answered a scrape ({last})", proc)
+        st = loadgen.stats
+        if st.ok == 0:
+            why = st.first_error() or "no request was sent"
+            return _could_not_run(f"no load request succeeded ({st.done} sent; {why})", proc)
+        verdicts = watcher.verdicts()
+        _print_result(args, verdicts, st, warmup, target)
+        if args.report:
+            _write_report(store, args.report)
+        return 1 if any(v.is_leak for vs in verdicts.values() for v in vs) else 0
+    except KeyboardInterrupt:
+        if proc is not None:
+            proc.stop()
+        print("leakhunter: soak interrupted; the service was stopped", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+        if proc is not None:
+            proc.stop()
+            proc.close()
+        store.close()
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: Any,
+                watcher: Any, outcome: _Outcome, warmup: float, live: bool) -> None:
+    import asyncio
+    import contextlib
+    import signal
+    import time
+
+    from leakhunter.collect.process import wait_http
+    from leakhunter.report.soak_view import SoakView
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def interrupt() -> None:
+        outcome.interrupted = True
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, interrupt)
+    ready = asyncio.create_task(
+        wait_http(watcher.targets[0] + "/debug/pprof/", timeout=args.start_timeout, process=proc)
+    )
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({ready, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        stopper.cancel()
+        return
+    stopper.cancel()
+    ready.result()  # raises TargetError: died before answering / never answered
+
+    total = warmup + args.duration
+    t0 = time.monotonic()
+    view = SoakView(loadgen.stats, live=live, total=total,
+                    verdicts=lambda: watcher.verdicts(suspects=False))
+    load_stop = asyncio.Event()
+    load_task = asyncio.create_task(loadgen.run(stop=load_stop))
+
+    async def guard() -> None:
+        """Stop everything if the service dies (a crash is not "no leak")."""
+        while not stop.is_set():
+            if proc is not None and proc.returncode() is not None:
+                outcome.died = (f"the command {proc.exit_description()} "
+                                f"{time.monotonic() - t0:.0f}s into the soak")
+                stop.set()
+                return
+            await asyncio.sleep(0.2)
+
+    guard_task = asyncio.create_task(guard())
+    try:
+        with view:
+            # Warm-up: load only; the service fills its caches and pools.
+            end = t0 + warmup
+            while not stop.is_set() and time.monotonic() < end:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=min(args.interval, end - time.monotonic()))
+                view.tick("warm-up", time.monotonic() - t0)
+            if stop.is_set():
+                return
+            view.watcher = watcher
+            obs0 = time.monotonic()
+
+            def on_tick(w: Any) -> None:
+                outcome.observed = time.monotonic() - obs0
+                view.tick("observing", time.monotonic() - t0)
+                if args.fail_fast and any(v.is_leak for vs in w.verdicts(suspects=False).values()
+                                          for v in vs):
+                    stop.set()
+
+            await watcher.run(duration=args.duration, on_tick=on_tick, stop=stop)
+            outcome.observed = time.monotonic() - obs0
+    finally:
+        load_stop.set()
+        guard_task.cancel()
+        await asyncio.gather(load_task, guard_task, return_exceptions=True)
+        if outcome.interrupted:
+            stop.set()
+
+
+def _could_not_run(msg: str, proc: ManagedProcess | None) -> int:
+    import sys
+
+    print(f"leakhunter: error: {msg}", file=sys.stderr)
+    if proc is not None:
+        tail = proc.stderr_tail()
+        if tail:
+            print(f"leakhunter: last stderr lines of {proc.name}:", file=sys.stderr)
+            for line in tail:
+                print(f"  | {line}", file=sys.stderr)
+    return 2
+
+
+def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
+                  stats: LoadStats, warmup: float, target: str) -> None:
+    import json
+    import sys
+
+    from leakhunter.report import verdicts_json, verdicts_text
+    from leakhunter.report.soak_view import fixes, summary_lines
+
+    if args.format == "json":
+        doc = verdicts_json.verdicts_doc(verdicts)
+        doc["soak"] = {
+            "target": target,
+            "command": args.cmd,
+            "load_urls": list(args.load),
+            "warmup_s": warmup,
+            "duration_s": args.duration,
+            "load": stats.as_dict(),
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    out = [verdicts_text.render(verdicts).rstrip("\n")]
+    fx = fixes(verdicts, args.source)
+    if fx:
+        out += ["", "leaking code and the fix:"] + ["  " + ln for ln in fx]
+    out += [""] + summary_lines(stats, args.duration, warmup)
+    leak = any(v.is_leak for vs in verdicts.values() for v in vs)
+    out.append("result: LEAK (exit 1)" if leak else "result: no leak (exit 0)")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def _write_report(store: Any, path: str) -> None:
+    import sys
+
+    try:
+        from leakhunter.report.html import write_report
+    except ImportError:
+        print("leakhunter: warning: HTML reports are not available in this build; "
+              f"{path} not written", file=sys.stderr)
+        return
+    store.commit()
+    write_report(store, path)
+    print(f"report written to {path}", file=sys.stderr)

@@ -1,0 +1,121 @@
+"""`leakhunter top PROFILE`: flat and cum per function/line/file, like `go tool pprof -top`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from leakhunter.commands._common import add_format, add_max_bytes, use_color
+
+NAME = "top"
+HELP = "where memory (or time, or goroutines) sits in a pprof profile, like go tool pprof -top"
+DESCRIPTION = (
+    "Flat and cumulative values per function, line or file of a pprof profile (a file, "
+    "'-' for stdin, or an http(s) URL of a /debug/pprof endpoint). Totals and rows equal "
+    "`go tool pprof -top` with the same -sample_index, granularity, -focus/-ignore, "
+    "-nodefraction (default 0.005, as pprof) and -nodecount (-n)."
+)
+ORDER = 20
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return n
+
+
+def _fraction(text: str) -> float:
+    try:
+        f = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= f <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text!r}")
+    return f
+
+
+def _seconds(text: str) -> float:
+    f = _fraction_free(text)
+    if f <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return f
+
+
+def _fraction_free(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `top` and `diff` (pprof's names in the help)."""
+    parser.add_argument(
+        "--sample-index", metavar="NAME|N", default=None,
+        help="sample type to show, by name (inuse_space, alloc_objects...) or index "
+             "(default: the profile's default, else the last)",
+    )
+    parser.add_argument(
+        "--by", choices=("function", "line", "file"), default="function",
+        help="granularity of rows (pprof -functions / -lines / -files; default: function)",
+    )
+    parser.add_argument(
+        "-n", "--nodecount", type=_nonneg_int, default=0, metavar="N",
+        help="show at most N rows (pprof -nodecount; default: all)",
+    )
+    parser.add_argument(
+        "--node-fraction", type=_fraction, default=0.005, metavar="F",
+        help="hide rows whose |cum| is below F of the total, as pprof does "
+             "(-nodefraction; default 0.005; 0 shows every row)",
+    )
+    parser.add_argument("--focus", metavar="RE", help="only samples with a frame matching RE")
+    parser.add_argument("--ignore", metavar="RE", help="drop samples with a frame matching RE")
+    add_format(parser)
+    add_max_bytes(parser)
+    parser.add_argument(
+        "--timeout", type=_seconds, default=30.0, metavar="SECONDS",
+        help="give up on a URL after this long (default: 30)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("profile", metavar="PROFILE", help="pprof profile: path, '-' or URL")
+    add_table_options(parser)
+
+
+def load(spec: str, args: argparse.Namespace) -> object:
+    """Read and decode one profile argument (bytes from collect/, model from profiles/)."""
+    from leakhunter.collect.inputs import read_input
+    from leakhunter.profiles import read_profile
+
+    data = read_input(spec, max_bytes=args.max_bytes, timeout=args.timeout)
+    return read_profile(data, max_bytes=args.max_bytes)
+
+
+def emit(table: object, args: argparse.Namespace) -> None:
+    from leakhunter.analyze.aggregate import Table
+    from leakhunter.report.top_text import render_json, render_text
+
+    assert isinstance(table, Table)
+    if args.format == "json":
+        sys.stdout.write(render_json(table))
+    else:
+        sys.stdout.write(render_text(table, color=use_color()))
+
+
+def run(args: argparse.Namespace) -> int:
+    from leakhunter.analyze.aggregate import aggregate
+    from leakhunter.model import Profile
+
+    prof = load(args.profile, args)
+    assert isinstance(prof, Profile)
+    table = aggregate(
+        prof, sample_index=args.sample_index, by=args.by, focus=args.focus,
+        ignore=args.ignore, node_fraction=args.node_fraction, node_count=args.nodecount,
+    )
+    emit(table, args)
+    return 0

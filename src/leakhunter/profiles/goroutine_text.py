@@ -1,0 +1,414 @@
+"""Goroutine text dumps -> GoroutineDump: the debug=1 count form and the debug=2 / crash form.
+
+debug=2 (`runtime.Stack(all)`, a panic, SIGQUIT) prints every goroutine: a million
+goroutines is hundreds of MB. Building Python objects per goroutine or per line would
+be the whole cost, so the reader works on big byte chunks with C-speed operations:
+
+1. two regex substitutions per chunk erase what differs between goroutines of the same
+   stack (argument lists, goroutine ids in headers and `created by ... in goroutine N`);
+2. the chunk is split on blank lines and the blocks counted with a `Counter` — identical
+   blocks collapse to one key, so Python-level work is per *distinct* block;
+3. each distinct block is parsed line by line into state, frames and `created by`, and
+   blocks that differ only in wait minutes or header details merge into one group.
+
+Input is consumed in chunks cut at goroutine boundaries, so a dump read from a file never
+needs to sit in memory whole. Everything before the first `goroutine N [` header (a panic
+message, log lines) is ignored, as is noise after the last frame (`exit status 2`).
+A dump cut short keeps every complete goroutine and drops the incomplete last one with a
+warning: data already collected is never thrown away because its tail is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from leakhunter.errors import CorruptInputError
+from leakhunter.model import DumpKind, Frame, GoroutineDump, GoroutineGroup
+from leakhunter.profiles.waitreason import infer_state
+
+CHUNK = 8 << 20
+
+# First goroutine header of a debug=2 dump, wherever the noise before it ends.
+_D2_HEADER = re.compile(rb"(?m)^([ \t]*)goroutine \d+(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[")
+# The debug=1 header line.
+_D1_HEADER = re.compile(rb"(?m)^[ \t]*(goroutine|goroutineleak) profile: total (\d+)[ \t]*\r?$")
+
+# Per-chunk normalisation (literal prefixes keep these on re's fast path).
+_ARGS = re.compile(rb"\([^()\n]*\)\n")
+_GID = re.compile(rb"goroutine \d+")
+
+# Per-distinct-block parsing.
+_HEADER = re.compile(
+    rb"goroutine(?: \d+)?(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\](?: \{.*\})?:[ \t]*"
+)
+_FILE = re.compile(
+    rb"[ \t]+(.*?):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+(?: pc=0x[0-9a-f]+)?)?[ \t]*"
+)
+_CREATED_IN = re.compile(rb" in goroutine(?: \d+)?$")
+_MINUTES = re.compile(rb"(\d+) minutes?")
+_UNAVAILABLE = b"goroutine running on other thread; stack unavailable"
+
+
+@dataclass(slots=True)
+class _Block:
+    """One distinct goroutine block, parsed: everything a group needs except the count."""
+
+    state: str
+    leaked: bool
+    minutes: int
+    locked: bool
+    frames: tuple[Frame, ...]
+    created_by: Frame | None
+    elided: bool
+    complete: bool
+
+
+class _Frames:
+    """Interns Frames so the few thousand distinct frames of a dump exist once each."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[bytes, bytes, bytes], Frame] = {}
+
+    def get(self, function: bytes, file: bytes, line: bytes) -> Frame:
+        key = (function, file, line)
+        fr = self._cache.get(key)
+        if fr is None:
+            fr = Frame(
+                function.decode("utf-8", "replace"),
+                file.decode("utf-8", "replace"),
+                int(line) if line else 0,
+            )
+            self._cache[key] = fr
+        return fr
+
+
+def sniff(data: bytes) -> str:
+    """`debug=1`, `debug=2`, or "" when `data` is not a goroutine text dump."""
+    head = data[: 1 << 20]
+    m1 = _D1_HEADER.search(head)
+    m2 = _D2_HEADER.search(head)
+    if m1 and (not m2 or m1.start() < m2.start()):
+        return "debug=1"
+    if m2:
+        return "debug=2"
+    if _D2_HEADER.search(data):
+        return "debug=2"
+    return ""
+
+
+def parse(data: bytes) -> GoroutineDump:
+    """Parse a goroutine text dump (debug=1, debug=2, or a crash log containing one)."""
+    form = sniff(data)
+    if form == "debug=1":
+        return _parse_debug1(data)
+    if form == "debug=2":
+        return parse_chunks(_slices(data))
+    raise CorruptInputError(_not_a_dump(data))
+
+
+def parse_file(f: BinaryIO, first: bytes = b"") -> GoroutineDump:
+    """Parse a dump from a binary file, reading it in chunks (for dumps of any size).
+
+    `first` is what the caller already read from `f` to sniff it.
+    """
+    head = first + f.read(max(0, min(CHUNK, 1 << 20) - len(first)))
+    form = sniff(head)
+    if form == "debug=1":
+        return _parse_debug1(head + f.read())
+    if form == "":
+        rest = f.read(CHUNK)
+        if not rest:
+            raise CorruptInputError(_not_a_dump(head))
+        head += rest
+    return parse_chunks(_file_chunks(head, f))
+
+
+def _slices(data: bytes) -> Iterator[bytes]:
+    view = memoryview(data)
+    for i in range(0, len(data), CHUNK):
+        yield bytes(view[i : i + CHUNK])
+
+
+def _file_chunks(head: bytes, f: BinaryIO) -> Iterator[bytes]:
+    yield head
+    while chunk := f.read(CHUNK):
+        yield chunk
+
+
+def _not_a_dump(data: bytes) -> str:
+    if not data.strip():
+        return "empty input: no goroutine dump in it"
+    return (
+        "not a goroutine dump: no 'goroutine N [state]:' header (debug=2) "
+        "and no 'goroutine profile: total N' line (debug=1)"
+    )
+
+
+# ---------------------------------------------------------------- debug=2
+
+
+def parse_chunks(chunks: Iterable[bytes]) -> GoroutineDump:
+    """The chunked debug=2 reader; `chunks` may split lines and goroutines anywhere."""
+    counts: Counter[bytes] = Counter()
+    raw_tail = b""  # incomplete last line of the raw input so far
+    text_tail = b""  # normalised complete lines after the last blank line
+    started = False
+    prefix = b""
+    ended_with_newline = True
+    for chunk in chunks:
+        if not chunk:
+            continue
+        ended_with_newline = chunk.endswith(b"\n")
+        buf = raw_tail + chunk if raw_tail else chunk
+        if not started:
+            m = _D2_HEADER.search(buf)
+            if m is None:
+                nl = buf.rfind(b"\n")
+                raw_tail = buf[nl + 1 :]
+                continue
+            started = True
+            prefix = m.group(1)
+            buf = buf[m.start() :]
+        nl = buf.rfind(b"\n")
+        if nl < 0:
+            raw_tail = buf
+            continue
+        lines, raw_tail = buf[: nl + 1], buf[nl + 1 :]
+        text = text_tail + _normalise(lines, prefix) if text_tail else _normalise(lines, prefix)
+        cut = text.rfind(b"\n\n")
+        if cut < 0:
+            text_tail = text
+            continue
+        _count(text[: cut + 1], counts)
+        text_tail = text[cut + 2 :]
+    if not started:
+        raise CorruptInputError("not a goroutine dump: no 'goroutine N [state]:' header")
+    last = text_tail + _normalise(raw_tail, prefix) if raw_tail else text_tail
+    return _build(counts, last, ended_with_newline)
+
+
+def _normalise(lines: bytes, prefix: bytes) -> bytes:
+    if b"\r" in lines:
+        lines = lines.replace(b"\r\n", b"\n")
+    if prefix:
+        lines = re.sub(rb"(?m)^" + re.escape(prefix), b"", lines)
+    return lines
+
+
+def _count(text: bytes, counts: Counter[bytes]) -> None:
+    """Count the blocks of `text` (complete lines ending in a newline) by normalised content."""
+    text = _GID.sub(b"goroutine", _ARGS.sub(b"()\n", text))
+    counts.update(text[:-1].split(b"\n\n"))
+
+
+def _build(counts: Counter[bytes], last: bytes, ended_with_newline: bool) -> GoroutineDump:
+    frames = _Frames()
+    groups: dict[tuple[object, ...], GoroutineGroup] = {}
+    warnings: list[str] = []
+    total = 0
+
+    def add(block: _Block, n: int) -> None:
+        nonlocal total
+        total += n
+        key = (block.state, block.leaked, block.frames, block.created_by)
+        g = groups.get(key)
+        if g is None:
+            groups[key] = GoroutineGroup(
+                count=n, state=block.state, stack=block.frames, wait_minutes=block.minutes,
+                leaked=block.leaked, created_by=block.created_by, locked=block.locked,
+                elided=block.elided,
+            )
+        else:
+            g.count += n
+            g.wait_minutes = max(g.wait_minutes, block.minutes)
+            g.locked = g.locked or block.locked
+
+    for raw, n in counts.items():
+        parsed = _parse_block(raw, frames)
+        if parsed is not None:
+            add(parsed, n)
+
+    # The tail: complete blocks, then the final one, which may have been cut short.
+    if last.strip(b"\n"):
+        text = _GID.sub(b"goroutine", _ARGS.sub(b"()\n", last))
+        blocks = text.strip(b"\n").split(b"\n\n")
+        for raw in blocks[:-1]:
+            parsed = _parse_block(raw, frames)
+            if parsed is not None:
+                add(parsed, 1)
+        parsed = _parse_block(blocks[-1], frames)
+        if parsed is not None:
+            if parsed.complete and (ended_with_newline or _ends_with_offset(blocks[-1])):
+                add(parsed, 1)
+            else:
+                warnings.append(
+                    f"input is truncated: read {total} complete goroutines, "
+                    "ignored the last one (cut mid-stack)"
+                )
+    if total == 0 and not groups:
+        raise CorruptInputError("goroutine dump has no complete goroutine in it (truncated?)")
+    ordered = sorted(groups.values(), key=lambda g: -g.count)
+    # debug=2 looks the same from /goroutine and /goroutineleak; `(leaked)` marks say it all.
+    return GoroutineDump(total=total, groups=ordered, form="debug=2", warnings=warnings)
+
+
+def _ends_with_offset(block: bytes) -> bool:
+    """Without a final newline the last line may be cut; `+0x..` proves its number whole."""
+    last = block.rsplit(b"\n", 1)[-1]
+    return b" +0x" in last
+
+
+def _parse_block(block: bytes, frames: _Frames) -> _Block | None:
+    """Parse one goroutine block; None when it is not one (noise between goroutines)."""
+    block = block.lstrip(b"\n")
+    nl = block.find(b"\n")
+    header = block if nl < 0 else block[:nl]
+    m = _HEADER.fullmatch(header)
+    if m is None:
+        return None
+    state, leaked, minutes, locked = _parse_state(m.group(1))
+    lines = block[nl + 1 :].split(b"\n") if nl >= 0 else []
+    stack: list[Frame] = []
+    created_by: Frame | None = None
+    elided = False
+    complete = False
+    i, n = 0, len(lines)
+    while i < n:
+        line = lines[i]
+        stripped = line.strip()
+        if not stripped:
+            i += 1
+            continue
+        if stripped == _UNAVAILABLE:
+            complete = True
+            i += 1
+            continue
+        if stripped.startswith(b"...") and stripped.endswith(b"elided..."):
+            elided = True
+            i += 1
+            continue
+        if line.startswith(b"created by "):
+            fm = _FILE.fullmatch(lines[i + 1]) if i + 1 < n else None
+            if fm is None:
+                complete = False
+                break
+            fn = _CREATED_IN.sub(b"", line[len(b"created by ") :].rstrip())
+            created_by = frames.get(fn, fm.group(1), fm.group(2))
+            complete = True
+            i += 2
+            continue
+        if stripped.startswith(b"[originating from goroutine"):
+            break  # ancestor tracebacks (GODEBUG=tracebackancestors): not this stack
+        if line[:1] in b" \t" or not line.endswith(b")"):
+            break  # noise after the stack (`exit status 2`, a log line)
+        fm = _FILE.fullmatch(lines[i + 1]) if i + 1 < n else None
+        if fm is None:
+            complete = False
+            break
+        paren = line.rfind(b"(")
+        stack.append(frames.get(line[:paren] if paren > 0 else line, fm.group(1), fm.group(2)))
+        complete = True
+        i += 2
+    return _Block(state, leaked, minutes, locked, tuple(stack), created_by, elided, complete)
+
+
+def _parse_state(inner: bytes) -> tuple[str, bool, int, bool]:
+    """`chan send (leaked), 12 minutes, locked to thread` -> (state, leaked, minutes, locked)."""
+    items = inner.split(b", ")
+    state = items[0]
+    leaked = False
+    for marker in (b" (scan)", b" (leaked)"):
+        if marker in state:
+            leaked = leaked or marker == b" (leaked)"
+            state = state.replace(marker, b"")
+    if state == b"leaked":
+        leaked = True
+    minutes = 0
+    locked = False
+    for item in items[1:]:
+        if item == b"locked to thread":
+            locked = True
+        else:
+            mm = _MINUTES.fullmatch(item)
+            if mm:
+                minutes = int(mm.group(1))
+    return state.decode("utf-8", "replace"), leaked, minutes, locked
+
+
+# ---------------------------------------------------------------- debug=1
+
+_D1_RECORD = re.compile(rb"(\d+) @((?: 0x[0-9a-f]+)*)[ \t]*")
+_D1_FRAME = re.compile(rb"#[ \t]+0x([0-9a-f]+)[ \t]+(\S+?)\+0x[0-9a-f]+[ \t]+(.*):(\d+)[ \t]*")
+_D1_BARE = re.compile(rb"#[ \t]+0x([0-9a-f]+)[ \t]*")
+
+
+def _parse_debug1(data: bytes) -> GoroutineDump:
+    """`goroutine profile: total N` then `count @ pcs` records with `#` frame lines.
+
+    Records are already aggregated by the runtime (per PC stack and labels); records
+    whose symbolised frames agree merge into one group, labels ignored.
+    """
+    m = _D1_HEADER.search(data)
+    assert m is not None
+    kind: DumpKind = "goroutineleak" if m.group(1) == b"goroutineleak" else "goroutine"
+    header_total = int(m.group(2))
+    body = data[m.end() :]
+    if b"\r" in body:
+        body = body.replace(b"\r\n", b"\n")
+    frames = _Frames()
+    groups: dict[tuple[Frame, ...], GoroutineGroup] = {}
+    warnings: list[str] = []
+    total = 0
+    records = body.strip(b"\n").split(b"\n\n") if body.strip() else []
+    for idx, rec in enumerate(records):
+        lines = rec.strip(b"\n").split(b"\n")
+        rm = _D1_RECORD.fullmatch(lines[0].strip())
+        if rm is None:
+            continue  # noise after the profile
+        is_last = idx == len(records) - 1
+        if is_last and not data.endswith(b"\n"):
+            warnings.append(
+                f"input is truncated: ignored the last record ({int(rm.group(1))} goroutines, "
+                "cut mid-stack)"
+            )
+            break
+        count = int(rm.group(1))
+        pcs = rm.group(2).split()
+        stack: list[Frame] = []
+        first_pc = -1
+        for line in lines[1:]:
+            fm = _D1_FRAME.fullmatch(line)
+            if fm is not None:
+                if first_pc < 0:
+                    first_pc = int(fm.group(1), 16)
+                stack.append(frames.get(fm.group(2), fm.group(3), fm.group(4)))
+                continue
+            bm = _D1_BARE.fullmatch(line)
+            if bm is not None:
+                if first_pc < 0:
+                    first_pc = int(bm.group(1), 16)
+                stack.append(frames.get(b"0x" + bm.group(1), b"", b""))
+        # The runtime prints a frame's PC as return address - 1; when the first shown
+        # frame is not the first PC, runtime frames were hidden above it.
+        hidden = bool(pcs) and first_pc >= 0 and int(pcs[0], 16) != first_pc + 1
+        key = tuple(stack)
+        total += count
+        g = groups.get(key)
+        if g is None:
+            groups[key] = GoroutineGroup(
+                count=count, state="", stack=key, leaked=kind == "goroutineleak",
+                inferred_state=infer_state(key, runtime_hidden=hidden),
+            )
+        else:
+            g.count += count
+    if total != header_total and not warnings:
+        warnings.append(
+            f"records add up to {total} goroutines but the header says total {header_total} "
+            "(truncated input?)"
+        )
+    ordered = sorted(groups.values(), key=lambda g: -g.count)
+    return GoroutineDump(total=total, groups=ordered, kind=kind, form="debug=1", warnings=warnings)

@@ -1,0 +1,129 @@
+"""The legacy text heap profile (`/debug/pprof/heap?debug=1`, `heap profile: ...`).
+
+Values follow pprof's legacy parser (profile/legacy_profile.go) exactly, so totals
+equal `go tool pprof` on the same file: the header's `heap/RATE` gives a period of
+RATE/2, and each record's counts are un-sampled with pprof's scaleHeapSample.
+
+Where this differs from pprof, on purpose: pprof cannot symbolize this format without
+the binary and shows every frame as `<unknown>`. The Go runtime writes the symbols
+itself, as `#\t0xPC\tfunc+0xOFF\tfile:line` lines under each record (several lines for
+one PC when calls were inlined), so we use them. The runtime omits its own allocator
+frames from those lines; the unsymbolized addresses at the leaf of a stack are
+therefore dropped, which is what pprof's heap drop_frames would do had it names.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from leakhunter.errors import CorruptInputError
+from leakhunter.model import Frame, Profile, Sample, SampleType
+
+_HEADER = re.compile(
+    r"heap profile: *(\d+): *(\d+) *\[ *(\d+): *(\d+) *\] *@ *(heap[_a-z0-9]*)/?(\d*)"
+)
+_SAMPLE = re.compile(r"(-?\d+): *(-?\d+) *\[ *(\d+): *(\d+) *\] @([ x0-9a-f]*)")
+_SYMBOL = re.compile(r"#\s+0x([0-9a-f]+)\s+(\S.*?)\+0x[0-9a-f]+\s+(\S.*):(\d+)\s*$")
+
+
+def scale_heap_sample(count: int, size: int, rate: int) -> tuple[int, int]:
+    """pprof's scaleHeapSample: undo the runtime's sampling of allocations."""
+    if count == 0 or size == 0:
+        return 0, 0
+    if rate <= 1:
+        return count, size
+    avg = size / count
+    factor = 1 / (1 - math.exp(-avg / rate))
+    return int(count * factor), int(size * factor)
+
+
+def parse(data: bytes) -> Profile:
+    """Parse a legacy heap profile into a Profile with pprof's values."""
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    if not lines:
+        raise CorruptInputError("empty heap profile")
+    head = _HEADER.search(lines[0])
+    if head is None:
+        raise CorruptInputError("not a heap profile: bad header line")
+    n1, b1, n3, b3, kind, rate_s = head.groups()
+    period = int(rate_s) if rate_s else 0
+    sampling = ""
+    if kind in ("heapz_v2", "heap_v2"):
+        sampling = "v2"
+    elif kind == "heapprofile":
+        period = 1
+    elif kind == "heap":
+        sampling, period = "v2", period // 2
+    else:
+        raise CorruptInputError(f"not a heap profile: unknown sampling {kind!r}")
+    has_alloc = (n3 != n1 and n3 != "0") or (b3 != b1 and b3 != "0")
+    if has_alloc:
+        types = [SampleType("alloc_objects", "count"), SampleType("alloc_space", "bytes"),
+                 SampleType("inuse_objects", "count"), SampleType("inuse_space", "bytes")]
+    else:
+        types = [SampleType("objects", "count"), SampleType("space", "bytes")]
+
+    records: list[tuple[list[int], int, list[int]]] = []
+    symbols: dict[int, list[Frame]] = {}
+    block_syms: dict[int, list[Frame]] = {}
+    for raw in lines[1:]:
+        line = raw.strip()
+        if line.startswith(("MAPPED_LIBRARIES:", "--- Memory map: ---")):
+            break
+        if not line:
+            continue
+        if line.startswith("#"):
+            m = _SYMBOL.match(line)
+            if m:
+                pc = int(m.group(1), 16)
+                block_syms.setdefault(pc, []).append(Frame(m.group(2), m.group(3), int(m.group(4))))
+            continue
+        for pc, frames in block_syms.items():
+            symbols.setdefault(pc, frames)
+        block_syms = {}
+        m = _SAMPLE.search(line)
+        if m is None:
+            raise CorruptInputError(f"not a heap profile: malformed record {line[:60]!r}")
+        values: list[int] = []
+        block = 0
+        pairs = ((m.group(3), m.group(4)),) if has_alloc else ()
+        for count_s, size_s in (*pairs, (m.group(1), m.group(2))):
+            count, size = int(count_s), int(size_s)
+            if count == 0 and size != 0:
+                raise CorruptInputError(f"malformed heap record: count 0 but {size} bytes")
+            if count:
+                block = int(size / count)  # pprof: the last non-empty pair sets the block size
+                if sampling == "v2":
+                    count, size = scale_heap_sample(count, size, period)
+            values += (count, size)
+        try:
+            addrs = [int(a, 16) - 1 for a in m.group(5).split()]
+        except ValueError:
+            raise CorruptInputError(f"malformed heap record addresses: {line[:60]!r}") from None
+        records.append((values, block, addrs))
+    for pc, frames in block_syms.items():
+        symbols.setdefault(pc, frames)
+
+    frames_of: dict[int, tuple[Frame, ...]] = {}
+    for pc, frames in symbols.items():
+        last = len(frames) - 1
+        frames_of[pc] = tuple(
+            Frame(f.function, f.file, f.line, inlined=i != last) for i, f in enumerate(frames)
+        )
+    samples: list[Sample] = []
+    for values, block, addrs in records:
+        start = 0
+        while start < len(addrs) - 1 and addrs[start] not in frames_of:
+            start += 1  # the runtime's own allocator frames, unnamed in this format
+        stack: list[Frame] = []
+        for pc in addrs[start:]:
+            stack.extend(frames_of.get(pc) or (Frame(f"0x{pc:x}", address=pc),))
+        samples.append(Sample(tuple(stack), tuple(values), {}, {"bytes": (block,)}))
+    return Profile(
+        sample_types=types,
+        samples=samples,
+        period_type=SampleType("space", "bytes"),
+        period=period,
+    )

@@ -1,0 +1,120 @@
+"""The live view of `watch`: a rich table on a terminal, plain lines otherwise.
+
+Per target: the latest live heap, goroutines and RSS, the headline verdict with its
+slope, restarts and failures, and progress through `--duration`. It renders what
+the watcher and analysis already computed; on a non-terminal (CI logs) it prints one
+line per target per interval to stderr so stdout stays clean for `--format json`.
+With many targets, the verdicts (a trend fit per series) are refreshed only every
+few intervals so the view never competes with scraping.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from leakhunter.analyze.units import human_amount, human_bytes, human_duration
+
+if TYPE_CHECKING:
+    from leakhunter.collect.watcher import Watcher
+    from leakhunter.model import Verdict
+
+PLAIN_MAX_TARGETS = 20
+
+
+class View:
+    """Context manager; `update(watcher)` is the watcher's on_tick callback."""
+
+    def __init__(self, watcher: Watcher, *, live: bool) -> None:
+        self.watcher = watcher
+        self.live = live
+        self._live: Any = None
+        self._ticks = 0
+        self._verdicts: dict[str, list[Verdict]] = {}
+
+    def __enter__(self) -> View:
+        if self.live:
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=2,
+                              transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.update(self._table())
+            self._live.__exit__(None, None, None)
+
+    def _refresh_verdicts(self) -> None:
+        # A trend fit per series per target: affordable each tick for a few targets;
+        # with many, the view shows scrape health only and verdicts come at the end.
+        if len(self.watcher.targets) <= PLAIN_MAX_TARGETS:
+            self._verdicts = self.watcher.verdicts(suspects=False)
+
+    def update(self, watcher: Watcher) -> None:
+        self._ticks += 1
+        self._refresh_verdicts()
+        if self._live is not None:
+            self._live.update(self._table())
+        else:
+            self._plain()
+
+    def _progress(self) -> str:
+        w = self.watcher
+        el = w.elapsed()
+        if w.duration:
+            return f"[{human_duration(el)}/{human_duration(w.duration)}]"
+        return f"[{human_duration(el)}]"
+
+    def _plain(self) -> None:
+        w = self.watcher
+        status = w.status()
+        prog = self._progress()
+        if len(status) > PLAIN_MAX_TARGETS:
+            ok = sum(1 for s in status if s.ok)
+            leaks = sum(1 for vs in self._verdicts.values() if vs and vs[0].is_leak)
+            print(f"{prog} {ok}/{len(status)} targets answering, {leaks} leaking",
+                  file=sys.stderr, flush=True)
+            return
+        for s in status:
+            vs = self._verdicts.get(s.target) or []
+            head = _headline(vs[0]) if vs else "-"
+            print(f"{prog} {s.target} heap {_b(s.heap_live)} goroutines {_n(s.goroutines)} "
+                  f"rss {_b(s.rss)} {head}" + (f" ({s.last_error})" if not s.ok and s.last_error
+                                                 else ""), file=sys.stderr, flush=True)
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        t = Table(title=f"leakhunter watch {self._progress()}", expand=False)
+        for col in ("target", "heap", "goroutines", "rss", "verdict", "scrapes", "restarts"):
+            t.add_column(col)
+        for s in self.watcher.status()[:50]:
+            vs = self._verdicts.get(s.target) or []
+            style = "red" if vs and vs[0].is_leak else ("green" if vs and vs[0].kind == "no-leak"
+                                                        else "")
+            t.add_row(s.target, _b(s.heap_live), _n(s.goroutines), _b(s.rss),
+                      _headline(vs[0]) if vs else "-",
+                      f"{s.scrapes}" + (f" ({s.failures} failed)" if s.failures else ""),
+                      str(s.restarts), style=style)
+        return t
+
+
+def _headline(v: Verdict) -> str:
+    if v.kind in ("no-leak", "inconclusive"):
+        return v.kind
+    return f"{v.kind} {human_amount(v.slope_per_min, v.unit, sign=True)}/min ({v.confidence:.0%})"
+
+
+def _b(x: float | None) -> str:
+    return "-" if x is None else human_bytes(x)
+
+
+def _n(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def make_view(watcher: Watcher, *, live: bool) -> View:
+    return View(watcher, live=live)

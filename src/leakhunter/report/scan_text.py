@@ -1,0 +1,77 @@
+"""`leakhunter scan --format text`: one `file:line:col: ID name: message` line per finding.
+
+The first line has go vet's shape, so editors and CI log parsers that already jump
+to go vet locations jump to these too; the indented `fix:` line under it tells the
+reader what to change. Colour is used only on a terminal (and never with NO_COLOR).
+Notes about the run (skipped files, a summary) go to stderr, so stdout stays
+machine-parsable.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leakhunter.model import Finding
+    from leakhunter.source.scanner import ScanResult
+
+_SEV_COLOR = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
+_BOLD = "\x1b[1m"
+_DIM = "\x1b[2m"
+_RESET = "\x1b[0m"
+
+
+def format_finding(f: Finding, *, color: bool = False) -> str:
+    """Two lines: the go-vet-shaped location line and the indented fix."""
+    loc = f"{f.file}:{f.line}:{f.column}:"
+    head = f"{f.rule} {f.name}:"
+    fix = f"    fix: {f.fix}" if f.fix else ""
+    if color:
+        c = _SEV_COLOR.get(f.severity, "")
+        loc = f"{_BOLD}{loc}{_RESET}"
+        head = f"{c}{head}{_RESET}"
+        fix = f"{_DIM}{fix}{_RESET}" if fix else ""
+    line = f"{loc} {head} {f.message}"
+    return f"{line}\n{fix}" if fix else line
+
+
+def render(findings: Iterable[Finding], *, color: bool = False) -> str:
+    """All findings, one block each; empty string when there are none."""
+    blocks = [format_finding(f, color=color) for f in findings]
+    return "\n".join(blocks) + ("\n" if blocks else "")
+
+
+def notes(result: ScanResult, shown: int, *, baseline_hidden: int = 0) -> list[str]:
+    """stderr lines: each unreadable file once with its reason, generated files as a count, a summary."""
+    out: list[str] = []
+    generated = 0
+    for path, reason in result.skipped:
+        if reason.startswith("generated file"):
+            generated += 1
+            continue
+        out.append(f"leakhunter: skipped {path}: {reason}")
+    for path, rule, err in result.rule_errors:
+        out.append(f"leakhunter: warning: rule {rule} failed on {path}: {err}")
+    by_sev = Counter(f.severity for f in result.findings)
+    parts = [f"{by_sev[s]} {s}" for s in ("error", "warning", "info") if by_sev[s]]
+    summary = f"leakhunter: {shown} finding{'s' if shown != 1 else ''}"
+    if parts and shown == len(result.findings):
+        summary += f" ({', '.join(parts)})"
+    summary += f" in {result.files_scanned} file{'s' if result.files_scanned != 1 else ''}"
+    extra = []
+    if generated:
+        extra.append(f"{generated} generated skipped")
+    other = len(result.skipped) - generated
+    if other:
+        extra.append(f"{other} unreadable skipped")
+    if result.suppressed:
+        extra.append(f"{result.suppressed} suppressed")
+    if baseline_hidden:
+        extra.append(f"{baseline_hidden} in baseline")
+    if extra:
+        summary += f"; {', '.join(extra)}"
+    summary += f"; {result.duration_s:.2f}s"
+    out.append(summary)
+    return out

@@ -1,0 +1,62 @@
+"""Verdicts as the DESIGN.md JSON contract (shared by `watch` and `soak`).
+
+Shape::
+
+    {"targets": [{"target": URL, "verdicts": [{"kind", "confidence", "slope_per_min",
+      "unit", "evidence": [...], "suspects": [{"function", "file", "line", "growth",
+      "finding"}]}]}]}
+
+`finding` is null or {"rule", "file", "line", "message"}. Extra keys (`series`,
+`watch_more_s`, `forecast_s`, a suspect's `unit` and `detail`) are additions, never
+renames: scripts may rely on the contract keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from leakhunter.model import Suspect, Verdict
+
+
+def suspect_dict(s: Suspect) -> dict[str, Any]:
+    f = s.finding
+    return {
+        "function": s.function,
+        "file": s.file,
+        "line": s.line,
+        "growth": s.growth,
+        "unit": s.unit,
+        "detail": s.detail,
+        "finding": None if f is None else {
+            "rule": f.rule, "file": f.file, "line": f.line, "message": f.message,
+        },
+    }
+
+
+def verdict_dict(v: Verdict) -> dict[str, Any]:
+    return {
+        "kind": v.kind,
+        "confidence": v.confidence,
+        "slope_per_min": v.slope_per_min,
+        "unit": v.unit,
+        "series": v.series,
+        "evidence": list(v.evidence),
+        "suspects": [suspect_dict(s) for s in v.suspects],
+        "watch_more_s": v.watch_more_s,
+        "forecast_s": v.forecast_s,
+    }
+
+
+def verdicts_doc(verdicts: Mapping[str, Sequence[Verdict]]) -> dict[str, Any]:
+    return {
+        "targets": [
+            {"target": t, "verdicts": [verdict_dict(v) for v in vs]}
+            for t, vs in verdicts.items()
+        ]
+    }
+
+
+def render(verdicts: Mapping[str, Sequence[Verdict]]) -> str:
+    return json.dumps(verdicts_doc(verdicts), indent=2) + "\n"

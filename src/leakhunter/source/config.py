@@ -1,0 +1,167 @@
+"""`.leakhunter.toml`: per-project rule selection, severities and excluded paths.
+
+The file is found by walking up from the scanned path (like `.golangci.yml` or
+`pyproject.toml`), so a repository states its policy once and every invocation,
+from any sub-directory, follows it. Command-line options win over the file.
+
+    [rules]
+    enable  = ["LH505"]          # turn on rules that are off by default
+    disable = ["LH303"]          # turn off rules
+    [rules.severity]
+    LH301 = "info"               # change a rule's severity
+    [scan]
+    exclude = ["gen/**", "*.pb.go"]   # globs relative to the config file's directory
+    exclude_tests = false
+
+Rule ids may also be given by name (`blocked-send`). Unknown keys, unknown rule ids
+and bad severities are errors (exit 2), so a typo cannot silently turn a rule off.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from leakhunter.errors import UsageError
+from leakhunter.model import Severity
+
+CONFIG_NAME = ".leakhunter.toml"
+SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
+
+
+@dataclass
+class ScanConfig:
+    """Everything that selects and tunes rules and files for one scan."""
+
+    enable: set[str] = field(default_factory=set)
+    disable: set[str] = field(default_factory=set)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    """Globs matched against paths relative to `root` (and against the display path)."""
+    exclude_tests: bool = False
+    cli_exclude: list[str] = field(default_factory=list)
+    """`--exclude` globs, matched against display paths (as the user sees them)."""
+    root: Path | None = None
+    """Directory of the config file; `exclude` globs are relative to it."""
+    source: Path | None = None
+    """The config file read, if any."""
+    max_file_size: int = 10 * 1024 * 1024
+    """Files above this are skipped (reported) instead of parsed; generated files never reach it."""
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest `.leakhunter.toml` at or above `start` (a file or directory)."""
+    p = start.absolute()
+    if not p.is_dir():
+        p = p.parent
+    for d in (p, *p.parents):
+        candidate = d / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def resolve_rule_id(token: str) -> str:
+    """`LH101`, `lh101` or `blocked-send` -> `LH101`; unknown ids are a UsageError."""
+    from leakhunter.source.registry import all_rules
+
+    t = token.strip()
+    for r in all_rules():
+        if t.upper() == r.id or t == r.name:
+            return r.id
+    raise UsageError(f"unknown rule {t!r} (see `leakhunter rules`)")
+
+
+def _ids(value: Any, where: str) -> set[str]:
+    if isinstance(value, str):
+        value = [v for v in value.replace(",", " ").split() if v]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{where}: expected a list of rule ids")
+    return {resolve_rule_id(v) for v in value}
+
+
+def load_config(path: Path) -> ScanConfig:
+    """Read and validate one config file; every problem is one UsageError line."""
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not valid UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    cfg = ScanConfig(root=path.parent.absolute(), source=path)
+    known = {"rules", "scan", "exclude"}
+    extra = set(data) - known
+    if extra:
+        raise UsageError(f"{path}: unknown section {sorted(extra)[0]!r} (expected [rules], [scan])")
+    rules = data.get("rules", {})
+    if not isinstance(rules, dict):
+        raise UsageError(f"{path}: [rules] must be a table")
+    bad = set(rules) - {"enable", "disable", "severity"}
+    if bad:
+        raise UsageError(f"{path}: unknown key rules.{sorted(bad)[0]}")
+    if "enable" in rules:
+        cfg.enable = _ids(rules["enable"], f"{path}: rules.enable")
+    if "disable" in rules:
+        cfg.disable = _ids(rules["disable"], f"{path}: rules.disable")
+    sev = rules.get("severity", {})
+    if not isinstance(sev, dict):
+        raise UsageError(f"{path}: [rules.severity] must be a table of RULE = \"info|warning|error\"")
+    for k, v in sev.items():
+        if v not in SEVERITIES:
+            raise UsageError(f"{path}: rules.severity.{k} = {v!r}: expected info, warning or error")
+        cfg.severity[resolve_rule_id(k)] = cast(Severity, v)
+    scan = data.get("scan", {})
+    if not isinstance(scan, dict):
+        raise UsageError(f"{path}: [scan] must be a table")
+    bad = set(scan) - {"exclude", "exclude_tests", "max_file_size"}
+    if bad:
+        raise UsageError(f"{path}: unknown key scan.{sorted(bad)[0]}")
+    excl = scan.get("exclude", data.get("exclude", []))
+    if isinstance(excl, str):
+        excl = [excl]
+    if not isinstance(excl, list) or not all(isinstance(e, str) for e in excl):
+        raise UsageError(f"{path}: scan.exclude must be a list of globs")
+    cfg.exclude = list(excl)
+    et = scan.get("exclude_tests", False)
+    if not isinstance(et, bool):
+        raise UsageError(f"{path}: scan.exclude_tests must be true or false")
+    cfg.exclude_tests = et
+    if "max_file_size" in scan:
+        mfs = scan["max_file_size"]
+        if not isinstance(mfs, int) or mfs <= 0:
+            raise UsageError(f"{path}: scan.max_file_size must be a positive number of bytes")
+        cfg.max_file_size = mfs
+    return cfg
+
+
+def config_for(start: Path, explicit: Path | None = None) -> ScanConfig:
+    """The config that applies to a scan of `start`: `explicit` if given, else the nearest file."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise UsageError(f"{explicit}: config file not found")
+        return load_config(explicit)
+    found = find_config(start)
+    return load_config(found) if found else ScanConfig()
+
+
+def selected_rules(
+    cfg: ScanConfig, enable: Iterable[str] = (), disable: Iterable[str] = ()
+) -> list[str]:
+    """Rule ids to run: defaults, plus config/CLI enables, minus config/CLI disables.
+
+    The command line wins: `--enable X` overrides a config `disable = [X]`, and
+    `--disable X` overrides a config `enable`.
+    """
+    from leakhunter.source.registry import all_rules
+
+    chosen = {r.id for r in all_rules() if r.enabled_by_default}
+    chosen |= cfg.enable
+    chosen -= cfg.disable
+    chosen |= set(enable)
+    chosen -= set(disable)
+    return sorted(chosen)

@@ -1,0 +1,697 @@
+"""Goroutine and channel facts shared by the goroutine rules (LH101–LH106).
+
+The goroutine rules ask the same three questions of a function:
+- which channels does it make, with what capacity, and does the channel stay in
+  this function (not returned, stored, or handed to code we cannot see)?
+- who sends on, receives from, ranges over or closes each channel, and from where:
+  the function's own body, a goroutine it starts (`go func(){...}()` or `go f(ch)`
+  with `f` in the same file), or a deferred / stored closure?
+- after a `go` statement, does every path of the function reach a given operation
+  (the receive the goroutine waits for, the close its `range` needs), or can it
+  return / fall off the end first, and where?
+
+A channel whose ownership we cannot see is never reported: precision first. The
+path analysis is structural (statement lists, if/switch/select, loops treated as
+"may run zero times or forever"), which is exact for the straight-line owners
+these leaks live in, and it answers "don't know" (no finding) for `goto`, labelled
+jumps and loops that hold the awaited operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+Result = dict[str, "Node | None"]
+"""Possible outcomes of running a statement, each with a witness node (or None):
+`hit` (the awaited operation happened), `exit` (returned without it), `next`
+(completes normally without it), `stop` (panic / os.Exit: nothing leaks past it),
+`brk` / `cont` (unlabelled break / continue, resolved by the enclosing statement)."""
+
+_CASE_TYPES = frozenset({"communication_case", "expression_case", "default_case", "type_case"})
+_SWITCH_TYPES = frozenset({"expression_switch_statement", "type_switch_statement", "select_statement"})
+_TERMINATING_METHODS = frozenset(
+    {"Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "FailNow", "SkipNow", "Skip", "Skipf"}
+)
+_TERMINATING_FUNCS = frozenset({"panic", "os.Exit", "runtime.Goexit", "syscall.Exit"})
+
+
+def is_terminating_call(ctx: FileContext, call: Node) -> bool:
+    """`panic(...)`, `os.Exit`, `runtime.Goexit`, `log.Fatal*`, `t.Fatal*` / `FailNow` / `Skip*`.
+
+    After these nothing the function would have done later matters for a leak: the
+    program ends, the test goroutine ends (its failure is the report), or it panics.
+    """
+    name = gs.call_name(ctx, call)
+    if name in _TERMINATING_FUNCS:
+        return True
+    head, _, last = name.rpartition(".")
+    return bool(head) and "." not in head and last in _TERMINATING_METHODS
+
+
+def case_body(case: Node) -> list[Node]:
+    """The statements of a switch/select case clause (not its communication or values)."""
+    out: list[Node] = []
+    for c in case.named_children:
+        if c.type == "statement_list":
+            out.extend(s for s in c.named_children if s.type != "comment")
+    return out
+
+
+def select_of(op: Node) -> Node | None:
+    """The select_statement whose case communicates with `op` (a send_statement or `<-x`)."""
+    p = op.parent
+    if p is not None and p.type == "receive_statement":
+        p = p.parent
+    if p is not None and p.type == "communication_case":
+        return p.parent
+    return None
+
+
+def is_guarded(op: Node) -> bool:
+    """True if `op` is one case of a select that has another case or a default.
+
+    Such a send/receive cannot block forever as long as the other case can proceed,
+    which is how a careful goroutine avoids LH101/LH102 (`case <-ctx.Done()`).
+    """
+    sel = select_of(op)
+    if sel is None:
+        return False
+    return sum(1 for c in sel.named_children if c.type in ("communication_case", "default_case")) > 1
+
+
+def loop_between(node: Node, scope: Node) -> Node | None:
+    """The innermost for_statement holding `node` (in its body) below `scope`, if any."""
+    prev = node
+    for p in gs.ancestors(node):
+        if p == scope:
+            return None
+        if p.type == "for_statement" and p.child_by_field_name("body") == prev:
+            return p
+        prev = p
+    return None
+
+
+def is_infinite_loop(loop: Node) -> bool:
+    """`for { ... }` (and `for ;; {}`): no condition and no range clause."""
+    for c in loop.named_children:
+        if c.type == "range_clause":
+            return False
+        if c.type == "for_clause":
+            return c.child_by_field_name("condition") is None
+        if c.type not in ("block", "comment"):
+            return False  # `for cond {`
+    return True
+
+
+def line(node: Node) -> int:
+    return node.start_point[0] + 1
+
+
+# --------------------------------------------------------------------------- paths
+
+
+class Paths:
+    """Which outcomes can running some statements have, relative to target operations?
+
+    `targets` are nodes (a receive, a close, a `wg.Done()` call) in the analysed
+    function's own body. A statement that contains a target "hits" it. A loop that
+    contains a target counts as a hit (we cannot count iterations: no finding).
+    """
+
+    def __init__(self, ctx: FileContext, targets: Iterable[Node]) -> None:
+        self.ctx = ctx
+        self.spans = [(t.start_byte, t.end_byte) for t in targets]
+
+    def contains(self, node: Node | None) -> bool:
+        if node is None:
+            return False
+        s, e = node.start_byte, node.end_byte
+        return any(s <= a and b <= e for a, b in self.spans)
+
+    # -- combinators
+    @staticmethod
+    def merge(*results: Result) -> Result:
+        out: Result = {}
+        for r in results:
+            for k, v in r.items():
+                if k not in out or (out[k] is None and v is not None):
+                    out[k] = v
+        return out
+
+    def seq(self, stmts: Iterable[Node]) -> Result:
+        out: Result = {}
+        next_w: Node | None = None
+        for s in stmts:
+            r = self.stmt(s)
+            for k, v in r.items():
+                if k != "next" and (k not in out or (out[k] is None and v is not None)):
+                    out[k] = v
+            if "next" not in r:
+                return out
+            if next_w is None:
+                next_w = r["next"]
+        out["next"] = next_w
+        return out
+
+    def stmt(self, s: Node) -> Result:
+        t = s.type
+        if t == "return_statement":
+            return {"hit": None} if self.contains(s) else {"exit": s}
+        if t == "block":
+            return self.seq(gs.statements(s))
+        if t == "labeled_statement":
+            inner = [c for c in s.named_children if c.type not in ("label_name", "identifier", "comment")]
+            return self.stmt(inner[-1]) if inner else {"next": None}
+        if t == "if_statement":
+            if self.contains(s.child_by_field_name("initializer")) or self.contains(
+                s.child_by_field_name("condition")
+            ):
+                return {"hit": None}
+            cons = self.stmt(s.child_by_field_name("consequence")) if s.child_by_field_name("consequence") else {}
+            alt_node = s.child_by_field_name("alternative")
+            alt = self.stmt(alt_node) if alt_node is not None else {"next": s}
+            return self.merge(cons, alt)
+        if t in _SWITCH_TYPES:
+            return self._switch(s)
+        if t == "for_statement":
+            return self._loop(s)
+        if t == "break_statement":
+            return {"hit": None} if s.named_children else {"brk": s}
+        if t == "continue_statement":
+            return {"hit": None} if s.named_children else {"cont": s}
+        if t == "goto_statement":
+            return {"hit": None}
+        if self.contains(s):
+            return {"hit": None}
+        if t == "expression_statement":
+            call = s.named_children[0] if s.named_children else None
+            if call is not None and call.type == "call_expression" and is_terminating_call(self.ctx, call):
+                return {"stop": s}
+        return {"next": None}
+
+    def _switch(self, s: Node) -> Result:
+        for f in ("initializer", "value"):
+            if self.contains(s.child_by_field_name(f)):
+                return {"hit": None}
+        cases = [c for c in s.named_children if c.type in _CASE_TYPES]
+        if s.type == "select_statement" and not cases:
+            return {"stop": s}  # `select {}` blocks forever: nothing after it runs
+        out: Result = {}
+        for c in cases:
+            if c.type == "communication_case" and self.contains(c.child_by_field_name("communication")):
+                r: Result = {"hit": None}
+            else:
+                r = self.seq(case_body(c))
+                if "brk" in r:
+                    r.pop("brk")
+                    r["next"] = c
+                if "next" in r:
+                    r["next"] = r["next"] or c
+            out = self.merge(out, r)
+        if s.type != "select_statement" and not any(c.type == "default_case" for c in cases):
+            out = self.merge(out, {"next": s})
+        return out
+
+    def _loop(self, s: Node) -> Result:
+        if self.contains(s):
+            return {"hit": None}
+        body = self.stmt(s.child_by_field_name("body")) if s.child_by_field_name("body") else {}
+        out = {k: v for k, v in body.items() if k in ("exit", "stop", "hit")}
+        if not is_infinite_loop(s) or "brk" in body:
+            out["next"] = body.get("brk") or body.get("next")
+        return out
+
+    # -- from a point to the end of the function
+    def after(self, node: Node, body: Node) -> Result | None:
+        """Outcomes of the rest of the function after statement `node`, up to `body`'s end.
+
+        None when `node` sits in a loop (below `body`) or somewhere we cannot follow.
+        A path that runs off the end of the function is `next` (witness: the last
+        branch point that skipped the targets, when there is one).
+        """
+        out: Result = {}
+        cur = node
+        next_w: Node | None = None
+        while True:
+            container = cur.parent
+            if container is None:
+                return None
+            if container.type == "labeled_statement":
+                cur = container
+                continue
+            if container.type == "statement_list":
+                container = container.parent
+                if container is None:
+                    return None
+            stmts = gs.statements(container) if container.type == "block" else case_body(container)
+            if cur not in stmts:
+                return None
+            rest = stmts[stmts.index(cur) + 1 :]
+            r = self.seq(rest)
+            if container.type in _CASE_TYPES and "brk" in r:
+                r.pop("brk")
+                r["next"] = r.get("next") or container
+            if "brk" in r or "cont" in r:
+                return None
+            for k, v in r.items():
+                if k != "next" and (k not in out or (out[k] is None and v is not None)):
+                    out[k] = v
+            if "next" not in r:
+                return out
+            next_w = next_w or r["next"]
+            if container == body:
+                out["next"] = next_w
+                return out
+            if container.type in _CASE_TYPES:
+                cur = container.parent  # the switch/select statement
+                if cur is not None and cur.type == "select_statement" and container.type == "communication_case":
+                    next_w = next_w or container
+                continue
+            owner = container.parent  # the statement owning this block
+            if owner is None:
+                return None
+            if owner.type == "if_statement":
+                while owner.parent is not None and owner.parent.type == "if_statement":
+                    owner = owner.parent  # `else if` chain: continue after the outermost if
+                cur = owner
+                continue
+            if owner.type in ("statement_list", "block"):
+                cur = container  # a bare `{ ... }` block statement
+                continue
+            return None  # a loop, a closure, or something we do not follow
+
+
+# --------------------------------------------------------------------------- channels
+
+
+@dataclass(eq=False)
+class ChanUse:
+    """One mention of a channel variable and what it does there."""
+
+    ident: Node
+    op: str
+    """send | recv | range | close | harmless | escape"""
+    stmt: Node
+    """The send_statement, the `<-ch` unary_expression, the ranging for_statement, the close call."""
+    where: str
+    """body (the owner's own code) | go (a goroutine it starts) | defer | closure"""
+    go: Node | None = None
+    """The go_statement for `where == "go"`."""
+    callee: Node | None = None
+    """The same-file function the channel was handed to (`go worker(ch)`), if any."""
+
+    @property
+    def guarded(self) -> bool:
+        return self.op in ("send", "recv") and is_guarded(self.stmt)
+
+
+@dataclass(eq=False)
+class ChanFacts:
+    """A channel made in a function, and every use of it, when its ownership is visible."""
+
+    name: str
+    decl: Node
+    owner: Node
+    """The function (declaration or literal) that makes the channel."""
+    body: Node
+    scope: Node
+    """The block (or statement) the declaration is visible in."""
+    cap: int | None
+    """Constant capacity (0: unbuffered); None: not a constant (assume large enough)."""
+    nil_chan: bool = False
+    uses: list[ChanUse] = field(default_factory=list)
+    escapes: bool = False
+    why_escapes: str = ""
+
+    def of(self, *ops: str, where: str | None = None) -> list[ChanUse]:
+        return [u for u in self.uses if u.op in ops and (where is None or u.where == where)]
+
+
+def _make_chan(ctx: FileContext, value: Node | None) -> tuple[bool, int | None]:
+    """(is `make(chan T[, n])`, its constant capacity or None)."""
+    if value is None or value.type != "call_expression":
+        return False, None
+    if gs.call_name(ctx, value) != "make":
+        return False, None
+    args = gs.arguments(value)
+    if not args or args[0].type != "channel_type":
+        return False, None
+    if len(args) == 1:
+        return True, 0
+    cap_text = ctx.text(args[1]).replace("_", "")
+    if args[1].type == "int_literal":
+        try:
+            return True, int(cap_text, 0)
+        except ValueError:
+            return True, None
+    return True, None
+
+
+def _scope_of(decl_stmt: Node) -> Node | None:
+    p = decl_stmt.parent
+    if p is not None and p.type == "statement_list":
+        p = p.parent
+    return p
+
+
+def _declarations(ctx: FileContext, fn: Node, body: Node) -> Iterator[tuple[str, Node, Node, int | None, bool]]:
+    """(name, declaring statement, scope, capacity, is nil chan) for channels made in `fn`'s body."""
+    for d in gs.walk(body, ("short_var_declaration", "var_declaration")):
+        if d.type == "short_var_declaration":
+            lefts, rights = gs.assignment_sides(d)
+            if len(lefts) != len(rights):
+                continue
+            for left, right in zip(lefts, rights, strict=True):
+                ok, cap = _make_chan(ctx, right)
+                if ok and left.type == "identifier":
+                    scope = _scope_of(d)
+                    if scope is not None:
+                        yield ctx.text(left), d, scope, cap, False
+        else:
+            scope = _scope_of(d)
+            if scope is None:
+                continue
+            for spec in gs.walk(d, "var_spec"):
+                names, values = gs.assignment_sides(spec)
+                typ = spec.child_by_field_name("type")
+                if not values and typ is not None and typ.type == "channel_type":
+                    for n in names:
+                        yield ctx.text(n), d, scope, 0, True
+                elif len(values) == len(names):
+                    for n, v in zip(names, values, strict=True):
+                        ok, cap = _make_chan(ctx, v)
+                        if ok:
+                            yield ctx.text(n), d, scope, cap, False
+
+
+def _is_declaring(ident: Node) -> bool:
+    """True if this identifier declares (or assigns) the name rather than using it."""
+    p = ident.parent
+    if p is None:
+        return False
+    if p.type in ("parameter_declaration", "variadic_parameter_declaration", "var_spec", "const_spec"):
+        return p.child_by_field_name("type") != ident and ident in p.children_by_field_name("name")
+    if p.type == "expression_list":
+        gp = p.parent
+        if gp is not None and gp.type in (
+            "short_var_declaration",
+            "assignment_statement",
+            "range_clause",
+            "receive_statement",
+        ):
+            return gp.child_by_field_name("left") == p
+    if p.type in ("inc_statement", "dec_statement"):
+        return True
+    return False
+
+
+def _context(ident: Node, owner: Node) -> tuple[str, Node | None]:
+    """Where, relative to `owner`, the code holding `ident` runs."""
+    outer: Node | None = None
+    for p in gs.ancestors(ident):
+        if p == owner:
+            break
+        if p.type == "func_literal":
+            outer = p
+        if p.type in ("function_declaration", "method_declaration"):
+            break
+    if outer is None:
+        return "body", None
+    call = outer.parent
+    if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == outer:
+        st = call.parent
+        if st is not None and st.type == "go_statement":
+            return "go", st
+        if st is not None and st.type == "defer_statement":
+            return "defer", st
+    return "closure", None
+
+
+def _classify(ctx: FileContext, ident: Node) -> tuple[str, Node]:
+    """(op, statement) for one identifier use of a channel variable."""
+    p = ident.parent
+    if p is None:
+        return "escape", ident
+    if p.type == "send_statement" and p.child_by_field_name("channel") == ident:
+        return "send", p
+    if p.type == "unary_expression" and p.child_by_field_name("operand") == ident:
+        op = p.child_by_field_name("operator")
+        if op is not None and op.type == "<-":
+            return "recv", p
+    if p.type == "range_clause" and p.child_by_field_name("right") == ident and p.parent is not None:
+        return "range", p.parent
+    if p.type == "argument_list" and p.parent is not None and p.parent.type == "call_expression":
+        name = gs.call_name(ctx, p.parent)
+        if name == "close":
+            return "close", p.parent
+        if name in ("len", "cap"):
+            return "harmless", p.parent
+        return "arg", p.parent
+    if p.type == "binary_expression":
+        other = [c for c in p.named_children if c != ident]
+        if other and other[0].type == "nil":
+            return "harmless", p
+    return "escape", ident
+
+
+def same_file_callee(ctx: FileContext, call: Node) -> Node | None:
+    """The function/method declared in this file that `call` calls, when unambiguous by name."""
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return None
+    if fn.type == "identifier":
+        want, kinds = ctx.text(fn), ("function_declaration",)
+    elif fn.type == "selector_expression":
+        want, kinds = ctx.text(fn.child_by_field_name("field")), ("method_declaration",)
+    else:
+        return None
+    found = [
+        d
+        for d in gs.nodes_of_type(ctx, *kinds)
+        if ctx.text(d.child_by_field_name("name")) == want and d.child_by_field_name("body") is not None
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _param_at(ctx: FileContext, fn: Node, index: int) -> str | None:
+    params = gs.parameters(ctx, fn)
+    if index >= len(params) or any(t.startswith("...") for _, t in params[: index + 1]):
+        return None
+    name = params[index][0]
+    return name if name and name != "_" else None
+
+
+def _uses_in_callee(ctx: FileContext, call: Node, arg: Node, where: str, go: Node | None) -> list[ChanUse] | None:
+    """The channel's uses inside a same-file function it is handed to; None if they escape."""
+    callee = same_file_callee(ctx, call)
+    if callee is None:
+        return None
+    args = gs.arguments(call)
+    if arg not in args:
+        return None
+    param = _param_at(ctx, callee, args.index(arg))
+    body = callee.child_by_field_name("body")
+    if param is None or body is None:
+        return None
+    out: list[ChanUse] = []
+    for ident in gs.identifiers(ctx, body, param):
+        if _is_declaring(ident):
+            return None
+        op, stmt = _classify(ctx, ident)
+        inner, _ = _context(ident, callee)
+        if op in ("escape", "arg") or inner != "body":
+            return None
+        out.append(ChanUse(ident, op, stmt, where, go, callee))
+    return out
+
+
+def chan_facts(ctx: FileContext) -> list[ChanFacts]:
+    """Every channel made inside a function of the file, with its uses (memoised per file)."""
+    cached = ctx.cache.get("goflow.chans")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: list[ChanFacts] = []
+    if b"chan" in ctx.source:
+        for info in gs.functions(ctx):
+            if info.body is None:
+                continue
+            for name, decl, scope, cap, nil_chan in _declarations(ctx, info.node, info.body):
+                out.append(_facts(ctx, name, decl, info.node, info.body, scope, cap, nil_chan))
+    ctx.cache["goflow.chans"] = out
+    return out
+
+
+def _facts(
+    ctx: FileContext, name: str, decl: Node, owner: Node, body: Node, scope: Node, cap: int | None, nil_chan: bool
+) -> ChanFacts:
+    cf = ChanFacts(name, decl, owner, body, scope, cap, nil_chan)
+    for ident in gs.identifiers(ctx, scope, name):
+        if ident.start_byte < decl.end_byte:
+            if ident.start_byte >= decl.start_byte and _is_declaring(ident):
+                continue  # the declaration itself
+            if ident.start_byte >= decl.start_byte:
+                cf.escapes, cf.why_escapes = True, "used in its own declaration"
+            continue
+        if _is_declaring(ident):
+            cf.escapes, cf.why_escapes = True, f"reassigned or shadowed at line {line(ident)}"
+            break
+        op, stmt = _classify(ctx, ident)
+        where, go = _context(ident, owner)
+        if op == "arg":
+            call = stmt
+            if call.parent is not None and call.parent.type == "go_statement" and where == "body":
+                where, go = "go", call.parent
+            if where == "go":
+                inner = _uses_in_callee(ctx, call, ident, where, go)
+                if inner is not None:
+                    cf.uses.extend(inner)
+                    continue
+            cf.escapes, cf.why_escapes = True, f"handed to {gs.call_name(ctx, call)} at line {line(ident)}"
+            break
+        if op == "escape":
+            cf.escapes, cf.why_escapes = True, f"escapes at line {line(ident)}"
+            break
+        cf.uses.append(ChanUse(ident, op, stmt, where, go))
+    return cf
+
+
+def describe(ctx: FileContext, node: Node, limit: int = 40) -> str:
+    """Short one-line source text of `node` for messages."""
+    text = " ".join(ctx.text(node).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def first(nodes: Iterable[ChanUse], key: Callable[[ChanUse], int] | None = None) -> ChanUse:
+    return min(nodes, key=key or (lambda u: u.stmt.start_byte))
+
+
+# --------------------------------------------------------------------------- goroutines
+
+
+def goroutine_function(ctx: FileContext, go: Node) -> Node | None:
+    """The function a go statement runs: its func literal, or a same-file function/method it names."""
+    call = next((c for c in go.named_children if c.type == "call_expression"), None)
+    if call is None:
+        return None
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "func_literal":
+        return fn
+    return same_file_callee(ctx, call)
+
+
+def go_call(go: Node) -> Node | None:
+    """The call_expression of a go statement."""
+    return next((c for c in go.named_children if c.type == "call_expression"), None)
+
+
+_LIFETIME_FUNCS = frozenset({"main", "init", "TestMain"})
+
+
+def program_lifetime(ctx: FileContext, node: Node) -> bool:
+    """True when `node` runs for the program's lifetime anyway: in main/init/TestMain or a package-level var."""
+    decl = gs.enclosing_declaration(node)
+    if decl is None:
+        return True
+    return decl.type == "function_declaration" and ctx.text(decl.child_by_field_name("name")) in _LIFETIME_FUNCS
+
+
+def under_once(ctx: FileContext, node: Node) -> bool:
+    """True inside `x.Do(func() {...})` (sync.Once): started once per program, not per call."""
+    for p in gs.ancestors(node):
+        if p.type == "func_literal":
+            call = p.parent.parent if p.parent is not None else None
+            if call is not None and call.type == "call_expression" and gs.call_name(ctx, call).endswith(".Do"):
+                return True
+        if p.type in ("function_declaration", "method_declaration"):
+            return False
+    return False
+
+
+def is_http_handler(ctx: FileContext, fn: Node) -> bool:
+    """A function taking (http.ResponseWriter, *http.Request): it runs once per request."""
+    types = {t for _, t in gs.parameters(ctx, fn)}
+    return any(t.endswith("ResponseWriter") for t in types) and any(t.endswith(".Request") for t in types)
+
+
+_UNITS = {
+    "Nanosecond": 1.0,
+    "Microsecond": 1e3,
+    "Millisecond": 1e6,
+    "Second": 1e9,
+    "Minute": 60e9,
+    "Hour": 3600e9,
+}
+
+
+def duration_ns(ctx: FileContext, node: Node | None, depth: int = 0) -> float | None:
+    """The value in nanoseconds of a constant duration expression (`24 * time.Hour`), else None.
+
+    Follows package-level and local `const` names declared in this file.
+    """
+    if node is None or depth > 8:
+        return None
+    t = node.type
+    if t == "int_literal":
+        try:
+            return float(int(ctx.text(node).replace("_", ""), 0))
+        except ValueError:
+            return None
+    if t == "float_literal":
+        try:
+            return float(ctx.text(node).replace("_", ""))
+        except ValueError:
+            return None
+    if t == "parenthesized_expression":
+        inner = node.named_children
+        return duration_ns(ctx, inner[0], depth + 1) if inner else None
+    if t == "selector_expression":
+        operand = node.child_by_field_name("operand")
+        if operand is not None and gs.imports(ctx).get(ctx.text(operand)) == "time":
+            return _UNITS.get(ctx.text(node.child_by_field_name("field")))
+        return None
+    if t == "call_expression" and gs.call_name(ctx, node).endswith("Duration"):
+        args = gs.arguments(node)
+        return duration_ns(ctx, args[0], depth + 1) if len(args) == 1 else None
+    if t == "binary_expression":
+        left = duration_ns(ctx, node.child_by_field_name("left"), depth + 1)
+        right = duration_ns(ctx, node.child_by_field_name("right"), depth + 1)
+        op = node.child_by_field_name("operator")
+        if left is None or right is None or op is None:
+            return None
+        if op.type == "*":
+            return left * right
+        if op.type == "+":
+            return left + right
+        if op.type == "-":
+            return left - right
+        if op.type == "/" and right:
+            return left / right
+        return None
+    if t == "identifier":
+        spec = _const_spec(ctx, node)
+        if spec is None:
+            return None
+        names, values = gs.assignment_sides(spec)
+        for n, v in zip(names, values, strict=False):
+            if ctx.text(n) == ctx.text(node):
+                return duration_ns(ctx, v, depth + 1)
+    return None
+
+
+def _const_spec(ctx: FileContext, ident: Node) -> Node | None:
+    name = ctx.text(ident)
+    fn = gs.enclosing_function(ident)
+    if fn is not None:
+        for spec in gs.walk(fn, "const_spec"):
+            if any(ctx.text(n) == name for n in spec.children_by_field_name("name")):
+                return spec
+    return gs.package_consts(ctx).get(name)

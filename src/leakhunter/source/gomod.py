@@ -1,0 +1,71 @@
+"""The module a Go file belongs to: its go.mod root, module path and `go` directive.
+
+The `go` directive matters to the timer rules: since Go 1.23 an unreferenced,
+unstopped Timer/Ticker is collected, so what leaks depends on the language
+version the module declares, not on the toolchain running leakhunter. The module
+path also gives findings a location that does not depend on where the user ran
+the scan from, which keeps baseline fingerprints stable.
+
+Lookups are cached per directory: a tree of ten thousand files has a few hundred
+directories and usually one go.mod.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+_GO_LINE = re.compile(rb"^\s*go\s+(\d+)\.(\d+)", re.MULTILINE)
+_MODULE_LINE = re.compile(rb"^\s*module\s+\"?([^\s\"/][^\s\"]*)\"?", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """What the nearest go.mod says; all empty when there is none."""
+
+    root: Path | None = None
+    module: str = ""
+    go_version: tuple[int, int] | None = None
+
+
+def parse_go_mod(data: bytes) -> tuple[str, tuple[int, int] | None]:
+    """(module path, (major, minor) of the `go` directive) from go.mod bytes.
+
+    `go 1.22`, `go 1.22.3` and `go 1.23rc1` all count; a missing directive is None
+    (the go command then assumes go 1.16, but for leakhunter "unknown" is the safer
+    reading: rules treat it as the current Go).
+    """
+    mod = _MODULE_LINE.search(data)
+    ver = _GO_LINE.search(data)
+    module = mod.group(1).decode("utf-8", "replace") if mod else ""
+    version = (int(ver.group(1)), int(ver.group(2))) if ver else None
+    return module, version
+
+
+@lru_cache(maxsize=4096)
+def module_for_dir(directory: Path) -> ModuleInfo:
+    """The ModuleInfo of the nearest go.mod at or above `directory` (absolute path)."""
+    gomod = directory / "go.mod"
+    try:
+        if gomod.is_file():
+            data = gomod.read_bytes()[: 1 << 20]
+            module, version = parse_go_mod(data)
+            return ModuleInfo(directory, module, version)
+    except OSError:
+        pass
+    parent = directory.parent
+    if parent == directory:
+        return ModuleInfo()
+    return module_for_dir(parent)
+
+
+def module_for_file(path: Path) -> ModuleInfo:
+    """The ModuleInfo of the module holding the Go file at `path`."""
+    return module_for_dir(path.absolute().parent)
+
+
+def go_version_for(path: Path) -> tuple[int, int] | None:
+    """The `go` directive of the nearest go.mod above `path` (None: no go.mod or no directive)."""
+    return module_for_file(path).go_version

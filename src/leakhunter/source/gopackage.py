@@ -1,0 +1,129 @@
+"""A whole-package view for rules that run on one file but must see the package.
+
+Some questions are package-wide: "does anything in this package ever `delete` from
+this map?" cannot be answered from the file that inserts into it. Rules still run
+one file at a time (possibly in different worker processes), so each process reads
+the sibling `.go` files of the same directory and package itself, parses them once,
+and memoises what a rule derives from them (its "facts") keyed by the directory and
+the files' sizes and mtimes. Only a couple of directories' trees are kept at a time:
+the scanner visits files directory by directory, and keeping every tree would make
+memory follow the size of the scanned repository.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.parse import parse
+from leakhunter.source.rule import FileContext
+
+T = TypeVar("T")
+
+_MAX_FILE_BYTES = 4 << 20
+"""Sibling files above this size (generated tables) are not parsed for the package view."""
+
+_TREES: OrderedDict[tuple[object, ...], list[FileContext]] = OrderedDict()
+_FACTS: OrderedDict[tuple[object, ...], object] = OrderedDict()
+_MAX_TREES = 2
+_MAX_FACTS = 256
+
+
+def _signature(ctx: FileContext) -> tuple[object, ...] | None:
+    """(dir, package, test?, sorted (name, size, mtime) of candidate files), or None if unreadable."""
+    directory = ctx.path.parent
+    test = ctx.is_test or ctx.path.name.endswith("_test.go")
+    entries: list[tuple[str, int, int]] = []
+    try:
+        with os.scandir(directory) as it:
+            for e in it:
+                name = e.name
+                if not name.endswith(".go") or name.startswith((".", "_")):
+                    continue
+                if name.endswith("_test.go") and not test:
+                    continue
+                try:
+                    st = e.stat()
+                except OSError:
+                    continue
+                if not e.is_file() or st.st_size > _MAX_FILE_BYTES:
+                    continue
+                entries.append((name, st.st_size, st.st_mtime_ns))
+    except OSError:
+        return None
+    entries.sort()
+    return (str(directory), gs.package_name(ctx), test, tuple(entries))
+
+
+def package_files(ctx: FileContext) -> list[FileContext]:
+    """`ctx` plus every other file of its package in its directory (non-test files for a non-test file).
+
+    A test file sees the test files of its package too (same package clause). Files
+    that cannot be read or whose package clause differs are left out; `ctx` itself is
+    always first and is the caller's object (its cache is shared).
+    """
+    sig = _signature(ctx)
+    if sig is None:
+        return [ctx]
+    hit = _TREES.get(sig)
+    if hit is None:
+        hit = _load(ctx, sig)
+        _TREES[sig] = hit
+        while len(_TREES) > _MAX_TREES:
+            _TREES.popitem(last=False)
+    else:
+        _TREES.move_to_end(sig)
+    return [ctx, *(f for f in hit if f.path.name != ctx.path.name)]
+
+
+def _load(ctx: FileContext, sig: tuple[object, ...]) -> list[FileContext]:
+    pkg = sig[1]
+    out: list[FileContext] = []
+    entries = sig[3]
+    assert isinstance(entries, tuple)
+    for name, _size, _mtime in entries:
+        if name == ctx.path.name:
+            continue
+        path = ctx.path.parent / name
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if b"\x00" in data[:8000]:
+            continue
+        sib = FileContext(
+            path=Path(path),
+            display_path=str(path),
+            source=data,
+            tree=parse(data),
+            go_version=ctx.go_version,
+            is_test=name.endswith("_test.go"),
+        )
+        if gs.package_name(sib) != pkg:
+            continue
+        out.append(sib)
+    return out
+
+
+def package_facts(ctx: FileContext, key: str, compute: Callable[[list[FileContext]], T]) -> T:
+    """`compute(package_files(ctx))`, memoised per process by package signature and `key`.
+
+    `compute` must return a value that does not hold tree nodes of sibling files (those
+    trees are dropped when the directory leaves the small tree cache); plain data only.
+    """
+    sig = _signature(ctx)
+    if sig is None:
+        return compute([ctx])
+    full = (key, *sig)
+    if full in _FACTS:
+        _FACTS.move_to_end(full)
+        return _FACTS[full]  # type: ignore[return-value]
+    value = compute(package_files(ctx))
+    _FACTS[full] = value
+    while len(_FACTS) > _MAX_FACTS:
+        _FACTS.popitem(last=False)
+    return value

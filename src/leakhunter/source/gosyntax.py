@@ -1,0 +1,657 @@
+"""Shared tree-sitter-go helpers, so every rule reads Go syntax the same way.
+
+Rules ask the same questions of a file: which functions are there, what does this
+call call, which names does this statement assign, which imports are in scope.
+Answering them here once (and memoising per file in `FileContext.cache`) keeps the
+rules short and the whole scan fast: a file's node index is built in one walk and
+shared by every rule, instead of each rule walking the tree again.
+
+Grammar notes (tree-sitter-go 0.25) that every helper below accounts for:
+- a `block` holds its statements inside a `statement_list` child (older grammars
+  put them directly in the block): use `statements(block)`.
+- functions are `function_declaration`, `method_declaration` and `func_literal`;
+  the body is the `body` field (None for an external declaration).
+- a call is `call_expression` with fields `function` and `arguments`.
+
+Names are stable: rule modules import them. Add new helpers at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Query
+
+    from leakhunter.source.rule import FileContext
+
+FUNC_TYPES: frozenset[str] = frozenset({"function_declaration", "method_declaration", "func_literal"})
+"""Node types that start a new function scope."""
+
+LOOP_TYPES: frozenset[str] = frozenset({"for_statement"})
+
+_WS = re.compile(r"\s+")
+
+
+# --------------------------------------------------------------------------- walking
+
+
+def _types_query(wanted: frozenset[str], with_literals: bool) -> Query | None:
+    """A query capturing `wanted` as @n (and func literals as @f), or None if a type is unknown."""
+    key = (wanted, with_literals)
+    q = _QUERIES.get(key, False)
+    if q is False:
+        from leakhunter.source.parse import query
+
+        alts = " ".join(f"({t})" for t in sorted(wanted))
+        text = f"[{alts}] @n"
+        if with_literals:
+            text += " (func_literal) @f"
+        try:
+            q = query(text)
+        except Exception:  # an anonymous or unknown node type: walk in Python instead
+            q = None
+        _QUERIES[key] = q
+    return q  # type: ignore[return-value]
+
+
+_QUERIES: dict[tuple[frozenset[str], bool], object] = {}
+
+
+def walk(
+    node: Node,
+    types: str | Iterable[str] | None = None,
+    *,
+    into_func_literals: bool = False,
+    include_self: bool = True,
+) -> Iterator[Node]:
+    """Pre-order walk of `node`'s subtree, yielding nodes of `types` (all nodes if None).
+
+    Nested `func_literal`s are yielded (if they match `types`) but not descended into
+    unless `into_func_literals`: code in a closure runs at another time (a `go func`,
+    a `defer func`, a callback), so most flow questions must not look inside it.
+    The root itself is always descended into, even when it is a func literal.
+
+    With named `types`, the traversal runs inside tree-sitter (a query over the
+    subtree), which is several times faster than visiting every node from Python;
+    the order is the same pre-order (source order, outer node first).
+    """
+    wanted: frozenset[str] | None
+    if types is None:
+        wanted = None
+    elif isinstance(types, str):
+        wanted = frozenset((types,))
+    else:
+        wanted = frozenset(types)
+    if wanted:
+        q = _types_query(wanted, not into_func_literals)
+        if q is not None:
+            yield from _walk_query(node, q, into_func_literals, include_self)
+            return
+    stack = [node]
+    first = True
+    while stack:
+        n = stack.pop()
+        if (include_self or not first) and (wanted is None or n.type in wanted):
+            yield n
+        if not first and n.type == "func_literal" and not into_func_literals:
+            continue
+        first = False
+        children = n.children
+        if children:
+            stack.extend(reversed(children))
+
+
+def _walk_query(node: Node, q: Query, into_func_literals: bool, include_self: bool) -> Iterator[Node]:
+    from tree_sitter import QueryCursor
+
+    caps = QueryCursor(q).captures(node)
+    found = caps.get("n")
+    if not found:
+        return
+    root_id = node.id
+    if not into_func_literals:
+        lits = [lit for lit in caps.get("f", ()) if lit.id != root_id]
+        if lits:
+            # Drop what lies strictly inside a nested literal: a literal starting before
+            # the node and ending at or after its end contains it.
+            spans = sorted((lit.start_byte, lit.end_byte) for lit in lits)
+            starts = [s for s, _ in spans]
+            maxend: list[int] = []
+            m = -1
+            for _, e in spans:
+                m = max(m, e)
+                maxend.append(m)
+            kept = []
+            for n in found:
+                i = bisect_left(starts, n.start_byte)
+                if i and maxend[i - 1] >= n.end_byte:
+                    continue
+                kept.append(n)
+            found = kept
+    if len(found) > 1:
+        found = sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
+    for n in found:
+        if not include_self and n.id == root_id:
+            continue
+        yield n
+
+
+def node_index(ctx: FileContext) -> dict[str, list[Node]]:
+    """Every named node of the file grouped by type, in source order (built once per file).
+
+    Prefer `nodes_of_type(ctx, "call_expression")`: it asks tree-sitter for just
+    that type, which is much cheaper than indexing every node.
+    """
+    idx = ctx.cache.get("gosyntax.index")
+    if idx is None:
+        from tree_sitter import QueryCursor
+
+        from leakhunter.source.parse import query
+
+        out: dict[str, list[Node]] = {}
+        for n in QueryCursor(query("(_) @n")).captures(ctx.tree.root_node).get("n", ()):
+            out.setdefault(n.type, []).append(n)
+        for lst in out.values():
+            lst.sort(key=lambda n: (n.start_byte, -n.end_byte))
+        ctx.cache["gosyntax.index"] = out
+        return out
+    return idx  # type: ignore[return-value]
+
+
+def nodes_of_type(ctx: FileContext, *types: str) -> list[Node]:
+    """All nodes of the given types in the file, in source order (memoised per type)."""
+    full = ctx.cache.get("gosyntax.index")
+    if full is not None:
+        idx: dict[str, list[Node]] = full  # type: ignore[assignment]
+        if len(types) == 1:
+            return idx.get(types[0], [])
+        found = [n for t in types for n in idx.get(t, [])]
+        found.sort(key=lambda n: (n.start_byte, -n.end_byte))
+        return found
+    out: list[Node] = []
+    for t in types:
+        key = f"gosyntax.type.{t}"
+        got = ctx.cache.get(key)
+        if got is None:
+            got = list(walk(ctx.tree.root_node, t, into_func_literals=True))
+            ctx.cache[key] = got
+        if len(types) == 1:
+            return got  # type: ignore[return-value]
+        out.extend(got)  # type: ignore[arg-type]
+    out.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    return out
+
+
+def statements(block: Node | None) -> list[Node]:
+    """The statements of a `block` (or of a case clause / statement_list), comments excluded."""
+    if block is None:
+        return []
+    out: list[Node] = []
+    for c in block.named_children:
+        if c.type == "statement_list":
+            out.extend(s for s in c.named_children if s.type != "comment")
+        elif c.type != "comment":
+            out.append(c)
+    return out
+
+
+def ancestors(node: Node) -> Iterator[Node]:
+    """Parents of `node`, innermost first, up to the source file."""
+    p = node.parent
+    while p is not None:
+        yield p
+        p = p.parent
+
+
+def enclosing_function(node: Node) -> Node | None:
+    """The innermost function_declaration / method_declaration / func_literal holding `node`."""
+    for p in ancestors(node):
+        if p.type in FUNC_TYPES:
+            return p
+    return None
+
+
+def enclosing_declaration(node: Node) -> Node | None:
+    """The top-level function_declaration / method_declaration holding `node` (skipping closures)."""
+    for p in ancestors(node):
+        if p.type in ("function_declaration", "method_declaration"):
+            return p
+    return None
+
+
+def in_loop(node: Node, *, stop_at_function: bool = True) -> Node | None:
+    """The innermost `for_statement` whose body holds `node` (within the same function by default)."""
+    prev = node
+    for p in ancestors(node):
+        if p.type in FUNC_TYPES and stop_at_function:
+            return None
+        if p.type == "for_statement" and p.child_by_field_name("body") == prev:
+            return p
+        prev = p
+    return None
+
+
+# --------------------------------------------------------------------------- functions
+
+
+@dataclass(frozen=True, slots=True)
+class FuncInfo:
+    """One function of a file: a declaration, a method or a func literal."""
+
+    node: Node
+    name: str
+    """`F`, `T.M` (receiver type without `*` or type params), or `F.func1` for literals,
+    numbered in source order within their declaration as the Go compiler names them
+    (nested literals are numbered in the same sequence: `F.func2`)."""
+    kind: str
+    """"func", "method" or "literal"."""
+    body: Node | None
+    receiver: str = ""
+    """Receiver type name for methods (`T` for `func (t *T[K]) M()`)."""
+
+    @property
+    def is_literal(self) -> bool:
+        return self.kind == "literal"
+
+
+def receiver_type(ctx: FileContext, method: Node) -> str:
+    """The receiver's type name of a method_declaration (`T` for `(t *T[K])`), '' if none."""
+    recv = method.child_by_field_name("receiver")
+    if recv is None:
+        return ""
+    for p in recv.named_children:
+        if p.type == "parameter_declaration":
+            t = p.child_by_field_name("type")
+            while t is not None and t.type in ("pointer_type", "generic_type", "parenthesized_type"):
+                if t.type == "generic_type":
+                    t = t.child_by_field_name("type")
+                else:
+                    t = t.named_children[0] if t.named_children else None
+            return ctx.text(t)
+    return ""
+
+
+def functions(ctx: FileContext) -> list[FuncInfo]:
+    """Every function, method and func literal of the file, in source order (memoised)."""
+    cached = ctx.cache.get("gosyntax.functions")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: list[FuncInfo] = []
+    for decl in nodes_of_type(ctx, "function_declaration", "method_declaration"):
+        name_node = decl.child_by_field_name("name")
+        base = ctx.text(name_node)
+        recv = ""
+        kind = "func"
+        if decl.type == "method_declaration":
+            recv = receiver_type(ctx, decl)
+            kind = "method"
+            base = f"{recv}.{base}" if recv else base
+        out.append(FuncInfo(decl, base, kind, decl.child_by_field_name("body"), recv))
+        body = decl.child_by_field_name("body")
+        if body is not None:
+            for i, lit in enumerate(walk(body, "func_literal", into_func_literals=True), 1):
+                out.append(FuncInfo(lit, f"{base}.func{i}", "literal", lit.child_by_field_name("body")))
+    # literals outside any function (package-level var initialisers)
+    for lit in nodes_of_type(ctx, "func_literal"):
+        if enclosing_declaration(lit) is None:
+            n = sum(1 for f in out if f.name.startswith("glob.func")) + 1
+            out.append(FuncInfo(lit, f"glob.func{n}", "literal", lit.child_by_field_name("body")))
+    out.sort(key=lambda f: f.node.start_byte)
+    ctx.cache["gosyntax.functions"] = out
+    return out
+
+
+def function_info(ctx: FileContext, fn: Node) -> FuncInfo | None:
+    """The FuncInfo for a function node (as returned by `enclosing_function`)."""
+    for f in functions(ctx):
+        if f.node == fn:
+            return f
+    return None
+
+
+def function_name(ctx: FileContext, node: Node) -> str:
+    """Name of the function holding `node` (or of `node` itself if it is a function); '' at top level.
+
+    Stable across unrelated edits, so baselines and messages can use it.
+    """
+    fn = node if node.type in FUNC_TYPES else enclosing_function(node)
+    if fn is None:
+        return ""
+    info = function_info(ctx, fn)
+    return info.name if info else ""
+
+
+def parameters(ctx: FileContext, fn: Node) -> list[tuple[str, str]]:
+    """(name, type text) of each parameter of a function; unnamed ones have name ''.
+
+    `func(a, b int, ctx context.Context)` gives [("a","int"), ("b","int"), ("ctx","context.Context")].
+    Variadic types keep their `...`.
+    """
+    plist = fn.child_by_field_name("parameters")
+    out: list[tuple[str, str]] = []
+    if plist is None:
+        return out
+    for p in plist.named_children:
+        if p.type not in ("parameter_declaration", "variadic_parameter_declaration"):
+            continue
+        t = p.child_by_field_name("type")
+        ttext = _compact(ctx.text(t))
+        if p.type == "variadic_parameter_declaration":
+            ttext = "..." + ttext
+        names = [c for c in p.children_by_field_name("name")]
+        if not names:
+            out.append(("", ttext))
+        for n in names:
+            out.append((ctx.text(n), ttext))
+    return out
+
+
+def result_types(ctx: FileContext, fn: Node) -> list[str]:
+    """Type texts of a function's results (`(int, error)` -> ["int", "error"]); [] if none."""
+    res = fn.child_by_field_name("result")
+    if res is None:
+        return []
+    if res.type != "parameter_list":
+        return [_compact(ctx.text(res))]
+    out: list[str] = []
+    for p in res.named_children:
+        if p.type != "parameter_declaration":
+            continue
+        t = _compact(ctx.text(p.child_by_field_name("type")))
+        names = p.children_by_field_name("name")
+        out.extend([t] * max(1, len(names)))
+    return out
+
+
+# --------------------------------------------------------------------------- calls
+
+
+def _compact(text: str) -> str:
+    return _WS.sub("", text)
+
+
+def call_name(ctx: FileContext, call: Node) -> str:
+    """The dotted callee of a call_expression as written: `http.Get`, `resp.Body.Close`.
+
+    Parentheses are dropped (`(x).Close` -> `x.Close`); a call in the chain keeps `()`
+    (`foo().Close`); an index keeps its text compacted (`xs[0].Close`); explicit type
+    arguments are dropped (`Map[int](xs)` -> `Map`); a func literal callee is `func`.
+    Also accepts the callee expression itself.
+    """
+    fn = call.child_by_field_name("function") if call.type == "call_expression" else call
+    return _expr_name(ctx, fn)
+
+
+def _expr_name(ctx: FileContext, n: Node | None) -> str:
+    if n is None:
+        return ""
+    t = n.type
+    if t in ("identifier", "field_identifier", "package_identifier", "type_identifier"):
+        return ctx.text(n)
+    if t == "selector_expression":
+        return f"{_expr_name(ctx, n.child_by_field_name('operand'))}.{ctx.text(n.child_by_field_name('field'))}"
+    if t == "parenthesized_expression":
+        inner = n.named_children
+        return _expr_name(ctx, inner[0]) if inner else ""
+    if t == "call_expression":
+        return _expr_name(ctx, n.child_by_field_name("function")) + "()"
+    if t == "func_literal":
+        return "func"
+    if t in ("index_expression", "generic_type") and n.child_by_field_name("type_arguments") is not None:
+        return _expr_name(ctx, n.child_by_field_name("operand") or n.child_by_field_name("type"))
+    if t == "unary_expression":
+        op = n.child_by_field_name("operand")
+        return _expr_name(ctx, op)
+    return _compact(ctx.text(n))
+
+
+def imports(ctx: FileContext) -> dict[str, str]:
+    """Import name -> import path for the file (`nethttp` -> `net/http`, `http` -> `net/http`).
+
+    Unaliased imports use the package's conventional name: the last path element,
+    with a `/vN` major-version suffix skipped, a `.vN` suffix dropped (`gopkg.in/yaml.v3`
+    -> `yaml`) and a `go-` prefix dropped (`go-redis` -> `redis`). Blank (`_`) and dot
+    imports are not in the map; see `dot_imports`.
+    """
+    cached = ctx.cache.get("gosyntax.imports")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: dict[str, str] = {}
+    dots: list[str] = []
+    for spec in nodes_of_type(ctx, "import_spec"):
+        path_node = spec.child_by_field_name("path")
+        path = ctx.text(path_node).strip('"`')
+        name_node = spec.child_by_field_name("name")
+        if name_node is None:
+            out[default_package_name(path)] = path
+        elif name_node.type == "dot":
+            dots.append(path)
+        elif name_node.type == "blank_identifier":
+            continue
+        else:
+            out[ctx.text(name_node)] = path
+    ctx.cache["gosyntax.imports"] = out
+    ctx.cache["gosyntax.dot_imports"] = dots
+    return out
+
+
+def dot_imports(ctx: FileContext) -> list[str]:
+    """Import paths imported with `.` (their names are used unqualified)."""
+    imports(ctx)
+    return ctx.cache["gosyntax.dot_imports"]  # type: ignore[return-value]
+
+
+def default_package_name(path: str) -> str:
+    """The conventional package name for an import path (see `imports`)."""
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        return path
+    last = parts[-1]
+    if re.fullmatch(r"v\d+", last) and len(parts) > 1:
+        last = parts[-2]
+    last = re.sub(r"\.v\d+$", "", last)
+    if last.startswith("go-"):
+        last = last[3:]
+    last = last.removesuffix("-go").removesuffix(".go")
+    return last.replace("-", "_").replace(".", "_")
+
+
+def qualified_call_name(ctx: FileContext, call: Node) -> str:
+    """`call_name` with a leading import name replaced by its path: `nethttp.Get` -> `net/http.Get`.
+
+    Only the first element is resolved, and only when it names an import of the file;
+    `resp.Body.Close` stays as it is. A local variable shadowing an import name is not
+    detected (rare in practice; rules that care check `is_local_name`).
+    """
+    name = call_name(ctx, call)
+    head, sep, rest = name.partition(".")
+    if sep:
+        path = imports(ctx).get(head)
+        if path is not None:
+            return f"{path}.{rest}"
+    return name
+
+
+def is_call_to(ctx: FileContext, call: Node, *qualified: str) -> bool:
+    """True if the call resolves to one of `qualified` (`"net/http.Get"`, `"time.NewTicker"`)."""
+    return qualified_call_name(ctx, call) in qualified
+
+
+def arguments(call: Node) -> list[Node]:
+    """The argument expressions of a call_expression (comments excluded)."""
+    args = call.child_by_field_name("arguments")
+    if args is None:
+        return []
+    return [a for a in args.named_children if a.type != "comment"]
+
+
+# --------------------------------------------------------------------------- assignments
+
+
+def assignment_sides(node: Node) -> tuple[list[Node], list[Node]]:
+    """(left expressions, right expressions) of an assignment-like node.
+
+    Handles short_var_declaration, assignment_statement, var_spec / const_spec (left are
+    the names), range_clause (right is the ranged expression) and
+    receive_statement (`v, ok := <-ch`). Other nodes give ([], []).
+    """
+    t = node.type
+    if t in ("short_var_declaration", "assignment_statement", "range_clause", "receive_statement"):
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        lefts = _expr_list(left)
+        rights = _expr_list(right)
+        return lefts, rights
+    if t in ("var_spec", "const_spec"):
+        names = node.children_by_field_name("name")
+        value = node.child_by_field_name("value")
+        return list(names), _expr_list(value)
+    return [], []
+
+
+def _expr_list(n: Node | None) -> list[Node]:
+    if n is None:
+        return []
+    if n.type == "expression_list":
+        return [c for c in n.named_children if c.type != "comment"]
+    return [n]
+
+
+def assigned_names(ctx: FileContext, node: Node) -> list[str]:
+    """Names assigned by a short var decl / assignment / var spec / range clause, in order.
+
+    `_` is kept so positions line up with the values (`resp, _ := ...` -> ["resp", "_"]).
+    A non-identifier target is given as its compact text (`s.f, err = ...` -> ["s.f", "err"]).
+    """
+    return [_compact(ctx.text(n)) for n in assignment_sides(node)[0]]
+
+
+def assigned_value(ctx: FileContext, node: Node, name: str) -> Node | None:
+    """The right-hand expression assigned to `name` by `node`, when one-to-one.
+
+    For `a, b := f()` (one call, several results) this returns the call for every name;
+    use `assigned_names(...).index(name)` to learn which result it is.
+    """
+    lefts, rights = assignment_sides(node)
+    for i, left in enumerate(lefts):
+        if _compact(ctx.text(left)) == name:
+            if len(rights) == len(lefts):
+                return rights[i]
+            if len(rights) == 1:
+                return rights[0]
+    return None
+
+
+def is_define(node: Node) -> bool:
+    """True for `:=` (short var decl, or a range clause with `:=`), which declares new names."""
+    if node.type == "short_var_declaration":
+        return True
+    if node.type == "range_clause":
+        return any(c.type == ":=" for c in node.children)
+    return node.type == "var_spec"
+
+
+# --------------------------------------------------------------------------- package scope
+
+
+def package_vars(ctx: FileContext) -> dict[str, Node]:
+    """Package-level `var` names -> their var_spec node (memoised)."""
+    return _package_specs(ctx, "var")
+
+
+def package_consts(ctx: FileContext) -> dict[str, Node]:
+    """Package-level `const` names -> their const_spec node (memoised)."""
+    return _package_specs(ctx, "const")
+
+
+def package_level_names(ctx: FileContext) -> set[str]:
+    """Names of package-level vars and consts declared in this file."""
+    return set(package_vars(ctx)) | set(package_consts(ctx))
+
+
+def _package_specs(ctx: FileContext, kind: str) -> dict[str, Node]:
+    key = f"gosyntax.pkg.{kind}"
+    cached = ctx.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: dict[str, Node] = {}
+    for decl in ctx.tree.root_node.named_children:
+        if decl.type != f"{kind}_declaration":
+            continue
+        for spec in walk(decl, f"{kind}_spec"):
+            for n in spec.children_by_field_name("name"):
+                name = ctx.text(n)
+                if name != "_":
+                    out[name] = spec
+    ctx.cache[key] = out
+    return out
+
+
+def package_name(ctx: FileContext) -> str:
+    """The package clause's name (`main`, `foo`, `foo_test`)."""
+    for c in ctx.tree.root_node.named_children:
+        if c.type == "package_clause":
+            for n in c.named_children:
+                if n.type == "package_identifier":
+                    return ctx.text(n)
+    return ""
+
+
+# --------------------------------------------------------------------------- identifiers
+
+
+def identifiers(
+    ctx: FileContext, node: Node, name: str, *, into_func_literals: bool = True
+) -> Iterator[Node]:
+    """Every `identifier` node spelled `name` under `node` (uses and declarations alike).
+
+    Field names (`x.name`) are `field_identifier`s and are not matched.
+    """
+    encoded = name.encode()
+    for n in walk(node, "identifier", into_func_literals=into_func_literals):
+        if n.text == encoded:
+            yield n
+
+
+def is_used_after(ctx: FileContext, node: Node, name: str, scope: Node) -> bool:
+    """True if `name` appears as an identifier in `scope` after the end of `node`."""
+    end = node.end_byte
+    return any(n.start_byte >= end for n in identifiers(ctx, scope, name))
+
+
+def local_names(ctx: FileContext, fn: Node) -> set[str]:
+    """Names declared inside a function (params, results, `:=`, var, range) — not in nested closures."""
+    out = {n for n, _ in parameters(ctx, fn) if n}
+    res = fn.child_by_field_name("result")
+    if res is not None and res.type == "parameter_list":
+        for p in res.named_children:
+            out.update(ctx.text(n) for n in p.children_by_field_name("name"))
+    body = fn.child_by_field_name("body")
+    if body is not None:
+        for d in walk(body, ("short_var_declaration", "var_spec", "range_clause")):
+            if is_define(d):
+                out.update(ctx.text(n) for n in assignment_sides(d)[0] if n.type == "identifier")
+    out.discard("_")
+    return out
+
+
+def is_local_name(ctx: FileContext, node: Node, name: str) -> bool:
+    """True if `name` is declared in the function holding `node` (or an enclosing one)."""
+    fn = enclosing_function(node)
+    while fn is not None:
+        if name in local_names(ctx, fn):
+            return True
+        fn = enclosing_function(fn)
+    return False
+
+
+def string_value(ctx: FileContext, node: Node | None) -> str | None:
+    """The value of a string literal node (quotes removed, escapes left as written)."""
+    if node is None or node.type not in ("interpreted_string_literal", "raw_string_literal"):
+        return None
+    return ctx.text(node)[1:-1]

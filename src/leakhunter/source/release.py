@@ -1,0 +1,881 @@
+"""Is a value released on every path? The shared flow analysis of the close/stop/cancel rules.
+
+Rules that need "X is closed/stopped/cancelled/rolled back/done on every path from
+here to a function exit" (LH106, LH201, LH301, LH304, LH401 to LH404) describe the value
+and what releases it, and this module walks the function's statements path by path.
+
+API
+---
+    spec = ReleaseSpec(methods=frozenset({"Close"}), path=("Body",))   # resp.Body.Close()
+    res = analyze(ctx, fn, acquisition=stmt, var="resp", spec=spec, err_var="err")
+    for exit in res.leaks:            # paths that reach a function exit still holding it
+        exit.node, exit.line, exit.kind   # kind: "return" | "end" | "loop"
+
+- `fn` is the function node (function_declaration / method_declaration / func_literal)
+  whose body holds `acquisition`, the statement that creates the value
+  (`resp, err := http.Get(u)`; a short var decl, assignment or var_spec, possibly an
+  `if` initializer). `acquisition=None` means "held from the function's entry" (a
+  goroutine body that must call `wg.Done()`).
+- `var` names the value: an identifier (`resp`) or a dotted expression (`s.wg`).
+- `spec` says what releases it: a method on the value or on a field path of it
+  (`resp.Body.Close()`: methods {"Close"}, path ("Body",)), a call of the value itself
+  (`cancel()`: call_self=True), and `exhaust` methods whose false result releases
+  (`for rows.Next() {}` closes rows when Next returns false).
+- `err_var` is the error returned with the value: on the branch where that error is
+  known non-nil right after the acquisition the value is nil and needs no release.
+
+What counts, path by path (a "path" is a sequence of statements; the analysis is
+path-sensitive over the statement tree — if/else, switch, select, for with
+break/continue/labels, fallthrough — with a tiny state per path: held or not, and
+whether `err` still is the acquisition's error):
+
+- release: a call that releases the value, also `defer`red, also inside a deferred
+  func literal; `return f.Close()`; `if err := f.Close(); ...`.
+- ownership transfer (no longer our job to release, so no finding): the value is
+  returned, assigned anywhere (struct field, global, map, another variable), put in a
+  composite literal, sent on a channel, captured by any func literal (a goroutine, a
+  deferred or stored closure), or passed to a callee that is not known to leave it
+  alone. Known-neutral callees: fmt/log/io readers like `io.ReadAll`, `json.NewDecoder`,
+  builtins `len`/`cap`, and same-package helpers whose bodies neither release nor let
+  go of that parameter (computed over the package's files once, see `gopackage`).
+- ends of a path that need no release: panic, os.Exit, log.Fatal*, t.Fatal*, FailNow,
+  runtime.Goexit, a `for {}` with no break, `select {}`.
+- `goto` anywhere in the function: give up (`gave_up` is set, no leaks reported).
+- a value declared with `:=` inside a loop body and still held when the body loops
+  back is a leak at that point (kind "loop").
+
+Precision over recall: every doubt resolves to "released". The engine never reports
+a path it does not understand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from leakhunter.source import gosyntax as gs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """What releases a value: `value.<path...>.<method>()`, or `value()` if call_self."""
+
+    methods: frozenset[str] = frozenset()
+    path: tuple[str, ...] = ()
+    call_self: bool = False
+    exhaust: frozenset[str] = frozenset()
+    """Methods on the value whose false result releases it (`rows.Next`)."""
+
+
+ExitKind = Literal["return", "end", "loop"]
+
+
+@dataclass(frozen=True)
+class Exit:
+    """A point where a path leaves the function (or loops back) still holding the value."""
+
+    node: Node
+    kind: ExitKind
+
+    @property
+    def line(self) -> int:
+        return int(self.node.start_point[0]) + 1
+
+    def describe(self) -> str:
+        """`the return at line 18` / `the end of the function (line 30)` / `the next loop iteration (line 9)`."""
+        if self.kind == "return":
+            return f"the return at line {self.line}"
+        if self.kind == "end":
+            return f"the end of the function (line {self.line})"
+        return f"the next loop iteration (line {self.line})"
+
+
+@dataclass
+class ReleaseResult:
+    leaks: list[Exit] = field(default_factory=list)
+    released: bool = False
+    """Some release of the value was seen on some path."""
+    transferred: bool = False
+    """Ownership moved somewhere on some path (returned, stored, captured, handed over)."""
+    gave_up: str = ""
+    """Non-empty when the function was too irregular (goto) to judge: no leaks are reported."""
+
+
+# Effects of a statement on the tracked value.
+_NONE, _RELEASE, _TRANSFER = 0, 1, 2
+
+_BUILTIN_NEUTRAL = frozenset({"len", "cap", "print", "println", "delete", "copy", "clear", "min", "max"})
+
+_NEUTRAL_PACKAGES = frozenset({
+    "fmt", "log", "log/slog", "strings", "bytes", "strconv", "errors", "reflect", "unsafe",
+})
+"""Packages whose functions only read what they are handed (they never close or keep it)."""
+
+_NEUTRAL_FUNCS = frozenset({
+    "io.ReadAll", "io.Copy", "io.CopyN", "io.CopyBuffer", "io.ReadFull", "io.ReadAtLeast",
+    "io.WriteString", "io/ioutil.ReadAll", "io.LimitReader", "io.TeeReader", "io.MultiReader",
+    "io.MultiWriter", "io.NewSectionReader", "io.NopCloser", "io/ioutil.NopCloser",
+    "encoding/json.NewDecoder", "encoding/json.NewEncoder", "encoding/xml.NewDecoder",
+    "encoding/xml.NewEncoder", "encoding/gob.NewDecoder", "encoding/gob.NewEncoder",
+    "encoding/csv.NewReader", "encoding/csv.NewWriter", "encoding/binary.Read",
+    "encoding/binary.Write", "bufio.NewReader", "bufio.NewReaderSize", "bufio.NewScanner",
+    "bufio.NewWriter", "bufio.NewWriterSize", "bufio.NewReadWriter", "compress/gzip.NewReader",
+    "compress/gzip.NewWriter", "compress/zlib.NewReader", "compress/flate.NewReader",
+    "archive/tar.NewReader", "archive/tar.NewWriter", "archive/zip.NewWriter",
+    "net/http/httputil.DumpResponse", "os.Chmod", "mime/multipart.NewReader",
+    "image.Decode", "image/png.Decode", "image/jpeg.Decode", "html/template.Must",
+})
+"""Functions (by import path) that read or wrap a value without closing or keeping it beyond the call.
+
+A wrapper (`bufio.NewReader(f)`) returns an object that still points at the value;
+if that object escapes, the value does too only through it, and cannot be closed
+through it — so treating wrappers as neutral reports the real leak
+`sc := bufio.NewScanner(f); ...; return` (f never closed)."""
+
+_TERMINATORS = frozenset({
+    "panic", "os.Exit", "log.Fatal", "log.Fatalf", "log.Fatalln", "log.Panic", "log.Panicf",
+    "log.Panicln", "runtime.Goexit", "syscall.Exit",
+})
+_TERMINATING_METHODS = frozenset({
+    "Fatal", "Fatalf", "Fatalln", "FailNow", "Skip", "Skipf", "SkipNow", "Panic", "Panicf", "Panicln",
+})
+"""t.Fatal, b.Skip, logger.Fatal, logger.Panic...: the path does not continue."""
+
+UNIVERSAL_RELEASE = frozenset({"Close", "Stop", "Rollback", "Commit", "Done", "Release", "Cancel", "Unlock"})
+"""Method names that release *something*: used to judge what helper functions do with a parameter."""
+
+
+class _GiveUp(Exception):
+    pass
+
+
+State = tuple[bool, bool]
+"""(held, err_fresh): the value is still held; `err` still is the acquisition's error."""
+
+
+@dataclass
+class _Ctl:
+    kind: str  # "loop" | "switch" | "select"
+    label: str
+    node: Node
+    breaks: set[State] = field(default_factory=set)
+    continues: set[State] = field(default_factory=set)
+    scoped: bool = False
+
+
+class _Flow:
+    def __init__(
+        self,
+        ctx: FileContext,
+        fn: Node,
+        acquisition: Node | None,
+        var: str,
+        spec: ReleaseSpec,
+        err_var: str | None,
+    ) -> None:
+        self.ctx = ctx
+        self.fn = fn
+        self.acq = acquisition
+        self.var = var
+        self.var_b = var.encode()
+        self.dotted = "." in var
+        self.spec = spec
+        self.err_var = err_var
+        self.result = ReleaseResult()
+        self.leaks: dict[tuple[int, str], Exit] = {}
+        self.ctl: list[_Ctl] = []
+        self.named_result = var in _named_results(ctx, fn)
+        self.scoped_loop: Node | None = None
+        if acquisition is not None and acquisition.type in ("short_var_declaration", "var_spec"):
+            self.scoped_loop = gs.in_loop(acquisition)
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self) -> ReleaseResult:
+        body = self.fn.child_by_field_name("body")
+        if body is None:
+            return self.result
+        if any(True for _ in gs.walk(body, "goto_statement")):
+            self.result.gave_up = "goto"
+            return self.result
+        start: set[State] = {(True, False)} if self.acq is None else {(False, False)}
+        try:
+            end = self.block(body, start)
+        except (_GiveUp, RecursionError):
+            self.result.gave_up = "irregular control flow"
+            self.result.leaks = []
+            return self.result
+        if any(h for h, _ in end) and self.fn.child_by_field_name("result") is None:
+            closing = body.children[-1] if body.children else body
+            self._leak(closing, "end")
+        self.result.leaks = sorted(self.leaks.values(), key=lambda e: e.node.start_byte)
+        return self.result
+
+    def _leak(self, node: Node, kind: ExitKind) -> None:
+        self.leaks.setdefault((node.start_byte, kind), Exit(node, kind))
+
+    # ------------------------------------------------------------------ statements
+
+    def block(self, node: Node | None, states: set[State]) -> set[State]:
+        for stmt in gs.statements(node):
+            if not states:
+                break
+            states = self.stmt(stmt, states)
+        return states
+
+    def stmt(self, n: Node, s: set[State]) -> set[State]:
+        t = n.type
+        if t == "return_statement":
+            return self.ret(n, s)
+        if t == "if_statement":
+            return self.if_(n, s)
+        if t == "block":
+            return self.block(n, s)
+        if t == "for_statement":
+            return self.for_(n, s, "")
+        if t in ("expression_switch_statement", "type_switch_statement"):
+            return self.switch(n, s, "")
+        if t == "select_statement":
+            return self.select(n, s, "")
+        if t == "labeled_statement":
+            label = self.ctx.text(n.child_by_field_name("label"))
+            inner = [c for c in n.named_children if c.type not in ("label_name", "comment")]
+            if not inner:
+                return s
+            body = inner[0]
+            if body.type == "for_statement":
+                return self.for_(body, s, label)
+            if body.type in ("expression_switch_statement", "type_switch_statement"):
+                return self.switch(body, s, label)
+            if body.type == "select_statement":
+                return self.select(body, s, label)
+            return self.stmt(body, s)
+        if t == "break_statement":
+            self._target(n, "break").breaks.update(s)
+            return set()
+        if t == "continue_statement":
+            c = self._target(n, "continue")
+            if c.scoped and any(h for h, _ in s):
+                self._leak(n, "loop")
+                s = {(False, f) for _, f in s}
+            c.continues.update(s)
+            return set()
+        if t == "goto_statement":
+            raise _GiveUp
+        if t == "defer_statement" and self._mentions(n):
+            # whatever a deferred call does with the value happens at exit, usually its release
+            # (`defer f.Close()`, `defer closeFD(int(f.Fd()))`, `defer func() {...}()`)
+            eff = self.effect(n)
+            if eff != _RELEASE:
+                self.result.transferred = True
+            self.result.released = self.result.released or eff == _RELEASE
+            return {(False, f) for _, f in s}
+        if t == "fallthrough_statement":
+            return s
+        if t in ("comment", "empty_statement", "empty_labeled_statement"):
+            return s
+        return self.simple(n, s)
+
+    def _target(self, n: Node, kind: str) -> _Ctl:
+        label_node = next((c for c in n.named_children if c.type == "label_name"), None)
+        label = self.ctx.text(label_node) if label_node is not None else ""
+        for c in reversed(self.ctl):
+            if label:
+                if c.label == label:
+                    return c
+            elif kind == "break" or c.kind == "loop":
+                return c
+        raise _GiveUp
+
+    def simple(self, n: Node, s: set[State]) -> set[State]:
+        """A statement without nested statements (or the header part of one)."""
+        if self.acq is not None and n.id == self.acq.id:
+            return {(True, self.err_var is not None)}
+        if self.acq is not None and n.type == "var_declaration" and _contains(n, self.acq):
+            return {(True, self.err_var is not None)}
+        eff = self.effect(n)
+        if eff == "terminate":
+            return set()
+        if self.err_var is not None and self._assigns_err(n):
+            s = {(h, False) for h, _ in s}
+        if eff in (_RELEASE, _TRANSFER):
+            return {(False, f) for _, f in s}
+        return s
+
+    def ret(self, n: Node, s: set[State]) -> set[State]:
+        eff = self.effect(n)
+        if eff in (_RELEASE, _TRANSFER):
+            return set()
+        if self.named_result and not n.named_children:
+            self.result.transferred = True
+            return set()
+        if any(h for h, _ in s):
+            self._leak(n, "return")
+        return set()
+
+    def if_(self, n: Node, s: set[State]) -> set[State]:
+        init = n.child_by_field_name("initializer")
+        if init is not None:
+            s = self.simple(init, s)
+        cond = n.child_by_field_name("condition")
+        if cond is not None:
+            s = self.simple(cond, s)
+        st, sf = self.refine(cond, s)
+        out = self.block(n.child_by_field_name("consequence"), st)
+        alt = n.child_by_field_name("alternative")
+        if alt is not None:
+            out |= self.stmt(alt, sf)
+        else:
+            out |= sf
+        return out
+
+    def for_(self, n: Node, s: set[State], label: str) -> set[State]:
+        body = n.child_by_field_name("body")
+        clause = next((c for c in n.named_children if c.type in ("for_clause", "range_clause")), None)
+        cond: Node | None = None
+        infinite = False
+        if clause is None:
+            header = [c for c in n.named_children if c is not body and c.type != "comment"]
+            cond = header[0] if header else None
+            infinite = cond is None
+        elif clause.type == "for_clause":
+            init = clause.child_by_field_name("initializer")
+            if init is not None:
+                s = self.simple(init, s)
+            cond = clause.child_by_field_name("condition")
+            infinite = cond is None
+        else:
+            s = self.simple(clause, s)
+        update = clause.child_by_field_name("update") if clause is not None and clause.type == "for_clause" else None
+        ctl = _Ctl("loop", label, n, scoped=self.scoped_loop is not None and self.scoped_loop.id == n.id)
+        self.ctl.append(ctl)
+        try:
+            entry = set(s)
+            exits: set[State] = set()
+            for _ in range(6):
+                head = set(entry)
+                if cond is not None:
+                    head = self.simple(cond, head)
+                    st, sf = self.refine(cond, head)
+                else:
+                    st, sf = head, set()
+                if not infinite:
+                    exits |= sf
+                end = self.block(body, st)
+                if ctl.scoped and any(h for h, _ in end):
+                    closing = body.children[-1] if body is not None and body.children else n
+                    self._leak(closing, "loop")
+                    end = {(False, f) for _, f in end}
+                back = end | ctl.continues
+                if update is not None:
+                    back = self.simple(update, back)
+                new_entry = entry | back
+                if new_entry == entry:
+                    break
+                entry = new_entry
+        finally:
+            self.ctl.pop()
+        return exits | ctl.breaks
+
+    def switch(self, n: Node, s: set[State], label: str) -> set[State]:
+        init = n.child_by_field_name("initializer")
+        if init is not None:
+            s = self.simple(init, s)
+        value = n.child_by_field_name("value")
+        if value is not None:
+            s = self.simple(value, s)
+        ctl = _Ctl("switch", label, n)
+        self.ctl.append(ctl)
+        out: set[State] = set()
+        try:
+            cases = [c for c in n.named_children if c.type in ("expression_case", "type_case", "default_case")]
+            has_default = any(c.type == "default_case" for c in cases)
+            tagless = value is None and n.type == "expression_switch_statement"
+            remaining = set(s)
+            carry: set[State] = set()
+            default_in: set[State] | None = None
+            for case in cases:
+                if case.type == "default_case":
+                    default_in = None  # default sees whatever no case matched: computed below
+                    case_in = set(remaining) | carry
+                else:
+                    vals = case.child_by_field_name("value")
+                    if tagless and vals is not None and len(vals.named_children) == 1:
+                        st, sf = self.refine(vals.named_children[0], remaining)
+                        case_in = st | carry
+                        remaining = sf
+                    else:
+                        case_in = set(remaining) | carry
+                stmts = gs.statements(case)
+                end = set(case_in)
+                for st_ in stmts:
+                    if not end:
+                        break
+                    end = self.stmt(st_, end)
+                if stmts and stmts[-1].type == "fallthrough_statement":
+                    carry = end
+                else:
+                    carry = set()
+                    out |= end
+            del default_in
+            if not has_default:
+                out |= remaining
+        finally:
+            self.ctl.pop()
+        return out | ctl.breaks
+
+    def select(self, n: Node, s: set[State], label: str) -> set[State]:
+        ctl = _Ctl("select", label, n)
+        self.ctl.append(ctl)
+        out: set[State] = set()
+        try:
+            for case in n.named_children:
+                if case.type not in ("communication_case", "default_case"):
+                    continue
+                cs = set(s)
+                comm = case.child_by_field_name("communication")
+                if comm is not None:
+                    cs = self.simple(comm, cs)
+                for st_ in gs.statements(case):
+                    if not cs:
+                        break
+                    if st_ is comm or (comm is not None and st_.id == comm.id):
+                        continue
+                    cs = self.stmt(st_, cs)
+                out |= cs
+        finally:
+            self.ctl.pop()
+        return out | ctl.breaks
+
+    # ------------------------------------------------------------------ conditions
+
+    def refine(self, cond: Node | None, s: set[State]) -> tuple[set[State], set[State]]:
+        """States on the true and the false branch of `cond` (err / nil checks, rows.Next())."""
+        if cond is None or not s:
+            return set(s), set(s)
+        c = _strip(cond)
+        if c.type == "unary_expression" and self.ctx.text(c.child_by_field_name("operator")) == "!":
+            op = c.child_by_field_name("operand")
+            t, f = self.refine(op, s)
+            return f, t
+        if c.type == "binary_expression":
+            oper = self.ctx.text(c.child_by_field_name("operator"))
+            left = c.child_by_field_name("left")
+            right = c.child_by_field_name("right")
+            if oper == "||":
+                lt, lf = self.refine(left, s)
+                rt, rf = self.refine(right, lf)
+                return lt | rt, rf
+            if oper == "&&":
+                lt, lf = self.refine(left, s)
+                rt, rf = self.refine(right, lt)
+                return rt, lf | rf
+            if oper in ("==", "!=") and left is not None and right is not None:
+                other = None
+                if _strip(right).type == "nil":
+                    other = _strip(left)
+                elif _strip(left).type == "nil":
+                    other = _strip(right)
+                if other is not None:
+                    nil_when_true = oper == "=="
+                    if self.err_var is not None and other.type == "identifier" and self.ctx.text(other) == self.err_var:
+                        # err != nil  ->  the value is nil on the true branch (fresh err only)
+                        cleared = _clear_fresh(s)
+                        return (set(s), cleared) if nil_when_true else (cleared, set(s))
+                    if self._is_var(other) or self._is_var_path(other):
+                        gone = _release_all(s)
+                        return (gone, set(s)) if nil_when_true else (set(s), gone)
+        if c.type == "call_expression" and self.err_var is not None and self._err_predicate(c):
+            # os.IsNotExist(err), errors.Is(err, x), errors.As(err, &t): true only if err != nil
+            return _clear_fresh(s), set(s)
+        if c.type == "call_expression" and self.spec.exhaust:
+            fn = c.child_by_field_name("function")
+            if (
+                fn is not None
+                and fn.type == "selector_expression"
+                and self._is_var(_strip_opt(fn.child_by_field_name("operand")))
+                and self.ctx.text(fn.child_by_field_name("field")) in self.spec.exhaust
+            ):
+                return set(s), {(False, f) for _, f in s}
+        return set(s), set(s)
+
+    # ------------------------------------------------------------------ effects
+
+    def _is_var(self, n: Node | None) -> bool:
+        if n is None:
+            return False
+        if not self.dotted:
+            return n.type == "identifier" and n.text == self.var_b
+        return n.type == "selector_expression" and _compact(self.ctx.text(n)) == self.var
+
+    def _err_predicate(self, call: Node) -> bool:
+        args = gs.arguments(call)
+        if not args or args[0].type != "identifier" or self.ctx.text(args[0]) != self.err_var:
+            return False
+        last = gs.call_name(self.ctx, call).rpartition(".")[2]
+        return last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper())
+
+    def _is_var_path(self, n: Node) -> bool:
+        """`resp.Body` for a value released through `resp.Body.Close()`."""
+        if n.type != "selector_expression" or not self.spec.path:
+            return False
+        text = _compact(self.ctx.text(n))
+        return any(text == ".".join((self.var, *self.spec.path[:k])) for k in range(1, len(self.spec.path) + 1))
+
+    def _assigns_err(self, n: Node) -> bool:
+        if n.type not in ("short_var_declaration", "assignment_statement"):
+            return False
+        left = n.child_by_field_name("left")
+        if left is None:
+            return False
+        return any(c.type == "identifier" and self.ctx.text(c) == self.err_var for c in left.named_children)
+
+    def effect(self, n: Node) -> int | str:
+        """_NONE / _RELEASE / _TRANSFER / "terminate" for a simple statement or expression."""
+        if _is_terminator(self.ctx, n):
+            return "terminate"
+        eff = _NONE
+        for m in gs.walk(n, None):
+            if m.type == "func_literal" and m.id != n.id:
+                if self._mentions(m):
+                    self.result.transferred = True
+                    eff = max(eff, _TRANSFER)
+                continue
+            if self._is_var(m):
+                e = self.use(m)
+                if e == _RELEASE:
+                    self.result.released = True
+                elif e == _TRANSFER:
+                    self.result.transferred = True
+                eff = max(eff, e)
+        return eff
+
+    def _mentions(self, node: Node) -> bool:
+        if not self.dotted:
+            return any(True for _ in gs.identifiers(self.ctx, node, self.var))
+        return any(self._is_var(m) for m in gs.walk(node, "selector_expression", into_func_literals=True))
+
+    def use(self, n: Node) -> int:
+        """What one occurrence of the value does to it: nothing, release it, or let it go."""
+        cur = n
+        depth = 0  # how many fields of spec.path have been followed
+        plen = len(self.spec.path)
+        while True:
+            p = cur.parent
+            if p is None:
+                return _TRANSFER
+            pt = p.type
+            if pt == "parenthesized_expression":
+                cur = p
+                continue
+            if pt == "selector_expression" and p.child_by_field_name("operand") == cur:
+                fld = self.ctx.text(p.child_by_field_name("field"))
+                gp = p.parent
+                is_call = gp is not None and gp.type == "call_expression" and gp.child_by_field_name("function") == p
+                if depth < plen and fld == self.spec.path[depth] and not is_call:
+                    cur = p
+                    depth += 1
+                    continue
+                if depth == plen and fld in self.spec.methods:
+                    return _RELEASE if is_call else _TRANSFER
+                if depth == plen and is_call and fld in self.spec.exhaust:
+                    return _NONE
+                return _NONE
+            if pt == "call_expression" and p.child_by_field_name("function") == cur:
+                return _RELEASE if self.spec.call_self and depth == plen else _NONE
+            if pt == "unary_expression":
+                op = self.ctx.text(p.child_by_field_name("operator"))
+                if op == "&":
+                    cur = p
+                    continue
+                return _NONE
+            if pt == "binary_expression":
+                return _NONE
+            if pt == "argument_list":
+                call = p.parent
+                if call is None or call.type != "call_expression":
+                    return _TRANSFER
+                ids = [a.id for a in gs.arguments(call)]
+                idx = ids.index(cur.id) if cur.id in ids else 0
+                return callee_effect(self.ctx, call, idx)
+            if pt == "expression_list":
+                gp = p.parent
+                if gp is not None and gp.type in ("assignment_statement", "short_var_declaration"):
+                    if gp.child_by_field_name("left") == p:
+                        return _NONE
+                    return _TRANSFER
+                if gp is not None and gp.type == "range_clause":
+                    return _NONE
+                return _TRANSFER
+            if pt in ("assignment_statement", "short_var_declaration") and p.child_by_field_name("left") == cur:
+                return _NONE
+            if pt == "send_statement":
+                return _TRANSFER if p.child_by_field_name("value") == cur else _NONE
+            if pt in ("index_expression", "slice_expression"):
+                return _NONE if p.child_by_field_name("operand") == cur else _TRANSFER
+            if pt in ("expression_statement", "inc_statement", "dec_statement", "if_statement",
+                      "expression_switch_statement", "range_clause", "for_clause"):
+                return _NONE
+            if pt == "type_conversion_expression":
+                cur = p
+                continue
+            return _TRANSFER
+
+
+def _clear_fresh(s: set[State]) -> set[State]:
+    """The states where the acquisition's own error is non-nil: the value is nil, nothing to release."""
+    return {(False, f) if f else (h, f) for h, f in s}
+
+
+def _release_all(s: set[State]) -> set[State]:
+    return {(False, f) for _, f in s}
+
+
+def _contains(outer: Node, inner: Node) -> bool:
+    return outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
+
+
+def _strip(n: Node) -> Node:
+    while n.type == "parenthesized_expression" and n.named_children:
+        n = n.named_children[0]
+    return n
+
+
+def _strip_opt(n: Node | None) -> Node | None:
+    return _strip(n) if n is not None else None
+
+
+def _compact(s: str) -> str:
+    return "".join(s.split())
+
+
+def _named_results(ctx: FileContext, fn: Node) -> set[str]:
+    res = fn.child_by_field_name("result")
+    out: set[str] = set()
+    if res is not None and res.type == "parameter_list":
+        for p in res.named_children:
+            out.update(ctx.text(x) for x in p.children_by_field_name("name"))
+    return out
+
+
+def _is_terminator(ctx: FileContext, n: Node) -> bool:
+    if n.type != "expression_statement":
+        return False
+    call = _strip(n.named_children[0]) if n.named_children else None
+    if call is None or call.type != "call_expression":
+        return False
+    name = gs.qualified_call_name(ctx, call)
+    if name in _TERMINATORS:
+        return True
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "selector_expression":
+        return ctx.text(fn.child_by_field_name("field")) in _TERMINATING_METHODS
+    return False
+
+
+def is_terminator(ctx: FileContext, stmt: Node) -> bool:
+    """True if the statement ends the path: panic, os.Exit, log.Fatal*, t.Fatal*, FailNow, Goexit."""
+    return _is_terminator(ctx, stmt)
+
+
+# ---------------------------------------------------------------------- callees
+
+
+def callee_effect(ctx: FileContext, call: Node, index: int) -> int:
+    """What a call does with the value passed as its argument `index`: nothing, or take it over.
+
+    Known-neutral library functions and same-package helpers that neither release nor
+    keep that parameter leave the value with the caller; any other callee is assumed to
+    take ownership (a finding there would be a guess).
+    """
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return _TRANSFER
+    fn = _strip(fn)
+    if fn.type == "identifier":
+        name = ctx.text(fn)
+        if name in _BUILTIN_NEUTRAL:
+            return _NONE
+        if name == "append" or name == "panic":
+            return _TRANSFER
+        if name in gs.local_names(ctx, gs.enclosing_function(call) or ctx.tree.root_node):
+            return _TRANSFER
+        facts = _helper_facts(ctx)
+        neutral = facts.funcs.get(name)
+        if neutral is not None and _param_neutral(neutral, index):
+            return _NONE
+        return _TRANSFER
+    if fn.type == "selector_expression":
+        qual = gs.qualified_call_name(ctx, call)
+        head = gs.call_name(ctx, call).partition(".")[0]
+        if head in gs.imports(ctx):
+            pkg = qual.rpartition(".")[0]
+            if qual in _NEUTRAL_FUNCS or pkg in _NEUTRAL_PACKAGES:
+                return _NONE
+            return _TRANSFER
+        method = ctx.text(fn.child_by_field_name("field"))
+        facts = _helper_facts(ctx)
+        cands = facts.methods.get(method)
+        if method in facts.interface_methods:
+            return _TRANSFER  # a call through an interface may reach any implementation
+        if cands is not None and all(_param_neutral(c, index) for c in cands):
+            return _NONE
+        return _TRANSFER
+    return _TRANSFER
+
+
+def _param_neutral(neutral: tuple[bool, ...], index: int) -> bool:
+    if not neutral:
+        return False
+    if index >= len(neutral):
+        index = len(neutral) - 1  # variadic tail
+    return neutral[index]
+
+
+@dataclass
+class _HelperFacts:
+    funcs: dict[str, tuple[bool, ...]]
+    methods: dict[str, list[tuple[bool, ...]]]
+    interface_methods: frozenset[str] = frozenset()
+
+
+def _helper_facts(ctx: FileContext) -> _HelperFacts:
+    cached = ctx.cache.get("release.helpers")
+    if isinstance(cached, _HelperFacts):
+        return cached
+    from leakhunter.source.gopackage import package_facts
+
+    facts = package_facts(ctx, "release.helpers", _compute_helper_facts)
+    ctx.cache["release.helpers"] = facts
+    return facts
+
+
+def _compute_helper_facts(files: list[FileContext]) -> _HelperFacts:
+    funcs: dict[str, tuple[bool, ...]] = {}
+    methods: dict[str, list[tuple[bool, ...]]] = {}
+    for f in files:
+        for decl in gs.nodes_of_type(f, "function_declaration", "method_declaration"):
+            body = decl.child_by_field_name("body")
+            if body is None:
+                continue
+            neutral = tuple(
+                bool(name) and name != "_" and _param_is_neutral(f, decl, body, name)
+                for name, _t in gs.parameters(f, decl)
+            )
+            name = f.text(decl.child_by_field_name("name"))
+            if decl.type == "function_declaration":
+                if name in funcs:  # duplicate (build tags): neutral only if both are
+                    neutral = tuple(a and b for a, b in zip(funcs[name], neutral, strict=False))
+                funcs[name] = neutral
+            else:
+                methods.setdefault(name, []).append(neutral)
+    iface: set[str] = set()
+    for f in files:
+        for elem in gs.nodes_of_type(f, "method_elem"):
+            name_node = elem.child_by_field_name("name") or (elem.named_children[0] if elem.named_children else None)
+            iface.add(f.text(name_node))
+    return _HelperFacts(funcs, methods, frozenset(iface))
+
+
+def _param_is_neutral(ctx: FileContext, decl: Node, body: Node, name: str) -> bool:
+    """True if the function body only reads parameter `name` (never releases, stores or hands it on)."""
+    for use in gs.identifiers(ctx, body, name, into_func_literals=True):
+        if gs.enclosing_function(use) != decl:
+            return False  # captured by a closure
+        p = use.parent
+        if p is not None and p.type in ("short_var_declaration", "var_spec", "parameter_declaration"):
+            return False  # shadowed: too clever to follow
+        if _uses_as_helper_neutral(ctx, use) != _NONE:
+            return False
+    return True
+
+
+def _uses_as_helper_neutral(ctx: FileContext, use: Node) -> int:
+    # callee_effect would recurse into helper facts while they are being computed:
+    # inside helpers, any call taking the parameter counts as a hand-over unless it is
+    # a known-neutral library function.
+    cur = use
+    while True:
+        p = cur.parent
+        if p is None or p.type not in ("parenthesized_expression", "selector_expression", "unary_expression"):
+            break
+        if p.type == "selector_expression":
+            gp = p.parent
+            is_call = gp is not None and gp.type == "call_expression" and gp.child_by_field_name("function") == p
+            fld = ctx.text(p.child_by_field_name("field"))
+            if is_call:
+                return _RELEASE if fld in UNIVERSAL_RELEASE else _NONE
+            if fld in UNIVERSAL_RELEASE:
+                return _TRANSFER
+        cur = p
+    p = cur.parent
+    if p is not None and p.type == "argument_list" and p.parent is not None:
+        call = p.parent
+        fn = call.child_by_field_name("function")
+        if fn is not None and fn.type == "identifier" and ctx.text(fn) in _BUILTIN_NEUTRAL:
+            return _NONE
+        if fn is not None and fn.type == "selector_expression":
+            head = gs.call_name(ctx, call).partition(".")[0]
+            if head in gs.imports(ctx):
+                qual = gs.qualified_call_name(ctx, call)
+                if qual in _NEUTRAL_FUNCS or qual.rpartition(".")[0] in _NEUTRAL_PACKAGES:
+                    return _NONE
+        return _TRANSFER
+    if p is not None and p.type in ("binary_expression", "expression_statement", "if_statement", "index_expression"):
+        return _NONE
+    if p is not None and p.type == "expression_list" and p.parent is not None:
+        gp = p.parent
+        if gp.type in ("assignment_statement", "short_var_declaration") and gp.child_by_field_name("left") == p:
+            return _NONE
+    return _TRANSFER
+
+
+# ---------------------------------------------------------------------- entry points
+
+
+def analyze(
+    ctx: FileContext,
+    fn: Node,
+    *,
+    acquisition: Node | None,
+    var: str,
+    spec: ReleaseSpec,
+    err_var: str | None = None,
+) -> ReleaseResult:
+    """Exits of `fn` reachable from `acquisition` where `var` is still held (see module doc)."""
+    return _Flow(ctx, fn, acquisition, var, spec, err_var).run()
+
+
+def acquisition_statement(node: Node) -> Node | None:
+    """The statement (short var decl, assignment, var_spec) whose right side holds `node`."""
+    for p in gs.ancestors(node):
+        if p.type in ("short_var_declaration", "assignment_statement", "var_spec"):
+            return p
+        if p.type in gs.FUNC_TYPES or p.type.endswith("_statement") or p.type == "block":
+            return None
+    return None
+
+
+def is_local_target(ctx: FileContext, fn: Node, stmt: Node, name: str) -> bool:
+    """True if `name`, assigned by `stmt`, is a local variable of `fn` (not a global or a field).
+
+    Values put straight into a field, a global or an outer function's variable belong
+    to someone else: those acquisitions are not the function's to release.
+    """
+    if name in ("", "_") or "." in name or "[" in name:
+        return False
+    if stmt.type in ("short_var_declaration", "var_spec"):
+        return True
+    return name in gs.local_names(ctx, fn) and name not in _named_results(ctx, fn)
+
+
+def functions_with_calls(ctx: FileContext, names: Iterable[str]) -> list[Node]:
+    """Call expressions in the file whose import-qualified callee is one of `names`."""
+    wanted = frozenset(names)
+    return [c for c in gs.nodes_of_type(ctx, "call_expression") if gs.qualified_call_name(ctx, c) in wanted]

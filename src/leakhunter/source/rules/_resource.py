@@ -1,0 +1,186 @@
+"""What the close/stop/rollback rules share: find an acquisition, ask `release` about its paths.
+
+A resource rule (LH301, LH304, LH401 to LH404) says which calls create its value and
+what releases it; this module finds those calls, works out the variable and the
+error that come back with it, skips values that are not the function's to release
+(stored straight into a field or a global, returned directly, handed to another
+call), runs the path analysis and words the finding the same way for every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.release import ReleaseResult, ReleaseSpec, analyze, is_local_target
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.model import Severity
+    from leakhunter.source.rule import FileContext
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """One call that creates a value someone must release, and where its result goes."""
+
+    call: Node
+    callee: str
+    """The callee as written (`http.Get`, `c.client.Do`)."""
+    stmt: Node | None
+    """The assignment holding the call, or None if the result is used in place."""
+    var: str
+    """The variable receiving the value; '_' if discarded, '' if not assigned to a name."""
+    err_var: str | None
+    fn: Node | None
+
+    @property
+    def line(self) -> int:
+        return int(self.call.start_point[0]) + 1
+
+
+def acquisitions(
+    ctx: FileContext, match: Callable[[FileContext, Node], str | None]
+) -> Iterator[Acquisition]:
+    """Calls for which `match(ctx, call)` returns a callee name, with their targets.
+
+    The value is the first result; with two or more results the last one is the error.
+    """
+    for call in gs.nodes_of_type(ctx, "call_expression"):
+        callee = match(ctx, call)
+        if callee is None:
+            continue
+        fn = gs.enclosing_function(call)
+        parent = call.parent
+        while parent is not None and parent.type == "parenthesized_expression":
+            parent = parent.parent
+        stmt: Node | None = None
+        var = ""
+        err_var: str | None = None
+        if parent is not None and parent.type == "expression_list":
+            holder = parent.parent
+            if holder is not None and holder.type in ("short_var_declaration", "assignment_statement", "var_spec"):
+                lefts, rights = gs.assignment_sides(holder)
+                if len(rights) == 1 and lefts:
+                    stmt = holder
+                    names = [_compact(ctx.text(n)) for n in lefts]
+                    var = names[0]
+                    if len(names) >= 2 and names[-1] != "_":
+                        err_var = names[-1]
+        elif parent is not None and parent.type == "expression_statement":
+            var = "_"
+        yield Acquisition(call, callee, stmt, var, err_var, fn)
+
+
+def check_paths(ctx: FileContext, acq: Acquisition, spec: ReleaseSpec) -> ReleaseResult | None:
+    """The path analysis for a named local value; None when the value is not ours to judge."""
+    if acq.stmt is None or acq.fn is None or acq.var in ("", "_"):
+        return None
+    if not is_local_target(ctx, acq.fn, acq.stmt, acq.var):
+        return None
+    if is_main(ctx, acq.fn):
+        return None  # main's exits end the process, which releases everything
+    res = analyze(ctx, acq.fn, acquisition=acq.stmt, var=acq.var, spec=spec, err_var=acq.err_var)
+    if res.gave_up:
+        return None
+    return res
+
+
+def is_main(ctx: FileContext, fn: Node) -> bool:
+    """True for `func main()` of package main."""
+    return (
+        fn.type == "function_declaration"
+        and ctx.text(fn.child_by_field_name("name")) == "main"
+        and gs.package_name(ctx) == "main"
+    )
+
+
+def leak_severity(ctx: FileContext, res: ReleaseResult) -> Severity:
+    """`error` if no path releases the value, `warning` if some do; `info` in test files.
+
+    A test's leaked file or connection lives for one test binary run: a cost, not a
+    production leak (and tests often leave things open on purpose around failures).
+    """
+    if ctx.is_test:
+        return "info"
+    return "warning" if res.released or res.transferred else "error"
+
+
+def exits_text(res: ReleaseResult) -> str:
+    """`on the return at line 18` / `on the return at line 18 and 2 other paths`."""
+    first = res.leaks[0].describe()
+    more = len(res.leaks) - 1
+    if more <= 0:
+        return f"on {first}"
+    return f"on {first} and {more} other path{'s' if more > 1 else ''}"
+
+
+def var_used_with(ctx: FileContext, fn: Node, var: str, fields: frozenset[str]) -> bool:
+    """True if `var.<field>` appears in `fn` for one of `fields` (a hint of the value's type)."""
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    for ident in gs.identifiers(ctx, body, var):
+        p = ident.parent
+        if (
+            p is not None
+            and p.type == "selector_expression"
+            and p.child_by_field_name("operand") == ident
+            and ctx.text(p.child_by_field_name("field")) in fields
+        ):
+            return True
+    return False
+
+
+def receiver_text(ctx: FileContext, call: Node) -> str:
+    """`c.client` for `c.client.Do(req)`; '' for a plain function call."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression":
+        return ""
+    return _compact(ctx.text(fn.child_by_field_name("operand")))
+
+
+def method_name(ctx: FileContext, call: Node) -> str:
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression":
+        return ""
+    return ctx.text(fn.child_by_field_name("field"))
+
+
+def local_type_of(ctx: FileContext, fn: Node | None, name: str) -> str:
+    """The declared or constructed type text of a local/parameter `name` in `fn`, '' if unknown.
+
+    `c *http.Client` (parameter), `var c http.Client`, `c := &http.Client{...}` and
+    `d := net.Dialer{...}` are recognised; anything else is ''.
+    """
+    if fn is None or "." in name:
+        return ""
+    for pname, ptype in gs.parameters(ctx, fn):
+        if pname == name:
+            return ptype.lstrip("*")
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return ""
+    for d in gs.walk(body, ("short_var_declaration", "var_spec", "assignment_statement")):
+        lefts, rights = gs.assignment_sides(d)
+        for i, left in enumerate(lefts):
+            if ctx.text(left) != name:
+                continue
+            if d.type == "var_spec":
+                t = d.child_by_field_name("type")
+                if t is not None:
+                    return _compact(ctx.text(t)).lstrip("*")
+            if i < len(rights) and len(rights) == len(lefts):
+                r = rights[i]
+                if r.type == "unary_expression" and r.named_children:
+                    r = r.named_children[-1]
+                if r.type == "composite_literal":
+                    return _compact(ctx.text(r.child_by_field_name("type")))
+    return ""

@@ -1,0 +1,208 @@
+"""LH102 blocked-receive: a goroutine waits on a channel its owner may never send on or close."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.goflow import (
+    ChanFacts,
+    ChanUse,
+    Paths,
+    chan_facts,
+    describe,
+    is_guarded,
+    line,
+    loop_between,
+)
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_PROGRAM_LIFETIME = frozenset({"main", "init"})
+
+
+class BlockedReceive(Rule):
+    """A goroutine ranges over, or receives from, a channel that may never be closed or sent on.
+
+    The pattern: a function makes a channel, starts a worker that does
+    `for v := range ch` (or a single `<-ch`), and then returns without `close(ch)`
+    (none at all, or only on the happy path: an error return skips it). A `range`
+    ends only when the channel is closed and a receive only when a value arrives,
+    so the worker blocks forever, holding whatever it captured.
+
+    The fix: `defer close(ch)` in the function that owns (sends on) the channel, right
+    after making it; or let the worker also select on `ctx.Done()`.
+
+    Not reported: a close that is deferred or on every path after the `go`
+    statement; receives in a select with another case; channels that leave the
+    function or that another goroutine sends on / closes (we cannot see who owns
+    them then); goroutines started by `main` or `init` (they live as long as the
+    program anyway).
+    """
+
+    id = "LH102"
+    name = "blocked-receive"
+    severity = "error"
+    fix = "close the channel on every path of its owner (defer close(ch) right after make), or select on ctx.Done()"
+    leaking_example = """\
+func process(items []Item) error {
+	ch := make(chan Item)
+	go func() {
+		for it := range ch { // blocks forever: ch is never closed
+			handle(it)
+		}
+	}()
+	for _, it := range items {
+		ch <- it
+	}
+	return nil
+}"""
+    fixed_example = """\
+func process(items []Item) error {
+	ch := make(chan Item)
+	defer close(ch) // ends the worker's range on every return
+	go func() {
+		for it := range ch {
+			handle(it)
+		}
+	}()
+	for _, it := range items {
+		ch <- it
+	}
+	return nil
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for cf in chan_facts(ctx):
+            if cf.escapes:
+                continue
+            yield from self._check_chan(ctx, cf)
+        yield from _inline_receives(self, ctx)
+
+    def _check_chan(self, ctx: FileContext, cf: ChanFacts) -> Iterator[Finding]:
+        if any(u.where == "closure" for u in cf.uses):
+            return
+        if any(u.where == "defer" and u.op == "close" for u in cf.uses):
+            return
+        if cf.of("send", "close", where="go") or cf.of("recv", "range", where="body"):
+            return  # a producer goroutine, or the owner also consumes: not modelled
+        decl_fn = gs.enclosing_declaration(cf.decl)
+        if decl_fn is not None and ctx.text(decl_fn.child_by_field_name("name")) in _PROGRAM_LIFETIME:
+            return
+        closes = cf.of("close", where="body")
+        if any(_deferred(c.stmt, cf.owner) for c in closes):
+            return
+        sends = cf.of("send", where="body")
+        by_go: dict[int, list[ChanUse]] = {}
+        for u in cf.of("recv", "range", where="go"):
+            if u.go is not None:
+                by_go.setdefault(u.go.start_byte, []).append(u)
+        single_consumers = [us for us in by_go.values() if all(u.op == "recv" for u in us)]
+        for uses in by_go.values():
+            go = uses[0].go
+            assert go is not None
+            if any(u.op == "recv" and is_guarded(u.stmt) for u in uses):
+                continue
+            ranges = [u for u in uses if u.op == "range"]
+            if ranges:
+                use, targets, need = ranges[0], closes, "closes"
+            else:
+                if len(uses) != 1 or len(single_consumers) != 1 or _in_goroutine_loop(uses[0]):
+                    continue  # several receives: counting them is LH104's job
+                if loop_between(go, cf.scope) is not None:
+                    continue
+                use, targets, need = uses[0], closes + sends, "sends on or closes"
+            fn = gs.function_name(ctx, use.stmt)
+            kind = "ranges over" if use.op == "range" else "receives from"
+            at = _site(use)
+            if cf.nil_chan:
+                yield self.finding(
+                    ctx,
+                    at,
+                    f"goroutine {kind} {cf.name}, a nil channel (declared at line {line(cf.decl)} and never "
+                    "made): it blocks forever",
+                    function=fn,
+                )
+                continue
+            owner = gs.function_name(ctx, cf.decl) or "the owner"
+            anchor: Node = go
+            while (loop := loop_between(anchor, cf.scope)) is not None:
+                anchor = loop  # workers started in a loop: what matters is after the loop
+            res = Paths(ctx, [t.stmt for t in targets]).after(anchor, cf.body)
+            if res is None or not ({"exit", "next"} & res.keys()):
+                continue  # the owner never leaves without closing (or never returns at all)
+            if not targets:
+                tail = "once the values stop" if use.op == "range" else "waiting for a value"
+                yield self.finding(
+                    ctx,
+                    at,
+                    f"goroutine {kind} {cf.name} (made at line {line(cf.decl)}) but {owner} never {need} it: "
+                    f"the goroutine blocks forever {tail}",
+                    function=fn,
+                )
+                continue
+            target_lines = ", ".join(str(line(t.stmt)) for t in targets[:3])
+            if "exit" in res:
+                ret = res["exit"]
+                where = f" at line {line(ret)}" if ret is not None else ""
+                why = f"{owner} can return{where} before it {need} {cf.name} (line {target_lines})"
+            elif "next" in res:
+                w = res["next"]
+                where = f" (see line {line(w)})" if w is not None else ""
+                why = f"{owner} {need} {cf.name} (line {target_lines}) only on some paths{where}"
+            else:
+                continue
+            yield self.finding(
+                ctx,
+                at,
+                f"goroutine {kind} {cf.name} (made at line {line(cf.decl)}); {why}, leaving the goroutine "
+                "blocked forever",
+                function=fn,
+            )
+
+
+def _site(use: ChanUse) -> Node:
+    """Report a `range` at its `for` line, a receive at the `<-`."""
+    return use.stmt
+
+
+def _deferred(node: Node, owner: Node) -> bool:
+    for p in gs.ancestors(node):
+        if p == owner:
+            return False
+        if p.type == "defer_statement":
+            return True
+    return False
+
+
+def _in_goroutine_loop(use: ChanUse) -> bool:
+    return use.go is not None and loop_between(use.stmt, use.callee or use.go) is not None
+
+
+def _inline_receives(rule: Rule, ctx: FileContext) -> Iterator[Finding]:
+    """`<-make(chan T)` in a goroutine: nothing else can ever hold that channel."""
+    if b"<-make(" not in ctx.source and b"<- make(" not in ctx.source:
+        return
+    for un in gs.nodes_of_type(ctx, "unary_expression"):
+        operand = un.child_by_field_name("operand")
+        op = un.child_by_field_name("operator")
+        if op is None or op.type != "<-" or operand is None or operand.type != "call_expression":
+            continue
+        if gs.call_name(ctx, operand) != "make" or is_guarded(un):
+            continue
+        fn = gs.enclosing_function(un)
+        if fn is None or fn.type != "func_literal" or fn.parent is None or fn.parent.parent is None:
+            continue
+        if fn.parent.parent.type != "go_statement":
+            continue
+        yield rule.finding(
+            ctx,
+            un,
+            f"goroutine receives from `{describe(ctx, operand)}`, a channel nothing else can reach: "
+            "it blocks forever",
+            function=gs.function_name(ctx, un),
+        )

@@ -1,0 +1,159 @@
+"""LH103 endless-goroutine: a goroutine that loops forever with no way to stop it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.goflow import (
+    go_call,
+    goroutine_function,
+    is_infinite_loop,
+    is_terminating_call,
+    line,
+    program_lifetime,
+    under_once,
+)
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_STOP_NAME = re.compile(r"(?i)(done|quit|stop|exit|close|shut|cancel|die|kill|term|finish|ctx|context)")
+"""A channel with one of these words in its name is a way to stop the loop."""
+_BREAKABLE = frozenset({"for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"})
+
+
+class EndlessGoroutine(Rule):
+    """A goroutine loops forever: no return, no break out of the loop, no done channel.
+
+    The pattern: `go func() { for { ...work or wait... } }()` (or `go s.loop()` whose
+    body is such a loop) in a function that can run more than once — a constructor,
+    a request handler, a per-connection setup. Nothing can ever end the loop, so each
+    call leaves one more goroutine (and everything it references) alive.
+
+    The fix: pass a `context.Context` (or a `done` channel) and `return` on
+    `<-ctx.Done()`; keep the cancel function and call it on Close/shutdown.
+
+    Severity warning: a loop started once per process (a package-level start function
+    called from `main`) is a service, not a leak — the rule cannot see how often the
+    enclosing function runs. Not reported in `main`, `init`, `TestMain`, package-level
+    initialisers or under `sync.Once.Do`, nor when the loop has any way out: a
+    `return`, a `break` of that loop, `goto`, `panic`/`os.Exit`/`log.Fatal`, or a
+    receive from `ctx.Done()` or a channel named like done/quit/stop/close.
+    """
+
+    id = "LH103"
+    name = "endless-goroutine"
+    severity = "warning"
+    fix = "take a context (or done channel) and return on <-ctx.Done(); call its cancel on shutdown"
+    leaking_example = """\
+func NewCache() *Cache {
+	c := &Cache{items: map[string]item{}}
+	go func() {
+		for { // runs forever, one more per NewCache call
+			time.Sleep(time.Minute)
+			c.evict()
+		}
+	}()
+	return c
+}"""
+    fixed_example = """\
+func NewCache(ctx context.Context) *Cache {
+	c := &Cache{items: map[string]item{}}
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				c.evict()
+			}
+		}
+	}()
+	return c
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if b"go " not in ctx.source:
+            return
+        for go in gs.nodes_of_type(ctx, "go_statement"):
+            if program_lifetime(ctx, go) or under_once(ctx, go):
+                continue
+            fn = goroutine_function(ctx, go)
+            body = fn.child_by_field_name("body") if fn is not None else None
+            if fn is None or body is None:
+                continue
+            for stmt in gs.statements(body):
+                target = stmt
+                while target.type == "labeled_statement":
+                    inner = [c for c in target.named_children if c.type.endswith("statement")]
+                    if not inner:
+                        break
+                    target = inner[-1]
+                if target.type == "for_statement" and is_infinite_loop(target) and not _has_way_out(ctx, target):
+                    yield self._report(ctx, go, fn, target)
+                    break
+                if target.type == "select_statement" and not any(
+                    c.type in ("communication_case", "default_case") for c in target.named_children
+                ):
+                    yield self.finding(
+                        ctx,
+                        target,
+                        f"goroutine started at line {line(go)} blocks forever in `select {{}}`; "
+                        "it can never end",
+                        function=gs.function_name(ctx, target),
+                    )
+                    break
+
+    def _report(self, ctx: FileContext, go: Node, fn: Node, loop: Node) -> Finding:
+        starter = gs.function_name(ctx, go) or "its caller"
+        call = go_call(go)
+        started = "goroutine" if fn.type == "func_literal" else f"goroutine {gs.call_name(ctx, call) if call else ''}"
+        return self.finding(
+            ctx,
+            loop,
+            f"{started} started at line {line(go)} loops forever (for at line {line(loop)}): no return, "
+            f"no break out of the loop, no receive from ctx.Done() or a done channel; every call of "
+            f"{starter} leaves one more goroutine running",
+            function=gs.function_name(ctx, loop),
+        )
+
+
+def _has_way_out(ctx: FileContext, loop: Node) -> bool:
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return True
+    for n in gs.walk(body):
+        t = n.type
+        if t in ("return_statement", "goto_statement"):
+            return True
+        if t == "break_statement":
+            if n.named_children or _breaks(n) == loop:
+                return True
+        elif t == "call_expression":
+            if is_terminating_call(ctx, n):
+                return True
+        elif t == "unary_expression":
+            op = n.child_by_field_name("operator")
+            if op is not None and op.type == "<-":
+                operand = n.child_by_field_name("operand")
+                name = gs.call_name(ctx, operand) if operand is not None else ""
+                if name.endswith(".Done()") or _STOP_NAME.search(name.rsplit(".", 1)[-1]):
+                    return True
+    return False
+
+
+def _breaks(brk: Node) -> Node | None:
+    """The statement an unlabelled break leaves."""
+    for p in gs.ancestors(brk):
+        if p.type in _BREAKABLE:
+            return p
+        if p.type in gs.FUNC_TYPES:
+            return None
+    return None

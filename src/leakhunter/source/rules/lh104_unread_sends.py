@@ -1,0 +1,200 @@
+"""LH104 unread-sends: more sends on a channel than its receiver will ever take."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.goflow import ChanFacts, ChanUse, case_body, chan_facts, line, loop_between
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_MANY = 99
+"""Stands for "unbounded" (a send in a loop) in send counts."""
+
+
+class UnreadSends(Rule):
+    """Several sends to a channel whose receiver takes fewer values than are sent.
+
+    Two shapes: a loop starts N goroutines that each send their result on one
+    unbuffered channel, and the function then receives once ("first answer wins");
+    or one goroutine can send twice on a path (an error send without a `return`
+    after it) while the owner receives once. Every send beyond the receives and the
+    buffer blocks forever, so N-1 goroutines leak per call.
+
+    The fix: make the buffer as large as the number of sends (`make(chan T, len(xs))`),
+    return after the error send, or let senders select on a done channel.
+
+    Not reported: receives in a loop or a `range` (we cannot count iterations),
+    buffered channels whose capacity is not a constant, channels that leave the
+    function or that another goroutine receives from, sends in a select with
+    another case.
+    """
+
+    id = "LH104"
+    name = "unread-sends"
+    severity = "error"
+    fix = "buffer the channel for every sender (make(chan T, n)), or let the senders select on a done channel"
+    leaking_example = """\
+func first(servers []string) string {
+	ch := make(chan string)
+	for _, s := range servers {
+		go func() { ch <- query(s) }() // all but one block forever
+	}
+	return <-ch
+}"""
+    fixed_example = """\
+func first(servers []string) string {
+	ch := make(chan string, len(servers)) // room for every answer
+	for _, s := range servers {
+		go func() { ch <- query(s) }()
+	}
+	return <-ch
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for cf in chan_facts(ctx):
+            if cf.escapes or cf.cap is None or cf.nil_chan:
+                continue
+            if any(u.where in ("closure", "defer") for u in cf.uses):
+                continue
+            if cf.of("recv", "range", where="go") or cf.of("send", where="body"):
+                continue
+            recvs = cf.of("recv", "range", where="body")
+            if any(u.op == "range" or loop_between(u.stmt, cf.scope) is not None for u in recvs):
+                continue
+            sends = [u for u in cf.of("send", where="go") if not u.guarded]
+            if not sends:
+                continue
+            in_loop = [u for u in sends if u.go is not None and loop_between(u.go, cf.scope) is not None]
+            if in_loop:
+                if cf.cap == 0:
+                    yield self._loop_finding(ctx, cf, in_loop, recvs)
+                continue
+            yield from self._counted(ctx, cf, sends, recvs)
+
+    def _loop_finding(self, ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]) -> Finding:
+        send = min(sends, key=lambda u: u.stmt.start_byte)
+        assert send.go is not None
+        loop = loop_between(send.go, cf.scope)
+        assert loop is not None
+        got = (
+            f"receives from it only {len(recvs)} time{'s' if len(recvs) != 1 else ''} "
+            f"(line {', '.join(str(line(u.stmt)) for u in recvs)})"
+            if recvs
+            else "never receives from it"
+        )
+        owner = gs.function_name(ctx, cf.decl) or "the owner"
+        return self.finding(
+            ctx,
+            send.stmt,
+            f"each goroutine started in the loop at line {line(loop)} sends on unbuffered {cf.name} "
+            f"(made at line {line(cf.decl)}), but {owner} {got}: "
+            + ("every other sender blocks forever" if recvs else "every sender blocks forever"),
+            function=gs.function_name(ctx, send.stmt),
+        )
+
+    def _counted(self, ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]) -> Iterator[Finding]:
+        """Goroutines not in a loop: the most sends on a path against the receives written."""
+        bodies: dict[int, tuple[Node, list[ChanUse]]] = {}
+        for u in sends:
+            body = _sending_body(u)
+            if body is None:
+                return
+            bodies.setdefault(body.start_byte, (body, []))[1].append(u)
+        # count per goroutine start: a callee shared by two `go` statements counts twice
+        starts = {u.go.start_byte for u in sends if u.go is not None}
+        total = 0
+        worst: tuple[int, list[ChanUse]] | None = None
+        for start in starts:
+            gsends = [u for u in sends if u.go is not None and u.go.start_byte == start]
+            body_keys = {b.start_byte for b in (_sending_body(u) for u in gsends) if b is not None}
+            if len(body_keys) != 1:
+                return  # sends split between the literal and a callee: not counted
+            body, _ = bodies[body_keys.pop()]
+            n = _max_sends(ctx, body, [u.stmt for u in gsends])
+            if n >= _MANY:
+                return  # a producer loop: the receiver must loop as well (not counted here)
+            total += n
+            if n >= 2 and (worst is None or n > worst[0]):
+                worst = (n, gsends)
+        capacity = cf.cap or 0
+        if worst is None or total <= len(recvs) + capacity:
+            return
+        n, gsends = worst
+        send = max(gsends, key=lambda u: u.stmt.start_byte)
+        owner = gs.function_name(ctx, cf.decl) or "the owner"
+        buf = f"a buffer of {capacity}" if capacity else "no buffer"
+        yield self.finding(
+            ctx,
+            send.stmt,
+            f"a goroutine can send {n} times on {cf.name} (made at line {line(cf.decl)}, {buf}) — this send "
+            f"at line {line(send.stmt)} after the one at line {line(min(gsends, key=lambda u: u.stmt.start_byte).stmt)}"
+            f" — but {owner} receives only {len(recvs)} time{'s' if len(recvs) != 1 else ''}: the extra send "
+            "blocks forever",
+            function=gs.function_name(ctx, send.stmt),
+        )
+
+
+def _sending_body(u: ChanUse) -> Node | None:
+    if u.callee is not None:
+        return u.callee.child_by_field_name("body")
+    fn = gs.enclosing_function(u.stmt)
+    while fn is not None and fn.parent is not None and fn.parent.parent != u.go:
+        fn = gs.enclosing_function(fn)
+    return fn.child_by_field_name("body") if fn is not None else None
+
+
+def _max_sends(ctx: FileContext, body: Node, targets: list[Node]) -> int:
+    """The most target sends on one path through `body` (`_MANY` if one is in a loop)."""
+    spans = [(t.start_byte, t.end_byte) for t in targets]
+
+    def count(n: Node) -> int:
+        return sum(1 for a, b in spans if n.start_byte <= a and b <= n.end_byte)
+
+    def seq(stmts: list[Node]) -> tuple[int | None, int]:
+        acc, best_exit = 0, -1
+        for s in stmts:
+            through, ex = stmt(s)
+            if ex >= 0:
+                best_exit = max(best_exit, acc + ex)
+            if through is None:
+                return None, best_exit
+            acc += through
+        return acc, best_exit
+
+    def stmt(s: Node) -> tuple[int | None, int]:
+        t = s.type
+        if t == "return_statement":
+            return None, count(s)
+        if t == "block":
+            return seq(gs.statements(s))
+        if t == "for_statement":
+            return (_MANY, -1) if count(s) else (0, -1)
+        if t == "if_statement":
+            cons = s.child_by_field_name("consequence")
+            alt = s.child_by_field_name("alternative")
+            a = stmt(cons) if cons is not None else (0, -1)
+            b = stmt(alt) if alt is not None else (0, -1)
+            throughs = [x for x in (a[0], b[0]) if x is not None]
+            return (max(throughs) if throughs else None), max(a[1], b[1])
+        if t in ("expression_switch_statement", "type_switch_statement", "select_statement"):
+            results = [seq(case_body(c)) for c in s.named_children if c.type.endswith("_case")]
+            has_default = any(c.type == "default_case" for c in s.named_children)
+            throughs = [r[0] for r in results if r[0] is not None]
+            if not has_default and t != "select_statement":
+                throughs.append(0)
+            exits = [r[1] for r in results]
+            return (max(throughs) if throughs else None), max(exits, default=-1)
+        if t == "expression_statement":
+            call = s.named_children[0] if s.named_children else None
+            if call is not None and call.type == "call_expression" and gs.call_name(ctx, call) == "panic":
+                return None, -1
+        return count(s), -1
+
+    through, ex = seq(gs.statements(body))
+    return max(through or 0, ex)

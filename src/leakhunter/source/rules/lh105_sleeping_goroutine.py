@@ -1,0 +1,122 @@
+"""LH105 sleeping-goroutine: a goroutine started per call that sleeps for a long time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.goflow import (
+    duration_ns,
+    go_call,
+    goroutine_function,
+    is_guarded,
+    is_http_handler,
+    line,
+    loop_between,
+    program_lifetime,
+    under_once,
+)
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+LONG_NS = 60e9
+"""A wait of a minute or more: long against request rates, so goroutines pile up."""
+
+
+def _human(ns: float) -> str:
+    if ns >= 3600e9 and ns % 3600e9 == 0:
+        return f"{ns / 3600e9:g}h"
+    if ns >= 60e9:
+        return f"{ns / 60e9:g}m"
+    return f"{ns / 1e9:g}s"
+
+
+class SleepingGoroutine(Rule):
+    """A goroutine started per call sleeps (or waits on `time.After`) for a long constant time.
+
+    The pattern: `go func() { time.Sleep(10 * time.Minute); cleanup(k) }()` in a
+    function that runs per request or per item. Each call parks one more goroutine,
+    with its stack and everything the closure captured, for the whole wait; under
+    traffic the goroutine count and memory follow the request rate times the
+    delay. The runtime's goroutineleak profile does not list them (they are not
+    deadlocked), so only a goroutine dump shows the pile in `sleep`.
+
+    The fix: `time.AfterFunc(d, f)` (no goroutine while waiting, and `Stop()`able),
+    or bound the wait with the request's context; do not start one per request.
+
+    Reported for waits of at least one minute written as constants, outside loops
+    (a sleep inside an endless loop is a periodic job: see LH103). Severity error in
+    an HTTP handler (one per request), warning elsewhere; not in main/init/once.
+    """
+
+    id = "LH105"
+    name = "sleeping-goroutine"
+    severity = "warning"
+    fix = "use time.AfterFunc (stoppable, no parked goroutine) or wait on ctx.Done() with a timer"
+    leaking_example = """\
+func handle(w http.ResponseWriter, r *http.Request) {
+	k := store(r)
+	go func() {
+		time.Sleep(10 * time.Minute) // one parked goroutine per request
+		evict(k)
+	}()
+}"""
+    fixed_example = """\
+func handle(w http.ResponseWriter, r *http.Request) {
+	k := store(r)
+	time.AfterFunc(10*time.Minute, func() { evict(k) })
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if b"time." not in ctx.source or b"go " not in ctx.source:
+            return
+        for go in gs.nodes_of_type(ctx, "go_statement"):
+            if program_lifetime(ctx, go) or under_once(ctx, go):
+                continue
+            owner = gs.enclosing_function(go)
+            handler = owner is not None and is_http_handler(ctx, owner)
+            call = go_call(go)
+            if call is not None and gs.is_call_to(ctx, call, "time.Sleep"):
+                sleeps: list[tuple[Node, float]] = []
+                d = duration_ns(ctx, gs.arguments(call)[0]) if gs.arguments(call) else None
+                if d is not None and d >= LONG_NS:
+                    sleeps.append((call, d))
+            else:
+                fn = goroutine_function(ctx, go)
+                body = fn.child_by_field_name("body") if fn is not None else None
+                if body is None:
+                    continue
+                sleeps = list(_long_waits(ctx, body))
+            for node, d in sleeps[:1]:
+                starter = gs.function_name(ctx, go) or "the caller"
+                per = "every request" if handler else f"every call of {starter}"
+                yield self.finding(
+                    ctx,
+                    node,
+                    f"goroutine started at line {line(go)} waits {_human(d)} here; {per} parks one more "
+                    "goroutine (and what it captured) for that long",
+                    severity="error" if handler else None,
+                    function=gs.function_name(ctx, node),
+                )
+
+
+def _long_waits(ctx: FileContext, body: Node) -> Iterator[tuple[Node, float]]:
+    for call in gs.walk(body, "call_expression"):
+        if loop_between(call, body) is not None:
+            continue
+        if gs.is_call_to(ctx, call, "time.Sleep"):
+            pass
+        elif gs.is_call_to(ctx, call, "time.After"):
+            recv = call.parent
+            if recv is None or recv.type != "unary_expression" or is_guarded(recv):
+                continue
+        else:
+            continue
+        args = gs.arguments(call)
+        d = duration_ns(ctx, args[0]) if len(args) == 1 else None
+        if d is not None and d >= LONG_NS:
+            yield call, d

@@ -1,0 +1,172 @@
+"""LH106 waitgroup-missing-done: a goroutine counted by wg.Add that can skip wg.Done()."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.goflow import go_call, goroutine_function, line
+from leakhunter.source.release import ReleaseSpec, analyze
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_DONE = ReleaseSpec(methods=frozenset({"Done"}))
+
+
+class WaitGroupMissingDone(Rule):
+    """A goroutine counted by `wg.Add` does not call `wg.Done()` on every path.
+
+    The pattern: `wg.Add(1); go func() { ...; if err != nil { return }; ...; wg.Done() }()`
+    — an early return (or a Done inside one branch only) skips the Done, the counter
+    never reaches zero, and whoever calls `wg.Wait()` blocks forever, with everything
+    it holds. Also: a goroutine right after `wg.Add(1)` that never calls Done at all,
+    when nothing else can (the WaitGroup is a local that is not handed to anyone).
+
+    The fix: `defer wg.Done()` as the first statement of the goroutine (or use Go
+    1.25's `wg.Go(f)`, which cannot forget).
+
+    Not reported: a deferred Done (also inside a deferred closure); a WaitGroup the
+    goroutine hands to another function (that function may call Done); `goto`;
+    paths that end in panic / os.Exit / log.Fatal.
+    """
+
+    id = "LH106"
+    name = "waitgroup-missing-done"
+    severity = "error"
+    fix = "call defer wg.Done() first thing in the goroutine (or use wg.Go(f) on Go 1.25+)"
+    leaking_example = """\
+for _, u := range urls {
+	wg.Add(1)
+	go func() {
+		body, err := fetch(u)
+		if err != nil {
+			return // skips wg.Done(): wg.Wait() never returns
+		}
+		save(body)
+		wg.Done()
+	}()
+}
+wg.Wait()"""
+    fixed_example = """\
+for _, u := range urls {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		body, err := fetch(u)
+		if err != nil {
+			return
+		}
+		save(body)
+	}()
+}
+wg.Wait()"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if b"WaitGroup" not in ctx.source or b".Add(" not in ctx.source:
+            return
+        names, fields = _waitgroups(ctx)
+        if not names and not fields:
+            return
+        for go in gs.nodes_of_type(ctx, "go_statement"):
+            yield from self._check_go(ctx, go, names, fields)
+
+    def _check_go(self, ctx: FileContext, go: Node, names: set[str], fields: set[str]) -> Iterator[Finding]:
+        fn = goroutine_function(ctx, go)
+        owner = gs.enclosing_function(go)
+        call = go_call(go)
+        if fn is None or owner is None or call is None:
+            return
+        body = fn.child_by_field_name("body")
+        if body is None:
+            return
+        pairs: list[tuple[str, str]] = []  # (name in the owner, name in the goroutine)
+        if fn.type == "func_literal":
+            for c in gs.walk(body, "call_expression", into_func_literals=True):
+                recv = _method_receiver(ctx, c, "Done")
+                if recv and _is_wg(recv, names, fields) and (recv, recv) not in pairs:
+                    pairs.append((recv, recv))
+        else:
+            params = gs.parameters(ctx, fn)
+            for i, arg in enumerate(gs.arguments(call)):
+                outer = ctx.text(arg).lstrip("&").strip()
+                if i < len(params) and params[i][1].lstrip("*").endswith("WaitGroup") and _is_wg(outer, names, fields):
+                    if params[i][0] and params[i][0] != "_":
+                        pairs.append((outer, params[i][0]))
+        for outer, inner in pairs:
+            add = _add_before(ctx, owner, go, outer)
+            if add is None:
+                continue
+            dones = [
+                c for c in gs.walk(body, "call_expression") if _method_receiver(ctx, c, "Done") == inner
+            ]
+            res = analyze(ctx, fn, acquisition=None, var=inner, spec=_DONE)
+            if res.gave_up or not res.leaks or not dones:
+                continue
+            exit_ = res.leaks[0]
+            done = dones[0]
+            yield self.finding(
+                ctx,
+                done,
+                f"{outer}.Add at line {line(add)} counts the goroutine started at line {line(go)}, but it "
+                f"reaches {exit_.describe()} without {inner}.Done() (called only at line {line(done)}, not "
+                f"deferred): {outer}.Wait() then blocks forever",
+                function=gs.function_name(ctx, done),
+            )
+
+
+def _method_receiver(ctx: FileContext, call: Node, method: str) -> str:
+    """`wg` for `wg.Done()`, `s.wg` for `s.wg.Done()`; '' if `call` is not `<x>.<method>()`."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression" or ctx.text(fn.child_by_field_name("field")) != method:
+        return ""
+    return gs.call_name(ctx, fn.child_by_field_name("operand") or fn)
+
+
+def _is_wg(expr: str, names: set[str], fields: set[str]) -> bool:
+    if "." in expr:
+        return expr.rsplit(".", 1)[-1] in fields
+    return expr in names
+
+
+def _add_before(ctx: FileContext, owner: Node, go: Node, wg: str) -> Node | None:
+    """The last `wg.Add(...)` in the owner function before the go statement."""
+    found: Node | None = None
+    for c in gs.walk(owner, "call_expression"):
+        if c.start_byte >= go.start_byte:
+            break
+        if _method_receiver(ctx, c, "Add") == wg:
+            found = c
+    return found
+
+
+def _waitgroups(ctx: FileContext) -> tuple[set[str], set[str]]:
+    """(variable and parameter names, struct field names) declared with a sync.WaitGroup type in the file."""
+    cached = ctx.cache.get("lh106.waitgroups")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    sync_names = {k for k, v in gs.imports(ctx).items() if v == "sync"}
+    wg_types = {f"{p}{s}.WaitGroup" for s in sync_names for p in ("", "*")}
+    names: set[str] = set()
+    fields: set[str] = set()
+    for p in gs.nodes_of_type(ctx, "parameter_declaration", "var_spec", "field_declaration"):
+        t = p.child_by_field_name("type")
+        if t is None or "".join(ctx.text(t).split()) not in wg_types:
+            continue
+        idents = p.children_by_field_name("name")
+        target = fields if p.type == "field_declaration" else names
+        target.update(ctx.text(i) for i in idents)
+        if p.type == "field_declaration" and not idents:
+            fields.add("WaitGroup")  # embedded
+    for d in gs.nodes_of_type(ctx, "short_var_declaration"):
+        lefts, rights = gs.assignment_sides(d)
+        for left, right in zip(lefts, rights, strict=False):
+            text = "".join(ctx.text(right).split())
+            if any(text in (f"{s}.WaitGroup{{}}", f"&{s}.WaitGroup{{}}", f"new({s}.WaitGroup)") for s in sync_names):
+                names.add(ctx.text(left))
+    ctx.cache["lh106.waitgroups"] = (names, fields)
+    return names, fields
+

@@ -1,0 +1,243 @@
+"""LH107 context-not-propagated: a function holding a ctx starts work that ignores it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_HTTP_NO_CTX = {"Get": "Get", "Head": "Head", "Post": "Post", "PostForm": "PostForm"}
+_SQL_METHODS: dict[str, frozenset[str]] = {
+    "DB": frozenset({"Query", "QueryRow", "Exec", "Prepare", "Begin", "Ping"}),
+    "Tx": frozenset({"Query", "QueryRow", "Exec", "Prepare"}),
+    "Stmt": frozenset({"Query", "QueryRow", "Exec"}),
+}
+_SQL_CTX = {"Begin": "BeginTx(ctx, nil)", "Ping": "PingContext(ctx)"}
+
+
+class ContextNotPropagated(Rule):
+    """A function that receives a `ctx` calls something that ignores it.
+
+    The pattern: inside `func F(ctx context.Context, ...)` (or a goroutine it starts):
+    `context.Background()` / `context.TODO()`, `http.Get/Head/Post/PostForm`,
+    `http.NewRequest` (without a later `req.WithContext`), or `db.Query/QueryRow/Exec/
+    Prepare/Begin` on a `*sql.DB`, `*sql.Tx` or `*sql.Stmt` instead of the `...Context`
+    form. When the caller gives up (client gone, deadline passed), that work keeps
+    running: goroutines in IO wait and held connections pile up under cancellation.
+
+    The fix: pass the caller's ctx down — `http.NewRequestWithContext(ctx, ...)`,
+    `db.QueryContext(ctx, ...)`, or derive from ctx (`context.WithoutCancel(ctx)` for
+    work that must outlive the request but keep its values).
+
+    Deliberately not reported (decisions, precision first): a `_` context parameter
+    (ignored on purpose); `ctx = context.Background()` defaulting a nil ctx; a
+    `context.Background()` with a comment on the line above, or on its own line
+    saying why (detached, outlive, on purpose, ...): the author detached it
+    deliberately and said so; database handles whose type is not
+    visible in the file (a `Query` on an unknown receiver may have no ctx form).
+    """
+
+    id = "LH107"
+    name = "context-not-propagated"
+    severity = "warning"
+    fix = "pass the caller's ctx down (NewRequestWithContext, QueryContext, ...), or derive from it"
+    leaking_example = """\
+func (s *Store) Load(ctx context.Context, id int) (*User, error) {
+	row := s.db.QueryRow("SELECT name FROM users WHERE id = ?", id) // ignores ctx
+	...
+}"""
+    fixed_example = """\
+func (s *Store) Load(ctx context.Context, id int) (*User, error) {
+	row := s.db.QueryRowContext(ctx, "SELECT name FROM users WHERE id = ?", id)
+	...
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if b"context" not in ctx.source:
+            return
+        ctx_pkgs = {k for k, v in gs.imports(ctx).items() if v == "context"}
+        if not ctx_pkgs:
+            return
+        ctx_types = {f"{p}.Context" for p in ctx_pkgs}
+        http_pkgs = {k for k, v in gs.imports(ctx).items() if v == "net/http"}
+        sql_types = _sql_types(ctx)
+        for info in gs.functions(ctx):
+            if info.body is None:
+                continue
+            ctx_names = [n for n, t in gs.parameters(ctx, info.node) if t in ctx_types]
+            if not ctx_names or all(n in ("", "_") for n in ctx_names):
+                continue
+            name = next(n for n in ctx_names if n not in ("", "_"))
+            yield from self._check_fn(ctx, info.node, info.body, name, ctx_pkgs, ctx_types, http_pkgs, sql_types)
+
+    def _check_fn(
+        self,
+        ctx: FileContext,
+        fn: Node,
+        body: Node,
+        ctx_name: str,
+        ctx_pkgs: set[str],
+        ctx_types: set[str],
+        http_pkgs: set[str],
+        sql_types: dict[str, str],
+    ) -> Iterator[Finding]:
+        fname = gs.function_name(ctx, fn)
+        has_with_context: bool | None = None
+        for call in _calls(ctx, body, ctx_types):
+            callee = gs.call_name(ctx, call)
+            head, _, method = callee.rpartition(".")
+            if head in ctx_pkgs and method in ("Background", "TODO"):
+                if _defaulting(ctx, call, ctx_name) or _commented(ctx, call):
+                    continue
+                yield self.finding(
+                    ctx,
+                    call,
+                    f"{fname} receives {ctx_name} but calls {callee}() here: work started from it is not "
+                    f"cancelled when {ctx_name} is; derive from {ctx_name} instead",
+                    function=gs.function_name(ctx, call),
+                )
+            elif head in http_pkgs and method in _HTTP_NO_CTX:
+                yield self.finding(
+                    ctx,
+                    call,
+                    f"{fname} receives {ctx_name} but {callee}(...) ignores it: the request keeps running after "
+                    f"the caller gives up; use http.NewRequestWithContext({ctx_name}, ...) and Client.Do",
+                    function=gs.function_name(ctx, call),
+                )
+            elif head in http_pkgs and method == "NewRequest":
+                if has_with_context is None:
+                    has_with_context = b".WithContext(" in ctx.source[body.start_byte : body.end_byte]
+                if has_with_context:
+                    continue
+                yield self.finding(
+                    ctx,
+                    call,
+                    f"{fname} receives {ctx_name} but builds the request with {callee}: it is not cancelled "
+                    f"with {ctx_name}; use http.NewRequestWithContext({ctx_name}, ...)",
+                    function=gs.function_name(ctx, call),
+                )
+            elif head and method in ("Query", "QueryRow", "Exec", "Prepare", "Begin", "Ping"):
+                kind = _sql_kind(head, sql_types)
+                if kind is None or method not in _SQL_METHODS[kind]:
+                    continue
+                better = _SQL_CTX.get(method, f"{method}Context({ctx_name}, ...)").replace("ctx", ctx_name)
+                yield self.finding(
+                    ctx,
+                    call,
+                    f"{fname} receives {ctx_name} but calls {callee} on a *sql.{kind}, which ignores it: the "
+                    f"query holds its connection after the caller gives up; use {head}.{better}",
+                    function=gs.function_name(ctx, call),
+                )
+
+
+def _calls(ctx: FileContext, body: Node, ctx_types: set[str]) -> Iterator[Node]:
+    """Calls in `body`, also in closures, except closures that take their own context."""
+    stack = [body]
+    while stack:
+        n = stack.pop()
+        if n.type == "func_literal" and n != body:
+            if any(t in ctx_types for _, t in gs.parameters(ctx, n)):
+                continue
+        if n.type == "call_expression":
+            yield n
+        stack.extend(reversed(n.children))
+
+
+def _defaulting(ctx: FileContext, call: Node, ctx_name: str) -> bool:
+    """`ctx = context.Background()` or inside `if ctx == nil {`: defaulting a missing ctx."""
+    p = call.parent
+    if p is not None and p.type == "expression_list" and p.parent is not None:
+        stmt = p.parent
+        if stmt.type == "assignment_statement":
+            left = "".join(ctx.text(stmt.child_by_field_name("left")).split())
+            if ctx_name in left.split(","):
+                return True
+    for a in gs.ancestors(call):
+        if a.type in gs.FUNC_TYPES:
+            return False
+        if a.type == "if_statement":
+            cond = "".join(ctx.text(a.child_by_field_name("condition")).split())
+            if f"{ctx_name}==nil" in cond:
+                return True
+    return False
+
+
+_DELIBERATE = re.compile(
+    r"(?i)(detach|independent|outlive|on purpose|intentional|deliberate|not (be )?cancel|regardless|"
+    r"even if|survive|background|nolint)"
+)
+
+
+def _commented(ctx: FileContext, call: Node) -> bool:
+    """A comment on the line above the call, or one on its line saying why: detached on purpose."""
+    row = call.start_point[0]
+    lines = ctx.source.splitlines()
+    if row > 0 and lines[row - 1].strip().startswith(b"//"):
+        return True
+    if row < len(lines):
+        _, sep, comment = lines[row][call.end_point[1] :].partition(b"//")
+        if sep and _DELIBERATE.search(comment.decode("utf-8", "replace")):
+            return True
+    return False
+
+
+def _sql_kind(expr: str, sql_types: dict[str, str]) -> str | None:
+    if expr in sql_types:
+        return sql_types[expr]
+    if "." in expr:
+        return sql_types.get("." + expr.rsplit(".", 1)[-1])
+    return None
+
+
+def _sql_types(ctx: FileContext) -> dict[str, str]:
+    """Names (and `.field` names) declared with *sql.DB / *sql.Tx / *sql.Stmt in the file.
+
+    A name declared with two different types in the file is dropped (ambiguous).
+    """
+    if b"database/sql" not in ctx.source:
+        return {}
+    pkgs = {k for k, v in gs.imports(ctx).items() if v == "database/sql"}
+    found: dict[str, set[str]] = {}
+
+    def add(name: str, kind: str) -> None:
+        found.setdefault(name, set()).add(kind)
+
+    for p in gs.nodes_of_type(ctx, "parameter_declaration", "var_spec", "field_declaration"):
+        t = p.child_by_field_name("type")
+        text = "".join(ctx.text(t).split()).lstrip("*")
+        pkg, _, kind = text.partition(".")
+        if t is None:
+            kind = "other"  # `var x = ...`: typed by its value, which we do not follow
+        elif pkg not in pkgs or kind not in _SQL_METHODS:
+            kind = "other"
+        prefix = "." if p.type == "field_declaration" else ""
+        for n in p.children_by_field_name("name"):
+            add(prefix + ctx.text(n), kind)
+    for d in gs.nodes_of_type(ctx, "short_var_declaration"):
+        lefts, rights = gs.assignment_sides(d)
+        if len(rights) != 1 or not lefts:
+            for left in lefts:
+                add(ctx.text(left), "other")
+            continue
+        callee = gs.call_name(ctx, rights[0]) if rights[0].type == "call_expression" else ""
+        head, _, method = callee.rpartition(".")
+        if not callee:
+            add(ctx.text(lefts[0]), "other")
+        elif head in pkgs and method in ("Open", "OpenDB"):
+            add(ctx.text(lefts[0]), "DB")
+        elif method in ("Begin", "BeginTx") and _sql_kind(head, {k: next(iter(v)) for k, v in found.items()}) == "DB":
+            add(ctx.text(lefts[0]), "Tx")
+        elif method in ("Prepare", "PrepareContext") and _sql_kind(
+            head, {k: next(iter(v)) for k, v in found.items()}
+        ) in ("DB", "Tx"):
+            add(ctx.text(lefts[0]), "Stmt")
+        else:
+            add(ctx.text(lefts[0]), "other")
+    return {k: next(iter(v)) for k, v in found.items() if len(v) == 1 and "other" not in v}

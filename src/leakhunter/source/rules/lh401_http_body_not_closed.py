@@ -1,0 +1,163 @@
+"""LH401 http-body-not-closed: an HTTP response whose Body is not closed on every path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.release import ReleaseSpec
+from leakhunter.source.rule import FileContext, Rule
+from leakhunter.source.rules._resource import (
+    acquisitions,
+    check_paths,
+    exits_text,
+    leak_severity,
+    local_type_of,
+    method_name,
+    receiver_text,
+    var_used_with,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_PACKAGE_FUNCS = frozenset({"net/http.Get", "net/http.Post", "net/http.Head", "net/http.PostForm"})
+_CLIENT_METHODS = {"Do": 1, "Get": 1, "Head": 1, "Post": 3, "PostForm": 2}
+_RESPONSE_FIELDS = frozenset({
+    "Body", "StatusCode", "Status", "Header", "ContentLength", "Cookies", "Location", "Request",
+    "TLS", "Trailer", "Proto", "Uncompressed", "TransferEncoding",
+})
+_SPEC = ReleaseSpec(methods=frozenset({"Close"}), path=("Body",))
+
+
+def _is_client(ctx: FileContext, call: Node, recv: str) -> bool:
+    """Does `recv` (the receiver of a Do/Get/Post call) look like an *http.Client?"""
+    head, _, rest = recv.partition(".")
+    if gs.imports(ctx).get(head) == "net/http" and rest in ("DefaultClient",):
+        return True
+    fn = gs.enclosing_function(call)
+    if local_type_of(ctx, fn, recv) in ("http.Client", "*http.Client"):
+        return True
+    last = recv.rpartition(".")[2]
+    return "client" in last.lower() and "()" not in recv
+
+
+def _request_arg(ctx: FileContext, call: Node) -> bool:
+    """True if the single argument of `x.Do(req)` was built by http.NewRequest* in this function."""
+    args = gs.arguments(call)
+    if len(args) != 1 or args[0].type != "identifier":
+        return False
+    fn = gs.enclosing_function(call)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if body is None:
+        return False
+    name = ctx.text(args[0])
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement")):
+        v = gs.assigned_value(ctx, d, name)
+        if v is not None and v.type == "call_expression" and gs.is_call_to(
+            ctx, v, "net/http.NewRequest", "net/http.NewRequestWithContext"
+        ):
+            return True
+    return False
+
+
+def _match(ctx: FileContext, call: Node) -> str | None:
+    q = gs.qualified_call_name(ctx, call)
+    if q in _PACKAGE_FUNCS:
+        return gs.call_name(ctx, call)
+    m = method_name(ctx, call)
+    nargs = _CLIENT_METHODS.get(m)
+    if nargs is None or len(gs.arguments(call)) != nargs:
+        return None
+    recv = receiver_text(ctx, call)
+    if not recv or gs.imports(ctx).get(recv) is not None:
+        return None  # a package function of some other package (`foo.Get(x)`)
+    if _is_client(ctx, call, recv) or (m == "Do" and _request_arg(ctx, call)):
+        return gs.call_name(ctx, call)
+    return None
+
+
+class HTTPBodyNotClosed(Rule):
+    """An `*http.Response` whose `Body` is not closed on every path after the error check.
+
+    The pattern: `resp, err := http.Get(u)` (or `Post`, `Head`, `PostForm`, or a
+    client's `Do`/`Get`/`Post`/`Head`/`PostForm`, including `http.DefaultClient` and
+    clients held in struct fields) and a path from there to a return that does not
+    call `resp.Body.Close()` — typically an early `return` on a bad status code.
+
+    Why it leaks: until the body is closed, the transport keeps the connection and
+    its two goroutines (`persistConn.readLoop` / `writeLoop`) plus their buffers; the
+    connection is never reused or freed. Under load, goroutines and open file
+    descriptors grow with every leaked response.
+
+    The fix: `defer resp.Body.Close()` right after the error check. To let the
+    connection be reused, read the body to the end before closing
+    (`io.Copy(io.Discard, resp.Body)`).
+
+    Not reported (precision first): the path where `err != nil` (the response is nil
+    there); responses returned to the caller, stored in a struct, a global or a map,
+    sent on a channel, captured by a closure or goroutine, or handed to a function
+    that is not known to leave them open (helpers in the same package are read: one
+    that only reads its parameter does not count as closing); bodies closed in a
+    deferred closure or behind an `if resp != nil`; functions using `goto`. Method
+    calls named `Do`/`Get`/`Post` are only taken for HTTP clients: the receiver is
+    `http.DefaultClient`, has type `*http.Client`, is named like a client, or `Do`
+    is handed a request built by `http.NewRequest` in the same function.
+    "Closed but not drained" is not reported: whether the body was read to the end
+    cannot be told precisely from the source.
+    Severity: `error` when no path closes the body, `warning` when some do.
+    """
+
+    id = "LH401"
+    name = "http-body-not-closed"
+    severity = "error"
+    fix = (
+        "defer resp.Body.Close() right after the error check; read the body to the end "
+        "(io.Copy(io.Discard, resp.Body)) so the connection can be reused"
+    )
+    leaking_example = """\
+resp, err := http.Get(url)
+if err != nil {
+	return err
+}
+if resp.StatusCode != http.StatusOK {
+	return fmt.Errorf("status %d", resp.StatusCode) // body never closed
+}
+defer resp.Body.Close()"""
+    fixed_example = """\
+resp, err := http.Get(url)
+if err != nil {
+	return err
+}
+defer resp.Body.Close()
+if resp.StatusCode != http.StatusOK {
+	return fmt.Errorf("status %d", resp.StatusCode)
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for acq in acquisitions(ctx, _match):
+            fname = gs.function_name(ctx, acq.call)
+            if acq.var == "_":
+                if ctx.is_test:
+                    continue  # tests discard responses of requests that are meant to fail
+                yield self.finding(
+                    ctx, acq.call,
+                    f"the response of {acq.callee} is discarded, so its Body can never be closed",
+                    function=fname,
+                )
+                continue
+            if acq.fn is None or not acq.var:
+                continue
+            if not acq.callee.startswith("http.") and not var_used_with(ctx, acq.fn, acq.var, _RESPONSE_FIELDS):
+                continue
+            res = check_paths(ctx, acq, _SPEC)
+            if res is None or not res.leaks:
+                continue
+            yield self.finding(
+                ctx, acq.call,
+                f"{acq.var}.Body from {acq.callee} at line {acq.line} is not closed {exits_text(res)}",
+                severity=leak_severity(ctx, res),
+                function=fname,
+            )

@@ -1,0 +1,151 @@
+"""LH402 sql-rows-not-closed: query rows (or a prepared statement) not closed on every path."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.release import ReleaseSpec
+from leakhunter.source.rule import FileContext, Rule
+from leakhunter.source.rules._resource import (
+    acquisitions,
+    check_paths,
+    exits_text,
+    leak_severity,
+    method_name,
+    receiver_text,
+    var_used_with,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_QUERY_METHODS = frozenset({
+    "Query", "QueryContext", "Queryx", "QueryxContext", "NamedQuery", "NamedQueryContext",
+})
+_PREPARE_METHODS = frozenset({"Prepare", "PrepareContext", "Preparex", "PreparexContext", "PrepareNamed",
+                              "PrepareNamedContext"})
+_ROWS_FIELDS = frozenset({"Next", "Scan", "StructScan", "MapScan", "SliceScan", "Columns", "ColumnTypes",
+                          "NextResultSet", "Values", "FieldDescriptions"})
+_STMT_FIELDS = frozenset({"Exec", "ExecContext", "Query", "QueryContext", "QueryRow", "QueryRowContext",
+                          "Queryx", "QueryRowx", "Get", "Select", "MustExec"})
+_ROWS_SPEC = ReleaseSpec(methods=frozenset({"Close"}), exhaust=frozenset({"Next"}))
+_STMT_SPEC = ReleaseSpec(methods=frozenset({"Close"}))
+_SQL = re.compile(r"^\s*(SELECT|WITH|SHOW|CALL|EXEC|PRAGMA|DESCRIBE|EXPLAIN|VALUES)\b|\bRETURNING\b", re.I)
+
+
+def _match(ctx: FileContext, call: Node) -> str | None:
+    m = method_name(ctx, call)
+    if m not in _QUERY_METHODS and m not in _PREPARE_METHODS:
+        return None
+    recv = receiver_text(ctx, call)
+    if not recv or gs.imports(ctx).get(recv) is not None:
+        return None
+    if m in _PREPARE_METHODS and "tx" in recv.rpartition(".")[2].lower():
+        return None  # statements prepared on a Tx are closed with it
+    return gs.call_name(ctx, call)
+
+
+def _sql_literal(ctx: FileContext, call: Node) -> bool:
+    """True if one of the first two arguments is a string literal that reads like a row-returning query."""
+    for a in gs.arguments(call)[:2]:
+        v = gs.string_value(ctx, a)
+        if v is not None and _SQL.search(v):
+            return True
+    return False
+
+
+class SQLRowsNotClosed(Rule):
+    """Rows from `Query`/`QueryContext` (or a `Stmt` from `Prepare`) not closed on every path.
+
+    The pattern: `rows, err := db.Query(...)` — database/sql's `DB`, `Tx`, `Conn` and
+    `Stmt`, sqlx's `Queryx`/`NamedQuery`, pgx's `Query` — and a path from there to a
+    return that neither calls `rows.Close()` nor ran `rows.Next()` until it returned
+    false (which closes the rows): typically a `return err` inside the scan loop.
+    Also `stmt, err := db.Prepare(...)` without `stmt.Close()`, and a query whose rows
+    are discarded (`_, err := db.Query("SELECT ...")`: use `Exec`).
+
+    Why it leaks: open rows hold their connection. The pool hands out new ones until
+    `SetMaxOpenConns` is reached, then every query waits in `database/sql.(*DB).conn`
+    forever; without a limit the database runs out of connections instead.
+
+    The fix: `defer rows.Close()` right after the error check, and check `rows.Err()`
+    after the loop. `defer stmt.Close()` for prepared statements.
+
+    Not reported (precision first): the `err != nil` branch; loops that run
+    `for rows.Next()` to the end (Next closes the rows when it returns false); rows
+    returned, stored, captured by a closure or handed to a helper that is not known to
+    leave them open; statements prepared on something named like a transaction (they
+    close with it); `Query` methods whose result is never used like rows (`Next`,
+    `Scan`, `Columns`...), which keeps `url.Values`-style `Query` out.
+    Severity: `error` when no path closes the rows, `warning` when some do.
+    """
+
+    id = "LH402"
+    name = "sql-rows-not-closed"
+    severity = "error"
+    fix = "defer rows.Close() right after the error check (and check rows.Err()); defer stmt.Close() after Prepare"
+    leaking_example = """\
+rows, err := db.QueryContext(ctx, "SELECT name FROM users")
+if err != nil {
+	return nil, err
+}
+var names []string
+for rows.Next() {
+	var n string
+	if err := rows.Scan(&n); err != nil {
+		return nil, err // rows stay open, holding a connection
+	}
+	names = append(names, n)
+}
+return names, rows.Err()"""
+    fixed_example = """\
+rows, err := db.QueryContext(ctx, "SELECT name FROM users")
+if err != nil {
+	return nil, err
+}
+defer rows.Close()
+var names []string
+for rows.Next() {
+	var n string
+	if err := rows.Scan(&n); err != nil {
+		return nil, err
+	}
+	names = append(names, n)
+}
+return names, rows.Err()"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for acq in acquisitions(ctx, _match):
+            fname = gs.function_name(ctx, acq.call)
+            prepare = method_name(ctx, acq.call) in _PREPARE_METHODS
+            if acq.var == "_":
+                if ctx.is_test:
+                    continue  # tests discard the rows of queries that are meant to fail
+                if not prepare and acq.err_var is not None and _sql_literal(ctx, acq.call):
+                    yield self.finding(
+                        ctx, acq.call,
+                        f"the rows of {acq.callee} are discarded, so they are never closed and keep "
+                        "their connection (use Exec for statements that return no rows)",
+                        function=fname,
+                    )
+                continue
+            if acq.fn is None or acq.err_var is None:
+                continue
+            fields = _STMT_FIELDS if prepare else _ROWS_FIELDS
+            if not var_used_with(ctx, acq.fn, acq.var, fields):
+                continue
+            res = check_paths(ctx, acq, _STMT_SPEC if prepare else _ROWS_SPEC)
+            if res is None or not res.leaks:
+                continue
+            what = "statement" if prepare else "rows"
+            yield self.finding(
+                ctx, acq.call,
+                f"{what} {acq.var} from {acq.callee} at line {acq.line} {'is' if prepare else 'are'} "
+                f"not closed {exits_text(res)}",
+                severity=leak_severity(ctx, res),
+                function=fname,
+            )

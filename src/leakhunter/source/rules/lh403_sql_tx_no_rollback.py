@@ -1,0 +1,100 @@
+"""LH403 sql-tx-no-rollback: a transaction neither committed nor rolled back on every path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.release import ReleaseSpec
+from leakhunter.source.rule import FileContext, Rule
+from leakhunter.source.rules._resource import (
+    acquisitions,
+    check_paths,
+    exits_text,
+    leak_severity,
+    method_name,
+    receiver_text,
+    var_used_with,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_BEGIN_METHODS = frozenset({"Begin", "BeginTx", "Beginx", "BeginTxx", "MustBegin", "MustBeginTx"})
+_TX_FIELDS = frozenset({"Commit", "Rollback"})
+_SPEC = ReleaseSpec(methods=frozenset({"Commit", "Rollback"}))
+
+
+def _match(ctx: FileContext, call: Node) -> str | None:
+    if method_name(ctx, call) not in _BEGIN_METHODS:
+        return None
+    recv = receiver_text(ctx, call)
+    if not recv or gs.imports(ctx).get(recv) is not None:
+        return None
+    return gs.call_name(ctx, call)
+
+
+class SQLTxNoRollback(Rule):
+    """A transaction from `Begin`/`BeginTx` that is neither committed nor rolled back on every path.
+
+    The pattern: `tx, err := db.BeginTx(ctx, nil)` (database/sql, sqlx `Beginx`/
+    `BeginTxx`, pgx `Begin`) and a path to a return that calls neither `tx.Commit()`
+    nor `tx.Rollback()` — usually an early `return err` after a failed statement.
+
+    Why it leaks: an open transaction pins its connection (and the database keeps its
+    locks and snapshot). database/sql only rolls it back if its context is cancelled;
+    with `Begin()` or a long-lived context it stays open, and the pool drains one
+    connection per leaked transaction until every caller blocks in `DB.conn`.
+
+    The fix: `defer tx.Rollback()` right after the error check — it is a no-op
+    (returns `sql.ErrTxDone`) once `Commit` succeeded.
+
+    Not reported (precision first): the `err != nil` branch; transactions returned,
+    stored, captured by a closure or handed to another function (a `withTx(tx, fn)`
+    helper owns them); values never used like a transaction in the function (no
+    `Commit`/`Rollback` call anywhere), which keeps other `Begin` methods out.
+    Severity: `error` when no path ends the transaction, `warning` when some do.
+    """
+
+    id = "LH403"
+    name = "sql-tx-no-rollback"
+    severity = "error"
+    fix = "defer tx.Rollback() right after the error check (a no-op after a successful Commit)"
+    leaking_example = """\
+tx, err := db.BeginTx(ctx, nil)
+if err != nil {
+	return err
+}
+if _, err := tx.ExecContext(ctx, q, id); err != nil {
+	return err // transaction left open, connection held
+}
+return tx.Commit()"""
+    fixed_example = """\
+tx, err := db.BeginTx(ctx, nil)
+if err != nil {
+	return err
+}
+defer tx.Rollback() // no-op after Commit
+if _, err := tx.ExecContext(ctx, q, id); err != nil {
+	return err
+}
+return tx.Commit()"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for acq in acquisitions(ctx, _match):
+            if acq.fn is None or acq.err_var is None or acq.var in ("", "_"):
+                continue
+            if not var_used_with(ctx, acq.fn, acq.var, _TX_FIELDS):
+                continue
+            res = check_paths(ctx, acq, _SPEC)
+            if res is None or not res.leaks:
+                continue
+            yield self.finding(
+                ctx, acq.call,
+                f"transaction {acq.var} from {acq.callee} at line {acq.line} is neither committed "
+                f"nor rolled back {exits_text(res)}",
+                severity=leak_severity(ctx, res),
+                function=gs.function_name(ctx, acq.call),
+            )

@@ -1,0 +1,107 @@
+"""LH404 file-not-closed: a file, connection or listener not closed on every path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.release import ReleaseSpec
+from leakhunter.source.rule import FileContext, Rule
+from leakhunter.source.rules._resource import (
+    acquisitions,
+    check_paths,
+    exits_text,
+    leak_severity,
+    local_type_of,
+    method_name,
+    receiver_text,
+)
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_OPENERS = frozenset({
+    "os.Open", "os.Create", "os.OpenFile", "os.CreateTemp", "io/ioutil.TempFile",
+    "net.Dial", "net.DialTimeout", "net.DialTCP", "net.DialUDP", "net.DialUnix", "net.DialIP",
+    "net.Listen", "net.ListenPacket", "net.ListenTCP", "net.ListenUDP", "net.ListenUnix",
+    "net.ListenUnixgram", "net.ListenIP", "net.ListenMulticastUDP",
+    "crypto/tls.Dial", "crypto/tls.DialWithDialer", "crypto/tls.Listen",
+})
+_DIALER_METHODS = frozenset({"Dial", "DialContext"})
+_DIALER_TYPES = frozenset({"net.Dialer", "tls.Dialer"})
+_SPEC = ReleaseSpec(methods=frozenset({"Close"}))
+
+
+def _match(ctx: FileContext, call: Node) -> str | None:
+    q = gs.qualified_call_name(ctx, call)
+    if q in _OPENERS:
+        return gs.call_name(ctx, call)
+    if method_name(ctx, call) in _DIALER_METHODS:
+        recv = receiver_text(ctx, call)
+        if local_type_of(ctx, gs.enclosing_function(call), recv) in _DIALER_TYPES:
+            return gs.call_name(ctx, call)
+    return None
+
+
+class FileNotClosed(Rule):
+    """A file, network connection or listener that is not closed on every path.
+
+    The pattern: `f, err := os.Open(p)` (also `os.Create`, `os.OpenFile`,
+    `os.CreateTemp`, `net.Dial*`, `net.Listen*`, `tls.Dial`, a local `net.Dialer`'s
+    `Dial`/`DialContext`) and a path from there to a return that does not call
+    `f.Close()` — an early return after a failed read, or no Close at all.
+
+    Why it leaks: the *os.File has a finalizer, but it runs only when the collector
+    gets to it — open descriptors pile up under load until `too many open files`.
+    Connections and listeners keep their socket, their poller registration and, for
+    a listener, the port.
+
+    The fix: `defer f.Close()` right after the error check (for files written to,
+    also check the error of an explicit `Close`).
+
+    Not reported (precision first): the `err != nil` branch; values returned,
+    stored in a struct/global/map, sent on a channel, captured by a closure or
+    goroutine, or handed to a function that is not known to leave them open (a
+    listener given to `http.Serve`, a conn given to a handler); values put straight
+    into a field or a global; functions using `goto`.
+    Severity: `error` when no path closes it, `warning` when some do.
+    """
+
+    id = "LH404"
+    name = "file-not-closed"
+    severity = "error"
+    fix = "defer f.Close() right after the error check"
+    leaking_example = """\
+f, err := os.Open(path)
+if err != nil {
+	return nil, err
+}
+data, err := io.ReadAll(f)
+if err != nil {
+	return nil, err // f stays open
+}
+f.Close()
+return data, nil"""
+    fixed_example = """\
+f, err := os.Open(path)
+if err != nil {
+	return nil, err
+}
+defer f.Close()
+return io.ReadAll(f)"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for acq in acquisitions(ctx, _match):
+            if acq.fn is None or acq.var in ("", "_"):
+                continue
+            res = check_paths(ctx, acq, _SPEC)
+            if res is None or not res.leaks:
+                continue
+            yield self.finding(
+                ctx, acq.call,
+                f"{acq.var} from {acq.callee} at line {acq.line} is not closed {exits_text(res)}",
+                severity=leak_severity(ctx, res),
+                function=gs.function_name(ctx, acq.call),
+            )

@@ -1,0 +1,493 @@
+"""LH501 unbounded-map: a long-lived map or slice that only ever grows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.gopackage import package_facts
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_SHRINK_CALL = re.compile(r"(?i)(delete|clear|remove|reset|evict|prune|purge|trim|compact|expire|drop)")
+"""A call with one of these words in its name, handed the map, may shrink it (maps.DeleteFunc, slices.Delete...)."""
+
+_BOUNDED_KEYS = frozenset(
+    {"bool", "byte", "uint8", "int8", "reflect.Type", "reflect.Kind", "*rtype", "*abi.Type"}
+)
+"""Key types with few values, or keyed by the program's own types: bounded by the code, not by input."""
+
+_SERVING = frozenset({"net", "net/http", "net/rpc", "google.golang.org/grpc"})
+_SERVING_PREFIX = (
+    "github.com/gin-gonic/", "github.com/labstack/echo", "github.com/gofiber/", "github.com/go-chi/",
+    "github.com/gorilla/", "google.golang.org/grpc", "github.com/valyala/fasthttp",
+)
+"""Imports that make a command a server (long-running), where a growing global is a leak."""
+
+_SETUP_FUNCS = frozenset({"init", "main", "TestMain"})
+_SYNC_MAP_ADD = frozenset({"Store", "LoadOrStore"})
+_SYNC_MAP_SHRINK = frozenset({"Delete", "LoadAndDelete", "CompareAndDelete", "Clear"})
+_MUTEX_TYPES = frozenset({"sync.Mutex", "sync.RWMutex", "*sync.Mutex", "*sync.RWMutex"})
+_CTOR_PREFIX = ("new", "New", "make", "Make", "init", "Init", "open", "Open", "build", "Build")
+_REGISTER_PREFIX = ("Register", "register", "MustRegister", "mustRegister", "Publish", "publish")
+"""Functions that fill a registry from `init` (database/sql.Register, expvar.Publish, gob.Register):
+bounded by the code that calls them, not by traffic."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Global:
+    name: str
+    kind: str
+    """"map", "slice" or "sync.Map"."""
+    key: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    globals: dict[str, _Global]
+    shrunk: frozenset[str]
+    """Package-level names something may shrink (delete, clear, reassign, re-slice, size check)."""
+    field_maps: dict[str, dict[str, str]]
+    """Struct type -> {map field: key type}, for struct types that also hold a mutex."""
+    shrunk_fields: frozenset[str]
+    enum_types: frozenset[str]
+    consts: frozenset[str]
+    global_types: frozenset[str]
+    """Type names of package-level vars (`var defaultCache = &Cache{}` makes `Cache` long-lived)."""
+    service: bool
+    """False for a command's code that serves nothing (a compiler, a CLI): it exits when done."""
+
+
+def _map_or_slice(ctx: FileContext, spec: Node) -> tuple[str, str] | None:
+    """("map"|"slice"|"sync.Map", key type) for a package-level var_spec holding one."""
+    typ = spec.child_by_field_name("type")
+    if typ is None:
+        values = gs.assignment_sides(spec)[1]
+        if len(values) != 1:
+            return None
+        v = values[0]
+        if v.type == "unary_expression" and v.named_children:
+            v = v.named_children[-1]
+        if v.type == "composite_literal":
+            typ = v.child_by_field_name("type")
+        elif v.type == "call_expression" and gs.call_name(ctx, v) == "make":
+            args = gs.arguments(v)
+            typ = args[0] if args else None
+    if typ is None:
+        return None
+    if typ.type == "map_type":
+        return "map", gs._compact(ctx.text(typ.child_by_field_name("key")))
+    if typ.type == "slice_type":
+        return "slice", ""
+    if typ.type == "qualified_type" and ctx.text(typ) == "sync.Map":
+        return "sync.Map", ""
+    return None
+
+
+def _spec_types(ctx: FileContext, spec: Node) -> set[str]:
+    """Struct type names a package-level var_spec holds (`T`, `*T`, `&T{}`, `NewT()` -> T)."""
+    out: set[str] = set()
+    t = spec.child_by_field_name("type")
+    if t is not None:
+        out.add(ctx.text(t).lstrip("*"))
+    for v in gs.assignment_sides(spec)[1]:
+        if v.type == "unary_expression" and v.named_children:
+            v = v.named_children[-1]
+        if v.type == "composite_literal":
+            out.add(ctx.text(v.child_by_field_name("type")))
+        elif v.type == "call_expression":
+            name = gs.call_name(ctx, v)
+            if name.startswith("new") or name.startswith("New"):
+                out.add(name[3:])
+            args = gs.arguments(v)
+            if name == "new" and args:
+                out.add(ctx.text(args[0]))
+    return out
+
+
+def _root(n: Node | None) -> Node | None:
+    """The identifier or field a value expression names (`m`, `x.f`, `&m`, `(m)`)."""
+    while n is not None and n.type in ("unary_expression", "parenthesized_expression"):
+        kids = n.named_children
+        n = kids[-1] if kids else None
+    if n is not None and n.type in ("identifier", "selector_expression"):
+        return n
+    return None
+
+
+def _top_name(ctx: FileContext, node: Node) -> str:
+    decl = gs.enclosing_declaration(node)
+    return ctx.text(decl.child_by_field_name("name")) if decl is not None else ""
+
+
+def _lazy_init(ctx: FileContext, assign: Node, target: str) -> bool:
+    """True if `assign` sits under `if target == nil` / `len(target) == 0` (first use, not a reset)."""
+    for p in gs.ancestors(assign):
+        if p.type in gs.FUNC_TYPES:
+            return False
+        if p.type == "if_statement":
+            cond = gs._compact(ctx.text(p.child_by_field_name("condition")))
+            if f"{target}==nil" in cond or f"len({target})==0" in cond:
+                return True
+    return False
+
+
+def _file_facts(ctx: FileContext, shrunk: set[str], shrunk_fields: set[str]) -> None:
+    """Add to `shrunk`/`shrunk_fields` every name this file may shrink."""
+    idx = gs.node_index(ctx)
+
+    def mark(n: Node | None) -> None:
+        r = _root(n)
+        if r is None:
+            return
+        if r.type == "identifier":
+            shrunk.add(ctx.text(r))
+        else:
+            shrunk_fields.add(ctx.text(r.child_by_field_name("field")))
+
+    for call in idx.get("call_expression", []):
+        name = gs.call_name(ctx, call)
+        last = name.rsplit(".", 1)[-1]
+        args = gs.arguments(call)
+        if name in ("delete", "clear") and args:
+            mark(args[0])
+        elif name not in ("len", "cap", "append") and _SHRINK_CALL.search(last):
+            for a in args:
+                mark(a)
+            fn = call.child_by_field_name("function")
+            if fn is not None and fn.type == "selector_expression" and last in _SYNC_MAP_SHRINK:
+                mark(fn.child_by_field_name("operand"))
+        if name == "len" and args:
+            p = call.parent
+            if p is not None and p.type == "binary_expression":
+                op = ctx.text(p.child_by_field_name("operator"))
+                other = p.child_by_field_name("right") if p.child_by_field_name("left") == call else p.child_by_field_name("left")
+                if op in ("<", "<=", ">", ">=", "==") and ctx.text(other) not in ("0", "1"):
+                    mark(args[0])
+    for u in idx.get("unary_expression", []):
+        if ctx.text(u).startswith("&"):
+            mark(u)
+    for a in idx.get("assignment_statement", []):
+        op = ctx.text(a.child_by_field_name("operator"))
+        if op != "=":
+            continue
+        lefts, rights = gs.assignment_sides(a)
+        for i, left in enumerate(lefts):
+            if left.type not in ("identifier", "selector_expression"):
+                continue
+            target = gs._compact(ctx.text(left))
+            right = rights[i] if len(rights) == len(lefts) else None
+            if right is not None and right.type == "call_expression" and gs.call_name(ctx, right) == "append":
+                args = gs.arguments(right)
+                if args and gs._compact(ctx.text(args[0])) == target:
+                    continue
+            if _lazy_init(ctx, a, target):
+                continue
+            top = _top_name(ctx, a)
+            if left.type == "identifier":
+                if top in _SETUP_FUNCS or gs.enclosing_declaration(a) is None:
+                    continue
+            else:
+                decl = gs.enclosing_declaration(a)
+                if decl is not None and decl.type == "function_declaration" and top.startswith(_CTOR_PREFIX):
+                    continue
+            mark(left)
+
+
+def _compute(files: list[FileContext]) -> _Facts:
+    globals_: dict[str, _Global] = {}
+    shrunk: set[str] = set()
+    shrunk_fields: set[str] = set()
+    field_maps: dict[str, dict[str, str]] = {}
+    enum_types: set[str] = set()
+    consts: set[str] = set()
+    global_types: set[str] = set()
+    serves = False
+    for f in files:
+        serves = serves or any(p in _SERVING or p.startswith(_SERVING_PREFIX) for p in gs.imports(f).values())
+        for name, spec in gs.package_vars(f).items():
+            global_types.update(_spec_types(f, spec))
+            kind = _map_or_slice(f, spec)
+            if kind is not None:
+                globals_[name] = _Global(name, kind[0], kind[1], f.path.name, spec.start_point[0] + 1)
+        for name, spec in gs.package_consts(f).items():
+            consts.add(name)
+            t = spec.child_by_field_name("type")
+            if t is not None:
+                enum_types.add(f.text(t))
+        for ts in gs.nodes_of_type(f, "type_spec"):
+            st = ts.child_by_field_name("type")
+            if st is None or st.type != "struct_type":
+                continue
+            maps: dict[str, str] = {}
+            has_mutex = False
+            for fd in gs.walk(st, "field_declaration"):
+                t = fd.child_by_field_name("type")
+                if t is None:
+                    continue
+                tt = gs._compact(f.text(t))
+                if tt in _MUTEX_TYPES:
+                    has_mutex = True
+                elif t.type == "map_type":
+                    for n in fd.children_by_field_name("name"):
+                        maps[f.text(n)] = gs._compact(f.text(t.child_by_field_name("key")))
+            if has_mutex and maps:
+                field_maps[f.text(ts.child_by_field_name("name"))] = maps
+        _file_facts(f, shrunk, shrunk_fields)
+    return _Facts(
+        globals_, frozenset(shrunk), field_maps, frozenset(shrunk_fields), frozenset(enum_types), frozenset(consts),
+        frozenset(global_types), serves or not _is_command(files[0]),
+    )
+
+
+def _is_command(ctx: FileContext) -> bool:
+    """True for package main or code under a `cmd/` directory (a program's own packages)."""
+    return gs.package_name(ctx) == "main" or "cmd" in ctx.path.parent.parts
+
+
+class UnboundedMap(Rule):
+    """A package-level map or slice (or a map field of a mutex-guarded struct) that only grows.
+
+    The pattern: a function adds to a long-lived collection — `cache[k] = v`,
+    `byID[id] = append(byID[id], x)`, `events = append(events, e)`, `m.Store(k, v)` on
+    a package-level `sync.Map` — and nothing anywhere in the package ever takes
+    anything out: no `delete`, no `clear`, no reassignment (`m = make(...)`,
+    `s = s[n:]`), no size check such as `if len(m) >= max`. Every distinct key the
+    program sees stays reachable from a global for the life of the process, so the
+    heap follows the number of distinct requests, users or ids ever seen.
+
+    The whole package (every non-test file of the directory) is read, so a `delete`
+    in another file counts. Not reported: collections filled only from `init`,
+    `main` or a `Register*` function (registries bounded by code), keys that are
+    literals or constants, keys of a bounded type (bool, a byte, an enum type with
+    declared constants, `reflect.Type`), writes inside `sync.Once.Do`, and
+    collections passed to a function whose name says it removes (`maps.DeleteFunc`,
+    `evict`, `prune`...) or whose address is taken.
+
+    Struct fields are reported (as warnings) only for map fields of struct types
+    that also hold a `sync.Mutex`/`RWMutex` — the shape of a shared cache or
+    registry — when the insert is in a method of that type and no code in the
+    package deletes from, clears, reassigns or size-checks a field of that name.
+
+    Fix: bound it — an LRU or TTL cache with a size cap, or delete entries when
+    their owner goes away.
+    """
+
+    id = "LH501"
+    name = "unbounded-map"
+    severity = "error"
+    fix = "bound it: use an LRU/TTL cache with a size cap, or delete entries when they are no longer needed"
+    leaking_example = """\
+var sessions = map[string]*Session{}
+
+func handle(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	sessions[id] = &Session{ID: id} // never deleted: one entry per id, forever
+}
+"""
+    fixed_example = """\
+var sessions = map[string]*Session{}
+
+func handle(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	sessions[id] = &Session{ID: id}
+}
+
+func logout(id string) { delete(sessions, id) } // entries leave when the session ends
+"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if ctx.is_test or ctx.path.name.endswith("_test.go"):
+            return
+        idx = gs.node_index(ctx)
+        candidates = [
+            *idx.get("assignment_statement", []),
+            *idx.get("inc_statement", []),
+            *idx.get("dec_statement", []),
+            *idx.get("call_expression", []),
+        ]
+        if not candidates:
+            return
+        facts = package_facts(ctx, "LH501", _compute)
+        if not facts.globals and not facts.field_maps:
+            return
+        seen: set[str] = set()
+        for node in sorted(candidates, key=lambda n: n.start_byte):
+            hit = self._insert(ctx, node, facts)
+            if hit is None:
+                continue
+            key, message, severity = hit
+            if key in seen:
+                continue
+            seen.add(key)
+            yield self.finding(
+                ctx, node, message, severity=severity, function=gs.function_name(ctx, node)
+            )
+
+    def _insert(self, ctx: FileContext, node: Node, facts: _Facts) -> tuple[str, str, str] | None:
+        """(dedup key, message, severity) if `node` adds to a long-lived collection that never shrinks."""
+        target, index = self._added(ctx, node)
+        if target is None:
+            return None
+        decl = gs.enclosing_declaration(node)
+        if decl is None:
+            return None
+        top = ctx.text(decl.child_by_field_name("name"))
+        if top in _SETUP_FUNCS or top.startswith(_REGISTER_PREFIX) or self._in_once(ctx, node):
+            return None
+        if index is not None and self._constant_key(ctx, index, facts):
+            return None
+        if target.type == "identifier":
+            name = ctx.text(target)
+            g = facts.globals.get(name)
+            if g is None or name in facts.shrunk or gs.is_local_name(ctx, node, name):
+                return None
+            if (g.kind == "map") != (index is not None) and g.kind != "sync.Map":
+                return None
+            if g.kind == "map" and self._bounded_key(g.key, facts):
+                return None
+            if self._type_keyed(ctx, node, decl, index):
+                return None
+            if not self._concurrent(ctx, decl, locks=g.kind != "sync.Map"):
+                return None
+            if not facts.service:
+                return None
+            where = f"{g.file}:{g.line}"
+            what = {
+                "map": "gets a new key here",
+                "slice": "is appended to here",
+                "sync.Map": "gets a new entry here",
+            }[g.kind]
+            return (
+                name,
+                f"package-level {g.kind} `{name}` (declared at {where}) {what}, and nothing in the "
+                f"package deletes from it, clears it, replaces it or checks its size: it grows "
+                f"for the life of the process",
+                "error",
+            )
+        # a map field of a mutex-guarded struct, written through the method's receiver
+        if index is None or decl.type != "method_declaration":
+            return None
+        recv_type = gs.receiver_type(ctx, decl)
+        fields = facts.field_maps.get(recv_type)
+        field = ctx.text(target.child_by_field_name("field"))
+        operand = target.child_by_field_name("operand")
+        if fields is None or field not in fields or operand is None or field in facts.shrunk_fields:
+            return None
+        recv = self._receiver_name(ctx, decl)
+        if not recv or ctx.text(operand) != recv:
+            return None
+        if self._bounded_key(fields[field], facts) or recv_type not in facts.global_types:
+            return None
+        if self._type_keyed(ctx, node, decl, index):
+            return None
+        return (
+            f"{recv_type}.{field}",
+            f"map field `{recv_type}.{field}` of a mutex-guarded (shared, long-lived) struct gets a "
+            f"new key here, and no code in the package deletes from, clears, replaces or size-checks "
+            f"it: it grows as long as the `{recv_type}` lives",
+            "warning",
+        )
+
+    @staticmethod
+    def _concurrent(ctx: FileContext, decl: Node, *, locks: bool = True) -> bool:
+        """True if the inserting function shows it runs concurrently: it locks, or it is an HTTP handler.
+
+        A one-shot program (a compiler, a CLI) accumulating into a global is not a leak;
+        a server's shared map is written under a lock or from a handler. A `sync.Map`
+        needs the handler: its own documentation recommends it for "caches that only
+        grow" over a bounded key set (types, names), so Store alone says nothing.
+        """
+        if locks:
+            for c in gs.walk(decl, "call_expression", into_func_literals=True):
+                if gs.call_name(ctx, c).endswith((".Lock", ".RLock")):
+                    return True
+        return any(t in ("http.ResponseWriter", "*http.Request") for _, t in gs.parameters(ctx, decl))
+
+    @staticmethod
+    def _type_keyed(ctx: FileContext, node: Node, decl: Node, index: Node | None) -> bool:
+        """True if the key is a type (a `reflect.Type`, `*types.Type`...): bounded by the program."""
+        key = index
+        if key is None and node.type == "call_expression":
+            args = gs.arguments(node)
+            key = args[0] if args else None
+        if key is None:
+            return False
+        text = ctx.text(key)
+        if key.type == "identifier":
+            fn = gs.enclosing_function(node) or decl
+            for name, typ in gs.parameters(ctx, fn):
+                if name == text:
+                    return "Type" in typ or typ.lstrip("*") in ("rtype", "abi.Type")
+            return text in ("t", "typ", "rt", "rtyp")
+        return "TypeOf(" in text or "typ" in text.lower()
+
+    @staticmethod
+    def _receiver_name(ctx: FileContext, method: Node) -> str:
+        recv = method.child_by_field_name("receiver")
+        if recv is None:
+            return ""
+        for p in recv.named_children:
+            if p.type == "parameter_declaration":
+                n = p.child_by_field_name("name")
+                return ctx.text(n) if n is not None else ""
+        return ""
+
+    @staticmethod
+    def _added(ctx: FileContext, node: Node) -> tuple[Node | None, Node | None]:
+        """(collection expression, key expression or None for append/Store) if `node` adds to one."""
+        if node.type == "call_expression":
+            fn = node.child_by_field_name("function")
+            if fn is not None and fn.type == "selector_expression":
+                if ctx.text(fn.child_by_field_name("field")) in _SYNC_MAP_ADD:
+                    op = fn.child_by_field_name("operand")
+                    if op is not None and op.type == "identifier":
+                        return op, None
+            return None, None
+        if node.type in ("inc_statement", "dec_statement"):
+            lefts = [c for c in node.named_children if c.type != "comment"][:1]
+        else:
+            lefts, rights = gs.assignment_sides(node)
+            if len(lefts) == 1 and len(rights) == 1 and lefts[0].type in ("identifier", "selector_expression"):
+                r = rights[0]
+                if r.type == "call_expression" and gs.call_name(ctx, r) == "append":
+                    args = gs.arguments(r)
+                    if args and gs._compact(ctx.text(args[0])) == gs._compact(ctx.text(lefts[0])):
+                        if lefts[0].type == "identifier":
+                            return lefts[0], None
+                return None, None
+        for left in lefts:
+            if left.type == "index_expression":
+                operand = left.child_by_field_name("operand")
+                if operand is not None and operand.type in ("identifier", "selector_expression"):
+                    return operand, left.child_by_field_name("index")
+        return None, None
+
+    @staticmethod
+    def _in_once(ctx: FileContext, node: Node) -> bool:
+        for p in gs.ancestors(node):
+            if p.type == "call_expression" and gs.call_name(ctx, p).endswith(".Do"):
+                return True
+            if p.type in ("function_declaration", "method_declaration"):
+                return False
+        return False
+
+    @staticmethod
+    def _constant_key(ctx: FileContext, index: Node, facts: _Facts) -> bool:
+        if index.type in (
+            "interpreted_string_literal", "raw_string_literal", "int_literal", "rune_literal", "true", "false",
+        ):
+            return True
+        return index.type == "identifier" and ctx.text(index) in facts.consts
+
+    @staticmethod
+    def _bounded_key(key: str, facts: _Facts) -> bool:
+        return key in _BOUNDED_KEYS or key in facts.enum_types

@@ -1,0 +1,297 @@
+"""LH502 subslice-retention: a small piece of a large buffer kept after the call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_READERS = frozenset(
+    {"io.ReadAll", "io/ioutil.ReadAll", "os.ReadFile", "io/ioutil.ReadFile"}
+)
+"""Calls that allocate a buffer as large as their whole input."""
+
+_SPLITTERS = frozenset(
+    {
+        "bytes.Split", "bytes.SplitN", "bytes.SplitAfter", "bytes.SplitAfterN", "bytes.Fields",
+        "strings.Split", "strings.SplitN", "strings.SplitAfter", "strings.SplitAfterN", "strings.Fields",
+    }
+)
+"""Calls whose results are sub-slices (substrings) sharing the input's backing array."""
+
+_VIEWS = frozenset(
+    {
+        "bytes.TrimSpace", "bytes.Trim", "bytes.TrimLeft", "bytes.TrimRight", "bytes.TrimPrefix",
+        "bytes.TrimSuffix", "strings.TrimSpace", "strings.Trim", "strings.TrimLeft", "strings.TrimRight",
+        "strings.TrimPrefix", "strings.TrimSuffix",
+    }
+)
+"""Calls that return a sub-slice of their first argument (a piece of a piece is still a piece)."""
+
+_BIG_PARAM_NAMES = frozenset({"buf", "data", "body"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """Where a large buffer came from: a reading call (line) or a parameter."""
+
+    what: str
+    line: int
+    from_param: bool
+
+
+class SubsliceRetention(Rule):
+    """A small sub-slice or substring of a large buffer is kept beyond the call.
+
+    A Go slice or string is a window on a backing array; the garbage collector keeps
+    the whole array alive while any window on it is reachable. Reading a file or a
+    body with `os.ReadFile`/`io.ReadAll`, then keeping `data[i:j]`, one element of
+    `bytes.Split(data, ...)`/`strings.Split(s, ...)` (substrings share the string's
+    bytes too), or a trimmed piece of those, pins the entire buffer: a 20-byte token
+    held in a map keeps a 10 MB file in memory.
+
+    Reported when the piece escapes: returned from the function that read the buffer,
+    stored in a package-level variable, a map entry or a struct field, appended to
+    one, or sent on a channel. For a `[]byte` parameter named `buf`, `data` or
+    `body`, only stores and sends are reported (returning a piece of an argument is
+    the caller's zero-copy API, e.g. a parser). Slices whose bounds involve `len(...)`
+    (most of the buffer) and one-sided slices (`data[:n]`, `data[i:]`) are not
+    reported: only two-sided windows are known to be small.
+
+    Fix: copy the piece so the buffer can be freed: `bytes.Clone(p)`,
+    `strings.Clone(s)`, `string(p)`, or `copy` into a new slice.
+    """
+
+    id = "LH502"
+    name = "subslice-retention"
+    severity = "warning"
+    fix = "copy the piece before keeping it: bytes.Clone / strings.Clone / string(b), so the large buffer can be freed"
+    leaking_example = """\
+var names = map[string][]byte{}
+
+func load(path string) error {
+	data, err := os.ReadFile(path) // may be megabytes
+	if err != nil {
+		return err
+	}
+	names[path] = data[0:16] // pins all of data
+	return nil
+}
+"""
+    fixed_example = """\
+var names = map[string][]byte{}
+
+func load(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	names[path] = bytes.Clone(data[0:16]) // 16 bytes kept; data can be freed
+	return nil
+}
+"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        idx = gs.node_index(ctx)
+        if not any(
+            gs.qualified_call_name(ctx, c) in _READERS or gs.qualified_call_name(ctx, c) in _SPLITTERS
+            for c in idx.get("call_expression", [])
+        ) and not idx.get("slice_expression"):
+            return
+        for decl in gs.nodes_of_type(ctx, "function_declaration", "method_declaration"):
+            body = decl.child_by_field_name("body")
+            if body is not None:
+                yield from self._function(ctx, decl, body)
+
+    def _function(self, ctx: FileContext, decl: Node, body: Node) -> Iterator[Finding]:
+        big: dict[str, _Origin] = {}
+        for name, typ in gs.parameters(ctx, decl):
+            if name in _BIG_PARAM_NAMES and typ == "[]byte":
+                big[name] = _Origin(f"the `{name}` parameter", decl.start_point[0] + 1, True)
+        assigns = list(gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec", "range_clause"),
+                               into_func_literals=True))
+        for a in assigns:
+            lefts, rights = gs.assignment_sides(a)
+            if len(rights) == 1 and rights[0].type == "call_expression" and lefts:
+                q = gs.qualified_call_name(ctx, rights[0])
+                if q in _READERS and lefts[0].type == "identifier":
+                    big[ctx.text(lefts[0])] = _Origin(
+                        f"the buffer read by {gs.call_name(ctx, rights[0])} at line {a.start_point[0] + 1}",
+                        a.start_point[0] + 1, False,
+                    )
+        if not big:
+            return
+        # string(data) is a copy, but as large as data: its substrings pin it the same way
+        for a in assigns:
+            lefts, rights = gs.assignment_sides(a)
+            if len(lefts) == len(rights) == 1 and lefts[0].type == "identifier":
+                r = rights[0]
+                if r.type in ("call_expression", "type_conversion_expression") and gs.call_name(ctx, r) == "string":
+                    args = gs.arguments(r)
+                    if args and args[0].type == "identifier" and ctx.text(args[0]) in big:
+                        big.setdefault(ctx.text(lefts[0]), big[ctx.text(args[0])])
+        pieces: dict[str, _Origin] = {}
+        splits: dict[str, _Origin] = {}
+        others: set[str] = set()
+        for final in (False, False, False, True):
+            for a in assigns:
+                lefts, rights = gs.assignment_sides(a)
+                for i, left in enumerate(lefts):
+                    name = ctx.text(left)
+                    if left.type != "identifier" or name == "_" or name in big:
+                        continue
+                    src: _Origin | None = None
+                    if a.type == "range_clause":
+                        if rights and i == 1:
+                            src = self._split_of(ctx, rights[0], big, splits)
+                    elif len(rights) == len(lefts):
+                        sp = self._split_of(ctx, rights[i], big, splits)
+                        if sp is not None:
+                            splits.setdefault(name, sp)
+                            continue
+                        src = self._piece_of(ctx, rights[i], big, pieces, splits)
+                    if src is not None:
+                        pieces.setdefault(name, src)
+                    elif final:
+                        others.add(name)
+        for name in others:
+            # assigned something else too (a copy, another value): not known to be a piece
+            pieces.pop(name, None)
+            splits.pop(name, None)
+        yield from self._escapes(ctx, decl, body, big, pieces, splits)
+
+    def _split_of(self, ctx: FileContext, e: Node, big: dict[str, _Origin], splits: dict[str, _Origin]) -> _Origin | None:
+        """Origin if `e` is `bytes.Split(big, ...)` (a slice of pieces) or a variable holding one."""
+        if e.type == "identifier":
+            return splits.get(ctx.text(e))
+        if e.type == "call_expression" and gs.qualified_call_name(ctx, e) in _SPLITTERS:
+            args = gs.arguments(e)
+            if args and args[0].type == "identifier":
+                return big.get(ctx.text(args[0]))
+        return None
+
+    def _piece_of(
+        self, ctx: FileContext, e: Node, big: dict[str, _Origin], pieces: dict[str, _Origin],
+        splits: dict[str, _Origin],
+    ) -> _Origin | None:
+        """Origin if `e` is a small window on a large buffer (directly or through a piece variable)."""
+        if e.type == "parenthesized_expression" and e.named_children:
+            return self._piece_of(ctx, e.named_children[0], big, pieces, splits)
+        if e.type == "identifier":
+            return pieces.get(ctx.text(e))
+        if e.type == "slice_expression":
+            operand = e.child_by_field_name("operand")
+            start, end = e.child_by_field_name("start"), e.child_by_field_name("end")
+            if operand is None or start is None or end is None:
+                return None
+            bounds = ctx.text(start) + ctx.text(end)
+            if "len(" in bounds or "cap(" in bounds or e.child_by_field_name("capacity") is not None:
+                return None
+            if operand.type == "identifier":
+                name = ctx.text(operand)
+                return big.get(name) or pieces.get(name)
+            return None
+        if e.type == "index_expression":
+            operand = e.child_by_field_name("operand")
+            if operand is not None:
+                return self._split_of(ctx, operand, big, splits)
+            return None
+        if e.type == "call_expression" and gs.qualified_call_name(ctx, e) in _VIEWS:
+            args = gs.arguments(e)
+            if args:
+                return self._piece_of(ctx, args[0], big, pieces, splits)
+        return None
+
+    def _escapes(
+        self, ctx: FileContext, decl: Node, body: Node, big: dict[str, _Origin],
+        pieces: dict[str, _Origin], splits: dict[str, _Origin],
+    ) -> Iterator[Finding]:
+        locals_ = gs.local_names(ctx, decl)
+        for fn in gs.walk(body, "func_literal", into_func_literals=True):
+            locals_ |= gs.local_names(ctx, fn)
+        function = gs.function_name(ctx, decl)
+        for n in gs.walk(body, ("return_statement", "send_statement", "assignment_statement"),
+                         into_func_literals=True):
+            if n.type == "return_statement":
+                if gs.enclosing_function(n) != decl:
+                    continue
+                values = [v for c in n.named_children for v in gs._expr_list(c)]
+                for v in values:
+                    for e in self._carried(v):
+                        o = self._piece_of(ctx, e, big, pieces, splits)
+                        if o is not None and not o.from_param:
+                            yield self._report(ctx, e, o, "is returned", function)
+                            break
+            elif n.type == "send_statement":
+                v = n.child_by_field_name("value")
+                o = self._piece_of(ctx, v, big, pieces, splits) if v is not None else None
+                if v is not None and o is not None:
+                    yield self._report(ctx, v, o, "is sent on a channel", function)
+            else:
+                lefts, rights = gs.assignment_sides(n)
+                if len(lefts) != len(rights):
+                    continue
+                for left, right in zip(lefts, rights, strict=True):
+                    place = self._long_lived(ctx, left, locals_)
+                    if place is None:
+                        continue
+                    values = [right]
+                    if right.type == "call_expression" and gs.call_name(ctx, right) == "append":
+                        values = gs.arguments(right)[1:]
+                    for v in values:
+                        for e in self._carried(v):
+                            o = self._piece_of(ctx, e, big, pieces, splits)
+                            if o is not None:
+                                yield self._report(ctx, e, o, f"is stored in {place}", function)
+                                break
+
+    @staticmethod
+    def _carried(v: Node) -> list[Node]:
+        """`v` itself, or the field values of a composite literal `&T{Name: v}` it builds."""
+        if v.type == "unary_expression" and v.named_children:
+            v = v.named_children[-1]
+        if v.type != "composite_literal":
+            return [v]
+        out: list[Node] = []
+        lit = v.child_by_field_name("body")
+        if lit is None:
+            return out
+        for el in lit.named_children:
+            if el.type == "keyed_element":
+                val = el.child_by_field_name("value")
+                if val is not None and val.named_children:
+                    out.append(val.named_children[0])
+            elif el.type == "literal_element" and el.named_children:
+                out.append(el.named_children[0])
+        return out
+
+    @staticmethod
+    def _long_lived(ctx: FileContext, left: Node, locals_: set[str]) -> str | None:
+        """How to name `left` if storing there outlives the call: a field, a map entry or a global."""
+        if left.type == "selector_expression":
+            return f"the field `{gs._compact(ctx.text(left))}`"
+        if left.type == "index_expression":
+            operand = left.child_by_field_name("operand")
+            if operand is not None and operand.type == "identifier" and ctx.text(operand) in locals_:
+                return None
+            return f"`{gs._compact(ctx.text(left))}`"
+        if left.type == "identifier":
+            name = ctx.text(left)
+            if name not in locals_ and name in gs.package_vars(ctx):
+                return f"the package-level `{name}`"
+        return None
+
+    def _report(self, ctx: FileContext, e: Node, o: _Origin, how: str, function: str) -> Finding:
+        return self.finding(
+            ctx, e,
+            f"`{gs._compact(ctx.text(e))}` is a window on {o.what} and {how}: the whole buffer stays "
+            f"in memory as long as this piece is reachable",
+            function=function,
+        )

@@ -1,0 +1,388 @@
+"""Run the rules over many Go files, on every core, and gather the findings.
+
+tree-sitter holds the GIL while it parses, so threads would not help: the scan
+uses a pool of processes. The parent only lists files (it never reads them);
+workers receive chunks of paths, read, parse, run every rule, apply the file's
+suppressions, fingerprint the findings and send back small `FileOutcome`s. No tree
+ever leaves a worker or outlives its file, so memory stays flat however large the
+tree is. Small inputs are scanned in-process: starting workers would cost more
+than it saves.
+
+What a worker decides about each file, in this order (each is reported once as
+skipped, with the reason, and the scan goes on):
+- larger than the size limit: generated files are recognised from their first
+  64 KiB and skipped as generated; anything else is skipped as too large;
+- unreadable (permissions, vanished, a FIFO slipping in, I/O error);
+- generated (`// Code generated ... DO NOT EDIT.` before the package clause);
+- not valid UTF-8 (Go source must be);
+- syntax errors. tree-sitter recovers, and tree-sitter-go lags the language a
+  little (e.g. Go 1.26's `new(expr)`), so a valid file may show an ERROR node. The
+  file is still scanned, but findings inside any top-level declaration that holds
+  an error are dropped (precision first); the file is listed as skipped with the
+  first error's position. A file where most declarations fail, or without a
+  package clause, is not Go and is skipped whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source.config import ScanConfig, selected_rules
+from leakhunter.source.walker import SourceFile, collect_files
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
+    from leakhunter.source.rule import Rule
+
+GENERATED_RE = re.compile(rb"^// Code generated .* DO NOT EDIT\.$")
+HEAD_BYTES = 64 * 1024
+IN_PROCESS_BYTES = 2 * 1024 * 1024
+"""Below this much source, a pool costs more than it saves."""
+
+
+@dataclass
+class ScanResult:
+    """What a scan found, how much it read, and what it could not read."""
+
+    findings: list[Finding]
+    files_scanned: int
+    skipped: list[tuple[str, str]]
+    duration_s: float
+    bytes_scanned: int = 0
+    rule_errors: list[tuple[str, str, str]] = field(default_factory=list)
+    """(file, rule id, error) for a rule that raised on a file; the other rules still ran."""
+    suppressed: int = 0
+    """Findings silenced by `//leakhunter:ignore` / `//nolint` comments."""
+    rule_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds spent in each rule, summed over workers (for benchmarks)."""
+    parse_seconds: float = 0.0
+
+
+@dataclass
+class FileOutcome:
+    """One file's result, as a worker sends it back (small and picklable: no tree)."""
+
+    display: str
+    scanned: bool
+    size: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    skip_reason: str = ""
+    rule_errors: list[tuple[str, str]] = field(default_factory=list)
+    suppressed: int = 0
+    rule_seconds: dict[str, float] = field(default_factory=dict)
+    parse_seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- file checks
+
+
+def is_generated(head: bytes) -> bool:
+    """True if a `// Code generated ... DO NOT EDIT.` line comes before the package clause."""
+    for raw in head.split(b"\n"):
+        line = raw.rstrip(b"\r")
+        if line.startswith(b"package ") or line.startswith(b"package\t"):
+            return False
+        if GENERATED_RE.match(line):
+            return True
+    return False
+
+
+def utf8_error(data: bytes) -> str | None:
+    """None if `data` is valid UTF-8, else where the first bad byte is (line and column)."""
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError as exc:
+        pos = exc.start
+        line = data.count(b"\n", 0, pos) + 1
+        col = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+        return f"not valid UTF-8 (byte 0x{data[pos]:02x} at line {line}, column {col})"
+
+
+def first_error(tree: Tree) -> Node | None:
+    """The first ERROR or MISSING node of a tree, in source order."""
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.type == "ERROR" or n.is_missing:
+            return n
+        if n.has_error:
+            stack.extend(reversed(n.children))
+    return None
+
+
+def _error_ranges(tree: Tree) -> tuple[list[tuple[int, int]], int, bool]:
+    """(line ranges of top-level declarations holding errors, number of declarations, has package)."""
+    bad: list[tuple[int, int]] = []
+    total = 0
+    has_pkg = False
+    for child in tree.root_node.children:
+        if child.type == "comment":
+            continue
+        if child.type == "package_clause" and not child.has_error:
+            has_pkg = True
+        total += 1
+        if child.type == "ERROR" or child.has_error or child.is_missing:
+            bad.append((child.start_point[0] + 1, child.end_point[0] + 1))
+    return bad, total, has_pkg
+
+
+# --------------------------------------------------------------------------- one file
+
+_RULES: dict[tuple[str, ...], list[Rule]] = {}
+
+
+def _instantiate(rule_ids: tuple[str, ...]) -> list[Rule]:
+    got = _RULES.get(rule_ids)
+    if got is None:
+        from leakhunter.source.registry import all_rules
+
+        wanted = set(rule_ids)
+        got = [cls() for cls in all_rules() if cls.id in wanted]
+        _RULES[rule_ids] = got
+    return got
+
+
+def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> FileOutcome:
+    """Read, check, parse and run the rules on one file (see the module docstring)."""
+    from leakhunter.source import gosyntax, suppress
+    from leakhunter.source.baseline import fingerprints
+    from leakhunter.source.gomod import module_for_file
+    from leakhunter.source.parse import parse
+    from leakhunter.source.rule import FileContext
+
+    out = FileOutcome(sf.display, scanned=False, size=sf.size)
+    try:
+        if sf.size > max_file_size:
+            with sf.path.open("rb") as fh:
+                head = fh.read(HEAD_BYTES)
+            if is_generated(head):
+                out.skip_reason = "generated file (Code generated ... DO NOT EDIT)"
+            else:
+                out.skip_reason = (
+                    f"file too large ({sf.size / 1e6:.1f} MB > {max_file_size / 1e6:.1f} MB limit; "
+                    "raise it with --max-file-size)"
+                )
+            return out
+        data = sf.path.read_bytes()
+    except OSError as exc:
+        out.skip_reason = f"cannot read: {exc.strerror or exc}"
+        return out
+    out.size = len(data)
+    if is_generated(data[:HEAD_BYTES]):
+        out.skip_reason = "generated file (Code generated ... DO NOT EDIT)"
+        return out
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = b"   " + data[3:]  # the go tool ignores a leading BOM; keep byte offsets
+    bad_utf8 = utf8_error(data)
+    if bad_utf8:
+        out.skip_reason = bad_utf8
+        return out
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        out.skip_reason = f"not Go source (NUL byte at line {line})"
+        return out
+
+    t0 = time.perf_counter()
+    tree = parse(data)
+    out.parse_seconds = time.perf_counter() - t0
+    bad_ranges: list[tuple[int, int]] = []
+    if tree.root_node.has_error:
+        err = first_error(tree)
+        where = f"line {err.start_point[0] + 1}, column {err.start_point[1] + 1}" if err else "unknown position"
+        bad_ranges, total, has_pkg = _error_ranges(tree)
+        if not has_pkg or len(bad_ranges) * 2 > max(total, 1):
+            out.skip_reason = f"syntax error at {where}; not scanned"
+            return out
+        out.skip_reason = (
+            f"syntax error at {where}; {len(bad_ranges)} of {total} declarations not scanned"
+        )
+
+    mod = module_for_file(sf.path)
+    ctx = FileContext(
+        path=sf.path,
+        display_path=sf.display,
+        source=data,
+        tree=tree,
+        go_version=mod.go_version,
+        is_test=sf.is_test,
+    )
+    found: list[Finding] = []
+    for rule in _instantiate(rule_ids):
+        t1 = time.perf_counter()
+        try:
+            found.extend(rule.check(ctx))
+        except Exception as exc:  # a rule bug must not end the scan
+            out.rule_errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
+        out.rule_seconds[rule.id] = out.rule_seconds.get(rule.id, 0.0) + time.perf_counter() - t1
+    out.scanned = True
+    if not found:
+        return out
+    if bad_ranges:
+        found = [f for f in found if not any(a <= f.line <= b for a, b in bad_ranges)]
+    comments = gosyntax.nodes_of_type(ctx, "comment")
+    sup = suppress.collect(tree, data, comments)
+    if sup:
+        kept = [f for f in found if not sup.covers(f)]
+        out.suppressed = len(found) - len(kept)
+        found = kept
+    # Name the enclosing function (for messages, JSON and fingerprints) when the rule did not.
+    named: list[Finding] = []
+    for f in found:
+        if not f.function:
+            node = tree.root_node.descendant_for_point_range(
+                (f.line - 1, max(f.column - 1, 0)), (f.line - 1, max(f.column - 1, 0))
+            )
+            fn = gosyntax.function_name(ctx, node) if node is not None else ""
+            if fn:
+                f = dataclasses.replace(f, function=fn)
+        named.append(f)
+    if mod.root is not None:
+        try:
+            rel = sf.path.absolute().relative_to(mod.root).as_posix()
+            file_key = f"{mod.module}/{rel}" if mod.module else rel
+        except ValueError:
+            file_key = sf.display
+    else:
+        file_key = sf.display
+    fps = fingerprints(named, data, file_key)
+    out.findings = [dataclasses.replace(f, fingerprint=fp) for f, fp in zip(named, fps, strict=True)]
+    return out
+
+
+def _scan_chunk(chunk: list[SourceFile], rule_ids: tuple[str, ...], max_file_size: int) -> list[FileOutcome]:
+    return [scan_file(sf, rule_ids, max_file_size) for sf in chunk]
+
+
+# --------------------------------------------------------------------------- many files
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _by_directory(files: list[SourceFile]) -> list[list[SourceFile]]:
+    """Files grouped by directory, non-test files before test files within each.
+
+    Rules that need the whole package (gopackage.py) memoise per directory and
+    package, so a directory's files must reach the same worker one after another.
+    """
+    groups: dict[Path, list[SourceFile]] = {}
+    for f in files:
+        groups.setdefault(f.path.parent, []).append(f)
+    return [sorted(g, key=lambda f: (f.is_test, f.path.name)) for g in groups.values()]
+
+
+def _chunks(files: list[SourceFile], jobs: int) -> list[list[SourceFile]]:
+    """Chunks of whole directories, many more than workers, largest first (load balance)."""
+    total = sum(f.size for f in files) or 1
+    target = max(total // (jobs * 12), 256 * 1024)
+    groups = sorted(_by_directory(files), key=lambda g: -sum(f.size for f in g))
+    chunks: list[list[SourceFile]] = []
+    cur: list[SourceFile] = []
+    cur_bytes = 0
+    for g in groups:
+        cur.extend(g)
+        cur_bytes += sum(f.size for f in g)
+        if cur_bytes >= target:
+            chunks.append(cur)
+            cur, cur_bytes = [], 0
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def _outcomes(
+    files: list[SourceFile], rule_ids: tuple[str, ...], max_file_size: int, jobs: int
+) -> Iterator[FileOutcome]:
+    total = sum(f.size for f in files)
+    if jobs <= 1 or total < IN_PROCESS_BYTES or len(files) < 8:
+        for group in _by_directory(files):
+            for sf in group:
+                yield scan_file(sf, rule_ids, max_file_size)
+        return
+    # Import the rules before forking, so every worker inherits them instead of importing.
+    _instantiate(rule_ids)
+    ctx = get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures: list[Future[list[FileOutcome]]] = [
+            pool.submit(_scan_chunk, chunk, rule_ids, max_file_size) for chunk in _chunks(files, jobs)
+        ]
+        for fut in futures:
+            yield from fut.result()
+
+
+def _finding_key(f: Finding) -> tuple[str, int, int, str, str]:
+    return (f.file, f.line, f.column, f.rule, f.message)
+
+
+def scan_paths(
+    paths: Sequence[str],
+    *,
+    config: ScanConfig | None = None,
+    rules: Sequence[str] | None = None,
+    jobs: int | None = None,
+) -> ScanResult:
+    """Scan the Go files under `paths` with the rule ids in `rules` (default: config's selection).
+
+    Raises InputError for a path that does not exist. Findings are sorted by file,
+    line, column and rule, deduplicated, with the config's severity overrides applied.
+    """
+    start = time.perf_counter()
+    cfg = config or ScanConfig()
+    rule_ids = tuple(sorted(rules if rules is not None else selected_rules(cfg)))
+    walked = collect_files(
+        paths,
+        exclude=cfg.cli_exclude,
+        exclude_tests=cfg.exclude_tests,
+        config_root=cfg.root,
+        config_exclude=cfg.exclude,
+    )
+    result = ScanResult(findings=[], files_scanned=0, skipped=list(walked.skipped), duration_s=0.0)
+    seen: set[tuple[str, int, int, str, str]] = set()
+    n_jobs = jobs if jobs and jobs > 0 else default_jobs()
+    for oc in _outcomes(walked.files, rule_ids, cfg.max_file_size, n_jobs):
+        if oc.scanned:
+            result.files_scanned += 1
+            result.bytes_scanned += oc.size
+        if oc.skip_reason:
+            result.skipped.append((oc.display, oc.skip_reason))
+        result.suppressed += oc.suppressed
+        result.parse_seconds += oc.parse_seconds
+        for rid, secs in oc.rule_seconds.items():
+            result.rule_seconds[rid] = result.rule_seconds.get(rid, 0.0) + secs
+        for rid, err in oc.rule_errors:
+            result.rule_errors.append((oc.display, rid, err))
+        for f in oc.findings:
+            k = _finding_key(f)
+            if k in seen:
+                continue
+            seen.add(k)
+            sev = cfg.severity.get(f.rule)
+            result.findings.append(dataclasses.replace(f, severity=sev) if sev and sev != f.severity else f)
+    result.findings.sort(key=_finding_key)
+    result.skipped.sort()
+    result.duration_s = time.perf_counter() - start
+    return result
+
+
+def display_root(paths: Sequence[str]) -> Path:
+    """Where to start looking for `.leakhunter.toml`: the first path given (default `.`)."""
+    from leakhunter.source.walker import normalize_arg
+
+    first = normalize_arg(paths[0]) if paths else "."
+    return Path(first)

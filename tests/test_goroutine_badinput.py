@@ -1,0 +1,141 @@
+"""`leakhunter goroutines` on input it cannot use: one error line, exit 2, no traceback.
+
+The wrong-kind profiles are real ones from a real process (a CPU profile from
+/debug/pprof/profile, a heap profile); the truncated dumps are real dumps cut short.
+A truncated dump is not an error: every complete goroutine is kept (data already
+collected is never thrown away) and one warning line says what was dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from golab import leakhunter, run_lab
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    d = tmp_path_factory.mktemp("grbad")
+    with run_lab("goroutinelab") as svc:
+        svc.get("/block?kind=chansend&n=20")
+        svc.get("/block?kind=select&n=10")
+        (d / "cpu.pb.gz").write_bytes(svc.get("/debug/pprof/profile?seconds=1"))
+        (d / "heap.pb.gz").write_bytes(svc.get("/debug/pprof/heap"))
+        (d / "heap1.txt").write_bytes(svc.get("/debug/pprof/heap?debug=1"))
+        (d / "d2.txt").write_bytes(svc.get("/debug/pprof/goroutine?debug=2"))
+        (d / "d1.txt").write_bytes(svc.get("/debug/pprof/goroutine?debug=1"))
+        yield d
+
+
+def fails(*args: str, input: bytes | None = None) -> str:
+    res = leakhunter("goroutines", *args, input=input)
+    err = res.stderr.decode()
+    assert res.returncode == 2, (res.returncode, err, res.stdout[:300])
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("leakhunter: error: "), err
+    assert res.stdout == b""
+    return lines[0]
+
+
+def test_cpu_profile(real: Path) -> None:
+    msg = fails(str(real / "cpu.pb.gz"))
+    assert "CPU profile" in msg and "not a goroutine profile" in msg
+
+
+def test_heap_profile(real: Path) -> None:
+    msg = fails(str(real / "heap.pb.gz"))
+    assert "heap profile" in msg and "not a goroutine profile" in msg
+
+
+def test_heap_text_profile(real: Path) -> None:
+    msg = fails(str(real / "heap1.txt"))
+    assert "heap profile" in msg
+
+
+def test_empty(tmp_path: Path) -> None:
+    p = tmp_path / "empty"
+    p.write_bytes(b"")
+    assert "empty" in fails(str(p))
+    assert "empty" in fails("-", input=b"")
+    p.write_bytes(b"\n\n  \n")
+    assert "empty" in fails(str(p))
+
+
+def test_random_bytes(tmp_path: Path) -> None:
+    p = tmp_path / "random.bin"
+    p.write_bytes(random.Random(7).randbytes(4096))
+    fails(str(p))
+
+
+def test_text_that_is_not_a_dump(tmp_path: Path) -> None:
+    p = tmp_path / "notes.txt"
+    p.write_text("goroutines are cheap\nbut this is a README, not a dump\n")
+    fails(str(p))
+
+
+def test_header_without_goroutine(tmp_path: Path) -> None:
+    p = tmp_path / "cut.txt"
+    p.write_text("goroutine 1 [running]:\nmain.main(")
+    assert "no complete goroutine" in fails(str(p))
+
+
+def test_missing_file_and_bad_regex(real: Path) -> None:
+    assert "no such file" in fails(str(real / "nope.txt"))
+    assert "--state" in fails(str(real / "d2.txt"), "--state", "(")
+    assert "--min-count" in fails(str(real / "d2.txt"), "--min-count", "0")
+
+
+def test_max_bytes(real: Path) -> None:
+    msg = fails(str(real / "d2.txt"), "--max-bytes", "1000")
+    assert "max-bytes" in msg
+
+
+def _complete_before(data: bytes, cut: int) -> int:
+    """Goroutines whose block ends (blank line) before `cut`: the ones that must survive."""
+    return len(re.findall(rb"^goroutine \d+ \[.*?\n\n", data[:cut], re.M | re.S))
+
+
+@pytest.mark.parametrize("frac", [0.35, 0.6, 0.9])
+def test_truncated_debug2_keeps_complete_goroutines(real: Path, tmp_path: Path, frac: float) -> None:
+    data = (real / "d2.txt").read_bytes()
+    cut = int(len(data) * frac)
+    # Cut mid-frame: inside a file line, well away from a blank line.
+    while data[cut - 1 : cut] in (b"\n",) or data[cut : cut + 1] == b"\n":
+        cut += 1
+    p = tmp_path / "cut.txt"
+    p.write_bytes(data[:cut])
+    res = leakhunter("goroutines", str(p), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    err = res.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("leakhunter: warning: input is truncated"), err
+    out = json.loads(res.stdout)
+    assert out["total"] == _complete_before(data, cut) > 0
+    assert out["warnings"] and "truncated" in out["warnings"][0]
+
+
+def test_truncated_debug1(real: Path, tmp_path: Path) -> None:
+    data = (real / "d1.txt").read_bytes()
+    cut = data.rindex(b"\n#", 0, len(data) - 2) + 5  # in the last record's frames
+    p = tmp_path / "cut1.txt"
+    p.write_bytes(data[:cut])
+    res = leakhunter("goroutines", str(p), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    assert b"leakhunter: warning: input is truncated" in res.stderr
+    out = json.loads(res.stdout)
+    # Every record before the one cut (the runtime's own counts) survives.
+    records = re.findall(rb"^(\d+) @", data[:cut], re.M)
+    assert out["total"] == sum(int(n) for n in records[:-1]) > 0
+
+
+def test_gzip_truncated(real: Path, tmp_path: Path) -> None:
+    import gzip
+
+    p = tmp_path / "d2.txt.gz"
+    p.write_bytes(gzip.compress((real / "d2.txt").read_bytes())[:300])
+    assert "gzip" in fails(str(p))
