@@ -78,7 +78,11 @@ def fmt_mb(kb: float) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000,1000000")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per tool (1M: at most 1 of panicparse defaults)")
+    ap.add_argument(
+        "--repeat", default="5,3,1",
+        help="runs per tool, one number or one per size (default 5,3,1: a 1M run of "
+        "panicparse takes minutes)",
+    )
     ap.add_argument("--panicparse", default=shutil.which("panicparse") or "/root/go/bin/panicparse")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
@@ -88,7 +92,10 @@ def main() -> int:
     rows: list[dict[str, object]] = []
     tmpdir = Path(tempfile.mkdtemp(prefix="lh-bench-gr-"))
     try:
-        for n in (int(s) for s in args.sizes.split(",")):
+        sizes = [int(s) for s in args.sizes.split(",")]
+        reps = [int(r) for r in args.repeat.split(",")]
+        reps += [reps[-1]] * (len(sizes) - len(reps))
+        for n, repeat in zip(sizes, reps, strict=False):
             dump = tmpdir / f"dump-{n}.txt"
             t = time.perf_counter()
             num = make_dump(n, dump)
@@ -107,10 +114,8 @@ def main() -> int:
                 "panicparse (defaults)": [*pp, str(dump)],
             }
             runs: dict[str, list[Run]] = {k: [] for k in tools}
-            for i in range(args.repeat):
+            for _ in range(repeat):
                 for name, cmd in tools.items():
-                    if name == "panicparse (defaults)" and n >= 1_000_000 and i > 0:
-                        continue  # minutes per run at 1M: one is enough
                     r = measure(cmd)
                     runs[name].append(r)
                     print(f"  {name:<26} {r.wall:7.2f}s  {fmt_mb(r.rss_kb):>8}", flush=True)
@@ -121,7 +126,7 @@ def main() -> int:
                 "lh_s": med["leakhunter"], "lh_rss": rss["leakhunter"],
                 "ppf_s": med["panicparse -parse=false"], "ppf_rss": rss["panicparse -parse=false"],
                 "ppd_s": med["panicparse (defaults)"], "ppd_rss": rss["panicparse (defaults)"],
-                "runs": {k: len(v) for k, v in runs.items()},
+                "repeat": repeat,
             }
             rows.append(row)
             print(f"  ratio time vs -parse=false: {row['lh_s'] / row['ppf_s']:.3f}  "  # type: ignore[operator]
@@ -132,11 +137,11 @@ def main() -> int:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
     if not args.no_write:
-        write_results(rows, args.repeat)
+        write_results(rows)
     return 0
 
 
-def write_results(rows: list[dict[str, object]], repeat: int) -> None:
+def write_results(rows: list[dict[str, object]]) -> None:
     pp_version = subprocess.run(
         ["go", "version", "-m", shutil.which("panicparse") or "/root/go/bin/panicparse"],
         capture_output=True, text=True, check=False,
@@ -147,19 +152,22 @@ def write_results(rows: list[dict[str, object]], repeat: int) -> None:
         "",
         f"`python bench/bench_goroutines.py` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{os.cpu_count()} CPUs (shared with other work: absolute times are noisy, ratios are "
-        f"from the same run). panicparse {ver}. Median of {repeat} runs (1M: panicparse defaults once).",
+        f"from the same run). panicparse {ver}. Median of the runs in the `runs` column.",
         "",
         "Dumps: debug=2 (`runtime.Stack(all)`) of a real lab process (`lab/cmd/goroutinelab`, "
         "`/spawn?n=N`): N goroutines over 7 distinct blocking stacks, arguments differing per goroutine.",
         "",
-        "| goroutines | dump | groups | leakhunter | panicparse -parse=false | ratio | panicparse defaults | ratio | peak RSS leakhunter | peak RSS panicparse -parse=false | RSS ratio |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| goroutines | dump | groups | runs | leakhunter | panicparse -parse=false | ratio "
+        "| panicparse defaults | ratio | peak RSS leakhunter | peak RSS panicparse -parse=false "
+        "| RSS ratio |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lh_s, ppf_s, ppd_s = float(r["lh_s"]), float(r["ppf_s"]), float(r["ppd_s"])  # type: ignore[arg-type]
         lh_rss, ppf_rss = int(r["lh_rss"]), int(r["ppf_rss"])  # type: ignore[call-overload]
         lines.append(
-            f"| {r['n']:,} | {float(r['mb']):.0f} MB | {r['groups']} | {lh_s:.2f} s | {ppf_s:.2f} s | "  # type: ignore[arg-type]
+            f"| {r['n']:,} | {float(r['mb']):.0f} MB | {r['groups']} | {r['repeat']} "  # type: ignore[arg-type]
+            f"| {lh_s:.2f} s | {ppf_s:.2f} s | "
             f"**{lh_s / ppf_s:.3f}** | {ppd_s:.2f} s | {lh_s / ppd_s:.3f} | {fmt_mb(lh_rss)} | "
             f"{fmt_mb(ppf_rss)} | **{lh_rss / ppf_rss:.3f}** |"
         )

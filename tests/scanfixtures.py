@@ -76,6 +76,10 @@ def compare(package: str, rules: Iterable[str]) -> list[str]:
         want = wanted(path, rules)
         got = found(path, rules)
         rel = path.relative_to(FIXTURES)
-        problems += [f"{rel}:{ln}: missed {rid}" for rid, ln in sorted(want - got, key=lambda x: x[1])]
-        problems += [f"{rel}:{ln}: unexpected {rid}" for rid, ln in sorted(got - want, key=lambda x: x[1])]
+        problems += [
+            f"{rel}:{ln}: missed {rid}" for rid, ln in sorted(want - got, key=lambda x: x[1])
+        ]
+        problems += [
+            f"{rel}:{ln}: unexpected {rid}" for rid, ln in sorted(got - want, key=lambda x: x[1])
+        ]
     return problems

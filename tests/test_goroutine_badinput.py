@@ -139,3 +139,22 @@ def test_gzip_truncated(real: Path, tmp_path: Path) -> None:
     p = tmp_path / "d2.txt.gz"
     p.write_bytes(gzip.compress((real / "d2.txt").read_bytes())[:300])
     assert "gzip" in fails(str(p))
+
+
+def test_pprof_64mib_cut(tmp_path: Path) -> None:
+    """net/http/pprof cuts ?debug=2 at 64 MiB: a real cut dump keeps what it holds, and says so."""
+    with run_lab("goroutinelab") as svc:
+        svc.get("/spawn?n=170000", timeout=120)
+        data = svc.get("/debug/pprof/goroutine?debug=2", timeout=120)
+        num = int(svc.get("/count"))
+    assert len(data) == 64 << 20  # the runtime's own cut
+    p = tmp_path / "cut64.txt"
+    p.write_bytes(data)
+    res = leakhunter("goroutines", str(p), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    warnings = res.stderr.decode().strip().splitlines()
+    assert len(warnings) == 2 and all(w.startswith("leakhunter: warning: ") for w in warnings)
+    assert "truncated" in warnings[0] and "64 MiB" in warnings[1]
+    out = json.loads(res.stdout)
+    assert out["total"] == _complete_before(data, len(data))
+    assert 0 < out["total"] < num

@@ -240,3 +240,23 @@ def test_url_of_goroutineleak_binary() -> None:
         assert [(leaf(g), g["leaked"]) for g in out["groups"]] == [("main.leakOne.func1", True)]  # type: ignore[attr-defined]
         with urllib.request.urlopen(svc.base_url + "/debug/pprof/goroutineleak?debug=1") as r:
             assert f"total {out['total']}".encode() in r.read()
+
+
+def test_no_leaks_in_all_three_forms(tmp_path: Path) -> None:
+    """A process without leaks: the goroutineleak profile is empty in every form, exit 0."""
+    with run_lab("goroutinelab") as svc:
+        svc.get("/block?kind=chansend&n=3")  # blocked on a global channel: not a leak
+        forms = {
+            "d1": svc.get("/debug/pprof/goroutineleak?debug=1"),
+            "pb": svc.get("/debug/pprof/goroutineleak"),
+        }
+    assert forms["d1"].startswith(b"goroutineleak profile: total 0\n")
+    for name, data in forms.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        res = leakhunter("goroutines", str(p), "--format", "json")
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        assert out["total"] == 0 and out["groups"] == [] and out["kind"] == "goroutineleak"
+        text = leakhunter("goroutines", str(p)).stdout.decode()
+        assert "(no leaked goroutines)" in text

@@ -13,6 +13,9 @@ from scanfixtures import compare
 CASES = [
     ("lh501", "LH501"),
     ("lh502", "LH502"),
+    ("lh503", "LH503"),
+    ("lh504", "LH504"),
+    ("lh505", "LH505"),
 ]
 
 

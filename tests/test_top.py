@@ -115,6 +115,6 @@ def test_reads_stdin_and_url() -> None:
 def test_goroutine_pb_profile_works_like_pprof(captured: dict[str, Path]) -> None:
     path = str(captured["goroutine"])
     theirs = pprof_top(path, unit="count", args=("-nodefraction=0",))
-    mine, doc = leakhunter_top(path, "--node-fraction", "0")
+    mine, _ = leakhunter_top(path, "--node-fraction", "0")
     assert_same(mine, theirs)
     assert any(name == "main.leakSend.func1" for name, _, _ in mine.rows)

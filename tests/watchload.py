@@ -79,3 +79,45 @@ def watch_json(url: str, db: Path, *extra: str, duration: str = "16s",
 def by_series(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{series: verdict} of the first target of a watch JSON document."""
     return {v["series"]: v for v in doc["targets"][0]["verdicts"]}
+
+
+def wait_for_samples(db: Path, n: int, timeout: float = 30) -> None:
+    """Wait until the watcher has committed `n` scrapes of goroutine counts into `db`."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as c:
+                    got = c.execute(
+                        "SELECT count(*) FROM samples WHERE series='goroutines'").fetchone()[0]
+                if got >= n:
+                    return
+            except sqlite3.Error:
+                pass
+        time.sleep(0.1)
+    raise TimeoutError(f"watch wrote no samples to {db} within {timeout}s")
+
+
+def watch_with_load(url: str, db: Path, load: Load, *extra: str, duration: str = "20s",
+                    interval: str = "0.5s", pid: int | None = None, lead_samples: int = 3,
+                    timeout: float = 120) -> tuple[int, dict[str, Any], str]:
+    """Start `watch` first and the load once it has scraped, so the watch sees it begin."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "leakhunter", "watch", url, "--interval", interval,
+            "--duration", duration, "--db", str(db), "--format", "json", *extra]
+    if pid is not None:
+        args += ["--pid", str(pid)]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            wait_for_samples(db, lead_samples)
+        except TimeoutError:
+            proc.kill()
+            raise
+        with load:
+            out, err = proc.communicate(timeout=timeout)
+    doc: dict[str, Any] = json.loads(out) if out.strip() else {}
+    return proc.returncode, doc, err.decode()

@@ -93,6 +93,9 @@ class Profile:
     comments: list[str] = field(default_factory=list)
     drop_frames: str = ""
     keep_frames: str = ""
+    columns: object = field(default=None, repr=False, compare=False)
+    """A columnar copy of `samples` (profiles.columns.Columns) the decoder may attach so
+    aggregation runs vectorized; a cache: set it to None after changing `samples`."""
 
     def sample_index(self, name_or_index: str | int | None = None) -> int:
         """Resolve `--sample-index` the way `go tool pprof` does (name, number, or the default)."""

@@ -82,7 +82,40 @@ func blockIO() {
 	_, _ = r.Read(buf) // nobody writes: IO wait in the netpoller
 }
 
+// blockDeep recurses past the runtime's traceback limit (100 frames) before blocking,
+// so debug=2 dumps elide the middle of its stack ("...N frames elided...").
+//
+//go:noinline
+func blockDeep(depth int) {
+	if depth > 0 {
+		blockDeep(depth - 1)
+		return
+	}
+	blockRecv()
+}
+
+// blockInPanic blocks inside a deferred call while panicking: its stack shows a
+// `panic(...)` frame between the deferred function and the one that panicked.
+func blockInPanic() {
+	defer func() {
+		<-recvCh
+	}()
+	var p *request
+	_ = p.id // nil dereference: a runtime panic
+}
+
+// spin runs on the CPU (bounded to 20 s): a goroutine that is running, not parked.
+func spin() {
+	end := time.Now().Add(20 * time.Second)
+	for x := 0; time.Now().Before(end); x++ {
+		_ = x
+	}
+}
+
 var kinds = map[string]func(){
+	"deep":      func() { blockDeep(150) },
+	"inpanic":   blockInPanic,
+	"spin":      spin,
 	"chansend":  blockSend,
 	"chanrecv":  blockRecv,
 	"select":    blockSelect,
@@ -210,6 +243,11 @@ func crash() {
 	m["boom"]++ // assignment to entry in nil map: a runtime panic, as in a real crash
 }
 
+func crashNil() {
+	var p *request
+	p.buf[3] = 1 // nil pointer dereference: SIGSEGV, reported as a panic
+}
+
 func stacks(w http.ResponseWriter, r *http.Request) {
 	n := runtime.NumGoroutine()
 	// Each attempt walks every stack with the world stopped: size the buffer for the
@@ -241,7 +279,11 @@ func main() {
 	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 		w.(http.Flusher).Flush()
-		go crash()
+		if r.URL.Query().Get("kind") == "nilptr" {
+			go crashNil()
+		} else {
+			go crash()
+		}
 		time.Sleep(time.Second)
 	})
 	labhttp.Serve(mux)

@@ -2,7 +2,7 @@
 // database/sql driver (labdb, below: standard library only). The leaking handler reads
 // the first row and returns without rows.Close, so the connection never goes back to
 // the pool: with an unlimited pool every request opens and keeps one more connection
-// and its result buffer; with -maxconns N the pool runs dry after N requests and every
+// and its read buffer; with -maxconns N the pool runs dry after N requests and every
 // later query waits in database/sql.(*DB).conn forever.
 //
 //	/leak?bytes=B&every=N   one request in N keeps its rows (and B bytes of result) open
@@ -30,13 +30,18 @@ type labDriver struct{}
 
 func (labDriver) Open(name string) (driver.Conn, error) { return &labConn{}, nil }
 
-type labConn struct{ closed bool }
+// labConn keeps a read buffer sized to the largest result it served, as wire-protocol
+// drivers do: a connection that never returns to the pool keeps its buffer.
+type labConn struct {
+	buf    []byte
+	closed bool
+}
 
-func (c *labConn) Prepare(query string) (driver.Stmt, error) { return &labStmt{}, nil }
+func (c *labConn) Prepare(query string) (driver.Stmt, error) { return &labStmt{c: c}, nil }
 func (c *labConn) Close() error                              { c.closed = true; return nil }
 func (c *labConn) Begin() (driver.Tx, error)                 { return nil, errors.New("labdb: no transactions") }
 
-type labStmt struct{}
+type labStmt struct{ c *labConn }
 
 func (s *labStmt) Close() error  { return nil }
 func (s *labStmt) NumInput() int { return -1 }
@@ -45,26 +50,26 @@ func (s *labStmt) Exec(args []driver.Value) (driver.Result, error) {
 }
 
 // Query answers three rows; its first argument, when given, is the size of the result
-// buffer the rows hold (the per-request leak amount).
+// read into the connection's buffer (the per-request leak amount).
 func (s *labStmt) Query(args []driver.Value) (driver.Rows, error) {
-	size := int64(64)
+	size := 64
 	if len(args) > 0 {
 		if n, ok := args[0].(int64); ok && n > 0 {
-			size = n
+			size = int(n)
 		}
 	}
-	return &labRows{buf: make([]byte, size)}, nil
+	if cap(s.c.buf) < size {
+		s.c.buf = make([]byte, size)
+	}
+	return &labRows{}, nil
 }
 
-type labRows struct {
-	buf []byte
-	i   int
-}
+type labRows struct{ i int }
 
 func (r *labRows) Columns() []string { return []string{"id", "name"} }
-func (r *labRows) Close() error      { r.buf = nil; return nil }
+func (r *labRows) Close() error      { return nil }
 func (r *labRows) Next(dest []driver.Value) error {
-	if r.i >= 3 || r.buf == nil {
+	if r.i >= 3 {
 		return io.EOF
 	}
 	dest[0] = int64(r.i)

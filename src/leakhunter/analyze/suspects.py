@@ -137,36 +137,44 @@ def leaked_suspects(store: Store, target: str, process_id: int) -> list[Suspect]
             for (state, fr), n in counts.most_common(TOP)]
 
 
+def target_suspects(
+    store: Store, target: str, *, findings: Sequence[Finding] | None = None,
+) -> tuple[list[Suspect], list[Suspect]]:
+    """(growing heap sites, growing or leaked goroutine groups) of the target's latest
+    process, joined with `findings` when given."""
+    from leakhunter.analyze.join import join
+
+    proc = store.last_process(target)
+    if proc is None:
+        return [], []
+    sites = heap_suspects(store, target, proc.id)
+    leaked = leaked_suspects(store, target, proc.id)
+    grown = goroutine_suspects(store, target, proc.id)
+    seen = {(s.function, s.line) for s in leaked}
+    groups = leaked + [s for s in grown if (s.function, s.line) not in seen]
+    if findings:
+        join(sites, findings)
+        join(groups, findings)
+    return sites, groups
+
+
 def suspects_for(
     store: Store, target: str, verdicts: Sequence[Verdict], *,
     findings: Sequence[Finding] | None = None,
 ) -> None:
-    """Attach suspects (and, with findings, their explanations) to leak/plateau verdicts."""
-    from leakhunter.analyze.join import explain, join
+    """Attach suspects (and their explanations) to every verdict that is not `no-leak`:
+    heap sites to heap verdicts, goroutine groups to goroutine and non-heap ones."""
+    from leakhunter.analyze.join import explain
 
-    proc = store.last_process(target)
-    if proc is None:
+    if all(v.kind == "no-leak" for v in verdicts):
         return
-    cache: dict[str, list[Suspect]] = {}
-
-    def get(kind: str) -> list[Suspect]:
-        if kind not in cache:
-            if kind == "heap":
-                cache[kind] = heap_suspects(store, target, proc.id)
-            elif kind == "goroutine":
-                leaked = leaked_suspects(store, target, proc.id)
-                grown = goroutine_suspects(store, target, proc.id)
-                seen = {(s.function, s.line) for s in leaked}
-                cache[kind] = leaked + [s for s in grown if (s.function, s.line) not in seen]
-            else:
-                cache[kind] = []
-        return cache[kind]
-
+    sites, groups = target_suspects(store, target, findings=findings)
     for v in verdicts:
-        if v.kind == "heap-leak" or (v.kind == "plateau" and v.series in ("heap_live", "gc_live_heap")):
-            v.suspects = get("heap")
-        elif v.kind == "goroutine-leak" or (v.kind == "non-heap-growth" and v.series == "nonheap"):
-            v.suspects = get("goroutine")
-        if findings and v.suspects:
-            join(v.suspects, findings)
+        if v.kind == "no-leak":
+            continue
+        if v.series in ("heap_live", "gc_live_heap"):
+            v.suspects = list(sites)
+        elif v.series in ("goroutines", "nonheap"):
+            v.suspects = list(groups)
+        if findings and v.suspects and v.kind != "inconclusive":
             v.evidence.extend(explain(v.suspects))

@@ -7,7 +7,7 @@ segment (series are split at restarts; warm-up dropped; see `series.py`):
 |-----------------------------|--------------------|
 | `heap_live` / `gc_live_heap`| `heap-leak`        |
 | `goroutines`                | `goroutine-leak`   |
-| `nonheap` (RSS - HeapInuse) | `non-heap-growth`  |
+| `nonheap` (RSS - heap held) | `non-heap-growth`  |
 | `fds`                       | `non-heap-growth`  |
 
 A series is a leak only when the growth is both **significant** (Mann-Kendall with

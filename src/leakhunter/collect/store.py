@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import gzip
 import sqlite3
-import threading
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -54,7 +53,7 @@ SERIES: Mapping[str, str] = {
     "goroutines": "number of goroutines",
     "goroutines_leaked": "goroutines the runtime reports leaked (goroutineleak profile)",
     "rss": "resident set size in bytes (--pid or --metrics)",
-    "nonheap": "RSS minus HeapInuse (or minus heap_live): memory outside the Go heap",
+    "nonheap": "RSS minus (HeapSys - HeapReleased): memory outside the Go heap (stacks, runtime, C)",
     "fds": "open file descriptors",
     "threads": "OS threads (/proc/PID/stat or go_threads)",
     "mem_heap_alloc": "memstats HeapAlloc (includes garbage: sawtooth)",
@@ -137,7 +136,7 @@ class Store:
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
+        self.readonly = readonly
         try:
             if readonly:
                 if not self.path.exists():
@@ -185,8 +184,11 @@ class Store:
         """The id of `url`, adding the target on first use."""
         tid = self._target_ids.get(url)
         if tid is None:
-            self._db.execute("INSERT OR IGNORE INTO targets(url) VALUES(?)", (url,))
+            if not self.readonly:
+                self._db.execute("INSERT OR IGNORE INTO targets(url) VALUES(?)", (url,))
             row = self._db.execute("SELECT id FROM targets WHERE url=?", (url,)).fetchone()
+            if row is None:
+                raise InputError(f"{url}: not a target in {self.path}")
             tid = int(row[0])
             self._target_ids[url] = tid
         return tid

@@ -419,6 +419,7 @@ class Watcher:
                 "HeapInuse": "go_memstats_heap_inuse_bytes",
                 "HeapIdle": "go_memstats_heap_idle_bytes",
                 "HeapReleased": "go_memstats_heap_released_bytes",
+                "HeapSys": "go_memstats_heap_sys_bytes",
                 "StackInuse": "go_memstats_stack_inuse_bytes",
                 "Sys": "go_memstats_sys_bytes",
             }
@@ -450,10 +451,14 @@ class Watcher:
             except (OSError, ValueError, IndexError):
                 pass
         if "rss" in values:
-            if "mem_heap_inuse" in values:
+            # Memory outside the Go heap: RSS minus every heap page the runtime still
+            # holds (in use or idle but not yet returned: HeapSys - HeapReleased). Idle
+            # heap follows the heap goal and the scavenger returns it, so counting it as
+            # "outside" would call every heap that breathes a non-heap leak.
+            if "HeapSys" in ms and "HeapReleased" in ms:
+                values["nonheap"] = values["rss"] - (ms["HeapSys"] - ms["HeapReleased"])
+            elif "mem_heap_inuse" in values:
                 values["nonheap"] = values["rss"] - values["mem_heap_inuse"]
-            elif "heap_live" in values:
-                values["nonheap"] = values["rss"] - values["heap_live"]
 
     def _identity(
         self, st: _Target, heap: HeapTotals | None, vars_: Vars | None, metrics: dict[str, float]

@@ -31,6 +31,9 @@ from leakhunter.model import DumpKind, Frame, GoroutineDump, GoroutineGroup
 from leakhunter.profiles.waitreason import infer_state
 
 CHUNK = 8 << 20
+PPROF_DEBUG2_CAP = 64 << 20
+"""runtime/pprof writeGoroutineStacks gives up growing its buffer at 64 MiB and writes
+what fits: a larger ?debug=2 dump arrives cut at exactly this size."""
 
 # First goroutine header of a debug=2 dump, wherever the noise before it ends.
 _D2_HEADER = re.compile(rb"(?m)^([ \t]*)goroutine \d+(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[")
@@ -159,9 +162,11 @@ def parse_chunks(chunks: Iterable[bytes]) -> GoroutineDump:
     started = False
     prefix = b""
     ended_with_newline = True
+    size = 0
     for chunk in chunks:
         if not chunk:
             continue
+        size += len(chunk)
         ended_with_newline = chunk.endswith(b"\n")
         buf = raw_tail + chunk if raw_tail else chunk
         if not started:
@@ -188,7 +193,13 @@ def parse_chunks(chunks: Iterable[bytes]) -> GoroutineDump:
     if not started:
         raise CorruptInputError("not a goroutine dump: no 'goroutine N [state]:' header")
     last = text_tail + _normalise(raw_tail, prefix) if raw_tail else text_tail
-    return _build(counts, last, ended_with_newline)
+    dump = _build(counts, last, ended_with_newline)
+    if size == PPROF_DEBUG2_CAP and dump.warnings:
+        dump.warnings.append(
+            "the dump is exactly 64 MiB, where net/http/pprof cuts ?debug=2 output: "
+            "goroutines after the cut are missing (the binary or ?debug=1 profile counts all)"
+        )
+    return dump
 
 
 def _normalise(lines: bytes, prefix: bytes) -> bytes:

@@ -65,9 +65,9 @@ def parse(data: bytes) -> Profile:
     else:
         types = [SampleType("objects", "count"), SampleType("space", "bytes")]
 
-    records: list[tuple[list[int], int, list[int]]] = []
-    symbols: dict[int, list[Frame]] = {}
-    block_syms: dict[int, list[Frame]] = {}
+    # One record per sample line; the `#` lines under it are its stack as the runtime
+    # chose to show it (allocator frames and goexit left out), innermost first.
+    records: list[tuple[list[int], int, list[int], list[tuple[int, Frame]]]] = []
     for raw in lines[1:]:
         line = raw.strip()
         if line.startswith(("MAPPED_LIBRARIES:", "--- Memory map: ---")):
@@ -75,14 +75,11 @@ def parse(data: bytes) -> Profile:
         if not line:
             continue
         if line.startswith("#"):
-            m = _SYMBOL.match(line)
-            if m:
-                pc = int(m.group(1), 16)
-                block_syms.setdefault(pc, []).append(Frame(m.group(2), m.group(3), int(m.group(4))))
+            sym = _SYMBOL.match(line)
+            if sym and records:
+                pc = int(sym.group(1), 16)
+                records[-1][3].append((pc, Frame(sym.group(2), sym.group(3), int(sym.group(4)))))
             continue
-        for pc, frames in block_syms.items():
-            symbols.setdefault(pc, frames)
-        block_syms = {}
         m = _SAMPLE.search(line)
         if m is None:
             raise CorruptInputError(f"not a heap profile: malformed record {line[:60]!r}")
@@ -102,24 +99,20 @@ def parse(data: bytes) -> Profile:
             addrs = [int(a, 16) - 1 for a in m.group(5).split()]
         except ValueError:
             raise CorruptInputError(f"malformed heap record addresses: {line[:60]!r}") from None
-        records.append((values, block, addrs))
-    for pc, frames in block_syms.items():
-        symbols.setdefault(pc, frames)
+        records.append((values, block, addrs, []))
 
-    frames_of: dict[int, tuple[Frame, ...]] = {}
-    for pc, frames in symbols.items():
-        last = len(frames) - 1
-        frames_of[pc] = tuple(
-            Frame(f.function, f.file, f.line, inlined=i != last) for i, f in enumerate(frames)
-        )
+    intern: dict[tuple[str, str, int, bool], Frame] = {}
     samples: list[Sample] = []
-    for values, block, addrs in records:
-        start = 0
-        while start < len(addrs) - 1 and addrs[start] not in frames_of:
-            start += 1  # the runtime's own allocator frames, unnamed in this format
+    for values, block, addrs, symbols in records:
         stack: list[Frame] = []
-        for pc in addrs[start:]:
-            stack.extend(frames_of.get(pc) or (Frame(f"0x{pc:x}", address=pc),))
+        if symbols:
+            for i, (pc, fr) in enumerate(symbols):
+                # Several lines for one PC: calls inlined into the last of them.
+                inl = i + 1 < len(symbols) and symbols[i + 1][0] == pc
+                key = (fr.function, fr.file, fr.line, inl)
+                stack.append(intern.setdefault(key, Frame(fr.function, fr.file, fr.line, inlined=inl)))
+        else:
+            stack = [Frame(f"0x{pc:x}", address=pc) for pc in addrs]
         samples.append(Sample(tuple(stack), tuple(values), {}, {"bytes": (block,)}))
     return Profile(
         sample_types=types,

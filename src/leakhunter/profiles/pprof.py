@@ -46,6 +46,15 @@ def decode(raw: bytes) -> Profile:
         raise CorruptInputError("empty input: not a pprof profile")
     from google.protobuf.message import DecodeError
 
+    if len(raw) >= FAST_MIN_BYTES:
+        from leakhunter.profiles import pprof_fast
+
+        try:
+            lazy = pprof_fast.lazy_profile_class()()
+            lazy.ParseFromString(raw)
+            return _checked_convert(lazy, lazy=True)
+        except (DecodeError, ValueError, RuntimeError, pprof_fast.Irregular):
+            pass  # decode it the plain way, which also words the error
     pb = _pb().Profile()
     try:
         pb.ParseFromString(raw)
@@ -53,15 +62,24 @@ def decode(raw: bytes) -> Profile:
         raise CorruptInputError(f"not a valid pprof profile (truncated or damaged): {exc}") from None
     except (ValueError, RuntimeError) as exc:  # upb reports some damage this way
         raise CorruptInputError(f"not a valid pprof profile: {exc}") from None
+    return _checked_convert(pb, lazy=False)
+
+
+# Profiles smaller than this are decoded message by message: no numpy import needed.
+FAST_MIN_BYTES = 256 << 10
+
+
+def _checked_convert(pb: Any, *, lazy: bool) -> Profile:
     try:
-        return _convert(pb)
+        return _convert(pb, lazy=lazy)
     except (IndexError, KeyError) as exc:
         raise CorruptInputError(
             f"not a valid pprof profile: dangling reference ({type(exc).__name__}: {exc})"
         ) from None
 
 
-def _convert(pb: profile_pb2.Profile) -> Profile:
+def _convert(pb: profile_pb2.Profile, *, lazy: bool = False) -> Profile:
+    """Profile from a parsed message; with `lazy`, samples are raw bytes for pprof_fast."""
     strings = list(pb.string_table)
     if not strings or strings[0] != "":
         raise CorruptInputError("not a valid pprof profile: string_table[0] must be empty")
@@ -126,7 +144,17 @@ def _convert(pb: profile_pb2.Profile) -> Profile:
                     break
         locations[loc.id] = tuple(frames)
 
-    samples = _samples(pb, locations, nvalues, pruned, prune_beneath)
+    columns = None
+    if lazy:
+        from leakhunter.profiles import pprof_fast
+
+        if pruned or prune_beneath:
+            raise pprof_fast.Irregular("drop_frames: cut stacks one by one")
+        samples, columns = pprof_fast.decode_samples(
+            list(pb.sample), nvalues, list(locations), list(locations.values()), strings
+        )
+    else:
+        samples = _samples(pb, locations, nvalues, pruned, prune_beneath)
 
     default = s(pb.default_sample_type) if pb.default_sample_type else ""
     period_type = (
@@ -145,6 +173,7 @@ def _convert(pb: profile_pb2.Profile) -> Profile:
         comments=[s(c) for c in pb.comment],
         drop_frames=s(pb.drop_frames),
         keep_frames=s(pb.keep_frames),
+        columns=columns,
     )
 
 

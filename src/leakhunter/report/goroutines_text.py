@@ -51,7 +51,13 @@ def render(a: GoroutineAnalysis, *, color: bool = False) -> str:
     st = _Style(color)
     out: list[str] = [_summary(a, st), ""]
     if not a.groups:
-        out.append("  (no group matches)" if a.base_total is None else "  (no group grew)")
+        if a.base_total is not None:
+            out.append("  (no group grew)")
+        elif a.total == 0:
+            leak = a.kind == "goroutineleak"
+            out.append("  (no leaked goroutines)" if leak else "  (no goroutines in this dump)")
+        else:
+            out.append("  (no group matches)")
         return "\n".join(out) + "\n"
     diff = a.base_total is not None
     cw = max(len(_count(v, diff)) for v in a.groups)
@@ -99,6 +105,17 @@ def _state(v: GroupView) -> str:
     return f"~{v.blocked_on}" if v.blocked_on else "?"
 
 
+def _runs(stack: tuple[Frame, ...], std: tuple[bool, ...]) -> list[tuple[Frame, bool, int]]:
+    """Consecutive identical frames (recursion) as one line with a repeat count."""
+    out: list[tuple[Frame, bool, int]] = []
+    for fr, s in zip(stack, std, strict=True):
+        if out and out[-1][0] == fr:
+            out[-1] = (fr, s, out[-1][2] + 1)
+        else:
+            out.append((fr, s, 1))
+    return out
+
+
 def _group(v: GroupView, goroot: str, st: _Style, cw: int, sw: int, diff: bool) -> list[str]:
     g = v.group
     marks = []
@@ -118,11 +135,13 @@ def _group(v: GroupView, goroot: str, st: _Style, cw: int, sw: int, diff: bool) 
     )
     lines = [head]
     indent = " " * (cw + 2)
-    for fr, std in zip(g.stack[:MAX_FRAMES], v.std, strict=False):
-        text = f"{indent}{_where(fr, goroot)}  {fr.function}"
+    runs = _runs(g.stack, v.std)
+    for fr, std, n in runs[:MAX_FRAMES]:
+        text = f"{indent}{_where(fr, goroot)}  {fr.function}" + (f"  (x{n})" if n > 1 else "")
         lines.append(st(_DIM, text) if std else text)
-    if len(g.stack) > MAX_FRAMES:
-        lines.append(st(_DIM, f"{indent}... {len(g.stack) - MAX_FRAMES} more frames"))
+    if len(runs) > MAX_FRAMES:
+        rest = sum(n for _, _, n in runs[MAX_FRAMES:])
+        lines.append(st(_DIM, f"{indent}... {rest} more frames"))
     if g.elided:
         lines.append(st(_DIM, f"{indent}(the runtime elided frames in this stack)"))
     if g.created_by:

@@ -1,4 +1,4 @@
-"""Goroutine and channel facts shared by the goroutine rules (LH101–LH106).
+"""Goroutine and channel facts shared by the goroutine rules (LH101-LH106).
 
 The goroutine rules ask the same three questions of a function:
 - which channels does it make, with what capacity, and does the channel stay in
@@ -37,9 +37,22 @@ Result = dict[str, "Node | None"]
 `brk` / `cont` (unlabelled break / continue, resolved by the enclosing statement)."""
 
 _CASE_TYPES = frozenset({"communication_case", "expression_case", "default_case", "type_case"})
-_SWITCH_TYPES = frozenset({"expression_switch_statement", "type_switch_statement", "select_statement"})
+_SWITCH_TYPES = frozenset(
+    {"expression_switch_statement", "type_switch_statement", "select_statement"}
+)
 _TERMINATING_METHODS = frozenset(
-    {"Fatal", "Fatalf", "Fatalln", "Panic", "Panicf", "Panicln", "FailNow", "SkipNow", "Skip", "Skipf"}
+    {
+        "Fatal",
+        "Fatalf",
+        "Fatalln",
+        "Panic",
+        "Panicf",
+        "Panicln",
+        "FailNow",
+        "SkipNow",
+        "Skip",
+        "Skipf",
+    }
 )
 _TERMINATING_FUNCS = frozenset({"panic", "os.Exit", "runtime.Goexit", "syscall.Exit"})
 
@@ -85,7 +98,9 @@ def is_guarded(op: Node) -> bool:
     sel = select_of(op)
     if sel is None:
         return False
-    return sum(1 for c in sel.named_children if c.type in ("communication_case", "default_case")) > 1
+    return (
+        sum(1 for c in sel.named_children if c.type in ("communication_case", "default_case")) > 1
+    )
 
 
 def loop_between(node: Node, scope: Node) -> Node | None:
@@ -169,16 +184,19 @@ class Paths:
         if t == "block":
             return self.seq(gs.statements(s))
         if t == "labeled_statement":
-            inner = [c for c in s.named_children if c.type not in ("label_name", "identifier", "comment")]
+            inner = [
+                c for c in s.named_children if c.type not in ("label_name", "identifier", "comment")
+            ]
             return self.stmt(inner[-1]) if inner else {"next": None}
         if t == "if_statement":
             if self.contains(s.child_by_field_name("initializer")) or self.contains(
                 s.child_by_field_name("condition")
             ):
                 return {"hit": None}
-            cons = self.stmt(s.child_by_field_name("consequence")) if s.child_by_field_name("consequence") else {}
+            cons_node = s.child_by_field_name("consequence")
+            cons: Result = self.stmt(cons_node) if cons_node is not None else {}
             alt_node = s.child_by_field_name("alternative")
-            alt = self.stmt(alt_node) if alt_node is not None else {"next": s}
+            alt: Result = self.stmt(alt_node) if alt_node is not None else {"next": s}
             return self.merge(cons, alt)
         if t in _SWITCH_TYPES:
             return self._switch(s)
@@ -194,7 +212,11 @@ class Paths:
             return {"hit": None}
         if t == "expression_statement":
             call = s.named_children[0] if s.named_children else None
-            if call is not None and call.type == "call_expression" and is_terminating_call(self.ctx, call):
+            if (
+                call is not None
+                and call.type == "call_expression"
+                and is_terminating_call(self.ctx, call)
+            ):
                 return {"stop": s}
         return {"next": None}
 
@@ -207,7 +229,9 @@ class Paths:
             return {"stop": s}  # `select {}` blocks forever: nothing after it runs
         out: Result = {}
         for c in cases:
-            if c.type == "communication_case" and self.contains(c.child_by_field_name("communication")):
+            if c.type == "communication_case" and self.contains(
+                c.child_by_field_name("communication")
+            ):
                 r: Result = {"hit": None}
             else:
                 r = self.seq(case_body(c))
@@ -224,8 +248,9 @@ class Paths:
     def _loop(self, s: Node) -> Result:
         if self.contains(s):
             return {"hit": None}
-        body = self.stmt(s.child_by_field_name("body")) if s.child_by_field_name("body") else {}
-        out = {k: v for k, v in body.items() if k in ("exit", "stop", "hit")}
+        body_node = s.child_by_field_name("body")
+        body: Result = self.stmt(body_node) if body_node is not None else {}
+        out: Result = {k: v for k, v in body.items() if k in ("exit", "stop", "hit")}
         if not is_infinite_loop(s) or "brk" in body:
             out["next"] = body.get("brk") or body.get("next")
         return out
@@ -272,8 +297,11 @@ class Paths:
                 out["next"] = next_w
                 return out
             if container.type in _CASE_TYPES:
-                cur = container.parent  # the switch/select statement
-                if cur is not None and cur.type == "select_statement" and container.type == "communication_case":
+                sw = container.parent  # the switch/select statement
+                if sw is None:
+                    return None
+                cur = sw
+                if cur.type == "select_statement" and container.type == "communication_case":
                     next_w = next_w or container
                 continue
             owner = container.parent  # the statement owning this block
@@ -363,7 +391,9 @@ def _scope_of(decl_stmt: Node) -> Node | None:
     return p
 
 
-def _declarations(ctx: FileContext, fn: Node, body: Node) -> Iterator[tuple[str, Node, Node, int | None, bool]]:
+def _declarations(
+    ctx: FileContext, fn: Node, body: Node
+) -> Iterator[tuple[str, Node, Node, int | None, bool]]:
     """(name, declaring statement, scope, capacity, is nil chan) for channels made in `fn`'s body."""
     for d in gs.walk(body, ("short_var_declaration", "var_declaration")):
         if d.type == "short_var_declaration":
@@ -398,7 +428,12 @@ def _is_declaring(ident: Node) -> bool:
     p = ident.parent
     if p is None:
         return False
-    if p.type in ("parameter_declaration", "variadic_parameter_declaration", "var_spec", "const_spec"):
+    if p.type in (
+        "parameter_declaration",
+        "variadic_parameter_declaration",
+        "var_spec",
+        "const_spec",
+    ):
         return p.child_by_field_name("type") != ident and ident in p.children_by_field_name("name")
     if p.type == "expression_list":
         gp = p.parent
@@ -409,9 +444,7 @@ def _is_declaring(ident: Node) -> bool:
             "receive_statement",
         ):
             return gp.child_by_field_name("left") == p
-    if p.type in ("inc_statement", "dec_statement"):
-        return True
-    return False
+    return p.type in ("inc_statement", "dec_statement")
 
 
 def _context(ident: Node, owner: Node) -> tuple[str, Node | None]:
@@ -427,7 +460,11 @@ def _context(ident: Node, owner: Node) -> tuple[str, Node | None]:
     if outer is None:
         return "body", None
     call = outer.parent
-    if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == outer:
+    if (
+        call is not None
+        and call.type == "call_expression"
+        and call.child_by_field_name("function") == outer
+    ):
         st = call.parent
         if st is not None and st.type == "go_statement":
             return "go", st
@@ -447,7 +484,11 @@ def _classify(ctx: FileContext, ident: Node) -> tuple[str, Node]:
         op = p.child_by_field_name("operator")
         if op is not None and op.type == "<-":
             return "recv", p
-    if p.type == "range_clause" and p.child_by_field_name("right") == ident and p.parent is not None:
+    if (
+        p.type == "range_clause"
+        and p.child_by_field_name("right") == ident
+        and p.parent is not None
+    ):
         return "range", p.parent
     if p.type == "argument_list" and p.parent is not None and p.parent.type == "call_expression":
         name = gs.call_name(ctx, p.parent)
@@ -477,7 +518,8 @@ def same_file_callee(ctx: FileContext, call: Node) -> Node | None:
     found = [
         d
         for d in gs.nodes_of_type(ctx, *kinds)
-        if ctx.text(d.child_by_field_name("name")) == want and d.child_by_field_name("body") is not None
+        if ctx.text(d.child_by_field_name("name")) == want
+        and d.child_by_field_name("body") is not None
     ]
     return found[0] if len(found) == 1 else None
 
@@ -490,7 +532,9 @@ def _param_at(ctx: FileContext, fn: Node, index: int) -> str | None:
     return name if name and name != "_" else None
 
 
-def _uses_in_callee(ctx: FileContext, call: Node, arg: Node, where: str, go: Node | None) -> list[ChanUse] | None:
+def _uses_in_callee(
+    ctx: FileContext, call: Node, arg: Node, where: str, go: Node | None
+) -> list[ChanUse] | None:
     """The channel's uses inside a same-file function it is handed to; None if they escape."""
     callee = same_file_callee(ctx, call)
     if callee is None:
@@ -531,7 +575,14 @@ def chan_facts(ctx: FileContext) -> list[ChanFacts]:
 
 
 def _facts(
-    ctx: FileContext, name: str, decl: Node, owner: Node, body: Node, scope: Node, cap: int | None, nil_chan: bool
+    ctx: FileContext,
+    name: str,
+    decl: Node,
+    owner: Node,
+    body: Node,
+    scope: Node,
+    cap: int | None,
+    nil_chan: bool,
 ) -> ChanFacts:
     cf = ChanFacts(name, decl, owner, body, scope, cap, nil_chan)
     for ident in gs.identifiers(ctx, scope, name):
@@ -555,7 +606,10 @@ def _facts(
                 if inner is not None:
                     cf.uses.extend(inner)
                     continue
-            cf.escapes, cf.why_escapes = True, f"handed to {gs.call_name(ctx, call)} at line {line(ident)}"
+            cf.escapes, cf.why_escapes = (
+                True,
+                f"handed to {gs.call_name(ctx, call)} at line {line(ident)}",
+            )
             break
         if op == "escape":
             cf.escapes, cf.why_escapes = True, f"escapes at line {line(ident)}"
@@ -601,7 +655,10 @@ def program_lifetime(ctx: FileContext, node: Node) -> bool:
     decl = gs.enclosing_declaration(node)
     if decl is None:
         return True
-    return decl.type == "function_declaration" and ctx.text(decl.child_by_field_name("name")) in _LIFETIME_FUNCS
+    return (
+        decl.type == "function_declaration"
+        and ctx.text(decl.child_by_field_name("name")) in _LIFETIME_FUNCS
+    )
 
 
 def under_once(ctx: FileContext, node: Node) -> bool:
@@ -609,7 +666,11 @@ def under_once(ctx: FileContext, node: Node) -> bool:
     for p in gs.ancestors(node):
         if p.type == "func_literal":
             call = p.parent.parent if p.parent is not None else None
-            if call is not None and call.type == "call_expression" and gs.call_name(ctx, call).endswith(".Do"):
+            if (
+                call is not None
+                and call.type == "call_expression"
+                and gs.call_name(ctx, call).endswith(".Do")
+            ):
                 return True
         if p.type in ("function_declaration", "method_declaration"):
             return False
@@ -619,7 +680,9 @@ def under_once(ctx: FileContext, node: Node) -> bool:
 def is_http_handler(ctx: FileContext, fn: Node) -> bool:
     """A function taking (http.ResponseWriter, *http.Request): it runs once per request."""
     types = {t for _, t in gs.parameters(ctx, fn)}
-    return any(t.endswith("ResponseWriter") for t in types) and any(t.endswith(".Request") for t in types)
+    return any(t.endswith("ResponseWriter") for t in types) and any(
+        t.endswith(".Request") for t in types
+    )
 
 
 _UNITS = {
@@ -695,3 +758,52 @@ def _const_spec(ctx: FileContext, ident: Node) -> Node | None:
             if any(ctx.text(n) == name for n in spec.children_by_field_name("name")):
                 return spec
     return gs.package_consts(ctx).get(name)
+
+
+_BREAKABLE = frozenset(
+    {"for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"}
+)
+
+
+def breaks_out_of(brk: Node) -> Node | None:
+    """The statement an unlabelled `break` leaves (loop, switch or select), within its function."""
+    for p in gs.ancestors(brk):
+        if p.type in _BREAKABLE:
+            return p
+        if p.type in gs.FUNC_TYPES:
+            return None
+    return None
+
+
+def loop_exits(loop: Node) -> list[Node]:
+    """Statements in a loop's body that leave it early: return, a break of this loop, goto,
+    and labelled break/continue (which target an enclosing statement). Closures excluded."""
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return []
+    out: list[Node] = []
+    for n in gs.walk(
+        body, ("return_statement", "goto_statement", "break_statement", "continue_statement")
+    ):
+        if n.type in ("return_statement", "goto_statement"):
+            out.append(n)
+        elif (
+            n.named_children
+        ):  # labelled: assume it leaves (precision: no finding relies on staying)
+            label = n.named_children[0].text or b""
+            if not _labels_inside(loop, label):
+                out.append(n)
+        elif n.type == "break_statement" and breaks_out_of(n) == loop:
+            out.append(n)
+    return out
+
+
+def _labels_inside(loop: Node, label: bytes) -> bool:
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return False
+    for c in gs.walk(body, "labeled_statement"):
+        name = c.child_by_field_name("label")
+        if name is not None and name.text == label:
+            return True
+    return False

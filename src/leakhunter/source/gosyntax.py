@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Query
+    from tree_sitter import Node
 
     from leakhunter.source.rule import FileContext
 
@@ -40,26 +41,106 @@ _WS = re.compile(r"\s+")
 # --------------------------------------------------------------------------- walking
 
 
-def _types_query(wanted: frozenset[str], with_literals: bool) -> Query | None:
-    """A query capturing `wanted` as @n (and func literals as @f), or None if a type is unknown."""
-    key = (wanted, with_literals)
-    q = _QUERIES.get(key, False)
-    if q is False:
-        from leakhunter.source.parse import query
+class TreeIndex:
+    """Every named node of one tree, by type, in pre-order; and the ids of all of them.
 
-        alts = " ".join(f"({t})" for t in sorted(wanted))
-        text = f"[{alts}] @n"
-        if with_literals:
-            text += " (func_literal) @f"
-        try:
-            q = query(text)
-        except Exception:  # an anonymous or unknown node type: walk in Python instead
-            q = None
-        _QUERIES[key] = q
-    return q  # type: ignore[return-value]
+    Built in one cursor pass (the cheapest way to visit a tree from Python), then
+    every `walk(node, types)` over that tree is a binary search in the type's list
+    instead of a traversal: rules ask hundreds of "which calls are in this body"
+    questions per file, and the answers all come from this one pass.
+    """
+
+    __slots__ = ("by_type", "ids", "root", "starts")
+
+    def __init__(self, root: Node) -> None:
+        by_type: dict[str, list[Node]] = {}
+        ids: set[int] = set()
+        cur = root.walk()
+        while True:
+            n = cur.node
+            if n is not None and n.is_named:
+                by_type.setdefault(n.type, []).append(n)
+                ids.add(n.id)
+            if cur.goto_first_child():
+                continue
+            while not cur.goto_next_sibling():
+                if not cur.goto_parent():
+                    break
+            else:
+                continue
+            break
+        self.root = root
+        self.by_type = by_type
+        self.ids = ids
+        self.starts: dict[str, list[int]] = {}
+
+    def starts_of(self, t: str) -> list[int]:
+        st = self.starts.get(t)
+        if st is None:
+            st = [n.start_byte for n in self.by_type.get(t, ())]
+            self.starts[t] = st
+        return st
+
+    def within(self, node: Node, t: str) -> list[Node]:
+        """Nodes of type `t` inside `node`'s byte range (possibly including `node` itself)."""
+        lst = self.by_type.get(t)
+        if not lst:
+            return []
+        starts = self.starts_of(t)
+        lo = bisect_left(starts, node.start_byte)
+        hi = bisect_left(starts, node.end_byte, lo)
+        if node.end_byte == node.start_byte:
+            hi = lo
+        end = node.end_byte
+        out = []
+        for n in lst[lo:hi]:
+            if n.end_byte <= end:
+                out.append(n)
+        # An ancestor with exactly node's range (a statement wrapping an expression) is not inside it.
+        if out and out[0].start_byte == node.start_byte and out[0].end_byte == end:
+            out = [n for n in out if not (n.start_byte == node.start_byte and n.end_byte == end)
+                   or n.id == node.id or _is_descendant(n, node)]
+        return out
 
 
-_QUERIES: dict[tuple[frozenset[str], bool], object] = {}
+def _is_descendant(n: Node, root: Node) -> bool:
+    p = n.parent
+    while p is not None:
+        if p.id == root.id:
+            return True
+        if p.start_byte < root.start_byte or p.end_byte > root.end_byte:
+            return False
+        p = p.parent
+    return False
+
+
+_INDEXES: OrderedDict[int, TreeIndex] = OrderedDict()
+_MAX_INDEXES = 64
+"""Trees indexed per process (the file being scanned plus the package siblings rules read)."""
+
+
+def tree_index(node: Node) -> TreeIndex:
+    """The TreeIndex of the tree holding `node` (built on first use, kept in a small LRU).
+
+    An index holds nodes of its tree, which keeps that tree alive, so a node id can
+    not be reused by another tree while its index is cached.
+    """
+    nid = node.id
+    for cached in reversed(_INDEXES.values()):
+        if nid in cached.ids:
+            return cached
+    root = node
+    while root.parent is not None:
+        root = root.parent
+    idx = _INDEXES.get(root.id)
+    if idx is None:
+        idx = TreeIndex(root)
+        _INDEXES[root.id] = idx
+        while len(_INDEXES) > _MAX_INDEXES:
+            _INDEXES.popitem(last=False)
+    else:
+        _INDEXES.move_to_end(root.id)
+    return idx
 
 
 def walk(
@@ -76,9 +157,8 @@ def walk(
     a `defer func`, a callback), so most flow questions must not look inside it.
     The root itself is always descended into, even when it is a func literal.
 
-    With named `types`, the traversal runs inside tree-sitter (a query over the
-    subtree), which is several times faster than visiting every node from Python;
-    the order is the same pre-order (source order, outer node first).
+    With named `types` the answer comes from the tree's TreeIndex (binary search,
+    no traversal); the order is the same pre-order (source order, outer node first).
     """
     wanted: frozenset[str] | None
     if types is None:
@@ -87,11 +167,9 @@ def walk(
         wanted = frozenset((types,))
     else:
         wanted = frozenset(types)
-    if wanted:
-        q = _types_query(wanted, not into_func_literals)
-        if q is not None:
-            yield from _walk_query(node, q, into_func_literals, include_self)
-            return
+    if wanted and node.is_named:
+        yield from _walk_indexed(node, wanted, into_func_literals, include_self)
+        return
     stack = [node]
     first = True
     while stack:
@@ -106,25 +184,27 @@ def walk(
             stack.extend(reversed(children))
 
 
-def _walk_query(node: Node, q: Query, into_func_literals: bool, include_self: bool) -> Iterator[Node]:
-    from tree_sitter import QueryCursor
-
-    caps = QueryCursor(q).captures(node)
-    found = caps.get("n")
+def _walk_indexed(node: Node, wanted: frozenset[str], into_func_literals: bool, include_self: bool) -> list[Node]:
+    idx = tree_index(node)
+    if len(wanted) == 1:
+        (t,) = wanted
+        found = idx.within(node, t)
+    else:
+        found = [n for t in wanted for n in idx.within(node, t)]
+        found.sort(key=_preorder_key)
     if not found:
-        return
+        return found
     root_id = node.id
     if not into_func_literals:
-        lits = [lit for lit in caps.get("f", ()) if lit.id != root_id]
+        lits = [lit for lit in idx.within(node, "func_literal") if lit.id != root_id]
         if lits:
             # Drop what lies strictly inside a nested literal: a literal starting before
             # the node and ending at or after its end contains it.
-            spans = sorted((lit.start_byte, lit.end_byte) for lit in lits)
-            starts = [s for s, _ in spans]
+            starts = [lit.start_byte for lit in lits]
             maxend: list[int] = []
             m = -1
-            for _, e in spans:
-                m = max(m, e)
+            for lit in lits:
+                m = max(m, lit.end_byte)
                 maxend.append(m)
             kept = []
             for n in found:
@@ -133,58 +213,45 @@ def _walk_query(node: Node, q: Query, into_func_literals: bool, include_self: bo
                     continue
                 kept.append(n)
             found = kept
-    if len(found) > 1:
-        found = sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
-    for n in found:
-        if not include_self and n.id == root_id:
-            continue
-        yield n
+    if not include_self:
+        found = [n for n in found if n.id != root_id]
+    return found
+
+
+def _preorder_key(n: Node) -> tuple[int, int]:
+    return (n.start_byte, -n.end_byte)
+
+
+def file_index(ctx: FileContext) -> TreeIndex:
+    """The file's TreeIndex, also kept in `ctx.cache` so it lives as long as the context."""
+    idx = ctx.cache.get("gosyntax.treeindex")
+    if isinstance(idx, TreeIndex):
+        key = idx.root.id
+        if key in _INDEXES:
+            _INDEXES.move_to_end(key)
+        else:
+            _INDEXES[key] = idx
+            while len(_INDEXES) > _MAX_INDEXES:
+                _INDEXES.popitem(last=False)
+        return idx
+    built = tree_index(ctx.tree.root_node)
+    ctx.cache["gosyntax.treeindex"] = built
+    return built
 
 
 def node_index(ctx: FileContext) -> dict[str, list[Node]]:
-    """Every named node of the file grouped by type, in source order (built once per file).
-
-    Prefer `nodes_of_type(ctx, "call_expression")`: it asks tree-sitter for just
-    that type, which is much cheaper than indexing every node.
-    """
-    idx = ctx.cache.get("gosyntax.index")
-    if idx is None:
-        from tree_sitter import QueryCursor
-
-        from leakhunter.source.parse import query
-
-        out: dict[str, list[Node]] = {}
-        for n in QueryCursor(query("(_) @n")).captures(ctx.tree.root_node).get("n", ()):
-            out.setdefault(n.type, []).append(n)
-        for lst in out.values():
-            lst.sort(key=lambda n: (n.start_byte, -n.end_byte))
-        ctx.cache["gosyntax.index"] = out
-        return out
-    return idx  # type: ignore[return-value]
+    """Every named node of the file grouped by type, in pre-order (built once per file)."""
+    return file_index(ctx).by_type
 
 
 def nodes_of_type(ctx: FileContext, *types: str) -> list[Node]:
-    """All nodes of the given types in the file, in source order (memoised per type)."""
-    full = ctx.cache.get("gosyntax.index")
-    if full is not None:
-        idx: dict[str, list[Node]] = full  # type: ignore[assignment]
-        if len(types) == 1:
-            return idx.get(types[0], [])
-        found = [n for t in types for n in idx.get(t, [])]
-        found.sort(key=lambda n: (n.start_byte, -n.end_byte))
-        return found
-    out: list[Node] = []
-    for t in types:
-        key = f"gosyntax.type.{t}"
-        got = ctx.cache.get(key)
-        if got is None:
-            got = list(walk(ctx.tree.root_node, t, into_func_literals=True))
-            ctx.cache[key] = got
-        if len(types) == 1:
-            return got  # type: ignore[return-value]
-        out.extend(got)  # type: ignore[arg-type]
-    out.sort(key=lambda n: (n.start_byte, -n.end_byte))
-    return out
+    """All nodes of the given types in the file, in source order."""
+    idx = file_index(ctx).by_type
+    if len(types) == 1:
+        return idx.get(types[0], [])
+    found = [n for t in types for n in idx.get(t, [])]
+    found.sort(key=_preorder_key)
+    return found
 
 
 def statements(block: Node | None) -> list[Node]:

@@ -50,7 +50,7 @@ a path it does not understand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -71,6 +71,8 @@ class ReleaseSpec:
     call_self: bool = False
     exhaust: frozenset[str] = frozenset()
     """Methods on the value whose false result releases it (`rows.Next`)."""
+    fired: str = ""
+    """A channel field whose receive releases the value (`<-timer.C`: a fired Timer needs no Stop)."""
 
 
 ExitKind = Literal["return", "end", "loop"]
@@ -204,6 +206,11 @@ class _Flow:
         if any(True for _ in gs.walk(body, "goto_statement")):
             self.result.gave_up = "goto"
             return self.result
+        if self._deferred_closure_mentions(body):
+            # `defer func() { ... v ... }()` sees the variable's last value at exit, whatever the
+            # order of statements: it releases or hands over the value on every path
+            self.result.transferred = True
+            return self.result
         start: set[State] = {(True, False)} if self.acq is None else {(False, False)}
         try:
             end = self.block(body, start)
@@ -216,6 +223,13 @@ class _Flow:
             self._leak(closing, "end")
         self.result.leaks = sorted(self.leaks.values(), key=lambda e: e.node.start_byte)
         return self.result
+
+    def _deferred_closure_mentions(self, body: Node) -> bool:
+        for d in gs.walk(body, "defer_statement"):
+            for lit in gs.walk(d, "func_literal"):
+                if self._mentions(lit):
+                    return True
+        return False
 
     def _leak(self, node: Node, kind: ExitKind) -> None:
         self.leaks.setdefault((node.start_byte, kind), Exit(node, kind))
@@ -352,6 +366,7 @@ class _Flow:
             infinite = cond is None
         else:
             s = self.simple(clause, s)
+            infinite = self._never_closed(clause.child_by_field_name("right"))
         update = clause.child_by_field_name("update") if clause is not None and clause.type == "for_clause" else None
         ctl = _Ctl("loop", label, n, scoped=self.scoped_loop is not None and self.scoped_loop.id == n.id)
         self.ctl.append(ctl)
@@ -382,6 +397,27 @@ class _Flow:
         finally:
             self.ctl.pop()
         return exits | ctl.breaks
+
+    def _never_closed(self, ranged: Node | None) -> bool:
+        """A ticker's channel is never closed: `for range time.Tick(d)` / `for range t.C` only ends by break."""
+        if ranged is None:
+            return False
+        r = _strip(ranged)
+        if r.type == "call_expression":
+            return gs.is_call_to(self.ctx, r, "time.Tick")
+        if r.type == "selector_expression" and self.ctx.text(r.child_by_field_name("field")) == "C":
+            op = _strip_opt(r.child_by_field_name("operand"))
+            if op is None or op.type != "identifier":
+                return False
+            body = self.fn.child_by_field_name("body")
+            name = self.ctx.text(op)
+            for d in gs.walk(body, ("short_var_declaration", "assignment_statement")) if body else ():
+                v = gs.assigned_value(self.ctx, d, name)
+                if v is not None and v.type == "call_expression" and gs.is_call_to(
+                    self.ctx, v, "time.NewTicker"
+                ):
+                    return True
+        return False
 
     def switch(self, n: Node, s: set[State], label: str) -> set[State]:
         init = n.child_by_field_name("initializer")
@@ -584,6 +620,13 @@ class _Flow:
                     continue
                 if depth == plen and fld in self.spec.methods:
                     return _RELEASE if is_call else _TRANSFER
+                if (
+                    fld == self.spec.fired
+                    and gp is not None
+                    and gp.type == "unary_expression"
+                    and self.ctx.text(gp.child_by_field_name("operator")) == "<-"
+                ):
+                    return _RELEASE
                 if depth == plen and is_call and fld in self.spec.exhaust:
                     return _NONE
                 return _NONE
@@ -706,11 +749,7 @@ def callee_effect(ctx: FileContext, call: Node, index: int) -> int:
             return _TRANSFER
         if name in gs.local_names(ctx, gs.enclosing_function(call) or ctx.tree.root_node):
             return _TRANSFER
-        facts = _helper_facts(ctx)
-        neutral = facts.funcs.get(name)
-        if neutral is not None and _param_neutral(neutral, index):
-            return _NONE
-        return _TRANSFER
+        return _NONE if _helper_neutral(ctx, name, False, index) else _TRANSFER
     if fn.type == "selector_expression":
         qual = gs.qualified_call_name(ctx, call)
         head = gs.call_name(ctx, call).partition(".")[0]
@@ -720,72 +759,127 @@ def callee_effect(ctx: FileContext, call: Node, index: int) -> int:
                 return _NONE
             return _TRANSFER
         method = ctx.text(fn.child_by_field_name("field"))
-        facts = _helper_facts(ctx)
-        cands = facts.methods.get(method)
-        if method in facts.interface_methods:
-            return _TRANSFER  # a call through an interface may reach any implementation
-        if cands is not None and all(_param_neutral(c, index) for c in cands):
-            return _NONE
-        return _TRANSFER
+        return _NONE if _helper_neutral(ctx, method, True, index) else _TRANSFER
     return _TRANSFER
 
 
-def _param_neutral(neutral: tuple[bool, ...], index: int) -> bool:
-    if not neutral:
-        return False
-    if index >= len(neutral):
-        index = len(neutral) - 1  # variadic tail
-    return neutral[index]
-
-
 @dataclass
-class _HelperFacts:
-    funcs: dict[str, tuple[bool, ...]]
-    methods: dict[str, list[tuple[bool, ...]]]
-    interface_methods: frozenset[str] = frozenset()
+class _PackageDecls:
+    """Top-level functions and methods of the package by name, and the names interfaces declare.
+
+    Helpers are judged on demand (most values are never handed to a same-package
+    helper), and only their own bodies are walked.
+    """
+
+    funcs: dict[str, list[tuple[FileContext, Node]]]
+    methods: dict[str, list[tuple[FileContext, Node]]]
+    interface_methods: frozenset[str]
+    memo: dict[tuple[int, int, int], bool] = field(default_factory=dict)
 
 
-def _helper_facts(ctx: FileContext) -> _HelperFacts:
-    cached = ctx.cache.get("release.helpers")
-    if isinstance(cached, _HelperFacts):
+def _package_decls(ctx: FileContext) -> _PackageDecls:
+    cached = ctx.cache.get("release.decls")
+    if isinstance(cached, _PackageDecls):
         return cached
-    from leakhunter.source.gopackage import package_facts
+    from leakhunter.source.gopackage import package_files
 
-    facts = package_facts(ctx, "release.helpers", _compute_helper_facts)
-    ctx.cache["release.helpers"] = facts
-    return facts
-
-
-def _compute_helper_facts(files: list[FileContext]) -> _HelperFacts:
-    funcs: dict[str, tuple[bool, ...]] = {}
-    methods: dict[str, list[tuple[bool, ...]]] = {}
-    for f in files:
-        for decl in gs.nodes_of_type(f, "function_declaration", "method_declaration"):
-            body = decl.child_by_field_name("body")
-            if body is None:
-                continue
-            neutral = tuple(
-                bool(name) and name != "_" and _param_is_neutral(f, decl, body, name)
-                for name, _t in gs.parameters(f, decl)
-            )
-            name = f.text(decl.child_by_field_name("name"))
-            if decl.type == "function_declaration":
-                if name in funcs:  # duplicate (build tags): neutral only if both are
-                    neutral = tuple(a and b for a, b in zip(funcs[name], neutral, strict=False))
-                funcs[name] = neutral
-            else:
-                methods.setdefault(name, []).append(neutral)
+    funcs: dict[str, list[tuple[FileContext, Node]]] = {}
+    methods: dict[str, list[tuple[FileContext, Node]]] = {}
     iface: set[str] = set()
-    for f in files:
-        for elem in gs.nodes_of_type(f, "method_elem"):
-            name_node = elem.child_by_field_name("name") or (elem.named_children[0] if elem.named_children else None)
-            iface.add(f.text(name_node))
-    return _HelperFacts(funcs, methods, frozenset(iface))
+    for f in package_files(ctx):
+        for decl in f.tree.root_node.named_children:
+            if decl.type == "function_declaration":
+                funcs.setdefault(f.text(decl.child_by_field_name("name")), []).append((f, decl))
+            elif decl.type == "method_declaration":
+                methods.setdefault(f.text(decl.child_by_field_name("name")), []).append((f, decl))
+            elif decl.type == "type_declaration":
+                for elem in _raw_nodes(decl, "method_elem"):
+                    nn = elem.child_by_field_name("name") or (elem.named_children[0] if elem.named_children else None)
+                    iface.add(f.text(nn))
+    out = _PackageDecls(funcs, methods, frozenset(iface))
+    ctx.cache["release.decls"] = out
+    return out
 
 
-def _param_is_neutral(ctx: FileContext, decl: Node, body: Node, name: str) -> bool:
-    """True if the function body only reads parameter `name` (never releases, stores or hands it on)."""
-    for use in gs.identifiers(ctx, body, name, into_func_literals=True):
+def _helper_neutral(ctx: FileContext, name: str, method: bool, index: int) -> bool:
+    """True if every same-package function (or method) `name` only reads its parameter `index`.
+
+    A method name that some interface of the package declares may be called through
+    that interface, reaching implementations elsewhere: never neutral.
+    """
+    decls = _package_decls(ctx)
+    if method and name in decls.interface_methods:
+        return False
+    cands = (decls.methods if method else decls.funcs).get(name)
+    if not cands:
+        return False
+    for f, decl in cands:
+        key = (id(f), decl.start_byte, index)
+        ok = decls.memo.get(key)
+        if ok is None:
+            ok = _decl_param_neutral(f, decl, index)
+            decls.memo[key] = ok
+        if not ok:
+            return False
+    return True
+
+
+def _decl_param_neutral(ctx: FileContext, decl: Node, index: int) -> bool:
+    body = decl.child_by_field_name("body")
+    params = gs.parameters(ctx, decl)
+    if body is None or not params:
+        return False
+    if index >= len(params):
+        if not params[-1][1].startswith("..."):
+            return False
+        index = len(params) - 1
+    name = params[index][0]
+    if not name or name == "_":
+        return False
+    return _param_is_neutral(ctx, decl, _identifier_uses(body).get(name, []))
+
+
+def _raw_nodes(root: Node, node_type: str) -> Iterator[Node]:
+    """Nodes of one type under `root` by a plain traversal: sibling files are read once, and
+    building gosyntax's full index for each of them would cost more than the walk."""
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == node_type:
+            yield n
+        stack.extend(n.children)
+
+
+def _identifier_uses(body: Node) -> dict[str, list[Node]]:
+    out: dict[str, list[Node]] = {}
+    for n in _raw_nodes(body, "identifier"):
+        out.setdefault(n.text.decode("utf-8", "replace") if n.text else "", []).append(n)
+    return out
+
+
+def _raw_imports(ctx: FileContext) -> dict[str, str]:
+    cached = ctx.cache.get("release.imports")
+    if isinstance(cached, dict):
+        return cached
+    out: dict[str, str] = {}
+    for decl in ctx.tree.root_node.named_children:
+        if decl.type != "import_declaration":
+            continue
+        for spec in _raw_nodes(decl, "import_spec"):
+            path = ctx.text(spec.child_by_field_name("path")).strip('"`')
+            name = spec.child_by_field_name("name")
+            if name is None:
+                out[gs.default_package_name(path)] = path
+            elif name.type == "package_identifier":
+                out[ctx.text(name)] = path
+    ctx.cache["release.imports"] = out
+    return out
+
+
+def _param_is_neutral(ctx: FileContext, decl: Node, uses: list[Node]) -> bool:
+    """True if the function body only reads the parameter whose uses are given (never releases,
+    stores or hands it on)."""
+    for use in uses:
         if gs.enclosing_function(use) != decl:
             return False  # captured by a closure
         p = use.parent
@@ -821,10 +915,11 @@ def _uses_as_helper_neutral(ctx: FileContext, use: Node) -> int:
         if fn is not None and fn.type == "identifier" and ctx.text(fn) in _BUILTIN_NEUTRAL:
             return _NONE
         if fn is not None and fn.type == "selector_expression":
-            head = gs.call_name(ctx, call).partition(".")[0]
-            if head in gs.imports(ctx):
-                qual = gs.qualified_call_name(ctx, call)
-                if qual in _NEUTRAL_FUNCS or qual.rpartition(".")[0] in _NEUTRAL_PACKAGES:
+            head, _, rest = gs.call_name(ctx, call).partition(".")
+            path = _raw_imports(ctx).get(head)
+            if path is not None:
+                qual = f"{path}.{rest}"
+                if qual in _NEUTRAL_FUNCS or path in _NEUTRAL_PACKAGES:
                     return _NONE
         return _TRANSFER
     if p is not None and p.type in ("binary_expression", "expression_statement", "if_statement", "index_expression"):
@@ -879,3 +974,30 @@ def functions_with_calls(ctx: FileContext, names: Iterable[str]) -> list[Node]:
     """Call expressions in the file whose import-qualified callee is one of `names`."""
     wanted = frozenset(names)
     return [c for c in gs.nodes_of_type(ctx, "call_expression") if gs.qualified_call_name(ctx, c) in wanted]
+
+
+def exits(ctx: FileContext, fn: Node) -> list[Exit]:
+    """The reachable exits of `fn` (returns and a reachable end of body); [] if it never returns.
+
+    A function whose every path loops forever, panics or exits the process has none:
+    what it holds, it holds for the life of the program (or of its goroutine).
+    With `goto` the answer is unknown and every return counts as reachable.
+    """
+    res = _Flow(ctx, fn, None, "\x00", ReleaseSpec(), None).run()
+    if res.gave_up:
+        body = fn.child_by_field_name("body")
+        rets = list(gs.walk(body, "return_statement")) if body is not None else []
+        return [Exit(r, "return") for r in rets]
+    return res.leaks
+
+
+def can_return(ctx: FileContext, fn: Node) -> bool:
+    """True if some path of `fn` reaches a return or the end of its body."""
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return True
+    res = _Flow(ctx, fn, None, "\x00", ReleaseSpec(), None).run()
+    if res.gave_up:
+        return True
+    # a function with results cannot fall off its end; the flow records no "end" exit for it
+    return bool(res.leaks)

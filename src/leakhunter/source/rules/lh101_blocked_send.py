@@ -13,8 +13,11 @@ from leakhunter.source.goflow import (
     Paths,
     chan_facts,
     describe,
+    goroutine_function,
+    is_guarded,
     line,
     loop_between,
+    loop_exits,
 )
 from leakhunter.source.rule import FileContext, Rule
 
@@ -31,6 +34,12 @@ class BlockedSend(Rule):
     receive. When the other case wins, nobody will ever receive, so the goroutine
     blocks on the send forever; it and everything it references stay in memory.
     One leaked goroutine per call: the count grows with traffic.
+
+    Also reported, the same blocked send in other shapes: the owner calls `wg.Wait()`
+    before receiving while the sender calls `wg.Done()` after its send (a deadlock);
+    the owner ranges over a channel a producer fills in a loop but can `return` or
+    `break` out of the range early (the producer blocks once the constant buffer is
+    full); a send on a nil channel, or on `make(chan T)` written inline.
 
     The fix: give the channel a buffer for every send (`make(chan T, 1)`), so the
     send completes even when nobody listens; or let the sender select on the same
@@ -75,9 +84,24 @@ func fetch(ctx context.Context) (int, error) {
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         for cf in chan_facts(ctx):
-            if cf.escapes or cf.cap != 0:
+            if cf.escapes or cf.cap is None:
+                continue
+            if cf.nil_chan:
+                yield from self._nil_sends(ctx, cf)
                 continue
             yield from self._check_chan(ctx, cf)
+        yield from _inline_sends(self, ctx)
+
+    def _nil_sends(self, ctx: FileContext, cf: ChanFacts) -> Iterator[Finding]:
+        for u in cf.of("send"):
+            if not u.guarded:
+                yield self.finding(
+                    ctx,
+                    u.stmt,
+                    f"send on {cf.name}, a nil channel (declared at line {line(cf.decl)} and never made): "
+                    "it blocks forever",
+                    function=gs.function_name(ctx, u.stmt),
+                )
 
     def _check_chan(self, ctx: FileContext, cf: ChanFacts) -> Iterator[Finding]:
         if any(u.where in ("closure", "defer") for u in cf.uses):
@@ -93,20 +117,24 @@ func fetch(ctx context.Context) (int, error) {
             go = sends[0].go
             assert go is not None
             unguarded = [u for u in sends if not u.guarded]
-            if not unguarded or loop_between(go, cf.scope) is not None:
+            if not unguarded:
                 continue
             send = min(unguarded, key=lambda u: u.stmt.start_byte)
             fn = gs.function_name(ctx, send.stmt)
-            where = f"{cf.name}" + (f" (made at line {line(cf.decl)})" if not cf.nil_chan else "")
-            if cf.nil_chan:
-                yield self.finding(
-                    ctx,
-                    send.stmt,
-                    f"goroutine sends on {cf.name}, a nil channel (declared at line {line(cf.decl)} and never "
-                    "made): the send blocks forever",
-                    function=fn,
-                )
+            where = f"{cf.name} (made at line {line(cf.decl)})"
+            early = _consumer_leaves_early(ctx, cf, unguarded, recvs)
+            if early:
+                looping = [u for u in unguarded if loop_between(u.stmt, u.callee or go) is not None]
+                yield self.finding(ctx, (looping or [send])[0].stmt, early, function=fn)
                 continue
+            if cf.cap != 0:
+                continue  # buffered: only the early-leaving consumer above is judged
+            deadlock = _wait_before_receive(ctx, cf, go, send, recvs)
+            if deadlock:
+                yield self.finding(ctx, send.stmt, deadlock, function=fn)
+                continue
+            if loop_between(go, cf.scope) is not None:
+                continue  # several senders: LH104 counts them
             if not recvs:
                 yield self.finding(
                     ctx,
@@ -147,8 +175,8 @@ def _why(ctx: FileContext, cf: ChanFacts, res: dict[str, Node | None], recvs: li
         return f"{owner} can return{at} before its receive (line {recv_lines})"
     if "next" in res:
         w = res["next"]
-        if w is not None and w.type == "communication_case":
-            comm = w.child_by_field_name("communication")
+        comm = w.child_by_field_name("communication") if w is not None else None
+        if w is not None and w.type == "communication_case" and comm is not None:
             return (
                 f"the receive (line {recv_lines}) is in a select whose case `{describe(ctx, comm)}` "
                 f"(line {line(w)}) can win, after which {owner} stops receiving"
@@ -165,7 +193,108 @@ def _enclosing_case(node: Node | None) -> Node | None:
     for p in gs.ancestors(node) if node is not None else ():
         if p.type in gs.FUNC_TYPES:
             return None
-        if p.type in ("communication_case", "default_case") and p.parent is not None:
-            if p.parent.type == "select_statement":
-                return p
+        if (
+            p.type in ("communication_case", "default_case")
+            and p.parent is not None
+            and p.parent.type == "select_statement"
+        ):
+            return p
     return None
+
+
+def _wait_before_receive(
+    ctx: FileContext, cf: ChanFacts, go: Node, send: ChanUse, recvs: list[ChanUse]
+) -> str:
+    """The classic deadlock: the sender calls wg.Done() after its send, the owner wg.Wait()s first.
+
+    `go func() { defer wg.Done(); ch <- v }()` ... `wg.Wait()` ... `<-ch`: the send waits
+    for the receive, the receive comes after Wait, and Wait waits for the Done that comes
+    after the send. Every goroutine involved blocks forever.
+    """
+    fn = goroutine_function(ctx, go)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if body is None:
+        return ""
+    dones: dict[str, Node] = {}
+    for call in gs.walk(body, "call_expression", into_func_literals=True):
+        name = gs.call_name(ctx, call)
+        if name.endswith(".Done") and name.count(".") <= 2:
+            deferred = any(
+                p.type == "defer_statement"
+                for p in gs.ancestors(call)
+                if p.start_byte >= body.start_byte
+            )
+            if deferred or call.start_byte > send.stmt.end_byte:
+                dones.setdefault(name[: -len(".Done")], call)
+    if not dones:
+        return ""
+    first_recv = min((u.stmt.start_byte for u in recvs), default=None)
+    for call in gs.walk(cf.body, "call_expression"):
+        if call.start_byte <= go.end_byte:
+            continue
+        if first_recv is not None and call.start_byte >= first_recv:
+            break
+        name = gs.call_name(ctx, call)
+        wg = name[: -len(".Wait")] if name.endswith(".Wait") else ""
+        if wg and wg in dones and not gs.arguments(call):
+            owner = gs.function_name(ctx, cf.decl) or "the owner"
+            after = (
+                f"before it receives (line {line(recvs[0].stmt)})"
+                if recvs
+                else "and never receives"
+            )
+            return (
+                f"goroutine sends on unbuffered {cf.name} (made at line {line(cf.decl)}) before "
+                f"{wg}.Done() (line {line(dones[wg])}), but {owner} waits in {wg}.Wait() (line {line(call)}) "
+                f"{after}: the send can never complete, a deadlock that leaks every goroutine involved"
+            )
+    return ""
+
+
+def _inline_sends(rule: Rule, ctx: FileContext) -> Iterator[Finding]:
+    """`make(chan T) <- v` in a goroutine: nothing else can ever receive from that channel."""
+    if b"make(chan" not in ctx.source:
+        return
+    for st in gs.nodes_of_type(ctx, "send_statement"):
+        ch = st.child_by_field_name("channel")
+        if (
+            ch is None
+            or ch.type != "call_expression"
+            or gs.call_name(ctx, ch) != "make"
+            or is_guarded(st)
+        ):
+            continue
+        yield rule.finding(
+            ctx,
+            st,
+            f"send on `{describe(ctx, ch)}`, a channel nothing else can reach: it blocks forever",
+            function=gs.function_name(ctx, st),
+        )
+
+
+def _consumer_leaves_early(
+    ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]
+) -> str:
+    """The owner ranges over the channel but can leave the range early, while the producer keeps sending.
+
+    `go func() { defer close(ch); for ... { ch <- v } }()` and `for v := range ch { if bad(v)
+    { return err } }`: after the return nobody receives, and the producer blocks on its next
+    send once the (constant) buffer is full.
+    """
+    if len(recvs) != 1 or recvs[0].op != "range":
+        return ""
+    looping = [u for u in sends if loop_between(u.stmt, u.callee or u.go or cf.body) is not None]
+    if not looping:
+        return ""
+    exits = loop_exits(recvs[0].stmt)
+    if not exits:
+        return ""
+    owner = gs.function_name(ctx, cf.decl) or "the owner"
+    ex = exits[0]
+    how = "returns" if ex.type == "return_statement" else "leaves the loop"
+    buf = f"its buffer of {cf.cap}" if cf.cap else "the unbuffered channel"
+    return (
+        f"goroutine sends on {cf.name} (made at line {line(cf.decl)}) in a loop, but {owner} ranges over it "
+        f"(line {line(recvs[0].stmt)}) and {how} early at line {line(ex)}; after that nobody receives and the "
+        f"sender blocks forever once {buf} is full"
+    )

@@ -80,6 +80,17 @@ func process(items []Item) error {
         for cf in chan_facts(ctx):
             if cf.escapes:
                 continue
+            if cf.nil_chan:
+                for u in cf.of("recv", "range"):
+                    if u.op == "range" or not u.guarded:
+                        yield self.finding(
+                            ctx,
+                            u.stmt,
+                            f"{'range over' if u.op == 'range' else 'receive from'} {cf.name}, a nil channel "
+                            f"(declared at line {line(cf.decl)} and never made): it blocks forever",
+                            function=gs.function_name(ctx, u.stmt),
+                        )
+                continue
             yield from self._check_chan(ctx, cf)
         yield from _inline_receives(self, ctx)
 
@@ -91,11 +102,17 @@ func process(items []Item) error {
         if cf.of("send", "close", where="go") or cf.of("recv", "range", where="body"):
             return  # a producer goroutine, or the owner also consumes: not modelled
         decl_fn = gs.enclosing_declaration(cf.decl)
-        if decl_fn is not None and ctx.text(decl_fn.child_by_field_name("name")) in _PROGRAM_LIFETIME:
+        if (
+            decl_fn is not None
+            and ctx.text(decl_fn.child_by_field_name("name")) in _PROGRAM_LIFETIME
+        ):
             return
         closes = cf.of("close", where="body")
         if any(_deferred(c.stmt, cf.owner) for c in closes):
             return
+        first_go = min((u.go.start_byte for u in cf.uses if u.go is not None), default=None)
+        if first_go is not None and any(c.stmt.start_byte < first_go for c in closes):
+            return  # filled and closed before the workers start (or closed on some path before)
         sends = cf.of("send", where="body")
         by_go: dict[int, list[ChanUse]] = {}
         for u in cf.of("recv", "range", where="go"):
@@ -119,21 +136,13 @@ func process(items []Item) error {
             fn = gs.function_name(ctx, use.stmt)
             kind = "ranges over" if use.op == "range" else "receives from"
             at = _site(use)
-            if cf.nil_chan:
-                yield self.finding(
-                    ctx,
-                    at,
-                    f"goroutine {kind} {cf.name}, a nil channel (declared at line {line(cf.decl)} and never "
-                    "made): it blocks forever",
-                    function=fn,
-                )
-                continue
             owner = gs.function_name(ctx, cf.decl) or "the owner"
             anchor: Node = go
             while (loop := loop_between(anchor, cf.scope)) is not None:
                 anchor = loop  # workers started in a loop: what matters is after the loop
             res = Paths(ctx, [t.stmt for t in targets]).after(anchor, cf.body)
-            if res is None or not ({"exit", "next"} & res.keys()):
+            feeds = bool(targets or sends)  # with nothing ever sent or closed, it blocks at once
+            if feeds and (res is None or not ({"exit", "next"} & res.keys())):
                 continue  # the owner never leaves without closing (or never returns at all)
             if not targets:
                 tail = "once the values stop" if use.op == "range" else "waiting for a value"
@@ -146,6 +155,8 @@ func process(items []Item) error {
                 )
                 continue
             target_lines = ", ".join(str(line(t.stmt)) for t in targets[:3])
+            if res is None:
+                continue
             if "exit" in res:
                 ret = res["exit"]
                 where = f" at line {line(ret)}" if ret is not None else ""

@@ -22,9 +22,15 @@ from leakhunter.source.rule import FileContext, Rule
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_STOP_NAME = re.compile(r"(?i)(done|quit|stop|exit|close|shut|cancel|die|kill|term|finish|ctx|context)")
+_STOP_NAME = re.compile(
+    r"(?i)(done|quit|stop|exit|close|shut|cancel|die|kill|term|finish|ctx|context)"
+)
 """A channel with one of these words in its name is a way to stop the loop."""
-_BREAKABLE = frozenset({"for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"})
+_SYSTEM_PACKAGES = frozenset({"runtime"})
+"""The runtime's own system goroutines (finalizers, GC workers, signals) are started once by design."""
+_BREAKABLE = frozenset(
+    {"for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"}
+)
 
 
 class EndlessGoroutine(Rule):
@@ -40,8 +46,12 @@ class EndlessGoroutine(Rule):
 
     Severity warning: a loop started once per process (a package-level start function
     called from `main`) is a service, not a leak — the rule cannot see how often the
-    enclosing function runs. Not reported in `main`, `init`, `TestMain`, package-level
-    initialisers or under `sync.Once.Do`, nor when the loop has any way out: a
+    enclosing function runs. So it reports only goroutines that hold state of the call
+    that starts them (a local, a parameter or the method receiver: one goroutine per
+    instance); a loop over package-level state only is taken for a process-wide
+    service. Not reported in `main`, `init`, `TestMain`, `Example` functions,
+    package-level initialisers, under `sync.Once.Do` or in package runtime (its system
+    goroutines), nor when the loop has any way out: a
     `return`, a `break` of that loop, `goto`, `panic`/`os.Exit`/`log.Fatal`, or a
     receive from `ctx.Done()` or a channel named like done/quit/stop/close.
     """
@@ -82,8 +92,10 @@ func NewCache(ctx context.Context) *Cache {
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if b"go " not in ctx.source:
             return
+        if gs.package_name(ctx) in _SYSTEM_PACKAGES:
+            return
         for go in gs.nodes_of_type(ctx, "go_statement"):
-            if program_lifetime(ctx, go) or under_once(ctx, go):
+            if program_lifetime(ctx, go) or under_once(ctx, go) or _in_example(ctx, go):
                 continue
             fn = goroutine_function(ctx, go)
             body = fn.child_by_field_name("body") if fn is not None else None
@@ -96,11 +108,21 @@ func NewCache(ctx context.Context) *Cache {
                     if not inner:
                         break
                     target = inner[-1]
-                if target.type == "for_statement" and is_infinite_loop(target) and not _has_way_out(ctx, target):
-                    yield self._report(ctx, go, fn, target)
+                if (
+                    target.type == "for_statement"
+                    and is_infinite_loop(target)
+                    and not _has_way_out(ctx, target)
+                ):
+                    if _per_call_state(ctx, go, fn):
+                        yield self._report(ctx, go, fn, target)
                     break
-                if target.type == "select_statement" and not any(
-                    c.type in ("communication_case", "default_case") for c in target.named_children
+                if (
+                    target.type == "select_statement"
+                    and not ctx.is_test
+                    and not any(
+                        c.type in ("communication_case", "default_case")
+                        for c in target.named_children
+                    )
                 ):
                     yield self.finding(
                         ctx,
@@ -114,7 +136,11 @@ func NewCache(ctx context.Context) *Cache {
     def _report(self, ctx: FileContext, go: Node, fn: Node, loop: Node) -> Finding:
         starter = gs.function_name(ctx, go) or "its caller"
         call = go_call(go)
-        started = "goroutine" if fn.type == "func_literal" else f"goroutine {gs.call_name(ctx, call) if call else ''}"
+        started = (
+            "goroutine"
+            if fn.type == "func_literal"
+            else f"goroutine {gs.call_name(ctx, call) if call else ''}"
+        )
         return self.finding(
             ctx,
             loop,
@@ -157,3 +183,66 @@ def _breaks(brk: Node) -> Node | None:
         if p.type in gs.FUNC_TYPES:
             return None
     return None
+
+
+def _in_example(ctx: FileContext, node: Node) -> bool:
+    """Inside a testable `ExampleXxx` function: a stand-in for `main`, program lifetime."""
+    decl = gs.enclosing_declaration(node)
+    return (
+        ctx.is_test
+        and decl is not None
+        and decl.type == "function_declaration"
+        and ctx.text(decl.child_by_field_name("name")).startswith("Example")
+    )
+
+
+def _outer_names(ctx: FileContext, node: Node) -> set[str]:
+    """Locals, parameters and receivers of every function enclosing `node`."""
+    names: set[str] = set()
+    fn = gs.enclosing_function(node)
+    while fn is not None:
+        names |= gs.local_names(ctx, fn)
+        recv = fn.child_by_field_name("receiver")
+        if recv is not None:
+            for p in recv.named_children:
+                names.update(ctx.text(n) for n in p.children_by_field_name("name"))
+        fn = gs.enclosing_function(fn)
+    names.discard("_")
+    return names
+
+
+def _per_call_state(ctx: FileContext, go: Node, fn: Node) -> bool:
+    """Does the goroutine hold state of the call that starts it (a local, a parameter, the receiver)?
+
+    A loop over package-level state only (`go collectMetrics()`) is a process-wide
+    service, normally started once; one that captures `c` from `c := &Cache{}` or the
+    method receiver is started per instance — one more with every call.
+    """
+    names = _outer_names(ctx, go)
+    if not names:
+        return False
+    call = go_call(go)
+    if call is None:
+        return False
+    if fn.type == "func_literal":
+        inner = gs.local_names(ctx, fn)
+        captured = any(
+            ctx.text(i) in names and ctx.text(i) not in inner
+            for i in gs.walk(fn, "identifier", into_func_literals=True)
+        )
+        return captured or any(
+            ctx.text(i) in names
+            for a in gs.arguments(call)
+            for i in gs.walk(a, "identifier", into_func_literals=True)
+        )
+    callee = call.child_by_field_name("function")
+    region = list(gs.arguments(call))
+    if callee is not None and callee.type == "selector_expression":
+        operand = callee.child_by_field_name("operand")
+        if operand is not None:
+            region.append(operand)
+    return any(
+        ctx.text(i) in names
+        for r in region
+        for i in gs.walk(r, "identifier", into_func_literals=True)
+    )

@@ -70,14 +70,24 @@ func first(servers []string) string {
             sends = [u for u in cf.of("send", where="go") if not u.guarded]
             if not sends:
                 continue
-            in_loop = [u for u in sends if u.go is not None and loop_between(u.go, cf.scope) is not None]
+            in_loop = [
+                u for u in sends if u.go is not None and loop_between(u.go, cf.scope) is not None
+            ]
             if in_loop:
-                if cf.cap == 0:
-                    yield self._loop_finding(ctx, cf, in_loop, recvs)
+                every_time = [u for u in in_loop if _unconditional(u)]
+                if (
+                    cf.cap == 0
+                    and every_time
+                    and len(recvs) <= 1
+                    and not _bounded_by(in_loop, cf, len(recvs))
+                ):
+                    yield self._loop_finding(ctx, cf, every_time, recvs)
                 continue
             yield from self._counted(ctx, cf, sends, recvs)
 
-    def _loop_finding(self, ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]) -> Finding:
+    def _loop_finding(
+        self, ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]
+    ) -> Finding:
         send = min(sends, key=lambda u: u.stmt.start_byte)
         assert send.go is not None
         loop = loop_between(send.go, cf.scope)
@@ -98,7 +108,9 @@ func first(servers []string) string {
             function=gs.function_name(ctx, send.stmt),
         )
 
-    def _counted(self, ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]) -> Iterator[Finding]:
+    def _counted(
+        self, ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]
+    ) -> Iterator[Finding]:
         """Goroutines not in a loop: the most sends on a path against the receives written."""
         bodies: dict[int, tuple[Node, list[ChanUse]]] = {}
         for u in sends:
@@ -192,9 +204,48 @@ def _max_sends(ctx: FileContext, body: Node, targets: list[Node]) -> int:
             return (max(throughs) if throughs else None), max(exits, default=-1)
         if t == "expression_statement":
             call = s.named_children[0] if s.named_children else None
-            if call is not None and call.type == "call_expression" and gs.call_name(ctx, call) == "panic":
+            if (
+                call is not None
+                and call.type == "call_expression"
+                and gs.call_name(ctx, call) == "panic"
+            ):
                 return None, -1
         return count(s), -1
 
     through, ex = seq(gs.statements(body))
     return max(through or 0, ex)
+
+
+def _unconditional(u: ChanUse) -> bool:
+    """The send runs every time its goroutine runs: no if/switch/select/loop around it there."""
+    top = u.callee if u.callee is not None else u.go
+    for p in gs.ancestors(u.stmt):
+        if p == top:
+            return True
+        if p.type in (
+            "if_statement",
+            "expression_switch_statement",
+            "type_switch_statement",
+            "select_statement",
+            "for_statement",
+        ):
+            return False
+        if p.type == "func_literal" and p.parent is not None and p.parent.parent != u.go:
+            return False
+    return False
+
+
+def _bounded_by(sends: list[ChanUse], cf: ChanFacts, receives: int) -> bool:
+    """The loop starting the goroutines runs a constant number of times, no more than the receives."""
+    for u in sends:
+        loop = loop_between(u.go, cf.scope) if u.go is not None else None
+        clause = (
+            next((c for c in loop.named_children if c.type == "for_clause"), None) if loop else None
+        )
+        cond = clause.child_by_field_name("condition") if clause is not None else None
+        right = cond.child_by_field_name("right") if cond is not None else None
+        if right is None or right.type != "int_literal":
+            return False
+        if int((right.text or b"0").decode().replace("_", ""), 0) > receives:
+            return False
+    return True

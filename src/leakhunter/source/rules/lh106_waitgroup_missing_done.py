@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
-from leakhunter.source.goflow import go_call, goroutine_function, line
+from leakhunter.source.goflow import go_call, goroutine_function, line, loop_between
 from leakhunter.source.release import ReleaseSpec, analyze
 from leakhunter.source.rule import FileContext, Rule
 
@@ -24,7 +24,8 @@ class WaitGroupMissingDone(Rule):
     — an early return (or a Done inside one branch only) skips the Done, the counter
     never reaches zero, and whoever calls `wg.Wait()` blocks forever, with everything
     it holds. Also: a goroutine right after `wg.Add(1)` that never calls Done at all,
-    when nothing else can (the WaitGroup is a local that is not handed to anyone).
+    when nothing else can (the WaitGroup is a local that is not handed to anyone and
+    nothing in the function calls Done): reported at the `Wait`.
 
     The fix: `defer wg.Done()` as the first statement of the goroutine (or use Go
     1.25's `wg.Go(f)`, which cannot forget).
@@ -73,8 +74,62 @@ wg.Wait()"""
             return
         for go in gs.nodes_of_type(ctx, "go_statement"):
             yield from self._check_go(ctx, go, names, fields)
+        yield from self._never_done(ctx, names)
 
-    def _check_go(self, ctx: FileContext, go: Node, names: set[str], fields: set[str]) -> Iterator[Finding]:
+    def _never_done(self, ctx: FileContext, names: set[str]) -> Iterator[Finding]:
+        """A local WaitGroup with Add and Wait that nothing can ever mark Done."""
+        for info in gs.functions(ctx):
+            if info.body is None:
+                continue
+            for decl in gs.walk(info.body, ("var_spec", "short_var_declaration")):
+                for ident in gs.assignment_sides(decl)[0]:
+                    name = ctx.text(ident)
+                    if name in names:
+                        yield from self._check_local(ctx, info.body, decl, name)
+
+    def _check_local(
+        self, ctx: FileContext, body: Node, decl: Node, name: str
+    ) -> Iterator[Finding]:
+        scope = (
+            decl.parent.parent
+            if decl.parent is not None and decl.parent.type != "block"
+            else decl.parent
+        )
+        if decl.type == "var_spec":
+            vd = decl.parent
+            while vd is not None and vd.type != "var_declaration":
+                vd = vd.parent
+            scope = vd.parent.parent if vd is not None and vd.parent is not None else None
+        if scope is None:
+            return
+        methods: dict[str, Node] = {}
+        for ident in gs.identifiers(ctx, scope, name):
+            if ident.start_byte < decl.end_byte:
+                continue
+            sel = ident.parent
+            if (
+                sel is None
+                or sel.type != "selector_expression"
+                or sel.child_by_field_name("operand") != ident
+            ):
+                return  # handed on (&wg), reassigned or shadowed: someone else may call Done
+            methods.setdefault(ctx.text(sel.child_by_field_name("field")), sel)
+        if "Done" in methods or "Go" in methods or "Add" not in methods or "Wait" not in methods:
+            return
+        if set(methods) - {"Add", "Wait"}:
+            return
+        wait = methods["Wait"]
+        yield self.finding(
+            ctx,
+            wait,
+            f"{name}.Add at line {line(methods['Add'])} counts work, but nothing ever calls {name}.Done(): "
+            f"{name}.Wait() blocks forever",
+            function=gs.function_name(ctx, wait),
+        )
+
+    def _check_go(
+        self, ctx: FileContext, go: Node, names: set[str], fields: set[str]
+    ) -> Iterator[Finding]:
         fn = goroutine_function(ctx, go)
         owner = gs.enclosing_function(go)
         call = go_call(go)
@@ -93,16 +148,24 @@ wg.Wait()"""
             params = gs.parameters(ctx, fn)
             for i, arg in enumerate(gs.arguments(call)):
                 outer = ctx.text(arg).lstrip("&").strip()
-                if i < len(params) and params[i][1].lstrip("*").endswith("WaitGroup") and _is_wg(outer, names, fields):
-                    if params[i][0] and params[i][0] != "_":
-                        pairs.append((outer, params[i][0]))
+                if (
+                    i < len(params)
+                    and params[i][1].lstrip("*").endswith("WaitGroup")
+                    and _is_wg(outer, names, fields)
+                    and params[i][0] not in ("", "_")
+                ):
+                    pairs.append((outer, params[i][0]))
         for outer, inner in pairs:
             add = _add_before(ctx, owner, go, outer)
             if add is None:
                 continue
             dones = [
-                c for c in gs.walk(body, "call_expression") if _method_receiver(ctx, c, "Done") == inner
+                c
+                for c in gs.walk(body, "call_expression")
+                if _method_receiver(ctx, c, "Done") == inner
             ]
+            if any(loop_between(d, body) is not None for d in dones):
+                continue  # one Done per iteration (Add(n) for n items): not a per-goroutine count
             res = analyze(ctx, fn, acquisition=None, var=inner, spec=_DONE)
             if res.gave_up or not res.leaks or not dones:
                 continue
@@ -121,7 +184,11 @@ wg.Wait()"""
 def _method_receiver(ctx: FileContext, call: Node, method: str) -> str:
     """`wg` for `wg.Done()`, `s.wg` for `s.wg.Done()`; '' if `call` is not `<x>.<method>()`."""
     fn = call.child_by_field_name("function")
-    if fn is None or fn.type != "selector_expression" or ctx.text(fn.child_by_field_name("field")) != method:
+    if (
+        fn is None
+        or fn.type != "selector_expression"
+        or ctx.text(fn.child_by_field_name("field")) != method
+    ):
         return ""
     return gs.call_name(ctx, fn.child_by_field_name("operand") or fn)
 
@@ -165,8 +232,10 @@ def _waitgroups(ctx: FileContext) -> tuple[set[str], set[str]]:
         lefts, rights = gs.assignment_sides(d)
         for left, right in zip(lefts, rights, strict=False):
             text = "".join(ctx.text(right).split())
-            if any(text in (f"{s}.WaitGroup{{}}", f"&{s}.WaitGroup{{}}", f"new({s}.WaitGroup)") for s in sync_names):
+            if any(
+                text in (f"{s}.WaitGroup{{}}", f"&{s}.WaitGroup{{}}", f"new({s}.WaitGroup)")
+                for s in sync_names
+            ):
                 names.add(ctx.text(left))
     ctx.cache["lh106.waitgroups"] = (names, fields)
     return names, fields
-

@@ -40,7 +40,8 @@ class ContextNotPropagated(Rule):
     (ignored on purpose); `ctx = context.Background()` defaulting a nil ctx; a
     `context.Background()` with a comment on the line above, or on its own line
     saying why (detached, outlive, on purpose, ...): the author detached it
-    deliberately and said so; database handles whose type is not
+    deliberately and said so; a function that returns a context.Context (it builds
+    contexts, and a detached one is its job); database handles whose type is not
     visible in the file (a `Query` on an unknown receiver may have no ctx form).
     """
 
@@ -75,7 +76,9 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
             if not ctx_names or all(n in ("", "_") for n in ctx_names):
                 continue
             name = next(n for n in ctx_names if n not in ("", "_"))
-            yield from self._check_fn(ctx, info.node, info.body, name, ctx_pkgs, ctx_types, http_pkgs, sql_types)
+            yield from self._check_fn(
+                ctx, info.node, info.body, name, ctx_pkgs, ctx_types, http_pkgs, sql_types
+            )
 
     def _check_fn(
         self,
@@ -90,11 +93,12 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
     ) -> Iterator[Finding]:
         fname = gs.function_name(ctx, fn)
         has_with_context: bool | None = None
+        makes_context = any(t in ctx_types for t in gs.result_types(ctx, fn))
         for call in _calls(ctx, body, ctx_types):
             callee = gs.call_name(ctx, call)
             head, _, method = callee.rpartition(".")
             if head in ctx_pkgs and method in ("Background", "TODO"):
-                if _defaulting(ctx, call, ctx_name) or _commented(ctx, call):
+                if _defaulting(ctx, call, ctx_name) or _commented(ctx, call) or makes_context:
                     continue
                 yield self.finding(
                     ctx,
@@ -113,8 +117,10 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
                 )
             elif head in http_pkgs and method == "NewRequest":
                 if has_with_context is None:
-                    has_with_context = b".WithContext(" in ctx.source[body.start_byte : body.end_byte]
-                if has_with_context:
+                    has_with_context = (
+                        b".WithContext(" in ctx.source[body.start_byte : body.end_byte]
+                    )
+                if has_with_context or _handed_with_ctx(ctx, call, body, ctx_name):
                     continue
                 yield self.finding(
                     ctx,
@@ -127,7 +133,9 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
                 kind = _sql_kind(head, sql_types)
                 if kind is None or method not in _SQL_METHODS[kind]:
                     continue
-                better = _SQL_CTX.get(method, f"{method}Context({ctx_name}, ...)").replace("ctx", ctx_name)
+                better = _SQL_CTX.get(method, f"{method}Context({ctx_name}, ...)").replace(
+                    "ctx", ctx_name
+                )
                 yield self.finding(
                     ctx,
                     call,
@@ -138,16 +146,50 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
 
 
 def _calls(ctx: FileContext, body: Node, ctx_types: set[str]) -> Iterator[Node]:
-    """Calls in `body`, also in closures, except closures that take their own context."""
+    """Calls in `body` and in the goroutines it starts (`go func(){...}()`).
+
+    Other closures run at another time — a shutdown callback, a deferred cleanup —
+    often after ctx is already cancelled, where a fresh context is the right call.
+    A goroutine literal that takes its own context is judged on its own.
+    """
     stack = [body]
     while stack:
         n = stack.pop()
         if n.type == "func_literal" and n != body:
+            call = n.parent
+            if call is None or call.parent is None or call.parent.type != "go_statement":
+                continue
             if any(t in ctx_types for _, t in gs.parameters(ctx, n)):
                 continue
         if n.type == "call_expression":
             yield n
         stack.extend(reversed(n.children))
+
+
+def _handed_with_ctx(ctx: FileContext, call: Node, body: Node, ctx_name: str) -> bool:
+    """The new request is returned, or handed to a call together with ctx (`a.do(ctx, req)`).
+
+    Such helpers attach the context themselves (`req.WithContext(ctx)`); a returned
+    request is the caller's to attach.
+    """
+    stmt = call.parent.parent if call.parent is not None else None
+    if stmt is None or stmt.type not in ("short_var_declaration", "assignment_statement"):
+        return True  # used inline: we cannot follow it
+    names = gs.assigned_names(ctx, stmt)
+    if not names or names[0] in ("_", ""):
+        return True
+    req = names[0]
+    for n in gs.walk(body, ("call_expression", "return_statement"), into_func_literals=True):
+        if n.start_byte < stmt.end_byte:
+            continue
+        idents = {ctx.text(i) for i in gs.walk(n, "identifier", into_func_literals=True)}
+        if n.type == "return_statement" and req in idents:
+            return True
+        if n.type == "call_expression":
+            args = {ctx.text(a) for a in gs.arguments(n)}
+            if req in args and ctx_name in idents:
+                return True
+    return False
 
 
 def _defaulting(ctx: FileContext, call: Node, ctx_name: str) -> bool:
@@ -171,19 +213,36 @@ def _defaulting(ctx: FileContext, call: Node, ctx_name: str) -> bool:
 
 _DELIBERATE = re.compile(
     r"(?i)(detach|independent|outlive|on purpose|intentional|deliberate|not (be )?cancel|regardless|"
-    r"even if|survive|background|nolint)"
+    r"even if|survive|background|nolint|ignor\w* (the )?(provided |caller'?s? |parent )?(ctx|context)|"
+    r"(new|fresh|separate|different|own) (root )?(ctx|context))"
 )
 
 
 def _commented(ctx: FileContext, call: Node) -> bool:
-    """A comment on the line above the call, or one on its line saying why: detached on purpose."""
+    """The author said the detachment is deliberate.
+
+    A comment on the line right above the call counts; so does one on the call's own
+    line or in the four lines above that says why (detached, outlive, ignore the
+    context, a new/separate context, ...).
+    """
     row = call.start_point[0]
     lines = ctx.source.splitlines()
-    if row > 0 and lines[row - 1].strip().startswith(b"//"):
+    fn_start = gs.enclosing_function(call)
+    if (
+        row > 0
+        and lines[row - 1].strip().startswith(b"//")
+        and (fn_start is None or fn_start.start_point[0] < row - 1)
+    ):
         return True
     if row < len(lines):
         _, sep, comment = lines[row][call.end_point[1] :].partition(b"//")
         if sep and _DELIBERATE.search(comment.decode("utf-8", "replace")):
+            return True
+    fn = gs.enclosing_function(call)
+    first = fn.start_point[0] + 1 if fn is not None else 0
+    for r in range(max(first, row - 5), row):
+        text = lines[r].strip()
+        if text.startswith(b"//") and _DELIBERATE.search(text.decode("utf-8", "replace")):
             return True
     return False
 
@@ -232,7 +291,10 @@ def _sql_types(ctx: FileContext) -> dict[str, str]:
             add(ctx.text(lefts[0]), "other")
         elif head in pkgs and method in ("Open", "OpenDB"):
             add(ctx.text(lefts[0]), "DB")
-        elif method in ("Begin", "BeginTx") and _sql_kind(head, {k: next(iter(v)) for k, v in found.items()}) == "DB":
+        elif (
+            method in ("Begin", "BeginTx")
+            and _sql_kind(head, {k: next(iter(v)) for k, v in found.items()}) == "DB"
+        ):
             add(ctx.text(lefts[0]), "Tx")
         elif method in ("Prepare", "PrepareContext") and _sql_kind(
             head, {k: next(iter(v)) for k, v in found.items()}

@@ -29,16 +29,26 @@ class _Facts:
 
 def _pool_kind(ctx: FileContext, spec: Node) -> str | None:
     """"buffer"/"bytes" for a package-level `var p = sync.Pool{New: ...}` whose New makes one."""
-    text = gs._compact(ctx.text(spec))
-    if "sync.Pool{" not in text:
+    if "sync.Pool{" not in gs._compact(ctx.text(spec)):
         return None
-    new = text.partition("New:")[2]
-    if not new:
-        return None
-    if any(b in new for b in _BUFFER_NEW):
-        return "buffer"
-    if "make([]byte," in new or "new([]byte)" in new:
-        return "bytes"
+    for kv in gs.walk(spec, "keyed_element"):
+        key = kv.child_by_field_name("key")
+        value = kv.child_by_field_name("value")
+        if ctx.text(key) != "New" or value is None:
+            continue
+        for fn in gs.walk(value, "func_literal"):
+            # what New returns: the expression itself, or what the returned variable was given
+            assigned = {
+                ctx.text(a.child_by_field_name("left")): gs._compact(ctx.text(a.child_by_field_name("right")))
+                for a in gs.walk(fn, "short_var_declaration")
+            }
+            for ret in gs.walk(fn, "return_statement"):
+                r = gs._compact(ctx.text(ret))[len("return"):]
+                r = assigned.get(r, assigned.get(r.lstrip("&"), r))
+                if r.startswith(_BUFFER_NEW):
+                    return "buffer"
+                if r.startswith(("make([]byte,", "new([]byte)", "[]byte{")):
+                    return "bytes"
     return None
 
 
@@ -165,6 +175,17 @@ func render(v any) string {
             arg = gs.arguments(call)[0]
             var = gs._compact(ctx.text(arg))
             function = gs.function_name(ctx, call)
+            if kind == "bytes":
+                if self._appends(ctx, fn, var) and not self._capped(ctx, fn, var):
+                    yield self.finding(
+                        ctx, call,
+                        f"`{var}` is appended to and goes back into `{pool}` whatever size it grew "
+                        f"to: after one large value the pool keeps huge buffers alive; check its "
+                        f"capacity before Put",
+                        severity="info",
+                        function=function,
+                    )
+                continue
             if pool not in facts.reset_on_get and not _resets(ctx, fn, var):
                 yield self.finding(
                     ctx, call,
@@ -181,6 +202,17 @@ func render(v any) string {
                     severity="info",
                     function=function,
                 )
+
+    @staticmethod
+    def _appends(ctx: FileContext, fn: Node, var: str) -> bool:
+        """True if `var` (a []byte or *[]byte) is grown with append in `fn`."""
+        bare = var.lstrip("*&")
+        for c in gs.walk(fn, "call_expression", into_func_literals=True):
+            if gs.call_name(ctx, c) == "append":
+                args = gs.arguments(c)
+                if args and gs._compact(ctx.text(args[0])).strip("()*") == bare:
+                    return True
+        return False
 
     @staticmethod
     def _capped(ctx: FileContext, fn: Node, var: str) -> bool:

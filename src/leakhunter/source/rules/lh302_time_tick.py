@@ -1,0 +1,85 @@
+"""LH302 time-tick: `time.Tick` in a function that can return."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.release import can_return
+from leakhunter.source.rule import FileContext, Rule
+from leakhunter.source.rules._resource import is_main
+from leakhunter.source.rules._timers import collects_timers, version_text
+
+
+class TimeTick(Rule):
+    """`time.Tick` used in a function that can return (not `main`, not an endless loop).
+
+    The pattern: `for range time.Tick(d) { ... if done { return } }`, or
+    `tick := time.Tick(d)` in a function that returns. `time.Tick` gives no way to
+    stop its ticker.
+
+    Why it leaks: before Go 1.23 the runtime keeps every ticker it never stopped,
+    firing forever; once the function returns nobody reads the channel and nothing
+    can stop it, so each call leaks one ticker (`warning`). Since Go 1.23 an
+    unreferenced ticker is collected even if never stopped (the Go 1.23 release notes
+    say there is no longer a reason to prefer NewTicker when Tick will do), so on a
+    module whose go.mod says 1.23 or later (or without go.mod: current Go) this is
+    only reported at `info`, as staticcheck's SA1015 no longer reports it there.
+
+    The fix: `t := time.NewTicker(d)` and `defer t.Stop()`.
+
+    Not reported: `time.Tick` at package level, in `main` or `init` of package main,
+    and in functions (or goroutines) that never return: their ticker is meant to
+    live for the whole program.
+    """
+
+    id = "LH302"
+    name = "time-tick"
+    severity = "warning"
+    fix = "use t := time.NewTicker(d) and defer t.Stop() in functions that return"
+    leaking_example = """\
+func waitReady(ctx context.Context, ready func() bool) error {
+	for range time.Tick(100 * time.Millisecond) { // ticker never stopped
+		if ready() {
+			return nil
+		}
+	}
+	return nil
+}"""
+    fixed_example = """\
+func waitReady(ctx context.Context, ready func() bool) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for range t.C {
+		if ready() {
+			return nil
+		}
+	}
+	return nil
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for call in gs.nodes_of_type(ctx, "call_expression"):
+            if not gs.is_call_to(ctx, call, "time.Tick"):
+                continue
+            fn = gs.enclosing_function(call)
+            if fn is None or is_main(ctx, fn):
+                continue
+            if fn.type == "function_declaration" and ctx.text(fn.child_by_field_name("name")) == "init":
+                continue
+            if not can_return(ctx, fn):
+                continue
+            collected = collects_timers(ctx)
+            why = (
+                f"{version_text(ctx)} collects it once unreferenced, so this only costs until the next GC"
+                if collected
+                else f"{version_text(ctx)} keeps an unstopped ticker forever: one leaks per call"
+            )
+            yield self.finding(
+                ctx, call,
+                f"time.Tick in {gs.function_name(ctx, call) or 'this function'}, which can return: "
+                f"its ticker can never be stopped ({why})",
+                severity="info" if collected else "warning",
+                function=gs.function_name(ctx, call),
+            )

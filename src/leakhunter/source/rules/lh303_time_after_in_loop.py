@@ -1,0 +1,180 @@
+"""LH303 time-after-in-loop: `time.After` in a select inside a loop that keeps looping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.release import is_terminator
+from leakhunter.source.rule import FileContext, Rule
+from leakhunter.source.rules._timers import collects_timers, version_text
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+
+def _case_of(call: Node) -> Node | None:
+    """The select case whose communication holds `call` (`case <-time.After(d):`)."""
+    cur = call
+    for p in gs.ancestors(call):
+        if p.type == "communication_case":
+            return p if p.child_by_field_name("communication") == cur else None
+        if p.type in gs.FUNC_TYPES or (p.type.endswith("_statement") and p.type not in (
+            "receive_statement", "expression_statement",
+        )):
+            return None
+        cur = p
+    return None
+
+
+def _leaves_loop(ctx: FileContext, stmts: list[Node], loop: Node) -> bool:
+    """True if a case body ends by leaving the loop: return, panic/exit, goto, `break L` to the loop."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if last.type in ("return_statement", "goto_statement"):
+        return True
+    if last.type == "expression_statement" and is_terminator(ctx, last):
+        return True
+    if last.type == "break_statement":
+        lab = next((c for c in last.named_children if c.type == "label_name"), None)
+        if lab is not None and loop.parent is not None and loop.parent.type == "labeled_statement":
+            return ctx.text(lab) == ctx.text(loop.parent.child_by_field_name("label"))
+    if last.type == "if_statement":
+        cons = gs.statements(last.child_by_field_name("consequence"))
+        alt = last.child_by_field_name("alternative")
+        if alt is None:
+            return False
+        alt_stmts = gs.statements(alt) if alt.type == "block" else [alt]
+        return _leaves_loop(ctx, cons, loop) and _leaves_loop(ctx, alt_stmts, loop)
+    return False
+
+
+_ONE_SHOT = re.compile(r"(?i)(done|quit|stop|clos|shutdown|exit|cancel|term|kill|die|dying|finish)")
+
+
+def _one_shot(ctx: FileContext, case: Node) -> bool:
+    """A case receiving from `ctx.Done()` or a quit/stop/done channel: it wins once, when the
+    work ends, and a loop that goes on after that checks it again at its head."""
+    comm = case.child_by_field_name("communication")
+    if comm is None:
+        return False
+    text = ctx.text(comm)
+    if "<-" not in text:
+        return False
+    chan = text.split("<-", 1)[1]
+    return bool(_ONE_SHOT.search(chan))
+
+
+def _after_select_leaves(ctx: FileContext, select: Node, loop: Node) -> bool:
+    """True if the code after the select, up to the loop body, always leaves the loop
+    (a top-level return, terminator or goto), so the loop never runs a second select,
+    unless some case skips it with `continue`."""
+    if any(True for _ in gs.walk(select, "continue_statement")):
+        return False
+    body = loop.child_by_field_name("body")
+    cur = select
+    while cur is not None and cur != body:
+        parent = cur.parent
+        if parent is None:
+            return False
+        holder = parent if parent.type != "statement_list" else parent
+        stmts = gs.statements(holder) if holder.type in ("block", "statement_list") else []
+        after = False
+        for st in stmts:
+            if st == cur:
+                after = True
+                continue
+            if after and (
+                st.type in ("return_statement", "goto_statement")
+                or (st.type == "expression_statement" and is_terminator(ctx, st))
+            ):
+                return True
+        cur = parent
+        if cur.type in gs.FUNC_TYPES:
+            return False
+    return False
+
+
+class TimeAfterInLoop(Rule):
+    """`time.After` in a `select` inside a loop, where another case can win and the loop goes on.
+
+    The pattern: `for { select { case m := <-msgs: handle(m); case <-time.After(d): ... } }`.
+    Each iteration creates a new timer; when another case wins, that timer stays
+    pending and the next iteration makes another.
+
+    Why it leaks: before Go 1.23 a timer created by `time.After` lives until it fires,
+    so a busy loop with a long timeout keeps (messages per timeout) timers and their
+    channels alive at once — heap grows with traffic (`warning`). Since Go 1.23 an
+    unreferenced timer is collected at once, so no memory is kept: what remains is an
+    allocation per iteration, reported at `info` for modules whose go.mod says 1.23+
+    (or without go.mod: current Go).
+
+    The fix: create one `time.NewTimer(d)` before the loop and `Reset` it each
+    iteration (or use a `context.WithTimeout` for an overall deadline).
+
+    Not reported: a `time.After` outside a select (it fires each time, nothing stays
+    pending); selects whose every other case leaves the loop (return, `break L`,
+    goto, panic) or is a one-shot shutdown signal (`ctx.Done()`, a quit/stop/done
+    channel), and selects followed by an unconditional return, so at most one timer
+    is ever pending; `time.After` inside a func literal in the loop.
+    """
+
+    id = "LH303"
+    name = "time-after-in-loop"
+    severity = "warning"
+    fix = "create one time.NewTimer before the loop and Reset it each iteration (Stop it on exit)"
+    leaking_example = """\
+for {
+	select {
+	case m := <-msgs:
+		handle(m)
+	case <-time.After(time.Minute): // a new timer per message
+		flush()
+	}
+}"""
+    fixed_example = """\
+t := time.NewTimer(time.Minute)
+defer t.Stop()
+for {
+	select {
+	case m := <-msgs:
+		handle(m)
+	case <-t.C:
+		flush()
+	}
+	t.Reset(time.Minute)
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for call in gs.nodes_of_type(ctx, "call_expression"):
+            if not gs.is_call_to(ctx, call, "time.After"):
+                continue
+            case = _case_of(call)
+            if case is None or case.parent is None or case.parent.type != "select_statement":
+                continue
+            select = case.parent
+            loop = gs.in_loop(select)
+            if loop is None:
+                continue
+            others = [c for c in select.named_children if c.type in ("communication_case", "default_case") and c != case]
+            if not others or _after_select_leaves(ctx, select, loop):
+                continue
+            if all(_leaves_loop(ctx, gs.statements(c), loop) or _one_shot(ctx, c) for c in others):
+                continue
+            collected = collects_timers(ctx)
+            why = (
+                f"{version_text(ctx)} collects the abandoned timers, but each iteration still allocates one"
+                if collected
+                else f"on {version_text(ctx)} each abandoned timer lives until it fires"
+            )
+            yield self.finding(
+                ctx, call,
+                f"time.After in a select inside the loop at line {loop.start_point[0] + 1}: every iteration "
+                f"where another case wins leaves a pending timer ({why})",
+                severity="info" if collected else "warning",
+                function=gs.function_name(ctx, call),
+            )

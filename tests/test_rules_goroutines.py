@@ -1,0 +1,87 @@
+"""The goroutine rules LH101-LH107 on their Go fixtures: exactly the `// want` lines, nothing else.
+
+The fixtures are one real Go module (tests/fixtures/scan) that must compile and pass
+`go vet`, so every leaking and fixed case is code the Go toolchain accepts.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from golab import go_env, go_exe
+from scanfixtures import FIXTURES, compare, fixture_files, run_rules, wanted
+
+from leakhunter.source.registry import get_rule
+
+GOROUTINE_RULES = ["LH101", "LH102", "LH103", "LH104", "LH105", "LH106", "LH107"]
+
+
+@pytest.mark.parametrize("rule", GOROUTINE_RULES)
+def test_rule_reports_exactly_the_wanted_lines(rule: str) -> None:
+    # every goroutine rule runs on every package, so a rule firing on another rule's
+    # fixture (a double report) fails too
+    problems = []
+    for other in GOROUTINE_RULES:
+        problems += [p for p in compare(other.lower(), [rule])]
+    assert problems == []
+
+
+@pytest.mark.parametrize("rule", GOROUTINE_RULES)
+def test_fixtures_have_leaks_and_negatives(rule: str) -> None:
+    files = fixture_files(rule.lower())
+    assert any(wanted(f, [rule]) for f in files), "no leaking case"
+    fixed = [f for f in files if f.name.startswith("fixed")]
+    assert fixed and not any(wanted(f, [rule]) for f in fixed), "no negative file"
+
+
+@pytest.mark.parametrize("rule", GOROUTINE_RULES)
+def test_rule_is_documented(rule: str) -> None:
+    cls = get_rule(rule)
+    assert cls is not None
+    assert cls.__doc__ and "fix" in cls.__doc__.lower()
+    assert cls.leaking_example and cls.fixed_example and cls.fix
+    assert cls.severity in ("error", "warning", "info")
+
+
+def _line_of(path: Path, snippet: str, after: int = 0) -> int:
+    """1-based line of the first line holding `snippet` after line `after`."""
+    for no, text in enumerate(path.read_text().splitlines(), 1):
+        if no > after and snippet in text:
+            return no
+    raise AssertionError(f"{snippet!r} not in {path}")
+
+
+def test_messages_say_why_with_lines() -> None:
+    leak = FIXTURES / "lh101" / "leak.go"
+    by_fn = {f.function: f for f in run_rules(leak, ["LH101"])}
+    timeout = by_fn["Timeout.func1"]
+    start = _line_of(leak, "func Timeout(")
+    assert "ctx.Done()" in timeout.message
+    assert f"line {_line_of(leak, 'case v := <-ch:', start)}" in timeout.message  # the receive
+    assert f"returns at line {_line_of(leak, 'return 0, ctx.Err()', start)}" in timeout.message
+    early = by_fn["EarlyReturn.func1"]
+    start = _line_of(leak, "func EarlyReturn(")
+    assert f"return at line {_line_of(leak, 'return 0', start)}" in early.message
+    deadlock = by_fn["WaitBeforeReceive.func1"]
+    assert "wg.Wait()" in deadlock.message and "deadlock" in deadlock.message
+
+
+def test_handler_sleep_is_an_error_elsewhere_a_warning() -> None:
+    leak = FIXTURES / "lh105" / "leak.go"
+    sev = {f.function: f.severity for f in run_rules(leak, ["LH105"])}
+    assert sev["Handle.func1"] == "error"
+    assert sev["Remember.func1"] == "warning"
+
+
+def test_fixture_module_passes_go_vet() -> None:
+    proc = subprocess.run(
+        [go_exe(), "vet", "./..."],
+        cwd=FIXTURES,
+        env=go_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr

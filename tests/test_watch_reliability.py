@@ -1,0 +1,202 @@
+"""`watch` when targets misbehave: refuse, hang, answer garbage, restart, or watch dies.
+
+The healthy target is a real Go lab service; the misbehaving ones are what a real
+network produces: a closed port, a TCP server that accepts and never answers, and an
+HTTP server answering 200 with bytes that are not profiles.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import golab
+import pytest
+from watchload import Load, free_port, wait_for_samples, watch_json
+
+from leakhunter.collect.store import Store
+
+
+@pytest.fixture
+def hanging() -> Iterator[str]:
+    """Accepts connections, reads nothing, answers nothing."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+                held.append(c)
+            except OSError:
+                continue
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.getsockname()[1]}"
+    stop.set()
+    t.join(timeout=2)
+    for c in held:
+        c.close()
+    srv.close()
+
+
+class _Garbage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = os.urandom(2048)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def garbage() -> Iterator[str]:
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Garbage)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def _scrape_times(db: Path, target: str) -> list[float]:
+    with Store(db, readonly=True) as st:
+        return [p.ts for p in st.series(target, "goroutines")]
+
+
+def test_bad_targets_do_not_disturb_a_good_one(tmp_path: Path, hanging: str, garbage: str) -> None:
+    refused = f"http://127.0.0.1:{free_port()}"
+    db = tmp_path / "w.db"
+    with golab.run_lab("chanleak") as svc:
+        t0 = time.monotonic()
+        res = golab.leakhunter("watch", svc.base_url, refused, hanging, garbage,
+                               "--interval", "0.5s", "--duration", "6s", "--timeout", "1s",
+                               "--db", str(db), "--format", "json", timeout=60)
+        took = time.monotonic() - t0
+    err = res.stderr.decode()
+    warnings = [ln for ln in err.splitlines() if ln.startswith("leakhunter: warning:")]
+    # One warning line per failing target, however many intervals it failed.
+    for bad in (refused, hanging, garbage):
+        assert sum(bad in w for w in warnings) == 1, warnings
+    assert "refused" in next(w for w in warnings if refused in w)
+    assert "timed out" in next(w for w in warnings if hanging in w)
+    assert not any(svc.base_url in w for w in warnings)
+    assert res.returncode == 0, err
+    assert took < 30
+    # The good target was scraped on schedule: ~12 scrapes in 6 s at 0.5 s.
+    times = _scrape_times(db, svc.base_url)
+    assert len(times) >= 10, times
+    assert max(b - a for a, b in zip(times, times[1:], strict=False)) < 1.2
+    with Store(db, readonly=True) as st:
+        for bad in (refused, hanging, garbage):
+            assert len(st.gaps(bad)) >= 3
+            assert not st.series(bad, "goroutines")
+
+
+def test_all_targets_unreachable_exits_2(tmp_path: Path) -> None:
+    res = golab.leakhunter("watch", f"http://127.0.0.1:{free_port()}", "--interval", "0.3s",
+                           "--duration", "1.5s", "--db", str(tmp_path / "w.db"), timeout=60)
+    assert res.returncode == 2
+    err = res.stderr.decode()
+    assert "leakhunter: error: no target answered" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["--interval", "soon"],
+    ["--duration", "-3s"],
+    ["--limit", "lots"],
+    ["--pid", "999999999"],
+    ["ftp://x"],
+])
+def test_usage_errors_exit_2(tmp_path: Path, argv: list[str]) -> None:
+    res = golab.leakhunter("watch", "http://127.0.0.1:9", *argv, "--duration", "1s",
+                           "--db", str(tmp_path / "w.db"), timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert b"Traceback" not in res.stderr
+
+
+def test_restart_splits_the_series_and_is_no_leak(tmp_path: Path) -> None:
+    """A bounded cache refilling after each restart would climb if the series were joined."""
+    port = free_port()
+    addr = f"127.0.0.1:{port}"
+    exe = golab.build("boundedcache")
+    db = tmp_path / "w.db"
+    url = f"http://{addr}"
+    first = golab.LabProcess(exe, ["-addr", addr, "-max", "300"]).start()
+    args = [sys.executable, "-m", "leakhunter", "watch", url, "--interval", "0.4s",
+            "--duration", "16s", "--timeout", "1s", "--db", str(db), "--format", "json"]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as watch:
+        try:
+            wait_for_samples(db, 2)
+            with Load(url, lambda i: f"/get?key={i}", rate=40, max_seconds=30):
+                time.sleep(6)
+                first.stop()
+                time.sleep(0.5)
+                second = golab.LabProcess(exe, ["-addr", addr, "-max", "300"]).start()
+                try:
+                    out, err = watch.communicate(timeout=60)
+                finally:
+                    second.stop()
+        finally:
+            first.stop()
+            if watch.poll() is None:
+                watch.kill()
+    errtext = err.decode()
+    assert watch.returncode == 0, errtext
+    assert "restart detected" in errtext
+    with Store(db, readonly=True) as st:
+        procs = st.processes(url)
+        assert len(procs) == 2, procs
+        assert procs[1].reason != "first scrape"
+    import json
+
+    kinds = {v["series"]: v["kind"] for v in json.loads(out)["targets"][0]["verdicts"]}
+    assert not {"heap-leak", "goroutine-leak", "non-heap-growth"} & set(kinds.values()), kinds
+
+
+def test_kill_9_keeps_every_completed_scrape(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    with golab.run_lab("chanleak") as svc:
+        args = [sys.executable, "-m", "leakhunter", "watch", svc.base_url, "--interval",
+                "0.2s", "--duration", "60s", "--db", str(db)]
+        with subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True) as watch:
+            wait_for_samples(db, 15, timeout=40)
+            os.kill(watch.pid, signal.SIGKILL)
+            watch.wait(timeout=10)
+        seen = len(_scrape_times(db, svc.base_url))
+    assert watch.returncode == -signal.SIGKILL
+    with Store(db, readonly=True) as st:
+        assert st.integrity_ok()
+        t = svc.base_url
+        gr = st.series(t, "goroutines")
+        assert len(gr) >= 15 and len(gr) == seen
+        # Every committed scrape is whole: each has its goroutine count and heap totals
+        # (heap totals only when a GC published a new profile) and its snapshot.
+        ts = [p.ts for p in gr]
+        assert ts == sorted(ts)
+        assert max(b - a for a, b in zip(ts, ts[1:], strict=False)) < 1.0
+        assert len(st.snapshots(t, "goroutine")) >= 2
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        per_ts = c.execute(
+            "SELECT count(DISTINCT ts) FROM samples WHERE series='fds' OR series='goroutines'"
+        ).fetchone()[0]
+        assert per_ts == len(gr)
