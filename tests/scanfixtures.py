@@ -34,9 +34,14 @@ def wanted(path: Path, rules: Iterable[str]) -> set[tuple[str, int]]:
     return out
 
 
-def _go_version() -> tuple[int, int] | None:
-    gomod = FIXTURES / "go.mod"
-    return parse_go_mod(gomod.read_bytes())[1] if gomod.exists() else None
+def _go_version(path: Path | None = None) -> tuple[int, int] | None:
+    """The `go` directive of the nearest go.mod above `path` (default: the fixtures module's)."""
+    directory = path.parent if path is not None else FIXTURES
+    for d in (directory, *directory.parents):
+        gomod = d / "go.mod"
+        if gomod.exists():
+            return parse_go_mod(gomod.read_bytes())[1]
+    return None
 
 
 def run_rules(path: Path, rules: Iterable[str]) -> list[Finding]:
@@ -48,7 +53,7 @@ def run_rules(path: Path, rules: Iterable[str]) -> list[Finding]:
         display_path=str(path),
         source=source,
         tree=parse(source),
-        go_version=_go_version(),
+        go_version=_go_version(path),
         is_test=path.name.endswith("_test.go"),
     )
     selected: list[Rule] = [r() for r in all_rules() if r.id in keep]
@@ -61,21 +66,25 @@ def found(path: Path, rules: Iterable[str]) -> set[tuple[str, int]]:
     return {(f.rule, f.line) for f in run_rules(path, rules)}
 
 
-def fixture_files(package: str) -> list[Path]:
-    """The .go files of one fixture package (tests/fixtures/scan/<package>)."""
-    files = sorted((FIXTURES / package).glob("*.go"))
-    assert files, f"no fixtures in {FIXTURES / package}"
+def fixture_files(package: str, root: Path = FIXTURES) -> list[Path]:
+    """The .go files of one fixture package (tests/fixtures/scan/<package>, or under `root`)."""
+    files = sorted((root / package).glob("*.go"))
+    assert files, f"no fixtures in {root / package}"
     return files
 
 
-def compare(package: str, rules: Iterable[str]) -> list[str]:
-    """Mismatches between markers and findings over a fixture package, as readable lines."""
+def compare(package: str, rules: Iterable[str], root: Path = FIXTURES) -> list[str]:
+    """Mismatches between markers and findings over a fixture package, as readable lines.
+
+    `root` is the fixture module (default tests/fixtures/scan; another module, e.g. one
+    with an older `go` directive, can hold packages of the same name).
+    """
     rules = list(rules)
     problems: list[str] = []
-    for path in fixture_files(package):
+    for path in fixture_files(package, root):
         want = wanted(path, rules)
         got = found(path, rules)
-        rel = path.relative_to(FIXTURES)
+        rel = path.relative_to(root)
         problems += [
             f"{rel}:{ln}: missed {rid}" for rid, ln in sorted(want - got, key=lambda x: x[1])
         ]

@@ -104,10 +104,10 @@ def _complete_before(data: bytes, cut: int) -> int:
 @pytest.mark.parametrize("frac", [0.35, 0.6, 0.9])
 def test_truncated_debug2_keeps_complete_goroutines(real: Path, tmp_path: Path, frac: float) -> None:
     data = (real / "d2.txt").read_bytes()
-    cut = int(len(data) * frac)
-    # Cut mid-frame: inside a file line, well away from a blank line.
-    while data[cut - 1 : cut] in (b"\n",) or data[cut : cut + 1] == b"\n":
-        cut += 1
+    # Cut mid-frame: in the middle of the first function line after `frac` of the dump.
+    m = re.compile(rb"^[a-z][^\n]*\(", re.M).search(data, int(len(data) * frac))
+    assert m is not None
+    cut = (m.start() + m.end()) // 2
     p = tmp_path / "cut.txt"
     p.write_bytes(data[:cut])
     res = leakhunter("goroutines", str(p), "--format", "json")
@@ -144,7 +144,7 @@ def test_gzip_truncated(real: Path, tmp_path: Path) -> None:
 def test_pprof_64mib_cut(tmp_path: Path) -> None:
     """net/http/pprof cuts ?debug=2 at 64 MiB: a real cut dump keeps what it holds, and says so."""
     with run_lab("goroutinelab") as svc:
-        svc.get("/spawn?n=170000", timeout=120)
+        svc.get("/spawn?n=150000", timeout=120)
         data = svc.get("/debug/pprof/goroutine?debug=2", timeout=120)
         num = int(svc.get("/count"))
     assert len(data) == 64 << 20  # the runtime's own cut
@@ -158,3 +158,15 @@ def test_pprof_64mib_cut(tmp_path: Path) -> None:
     out = json.loads(res.stdout)
     assert out["total"] == _complete_before(data, len(data))
     assert 0 < out["total"] < num
+
+
+def test_paste_without_final_newline(real: Path, tmp_path: Path) -> None:
+    """A paste that lost its final newline is not a truncation: `created by` closes it."""
+    data = (real / "d2.txt").read_bytes()
+    assert data.rstrip(b"\n").rsplit(b"\n", 2)[1].startswith(b"created by ")
+    p = tmp_path / "pasted.txt"
+    p.write_bytes(data.rstrip(b"\n"))
+    res = leakhunter("goroutines", str(p), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.decode().startswith("leakhunter: warning: input ends without a newline")
+    assert json.loads(res.stdout)["total"] == len(re.findall(rb"^goroutine \d+ \[", data, re.M))

@@ -113,3 +113,19 @@ def test_running_goroutines_are_no_suspects(edge: Edge) -> None:
         for v in a.groups:
             if any(f.function == "main.spin" for f in v.group.stack):
                 assert not v.suspect, (v.blocked_on, v.group.stack[:2])
+
+
+def test_pprof_labels_are_ignored_for_grouping() -> None:
+    """Goroutines with per-request pprof labels (shown in debug=2 headers with Go 1.27's
+    tracebacklabels, and as `# labels:` in debug=1) still form one group per stack."""
+    env = go_env()
+    env["GODEBUG"] = "tracebacklabels=1"
+    with run_lab("goroutinelab", env=env) as svc:
+        svc.get("/block?kind=labeled&n=5")
+        forms = [svc.get("/debug/pprof/goroutine?debug=2"), svc.get("/debug/pprof/goroutine?debug=1"),
+                 svc.get("/debug/pprof/goroutine")]
+    assert len(re.findall(rb"^goroutine \d+ \[chan receive\] \{job: \d+, kind: export\}:$", forms[0], re.M)) == 5
+    assert forms[1].count(b"# labels: {") == 5  # one record per label set
+    for data in forms:
+        g = group_with(read_goroutines(data), "main.blockLabeled.func1")
+        assert g.count == 5

@@ -85,3 +85,10 @@ def test_fixture_module_passes_go_vet() -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_context_background_is_info_http_is_warning() -> None:
+    leak = FIXTURES / "lh107" / "leak.go"
+    sev = {f.line: f.severity for f in run_rules(leak, ["LH107"])}
+    assert sev[_line_of(leak, "context.WithTimeout(context.Background()")] == "info"
+    assert sev[_line_of(leak, "http.Get(url)")] == "warning"

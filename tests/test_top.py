@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,89 @@ def test_goroutine_pb_profile_works_like_pprof(captured: dict[str, Path]) -> Non
     mine, _ = leakhunter_top(path, "--node-fraction", "0")
     assert_same(mine, theirs)
     assert any(name == "main.leakSend.func1" for name, _, _ in mine.rows)
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A heap profile with 20,000+ samples (manystacks: one stack per number)."""
+    p = tmp_path_factory.mktemp("large") / "heap.pb.gz"
+    with run_lab("manystacks", "-stacks", "20000") as svc:
+        p.write_bytes(svc.get("/debug/pprof/heap", timeout=120))
+    return p
+
+
+@pytest.mark.parametrize("by", ["function", "line", "file"])
+def test_large_profile_vectorized_path_equals_pprof(large: Path, by: str) -> None:
+    """Big profiles take the numpy decoder and aggregator; numbers stay pprof's."""
+    import gzip
+
+    from leakhunter.profiles import pprof, read_profile
+    from leakhunter.profiles.columns import LazySamples
+
+    raw = gzip.decompress(large.read_bytes())
+    assert len(raw) >= pprof.FAST_MIN_BYTES
+    prof = read_profile(large.read_bytes())
+    assert prof.columns is not None and isinstance(prof.samples, LazySamples)
+    assert len(prof.samples) >= 20000
+    args = ("-nodefraction=0", "-sample_index=inuse_space")
+    theirs = pprof_top(str(large), unit="bytes", by=by, args=args)
+    mine, _ = leakhunter_top(str(large), "--node-fraction", "0", "--sample-index", "inuse_space", by=by)
+    assert_same(mine, theirs)
+    theirs = pprof_top(str(large), unit="bytes", by=by, args=(*args, "-focus=digit7", "-ignore=digit3"))
+    mine, _ = leakhunter_top(
+        str(large), "--node-fraction", "0", "--sample-index", "inuse_space",
+        "--focus", "digit7", "--ignore", "digit3", by=by,
+    )
+    assert_same(mine, theirs)
+
+
+def test_vectorized_decoder_equals_message_decoder(large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    from leakhunter.profiles import pprof
+
+    raw = gzip.decompress(large.read_bytes())
+    fast = pprof.decode(raw)
+    assert fast.columns is not None
+    monkeypatch.setattr(pprof, "FAST_MIN_BYTES", 1 << 62)
+    slow = pprof.decode(raw)
+    assert slow.columns is None
+    assert len(fast.samples) == len(slow.samples)
+    for a, b in zip(fast.samples, slow.samples, strict=True):
+        assert (a.stack, a.values, dict(a.labels), dict(a.num_labels)) == (
+            b.stack, b.values, dict(b.labels), dict(b.num_labels)
+        )
+        assert [(f.mapping, f.inlined, f.start_line) for f in a.stack] == [
+            (f.mapping, f.inlined, f.start_line) for f in b.stack
+        ]
+
+
+def test_cpu_profile_in_nanoseconds_equals_pprof(tmp_path: Path) -> None:
+    """A real CPU profile (samples/count, cpu/nanoseconds) while the service is kept busy."""
+    import threading
+    import urllib.request
+
+    path = tmp_path / "cpu.pb.gz"
+    with run_lab("chanleak") as svc:
+        stop = threading.Event()
+
+        def load() -> None:
+            deadline = time.monotonic() + 10
+            while not stop.is_set() and time.monotonic() < deadline:
+                with urllib.request.urlopen(svc.base_url + "/leak/map?n=20000&size=16", timeout=10) as r:
+                    r.read()
+
+        t = threading.Thread(target=load)
+        t.start()
+        try:
+            path.write_bytes(svc.get("/debug/pprof/profile?seconds=2", timeout=30))
+        finally:
+            stop.set()
+            t.join(15)
+    for index, unit in (("cpu", "nanoseconds"), ("samples", "count")):
+        theirs = pprof_top(str(path), unit=unit, args=("-nodefraction=0", f"-sample_index={index}"))
+        mine, doc = leakhunter_top(str(path), "--node-fraction", "0", "--sample-index", index)
+        assert doc["unit"] == unit
+        assert_same(mine, theirs)
+    res = leakhunter("top", str(path))
+    assert res.returncode == 0 and "Type: cpu" in res.stdout.decode()

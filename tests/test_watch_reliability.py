@@ -139,7 +139,7 @@ def test_restart_splits_the_series_and_is_no_leak(tmp_path: Path) -> None:
     exe = golab.build("boundedcache")
     db = tmp_path / "w.db"
     url = f"http://{addr}"
-    first = golab.LabProcess(exe, ["-addr", addr, "-max", "300"]).start()
+    first = golab.LabProcess(exe, ["-addr", addr, "-max", "100"]).start()
     args = [sys.executable, "-m", "leakhunter", "watch", url, "--interval", "0.4s",
             "--duration", "16s", "--timeout", "1s", "--db", str(db), "--format", "json"]
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as watch:
@@ -149,7 +149,7 @@ def test_restart_splits_the_series_and_is_no_leak(tmp_path: Path) -> None:
                 time.sleep(6)
                 first.stop()
                 time.sleep(0.5)
-                second = golab.LabProcess(exe, ["-addr", addr, "-max", "300"]).start()
+                second = golab.LabProcess(exe, ["-addr", addr, "-max", "100"]).start()
                 try:
                     out, err = watch.communicate(timeout=60)
                 finally:

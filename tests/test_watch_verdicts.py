@@ -9,6 +9,7 @@ files, not typed in.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import golab
@@ -32,6 +33,12 @@ def test_goroutine_leak_is_called_with_the_blocking_line(tmp_path: Path) -> None
         rc, doc, err = watch_json(svc.base_url, tmp_path / "w.db", pid=svc.proc.pid)
     assert rc == 1, err
     verdicts = doc["targets"][0]["verdicts"]
+    # The DESIGN.md contract keys, for every verdict and suspect.
+    assert doc["targets"][0]["target"] == svc.base_url
+    for v in verdicts:
+        assert {"kind", "confidence", "slope_per_min", "unit", "evidence", "suspects"} <= set(v)
+        for s in v["suspects"]:
+            assert {"function", "file", "line", "growth", "finding"} <= set(s)
     g = by_series(doc)["goroutines"]
     assert g["kind"] == "goroutine-leak" and g["confidence"] > 0.95
     assert g["slope_per_min"] > 100
@@ -49,6 +56,7 @@ def test_heap_leak_through_a_global_map(tmp_path: Path) -> None:
             Load(svc.base_url, lambda i: "/leak?kb=32", rate=40, max_seconds=30):
         assert svc.proc is not None
         rc, doc, err = watch_json(svc.base_url, tmp_path / "w.db", "--limit", "1GiB",
+                                  "--source", str(golab.LAB / "cmd" / "watchheap"),
                                   pid=svc.proc.pid)
     assert rc == 1, err
     h = by_series(doc)["heap_live"]
@@ -61,6 +69,14 @@ def test_heap_leak_through_a_global_map(tmp_path: Path) -> None:
     assert any("1.0 GiB is reached in" in e for e in h["evidence"]), h["evidence"]
     assert h["forecast_s"] and h["forecast_s"] > 0
     assert by_series(doc)["goroutines"]["kind"] in ("no-leak", "inconclusive")
+    # --source: the scanner's own LH501 finding explains the growing site.
+    scan = golab.leakhunter("scan", str(golab.LAB / "cmd" / "watchheap"), "--format", "json")
+    lh501 = [f for f in json.loads(scan.stdout)["findings"] if f["rule"] == "LH501"]
+    assert len(lh501) == 1
+    assert top["finding"] and top["finding"]["rule"] == "LH501"
+    assert top["finding"]["line"] == lh501[0]["line"]
+    assert any(e.startswith(f"LH501 at main.go:{lh501[0]['line']} explains +")
+               for e in h["evidence"]), h["evidence"]
 
 
 def test_deep_parked_stacks_are_non_heap_growth(tmp_path: Path) -> None:

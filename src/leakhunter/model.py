@@ -205,6 +205,9 @@ class Suspect:
     finding: Finding | None = None
     detail: str = ""
     """What grew there, in words (`chan send`, `leaked`, `inuse_space`); optional."""
+    callers: tuple[Frame, ...] = ()
+    """User-code frames that led here (innermost first), from one representative stack:
+    a finding at a caller (`history[id] = record()`) explains an allocation in the callee."""
 
 
 @dataclass(slots=True)

@@ -17,13 +17,16 @@
 package main
 
 import (
+	"context"
 	"expvar"
 	"fmt"
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"leakhunter.dev/lab/internal/labhttp"
@@ -104,6 +107,19 @@ func blockInPanic() {
 	_ = p.id // nil dereference: a runtime panic
 }
 
+// labeledN counts labeled goroutines, so each one carries its own label value.
+var labeledN atomic.Int64
+
+// blockLabeled blocks with pprof labels set (as a request-scoped worker would have):
+// Go 1.27 prints them in debug=2 headers (`[chan receive] {job: 3, kind: export}:`)
+// and debug=1 shows `# labels:` lines.
+func blockLabeled() {
+	id := strconv.FormatInt(labeledN.Add(1), 10)
+	pprof.Do(context.Background(), pprof.Labels("job", id, "kind", "export"), func(context.Context) {
+		blockRecv()
+	})
+}
+
 // spin runs on the CPU (bounded to 20 s): a goroutine that is running, not parked.
 func spin() {
 	end := time.Now().Add(20 * time.Second)
@@ -116,6 +132,7 @@ var kinds = map[string]func(){
 	"deep":      func() { blockDeep(150) },
 	"inpanic":   blockInPanic,
 	"spin":      spin,
+	"labeled":   blockLabeled,
 	"chansend":  blockSend,
 	"chanrecv":  blockRecv,
 	"select":    blockSelect,

@@ -17,6 +17,10 @@ import (
 // keep is a small, fixed live set so the post-GC heap is not empty.
 var keep = make([][]byte, 64)
 
+// chunk is a variable, not a constant, so each make below is a real heap
+// allocation (a constant 64 KiB make that does not escape may live on the stack).
+var chunk = 64 << 10
+
 func work(w http.ResponseWriter, r *http.Request) {
 	mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
 	if mb <= 0 {
@@ -24,7 +28,7 @@ func work(w http.ResponseWriter, r *http.Request) {
 	}
 	sum := 0
 	for i := 0; i < mb*16; i++ {
-		b := make([]byte, 64<<10)
+		b := make([]byte, chunk)
 		for j := 0; j < len(b); j += 4096 {
 			b[j] = byte(i + j)
 		}

@@ -43,7 +43,7 @@ func recordTagLeaky(src io.Reader) error {
 		return err
 	}
 	ringMu.Lock()
-	tags[pos%len(tags)] = rec[:tagLen] // LEAK: LH502 the 16-byte tag pins the whole record
+	tags[pos%len(tags)] = rec[0:tagLen] // LEAK: LH502 the 16-byte tag pins the whole record
 	pos++
 	ringMu.Unlock()
 	return nil

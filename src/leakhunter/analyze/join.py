@@ -56,13 +56,20 @@ def _same_function(suspect_fn: str, finding_fn: str) -> bool:
     return a == b
 
 
-def match(s: Suspect, f: Finding) -> bool:
-    if not _same_file(s.file, f.file):
+def _match_frame(function: str, file: str, line: int, f: Finding) -> bool:
+    if not _same_file(file, f.file):
         return False
     lo, hi = f.line, max(f.end_line, f.line)
-    if lo - LINE_SLACK <= s.line <= hi + LINE_SLACK:
+    if lo - LINE_SLACK <= line <= hi + LINE_SLACK:
         return True
-    return _same_function(s.function, f.function)
+    return _same_function(function, f.function)
+
+
+def match(s: Suspect, f: Finding) -> bool:
+    """The finding is at the suspect's site, or at one of the user frames that called it."""
+    if _match_frame(s.function, s.file, s.line, f):
+        return True
+    return any(_match_frame(c.function, c.file, c.line, f) for c in s.callers)
 
 
 def join(suspects: Sequence[Suspect], findings: Sequence[Finding]) -> None:

@@ -35,18 +35,29 @@ def _site(stack: Stack) -> Frame | None:
     return stack[0] if stack else None
 
 
-def heap_by_site(profile: Profile) -> Counter[Frame]:
-    """In-use bytes per allocation site (innermost non-runtime frame)."""
+def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None) -> Counter[Frame]:
+    """In-use bytes per allocation site (innermost non-runtime frame).
+
+    With `callers`, also records for each site the user frames above it in the
+    heaviest stack seen (for joining a finding at the call site)."""
     idx = profile.sample_index("inuse_space")
     out: Counter[Frame] = Counter()
+    heaviest: dict[Frame, int] = {}
     for s in profile.samples:
         fr = _site(s.stack)
-        if fr is not None and s.values[idx]:
-            out[fr] += s.values[idx]
+        v = s.values[idx]
+        if fr is not None and v:
+            out[fr] += v
+            if callers is not None and v > heaviest.get(fr, -1):
+                heaviest[fr] = v
+                pos = s.stack.index(fr)
+                callers[fr] = tuple(f for f in s.stack[pos + 1:] if not f.is_runtime)[:8]
     return out
 
 
-def goroutines_by_site(dump: GoroutineDump) -> Counter[tuple[str, Frame]]:
+def goroutines_by_site(
+    dump: GoroutineDump, callers: dict[tuple[str, Frame], Stack] | None = None
+) -> Counter[tuple[str, Frame]]:
     """Goroutine count per (state, innermost user frame)."""
     from leakhunter.profiles.waitreason import infer_state
 
@@ -57,6 +68,12 @@ def goroutines_by_site(dump: GoroutineDump) -> Counter[tuple[str, Frame]]:
             # debug=1 dumps carry no state line; the blocking runtime frame tells it.
             state = g.state or infer_state(g.stack) or "?"
             out[(state, fr)] += g.count
+            if callers is not None and (state, fr) not in callers:
+                pos = g.stack.index(fr)
+                up = tuple(f for f in g.stack[pos + 1:] if not f.is_runtime)
+                if g.created_by is not None and not g.created_by.is_runtime:
+                    up = (*up, g.created_by)
+                callers[(state, fr)] = up[:8]
     return out
 
 
@@ -103,10 +120,12 @@ def heap_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
     a, b = (_profile(store, s) for s in pair)
     if a is None or b is None:
         return []
-    diff = heap_by_site(b)
+    callers: dict[Frame, Stack] = {}
+    diff = heap_by_site(b, callers)
     diff.subtract(heap_by_site(a))
     grown = sorted(((fr, g) for fr, g in diff.items() if g > 0), key=lambda t: -t[1])
-    return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail="inuse_space")
+    return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail="inuse_space",
+                    callers=callers.get(fr, ()))
             for fr, g in _significant(grown, 0)[:TOP]]
 
 
@@ -117,10 +136,12 @@ def goroutine_suspects(store: Store, target: str, process_id: int) -> list[Suspe
     a, b = (_dump(store, s) for s in pair)
     if a is None or b is None:
         return []
-    diff = goroutines_by_site(b)
+    callers: dict[tuple[str, Frame], Stack] = {}
+    diff = goroutines_by_site(b, callers)
     diff.subtract(goroutines_by_site(a))
     grown = sorted(((k, g) for k, g in diff.items() if g > 0), key=lambda t: -t[1])
-    return [Suspect(fr.function, fr.file, fr.line, float(g), "goroutines", detail=state)
+    return [Suspect(fr.function, fr.file, fr.line, float(g), "goroutines", detail=state,
+                    callers=callers.get((state, fr), ()))
             for (state, fr), g in _significant(grown, 2)[:TOP]]
 
 
@@ -131,9 +152,10 @@ def leaked_suspects(store: Store, target: str, process_id: int) -> list[Suspect]
     dump = _dump(store, snaps[-1])
     if dump is None:
         return []
-    counts = goroutines_by_site(dump)
+    callers: dict[tuple[str, Frame], Stack] = {}
+    counts = goroutines_by_site(dump, callers)
     return [Suspect(fr.function, fr.file, fr.line, float(n), "goroutines",
-                    detail=f"leaked ({state})")
+                    detail=f"leaked ({state})", callers=callers.get((state, fr), ()))
             for (state, fr), n in counts.most_common(TOP)]
 
 

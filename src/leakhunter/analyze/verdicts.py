@@ -10,10 +10,11 @@ segment (series are split at restarts; warm-up dropped; see `series.py`):
 | `nonheap` (RSS - heap held) | `non-heap-growth`  |
 | `fds`                       | `non-heap-growth`  |
 
-A series is a leak only when the growth is both **significant** (Mann-Kendall with
-the Hamed-Rao autocorrelation correction, p < 0.05, and the Theil-Sen 95% interval
-above zero) and **practically relevant** (the growth over the analysed window is at
-least 5% of the starting level and above an absolute floor per series: 1 MiB of heap,
+A series is a leak only when the growth is both **significant** (the Theil-Sen 95%
+interval, widened for autocorrelation by the Hamed-Rao / AR(1) factor of `trend.py`,
+lies above zero; the corrected Mann-Kendall p-value is reported beside it) and
+**practically relevant** (the growth over the analysed window is at least 10% of the
+starting level and above an absolute floor per series: 1 MiB of heap,
 20 goroutines, 4 MiB outside the heap, 16 fds). GC sawtooth cannot trigger it: the
 heap series is the post-GC live heap (heap profile in-use totals, or the gctrace
 "live" number), never HeapAlloc. A series that grew significantly early but is
@@ -124,15 +125,15 @@ def analyze_series(
         f"Mann-Kendall p={tr.p:.2g} (Hamed-Rao corrected, variance x{tr.n_over_nstar:.1f}; "
         f"uncorrected p={tr.p_uncorrected:.2g})"
     )
-    sig_up = tr.significant() and tr.increasing and tr.low > 0
+    sig_up = tr.growing
     relevant = growth >= bar
     pl = plateau(x, y)
     early_relevant = bool(
-        pl and pl.early.slope * (pl.split_ts - x[0]) >= bar and pl.early.significant()
+        pl and pl.early.slope * (pl.split_ts - x[0]) >= bar and pl.early.growing
     )
     if pl is not None and pl.is_plateau and early_relevant and (sig_up or not relevant):
         ratio = max(pl.late.slope, 0.0) / pl.early.slope if pl.early.slope > 0 else 0.0
-        conf = (1 - pl.early.p) * (1 - ratio) * min(1.0, 0.5 + pl.late.p)
+        conf = max(0.95, 1 - pl.early.p) * (1 - ratio) * min(1.0, 0.5 + pl.late.p)
         ev.append(
             f"grew {human_amount(pl.early.slope * 60, spec.unit, sign=True)}/min until "
             f"{human_duration(pl.split_ts)} in, then "
@@ -147,8 +148,9 @@ def analyze_series(
             f"{100 * growth / max(level, 1e-9):.0f}% of the starting level "
             f"(relevance bar {human_amount(bar, spec.unit)})"
         )
-        v = Verdict(spec.leak_kind, round(min(0.999, 1 - tr.p), 3), per_min, spec.unit, ev,
-                    series=spec.name)
+        # The 95% interval excludes zero, so at least 0.95; the rank test can say more.
+        v = Verdict(spec.leak_kind, round(min(0.999, max(0.95, 1 - tr.p)), 3), per_min,
+                    spec.unit, ev, series=spec.name)
         return SeriesResult(v, seg, tr)
     upper = max(tr.high, 0.0) * span
     if upper < bar:

@@ -364,7 +364,9 @@ class Watcher:
             errors.append(f"goroutine: {_describe(gr_bytes)}")
             gr_bytes = None
         if heap_bytes is None and gr_bytes is None:
-            self._failed(st, ts, "; ".join(errors))
+            reasons = [e.split(": ", 1)[1] for e in errors]
+            same = len(set(reasons)) == 1
+            self._failed(st, ts, reasons[0] if same else "; ".join(errors))
             return
         vars_: Vars | None = None
         if "vars" in results:
@@ -624,14 +626,21 @@ class _HTTPStatus(Exception):
 
 
 def _describe(exc: object) -> str:
+    """One short reason for a failed fetch: `connection refused`, `timed out after 5.0s`."""
     if isinstance(exc, _NotFound):
         return "404 not found"
     if isinstance(exc, BaseException):
-        name = type(exc).__name__
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, ConnectionRefusedError):
+                return "connection refused"
+            if isinstance(cause, ConnectionResetError):
+                return "connection reset"
+            cause = cause.__cause__ or cause.__context__
         msg = str(exc).strip()
-        if "ConnectError" in name or "refused" in msg.lower():
-            return "connection refused" if "refused" in msg.lower() else f"cannot connect: {msg}"
-        return msg or name
+        if "ConnectError" in type(exc).__name__:
+            return f"cannot connect: {msg}"
+        return msg or type(exc).__name__
     return "no answer"
 
 

@@ -65,8 +65,58 @@ def from_samples(samples: list[Sample], n_values: int) -> Columns:
 def columns_of(profile: Any) -> Columns:
     """The profile's columns, built from its samples (and cached) when the decoder gave none."""
     cols = profile.columns
-    if isinstance(cols, Columns) and cols.n_samples == len(profile.samples):
+    samples = profile.samples
+    if isinstance(cols, Columns) and (
+        (isinstance(samples, LazySamples) and not samples.materialized)
+        or cols.n_samples == len(samples)
+    ):
         return cols
     cols = from_samples(profile.samples, len(profile.sample_types))
     profile.columns = cols
     return cols
+
+
+class LazySamples(list):  # type: ignore[type-arg]
+    """`Profile.samples` built on first use.
+
+    `top` on a 250,000-sample profile only needs `Columns`; building a Python object per
+    sample would double its run time. This list fills itself from `builder` the first
+    time anything reads or changes it, so every other user sees an ordinary list.
+    """
+
+    __slots__ = ("_builder",)
+
+    def __init__(self, iterable: Any = (), *, builder: Any = None) -> None:
+        super().__init__(iterable)
+        self._builder = builder
+
+    @property
+    def materialized(self) -> bool:
+        return self._builder is None
+
+    def _fill(self) -> None:
+        b = self._builder
+        if b is not None:
+            self._builder = None
+            list.extend(self, b())
+
+
+def _materializing(name: str) -> Any:
+    method = getattr(list, name)
+
+    def wrapper(self: LazySamples, *args: Any, **kwargs: Any) -> Any:
+        self._fill()
+        return method(self, *args, **kwargs)
+
+    wrapper.__name__ = name
+    return wrapper
+
+
+for _name in (
+    "__len__", "__iter__", "__getitem__", "__setitem__", "__delitem__", "__contains__",
+    "__reversed__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__add__",
+    "__mul__", "__rmul__", "__iadd__", "__imul__", "__repr__", "append", "extend", "insert",
+    "pop", "remove", "index", "count", "sort", "reverse", "clear", "copy",
+):
+    setattr(LazySamples, _name, _materializing(_name))
+LazySamples.__hash__ = None

@@ -5,7 +5,8 @@ goroutines is hundreds of MB. Building Python objects per goroutine or per line 
 be the whole cost, so the reader works on big byte chunks with C-speed operations:
 
 1. two regex substitutions per chunk erase what differs between goroutines of the same
-   stack (argument lists, goroutine ids in headers and `created by ... in goroutine N`);
+   stack (argument lists, goroutine ids in headers and `created by ... in goroutine N`;
+   a third, only where headers carry pprof labels, erases those);
 2. the chunk is split on blank lines and the blocks counted with a `Counter` — identical
    blocks collapse to one key, so Python-level work is per *distinct* block;
 3. each distinct block is parsed line by line into state, frames and `created by`, and
@@ -24,11 +25,18 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
 from leakhunter.errors import CorruptInputError
 from leakhunter.model import DumpKind, Frame, GoroutineDump, GoroutineGroup
 from leakhunter.profiles.waitreason import infer_state
+
+
+class Reader(Protocol):
+    """Anything with `read(n)`: a binary file, stdin's buffer, a size-bounding wrapper."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
 
 CHUNK = 8 << 20
 PPROF_DEBUG2_CAP = 64 << 20
@@ -43,6 +51,7 @@ _D1_HEADER = re.compile(rb"(?m)^[ \t]*(goroutine|goroutineleak) profile: total (
 # Per-chunk normalisation (literal prefixes keep these on re's fast path).
 _ARGS = re.compile(rb"\([^()\n]*\)\n")
 _GID = re.compile(rb"goroutine \d+")
+_LABELS = re.compile(rb"\] \{[^\n]*\}:\n")
 
 # Per-distinct-block parsing.
 _HEADER = re.compile(
@@ -113,7 +122,7 @@ def parse(data: bytes) -> GoroutineDump:
     raise CorruptInputError(_not_a_dump(data))
 
 
-def parse_file(f: BinaryIO, first: bytes = b"") -> GoroutineDump:
+def parse_file(f: Reader, first: bytes = b"") -> GoroutineDump:
     """Parse a dump from a binary file, reading it in chunks (for dumps of any size).
 
     `first` is what the caller already read from `f` to sniff it.
@@ -136,7 +145,7 @@ def _slices(data: bytes) -> Iterator[bytes]:
         yield bytes(view[i : i + CHUNK])
 
 
-def _file_chunks(head: bytes, f: BinaryIO) -> Iterator[bytes]:
+def _file_chunks(head: bytes, f: Reader) -> Iterator[bytes]:
     yield head
     while chunk := f.read(CHUNK):
         yield chunk
@@ -194,7 +203,7 @@ def parse_chunks(chunks: Iterable[bytes]) -> GoroutineDump:
         raise CorruptInputError("not a goroutine dump: no 'goroutine N [state]:' header")
     last = text_tail + _normalise(raw_tail, prefix) if raw_tail else text_tail
     dump = _build(counts, last, ended_with_newline)
-    if size == PPROF_DEBUG2_CAP and dump.warnings:
+    if size == PPROF_DEBUG2_CAP:
         dump.warnings.append(
             "the dump is exactly 64 MiB, where net/http/pprof cuts ?debug=2 output: "
             "goroutines after the cut are missing (the binary or ?debug=1 profile counts all)"
@@ -213,6 +222,8 @@ def _normalise(lines: bytes, prefix: bytes) -> bytes:
 def _count(text: bytes, counts: Counter[bytes]) -> None:
     """Count the blocks of `text` (complete lines ending in a newline) by normalised content."""
     text = _GID.sub(b"goroutine", _ARGS.sub(b"()\n", text))
+    if b"] {" in text:  # pprof labels in headers (Go 1.27 tracebacklabels), often per request
+        text = _LABELS.sub(b"]:\n", text)
     counts.update(text[:-1].split(b"\n\n"))
 
 
@@ -253,8 +264,13 @@ def _build(counts: Counter[bytes], last: bytes, ended_with_newline: bool) -> Gor
                 add(parsed, 1)
         parsed = _parse_block(blocks[-1], frames)
         if parsed is not None:
-            if parsed.complete and (ended_with_newline or _ends_with_offset(blocks[-1])):
+            if parsed.complete and (ended_with_newline or _ends_with_created_by(blocks[-1])):
                 add(parsed, 1)
+                if not ended_with_newline:
+                    warnings.append(
+                        f"input ends without a newline: it may be truncated (read {total} "
+                        "goroutines; the last one is complete)"
+                    )
             else:
                 warnings.append(
                     f"input is truncated: read {total} complete goroutines, "
@@ -267,10 +283,12 @@ def _build(counts: Counter[bytes], last: bytes, ended_with_newline: bool) -> Gor
     return GoroutineDump(total=total, groups=ordered, form="debug=2", warnings=warnings)
 
 
-def _ends_with_offset(block: bytes) -> bool:
-    """Without a final newline the last line may be cut; `+0x..` proves its number whole."""
-    last = block.rsplit(b"\n", 1)[-1]
-    return b" +0x" in last
+def _ends_with_created_by(block: bytes) -> bool:
+    """Input without a final newline may be cut anywhere; a goroutine whose last line is
+    its `created by` location (with the `+0x..` offset, so the line number is whole) is
+    complete all the same: `created by` always closes a goroutine's block."""
+    lines = block.rsplit(b"\n", 2)
+    return len(lines) == 3 and lines[1].startswith(b"created by ") and b" +0x" in lines[2]
 
 
 def _parse_block(block: bytes, frames: _Frames) -> _Block | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from leakhunter.errors import CorruptInputError
 from leakhunter.model import Frame, Profile, Sample, SampleType
@@ -145,13 +145,14 @@ def _convert(pb: profile_pb2.Profile, *, lazy: bool = False) -> Profile:
         locations[loc.id] = tuple(frames)
 
     columns = None
+    samples: list[Sample]
     if lazy:
         from leakhunter.profiles import pprof_fast
 
         if pruned or prune_beneath:
             raise pprof_fast.Irregular("drop_frames: cut stacks one by one")
         samples, columns = pprof_fast.decode_samples(
-            list(pb.sample), nvalues, list(locations), list(locations.values()), strings
+            list(cast(Any, pb).sample), nvalues, list(locations), list(locations.values()), strings
         )
     else:
         samples = _samples(pb, locations, nvalues, pruned, prune_beneath)

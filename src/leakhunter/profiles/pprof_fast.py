@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from leakhunter.model import Frame, Sample
-from leakhunter.profiles.columns import Columns
+from leakhunter.profiles.columns import Columns, LazySamples
 
 _EMPTY: dict[str, Any] = {}
 
@@ -91,7 +91,7 @@ def decode_samples(
     location_ids: list[int],
     location_frames: list[tuple[Frame, ...]],
     strings: list[str],
-) -> tuple[list[Sample], Columns]:
+) -> tuple[LazySamples, Columns]:
     """Samples and their Columns from the raw Sample payloads (see module docstring)."""
     n = len(payloads)
     frames: list[Frame] = []
@@ -99,10 +99,10 @@ def decode_samples(
     loc_first = np.empty(len(location_frames), dtype=np.int64)
     loc_count = np.empty(len(location_frames), dtype=np.int64)
     flat_frames: list[int] = []
-    for li, fs in enumerate(location_frames):
+    for li, lf in enumerate(location_frames):
         loc_first[li] = len(flat_frames)
-        loc_count[li] = len(fs)
-        for fr in fs:
+        loc_count[li] = len(lf)
+        for fr in lf:
             j = frame_ix.get(id(fr))
             if j is None:
                 j = frame_ix[id(fr)] = len(frames)
@@ -113,7 +113,7 @@ def decode_samples(
     if n == 0:
         empty = Columns(frames, np.zeros(0, np.int32), np.zeros(1, np.int64),
                         np.zeros((0, nvalues), np.int64))
-        return [], empty
+        return LazySamples(), empty
 
     buf = np.frombuffer(b"".join(payloads), dtype=np.uint8)
     plen = np.fromiter(map(len, payloads), dtype=np.int64, count=n)
@@ -131,36 +131,64 @@ def decode_samples(
             raise Irregular("field boundary inside a varint")
         return ix
 
-    # Two packed fields open each sample, location_id (tag 0x0a) and value (0x12), in
-    # either order (Go's runtime writes values first); labels (0x1a) follow.
+    # Walk the fields of all samples in lock step. Go's encoder packs repeated fields
+    # of more than two elements and writes shorter ones unpacked, so both forms occur:
+    # location_id 0x0a (packed) / 0x08, value 0x12 / 0x10, label 0x1a.
     ts = tok_at(pstart)
-    if int(ts.max()) + 2 >= ntok:
-        raise Irregular("sample too short")
-    first_tag = tok[ts]
-    if not ((first_tag == 0x0A) | (first_tag == 0x12)).all():
-        raise Irregular("sample does not start with packed ids or values")
-    f1_end = tok_at(tstart[ts + 2] + tok[ts + 1].astype(np.int64))
-    if int(f1_end.max()) + 2 >= ntok + 1 or (f1_end + 1 >= ntok).any():
-        raise Irregular("sample has one packed field only")
-    if not (tok[f1_end] == (0x0A + 0x12) - first_tag).all():
-        raise Irregular("sample lacks packed ids or values")
-    f2_end = tok_at(tstart[np.minimum(f1_end + 2, ntok - 1)] + tok[f1_end + 1].astype(np.int64))
     nxt = np.empty_like(ts)
     nxt[:-1] = ts[1:]
     nxt[-1] = ntok
-    if ((f1_end + 2 > nxt) | (f2_end > nxt)).any():
-        raise Irregular("sample fields overlap")
-    ids_first = first_tag == 0x0A
-    ids_tok = np.where(ids_first, ts + 2, f1_end + 2)
-    n_ids = np.where(ids_first, f1_end - ts - 2, f2_end - f1_end - 2)
-    vals_tok = np.where(ids_first, f1_end + 2, ts + 2)
-    n_vals = np.where(ids_first, f2_end - f1_end - 2, f1_end - ts - 2)
+    f_sample: list[npt.NDArray[np.int64]] = []
+    f_tag: list[npt.NDArray[np.uint64]] = []
+    f_first: list[npt.NDArray[np.int64]] = []
+    f_count: list[npt.NDArray[np.int64]] = []
+    active = np.arange(n, dtype=np.int64)
+    p = ts.copy()
+    tend = np.append(tstart[1:], buf.size)  # byte just past each token
+    for _step in range(1 << 16):
+        if active.size == 0:
+            break
+        pa = p[active]
+        if (pa + 1 >= nxt[active]).any():
+            raise Irregular("field cut short")
+        tag = tok[pa]
+        packed = (tag & np.uint64(7)) == 2
+        if not (packed | ((tag & np.uint64(7)) == 0)).all():
+            raise Irregular("unexpected wire type in a sample")
+        end_p = pa + 2
+        pk = np.flatnonzero(packed)
+        if pk.size:
+            end_p[pk] = tok_at(tend[pa[pk] + 1] + tok[pa[pk] + 1].astype(np.int64))
+        if (end_p > nxt[active]).any():
+            raise Irregular("field runs past its sample")
+        f_sample.append(active)
+        f_tag.append(tag)
+        f_first.append(np.where(packed, pa + 2, pa + 1))
+        f_count.append(np.where(packed, end_p - pa - 2, 1))
+        p[active] = end_p
+        active = active[end_p < nxt[active]]
+    else:
+        raise Irregular("too many fields in a sample")
+    fs = np.concatenate(f_sample)
+    ft = np.concatenate(f_tag)
+    ff = np.concatenate(f_first)
+    fc = np.concatenate(f_count)
+    order_f = np.argsort(fs, kind="stable")  # by sample, then field order (stable)
+    fs, ft, ff, fc = fs[order_f], ft[order_f], ff[order_f], fc[order_f]
+    is_ids = (ft == 0x0A) | (ft == 0x08)
+    is_val = (ft == 0x12) | (ft == 0x10)
+    is_lab = ft == 0x1A
+    if not (is_ids | is_val | is_lab).all():
+        raise Irregular("unknown field in a sample")
+    n_ids = np.bincount(fs[is_ids], weights=fc[is_ids], minlength=n).astype(np.int64)
+    n_vals = np.bincount(fs[is_val], weights=fc[is_val], minlength=n).astype(np.int64)
     if not (n_vals == nvalues).all():
         raise Irregular("sample value count differs from sample types")
-    te2 = f2_end
+    id_tokens = _ranges(ff[is_ids], fc[is_ids])
+    val_tokens = _ranges(ff[is_val], fc[is_val])
 
     # Locations: ids -> index into location_frames.
-    ids = tok[_ranges(ids_tok, n_ids)]
+    ids = tok[id_tokens]
     order = np.argsort(np.array(location_ids, dtype=np.uint64), kind="stable")
     sorted_ids = np.array(location_ids, dtype=np.uint64)[order]
     pos = np.searchsorted(sorted_ids, ids)
@@ -179,48 +207,57 @@ def decode_samples(
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(stack_len, out=starts[1:])
 
-    values = tok[vals_tok[:, None] + np.arange(nvalues)].view(np.int64).reshape(n, nvalues)
+    values = tok[val_tokens].view(np.int64).reshape(n, nvalues)
 
-    labels = _labels(tok, te2, nxt, payloads, strings)
+    lab_sample, lab_first, lab_count = fs[is_lab], ff[is_lab], fc[is_lab]
 
-    farr = np.empty(len(frames), dtype=object)
-    farr[:] = frames
-    stack_objs = farr[frame_idx].tolist()
-    bounds = starts.tolist()
-    vals_list = values.tolist()
-    samples = [
-        Sample(tuple(stack_objs[bounds[i] : bounds[i + 1]]), tuple(vals_list[i]), lab, num)
-        for i, (lab, num) in enumerate(labels)
-    ]
+    def build() -> list[Sample]:
+        labels = _labels(tok, lab_sample, lab_first, lab_count, n, payloads, strings)
+        farr = np.empty(len(frames), dtype=object)
+        farr[:] = frames
+        stack_objs = farr[frame_idx].tolist()
+        bounds = starts.tolist()
+        vals_list = values.tolist()
+        return [
+            Sample(tuple(stack_objs[bounds[i] : bounds[i + 1]]), tuple(vals_list[i]), lab, num)
+            for i, (lab, num) in enumerate(labels)
+        ]
+
+    samples = LazySamples(builder=build)
     return samples, Columns(frames, frame_idx.astype(np.int32), starts, values)
 
 
 def _labels(
     tok: npt.NDArray[np.uint64],
-    first: npt.NDArray[np.int64],
-    end: npt.NDArray[np.int64],
+    lab_sample: npt.NDArray[np.int64],
+    lab_first: npt.NDArray[np.int64],
+    lab_count: npt.NDArray[np.int64],
+    n: int,
     payloads: list[bytes],
     strings: list[str],
 ) -> list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]]:
-    """Per-sample (labels, num_labels); Go heap profiles' one numeric label vectorized."""
-    count = end - first
-    n = count.size
-    if not count.any():
+    """Per-sample (labels, num_labels). The common case, at most one numeric label per
+    sample with one key (Go heap profiles' `bytes`), is vectorized."""
+    if lab_sample.size == 0:
         return [(_EMPTY, _EMPTY)] * n
-    ntok = tok.size
-    if (count == 6).all() and int(first.max()) + 5 < ntok:
-        t = tok[first[:, None] + np.arange(6)]
-        if (t[:, 0] == 0x1A).all() and (t[:, 2] == 0x08).all() and (t[:, 4] == 0x18).all():
-            keys = np.unique(t[:, 3])
+    if (lab_count == 4).all() and np.unique(lab_sample).size == lab_sample.size:
+        t = tok[lab_first[:, None] + np.arange(4)]
+        if (t[:, 0] == 0x08).all() and (t[:, 2] == 0x18).all():
+            keys = np.unique(t[:, 1])
             if keys.size == 1 and int(keys[0]) < len(strings):
                 key = strings[int(keys[0])]
-                return [({}, {key: (v,)}) for v in t[:, 5].view(np.int64).tolist()]
+                out: list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]]
+                out = [(_EMPTY, _EMPTY)] * n
+                for i, v in zip(lab_sample.tolist(), t[:, 3].view(np.int64).tolist(), strict=True):
+                    out[i] = ({}, {key: (v,)})
+                return out
     from leakhunter.profiles.proto import profile_pb2
 
-    out: list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]] = []
-    for i, c in enumerate(count.tolist()):
-        if not c:
-            out.append((_EMPTY, _EMPTY))
+    has = set(lab_sample.tolist())
+    res: list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]] = []
+    for i in range(n):
+        if i not in has:
+            res.append((_EMPTY, _EMPTY))
             continue
         labs: dict[str, tuple[str, ...]] = {}
         nums: dict[str, tuple[int, ...]] = {}
@@ -230,5 +267,5 @@ def _labels(
                 labs[k] = (*labs.get(k, ()), strings[lab.str])
             else:
                 nums[k] = (*nums.get(k, ()), lab.num)
-        out.append((labs or _EMPTY, nums or _EMPTY))
-    return out
+        res.append((labs or _EMPTY, nums or _EMPTY))
+    return res

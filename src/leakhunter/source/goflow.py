@@ -145,6 +145,16 @@ class Paths:
     def __init__(self, ctx: FileContext, targets: Iterable[Node]) -> None:
         self.ctx = ctx
         self.spans = [(t.start_byte, t.end_byte) for t in targets]
+        self.dead = dead_operations(ctx)
+
+    def never_fires(self, case: Node) -> bool:
+        """A select case on a local channel with no counterpart at all can never be chosen."""
+        comm = case.child_by_field_name("communication")
+        if comm is None:
+            return False
+        if comm.type == "receive_statement":
+            comm = comm.child_by_field_name("right") or comm
+        return (comm.start_byte, comm.end_byte) in self.dead
 
     def contains(self, node: Node | None) -> bool:
         if node is None:
@@ -196,7 +206,9 @@ class Paths:
             cons_node = s.child_by_field_name("consequence")
             cons: Result = self.stmt(cons_node) if cons_node is not None else {}
             alt_node = s.child_by_field_name("alternative")
-            alt: Result = self.stmt(alt_node) if alt_node is not None else {"next": s}
+            # an `if` without else is worth naming as the branch point only if it holds a target
+            skip: Result = {"next": s if self.contains(cons_node) else None}
+            alt: Result = self.stmt(alt_node) if alt_node is not None else skip
             return self.merge(cons, alt)
         if t in _SWITCH_TYPES:
             return self._switch(s)
@@ -229,6 +241,8 @@ class Paths:
             return {"stop": s}  # `select {}` blocks forever: nothing after it runs
         out: Result = {}
         for c in cases:
+            if c.type == "communication_case" and self.never_fires(c):
+                continue
             if c.type == "communication_case" and self.contains(
                 c.child_by_field_name("communication")
             ):
@@ -242,7 +256,7 @@ class Paths:
                     r["next"] = r["next"] or c
             out = self.merge(out, r)
         if s.type != "select_statement" and not any(c.type == "default_case" for c in cases):
-            out = self.merge(out, {"next": s})
+            out = self.merge(out, {"next": s if self.contains(s) else None})
         return out
 
     def _loop(self, s: Node) -> Result:
@@ -375,13 +389,10 @@ def _make_chan(ctx: FileContext, value: Node | None) -> tuple[bool, int | None]:
         return False, None
     if len(args) == 1:
         return True, 0
-    cap_text = ctx.text(args[1]).replace("_", "")
-    if args[1].type == "int_literal":
-        try:
-            return True, int(cap_text, 0)
-        except ValueError:
-            return True, None
-    return True, None
+    size = duration_ns(ctx, args[1])  # constant folding: literals and const names of the file
+    if size is None or size != int(size) or size < 0:
+        return True, None
+    return True, int(size)
 
 
 def _scope_of(decl_stmt: Node) -> Node | None:
@@ -611,11 +622,28 @@ def _facts(
                 f"handed to {gs.call_name(ctx, call)} at line {line(ident)}",
             )
             break
+        if op == "escape" and where == "body" and _is_returned(ident):
+            cf.escapes, cf.why_escapes = True, f"returned at line {line(ident)}"
+            cf.uses.append(ChanUse(ident, "return", ident, where, go))
+            continue  # keep collecting: LH101 follows returned channels to their callers
         if op == "escape":
             cf.escapes, cf.why_escapes = True, f"escapes at line {line(ident)}"
+            cf.uses = [u for u in cf.uses if u.op != "return"]
             break
         cf.uses.append(ChanUse(ident, op, stmt, where, go))
     return cf
+
+
+def _is_returned(ident: Node) -> bool:
+    """`return ch` (the channel is the function's only result)."""
+    p = ident.parent
+    return (
+        p is not None
+        and p.type == "expression_list"
+        and len(p.named_children) == 1
+        and p.parent is not None
+        and p.parent.type == "return_statement"
+    )
 
 
 def describe(ctx: FileContext, node: Node, limit: int = 40) -> str:
@@ -807,3 +835,25 @@ def _labels_inside(loop: Node, label: bytes) -> bool:
         if name is not None and name.text == label:
             return True
     return False
+
+
+def dead_operations(ctx: FileContext) -> frozenset[tuple[int, int]]:
+    """Spans of sends / receives on local unbuffered channels that have no counterpart anywhere.
+
+    `select { case c <- v: ... case c2 <- v: }` where nothing ever receives from c2: the c2
+    case can never be chosen, so it is not a way for the owner to abandon c.
+    """
+    cached = ctx.cache.get("goflow.dead")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    out: set[tuple[int, int]] = set()
+    for cf in chan_facts(ctx):
+        if cf.escapes or cf.cap != 0:
+            continue
+        if not cf.of("recv", "range"):
+            out.update((u.stmt.start_byte, u.stmt.end_byte) for u in cf.of("send"))
+        if not cf.of("send", "close"):
+            out.update((u.stmt.start_byte, u.stmt.end_byte) for u in cf.of("recv"))
+    frozen = frozenset(out)
+    ctx.cache["goflow.dead"] = frozen
+    return frozen

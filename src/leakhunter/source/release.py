@@ -355,7 +355,7 @@ class _Flow:
         cond: Node | None = None
         infinite = False
         if clause is None:
-            header = [c for c in n.named_children if c is not body and c.type != "comment"]
+            header = [c for c in n.named_children if c != body and c.type != "comment"]
             cond = header[0] if header else None
             infinite = cond is None
         elif clause.type == "for_clause":
@@ -379,7 +379,7 @@ class _Flow:
                     head = self.simple(cond, head)
                     st, sf = self.refine(cond, head)
                 else:
-                    st, sf = head, set()
+                    st, sf = head, (set() if infinite else set(head))
                 if not infinite:
                     exits |= sf
                 end = self.block(body, st)
@@ -405,18 +405,20 @@ class _Flow:
         r = _strip(ranged)
         if r.type == "call_expression":
             return gs.is_call_to(self.ctx, r, "time.Tick")
+        want = ""
+        op: Node | None = None
         if r.type == "selector_expression" and self.ctx.text(r.child_by_field_name("field")) == "C":
-            op = _strip_opt(r.child_by_field_name("operand"))
-            if op is None or op.type != "identifier":
-                return False
-            body = self.fn.child_by_field_name("body")
-            name = self.ctx.text(op)
-            for d in gs.walk(body, ("short_var_declaration", "assignment_statement")) if body else ():
-                v = gs.assigned_value(self.ctx, d, name)
-                if v is not None and v.type == "call_expression" and gs.is_call_to(
-                    self.ctx, v, "time.NewTicker"
-                ):
-                    return True
+            op, want = _strip_opt(r.child_by_field_name("operand")), "time.NewTicker"  # for range t.C
+        elif r.type == "identifier":
+            op, want = r, "time.Tick"  # c := time.Tick(d); for range c
+        if op is None or op.type != "identifier":
+            return False
+        body = self.fn.child_by_field_name("body")
+        name = self.ctx.text(op)
+        for d in gs.walk(body, ("short_var_declaration", "assignment_statement")) if body else ():
+            v = gs.assigned_value(self.ctx, d, name)
+            if v is not None and v.type == "call_expression" and gs.is_call_to(self.ctx, v, want):
+                return True
         return False
 
     def switch(self, n: Node, s: set[State], label: str) -> set[State]:
@@ -481,7 +483,7 @@ class _Flow:
                 for st_ in gs.statements(case):
                     if not cs:
                         break
-                    if st_ is comm or (comm is not None and st_.id == comm.id):
+                    if comm is not None and st_ == comm:
                         continue
                     cs = self.stmt(st_, cs)
                 out |= cs

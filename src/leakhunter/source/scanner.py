@@ -98,6 +98,15 @@ def is_generated(head: bytes) -> bool:
     return False
 
 
+def human_size(n: int) -> str:
+    """`512 bytes`, `3.2 KiB`, `11.0 MiB`: sizes in messages users read."""
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / (1024 * 1024):.1f} MiB"
+
+
 def utf8_error(data: bytes) -> str | None:
     """None if `data` is valid UTF-8, else where the first bad byte is (line and column)."""
     try:
@@ -171,7 +180,7 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
                 out.skip_reason = "generated file (Code generated ... DO NOT EDIT)"
             else:
                 out.skip_reason = (
-                    f"file too large ({sf.size / 1e6:.1f} MB > {max_file_size / 1e6:.1f} MB limit; "
+                    f"file too large ({human_size(sf.size)} > {human_size(max_file_size)} limit; "
                     "raise it with --max-file-size)"
                 )
             return out

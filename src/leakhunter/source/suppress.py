@@ -119,8 +119,12 @@ def collect(tree: Tree, source: bytes, comments: list[Node] | None = None) -> Su
         # Own line: the next line, and the whole statement/declaration starting there.
         last = line_no + 1
         nxt = c.next_named_sibling
-        while nxt is not None and nxt.type == "comment":
-            nxt = nxt.next_named_sibling
+        while nxt is not None and nxt.type in ("comment", "statement_list"):
+            # A comment opening a block is a sibling of the block's statement_list: the
+            # statement it annotates is that list's first one, not the whole list.
+            nxt = nxt.named_children[0] if nxt.type == "statement_list" and nxt.named_children else (
+                nxt.next_named_sibling
+            )
         if nxt is not None and nxt.start_point[0] == row + 1:
             last = max(last, nxt.end_point[0] + 1)
         sup.add(line_no, last, ids)

@@ -40,7 +40,7 @@ def loop_exits(ctx: FileContext, loop: Node) -> bool:
     clause = next((c for c in loop.named_children if c.type in ("for_clause", "range_clause")), None)
     body = loop.child_by_field_name("body")
     if clause is None:
-        header = [c for c in loop.named_children if c is not body and c.type != "comment"]
+        header = [c for c in loop.named_children if c != body and c.type != "comment"]
         if header:
             return True
     elif clause.type == "for_clause":

@@ -84,6 +84,8 @@ func fetch(ctx context.Context) (int, error) {
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         for cf in chan_facts(ctx):
+            if cf.cap == 0 and cf.of("return") and not cf.nil_chan:
+                yield from self._returned(ctx, cf)
             if cf.escapes or cf.cap is None:
                 continue
             if cf.nil_chan:
@@ -91,6 +93,46 @@ func fetch(ctx context.Context) (int, error) {
                 continue
             yield from self._check_chan(ctx, cf)
         yield from _inline_sends(self, ctx)
+
+    def _returned(self, ctx: FileContext, cf: ChanFacts) -> Iterator[Finding]:
+        """`func ping() chan T { ch := make(chan T); go func() { ch <- v }(); return ch }`
+        and a caller in the file that selects `case <-ping():` next to a timeout."""
+        others = [u for u in cf.uses if u.op not in ("return", "harmless")]
+        sends = [u for u in others if u.op == "send" and u.where == "go" and not u.guarded]
+        if not sends or len(sends) != len(others) or cf.owner.type != "function_declaration":
+            return
+        name = ctx.text(cf.owner.child_by_field_name("name"))
+        for call in gs.nodes_of_type(ctx, "call_expression"):
+            fn = call.child_by_field_name("function")
+            if fn is None or fn.type != "identifier" or ctx.text(fn) != name:
+                continue
+            recv = call.parent
+            if recv is None or recv.type != "unary_expression" or not is_guarded(recv):
+                continue
+            sel = recv.parent
+            while sel is not None and sel.type != "select_statement":
+                sel = sel.parent
+            other = next(
+                (
+                    c
+                    for c in (sel.named_children if sel is not None else [])
+                    if c.type in ("communication_case", "default_case")
+                    and not (c.start_byte <= recv.start_byte < c.end_byte)
+                ),
+                None,
+            )
+            comm = other.child_by_field_name("communication") if other is not None else None
+            alt = f"`{describe(ctx, comm)}`" if comm is not None else "its default case"
+            send = sends[0]
+            yield self.finding(
+                ctx,
+                send.stmt,
+                f"goroutine sends on unbuffered {cf.name}, which {name} returns (line {line(cf.decl)}); "
+                f"{gs.function_name(ctx, call) or 'a caller'} receives it in a select at line {line(recv)} "
+                f"where {alt} can win, leaving the sender blocked forever",
+                function=gs.function_name(ctx, send.stmt),
+            )
+            return
 
     def _nil_sends(self, ctx: FileContext, cf: ChanFacts) -> Iterator[Finding]:
         for u in cf.of("send"):

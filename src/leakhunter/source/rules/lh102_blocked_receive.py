@@ -91,8 +91,28 @@ func process(items []Item) error {
                             function=gs.function_name(ctx, u.stmt),
                         )
                 continue
+            if not cf.of("send", "close"):
+                yield from self._never_fed(ctx, cf)
+                continue
             yield from self._check_chan(ctx, cf)
         yield from _inline_receives(self, ctx)
+
+    def _never_fed(self, ctx: FileContext, cf: ChanFacts) -> Iterator[Finding]:
+        """Nothing anywhere sends on or closes the channel: every unguarded receive blocks forever."""
+        for u in cf.of("recv", "range"):
+            if u.op == "recv" and u.guarded:
+                continue
+            who = "goroutine" if u.where == "go" else (gs.function_name(ctx, u.stmt) or "it")
+            kind = "ranges over" if u.op == "range" else "receives from"
+            yield self.finding(
+                ctx,
+                u.stmt,
+                f"{who} {kind} {cf.name} (made at line {line(cf.decl)}), but nothing ever sends on or "
+                f"closes {cf.name} (it never leaves {gs.function_name(ctx, cf.decl) or 'its function'}): "
+                "this blocks forever",
+                function=gs.function_name(ctx, u.stmt),
+            )
+            return
 
     def _check_chan(self, ctx: FileContext, cf: ChanFacts) -> Iterator[Finding]:
         if any(u.where == "closure" for u in cf.uses):

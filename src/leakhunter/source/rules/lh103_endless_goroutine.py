@@ -17,6 +17,7 @@ from leakhunter.source.goflow import (
     program_lifetime,
     under_once,
 )
+from leakhunter.source.gopackage import package_facts
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -100,14 +101,10 @@ func NewCache(ctx context.Context) *Cache {
             fn = goroutine_function(ctx, go)
             body = fn.child_by_field_name("body") if fn is not None else None
             if fn is None or body is None:
+                yield from self._other_file(ctx, go)
                 continue
             for stmt in gs.statements(body):
-                target = stmt
-                while target.type == "labeled_statement":
-                    inner = [c for c in target.named_children if c.type.endswith("statement")]
-                    if not inner:
-                        break
-                    target = inner[-1]
+                target = _unlabel(stmt)
                 if (
                     target.type == "for_statement"
                     and is_infinite_loop(target)
@@ -132,6 +129,31 @@ func NewCache(ctx context.Context) *Cache {
                         function=gs.function_name(ctx, target),
                     )
                     break
+
+    def _other_file(self, ctx: FileContext, go: Node) -> Iterator[Finding]:
+        """`go s.loop()` whose endless body is in another file of the package: report the go statement."""
+        call = go_call(go)
+        callee = call.child_by_field_name("function") if call is not None else None
+        if call is None or callee is None:
+            return
+        if callee.type == "identifier":
+            key = ("func", ctx.text(callee))
+        elif callee.type == "selector_expression":
+            key = ("method", ctx.text(callee.child_by_field_name("field")))
+        else:
+            return
+        where = package_facts(ctx, "lh103.endless", _endless_functions).get(key)
+        if not where or not _per_call_state(ctx, go, call):
+            return
+        file, loop_line = where
+        yield self.finding(
+            ctx,
+            go,
+            f"goroutine {gs.call_name(ctx, call)} ({file}:{loop_line}) loops forever: no return, no break out "
+            f"of the loop, no receive from ctx.Done() or a done channel; every call of "
+            f"{gs.function_name(ctx, go) or 'its caller'} leaves one more goroutine running",
+            function=gs.function_name(ctx, go),
+        )
 
     def _report(self, ctx: FileContext, go: Node, fn: Node, loop: Node) -> Finding:
         starter = gs.function_name(ctx, go) or "its caller"
@@ -246,3 +268,38 @@ def _per_call_state(ctx: FileContext, go: Node, fn: Node) -> bool:
         for r in region
         for i in gs.walk(r, "identifier", into_func_literals=True)
     )
+
+
+def _unlabel(stmt: Node) -> Node:
+    target = stmt
+    while target.type == "labeled_statement":
+        inner = [c for c in target.named_children if c.type.endswith("statement")]
+        if not inner:
+            break
+        target = inner[-1]
+    return target
+
+
+def _endless_functions(files: list[FileContext]) -> dict[tuple[str, str], tuple[str, int] | None]:
+    """(kind, name) -> (file name, loop line) for the package's functions whose body loops forever.
+
+    A name declared twice (methods of different types) maps to None: ambiguous, not reported.
+    """
+    out: dict[tuple[str, str], tuple[str, int] | None] = {}
+    seen: set[tuple[str, str]] = set()
+    for f in files:
+        for decl in gs.nodes_of_type(f, "function_declaration", "method_declaration"):
+            kind = "func" if decl.type == "function_declaration" else "method"
+            key = (kind, f.text(decl.child_by_field_name("name")))
+            if key in seen:
+                out[key] = None
+                continue
+            seen.add(key)
+            body = decl.child_by_field_name("body")
+            for stmt in gs.statements(body):
+                target = _unlabel(stmt)
+                if target.type == "for_statement" and is_infinite_loop(target):
+                    if not _has_way_out(f, target):
+                        out[key] = (f.path.name, line(target))
+                    break
+    return out

@@ -69,7 +69,7 @@ class TickerNotStopped(Rule):
       behaviour back); an unstopped Timer is not reported.
     - on every version, a goroutine that ranges over `t.C` (or selects on it) in a
       loop that never ends keeps the ticker referenced forever: neither the goroutine
-      nor the ticker is ever freed (`warning`).
+      nor the ticker is ever freed (`warning`; `info` in test files).
 
     The fix: `defer t.Stop()` right after creating it; give the reading goroutine a
     way out (`case <-ctx.Done(): return`).
@@ -134,7 +134,7 @@ func poll(ctx context.Context, check func() bool) {
                     f"ticker {acq.var} from {acq.callee} at line {acq.line} is read by the goroutine "
                     f"started at line {go.start_point[0] + 1} in a loop that never ends: the goroutine "
                     "and the ticker stay alive forever, once per call",
-                    severity="warning", function=fname,
+                    severity="info" if ctx.is_test else "warning", function=fname,
                 )
         res = check_paths(ctx, acq, _TICKER if ticker else _TIMER)
         if res is None or not res.leaks:

@@ -81,8 +81,7 @@ def _after_select_leaves(ctx: FileContext, select: Node, loop: Node) -> bool:
         parent = cur.parent
         if parent is None:
             return False
-        holder = parent if parent.type != "statement_list" else parent
-        stmts = gs.statements(holder) if holder.type in ("block", "statement_list") else []
+        stmts = gs.statements(parent) if parent.type in ("block", "statement_list") else []
         after = False
         for st in stmts:
             if st == cur:

@@ -1,0 +1,91 @@
+"""Does `leakhunter watch` slow the service it watches? p99 latency with and without.
+
+A real Go lab service (lab/cmd/watchheap, /fixed: a handler that allocates and
+answers, no leak) gets a steady open-loop load from an asyncio generator at a fixed
+rate (requests are sent on schedule whether or not earlier ones returned, and
+latency is measured from the scheduled time, so a stall is not hidden by
+coordinated omission). Phases alternate without / with a `leakhunter watch` at the
+default 10 s interval, in one run, so drift on a noisy machine hits both sides.
+Goal: < 2% increase in p99.
+
+    python bench/bench_watch_overhead.py [--rate 200] [--phase 30] [--pairs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import golab  # noqa: E402
+
+
+async def load(base: str, rate: float, seconds: float) -> list[float]:
+    import httpx
+
+    lat: list[float] = []
+    n = int(rate * seconds)
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base, timeout=10,
+                                 limits=httpx.Limits(max_connections=64)) as c:
+        async def one(i: int) -> None:
+            due = t0 + i / rate
+            d = due - time.perf_counter()
+            if d > 0:
+                await asyncio.sleep(d)
+            r = await c.get("/fixed?kb=16")
+            r.raise_for_status()
+            lat.append(time.perf_counter() - due)
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+    return lat
+
+
+def p(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rate", type=float, default=200)
+    ap.add_argument("--phase", type=float, default=30)
+    ap.add_argument("--pairs", type=int, default=3)
+    a = ap.parse_args()
+    res: dict[str, list[list[float]]] = {"without": [], "with": []}
+    with golab.run_lab("watchheap") as svc, tempfile.TemporaryDirectory() as d:
+        assert svc.proc is not None
+        asyncio.run(load(svc.base_url, a.rate, 3))  # warm up connections and the service
+        for i in range(a.pairs * 2):
+            mode = "without" if i % 2 == 0 else "with"
+            watch = None
+            if mode == "with":
+                watch = subprocess.Popen(
+                    [sys.executable, "-m", "leakhunter", "watch", svc.base_url, "--pid",
+                     str(svc.proc.pid), "--duration", f"{a.phase + 30}s",
+                     "--db", str(Path(d) / "o.db")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(3)  # past start-up imports: measure steady watching
+            lat = asyncio.run(load(svc.base_url, a.rate, a.phase))
+            if watch is not None:
+                watch.terminate()
+                watch.wait(timeout=30)
+            res[mode].append(lat)
+            print(f"phase {i + 1} {mode:7s} n={len(lat)} p50={1e3 * p(lat, .5):.2f}ms "
+                  f"p99={1e3 * p(lat, .99):.2f}ms", flush=True)
+    p99 = {m: statistics.median(p(x, .99) for x in v) for m, v in res.items()}
+    allp99 = {m: p([y for x in v for y in x], .99) for m, v in res.items()}
+    print(f"p99 without={1e3 * p99['without']:.2f}ms with={1e3 * p99['with']:.2f}ms "
+          f"(median of {a.pairs} phases each) ratio={p99['with'] / p99['without']:.3f}")
+    print(f"pooled p99 without={1e3 * allp99['without']:.2f}ms with={1e3 * allp99['with']:.2f}ms "
+          f"ratio={allp99['with'] / allp99['without']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""LH405 defer-in-loop: a releasing `defer` directly in a loop body runs only when the function returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.release import is_terminator
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_RELEASE_METHODS = frozenset({
+    "Close", "Unlock", "RUnlock", "Stop", "Rollback", "Release", "Cancel",
+    "CloseWithError", "CloseSend", "Shutdown", "Free", "Destroy",
+})
+
+
+def _released(ctx: FileContext, defer: Node, loop: Node) -> str | None:
+    """What the deferred call releases, as written (`f.Close()`, `cancel()`), or None.
+
+    A method with a releasing name, or a call of a variable assigned in the loop body
+    (the cancel func of `context.WithTimeout`); a deferred func literal counts if it
+    makes such a call.
+    """
+    call = next((c for c in defer.named_children if c.type == "call_expression"), None)
+    if call is None:
+        return None
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "func_literal":
+        # only unconditional releases: `defer func() { if err != nil { l.Close() } }()` is
+        # the cleanup-on-failure idiom, which releases nothing on the normal path
+        for st in gs.statements(fn.child_by_field_name("body")):
+            inner = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
+            if st.type == "assignment_statement":
+                right = st.child_by_field_name("right")
+                inner = right.named_children[0] if right is not None and right.named_children else None
+            if inner is not None and inner.type == "call_expression":
+                what = _release_call(ctx, inner, loop)
+                if what is not None:
+                    return what
+        return None
+    return _release_call(ctx, call, loop)
+
+
+def _release_call(ctx: FileContext, call: Node, loop: Node) -> str | None:
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return None
+    if fn.type == "selector_expression":
+        if ctx.text(fn.child_by_field_name("field")) in _RELEASE_METHODS:
+            operand = fn.child_by_field_name("operand")
+            if operand is not None and operand.type == "identifier" and ctx.text(operand) in gs.imports(ctx):
+                return None  # a package function (`os.Remove`), not a method on a value
+            return "".join(ctx.text(call).split())[:60]
+        return None
+    if fn.type == "identifier":
+        name = ctx.text(fn)
+        body = loop.child_by_field_name("body")
+        if body is None:
+            return None
+        for d in gs.walk(body, ("short_var_declaration", "assignment_statement")):
+            if name in gs.assigned_names(ctx, d):
+                return f"{name}()"
+    return None
+
+
+def _runs_once(ctx: FileContext, defer: Node, loop: Node) -> bool:
+    """True if every path from the defer leaves the loop before the next iteration: in one of
+    the blocks holding it (up to the loop body), a later statement returns, breaks out of
+    this loop, jumps (goto) or ends the program."""
+    body = loop.child_by_field_name("body")
+    label = ""
+    if loop.parent is not None and loop.parent.type == "labeled_statement":
+        label = ctx.text(loop.parent.child_by_field_name("label"))
+    cur = defer
+    while cur.parent is not None and cur != body:
+        parent = cur.parent
+        if parent.type in gs.FUNC_TYPES:
+            return False
+        if parent.type in ("statement_list", "block", "expression_case", "default_case",
+                           "communication_case", "type_case"):
+            stmts = gs.statements(parent)
+            if cur in stmts:
+                for st in stmts[stmts.index(cur) + 1 :]:
+                    if _leaves(ctx, st, loop, label):
+                        return True
+        cur = parent
+    return False
+
+
+def _leaves(ctx: FileContext, st: Node, loop: Node, label: str) -> bool:
+    if st.type in ("return_statement", "goto_statement"):
+        return True
+    if st.type == "expression_statement" and is_terminator(ctx, st):
+        return True
+    if st.type == "break_statement":
+        lab = next((c for c in st.named_children if c.type == "label_name"), None)
+        if lab is not None:
+            return ctx.text(lab) == label
+        # an unlabeled break leaves the innermost for/switch/select: the loop only if that is it
+        for p in gs.ancestors(st):
+            if p.type in ("for_statement", "expression_switch_statement", "type_switch_statement",
+                          "select_statement"):
+                return p == loop
+    return False
+
+
+class DeferInLoop(Rule):
+    """A `defer` that releases something, written directly in a `for` body.
+
+    The pattern: `for _, p := range paths { f, _ := os.Open(p); defer f.Close(); ... }`,
+    or `mu.Lock(); defer mu.Unlock()` / `ctx, cancel := context.WithTimeout(...); defer
+    cancel()` inside a loop. Deferred calls run when the *function* returns, not at the
+    end of the iteration.
+
+    Why it leaks: every iteration adds one more open file / held connection / live
+    timer, all released together only when the function returns — a long or endless
+    loop holds them all (`too many open files`), and a deferred Unlock deadlocks the
+    second iteration.
+
+    The fix: move the loop body into a function (a named helper or `func() { ...
+    }()`) so the defer runs per iteration, or release explicitly at the end of the
+    iteration.
+
+    Not reported (precision first, unlike gocritic's deferInLoop which reports every
+    defer in a loop): defers inside a func literal in the loop (they run per call);
+    deferred calls that release nothing (`defer wg.Wait()`, `defer log.Println(...)`,
+    `defer os.Remove(tmp)`, `defer wg.Done()` matching an `Add` in the loop); deferred
+    func literals that release only conditionally (cleanup on failure); a defer followed, in its block or an enclosing one up to
+    the loop body, by an unconditional return or break (the loop never reaches the next
+    iteration after it). In test files the finding is `info`: the test's end releases
+    everything.
+    """
+
+    id = "LH405"
+    name = "defer-in-loop"
+    severity = "warning"
+    fix = "move the loop body into a function so the defer runs each iteration, or release explicitly"
+    leaking_example = """\
+for _, path := range paths {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close() // runs only when the function returns
+	if err := process(f); err != nil {
+		return err
+	}
+}"""
+    fixed_example = """\
+for _, path := range paths {
+	if err := func() error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close() // runs at the end of each iteration
+		return process(f)
+	}(); err != nil {
+		return err
+	}
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        for defer in gs.nodes_of_type(ctx, "defer_statement"):
+            loop = gs.in_loop(defer)
+            if loop is None:
+                continue
+            what = _released(ctx, defer, loop)
+            if what is None or _runs_once(ctx, defer, loop):
+                continue
+            yield self.finding(
+                ctx, defer,
+                f"defer {what} in the loop at line {loop.start_point[0] + 1} runs only when "
+                f"{gs.function_name(ctx, defer) or 'the function'} returns: every iteration holds "
+                "one more until then",
+                severity="info" if ctx.is_test else "warning",
+                function=gs.function_name(ctx, defer),
+            )

@@ -1,0 +1,100 @@
+"""The timer and resource rules (LH301-LH304, LH401-LH405) on the Go fixtures.
+
+Each rule has a fixture package under tests/fixtures/scan/lhNNN: `leak.go` marks
+every line the rule must report with `// want LHNNN`; `fixed.go` holds the fixed
+forms and the tricky negatives users of bodyclose, sqlclosecheck, staticcheck and
+gocritic complain about. The found (rule, line) set must equal the marked one
+exactly. tests/fixtures/scan_go122 holds the timer cases again in a module whose
+go.mod says `go 1.22`, where unstopped timers are not collected.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from golab import go_exe
+from scanfixtures import FIXTURES, compare, run_rules
+
+from leakhunter.source.registry import get_rule
+
+GO122 = FIXTURES.parent / "scan_go122"
+RULES = ["LH301", "LH302", "LH303", "LH304", "LH401", "LH402", "LH403", "LH404", "LH405"]
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_fixture_lines_match(rule: str) -> None:
+    assert compare(rule.lower(), [rule]) == []
+
+
+@pytest.mark.parametrize("rule", ["LH301", "LH302", "LH303"])
+def test_go122_fixture_lines_match(rule: str) -> None:
+    assert compare(rule.lower(), [rule], root=GO122) == []
+
+
+def _severities(root: Path, rule: str) -> dict[int, str]:
+    return {f.line: f.severity for f in run_rules(root / rule.lower() / "leak.go", [rule])}
+
+
+def test_timer_severity_follows_go_directive() -> None:
+    """go 1.24: tickers are collected once unreferenced (info); go 1.22: kept forever (warning)."""
+    new = _severities(FIXTURES, "LH301")
+    old = _severities(GO122, "LH301")
+    text = (GO122 / "lh301" / "leak.go").read_text().splitlines()
+    ticker_line = next(i for i, t in enumerate(text, 1) if "NewTicker" in t)
+    timer_line = next(i for i, t in enumerate(text, 1) if "NewTimer" in t)
+    assert new[_line_of(FIXTURES / "lh301" / "leak.go", "time.NewTicker(time.Second)")] == "info"
+    assert old[ticker_line] == "warning"
+    assert old[timer_line] == "info"
+    # the goroutine that ranges over the ticker forever leaks on every version
+    assert new[_line_of(FIXTURES / "lh301" / "leak.go", "time.NewTicker(time.Minute)")] == "warning"
+    for rule in ("LH302", "LH303"):
+        assert set(_severities(FIXTURES, rule).values()) == {"info"}
+        assert set(_severities(GO122, rule).values()) == {"warning"}
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, t in enumerate(path.read_text().splitlines(), 1) if needle in t)
+
+
+def test_messages_cite_the_leaking_exit() -> None:
+    path = FIXTURES / "lh401" / "leak.go"
+    found = {f.line: f for f in run_rules(path, ["LH401"])}
+    acq = _line_of(path, "resp, err := http.Get(url) // want LH401")
+    ret = _line_of(path, 'return nil, fmt.Errorf("status %d", resp.StatusCode)')
+    f = found[acq]
+    assert f"at line {acq}" in f.message and f"the return at line {ret}" in f.message
+    assert f.function == "statusEarlyReturn"
+    assert f.severity == "warning"  # closed on the other path
+    never = found[_line_of(path, "resp, err := c.Do(req) // want LH401")]
+    assert never.severity == "error"  # no path closes it
+
+
+def test_test_files_are_info(tmp_path: Path) -> None:
+    """A leak in a _test.go file costs one test run, not a production process: info."""
+    src = (FIXTURES / "lh404" / "leak.go").read_text()
+    path = tmp_path / "leak_test.go"
+    path.write_text(src)
+    sev = {f.severity for f in run_rules(path, ["LH404"])}
+    assert sev == {"info"}
+
+
+def test_rules_document_themselves() -> None:
+    for rid in RULES:
+        rule = get_rule(rid)
+        assert rule is not None, rid
+        doc = rule.__doc__ or ""
+        assert "Why it leaks" in doc or "why it leaks" in doc.lower() or "runs only when" in doc, rid
+        assert "fix" in doc.lower(), rid
+        assert rule.leaking_example and rule.fixed_example and rule.fix, rid
+
+
+def test_fixtures_compile_and_vet() -> None:
+    """The fixtures are real Go: they build and `go vet` has nothing to say about them."""
+    pkgs = [f"./{r.lower()}/" for r in RULES]
+    for root, packages in ((FIXTURES, pkgs), (GO122, ["./..."])):
+        res = subprocess.run(
+            [go_exe(), "vet", *packages], cwd=root, capture_output=True, text=True, timeout=300,
+        )
+        assert res.returncode == 0, res.stdout + res.stderr

@@ -1,0 +1,82 @@
+"""`leakhunter scan` and `leakhunter rules` as a user runs them: exit codes, options, help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanfix import CLEAN, LEAK, TICK, leakhunter, module, rules_of, scan_json
+
+from leakhunter.source.registry import all_rules
+
+
+def test_exit_codes_follow_findings_and_fail_on(tmp_path: Path) -> None:
+    clean = module(tmp_path / "clean", {"a.go": CLEAN})
+    leaky = module(tmp_path / "leaky", {"a.go": LEAK})
+    tick = module(tmp_path / "tick", {"t.go": TICK})  # one warning (go 1.22)
+    assert scan_json(str(clean))[0] == 0
+    assert scan_json(str(leaky))[0] == 1
+    assert scan_json(str(tick))[0] == 1
+    assert scan_json(str(tick), "--fail-on", "warning")[0] == 1
+    code, doc, _ = scan_json(str(tick), "--fail-on", "error")
+    assert code == 0 and len(doc["findings"]) == 1  # still reported, just not failing
+
+
+def test_usage_errors_are_exit_2_without_traceback(tmp_path: Path) -> None:
+    root = module(tmp_path / "m", {"a.go": LEAK})
+    for args in (
+        ["--jobs", "0"],
+        ["--enable", "LH999"],
+        ["--disable", "no-such-rule"],
+        ["--format", "xml"],
+        ["--fail-on", "fatal"],
+        ["--max-file-size", "lots"],
+    ):
+        res = leakhunter("scan", str(root), *args)
+        assert res.returncode == 2, args
+        assert b"Traceback" not in res.stderr
+
+
+def test_default_path_dot_and_go_patterns(tmp_path: Path) -> None:
+    root = module(tmp_path / "m", {"a.go": LEAK, "sub/b.go": LEAK.replace("Lost", "Sub")})
+    for args in ([], ["."], ["./..."], ["sub/...", "a.go"]):
+        code, doc, _ = scan_json(*args, cwd=root)
+        assert code == 1, args
+        assert sorted(f["file"] for f in doc["findings"]) == ["a.go", "sub/b.go"], args
+
+
+def test_exclude_and_exclude_tests(tmp_path: Path) -> None:
+    root = module(tmp_path / "m", {"a.go": LEAK, "a_test.go": LEAK.replace("Lost", "LostT"), "gen/g.go": LEAK})
+    _, doc, _ = scan_json(".", cwd=root)
+    assert len(doc["findings"]) == 3
+    _, doc, _ = scan_json(".", "--exclude-tests", "--exclude", "gen", cwd=root)
+    assert rules_of(doc) == [("LH201", "a.go", 6)]
+
+
+def test_output_file_and_jobs(tmp_path: Path) -> None:
+    root = module(tmp_path / "m", {"a.go": LEAK})
+    out = tmp_path / "report.sarif"
+    res = leakhunter("scan", str(root), "--format", "sarif", "-o", str(out), "--jobs", "1")
+    assert res.returncode == 1 and res.stdout == b""
+    assert '"ruleId": "LH201"' in out.read_text()
+
+
+def test_rules_lists_every_registered_rule() -> None:
+    res = leakhunter("rules")
+    assert res.returncode == 0
+    lines = res.stdout.decode().splitlines()
+    assert lines[0].split() == ["ID", "NAME", "SEVERITY", "DEFAULT"]
+    listed = [ln.split()[0] for ln in lines[1:]]
+    assert listed == [r.id for r in all_rules()]
+    assert len(listed) >= 20
+
+
+def test_rules_explains_one_rule_with_examples() -> None:
+    for key in ("LH201", "lost-cancel", "lh201"):
+        res = leakhunter("rules", key)
+        assert res.returncode == 0, key
+        text = res.stdout.decode()
+        assert text.startswith("LH201 lost-cancel (error, on by default)")
+        assert "Fix: " in text and "Leaking:" in text and "Fixed:" in text
+        assert "context.With" in text
+    res = leakhunter("rules", "LH999")
+    assert res.returncode == 2 and res.stderr == b"leakhunter: error: unknown rule 'LH999' (see `leakhunter rules`)\n"
