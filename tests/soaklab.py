@@ -33,6 +33,9 @@ class LabService:
     load: str = "/leak"
     args: tuple[str, ...] = ()
     max_go: tuple[int, int] | None = None
+    suspect: str = "source"
+    suspect_function: str = ""
+    test_query: str = ""
     control: bool = False
     what: str = ""
 
@@ -74,6 +77,8 @@ def manifest() -> Manifest:
             name=e["name"], module=e.get("module", ""), rule=e["rule"], kind=e["kind"],
             knob=e["knob"], query=e.get("query", ""),
             max_go=tuple(e["max_go"]) if e.get("max_go") else None,  # type: ignore[arg-type]
+            suspect=e.get("suspect", "source"), suspect_function=e.get("suspect_function", ""),
+            test_query=e.get("test_query", ""),
         ))
     for e in doc["controls"]:
         m.controls.append(LabService(
@@ -121,10 +126,12 @@ def free_port() -> int:
 
 
 def leak_url(svc: LabService, base: str, *, rate: str | None = None) -> str:
-    """The /leak URL with the service's default query and an optional knob value."""
+    """The /leak URL with the service's default query and a knob value (default: test_query)."""
     q = [svc.query] if svc.query else []
     if rate is not None:
         q.append(f"{svc.knob}={rate}")
+    elif svc.test_query:
+        q.append(svc.test_query)
     return base + "/leak" + ("?" + "&".join(q) if q else "")
 
 

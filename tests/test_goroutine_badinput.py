@@ -170,3 +170,13 @@ def test_paste_without_final_newline(real: Path, tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert res.stderr.decode().startswith("leakhunter: warning: input ends without a newline")
     assert json.loads(res.stdout)["total"] == len(re.findall(rb"^goroutine \d+ \[", data, re.M))
+
+
+def test_url_refused() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    msg = fails(f"http://127.0.0.1:{port}/debug/pprof/goroutine?debug=2", "--timeout", "5")
+    assert str(port) in msg or "refused" in msg.lower()

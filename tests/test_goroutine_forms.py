@@ -251,3 +251,16 @@ def test_streamed_file_equals_bytes(cap: Captures, tmp_path_factory: pytest.Temp
 
     assert key(streamed) == key(whole) == key(sliced)
     assert streamed.total == whole.total == sliced.total == cap.num_goroutine
+
+
+def test_to_suspects(cap: Captures) -> None:
+    """Suspects as model Suspects: one per user-code line, sized by the goroutines there."""
+    sus = analyze(read_goroutines(cap.debug2)).to_suspects()
+    by_fn = {s.function: s for s in sus}
+    for n, fn in KINDS.values():
+        if fn == "main.blockIO":
+            assert fn not in by_fn  # IO wait is not a leak pattern
+            continue
+        assert by_fn[fn].growth == n and by_fn[fn].unit == "goroutines"
+        assert by_fn[fn].file.endswith("cmd/goroutinelab/main.go") and by_fn[fn].line > 0
+    assert by_fn[LEAK_FN].growth == LEAKS

@@ -75,9 +75,11 @@ def test_handler_sleep_is_an_error_elsewhere_a_warning() -> None:
     assert sev["Remember.func1"] == "warning"
 
 
-def test_fixture_module_passes_go_vet() -> None:
+def test_fixture_packages_pass_go_vet() -> None:
+    # our packages only: vetfails/ holds other rules' fixtures that fail vet on purpose
+    packages = [f"./{rule.lower()}" for rule in GOROUTINE_RULES]
     proc = subprocess.run(
-        [go_exe(), "vet", "./..."],
+        [go_exe(), "vet", *packages],
         cwd=FIXTURES,
         env=go_env(),
         capture_output=True,

@@ -1,4 +1,4 @@
-"""LH201 and the memory-retention rules (LH501–LH505) on their Go fixtures.
+"""LH201 and the memory-retention rules (LH501 to LH505) on their Go fixtures.
 
 Each fixture package holds leaking code (lines marked `// want LHnnn`) and the fixed
 or tricky-negative shapes users of go vet / staticcheck report as false positives;
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from golab import go_env, go_exe
@@ -61,3 +62,26 @@ def test_lh201_agrees_with_go_vet_lostcancel() -> None:
         for _, line in found(path, ["LH201"])
     }
     assert ours == vet_lines
+
+
+def _vet_lostcancel_testdata() -> list[Path]:
+    """go vet's own lostcancel test files (x/tools), when the module cache holds them."""
+    gomodcache = subprocess.run(
+        [go_exe(), "env", "GOMODCACHE"], env=go_env(), capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return sorted(Path(gomodcache).glob("golang.org/x/tools@*/go/analysis/passes/lostcancel/testdata/src/*/*.go"))
+
+
+def test_lh201_matches_go_vet_own_testdata() -> None:
+    """On the lostcancel analyzer's own test files, LH201 reports exactly the cancels vet's markers want."""
+    files = _vet_lostcancel_testdata()
+    if not files:
+        pytest.skip("golang.org/x/tools is not in the module cache")
+    for path in files:
+        want = {
+            no
+            for no, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if "// want" in text and "reached" not in text
+        }
+        got = {line for _, line in found(path, ["LH201"])}
+        assert got == want, path

@@ -19,6 +19,11 @@ def test_exit_codes_follow_findings_and_fail_on(tmp_path: Path) -> None:
     assert scan_json(str(tick), "--fail-on", "warning")[0] == 1
     code, doc, _ = scan_json(str(tick), "--fail-on", "error")
     assert code == 0 and len(doc["findings"]) == 1  # still reported, just not failing
+    # An info finding (time.Tick on go >= 1.23 costs until GC, it does not leak) does not fail by default.
+    info = module(tmp_path / "info", {"t.go": TICK}, go="1.23")
+    code, doc, _ = scan_json(str(info))
+    assert code == 0 and [f["severity"] for f in doc["findings"]] == ["info"]
+    assert scan_json(str(info), "--fail-on", "info")[0] == 1
 
 
 def test_usage_errors_are_exit_2_without_traceback(tmp_path: Path) -> None:

@@ -5,14 +5,19 @@
 //	/work?n=N&ms=M   fan out N goroutines that each work up to M ms; respond when all are done
 //	-burst-every D -burst-n K   in the background, every D start K goroutines that finish
 //	                            within about a second (a batch job, a cache refresh)
+//
+// /debug/vars publishes work_requests (requests served by /work) and work_inflight_max
+// (most /work requests ever in progress at once): the load generator's tests read them.
 package main
 
 import (
+	"expvar"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"leakhunter.dev/lab/internal/knob"
@@ -20,6 +25,11 @@ import (
 )
 
 var (
+	requests    = expvar.NewInt("work_requests")
+	inflight    atomic.Int64
+	inflightMax = expvar.NewInt("work_inflight_max")
+	maxMu       sync.Mutex
+
 	burstEvery = flag.Duration("burst-every", 3*time.Second, "interval between background bursts (0: none)")
 	burstN     = flag.Int("burst-n", 2000, "goroutines per background burst")
 )
@@ -63,7 +73,15 @@ func main() {
 	}
 	mux := labhttp.Mux()
 	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		maxMu.Lock()
+		if n > inflightMax.Value() {
+			inflightMax.Set(n)
+		}
+		maxMu.Unlock()
+		defer inflight.Add(-1)
 		fmt.Fprintln(w, fanOut(knob.Int(r, "n", 64), knob.Int(r, "ms", 200)))
+		requests.Add(1)
 	})
 	labhttp.Serve(mux)
 }

@@ -22,8 +22,9 @@ var (
 	warm  = flag.Duration("warm", 25*time.Second, "how long loading the table takes")
 	total = flag.Int("total", 48<<20, "bytes in the table once loaded")
 
-	mu    sync.RWMutex
-	table [][]byte
+	mu     sync.RWMutex
+	table  [steps][]byte // fixed size: the data set is bounded by construction
+	loaded int
 )
 
 func load() {
@@ -34,7 +35,8 @@ func load() {
 			b[j] = byte(i + j)
 		}
 		mu.Lock()
-		table = append(table, b)
+		table[i] = b
+		loaded = i + 1
 		mu.Unlock()
 		time.Sleep(*warm / steps)
 	}
@@ -46,9 +48,9 @@ func main() {
 	mux := labhttp.Mux()
 	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
 		mu.RLock()
-		n := len(table)
+		n := loaded
 		var sum int
-		if n > 0 {
+		if n > 0 && len(table[n-1]) > 0 {
 			sum = int(table[n-1][0])
 		}
 		mu.RUnlock()

@@ -29,7 +29,7 @@ func processBatchLeaky(items []int) int64 {
 				return // LEAK: LH106 this path never calls wg.Done
 			}
 			sum.Add(int64(it))
-			wg.Done()
+			wg.Done() // LEAK: LH106 not deferred: the early return above skips it
 		}(it)
 	}
 	wg.Wait() // LEAK: LH106 waits forever for the missing Done

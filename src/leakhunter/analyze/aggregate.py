@@ -18,7 +18,15 @@ graph construction (internal/graph/graph.go, internal/report/report.go) rule by 
   dropped (pprof's -nodefraction, default 0.005), then rows are sorted by |flat|,
   name, |cum| and the first node_count kept (pprof's -nodecount).
 
-`aggregate` is the entry point used by `top`, `diff`, `watch` and `soak`.
+Two implementations give the same numbers: a loop over `Profile.samples` for small
+profiles (no numpy import, fast start) and `node_values_columns`, vectorized over
+`profiles.columns.Columns`, for big ones (the binary decoder attaches columns to
+every profile it decodes through its vectorized path).
+
+`aggregate` is the entry point used by `top`, `diff`, `watch` and `soak`:
+`aggregate(profile, sample_index=..., by="function"|"line"|"file") -> Table` with
+`Table.total` and `Table.rows` (`Row.function/file/line/flat/cum`). For diffs, see
+`analyze.diff.diff(base, new, ...)`.
 """
 
 from __future__ import annotations
@@ -143,7 +151,7 @@ def printable_name(key: NodeKey) -> str:
     elif file:
         parts.append(file)
     elif name:
-        pass
+        pass  # the function name alone, already in parts
     elif obj:
         parts.append(f"[{_basename(obj)}]")
     else:
@@ -290,7 +298,7 @@ def node_values_columns(
     key_index: dict[NodeKey, int] = {}
     node_keys: list[NodeKey] = []
     rep: dict[NodeKey, Frame] = {}
-    fnode = np.empty(len(frames), dtype=np.int64)
+    fnode = np.empty(len(frames), dtype=np.int32)
     finl = np.zeros(len(frames), dtype=bool)
     fcls = np.zeros(len(frames), dtype=np.int8)
     for i, fr in enumerate(frames):
@@ -310,7 +318,7 @@ def node_values_columns(
     n = cols.n_samples
     v = cols.values[:, index]
     lengths = np.diff(cols.starts)
-    sample_of = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    sample_of = np.repeat(np.arange(n, dtype=np.int32), lengths)
     use = (v != 0) & (lengths > 0)
     if focus is not None or ignore is not None:
         cls = fcls[cols.frame_idx]
@@ -330,7 +338,7 @@ def node_values_columns(
         return out
 
     flat = sums(nodes[cols.starts[:-1][use]], vu)
-    pair = _unique_sorted(sample_of[entry_use] * n_nodes + nodes[entry_use])
+    pair = _unique_sorted(sample_of[entry_use].astype(np.int64) * n_nodes + nodes[entry_use])
     cum = sums(pair % n_nodes, v[pair // n_nodes])
 
     # Inline markers: only callees with an inlined occurrence can get one.
@@ -344,7 +352,7 @@ def node_values_columns(
         callee, caller = nodes[callee_i], nodes[callee_i + 1]
         keep = callee != caller
         callee, caller, inl = callee[keep], caller[keep], e_inl[callee_i[keep]]
-        ekey = caller * n_nodes + callee
+        ekey = caller.astype(np.int64) * n_nodes + callee
         all_edges = _unique_sorted(ekey)
         noinl_edges = _unique_sorted(ekey[~inl])
         inl_edges = np.setdiff1d(all_edges, noinl_edges, assume_unique=True)

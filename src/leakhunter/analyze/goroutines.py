@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from leakhunter.model import Frame, GoroutineDump, GoroutineGroup
+from leakhunter.model import Frame, GoroutineDump, GoroutineGroup, Suspect
 from leakhunter.profiles.waitreason import HIDDEN_RUNTIME
 
 SUSPECT_STATES = frozenset(
@@ -76,6 +76,23 @@ class GoroutineAnalysis:
     def leaked(self) -> int:
         return sum(v.group.count for v in self.groups if v.group.leaked)
 
+    def to_suspects(self) -> list[Suspect]:
+        """The suspect groups as model `Suspect`s at their user-code line (for verdicts and
+        for joining with `scan` findings at the same file:line). Growth is the group's
+        growth under `diff`, else its size; groups on one line add up."""
+        by_line: dict[tuple[str, str, int], Suspect] = {}
+        for v in self.groups:
+            if not v.suspect or v.user_frame is None:
+                continue
+            fr = v.user_frame
+            amount = float(v.growth if self.base_total is not None else v.group.count)
+            key = (fr.function, fr.file, fr.line)
+            if key in by_line:
+                by_line[key].growth += amount
+            else:
+                by_line[key] = Suspect(fr.function, fr.file, fr.line, amount, unit="goroutines")
+        return sorted(by_line.values(), key=lambda s: -s.growth)
+
 
 class StdClassifier:
     """Tells standard-library frames from user code.
@@ -119,9 +136,11 @@ def _find_goroot(frames: Iterable[Frame]) -> str:
 
 
 def _std_by_name(function: str) -> bool:
+    if not function or function.startswith("0x"):
+        return True  # unsymbolized: nothing a user could open, so not "user code"
     slash = function.rfind("/")
     first = function.split("/", 1)[0] if slash >= 0 else function.split(".", 1)[0]
-    return "." not in first and first != "main" and not first.startswith("0x")
+    return "." not in first and first != "main"
 
 
 def _all_frames(dumps: Iterable[GoroutineDump]) -> Iterable[Frame]:

@@ -189,8 +189,14 @@ class Watcher:
         self.started = time.time()
         self.duration = duration
         deadline = math.inf if duration is None else time.monotonic() + duration
+        # One kept-alive connection per target (reused every interval); the total is
+        # bounded by the targets' own concurrency, not by a shared cap: a cap below the
+        # number of targets leaves the pool full of idle connections to other targets
+        # and requests queue behind it until they time out.
+        n = len(self.targets)
         limits = httpx.Limits(
-            max_connections=self.max_connections, max_keepalive_connections=self.max_connections
+            max_connections=max(self.max_connections, 4 * n),
+            max_keepalive_connections=max(self.max_connections, 2 * n),
         )
         async with httpx.AsyncClient(
             timeout=self.timeout, limits=limits, follow_redirects=False, trust_env=False
@@ -303,8 +309,9 @@ class Watcher:
                 return
             if await _sleep_until(due, stop):
                 return
-            budget = max(min(self.interval * 0.9, deadline - time.monotonic()), 0.5)
-            await self._scrape(client, st, budget)
+            # A scrape started before the deadline may finish after it: cutting it short
+            # would record a false gap for targets whose phase falls near the end.
+            await self._scrape(client, st, max(self.interval * 0.9, self.timeout))
             # A scrape that overran skips the ticks it missed instead of bunching up.
             k = max(k + 1, math.ceil((time.monotonic() - t0 - st.phase) / self.interval))
 

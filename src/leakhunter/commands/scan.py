@@ -42,8 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="output format (default: text)",
     )
     p.add_argument(
-        "--fail-on", choices=("info", "warning", "error"), default="info",
-        help="exit 1 only for findings at or above this severity (default: info, i.e. any finding)",
+        "--fail-on", choices=("info", "warning", "error"), default="warning",
+        help="exit 1 only for findings at or above this severity (default: warning; "
+        "info findings are costs, not leaks, and are reported without failing)",
     )
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help="skip files/directories matching GLOB (repeatable)")

@@ -49,8 +49,8 @@ _D2_HEADER = re.compile(rb"(?m)^([ \t]*)goroutine \d+(?: gp=\S+ m=\S+(?: mp=\S+)
 _D1_HEADER = re.compile(rb"(?m)^[ \t]*(goroutine|goroutineleak) profile: total (\d+)[ \t]*\r?$")
 
 # Per-chunk normalisation (literal prefixes keep these on re's fast path).
-_ARGS = re.compile(rb"\([^()\n]*\)\n")
-_GID = re.compile(rb"goroutine \d+")
+_ARGS = re.compile(rb"\([^()\n]*+\)\n")  # possessive: no backtracking at `(*T).M(`
+_GID = re.compile(rb"goroutine \d++")
 _LABELS = re.compile(rb"\] \{[^\n]*\}:\n")
 
 # Per-distinct-block parsing.

@@ -53,27 +53,34 @@ def lazy_profile_class() -> Any:
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("leakhunter.lazy.Profile"))
 
 
-def _varints(buf: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Decode a buffer that is a sequence of varints: (values, start byte of each)."""
+def _varints(buf: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[Any]]:
+    """Decode a buffer that is a sequence of varints: (values, start byte of each).
+
+    Positions are int32 when the buffer allows it: this runs over millions of tokens
+    and every 8-byte temporary costs tens of MiB."""
+    pos_t = np.int32 if buf.size < (1 << 31) - 16 else np.int64
     if buf.size == 0:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=pos_t)
     if buf[-1] >= 0x80:
         raise Irregular("buffer ends inside a varint")
-    ends = np.flatnonzero(buf < 0x80)
+    ends = np.flatnonzero(buf < 0x80).astype(pos_t)
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
-    length = ends - starts + 1
-    if int(length.max()) > 10:
+    extra = ends - starts
+    del ends
+    if int(extra.max()) > 9:
         raise Irregular("varint longer than 10 bytes")
+    length = extra.astype(np.int8)  # continuation bytes per varint, 0..9
+    del extra
     val = (buf[starts] & 0x7F).astype(np.uint64)
-    sel = np.flatnonzero(length > 1)
+    sel = np.flatnonzero(length > 0)
     k = 1
     while sel.size:
         val[sel] |= (buf[starts[sel] + k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
         k += 1
-        sel = sel[length[sel] > k]
-    return val, starts.astype(np.int64)
+        sel = sel[length[sel] >= k]
+    return val, starts
 
 
 def _ranges(first: npt.NDArray[np.int64], count: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -144,7 +151,7 @@ def decode_samples(
     f_count: list[npt.NDArray[np.int64]] = []
     active = np.arange(n, dtype=np.int64)
     p = ts.copy()
-    tend = np.append(tstart[1:], buf.size)  # byte just past each token
+    tend = np.append(tstart[1:], np.array([buf.size], dtype=tstart.dtype))  # past each token
     for _step in range(1 << 16):
         if active.size == 0:
             break
@@ -187,32 +194,45 @@ def decode_samples(
     id_tokens = _ranges(ff[is_ids], fc[is_ids])
     val_tokens = _ranges(ff[is_val], fc[is_val])
 
-    # Locations: ids -> index into location_frames.
+    values = tok[val_tokens].view(np.int64).reshape(n, nvalues)
+    del val_tokens
+
+    # Locations: ids -> index into location_frames (arrays freed as soon as used: this
+    # runs over every stack entry, and peak memory is what a big profile costs).
     ids = tok[id_tokens]
-    order = np.argsort(np.array(location_ids, dtype=np.uint64), kind="stable")
+    del id_tokens
+    order = np.argsort(np.array(location_ids, dtype=np.uint64), kind="stable").astype(np.int32)
     sorted_ids = np.array(location_ids, dtype=np.uint64)[order]
     pos = np.searchsorted(sorted_ids, ids)
-    pos_c = np.minimum(pos, max(sorted_ids.size - 1, 0))
-    if sorted_ids.size == 0 or not (sorted_ids[pos_c] == ids).all():
+    np.minimum(pos, max(sorted_ids.size - 1, 0), out=pos)
+    if sorted_ids.size == 0 or not (sorted_ids[pos] == ids).all():
         from leakhunter.errors import CorruptInputError
 
         raise CorruptInputError("not a valid pprof profile: a sample names an unknown location")
-    loc = order[pos_c]
+    del ids
+    loc = order[pos]
+    del pos
 
     # Frames: expand inlined locations (most have exactly one frame).
-    per_entry = loc_count[loc]
-    frame_idx = loc_frame[_ranges(loc_first[loc], per_entry)]
-    sample_of_id = np.repeat(np.arange(n, dtype=np.int64), n_ids)
-    stack_len = np.bincount(sample_of_id, weights=per_entry, minlength=n).astype(np.int64)
+    if int(loc_count.max(initial=1)) == 1:
+        frame_idx = loc_frame[loc]
+        stack_len = n_ids
+    else:
+        per_entry = loc_count[loc]
+        frame_idx = loc_frame[_ranges(loc_first[loc], per_entry)]
+        sample_of_id = np.repeat(np.arange(n, dtype=np.int64), n_ids)
+        stack_len = np.bincount(sample_of_id, weights=per_entry, minlength=n).astype(np.int64)
+        del per_entry, sample_of_id
+    del loc
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(stack_len, out=starts[1:])
 
-    values = tok[val_tokens].view(np.int64).reshape(n, nvalues)
-
-    lab_sample, lab_first, lab_count = fs[is_lab], ff[is_lab], fc[is_lab]
+    plan = _label_plan(tok, fs[is_lab], ff[is_lab], fc[is_lab], strings)
+    keep_payloads = payloads if plan[0] == "slow" else []
+    del tok, tend
 
     def build() -> list[Sample]:
-        labels = _labels(tok, lab_sample, lab_first, lab_count, n, payloads, strings)
+        labels = _labels(plan, n, keep_payloads, strings)
         farr = np.empty(len(frames), dtype=object)
         farr[:] = frames
         stack_objs = farr[frame_idx].tolist()
@@ -227,38 +247,46 @@ def decode_samples(
     return samples, Columns(frames, frame_idx.astype(np.int32), starts, values)
 
 
-def _labels(
+_Plan = tuple[str, str, Any, Any]
+
+
+def _label_plan(
     tok: npt.NDArray[np.uint64],
     lab_sample: npt.NDArray[np.int64],
     lab_first: npt.NDArray[np.int64],
     lab_count: npt.NDArray[np.int64],
-    n: int,
-    payloads: list[bytes],
     strings: list[str],
-) -> list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]]:
-    """Per-sample (labels, num_labels). The common case, at most one numeric label per
-    sample with one key (Go heap profiles' `bytes`), is vectorized."""
+) -> _Plan:
+    """Decide now (while the tokens exist) how labels will be built later:
+    ("none"), ("num", key, samples, values) for at most one numeric label per sample
+    with one key (Go heap profiles' `bytes`), else ("slow", "", samples-with-labels)."""
     if lab_sample.size == 0:
-        return [(_EMPTY, _EMPTY)] * n
+        return ("none", "", None, None)
     if (lab_count == 4).all() and np.unique(lab_sample).size == lab_sample.size:
         t = tok[lab_first[:, None] + np.arange(4)]
         if (t[:, 0] == 0x08).all() and (t[:, 2] == 0x18).all():
             keys = np.unique(t[:, 1])
             if keys.size == 1 and int(keys[0]) < len(strings):
-                key = strings[int(keys[0])]
-                out: list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]]
-                out = [(_EMPTY, _EMPTY)] * n
-                for i, v in zip(lab_sample.tolist(), t[:, 3].view(np.int64).tolist(), strict=True):
-                    out[i] = ({}, {key: (v,)})
-                return out
+                return ("num", strings[int(keys[0])], lab_sample, t[:, 3].view(np.int64).copy())
+    return ("slow", "", set(lab_sample.tolist()), None)
+
+
+def _labels(
+    plan: _Plan, n: int, payloads: list[bytes], strings: list[str]
+) -> list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]]:
+    """Per-sample (labels, num_labels) following `_label_plan`."""
+    kind, key, which, nums_arr = plan
+    out: list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]]
+    out = [(_EMPTY, _EMPTY)] * n
+    if kind == "none":
+        return out
+    if kind == "num":
+        for i, v in zip(which.tolist(), nums_arr.tolist(), strict=True):
+            out[i] = ({}, {key: (v,)})
+        return out
     from leakhunter.profiles.proto import profile_pb2
 
-    has = set(lab_sample.tolist())
-    res: list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]] = []
-    for i in range(n):
-        if i not in has:
-            res.append((_EMPTY, _EMPTY))
-            continue
+    for i in sorted(which):
         labs: dict[str, tuple[str, ...]] = {}
         nums: dict[str, tuple[int, ...]] = {}
         for lab in profile_pb2.Sample.FromString(payloads[i]).label:
@@ -267,5 +295,5 @@ def _labels(
                 labs[k] = (*labs.get(k, ()), strings[lab.str])
             else:
                 nums[k] = (*nums.get(k, ()), lab.num)
-        res.append((labs or _EMPTY, nums or _EMPTY))
-    return res
+        out[i] = (labs or _EMPTY, nums or _EMPTY)
+    return out

@@ -65,7 +65,7 @@ def notes(result: ScanResult, shown: int, *, baseline_hidden: int = 0) -> list[s
         extra.append(f"{generated} generated skipped")
     other = len(result.skipped) - generated
     if other:
-        extra.append(f"{other} unreadable skipped")
+        extra.append(f"{other} skipped or partly scanned (see above)")
     if result.suppressed:
         extra.append(f"{result.suppressed} suppressed")
     if baseline_hidden:

@@ -402,36 +402,33 @@ def _scope_of(decl_stmt: Node) -> Node | None:
     return p
 
 
-def _declarations(
-    ctx: FileContext, fn: Node, body: Node
-) -> Iterator[tuple[str, Node, Node, int | None, bool]]:
-    """(name, declaring statement, scope, capacity, is nil chan) for channels made in `fn`'s body."""
-    for d in gs.walk(body, ("short_var_declaration", "var_declaration")):
-        if d.type == "short_var_declaration":
-            lefts, rights = gs.assignment_sides(d)
-            if len(lefts) != len(rights):
-                continue
-            for left, right in zip(lefts, rights, strict=True):
-                ok, cap = _make_chan(ctx, right)
-                if ok and left.type == "identifier":
-                    scope = _scope_of(d)
-                    if scope is not None:
-                        yield ctx.text(left), d, scope, cap, False
-        else:
-            scope = _scope_of(d)
-            if scope is None:
-                continue
-            for spec in gs.walk(d, "var_spec"):
-                names, values = gs.assignment_sides(spec)
-                typ = spec.child_by_field_name("type")
-                if not values and typ is not None and typ.type == "channel_type":
-                    for n in names:
-                        yield ctx.text(n), d, scope, 0, True
-                elif len(values) == len(names):
-                    for n, v in zip(names, values, strict=True):
-                        ok, cap = _make_chan(ctx, v)
-                        if ok:
-                            yield ctx.text(n), d, scope, cap, False
+def _declarations(ctx: FileContext, d: Node) -> Iterator[tuple[str, Node, Node, int | None, bool]]:
+    """(name, declaring statement, scope, capacity, is nil chan) for channels one statement makes."""
+    if d.type == "short_var_declaration":
+        lefts, rights = gs.assignment_sides(d)
+        if len(lefts) != len(rights):
+            return
+        for left, right in zip(lefts, rights, strict=True):
+            ok, cap = _make_chan(ctx, right)
+            if ok and left.type == "identifier":
+                scope = _scope_of(d)
+                if scope is not None:
+                    yield ctx.text(left), d, scope, cap, False
+    else:
+        scope = _scope_of(d)
+        if scope is None:
+            return
+        for spec in gs.walk(d, "var_spec"):
+            names, values = gs.assignment_sides(spec)
+            typ = spec.child_by_field_name("type")
+            if not values and typ is not None and typ.type == "channel_type":
+                for n in names:
+                    yield ctx.text(n), d, scope, 0, True
+            elif len(values) == len(names):
+                for n, v in zip(names, values, strict=True):
+                    ok, cap = _make_chan(ctx, v)
+                    if ok:
+                        yield ctx.text(n), d, scope, cap, False
 
 
 def _is_declaring(ident: Node) -> bool:
@@ -576,11 +573,16 @@ def chan_facts(ctx: FileContext) -> list[ChanFacts]:
         return cached  # type: ignore[return-value]
     out: list[ChanFacts] = []
     if b"chan" in ctx.source:
-        for info in gs.functions(ctx):
-            if info.body is None:
+        src = ctx.source
+        for d in gs.nodes_of_type(ctx, "short_var_declaration", "var_declaration"):
+            if b"chan" not in src[d.start_byte : d.end_byte]:
+                continue  # cheap filter: most declarations make no channel
+            fn = gs.enclosing_function(d)
+            body = fn.child_by_field_name("body") if fn is not None else None
+            if fn is None or body is None:
                 continue
-            for name, decl, scope, cap, nil_chan in _declarations(ctx, info.node, info.body):
-                out.append(_facts(ctx, name, decl, info.node, info.body, scope, cap, nil_chan))
+            for name, decl, scope, cap, nil_chan in _declarations(ctx, d):
+                out.append(_facts(ctx, name, decl, fn, body, scope, cap, nil_chan))
     ctx.cache["goflow.chans"] = out
     return out
 

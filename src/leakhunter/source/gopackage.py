@@ -127,3 +127,17 @@ def package_facts(ctx: FileContext, key: str, compute: Callable[[list[FileContex
     while len(_FACTS) > _MAX_FACTS:
         _FACTS.popitem(last=False)
     return value
+
+
+def cached_context(path: Path, source: bytes) -> FileContext | None:
+    """A file of a package view already parsed in this process, if its bytes are still `source`.
+
+    The scanner asks before parsing a file: the first file of a directory makes the
+    package view parse its siblings, so the scanner can reuse those trees (and their
+    memoised indexes) instead of parsing every file twice. (Added by scan-core.)
+    """
+    for files in reversed(_TREES.values()):
+        for f in files:
+            if f.path == path and f.source == source:
+                return f
+    return None

@@ -42,7 +42,7 @@ _WS = re.compile(r"\s+")
 
 
 class TreeIndex:
-    """Every named node of one tree, by type, in pre-order; and the ids of all of them.
+    """Every named node of one tree, by type, in pre-order.
 
     Built in one cursor pass (the cheapest way to visit a tree from Python), then
     every `walk(node, types)` over that tree is a binary search in the type's list
@@ -50,17 +50,20 @@ class TreeIndex:
     questions per file, and the answers all come from this one pass.
     """
 
-    __slots__ = ("by_type", "ids", "root", "starts")
+    __slots__ = ("by_type", "root", "seen", "starts")
 
     def __init__(self, root: Node) -> None:
         by_type: dict[str, list[Node]] = {}
-        ids: set[int] = set()
         cur = root.walk()
         while True:
             n = cur.node
             if n is not None and n.is_named:
-                by_type.setdefault(n.type, []).append(n)
-                ids.add(n.id)
+                t = n.type
+                lst = by_type.get(t)
+                if lst is None:
+                    by_type[t] = [n]
+                else:
+                    lst.append(n)
             if cur.goto_first_child():
                 continue
             while not cur.goto_next_sibling():
@@ -71,8 +74,9 @@ class TreeIndex:
             break
         self.root = root
         self.by_type = by_type
-        self.ids = ids
         self.starts: dict[str, list[int]] = {}
+        self.seen: list[int] = []
+        """Ids of nodes of this tree recorded in `_ROOT_OF` (dropped with the index)."""
 
     def starts_of(self, t: str) -> list[int]:
         st = self.starts.get(t)
@@ -117,6 +121,23 @@ def _is_descendant(n: Node, root: Node) -> bool:
 _INDEXES: OrderedDict[int, TreeIndex] = OrderedDict()
 _MAX_INDEXES = 64
 """Trees indexed per process (the file being scanned plus the package siblings rules read)."""
+_ROOT_OF: dict[int, TreeIndex] = {}
+"""Node id -> index of its tree, for nodes already used as walk roots (saves the climb)."""
+
+
+def _register(idx: TreeIndex) -> None:
+    key = idx.root.id
+    if key in _INDEXES:
+        _INDEXES.move_to_end(key)
+        return
+    _INDEXES[key] = idx
+    while len(_INDEXES) > _MAX_INDEXES:
+        _, old = _INDEXES.popitem(last=False)
+        # Forget node ids of the evicted tree: once it is freed, its ids may be reused.
+        for k in old.seen:
+            if _ROOT_OF.get(k) is old:
+                del _ROOT_OF[k]
+        old.seen = []
 
 
 def tree_index(node: Node) -> TreeIndex:
@@ -126,20 +147,21 @@ def tree_index(node: Node) -> TreeIndex:
     not be reused by another tree while its index is cached.
     """
     nid = node.id
-    for cached in reversed(_INDEXES.values()):
-        if nid in cached.ids:
-            return cached
+    hit = _ROOT_OF.get(nid)
+    if hit is not None:
+        return hit
     root = node
-    while root.parent is not None:
-        root = root.parent
+    while True:
+        p = root.parent
+        if p is None:
+            break
+        root = p
     idx = _INDEXES.get(root.id)
     if idx is None:
         idx = TreeIndex(root)
-        _INDEXES[root.id] = idx
-        while len(_INDEXES) > _MAX_INDEXES:
-            _INDEXES.popitem(last=False)
-    else:
-        _INDEXES.move_to_end(root.id)
+    _register(idx)
+    _ROOT_OF[nid] = idx
+    idx.seen.append(nid)
     return idx
 
 
@@ -226,13 +248,7 @@ def file_index(ctx: FileContext) -> TreeIndex:
     """The file's TreeIndex, also kept in `ctx.cache` so it lives as long as the context."""
     idx = ctx.cache.get("gosyntax.treeindex")
     if isinstance(idx, TreeIndex):
-        key = idx.root.id
-        if key in _INDEXES:
-            _INDEXES.move_to_end(key)
-        else:
-            _INDEXES[key] = idx
-            while len(_INDEXES) > _MAX_INDEXES:
-                _INDEXES.popitem(last=False)
+        _register(idx)
         return idx
     built = tree_index(ctx.tree.root_node)
     ctx.cache["gosyntax.treeindex"] = built
@@ -375,10 +391,11 @@ def functions(ctx: FileContext) -> list[FuncInfo]:
 
 def function_info(ctx: FileContext, fn: Node) -> FuncInfo | None:
     """The FuncInfo for a function node (as returned by `enclosing_function`)."""
-    for f in functions(ctx):
-        if f.node == fn:
-            return f
-    return None
+    by_id: dict[int, FuncInfo] | None = ctx.cache.get("gosyntax.functions_by_id")  # type: ignore[assignment]
+    if by_id is None:
+        by_id = {f.node.id: f for f in functions(ctx)}
+        ctx.cache["gosyntax.functions_by_id"] = by_id
+    return by_id.get(fn.id)
 
 
 def function_name(ctx: FileContext, node: Node) -> str:
@@ -450,8 +467,17 @@ def call_name(ctx: FileContext, call: Node) -> str:
     arguments are dropped (`Map[int](xs)` -> `Map`); a func literal callee is `func`.
     Also accepts the callee expression itself.
     """
-    fn = call.child_by_field_name("function") if call.type == "call_expression" else call
-    return _expr_name(ctx, fn)
+    memo: dict[int, str] | None = ctx.cache.get("gosyntax.call_name")  # type: ignore[assignment]
+    if memo is None:
+        memo = {}
+        ctx.cache["gosyntax.call_name"] = memo
+    key = call.id
+    name = memo.get(key)
+    if name is None:
+        fn = call.child_by_field_name("function") if call.type == "call_expression" else call
+        name = _expr_name(ctx, fn)
+        memo[key] = name
+    return name
 
 
 def _expr_name(ctx: FileContext, n: Node | None) -> str:
@@ -535,12 +561,20 @@ def qualified_call_name(ctx: FileContext, call: Node) -> str:
     `resp.Body.Close` stays as it is. A local variable shadowing an import name is not
     detected (rare in practice; rules that care check `is_local_name`).
     """
+    memo: dict[int, str] | None = ctx.cache.get("gosyntax.qualified_call_name")  # type: ignore[assignment]
+    if memo is None:
+        memo = {}
+        ctx.cache["gosyntax.qualified_call_name"] = memo
+    got = memo.get(call.id)
+    if got is not None:
+        return got
     name = call_name(ctx, call)
     head, sep, rest = name.partition(".")
     if sep:
         path = imports(ctx).get(head)
         if path is not None:
-            return f"{path}.{rest}"
+            name = f"{path}.{rest}"
+    memo[call.id] = name
     return name
 
 

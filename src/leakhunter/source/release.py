@@ -140,6 +140,15 @@ if that object escapes, the value does too only through it, and cannot be closed
 through it — so treating wrappers as neutral reports the real leak
 `sc := bufio.NewScanner(f); ...; return` (f never closed)."""
 
+_WRAPPERS = frozenset(
+    f for f in _NEUTRAL_FUNCS
+    if f.rpartition(".")[2].startswith("New") or f in (
+        "io.LimitReader", "io.TeeReader", "io.MultiReader", "io.MultiWriter", "io.NopCloser",
+        "io/ioutil.NopCloser",
+    )
+)
+"""Neutral functions whose result keeps a reference to their argument (a reader around a file)."""
+
 _TERMINATORS = frozenset({
     "panic", "os.Exit", "log.Fatal", "log.Fatalf", "log.Fatalln", "log.Panic", "log.Panicf",
     "log.Panicln", "runtime.Goexit", "syscall.Exit",
@@ -329,9 +338,22 @@ class _Flow:
         if self.named_result and not n.named_children:
             self.result.transferred = True
             return set()
+        if any(h for h, _ in s) and self._returns_wrapped(n):
+            # `return bufio.NewReader(f)`: the caller gets what holds the value; whether it
+            # can still close it is the caller's design, not a path we can fault here
+            self.result.transferred = True
+            return set()
         if any(h for h, _ in s):
             self._leak(n, "return")
         return set()
+
+    def _returns_wrapped(self, n: Node) -> bool:
+        for call in gs.walk(n, "call_expression"):
+            if gs.qualified_call_name(self.ctx, call) not in _WRAPPERS:
+                continue
+            if any(self._is_var(m) or self._is_var_path(m) for a in gs.arguments(call) for m in gs.walk(a, None)):
+                return True
+        return False
 
     def if_(self, n: Node, s: set[State]) -> set[State]:
         init = n.child_by_field_name("initializer")
@@ -411,6 +433,8 @@ class _Flow:
             op, want = _strip_opt(r.child_by_field_name("operand")), "time.NewTicker"  # for range t.C
         elif r.type == "identifier":
             op, want = r, "time.Tick"  # c := time.Tick(d); for range c
+        if op is not None and op.type == "call_expression":
+            return gs.is_call_to(self.ctx, op, "time.NewTicker")  # for range time.NewTicker(d).C
         if op is None or op.type != "identifier":
             return False
         body = self.fn.child_by_field_name("body")

@@ -30,9 +30,11 @@ import os
 import re
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,6 +69,7 @@ class ScanResult:
     rule_seconds: dict[str, float] = field(default_factory=dict)
     """CPU seconds spent in each rule, summed over workers (for benchmarks)."""
     parse_seconds: float = 0.0
+    """CPU seconds spent in tree-sitter's parser, summed over workers."""
 
 
 @dataclass
@@ -168,6 +171,7 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
     from leakhunter.source import gosyntax, suppress
     from leakhunter.source.baseline import fingerprints
     from leakhunter.source.gomod import module_for_file
+    from leakhunter.source.gopackage import cached_context
     from leakhunter.source.parse import parse
     from leakhunter.source.rule import FileContext
 
@@ -203,9 +207,14 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
         out.skip_reason = f"not Go source (NUL byte at line {line})"
         return out
 
-    t0 = time.perf_counter()
-    tree = parse(data)
-    out.parse_seconds = time.perf_counter() - t0
+    # The package view of an earlier file of this directory may have parsed this one already.
+    shared = cached_context(sf.path, data)
+    if shared is not None:
+        tree = shared.tree
+    else:
+        t0 = time.thread_time()
+        tree = parse(data)
+        out.parse_seconds = time.thread_time() - t0
     bad_ranges: list[tuple[int, int]] = []
     if tree.root_node.has_error:
         err = first_error(tree)
@@ -227,14 +236,16 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
         go_version=mod.go_version,
         is_test=sf.is_test,
     )
+    if shared is not None and shared.go_version == ctx.go_version and shared.is_test == ctx.is_test:
+        ctx.cache = shared.cache  # same tree: its memoised index, functions, imports stay valid
     found: list[Finding] = []
     for rule in _instantiate(rule_ids):
-        t1 = time.perf_counter()
+        t1 = time.thread_time()
         try:
             found.extend(rule.check(ctx))
         except Exception as exc:  # a rule bug must not end the scan
             out.rule_errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
-        out.rule_seconds[rule.id] = out.rule_seconds.get(rule.id, 0.0) + time.perf_counter() - t1
+        out.rule_seconds[rule.id] = out.rule_seconds.get(rule.id, 0.0) + time.thread_time() - t1
     out.scanned = True
     if not found:
         return out
@@ -326,13 +337,46 @@ def _outcomes(
         return
     # Import the rules before forking, so every worker inherits them instead of importing.
     _instantiate(rule_ids)
-    ctx = get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures: list[Future[list[FileOutcome]]] = [
-            pool.submit(_scan_chunk, chunk, rule_ids, max_file_size) for chunk in _chunks(files, jobs)
-        ]
-        for fut in futures:
-            yield from fut.result()
+    mp = get_context("fork")
+    retry: list[SourceFile] = []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp) as pool:
+        futures = {pool.submit(_scan_chunk, chunk, rule_ids, max_file_size): chunk for chunk in _chunks(files, jobs)}
+        for fut in as_completed(futures):  # stream: each chunk's outcomes as it finishes
+            try:
+                outcomes = fut.result()
+            except BrokenProcessPool:
+                # A worker died (a crash, or killed for memory). Which file did it is
+                # unknown, and the pool is gone: every unfinished chunk is retried below.
+                retry.extend(futures[fut])
+                continue
+            except Exception as exc:  # a bug outside the per-rule guard: report, go on
+                yield from (
+                    FileOutcome(sf.display, False, sf.size, skip_reason=f"internal error: {type(exc).__name__}: {exc}")
+                    for sf in futures[fut]
+                )
+                continue
+            yield from outcomes
+    if retry:
+        yield from _isolated(retry, rule_ids, max_file_size, mp)
+
+
+def _isolated(
+    files: list[SourceFile], rule_ids: tuple[str, ...], max_file_size: int, mp: BaseContext
+) -> Iterator[FileOutcome]:
+    """Scan files one at a time in a worker, so a file that kills its worker costs only itself."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=mp)
+    try:
+        for sf in files:
+            try:
+                yield from pool.submit(_scan_chunk, [sf], rule_ids, max_file_size).result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=False)
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=mp)
+                yield FileOutcome(
+                    sf.display, False, sf.size, skip_reason="scanner worker died on this file (crash or out of memory)"
+                )
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _finding_key(f: Finding) -> tuple[str, int, int, str, str]:

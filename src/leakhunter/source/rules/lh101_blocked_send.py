@@ -46,9 +46,9 @@ class BlockedSend(Rule):
     done channel / `ctx.Done()`.
 
     Not reported (precision first): buffered channels; sends that sit in a select
-    with another case; channels that leave the function (returned, stored in a
-    struct or a global, handed to a function outside the file or that passes them
-    on); channels another goroutine also receives from; receives that happen on
+    with another case; channels that leave the function (stored in a struct or a
+    global, handed to a function outside the file or that passes them on; returned,
+    unless a caller in the same file receives it in a select next to a timeout); channels another goroutine also receives from; receives that happen on
     every path after the `go` statement. Goroutines started in a loop are LH104's.
     """
 

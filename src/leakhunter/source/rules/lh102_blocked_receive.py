@@ -108,7 +108,7 @@ func process(items []Item) error {
                 ctx,
                 u.stmt,
                 f"{who} {kind} {cf.name} (made at line {line(cf.decl)}), but nothing ever sends on or "
-                f"closes {cf.name} (it never leaves {gs.function_name(ctx, cf.decl) or 'its function'}): "
+                f"closes it, and it never leaves {gs.function_name(ctx, cf.decl) or 'its function'}: "
                 "this blocks forever",
                 function=gs.function_name(ctx, u.stmt),
             )

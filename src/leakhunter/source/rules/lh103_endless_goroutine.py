@@ -116,16 +116,17 @@ func NewCache(ctx context.Context) *Cache {
                 if (
                     target.type == "select_statement"
                     and not ctx.is_test
-                    and not any(
-                        c.type in ("communication_case", "default_case")
-                        for c in target.named_children
-                    )
+                    and _never_ready(ctx, target)
                 ):
+                    what = (
+                        "`select {}`"
+                        if not target.named_children
+                        else "a select on channels nothing else can reach"
+                    )
                     yield self.finding(
                         ctx,
                         target,
-                        f"goroutine started at line {line(go)} blocks forever in `select {{}}`; "
-                        "it can never end",
+                        f"goroutine started at line {line(go)} blocks forever in {what}; it can never end",
                         function=gs.function_name(ctx, target),
                     )
                     break
@@ -142,8 +143,10 @@ func NewCache(ctx context.Context) *Cache {
             key = ("method", ctx.text(callee.child_by_field_name("field")))
         else:
             return
+        if not _per_call_state(ctx, go, call):
+            return
         where = package_facts(ctx, "lh103.endless", _endless_functions).get(key)
-        if not where or not _per_call_state(ctx, go, call):
+        if not where:
             return
         file, loop_line = where
         yield self.finding(
@@ -303,3 +306,22 @@ def _endless_functions(files: list[FileContext]) -> dict[tuple[str, str], tuple[
                         out[key] = (f.path.name, line(target))
                     break
     return out
+
+
+def _never_ready(ctx: FileContext, sel: Node) -> bool:
+    """`select {}`, or a select whose every case uses a channel made inline (`case <-make(chan T):`)."""
+    cases = [c for c in sel.named_children if c.type in ("communication_case", "default_case")]
+    for c in cases:
+        if c.type == "default_case":
+            return False
+        comm = c.child_by_field_name("communication")
+        if comm is None:
+            return False
+        if comm.type == "receive_statement":
+            comm = comm.child_by_field_name("right")
+        if comm is None:
+            return False
+        chan = comm.child_by_field_name("channel" if comm.type == "send_statement" else "operand")
+        if chan is None or chan.type != "call_expression" or gs.call_name(ctx, chan) != "make":
+            return False
+    return True

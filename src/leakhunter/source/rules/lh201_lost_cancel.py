@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from leakhunter.model import Finding
+from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import ReleaseSpec, analyze, is_local_target
 from leakhunter.source.rule import FileContext, Rule
-from leakhunter.source.rules._resource import exits_text, is_main
+from leakhunter.source.rules._resource import is_main
 
 _CONTEXT_PATHS = ("context", "golang.org/x/net/context")
 _CANCELLING = frozenset(
@@ -62,7 +62,7 @@ func fetch(parent context.Context, url string) error {
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if b"context" not in ctx.source:
             return
-        test_severity = "info" if ctx.is_test or ctx.path.name.endswith("_test.go") else None
+        test_severity: Severity | None = "info" if ctx.is_test or ctx.path.name.endswith("_test.go") else None
         for call in gs.nodes_of_type(ctx, "call_expression"):
             q = gs.qualified_call_name(ctx, call)
             pkg, _, fname = q.rpartition(".")
@@ -97,10 +97,14 @@ func fetch(parent context.Context, url string) error {
             if res.gave_up or not res.leaks:
                 continue
             partly = res.released or res.transferred
+            more = len(res.leaks) - 1
+            paths = f" (and {more} other path{'s' if more > 1 else ''})" if more > 0 else ""
             yield self.finding(
                 ctx, lefts[1],
-                f"`{cancel}` from {callee} is not called {exits_text(res)}: the derived context "
-                f"stays registered with its parent until the parent ends"
-                + ("" if partly else f"; `{cancel}` is never called"),
-                severity=test_severity or ("warning" if partly else "error"), function=function,
+                f"`{cancel}` from {callee} is "
+                + ("never called" if not partly else "not called on every path")
+                + f": {res.leaks[0].describe()}{paths} is reached without it, and the derived "
+                f"context stays registered with its parent until the parent ends",
+                severity=test_severity or ("warning" if partly else "error"),
+                function=function,
             )

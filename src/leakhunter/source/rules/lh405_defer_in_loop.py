@@ -33,7 +33,10 @@ def _released(ctx: FileContext, defer: Node, loop: Node) -> str | None:
     if fn is not None and fn.type == "func_literal":
         # only unconditional releases: `defer func() { if err != nil { l.Close() } }()` is
         # the cleanup-on-failure idiom, which releases nothing on the normal path
-        for st in gs.statements(fn.child_by_field_name("body")):
+        body = fn.child_by_field_name("body")
+        if any(True for _ in gs.walk(body, "return_statement")) if body is not None else False:
+            return None  # an early return makes the release conditional
+        for st in gs.statements(body):
             inner = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
             if st.type == "assignment_statement":
                 right = st.child_by_field_name("right")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
-from leakhunter.model import Finding
+from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.gopackage import package_facts
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Query
 
 _SHRINK_CALL = re.compile(r"(?i)(delete|clear|remove|reset|evict|prune|purge|trim|compact|expire|drop)")
 """A call with one of these words in its name, handed the map, may shrink it (maps.DeleteFunc, slices.Delete...)."""
@@ -123,11 +124,6 @@ def _root(n: Node | None) -> Node | None:
     return None
 
 
-def _top_name(ctx: FileContext, node: Node) -> str:
-    decl = gs.enclosing_declaration(node)
-    return ctx.text(decl.child_by_field_name("name")) if decl is not None else ""
-
-
 def _lazy_init(ctx: FileContext, assign: Node, target: str) -> bool:
     """True if `assign` sits under `if target == nil` / `len(target) == 0` (first use, not a reset)."""
     for p in gs.ancestors(assign):
@@ -140,9 +136,32 @@ def _lazy_init(ctx: FileContext, assign: Node, target: str) -> bool:
     return False
 
 
+_SHRINK_QUERY = r"""
+(call_expression function: (identifier) @builtin arguments: (argument_list . (_) @arg)
+  (#any-of? @builtin "delete" "clear"))
+(call_expression function: (_) @callee arguments: (argument_list) @args
+  (#match? @callee "(?i)(delete|clear|remove|reset|evict|prune|purge|trim|compact|expire|drop)[A-Za-z0-9_]*$"))
+(unary_expression operator: "&" operand: (_) @addr)
+(binary_expression (call_expression function: (identifier) @len (#eq? @len "len")) @lencall) @bin
+(assignment_statement left: (expression_list) @lhs operator: "=" right: (expression_list)) @assign
+"""
+
+
+@cache
+def _shrink_query() -> Query:
+    import tree_sitter_go
+    from tree_sitter import Language, Query
+
+    return Query(Language(tree_sitter_go.language()), _SHRINK_QUERY)
+
+
 def _file_facts(ctx: FileContext, shrunk: set[str], shrunk_fields: set[str]) -> None:
-    """Add to `shrunk`/`shrunk_fields` every name this file may shrink."""
-    idx = gs.node_index(ctx)
+    """Add to `shrunk`/`shrunk_fields` every name this file may shrink.
+
+    Runs a tree-sitter query (matching in C) rather than walking the tree from
+    Python: this runs on every sibling file of a package, so it must stay cheap.
+    """
+    from tree_sitter import QueryCursor
 
     def mark(n: Node | None) -> None:
         r = _root(n)
@@ -153,53 +172,63 @@ def _file_facts(ctx: FileContext, shrunk: set[str], shrunk_fields: set[str]) -> 
         else:
             shrunk_fields.add(ctx.text(r.child_by_field_name("field")))
 
-    for call in idx.get("call_expression", []):
-        name = gs.call_name(ctx, call)
-        last = name.rsplit(".", 1)[-1]
-        args = gs.arguments(call)
-        if name in ("delete", "clear") and args:
-            mark(args[0])
-        elif name not in ("len", "cap", "append") and _SHRINK_CALL.search(last):
-            for a in args:
-                mark(a)
-            fn = call.child_by_field_name("function")
-            if fn is not None and fn.type == "selector_expression" and last in _SYNC_MAP_SHRINK:
-                mark(fn.child_by_field_name("operand"))
-        if name == "len" and args:
-            p = call.parent
-            if p is not None and p.type == "binary_expression":
-                op = ctx.text(p.child_by_field_name("operator"))
-                other = p.child_by_field_name("right") if p.child_by_field_name("left") == call else p.child_by_field_name("left")
-                if op in ("<", "<=", ">", ">=", "==") and ctx.text(other) not in ("0", "1"):
-                    mark(args[0])
-    for u in idx.get("unary_expression", []):
-        if ctx.text(u).startswith("&"):
-            mark(u)
-    for a in idx.get("assignment_statement", []):
-        op = ctx.text(a.child_by_field_name("operator"))
-        if op != "=":
+    for _, caps in QueryCursor(_shrink_query()).matches(ctx.tree.root_node):
+        if "arg" in caps:
+            mark(caps["arg"][0])
+        elif "callee" in caps:
+            callee = caps["callee"][0]
+            for arg in caps["args"][0].named_children:
+                mark(arg)
+            if callee.type == "selector_expression":
+                mark(callee.child_by_field_name("operand"))  # cache.Remove(k), m.Delete(k)
+        elif "addr" in caps:
+            mark(caps["addr"][0])
+        elif "bin" in caps:
+            b, call = caps["bin"][0], caps["lencall"][0]
+            op = ctx.text(b.child_by_field_name("operator"))
+            left = b.child_by_field_name("left")
+            other = b.child_by_field_name("right") if left == call else left
+            args = gs.arguments(call)
+            if args and op in ("<", "<=", ">", ">=", "==") and ctx.text(other) not in ("0", "1"):
+                mark(args[0])
+        elif "assign" in caps:
+            _reassigned(ctx, caps["assign"][0], mark)
+
+
+def _reassigned(ctx: FileContext, a: Node, mark: Callable[[Node | None], None]) -> None:
+    """Mark the targets `a` replaces wholesale (not an append to itself, a lazy init or a setup)."""
+    lefts, rights = gs.assignment_sides(a)
+    for i, left in enumerate(lefts):
+        if left.type not in ("identifier", "selector_expression"):
             continue
-        lefts, rights = gs.assignment_sides(a)
-        for i, left in enumerate(lefts):
-            if left.type not in ("identifier", "selector_expression"):
+        target = gs._compact(ctx.text(left))
+        right = rights[i] if len(rights) == len(lefts) else None
+        if right is not None and right.type == "call_expression" and gs.call_name(ctx, right) == "append":
+            args = gs.arguments(right)
+            if args and gs._compact(ctx.text(args[0])) == target:
                 continue
-            target = gs._compact(ctx.text(left))
-            right = rights[i] if len(rights) == len(lefts) else None
-            if right is not None and right.type == "call_expression" and gs.call_name(ctx, right) == "append":
-                args = gs.arguments(right)
-                if args and gs._compact(ctx.text(args[0])) == target:
-                    continue
-            if _lazy_init(ctx, a, target):
+        if _lazy_init(ctx, a, target):
+            continue
+        decl = gs.enclosing_declaration(a)
+        top = ctx.text(decl.child_by_field_name("name")) if decl is not None else ""
+        if left.type == "identifier":
+            if top in _SETUP_FUNCS or decl is None:
                 continue
-            top = _top_name(ctx, a)
-            if left.type == "identifier":
-                if top in _SETUP_FUNCS or gs.enclosing_declaration(a) is None:
-                    continue
-            else:
-                decl = gs.enclosing_declaration(a)
-                if decl is not None and decl.type == "function_declaration" and top.startswith(_CTOR_PREFIX):
-                    continue
-            mark(left)
+        elif decl is not None and decl.type == "function_declaration" and top.startswith(_CTOR_PREFIX):
+            continue
+        mark(left)
+
+
+def _top_level(ctx: FileContext, kind: str) -> Iterator[Node]:
+    """The `<kind>_spec` nodes of top-level `<kind>` declarations, without indexing the whole tree."""
+    for decl in ctx.tree.root_node.named_children:
+        if decl.type != f"{kind}_declaration":
+            continue
+        for c in decl.named_children:
+            if c.type == f"{kind}_spec":
+                yield c
+            elif c.type == f"{kind}_spec_list":
+                yield from (s for s in c.named_children if s.type == f"{kind}_spec")
 
 
 def _compute(files: list[FileContext]) -> _Facts:
@@ -212,39 +241,42 @@ def _compute(files: list[FileContext]) -> _Facts:
     global_types: set[str] = set()
     serves = False
     for f in files:
-        serves = serves or any(p in _SERVING or p.startswith(_SERVING_PREFIX) for p in gs.imports(f).values())
-        for name, spec in gs.package_vars(f).items():
+        for spec in _top_level(f, "import"):
+            path = f.text(spec.child_by_field_name("path")).strip('"`')
+            serves = serves or path in _SERVING or path.startswith(_SERVING_PREFIX)
+        for spec in _top_level(f, "var"):
             global_types.update(_spec_types(f, spec))
             kind = _map_or_slice(f, spec)
-            if kind is not None:
-                globals_[name] = _Global(name, kind[0], kind[1], f.path.name, spec.start_point[0] + 1)
-        for name, spec in gs.package_consts(f).items():
-            consts.add(name)
+            for n in spec.children_by_field_name("name"):
+                if kind is not None:
+                    globals_[f.text(n)] = _Global(f.text(n), kind[0], kind[1], f.path.name, spec.start_point[0] + 1)
+        for spec in _top_level(f, "const"):
+            consts.update(f.text(n) for n in spec.children_by_field_name("name"))
             t = spec.child_by_field_name("type")
             if t is not None:
                 enum_types.add(f.text(t))
-        for ts in gs.nodes_of_type(f, "type_spec"):
+        for ts in _top_level(f, "type"):
             st = ts.child_by_field_name("type")
             if st is None or st.type != "struct_type":
                 continue
             maps: dict[str, str] = {}
             has_mutex = False
-            for fd in gs.walk(st, "field_declaration"):
-                t = fd.child_by_field_name("type")
-                if t is None:
-                    continue
-                tt = gs._compact(f.text(t))
-                if tt in _MUTEX_TYPES:
-                    has_mutex = True
-                elif t.type == "map_type":
-                    for n in fd.children_by_field_name("name"):
-                        maps[f.text(n)] = gs._compact(f.text(t.child_by_field_name("key")))
+            for fl in st.named_children:
+                for fd in fl.named_children:
+                    t = fd.child_by_field_name("type") if fd.type == "field_declaration" else None
+                    if t is None:
+                        continue
+                    if gs._compact(f.text(t)) in _MUTEX_TYPES:
+                        has_mutex = True
+                    elif t.type == "map_type":
+                        for n in fd.children_by_field_name("name"):
+                            maps[f.text(n)] = gs._compact(f.text(t.child_by_field_name("key")))
             if has_mutex and maps:
                 field_maps[f.text(ts.child_by_field_name("name"))] = maps
         _file_facts(f, shrunk, shrunk_fields)
     return _Facts(
-        globals_, frozenset(shrunk), field_maps, frozenset(shrunk_fields), frozenset(enum_types), frozenset(consts),
-        frozenset(global_types), serves or not _is_command(files[0]),
+        globals_, frozenset(shrunk), field_maps, frozenset(shrunk_fields), frozenset(enum_types),
+        frozenset(consts), frozenset(global_types), serves or not _is_command(files[0]),
     )
 
 
@@ -316,12 +348,21 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
         ]
         if not candidates:
             return
+        # file-local checks first: the package view (sibling files parsed) only when needed
+        concurrent: dict[int, bool] = {}
+        found: list[tuple[Node, Node, Node | None, Node]] = []
+        for node in sorted(candidates, key=lambda n: n.start_byte):
+            cand = self._candidate(ctx, node, concurrent)
+            if cand is not None:
+                found.append((node, *cand))
+        if not found:
+            return
         facts = package_facts(ctx, "LH501", _compute)
         if not facts.globals and not facts.field_maps:
             return
         seen: set[str] = set()
-        for node in sorted(candidates, key=lambda n: n.start_byte):
-            hit = self._insert(ctx, node, facts)
+        for node, target, index, decl in found:
+            hit = self._insert(ctx, node, target, index, decl, facts)
             if hit is None:
                 continue
             key, message, severity = hit
@@ -332,8 +373,10 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
                 ctx, node, message, severity=severity, function=gs.function_name(ctx, node)
             )
 
-    def _insert(self, ctx: FileContext, node: Node, facts: _Facts) -> tuple[str, str, str] | None:
-        """(dedup key, message, severity) if `node` adds to a long-lived collection that never shrinks."""
+    def _candidate(
+        self, ctx: FileContext, node: Node, concurrent: dict[int, bool]
+    ) -> tuple[Node, Node | None, Node] | None:
+        """(collection, key or None, declaration) if `node` may add to a long-lived collection (file-local checks)."""
         target, index = self._added(ctx, node)
         if target is None:
             return None
@@ -343,12 +386,30 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
         top = ctx.text(decl.child_by_field_name("name"))
         if top in _SETUP_FUNCS or top.startswith(_REGISTER_PREFIX) or self._in_once(ctx, node):
             return None
+        if target.type == "identifier":
+            if gs.is_local_name(ctx, node, ctx.text(target)):
+                return None
+            if decl.id not in concurrent:
+                concurrent[decl.id] = self._concurrent(ctx, decl)
+            if not concurrent[decl.id]:
+                return None
+        else:
+            operand = target.child_by_field_name("operand")
+            recv = self._receiver_name(ctx, decl) if decl.type == "method_declaration" else ""
+            if index is None or not recv or operand is None or ctx.text(operand) != recv:
+                return None
+        return target, index, decl
+
+    def _insert(
+        self, ctx: FileContext, node: Node, target: Node, index: Node | None, decl: Node, facts: _Facts
+    ) -> tuple[str, str, Severity] | None:
+        """(dedup key, message, severity) if the candidate adds to a long-lived collection that never shrinks."""
         if index is not None and self._constant_key(ctx, index, facts):
             return None
         if target.type == "identifier":
             name = ctx.text(target)
             g = facts.globals.get(name)
-            if g is None or name in facts.shrunk or gs.is_local_name(ctx, node, name):
+            if g is None or name in facts.shrunk:
                 return None
             if (g.kind == "map") != (index is not None) and g.kind != "sync.Map":
                 return None
@@ -356,7 +417,7 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
                 return None
             if self._type_keyed(ctx, node, decl, index):
                 return None
-            if not self._concurrent(ctx, decl, locks=g.kind != "sync.Map"):
+            if g.kind == "sync.Map" and not self._concurrent(ctx, decl, locks=False):
                 return None
             if not facts.service:
                 return None
@@ -374,16 +435,12 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
                 "error",
             )
         # a map field of a mutex-guarded struct, written through the method's receiver
-        if index is None or decl.type != "method_declaration":
+        if index is None:
             return None
         recv_type = gs.receiver_type(ctx, decl)
         fields = facts.field_maps.get(recv_type)
         field = ctx.text(target.child_by_field_name("field"))
-        operand = target.child_by_field_name("operand")
-        if fields is None or field not in fields or operand is None or field in facts.shrunk_fields:
-            return None
-        recv = self._receiver_name(ctx, decl)
-        if not recv or ctx.text(operand) != recv:
+        if fields is None or field not in fields or field in facts.shrunk_fields:
             return None
         if self._bounded_key(fields[field], facts) or recv_type not in facts.global_types:
             return None
@@ -446,11 +503,14 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
         """(collection expression, key expression or None for append/Store) if `node` adds to one."""
         if node.type == "call_expression":
             fn = node.child_by_field_name("function")
-            if fn is not None and fn.type == "selector_expression":
-                if ctx.text(fn.child_by_field_name("field")) in _SYNC_MAP_ADD:
-                    op = fn.child_by_field_name("operand")
-                    if op is not None and op.type == "identifier":
-                        return op, None
+            if (
+                fn is not None
+                and fn.type == "selector_expression"
+                and ctx.text(fn.child_by_field_name("field")) in _SYNC_MAP_ADD
+            ):
+                op = fn.child_by_field_name("operand")
+                if op is not None and op.type == "identifier":
+                    return op, None
             return None, None
         if node.type in ("inc_statement", "dec_statement"):
             lefts = [c for c in node.named_children if c.type != "comment"][:1]
@@ -460,9 +520,12 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
                 r = rights[0]
                 if r.type == "call_expression" and gs.call_name(ctx, r) == "append":
                     args = gs.arguments(r)
-                    if args and gs._compact(ctx.text(args[0])) == gs._compact(ctx.text(lefts[0])):
-                        if lefts[0].type == "identifier":
-                            return lefts[0], None
+                    if (
+                        args
+                        and gs._compact(ctx.text(args[0])) == gs._compact(ctx.text(lefts[0]))
+                        and lefts[0].type == "identifier"
+                    ):
+                        return lefts[0], None
                 return None, None
         for left in lefts:
             if left.type == "index_expression":
@@ -490,4 +553,4 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
 
     @staticmethod
     def _bounded_key(key: str, facts: _Facts) -> bool:
-        return key in _BOUNDED_KEYS or key in facts.enum_types
+        return key in _BOUNDED_KEYS or key in facts.enum_types or key.endswith("Type")

@@ -99,13 +99,24 @@ func load(path string) error {
 """
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        idx = gs.node_index(ctx)
-        if not any(
-            gs.qualified_call_name(ctx, c) in _READERS or gs.qualified_call_name(ctx, c) in _SPLITTERS
-            for c in idx.get("call_expression", [])
-        ) and not idx.get("slice_expression"):
-            return
-        for decl in gs.nodes_of_type(ctx, "function_declaration", "method_declaration"):
+        # only functions that hold a large buffer: a reading call in them, or a big []byte parameter
+        decls: dict[int, Node] = {}
+        for c in gs.nodes_of_type(ctx, "call_expression"):
+            fn = c.child_by_field_name("function")
+            if fn is None or fn.type != "selector_expression":
+                continue
+            if ctx.text(fn.child_by_field_name("field")) not in ("ReadAll", "ReadFile"):
+                continue
+            if gs.qualified_call_name(ctx, c) in _READERS:
+                d = gs.enclosing_declaration(c)
+                if d is not None:
+                    decls[d.id] = d
+        for d in gs.nodes_of_type(ctx, "function_declaration", "method_declaration"):
+            if d.id not in decls and any(
+                n in _BIG_PARAM_NAMES and t == "[]byte" for n, t in gs.parameters(ctx, d)
+            ):
+                decls[d.id] = d
+        for decl in sorted(decls.values(), key=lambda n: n.start_byte):
             body = decl.child_by_field_name("body")
             if body is not None:
                 yield from self._function(ctx, decl, body)
@@ -230,10 +241,10 @@ func load(path string) error {
                             yield self._report(ctx, e, o, "is returned", function)
                             break
             elif n.type == "send_statement":
-                v = n.child_by_field_name("value")
-                o = self._piece_of(ctx, v, big, pieces, splits) if v is not None else None
-                if v is not None and o is not None:
-                    yield self._report(ctx, v, o, "is sent on a channel", function)
+                sent = n.child_by_field_name("value")
+                o = self._piece_of(ctx, sent, big, pieces, splits) if sent is not None else None
+                if sent is not None and o is not None:
+                    yield self._report(ctx, sent, o, "is sent on a channel", function)
             else:
                 lefts, rights = gs.assignment_sides(n)
                 if len(lefts) != len(rights):

@@ -98,8 +98,9 @@ func serve(jobs <-chan Job) {
             body = fn.child_by_field_name("body")
             if self._bounded_before(ctx, body, go) or self._waits_after(ctx, body, go):
                 return None
-            if ".Done()" in ctx.text(go):
-                return None  # it watches the request's context: it ends with the request
+            text = ctx.text(go)
+            if ".Done()" in text or ".Context()" in text or any(True for _ in gs.identifiers(ctx, go, "ctx")):
+                return None  # it is tied to the request's context: it ends with the request
             return "per HTTP request in this handler"
         return None
 
@@ -179,7 +180,8 @@ func serve(jobs <-chan Job) {
                 break
             if n.type == "send_statement":
                 return True
-            if gs.call_name(ctx, n).endswith(_ACQUIRE):
+            name = gs.call_name(ctx, n)
+            if name.endswith(_ACQUIRE) or ".Acquire" in name or ".TryAcquire" in name:
                 return True
         return False
 
