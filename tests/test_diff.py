@@ -71,3 +71,23 @@ def test_diff_of_different_kinds_is_a_clear_error(snapshots: tuple[str, ...]) ->
     err = res.stderr.decode()
     assert err.startswith("leakhunter: error:") and "sample types" in err
     assert "Traceback" not in err
+
+
+def test_large_diff_through_columns_equals_pprof(tmp_path: Path) -> None:
+    """Two 20,000+ sample heap profiles (vectorized decoder, columnar merge) vs pprof -base."""
+    base, new = tmp_path / "base.pb.gz", tmp_path / "new.pb.gz"
+    with run_lab("manystacks", "-stacks", "20000") as svc:
+        base.write_bytes(svc.get("/debug/pprof/heap", timeout=120))
+        svc.get("/alloc?from=20000&to=26000", timeout=120)
+        new.write_bytes(svc.get("/debug/pprof/heap", timeout=120))
+    out = tmp_path / "delta.pb.gz"
+    args = ("-nodefraction=0", "-sample_index=inuse_objects")
+    theirs = pprof_top(str(new), unit="count", by="line", args=(*args, "-base", str(base)))
+    mine, doc = leakhunter_top(
+        str(base), str(new), "--node-fraction", "0", "--sample-index", "inuse_objects",
+        "-o", str(out), by="line", command="diff",
+    )
+    assert_same(mine, theirs)
+    assert int(str(doc["new_total"])) - int(str(doc["base_total"])) >= 6000
+    reread = pprof_top(str(out), unit="count", by="line", args=args)
+    assert_same(mine, reread)

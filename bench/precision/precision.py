@@ -7,6 +7,7 @@ draws a fixed-seed sample of findings per rule for hand triage.
 
     python bench/precision/precision.py scan      # fetch, scan, write findings-*.json + sample.csv
     python bench/precision/precision.py show N    # print the code around sampled finding N
+    python bench/precision/precision.py mark N TP|FP "reason"   # record a hand verdict
     python bench/precision/precision.py table     # per-rule true-positive rate from triage.csv
 
 triage.csv is filled BY HAND (verdict TP/FP and a one-line reason, from reading the
@@ -116,6 +117,23 @@ def cmd_show(args: argparse.Namespace) -> None:
             print(f"{mark}{i + 1:5d} {lines[i]}")
 
 
+def cmd_mark(args: argparse.Namespace) -> None:
+    """Record a hand verdict: `mark N TP|FP "one-line reason"`."""
+    path = HERE / "triage.csv"
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        if r["n"] == str(args.n):
+            r["verdict"], r["reason"] = args.verdict, args.reason
+            break
+    else:
+        raise SystemExit(f"no sampled finding #{args.n}")
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+
+
 def cmd_table(args: argparse.Namespace) -> None:
     with (HERE / "triage.csv").open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["verdict"] in ("TP", "FP")]
@@ -145,8 +163,12 @@ def main() -> None:
     sh.add_argument("--before", type=int, default=25)
     sh.add_argument("--after", type=int, default=25)
     sub.add_parser("table")
+    m = sub.add_parser("mark")
+    m.add_argument("n", type=int)
+    m.add_argument("verdict", choices=("TP", "FP"))
+    m.add_argument("reason")
     args = p.parse_args()
-    {"scan": cmd_scan, "show": cmd_show, "table": cmd_table}[args.cmd](args)
+    {"scan": cmd_scan, "show": cmd_show, "table": cmd_table, "mark": cmd_mark}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ var (
 	mu      sync.Mutex
 	seen    = map[string][]byte{}
 	bounded = map[string][]byte{}
-	maxSize = flag.Int("cap", 1024, "entries the fixed store keeps")
+	maxSize = flag.Int("cap", 256, "entries the fixed store keeps")
 	nextID  atomic.Int64
 )
 

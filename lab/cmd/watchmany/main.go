@@ -4,6 +4,11 @@
 // what scraping a real small service costs.
 //
 //	-n N    number of listeners (default 500); each prints "listening on http://..."
+//
+// /debug/pprof/goroutineleak answers 404 here, as on a Go 1.25 service: the fleet
+// shares one runtime, and that profile runs a GC cycle per request, so N simulated
+// services would make this one process run N collections per interval — a cost a
+// real fleet spreads over N processes.
 package main
 
 import (
@@ -21,6 +26,7 @@ func main() {
 	n := flag.Int("n", 500, "number of listeners")
 	flag.Parse()
 	mux := labhttp.Mux()
+	mux.HandleFunc("/debug/pprof/goroutineleak", http.NotFound)
 	for i := 0; i < *n; i++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

@@ -239,10 +239,9 @@ class LoadGenerator:
 
 
 def _reason(exc: BaseException) -> str:
-    msg = str(exc).strip() or type(exc).__name__
-    if "refused" in msg.lower():
-        return "connection refused"
-    return f"{type(exc).__name__}: {msg[:120]}"
+    from leakhunter.collect.process import describe_http_error
+
+    return describe_http_error(exc)
 
 
 async def _acquire(sem: asyncio.Semaphore, stop: asyncio.Event) -> bool:

@@ -73,8 +73,9 @@ class ManagedProcess:
         return os.path.basename(self.argv[0])
 
     def start(self) -> None:
-        self._out = tempfile.TemporaryFile()
-        self._err = tempfile.TemporaryFile()
+        # Kept open for the life of the command (read by stderr_tail), closed in close().
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
@@ -172,12 +173,23 @@ async def wait_http(url: str, *, timeout: float, process: ManagedProcess | None 
                     return
                 last = f"HTTP {resp.status_code}"
             except httpx.HTTPError as exc:
-                msg = str(exc) or type(exc).__name__
-                last = "connection refused" if "refused" in msg.lower() else msg
+                last = describe_http_error(exc)
             if time.monotonic() >= deadline:
                 raise TargetError(f"{url} did not answer within {timeout:g}s (last: {last})")
             await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 1.5, 0.5)
+
+
+def describe_http_error(exc: BaseException) -> str:
+    """A short reason for a failed request; httpx says "All connection attempts failed"
+    where the cause (in the exception chain) is a plain "connection refused"."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
+            return "connection refused"
+        seen = seen.__cause__ or seen.__context__
+    msg = str(exc).strip()
+    return f"{type(exc).__name__}: {msg[:120]}" if msg else type(exc).__name__
 
 
 def _killpg(pgid: int, sig: int) -> None:

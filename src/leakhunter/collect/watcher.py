@@ -32,23 +32,23 @@ from __future__ import annotations
 
 import asyncio
 import math
+import ssl
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from leakhunter.collect.scrape import HeapTotals, Vars, goroutine_total, heap_totals, parse_vars
 from leakhunter.collect.store import Store
 from leakhunter.errors import CorruptInputError, InputError, UsageError
 
 if TYPE_CHECKING:
-    import httpx
-
     from leakhunter.model import Verdict
 
 DEFAULT_INTERVAL = 10.0
 LEAK_EVERY = 6
+LIVE_VERDICT_TARGETS = 20
 MAX_BODY = 64 << 20
 
 
@@ -153,6 +153,9 @@ class Watcher:
         }
         self._verdict_cache: dict[tuple[int, bool], dict[str, list[Verdict]]] = {}
         self._findings: list[Any] | None = None
+        self._ssl: ssl.SSLContext | None = None
+        self.live_verdicts: dict[str, list[Verdict]] = {}
+        """Verdicts without suspects, refreshed each tick for small watches (live view)."""
         for u in self.targets:
             store.target_id(u)
             if limit_bytes:
@@ -180,8 +183,6 @@ class Watcher:
     ) -> None:
         """Scrape until `duration` seconds passed, `stop` is set, or (with
         `until_verdict`) every target has a decisive verdict."""
-        import httpx
-
         if duration is None and not until_verdict and stop is None:
             raise UsageError("give --duration or --until-verdict (or a stop event)")
         stop = stop or asyncio.Event()
@@ -189,34 +190,20 @@ class Watcher:
         self.started = time.time()
         self.duration = duration
         deadline = math.inf if duration is None else time.monotonic() + duration
-        # One kept-alive connection per target (reused every interval); the total is
-        # bounded by the targets' own concurrency, not by a shared cap: a cap below the
-        # number of targets leaves the pool full of idle connections to other targets
-        # and requests queue behind it until they time out.
-        n = len(self.targets)
-        limits = httpx.Limits(
-            max_connections=max(self.max_connections, 4 * n),
-            max_keepalive_connections=max(self.max_connections, 2 * n),
-        )
-        async with httpx.AsyncClient(
-            timeout=self.timeout, limits=limits, follow_redirects=False, trust_env=False
-        ) as client:
-            t0 = time.monotonic()
-            loops = [
-                asyncio.create_task(self._target_loop(client, st, t0, deadline, stop))
-                for st in self._t.values()
-            ]
-            ticker = asyncio.create_task(
-                self._ticker(t0, deadline, stop, until_verdict, on_tick)
-            )
-            try:
-                await asyncio.gather(*loops)
-            finally:
-                stop.set()
-                for task in loops:
-                    task.cancel()
-                await asyncio.gather(*loops, return_exceptions=True)
-                await asyncio.gather(ticker, return_exceptions=True)
+        t0 = time.monotonic()
+        loops = [
+            asyncio.create_task(self._target_loop(st, t0, deadline, stop))
+            for st in self._t.values()
+        ]
+        ticker = asyncio.create_task(self._ticker(t0, deadline, stop, until_verdict, on_tick))
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            stop.set()
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            await asyncio.gather(ticker, return_exceptions=True)
         self.done = True
         self.store.commit()
         if on_tick:
@@ -275,6 +262,10 @@ class Watcher:
             # Ticks missed while the loop was busy are skipped, not replayed.
             k = max(k + 1, math.floor((time.monotonic() - t0) / self.interval) + 1)
             if on_tick:
+                if len(self.targets) <= LIVE_VERDICT_TARGETS:
+                    # Trend fits for the live view run in a worker thread on their own
+                    # read-only connection: the scraping loop never waits for them.
+                    self.live_verdicts = await asyncio.to_thread(self._analyze_readonly)
                 try:
                     on_tick(self)
                 except Exception as exc:  # a broken view must not stop the watch
@@ -282,6 +273,13 @@ class Watcher:
             if until_verdict and await asyncio.to_thread(self._all_decided):
                 stop.set()
                 return
+
+    def _analyze_readonly(self) -> dict[str, list[Verdict]]:
+        from leakhunter.analyze.verdicts import analyze_target
+
+        with Store(self.store.path, readonly=True) as ro:
+            return {u: analyze_target(ro, u, limit_bytes=self.limit_bytes, with_suspects=False)
+                    for u in self.targets}
 
     def _all_decided(self) -> bool:
         """True when the live heap and goroutines of every target have a decisive verdict.
@@ -299,8 +297,39 @@ class Watcher:
         return True
 
     async def _target_loop(
-        self, client: httpx.AsyncClient, st: _Target, t0: float, deadline: float,
-        stop: asyncio.Event,
+        self, st: _Target, t0: float, deadline: float, stop: asyncio.Event,
+    ) -> None:
+        # One client (a few kept-alive connections) per target, so targets never queue
+        # behind each other; plain http uses the light client of `http11.py`.
+        client = self._getter(st.url)
+        metrics = self._getter(self.metrics_url) if self.metrics_url else None
+        try:
+            await self._target_ticks(client, metrics, st, t0, deadline, stop)
+        finally:
+            await client.aclose()
+            if metrics is not None:
+                await metrics.aclose()
+
+    def _getter(self, base: str) -> _Getter:
+        from urllib.parse import urlsplit
+
+        u = urlsplit(base)
+        if u.scheme == "http":
+            from leakhunter.collect.http11 import Client
+
+            root = f"http://{u.netloc}"
+            return _Http11Getter(Client(root, max_body=MAX_BODY))
+        return _HttpxGetter(self._ssl_context(), self.timeout)
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        """One TLS context for all targets' clients (loading CA certificates costs ~0.1 s)."""
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        return self._ssl
+
+    async def _target_ticks(
+        self, client: _Getter, metrics: _Getter | None, st: _Target, t0: float,
+        deadline: float, stop: asyncio.Event,
     ) -> None:
         k = 0
         while not stop.is_set():
@@ -311,13 +340,15 @@ class Watcher:
                 return
             # A scrape started before the deadline may finish after it: cutting it short
             # would record a false gap for targets whose phase falls near the end.
-            await self._scrape(client, st, max(self.interval * 0.9, self.timeout))
+            await self._scrape(client, metrics, st, max(self.interval * 0.9, self.timeout))
             # A scrape that overran skips the ticks it missed instead of bunching up.
             k = max(k + 1, math.ceil((time.monotonic() - t0 - st.phase) / self.interval))
 
     # -- one scrape ---------------------------------------------------------------
 
-    async def _scrape(self, client: httpx.AsyncClient, st: _Target, budget: float) -> None:
+    async def _scrape(
+        self, client: _Getter, metrics_client: _Getter | None, st: _Target, budget: float
+    ) -> None:
         ts = time.time()
         end = time.monotonic() + budget
         base = st.url
@@ -331,8 +362,8 @@ class Watcher:
             jobs["vars"] = self._fetch(client, base + "/debug/vars", end)
         if want_leak:
             jobs["leak"] = self._fetch(client, base + "/debug/pprof/goroutineleak?debug=1", end)
-        if self.metrics_url:
-            jobs["metrics"] = self._fetch(client, self.metrics_url, end)
+        if self.metrics_url and metrics_client is not None:
+            jobs["metrics"] = self._fetch(metrics_client, self.metrics_url, end)
         results = dict(zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True),
                            strict=True))
         st.tick += 1
@@ -582,10 +613,8 @@ class Watcher:
             st.failing = True
             self.warn(f"{st.url}: scrape failed ({reason}); retrying every interval")
 
-    async def _fetch(self, client: httpx.AsyncClient, url: str, end: float) -> bytes:
+    async def _fetch(self, client: _Getter, url: str, end: float) -> bytes:
         """GET with retries and exponential backoff, bounded by the scrape's budget."""
-        import httpx
-
         delay = 0.2
         last: Exception | None = None
         while True:
@@ -594,23 +623,20 @@ class Watcher:
                 raise last or TimeoutError("no time left in this interval")
             t = min(self.timeout, remaining)
             try:
-                resp = await client.get(url, timeout=httpx.Timeout(t))
-                if resp.status_code == 404:
+                status, body = await client.get(url, t)
+                if status == 404:
                     raise _NotFound(url)
-                if resp.status_code >= 500:
-                    raise _HTTPStatus(resp.status_code)
-                if resp.status_code != 200:
-                    raise CorruptInputError(f"HTTP {resp.status_code}")
-                body = resp.content
-                if len(body) > MAX_BODY:
-                    raise CorruptInputError(f"response larger than {MAX_BODY} bytes")
+                if status >= 500:
+                    raise _HTTPStatus(status)
+                if status != 200:
+                    raise CorruptInputError(f"HTTP {status}")
                 return body
             except (_NotFound, CorruptInputError):
                 raise
-            except httpx.TimeoutException:
+            except TimeoutError:
                 # A hung target: retrying would only multiply the wait.
                 raise TimeoutError(f"timed out after {t:.1f}s") from None
-            except (httpx.TransportError, _HTTPStatus) as exc:
+            except (OSError, _HTTPStatus, _TransportError) as exc:
                 last = exc
             if time.monotonic() + delay >= end:
                 raise last
@@ -625,6 +651,62 @@ class Watcher:
 
             self._findings = scan_findings(self.source_dir)
         return self._findings
+
+
+class _TransportError(Exception):
+    """httpx's transport failures, normalised (refused, reset, protocol errors)."""
+
+
+class _Getter(Protocol):
+    async def get(self, url: str, timeout: float) -> tuple[int, bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _Http11Getter:
+    def __init__(self, client: Any) -> None:
+        self._c = client
+
+    async def get(self, url: str, timeout: float) -> tuple[int, bytes]:
+        from urllib.parse import urlsplit
+
+        u = urlsplit(url)
+        path = (u.path or "/") + (f"?{u.query}" if u.query else "")
+        try:
+            status, body = await self._c.get(path, timeout)
+        except (EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+            raise _TransportError(f"connection lost: {exc}") from exc
+        return int(status), bytes(body)
+
+    async def aclose(self) -> None:
+        await self._c.aclose()
+
+
+class _HttpxGetter:
+    """For https targets (and anything not plain http): httpx with one shared TLS context."""
+
+    def __init__(self, ctx: ssl.SSLContext, timeout: float) -> None:
+        import httpx
+
+        self._c = httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, trust_env=False, verify=ctx,
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4))
+
+    async def get(self, url: str, timeout: float) -> tuple[int, bytes]:
+        import httpx
+
+        try:
+            resp = await self._c.get(url, timeout=httpx.Timeout(timeout))
+        except httpx.TimeoutException:
+            raise TimeoutError from None
+        except httpx.TransportError as exc:
+            raise _TransportError(str(exc) or type(exc).__name__) from exc
+        if len(resp.content) > MAX_BODY:
+            raise CorruptInputError(f"response larger than {MAX_BODY} bytes")
+        return resp.status_code, resp.content
+
+    async def aclose(self) -> None:
+        await self._c.aclose()
 
 
 class _HTTPStatus(Exception):

@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--requests must be at least 1")
     if args.source and not Path(args.source).is_dir():
         raise UsageError(f"--source {args.source}: not a directory")
+    if args.report and not Path(args.report).resolve().parent.is_dir():
+        raise UsageError(f"--report {args.report}: its directory does not exist")
     for url in args.load:
         check_load_url(url, allow_remote=args.allow_remote)
     target = normalize_target(args.pprof)
@@ -124,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
         # Until the event loop installs its handlers, a SIGTERM must still unwind through
         # the `finally` below that stops the service.
         signal.signal(signal.SIGTERM, _raise_interrupt)
+        # The analysis imports scipy (seconds on a busy machine): before the service starts,
+        # not in the middle of the load, where it would hold the GIL and stall the requests.
+        _preload_analysis()
         if args.cmd:
             proc = ManagedProcess(args.cmd, grace=args.grace)
             proc.start()
@@ -158,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         verdicts = watcher.verdicts()
         _print_result(args, verdicts, st, warmup, target)
         if args.report:
-            _write_report(store, args.report)
+            _write_report(store, args.report, verdicts)
         return 1 if any(v.is_leak for vs in verdicts.values() for v in vs) else 0
     except KeyboardInterrupt:
         if proc is not None:
@@ -259,6 +264,14 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
             stop.set()
 
 
+def _preload_analysis() -> None:
+    import scipy.stats  # noqa: F401
+
+    import leakhunter.analyze.verdicts
+
+    del leakhunter.analyze.verdicts
+
+
 def _could_not_run(msg: str, proc: ManagedProcess | None) -> int:
     import sys
 
@@ -296,14 +309,15 @@ def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
     fx = fixes(verdicts, args.source)
     if fx:
         out += ["", "leaking code and the fix:"] + ["  " + ln for ln in fx]
-    out += [""] + summary_lines(stats, args.duration, warmup)
+    out += ["", *summary_lines(stats, args.duration, warmup)]
     leak = any(v.is_leak for vs in verdicts.values() for v in vs)
     out.append("result: LEAK (exit 1)" if leak else "result: no leak (exit 0)")
     sys.stdout.write("\n".join(out) + "\n")
 
 
-def _write_report(store: Any, path: str) -> None:
+def _write_report(store: Any, path: str, verdicts: dict[str, list[Verdict]]) -> None:
     import sys
+    from pathlib import Path
 
     try:
         from leakhunter.report.html import write_report
@@ -312,5 +326,10 @@ def _write_report(store: Any, path: str) -> None:
               f"{path} not written", file=sys.stderr)
         return
     store.commit()
-    write_report(store, path)
+    try:
+        write_report(store, Path(path), verdicts=verdicts)
+    except OSError as exc:
+        from leakhunter.errors import UsageError
+
+        raise UsageError(f"--report {path}: {exc.strerror or exc}") from None
     print(f"report written to {path}", file=sys.stderr)

@@ -39,13 +39,13 @@ def _fraction(text: str) -> float:
 
 
 def _seconds(text: str) -> float:
-    f = _fraction_free(text)
+    f = _float(text)
     if f <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
     return f
 
 
-def _fraction_free(text: str) -> float:
+def _float(text: str) -> float:
     try:
         return float(text)
     except ValueError:

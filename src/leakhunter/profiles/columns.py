@@ -31,6 +31,17 @@ class Columns:
     """Sample i's stack is frame_idx[starts[i]:starts[i+1]] (len = samples + 1)."""
     values: npt.NDArray[np.int64]
     """Shape (samples, sample types)."""
+    labels: Any = None
+    """Optional: a callable returning [(labels, num_labels)] per sample, cheaper than
+    building the Samples (diffs key samples on stack + labels)."""
+
+    def sample_labels(self, samples: list[Sample]) -> list[tuple[Any, Any]]:
+        if self.labels is not None and not (
+            isinstance(samples, LazySamples) and samples.materialized
+        ):
+            result: list[tuple[Any, Any]] = self.labels()
+            return result
+        return [(s.labels, s.num_labels) for s in samples]
 
     @property
     def n_samples(self) -> int:

@@ -58,7 +58,7 @@ _HEADER = re.compile(
     rb"goroutine(?: \d+)?(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\](?: \{.*\})?:[ \t]*"
 )
 _FILE = re.compile(
-    rb"[ \t]+(.*?):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+(?: pc=0x[0-9a-f]+)?)?[ \t]*"
+    rb"[ \t]+(.*?):(\d+)(?: \+0x[0-9a-f]*)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+(?: pc=0x[0-9a-f]+)?)?[ \t]*"
 )
 _CREATED_IN = re.compile(rb" in goroutine(?: \d+)?$")
 _MINUTES = re.compile(rb"(\d+) minutes?")

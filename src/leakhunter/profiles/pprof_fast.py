@@ -244,7 +244,9 @@ def decode_samples(
         ]
 
     samples = LazySamples(builder=build)
-    return samples, Columns(frames, frame_idx.astype(np.int32), starts, values)
+    cols = Columns(frames, frame_idx.astype(np.int32), starts, values)
+    cols.labels = lambda: _labels(plan, n, keep_payloads, strings)
+    return samples, cols
 
 
 _Plan = tuple[str, str, Any, Any]

@@ -48,10 +48,9 @@ class View:
             self._live.__exit__(None, None, None)
 
     def _refresh_verdicts(self) -> None:
-        # A trend fit per series per target: affordable each tick for a few targets;
-        # with many, the view shows scrape health only and verdicts come at the end.
-        if len(self.watcher.targets) <= PLAIN_MAX_TARGETS:
-            self._verdicts = self.watcher.verdicts(suspects=False)
+        # Computed by the watcher off the scraping loop (only for a few targets; with
+        # many, the view shows scrape health and the verdicts come at the end).
+        self._verdicts = self.watcher.live_verdicts
 
     def update(self, watcher: Watcher) -> None:
         self._ticks += 1

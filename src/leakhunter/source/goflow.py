@@ -142,10 +142,15 @@ class Paths:
     contains a target counts as a hit (we cannot count iterations: no finding).
     """
 
-    def __init__(self, ctx: FileContext, targets: Iterable[Node]) -> None:
+    def __init__(
+        self,
+        ctx: FileContext,
+        targets: Iterable[Node],
+        inert: frozenset[tuple[int, int]] = frozenset(),
+    ) -> None:
         self.ctx = ctx
         self.spans = [(t.start_byte, t.end_byte) for t in targets]
-        self.dead = dead_operations(ctx)
+        self.dead = dead_operations(ctx) | inert
 
     def never_fires(self, case: Node) -> bool:
         """A select case on a local channel with no counterpart at all can never be chosen."""
@@ -261,10 +266,22 @@ class Paths:
 
     def _loop(self, s: Node) -> Result:
         if self.contains(s):
-            return {"hit": None}
+            # we cannot count iterations, but the first one can return before any hit:
+            # `for { select { case v := <-ch: ...; case <-ctx.Done(): return } }`
+            clause = next(
+                (c for c in s.named_children if c.type in ("for_clause", "range_clause")), None
+            )
+            if self.contains(clause) or (s.start_byte, s.end_byte) in self.spans:
+                return {"hit": None}  # the loop header itself receives (`for v := range ch`)
+            body_node = s.child_by_field_name("body")
+            first = self.stmt(body_node) if body_node is not None else {}
+            out: Result = {"hit": None}
+            if "exit" in first:
+                out["exit"] = first["exit"]
+            return out
         body_node = s.child_by_field_name("body")
         body: Result = self.stmt(body_node) if body_node is not None else {}
-        out: Result = {k: v for k, v in body.items() if k in ("exit", "stop", "hit")}
+        out = {k: v for k, v in body.items() if k in ("exit", "stop", "hit")}
         if not is_infinite_loop(s) or "brk" in body:
             out["next"] = body.get("brk") or body.get("next")
         return out
@@ -373,6 +390,8 @@ class ChanFacts:
     uses: list[ChanUse] = field(default_factory=list)
     escapes: bool = False
     why_escapes: str = ""
+    siblings: list[ChanFacts] = field(default_factory=list, repr=False)
+    """Every channel of the file (shared list), to relate channels of one owner."""
 
     def of(self, *ops: str, where: str | None = None) -> list[ChanUse]:
         return [u for u in self.uses if u.op in ops and (where is None or u.where == where)]
@@ -583,6 +602,8 @@ def chan_facts(ctx: FileContext) -> list[ChanFacts]:
                 continue
             for name, decl, scope, cap, nil_chan in _declarations(ctx, d):
                 out.append(_facts(ctx, name, decl, fn, body, scope, cap, nil_chan))
+    for cf in out:
+        cf.siblings = out
     ctx.cache["goflow.chans"] = out
     return out
 
@@ -859,3 +880,28 @@ def dead_operations(ctx: FileContext) -> frozenset[tuple[int, int]]:
     frozen = frozenset(out)
     ctx.cache["goflow.dead"] = frozen
     return frozen
+
+
+def signalled_after(cf: ChanFacts, go: Node, after: int) -> frozenset[tuple[int, int]]:
+    """Receives (in the owner) on other local channels that only goroutine `go` signals, after byte `after`.
+
+    `go func() { ...; errs <- err; ...; close(done) }()` and an owner selecting on `errs`
+    and `done`: `done` can only fire once the goroutine is past its sends, so the `done`
+    case is not a way to abandon a pending send.
+    """
+    out: set[tuple[int, int]] = set()
+    for other in cf_siblings(cf):
+        signals = other.of("send", "close")
+        if not signals or any(u.go is None or u.go.start_byte != go.start_byte for u in signals):
+            continue
+        if any(u.stmt.start_byte < after for u in signals):
+            continue
+        out.update(
+            (u.stmt.start_byte, u.stmt.end_byte) for u in other.of("recv") if u.where == "body"
+        )
+    return frozenset(out)
+
+
+def cf_siblings(cf: ChanFacts) -> list[ChanFacts]:
+    """Other non-escaping channels made by the same function."""
+    return [o for o in cf.siblings if o is not cf and not o.escapes and o.owner == cf.owner]

@@ -653,7 +653,17 @@ class _Flow:
                     and self.ctx.text(gp.child_by_field_name("operator")) == "<-"
                 ):
                     return _RELEASE
-                if depth == plen and is_call and fld in self.spec.exhaust:
+                if depth == plen and is_call and fld in self.spec.exhaust and gp is not None:
+                    # assert.False(t, rows.Next()): the test stops unless Next returned false,
+                    # and a false Next released the value
+                    holder = gp.parent.parent if gp.parent is not None else None
+                    if (
+                        gp.parent is not None
+                        and gp.parent.type == "argument_list"
+                        and holder is not None
+                        and gs.call_name(self.ctx, holder).rpartition(".")[2] == "False"
+                    ):
+                        return _RELEASE
                     return _NONE
                 return _NONE
             if pt == "call_expression" and p.child_by_field_name("function") == cur:
@@ -833,6 +843,18 @@ def _helper_neutral(ctx: FileContext, name: str, method: bool, index: int) -> bo
     A method name that some interface of the package declares may be called through
     that interface, reaching implementations elsewhere: never neutral.
     """
+    if not method:
+        # a package-level function name is unique in its package (build tags aside): when this
+        # file declares it, judge it here without reading the sibling files
+        own = [d for d in ctx.tree.root_node.named_children
+               if d.type == "function_declaration" and ctx.text(d.child_by_field_name("name")) == name]
+        if own:
+            memo = ctx.cache.setdefault("release.own_neutral", {})
+            assert isinstance(memo, dict)
+            own_key = (name, index)
+            if own_key not in memo:
+                memo[own_key] = all(_decl_param_neutral(ctx, d, index) for d in own)
+            return bool(memo[own_key])
     decls = _package_decls(ctx)
     if method and name in decls.interface_methods:
         return False

@@ -6,9 +6,11 @@ accepted and means the same). Like `go build ./...`, the walk skips `vendor/`,
 `testdata/`, and directories whose names start with `.` or `_`; it never enters
 those below a root, but a root the user names explicitly is always walked.
 
-Symlinked directories are followed (monorepos link packages in), but a link back
-to a directory already on the walk (a symlink loop) is reported once and not
-followed, and a real directory is walked only once however many links reach it.
+Symlinked directories inside the scanned tree are followed (monorepos link packages
+in), but a link back to a directory already on the walk (a symlink loop) is
+reported once and not followed, a real directory is walked only once however many
+links reach it, and a link that leaves the tree (to `/`, to $HOME) is reported and
+not followed.
 Files that cannot be read as regular files (FIFOs, dangling links, permission
 problems, link loops) are reported as skipped with the reason, never opened: a
 FIFO would block the scan forever.
@@ -171,6 +173,7 @@ class _Walker:
         if key in self.seen_dirs:
             return
         self.seen_dirs.add(key)
+        real_root = os.path.realpath(root)
         stack.append((root, "", (key,)))
         while stack:
             d, rel, chain = stack.pop()
@@ -206,6 +209,12 @@ class _Walker:
                         continue
                     if k in self.seen_dirs:
                         continue  # reached again through another link: walk it once
+                    if e.is_symlink():
+                        real = os.path.realpath(e.path)
+                        if os.path.commonpath([real, real_root]) != real_root:
+                            # Never wander out of the tree the user named (a link to / or $HOME).
+                            self.result.skipped.append((disp, "symlink to a directory outside the scanned tree: not followed"))
+                            continue
                     self.seen_dirs.add(k)
                     subdirs.append((path, erel, (*chain, k)))
                 elif name.endswith(".go"):

@@ -114,12 +114,14 @@ def leak_severity(ctx: FileContext, res: ReleaseResult) -> Severity:
 
 
 def exits_text(res: ReleaseResult) -> str:
-    """`on the return at line 18` / `on the return at line 18 and 2 other paths`."""
-    first = res.leaks[0].describe()
+    """`on the return at line 18` / `... and 2 other paths` / `before the next loop iteration (line 9)`."""
+    first = res.leaks[0]
+    prep = {"return": "on", "end": "at", "loop": "before"}[first.kind]
+    text = f"{prep} {first.describe()}"
     more = len(res.leaks) - 1
     if more <= 0:
-        return f"on {first}"
-    return f"on {first} and {more} other path{'s' if more > 1 else ''}"
+        return text
+    return f"{text} and {more} other path{'s' if more > 1 else ''}"
 
 
 def var_used_with(ctx: FileContext, fn: Node, var: str, fields: frozenset[str]) -> bool:

@@ -18,6 +18,7 @@ from leakhunter.source.goflow import (
     line,
     loop_between,
     loop_exits,
+    signalled_after,
 )
 from leakhunter.source.rule import FileContext, Rule
 
@@ -177,27 +178,36 @@ func fetch(ctx context.Context) (int, error) {
                 continue
             if loop_between(go, cf.scope) is not None:
                 continue  # several senders: LH104 counts them
+            # every unguarded send is a place the goroutine can block (one per path, usually)
+            sites = sorted(
+                {u.stmt.start_byte: u for u in unguarded}.values(), key=lambda u: u.stmt.start_byte
+            )
             if not recvs:
-                yield self.finding(
-                    ctx,
-                    send.stmt,
-                    f"goroutine sends on unbuffered {where} but nothing ever receives from it: "
-                    "the send blocks forever",
-                    function=fn,
-                )
+                for u in sites:
+                    yield self.finding(
+                        ctx,
+                        u.stmt,
+                        f"goroutine sends on unbuffered {where} but nothing ever receives from it: "
+                        "the send blocks forever",
+                        function=gs.function_name(ctx, u.stmt),
+                    )
                 continue
-            res = Paths(ctx, [u.stmt for u in recvs]).after(go, cf.body)
+            last_send = max(u.stmt.end_byte for u in sites)
+            res = Paths(ctx, [u.stmt for u in recvs], signalled_after(cf, go, last_send)).after(
+                go, cf.body
+            )
             if res is None:
                 continue
             why = _why(ctx, cf, res, recvs)
             if why:
-                yield self.finding(
-                    ctx,
-                    send.stmt,
-                    f"goroutine sends on unbuffered {where} at line {line(send.stmt)}; {why}, leaving the "
-                    "sender blocked forever",
-                    function=fn,
-                )
+                for u in sites:
+                    yield self.finding(
+                        ctx,
+                        u.stmt,
+                        f"goroutine sends on unbuffered {where} at line {line(u.stmt)}; {why}, leaving the "
+                        "sender blocked forever",
+                        function=gs.function_name(ctx, u.stmt),
+                    )
 
 
 def _why(ctx: FileContext, cf: ChanFacts, res: dict[str, Node | None], recvs: list[ChanUse]) -> str:

@@ -200,7 +200,7 @@ def _handed_with_ctx(ctx: FileContext, call: Node, body: Node, ctx_name: str) ->
 
 
 def _defaulting(ctx: FileContext, call: Node, ctx_name: str) -> bool:
-    """`ctx = context.Background()` or inside `if ctx == nil {`: defaulting a missing ctx."""
+    """`ctx = context.Background()`, inside `if ctx == nil {` or the else of `if ctx != nil`: a default."""
     p = call.parent
     if p is not None and p.type == "expression_list" and p.parent is not None:
         stmt = p.parent
@@ -215,6 +215,9 @@ def _defaulting(ctx: FileContext, call: Node, ctx_name: str) -> bool:
             cond = "".join(ctx.text(a.child_by_field_name("condition")).split())
             if f"{ctx_name}==nil" in cond:
                 return True
+            alt = a.child_by_field_name("alternative")
+            if f"{ctx_name}!=nil" in cond and alt is not None and alt.start_byte <= call.start_byte:
+                return True  # if ctx != nil { ...ctx... } else { context.Background() }
     return False
 
 

@@ -32,6 +32,7 @@ class TimeTick(Rule):
     Not reported: `time.Tick` at package level, in `main` or `init` of package main,
     and in functions (or goroutines) that never return: their ticker is meant to
     live for the whole program.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
     id = "LH302"
@@ -80,6 +81,6 @@ func waitReady(ctx context.Context, ready func() bool) error {
                 ctx, call,
                 f"time.Tick in {gs.function_name(ctx, call) or 'this function'}, which can return: "
                 f"its ticker can never be stopped ({why})",
-                severity="info" if collected else "warning",
+                severity="info" if collected or ctx.is_test else "warning",
                 function=gs.function_name(ctx, call),
             )

@@ -120,6 +120,7 @@ class TimeAfterInLoop(Rule):
     goto, panic) or is a one-shot shutdown signal (`ctx.Done()`, a quit/stop/done
     channel), and selects followed by an unconditional return, so at most one timer
     is ever pending; `time.After` inside a func literal in the loop.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
     id = "LH303"
@@ -174,6 +175,6 @@ for {
                 ctx, call,
                 f"time.After in a select inside the loop at line {loop.start_point[0] + 1}: every iteration "
                 f"where another case wins leaves a pending timer ({why})",
-                severity="info" if collected else "warning",
+                severity="info" if collected or ctx.is_test else "warning",
                 function=gs.function_name(ctx, call),
             )

@@ -41,6 +41,7 @@ class AfterFuncNotStopped(Rule):
     source can prove; timers that no path stops (nothing says the author meant to
     cancel); timers stored in a struct or global, returned, captured by a closure
     or handed to another function; timers in functions using `goto`.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
     id = "LH304"
@@ -73,5 +74,6 @@ return nil"""
                 ctx, acq.call,
                 f"timer {acq.var} from time.AfterFunc at line {acq.line} is stopped on some paths but not "
                 f"{exits_text(res)}: its callback and what it captures stay alive until it fires",
+                severity="info" if ctx.is_test else "warning",
                 function=gs.function_name(ctx, acq.call),
             )

@@ -108,6 +108,7 @@ class HTTPBodyNotClosed(Rule):
     "Closed but not drained" is not reported: whether the body was read to the end
     cannot be told precisely from the source.
     Severity: `error` when no path closes the body, `warning` when some do.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
     id = "LH401"

@@ -82,6 +82,7 @@ class SQLRowsNotClosed(Rule):
     close with it); `Query` methods whose result is never used like rows (`Next`,
     `Scan`, `Columns`...), which keeps `url.Values`-style `Query` out.
     Severity: `error` when no path closes the rows, `warning` when some do.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
     id = "LH402"

@@ -56,6 +56,7 @@ class SQLTxNoRollback(Rule):
     helper owns them); values never used like a transaction in the function (no
     `Commit`/`Rollback` call anywhere), which keeps other `Begin` methods out.
     Severity: `error` when no path ends the transaction, `warning` when some do.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
     id = "LH403"

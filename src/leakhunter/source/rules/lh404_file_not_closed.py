@@ -67,6 +67,7 @@ class FileNotClosed(Rule):
     listener given to `http.Serve`, a conn given to a handler); values put straight
     into a field or a global; functions using `goto`.
     Severity: `error` when no path closes it, `warning` when some do.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
     id = "LH404"

@@ -95,6 +95,27 @@ def _runs_once(ctx: FileContext, defer: Node, loop: Node) -> bool:
     return False
 
 
+def _guarded_once(ctx: FileContext, defer: Node, loop: Node) -> bool:
+    """True if the defer sits in `if !done { ...; done = true }` inside the loop: it runs once."""
+    for p in gs.ancestors(defer):
+        if p == loop or p.type in gs.FUNC_TYPES:
+            return False
+        if p.type != "if_statement":
+            continue
+        cond = p.child_by_field_name("condition")
+        text = "".join(ctx.text(cond).split())
+        if not text.startswith("!") or not text[1:].replace("_", "").isalnum():
+            continue
+        flag = text[1:]
+        cons = p.child_by_field_name("consequence")
+        if cons is None:
+            continue
+        for a in gs.walk(cons, "assignment_statement"):
+            if "".join(ctx.text(a).split()) == f"{flag}=true":
+                return True
+    return False
+
+
 def _leaves(ctx: FileContext, st: Node, loop: Node, label: str) -> bool:
     if st.type in ("return_statement", "goto_statement"):
         return True
@@ -135,7 +156,8 @@ class DeferInLoop(Rule):
     `defer os.Remove(tmp)`, `defer wg.Done()` matching an `Add` in the loop); deferred
     func literals that release only conditionally (cleanup on failure); a defer followed, in its block or an enclosing one up to
     the loop body, by an unconditional return or break (the loop never reaches the next
-    iteration after it). In test files the finding is `info`: the test's end releases
+    iteration after it); a defer guarded by `if !done { ...; done = true }` (runs once).
+    In test files the finding is `info`: the test's end releases
     everything.
     """
 
@@ -174,7 +196,7 @@ for _, path := range paths {
             if loop is None:
                 continue
             what = _released(ctx, defer, loop)
-            if what is None or _runs_once(ctx, defer, loop):
+            if what is None or _runs_once(ctx, defer, loop) or _guarded_once(ctx, defer, loop):
                 continue
             yield self.finding(
                 ctx, defer,

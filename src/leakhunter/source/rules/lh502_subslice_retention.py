@@ -63,7 +63,8 @@ class SubsliceRetention(Rule):
     `body`, only stores and sends are reported (returning a piece of an argument is
     the caller's zero-copy API, e.g. a parser). Slices whose bounds involve `len(...)`
     (most of the buffer) and one-sided slices (`data[:n]`, `data[i:]`) are not
-    reported: only two-sided windows are known to be small.
+    reported: only two-sided windows are known to be small. Neither are several
+    windows of one buffer returned together (they partition it: little is wasted).
 
     Fix: copy the piece so the buffer can be freed: `bytes.Clone(p)`,
     `strings.Clone(s)`, `string(p)`, or `copy` into a new slice.
@@ -234,12 +235,16 @@ func load(path string) error {
                 if gs.enclosing_function(n) != decl:
                     continue
                 values = [v for c in n.named_children for v in gs._expr_list(c)]
-                for v in values:
-                    for e in self._carried(v):
-                        o = self._piece_of(ctx, e, big, pieces, splits)
-                        if o is not None and not o.from_param:
-                            yield self._report(ctx, e, o, "is returned", function)
-                            break
+                returned = [
+                    (e, o)
+                    for v in values
+                    for e in self._carried(v)
+                    if (o := self._piece_of(ctx, e, big, pieces, splits)) is not None and not o.from_param
+                ]
+                # several windows of one buffer returned together partition it (a header and
+                # a body, types and facts): most of the buffer is in use, nothing is pinned in vain
+                if len(returned) == 1:
+                    yield self._report(ctx, returned[0][0], returned[0][1], "is returned", function)
             elif n.type == "send_statement":
                 sent = n.child_by_field_name("value")
                 o = self._piece_of(ctx, sent, big, pieces, splits) if sent is not None else None

@@ -1,0 +1,3 @@
+module leakhunter.dev/demo
+
+go 1.21

