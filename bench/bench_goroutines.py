@@ -177,11 +177,11 @@ def write_results(rows: list[dict[str, object]]) -> None:
         "",
         "Goal: time ratio ≤ 0.5 and RSS ratio ≤ 1.0. leakhunter's time includes Python start-up;",
         "the `python start-up` column is `python -c pass` measured in the same rotation: on a",
-        "loaded machine start-up (interpreter + imports) is a large, fixed part of the 10k figure,
-which is why 10k is the size where the ratio is worst.",
-        "How: the dump file is streamed in 8 MB chunks; per chunk two regex substitutions",
-        "erase what differs between goroutines of one stack (argument lists, goroutine ids),",
-        "then blocks are counted with a `Counter`; only distinct blocks are parsed into frames.",
+        "loaded machine start-up (interpreter + imports) is a large, fixed part of the 10k",
+        "figure, which is why 10k is the size where the ratio is worst.",
+        "How: the dump file is streamed in 8 MB chunks; per chunk one regex substitution erases",
+        "argument lists, goroutine ids are sliced out per block with C-level finds, blocks are",
+        "counted with a `Counter`; only distinct blocks are parsed into frames.",
         "",
     ]
     (ROOT / "bench" / "RESULTS-goroutines.md").write_text("\n".join(lines))

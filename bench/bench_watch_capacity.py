@@ -1,6 +1,10 @@
 """How many targets one `leakhunter watch` process keeps up with at a 10 s interval.
 
-One real Go process (lab/cmd/watchmany) serves pprof + expvar on N loopback ports;
+Real Go processes (lab/cmd/watchmany, 50 ports each) serve pprof + expvar on N
+loopback ports in all. (Not one process for all N: a goroutine profile is produced
+under a per-process lock and walks every goroutine of that runtime, including the
+watcher's connections to all N ports, so one shared runtime makes each scrape N times
+dearer than a real fleet's; 50 per process keeps that artifact small.)
 one `leakhunter watch` scrapes all N at --interval 10s for --duration. Kept up means
 every target got a scrape in every interval (from the store: scrapes per target and
 the largest gap between a target's consecutive scrapes). The watch process's CPU is
@@ -22,9 +26,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import golab  # noqa: E402
+import itertools
+
+import golab
 
 TICK = os.sysconf("SC_CLK_TCK")
+PER_PROCESS = 50
 
 
 def cpu_seconds(pid: int) -> float:
@@ -34,17 +41,20 @@ def cpu_seconds(pid: int) -> float:
 
 def run(n: int, duration: float, interval: float) -> dict[str, float]:
     exe = golab.build("watchmany")
-    fleet = subprocess.Popen([str(exe), "-n", str(n)], stdout=subprocess.PIPE, text=True,
-                             start_new_session=True)
+    fleets = []
+    urls: list[str] = []
     try:
-        assert fleet.stdout is not None
-        urls = []
-        for line in fleet.stdout:
-            m = re.search(r"listening on (http://\S+)", line)
-            if m:
-                urls.append(m.group(1))
-            if line.strip() == "ready":
-                break
+        for k in range(0, n, PER_PROCESS):
+            f = subprocess.Popen([str(exe), "-n", str(min(PER_PROCESS, n - k))],
+                                 stdout=subprocess.PIPE, text=True, start_new_session=True)
+            fleets.append(f)
+            assert f.stdout is not None
+            for line in f.stdout:
+                m = re.search(r"listening on (http://\S+)", line)
+                if m:
+                    urls.append(m.group(1))
+                if line.strip() == "ready":
+                    break
         assert len(urls) == n
         with tempfile.TemporaryDirectory() as d:
             db = Path(d) / "cap.db"
@@ -73,7 +83,7 @@ def run(n: int, duration: float, interval: float) -> dict[str, float]:
             per.setdefault(tid, []).append(ts)
         expected = int(duration // interval)
         counts = [len(v) for v in per.values()]
-        max_gap = max((b - a for v in per.values() for a, b in zip(v, v[1:], strict=False)),
+        max_gap = max((b - a for v in per.values() for a, b in itertools.pairwise(v)),
                       default=0.0)
         kept_up = sum(1 for v in per.values() if len(v) >= expected)
         return {"targets": n, "answered": len(per), "kept_up": kept_up,
@@ -82,8 +92,9 @@ def run(n: int, duration: float, interval: float) -> dict[str, float]:
                 "cpu_pct": 100 * cpu / wall, "wall_s": wall, "db_mb": size / 1e6,
                 "rc": watch.returncode, "err": err.decode()[-300:]}
     finally:
-        os.killpg(fleet.pid, 9)
-        fleet.wait()
+        for f in fleets:
+            os.killpg(f.pid, 9)
+            f.wait()
 
 
 def main() -> None:

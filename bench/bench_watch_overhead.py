@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import golab  # noqa: E402
+import golab
 
 
 async def load(base: str, rate: float, seconds: float) -> list[float]:

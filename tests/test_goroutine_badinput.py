@@ -193,3 +193,24 @@ def test_url_refused() -> None:
         port = s.getsockname()[1]
     msg = fails(f"http://127.0.0.1:{port}/debug/pprof/goroutine?debug=2", "--timeout", "5")
     assert str(port) in msg or "refused" in msg.lower()
+
+
+def test_cut_at_every_byte_of_a_goroutine(real: Path) -> None:
+    """Cut a real dump at each byte around one goroutine: every goroutine whose text is
+    whole is kept, the cut one only if its stack survived, and a cut is always reported."""
+    from leakhunter.profiles import goroutine_text
+
+    data = (real / "d2.txt").read_bytes()
+    start = data.index(b"\n\ngoroutine ", len(data) // 2)
+    end = data.index(b"\n\n", start + 2) + 2
+    for cut in range(start + 2, end + 1):
+        d = data[:cut]
+        last = d[d.rindex(b"\n\n") + 2 :]
+        if d.endswith(b"\n"):
+            whole = re.search(rb"\n\t[^\n]*:\d+[^\n]*\n\Z", last) is not None
+        else:
+            whole = re.search(rb"\ncreated by [^\n]*\n\t[^\n]*:\d+ \+0x[0-9a-f]*\Z", last) is not None
+        dump = goroutine_text.parse(d)
+        assert dump.total == _complete_before(d, len(d)) + whole, (cut, d[-60:])
+        if last and (not d.endswith(b"\n") or not whole):
+            assert dump.warnings and "truncated" in dump.warnings[0], (cut, d[-60:])

@@ -94,3 +94,17 @@ def test_context_background_is_info_http_is_warning() -> None:
     sev = {f.line: f.severity for f in run_rules(leak, ["LH107"])}
     assert sev[_line_of(leak, "context.WithTimeout(context.Background()")] == "info"
     assert sev[_line_of(leak, "http.Get(url)")] == "warning"
+
+
+def test_deeply_nested_code_is_no_crash(tmp_path: Path) -> None:
+    # a 3,000-branch else-if chain (generated code does this): the path analysis gives up
+    # quietly instead of raising RecursionError into the scan
+    chain = "".join(f"\tif x == {i} {{\n\t\treturn\n\t}} else " for i in range(3000))
+    src = (
+        "package p\n\nfunc F(x int) {\n\tch := make(chan int)\n\tgo func() { ch <- 1 }()\n"
+        + chain
+        + "{\n\t\t<-ch\n\t}\n}\n"
+    )
+    path = tmp_path / "deep.go"
+    path.write_text(src)
+    assert isinstance(run_rules(path, GOROUTINE_RULES), list)

@@ -46,8 +46,14 @@ def test_fixtures_compile_and_pass_go_vet() -> None:
     assert res.returncode == 0, res.stderr
 
 
+GOES_FURTHER = {("helper.go", 14)}
+"""LH201 findings go vet does not make, on purpose: the cancel is handed to a same-package
+helper that never calls it (vet counts any use of the variable as handling it)."""
+
+
 def test_lh201_agrees_with_go_vet_lostcancel() -> None:
-    """Every cancel go vet's lostcancel reports, LH201 reports on the same line, and no other."""
+    """Every cancel go vet's lostcancel reports, LH201 reports on the same line; the only
+    others are the documented cases where LH201 reads the helper the cancel is passed to."""
     res = _vet("-lostcancel", "./vetfails/lh201")
     vet_lines = {
         (m.group(1), int(m.group(2)))
@@ -61,7 +67,8 @@ def test_lh201_agrees_with_go_vet_lostcancel() -> None:
         for path in fixture_files("vetfails/lh201")
         for _, line in found(path, ["LH201"])
     }
-    assert ours == vet_lines
+    assert ours == vet_lines | GOES_FURTHER
+    assert not vet_lines & GOES_FURTHER
 
 
 def _vet_lostcancel_testdata() -> list[Path]:

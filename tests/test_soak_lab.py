@@ -46,7 +46,7 @@ def _verdicts(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("svc", LEAKS, ids=lambda s: f"{s.rule}-{s.name}")
 def test_soak_names_the_leak(svc: LabService) -> None:
-    code, doc, err = _soak(svc, duration="20s", warmup="1s", interval="0.5s")
+    code, doc, err = _soak(svc, duration="30s", warmup="1s", interval="0.5s")  # --fail-fast
     assert code == 1, f"{svc.name}: exit {code}\n{err[-2000:]}\n{json.dumps(doc)[:3000]}"
     verdicts = _verdicts(doc)
     hits = [v for v in verdicts if v["kind"] == svc.kind]

@@ -80,6 +80,8 @@ class Table:
     node_count: int = 0
     """Nodes left after node_fraction, before the node_count cut."""
     node_fraction: float = 0.0
+    time_nanos: int = 0
+    duration_nanos: int = 0
     base_total: int | None = None
     new_total: int | None = None
 
@@ -448,4 +450,7 @@ def aggregate(
         total = total_of(profile.samples, idx)
         nv = node_values(filter_samples(profile.samples, focus_rx, ignore_rx), idx, by)
     rows, dropped, after = rows_from(nv, by, node_fraction=node_fraction, node_count=node_count)
-    return Table(st.type, st.unit, total, rows, by, dropped, after, node_fraction)
+    return Table(
+        st.type, st.unit, total, rows, by, dropped, after, node_fraction,
+        profile.time_nanos, profile.duration_nanos,
+    )

@@ -26,6 +26,9 @@ How it stays reliable:
 - The `goroutineleak` profile costs the target a GC cycle, so it is fetched only
   every `leak_every`-th scrape, and never again once the target answers 404.
 - Nothing here forces a GC on the target.
+- Each target has its own small keep-alive client (`http11.py` for http://, httpx for
+  https://): measured at 1000 targets every 10 s with ~20% of one core
+  (bench/RESULTS-watch.md).
 """
 
 from __future__ import annotations

@@ -147,6 +147,12 @@ def run(args: argparse.Namespace) -> int:
             asyncio.run(_soak(args, proc, loadgen, watcher, outcome, warmup, live))
         except TargetError as exc:
             return _could_not_run(str(exc), proc)
+        finally:
+            # asyncio.run restored the default SIGTERM action on exit: keep unwinding through
+            # the cleanup instead, and stop the service now: the verdicts need only the store.
+            signal.signal(signal.SIGTERM, _raise_interrupt)
+            if proc is not None:
+                proc.stop()
         if outcome.interrupted:
             print(f"leakhunter: soak interrupted after {outcome.observed:.0f}s of observation; "
                   "the service was stopped", file=sys.stderr)
@@ -311,7 +317,19 @@ def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
         out += ["", "leaking code and the fix:"] + ["  " + ln for ln in fx]
     out += ["", *summary_lines(stats, args.duration, warmup)]
     leak = any(v.is_leak for vs in verdicts.values() for v in vs)
-    out.append("result: LEAK (exit 1)" if leak else "result: no leak (exit 0)")
+    unsure = [v for vs in verdicts.values() for v in vs
+              if v.kind == "inconclusive" and v.series in ("heap_live", "goroutines")]
+    if leak:
+        out.append("result: LEAK (exit 1)")
+    elif unsure:
+        more = max((v.watch_more_s or 0.0) for v in unsure)
+        from leakhunter.analyze.units import human_duration
+
+        out.append(f"result: no leak found, but {' and '.join(v.series for v in unsure)} "
+                   f"inconclusive: a --duration about {human_duration(more)} longer would "
+                   "decide (exit 0)")
+    else:
+        out.append("result: no leak (exit 0)")
     sys.stdout.write("\n".join(out) + "\n")
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from leakhunter.analyze.aggregate import Table
 from leakhunter.model import Frame
-from leakhunter.report.units import output_unit, percentage, scaled
+from leakhunter.report.units import human, output_unit, percentage, scaled
 
 _BOLD, _DIM, _RESET, _RED, _GREEN = "\x1b[1m", "\x1b[2m", "\x1b[0m", "\x1b[31m", "\x1b[32m"
 
@@ -33,6 +33,13 @@ def render_text(table: Table, *, color: bool = False, title: str = "") -> str:
     if title:
         lines.append(title)
     lines.append(f"Type: {table.sample_type}")
+    if table.time_nanos:
+        import time
+
+        t = time.localtime(table.time_nanos / 1e9)
+        lines.append("Time: " + time.strftime("%Y-%m-%d %H:%M:%S %Z", t))
+    if table.duration_nanos:
+        lines.append(f"Duration: {human(table.duration_nanos, 'nanoseconds')}")
     if table.base_total is not None and table.new_total is not None:
         lines.append(
             f"Diff: NEW minus BASE (base total {fmt(table.base_total)}, new total {fmt(table.new_total)})"

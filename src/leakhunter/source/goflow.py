@@ -19,7 +19,7 @@ jumps and loops that hold the awaited operation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -290,10 +290,17 @@ class Paths:
     def after(self, node: Node, body: Node) -> Result | None:
         """Outcomes of the rest of the function after statement `node`, up to `body`'s end.
 
-        None when `node` sits in a loop (below `body`) or somewhere we cannot follow.
-        A path that runs off the end of the function is `next` (witness: the last
-        branch point that skipped the targets, when there is one).
+        None when `node` sits in a loop (below `body`) or somewhere we cannot follow
+        (also code nested too deeply to walk). A path that runs off the end of the
+        function is `next` (witness: the last branch point that skipped the targets,
+        when there is one).
         """
+        try:
+            return self._after(node, body)
+        except RecursionError:
+            return None
+
+    def _after(self, node: Node, body: Node) -> Result | None:
         out: Result = {}
         cur = node
         next_w: Node | None = None
@@ -673,10 +680,6 @@ def describe(ctx: FileContext, node: Node, limit: int = 40) -> str:
     """Short one-line source text of `node` for messages."""
     text = " ".join(ctx.text(node).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def first(nodes: Iterable[ChanUse], key: Callable[[ChanUse], int] | None = None) -> ChanUse:
-    return min(nodes, key=key or (lambda u: u.stmt.start_byte))
 
 
 # --------------------------------------------------------------------------- goroutines

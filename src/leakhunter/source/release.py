@@ -21,8 +21,16 @@ API
   (`resp.Body.Close()`: methods {"Close"}, path ("Body",)), a call of the value itself
   (`cancel()`: call_self=True), and `exhaust` methods whose false result releases
   (`for rows.Next() {}` closes rows when Next returns false).
+  `fired` names a channel field whose receive releases (`<-timer.C`: a fired Timer).
 - `err_var` is the error returned with the value: on the branch where that error is
-  known non-nil right after the acquisition the value is nil and needs no release.
+  known non-nil right after the acquisition (`err != nil`, `errors.Is(err, x)`,
+  `os.IsNotExist(err)`, also inside `||`/`&&`/`!` and tagless `switch` cases) the
+  value is nil and needs no release; `v == nil` / `resp.Body == nil` likewise.
+
+Also here: `exits(ctx, fn)` / `can_return(ctx, fn)` (does a function ever return?
+`for range time.Tick(d)` and `for range t.C` of a ticker only end by `break`),
+`is_terminator(ctx, stmt)`, `callee_effect(ctx, call, i)` (does a call keep what it
+is handed?), `acquisition_statement(node)` and `is_local_target(ctx, fn, stmt, name)`.
 
 What counts, path by path (a "path" is a sequence of statements; the analysis is
 path-sensitive over the statement tree — if/else, switch, select, for with
@@ -30,14 +38,20 @@ break/continue/labels, fallthrough — with a tiny state per path: held or not, 
 whether `err` still is the acquisition's error):
 
 - release: a call that releases the value, also `defer`red, also inside a deferred
-  func literal; `return f.Close()`; `if err := f.Close(); ...`.
+  func literal; `return f.Close()`; `if err := f.Close(); ...`; any `defer` that
+  mentions the value (`defer closeFD(int(f.Fd()))`); a deferred closure that captures
+  the variable, even one registered before the acquisition (it sees the last value);
+  testify's `assert.False(t, rows.Next())`.
 - ownership transfer (no longer our job to release, so no finding): the value is
-  returned, assigned anywhere (struct field, global, map, another variable), put in a
+  returned (also inside a wrapper: `return bufio.NewReader(f)`; a bare `return` of a
+  named result), assigned anywhere (struct field, global, map, another variable), put in a
   composite literal, sent on a channel, captured by any func literal (a goroutine, a
   deferred or stored closure), or passed to a callee that is not known to leave it
   alone. Known-neutral callees: fmt/log/io readers like `io.ReadAll`, `json.NewDecoder`,
   builtins `len`/`cap`, and same-package helpers whose bodies neither release nor let
-  go of that parameter (computed over the package's files once, see `gopackage`).
+  go of that parameter (judged on demand from the package's files, see `gopackage`);
+  a method whose name an interface of the package declares is never taken as neutral
+  (the call may reach any implementation).
 - ends of a path that need no release: panic, os.Exit, log.Fatal*, t.Fatal*, FailNow,
   runtime.Goexit, a `for {}` with no break, `select {}`.
 - `goto` anywhere in the function: give up (`gave_up` is set, no leaks reported).

@@ -55,6 +55,11 @@ class EndlessGoroutine(Rule):
     goroutines), nor when the loop has any way out: a
     `return`, a `break` of that loop, `goto`, `panic`/`os.Exit`/`log.Fatal`, or a
     receive from `ctx.Done()` or a channel named like done/quit/stop/close.
+
+    `go s.loop()` is followed into `loop` in the same file, or in another file of the
+    package (then the finding is on the `go` statement). Measured: 9 of 11 findings on
+    the Go tree and ten large modules were true; the two others were long-lived loops
+    their authors meant (a CLI's memory sampler, a documented heartbeat).
     """
 
     id = "LH103"

@@ -212,7 +212,10 @@ def _max_sends(ctx: FileContext, body: Node, targets: list[Node]) -> int:
                 return None, -1
         return count(s), -1
 
-    through, ex = seq(gs.statements(body))
+    try:
+        through, ex = seq(gs.statements(body))
+    except RecursionError:
+        return _MANY  # too deep to count: treated like a loop (no finding)
     return max(through or 0, ex)
 
 

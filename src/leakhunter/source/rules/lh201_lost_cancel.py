@@ -34,9 +34,12 @@ class LostCancel(Rule):
     struct field or a global, passing it to a function, capturing it in a closure
     (a goroutine that cancels later) — because the job moved elsewhere. Paths that
     end in `panic`, `os.Exit`, `log.Fatal` or `t.Fatal` do not count, and neither do
-    the returns of `main` (the process ends). Unlike go vet, a cancel declared with
-    `:=` in a loop body that is still uncalled when the body loops back is reported
-    too: every iteration leaks one context into the parent.
+    the returns of `main` (the process ends). Two places go further than go vet:
+    a cancel handed to a same-package helper counts as handled only if that helper
+    calls it, keeps it or passes it on (`if !valid(cancel) { return }` with a
+    `valid` that only compares it to nil is still a leak), and a cancel declared
+    with `:=` in an endless loop body that is still uncalled when the body loops
+    back is reported: every iteration leaks one context into the parent.
 
     Fix: `defer cancel()` right after the call.
     """
@@ -60,8 +63,9 @@ func fetch(parent context.Context, url string) error {
 """
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if b"context" not in ctx.source:
-            return
+        src = ctx.source
+        if b"context" not in src or not (b".WithCancel" in src or b".WithTimeout" in src or b".WithDeadline" in src):
+            return  # a byte search is far cheaper than indexing the tree
         test_severity: Severity | None = "info" if ctx.is_test or ctx.path.name.endswith("_test.go") else None
         for call in gs.nodes_of_type(ctx, "call_expression"):
             q = gs.qualified_call_name(ctx, call)

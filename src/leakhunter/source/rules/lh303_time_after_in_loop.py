@@ -53,7 +53,7 @@ def _leaves_loop(ctx: FileContext, stmts: list[Node], loop: Node) -> bool:
     return False
 
 
-_ONE_SHOT = re.compile(r"(?i)(done|quit|stop|clos|shutdown|exit|cancel|term|kill|die|dying|finish)")
+_ONE_SHOT = re.compile(r"(?i)(done|quit|stop|clos|shutdown|exit|cancel|terminat|kill|dying|finish)")
 
 
 def _one_shot(ctx: FileContext, case: Node) -> bool:

@@ -23,8 +23,13 @@ from leakhunter.source.rules._resource import (
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-_PACKAGE_FUNCS = frozenset({"net/http.Get", "net/http.Post", "net/http.Head", "net/http.PostForm"})
-_CLIENT_METHODS = {"Do": 1, "Get": 1, "Head": 1, "Post": 3, "PostForm": 2}
+_PACKAGE_FUNCS = frozenset({
+    "net/http.Get", "net/http.Post", "net/http.Head", "net/http.PostForm",
+    "golang.org/x/net/context/ctxhttp.Do", "golang.org/x/net/context/ctxhttp.Get",
+    "golang.org/x/net/context/ctxhttp.Head", "golang.org/x/net/context/ctxhttp.Post",
+    "golang.org/x/net/context/ctxhttp.PostForm",
+})
+_CLIENT_METHODS = {"Do": 1, "Get": 1, "Head": 1, "Post": 3, "PostForm": 2, "RoundTrip": 1}
 _RESPONSE_FIELDS = frozenset({
     "Body", "StatusCode", "Status", "Header", "ContentLength", "Cookies", "Location", "Request",
     "TLS", "Trailer", "Proto", "Uncompressed", "TransferEncoding",
@@ -74,6 +79,14 @@ def _match(ctx: FileContext, call: Node) -> str | None:
     recv = receiver_text(ctx, call)
     if not recv or gs.imports(ctx).get(recv) is not None:
         return None  # a package function of some other package (`foo.Get(x)`)
+    if m == "RoundTrip":
+        # a transport: http.DefaultTransport, a local *http.Transport, or handed a request built here
+        head, _, rest = recv.partition(".")
+        if (gs.imports(ctx).get(head) == "net/http" and rest == "DefaultTransport") or local_type_of(
+            ctx, gs.enclosing_function(call), recv
+        ) in ("http.Transport", "*http.Transport") or _request_arg(ctx, call):
+            return gs.call_name(ctx, call)
+        return None
     if _is_client(ctx, call, recv) or (m == "Do" and _request_arg(ctx, call)):
         return gs.call_name(ctx, call)
     return None
@@ -84,7 +97,7 @@ class HTTPBodyNotClosed(Rule):
 
     The pattern: `resp, err := http.Get(u)` (or `Post`, `Head`, `PostForm`, or a
     client's `Do`/`Get`/`Post`/`Head`/`PostForm`, including `http.DefaultClient` and
-    clients held in struct fields) and a path from there to a return that does not
+    clients held in struct fields; a transport's `RoundTrip`; x/net's `ctxhttp`) and a path from there to a return that does not
     call `resp.Body.Close()` — typically an early `return` on a bad status code.
 
     Why it leaks: until the body is closed, the transport keeps the connection and
@@ -141,8 +154,8 @@ if resp.StatusCode != http.StatusOK {
         for acq in acquisitions(ctx, _match):
             fname = gs.function_name(ctx, acq.call)
             if acq.var == "_":
-                if ctx.is_test:
-                    continue  # tests discard responses of requests that are meant to fail
+                if ctx.is_test or method_name(ctx, acq.call) == "RoundTrip":
+                    continue  # tests discard responses of requests meant to fail; transports are plumbing
                 yield self.finding(
                     ctx, acq.call,
                     f"the response of {acq.callee} is discarded, so its Body can never be closed",

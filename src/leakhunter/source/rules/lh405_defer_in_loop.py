@@ -116,6 +116,27 @@ def _guarded_once(ctx: FileContext, defer: Node, loop: Node) -> bool:
     return False
 
 
+def _in_timer_case(ctx: FileContext, defer: Node, loop: Node) -> bool:
+    """True if the defer sits in `case <-t.C:` of a time.Timer (assigned from time.NewTimer in
+    the function): a Timer fires once, so that case runs at most once per Reset."""
+    for p in gs.ancestors(defer):
+        if p == loop or p.type in gs.FUNC_TYPES:
+            return False
+        if p.type != "communication_case":
+            continue
+        comm = "".join(ctx.text(p.child_by_field_name("communication")).split())
+        if not comm.startswith("<-") or not comm.endswith(".C"):
+            continue
+        name = comm[2:-2]
+        fn = gs.enclosing_function(defer)
+        body = fn.child_by_field_name("body") if fn is not None else None
+        for d in gs.walk(body, ("short_var_declaration", "assignment_statement")) if body is not None else ():
+            v = gs.assigned_value(ctx, d, name)
+            if v is not None and v.type == "call_expression" and gs.is_call_to(ctx, v, "time.NewTimer"):
+                return True
+    return False
+
+
 def _leaves(ctx: FileContext, st: Node, loop: Node, label: str) -> bool:
     if st.type in ("return_statement", "goto_statement"):
         return True
@@ -156,7 +177,8 @@ class DeferInLoop(Rule):
     `defer os.Remove(tmp)`, `defer wg.Done()` matching an `Add` in the loop); deferred
     func literals that release only conditionally (cleanup on failure); a defer followed, in its block or an enclosing one up to
     the loop body, by an unconditional return or break (the loop never reaches the next
-    iteration after it); a defer guarded by `if !done { ...; done = true }` (runs once).
+    iteration after it); a defer guarded by `if !done { ...; done = true }` or in the
+    `case <-t.C:` of a `time.NewTimer` (both run once).
     In test files the finding is `info`: the test's end releases
     everything.
     """
@@ -197,6 +219,8 @@ for _, path := range paths {
                 continue
             what = _released(ctx, defer, loop)
             if what is None or _runs_once(ctx, defer, loop) or _guarded_once(ctx, defer, loop):
+                continue
+            if _in_timer_case(ctx, defer, loop):
                 continue
             yield self.finding(
                 ctx, defer,

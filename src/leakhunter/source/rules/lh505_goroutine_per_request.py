@@ -45,6 +45,11 @@ class GoroutinePerRequest(Rule):
     (`sem <- struct{}{}`), `semaphore.Weighted.Acquire`, or a handler that waits for
     its goroutines (`wg.Wait()`, a receive or `select` after the `go`).
 
+    On std, go-ethereum, x/tools, cli and prometheus it reports 4 places, all
+    accept loops serving each connection on its own goroutine (`net/http`,
+    `net/rpc`, `fcgi`, go-ethereum's IPC server): real instances of the shape, and
+    the reason it is `info`.
+
     Fix: a fixed worker pool reading from a channel, `errgroup.Group.SetLimit`, a
     semaphore channel, or `netutil.LimitListener` for connections.
     """

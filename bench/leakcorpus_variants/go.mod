@@ -1,0 +1,3 @@
+module leakhunter.dev/leakcorpus_variants
+
+go 1.24
