@@ -26,24 +26,44 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import golab
 
 
-async def load(base: str, rate: float, seconds: float) -> list[float]:
-    import httpx
+async def load(base: str, rate: float, seconds: float, conns: int = 32) -> list[float]:
+    """Open-loop load over a fixed pool of keep-alive connections (leakhunter's http11)."""
+    from urllib.parse import urlsplit
 
+    from leakhunter.collect.http11 import Connection
+
+    u = urlsplit(base)
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(conns):
+        pool.put_nowait(Connection(u.hostname or "127.0.0.1", u.port or 80))
     lat: list[float] = []
+    errors = 0
     n = int(rate * seconds)
     t0 = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base, timeout=10,
-                                 limits=httpx.Limits(max_connections=64)) as c:
-        async def one(i: int) -> None:
-            due = t0 + i / rate
-            d = due - time.perf_counter()
-            if d > 0:
-                await asyncio.sleep(d)
-            r = await c.get("/fixed?kb=16")
-            r.raise_for_status()
-            lat.append(time.perf_counter() - due)
 
-        await asyncio.gather(*(one(i) for i in range(n)))
+    async def one(i: int) -> None:
+        nonlocal errors
+        due = t0 + i / rate
+        d = due - time.perf_counter()
+        if d > 0:
+            await asyncio.sleep(d)
+        c = await pool.get()
+        try:
+            status, _ = await asyncio.wait_for(c.get("/fixed?kb=16", 1 << 20), 10)
+            if status != 200:
+                errors += 1
+            lat.append(time.perf_counter() - due)
+        except (OSError, TimeoutError):
+            errors += 1
+            await c.close()
+        finally:
+            pool.put_nowait(c)
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+    while not pool.empty():
+        await pool.get_nowait().close()
+    if errors:
+        print(f"  ({errors} failed requests)")
     return lat
 
 

@@ -92,3 +92,24 @@ def test_lh201_matches_go_vet_own_testdata() -> None:
         }
         got = {line for _, line in found(path, ["LH201"])}
         assert got == want, path
+
+
+def test_package_view_holds_every_file_whichever_file_asks_first(tmp_path: Path) -> None:
+    """The per-directory tree cache must give each file all of its siblings (the first asker too)."""
+    from leakhunter.source.gopackage import package_files
+    from leakhunter.source.parse import parse
+    from leakhunter.source.rule import FileContext
+
+    for name in ("a.go", "b.go", "c.go"):
+        (tmp_path / name).write_text(f"package p\n\nvar {name[0]} = 1\n")
+    (tmp_path / "other.go").write_text("package q\n")
+    (tmp_path / "a_test.go").write_text("package p\n")
+
+    def ctx(name: str) -> FileContext:
+        src = (tmp_path / name).read_bytes()
+        return FileContext(tmp_path / name, name, src, parse(src))
+
+    for name in ("a.go", "b.go", "c.go"):
+        names = [f.path.name for f in package_files(ctx(name))]
+        assert names[0] == name
+        assert sorted(names) == ["a.go", "b.go", "c.go"]

@@ -14,7 +14,14 @@ A channel whose ownership we cannot see is never reported: precision first. The
 path analysis is structural (statement lists, if/switch/select, loops treated as
 "may run zero times or forever"), which is exact for the straight-line owners
 these leaks live in, and it answers "don't know" (no finding) for `goto`, labelled
-jumps and loops that hold the awaited operation.
+jumps and too-deep nesting. A loop that holds the awaited operation counts as
+reaching it, except that its first iteration may return before it (a
+`for { select { ... case <-ctx.Done(): return } }` consumer).
+
+Select cases that can never fire are ignored: on a local channel nobody else
+touches, or on a channel only the sending goroutine signals after its last send.
+Also here: what a `go` statement runs, program-lifetime and once-only contexts,
+HTTP handlers, and constant durations (`24 * time.Hour`) for LH103/LH105.
 """
 
 from __future__ import annotations

@@ -87,6 +87,7 @@ def _load(ctx: FileContext, sig: tuple[object, ...]) -> list[FileContext]:
     assert isinstance(entries, tuple)
     for name, _size, _mtime in entries:
         if name == ctx.path.name:
+            out.append(ctx)  # already parsed; later callers from sibling files need it too
             continue
         path = ctx.path.parent / name
         try:

@@ -34,6 +34,10 @@ class BlockedReceive(Rule):
     ends only when the channel is closed and a receive only when a value arrives,
     so the worker blocks forever, holding whatever it captured.
 
+    Also: a receive (in the owner or a goroutine) on a local channel that nothing ever
+    sends on or closes — for instance one handed to a `go watcher(done)` that never
+    touches it — a receive from a nil channel, or from `make(chan T)` written inline.
+
     The fix: `defer close(ch)` in the function that owns (sends on) the channel, right
     after making it; or let the worker also select on `ctx.Done()`.
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
-from leakhunter.source.goflow import ChanFacts, ChanUse, case_body, chan_facts, line, loop_between
+from leakhunter.source.goflow import (
+    ChanFacts,
+    ChanUse,
+    case_body,
+    chan_facts,
+    line,
+    loop_between,
+    loop_exits,
+)
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -20,19 +29,21 @@ _MANY = 99
 class UnreadSends(Rule):
     """Several sends to a channel whose receiver takes fewer values than are sent.
 
-    Two shapes: a loop starts N goroutines that each send their result on one
+    Three shapes: a loop starts N goroutines that each send their result on one
     unbuffered channel, and the function then receives once ("first answer wins");
-    or one goroutine can send twice on a path (an error send without a `return`
-    after it) while the owner receives once. Every send beyond the receives and the
-    buffer blocks forever, so N-1 goroutines leak per call.
+    the loop gathering the N results returns on the first error (`if err := <-errc;
+    err != nil { return err }`); or one goroutine can send twice on a path (an error
+    send without a `return` after it) while the owner receives once. Every send
+    beyond the receives and the buffer blocks forever, so N-1 goroutines leak per call.
 
     The fix: make the buffer as large as the number of sends (`make(chan T, len(xs))`),
     return after the error send, or let senders select on a done channel.
 
-    Not reported: receives in a loop or a `range` (we cannot count iterations),
-    buffered channels whose capacity is not a constant, channels that leave the
-    function or that another goroutine receives from, sends in a select with
-    another case.
+    Not reported: receive loops that return only once everything is in (a count
+    check, not an error check), other receives in a loop or a `range` (we cannot
+    count iterations), buffered channels whose capacity is not a constant, channels
+    that leave the function or that another goroutine receives from, sends in a
+    select with another case.
     """
 
     id = "LH104"
@@ -65,10 +76,13 @@ func first(servers []string) string {
             if cf.of("recv", "range", where="go") or cf.of("send", where="body"):
                 continue
             recvs = cf.of("recv", "range", where="body")
-            if any(u.op == "range" or loop_between(u.stmt, cf.scope) is not None for u in recvs):
-                continue
             sends = [u for u in cf.of("send", where="go") if not u.guarded]
             if not sends:
+                continue
+            if any(u.op == "range" or loop_between(u.stmt, cf.scope) is not None for u in recvs):
+                gather = self._gather_returns_early(ctx, cf, sends, recvs)
+                if gather is not None:
+                    yield gather
                 continue
             in_loop = [
                 u for u in sends if u.go is not None and loop_between(u.go, cf.scope) is not None
@@ -84,6 +98,42 @@ func first(servers []string) string {
                     yield self._loop_finding(ctx, cf, every_time, recvs)
                 continue
             yield from self._counted(ctx, cf, sends, recvs)
+
+    def _gather_returns_early(
+        self, ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]
+    ) -> Finding | None:
+        """N goroutines each send once; the loop collecting them returns on the first error.
+
+        `for range xs { if err := <-errc; err != nil { return err } }`: the senders not yet
+        collected block forever on the unbuffered channel.
+        """
+        if cf.cap != 0 or len(recvs) != 1 or recvs[0].op != "recv":
+            return None
+        loops = [u for u in sends if u.go is not None and loop_between(u.go, cf.scope) is not None]
+        if not loops or len(loops) != len(sends) or not all(_unconditional(u) for u in loops):
+            return None
+        gather = loop_between(recvs[0].stmt, cf.scope)
+        if gather is None or loop_between(gather, cf.scope) is not None:
+            return None  # nested loops: not the simple gather we can judge
+        early = [
+            r
+            for r in loop_exits(gather)
+            if r.type == "return_statement" and _on_error(ctx, r, recvs[0].stmt)
+        ]
+        if not early:
+            return None
+        send = min(loops, key=lambda u: u.stmt.start_byte)
+        assert send.go is not None
+        owner = gs.function_name(ctx, cf.decl) or "the owner"
+        return self.finding(
+            ctx,
+            send.stmt,
+            f"each goroutine started in the loop at line {line(loop_between(send.go, cf.scope) or send.go)} "
+            f"sends once on unbuffered {cf.name} (made at line {line(cf.decl)}), but {owner}'s receive loop "
+            f"(line {line(gather)}) returns at line {line(early[0])} on the first error: the senders not "
+            "yet received block forever",
+            function=gs.function_name(ctx, send.stmt),
+        )
 
     def _loop_finding(
         self, ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], recvs: list[ChanUse]
@@ -252,3 +302,30 @@ def _bounded_by(sends: list[ChanUse], cf: ChanFacts, receives: int) -> bool:
         if int((right.text or b"0").decode().replace("_", ""), 0) > receives:
             return False
     return True
+
+
+_ERRORISH = re.compile(r"\berr\w*\b|\.Err\(\)|Done\(\)|time\.After|!= nil")
+
+
+def _on_error(ctx: FileContext, ret: Node, recv: Node) -> bool:
+    """The return sits directly under an error check (`if err != nil`) or in a ctx/timeout case.
+
+    Only the innermost `if` counts (`if activeWorkers == 0 { return }` inside an error
+    case is a completion check), and a select case that is the gather's own receive
+    (`case err := <-errc:`) is not an error path by itself.
+    """
+    for p in gs.ancestors(ret):
+        if p.type == "for_statement":
+            return False
+        if p.type == "if_statement":
+            cond = p.child_by_field_name("condition")
+            init = p.child_by_field_name("initializer")
+            return bool(_ERRORISH.search(ctx.text(cond) + " " + ctx.text(init)))
+        if p.type == "communication_case":
+            comm = p.child_by_field_name("communication")
+            if comm is None or (
+                comm.start_byte <= recv.start_byte and recv.end_byte <= comm.end_byte
+            ):
+                return False
+            return bool(_ERRORISH.search(ctx.text(comm)))
+    return False

@@ -23,9 +23,8 @@ class WaitGroupMissingDone(Rule):
     The pattern: `wg.Add(1); go func() { ...; if err != nil { return }; ...; wg.Done() }()`
     — an early return (or a Done inside one branch only) skips the Done, the counter
     never reaches zero, and whoever calls `wg.Wait()` blocks forever, with everything
-    it holds. Also: a goroutine right after `wg.Add(1)` that never calls Done at all,
-    when nothing else can (the WaitGroup is a local that is not handed to anyone and
-    nothing in the function calls Done): reported at the `Wait`.
+    it holds. Also: a local WaitGroup with `Add` and `Wait` that nothing can ever mark
+    Done (no `Done` anywhere, and it is not handed to anyone): reported at the `Wait`.
 
     The fix: `defer wg.Done()` as the first statement of the goroutine (or use Go
     1.25's `wg.Go(f)`, which cannot forget).

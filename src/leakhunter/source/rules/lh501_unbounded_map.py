@@ -87,6 +87,9 @@ def _map_or_slice(ctx: FileContext, spec: Node) -> tuple[str, str] | None:
     if typ.type == "map_type":
         return "map", gs._compact(ctx.text(typ.child_by_field_name("key")))
     if typ.type == "slice_type":
+        elem = typ.child_by_field_name("element")
+        if elem is not None and elem.type == "function_type":
+            return None  # a callback registry (OnExit hooks): filled by code, not by traffic
         return "slice", ""
     if typ.type == "qualified_type" and ctx.text(typ) == "sync.Map":
         return "sync.Map", ""

@@ -64,7 +64,9 @@ class SubsliceRetention(Rule):
     the caller's zero-copy API, e.g. a parser). Slices whose bounds involve `len(...)`
     (most of the buffer) and one-sided slices (`data[:n]`, `data[i:]`) are not
     reported: only two-sided windows are known to be small. Neither are several
-    windows of one buffer returned together (they partition it: little is wasted).
+    windows of one buffer returned together (they partition it: little is wasted),
+    nor a window stored in a field that the same function elsewhere resets to `nil`
+    or to a fresh buffer (a parser's working state, as in nats-server).
 
     Fix: copy the piece so the buffer can be freed: `bytes.Clone(p)`,
     `strings.Clone(s)`, `string(p)`, or `copy` into a new slice.
@@ -258,6 +260,8 @@ func load(path string) error {
                     place = self._long_lived(ctx, left, locals_)
                     if place is None:
                         continue
+                    if left.type == "selector_expression" and self._replaced_in(ctx, body, n, left):
+                        continue  # parse state: the field gets its own copy elsewhere in the call
                     values = [right]
                     if right.type == "call_expression" and gs.call_name(ctx, right) == "append":
                         values = gs.arguments(right)[1:]
@@ -267,6 +271,27 @@ func load(path string) error {
                             if o is not None:
                                 yield self._report(ctx, e, o, f"is stored in {place}", function)
                                 break
+
+    @staticmethod
+    def _replaced_in(ctx: FileContext, body: Node, store: Node, left: Node) -> bool:
+        """True if the same field is also given a fresh buffer (`make`, `nil`, a copy) in the function.
+
+        A parser that points a field at its input while it works on it and copies on the
+        paths where the data must outlive the call (nats' `c.msgBuf = buf[a:b]` vs
+        `c.msgBuf = make(...)`) is managing the window, not leaking it.
+        """
+        target = gs._compact(ctx.text(left))
+        for a in gs.walk(body, "assignment_statement", into_func_literals=True):
+            if a.id == store.id:
+                continue
+            lefts, rights = gs.assignment_sides(a)
+            for i, other in enumerate(lefts):
+                if gs._compact(ctx.text(other)) != target or len(rights) != len(lefts):
+                    continue
+                r = gs._compact(ctx.text(rights[i]))
+                if r == "nil" or r.startswith(("make(", "bytes.Clone(", "append([]byte(nil)", "append([]byte{}")):
+                    return True
+        return False
 
     @staticmethod
     def _carried(v: Node) -> list[Node]:
