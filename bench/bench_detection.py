@@ -58,7 +58,9 @@ class Run:
     joined: bool | None = None
     leak_kinds: list[str] = field(default_factory=list)
     naive_alarm: bool = False
+    first_leak_s: float | None = None  # any leak verdict at a tick (what --fail-fast stops on)
     final: str = ""
+    final_leaks: list[str] = field(default_factory=list)  # leak verdicts at the end (exit code)
     error: str = ""
     requests: int = 0
 
@@ -72,7 +74,7 @@ def _naive(store: Store, target: str, series: str) -> bool:
 
 
 async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float,
-                  tmp: Path) -> Run:
+                  tmp: Path, warmup: float = 0.0) -> Run:
     run = Run(svc.name, label, svc.kind if not svc.control else "")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -91,8 +93,9 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
                           warn=lambda _: None)
         stop, load_stop = asyncio.Event(), asyncio.Event()
         load = LoadGenerator([url], rate=RATE, concurrency=16, duration=cap + 60)
-        t0 = time.monotonic()
         load_task = asyncio.create_task(load.run(stop=load_stop))
+        await asyncio.sleep(warmup)  # as `soak --warmup`: load first, observe after
+        t0 = time.monotonic()
 
         def on_tick(w: Watcher) -> None:
             now = time.monotonic() - t0
@@ -101,6 +104,8 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
             for k in kinds:
                 if k not in run.leak_kinds:
                     run.leak_kinds.append(k)
+            if kinds and run.first_leak_s is None:
+                run.first_leak_s = now
             if run.naive_s is None:
                 series = [SERIES_OF[run.want]] if run.want else list(NAIVE_FLOOR)
                 if any(_naive(store, base, s) for s in series):
@@ -117,6 +122,7 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
         run.requests = st.done
         vs = watcher.verdicts()[base]
         run.final = vs[0].kind if vs else "-"
+        run.final_leaks = [v.kind for v in vs if v.is_leak]
         if run.want:
             run.joined = any(s.finding is not None and s.finding.rule == svc.rule
                              for v in vs if v.kind == run.want for s in v.suspects)
@@ -133,7 +139,7 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
     import scipy.stats  # noqa: F401  (import once, before any clock starts)
 
     m = manifest()
-    jobs: list[tuple[LabService, Path, str, str, float]] = []
+    jobs: list[tuple[LabService, Path, str, str, float, float]] = []
     for svc in m.services:
         if args.only and svc.name not in args.only:
             continue
@@ -143,20 +149,22 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
         exe = build_service(svc)
         rates = HEAP_RATES if svc.knob == "bytes" else GR_RATES
         for label, q in rates:
-            jobs.append((svc, exe, q, label, args.cap))
+            jobs.append((svc, exe, q, label, args.cap, 0.0))
     for c in m.controls:
         if args.only and c.name not in args.only:
             continue
         exe = build_service(c)
         for i in range(args.control_runs):
-            jobs.append((c, exe, "", f"run {i + 1}", args.control_cap))
+            jobs.append((c, exe, "", f"run {i + 1}", args.control_cap, args.control_warmup))
     sem = asyncio.Semaphore(args.parallel)
     tmp = Path(tempfile.mkdtemp(prefix="lh-bench-detect-"))
 
-    async def guarded(job: tuple[LabService, Path, str, str, float]) -> Run:
+    async def guarded(job: tuple[LabService, Path, str, str, float, float]) -> Run:
         async with sem:
-            r = await one_run(*job, tmp=tmp)
-            tag = r.error or (f"first {r.want} at {r.first_s}" if r.want else f"leaks={r.leak_kinds}")
+            svc, exe, q, label, cap, warm = job
+            r = await one_run(svc, exe, q, label, cap, tmp, warm)
+            tag = r.error or (f"first {r.want} at {r.first_s}" if r.want
+                              else f"leaks={r.leak_kinds} at {r.first_leak_s} final={r.final_leaks}")
             print(f"  {r.name:13} {r.rate_label:14} {tag}  naive={r.naive_s}", file=sys.stderr,
                   flush=True)
             return r
@@ -193,19 +201,24 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
             f"| {r.name} | {rule.get(r.name, '')} | {r.rate_label} | {r.want} | "
             f"{r.error or _s(r.first_s, cap)} | {'yes' if r.joined else 'no'} | "
             f"{_s(r.naive_s, cap)} | {r.final} |")
-    lines += ["", "Controls (must never be called leaks):", "",
-              "| control | runs | leakhunter leak verdicts | two-snapshot false alarms | errors |",
-              "|---|---|---|---|---|"]
+    lines += ["", f"Controls (must never be called leaks): {args.control_warmup:.0f} s of load as "
+              f"warm-up (soak's default), then {args.control_cap:.0f} s observed per run. *final*: a leak verdict at the end of the run (what decides `soak`'s exit "
+              "code); *any tick*: a leak verdict at any scrape during the run (what `--fail-fast`"
+              " / `--until-verdict` would have stopped on).", "",
+              "| control | runs | leakhunter final | leakhunter any tick | two-snapshot false alarms | errors |",
+              "|---|---|---|---|---|---|"]
     for c in m.controls:
         rs = [r for r in runs if r.name == c.name and not r.want]
         if not rs:
             continue
+        final = sum(1 for r in rs if r.final_leaks)
         fp = sum(1 for r in rs if r.leak_kinds)
         naive = sum(1 for r in rs if r.naive_alarm)
         err = sum(1 for r in rs if r.error)
         kinds = sorted({k for r in rs for k in r.leak_kinds})
-        lines.append(f"| {c.name} | {len(rs)} | {fp}" + (f" ({', '.join(kinds)})" if kinds else "")
-                     + f" | {naive} | {err} |")
+        when = sorted(f"{r.first_leak_s:.0f}s" for r in rs if r.first_leak_s is not None)
+        detail = f" ({', '.join(kinds)}; at {', '.join(when)})" if kinds else ""
+        lines.append(f"| {c.name} | {len(rs)} | {final} | {fp}{detail} | {naive} | {err} |")
     goal_heap = [r for r in runs if r.want == "heap-leak" and r.rate_label == "1 KiB/req"]
     goal_gr = [r for r in runs if r.want == "goroutine-leak" and r.rate_label == "1 per req"]
     lines += ["", "Goals: 1 KiB/request heap leak at 50 req/s within 60 s: "
@@ -218,9 +231,12 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parallel", type=int, default=3)
-    ap.add_argument("--cap", type=float, default=90.0, help="seconds per leak run at most")
+    ap.add_argument("--cap", type=float, default=90.0, help="seconds per leak run at most (leak runs have no warm-up)")
     ap.add_argument("--control-runs", type=int, default=20)
-    ap.add_argument("--control-cap", type=float, default=25.0)
+    ap.add_argument("--control-cap", type=float, default=20.0,
+                    help="seconds each control run is observed")
+    ap.add_argument("--control-warmup", type=float, default=10.0,
+                    help="seconds of load before a control run is observed (soak's default)")
     ap.add_argument("--only", nargs="*", default=[])
     ap.add_argument("--markdown", help="write the table to this file")
     args = ap.parse_args()

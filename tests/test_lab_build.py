@@ -102,3 +102,34 @@ def test_scan_finds_no_catalog_leak_in_the_controls() -> None:
     serious = [f for f in findings if f["severity"] != "info"]
     assert not serious, serious
     assert res.returncode == 0
+
+
+def _heap_after_gc(svc_proc) -> int:  # type: ignore[no-untyped-def]
+    text = svc_proc.get("/debug/pprof/heap?gc=1&debug=1").decode()
+    return int(re.search(r"# HeapAlloc = (\d+)", text).group(1))  # type: ignore[union-attr]
+
+
+def _ticker_growth(exe) -> int:  # type: ignore[no-untyped-def]
+    from golab import LabProcess
+
+    with LabProcess(exe) as p:
+        before = _heap_after_gc(p)
+        for _ in range(100):
+            p.get("/leak?n=100")  # 10,000 unstopped one-hour tickers
+        return _heap_after_gc(p) - before
+
+
+def test_lh301_leaks_only_where_the_go_directive_still_selects_old_timers() -> None:
+    """lab/README.md's table: go 1.22 directive + Go <= 1.26 keeps every unstopped ticker
+    (~266 B each); Go 1.27 removed asynctimerchan, so the same program collects them."""
+    svc = M.get("tickerleak")
+    old = toolchain_for(svc)
+    if old is None:
+        pytest.skip("needs a Go toolchain <= 1.26")
+    grown_old = _ticker_growth(build_service(svc))
+    assert grown_old > 10_000 * 150, grown_old
+    from golab import build, go_version
+
+    if go_version() >= (1, 27):
+        grown_new = _ticker_growth(build("tickerleak", module_dir=LAB / "go122"))
+        assert grown_new < grown_old / 10, (grown_new, grown_old)

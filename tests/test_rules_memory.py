@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from golab import go_env, go_exe
+from golab import go_env, go_exe, go_tool_pprof
 from scanfixtures import FIXTURES, compare, fixture_files, found
 
 CASES = [
@@ -113,3 +113,57 @@ def test_package_view_holds_every_file_whichever_file_asks_first(tmp_path: Path)
         names = [f.path.name for f in package_files(ctx(name))]
         assert names[0] == name
         assert sorted(names) == ["a.go", "b.go", "c.go"]
+
+
+RUNTIME_JOIN = [
+    # lab service, rule, leak endpoint (64 KiB kept per request / a 1 MiB record pinned per request)
+    ("unboundedmap", "LH501", "/leak?bytes=65536"),
+    ("subslice", "LH502", "/leak?bytes=1048576"),
+]
+
+
+@pytest.mark.parametrize(("lab", "rule", "endpoint"), RUNTIME_JOIN)
+def test_finding_points_where_the_live_heap_grows(tmp_path: Path, lab: str, rule: str, endpoint: str) -> None:
+    """The catalog's "at run time" column, checked on a real process: the site the static
+    finding names (LH501: the insert; LH502: the call that allocated the pinned buffer)
+    holds (with its callers) the most live heap of the service's own code after the leak ran."""
+    from golab import LAB, run_lab
+    from scanfixtures import run_rules
+
+    source = LAB / "cmd" / lab / "main.go"
+    findings = run_rules(source, [rule])
+    assert len(findings) == 1, findings
+    f = findings[0]
+    site = f.line
+    if rule == "LH502":
+        m = re.search(r"read by \S+ at line (\d+)", f.message)
+        assert m, f.message
+        site = int(m.group(1))
+
+    with run_lab(lab) as svc:
+        for _ in range(200):
+            svc.get(endpoint)
+        (tmp_path / "heap.pb.gz").write_bytes(svc.get("/debug/pprof/heap?gc=1"))
+    top = go_tool_pprof(
+        "-sample_index=inuse_space", "-top", "-cum", "-lines", "-nodecount=500", str(tmp_path / "heap.pb.gz")
+    )
+    # rows: flat flat% sum% cum cum% function file:line
+    ours = [
+        (line.split()[3], line.split()[-1])
+        for line in top.splitlines()
+        if re.search(r"\smain\.\S+\s+\S*/cmd/" + lab + r"/main\.go:\d+", line)
+    ]
+    assert ours, top
+    # callers of the site (the handler line) carry the same cumulative bytes: the site must
+    # be among the lines holding the most, not some other allocation of the service
+    most = max(_bytes(cum) for cum, _ in ours)
+    at_site = [_bytes(cum) for cum, where in ours if where.endswith(f"/main.go:{site}")]
+    assert at_site and max(at_site) >= 0.9 * most, (f, top)
+
+
+def _bytes(text: str) -> float:
+    """pprof's `12.50MB` / `512kB` / `0` as bytes."""
+    m = re.fullmatch(r"([\d.]+)([kMGT]?B)?", text)
+    assert m, text
+    scale = {"B": 1, "kB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}.get(m.group(2) or "B", 1)
+    return float(m.group(1)) * scale

@@ -7,6 +7,7 @@ HTTP server answering 200 with bytes that are not profiles.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import golab
 import pytest
-from watchload import Load, free_port, wait_for_samples, watch_json
+from watchload import Load, free_port, wait_for_samples
 
 from leakhunter.collect.store import Store
 
@@ -103,7 +104,7 @@ def test_bad_targets_do_not_disturb_a_good_one(tmp_path: Path, hanging: str, gar
     # The good target was scraped on schedule: ~12 scrapes in 6 s at 0.5 s.
     times = _scrape_times(db, svc.base_url)
     assert len(times) >= 10, times
-    assert max(b - a for a, b in zip(times, times[1:], strict=False)) < 1.2
+    assert max(b - a for a, b in itertools.pairwise(times)) < 1.2
     with Store(db, readonly=True) as st:
         for bad in (refused, hanging, garbage):
             assert len(st.gaps(bad)) >= 3
@@ -192,7 +193,7 @@ def test_kill_9_keeps_every_completed_scrape(tmp_path: Path) -> None:
         # (heap totals only when a GC published a new profile) and its snapshot.
         ts = [p.ts for p in gr]
         assert ts == sorted(ts)
-        assert max(b - a for a, b in zip(ts, ts[1:], strict=False)) < 1.0
+        assert max(b - a for a, b in itertools.pairwise(ts)) < 1.0
         assert len(st.snapshots(t, "goroutine")) >= 2
     with sqlite3.connect(db) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

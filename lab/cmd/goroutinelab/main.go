@@ -1,17 +1,21 @@
 // goroutinelab starts goroutines in chosen blocking states so the goroutine-dump
 // tests and benchmark read real dumps from a real runtime:
 //
-//	/block?kind=K&n=N   start N goroutines blocked in state K (see kinds below);
-//	                    they stay reachable from globals, so the runtime never calls them leaked
+//	/block?kind=K&n=N   start N goroutines blocked in state K: chansend, chanrecv, select,
+//	                    mutex, waitgroup, cond, sleep, iowait; and the edge cases deep (a
+//	                    stack the runtime elides), inpanic (blocked in a deferred call while
+//	                    panicking), labeled (pprof labels), spin (on the CPU for 20 s).
+//	                    They stay reachable from globals: the runtime never calls them leaked
 //	/leak?n=N           start N goroutines blocked on a channel nothing else references:
 //	                    real leaks, reported by /debug/pprof/goroutineleak
 //	/spawn?n=N          start N goroutines spread over several distinct blocking stacks
 //	                    (the benchmark's realistic mix)
-//	/panic              crash the process from a new goroutine (a real crash log on stderr;
-//	                    run with GOTRACEBACK=all to get every goroutine in it)
+//	/panic[?kind=nilptr] crash the process from a new goroutine: a nil map write, or a
+//	                    nil pointer (SIGSEGV); a real crash log on stderr (run with
+//	                    GOTRACEBACK=all to get every goroutine in it)
 //	/count              runtime.NumGoroutine()
-//	/stacks             runtime.Stack(all) without net/http/pprof's 64 MB cap, with the
-//	                    goroutine count taken just before in the X-Num-Goroutine header
+//	/stacks             runtime.Stack(all) without net/http/pprof's 64 MB cap; header
+//	                    X-Num-Goroutine: runtime.NumGoroutine, equal before and after it
 //
 // /debug/vars also publishes "goroutines" (runtime.NumGoroutine) through expvar.
 package main
@@ -266,21 +270,37 @@ func crashNil() {
 }
 
 func stacks(w http.ResponseWriter, r *http.Request) {
-	n := runtime.NumGoroutine()
+	// NumGoroutine and Stack(all) are two moments: goroutines of a connection that just
+	// closed may exit in between. Take the count before and after and retry until they
+	// agree, so the header is the number of goroutines the dump holds.
+	var buf []byte
+	n := 0
+	for attempt := 0; attempt < 20; attempt++ {
+		before := runtime.NumGoroutine()
+		buf = dumpAll(before)
+		n = runtime.NumGoroutine()
+		if n == before {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	w.Header().Set("X-Num-Goroutine", strconv.Itoa(n))
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(buf)
+}
+
+// dumpAll is runtime.Stack(all) without net/http/pprof's 64 MB cap.
+func dumpAll(n int) []byte {
 	// Each attempt walks every stack with the world stopped: size the buffer for the
 	// goroutines there are (about 1 KB each) instead of doubling up from 1 MB.
 	buf := make([]byte, max(1<<20, n*1024))
 	for {
 		m := runtime.Stack(buf, true)
 		if m < len(buf) {
-			buf = buf[:m]
-			break
+			return buf[:m]
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	w.Header().Set("X-Num-Goroutine", strconv.Itoa(n))
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write(buf)
 }
 
 func main() {

@@ -28,7 +28,20 @@ TOP = 10
 K = TypeVar("K")
 
 
+def _is_user(fr: Frame) -> bool:
+    """Code the user owns: package main, or a module path with a domain (`x.dev/...`).
+
+    Standard-library packages (`compress/flate`, `net/http`) have no dot in their first
+    path element; an allocation inside them is charged to the user code that called."""
+    pkg = fr.package
+    return pkg == "main" or "." in pkg.split("/", 1)[0]
+
+
 def _site(stack: Stack) -> Frame | None:
+    """The innermost user frame; else the innermost non-runtime frame; else the leaf."""
+    for fr in stack:
+        if _is_user(fr):
+            return fr
     for fr in stack:
         if not fr.is_runtime:
             return fr

@@ -106,7 +106,7 @@ def hamed_rao_factor(x: Sequence[float], y: Sequence[float], slope: float) -> fl
     keep = (np.abs(acf) > bound) & (k < n - 2)
     total = float(np.sum(((n - k) * (n - k - 1) * (n - k - 2) * acf)[keep]))
     factor = 1.0 + 2.0 / (n * (n - 1) * (n - 2)) * total
-    return min(max(factor, ar1_factor(ya), 1.0), float(n))
+    return min(max(factor, ar1_factor(list(y)), 1.0), float(n))
 
 
 def ar1_factor(y: Sequence[float]) -> float:

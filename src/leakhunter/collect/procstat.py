@@ -62,16 +62,20 @@ def cgroup_memory_max(pid: int, proc: Path = Path("/proc"), root: Path = Path("/
         if len(parts) != 3:
             continue
         controllers, path = parts[1], parts[2].lstrip("/")
-        candidates: list[Path] = []
         if controllers == "":
-            d = root / path
-            while True:
-                candidates.append(d / "memory.max")
-                if d == root or root not in d.parents:
-                    break
-                d = d.parent
+            base, name = root, "memory.max"
         elif "memory" in controllers.split(","):
-            candidates.append(root / "memory" / path / "memory.limit_in_bytes")
+            base, name = root / "memory", "memory.limit_in_bytes"
+        else:
+            continue
+        # The nearest limit on the way up the hierarchy is the one that bites.
+        candidates: list[Path] = []
+        d = base / path
+        while True:
+            candidates.append(d / name)
+            if d == base or base not in d.parents:
+                break
+            d = d.parent
         for c in candidates:
             try:
                 text = c.read_text().strip()

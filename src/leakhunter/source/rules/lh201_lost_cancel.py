@@ -17,6 +17,11 @@ _CANCELLING = frozenset(
 _CALL_SELF = ReleaseSpec(call_self=True)
 
 
+def _compact(text: str) -> str:
+    """`text` without whitespace, so `a . b` and `a.b` compare equal."""
+    return "".join(text.split())
+
+
 class LostCancel(Rule):
     """The cancel function of `context.WithCancel/WithTimeout/WithDeadline` (or a `Cause` form) is lost.
 
@@ -83,7 +88,7 @@ func fetch(parent context.Context, url string) error {
             lefts, rights = gs.assignment_sides(stmt)
             if len(lefts) != 2 or len(rights) != 1:
                 continue
-            cancel = gs._compact(ctx.text(lefts[1]))
+            cancel = _compact(ctx.text(lefts[1]))
             callee = gs.call_name(ctx, call)
             function = gs.function_name(ctx, call)
             if cancel == "_":

@@ -38,6 +38,20 @@ _VIEWS = frozenset(
 _BIG_PARAM_NAMES = frozenset({"buf", "data", "body"})
 
 
+def _compact(text: str) -> str:
+    """`text` without whitespace, so `a . b` and `a.b` compare equal."""
+    return "".join(text.split())
+
+
+def _exprs(n: Node | None) -> list[Node]:
+    """The expressions of an expression_list (or the one expression `n`)."""
+    if n is None:
+        return []
+    if n.type == "expression_list":
+        return [c for c in n.named_children if c.type != "comment"]
+    return [n]
+
+
 @dataclass(frozen=True, slots=True)
 class _Origin:
     """Where a large buffer came from: a reading call (line) or a parameter."""
@@ -45,6 +59,8 @@ class _Origin:
     what: str
     line: int
     from_param: bool
+    any_window: bool = False
+    """Any window counts, however large (the caller's buffer handed to Write)."""
 
 
 class SubsliceRetention(Rule):
@@ -61,9 +77,12 @@ class SubsliceRetention(Rule):
     stored in a package-level variable, a map entry or a struct field, appended to
     one, or sent on a channel. For a `[]byte` parameter named `buf`, `data` or
     `body`, only stores and sends are reported (returning a piece of an argument is
-    the caller's zero-copy API, e.g. a parser). Slices whose bounds involve `len(...)`
-    (most of the buffer) and one-sided slices (`data[:n]`, `data[i:]`) are not
-    reported: only two-sided windows are known to be small. Neither are several
+    the caller's zero-copy API, e.g. a parser). The argument of a `Write(p []byte)`
+    method is treated the same way whatever its name, and there any window counts,
+    however large: io.Writer implementations "must not retain p" (the caller reuses
+    it). Otherwise slices whose bounds involve `len(...)` (most of the buffer) and
+    one-sided slices (`data[:n]`, `data[i:]`) are not reported: only two-sided
+    windows are known to be small. Neither are several
     windows of one buffer returned together (they partition it: little is wasted),
     nor a window stored in a field that the same function elsewhere resets to `nil`
     or to a fresh buffer (a parser's working state, as in nats-server).
@@ -115,20 +134,36 @@ func load(path string) error {
                 if d is not None:
                     decls[d.id] = d
         for d in gs.nodes_of_type(ctx, "function_declaration", "method_declaration"):
-            if d.id not in decls and any(
+            if d.id not in decls and (self._write_param(ctx, d) or any(
                 n in _BIG_PARAM_NAMES and t == "[]byte" for n, t in gs.parameters(ctx, d)
-            ):
+            )):
                 decls[d.id] = d
         for decl in sorted(decls.values(), key=lambda n: n.start_byte):
             body = decl.child_by_field_name("body")
             if body is not None:
                 yield from self._function(ctx, decl, body)
 
+    @staticmethod
+    def _write_param(ctx: FileContext, decl: Node) -> str:
+        """The `p` of a `Write(p []byte)` method: io.Writer says implementations must not retain it."""
+        if decl.type != "method_declaration" or ctx.text(decl.child_by_field_name("name")) != "Write":
+            return ""
+        params = gs.parameters(ctx, decl)
+        if len(params) == 1 and params[0][1] == "[]byte" and params[0][0] not in ("", "_"):
+            return params[0][0]
+        return ""
+
     def _function(self, ctx: FileContext, decl: Node, body: Node) -> Iterator[Finding]:
         big: dict[str, _Origin] = {}
         for name, typ in gs.parameters(ctx, decl):
             if name in _BIG_PARAM_NAMES and typ == "[]byte":
                 big[name] = _Origin(f"the `{name}` parameter", decl.start_point[0] + 1, True)
+        write = self._write_param(ctx, decl)
+        if write:
+            big[write] = _Origin(
+                "the caller's buffer handed to Write (an io.Writer must not retain it)",
+                decl.start_point[0] + 1, True, any_window=True,
+            )
         assigns = list(gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec", "range_clause"),
                                into_func_literals=True))
         for a in assigns:
@@ -202,16 +237,19 @@ func load(path string) error {
             return pieces.get(ctx.text(e))
         if e.type == "slice_expression":
             operand = e.child_by_field_name("operand")
+            if operand is None or operand.type != "identifier":
+                return None
+            name = ctx.text(operand)
+            o = big.get(name) or pieces.get(name)
+            if o is None or o.any_window:
+                return o
             start, end = e.child_by_field_name("start"), e.child_by_field_name("end")
-            if operand is None or start is None or end is None:
+            if start is None or end is None:
                 return None
             bounds = ctx.text(start) + ctx.text(end)
             if "len(" in bounds or "cap(" in bounds or e.child_by_field_name("capacity") is not None:
                 return None
-            if operand.type == "identifier":
-                name = ctx.text(operand)
-                return big.get(name) or pieces.get(name)
-            return None
+            return o
         if e.type == "index_expression":
             operand = e.child_by_field_name("operand")
             if operand is not None:
@@ -236,7 +274,7 @@ func load(path string) error {
             if n.type == "return_statement":
                 if gs.enclosing_function(n) != decl:
                     continue
-                values = [v for c in n.named_children for v in gs._expr_list(c)]
+                values = [v for c in n.named_children for v in _exprs(c)]
                 returned = [
                     (e, o)
                     for v in values
@@ -280,15 +318,15 @@ func load(path string) error {
         paths where the data must outlive the call (nats' `c.msgBuf = buf[a:b]` vs
         `c.msgBuf = make(...)`) is managing the window, not leaking it.
         """
-        target = gs._compact(ctx.text(left))
+        target = _compact(ctx.text(left))
         for a in gs.walk(body, "assignment_statement", into_func_literals=True):
             if a.id == store.id:
                 continue
             lefts, rights = gs.assignment_sides(a)
             for i, other in enumerate(lefts):
-                if gs._compact(ctx.text(other)) != target or len(rights) != len(lefts):
+                if _compact(ctx.text(other)) != target or len(rights) != len(lefts):
                     continue
-                r = gs._compact(ctx.text(rights[i]))
+                r = _compact(ctx.text(rights[i]))
                 if r == "nil" or r.startswith(("make(", "bytes.Clone(", "append([]byte(nil)", "append([]byte{}")):
                     return True
         return False
@@ -317,12 +355,12 @@ func load(path string) error {
     def _long_lived(ctx: FileContext, left: Node, locals_: set[str]) -> str | None:
         """How to name `left` if storing there outlives the call: a field, a map entry or a global."""
         if left.type == "selector_expression":
-            return f"the field `{gs._compact(ctx.text(left))}`"
+            return f"the field `{_compact(ctx.text(left))}`"
         if left.type == "index_expression":
             operand = left.child_by_field_name("operand")
             if operand is not None and operand.type == "identifier" and ctx.text(operand) in locals_:
                 return None
-            return f"`{gs._compact(ctx.text(left))}`"
+            return f"`{_compact(ctx.text(left))}`"
         if left.type == "identifier":
             name = ctx.text(left)
             if name not in locals_ and name in gs.package_vars(ctx):
@@ -332,7 +370,7 @@ func load(path string) error {
     def _report(self, ctx: FileContext, e: Node, o: _Origin, how: str, function: str) -> Finding:
         return self.finding(
             ctx, e,
-            f"`{gs._compact(ctx.text(e))}` is a window on {o.what} and {how}: the whole buffer stays "
+            f"`{_compact(ctx.text(e))}` is a window on {o.what} and {how}: the whole buffer stays "
             f"in memory as long as this piece is reachable",
             function=function,
         )

@@ -16,6 +16,11 @@ _ACQUIRE = (".Acquire", ".TryAcquire", ".Wait", ".Lock")
 """Calls before a `go` that bound how many run at once (semaphore.Weighted, a WaitGroup barrier)."""
 
 
+def _compact(text: str) -> str:
+    """`text` without whitespace, so `a . b` and `a.b` compare equal."""
+    return "".join(text.split())
+
+
 def _is_handler(ctx: FileContext, fn: Node) -> bool:
     types = [t for _, t in gs.parameters(ctx, fn)]
     return any(t.endswith("http.ResponseWriter") for t in types) and any(
@@ -45,10 +50,10 @@ class GoroutinePerRequest(Rule):
     (`sem <- struct{}{}`), `semaphore.Weighted.Acquire`, or a handler that waits for
     its goroutines (`wg.Wait()`, a receive or `select` after the `go`).
 
-    On std, go-ethereum, x/tools, cli and prometheus it reports 4 places, all
-    accept loops serving each connection on its own goroutine (`net/http`,
-    `net/rpc`, `fcgi`, go-ethereum's IPC server): real instances of the shape, and
-    the reason it is `info`.
+    On std, caddy, nats-server, go-ethereum, x/tools, cli and prometheus it reports 5
+    places, all accept loops serving each connection on its own goroutine
+    (`net/http`, `net/rpc`, `fcgi`, go-ethereum's IPC server, caddy's h2 listener):
+    real instances of the shape — and the reason it is `info`.
 
     Fix: a fixed worker pool reading from a channel, `errgroup.Group.SetLimit`, a
     semaphore channel, or `netutil.LimitListener` for connections.
@@ -166,7 +171,7 @@ func serve(jobs <-chan Job) {
             if name in gs.assigned_names(ctx, d):
                 v = gs.assigned_value(ctx, d, name)
                 typ = d.child_by_field_name("type") if d.type == "var_spec" else None
-                text = gs._compact(ctx.text(v) if v is not None else ctx.text(typ))
+                text = _compact(ctx.text(v) if v is not None else ctx.text(typ))
                 return text.startswith(("make(chan", "make(<-chan", "chan", "<-chan"))
         return False
 

@@ -1,0 +1,92 @@
+"""The watch store: bounded snapshots, two writers on one file, clean errors.
+
+Real watchers scrape real lab services; the checks read the SQLite file back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import golab
+import pytest
+from watchload import Load, wait_for_samples
+
+from leakhunter.collect.store import MAX_SNAPSHOTS, Store
+from leakhunter.collect.watcher import Watcher
+from leakhunter.errors import InputError
+
+
+def test_snapshots_stay_bounded_and_keep_first_and_latest(tmp_path: Path) -> None:
+    with golab.run_lab("chanleak") as svc:
+        st = Store(tmp_path / "w.db")
+        w = Watcher([svc.base_url], st, interval=0.1, warn=lambda s: None)
+        asyncio.run(w.run(duration=4))
+        scrapes = st.series(svc.base_url, "goroutines")
+        snaps = st.snapshots(svc.base_url, "goroutine")
+        st.close()
+    assert len(scrapes) > 2 * MAX_SNAPSHOTS
+    assert len(snaps) == MAX_SNAPSHOTS
+    # First and latest are always kept; older ones are sparser than newer ones.
+    assert snaps[0].ts == scrapes[0].ts and snaps[-1].ts == scrapes[-1].ts
+    gaps = [b.ts - a.ts for a, b in itertools.pairwise(snaps)]
+    assert gaps[0] > gaps[-1]
+
+
+def test_two_watchers_append_to_one_store(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    with golab.run_lab("chanleak") as a, golab.run_lab("sawtooth") as b:
+        procs = [
+            subprocess.Popen([sys.executable, "-m", "leakhunter", "watch", svc.base_url,
+                              "--interval", "0.2s", "--duration", "4s", "--db", str(db)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for svc in (a, b)
+        ]
+        for p in procs:
+            _, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+        # A later watch of the first target continues the same process identity.
+        res = golab.leakhunter("watch", a.base_url, "--interval", "0.2s", "--duration",
+                               "1s", "--db", str(db), timeout=60)
+        assert res.returncode == 0, res.stderr
+    with Store(db, readonly=True) as st:
+        assert st.integrity_ok()
+        assert set(st.targets()) == {a.base_url, b.base_url}
+        for svc in (a, b):
+            assert len(st.series(svc.base_url, "goroutines")) >= 10
+        assert len(st.processes(a.base_url)) == 1
+
+
+def test_store_errors_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        Store(tmp_path / "missing.db", readonly=True)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not sqlite at all" * 64)
+    with pytest.raises(InputError):
+        Store(junk)
+    res = golab.leakhunter("watch", "http://127.0.0.1:9", "--duration", "1s", "--db", str(junk))
+    assert res.returncode == 2 and b"not a leakhunter store" in res.stderr
+
+
+def test_watch_until_verdict_stops_once_decided(tmp_path: Path) -> None:
+    """A fast goroutine leak plus heap churn: both main series decide within seconds."""
+    db = tmp_path / "w.db"
+    with golab.run_lab("chanleak") as svc:
+        args = [sys.executable, "-m", "leakhunter", "watch", svc.base_url, "--interval",
+                "0.25s", "--until-verdict", "--db", str(db), "--format", "json"]
+        t0 = time.monotonic()
+        with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+            wait_for_samples(db, 1)
+            with Load(svc.base_url, lambda i: "/leak/send?n=20", rate=20, max_seconds=60):
+                out, err = p.communicate(timeout=90)
+        took = time.monotonic() - t0
+    assert p.returncode == 1, err
+    assert took < 60
+    kinds = {v["series"]: v["kind"] for v in json.loads(out)["targets"][0]["verdicts"]}
+    assert kinds["goroutines"] == "goroutine-leak"
+    assert kinds.get("heap_live", "no-leak") != "inconclusive"
