@@ -65,7 +65,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, help="also write the results as Markdown here")
     ap.add_argument("--skip-staticcheck", action="store_true")
-    ap.add_argument("--go", default=shutil.which("go") or "go")
+    ap.add_argument("--go", default="/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else "go",
+                    help="the go command whose GOROOT is scanned (staticcheck must understand that Go)")
     args = ap.parse_args()
 
     from leakhunter.source.registry import all_rules
@@ -79,7 +80,9 @@ def main() -> None:
     print(f"{gover}; {src}: std {std_mb:.1f} MB of Go, all of src {all_mb:.1f} MB; {cores} cores", flush=True)
 
     ids = ",".join(r.id for r in all_rules())
-    base_env = {k: v for k, v in os.environ.items() if k not in ("GOFLAGS",)}
+    base_env = {k: v for k, v in os.environ.items() if k not in ("GOFLAGS", "GOROOT")}
+    # go vet and staticcheck's `go list` must run the same toolchain as the tree scanned.
+    base_env["PATH"] = f"{Path(args.go).parent}{os.pathsep}{base_env.get('PATH', '')}"
     tmp = Path(tempfile.mkdtemp(prefix="lh-bench-"))
     runs: list[Run] = []
     try:

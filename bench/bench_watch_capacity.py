@@ -98,6 +98,10 @@ def run(n: int, duration: float, interval: float) -> dict[str, float]:
 
 
 def main() -> None:
+    import signal
+
+    # A SIGTERM (a `timeout` wrapper) must still run the `finally` that kills the fleet.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser()
     ap.add_argument("--targets", type=int, nargs="+", default=[500])
     ap.add_argument("--duration", type=float, default=60)

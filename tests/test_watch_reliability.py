@@ -125,6 +125,8 @@ def test_all_targets_unreachable_exits_2(tmp_path: Path) -> None:
     ["--limit", "lots"],
     ["--pid", "999999999"],
     ["ftp://x"],
+    ["http://127.0.0.1:10", "--pid", "1"],
+    ["--source", "/nonexistent-dir"],
 ])
 def test_usage_errors_exit_2(tmp_path: Path, argv: list[str]) -> None:
     res = golab.leakhunter("watch", "http://127.0.0.1:9", *argv, "--duration", "1s",

@@ -1,5 +1,6 @@
 """Join runtime suspects with `scan` findings at the same code: "LH101 at x.go:42 explains ...".
 
+Only rules that produce the suspect's kind of growth can explain it (`_EXPLAINS`).
 A heap site or goroutine group names a Frame (function, absolute build path, line); a
 finding names a file (relative to the scanned directory), a line and usually the
 enclosing function. They match when the files are the same (one path ends with the
@@ -18,6 +19,21 @@ from leakhunter.analyze.units import human_amount
 from leakhunter.model import Finding, Suspect
 
 LINE_SLACK = 3
+
+# Which catalog rules can explain which kind of growth (LEAK_CATALOG.md "signature"
+# column): a `time.After` in the same function must not be credited with goroutines
+# blocked on a send, nor a blocked send with heap bytes.
+_EXPLAINS: dict[str, tuple[str, ...]] = {
+    "goroutines": ("LH1", "LH2", "LH401", "LH402", "LH403", "LH505"),
+    "bytes": ("LH3", "LH5", "LH201", "LH405", "LH1"),
+    "fds": ("LH401", "LH404", "LH405"),
+}
+
+
+def can_explain(s: Suspect, f: Finding) -> bool:
+    """True when the finding's rule produces the kind of growth the suspect shows."""
+    prefixes = _EXPLAINS.get(s.unit)
+    return prefixes is None or f.rule.startswith(prefixes)
 
 
 def scan_findings(source_dir: str) -> list[Finding]:
@@ -66,7 +82,10 @@ def _match_frame(function: str, file: str, line: int, f: Finding) -> bool:
 
 
 def match(s: Suspect, f: Finding) -> bool:
-    """The finding is at the suspect's site, or at one of the user frames that called it."""
+    """The finding is at the suspect's site, or at one of the user frames that called it,
+    and its rule is one that produces this kind of growth."""
+    if not can_explain(s, f):
+        return False
     if _match_frame(s.function, s.file, s.line, f):
         return True
     return any(_match_frame(c.function, c.file, c.line, f) for c in s.callers)

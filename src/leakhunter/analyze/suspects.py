@@ -79,7 +79,7 @@ def goroutines_by_site(
         fr = g.user_frame
         if fr is not None:
             # debug=1 dumps carry no state line; the blocking runtime frame tells it.
-            state = g.state or infer_state(g.stack) or "?"
+            state = g.state or infer_state(g.stack, runtime_hidden=True) or "?"
             out[(state, fr)] += g.count
             if callers is not None and (state, fr) not in callers:
                 pos = g.stack.index(fr)
