@@ -20,12 +20,13 @@ from leakhunter import __version__
 from leakhunter.errors import LeakhunterError
 
 
-def _command_modules() -> list[ModuleType]:
+def _command_modules(only: str | None = None) -> list[ModuleType]:
+    """Import the command modules; with `only`, just that one (start-up time is a feature)."""
     import leakhunter.commands as pkg
 
     mods = []
     for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
+        if info.name.startswith("_") or (only is not None and info.name != only):
             continue
         mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
         if hasattr(mod, "run") and hasattr(mod, "NAME"):
@@ -34,14 +35,22 @@ def _command_modules() -> list[ModuleType]:
     return mods
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _is_command(name: str) -> bool:
+    import leakhunter.commands as pkg
+
+    return any(
+        info.name == name and not name.startswith("_") for info in pkgutil.iter_modules(pkg.__path__)
+    )
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leakhunter",
         description="Find memory and goroutine leaks in Go services.",
     )
     parser.add_argument("--version", action="version", version=f"leakhunter {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in _command_modules():
+    for mod in _command_modules(only):
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
@@ -50,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # A command module is named for its command: when the first word names one, import
+    # only it; anything else (help, typos) builds the full parser with every command.
+    first = argv[0] if argv else ""
+    only = first if first.isidentifier() and _is_command(first) else None
+    parser = build_parser(only)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
