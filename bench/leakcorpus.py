@@ -68,18 +68,14 @@ def parse_cases(test_go: str) -> list[Case]:
         if not m:
             continue
         body = re.sub(r"^\s*//.*$", "", m.group(1), flags=re.M)
-        for call in re.finditer(r"(makeTest|makeFlakyTest)\(\"(\w+)\"(.*?)\n\t\t\)", body, re.S):
-            kind, name, rest = call.groups()
-            leaks = re.findall(r"`([^`]*)`", rest)
+        calls = list(re.finditer(r"(makeTest|makeFlakyTest)\(\"(\w+)\"", body))
+        for i, call in enumerate(calls):
+            kind, name = call.groups()
+            chunk = body[call.end(): calls[i + 1].start() if i + 1 < len(calls) else len(body)]
+            leaks = re.findall(r"`([^`]*)`", chunk)
             flaky = kind == "makeFlakyTest"
             cases.append(Case(name, program, simple=not flaky, flaky=flaky,
-                              reps=2 if not flaky else 4, leaks=leaks))
-        # one-line calls: makeTest("NoLeakGlobal"),
-        for call in re.finditer(r"(makeTest|makeFlakyTest)\(\"(\w+)\"\)", body):
-            kind, name = call.groups()
-            if not any(c.name == name for c in cases):
-                cases.append(Case(name, program, simple=kind == "makeTest",
-                                  flaky=kind == "makeFlakyTest", reps=2))
+                              reps=4 if flaky else 2, leaks=leaks))
     return cases
 
 
@@ -201,7 +197,11 @@ def main() -> None:
             lh += leakhunter_leaks(dump)
         for pat in c.leaks or [""]:
             if not pat:
-                rows.append((c, "(no leak expected)", not rt, not lh, None, ""))
+                rng = ranges[c.program].get(c.name)
+                fp = next((str(f["rule"]) for f in findings[c.program] if rng
+                           and str(f["file"]).endswith(rng[0])
+                           and rng[1] <= int(str(f["line"])) <= rng[2]), "")
+                rows.append((c, "(no leak expected)", not rt, not lh, not fp, fp))
                 continue
             rx = re.compile(pat)
             fn = top_function(pat)
@@ -227,6 +227,11 @@ def main() -> None:
              "|---|---|---|---|---|---|"]
     yes = {True: "yes", False: "**no**", None: "-"}
     for c, pat, r, g, s, rule in rows:
+        if pat == "(no leak expected)":
+            ok = {True: "none reported (right)", False: "**reported a leak**"}
+            lines.append(f"| {c.name} | (no leak expected) | | {ok[bool(r)]} | {ok[bool(g)]} | "
+                         f"{'none reported (right)' if s else f'**{rule}**'} |")
+            continue
         lines.append(f"| {c.name} | `{pat}` | {'yes' if c.flaky else ''} | {yes[r]} | {yes[g]} | "
                      f"{rule if s else yes[s]} |")
     exp = [x for x in rows if x[1] != "(no leak expected)"]
