@@ -30,7 +30,7 @@ var (
 func checksumLeaky(payload []byte) uint32 {
 	buf := bufPool.Get().(*bytes.Buffer)
 	start := buf.Len()
-	buf.Write(payload)
+	buf.Write(payload) // LEAK: LH503 appends to every earlier payload: the buffer grows here
 	sum := crc32.ChecksumIEEE(buf.Bytes()[start:])
 	bufPool.Put(buf) // LEAK: LH503 Put without Reset: the pooled buffer keeps every earlier payload
 	return sum

@@ -64,7 +64,7 @@ def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None) ->
             if callers is not None and v > heaviest.get(fr, -1):
                 heaviest[fr] = v
                 pos = s.stack.index(fr)
-                callers[fr] = tuple(f for f in s.stack[pos + 1:] if not f.is_runtime)[:8]
+                callers[fr] = tuple(f for f in s.stack[pos + 1:] if _is_user(f))[:8]
     return out
 
 
