@@ -43,7 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pprof", required=True, metavar="URL",
                    help="base URL of the service's net/http/pprof (http://127.0.0.1:6060)")
     p.add_argument("--load", action="append", required=True, metavar="URL",
-                   help="URL to GET under load (repeat for several; loopback only by default)")
+                   help="URL to GET under load (repeat for several; loopback only by default; "
+                        "{seq} in it becomes the request number, e.g. /get?key={seq})")
     p.add_argument("--rate", type=float, default=50.0, metavar="N",
                    help="requests per second over all --load URLs (default 50)")
     p.add_argument("--concurrency", type=int, default=16, metavar="N",
@@ -156,6 +157,10 @@ def run(args: argparse.Namespace) -> int:
         if outcome.interrupted:
             print(f"leakhunter: soak interrupted after {outcome.observed:.0f}s of observation; "
                   "the service was stopped", file=sys.stderr)
+            if watcher.reachable() and loadgen.stats.ok:
+                # What was seen so far still helps (a CI job killed by its own timeout).
+                _print_result(args, watcher.verdicts(), loadgen.stats, warmup, target,
+                              interrupted=True, observed=outcome.observed)
             return 130
         if outcome.died:
             return _could_not_run(outcome.died, proc)
@@ -292,7 +297,8 @@ def _could_not_run(msg: str, proc: ManagedProcess | None) -> int:
 
 
 def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
-                  stats: LoadStats, warmup: float, target: str) -> None:
+                  stats: LoadStats, warmup: float, target: str, *,
+                  interrupted: bool = False, observed: float | None = None) -> None:
     import json
     import sys
 
@@ -308,6 +314,7 @@ def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
             "warmup_s": warmup,
             "duration_s": args.duration,
             "load": stats.as_dict(),
+            "interrupted": interrupted,
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
@@ -315,11 +322,14 @@ def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
     fx = fixes(verdicts, args.source)
     if fx:
         out += ["", "leaking code and the fix:"] + ["  " + ln for ln in fx]
-    out += ["", *summary_lines(stats, args.duration, warmup)]
+    seen = args.duration if observed is None else observed
+    out += ["", *summary_lines(stats, seen, warmup)]
     leak = any(v.is_leak for vs in verdicts.values() for v in vs)
     unsure = [v for vs in verdicts.values() for v in vs
               if v.kind == "inconclusive" and v.series in ("heap_live", "goroutines")]
-    if leak:
+    if interrupted:
+        out.append("result: interrupted (exit 130); the verdicts above are from the data so far")
+    elif leak:
         out.append("result: LEAK (exit 1)")
     elif unsure:
         more = max((v.watch_more_s or 0.0) for v in unsure)
