@@ -25,7 +25,7 @@ def _demo(cwd: Path, *args: str, env: dict[str, str] | None = None,
 def test_demo_finds_the_leak_from_any_directory(tmp_path: Path) -> None:
     env = dict(os.environ, LEAKHUNTER_GO=go_exe())
     res = _demo(tmp_path, "--duration", "12s", env=env)
-    assert res.returncode == 1, res.stderr[-3000:]
+    assert res.returncode == 0, res.stderr[-3000:]
     out = res.stdout
     leak_line = next(i for i, t in enumerate(DEMO_SRC.read_text().splitlines(), 1)
                      if "result <- backendPrice(item)" in t)

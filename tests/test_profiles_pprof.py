@@ -18,7 +18,7 @@ from leakhunter.profiles.decompress import gunzip_bounded
 from leakhunter.profiles.pprof import decode, encode
 from leakhunter.profiles.proto import profile_pb2
 from leakhunter.profiles.sniff import sniff
-from leakhunter.report.units import human
+from leakhunter.units import human
 
 
 @pytest.fixture(scope="module")

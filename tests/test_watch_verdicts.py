@@ -40,6 +40,9 @@ def test_goroutine_leak_is_called_with_the_blocking_line(tmp_path: Path) -> None
         assert {"kind", "confidence", "slope_per_min", "unit", "evidence", "suspects"} <= set(v)
         for s in v["suspects"]:
             assert {"function", "file", "line", "growth", "finding"} <= set(s)
+        # One suspect per line of code, however many states its goroutines were seen in.
+        sites = [(s["function"], s["file"], s["line"]) for s in v["suspects"]]
+        assert len(sites) == len(set(sites)), sites
     g = by_series(doc)["goroutines"]
     assert g["kind"] == "goroutine-leak" and g["confidence"] >= 0.95
     assert g["slope_per_min"] > 100

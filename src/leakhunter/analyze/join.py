@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from leakhunter.analyze.units import human_amount
 from leakhunter.model import Finding, Suspect
+from leakhunter.units import human_amount
 
 LINE_SLACK = 3
 

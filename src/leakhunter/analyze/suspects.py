@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from leakhunter.collect.store import SnapshotRow, Store
@@ -153,9 +154,9 @@ def goroutine_suspects(store: Store, target: str, process_id: int) -> list[Suspe
     diff = goroutines_by_site(b, callers)
     diff.subtract(goroutines_by_site(a))
     grown = sorted(((k, g) for k, g in diff.items() if g > 0), key=lambda t: -t[1])
-    return [Suspect(fr.function, fr.file, fr.line, float(g), "goroutines", detail=state,
-                    callers=callers.get((state, fr), ()))
-            for (state, fr), g in _significant(grown, 2)[:TOP]]
+    return merge_sites([Suspect(fr.function, fr.file, fr.line, float(g), "goroutines",
+                                detail=state, callers=callers.get((state, fr), ()))
+                        for (state, fr), g in _significant(grown, 2)])[:TOP]
 
 
 def leaked_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
@@ -167,9 +168,32 @@ def leaked_suspects(store: Store, target: str, process_id: int) -> list[Suspect]
         return []
     callers: dict[tuple[str, Frame], Stack] = {}
     counts = goroutines_by_site(dump, callers)
-    return [Suspect(fr.function, fr.file, fr.line, float(n), "goroutines",
-                    detail=f"leaked ({state})", callers=callers.get((state, fr), ()))
-            for (state, fr), n in counts.most_common(TOP)]
+    return merge_sites([Suspect(fr.function, fr.file, fr.line, float(n), "goroutines",
+                                detail=f"leaked ({state})", callers=callers.get((state, fr), ()))
+                        for (state, fr), n in counts.most_common()])[:TOP]
+
+
+def merge_sites(suspects: Sequence[Suspect]) -> list[Suspect]:
+    """One suspect per code site (function, file, line), largest growth first.
+
+    Goroutine groups are counted per (state, site), and one site shows up under several
+    states: the same blocked send is `chan send` in one dump and `chan send (leaked)`
+    once the runtime's leak detector has marked it, or `select` vs `select (no cases)`.
+    People read a suspect as a line of code, so those are one suspect: the growths add
+    up, the states are listed together, and the callers of the largest group are kept.
+    """
+    merged: dict[tuple[str, str, int], Suspect] = {}
+    for s in suspects:
+        key = (s.function, s.file, s.line)
+        m = merged.get(key)
+        if m is None:
+            merged[key] = replace(s)
+            continue
+        states = [d for d in (m.detail, s.detail) if d]
+        detail = ", ".join(dict.fromkeys(", ".join(states).split(", ")))
+        big = m if m.growth >= s.growth else s
+        merged[key] = replace(big, growth=m.growth + s.growth, detail=detail)
+    return sorted(merged.values(), key=lambda s: -s.growth)
 
 
 def target_suspects(
@@ -185,8 +209,9 @@ def target_suspects(
     sites = heap_suspects(store, target, proc.id)
     leaked = leaked_suspects(store, target, proc.id)
     grown = goroutine_suspects(store, target, proc.id)
-    seen = {(s.function, s.line) for s in leaked}
-    groups = leaked + [s for s in grown if (s.function, s.line) not in seen]
+    # The runtime's proof wins: a site it reports leaked is not listed again as merely grown.
+    seen = {(s.function, s.file, s.line) for s in leaked}
+    groups = leaked + [s for s in grown if (s.function, s.file, s.line) not in seen]
     if findings:
         join(sites, findings)
         join(groups, findings)
@@ -198,7 +223,8 @@ def suspects_for(
     findings: Sequence[Finding] | None = None,
 ) -> None:
     """Attach suspects (and their explanations) to every verdict that is not `no-leak`:
-    heap sites to heap verdicts, goroutine groups to goroutine and non-heap ones."""
+    heap sites to heap verdicts, goroutine groups to the goroutine verdict and to a
+    `non-heap-growth` one (stacks); suspects are built once per site (`merge_sites`)."""
     from leakhunter.analyze.join import explain
 
     if all(v.kind == "no-leak" for v in verdicts):
@@ -209,7 +235,9 @@ def suspects_for(
             continue
         if v.series in ("heap_live", "gc_live_heap"):
             v.suspects = list(sites)
-        elif v.series in ("goroutines", "nonheap"):
+        elif v.series == "goroutines" or (v.series == "nonheap" and v.kind == "non-heap-growth"):
+            # Goroutine stacks explain memory outside the heap only once that growth is
+            # established; an unsettled non-heap series would just repeat the groups.
             v.suspects = list(groups)
         if findings and v.suspects and v.kind != "inconclusive":
             v.evidence.extend(explain(v.suspects))

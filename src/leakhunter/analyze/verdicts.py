@@ -17,7 +17,9 @@ lies above zero; the corrected Mann-Kendall p-value is reported beside it) and
 starting level and above an absolute floor per series: 1 MiB of heap,
 20 goroutines, 4 MiB outside the heap, 16 fds). GC sawtooth cannot trigger it: the
 heap series is the post-GC live heap (heap profile in-use totals, or the gctrace
-"live" number), never HeapAlloc. A series that grew significantly early but is
+"live" number), never HeapAlloc; its shape comes from the heap goal (NextGC) unless
+goroutine stacks grew in the window — the goal counts stack roots, so deep parked
+stacks would otherwise read as a heap leak. A series that grew significantly early but is
 flat over its last third is a `plateau`. When neither growth nor its absence is
 established, the verdict is `inconclusive` with an estimate of how much longer to
 watch (the slope's interval narrows roughly as T^-1.5 while the relevance bar
@@ -40,14 +42,18 @@ from dataclasses import dataclass
 
 from leakhunter.analyze.series import Segment, downsample, drop_warmup, median_interval, segments
 from leakhunter.analyze.trend import Trend, plateau, trend
-from leakhunter.analyze.units import human_amount, human_bytes, human_duration
 from leakhunter.collect.store import Store
 from leakhunter.model import Finding, Verdict, VerdictKind
+from leakhunter.units import human_amount, human_bytes, human_duration
 
 MIN_POINTS = 8
 MAX_FIT_POINTS = 400
 REL_MIN = 0.10
 DEEP_STACK_BYTES = 32 << 10
+STACK_TAINT_MIN = 256 << 10
+"""Stack growth (bytes over the goal's window) below which the heap goal is trusted."""
+STACK_TAINT_SHARE = 0.25
+"""...and the share of the goal's own growth the stacks must reach to taint it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +206,16 @@ def _heap_from_goal(store: Store, target: str, seg: Segment, ev: list[str]) -> S
     gmed = statistics.median(goal.values)
     if gmed <= 0:
         return seg
+    stack_growth = _stack_growth(store, target, goal)
+    goal_growth = goal.values[-1] - goal.values[0]
+    if stack_growth >= STACK_TAINT_MIN and stack_growth >= STACK_TAINT_SHARE * max(goal_growth, 0.0):
+        ev.append(
+            f"heap goal (NextGC) not used: goroutine stacks grew "
+            f"{human_bytes(stack_growth, sign=True)} over its window and the goal includes "
+            "stack roots (Go 1.18+ pacer), so it would count them as heap; the heap "
+            "profile's in-use totals are judged instead"
+        )
+        return seg
     k = statistics.median(seg.values) / gmed
     if not 0.05 <= k <= 2.0:  # GOGC=off or a memory limit bends the goal: keep the profile
         return seg
@@ -208,6 +224,24 @@ def _heap_from_goal(store: Store, target: str, seg: Segment, ev: list[str]) -> S
         f"{len(goal)} GCs), scaled x{k:.2f} to the heap profile's level"
     )
     return Segment(seg.process_id, list(goal.ts), [v * k for v in goal.values])
+
+
+def _stack_growth(store: Store, target: str, goal: Segment) -> float:
+    """StackInuse growth (Theil-Sen slope x span) over the heap goal's window, in bytes.
+
+    Since Go 1.18 the pacer sets the goal to marked + (marked + stack scan + globals)
+    x GOGC/100: goroutines parked with deep stacks raise NextGC by about their stack
+    bytes while the live heap stays flat. Whether that term moved inside the window
+    decides whether the goal's shape is the heap's. A robust slope, not first-vs-last,
+    so bursty short-lived goroutines (their stacks come and go) do not trip it.
+    """
+    t_from, t_to = goal.ts[0], goal.ts[-1]
+    pts = [p for p in store.series(target, "mem_stack_inuse")
+           if t_from <= p.ts <= t_to and p.process_id == goal.process_id]
+    if len(pts) < 4:
+        return 0.0
+    tr = trend([p.ts - t_from for p in pts], [p.value for p in pts])
+    return max(tr.slope, 0.0) * (t_to - t_from)
 
 
 def _watch_more(v: Verdict, seconds: float) -> None:

@@ -333,7 +333,7 @@ def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
         out.append("result: LEAK (exit 1)")
     elif unsure:
         more = max((v.watch_more_s or 0.0) for v in unsure)
-        from leakhunter.analyze.units import human_duration
+        from leakhunter.units import human_duration
 
         out.append(f"result: no leak found, but {' and '.join(v.series for v in unsure)} "
                    f"inconclusive: a --duration about {human_duration(more)} longer would "

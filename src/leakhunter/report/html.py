@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leakhunter.analyze.suspects import target_suspects
-from leakhunter.analyze.units import human_amount
 from leakhunter.collect.store import Store
 from leakhunter.model import Finding, Suspect, Verdict
+from leakhunter.units import human_amount
 
 if TYPE_CHECKING:
     from markupsafe import Markup

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from leakhunter.analyze.units import human_amount, human_bytes, human_duration
+from leakhunter.units import human_amount, human_bytes, human_duration
 
 if TYPE_CHECKING:
     from leakhunter.collect.watcher import Watcher

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leakhunter.analyze.units import human_bytes, human_duration
+from leakhunter.units import human_bytes, human_duration
 
 if TYPE_CHECKING:
     from leakhunter.collect.loadgen import LoadStats
@@ -108,7 +108,7 @@ def headline(vs: Sequence[Verdict]) -> str:
     """The most important verdict so far, in a few words."""
     if not vs:
         return "collecting"
-    from leakhunter.analyze.units import human_amount
+    from leakhunter.units import human_amount
 
     order = {"heap-leak": 0, "goroutine-leak": 1, "non-heap-growth": 2, "plateau": 3,
              "inconclusive": 4, "no-leak": 5}

@@ -11,7 +11,7 @@ from typing import Any
 
 from leakhunter.analyze.aggregate import Table
 from leakhunter.model import Frame
-from leakhunter.report.units import human, output_unit, percentage, scaled
+from leakhunter.units import human, output_unit, percentage, scaled
 
 _BOLD, _DIM, _RESET, _RED, _GREEN = "\x1b[1m", "\x1b[2m", "\x1b[0m", "\x1b[31m", "\x1b[32m"
 

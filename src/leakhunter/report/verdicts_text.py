@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from leakhunter.analyze.units import human_amount
 from leakhunter.model import Verdict
+from leakhunter.units import human_amount
 
 MAX_SUSPECTS = 5
 

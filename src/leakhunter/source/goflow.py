@@ -138,6 +138,91 @@ def line(node: Node) -> int:
     return node.start_point[0] + 1
 
 
+SMALL_TRIP_COUNT = 4
+"""A loop known to run at most this many times holds at most this many timers / deferred
+releases: bounded by the code, not by input — what users of defer-in-loop linters call noise."""
+_SMALL_LITERAL = 8
+"""A range over a composite literal of at most this many elements counts as small too."""
+
+
+def _int(ctx: FileContext, n: Node | None) -> int | None:
+    if n is None or n.type != "int_literal":
+        return None
+    try:
+        return int(ctx.text(n).replace("_", ""), 0)
+    except ValueError:
+        return None
+
+
+def trip_count(ctx: FileContext, loop: Node) -> int | None:
+    """How many times a `for_statement` runs, when the syntax says so; None when unknown.
+
+    `for range 3`, `for i := range 3`, `for _, x := range []T{a, b}` (element count),
+    `for i := 0; i < 3; i++` / `i <= 2` with literal bounds and a `++` step.
+    """
+    for c in loop.named_children:
+        if c.type == "range_clause":
+            right = c.child_by_field_name("right")
+            if right is None:
+                return None
+            if right.type == "int_literal":
+                return _int(ctx, right)
+            if right.type == "composite_literal":
+                body = right.child_by_field_name("body")
+                if body is None:
+                    return None
+                elems = [e for e in body.named_children if e.type in ("literal_element", "keyed_element")]
+                return len(elems)
+            return None
+        if c.type == "for_clause":
+            init = c.child_by_field_name("initializer")
+            cond = c.child_by_field_name("condition")
+            upd = c.child_by_field_name("update")
+            if init is None or cond is None or upd is None or cond.type != "binary_expression":
+                return None
+            if upd.type != "inc_statement":
+                return None
+            names = [ctx.text(n) for n in gs.walk(init, "identifier")]
+            vals = [v for v in gs.walk(init, "int_literal")]
+            left = cond.child_by_field_name("left")
+            op = cond.child_by_field_name("operator")
+            if len(names) != 1 or len(vals) != 1 or left is None or ctx.text(left) != names[0] or op is None:
+                return None
+            start, stop = _int(ctx, vals[0]), _int(ctx, cond.child_by_field_name("right"))
+            if start is None or stop is None:
+                return None
+            kind = ctx.text(op)
+            if kind == "<":
+                return max(0, stop - start)
+            if kind == "<=":
+                return max(0, stop - start + 1)
+            return None
+    return None
+
+
+def in_small_loops(ctx: FileContext, node: Node) -> bool:
+    """Every loop around `node` (up to its function) is small-constant (see SMALL_TRIP_COUNT).
+
+    Then what the body keeps per iteration is bounded by the code, not by input.
+    """
+    loop = gs.in_loop(node)
+    if loop is None:
+        return False
+    while loop is not None:
+        n = trip_count(ctx, loop)
+        limit = _SMALL_LITERAL if _ranges_literal(loop) else SMALL_TRIP_COUNT
+        if n is None or n > limit:
+            return False
+        loop = gs.in_loop(loop)
+    return True
+
+
+def _ranges_literal(loop: Node) -> bool:
+    rc = next((c for c in loop.named_children if c.type == "range_clause"), None)
+    right = rc.child_by_field_name("right") if rc is not None else None
+    return right is not None and right.type == "composite_literal"
+
+
 # --------------------------------------------------------------------------- paths
 
 

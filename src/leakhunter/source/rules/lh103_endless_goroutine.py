@@ -50,7 +50,11 @@ class EndlessGoroutine(Rule):
     enclosing function runs. So it reports only goroutines that hold state of the call
     that starts them (a local, a parameter or the method receiver: one goroutine per
     instance); a loop over package-level state only is taken for a process-wide
-    service. Not reported in `main`, `init`, `TestMain`, `Example` functions,
+    service. Not reported in `package main` (a command's goroutines live as long as
+    the process, which is the intent of a CLI or daemon), nor when the starter itself
+    never returns after the `go` statement (`select {}`, or `wg.Wait()` on a WaitGroup
+    nothing marks Done) — the goroutine then lives exactly as long as its starter.
+    Not reported in `main`, `init`, `TestMain`, `Example` functions,
     package-level initialisers, under `sync.Once.Do` or in package runtime (its system
     goroutines), nor when the loop has any way out: a
     `return`, a `break` of that loop, `goto`, `panic`/`os.Exit`/`log.Fatal`, or a
@@ -98,10 +102,15 @@ func NewCache(ctx context.Context) *Cache {
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if b"go " not in ctx.source:
             return
-        if gs.package_name(ctx) in _SYSTEM_PACKAGES:
+        if gs.package_name(ctx) in _SYSTEM_PACKAGES or gs.package_name(ctx) == "main":
             return
         for go in gs.nodes_of_type(ctx, "go_statement"):
-            if program_lifetime(ctx, go) or under_once(ctx, go) or _in_example(ctx, go):
+            if (
+                program_lifetime(ctx, go)
+                or under_once(ctx, go)
+                or _in_example(ctx, go)
+                or _starter_never_returns(ctx, go)
+            ):
                 continue
             fn = goroutine_function(ctx, go)
             body = fn.child_by_field_name("body") if fn is not None else None
@@ -179,6 +188,32 @@ func NewCache(ctx context.Context) *Cache {
             f"{starter} leaves one more goroutine running",
             function=gs.function_name(ctx, loop),
         )
+
+
+_WAIT = re.compile(rb"\b([A-Za-z_][\w.]*)\.Wait\(\)")
+
+
+def _starter_never_returns(ctx: FileContext, go: Node) -> bool:
+    """The function that runs the `go` statement blocks forever after it.
+
+    Then the goroutine lives exactly as long as its starter, which is not one more
+    goroutine per call: a top-level `select {}` after the go statement, or
+    `wg.Wait()` on a WaitGroup that nothing in the function ever marks Done.
+    """
+    fn = gs.enclosing_function(go)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if fn is None or body is None:
+        return False
+    text = ctx.source[fn.start_byte : fn.end_byte]
+    for stmt in gs.statements(body):
+        if stmt.start_byte <= go.start_byte:
+            continue
+        if stmt.type == "select_statement" and not stmt.named_children:
+            return True
+        m = _WAIT.fullmatch(ctx.source[stmt.start_byte : stmt.end_byte].strip())
+        if m and m.group(1) + b".Add(" in text and m.group(1) + b".Done()" not in text:
+            return True
+    return False
 
 
 def _has_way_out(ctx: FileContext, loop: Node) -> bool:

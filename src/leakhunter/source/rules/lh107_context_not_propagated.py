@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.gopackage import package_facts
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -48,7 +49,9 @@ class ContextNotPropagated(Rule):
     saying why (detached, outlive, on purpose, ...): the author detached it
     deliberately and said so; a function that returns a context.Context (it builds
     contexts, and a detached one is its job); database handles whose type is not
-    visible in the file (a `Query` on an unknown receiver may have no ctx form).
+    visible in the file (a `Query` on an unknown receiver may have no ctx form);
+    `f(context.Background())` where every `f` of the package leaves its context
+    parameter `_` or unnamed (the callee never reads it, so passing ctx cancels nothing).
     """
 
     id = "LH107"
@@ -104,7 +107,12 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
             callee = gs.call_name(ctx, call)
             head, _, method = callee.rpartition(".")
             if head in ctx_pkgs and method in ("Background", "TODO"):
-                if _defaulting(ctx, call, ctx_name) or _commented(ctx, call) or makes_context:
+                if (
+                    _defaulting(ctx, call, ctx_name)
+                    or _commented(ctx, call)
+                    or makes_context
+                    or _callee_ignores_ctx(ctx, call)
+                ):
                     continue
                 yield self.finding(
                     ctx,
@@ -150,6 +158,40 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
                     f"query holds its connection after the caller gives up; use {head}.{better}",
                     function=gs.function_name(ctx, call),
                 )
+
+
+def _callee_ignores_ctx(ctx: FileContext, bg: Node) -> bool:
+    """`f(context.Background())` where every `f` of the package names its context `_` or not at all.
+
+    Such a callee never looks at its context, so handing it the caller's ctx would
+    cancel nothing: the finding would only be noise.
+    """
+    args = bg.parent
+    outer = args.parent if args is not None and args.type == "argument_list" else None
+    fn = outer.child_by_field_name("function") if outer is not None else None
+    if fn is None:
+        return False
+    if fn.type == "selector_expression":
+        fn = fn.child_by_field_name("field")
+    if fn is None or fn.type not in ("identifier", "field_identifier"):
+        return False
+    return ctx.text(fn) in package_facts(ctx, "lh107.ignores-ctx", _ctx_ignoring_functions)
+
+
+def _ctx_ignoring_functions(files: list[FileContext]) -> frozenset[str]:
+    """Names of package functions/methods whose every definition leaves its context parameters unnamed or `_`."""
+    ignoring: set[str] = set()
+    using: set[str] = set()
+    for f in files:
+        for info in gs.functions(f):
+            if info.kind == "literal":
+                continue
+            params = [n for n, t in gs.parameters(f, info.node) if t.endswith("context.Context")]
+            if not params:
+                continue
+            name = info.name.rpartition(".")[2]
+            (ignoring if all(n in ("", "_") for n in params) else using).add(name)
+    return frozenset(ignoring - using)
 
 
 def _calls(ctx: FileContext, body: Node, ctx_types: set[str]) -> Iterator[Node]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.goflow import in_small_loops
 from leakhunter.source.release import is_terminator
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._timers import collects_timers, version_text
@@ -119,7 +120,9 @@ class TimeAfterInLoop(Rule):
     pending); selects whose every other case leaves the loop (return, `break L`,
     goto, panic) or is a one-shot shutdown signal (`ctx.Done()`, a quit/stop/done
     channel), and selects followed by an unconditional return, so at most one timer
-    is ever pending; `time.After` inside a func literal in the loop.
+    is ever pending; `time.After` inside a func literal in the loop; loops that run a
+    small constant number of times (`for range 3`, `for i := 0; i < 2; i++`, a range
+    over a literal of a few elements): at most that many timers, bounded by the code.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
@@ -158,7 +161,7 @@ for {
                 continue
             select = case.parent
             loop = gs.in_loop(select)
-            if loop is None:
+            if loop is None or in_small_loops(ctx, select):
                 continue
             others = [c for c in select.named_children if c.type in ("communication_case", "default_case") and c != case]
             if not others or _after_select_leaves(ctx, select, loop):

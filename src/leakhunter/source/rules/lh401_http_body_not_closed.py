@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
-from leakhunter.source.release import ReleaseSpec
+from leakhunter.source.release import Exit, ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
     acquisitions,
@@ -92,6 +92,61 @@ def _match(ctx: FileContext, call: Node) -> str | None:
     return None
 
 
+_DRAIN_FUNCS = frozenset({"io.ReadAll", "ioutil.ReadAll", "io.Copy", "io.CopyBuffer"})
+
+
+_BRANCHES = frozenset({
+    "if_statement", "for_statement", "expression_switch_statement", "type_switch_statement",
+    "select_statement", "func_literal", "communication_case", "expression_case", "default_case",
+    "type_case",
+})
+
+
+def _drained_first(ctx: FileContext, fn: Node, var: str, acq: Node, leaks: list[Exit]) -> bool:
+    """`io.ReadAll(resp.Body)` / `io.Copy(w, resp.Body)` run unconditionally after the
+    acquisition, and every exit that leaves the body open is that very statement or an
+    unconditional one after it (no `if err != nil { return }` on a failed read).
+
+    A body read to EOF has already handed its connection back to the transport (the
+    persistConn's readLoop sees EOF and returns the connection to the idle pool), so the
+    missing Close leaks nothing: hygiene, not a leak.
+    """
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    target = f"{var}.Body"
+    for call in gs.walk(body, "call_expression"):
+        if call.start_byte <= acq.end_byte or gs.call_name(ctx, call) not in _DRAIN_FUNCS:
+            continue
+        args = gs.arguments(call)
+        if not args or ctx.text(args[-1]) != target:
+            continue
+        if any(p.type in _BRANCHES for p in _between(call, acq)):
+            continue
+        if all(_covered(e.node, call) for e in leaks):
+            return True
+    return False
+
+
+def _between(node: Node, acq: Node) -> list[Node]:
+    """Ancestors of `node` below the innermost one that also holds `acq`."""
+    out = []
+    for p in gs.ancestors(node):
+        if p.start_byte <= acq.start_byte and p.end_byte >= acq.end_byte:
+            break
+        out.append(p)
+    return out
+
+
+def _covered(exit_node: Node, drain: Node) -> bool:
+    """The exit is the drain's own statement, or comes after it with no branch opened since."""
+    if exit_node.start_byte <= drain.start_byte and exit_node.end_byte >= drain.end_byte:
+        return True
+    if exit_node.start_byte < drain.end_byte:
+        return False
+    return not any(p.type in _BRANCHES and p.start_byte > drain.start_byte for p in gs.ancestors(exit_node))
+
+
 class HTTPBodyNotClosed(Rule):
     """An `*http.Response` whose `Body` is not closed on every path after the error check.
 
@@ -118,6 +173,9 @@ class HTTPBodyNotClosed(Rule):
     calls named `Do`/`Get`/`Post` are only taken for HTTP clients: the receiver is
     `http.DefaultClient`, has type `*http.Client`, is named like a client, or `Do`
     is handed a request built by `http.NewRequest` in the same function.
+    A body read to EOF (`io.ReadAll(resp.Body)`, `io.Copy(w, resp.Body)`) unconditionally
+    before every exit that leaves it open is not reported either: at EOF the transport
+    has already returned the connection to its pool, so nothing is held (Close is hygiene).
     "Closed but not drained" is not reported: whether the body was read to the end
     cannot be told precisely from the source.
     Severity: `error` when no path closes the body, `warning` when some do.
@@ -167,7 +225,7 @@ if resp.StatusCode != http.StatusOK {
             if not acq.callee.startswith("http.") and not var_used_with(ctx, acq.fn, acq.var, _RESPONSE_FIELDS):
                 continue
             res = check_paths(ctx, acq, _SPEC)
-            if res is None or not res.leaks:
+            if res is None or not res.leaks or _drained_first(ctx, acq.fn, acq.var, acq.call, res.leaks):
                 continue
             yield self.finding(
                 ctx, acq.call,

@@ -1,12 +1,28 @@
-"""Values in the units pprof prints (`3598.02kB`, `12.50ms`, `250`), for people.
+"""Number formatting for people, in the two styles leakhunter needs — and why two.
 
-pprof's measurement package decides units; users compare our tables with its tables,
-so the scaling rules are the same: bytes go B/kB/MB/GB/TB/PB in powers of 1024,
-durations ns/us/ms/s/hrs, counts stay plain; two decimals, `.00` trimmed.
+1. **pprof style** (`scale`, `human`, `scaled`, `output_unit`, `percentage`):
+   `3598.02kB`, `12.50ms`, `250`. `top` and `diff` print tables that users put
+   side by side with `go tool pprof -top`'s, and tests compare them byte for byte,
+   so the scaling rules are pprof's measurement package's: bytes go
+   B/kB/MB/GB/TB/PB in powers of 1024 (pprof's spelling, not SI), durations
+   ns/us/ms/s/hrs, counts stay plain; two decimals, `.00` trimmed. Changing these
+   breaks compatibility with pprof's text.
+2. **evidence style** (`human_bytes`, `human_count`, `human_amount`,
+   `human_duration`): `12.3 MiB`, `+1.2k goroutines/min`, `14 min`. Verdict
+   evidence is written as sentences by the analysis (the Verdict carries them to
+   every renderer), where unambiguous IEC units, a sign for rates and a spoken
+   duration read better than pprof's column format.
+
+Both live here, at the bottom layer (it imports nothing from leakhunter), so
+`analyze/` and `report/` share one module without a lower layer importing a
+higher one.
 """
 
 from __future__ import annotations
 
+import math
+
+# --- pprof style -------------------------------------------------------------------
 _MEMORY = (("B", 1.0), ("kB", 1024.0), ("MB", 1024.0**2), ("GB", 1024.0**3),
            ("TB", 1024.0**4), ("PB", 1024.0**5))
 _TIME = (("ns", 1.0), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("hrs", 3600e9))
@@ -102,3 +118,45 @@ def percentage(value: float, total: float) -> str:
     if ratio >= 1.0:
         return f"{ratio:5.2f}%"
     return f"{ratio:5.2g}%"  # Go's %5.2g and Python's agree
+
+
+# --- evidence style ----------------------------------------------------------------
+
+def human_bytes(n: float, *, sign: bool = False) -> str:
+    s = "+" if sign and n > 0 else ("-" if n < 0 else "")
+    a = abs(n)
+    for unit, div in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if a >= div:
+            return f"{s}{a / div:.1f} {unit}"
+    return f"{s}{a:.0f} B"
+
+
+def human_count(n: float, *, sign: bool = False) -> str:
+    s = "+" if sign and n > 0 else ("-" if n < 0 else "")
+    a = abs(n)
+    if a >= 1e6:
+        return f"{s}{a / 1e6:.1f}M"
+    if a >= 1e4:
+        return f"{s}{a / 1e3:.1f}k"
+    if a >= 100 or a == int(a):
+        return f"{s}{a:,.0f}"
+    return f"{s}{a:.1f}"
+
+
+def human_amount(n: float, unit: str, *, sign: bool = False) -> str:
+    if unit == "bytes":
+        return human_bytes(n, sign=sign)
+    return f"{human_count(n, sign=sign)} {unit}"
+
+
+def human_duration(seconds: float) -> str:
+    if math.isinf(seconds) or math.isnan(seconds):
+        return "never"
+    s = max(0.0, seconds)
+    if s < 90:
+        return f"{s:.0f}s"
+    if s < 5400:
+        return f"{s / 60:.0f} min"
+    if s < 2 * 86400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"
