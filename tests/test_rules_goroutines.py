@@ -77,7 +77,7 @@ def test_handler_sleep_is_an_error_elsewhere_a_warning() -> None:
 
 def test_fixture_packages_pass_go_vet() -> None:
     # our packages only: vetfails/ holds other rules' fixtures that fail vet on purpose
-    packages = [f"./{rule.lower()}" for rule in GOROUTINE_RULES]
+    packages = [f"./{rule.lower()}" for rule in GOROUTINE_RULES] + ["./lh103/cmdonce"]
     proc = subprocess.run(
         [go_exe(), "vet", *packages],
         cwd=FIXTURES,
@@ -108,3 +108,9 @@ def test_deeply_nested_code_is_no_crash(tmp_path: Path) -> None:
     path = tmp_path / "deep.go"
     path.write_text(src)
     assert isinstance(run_rules(path, GOROUTINE_RULES), list)
+
+
+def test_endless_loop_in_a_command_is_reported_only_when_started_per_call() -> None:
+    # package main: a loop started from a function only `main` calls is the process's
+    # own service (precision study: CLI and daemon loops); one started from a handler leaks
+    assert compare("lh103/cmdonce", GOROUTINE_RULES) == []

@@ -82,11 +82,8 @@ def cmd_scan(args: argparse.Namespace) -> None:
             per_rule[f.rule].append(row)
         (work / f"findings-{name}.json").write_text(json.dumps(rows, indent=1))
         print(f"{name}: {res.files_scanned} files, {len(res.findings)} findings, {dt:.1f}s {dict(counts)}", flush=True)
-    old: dict[str, dict[str, str]] = {}
     triage = HERE / "triage.csv"
-    if triage.exists():
-        with triage.open() as fh:
-            old = {r["fingerprint"]: r for r in csv.DictReader(fh)}
+    old = _verdicts()
     rng = random.Random(SEED)
     sample = []
     for rule in sorted(per_rule):
@@ -102,6 +99,29 @@ def cmd_scan(args: argparse.Namespace) -> None:
     (work / "sample.json").write_text(json.dumps(sample, indent=1))
     (work / "summary.json").write_text(json.dumps(summary, indent=1))
     print(f"sampled {len(sample)} findings into {triage}")
+
+
+HISTORY = HERE / "verdicts.csv"
+"""Every hand verdict ever recorded, by fingerprint: a re-drawn sample reuses them (the
+same finding on the same code gets the same verdict) and only new findings need reading."""
+
+
+def _verdicts() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for path in (HISTORY, HERE / "triage.csv"):
+        if path.exists():
+            with path.open() as fh:
+                out.update({r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict")})
+    return out
+
+
+def _remember(rows: list[dict[str, str]]) -> None:
+    merged = _verdicts()
+    merged.update({r["fingerprint"]: r for r in rows if r.get("verdict")})
+    with HISTORY.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(sorted(merged.values(), key=lambda r: (r["rule"], r["corpus"], r["file"], int(r["line"]))))
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -132,23 +152,36 @@ def cmd_mark(args: argparse.Namespace) -> None:
         w = csv.DictWriter(fh, fieldnames=FIELDS)
         w.writeheader()
         w.writerows(rows)
+    _remember(rows)
 
 
 def cmd_table(args: argparse.Namespace) -> None:
+    """Per-rule table: findings in the corpora, sampled, TP, rate, shipped severity, default on/off."""
+    from leakhunter.source.registry import get_rule
+
     with (HERE / "triage.csv").open() as fh:
         rows = [r for r in csv.DictReader(fh) if r["verdict"] in ("TP", "FP")]
+    found: Counter[str] = Counter()
+    for path in Path(args.work).glob("findings-*.json"):
+        found.update(str(r["rule"]) for r in json.loads(path.read_text()))
     by: dict[str, Counter[str]] = defaultdict(Counter)
     for r in rows:
         by[r["rule"]][r["verdict"]] += 1
     total = Counter(r["verdict"] for r in rows)
-    print("| rule | triaged | TP | FP | TP rate |\n|---|---|---|---|---|")
-    for rule in sorted(by):
+    print("| rule | findings in corpora | sampled | TP | FP | TP rate | severity | default |")
+    print("|---|---|---|---|---|---|---|---|")
+    for rule in sorted(set(by) | set(found)):
         c = by[rule]
         n = c["TP"] + c["FP"]
-        print(f"| {rule} | {n} | {c['TP']} | {c['FP']} | {100 * c['TP'] / n:.0f}% |")
+        cls = get_rule(rule)
+        rate = f"{100 * c['TP'] / n:.0f}%" if n else "-"
+        low = " **<75%**" if n and c["TP"] / n < 0.75 else ""
+        on = "on" if getattr(cls, "enabled_by_default", True) else "off"
+        print(f"| {rule} {cls.name} | {found[rule]} | {n} | {c['TP']} | {c['FP']} | {rate}{low} | {cls.severity} | {on} |")
     n = total["TP"] + total["FP"]
     if n:
-        print(f"| **all** | {n} | {total['TP']} | {total['FP']} | {100 * total['TP'] / n:.0f}% |")
+        print(f"| **all** | {sum(found.values())} | {n} | {total['TP']} | {total['FP']} | "
+              f"**{100 * total['TP'] / n:.0f}%** | | |")
 
 
 def main() -> None:
@@ -162,7 +195,7 @@ def main() -> None:
     sh.add_argument("n", type=int, nargs="+")
     sh.add_argument("--before", type=int, default=25)
     sh.add_argument("--after", type=int, default=25)
-    sub.add_parser("table")
+    sub.add_parser("table")  # uses --work for the findings counts
     m = sub.add_parser("mark")
     m.add_argument("n", type=int)
     m.add_argument("verdict", choices=("TP", "FP"))

@@ -189,7 +189,10 @@ class Watcher:
         if duration is None and not until_verdict and stop is None:
             raise UsageError("give --duration or --until-verdict (or a stop event)")
         stop = stop or asyncio.Event()
-        await asyncio.to_thread(_warm_imports)
+        # The first scrape does not wait for scipy (seconds on a busy machine): the import
+        # runs in a worker thread beside the scrapes, and the first analysis (also in a
+        # worker thread, one interval later) takes it from there via the import lock.
+        warm = asyncio.create_task(asyncio.to_thread(_warm_imports))
         self.started = time.time()
         self.duration = duration
         deadline = math.inf if duration is None else time.monotonic() + duration
@@ -207,6 +210,7 @@ class Watcher:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
             await asyncio.gather(ticker, return_exceptions=True)
+            await asyncio.gather(warm, return_exceptions=True)
         self.done = True
         self.store.commit()
         if on_tick:
@@ -749,7 +753,8 @@ async def _sleep_until(t: float, stop: asyncio.Event) -> bool:
 
 
 def _warm_imports() -> None:
-    """Import scipy.stats (1-2 s) before scraping starts, not in the middle of a tick."""
+    """Import scipy.stats (1-4 s) while the first scrapes run, so the first analysis finds
+    it loaded; analysis runs in worker threads, so neither waits on the other."""
     import scipy.stats  # noqa: F401
 
 

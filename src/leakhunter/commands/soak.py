@@ -15,6 +15,7 @@ answered, no request succeeded), 130 interrupted (the service is stopped first).
 from __future__ import annotations
 
 import argparse
+import threading
 from typing import TYPE_CHECKING, Any
 
 from leakhunter.commands._common import add_format
@@ -127,9 +128,11 @@ def run(args: argparse.Namespace) -> int:
         # Until the event loop installs its handlers, a SIGTERM must still unwind through
         # the `finally` below that stops the service.
         signal.signal(signal.SIGTERM, _raise_interrupt)
-        # The analysis imports scipy (seconds on a busy machine): before the service starts,
-        # not in the middle of the load, where it would hold the GIL and stall the requests.
-        _preload_analysis()
+        # The analysis imports scipy (seconds on a busy machine): not in the middle of the
+        # load, where it would hold the GIL and stall the requests, but in a thread while
+        # the service starts; `_soak` waits for it before the load begins.
+        preload = threading.Thread(target=_preload_analysis, name="preload", daemon=True)
+        preload.start()
         if args.cmd:
             proc = ManagedProcess(args.cmd, grace=args.grace)
             proc.start()
@@ -145,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         )
         live = sys.stderr.isatty() and args.format == "text"
         try:
-            asyncio.run(_soak(args, proc, loadgen, watcher, outcome, warmup, live))
+            asyncio.run(_soak(args, proc, loadgen, watcher, outcome, warmup, live, preload))
         except TargetError as exc:
             return _could_not_run(str(exc), proc)
         finally:
@@ -196,7 +199,8 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: Any,
-                watcher: Any, outcome: _Outcome, warmup: float, live: bool) -> None:
+                watcher: Any, outcome: _Outcome, warmup: float, live: bool,
+                preload: threading.Thread) -> None:
     import asyncio
     import contextlib
     import signal
@@ -226,6 +230,7 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
         return
     stopper.cancel()
     ready.result()  # raises TargetError: died before answering / never answered
+    await asyncio.to_thread(preload.join)  # scipy loaded before the load starts
 
     total = warmup + args.duration
     t0 = time.monotonic()

@@ -50,8 +50,9 @@ class ContextNotPropagated(Rule):
     deliberately and said so; a function that returns a context.Context (it builds
     contexts, and a detached one is its job); database handles whose type is not
     visible in the file (a `Query` on an unknown receiver may have no ctx form);
-    `f(context.Background())` where every `f` of the package leaves its context
-    parameter `_` or unnamed (the callee never reads it, so passing ctx cancels nothing).
+    `f(context.Background())` / `x.M(context.Background())` where every `f` of the
+    package (or the method `T.M` when `x` is a parameter of type `T`/`*T`) leaves its
+    context parameter `_` or unnamed (the callee never reads it, so passing ctx cancels nothing).
     """
 
     id = "LH107"
@@ -171,11 +172,30 @@ def _callee_ignores_ctx(ctx: FileContext, bg: Node) -> bool:
     fn = outer.child_by_field_name("function") if outer is not None else None
     if fn is None:
         return False
+    ignoring = package_facts(ctx, "lh107.ignores-ctx", _ctx_ignoring_functions)
     if fn.type == "selector_expression":
-        fn = fn.child_by_field_name("field")
-    if fn is None or fn.type not in ("identifier", "field_identifier"):
+        operand, field = fn.child_by_field_name("operand"), fn.child_by_field_name("field")
+        if field is None:
+            return False
+        recv = _param_type(ctx, bg, ctx.text(operand)) if operand is not None else ""
+        if recv and f"{recv}.{ctx.text(field)}" in ignoring:
+            return True
+        fn = field
+    if fn.type not in ("identifier", "field_identifier"):
         return False
-    return ctx.text(fn) in package_facts(ctx, "lh107.ignores-ctx", _ctx_ignoring_functions)
+    return ctx.text(fn) in ignoring
+
+
+def _param_type(ctx: FileContext, node: Node, name: str) -> str:
+    """The named type (`Head` for `h *Head`) of parameter `name` of a function around `node`."""
+    fn = gs.enclosing_function(node)
+    while fn is not None:
+        for pname, ptype in gs.parameters(ctx, fn):
+            if pname == name:
+                t = ptype.lstrip("*")
+                return t if t.isidentifier() else ""
+        fn = gs.enclosing_function(fn)
+    return ""
 
 
 def _ctx_ignoring_functions(files: list[FileContext]) -> frozenset[str]:
@@ -190,7 +210,10 @@ def _ctx_ignoring_functions(files: list[FileContext]) -> frozenset[str]:
             if not params:
                 continue
             name = info.name.rpartition(".")[2]
-            (ignoring if all(n in ("", "_") for n in params) else using).add(name)
+            target = ignoring if all(n in ("", "_") for n in params) else using
+            target.add(name)
+            if info.kind == "method":
+                target.add(f"{info.receiver}.{name}")
     return frozenset(ignoring - using)
 
 

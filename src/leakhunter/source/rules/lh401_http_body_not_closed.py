@@ -95,6 +95,19 @@ def _match(ctx: FileContext, call: Node) -> str | None:
 _DRAIN_FUNCS = frozenset({"io.ReadAll", "ioutil.ReadAll", "io.Copy", "io.CopyBuffer"})
 
 
+_BODILESS = (b"StatusNoContent", b"StatusNotModified", b"MethodHead", b'"HEAD"')
+
+
+def _bodiless(ctx: FileContext, fn: Node) -> bool:
+    """The function expects a response without a body: a HEAD request, or a 204/304 status.
+
+    For those the transport sets `Body = http.NoBody` and returns the connection to
+    its pool before `Do` returns, so an unclosed body holds nothing.
+    """
+    text = ctx.source[fn.start_byte : fn.end_byte]
+    return any(m in text for m in _BODILESS)
+
+
 _BRANCHES = frozenset({
     "if_statement", "for_statement", "expression_switch_statement", "type_switch_statement",
     "select_statement", "func_literal", "communication_case", "expression_case", "default_case",
@@ -176,6 +189,9 @@ class HTTPBodyNotClosed(Rule):
     A body read to EOF (`io.ReadAll(resp.Body)`, `io.Copy(w, resp.Body)`) unconditionally
     before every exit that leaves it open is not reported either: at EOF the transport
     has already returned the connection to its pool, so nothing is held (Close is hygiene).
+    Nor are functions that expect no body at all (a HEAD request, a 204 No Content or
+    304 Not Modified status): the transport answers those with `http.NoBody` and has
+    already pooled the connection.
     "Closed but not drained" is not reported: whether the body was read to the end
     cannot be told precisely from the source.
     Severity: `error` when no path closes the body, `warning` when some do.
@@ -226,6 +242,8 @@ if resp.StatusCode != http.StatusOK {
                 continue
             res = check_paths(ctx, acq, _SPEC)
             if res is None or not res.leaks or _drained_first(ctx, acq.fn, acq.var, acq.call, res.leaks):
+                continue
+            if _bodiless(ctx, acq.fn):
                 continue
             yield self.finding(
                 ctx, acq.call,
