@@ -39,12 +39,18 @@ def can_explain(s: Suspect, f: Finding) -> bool:
 
 
 def scan_findings(source_dir: str) -> list[Finding]:
-    """Findings of the source scanner for `--source DIR` ([] when the scanner is absent)."""
+    """Findings of the source scanner for `--source DIR` ([] when the scanner is absent).
+
+    Every rule runs here, including those off by default in `scan` for precision
+    (LH405, LH501): a finding is only shown when a measured growth at the same code
+    backs it, which is the evidence their syntax alone lacks.
+    """
     try:
+        from leakhunter.source.registry import all_rules
         from leakhunter.source.scanner import scan_paths
     except ImportError:
         return []
-    return list(scan_paths([source_dir]).findings)
+    return list(scan_paths([source_dir], rules=[r.id for r in all_rules()]).findings)
 
 
 def _same_file(a: str, b: str) -> bool:

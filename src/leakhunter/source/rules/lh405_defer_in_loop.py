@@ -275,12 +275,15 @@ class DeferInLoop(Rule):
     before them) — many defers in loops hold a count of things bounded by a test table
     in another file or by the design (close-after-swap, a case that fires once, a
     helper that ends in os.Exit), which the syntax cannot tell from input-driven growth.
-    It stays on at `info` because a deferred Unlock in a loop deadlocks.
+    So it is OFF by default in `scan` (`--enable LH405` or `.leakhunter.toml` turns it
+    on; worth it in code review, where a deferred Unlock in a loop deadlocks); `soak`
+    and `watch --source` always run it, since there a measured growth backs it.
     """
 
     id = "LH405"
     name = "defer-in-loop"
     severity = "info"
+    enabled_by_default = False
     fix = "move the loop body into a function so the defer runs each iteration, or release explicitly"
     leaking_example = """\
 for _, path := range paths {

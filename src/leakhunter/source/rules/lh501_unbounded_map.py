@@ -330,8 +330,11 @@ class UnboundedMap(Rule):
     places, neither a real leak (a debug-only counter keyed by two constant names,
     the table of loaded plugins), so it cannot show the 75% precision an `error`
     needs.
-    It stays on, at `info`, because on a service's own handlers it names exactly the
-    map `inuse_space` grows at.
+    It is therefore OFF by default in `scan` (enable it with `--enable LH501` or in
+    `.leakhunter.toml`; hand-triaged precision on real code: 0 of 3). `soak` and
+    `watch --source` always run it: there a measured heap growth at the same line
+    supplies the evidence the syntax cannot, and it names exactly the map
+    `inuse_space` grows at.
 
     Fix: bound it — an LRU or TTL cache with a size cap, or delete entries when
     their owner goes away.
@@ -340,6 +343,7 @@ class UnboundedMap(Rule):
     id = "LH501"
     name = "unbounded-map"
     severity = "info"
+    enabled_by_default = False
     fix = "bound it: use an LRU/TTL cache with a size cap, or delete entries when they are no longer needed"
     leaking_example = """\
 var sessions = map[string]*Session{}
