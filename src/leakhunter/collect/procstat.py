@@ -26,6 +26,10 @@ class ProcStat:
     threads: int
     start_time: float
     """Seconds since boot when the process started: with the pid, its identity."""
+    rss_file: int = 0
+    """Resident pages backed by files (the binary's text, shared libraries): they grow as
+    new code paths are first touched and are never a leak, so outside-the-heap growth
+    is judged without them."""
 
 
 def read_procstat(pid: int, proc: Path = Path("/proc")) -> ProcStat:
@@ -33,6 +37,7 @@ def read_procstat(pid: int, proc: Path = Path("/proc")) -> ProcStat:
     base = proc / str(pid)
     statm = (base / "statm").read_text().split()
     rss = int(statm[1]) * _PAGE
+    rss_file = int(statm[2]) * _PAGE
     stat = (base / "stat").read_text()
     # The command name (field 2) is in parentheses and may hold spaces: split after it.
     rest = stat[stat.rfind(")") + 2 :].split()
@@ -42,7 +47,8 @@ def read_procstat(pid: int, proc: Path = Path("/proc")) -> ProcStat:
         fds: int | None = len(os.listdir(base / "fd"))
     except PermissionError:
         fds = None
-    return ProcStat(pid=pid, rss=rss, fds=fds, threads=threads, start_time=start)
+    return ProcStat(pid=pid, rss=rss, fds=fds, threads=threads, start_time=start,
+                    rss_file=rss_file)
 
 
 def cgroup_memory_max(pid: int, proc: Path = Path("/proc"), root: Path = Path("/sys/fs/cgroup")) -> int | None:

@@ -95,7 +95,8 @@ class Vars:
 
 
 _MEMSTATS = ("HeapAlloc", "HeapInuse", "HeapIdle", "HeapReleased", "HeapSys", "StackInuse",
-             "StackSys", "NumGC", "Sys", "TotalAlloc", "NextGC", "PauseTotalNs", "LastGC")
+             "StackSys", "NumGC", "Sys", "TotalAlloc", "NextGC", "PauseTotalNs", "LastGC",
+             "MSpanSys", "MCacheSys", "BuckHashSys", "GCSys", "OtherSys")
 
 
 def parse_vars(data: bytes) -> Vars:

@@ -53,7 +53,7 @@ SERIES: Mapping[str, str] = {
     "goroutines": "number of goroutines",
     "goroutines_leaked": "goroutines the runtime reports leaked (goroutineleak profile)",
     "rss": "resident set size in bytes (--pid or --metrics)",
-    "nonheap": "RSS minus (HeapSys - HeapReleased): memory outside the Go heap (stacks, runtime, C)",
+    "nonheap": "anonymous RSS minus (HeapSys - HeapReleased) and heap bookkeeping: memory outside the Go heap (stacks, threads, C)",
     "fds": "open file descriptors",
     "threads": "OS threads (/proc/PID/stat or go_threads)",
     "mem_heap_alloc": "memstats HeapAlloc (includes garbage: sawtooth)",
