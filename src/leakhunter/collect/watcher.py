@@ -516,12 +516,17 @@ class Watcher:
             # bookkeeping that grows with the heap (span, GC and other metadata). What
             # stays is what the catalog means by outside the heap: goroutine and thread
             # stacks, cgo and other non-Go memory.
+            # Below zero, part of what the runtime holds is not resident yet (heap pages
+            # mapped but not yet touched): RSS then rises as the heap first touches them,
+            # which is heap warm-up, not growth outside it. So the series starts counting
+            # only once RSS exceeds everything Go holds.
             rss = values.get("rss_anon", values["rss"])
             books = sum(ms.get(k, 0.0) for k in _HEAP_BOOKKEEPING)
             if "HeapSys" in ms and "HeapReleased" in ms:
-                values["nonheap"] = rss - (ms["HeapSys"] - ms["HeapReleased"]) - books
+                held = ms["HeapSys"] - ms["HeapReleased"]
+                values["nonheap"] = max(0.0, rss - held - books)
             elif "mem_heap_inuse" in values:
-                values["nonheap"] = rss - values["mem_heap_inuse"] - books
+                values["nonheap"] = max(0.0, rss - values["mem_heap_inuse"] - books)
 
     def _identity(
         self, st: _Target, heap: HeapTotals | None, vars_: Vars | None, metrics: dict[str, float]
