@@ -39,7 +39,7 @@ from soaklab import LabService, build_service, free_port, manifest, toolchain_fo
 from leakhunter.collect.loadgen import LoadGenerator  # noqa: E402
 from leakhunter.collect.process import ManagedProcess, wait_http  # noqa: E402
 from leakhunter.collect.store import Store  # noqa: E402
-from leakhunter.collect.watcher import Watcher  # noqa: E402
+from leakhunter.watcher import Watcher  # noqa: E402
 
 RATE = 50.0
 HEAP_RATES = [("64 B/req", "bytes=64"), ("1 KiB/req", "bytes=1024"), ("16 KiB/req", "bytes=16384")]

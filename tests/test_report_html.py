@@ -25,8 +25,8 @@ import pytest
 from watchload import Load
 
 from leakhunter.collect.store import Store
-from leakhunter.collect.watcher import Watcher
 from leakhunter.report.html import write_report
+from leakhunter.watcher import Watcher
 
 PAYLOAD_DIR = "<img src=x onerror=document.title='pwned'>"
 SCRIPT_FN = "main.<script>document.title='pwned2'</script>"

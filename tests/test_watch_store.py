@@ -18,8 +18,8 @@ import pytest
 from watchload import Load, wait_for_samples
 
 from leakhunter.collect.store import MAX_SNAPSHOTS, Store
-from leakhunter.collect.watcher import Watcher
 from leakhunter.errors import InputError
+from leakhunter.watcher import Watcher
 
 
 def test_snapshots_stay_bounded_and_keep_first_and_latest(tmp_path: Path) -> None:

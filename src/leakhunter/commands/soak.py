@@ -3,7 +3,7 @@
 A CI check for leaks that unit tests cannot see: a kilobyte per request only shows
 after thousands of requests. Thin wiring over the same layers as `watch`:
 `collect.process` (start/stop `--cmd` in its own process group), `collect.loadgen`
-(steady-rate load), `collect.watcher` (scrape into a store), `analyze` (verdicts,
+(steady-rate load), `watcher` (scrape into a store), `analyze` (verdicts,
 suspects joined to `scan` findings with `--source`), `report` (text/json/html).
 
 Timeline: load starts; after `--warmup` the watcher starts and observes for
@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
     from leakhunter.collect.loadgen import LoadGenerator, check_load_url
     from leakhunter.collect.process import ManagedProcess
     from leakhunter.collect.store import Store
-    from leakhunter.collect.watcher import Watcher, normalize_target
     from leakhunter.errors import TargetError, UsageError
+    from leakhunter.watcher import Watcher, normalize_target
 
     if args.rate <= 0:
         raise UsageError("--rate must be positive")

@@ -1,6 +1,6 @@
 """`leakhunter watch TARGET...`: follow live Go services and decide leak or not.
 
-Thin wiring: arguments → `collect.watcher.Watcher` (scrape into the store) →
+Thin wiring: arguments → `watcher.Watcher` (scrape into the store) →
 `analyze.verdicts` (via `Watcher.verdicts`) → `report.verdicts_text/json`, with the
 live view of `report.live` on a terminal. Exit 1 on a leak verdict, 0 otherwise, 2 on
 usage errors or when no target ever answered.
@@ -54,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from leakhunter.collect.store import Store
-    from leakhunter.collect.watcher import Watcher
     from leakhunter.errors import TargetError, UsageError
     from leakhunter.report import verdicts_json, verdicts_text
     from leakhunter.report.live import make_view
+    from leakhunter.watcher import Watcher
 
     if args.pid is not None and not Path(f"/proc/{args.pid}").exists():
         raise UsageError(f"--pid {args.pid}: no such process")

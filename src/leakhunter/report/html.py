@@ -132,7 +132,7 @@ def render_report(store: Store, *, target: str | None = None,
 
     targets = store.targets()
     if target is not None:
-        from leakhunter.collect.watcher import normalize_target
+        from leakhunter.watcher import normalize_target
 
         t = normalize_target(target)
         if t not in targets:

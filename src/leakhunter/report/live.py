@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from leakhunter.units import human_amount, human_bytes, human_duration
 
 if TYPE_CHECKING:
-    from leakhunter.collect.watcher import Watcher
     from leakhunter.model import Verdict
+    from leakhunter.watcher import Watcher
 
 PLAIN_MAX_TARGETS = 20
 

@@ -19,8 +19,8 @@ from leakhunter.units import human_bytes, human_duration
 
 if TYPE_CHECKING:
     from leakhunter.collect.loadgen import LoadStats
-    from leakhunter.collect.watcher import Watcher
     from leakhunter.model import Finding, Verdict
+    from leakhunter.watcher import Watcher
 
 
 def load_line(st: LoadStats) -> str:

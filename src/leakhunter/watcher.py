@@ -1,5 +1,8 @@
 """The watcher: scrape every target every interval, concurrently, into a :class:`Store`.
 
+It sits above the layers (like `cli.py`, a driver): it runs `collect/` (scraping,
+the store) and asks `analyze/` for verdicts, so neither of those reaches up.
+
 Contract (used by `leakhunter watch` and by `leakhunter soak`, which runs its load
 generator in the same asyncio loop)::
 
