@@ -13,10 +13,15 @@ from pprof_top import assert_same, leakhunter_top, pprof_top
 
 @pytest.fixture(scope="module")
 def captured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """heap, allocs and goroutine profiles of chanleak after a map leak and blocked senders."""
+    """heap, allocs and goroutine profiles of chanleak after a map leak and blocked senders.
+
+    Every allocation is recorded (-memprofilerate 1), so rows outside the handlers (the
+    listener's set-up) exist in every run and the focus/ignore cases never compare two
+    empty tables by sampling luck.
+    """
     d = tmp_path_factory.mktemp("top")
     out: dict[str, Path] = {}
-    with run_lab("chanleak") as svc:
+    with run_lab("chanleak", "-memprofilerate", "1") as svc:
         svc.get("/leak/map?n=3000&size=4096")
         svc.get("/leak/send?n=40")
         svc.get("/leak/map?n=500&size=100000")

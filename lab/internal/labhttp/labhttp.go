@@ -12,10 +12,16 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime"
 )
 
 // Addr is the listen address; 127.0.0.1:0 picks a free port.
 var Addr = flag.String("addr", "127.0.0.1:0", "listen address")
+
+// memProfileRate, when set, records every N-th byte allocated from start-up on
+// (1: every allocation), so tests get heap profiles whose rows do not depend on
+// sampling luck.
+var memProfileRate = flag.Int("memprofilerate", 0, "runtime.MemProfileRate (0: leave the default)")
 
 // Mux returns a mux that already serves /debug/pprof/* and /debug/vars.
 func Mux() *http.ServeMux {
@@ -34,6 +40,9 @@ func Mux() *http.ServeMux {
 func Serve(mux *http.ServeMux) {
 	if !flag.Parsed() {
 		flag.Parse()
+	}
+	if *memProfileRate > 0 {
+		runtime.MemProfileRate = *memProfileRate
 	}
 	ln, err := net.Listen("tcp", *Addr)
 	if err != nil {
