@@ -50,5 +50,7 @@ def test_fd_leak_seen_through_metrics(tmp_path: Path) -> None:
         assert st.series(t, "rss")
         assert st.processes(t)[0].start_time is not None
     # The load runs until the watch process exits (after its final analysis), so /proc
-    # at the end is a little ahead of the last scrape, never behind.
-    assert 0 <= fds_end - last <= 0.2 * fds_end
+    # at the end is a little ahead of the last scrape; it can be behind only by the
+    # sockets open while that scrape was answered (the scrape's own connection and
+    # keep-alive load connections since closed), as in the /metrics check above.
+    assert -3 <= fds_end - last <= 0.2 * fds_end
