@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from leakhunter.errors import FetchError, InputError, InputTooLargeError
@@ -27,41 +29,58 @@ def is_url(spec: str) -> bool:
 
 def read_input(spec: str, *, max_bytes: int, timeout: float = 30.0) -> bytes:
     """Read all bytes of `spec` (path, `-`, or URL), never more than `max_bytes` (+1 to detect it)."""
-    if spec == "-":
-        return _read_stream(sys.stdin.buffer, "stdin", max_bytes)
     if is_url(spec):
         return fetch(spec, max_bytes=max_bytes, timeout=timeout)
-    return _read_path(spec, max_bytes)
+    with open_local(spec, max_bytes=max_bytes) as reader:
+        return reader.read()
 
 
-def _read_stream(stream: BinaryIO, what: str, max_bytes: int) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        chunk = stream.read(min(_CHUNK, max_bytes + 1 - total))
-        if not chunk:
-            break
-        total += len(chunk)
-        if total > max_bytes:
-            raise _too_large(what, max_bytes)
-        chunks.append(chunk)
-    return b"".join(chunks)
+class BoundedReader:
+    """A binary reader that refuses to deliver more than `max_bytes` in all.
+
+    Lets a parser stream a large local input (a 500 MB goroutine dump) instead of
+    reading it whole, under the same --max-bytes bound and error lines as read_input.
+    """
+
+    def __init__(self, f: BinaryIO, max_bytes: int, what: str) -> None:
+        self._f, self._limit, self._what, self._seen = f, max_bytes, what, 0
+
+    def read(self, n: int = -1, /) -> bytes:
+        if n < 0:
+            chunks: list[bytes] = []
+            while chunk := self.read(_CHUNK):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        try:
+            data = self._f.read(min(n, self._limit + 1 - self._seen))
+        except OSError as exc:
+            raise InputError(f"{self._what}: cannot read: {exc.strerror or exc}") from None
+        self._seen += len(data)
+        if self._seen > self._limit:
+            raise _too_large(self._what, self._limit)
+        return data
 
 
-def _read_path(path: str, max_bytes: int) -> bytes:
+@contextmanager
+def open_local(spec: str, *, max_bytes: int) -> Iterator[BoundedReader]:
+    """Open a path or `-` (stdin) for bounded reading, with one clear error line on failure."""
+    if spec == "-":
+        yield BoundedReader(sys.stdin.buffer, max_bytes, "stdin")
+        return
     try:
-        if os.path.isdir(path):
-            raise InputError(f"{path}: is a directory, not a profile")
-        with open(path, "rb") as f:
-            return _read_stream(f, path, max_bytes)
+        if os.path.isdir(spec):
+            raise InputError(f"{spec}: is a directory, not a profile")
+        f = open(spec, "rb")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(f"{spec}: no such file") from None
     except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
+        raise InputError(f"{spec}: permission denied") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a profile") from None
+        raise InputError(f"{spec}: is a directory, not a profile") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise InputError(f"{spec}: cannot read: {exc.strerror or exc}") from None
+    with f:
+        yield BoundedReader(f, max_bytes, spec)
 
 
 def fetch(url: str, *, max_bytes: int, timeout: float = 30.0) -> bytes:

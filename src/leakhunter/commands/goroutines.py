@@ -15,10 +15,9 @@ import argparse
 import os
 import re
 import sys
-from typing import BinaryIO
 
 from leakhunter.commands._common import add_format, add_max_bytes, use_color
-from leakhunter.errors import InputError, InputTooLargeError, UsageError
+from leakhunter.errors import UsageError
 from leakhunter.model import GoroutineDump
 
 NAME = "goroutines"
@@ -52,47 +51,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_max_bytes(p)
 
 
-class _Bounded:
-    """A reader that refuses to deliver more than `limit` bytes (--max-bytes)."""
-
-    def __init__(self, f: BinaryIO, limit: int, what: str) -> None:
-        self.f, self.limit, self.what, self.seen = f, limit, what, 0
-
-    def read(self, n: int = -1, /) -> bytes:
-        data = self.f.read(n)
-        self.seen += len(data)
-        if self.seen > self.limit:
-            raise InputTooLargeError(f"{self.what} is larger than --max-bytes ({self.limit} bytes)")
-        return data
-
-
 def load(spec: str, *, max_bytes: int, timeout: float) -> GoroutineDump:
     """Read one dump. A debug=2 text dump from a file or stdin is streamed to the parser
     in chunks instead of being read whole; anything else goes through read_input."""
-    from leakhunter.collect.inputs import is_url, read_input
+    from leakhunter.collect.inputs import is_url, open_local, read_input
     from leakhunter.profiles import goroutine_text, read_goroutines
     from leakhunter.profiles.decompress import is_gzip
 
     if spec == "-" or (not is_url(spec) and os.path.isfile(spec)):
-        what = "stdin" if spec == "-" else spec
-        try:
-            f: BinaryIO = sys.stdin.buffer if spec == "-" else open(spec, "rb")  # noqa: SIM115
-        except OSError as exc:
-            raise InputError(f"{spec}: cannot read: {exc.strerror or exc}") from None
-        try:
-            src = _Bounded(f, max_bytes, what)
+        with open_local(spec, max_bytes=max_bytes) as src:
             head = src.read(1 << 20)
             if not is_gzip(head) and goroutine_text.sniff(head) == "debug=2":
                 return goroutine_text.parse_file(src, head)
-            chunks = [head]
-            while chunk := src.read(1 << 22):
-                chunks.append(chunk)
-            return read_goroutines(b"".join(chunks), max_bytes=max_bytes)
-        except OSError as exc:
-            raise InputError(f"{what}: cannot read: {exc.strerror or exc}") from None
-        finally:
-            if f is not sys.stdin.buffer:
-                f.close()
+            return read_goroutines(head + src.read(), max_bytes=max_bytes)
     data = read_input(spec, max_bytes=max_bytes, timeout=timeout)
     return read_goroutines(data, max_bytes=max_bytes)
 
