@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 DEFAULT_MAX_BYTES = 1 << 30
@@ -21,11 +22,100 @@ def parse_size(text: str) -> int:
     num = s.rstrip("abcdefghijklmnopqrstuvwxyz")
     unit = s[len(num):]
     try:
-        if unit not in units:
+        if unit not in units or not num:
             raise ValueError
-        return int(float(num) * units[unit])
+        value = float(num) * units[unit]
+        if not math.isfinite(value):
+            raise ValueError
+        return int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 512MiB, 1GiB)") from None
+
+
+# Sane ceilings: past these a value is a typo (an extra zero, a pasted
+# timestamp), and accepting it would make a run hang or allocate for ages
+# instead of failing in the first millisecond with a line that names it.
+MAX_INT = 1_000_000_000
+MAX_FLOAT = 1e9
+MAX_DURATION_S = 366 * 86400.0
+MAX_SIZE = 1 << 50  # 1 PiB
+
+
+def _number(text: str, kind: type[int] | type[float]) -> float:
+    s = text.strip()
+    try:
+        value: float = int(s, 10) if kind is int else float(s)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _bounded(value: float, text: str, *, zero_ok: bool, maximum: float, shown: str = "") -> None:
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    if value == 0 and not zero_ok:
+        raise argparse.ArgumentTypeError(f"must be greater than zero: {text!r}")
+    if value > maximum:
+        raise argparse.ArgumentTypeError(f"too large: {text!r} (at most {shown or f'{maximum:,.0f}'})")
+
+
+def positive_int(text: str) -> int:
+    """Counts where zero means nothing useful (--top, --concurrency)."""
+    value = int(_number(text, int))
+    _bounded(value, text, zero_ok=False, maximum=MAX_INT)
+    return value
+
+
+def nonneg_int(text: str) -> int:
+    """Counts where zero is meaningful (e.g. "no retries")."""
+    value = int(_number(text, int))
+    _bounded(value, text, zero_ok=True, maximum=MAX_INT)
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _number(text, float)
+    _bounded(value, text, zero_ok=False, maximum=MAX_FLOAT)
+    return value
+
+
+def nonneg_float(text: str) -> float:
+    value = _number(text, float)
+    _bounded(value, text, zero_ok=True, maximum=MAX_FLOAT)
+    return value
+
+
+def positive_duration(text: str) -> float:
+    """Seconds from `10s`, `1m30s`, `90`; zero refused, more than a year refused."""
+    from leakhunter.commands._duration import duration_seconds
+
+    value = duration_seconds(text)
+    _bounded(value, text, zero_ok=False, maximum=MAX_DURATION_S, shown="366d")
+    return value
+
+
+def nonneg_duration(text: str) -> float:
+    """Seconds, where `0` means "none" (e.g. --warmup 0)."""
+    from leakhunter.commands._duration import duration_seconds
+
+    value = duration_seconds(text)
+    _bounded(value, text, zero_ok=True, maximum=MAX_DURATION_S, shown="366d")
+    return value
+
+
+def positive_size(text: str) -> int:
+    """Bytes from `512MiB`, `1GiB`, `1000`; zero and negatives refused."""
+    if text.strip().startswith("-"):
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    value = parse_size(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than zero: {text!r}")
+    if value > MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"too large: {text!r} (at most 1PiB)")
+    return value
 
 
 def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")) -> None:
@@ -34,7 +124,7 @@ def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("tex
 
 def add_max_bytes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--max-bytes", type=parse_size, default=DEFAULT_MAX_BYTES, metavar="SIZE",
+        "--max-bytes", type=positive_size, default=DEFAULT_MAX_BYTES, metavar="SIZE",
         help="refuse inputs larger than this once decompressed (default: 1GiB)",
     )
 
