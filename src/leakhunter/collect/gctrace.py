@@ -22,17 +22,24 @@ restarted process is placed right after the previous one ended.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from leakhunter.bounds import compile_linear
 from leakhunter.collect.store import Store
 from leakhunter.errors import CorruptInputError
 
-_LINE = re.compile(
-    rb"gc (\d+) @(\d+(?:\.\d+)?)s (\d+)%(?: \([^)]*\))?: .*? "
-    rb"(\d+)->(\d+)->(\d+) MB, (\d+) MB goal(.*)$"
+# Every number has a digit bound (a GC line's numbers are small: a 400-digit heap would
+# overflow a float, a 400-digit `@T` be infinite), and the whole pattern runs on RE2, so
+# a 600 KB line of repeated `gc 1 @1s 1%: x ` costs one linear pass, not a quadratic
+# search. A line whose numbers exceed the bounds is not a GC line and is skipped.
+_LINE = compile_linear(
+    r"gc (\d{1,12}) @(\d{1,12}(?:\.\d{1,9})?)s (\d{1,6})%(?: \([^)]*\))?: .*? "
+    r"(\d{1,15})->(\d{1,15})->(\d{1,15}) MB, (\d{1,15}) MB goal(.*)$",
+    "gctrace line pattern",
 )
+_MAX_LINE = 1 << 16
+"""Longer lines are not GC lines (a real one is under 300 bytes) and are not matched."""
 _MB = 1 << 20
 
 
@@ -56,6 +63,8 @@ def parse_lines(lines: Iterable[bytes]) -> list[list[GCLine]]:
     runs: list[list[GCLine]] = []
     last = None
     for raw in lines:
+        if len(raw) > _MAX_LINE or b"gc " not in raw:
+            continue
         m = _LINE.search(raw.rstrip(b"\r\n"))
         if not m:
             continue

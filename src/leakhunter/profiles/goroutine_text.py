@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from leakhunter.bounds import to_int
 from leakhunter.errors import CorruptInputError
 from leakhunter.model import DumpKind, Frame, GoroutineDump, GoroutineGroup
 from leakhunter.profiles.waitreason import infer_state
@@ -41,6 +42,8 @@ class Reader(Protocol):
 
 
 CHUNK = 8 << 20
+_MAX_LINE = (1 << 31) - 1  # Go line numbers are int32
+_I64 = (1 << 63) - 1
 PPROF_DEBUG2_CAP = 64 << 20
 """runtime/pprof writeGoroutineStacks gives up growing its buffer at 64 MiB and writes
 what fits: a larger ?debug=2 dump arrives cut at exactly this size."""
@@ -94,7 +97,7 @@ class _Frames:
             fr = Frame(
                 function.decode("utf-8", "replace"),
                 file.decode("utf-8", "replace"),
-                int(line) if line else 0,
+                to_int(line, "goroutine dump line number", hi=_MAX_LINE) if line else 0,
             )
             self._cache[key] = fr
         return fr
@@ -402,7 +405,7 @@ def _parse_state(inner: bytes) -> tuple[str, bool, int, bool]:
         else:
             mm = _MINUTES.fullmatch(item)
             if mm:
-                minutes = int(mm.group(1))
+                minutes = to_int(mm.group(1), "goroutine wait minutes", hi=_I64)
     return state.decode("utf-8", "replace"), leaked, minutes, locked
 
 
@@ -422,7 +425,7 @@ def _parse_debug1(data: bytes) -> GoroutineDump:
     m = _D1_HEADER.search(data)
     assert m is not None
     kind: DumpKind = "goroutineleak" if m.group(1) == b"goroutineleak" else "goroutine"
-    header_total = int(m.group(2))
+    header_total = to_int(m.group(2), "goroutine profile total", hi=_I64)
     body = data[m.end() :]
     if b"\r" in body:
         body = body.replace(b"\r\n", b"\n")
@@ -439,11 +442,11 @@ def _parse_debug1(data: bytes) -> GoroutineDump:
         is_last = idx == len(records) - 1
         if is_last and not data.endswith(b"\n"):
             warnings.append(
-                f"input is truncated: ignored the last record ({int(rm.group(1))} goroutines, "
+                f"input is truncated: ignored the last record ({rm.group(1)[:20].decode()} goroutines, "
                 "cut mid-stack)"
             )
             break
-        count = int(rm.group(1))
+        count = to_int(rm.group(1), "goroutine record count", hi=_I64)
         pcs = rm.group(2).split()
         stack: list[Frame] = []
         first_pc = -1
@@ -451,17 +454,20 @@ def _parse_debug1(data: bytes) -> GoroutineDump:
             fm = _D1_FRAME.fullmatch(line)
             if fm is not None:
                 if first_pc < 0:
-                    first_pc = int(fm.group(1), 16)
+                    first_pc = to_int(fm.group(1), "goroutine frame PC", base=16)
                 stack.append(frames.get(fm.group(2), fm.group(3), fm.group(4)))
                 continue
             bm = _D1_BARE.fullmatch(line)
             if bm is not None:
                 if first_pc < 0:
-                    first_pc = int(bm.group(1), 16)
+                    first_pc = to_int(bm.group(1), "goroutine frame PC", base=16)
                 stack.append(frames.get(b"0x" + bm.group(1), b"", b""))
         # The runtime prints a frame's PC as return address - 1; when the first shown
         # frame is not the first PC, runtime frames were hidden above it.
-        hidden = bool(pcs) and first_pc >= 0 and int(pcs[0], 16) != first_pc + 1
+        hidden = (
+            bool(pcs) and first_pc >= 0
+            and to_int(pcs[0], "goroutine record PC", base=16) != first_pc + 1
+        )
         key = tuple(stack)
         total += count
         g = groups.get(key)

@@ -17,14 +17,20 @@ from __future__ import annotations
 import math
 import re
 
+from leakhunter.bounds import compile_linear, to_int
 from leakhunter.errors import CorruptInputError
 from leakhunter.model import Frame, Profile, Sample, SampleType
 
+# Anchored, and run on single lines; the symbol line (a lazy and a greedy `.*` that
+# could backtrack against each other) goes through RE2, which is linear in the line.
 _HEADER = re.compile(
-    r"heap profile: *(\d+): *(\d+) *\[ *(\d+): *(\d+) *\] *@ *(heap[_a-z0-9]*)/?(\d*)"
+    r"\s*heap profile: *(\d+): *(\d+) *\[ *(\d+): *(\d+) *\] *@ *(heap[_a-z0-9]*)/?(\d*)"
 )
 _SAMPLE = re.compile(r"(-?\d+): *(-?\d+) *\[ *(\d+): *(\d+) *\] @([ x0-9a-f]*)")
-_SYMBOL = re.compile(r"#\s+0x([0-9a-f]+)\s+(\S.*?)\+0x[0-9a-f]+\s+(\S.*):(\d+)\s*$")
+_SYMBOL = compile_linear(
+    r"#\s+0x([0-9a-f]+)\s+(\S.*?)\+0x[0-9a-f]+\s+(\S.*):(\d+)\s*$", "heap symbol line"
+)
+_I64 = (1 << 63) - 1
 
 
 def scale_heap_sample(count: int, size: int, rate: int) -> tuple[int, int]:
@@ -34,8 +40,16 @@ def scale_heap_sample(count: int, size: int, rate: int) -> tuple[int, int]:
     if rate <= 1:
         return count, size
     avg = size / count
-    factor = 1 / (1 - math.exp(-avg / rate))
-    return int(count * factor), int(size * factor)
+    x = avg / rate
+    denom = 1 - math.exp(-x)
+    if denom == 0:
+        # pprof's formula underflows for tiny objects at huge rates; expm1 does not.
+        denom = -math.expm1(-x)
+    factor = 1 / denom
+    c, s = count * factor, size * factor
+    if not (math.isfinite(c) and math.isfinite(s)) or max(abs(c), abs(s)) >= 2.0**63:
+        raise CorruptInputError(f"heap record out of range: {count}: {size} at rate {rate}")
+    return int(c), int(s)
 
 
 def parse(data: bytes) -> Profile:
@@ -44,11 +58,11 @@ def parse(data: bytes) -> Profile:
     lines = text.splitlines()
     if not lines:
         raise CorruptInputError("empty heap profile")
-    head = _HEADER.search(lines[0])
+    head = _HEADER.match(lines[0])
     if head is None:
         raise CorruptInputError("not a heap profile: bad header line")
     n1, b1, n3, b3, kind, rate_s = head.groups()
-    period = int(rate_s) if rate_s else 0
+    period = to_int(rate_s, "heap profile sampling rate", hi=_I64) if rate_s else 0
     sampling = ""
     if kind in ("heapz_v2", "heap_v2"):
         sampling = "v2"
@@ -77,17 +91,19 @@ def parse(data: bytes) -> Profile:
         if line.startswith("#"):
             sym = _SYMBOL.match(line)
             if sym and records:
-                pc = int(sym.group(1), 16)
-                records[-1][3].append((pc, Frame(sym.group(2), sym.group(3), int(sym.group(4)))))
+                pc = to_int(sym.group(1), "heap profile address", base=16)
+                ln = to_int(sym.group(4), "heap profile line number", hi=(1 << 31) - 1)
+                records[-1][3].append((pc, Frame(sym.group(2), sym.group(3), ln)))
             continue
-        m = _SAMPLE.search(line)
+        m = _SAMPLE.match(line)
         if m is None:
             raise CorruptInputError(f"not a heap profile: malformed record {line[:60]!r}")
         values: list[int] = []
         block = 0
         pairs = ((m.group(3), m.group(4)),) if has_alloc else ()
         for count_s, size_s in (*pairs, (m.group(1), m.group(2))):
-            count, size = int(count_s), int(size_s)
+            count = to_int(count_s, "heap record count", lo=-_I64, hi=_I64)
+            size = to_int(size_s, "heap record bytes", lo=-_I64, hi=_I64)
             if count == 0 and size != 0:
                 raise CorruptInputError(f"malformed heap record: count 0 but {size} bytes")
             if count:
@@ -96,8 +112,8 @@ def parse(data: bytes) -> Profile:
                     count, size = scale_heap_sample(count, size, period)
             values += (count, size)
         try:
-            addrs = [int(a, 16) - 1 for a in m.group(5).split()]
-        except ValueError:
+            addrs = [to_int(a, "heap record address", base=16) - 1 for a in m.group(5).split()]
+        except (ValueError, CorruptInputError):
             raise CorruptInputError(f"malformed heap record addresses: {line[:60]!r}") from None
         records.append((values, block, addrs, []))
 

@@ -186,6 +186,7 @@ def _samples(
     prune_beneath: set[int],
 ) -> list[Sample]:
     strings = pb.string_table
+    nstr = len(strings)
     # Most locations hold one frame; then a stack is a plain map over location ids.
     single: dict[int, Frame] | None = (
         {k: v[0] for k, v in locations.items()} if all(len(v) == 1 for v in locations.values()) else None
@@ -209,6 +210,11 @@ def _samples(
             labels: dict[str, tuple[str, ...]] = {}
             nums: dict[str, tuple[int, ...]] = {}
             for lab in smp.label:
+                if not (0 <= lab.key < nstr and 0 <= lab.str < nstr):
+                    raise CorruptInputError(
+                        f"not a valid pprof profile: label string index out of range "
+                        f"({lab.key}, {lab.str} of {nstr})"
+                    )
                 key = strings[lab.key]
                 if lab.str:
                     labels[key] = (*labels.get(key, ()), strings[lab.str])
@@ -235,18 +241,21 @@ def _simplify_func(name: str) -> str:
     return name
 
 
-def _prune_regexps(drop: str, keep: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+def _prune_regexps(drop: str, keep: str) -> tuple[Any, Any]:
+    """The profile's own regexps, compiled with RE2: linear time whatever they say.
+
+    They come from the input, so Python's backtracking engine could spend forever on
+    `(a+)+$`; RE2 is also the engine (Go's regexp) that wrote them."""
+    from leakhunter.bounds import compile_linear
+
     if not drop:
         return None, None
-    try:
-        drop_rx = re.compile(f"^(?:{drop})$")
-        keep_rx = re.compile(f"^(?:{keep})$") if keep else None
-    except re.error as exc:
-        raise CorruptInputError(f"profile has an invalid drop_frames/keep_frames regexp: {exc}") from None
+    drop_rx = compile_linear(f"^(?:{drop})$", "profile drop_frames")
+    keep_rx = compile_linear(f"^(?:{keep})$", "profile keep_frames") if keep else None
     return drop_rx, keep_rx
 
 
-def _prune_here(fn: str, drop_rx: re.Pattern[str], keep_rx: re.Pattern[str] | None) -> bool:
+def _prune_here(fn: str, drop_rx: Any, keep_rx: Any) -> bool:
     name = _simplify_func(fn)
     return bool(drop_rx.match(name)) and not (keep_rx is not None and keep_rx.match(name))
 

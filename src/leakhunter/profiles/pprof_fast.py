@@ -270,6 +270,22 @@ def _label_plan(
             keys = np.unique(t[:, 1])
             if keys.size == 1 and int(keys[0]) < len(strings):
                 return ("num", strings[int(keys[0])], lab_sample, t[:, 3].view(np.int64).copy())
+    # Checked now, not when the labels are built (lazily, long after decoding): every
+    # field of a Label is a varint, so its tokens alternate tag, value; the string
+    # indices (key 0x08, str 0x10, num_unit 0x20) must fall inside the string table.
+    toks = _ranges(lab_first, lab_count)
+    if (lab_count % 2).any():
+        raise Irregular("label with a field that is not a varint")
+    rel = toks - np.repeat(lab_first, lab_count)
+    tags = tok[toks[rel % 2 == 0]]
+    vals = tok[toks[rel % 2 == 1]]
+    if not np.isin(tags, np.array([0x08, 0x10, 0x18, 0x20], dtype=np.uint64)).all():
+        raise Irregular("label field other than key, str, num, num_unit")
+    is_str = tags != 0x18
+    if (vals[is_str] >= np.uint64(len(strings))).any():
+        from leakhunter.errors import CorruptInputError
+
+        raise CorruptInputError("not a valid pprof profile: label string index out of range")
     return ("slow", "", set(lab_sample.tolist()), None)
 
 

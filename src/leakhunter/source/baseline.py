@@ -30,6 +30,7 @@ from leakhunter.errors import InputError, UsageError
 from leakhunter.model import Finding
 
 BASELINE_VERSION = 1
+MAX_BASELINE_BYTES = 1 << 30
 _WS = re.compile(rb"\s+")
 
 
@@ -70,14 +71,20 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
 
 def read_baseline(path: Path) -> set[str]:
     """The fingerprints recorded in a baseline file; any damage is one InputError line."""
+    from leakhunter.bounds import loads_json, read_regular
+    from leakhunter.errors import CorruptInputError
+
+    # A regular file under a bound, like a profile: a FIFO would block, /dev/zero never end.
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read baseline: {exc.strerror}") from None
+        raw = read_regular(str(path), MAX_BASELINE_BYTES, "baseline")
+    except InputError as exc:
+        reason = str(exc).removeprefix("baseline: ")
+        raise InputError(f"{path}: cannot read baseline: {reason}") from None
     try:
-        doc: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError(f"{path}: not a leakhunter baseline (invalid JSON)") from None
+        doc: Any = loads_json(raw, "baseline")
+    except CorruptInputError as exc:
+        why = str(exc).removeprefix("baseline: ").removeprefix("not valid JSON: ")
+        raise InputError(f"{path}: not a leakhunter baseline (invalid JSON: {why})") from None
     if not isinstance(doc, dict) or doc.get("tool") != "leakhunter" or not isinstance(doc.get("findings"), list):
         raise InputError(f"{path}: not a leakhunter baseline (write one with --write-baseline)")
     if doc.get("version") != BASELINE_VERSION:

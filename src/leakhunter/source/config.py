@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from leakhunter.errors import UsageError
+from leakhunter.errors import InputError, UsageError
 from leakhunter.model import Severity
 
 CONFIG_NAME = ".leakhunter.toml"
+MAX_CONFIG_BYTES = 1 << 20
+MAX_FILE_SIZE_LIMIT = 1 << 40
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
 
 
@@ -85,14 +87,23 @@ def _ids(value: Any, where: str) -> set[str]:
 
 def load_config(path: Path) -> ScanConfig:
     """Read and validate one config file; every problem is one UsageError line."""
+    from leakhunter.bounds import read_regular
+
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        raw = read_regular(str(path), MAX_CONFIG_BYTES)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not valid UTF-8") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    except RecursionError:
+        # tomllib recurses per nested array or inline table; no config nests like this.
+        raise UsageError(f"{path}: invalid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise UsageError(f"{path}: invalid TOML: {str(exc)[:120]}") from None
     cfg = ScanConfig(root=path.parent.absolute(), source=path)
     known = {"rules", "scan", "exclude"}
     extra = set(data) - known
@@ -133,8 +144,8 @@ def load_config(path: Path) -> ScanConfig:
     cfg.exclude_tests = et
     if "max_file_size" in scan:
         mfs = scan["max_file_size"]
-        if not isinstance(mfs, int) or mfs <= 0:
-            raise UsageError(f"{path}: scan.max_file_size must be a positive number of bytes")
+        if not isinstance(mfs, int) or isinstance(mfs, bool) or not 0 < mfs <= MAX_FILE_SIZE_LIMIT:
+            raise UsageError(f"{path}: scan.max_file_size must be a number of bytes in 1..2**40")
         cfg.max_file_size = mfs
     return cfg
 
