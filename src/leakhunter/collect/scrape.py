@@ -14,7 +14,6 @@ post-GC heap, free of the GC sawtooth that HeapAlloc shows between collections.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,7 +82,9 @@ def goroutine_total(text: bytes) -> int:
     m = _GOROUTINE_TOTAL.match(text)
     if not m:
         raise CorruptInputError("not a debug=1 goroutine profile (no 'profile: total N' line)")
-    return int(m.group(1))
+    from leakhunter.bounds import to_int
+
+    return to_int(m.group(1), "goroutine profile total", hi=(1 << 63) - 1)
 
 
 @dataclass(slots=True)
@@ -101,10 +102,10 @@ _MEMSTATS = ("HeapAlloc", "HeapInuse", "HeapIdle", "HeapReleased", "HeapSys", "S
 
 def parse_vars(data: bytes) -> Vars:
     """Parse expvar JSON; raises CorruptInputError when it is not JSON."""
-    try:
-        doc: Any = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CorruptInputError(f"/debug/vars is not JSON: {exc}") from None
+    from leakhunter.bounds import loads_json
+
+    # NaN/Infinity/1e400 and 100,000-deep nesting are refused here, never stored.
+    doc: Any = loads_json(data, "/debug/vars")
     out = Vars()
     if not isinstance(doc, dict):
         return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from leakhunter.commands._common import add_format, add_max_bytes, parse_size
+from leakhunter.commands._common import add_format, add_max_bytes, positive_size
 
 NAME = "gctrace"
 HELP = "decide heap leak or not from a GODEBUG=gctrace=1 log"
@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="log with gctrace lines (- for stdin)")
     p.add_argument("--db", metavar="PATH", help="also keep the series in this store")
     p.add_argument("--target", metavar="NAME", help="target name in the store (default gctrace:FILE)")
-    p.add_argument("--limit", type=parse_size, metavar="BYTES",
+    p.add_argument("--limit", type=positive_size, metavar="BYTES",
                    help="memory limit for the time-to-OOM forecast")
     add_format(p)
     add_max_bytes(p)
@@ -44,13 +44,13 @@ def run(args: argparse.Namespace) -> int:
         end_ts = time.time()
         name = "stdin"
     else:
+        from leakhunter.bounds import open_regular
+
         path = Path(args.file)
         try:
-            if path.is_dir():
-                raise InputError(f"{path}: is a directory")
-            with path.open("rb") as f:
+            with open_regular(str(path)) as f:  # a FIFO or device is refused, not read
                 data = f.read(args.max_bytes + 1)
-            end_ts = path.stat().st_mtime
+                end_ts = os.fstat(f.fileno()).st_mtime
         except OSError as exc:
             raise InputError(f"{path}: {exc.strerror or exc}") from None
         name = str(path)
