@@ -1,0 +1,547 @@
+"""Channel and sync facts across one package: struct-field channels, conds, call summaries.
+
+A goroutine blocked on `w.ch` is released only by an operation on the same field somewhere
+in the package: `w.ch <- v` in one method, `case v := <-w.ch` in another, `close(w.ch)`
+in a third. No single function shows that, so the rules used to stay silent on every
+struct-field channel (the most common shape of real goroutine leaks, GoKer's included).
+This module reads every file of the package once (gopackage's view) and records:
+
+- for each *unexported* channel field (only this package can touch it, so "nobody in the
+  package sends on it" means nobody at all): every make (with capacity), send, receive,
+  range and close, whether the operation sits in a select with another case (guarded) or a
+  default (non-blocking), and whether a receiver can stop receiving (a guarded receive, or
+  a receive loop with a return/break). Any other use of the field's value (handed to a
+  call, aliased, returned, assigned from something else) makes the field *opaque*: its
+  partners may be anywhere, and no rule concludes anything about it.
+- for each `sync.Cond` field: its Wait and Signal/Broadcast sites.
+- for each function and method: the package functions it calls (resolved by name; a
+  method call on the receiver resolves to the receiver type's method, another method call
+  only when one type has a method of that name), the goroutines it starts, the receiver
+  mutex fields it locks before unlocking. Summaries are combined bottom-up with a depth
+  bound (`reach`), so a rule can ask "what does the goroutine started here block on,
+  two calls down?".
+
+Everything is plain data (file path, byte offset, line): trees of sibling files are
+dropped from gopackage's small cache, so facts must not hold nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from leakhunter.source import goflow
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.gopackage import package_facts
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+MAX_DEPTH = 3
+"""Calls followed below a goroutine's function (GoKer leaks sit at most three calls down)."""
+
+
+@dataclass(frozen=True)
+class FieldOp:
+    """One operation on a channel field, where it is, and how it can block."""
+
+    op: str
+    """make | send | recv | range | close"""
+    field: str
+    file: str
+    start: int
+    line: int
+    func: str
+    guarded: bool = False
+    """In a select with another case or a default: cannot block forever on its own."""
+    nonblocking: bool = False
+    """In a select with a default case (a send that is dropped when nobody waits)."""
+    abandons: bool = False
+    """A receive that can stop receiving: guarded, or in a loop that can be left."""
+    in_loop: bool = False
+    """Inside a `for` loop of its function (a send that repeats)."""
+    exit_line: int = 0
+    """For an abandoning receive in a loop: the line of the statement that leaves it."""
+    cap: int | None = None
+    """For make: the constant capacity (None: not a constant)."""
+    resolved: bool = True
+    """False when the operand's type is unknown and several structs have a field of that
+    name: the operation counts as a partner for each of them, and is never reported."""
+
+
+@dataclass(frozen=True)
+class CallSite:
+    callee: str
+    line: int
+    start: int
+    file: str
+
+
+@dataclass
+class FuncSummary:
+    key: str
+    file: str
+    line: int
+    receiver: str = ""
+    """Receiver type of a method (or of the method a literal sits in)."""
+    calls: list[CallSite] = field(default_factory=list)
+    ops: list[FieldOp] = field(default_factory=list)
+    self_locks: dict[str, int] = field(default_factory=dict)
+    """Receiver mutex field -> line of `r.mu.Lock()` done before any unlock (first statements)."""
+
+
+@dataclass(frozen=True)
+class GoSite:
+    file: str
+    line: int
+    start: int
+    target: str
+    """Key of the function the goroutine runs ('' if not a package function)."""
+
+
+@dataclass
+class Concurrency:
+    chan_fields: set[str] = field(default_factory=set)
+    cond_fields: set[str] = field(default_factory=set)
+    opaque: set[str] = field(default_factory=set)
+    ops: dict[str, list[FieldOp]] = field(default_factory=dict)
+    cond_waits: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
+    cond_signals: dict[str, int] = field(default_factory=dict)
+    funcs: dict[str, FuncSummary] = field(default_factory=dict)
+    gos: list[GoSite] = field(default_factory=list)
+
+    def of(self, name: str, *ops: str) -> list[FieldOp]:
+        return [o for o in self.ops.get(name, []) if o.op in ops]
+
+    def known(self, name: str) -> bool:
+        """A field whose every use we saw (unexported, made here, never handed on)."""
+        return (
+            name in self.chan_fields
+            and name not in self.opaque
+            and any(m.resolved for m in self.of(name, "make"))
+        )
+
+    def unbuffered(self, name: str) -> bool:
+        makes = self.of(name, "make")
+        return bool(makes) and all(m.cap == 0 for m in makes)
+
+    def reach(self, key: str, depth: int = MAX_DEPTH) -> dict[str, list[str]]:
+        """Functions run by calling `key` (itself included), each with its call chain."""
+        out: dict[str, list[str]] = {key: [key]} if key in self.funcs else {}
+        frontier = list(out)
+        for _ in range(depth):
+            nxt = []
+            for k in frontier:
+                for c in self.funcs[k].calls:
+                    if c.callee in self.funcs and c.callee not in out:
+                        out[c.callee] = [*out[k], c.callee]
+                        nxt.append(c.callee)
+            frontier = nxt
+        return out
+
+    def goroutine_ops(self) -> dict[tuple[str, int], tuple[GoSite, list[str]]]:
+        """Field operations a goroutine can run: (file, op start) -> (go site, call chain)."""
+        out: dict[tuple[str, int], tuple[GoSite, list[str]]] = {}
+        for g in self.gos:
+            if not g.target:
+                continue
+            for k, chain in self.reach(g.target).items():
+                for o in self.funcs[k].ops:
+                    out.setdefault((o.file, o.start), (g, chain))
+        return out
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+def _field_owners(files: list[FileContext]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Unexported channel / sync.Cond field name -> the struct types declaring it."""
+    chans: dict[str, set[str]] = {}
+    conds: dict[str, set[str]] = {}
+    for ctx in files:
+        for decl in gs.nodes_of_type(ctx, "field_declaration"):
+            typ = decl.child_by_field_name("type")
+            if typ is None:
+                continue
+            spec = decl.parent.parent if decl.parent is not None else None
+            owner = ""
+            if (
+                spec is not None
+                and spec.type == "struct_type"
+                and spec.parent is not None
+                and spec.parent.type == "type_spec"
+            ):
+                owner = ctx.text(spec.parent.child_by_field_name("name"))
+            text = gs._compact(ctx.text(typ))
+            for n in (ctx.text(x) for x in decl.children_by_field_name("name")):
+                if not n[:1].islower():
+                    continue  # exported: other packages can use it
+                if typ.type == "channel_type":
+                    chans.setdefault(n, set()).add(owner)
+                elif text in ("*sync.Cond", "sync.Cond"):
+                    conds.setdefault(n, set()).add(owner)
+    return chans, conds
+
+
+def _type_name(text: str) -> str:
+    t = gs._compact(text).lstrip("*&")
+    return t.split("[", 1)[0].split("{", 1)[0]
+
+
+def _owner(ctx: FileContext, sel: Node) -> str:
+    """The declared type of a selector's operand when it is a receiver, parameter or local
+    built from a composite literal (`x := &T{...}`); '' when unknown."""
+    operand = sel.child_by_field_name("operand")
+    if operand is None or operand.type != "identifier":
+        return ""
+    name = ctx.text(operand)
+    fn = gs.enclosing_function(sel)
+    while fn is not None:
+        recv = fn.child_by_field_name("receiver") if fn.type == "method_declaration" else None
+        for plist in (recv, fn):
+            if plist is None:
+                continue
+            params = gs.parameters(ctx, fn) if plist is fn else _receiver_params(ctx, plist)
+            for pname, ptype in params:
+                if pname == name:
+                    return _type_name(ptype)
+        body = fn.child_by_field_name("body")
+        for d in gs.walk(body, "short_var_declaration") if body is not None else []:
+            left, right = gs.assignment_sides(d)
+            for i, n in enumerate(left):
+                if ctx.text(n) == name and i < len(right) and len(left) == len(right):
+                    v = right[i]
+                    if v.type == "unary_expression" and v.named_children:
+                        v = v.named_children[-1]
+                    if v.type == "composite_literal":
+                        return _type_name(ctx.text(v.child_by_field_name("type")))
+                    return ""
+        fn = gs.enclosing_function(fn)
+    return ""
+
+
+def _receiver_params(ctx: FileContext, recv: Node) -> list[tuple[str, str]]:
+    out = []
+    for p in recv.named_children:
+        if p.type == "parameter_declaration":
+            n = p.child_by_field_name("name")
+            out.append((ctx.text(n), ctx.text(p.child_by_field_name("type"))))
+    return out
+
+
+def _keys(owners: dict[str, set[str]], name: str, owner: str) -> tuple[list[str], bool]:
+    """Field keys (`T.f`) an access can mean, and whether it is resolved to one."""
+    types = owners.get(name, set())
+    if owner and owner in types:
+        return [f"{owner}.{name}"], True
+    keys = sorted(f"{t}.{name}" for t in types)
+    return keys, len(keys) == 1
+
+
+def _func_key(ctx: FileContext, node: Node) -> tuple[str, str]:
+    """(key, receiver type) of the function holding `node` ('' outside any)."""
+    fn = gs.enclosing_function(node)
+    if fn is None:
+        return "", ""
+    info = gs.function_info(ctx, fn)
+    if info is None:
+        return "", ""
+    recv = info.receiver
+    if not recv:
+        decl = gs.enclosing_declaration(node)
+        if decl is not None and decl.type == "method_declaration":
+            recv = gs.receiver_type(ctx, decl)
+    return info.name, recv
+
+
+def _receiver_name(ctx: FileContext, node: Node) -> str:
+    decl = gs.enclosing_declaration(node)
+    if decl is None or decl.type != "method_declaration":
+        return ""
+    recv = decl.child_by_field_name("receiver")
+    for p in recv.named_children if recv is not None else []:
+        if p.type == "parameter_declaration":
+            name = p.child_by_field_name("name")
+            return ctx.text(name)
+    return ""
+
+
+def _capacity(ctx: FileContext, call: Node | None) -> tuple[bool, int | None]:
+    """(is `make(chan T[, n])`, constant capacity or None)."""
+    if call is None or call.type != "call_expression" or gs.call_name(ctx, call) != "make":
+        return False, None
+    args = gs.arguments(call)
+    if not args or args[0].type != "channel_type":
+        return False, None
+    if len(args) == 1:
+        return True, 0
+    n: Node | None = args[1]
+    if n is not None and n.type == "identifier":
+        spec = gs.package_consts(ctx).get(ctx.text(n))
+        n = spec.child_by_field_name("value") if spec is not None else None
+        if n is not None and n.type == "expression_list" and n.named_children:
+            n = n.named_children[0]
+    try:
+        return True, int(ctx.text(n).replace("_", ""), 0)
+    except ValueError:
+        return True, None
+
+
+def _abandons(op: Node) -> tuple[bool, int]:
+    fn = gs.enclosing_function(op)
+    outer = None
+    for p in gs.ancestors(op):
+        if p == fn:
+            break
+        if p.type == "for_statement":
+            outer = p
+    if outer is not None:
+        case = next(
+            (p for p in gs.ancestors(op) if p.type == "communication_case"), None
+        ) if goflow.select_of(op) is not None else None
+        exits = [
+            e
+            for e in goflow.loop_exits(outer)
+            if (case is not None and not (case.start_byte <= e.start_byte < case.end_byte))
+            or (case is None and e.start_byte < op.start_byte)
+        ]
+        # an exit in the receive's own case leaves only after receiving: not abandoning
+        return bool(exits), (goflow.line(exits[0]) if exits else 0)
+    return goflow.is_guarded(op), 0
+
+
+def _nonblocking(op: Node) -> bool:
+    sel = goflow.select_of(op)
+    return sel is not None and any(c.type == "default_case" for c in sel.named_children)
+
+
+def _classify(ctx: FileContext, sel: Node) -> tuple[str, Node]:
+    """What the selector `x.f` (a channel field) does where it stands: op and the op's node."""
+    p = sel.parent
+    if p is None:
+        return "escape", sel
+    if p.type == "send_statement" and p.child_by_field_name("channel") == sel:
+        return "send", p
+    if p.type == "unary_expression" and ctx.text(p).startswith("<-"):
+        return "recv", p
+    if p.type == "range_clause":
+        return "range", p
+    if p.type == "argument_list" and p.parent is not None:
+        name = gs.call_name(ctx, p.parent)
+        if name == "close":
+            return "close", p.parent
+        if name in ("len", "cap"):
+            return "harmless", sel
+    if p.type == "binary_expression":
+        return "harmless", sel  # `w.ch == nil`
+    if p.type == "expression_list" and p.parent is not None and p.parent.type in (
+        "assignment_statement",
+    ):
+        left, right = gs.assignment_sides(p.parent)
+        if sel in left:
+            i = left.index(sel)
+            value = right[i] if i < len(right) and len(right) == len(left) else None
+            if value is not None and ctx.text(value) == "nil":
+                return "harmless", sel
+            is_make, _ = _capacity(ctx, value)
+            return ("make", value) if is_make and value is not None else ("escape", sel)
+    return "escape", sel
+
+
+def _extract(files: list[FileContext]) -> Concurrency:
+    cc = Concurrency()
+    chan_owners, cond_owners = _field_owners(files)
+    cc.chan_fields = {f"{t}.{n}" for n, ts in chan_owners.items() for t in ts}
+    cc.cond_fields = {f"{t}.{n}" for n, ts in cond_owners.items() for t in ts}
+    for ctx in files:
+        path = str(ctx.path)
+        for info in gs.functions(ctx):
+            recv = info.receiver
+            if info.is_literal:
+                _, recv = _func_key(ctx, info.node)
+            cc.funcs.setdefault(
+                info.name, FuncSummary(info.name, path, goflow.line(info.node), receiver=recv)
+            )
+        # composite literals: `T{ch: make(chan int)}`
+        for kv in gs.nodes_of_type(ctx, "keyed_element"):
+            kids = kv.named_children
+            if len(kids) != 2:
+                continue
+            key_node = kids[0].named_children[0] if kids[0].named_children else kids[0]
+            name = ctx.text(key_node)
+            if key_node.type not in ("identifier", "field_identifier"):
+                continue
+            owners = chan_owners if name in chan_owners else cond_owners
+            if name not in owners:
+                continue
+            lit = kv.parent.parent if kv.parent is not None else None
+            owner = ""
+            if lit is not None and lit.type == "composite_literal":
+                owner = _type_name(ctx.text(lit.child_by_field_name("type")))
+            keys, resolved = _keys(owners, name, owner)
+            if owners is cond_owners:
+                continue
+            value = kids[1].named_children[0] if kids[1].named_children else kids[1]
+            is_make, cap = _capacity(ctx, value)
+            fkey, _ = _func_key(ctx, kv)
+            for k in keys:
+                if is_make:
+                    cc.ops.setdefault(k, []).append(
+                        FieldOp("make", k, path, value.start_byte, goflow.line(value), fkey,
+                                cap=cap, resolved=resolved)
+                    )
+                elif ctx.text(value) != "nil":
+                    cc.opaque.add(k)
+        for sel in gs.nodes_of_type(ctx, "selector_expression"):
+            name = ctx.text(sel.child_by_field_name("field"))
+            if name not in chan_owners and name not in cond_owners:
+                continue
+            fkey, _ = _func_key(ctx, sel)
+            if name in cond_owners:
+                keys, resolved = _keys(cond_owners, name, _owner(ctx, sel))
+                parent = sel.parent
+                if parent is not None and parent.type == "selector_expression":
+                    method = ctx.text(parent.child_by_field_name("field"))
+                    if method == "Wait" and resolved:
+                        cc.cond_waits.setdefault(keys[0], []).append(
+                            (path, parent.start_byte, fkey)
+                        )
+                    elif method in ("Signal", "Broadcast"):
+                        for k in keys:
+                            cc.cond_signals[k] = cc.cond_signals.get(k, 0) + 1
+                    continue
+                if parent is not None and parent.type == "expression_list":
+                    continue  # `c.cond = sync.NewCond(...)`
+                cc.opaque.update(keys)
+                continue
+            keys, resolved = _keys(chan_owners, name, _owner(ctx, sel))
+            op, node = _classify(ctx, sel)
+            if op == "harmless":
+                continue
+            if op == "escape":
+                cc.opaque.update(keys)
+                continue
+            for k in keys:
+                if op == "make":
+                    _, cap = _capacity(ctx, node)
+                    fo = FieldOp("make", k, path, node.start_byte, goflow.line(node), fkey,
+                                 cap=cap, resolved=resolved)
+                else:
+                    abandons, exit_line = (
+                        _abandons(node) if op in ("recv", "range") else (False, 0)
+                    )
+                    fo = FieldOp(
+                        op,
+                        k,
+                        path,
+                        node.start_byte,
+                        goflow.line(node),
+                        fkey,
+                        guarded=goflow.is_guarded(node),
+                        nonblocking=_nonblocking(node),
+                        abandons=abandons,
+                        in_loop=goflow.loop_between(node, gs.enclosing_function(node) or node)
+                        is not None,
+                        exit_line=exit_line,
+                        resolved=resolved,
+                    )
+                cc.ops.setdefault(k, []).append(fo)
+                if fkey in cc.funcs and resolved:
+                    cc.funcs[fkey].ops.append(fo)
+        _calls(ctx, cc, path)
+    return cc
+
+
+def _calls(ctx: FileContext, cc: Concurrency, path: str) -> None:
+    """Call sites and go statements of every function of one file (resolved later)."""
+    raw: list[tuple[str, str, str, str, int, int]] = []  # (caller, kind, name, recvtype, line, start)
+    for call in gs.nodes_of_type(ctx, "call_expression"):
+        fnode = call.child_by_field_name("function")
+        if fnode is None:
+            continue
+        caller, recv = _func_key(ctx, call)
+        go = call.parent if call.parent is not None and call.parent.type == "go_statement" else None
+        if fnode.type == "func_literal":
+            lit = gs.function_info(ctx, fnode)
+            target = lit.name if lit is not None else ""
+            if go is not None:
+                cc.gos.append(GoSite(path, goflow.line(go), go.start_byte, target))
+            elif target and caller in cc.funcs:
+                cc.funcs[caller].calls.append(
+                    CallSite(target, goflow.line(call), call.start_byte, path)
+                )
+            continue
+        if fnode.type == "identifier":
+            kind, name, rtype = "func", ctx.text(fnode), ""
+        elif fnode.type == "selector_expression":
+            operand = fnode.child_by_field_name("operand")
+            name = ctx.text(fnode.child_by_field_name("field"))
+            self_call = (
+                operand is not None
+                and operand.type == "identifier"
+                and recv
+                and ctx.text(operand) == _receiver_name(ctx, call)
+            )
+            kind, rtype = ("self", recv) if self_call else ("method", "")
+        else:
+            continue
+        if go is not None:
+            cc.gos.append(GoSite(path, goflow.line(go), go.start_byte, f"?{kind}:{name}:{rtype}"))
+        else:
+            raw.append((caller, kind, name, rtype, goflow.line(call), call.start_byte))
+    for caller, kind, name, rtype, ln, start in raw:
+        if caller in cc.funcs:
+            cc.funcs[caller].calls.append(CallSite(f"?{kind}:{name}:{rtype}", ln, start, path))
+    # receiver mutexes locked in a method's leading statements: `r.mu.Lock()` / RLock
+    for info in gs.functions(ctx):
+        if info.kind != "method" or info.body is None:
+            continue
+        rname = _receiver_name(ctx, info.node)
+        for st in gs.statements(info.body)[:4]:
+            text = gs._compact(ctx.text(st))
+            if text.startswith(f"{rname}.") and text.endswith((".Lock()", ".RLock()")):
+                mu = text[len(rname) + 1 : text.rindex(".")]
+                if mu and "." not in mu and "(" not in mu:
+                    kind = "R" if text.endswith(".RLock()") else "W"
+                    cc.funcs[info.name].self_locks.setdefault(f"{kind}{mu}", goflow.line(st))
+            elif text.startswith(f"{rname}.") and "Unlock" in text:
+                break
+
+
+def _resolve(cc: Concurrency) -> None:
+    methods: dict[str, list[str]] = {}
+    for k, s in cc.funcs.items():
+        if "." in k and s.receiver and k.startswith(s.receiver + ".") and k.count(".") == 1:
+            methods.setdefault(k.split(".", 1)[1], []).append(k)
+
+    def one(ref: str) -> str:
+        if not ref.startswith("?"):
+            return ref
+        kind, name, rtype = ref[1:].split(":", 2)
+        if kind == "func":
+            return name if name in cc.funcs and "." not in name else ""
+        if kind == "self" and f"{rtype}.{name}" in cc.funcs:
+            return f"{rtype}.{name}"
+        cands = methods.get(name, [])
+        return cands[0] if len(cands) == 1 else ""
+
+    for s in cc.funcs.values():
+        s.calls = [CallSite(one(c.callee), c.line, c.start, c.file) for c in s.calls if one(c.callee)]
+    cc.gos = [GoSite(g.file, g.line, g.start, one(g.target)) for g in cc.gos]
+
+
+def _compute(files: list[FileContext]) -> Concurrency:
+    cc = _extract(files)
+    _resolve(cc)
+    return cc
+
+
+def concurrency(ctx: FileContext) -> Concurrency:
+    """The package's concurrency facts (memoised per package, per process)."""
+    cached = ctx.cache.get("concurrency.facts")
+    if cached is None:
+        cached = package_facts(ctx, "concurrency", _compute)
+        ctx.cache["concurrency.facts"] = cached
+    return cached  # type: ignore[return-value]

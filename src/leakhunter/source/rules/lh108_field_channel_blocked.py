@@ -1,0 +1,179 @@
+"""LH108 field-channel-blocked: a send or receive on a struct-field channel nobody can complete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.concurrency import Concurrency, FieldOp, GoSite, concurrency
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+
+class FieldChannelBlocked(Rule):
+    """A goroutine blocks on a channel held in a struct field that nothing in the package releases.
+
+    The pattern: a type keeps a channel in an unexported field (`w.results`, `n.status`,
+    `t.awaken`) and its methods use it from different places: one method sends, another
+    receives in a loop, a third closes. Across every file of the package (only this package
+    can touch an unexported field), this rule looks at every make, send, receive, range and
+    close of the field and reports a blocking operation that can never complete:
+
+    - a send on an unbuffered field channel that nothing in the package ever receives from;
+    - a receive (or `range`) on a field channel that nothing ever sends on or closes;
+    - a receive whose only senders are non-blocking (`select { case w.ch <- v: default: }`)
+      on an unbuffered channel: a signal sent while nobody waits is dropped, and the
+      receiver then waits forever (a lost wake-up);
+    - a send, run by a goroutine (directly or up to three calls below the `go` statement),
+      whose every receiver can stop receiving: the receive loop returns on another select
+      case (`case <-n.stop: return`), or the receive sits in a select next to a timeout.
+      After that the goroutine blocks on the send forever.
+
+    Why it leaks: a goroutine blocked on a channel nobody will ever touch again is never
+    collected; it pins its stack and everything it references, once per call.
+
+    The fix: give the channel a buffer for every pending send, make the sender select on
+    the same stop/done channel the receiver exits on (`case <-n.done: return`), close the
+    channel when the producer is done, or use a buffered channel of one for wake-ups.
+
+    Not reported (precision first): exported fields, fields whose value leaves the
+    operations (passed to a call, aliased to a local, returned, assigned from another
+    channel), fields never made in the package, buffered channels for the
+    nobody-receives case, operations inside a select with another case.
+    """
+
+    id = "LH108"
+    name = "field-channel-blocked"
+    severity = "error"
+    fix = (
+        "make the sender select on the done/stop channel the receiver exits on, buffer the "
+        "channel for every pending send, or close it when the producer is done"
+    )
+    leaking_example = """\
+type node struct{ status chan chan Status; stop, done chan struct{} }
+
+func (n *node) run() {
+	for {
+		select {
+		case c := <-n.status:
+			c <- Status{}
+		case <-n.stop:
+			close(n.done)
+			return // after this nobody receives n.status
+		}
+	}
+}
+
+func (n *node) Status() Status {
+	c := make(chan Status)
+	n.status <- c // blocks forever once run has returned
+	return <-c
+}"""
+    fixed_example = """\
+func (n *node) Status() (Status, bool) {
+	c := make(chan Status, 1)
+	select {
+	case n.status <- c:
+		return <-c, true
+	case <-n.done:
+		return Status{}, false
+	}
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        cc = concurrency(ctx)
+        if not cc.chan_fields:
+            return
+        path = str(ctx.path)
+        mine = [o for ops in cc.ops.values() for o in ops if o.file == path]
+        if not mine:
+            return
+        in_go = cc.goroutine_ops()
+        for op in sorted(mine, key=lambda o: o.start):
+            if op.guarded or not op.resolved or op.op not in ("send", "recv", "range"):
+                continue
+            if not cc.known(op.field):
+                continue
+            why = _why(cc, op, in_go.get((op.file, op.start)))
+            if not why:
+                continue
+            node = _node_at(ctx, op.start)
+            if node is None:
+                continue
+            yield self.finding(ctx, node, why, function=gs.function_name(ctx, node))
+
+
+def _node_at(ctx: FileContext, start: int) -> Node | None:
+    n = ctx.tree.root_node.descendant_for_byte_range(start, start)
+    while n is not None and n.parent is not None and n.parent.start_byte == start:
+        n = n.parent
+    return n
+
+
+def _where(o: FieldOp) -> str:
+    return f"{o.func or 'package level'} (line {o.line})"
+
+
+def _runner(g: tuple[GoSite, list[str]] | None) -> str:
+    if g is None:
+        return ""
+    site, chain = g
+    via = f", via {' -> '.join(chain)}" if len(chain) > 1 else ""
+    return f"the goroutine started at {Path(site.file).name}:{site.line}{via} "
+
+
+def _why(cc: Concurrency, op: FieldOp, g: tuple[GoSite, list[str]] | None) -> str:
+    f = op.field
+    who = _runner(g) or ""
+    if op.op == "send":
+        recvs = cc.of(f, "recv", "range")
+        if not recvs and op.in_loop and not cc.unbuffered(f):
+            return (
+                f"{who}sends in a loop on buffered field channel {_short(f)}, which nothing in the "
+                "package ever receives from: once the buffer is full the send blocks forever"
+            )
+        if not cc.unbuffered(f):
+            return ""
+        if not recvs:
+            return (
+                f"{who}sends on unbuffered field channel {_short(f)}, which nothing in the package "
+                "ever receives from: the send blocks forever"
+            )
+        if g is not None and all(r.abandons for r in recvs):
+            r = recvs[0]
+            how = (
+                f"leaves its receive loop at line {r.exit_line}"
+                if r.exit_line
+                else "receives it in a select where another case can win"
+            )
+            return (
+                f"{who}sends on unbuffered field channel {_short(f)}, but every receiver can stop "
+                f"receiving ({_where(r)} {how}): the send then blocks forever"
+            )
+        return ""
+    sends = cc.of(f, "send")
+    closes = cc.of(f, "close")
+    if not sends and not closes:
+        verb = "ranges over" if op.op == "range" else "receives from"
+        return (
+            f"{who}{verb} field channel {_short(f)}, which nothing in the package ever sends on or "
+            "closes: it blocks forever"
+        )
+    if op.op == "recv" and not closes and cc.unbuffered(f) and all(s.nonblocking for s in sends):
+        s = sends[0]
+        return (
+            f"{who}receives from unbuffered field channel {_short(f)}, but every send on it is "
+            f"non-blocking ({_where(s)}: a select with a default): a signal sent before this "
+            "receive waits is dropped, and the receive then blocks forever"
+        )
+    return ""
+
+
+def _short(key: str) -> str:
+    """`node.status` for the field key `node.status` (type.field), as a reader writes it."""
+    return key

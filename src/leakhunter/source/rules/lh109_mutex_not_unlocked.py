@@ -1,0 +1,238 @@
+"""LH109 mutex-not-unlocked: a mutex locked again while held, or left locked on a return path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leakhunter.model import Finding
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.goflow import Paths, line
+from leakhunter.source.program.concurrency import concurrency
+from leakhunter.source.rule import FileContext, Rule
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+_LOCKS = {"Lock": "W", "RLock": "R"}
+_UNLOCKS = {"Unlock": "W", "RUnlock": "R"}
+
+
+class MutexNotUnlocked(Rule):
+    """A sync.Mutex / RWMutex that is locked while already held, or never unlocked on some path.
+
+    Three shapes, all in one function (Go mutexes are not reentrant):
+
+    - `mu.Lock()` then `mu.Lock()` (or `RLock` after `Lock`, `Lock` after `RLock`) with no
+      unlock in between: the goroutine blocks on itself, forever;
+    - a method holds `r.mu` (locked, or locked with `defer r.mu.Unlock()`) and calls another
+      method of the same receiver that starts with `r.mu.Lock()` (up to three calls down):
+      the same self-deadlock, one call away;
+    - `mu.Lock()` followed by `mu.Unlock()` on some paths, but a `return` on another path
+      leaves the mutex locked: every later `Lock` of it, in any goroutine, blocks forever.
+
+    Why it leaks: a goroutine blocked in `Lock` is never collected, and with it every
+    goroutine that queues behind it; a service degrades one stuck request at a time.
+
+    The fix: `defer mu.Unlock()` right after `mu.Lock()`; call the unlocked variant of a
+    helper (`fooLocked`) while holding the lock; unlock before the early return.
+
+    Not reported: a Lock inside an `if` (a conditional lock usually pairs with a
+    conditional unlock), functions that unlock in a `defer`, functions with no unlock of
+    that mutex at all (lock hand-over: a `lock()` helper), paths that panic or end the
+    test (`t.Fatal`), `RLock` after `RLock`.
+    """
+
+    id = "LH109"
+    name = "mutex-not-unlocked"
+    severity = "error"
+    fix = (
+        "defer mu.Unlock() right after mu.Lock(), unlock before every return, and do not call "
+        "a method that locks the same mutex while holding it"
+    )
+    leaking_example = """\
+func (c *cache) get(k string) (v []byte, err error) {
+	c.mu.Lock()
+	v, ok := c.m[k]
+	if !ok {
+		return nil, errMissing // c.mu stays locked: every later get blocks forever
+	}
+	c.mu.Unlock()
+	return v, nil
+}"""
+    fixed_example = """\
+func (c *cache) get(k string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	if !ok {
+		return nil, errMissing
+	}
+	return v, nil
+}"""
+
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if b"Lock()" not in ctx.source:
+            return
+        for info in gs.functions(ctx):
+            if info.body is None:
+                continue
+            locks = [c for c in _calls(ctx, info.body) if _method(ctx, c)[1] in _LOCKS]
+            for call in locks:
+                yield from self._one(ctx, info.node, info.body, call)
+
+    def _one(self, ctx: FileContext, fn: Node, body: Node, call: Node) -> Iterator[Finding]:
+        mu, method = _method(ctx, call)
+        stmt = call.parent
+        if stmt is None or stmt.type != "expression_statement" or not mu or "(" in mu:
+            return
+        kind = _LOCKS[method]
+        calls = _calls(ctx, body)
+        defers = [
+            d
+            for d in gs.walk(body, "defer_statement", into_func_literals=False)
+            if f"{mu}.Unlock()" in ctx.text(d) or f"{mu}.RUnlock()" in ctx.text(d)
+        ]
+        later = [c for c in calls if c.start_byte > call.end_byte]
+        unlocks = [c for c in later if _method(ctx, c) == (mu, _unlock_of(kind))]
+        deferred = any(d.start_byte > call.end_byte for d in defers)
+        # held until: the first unlock after the lock (in source order), or the end when deferred
+        end = body.end_byte if deferred else min((u.start_byte for u in unlocks), default=-1)
+        if end < 0 and not deferred:
+            end = body.end_byte if not unlocks else end
+        fname = gs.function_name(ctx, call)
+        for c in later:
+            if c.start_byte >= end:
+                break
+            if _in_other_scope(c, body):
+                continue
+            cmu, cm = _method(ctx, c)
+            if (
+                cmu == mu
+                and cm in _LOCKS
+                and not (kind == "R" and _LOCKS[cm] == "R")
+                and _same_block_chain(stmt, c)
+            ):
+                    yield self.finding(
+                        ctx,
+                        c,
+                        f"{mu}.{cm}() while {mu} is already held ({mu}.{method}() at line "
+                        f"{line(call)}, no unlock in between): sync mutexes are not reentrant, "
+                        "the goroutine blocks on itself forever",
+                        function=fname,
+                    )
+                    return
+            relock = _relocks(ctx, c, mu, kind)
+            if relock:
+                yield self.finding(
+                    ctx,
+                    c,
+                    f"calls {relock} while holding {mu} ({mu}.{method}() at line {line(call)}): "
+                    f"the callee locks {mu} again, and the goroutine blocks on itself forever",
+                    function=fname,
+                )
+                return
+        if deferred or defers or not unlocks or _conditional(stmt, body):
+            return
+        res = Paths(ctx, unlocks).after(stmt, body)
+        if res is None or "exit" not in res or res["exit"] is None:
+            return
+        ret = res["exit"]
+        yield self.finding(
+            ctx,
+            call,
+            f"{mu} is locked here and unlocked on some paths (line {line(unlocks[0])}), but the "
+            f"return at line {line(ret)} leaves it locked: every later {mu}.Lock() blocks forever",
+            function=fname,
+        )
+
+
+def _unlock_of(kind: str) -> str:
+    return "RUnlock" if kind == "R" else "Unlock"
+
+
+def _calls(ctx: FileContext, body: Node) -> list[Node]:
+    key = f"lh109.calls.{body.start_byte}"
+    cached = ctx.cache.get(key)
+    if cached is None:
+        cached = list(gs.walk(body, "call_expression"))
+        ctx.cache[key] = cached
+    return cached  # type: ignore[return-value]
+
+
+def _method(ctx: FileContext, call: Node) -> tuple[str, str]:
+    """(`t.mu`, `Lock`) for `t.mu.Lock()` with no arguments; ('', '') otherwise."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression" or gs.arguments(call):
+        return "", ""
+    m = ctx.text(fn.child_by_field_name("field"))
+    if m not in _LOCKS and m not in _UNLOCKS:
+        return "", m
+    return gs._compact(ctx.text(fn.child_by_field_name("operand"))), m
+
+
+def _in_other_scope(c: Node, body: Node) -> bool:
+    """Inside a go statement or a defer (runs at another time)."""
+    for p in gs.ancestors(c):
+        if p == body:
+            return False
+        if p.type in ("go_statement", "defer_statement", "func_literal"):
+            return True
+    return False
+
+
+def _same_block_chain(stmt: Node, second: Node) -> bool:
+    """The second lock is reached on the straight path: not inside a select/switch case or
+    a loop/if that the first lock's block does not also hold (no branch can unlock first)."""
+    block = stmt.parent
+    for p in gs.ancestors(second):
+        if p == block:
+            return True
+        if p.type in ("if_statement", "for_statement", "expression_switch_statement",
+                      "type_switch_statement", "select_statement"):
+            return False
+    return False
+
+
+def _conditional(stmt: Node, body: Node) -> bool:
+    for p in gs.ancestors(stmt):
+        if p == body:
+            return False
+        if p.type in ("if_statement", "expression_switch_statement", "type_switch_statement",
+                      "select_statement", "communication_case", "expression_case"):
+            return True
+    return False
+
+
+def _relocks(ctx: FileContext, call: Node, mu: str, kind: str) -> str:
+    """`r.other()` when the enclosing method's receiver is r, mu is `r.f`, and `other` (or a
+    method it calls on the same receiver, up to three down) starts by locking r.f."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression":
+        return ""
+    operand = ctx.text(fn.child_by_field_name("operand"))
+    if not mu.startswith(operand + ".") or mu.count(".") != 1:
+        return ""
+    field = mu.split(".", 1)[1]
+    decl = gs.enclosing_declaration(call)
+    if decl is None or decl.type != "method_declaration":
+        return ""
+    recv = decl.child_by_field_name("receiver")
+    names = [ctx.text(p.child_by_field_name("name")) for p in (recv.named_children if recv else [])
+             if p.type == "parameter_declaration"]
+    if operand not in names:
+        return ""
+    rtype = gs.receiver_type(ctx, decl)
+    cc = concurrency(ctx)
+    start = f"{rtype}.{ctx.text(fn.child_by_field_name('field'))}"
+    if start not in cc.funcs:
+        return ""
+    for key, chain in cc.reach(start).items():
+        if not all(k.startswith(rtype + ".") and k.count(".") == 1 for k in chain):
+            continue  # only methods of the same receiver type share `r`
+        locks = cc.funcs[key].self_locks
+        for want in ("W", "R") if kind == "W" else ("W",):
+            if f"{want}{field}" in locks:
+                path = " -> ".join(f"{operand}.{k.split('.', 1)[1]}()" for k in chain)
+                return f"{path} (which locks {mu} at line {locks[want + field]})"
+    return ""
