@@ -393,8 +393,11 @@ def rows_from(
     *,
     node_fraction: float = DEFAULT_NODE_FRACTION,
     node_count: int = 0,
+    cum_sort: bool = False,
 ) -> tuple[list[Row], int, int]:
-    """Trim and sort nodes like pprof's newTrimmedGraph + FlatNameOrder.
+    """Trim and sort nodes like pprof's newTrimmedGraph + FlatNameOrder (CumNameOrder
+    with `cum_sort`, pprof's -cum: |cum|, name, |flat|; the -nodecount cut then keeps
+    the largest by cum, as pprof's SelectTopNodes does after its cum sort).
 
     Returns (rows, dropped_nodes, nodes_after_fraction).
     """
@@ -408,14 +411,14 @@ def rows_from(
         keys = kept
     after_fraction = len(keys)
     names = {k: printable_name(k) for k in keys}
-    keys.sort(
-        key=lambda k: (
-            -abs(nv.flat.get(k, 0)),
-            names[k],
-            -abs(nv.cum.get(k, 0)),
-            _sprint_info(k),
-        )
-    )
+    if cum_sort:
+        keys.sort(key=lambda k: (
+            -abs(nv.cum.get(k, 0)), names[k], -abs(nv.flat.get(k, 0)), _sprint_info(k),
+        ))
+    else:
+        keys.sort(key=lambda k: (
+            -abs(nv.flat.get(k, 0)), names[k], -abs(nv.cum.get(k, 0)), _sprint_info(k),
+        ))
     if node_count > 0:
         keys = keys[:node_count]
     return [_row(k, nv, by) for k in keys], dropped, after_fraction
@@ -430,8 +433,9 @@ def aggregate(
     ignore: str | None = None,
     node_fraction: float = DEFAULT_NODE_FRACTION,
     node_count: int = 0,
+    cum_sort: bool = False,
 ) -> Table:
-    """The `go tool pprof -top` table of one profile.
+    """The `go tool pprof -top` table of one profile (`cum_sort`: `-top -cum`).
 
     `node_fraction=0` and `node_count=0` give every node (pprof `-nodefraction=0`).
     """
@@ -449,7 +453,8 @@ def aggregate(
     else:
         total = total_of(profile.samples, idx)
         nv = node_values(filter_samples(profile.samples, focus_rx, ignore_rx), idx, by)
-    rows, dropped, after = rows_from(nv, by, node_fraction=node_fraction, node_count=node_count)
+    rows, dropped, after = rows_from(nv, by, node_fraction=node_fraction, node_count=node_count,
+                                     cum_sort=cum_sort)
     return Table(
         st.type, st.unit, total, rows, by, dropped, after, node_fraction,
         profile.time_nanos, profile.duration_nanos,

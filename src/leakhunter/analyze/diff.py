@@ -123,12 +123,13 @@ def diff(
     node_fraction: float = DEFAULT_NODE_FRACTION,
     node_count: int = 0,
     merged: Profile | None = None,
+    cum_sort: bool = False,
 ) -> Table:
     """The `go tool pprof -top -base BASE NEW` table, plus both profiles' own totals."""
     m = merged if merged is not None else merge_negated(base, new)
     table = aggregate(
         m, sample_index=sample_index, by=by, focus=focus, ignore=ignore,
-        node_fraction=node_fraction, node_count=node_count,
+        node_fraction=node_fraction, node_count=node_count, cum_sort=cum_sort,
     )
     idx = new.sample_index(sample_index)
     table.base_total = _total(base, idx)

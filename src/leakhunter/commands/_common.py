@@ -106,6 +106,13 @@ def nonneg_duration(text: str) -> float:
     return value
 
 
+def nonempty_text(text: str) -> str:
+    """A word the user must actually give (an empty `""` is a slip, not "everything")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
 def positive_size(text: str) -> int:
     """Bytes from `512MiB`, `1GiB`, `1000`; zero and negatives refused."""
     if text.strip().startswith("-"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from leakhunter.commands.top import add_table_options, emit, load
+from leakhunter.commands.top import add_table_options, emit, load, write_flame
 
 NAME = "diff"
 HELP = "NEW minus BASE per function/line/file, like go tool pprof -top -base BASE NEW"
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     table = diff(
         base, new, sample_index=args.sample_index, by=args.by, focus=args.focus,
         ignore=args.ignore, node_fraction=args.node_fraction, node_count=args.nodecount,
-        merged=merged,
+        merged=merged, cum_sort=args.cum,
     )
     if args.output:
         from leakhunter.profiles.pprof import encode
@@ -50,5 +50,7 @@ def run(args: argparse.Namespace) -> int:
                 f.write(encode(merged))
         except OSError as exc:
             raise InputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    if args.flame:
+        write_flame(merged, args, title=f"leakhunter diff {args.base} {args.new}", diff=True)
     emit(table, args)
     return 0

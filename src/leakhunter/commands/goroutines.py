@@ -16,7 +16,13 @@ import os
 import re
 import sys
 
-from leakhunter.commands._common import add_format, add_max_bytes, use_color
+from leakhunter.commands._common import (
+    add_format,
+    add_max_bytes,
+    nonneg_int,
+    positive_duration,
+    use_color,
+)
 from leakhunter.errors import UsageError
 from leakhunter.model import GoroutineDump
 
@@ -39,14 +45,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="an earlier dump of the same process: show which groups grew, by how much",
     )
     p.add_argument(
-        "--min-count", type=int, default=1, metavar="N",
+        "--min-count", type=nonneg_int, default=1, metavar="N",
         help="hide groups smaller than N goroutines (with --diff: that grew by less than N)",
     )
     p.add_argument(
         "--state", metavar="RE",
         help="keep groups whose state matches RE (for debug=1/binary, the inferred state)",
     )
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="URL timeout (s)")
+    p.add_argument("--timeout", type=positive_duration, default=30.0, metavar="DUR",
+                   help="URL timeout (default 30s)")
     add_format(p)
     add_max_bytes(p)
 

@@ -7,7 +7,7 @@ import inspect
 import json
 import sys
 
-from leakhunter.commands._common import add_format
+from leakhunter.commands._common import add_format, nonempty_text
 from leakhunter.errors import UsageError
 
 NAME = "rules"
@@ -20,7 +20,7 @@ DESCRIPTION = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("rule", nargs="?", metavar="ID", help="rule id or name (LH101, blocked-send)")
+    p.add_argument("rule", nargs="?", type=nonempty_text, metavar="ID", help="rule id or name (LH101, blocked-send)")
     add_format(p)
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from leakhunter.commands._common import parse_size, use_color
+from leakhunter.commands._common import positive_size, use_color
 from leakhunter.errors import InputError, UsageError
 
 NAME = "scan"
@@ -59,7 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="record the current findings in FILE and exit 0")
     p.add_argument("--config", type=Path, metavar="FILE",
                    help="use this config instead of the nearest .leakhunter.toml")
-    p.add_argument("--max-file-size", type=parse_size, default=None, metavar="SIZE",
+    p.add_argument("--max-file-size", type=positive_size, default=None, metavar="SIZE",
                    help="skip non-generated files larger than this (default: 10MiB)")
     p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
                    help="worker processes (default: all cores)")

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from leakhunter.commands._common import add_format, add_max_bytes, use_color
+from leakhunter.commands._common import (
+    add_format,
+    add_max_bytes,
+    nonneg_int,
+    positive_duration,
+    use_color,
+)
 
 NAME = "top"
 HELP = "where memory (or time, or goroutines) sits in a pprof profile, like go tool pprof -top"
@@ -18,38 +24,14 @@ DESCRIPTION = (
 ORDER = 20
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
-    return n
-
-
 def _fraction(text: str) -> float:
     try:
         f = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= f <= 1:
+    if not 0 <= f <= 1:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text!r}")
     return f
-
-
-def _seconds(text: str) -> float:
-    f = _float(text)
-    if f <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
-    return f
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
 def add_table_options(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +46,7 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
         help="granularity of rows (pprof -functions / -lines / -files; default: function)",
     )
     parser.add_argument(
-        "-n", "--nodecount", type=_nonneg_int, default=0, metavar="N",
+        "-n", "--nodecount", type=nonneg_int, default=0, metavar="N",
         help="show at most N rows (pprof -nodecount; default: all)",
     )
     parser.add_argument(
@@ -72,13 +54,22 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
         help="hide rows whose |cum| is below F of the total, as pprof does "
              "(-nodefraction; default 0.005; 0 shows every row)",
     )
+    parser.add_argument(
+        "--cum", action="store_true",
+        help="sort rows by cumulative value (pprof -cum; default: by flat)",
+    )
     parser.add_argument("--focus", metavar="RE", help="only samples with a frame matching RE")
     parser.add_argument("--ignore", metavar="RE", help="drop samples with a frame matching RE")
     add_format(parser)
     add_max_bytes(parser)
     parser.add_argument(
-        "--timeout", type=_seconds, default=30.0, metavar="SECONDS",
-        help="give up on a URL after this long (default: 30)",
+        "--timeout", type=positive_duration, default=30.0, metavar="DUR",
+        help="give up on a URL after this long (default: 30s; a bare number is seconds)",
+    )
+    parser.add_argument(
+        "--flame", metavar="OUT.html",
+        help="also write an interactive flame graph (icicle) of the same data: one offline "
+             "HTML file, click to zoom, hover for values, search by name",
     )
 
 
@@ -94,6 +85,23 @@ def load(spec: str, args: argparse.Namespace) -> object:
 
     data = read_input(spec, max_bytes=args.max_bytes, timeout=args.timeout)
     return read_profile(data, max_bytes=args.max_bytes)
+
+
+def write_flame(prof: object, args: argparse.Namespace, *, title: str, diff: bool = False) -> None:
+    """`--flame OUT.html`: the flame graph of the profile `top`/`diff` just read."""
+    from pathlib import Path
+
+    from leakhunter.analyze.flame import flame_tree
+    from leakhunter.errors import InputError
+    from leakhunter.model import Profile
+    from leakhunter.report.flame import write_flame_page
+
+    assert isinstance(prof, Profile)
+    tree = flame_tree(prof, sample_index=args.sample_index, focus=args.focus, ignore=args.ignore)
+    try:
+        write_flame_page(Path(args.flame), tree, title=title, diff=diff)
+    except OSError as exc:
+        raise InputError(f"--flame {args.flame}: cannot write: {exc.strerror or exc}") from None
 
 
 def emit(table: object, args: argparse.Namespace) -> None:
@@ -116,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
     table = aggregate(
         prof, sample_index=args.sample_index, by=args.by, focus=args.focus,
         ignore=args.ignore, node_fraction=args.node_fraction, node_count=args.nodecount,
+        cum_sort=args.cum,
     )
+    if args.flame:
+        write_flame(prof, args, title=f"leakhunter top {args.profile}")
     emit(table, args)
     return 0
