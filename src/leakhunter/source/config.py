@@ -46,6 +46,8 @@ class ScanConfig:
     exclude_tests: bool = False
     cli_exclude: list[str] = field(default_factory=list)
     """`--exclude` globs, matched against display paths (as the user sees them)."""
+    test_ignore: list[str] = field(default_factory=list)
+    """`[test] ignore`: functions whose goroutines `leakhunter test` never calls leaks."""
     root: Path | None = None
     """Directory of the config file; `exclude` globs are relative to it."""
     source: Path | None = None
@@ -105,10 +107,10 @@ def load_config(path: Path) -> ScanConfig:
     except ValueError as exc:  # an integer of more than 4,300 digits
         raise UsageError(f"{path}: invalid TOML: {str(exc)[:120]}") from None
     cfg = ScanConfig(root=path.parent.absolute(), source=path)
-    known = {"rules", "scan", "exclude"}
+    known = {"rules", "scan", "exclude", "test"}
     extra = set(data) - known
     if extra:
-        raise UsageError(f"{path}: unknown section {sorted(extra)[0]!r} (expected [rules], [scan])")
+        raise UsageError(f"{path}: unknown section {sorted(extra)[0]!r} (expected [rules], [scan], [test])")
     rules = data.get("rules", {})
     if not isinstance(rules, dict):
         raise UsageError(f"{path}: [rules] must be a table")
@@ -147,7 +149,23 @@ def load_config(path: Path) -> ScanConfig:
         if not isinstance(mfs, int) or isinstance(mfs, bool) or not 0 < mfs <= MAX_FILE_SIZE_LIMIT:
             raise UsageError(f"{path}: scan.max_file_size must be a number of bytes in 1..2**40")
         cfg.max_file_size = mfs
+    _load_test_section(path, data.get("test", {}), cfg)
     return cfg
+
+
+def _load_test_section(path: Path, test: Any, cfg: ScanConfig) -> None:
+    """`[test] ignore = ["pkg.Func", ...]`, for `leakhunter test` (like goleak's IgnoreAnyFunction)."""
+    if not isinstance(test, dict):
+        raise UsageError(f"{path}: [test] must be a table")
+    bad = set(test) - {"ignore"}
+    if bad:
+        raise UsageError(f"{path}: unknown key test.{sorted(bad)[0]}")
+    ign = test.get("ignore", [])
+    if isinstance(ign, str):
+        ign = [ign]
+    if not isinstance(ign, list) or not all(isinstance(e, str) and e.strip() for e in ign):
+        raise UsageError(f"{path}: test.ignore must be a list of function names")
+    cfg.test_ignore = [e.strip() for e in ign]
 
 
 def config_for(start: Path, explicit: Path | None = None) -> ScanConfig:

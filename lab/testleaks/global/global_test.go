@@ -1,0 +1,7 @@
+package global
+
+import "testing"
+
+func TestPublish(t *testing.T) {
+	Publish(1)
+}

@@ -1,0 +1,3 @@
+module leakhunter.dev/testleaks
+
+go 1.22

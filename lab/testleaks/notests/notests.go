@@ -1,0 +1,4 @@
+// Package notests has no tests: leakhunter must not add any.
+package notests
+
+func Nothing() {}

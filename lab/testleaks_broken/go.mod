@@ -1,0 +1,3 @@
+module leakhunter.dev/testleaksbroken
+
+go 1.22

@@ -1,0 +1,5 @@
+package pkg
+
+import "testing"
+
+func TestBroken(t *testing.T) { _ = Broken() }

@@ -1,0 +1,307 @@
+"""Goroutines a package's tests left behind -> leaks attributed to a test, a line and a fix.
+
+The dump the check writes after the tests (debug=2, taken with
+`GODEBUG=tracebackancestors`) gives, for each goroutine still alive, its own stack and
+the stacks of the goroutines that created it, at the moment they did. From these:
+
+- the **test**: the function the testing package's `tRunner` was running in the nearest
+  ancestor (`TestParent.func1` is a subtest of TestParent); a goroutine created outside
+  any test but under TestMain is TestMain's;
+- where it **blocks**: the innermost user-code frame of its own stack;
+- where it was **created**: the `go` statement (`created by`), or, when the standard
+  library started it for the user (an httptest server), the innermost user-code frame of
+  the creating stack;
+- **proven**: the dump is the goroutineleak profile written by the runtime, and the
+  runtime marked the goroutine `(leaked)`: unreachable, so it can never run again.
+
+Goroutines that are the testing package's or os/signal's own, the check itself, and those
+the user chose to ignore are not leaks (the mirror of the Go side's `leakhunterInteresting`:
+keep the two in step, or the settle loop and this verdict disagree).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from leakhunter.analyze.goroutines import StdClassifier
+from leakhunter.model import Finding, Frame, GoroutineGroup, Stack, Suspect
+
+_TEST_TOPS = frozenset(
+    {"testing.RunTests", "testing.(*T).Run", "testing.(*T).Parallel", "testing.runFuzzing",
+     "testing.runFuzzTests"}
+)
+_BENIGN_TOPS = frozenset({"os/signal.signal_recv", "os/signal.loop", "runtime/pprof.profileWriter"})
+_BENIGN_ANY = frozenset({"runtime.ensureSigM", "runtime/trace.Start.func1"})
+_RUNNERS = frozenset({"testing.tRunner", "testing.(*B).runN", "testing.runExample", "testing.fRunner"})
+_USER_MAIN = "leakhunterUserTestMain"
+_BLOCK_START = re.compile(rb"(?m)^goroutine \d+")
+_ANCESTOR = re.compile(rb"(?m)^\[originating from goroutine (\d+)\]:\n")
+
+
+@dataclass(slots=True)
+class TestLeak:
+    """Goroutines of one package, started by one test, blocked at one line, created at one line."""
+
+    package: str
+    test: str
+    count: int
+    state: str
+    function: str
+    file: str
+    line: int
+    created_file: str = ""
+    created_line: int = 0
+    created_function: str = ""
+    proven: bool = False
+    finding: Finding | None = None
+    subtest: bool = False
+    """Started in a subtest closure (`TestParent.func1`): the name is the parent's."""
+    stack: Stack = ()
+    callers: tuple[Frame, ...] = field(default=())
+    """User-code frames around the leak (its stack, then the creating stacks), for the join."""
+
+
+@dataclass(slots=True)
+class _Goroutine:
+    own: bytes
+    ancestors: list[bytes]
+
+
+def _split(dump: bytes) -> list[_Goroutine]:
+    """Goroutine blocks of a debug=2 dump, each cut into its own part and its ancestors."""
+    starts = [m.start() for m in _BLOCK_START.finditer(dump)]
+    out = []
+    for i, s in enumerate(starts):
+        block = dump[s : starts[i + 1] if i + 1 < len(starts) else len(dump)].strip(b"\n")
+        parts = _ANCESTOR.split(block)
+        # split gives [own, gid1, body1, gid2, body2, ...]
+        own = parts[0]
+        ancestors = [
+            b"goroutine " + parts[k] + b" [running]:\n" + parts[k + 1].strip(b"\n")
+            for k in range(1, len(parts) - 1, 2)
+        ]
+        out.append(_Goroutine(own, ancestors))
+    return out
+
+
+def _parse_one(block: bytes) -> GoroutineGroup | None:
+    from leakhunter.errors import CorruptInputError
+    from leakhunter.profiles import goroutine_text
+
+    try:
+        dump = goroutine_text.parse(block + b"\n")
+    except CorruptInputError:
+        return None
+    return dump.groups[0] if dump.groups else None
+
+
+def _ignored(function: str, ignore: Iterable[str]) -> bool:
+    return any(function == ig or function.startswith(ig + ".") for ig in ignore)
+
+
+def benign(g: GoroutineGroup, ignore: Sequence[str] = ()) -> bool:
+    """Not a leak: the testing package's waiting goroutines, os/signal, the check, --ignore."""
+    funcs = [fr.function for fr in g.stack]
+    if not funcs:
+        return True
+    top = funcs[0]
+    if top in _TEST_TOPS and g.state.startswith("chan receive"):
+        return True
+    if top in _BENIGN_TOPS or (top == "runtime.goexit" and g.state.startswith("syscall")):
+        return True
+    for f in funcs:
+        if f.endswith(".leakhunterCheck") or f in _BENIGN_ANY or _ignored(f, ignore):
+            return True
+    return False
+
+
+def _test_of(stack: Stack) -> tuple[str, bool] | None:
+    """(test name, subtest?) when this stack runs inside a test; None otherwise."""
+    for i, fr in enumerate(stack[:-1]):
+        if stack[i + 1].function in _RUNNERS:
+            return _test_name(fr.function)
+    return None
+
+
+def _test_name(function: str) -> tuple[str, bool]:
+    tail = function.rsplit("/", 1)[-1]
+    parts = tail.split(".")[1:]  # drop the package name
+    if not parts:
+        return tail, False
+    name = parts[0].strip("()*")
+    if name == _USER_MAIN:
+        name = "TestMain"
+    sub = any(p.startswith("func") and p[4:].isdigit() for p in parts[1:])
+    return name, sub
+
+
+_RUN_NAME = re.compile(r"""\.Run\(\s*(?:"((?:[^"\\]|\\.)*)"|`([^`]*)`)""")
+
+
+def _subtest_name(parent: str, stacks: Sequence[Stack]) -> str:
+    """`TestParent/child` when the `t.Run` call that started the subtest names it literally,
+    as `go test` prints it; else `TestParent/…`.
+
+    The closure's own frame is exact, while ancestor frames carry return addresses (the
+    line after a call); so the call is found from the closure's line upwards: the nearest
+    `.Run("name"` before it, within the enclosing top-level function.
+    """
+    for stack in stacks:
+        for i, fr in enumerate(stack[:-1]):
+            if stack[i + 1].function in _RUNNERS:
+                name = _run_literal_above(fr.file, fr.line)
+                if name is not None:
+                    return f"{parent}/{name.replace(' ', '_')}"
+                return f"{parent}/…"
+    return f"{parent}/…"
+
+
+def _run_literal_above(file: str, line: int) -> str | None:
+    try:
+        with open(file, encoding="utf-8", errors="replace") as fh:
+            lines = fh.readlines()[: max(line, 0)]
+    except OSError:
+        return None
+    for text in reversed(lines):
+        m = _RUN_NAME.search(text)
+        if m is not None:
+            return m.group(1) if m.group(1) is not None else m.group(2)
+        if text.startswith("func "):
+            return None
+    return None
+
+
+def _in_testmain(stack: Stack) -> bool:
+    return any(
+        fr.function.endswith((".TestMain", "." + _USER_MAIN)) for fr in stack
+    )
+
+
+def _display_function(fn: str) -> str:
+    return fn.replace(_USER_MAIN, "TestMain")
+
+
+def attribute(
+    package: str, dump: bytes, *, proof: bool, ignore: Sequence[str] = ()
+) -> list[TestLeak]:
+    """The leaks in one package's after-tests dump, grouped by test, state and lines."""
+    gs: list[tuple[GoroutineGroup, list[GoroutineGroup]]] = []
+    for gr in _split(dump):
+        own = _parse_one(gr.own)
+        if own is None or benign(own, ignore):
+            continue
+        anc = [a for a in (_parse_one(b) for b in gr.ancestors) if a is not None]
+        gs.append((own, anc))
+    frames: list[Frame] = []
+    for own, anc in gs:
+        frames.extend(own.stack)
+        for a in anc:
+            frames.extend(a.stack)
+    std = StdClassifier(frames)
+
+    def user(stack: Iterable[Frame]) -> list[Frame]:
+        return [fr for fr in stack if not std.is_std(fr) and fr.function != "main.main"]
+
+    leaks: dict[tuple[object, ...], TestLeak] = {}
+    for own, anc in gs:
+        found = _test_of(own.stack)
+        for a in anc:
+            if found is not None:
+                break
+            found = _test_of(a.stack)
+        if found is None and any(_in_testmain(a.stack) for a in anc):
+            found = ("TestMain", False)
+        test, sub = found if found is not None else ("", False)
+        if sub:
+            test = _subtest_name(test, [own.stack, *(a.stack for a in anc)])
+        own_user = user(own.stack)
+        blocking = own_user[0] if own_user else None
+        created: Frame | None = None
+        if own.created_by is not None and not std.is_std(own.created_by):
+            created = own.created_by
+        else:
+            for a in anc:
+                au = user(a.stack)
+                if au:
+                    created = au[0]
+                    break
+        if blocking is None:
+            blocking = created or (own.stack[0] if own.stack else Frame("?"))
+        creator_chain = [fr for a in anc for fr in user(a.stack)]
+        callers = tuple(own_user[1:] + ([created] if created else []) + creator_chain)
+        state = own.state or own.inferred_state
+        proven = proof and own.leaked
+        key = (test, state, blocking.function, blocking.file, blocking.line,
+               created.file if created else "", created.line if created else 0, proven)
+        hit = leaks.get(key)
+        if hit is not None:
+            hit.count += own.count
+            continue
+        leaks[key] = TestLeak(
+            package=package, test=test, count=own.count, state=state,
+            function=_display_function(blocking.function), file=blocking.file, line=blocking.line,
+            created_file=created.file if created else "", created_line=created.line if created else 0,
+            created_function=_display_function(created.function) if created else "",
+            proven=proven, subtest=sub, stack=own.stack, callers=callers,
+        )
+    return sorted(leaks.values(), key=lambda lk: (lk.package, lk.file, lk.line, lk.test))
+
+
+def join_findings(leaks: Sequence[TestLeak], findings: Sequence[Finding]) -> None:
+    """Set each leak's `finding`: the scan rule at its blocking or creating line (analyze.join)."""
+    from leakhunter.analyze.join import join
+
+    for lk in leaks:
+        s = Suspect(lk.function, lk.file, lk.line, float(lk.count), unit="goroutines",
+                    callers=lk.callers)
+        join([s], findings)
+        lk.finding = s.finding
+
+
+def files_to_scan(leaks: Sequence[TestLeak]) -> list[str]:
+    """The source files the leaks point at (blocking, creating, and caller lines)."""
+    import os
+
+    seen: dict[str, None] = {}
+    for lk in leaks:
+        for f in (lk.file, lk.created_file, *(c.file for c in lk.callers)):
+            if f and f.endswith(".go") and os.path.isfile(f):
+                seen.setdefault(f, None)
+    return list(seen)
+
+
+@dataclass(slots=True)
+class PackageOutcome:
+    """One package as the report shows it: did its tests pass, did the check run."""
+
+    package: str
+    ok: bool
+    tests_failed: list[str] = field(default_factory=list)
+    checked: bool = False
+    """The leak check ran after this package's tests and left its note."""
+    build_failed: bool = False
+    has_tests: bool = True
+    note: str = ""
+    proof: str = ""
+    """`written` (the goroutineleak profile was written), `not-needed`, `unavailable`, `failed`."""
+
+
+@dataclass(slots=True)
+class TestReport:
+    packages: list[PackageOutcome]
+    leaks: list[TestLeak]
+    go_version: str = ""
+    evidence: str = ""
+    """Which evidence this toolchain gives, in words (proof, or liveness only)."""
+    proof_available: bool = False
+    settle_s: float = 0.0
+
+    @property
+    def leaked_goroutines(self) -> int:
+        return sum(lk.count for lk in self.leaks)
+
+    @property
+    def unchecked(self) -> list[PackageOutcome]:
+        return [p for p in self.packages if p.has_tests and not p.checked]

@@ -1,0 +1,463 @@
+"""Run `go test` with a goroutine-leak check injected through `-overlay`, never in the tree.
+
+For every package with test files, a generated `_test.go` file (the check and a
+`TestMain` that calls it after the tests) is mapped into the package directory by a
+`go test -overlay` JSON file that lives, with the generated sources, in a temporary
+directory. A package that has its own `TestMain` gets an overlaid *copy* of that file in
+which the function is renamed and its `os.Exit` calls go through the check first; line
+numbers are kept, so stack traces still point at the real file. The check writes its
+evidence (a goroutine dump, or the runtime's goroutineleak profile, and a small JSON
+note) into the temporary directory, where this module collects it per package.
+
+The go command runs with `GODEBUG=tracebackancestors=N` so each leaked goroutine's dump
+carries the stacks of the goroutines that created it, up to the test that started it;
+with Go 1.26 it also gets `GOEXPERIMENT=goroutineleakprofile` (Go 1.27 has it on).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from leakhunter.errors import InputError, UsageError
+
+ANCESTORS = 8
+"""GODEBUG=tracebackancestors depth: enough for a test → helper → worker → leak chain."""
+GENERATED_NAME = "zz_leakhunter_check_test.go"
+USER_MAIN = "leakhunterUserTestMain"
+_TESTMAIN = re.compile(rb"(?m)^func\s+TestMain\s*\(")
+_PKG_CLAUSE = re.compile(rb"(?m)^package\s+(\w+)")
+_VERSION = re.compile(r"go(\d+)\.(\d+)")
+
+
+@dataclass(slots=True)
+class PackageRun:
+    """One package's `go test` outcome and the evidence its leak check left."""
+
+    package: str
+    dir: str = ""
+    ok: bool = True
+    tests_failed: list[str] = field(default_factory=list)
+    build_failed: bool = False
+    ran: bool = False
+    """`go test` ran this package's test binary (it had tests and built)."""
+    injected: bool = False
+    """The leak check was mapped into this package (it has test files)."""
+    meta: dict[str, Any] | None = None
+    """The check's note (`rounds`, `leftover`, `proof`, `go`); None if the check never ran."""
+    dump: bytes = b""
+    """All goroutines still alive after the settle period (debug=2 form, with ancestors)."""
+    proof_written: bool = False
+    """`dump` is the goroutineleak profile written by WriteTo: its `(leaked)` marks are proof."""
+    error: str = ""
+    wrapped_testmain: str = ""
+    """The package's own TestMain file that was overlaid with a wrapped copy, if any."""
+
+
+@dataclass(slots=True)
+class TestRun:
+    packages: list[PackageRun]
+    go_version: tuple[int, int]
+    go_version_text: str
+    proof_available: bool
+    """The toolchain has the goroutineleak profile (Go 1.26 with the experiment, 1.27+)."""
+    go_exit: int
+    wall_s: float = 0.0
+
+
+@dataclass(slots=True)
+class _ListedPackage:
+    import_path: str
+    name: str
+    dir: str
+    test_files: list[str]
+    xtest_files: list[str]
+    error: str
+
+
+def go_command() -> str:
+    """The toolchain: $LEAKHUNTER_GO, else `go` on PATH (the user's own)."""
+    env = os.environ.get("LEAKHUNTER_GO")
+    if env:
+        return env
+    found = shutil.which("go")
+    if not found:
+        raise UsageError("no Go toolchain found: put `go` on PATH or set LEAKHUNTER_GO")
+    return found
+
+
+def go_version(go: str, cwd: Path) -> tuple[tuple[int, int], str]:
+    try:
+        res = subprocess.run(
+            [go, "env", "GOVERSION"], cwd=cwd, capture_output=True, text=True, timeout=120
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot run {go}: {exc.strerror}") from None
+    text = res.stdout.strip()
+    m = _VERSION.search(text)
+    if res.returncode != 0 or not m:
+        raise UsageError(f"cannot read the Go version from {go}: {_first_line(res.stderr)}")
+    return (int(m.group(1)), int(m.group(2))), text
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return "no output"
+
+
+def test_env(
+    version: tuple[int, int], out_dir: Path, settle_s: float, ignore: Sequence[str],
+    base: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of `go test`: ancestry in tracebacks, the leak profile, the check's knobs."""
+    env = dict(os.environ if base is None else base)
+    godebug = [p for p in env.get("GODEBUG", "").split(",") if p and not p.startswith("tracebackancestors=")]
+    env["GODEBUG"] = ",".join([*godebug, f"tracebackancestors={ANCESTORS}"])
+    if version[:2] == (1, 26):
+        exp = [p for p in env.get("GOEXPERIMENT", "").split(",") if p]
+        if "goroutineleakprofile" not in exp and "nogoroutineleakprofile" not in exp:
+            env["GOEXPERIMENT"] = ",".join([*exp, "goroutineleakprofile"])
+    env["LEAKHUNTER_TEST_OUT"] = str(out_dir)
+    env["LEAKHUNTER_TEST_SETTLE"] = f"{max(settle_s, 0.0) * 1000:.3f}ms"
+    env["LEAKHUNTER_TEST_IGNORE"] = "\n".join(ignore)
+    return env
+
+
+def proof_available(version: tuple[int, int], env: dict[str, str]) -> bool:
+    exp = env.get("GOEXPERIMENT", "").split(",")
+    if version >= (1, 27):
+        return "nogoroutineleakprofile" not in exp
+    return version == (1, 26) and "goroutineleakprofile" in exp
+
+
+def list_packages(go: str, cwd: Path, patterns: Sequence[str], env: dict[str, str]) -> list[_ListedPackage]:
+    fields = "ImportPath,Name,Dir,TestGoFiles,XTestGoFiles,Error"
+    try:
+        res = subprocess.run(
+            [go, "list", "-e", f"-json={fields}", "--", *patterns],
+            cwd=cwd, capture_output=True, env=env, timeout=600,
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot run {go}: {exc.strerror}") from None
+    if res.returncode != 0:
+        raise InputError(f"go list failed: {_first_line(res.stderr.decode('utf-8', 'replace'))}")
+    out: list[_ListedPackage] = []
+    dec = json.JSONDecoder()
+    text = res.stdout.decode("utf-8", "replace")
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            break
+        obj, pos = dec.raw_decode(text, pos)
+        err = obj.get("Error") or {}
+        out.append(_ListedPackage(
+            import_path=obj.get("ImportPath", ""), name=obj.get("Name", ""), dir=obj.get("Dir", ""),
+            test_files=list(obj.get("TestGoFiles") or []), xtest_files=list(obj.get("XTestGoFiles") or []),
+            error=str(err.get("Err", "")) if isinstance(err, dict) else str(err),
+        ))
+    if not out:
+        raise InputError(f"no Go packages match {' '.join(patterns)}")
+    return out
+
+
+def _template(name: str) -> str:
+    return resources.files("leakhunter.collect").joinpath("gotest_harness", name).read_text("utf-8")
+
+
+def _os_name(root: Any) -> str | None:
+    """The name the file imports "os" under (None when not imported, or as `_` / `.`)."""
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "import_spec":
+            path = n.child_by_field_name("path")
+            if path is None or path.text != b'"os"':
+                continue
+            name = n.child_by_field_name("name")
+            if name is None:
+                return "os"
+            return None if name.type in ("dot", "blank_identifier") else name.text.decode()
+        if n.type in ("source_file", "import_declaration", "import_spec_list"):
+            stack.extend(n.children)
+    return None
+
+
+def rewrite_testmain(source: bytes) -> bytes:
+    """The file with `TestMain` renamed and its `os.Exit(` calls routed through the check.
+
+    Edits stay within lines (line numbers of every statement are unchanged, so stacks
+    still name the real file:line). A line appended at the end keeps `os` used when the
+    only use was the `os.Exit` that now goes through `leakhunterExit`.
+    """
+    from leakhunter.source.parse import parse
+
+    tree = parse(source)
+    edits: list[tuple[int, int, bytes]] = []
+    os_name = _os_name(tree.root_node)
+    for node in tree.root_node.children:
+        if node.type != "function_declaration":
+            continue
+        name = node.child_by_field_name("name")
+        if name is None or name.text != b"TestMain":
+            continue
+        edits.append((name.start_byte, name.end_byte, USER_MAIN.encode()))
+        body = node.child_by_field_name("body")
+        if body is None or os_name is None:
+            continue
+        stack = [body]
+        while stack:
+            n = stack.pop()
+            if n.type == "call_expression":
+                fn = n.child_by_field_name("function")
+                if fn is not None and fn.type == "selector_expression":
+                    operand = fn.child_by_field_name("operand")
+                    field_ = fn.child_by_field_name("field")
+                    if (operand is not None and field_ is not None and operand.text == os_name.encode()
+                            and field_.text == b"Exit"):
+                        edits.append((fn.start_byte, fn.end_byte, b"leakhunterExit"))
+            stack.extend(n.children)
+    out = source
+    for start, end, text in sorted(edits, reverse=True):
+        out = out[:start] + text + out[end:]
+    if os_name is not None:
+        out = out.rstrip(b"\n") + f"\n\nvar _ = {os_name}.Exit\n".encode()
+    return out
+
+
+def _go_string(s: str) -> str:
+    return json.dumps(s)  # a JSON string of printable text is a valid Go string literal
+
+
+def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str, PackageRun]:
+    """Write the generated sources and overlay.json into `work`; one PackageRun per package."""
+    check = _template("leakcheck.go.tmpl")
+    plain_main = _template("testmain.go.tmpl")
+    wrap_main = _template("wrapmain.go.tmpl")
+    replace: dict[str, str] = {}
+    runs: dict[str, PackageRun] = {}
+    for i, pkg in enumerate(packages):
+        run = PackageRun(package=pkg.import_path, dir=pkg.dir)
+        runs[pkg.import_path] = run
+        if pkg.error and not pkg.dir:
+            run.error = pkg.error
+            continue
+        if not (pkg.test_files or pkg.xtest_files) or not pkg.dir:
+            continue
+        pkg_name = pkg.name
+        testmain_body = plain_main
+        for fname in [*pkg.test_files, *pkg.xtest_files]:
+            path = Path(pkg.dir) / fname
+            try:
+                src = path.read_bytes()
+            except OSError:
+                continue
+            if not _TESTMAIN.search(src):
+                continue
+            m = _PKG_CLAUSE.search(src)
+            if m:
+                pkg_name = m.group(1).decode()
+            copy = work / f"p{i}_{fname}"
+            copy.write_bytes(rewrite_testmain(src))
+            replace[str(path)] = str(copy)
+            testmain_body = wrap_main
+            run.wrapped_testmain = str(path)
+            break
+        gen_name = GENERATED_NAME
+        n = 0
+        while (Path(pkg.dir) / gen_name).exists():
+            n += 1
+            gen_name = f"zz_leakhunter_check{n}_test.go"
+        gen = work / f"p{i}_{gen_name}"
+        gen.write_text(
+            check.replace("__PACKAGE__", pkg_name)
+            .replace("__IMPORTPATH__", _go_string(pkg.import_path))
+            .replace("__TESTMAIN__", testmain_body),
+            encoding="utf-8",
+        )
+        replace[str(Path(pkg.dir) / gen_name)] = str(gen)
+        run.injected = True
+    (work / "overlay.json").write_text(json.dumps({"Replace": replace}), encoding="utf-8")
+    return runs
+
+
+def _out_base(import_path: str) -> str:
+    return re.sub(r"[/.\\]", "_", import_path)
+
+
+def _go_test_argv(
+    go: str, overlay: Path, patterns: Sequence[str], go_args: Sequence[str]
+) -> list[str]:
+    args = list(go_args)
+    test_args: list[str] = []
+    if "-args" in args:
+        k = args.index("-args")
+        args, test_args = args[:k], args[k:]
+    has_count = any(a == "-count" or a.startswith(("-count=", "--count=", "-test.count")) for a in args)
+    argv = [go, "test", "-json", f"-overlay={overlay}"]
+    if not has_count:
+        argv.append("-count=1")  # a cached result would replay output without running the check
+    return [*argv, *[a for a in args if a not in ("-json", "--json")], *patterns, *test_args]
+
+
+class _Stream:
+    """Turns `go test -json` events into PackageRun states and go test's own console text."""
+
+    def __init__(self, runs: dict[str, PackageRun], verbose: bool, out: TextIO) -> None:
+        self.runs = runs
+        self.verbose = verbose
+        self.out = out
+        self.test_output: dict[tuple[str, str], list[str]] = {}
+
+    def _run(self, pkg: str) -> PackageRun:
+        if pkg not in self.runs:
+            self.runs[pkg] = PackageRun(package=pkg)
+        return self.runs[pkg]
+
+    def event(self, ev: dict[str, Any]) -> None:
+        action = ev.get("Action", "")
+        pkg = str(ev.get("Package") or "")
+        test = str(ev.get("Test") or "")
+        text = str(ev.get("Output") or "")
+        if action == "build-output":
+            self.out.write(text)
+            return
+        if action == "build-fail":
+            return
+        if not pkg:
+            if text:
+                self.out.write(text)
+            return
+        run = self._run(pkg)
+        if action == "output":
+            if self.verbose:
+                self.out.write(text)
+            elif test:
+                if not text.startswith(("=== RUN", "=== PAUSE", "=== CONT", "=== NAME")):
+                    self.test_output.setdefault((pkg, test), []).append(text)
+            elif not text.startswith(("PASS\n", "=== ", "coverage: ")) and text != "PASS\n":
+                self.out.write(text)
+            return
+        if action == "run" or (action == "pass" and not test):
+            run.ran = True
+        elif action == "fail":
+            if test:
+                if test not in run.tests_failed:
+                    run.tests_failed.append(test)
+                if not self.verbose:
+                    self.out.writelines(self.test_output.pop((pkg, test), []))
+            else:
+                run.ok = False
+                if ev.get("FailedBuild"):
+                    run.build_failed = True
+                else:
+                    run.ran = True
+        elif action in ("pass", "skip") and test:
+            self.test_output.pop((pkg, test), None)
+        self.out.flush()
+
+
+def run_go_test(
+    source: Path,
+    patterns: Sequence[str],
+    go_args: Sequence[str],
+    *,
+    settle_s: float,
+    ignore: Sequence[str],
+    go: str | None = None,
+    console: TextIO | None = None,
+    keep: Callable[[Path], None] | None = None,
+) -> TestRun:
+    """Run the packages' tests with the leak check; never writes inside `source`."""
+    import time
+
+    go = go or go_command()
+    if not source.is_dir():
+        raise UsageError(f"--source {source}: not a directory")
+    version, version_text = go_version(go, source)
+    console = console or sys.stderr
+    verbose = any(a in ("-v", "--v", "-v=true", "-test.v", "-test.v=true") for a in go_args)
+    with tempfile.TemporaryDirectory(prefix="leakhunter-test-") as tmp:
+        work = Path(tmp)
+        out_dir = work / "out"
+        out_dir.mkdir()
+        env = test_env(version, out_dir, settle_s, ignore)
+        listed = list_packages(go, source, patterns, env)
+        runs = prepare_overlay(listed, work)
+        argv = _go_test_argv(go, work / "overlay.json", patterns, go_args)
+        stream = _Stream(runs, verbose, console)
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.Popen(
+                argv, cwd=source, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise UsageError(f"cannot run {go}: {exc.strerror}") from None
+        assert proc.stdout is not None and proc.stderr is not None
+        import threading
+
+        err_chunks: list[bytes] = []
+        reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read() if proc.stderr else b""))
+        reader.start()
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace")
+            if not line.startswith("{"):
+                console.write(line)
+                continue
+            try:
+                stream.event(json.loads(line))
+            except json.JSONDecodeError:
+                console.write(line)
+        code = proc.wait()
+        reader.join()
+        wall = time.perf_counter() - t0
+        stderr = b"".join(err_chunks).decode("utf-8", "replace")
+        if stderr:
+            console.write(stderr)
+            console.flush()
+        for run in runs.values():
+            _collect(run, out_dir)
+        if keep is not None:
+            keep(work)
+        if code != 0 and not any(r.ran or r.build_failed for r in runs.values()):
+            raise InputError(f"go test failed before running any test: {_first_line(stderr)}")
+    return TestRun(
+        packages=sorted(runs.values(), key=lambda r: r.package),
+        go_version=version,
+        go_version_text=version_text,
+        proof_available=proof_available(version, env),
+        go_exit=code,
+        wall_s=wall,
+    )
+
+
+def _collect(run: PackageRun, out_dir: Path) -> None:
+    base = out_dir / _out_base(run.package)
+    meta_path = base.with_name(base.name + ".meta.json")
+    if not meta_path.is_file():
+        return
+    try:
+        run.meta = json.loads(meta_path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        run.meta = None
+        return
+    leak = base.with_name(base.name + ".goroutineleak.txt")
+    plain = base.with_name(base.name + ".goroutines.txt")
+    if leak.is_file() and (run.meta or {}).get("proof") == "written":
+        run.dump = leak.read_bytes()
+        run.proof_written = True
+    elif plain.is_file():
+        run.dump = plain.read_bytes()
