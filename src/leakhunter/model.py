@@ -208,6 +208,9 @@ class Suspect:
     callers: tuple[Frame, ...] = ()
     """User-code frames that led here (innermost first), from one representative stack:
     a finding at a caller (`history[id] = record()`) explains an allocation in the callee."""
+    path: tuple[Frame, ...] = ()
+    """The library and runtime frames between the allocation and the user's line (innermost
+    first: `runtime.makeslice`, `bytes.growSlice` ...): how the user's line got there."""
 
 
 @dataclass(slots=True)
@@ -225,6 +228,18 @@ class Verdict:
     """For `inconclusive`: about how many more seconds of watching would decide."""
     forecast_s: float | None = None
     """For a memory leak with a known limit: seconds until the limit at this rate."""
+    forecast_low_s: float | None = None
+    """The early end of `forecast_s`'s interval (the slope's upper 95% bound)."""
+    forecast_high_s: float | None = None
+    """The late end (the slope's lower 95% bound; None when that bound is not above zero)."""
+    limit_bytes: int | None = None
+    """The memory limit the forecast is against (`--limit`, cgroup memory.max, GOMEMLIMIT)."""
+    limit_source: str = ""
+    """Where `limit_bytes` came from: `--limit`, `cgroup memory.max`, `GOMEMLIMIT`."""
+    limit_crossed: bool = False
+    """The process's memory is already at or above `limit_bytes`."""
+    current_bytes: float | None = None
+    """The memory compared with the limit (RSS when known, else the live heap)."""
 
     @property
     def is_leak(self) -> bool:

@@ -28,7 +28,13 @@ How it stays reliable:
   so a restart never reads as a leak.
 - The `goroutineleak` profile costs the target a GC cycle, so it is fetched only
   every `leak_every`-th scrape, and never again once the target answers 404.
-- Nothing here forces a GC on the target.
+- A GC is forced on the target only when asked (`force_gc_every`: `soak` always, on
+  the user's own test service; `watch --force-gc EVERY` opt-in): the live heap changes
+  only at a GC, so where GCs are rare (a growing heap makes them rarer; GOGC=off) the
+  verdict would otherwise wait for them. A forced scrape fetches
+  `/debug/pprof/heap?gc=1` first and `/debug/vars` right after it, so HeapAlloc is the
+  live heap just after that GC (`heap_marked`: exact, unsampled). Cost: one GC of the
+  target per forced scrape (bench/RESULTS-detection.md measures it).
 - Each target has its own small keep-alive client (`http11.py` for http://, httpx for
   https://): measured at 1000 targets every 10 s with ~20% of one core
   (bench/RESULTS-watch.md).
@@ -102,6 +108,7 @@ class _Target:
     cgroup_max: int | None = None
     heap_sig: tuple[float, float, float] | None = None
     last_num_gc: float | None = None
+    last_forced: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -126,6 +133,7 @@ class Watcher:
         leak_every: int = LEAK_EVERY,
         warn: Callable[[str], None] | None = None,
         max_connections: int = 200,
+        force_gc_every: float | None = None,
     ) -> None:
         if not targets:
             raise UsageError("watch needs at least one target URL")
@@ -150,6 +158,7 @@ class Watcher:
         self.leak_every = max(1, leak_every)
         self.warn = warn or _warn_stderr
         self.max_connections = max_connections
+        self.force_gc_every = force_gc_every
         self.started: float = 0.0
         self.duration: float | None = None
         self.rounds = 0
@@ -178,6 +187,11 @@ class Watcher:
             if cg:
                 self._t[self.targets[0]].cgroup_max = cg
                 store.set_meta(self.targets[0], "cgroup_memory_max", str(cg))
+            from leakhunter.collect.procstat import gomemlimit
+
+            gml = gomemlimit(pid)
+            if gml:
+                store.set_meta(self.targets[0], "gomemlimit", str(gml))
         store.commit()
 
     # -- public -------------------------------------------------------------------
@@ -367,10 +381,22 @@ class Watcher:
         base = st.url
         want_vars = st.vars_ok is not False or st.tick % 30 == 0
         want_leak = st.leak_ok is not False and st.tick % self.leak_every == 0
+        force = (self.force_gc_every is not None
+                 and ts - st.last_forced >= self.force_gc_every - 0.25 * self.interval)
         jobs: dict[str, Any] = {
-            "heap": self._fetch(client, base + "/debug/pprof/heap", end),
             "goroutine": self._fetch(client, base + "/debug/pprof/goroutine?debug=1", end),
         }
+        pre: dict[str, Any] = {}
+        if force:
+            # The GC first, then everything else: /debug/vars read right after it gives
+            # the live heap of that GC (HeapAlloc before new allocations pile up).
+            st.last_forced = ts
+            try:
+                pre["heap"] = await self._fetch(client, base + "/debug/pprof/heap?gc=1", end)
+            except Exception as exc:  # recorded like any failed fetch below
+                pre["heap"] = exc
+        else:
+            jobs["heap"] = self._fetch(client, base + "/debug/pprof/heap", end)
         if want_vars:
             jobs["vars"] = self._fetch(client, base + "/debug/vars", end)
         if want_leak:
@@ -379,6 +405,7 @@ class Watcher:
             jobs["metrics"] = self._fetch(metrics_client, self.metrics_url, end)
         results = dict(zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True),
                            strict=True))
+        results.update(pre)
         st.tick += 1
         values: dict[str, float] = {}
         errors: list[str] = []
@@ -449,6 +476,13 @@ class Watcher:
 
             metrics = parse_metrics(results["metrics"].decode("utf-8", "replace"))
         self._add_memory(values, vars_, metrics)
+        if force and heap is not None and vars_ and "HeapAlloc" in vars_.memstats:
+            values["heap_marked"] = vars_.memstats["HeapAlloc"]
+        if "go_gc_gomemlimit_bytes" in metrics and not st.extra.get("gomemlimit"):
+            gml = metrics["go_gc_gomemlimit_bytes"]
+            if 0 < gml < 2 ** 62:
+                st.extra["gomemlimit"] = True
+                self.store.set_meta(st.url, "gomemlimit", str(int(gml)))
         if vars_ and "NextGC" in vars_.memstats and "NumGC" in vars_.memstats:
             ngc = vars_.memstats["NumGC"]
             if ngc != st.last_num_gc and vars_.memstats["NextGC"] > 0:

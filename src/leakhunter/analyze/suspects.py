@@ -38,18 +38,53 @@ def _is_user(fr: Frame) -> bool:
     return pkg == "main" or "." in pkg.split("/", 1)[0]
 
 
+_PROFILER_PACKAGES = ("net/http/pprof", "runtime/pprof", "internal/profile",
+                      "internal/profilerecord")
+_PROFILER_FUNCS = ("expvar.Handler", "expvar.expvarHandler", "expvar.(*Map).String")
+
+
+def is_profiler_stack(stack: Stack) -> bool:
+    """True for what serving the profiler costs: a stack through net/http/pprof or
+    runtime/pprof (the profile's own encoding and its gzip, compress/flate, sit under
+    them) or the expvar handler leakhunter reads. Those allocations exist because
+    leakhunter asks; they are never a suspect and never a row of a growth table.
+    Shared by `watch`/`soak`/`report` suspects and the `diff` of live profiles."""
+    for fr in stack:
+        pkg = fr.package
+        if pkg in _PROFILER_PACKAGES or fr.function.startswith(_PROFILER_FUNCS):
+            return True
+    return False
+
+
+def without_profiler(profile: Profile) -> Profile:
+    """A copy of `profile` without the profiler's own samples (see is_profiler_stack)."""
+    keep = [s for s in profile.samples if not is_profiler_stack(s.stack)]
+    if len(keep) == len(profile.samples):
+        return profile
+    return replace(profile, samples=keep, columns=None)
+
+
+def user_site(stack: Stack) -> tuple[Frame | None, tuple[Frame, ...]]:
+    """(the place, the path): the innermost frame in the user's code, and the library
+    and runtime frames below it (`runtime.mallocgc`, `bufio.NewReaderSize`,
+    `encoding/json` internals) that led from it to the allocation. Without a user frame:
+    the innermost non-runtime frame (`net/http` connection buffers), else the leaf."""
+    for i, fr in enumerate(stack):
+        if _is_user(fr):
+            return fr, tuple(stack[:i])
+    for i, fr in enumerate(stack):
+        if not fr.is_runtime:
+            return fr, tuple(stack[:i])
+    return (stack[0] if stack else None), ()
+
+
 def _site(stack: Stack) -> Frame | None:
     """The innermost user frame; else the innermost non-runtime frame; else the leaf."""
-    for fr in stack:
-        if _is_user(fr):
-            return fr
-    for fr in stack:
-        if not fr.is_runtime:
-            return fr
-    return stack[0] if stack else None
+    return user_site(stack)[0]
 
 
-def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None) -> Counter[Frame]:
+def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None,
+                 paths: dict[Frame, Stack] | None = None) -> Counter[Frame]:
     """In-use bytes per allocation site (innermost non-runtime frame).
 
     With `callers`, also records for each site the user frames above it in the
@@ -58,7 +93,9 @@ def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None) ->
     out: Counter[Frame] = Counter()
     heaviest: dict[Frame, int] = {}
     for s in profile.samples:
-        fr = _site(s.stack)
+        if is_profiler_stack(s.stack):
+            continue
+        fr, path = user_site(s.stack)
         v = s.values[idx]
         if fr is not None and v:
             out[fr] += v
@@ -66,6 +103,8 @@ def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None) ->
                 heaviest[fr] = v
                 pos = s.stack.index(fr)
                 callers[fr] = tuple(f for f in s.stack[pos + 1:] if _is_user(f))[:8]
+                if paths is not None:
+                    paths[fr] = path[-6:]
     return out
 
 
@@ -77,6 +116,8 @@ def goroutines_by_site(
 
     out: Counter[tuple[str, Frame]] = Counter()
     for g in dump.groups:
+        if is_profiler_stack(g.stack):
+            continue
         fr = g.user_frame
         if fr is not None:
             # debug=1 dumps carry no state line; the blocking runtime frame tells it.
@@ -135,12 +176,20 @@ def heap_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
     if a is None or b is None:
         return []
     callers: dict[Frame, Stack] = {}
-    diff = heap_by_site(b, callers)
+    paths: dict[Frame, Stack] = {}
+    diff = heap_by_site(b, callers, paths)
     diff.subtract(heap_by_site(a))
     grown = sorted(((fr, g) for fr, g in diff.items() if g > 0), key=lambda t: -t[1])
+    grown = _significant(grown, 0)
+    # The user's lines first: a site with no user frame at all (the HTTP server's
+    # per-connection buffers) stays only when it is a large share of the growth.
+    top_user = max((g for fr, g in grown if _is_user(fr)), default=0)
+    if top_user:
+        grown = [(fr, g) for fr, g in grown if _is_user(fr) or g >= 0.5 * top_user]
+    grown.sort(key=lambda t: (not _is_user(t[0]), -t[1]))
     return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail="inuse_space",
-                    callers=callers.get(fr, ()))
-            for fr, g in _significant(grown, 0)[:TOP]]
+                    callers=callers.get(fr, ()), path=paths.get(fr, ()))
+            for fr, g in grown[:TOP]]
 
 
 def goroutine_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:

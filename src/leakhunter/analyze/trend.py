@@ -187,10 +187,12 @@ class Plateau:
     split_ts: float
 
 
-def plateau(x: Sequence[float], y: Sequence[float], *, min_late: int = 6) -> Plateau | None:
-    """Grew early, flat late? None when the last third is too short to say."""
+def plateau(x: Sequence[float], y: Sequence[float], *, min_late: int = 6,
+            late_fraction: float = 1 / 3) -> Plateau | None:
+    """Grew early, flat late? None when the late part (`late_fraction` of the points, the
+    last third by default) is too short to say."""
     n = len(y)
-    cut = n - max(n // 3, min_late)
+    cut = n - max(int(n * late_fraction), min_late)
     if cut < min_late or n - cut < min_late:
         return None
     early = trend(x[:cut], y[:cut])
@@ -198,3 +200,52 @@ def plateau(x: Sequence[float], y: Sequence[float], *, min_late: int = 6) -> Pla
     grew = early.growing
     flat = not late.growing and late.slope <= 0.25 * max(early.slope, 0.0)
     return Plateau(grew and flat, early, late, float(x[cut]))
+
+
+# -- the sequential decision ------------------------------------------------------------
+
+SEQ_ALPHA = 0.002
+"""False-alarm budget of one series in one run, over all the looks taken together."""
+SEQ_N0 = 6
+"""The first look: fewer observations cannot say anything at this budget."""
+
+
+def look_alpha(n: int, *, alpha: float = SEQ_ALPHA, n0: int = SEQ_N0) -> float:
+    """The share of the budget spent at the look with `n` observations.
+
+    Why this spending: the analysis is stateless (every tick re-reads the store) and each
+    tick adds at most one observation, so the look index is the number of observations.
+    alpha_n = alpha * n0 / (n (n + 1)) sums to exactly `alpha` over n = n0, n0+1, ...
+    (a telescoping series), so by the union bound a trend-free series is called growing
+    at *any* look with probability at most `alpha`, however long it is watched. The
+    early looks get most of the budget: a leak is called as soon as the ranks allow."""
+    if n < n0:
+        return 0.0
+    return alpha * n0 / (n * (n + 1))
+
+
+def kendall_up_p(x: Sequence[float], y: Sequence[float]) -> float:
+    """One-sided p-value of "y increases with x" (Kendall's tau; exact without ties).
+
+    The observations are one per GC cycle for the heap (and one per scrape for counts),
+    so, unlike per-scrape copies of one post-GC value, they carry no built-in
+    autocorrelation and the test needs no variance inflation."""
+    import warnings
+
+    from scipy.stats import kendalltau
+
+    if len(y) < 3:
+        return 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = float(kendalltau(x, y, alternative="greater").pvalue)
+    return 1.0 if math.isnan(p) else p
+
+
+def robust_slope(x: Sequence[float], y: Sequence[float]) -> float:
+    """Theil-Sen slope alone (no interval): the recent rate for the persistence check."""
+    from scipy.stats import theilslopes
+
+    if len(y) < 2:
+        return 0.0
+    return float(theilslopes(y, x)[0])

@@ -36,17 +36,26 @@ first and the non-heap verdict says the growth is their stacks. Then `plateau`,
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leakhunter.analyze.series import Segment, downsample, drop_warmup, median_interval, segments
-from leakhunter.analyze.trend import Trend, plateau, trend
+from leakhunter.analyze.trend import (
+    SEQ_ALPHA,
+    SEQ_N0,
+    Trend,
+    kendall_up_p,
+    look_alpha,
+    plateau,
+    robust_slope,
+    trend,
+)
 from leakhunter.collect.store import Store
 from leakhunter.model import Finding, Verdict, VerdictKind
 from leakhunter.units import human_amount, human_bytes, human_duration
 
-MIN_POINTS = 8
 MAX_FIT_POINTS = 400
 REL_MIN = 0.10
 DEEP_STACK_BYTES = 32 << 10
@@ -63,14 +72,18 @@ class SeriesSpec:
     leak_kind: VerdictKind
     unit: str
     floor: float
+    min_span: float = 15.0
+    """Seconds of observation before growth may be called a leak (persistence)."""
 
 
 SPECS: dict[str, SeriesSpec] = {
-    "heap_live": SeriesSpec("heap_live", "live heap", "heap-leak", "bytes", 1 << 20),
-    "gc_live_heap": SeriesSpec("gc_live_heap", "live heap (gctrace)", "heap-leak", "bytes", 1 << 20),
-    "goroutines": SeriesSpec("goroutines", "goroutines", "goroutine-leak", "goroutines", 20),
-    "nonheap": SeriesSpec("nonheap", "RSS outside the Go heap", "non-heap-growth", "bytes", 4 << 20),
-    "fds": SeriesSpec("fds", "open file descriptors", "non-heap-growth", "fds", 16),
+    "heap_live": SeriesSpec("heap_live", "live heap", "heap-leak", "bytes", 1 << 20, 15.0),
+    "gc_live_heap": SeriesSpec("gc_live_heap", "live heap (gctrace)", "heap-leak", "bytes",
+                               1 << 20, 15.0),
+    "goroutines": SeriesSpec("goroutines", "goroutines", "goroutine-leak", "goroutines", 20, 2.5),
+    "nonheap": SeriesSpec("nonheap", "RSS outside the Go heap", "non-heap-growth", "bytes",
+                          4 << 20, 15.0),
+    "fds": SeriesSpec("fds", "open file descriptors", "non-heap-growth", "fds", 16, 5.0),
 }
 
 
@@ -82,29 +95,62 @@ class SeriesResult:
     segment: Segment | None = None
     trend: Trend | None = None
     deep_stacks: bool = False
+    restarted: bool = False
+    slope_low: float | None = None
+    slope_high: float | None = None
 
 
 def analyze_series(
     store: Store, target: str, spec: SeriesSpec, *, restarts: int = 0
 ) -> SeriesResult | None:
-    """The verdict for one series of one target, or None when the target has no such series."""
+    """The verdict for one series of one target, or None when the target has no such series.
+
+    A leaking process that restarted stays a leak: when the latest process cannot
+    decide yet, an earlier process's leak verdict is reported (with the split said);
+    when the latest process decides, the earlier leak is still named in its evidence."""
     segs = segments(store, target, spec.name)
     if not segs:
         return None
-    seg = drop_warmup(segs[-1])
-    ev: list[str] = []
-    if spec.name == "heap_live":
-        seg = _heap_from_goal(store, target, seg, ev)
+    latest = _segment_result(store, target, spec, segs[-1])
     if len(segs) > 1:
-        ev.append(
-            f"{len(segs) - 1} restart(s) seen; the series is split there and only the "
-            "latest process is judged"
-        )
+        note = (f"{len(segs) - 1} restart(s) seen; the series is split there and each "
+                "process is judged on its own")
+        earlier = [r for r in (_segment_result(store, target, spec, s) for s in segs[:-1])
+                   if r.verdict.is_leak]
+        if earlier and not latest.verdict.is_leak:
+            prev = earlier[-1]
+            if latest.verdict.kind == "inconclusive":
+                prev.verdict.evidence.insert(0, "the process before the last restart leaked; "
+                                             "a restart does not fix a leak (the current "
+                                             "process is too new to judge on its own)")
+                prev.verdict.evidence.append(note)
+                prev.verdict.watch_more_s = latest.verdict.watch_more_s
+                prev.restarted = True
+                return prev
+            latest.verdict.evidence.append(
+                f"the process before the last restart leaked "
+                f"({human_amount(prev.verdict.slope_per_min, spec.unit, sign=True)}/min): a "
+                "restart does not fix a leak; this process is judged on its own")
+        latest.verdict.evidence.append(note)
+    return latest
+
+
+def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -> SeriesResult:
+    """The verdict for one process's segment (module docstring: the sequential test)."""
+    seg = drop_warmup(raw)
+    ev: list[str] = []
+    label = spec.label
+    if spec.name == "heap_live":
+        seg, label = _heap_series(store, target, seg, ev)
     n = len(seg)
     step = median_interval(seg) or 10.0
-    if n < MIN_POINTS:
-        more = (MIN_POINTS - n) * step
-        ev.insert(0, f"only {n} samples of the {spec.label} in this process; need {MIN_POINTS}")
+    if n < SEQ_N0:
+        more = (SEQ_N0 - n) * step
+        what = "per-GC observations" if spec.name in ("heap_live", "gc_live_heap") else "samples"
+        ev.insert(0, f"only {n} {what} of the {label} in this process; the first decision "
+                     f"needs {SEQ_N0}")
+        if spec.name == "heap_live":
+            ev.extend(_gc_wait_note(store, target, raw))
         v = Verdict("inconclusive", 0.0, 0.0, spec.unit, ev, series=spec.name)
         _watch_more(v, more)
         return SeriesResult(v, seg)
@@ -115,29 +161,45 @@ def analyze_series(
     y = seg.values
     span = x[-1]
     tr = trend(x, y)
+    p_up = kendall_up_p(x, y)
+    a_n = look_alpha(n)
     head = y[: max(3, n // 3)]
     level = abs(statistics.median(head))
     bar = max(REL_MIN * level, spec.floor)
     growth = tr.slope * span
     per_min = tr.slope * 60
     ev.append(
-        f"{spec.label} {human_amount(y[0], spec.unit)} → {human_amount(y[-1], spec.unit)} "
-        f"over {human_duration(span)} ({n} samples); Theil-Sen "
+        f"{label} {human_amount(y[0], spec.unit)} → {human_amount(y[-1], spec.unit)} "
+        f"over {human_duration(span)} ({n} observations); Theil-Sen "
         f"{human_amount(per_min, spec.unit, sign=True)}/min, 95% CI "
         f"[{human_amount(tr.low * 60, spec.unit, sign=True)}, "
         f"{human_amount(tr.high * 60, spec.unit, sign=True)}]/min"
     )
     ev.append(
-        f"Mann-Kendall p={tr.p:.2g} (Hamed-Rao corrected, variance x{tr.n_over_nstar:.1f}; "
-        f"uncorrected p={tr.p_uncorrected:.2g})"
+        f"sequential Kendall test: p={p_up:.2g} against {a_n:.2g} at this look "
+        f"(false-alarm budget {SEQ_ALPHA:g} per series over all looks)"
     )
-    sig_up = tr.growing
+    sig_up = tr.slope > 0 and p_up <= a_n
     relevant = growth >= bar
-    pl = plateau(x, y)
-    early_relevant = bool(
-        pl and pl.early.slope * (pl.split_ts - x[0]) >= bar and pl.early.growing
-    )
-    if pl is not None and pl.is_plateau and early_relevant and (sig_up or not relevant):
+    long_enough = span >= spec.min_span
+    # Persistence: the recent half must still climb at a relevant rate, so growth that
+    # already stopped (a cache that filled, the rising flank of a wave that turned) is
+    # not called a leak.
+    cut = x[-1] / 2
+    rx = [a for a in x if a >= cut]
+    ry = y[len(y) - len(rx):]
+    recent = robust_slope(rx, ry) if len(rx) >= 4 else 0.0
+    persistent = recent > 0 and recent * span >= bar and recent >= 0.25 * tr.slope
+    # Grew, then flat: the flat part may be the last third, half or two thirds (a warm-up
+    # that ended early in the window leaves a short climb and a long flat).
+    pl = None
+    for frac in (1 / 3, 1 / 2, 2 / 3):
+        cand = plateau(x, y, late_fraction=frac)
+        if cand is not None and cand.is_plateau and cand.early.growing and \
+                cand.early.slope * (cand.split_ts - x[0]) >= bar:
+            pl = cand
+            break
+    if pl is not None and not persistent:
         ratio = max(pl.late.slope, 0.0) / pl.early.slope if pl.early.slope > 0 else 0.0
         conf = max(0.95, 1 - pl.early.p) * (1 - ratio) * min(1.0, 0.5 + pl.late.p)
         ev.append(
@@ -148,20 +210,25 @@ def analyze_series(
         )
         v = Verdict("plateau", round(conf, 3), pl.late.slope * 60, spec.unit, ev, series=spec.name)
         return SeriesResult(v, seg, tr)
-    if sig_up and relevant:
+    if sig_up and relevant and persistent and long_enough:
         ev.append(
             f"growth {human_amount(growth, spec.unit, sign=True)} is "
             f"{100 * growth / max(level, 1e-9):.0f}% of the starting level "
-            f"(relevance bar {human_amount(bar, spec.unit)})"
+            f"(relevance bar {human_amount(bar, spec.unit)}); still "
+            f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half"
         )
-        # The 95% interval excludes zero, so at least 0.95; the rank test can say more.
-        v = Verdict(spec.leak_kind, round(min(0.999, max(0.95, 1 - tr.p)), 3), per_min,
+        v = Verdict(spec.leak_kind, round(min(0.999, 1 - p_up), 3), per_min,
                     spec.unit, ev, series=spec.name)
-        return SeriesResult(v, seg, tr)
+        res = SeriesResult(v, seg, tr)
+        res.slope_low, res.slope_high = tr.low, tr.high
+        return res
     upper = max(tr.high, 0.0) * span
-    if upper < bar:
+    settled_small = not (sig_up and growth > 0) or span >= 4 * spec.min_span
+    if upper < bar and long_enough and settled_small:
+        # (A significant climb that is not yet relevant is not settled as no-leak: at its
+        # rate it may clear the bar soon; it stays inconclusive with the time to wait.)
         conf = min(0.99, 0.5 + 0.5 * (1 - upper / bar))
-        if sig_up:
+        if tr.growing:
             ev.append(
                 f"the growth is significant but small: {human_amount(growth, spec.unit, sign=True)} "
                 f"over the window, under the relevance bar {human_amount(bar, spec.unit)}"
@@ -173,18 +240,68 @@ def analyze_series(
             )
         v = Verdict("no-leak", round(conf, 3), per_min, spec.unit, ev, series=spec.name)
         return SeriesResult(v, seg, tr)
-    half = max(tr.high - tr.slope, tr.slope - tr.low, 1e-12)
-    ratio = half / (bar / max(span, 1e-9))
-    need = span * (ratio / 0.5) ** 2
-    more = min(max(need - span, 3 * step), 86400.0)
-    ev.append(
-        f"the trend is not settled: growth could be up to {human_amount(upper, spec.unit)} "
-        f"over the window (relevance bar {human_amount(bar, spec.unit)})"
-    )
-    v = Verdict("inconclusive", round(max(0.0, 1 - tr.p), 3), per_min, spec.unit, ev,
+    if sig_up and relevant and long_enough and not persistent and growth > 0:
+        ev.append(
+            f"grew {human_amount(growth, spec.unit, sign=True)} but only "
+            f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half: "
+            "the growth is slowing or stopped (a warm-up?); not called a leak yet"
+        )
+    # How much longer: until the window is long enough, the growth at this rate clears
+    # the relevance bar, and the ranks can reach the look's threshold.
+    waits = [3 * step]
+    if not long_enough:
+        waits.append(spec.min_span - span)
+    if tr.slope > 0 and not relevant:
+        waits.append(bar / tr.slope - span)
+    if not sig_up:
+        half = max(tr.high - tr.slope, tr.slope - tr.low, 1e-12)
+        ratio = half / (bar / max(span, 1e-9))
+        waits.append(span * (ratio / 0.5) ** 2 - span)
+    more = min(max(waits), 86400.0)
+    reasons = []
+    if not long_enough:
+        reasons.append(f"window {human_duration(span)} < {human_duration(spec.min_span)}")
+    if not relevant:
+        reasons.append(f"growth {human_amount(growth, spec.unit, sign=True)} under the "
+                       f"relevance bar {human_amount(bar, spec.unit)}")
+    if not sig_up:
+        reasons.append("the ranks do not settle a trend yet")
+    if not persistent and relevant:
+        reasons.append("the recent half does not climb at a relevant rate")
+    ev.append("not settled: " + "; ".join(reasons or ["the evidence is mixed"]) +
+              f" (growth could be up to {human_amount(upper, spec.unit)} over the window)")
+    v = Verdict("inconclusive", round(max(0.0, 1 - p_up), 3), per_min, spec.unit, ev,
                 series=spec.name)
     _watch_more(v, more)
     return SeriesResult(v, seg, tr)
+
+
+def _heap_series(store: Store, target: str, seg: Segment, ev: list[str]) -> tuple[Segment, str]:
+    """The live heap, one observation per GC cycle, from the best source the target gave.
+
+    1. `heap_marked`: HeapAlloc read right after a GC leakhunter asked for
+       (`/debug/pprof/heap?gc=1`; soak always, watch with --force-gc): exact, unsampled.
+    2. the heap goal (NextGC), once per GC (see `_heap_from_goal`);
+    3. the heap profile's in-use total, once per published profile (sampled)."""
+    marked = [s for s in segments(store, target, "heap_marked") if s.process_id == seg.process_id]
+    if marked and len(marked[-1]) >= 3:
+        m = drop_warmup(marked[-1])
+        ev.append(f"live heap read right after a GC leakhunter asked for (heap?gc=1), "
+                  f"{len(m)} GCs: exact, one observation per GC")
+        return m, "live heap (after GC)"
+    return _heap_from_goal(store, target, seg, ev), "live heap"
+
+
+def _gc_wait_note(store: Store, target: str, raw: Segment) -> list[str]:
+    """Say what the heap verdict waits for when GCs are rare (watch without --force-gc)."""
+    gcs = [p for p in store.series(target, "mem_num_gc") if p.process_id == raw.process_id]
+    if len(gcs) < 2:
+        return []
+    span = gcs[-1].ts - gcs[0].ts
+    done = gcs[-1].value - gcs[0].value
+    return [f"the live heap changes only at a GC: {done:.0f} GC(s) in {human_duration(span)} "
+            "of watching; waiting for more GCs (or ask for one: watch --force-gc 30s, "
+            "one forced GC per 30 s)"]
 
 
 def _heap_from_goal(store: Store, target: str, seg: Segment, ev: list[str]) -> Segment:
@@ -201,7 +318,12 @@ def _heap_from_goal(store: Store, target: str, seg: Segment, ev: list[str]) -> S
     if not goals or len(seg) < 3:
         return seg
     goal = drop_warmup(goals[-1])
-    if len(goal) < MIN_POINTS:
+    if len(goal) < SEQ_N0:
+        return seg
+    floor = min(goal.values)
+    if sum(1 for g in goal.values if g == floor) * 2 > len(goal):
+        # Most goals sit at one value: the pacer's minimum (4 MiB x GOGC/100) or a
+        # memory limit's goal, not a function of the live heap.
         return seg
     gmed = statistics.median(goal.values)
     if gmed <= 0:
@@ -277,11 +399,21 @@ def analyze_target(
     rss = store.series(target, "rss")
     current = rss[-1].value if rss else _last(results, ("heap_live", "gc_live_heap"))
     _explain_nonheap(store, target, results)
+    crossed = bool(limit and current is not None and current >= limit)
     for r in results.values():
         v = r.verdict
-        if v.unit == "bytes" and v.kind in ("heap-leak", "non-heap-growth") and v.slope_per_min > 0:
-            _forecast(v, current, limit, limit_src)
-        elif v.unit == "bytes" and v.kind in ("plateau", "no-leak") and limit:
+        if v.unit != "bytes":
+            continue
+        if limit:
+            v.limit_bytes, v.limit_source = int(limit), limit_src
+            v.current_bytes = current
+            v.limit_crossed = crossed
+        if crossed and limit and current is not None:
+            v.evidence.insert(0, f"LIMIT CROSSED: {human_bytes(current)} is at or above the "
+                                 f"{limit_src} {human_bytes(limit)}")
+        if v.kind in ("heap-leak", "non-heap-growth") and v.slope_per_min > 0:
+            _forecast(v, current, limit, limit_src, r)
+        elif v.kind in ("plateau", "no-leak") and limit:
             v.evidence.append(
                 f"GOMEMLIMIT≈{human_bytes(0.9 * limit)} (90% of the {limit_src}) leaves the GC "
                 "headroom before the limit"
@@ -310,16 +442,21 @@ def _last(results: dict[str, SeriesResult], names: Sequence[str]) -> float | Non
 
 
 def _limit(store: Store, target: str, limit_bytes: int | None) -> tuple[int | None, str]:
+    """The memory limit to forecast against: --limit, else the cgroup's memory.max, else
+    the process's GOMEMLIMIT (a soft limit: the GC works ever harder near it)."""
     if limit_bytes:
         return int(limit_bytes), "--limit"
-    for key, src in (("limit_bytes", "--limit"), ("cgroup_memory_max", "cgroup memory.max")):
+    for key, src in (("limit_bytes", "--limit"), ("cgroup_memory_max", "cgroup memory.max"),
+                     ("gomemlimit", "GOMEMLIMIT")):
         v = store.get_meta(target, key)
         if v and v.isdigit():
             return int(v), src
     return None, ""
 
 
-def _forecast(v: Verdict, current: float | None, limit: int | None, src: str) -> None:
+def _forecast(v: Verdict, current: float | None, limit: int | None, src: str,
+              r: SeriesResult | None = None) -> None:
+    """Time to the limit at the trend's rate, with the interval from the slope's 95% CI."""
     rate = v.slope_per_min / 60.0
     if not limit or current is None:
         v.evidence.append(
@@ -330,13 +467,26 @@ def _forecast(v: Verdict, current: float | None, limit: int | None, src: str) ->
     left = limit - current
     if left <= 0:
         v.evidence.append(f"already at or above the {src} {human_bytes(limit)}")
+        v.forecast_s = 0.0
+        v.forecast_low_s = v.forecast_high_s = 0.0
     else:
         eta = left / rate
-        v.evidence.append(
-            f"at this rate the {src} {human_bytes(limit)} is reached in ~{human_duration(eta)} "
-            f"(now {human_bytes(current)})"
-        )
         v.forecast_s = round(eta, 1)
+        hi_rate = r.slope_high if r is not None and r.slope_high is not None else None
+        lo_rate = r.slope_low if r is not None and r.slope_low is not None else None
+        if hi_rate is not None and hi_rate > 0 and math.isfinite(hi_rate):
+            v.forecast_low_s = round(left / hi_rate, 1)
+        if lo_rate is not None and lo_rate > 0 and math.isfinite(lo_rate):
+            v.forecast_high_s = round(left / lo_rate, 1)
+        span = ""
+        if v.forecast_low_s is not None:
+            late = (human_duration(v.forecast_high_s) if v.forecast_high_s is not None
+                    else "never")
+            span = f" (95%: {human_duration(v.forecast_low_s)} to {late})"
+        v.evidence.append(
+            f"at this rate the {src} {human_bytes(limit)} is reached in ~{human_duration(eta)}"
+            f"{span} (now {human_bytes(current)})"
+        )
     v.evidence.append(
         f"GOMEMLIMIT≈{human_bytes(0.9 * limit)} (90% of the {src}) makes the GC work harder "
         "before the limit; it delays an OOM, it does not fix a leak"

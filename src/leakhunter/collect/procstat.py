@@ -92,3 +92,31 @@ def cgroup_memory_max(pid: int, proc: Path = Path("/proc"), root: Path = Path("/
                 if v < (1 << 60):
                     best = v if best is None else min(best, v)
     return best
+
+
+_GOMEMLIMIT_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def parse_gomemlimit(text: str) -> int | None:
+    """GOMEMLIMIT's syntax (a byte count with an optional B/KiB/MiB/GiB/TiB suffix, as the
+    runtime reads it); None for `off`, an empty or a malformed value."""
+    t = text.strip()
+    if not t or t == "off":
+        return None
+    for suffix in sorted(_GOMEMLIMIT_UNITS, key=len, reverse=True):
+        if t.endswith(suffix):
+            num = t[: -len(suffix)]
+            return int(num) * _GOMEMLIMIT_UNITS[suffix] if num.isdigit() else None
+    return int(t) if t.isdigit() else None
+
+
+def gomemlimit(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """The GOMEMLIMIT in `pid`'s environment (readable for our own user's processes)."""
+    try:
+        env = (proc / str(pid) / "environ").read_bytes()
+    except OSError:
+        return None
+    for item in env.split(b"\0"):
+        if item.startswith(b"GOMEMLIMIT="):
+            return parse_gomemlimit(item[len(b"GOMEMLIMIT="):].decode("ascii", "replace"))
+    return None

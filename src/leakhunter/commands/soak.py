@@ -18,8 +18,14 @@ import argparse
 import threading
 from typing import TYPE_CHECKING, Any
 
-from leakhunter.commands._common import add_format
-from leakhunter.commands._duration import parse_duration
+from leakhunter.commands._common import (
+    add_format,
+    nonneg_duration,
+    positive_duration,
+    positive_float,
+    positive_int,
+    positive_size,
+)
 
 if TYPE_CHECKING:
     from leakhunter.collect.loadgen import LoadStats
@@ -46,18 +52,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--load", action="append", required=True, metavar="URL",
                    help="URL to GET under load (repeat for several; loopback only by default; "
                         "{seq} in it becomes the request number, e.g. /get?key={seq})")
-    p.add_argument("--rate", type=float, default=50.0, metavar="N",
+    p.add_argument("--rate", type=positive_float, default=50.0, metavar="N",
                    help="requests per second over all --load URLs (default 50)")
-    p.add_argument("--concurrency", type=int, default=16, metavar="N",
+    p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
                    help="requests in flight at most (default 16)")
-    p.add_argument("--requests", type=int, default=None, metavar="N",
+    p.add_argument("--requests", type=positive_int, default=None, metavar="N",
                    help="stop the load after N requests (default: no request budget)")
-    p.add_argument("--duration", type=parse_duration, default=60.0, metavar="DUR",
+    p.add_argument("--duration", type=positive_duration, default=60.0, metavar="DUR",
                    help="how long to observe after the warm-up (default 60s)")
-    p.add_argument("--warmup", type=parse_duration, default=10.0, metavar="DUR",
+    p.add_argument("--warmup", type=nonneg_duration, default=10.0, metavar="DUR",
                    help="load before observation starts (default 10s; 0 for none)")
-    p.add_argument("--interval", type=parse_duration, default=2.0, metavar="DUR",
-                   help="time between scrapes (default 2s)")
+    p.add_argument("--interval", type=positive_duration, default=1.0, metavar="DUR",
+                   help="time between scrapes, each with a GC of the service so the live "
+                        "heap is read fresh (default 1s)")
+    p.add_argument("--limit", type=positive_size, default=None, metavar="BYTES",
+                   help="memory limit for the time-to-limit forecast (default: the cgroup's "
+                        "memory.max or GOMEMLIMIT of --cmd when set)")
     p.add_argument("--fail-fast", action="store_true",
                    help="stop as soon as a leak verdict is reached")
     p.add_argument("--source", metavar="DIR",
@@ -65,11 +75,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", metavar="FILE", help="also write an HTML report")
     p.add_argument("--db", metavar="PATH",
                    help="SQLite store to keep (default: a temporary one, deleted afterwards)")
-    p.add_argument("--start-timeout", type=parse_duration, default=30.0, metavar="DUR",
+    p.add_argument("--start-timeout", type=positive_duration, default=30.0, metavar="DUR",
                    help="how long --cmd may take until --pprof answers (default 30s)")
-    p.add_argument("--grace", type=parse_duration, default=5.0, metavar="DUR",
+    p.add_argument("--grace", type=nonneg_duration, default=5.0, metavar="DUR",
                    help="time between SIGTERM and SIGKILL when stopping --cmd (default 5s)")
-    p.add_argument("--timeout", type=parse_duration, default=10.0, metavar="DUR",
+    p.add_argument("--timeout", type=positive_duration, default=10.0, metavar="DUR",
                    help="per-request timeout of the load (default 10s)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow --load URLs whose host is not loopback")
@@ -145,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
         watcher = Watcher(
             [target], store, interval=args.interval, pid=proc.pid if proc else None,
             source_dir=args.source, timeout=min(5.0, args.interval),
+            # The user's own test service: a GC-fresh heap every interval, so the live
+            # heap has one exact observation per scrape however rare its own GCs are.
+            force_gc_every=args.interval, limit_bytes=args.limit,
         )
         live = sys.stderr.isatty() and args.format == "text"
         try:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from leakhunter.commands._common import add_format, parse_size
-from leakhunter.commands._duration import parse_duration
+from leakhunter.commands._common import add_format, positive_duration, positive_int, positive_size
 
 NAME = "watch"
 HELP = "follow live Go services (/debug/pprof, /debug/vars) and decide: leak or not"
@@ -27,21 +26,26 @@ ORDER = 40
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("targets", nargs="+", metavar="TARGET",
                    help="base URL of a service serving /debug/pprof (http://127.0.0.1:6060)")
-    p.add_argument("--interval", type=parse_duration, default=10.0, metavar="DUR",
+    p.add_argument("--interval", type=positive_duration, default=10.0, metavar="DUR",
                    help="time between scrapes of each target (default 10s)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--duration", type=parse_duration, default=None, metavar="DUR",
+    g.add_argument("--duration", type=positive_duration, default=None, metavar="DUR",
                    help="stop after this long (e.g. 30m); default: until Ctrl-C")
     g.add_argument("--until-verdict", action="store_true",
                    help="stop as soon as every target has a decisive verdict")
     p.add_argument("--db", default="leakhunter.db", metavar="PATH",
                    help="SQLite store to append to (default ./leakhunter.db)")
     p.add_argument("--source", metavar="DIR", help="Go source to join suspects with scan findings")
-    p.add_argument("--limit", type=parse_size, metavar="BYTES",
+    p.add_argument("--limit", type=positive_size, metavar="BYTES",
                    help="memory limit for the time-to-OOM forecast (e.g. 512MiB)")
     p.add_argument("--metrics", metavar="URL", help="Prometheus /metrics URL for RSS and fds")
-    p.add_argument("--pid", type=int, metavar="PID", help="local process id for RSS/fds from /proc")
-    p.add_argument("--timeout", type=parse_duration, default=5.0, metavar="DUR",
+    p.add_argument("--pid", type=positive_int, metavar="PID", help="local process id for RSS/fds from /proc")
+    p.add_argument("--force-gc", type=positive_duration, default=None, metavar="EVERY",
+                   help="ask each target for a GC at most once per EVERY (heap?gc=1) so the "
+                        "live heap is read fresh even when GCs are rare; costs the target one "
+                        "full GC per EVERY (default: never; the verdict waits for the "
+                        "target's own GCs)")
+    p.add_argument("--timeout", type=positive_duration, default=5.0, metavar="DUR",
                    help="per-request timeout (default 5s)")
     add_format(p)
 
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         watcher = Watcher(
             args.targets, store, interval=args.interval, metrics_url=args.metrics,
             pid=args.pid, limit_bytes=args.limit, source_dir=args.source,
-            timeout=args.timeout,
+            timeout=args.timeout, force_gc_every=args.force_gc,
         )
         view = make_view(watcher, live=sys.stderr.isatty() and args.format == "text")
 
