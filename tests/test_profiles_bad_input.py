@@ -108,8 +108,15 @@ def test_gzip_bomb_small_max_bytes(real: dict[str, Path], tmp_path: Path) -> Non
 
 
 def test_stdin_is_bounded_too(real: dict[str, Path]) -> None:
+    """The cap is set from the input itself, one byte under and exactly at its size, so
+    the outcome never depends on how big the sampled heap profile happened to be (a
+    fixed 1,000-byte cap failed whenever the lab's profile came out smaller)."""
     data = gzip.decompress(real["heap"].read_bytes())
-    assert_one_line_error(leakhunter("top", "--max-bytes", "1000", "-", input=data), "max-bytes")
+    assert len(data) > 100, "the lab served a real, non-trivial profile"
+    under = leakhunter("top", "--max-bytes", str(len(data) - 1), "-", input=data)
+    assert_one_line_error(under, "max-bytes")
+    exact = leakhunter("top", "--max-bytes", str(len(data)), "-", input=data)
+    assert exact.returncode == 0, exact.stderr
 
 
 def test_goroutine_text_dump_is_wrong_kind_for_top(real: dict[str, Path]) -> None:

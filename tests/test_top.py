@@ -210,3 +210,17 @@ def test_cpu_profile_in_nanoseconds_equals_pprof(tmp_path: Path) -> None:
         assert_same(mine, theirs)
     res = leakhunter("top", str(path))
     assert res.returncode == 0 and "Type: cpu" in res.stdout.decode()
+
+
+@pytest.mark.parametrize("by", ["function", "line"])
+def test_cum_sort_equals_pprof_cum(captured: dict[str, Path], by: str) -> None:
+    """`top --cum` sorts like `pprof -top -cum`, and -n keeps the largest by cum."""
+    path = str(captured["allocs"])
+    for extra_p, extra_l in (((), ()), (("-nodecount=7",), ("-n", "7"))):
+        theirs = pprof_top(path, unit="bytes", by=by,
+                           args=("-cum", "-sample_index=alloc_space", *extra_p))
+        mine, _ = leakhunter_top(path, "--cum", "--sample-index", "alloc_space", *extra_l, by=by)
+        assert mine.rows == theirs.rows
+        assert mine.total == theirs.total
+        cums = [abs(c) for _, _, c in mine.rows]
+        assert cums == sorted(cums, reverse=True) and len(set(cums)) > 1

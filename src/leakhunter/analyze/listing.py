@@ -97,7 +97,7 @@ class SourceReader:
         return parts
 
     def _locate(self, path: str) -> str:
-        p = self._trim(path)
+        p = self.trim(path)
         if os.path.isabs(p):
             return p
         for d in self.search.split(os.pathsep):
@@ -112,7 +112,7 @@ class SourceReader:
                 d = parent
         raise FileNotFoundError(2, f"not found under {self.search}")
 
-    def _trim(self, path: str) -> str:
+    def trim(self, path: str) -> str:
         """pprof's trimPath heuristic: `/remote/proj/x/y.go` with search dir `/local/proj`
         becomes `x/y.go`, so a profile from a build machine lists against a local checkout."""
         for d in self.search.split(os.pathsep):
@@ -164,7 +164,12 @@ def listing(
             routines.append(Routine(name, "", 0, 0, error=f"no source information for {name}"))
             continue
         for file in sorted(files):
-            routines.append(_routine(name, file, files[file], nv, reader))
+            r = _routine(name, file, files[file], nv, reader)
+            if source_path:
+                # pprof names the file as found under -source_path (trimmed), not as
+                # the build machine recorded it.
+                r.file = reader.trim(file)
+            routines.append(r)
     return Listing(st.type, st.unit, total, routines)
 
 
