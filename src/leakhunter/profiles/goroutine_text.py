@@ -235,7 +235,12 @@ def _count(text: bytes, counts: Counter[bytes]) -> None:
     text = _ARGS.sub(b"()\n", text)
     if b"] {" in text:  # pprof labels in headers (Go 1.27 tracebacklabels), often per request
         text = _LABELS.sub(b"]:\n", text)
-    counts.update(_keys(text[:-1].split(b"\n\ngoroutine ")))
+    pieces = text[:-1].split(b"\n\ngoroutine ")
+    if not pieces[0].startswith(b"goroutine "):
+        # Text after a chunk cut starts after a blank line, not necessarily at a header:
+        # what precedes the first header is noise, as it is when read whole.
+        pieces[0] = b""
+    counts.update(_keys(pieces))
 
 
 def _keys(pieces: list[bytes]) -> Iterator[bytes]:

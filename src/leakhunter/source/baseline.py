@@ -71,8 +71,7 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
 
 def read_baseline(path: Path) -> set[str]:
     """The fingerprints recorded in a baseline file; any damage is one InputError line."""
-    from leakhunter.bounds import loads_json, read_regular
-    from leakhunter.errors import CorruptInputError
+    from leakhunter.bounds import read_regular
 
     # A regular file under a bound, like a profile: a FIFO would block, /dev/zero never end.
     try:
@@ -80,6 +79,14 @@ def read_baseline(path: Path) -> set[str]:
     except InputError as exc:
         reason = str(exc).removeprefix("baseline: ")
         raise InputError(f"{path}: cannot read baseline: {reason}") from None
+    return parse_baseline(raw, path)
+
+
+def parse_baseline(raw: bytes, path: Path) -> set[str]:
+    """The fingerprints in the bytes of a baseline file (`path` names it in errors)."""
+    from leakhunter.bounds import loads_json
+    from leakhunter.errors import CorruptInputError
+
     try:
         doc: Any = loads_json(raw, "baseline")
     except CorruptInputError as exc:
@@ -88,7 +95,7 @@ def read_baseline(path: Path) -> set[str]:
     if not isinstance(doc, dict) or doc.get("tool") != "leakhunter" or not isinstance(doc.get("findings"), list):
         raise InputError(f"{path}: not a leakhunter baseline (write one with --write-baseline)")
     if doc.get("version") != BASELINE_VERSION:
-        raise InputError(f"{path}: baseline version {doc.get('version')!r} not supported (expected {BASELINE_VERSION})")
+        raise InputError(f"{path}: baseline version {repr(doc.get('version'))[:40]} not supported (expected {BASELINE_VERSION})")
     out: set[str] = set()
     for item in doc["findings"]:
         if not isinstance(item, dict) or not isinstance(item.get("fingerprint"), str):

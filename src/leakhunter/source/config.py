@@ -95,6 +95,11 @@ def load_config(path: Path) -> ScanConfig:
         raw = read_regular(str(path), MAX_CONFIG_BYTES)
     except InputError as exc:
         raise UsageError(str(exc)) from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: bytes, path: Path) -> ScanConfig:
+    """Validate the bytes of a config file (`path` names it in errors and anchors globs)."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
