@@ -1,0 +1,159 @@
+"""`leakhunter test`: formats, options, evidence per toolchain, errors, the TestMain rewrite.
+
+Every run here is a real `go test` of lab/testleaks (or a temporary copy of part of it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from gotestlab import BROKEN, LAB, ROOT, run_test_command, toolchains, tree_hash
+
+from leakhunter.collect.gotest import USER_MAIN, rewrite_testmain
+
+TOOLCHAINS = toolchains()
+
+
+def _go(version: str) -> str:
+    go = TOOLCHAINS.get(version)
+    if go is None:
+        pytest.skip(f"Go {version} toolchain not installed")
+    return go
+
+
+def _newest() -> str:
+    if not TOOLCHAINS:
+        pytest.skip("no Go toolchain")
+    return TOOLCHAINS[max(TOOLCHAINS, key=lambda v: tuple(int(x) for x in v.split(".")))]
+
+
+def test_text_is_vet_style_and_go_test_args_pass_through() -> None:
+    run = run_test_command(_newest(), "./plain", "--", "-v", "-run", "TestFirstResult")
+    assert run.code == 1, run.stderr
+    assert run.before == run.after
+    line = run.stdout.splitlines()[0]
+    assert re.fullmatch(
+        r"plain/plain\.go:9: leaked 2 goroutines \(test TestFirstResult\): chan send in "
+        r"plain\.FirstResult\.func1, created at plain/plain\.go:8; proven by the runtime", line
+    ), line
+    assert re.search(r"^    LH1\d\d \S+: ", run.stdout, re.M)  # the joined catalog rule and its fix
+    assert "=== RUN   TestFirstResult" in run.stderr  # -v reached go test
+    assert "TestNoLeak" not in run.stderr  # and so did -run
+
+
+def test_sarif_is_valid_and_names_the_creation_site() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    run = run_test_command(_newest(), "./plain", "./global", "--format", "sarif")
+    assert run.code == 1, run.stderr
+    doc = json.loads(run.stdout)
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(doc, schema)
+    results = doc["runs"][0]["results"]
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {
+        "plain/plain.go", "global/global.go"}
+    for r in results:
+        assert r["ruleId"] == "goroutine-leak"
+        assert r["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] > 0
+    by_uri = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r for r in results}
+    assert by_uri["plain/plain.go"]["properties"]["proven"] is True
+    assert by_uri["global/global.go"]["properties"]["proven"] is False
+
+
+def test_github_annotations() -> None:
+    run = run_test_command(_newest(), "./global", "--format", "github")
+    assert run.code == 1, run.stderr
+    assert run.stdout.startswith("::error file=global/global.go,line=10,title=goroutine leak (TestPublish)::leaked 1 goroutine")
+
+
+def test_go126_without_the_experiment_gives_liveness_only() -> None:
+    run = run_test_command(_go("1.26"), "./plain", "--format", "json",
+                           env_extra={"GOEXPERIMENT": "nogoroutineleakprofile"})
+    assert run.code == 1, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["proof_available"] is False
+    assert "only" in doc["evidence"]
+    [lk] = doc["leaks"]
+    assert lk["count"] == 2 and lk["test"] == "TestFirstResult" and lk["proven"] is False
+    assert doc["packages"][0]["proof"] == "unavailable"
+
+
+def test_ignore_from_config_and_command_line(tmp_path: Path) -> None:
+    mod = tmp_path / "mod"
+    mod.mkdir()
+    shutil.copy(LAB / "go.mod", mod / "go.mod")
+    for pkg in ("plain", "global"):
+        shutil.copytree(LAB / pkg, mod / pkg)
+    (mod / ".leakhunter.toml").write_text(
+        '[test]\nignore = ["leakhunter.dev/testleaks/global.Publish"]\n'
+    )
+    go = _newest()
+    run = run_test_command(go, "--ignore", "leakhunter.dev/testleaks/plain.FirstResult",
+                           "--format", "json", cwd=mod)
+    assert run.code == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["leaks"] == []
+    assert run.before == run.after
+    # Without the command-line ignore, plain's leak is back: the ignore was what hid it.
+    run2 = run_test_command(go, "./plain", "./global", "--format", "json", cwd=mod)
+    assert run2.code == 1
+    assert {lk["test"] for lk in json.loads(run2.stdout)["leaks"]} == {"TestFirstResult"}
+
+
+def test_build_failure_is_exit_2_with_one_line() -> None:
+    before = tree_hash(BROKEN)
+    run = run_test_command(_newest(), cwd=BROKEN)
+    assert run.code == 2
+    assert tree_hash(BROKEN) == before
+    errors = [ln for ln in run.stderr.splitlines() if ln.startswith("leakhunter: error:")]
+    assert errors == [
+        "leakhunter: error: tests could not be built: leakhunter.dev/testleaksbroken/pkg "
+        "(go test's output is above)"
+    ]
+    assert "undefinedName" in run.stderr  # the compiler's message is shown
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--source", "/nonexistent/dir"], "not a directory"),
+        (["--settle=-1s"], "negative"),
+        (["--format", "xml"], "invalid choice"),
+        (["./nosuchpkg"], "error"),
+    ],
+)
+def test_usage_errors(args: list[str], needle: str) -> None:
+    res = subprocess.run([sys.executable, "-m", "leakhunter", "test", *args], cwd=LAB,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_rewrite_exit_of_run_form_keeps_lines() -> None:
+    src = b'package p\n\nimport (\n\t"os"\n\t"testing"\n)\n\nfunc TestMain(m *testing.M) {\n\tos.Exit(m.Run())\n}\n\nfunc helper() { os.Exit(3) }\n'
+    out = rewrite_testmain(src)
+    lines = out.decode().splitlines()
+    assert lines[7] == f"func {USER_MAIN}(m *testing.M) {{"
+    assert lines[8] == "\tleakhunterExit(m.Run())"
+    assert lines[11] == "func helper() { os.Exit(3) }"  # outside TestMain: untouched
+    assert lines[-1] == "var _ = os.Exit"  # keeps "os" used; appended after every original line
+
+
+def test_rewrite_aliased_os_and_run_then_exit_form() -> None:
+    src = (b'package p_test\n\nimport (\n\tstdos "os"\n\t"testing"\n)\n\nfunc TestMain(m *testing.M) {\n'
+           b'\tcode := m.Run()\n\tteardown()\n\tstdos.Exit(code)\n}\n')
+    out = rewrite_testmain(src).decode().splitlines()
+    assert out[10] == "\tleakhunterExit(code)"
+    assert out[-1] == "var _ = stdos.Exit"
+
+
+def test_rewrite_without_os_import() -> None:
+    src = b"package p\n\nimport \"testing\"\n\nfunc TestMain(m *testing.M) {\n\tm.Run()\n}\n"
+    out = rewrite_testmain(src).decode()
+    assert f"func {USER_MAIN}(m *testing.M)" in out and "os.Exit" not in out
