@@ -79,7 +79,7 @@ def test_scan_names_every_lab_leak_and_nothing_in_the_fixed_code() -> None:
     dirs = [str(s.source_dir) for s in M.services]
     # Every rule, including the ones off by default for precision (LH405, LH501).
     res = subprocess.run([sys.executable, "-m", "leakhunter", "scan", "--format", "json",
-                          "--enable", "LH405,LH501", *dirs],
+                          "--enable", "LH405,LH501", "--show-info", *dirs],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode in (0, 1), res.stderr
     findings = json.loads(res.stdout)["findings"]

@@ -33,10 +33,15 @@ def test_non_utf8_is_skipped_and_the_scan_goes_on(tmp_path: Path) -> None:
     assert code == 1 and rules_of(doc) == [("LH201", "a.go", 6)]
     assert skipped(doc) == {"latin1.go": "not valid UTF-8 (byte 0xe9 at line 3, column 7)"}
     assert err.count("latin1.go") == 1
-    # Only a clean file plus the bad one: exit 0, the bad file is still reported.
+    # Only a clean file plus the bad one: no finding, but code went unread, so not exit 0 ...
     (root / "a.go").write_text(CLEAN)
-    code, doc, _ = scan_json(str(root))
-    assert code == 0 and "latin1.go" in skipped(doc)
+    code, doc, err = scan_json(str(root))
+    assert code == 2 and "latin1.go" in skipped(doc)
+    assert [(Path(u["file"]).name, u["line"], u["function"]) for u in doc["unanalysed"]] == [("latin1.go", 0, "")]
+    assert err.strip().splitlines()[-1].startswith("leakhunter: error: 1 place of Go code not analysed")
+    # ... unless the user accepts it; the file is still reported.
+    code, doc, _ = scan_json(str(root), "--allow-unanalysed")
+    assert code == 0 and "latin1.go" in skipped(doc) and len(doc["unanalysed"]) == 1
 
 
 def test_syntax_errors_keep_the_intact_functions(tmp_path: Path) -> None:

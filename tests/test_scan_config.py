@@ -29,6 +29,8 @@ def test_severity_override_changes_output_and_exit_code(tmp_path: Path) -> None:
     assert code == 1 and doc["findings"][0]["severity"] == "error"
     (root / ".leakhunter.toml").write_text('[rules.severity]\nLH201 = "info"\n')
     code, doc, _ = scan_json(str(root), "--fail-on", "warning")
+    assert code == 0 and doc["findings"] == [] and doc["hidden_below_min_severity"] == 1
+    code, doc, _ = scan_json(str(root), "--fail-on", "warning", "--show-info")
     assert code == 0 and doc["findings"][0]["severity"] == "info"
 
 
@@ -80,7 +82,7 @@ def test_go_directive_changes_timer_rule_severity(tmp_path: Path) -> None:
     old = module(tmp_path / "old", {"t.go": TICK}, go="1.22")
     new = module(tmp_path / "new", {"t.go": TICK}, go="1.23")
     _, d_old, _ = scan_json(str(old))
-    _, d_new, _ = scan_json(str(new))
+    _, d_new, _ = scan_json(str(new), "--show-info")
     assert [(f["rule"], f["severity"]) for f in d_old["findings"]] == [("LH302", "warning")]
     assert [(f["rule"], f["severity"]) for f in d_new["findings"]] == [("LH302", "info")]
     assert "go 1.22" in d_old["findings"][0]["message"]

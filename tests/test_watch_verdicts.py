@@ -79,7 +79,7 @@ def test_heap_leak_through_a_global_map(tmp_path: Path) -> None:
     assert by_series(doc)["goroutines"]["kind"] in ("no-leak", "inconclusive")
     # --source: the scanner's own LH501 finding explains the growing site.
     scan = golab.leakhunter("scan", str(golab.LAB / "cmd" / "watchheap"), "--format", "json",
-                            "--enable", "LH501")
+                            "--enable", "LH501", "--show-info")
     lh501 = [f for f in json.loads(scan.stdout)["findings"] if f["rule"] == "LH501"]
     assert len(lh501) == 1
     assert top["finding"] and top["finding"]["rule"] == "LH501"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from leakhunter.commands._common import positive_size, use_color
+from leakhunter.commands._common import positive_int, positive_size, use_color
 from leakhunter.errors import InputError, UsageError
 
 NAME = "scan"
@@ -16,23 +16,21 @@ DESCRIPTION = (
     "Scan Go source for the leak patterns of the leak catalog (`leakhunter rules` lists them). "
     "PATH may be a file, a directory (walked recursively), `./...` or `dir/...`; default `.`. "
     "vendor/, testdata/, hidden and _-prefixed directories and generated files are skipped. "
-    "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage error or nothing readable."
+    "By default only warning and error findings are shown (info findings are costs, not leaks: "
+    "--show-info or --min-severity info shows them; the summary counts what was hidden). "
+    "Results are cached per file content, package, rules and leakhunter version in "
+    "$LEAKHUNTER_CACHE_DIR (default $XDG_CACHE_HOME/leakhunter or ~/.cache/leakhunter); --no-cache "
+    "scans everything afresh. "
+    "Exit status: 0 no finding at or above --fail-on and all code analysed; 1 findings at or above "
+    "--fail-on; 2 usage error, nothing readable, or some Go code not analysed (a file that cannot be "
+    "read or a function the parser cannot read; listed on stderr and under `unanalysed` in JSON; "
+    "--allow-unanalysed accepts that and exits 0/1 on the findings alone)."
 )
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 def _id_list(text: str) -> list[str]:
     return [t for t in text.replace(",", " ").split() if t]
-
-
-def _jobs(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("--jobs must be at least 1")
-    return n
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,8 +42,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fail-on", choices=("info", "warning", "error"), default="warning",
         help="exit 1 only for findings at or above this severity (default: warning; "
-        "info findings are costs, not leaks, and are reported without failing)",
+        "--fail-on info also shows info findings)",
     )
+    p.add_argument(
+        "--min-severity", choices=("info", "warning", "error"), default=None,
+        help="show only findings at or above this severity, in every format (default: warning: "
+        "info findings are costs, not leaks, and are counted in the summary but not shown)",
+    )
+    p.add_argument("--show-info", action="store_true", help="show info findings too (= --min-severity info)")
+    p.add_argument(
+        "--allow-unanalysed", action="store_true",
+        help="exit 0/1 on the findings alone even when some Go code could not be analysed "
+        "(default: exit 2 then, so CI never passes on code nobody read; it is reported either way)",
+    )
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the result cache (scan every file afresh)")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                    help="skip files/directories matching GLOB (repeatable)")
     p.add_argument("--exclude-tests", action="store_true", help="skip *_test.go files")
@@ -61,7 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="use this config instead of the nearest .leakhunter.toml")
     p.add_argument("--max-file-size", type=positive_size, default=None, metavar="SIZE",
                    help="skip non-generated files larger than this (default: 10MiB)")
-    p.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+    p.add_argument("--jobs", "-j", type=positive_int, default=None, metavar="N",
                    help="worker processes (default: all cores)")
     p.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the report to FILE")
 
@@ -88,7 +99,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no rules selected (check --disable and .leakhunter.toml)")
     known = read_baseline(args.baseline) if args.baseline else None
 
-    result = scan_paths(paths, config=cfg, rules=rule_ids, jobs=args.jobs)
+    store = None
+    if not args.no_cache:
+        from leakhunter.source.cache import ResultCache
+
+        store = ResultCache()
+    try:
+        result = scan_paths(paths, config=cfg, rules=rule_ids, jobs=args.jobs, cache=store)
+    finally:
+        if store is not None:
+            store.close()
+    if store is not None and store.note:
+        print(f"leakhunter: note: {store.note}", file=sys.stderr)
 
     if result.files_scanned == 0:
         unreadable = [s for s in result.skipped if not s[1].startswith("generated file")]
@@ -111,15 +133,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"leakhunter: wrote {n} finding{'s' if n != 1 else ''} to {args.write_baseline}", file=sys.stderr)
         return 0
 
+    # Noise policy: what is shown is what a reviewer must act on; info is a cost, not a leak.
+    min_sev = args.min_severity or ("info" if args.show_info else "warning")
+    if SEVERITY_RANK[args.fail_on] < SEVERITY_RANK[min_sev]:
+        min_sev = args.fail_on  # never fail on a finding the report does not show
+    floor = SEVERITY_RANK[min_sev]
+    shown = [f for f in findings if SEVERITY_RANK.get(f.severity, 1) >= floor]
+    below = len(findings) - len(shown)
+    findings = shown
+
     out_stream = sys.stdout
     if args.format == "text":
         color = args.output is None and use_color(sys.stdout)
         text = scan_text.render(findings, color=color)
     elif args.format == "json":
-        text = scan_json.render(result, findings, baseline_hidden=hidden)
+        text = scan_json.render(result, findings, baseline_hidden=hidden, hidden_severity=below,
+                                min_severity=min_sev)
     elif args.format == "sarif":
         chosen = set(rule_ids)
-        text = sarif.render(result, findings, [r for r in all_rules() if r.id in chosen])
+        text = sarif.render(result, findings, [r for r in all_rules() if r.id in chosen], hidden_severity=below)
     else:
         text = github.render(result, findings)
     if args.output is not None:
@@ -131,9 +163,17 @@ def run(args: argparse.Namespace) -> int:
         out_stream.write(text)
         out_stream.flush()
     # Run notes (unreadable files, rule failures, the summary) go to stderr in every format.
-    for line in scan_text.notes(result, len(findings), baseline_hidden=hidden):
+    for line in scan_text.notes(result, findings, baseline_hidden=hidden, hidden_severity=below,
+                                min_severity=min_sev):
         print(line, file=sys.stderr)
 
     threshold = SEVERITY_RANK[args.fail_on]
     failing = any(SEVERITY_RANK.get(f.severity, 1) >= threshold for f in findings)
-    return 1 if failing else 0
+    if failing:
+        return 1
+    if result.unanalysed and not args.allow_unanalysed:
+        n = len(result.unanalysed)
+        print(f"leakhunter: error: {n} place{'s' if n != 1 else ''} of Go code not analysed (listed above); "
+              "exit 2 (--allow-unanalysed accepts this)", file=sys.stderr)
+        return 2
+    return 0

@@ -47,4 +47,10 @@ def render(result: ScanResult, findings: Iterable[Finding]) -> str:
         for path, reason in result.skipped
         if not reason.startswith("generated file")
     ]
+    lines += [
+        f"::warning file={escape_property(u.file)},line={u.line},title=leakhunter could not analyse "
+        f"{escape_property(u.function or 'a declaration')}::{escape_data(u.reason)}"
+        for u in result.unanalysed
+        if u.line > 0
+    ]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -8,7 +8,9 @@ Choices that matter to consumers:
   declared in `originalUriBaseIds`, so the same log is valid on another checkout.
 - `partialFingerprints["leakhunterFingerprint/v1"]` is the baseline fingerprint: it
   survives unrelated line shifts, so code scanning keeps an alert's identity.
-- Files that could not be read become `toolExecutionNotifications`, not results.
+- Files that could not be read, and functions the parser could not read, become
+  `toolExecutionNotifications`, not results; the invocation's `properties` count
+  the unanalysed places and the findings hidden by the noise policy.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def document(
     rules: Sequence[type[Rule]],
     *,
     root: Path | None = None,
+    hidden_severity: int = 0,
 ) -> dict[str, Any]:
     """The SARIF log as a dict (see the module docstring for the shape)."""
     base = (root or Path.cwd()).absolute()
@@ -125,6 +128,15 @@ def document(
         {"level": "error", "message": {"text": f"rule {rid} failed: {err}"}, "locations": [_location(path, base)]}
         for path, rid, err in result.rule_errors
     ]
+    notifications += [
+        {
+            "level": "warning",
+            "message": {"text": f"not analysed: {u.function or 'declaration'}: {u.reason}"},
+            "locations": [_location(u.file, base, u.line, 0, u.end_line)],
+        }
+        for u in result.unanalysed
+        if u.line > 0
+    ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -136,7 +148,11 @@ def document(
             }
         },
         "originalUriBaseIds": {"%SRCROOT%": {"uri": base.as_uri() + "/"}},
-        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+        "invocations": [{
+            "executionSuccessful": True,
+            "toolExecutionNotifications": notifications,
+            "properties": {"unanalysed": len(result.unanalysed), "hiddenBelowMinSeverity": hidden_severity},
+        }],
         "results": [_result(f, index, base) for f in findings],
         "columnKind": "unicodeCodePoints",
     }
@@ -144,6 +160,11 @@ def document(
 
 
 def render(
-    result: ScanResult, findings: Sequence[Finding], rules: Sequence[type[Rule]], *, root: Path | None = None
+    result: ScanResult,
+    findings: Sequence[Finding],
+    rules: Sequence[type[Rule]],
+    *,
+    root: Path | None = None,
+    hidden_severity: int = 0,
 ) -> str:
-    return json.dumps(document(result, findings, rules, root=root), indent=2) + "\n"
+    return json.dumps(document(result, findings, rules, root=root, hidden_severity=hidden_severity), indent=2) + "\n"

@@ -2,10 +2,15 @@
 
     {"findings": [{"rule", "name", "severity", "file", "line", "column", "message", "fix",
                    "function", "end_line", "fingerprint"}],
-     "files_scanned", "duration_s", "skipped": [{"file", "reason"}], "suppressed"}
+     "files_scanned", "duration_s", "skipped": [{"file", "reason"}], "suppressed",
+     "baseline_hidden", "hidden_below_min_severity", "min_severity",
+     "unanalysed": [{"file", "line", "end_line", "function", "reason"}], "cached_files"}
 
-The contract's keys are always present; the extra keys (`function`, `end_line`,
-`fingerprint`, `suppressed`, `baseline_hidden`) only add to it.
+The contract's keys are always present; the extra keys only add to it. `unanalysed`
+lists the Go code no rule saw: a function or declaration the parser could not read
+(`line` > 0), or a whole file (`line` 0, `function` ""); generated files are not in it.
+`hidden_below_min_severity` counts findings left out by the noise policy (`info` by
+default; `--show-info` or `--min-severity info` shows them).
 """
 
 from __future__ import annotations
@@ -35,7 +40,14 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def document(result: ScanResult, findings: Iterable[Finding], *, baseline_hidden: int = 0) -> dict[str, Any]:
+def document(
+    result: ScanResult,
+    findings: Iterable[Finding],
+    *,
+    baseline_hidden: int = 0,
+    hidden_severity: int = 0,
+    min_severity: str = "info",
+) -> dict[str, Any]:
     return {
         "findings": [finding_dict(f) for f in findings],
         "files_scanned": result.files_scanned,
@@ -43,8 +55,25 @@ def document(result: ScanResult, findings: Iterable[Finding], *, baseline_hidden
         "skipped": [{"file": p, "reason": r} for p, r in result.skipped],
         "suppressed": result.suppressed,
         "baseline_hidden": baseline_hidden,
+        "hidden_below_min_severity": hidden_severity,
+        "min_severity": min_severity,
+        "unanalysed": [
+            {"file": u.file, "line": u.line, "end_line": u.end_line or u.line, "function": u.function,
+             "reason": u.reason}
+            for u in result.unanalysed
+        ],
+        "cached_files": result.cached_files,
     }
 
 
-def render(result: ScanResult, findings: Iterable[Finding], *, baseline_hidden: int = 0) -> str:
-    return json.dumps(document(result, findings, baseline_hidden=baseline_hidden), indent=2) + "\n"
+def render(
+    result: ScanResult,
+    findings: Iterable[Finding],
+    *,
+    baseline_hidden: int = 0,
+    hidden_severity: int = 0,
+    min_severity: str = "info",
+) -> str:
+    doc = document(result, findings, baseline_hidden=baseline_hidden, hidden_severity=hidden_severity,
+                   min_severity=min_severity)
+    return json.dumps(doc, indent=2) + "\n"

@@ -10,7 +10,7 @@ machine-parsable.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,8 +43,23 @@ def render(findings: Iterable[Finding], *, color: bool = False) -> str:
     return "\n".join(blocks) + ("\n" if blocks else "")
 
 
-def notes(result: ScanResult, shown: int, *, baseline_hidden: int = 0) -> list[str]:
-    """stderr lines: each unreadable file once with its reason, generated files as a count, a summary."""
+MAX_UNANALYSED_LINES = 50
+
+
+def notes(
+    result: ScanResult,
+    shown: Sequence[Finding],
+    *,
+    baseline_hidden: int = 0,
+    hidden_severity: int = 0,
+    min_severity: str = "info",
+) -> list[str]:
+    """stderr lines: unreadable files and unanalysed functions with their reason, a summary.
+
+    `shown` is the findings printed. The summary counts what the
+    noise policy hid (`info` by default) and how much code was not analysed, so a
+    reader of a clean run knows what it did not cover.
+    """
     out: list[str] = []
     generated = 0
     for path, reason in result.skipped:
@@ -52,12 +67,18 @@ def notes(result: ScanResult, shown: int, *, baseline_hidden: int = 0) -> list[s
             generated += 1
             continue
         out.append(f"leakhunter: skipped {path}: {reason}")
+    partial = [u for u in result.unanalysed if u.line > 0]
+    for u in partial[:MAX_UNANALYSED_LINES]:
+        what = u.function or "declaration"
+        out.append(f"leakhunter: not analysed: {u.file}:{u.line}: {what}: {u.reason}")
+    if len(partial) > MAX_UNANALYSED_LINES:
+        out.append(f"leakhunter: not analysed: ... and {len(partial) - MAX_UNANALYSED_LINES} more (see --format json)")
     for path, rule, err in result.rule_errors:
         out.append(f"leakhunter: warning: rule {rule} failed on {path}: {err}")
-    by_sev = Counter(f.severity for f in result.findings)
+    by_sev = Counter(f.severity for f in shown)
     parts = [f"{by_sev[s]} {s}" for s in ("error", "warning", "info") if by_sev[s]]
-    summary = f"leakhunter: {shown} finding{'s' if shown != 1 else ''}"
-    if parts and shown == len(result.findings):
+    summary = f"leakhunter: {len(shown)} finding{'s' if len(shown) != 1 else ''}"
+    if parts:
         summary += f" ({', '.join(parts)})"
     summary += f" in {result.files_scanned} file{'s' if result.files_scanned != 1 else ''}"
     extra = []
@@ -70,6 +91,21 @@ def notes(result: ScanResult, shown: int, *, baseline_hidden: int = 0) -> list[s
         extra.append(f"{result.suppressed} suppressed")
     if baseline_hidden:
         extra.append(f"{baseline_hidden} in baseline")
+    if hidden_severity:
+        below = "info" if min_severity == "warning" else f"below {min_severity}"
+        extra.append(f"{hidden_severity} {below} hidden (--show-info shows them)")
+    if result.unanalysed:
+        files = len({u.file for u in result.unanalysed})
+        whole = sum(1 for u in result.unanalysed if u.line == 0)
+        funcs = len(result.unanalysed) - whole
+        bits = []
+        if funcs:
+            bits.append(f"{funcs} function{'s' if funcs != 1 else ''} or declaration{'s' if funcs != 1 else ''}")
+        if whole:
+            bits.append(f"{whole} whole file{'s' if whole != 1 else ''}")
+        extra.append(f"NOT ANALYSED: {' and '.join(bits)} in {files} file{'s' if files != 1 else ''}")
+    if result.cached_files:
+        extra.append(f"{result.cached_files} from cache")
     if extra:
         summary += f"; {', '.join(extra)}"
     summary += f"; {result.duration_s:.2f}s"

@@ -1,4 +1,11 @@
-"""The tree-sitter-go parser, built once per process (workers each build their own)."""
+"""The tree-sitter-go parser, built once per process (workers each build their own).
+
+`parse` is the one entry point every layer uses, so the grammar workaround of
+grammarfix.py (Go 1.26 `new(expr)`, Go 1.27 generic methods) applies to every file the
+scanner and the package view read. The tree may then have been built from rewritten
+bytes of the same length: read node text through `FileContext.text` (the original
+bytes), not `Node.text`, where it matters.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +32,26 @@ def parser() -> Parser:
 
 
 def parse(source: bytes) -> Tree:
-    return parser().parse(source)
+    """The syntax tree of `source`; where the grammar lags Go, of its equal-length rewrite."""
+    tree = parser().parse(source)
+    if not tree.root_node.has_error:
+        return tree
+    from leakhunter.source.grammarfix import rewrite
+
+    fixed = rewrite(source)
+    if fixed == source:
+        return tree
+    tree2 = parser().parse(fixed)
+    return tree2 if _bad_declarations(tree2) <= _bad_declarations(tree) else tree
+
+
+def _bad_declarations(tree: Tree) -> int:
+    root = tree.root_node
+    if not root.has_error:
+        return 0
+    return sum(1 for c in root.children if c.type == "ERROR" or c.has_error or c.is_missing) + (
+        1000 if root.type == "ERROR" else 0
+    )
 
 
 @cache

@@ -15,12 +15,18 @@ skipped, with the reason, and the scan goes on):
 - unreadable (permissions, vanished, a FIFO slipping in, I/O error);
 - generated (`// Code generated ... DO NOT EDIT.` before the package clause);
 - not valid UTF-8 (Go source must be);
-- syntax errors. tree-sitter recovers, and tree-sitter-go lags the language a
-  little (e.g. Go 1.26's `new(expr)`), so a valid file may show an ERROR node. The
-  file is still scanned, but findings inside any top-level declaration that holds
-  an error are dropped (precision first); the file is listed as skipped with the
-  first error's position. A file where most declarations fail, or without a
-  package clause, is not Go and is skipped whole.
+- syntax errors. tree-sitter recovers; tree-sitter-go lags the language, and
+  parse.py rewrites what valid Go it rejects (grammarfix.py), so an ERROR left in the
+  tree is code the scanner truly cannot read. The file is still scanned, but findings
+  inside any top-level declaration that holds an error are dropped (precision
+  first); the file is listed as skipped with the first error's position. A file
+  where most declarations fail, or without a package clause, is not Go and is
+  skipped whole.
+
+Whatever Go code is not analysed (a declaration with a syntax error, or a whole
+file skipped for any reason but being generated) is also listed in
+`ScanResult.unanalysed`, one entry per function or file, so the command can say so
+and refuse to exit 0 as if everything had been read.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from leakhunter.model import Finding
 from leakhunter.source.config import ScanConfig, selected_rules
@@ -45,12 +51,24 @@ from leakhunter.source.walker import SourceFile, collect_files
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
+    from leakhunter.source.cache import ResultCache
     from leakhunter.source.rule import Rule
 
 GENERATED_RE = re.compile(rb"^// Code generated .* DO NOT EDIT\.$")
 HEAD_BYTES = 64 * 1024
 IN_PROCESS_BYTES = 2 * 1024 * 1024
 """Below this much source, a pool costs more than it saves."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unanalysed:
+    """Go code the scan could not analyse: one function (or declaration), or a whole file (line 0)."""
+
+    file: str
+    line: int
+    function: str
+    reason: str
+    end_line: int = 0
 
 
 @dataclass
@@ -70,6 +88,10 @@ class ScanResult:
     """CPU seconds spent in each rule, summed over workers (for benchmarks)."""
     parse_seconds: float = 0.0
     """CPU seconds spent in tree-sitter's parser, summed over workers."""
+    unanalysed: list[Unanalysed] = field(default_factory=list)
+    """Functions, declarations and whole files whose code no rule saw (see the module docstring)."""
+    cached_files: int = 0
+    """Files whose outcome came from the result cache (cache.py) instead of a fresh scan."""
 
 
 @dataclass
@@ -85,6 +107,10 @@ class FileOutcome:
     suppressed: int = 0
     rule_seconds: dict[str, float] = field(default_factory=dict)
     parse_seconds: float = 0.0
+    unanalysed: list[tuple[int, int, str, str]] = field(default_factory=list)
+    """(line, end line, function, reason) of declarations no rule saw; line 0: the whole file."""
+    cacheable: bool = False
+    """Set by scan_file when the outcome depends only on the file, its package and the rules."""
 
 
 # --------------------------------------------------------------------------- file checks
@@ -134,6 +160,53 @@ def first_error(tree: Tree) -> Node | None:
     return None
 
 
+def _decl_label(node: Node, source: bytes) -> str:
+    """`Recv.Name` for a method, `Name` for a function, else what kind of declaration it is."""
+    def text(n: Node | None) -> str:
+        return source[n.start_byte : n.end_byte].decode("utf-8", "replace") if n is not None else ""
+
+    name = text(node.child_by_field_name("name"))
+    if node.type == "function_declaration" and name:
+        return name
+    if node.type == "method_declaration" and name:
+        recv = re.sub(r"\[.*\]", "", text(node.child_by_field_name("receiver")).strip("()"))
+        typ = recv.split()[-1].lstrip("*") if recv.split() else ""
+        return f"{typ}.{name}" if typ else name
+    if node.type in ("var_declaration", "const_declaration", "type_declaration", "import_declaration"):
+        return f"({node.type.split('_')[0]} declaration)"
+    names = re.findall(rb"(?m)^func\s*(?:\([^)]*\)\s*)?([A-Za-z_\x80-\xff][\w\x80-\xff]*)",
+                       source[node.start_byte : node.end_byte])
+    return ", ".join(n.decode("utf-8", "replace") for n in names[:8]) + (", ..." if len(names) > 8 else "")
+
+
+def _first_error_in(node: Node) -> Node:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "ERROR" or n.is_missing:
+            return n
+        if n.has_error:
+            stack.extend(reversed(n.children))
+    return node
+
+
+def _unanalysed_decls(tree: Tree, source: bytes) -> list[tuple[int, int, str, str]]:
+    """(line, end line, function, reason) of each top-level declaration holding a syntax error."""
+    out: list[tuple[int, int, str, str]] = []
+    for child in tree.root_node.children:
+        if child.type == "comment" or not (child.type == "ERROR" or child.has_error or child.is_missing):
+            continue
+        err = _first_error_in(child)
+        out.append((
+            child.start_point[0] + 1,
+            child.end_point[0] + 1,
+            _decl_label(child, source),
+            f"syntax error at line {err.start_point[0] + 1}, column {err.start_point[1] + 1} "
+            "(not valid Go, or syntax tree-sitter-go cannot parse)",
+        ))
+    return out
+
+
 def _error_ranges(tree: Tree) -> tuple[list[tuple[int, int]], int, bool]:
     """(line ranges of top-level declarations holding errors, number of declarations, has package)."""
     bad: list[tuple[int, int]] = []
@@ -168,6 +241,10 @@ def _instantiate(rule_ids: tuple[str, ...]) -> list[Rule]:
 
 def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> FileOutcome:
     """Read, check, parse and run the rules on one file (see the module docstring)."""
+    return _scan_file(sf, rule_ids, max_file_size)
+
+
+def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> FileOutcome:
     from leakhunter.source import gosyntax, suppress
     from leakhunter.source.baseline import fingerprints
     from leakhunter.source.gomod import module_for_file
@@ -195,16 +272,19 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
     out.size = len(data)
     if is_generated(data[:HEAD_BYTES]):
         out.skip_reason = "generated file (Code generated ... DO NOT EDIT)"
+        out.cacheable = True
         return out
     if data.startswith(b"\xef\xbb\xbf"):
         data = b"   " + data[3:]  # the go tool ignores a leading BOM; keep byte offsets
     bad_utf8 = utf8_error(data)
     if bad_utf8:
         out.skip_reason = bad_utf8
+        out.cacheable = True
         return out
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         out.skip_reason = f"not Go source (NUL byte at line {line})"
+        out.cacheable = True
         return out
 
     # The package view of an earlier file of this directory may have parsed this one already.
@@ -222,10 +302,12 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
         bad_ranges, total, has_pkg = _error_ranges(tree)
         if not has_pkg or len(bad_ranges) * 2 > max(total, 1):
             out.skip_reason = f"syntax error at {where}; not scanned"
+            out.cacheable = True
             return out
         out.skip_reason = (
             f"syntax error at {where}; {len(bad_ranges)} of {total} declarations not scanned"
         )
+        out.unanalysed = _unanalysed_decls(tree, data)
 
     mod = module_for_file(sf.path)
     ctx = FileContext(
@@ -247,6 +329,7 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
             out.rule_errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
         out.rule_seconds[rule.id] = out.rule_seconds.get(rule.id, 0.0) + time.thread_time() - t1
     out.scanned = True
+    out.cacheable = not out.rule_errors
     if not found:
         return out
     if bad_ranges:
@@ -383,17 +466,79 @@ def _finding_key(f: Finding) -> tuple[str, int, int, str, str]:
     return (f.file, f.line, f.column, f.rule, f.message)
 
 
+def _outcome_doc(oc: FileOutcome) -> dict[str, Any]:
+    """A cacheable outcome as plain JSON data (cache.py stores it)."""
+    from leakhunter.source.cache import finding_to_json
+
+    return {
+        "display": oc.display, "scanned": oc.scanned, "size": oc.size,
+        "findings": [finding_to_json(f) for f in oc.findings], "skip_reason": oc.skip_reason,
+        "rule_errors": [list(e) for e in oc.rule_errors], "suppressed": oc.suppressed,
+        "unanalysed": [list(u) for u in oc.unanalysed],
+    }
+
+
+def _outcome_from_doc(doc: dict[str, Any], sf: SourceFile) -> FileOutcome | None:
+    """The outcome stored for `sf`, shown under its current display path; None if malformed."""
+    from leakhunter.source.cache import finding_from_json
+
+    try:
+        old = str(doc["display"])
+        findings = []
+        for d in doc["findings"]:
+            f = finding_from_json(d)
+            findings.append(dataclasses.replace(f, file=sf.display) if f.file == old else f)
+        return FileOutcome(
+            sf.display, bool(doc["scanned"]), int(doc["size"]), findings, str(doc["skip_reason"]),
+            [(str(a), str(b)) for a, b in doc["rule_errors"]], int(doc["suppressed"]),
+            unanalysed=[(int(a), int(b), str(c), str(d)) for a, b, c, d in doc["unanalysed"]],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _with_cache(
+    files: list[SourceFile], rule_ids: tuple[str, ...], max_file_size: int, jobs: int, store: ResultCache,
+    result: ScanResult,
+) -> Iterator[FileOutcome]:
+    """Cached outcomes for unchanged files, fresh ones (then stored) for the rest."""
+    from leakhunter.source.cache import KeyBuilder
+
+    keys = KeyBuilder(rule_ids, max_file_size).keys(((f.path, f.size) for f in files), max_file_size)
+    hits = store.get_many(keys.values())
+    todo: list[SourceFile] = []
+    for sf in files:
+        k = keys.get(sf.path)
+        doc = hits.get(k) if k is not None else None
+        oc = _outcome_from_doc(doc, sf) if doc is not None else None
+        if oc is None:
+            todo.append(sf)
+            continue
+        result.cached_files += 1
+        yield oc
+    by_display = {sf.display: keys.get(sf.path) for sf in todo}
+    fresh: list[tuple[str, dict[str, Any]]] = []
+    for oc in _outcomes(todo, rule_ids, max_file_size, jobs):
+        k = by_display.get(oc.display)
+        if k is not None and oc.cacheable:
+            fresh.append((k, _outcome_doc(oc)))
+        yield oc
+    store.put_many(fresh)
+
+
 def scan_paths(
     paths: Sequence[str],
     *,
     config: ScanConfig | None = None,
     rules: Sequence[str] | None = None,
     jobs: int | None = None,
+    cache: ResultCache | None = None,
 ) -> ScanResult:
     """Scan the Go files under `paths` with the rule ids in `rules` (default: config's selection).
 
     Raises InputError for a path that does not exist. Findings are sorted by file,
     line, column and rule, deduplicated, with the config's severity overrides applied.
+    With `cache`, unchanged files replay their stored outcome (cache.py).
     """
     start = time.perf_counter()
     cfg = config or ScanConfig()
@@ -408,7 +553,12 @@ def scan_paths(
     result = ScanResult(findings=[], files_scanned=0, skipped=list(walked.skipped), duration_s=0.0)
     seen: set[tuple[str, int, int, str, str]] = set()
     n_jobs = jobs if jobs and jobs > 0 else default_jobs()
-    for oc in _outcomes(walked.files, rule_ids, cfg.max_file_size, n_jobs):
+    stream = (
+        _with_cache(walked.files, rule_ids, cfg.max_file_size, n_jobs, cache, result)
+        if cache is not None and cache.enabled
+        else _outcomes(walked.files, rule_ids, cfg.max_file_size, n_jobs)
+    )
+    for oc in stream:
         if oc.scanned:
             result.files_scanned += 1
             result.bytes_scanned += oc.size
@@ -420,6 +570,10 @@ def scan_paths(
             result.rule_seconds[rid] = result.rule_seconds.get(rid, 0.0) + secs
         for rid, err in oc.rule_errors:
             result.rule_errors.append((oc.display, rid, err))
+        for line, end, fn, why in oc.unanalysed:
+            result.unanalysed.append(Unanalysed(oc.display, line, fn, why, end))
+        if not oc.scanned and oc.skip_reason and not oc.skip_reason.startswith("generated file"):
+            result.unanalysed.append(Unanalysed(oc.display, 0, "", oc.skip_reason))
         for f in oc.findings:
             k = _finding_key(f)
             if k in seen:
@@ -429,6 +583,7 @@ def scan_paths(
             result.findings.append(dataclasses.replace(f, severity=sev) if sev and sev != f.severity else f)
     result.findings.sort(key=_finding_key)
     result.skipped.sort()
+    result.unanalysed.sort(key=lambda u: (u.file, u.line))
     result.duration_s = time.perf_counter() - start
     return result
 

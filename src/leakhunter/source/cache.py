@@ -1,0 +1,404 @@
+"""The scan result cache: a file's outcome is replayed while nothing it depends on changed.
+
+A re-scan of an unchanged tree should cost what reading and hashing it costs, as a warm
+`go vet` costs what its build cache lookups cost. A file's outcome (findings, suppressed
+count, skip reason, unanalysed declarations) is stored under a key that hashes
+everything the rules may read when they check it:
+
+- the file's bytes and its absolute path;
+- its package: every `.go` file of its directory (the package view, gopackage.py,
+  reads the siblings; a changed sibling must invalidate);
+- the packages of the same module it imports, transitively (the program model reads
+  declarations across the module), each by the content of its `.go` files;
+- what lies outside the module: go.mod, go.sum, vendor/modules.txt and the Go
+  toolchain on PATH (GOROOT's VERSION, GOROOT/GOPATH/GOMODCACHE/GOFLAGS);
+- the rule set, the file size limit, leakhunter's version and the hash of its own
+  `source/` code and model (a development edit to a rule invalidates everything).
+
+Contents are hashed, never trusted by mtime. Storage is one SQLite database in WAL mode
+in the user cache directory ($LEAKHUNTER_CACHE_DIR, else $XDG_CACHE_HOME/leakhunter,
+else ~/.cache/leakhunter): concurrent scans read and write it safely, a crash mid-write
+loses at most that run's new entries. Entries that do not decode are ignored (and
+rewritten); a database file that is not one is moved aside and the scan runs without
+it. Only the parent process touches the cache; workers never see it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from leakhunter.model import Finding
+
+SCHEMA = 1
+ENV_DIR = "LEAKHUNTER_CACHE_DIR"
+DB_NAME = f"scan-v{SCHEMA}.sqlite3"
+MAX_ENTRIES = 300_000
+"""Above this many entries the least recently used are dropped (a few hundred MB at most)."""
+_PKG_FILE_LIMIT = 4 << 20
+"""Same bound as gopackage.py: larger siblings are not parsed there, so size+mtime stand for them."""
+
+_IMPORT_BLOCK = re.compile(rb"(?m)^import\s*(?:\((.*?)\)|([^\n]*))", re.DOTALL)
+_QUOTED = re.compile(rb'"([^"\n]+)"|`([^`\n]+)`')
+_PACKAGE = re.compile(rb"(?m)^package\s")
+
+
+def default_dir() -> Path:
+    env = os.environ.get(ENV_DIR)
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "leakhunter"
+
+
+def _h(*parts: bytes | str) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for p in parts:
+        b = p.encode() if isinstance(p, str) else p
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.hexdigest()
+
+
+@cache
+def tool_digest() -> str:
+    """leakhunter's version and the bytes of the code that decides findings."""
+    import leakhunter
+    from leakhunter import __version__
+
+    pkg = Path(leakhunter.__file__).parent
+    parts: list[bytes | str] = [__version__, str(SCHEMA)]
+    for p in sorted([*(pkg / "source").rglob("*.py"), pkg / "model.py"]):
+        try:
+            parts += [p.relative_to(pkg).as_posix(), p.read_bytes()]
+        except OSError:
+            parts.append(p.name)
+    return _h(*parts)
+
+
+@cache
+def toolchain_digest() -> str:
+    """The Go toolchain the program model may read the standard library from."""
+    parts: list[bytes | str] = [os.environ.get(k, "") for k in ("GOROOT", "GOPATH", "GOMODCACHE", "GOFLAGS")]
+    go = shutil.which("go")
+    if go:
+        real = Path(os.path.realpath(go))
+        parts.append(str(real))
+        for candidate in (real.parent.parent / "VERSION", real.parent.parent / "go.env"):
+            try:
+                parts.append(candidate.read_bytes()[:4096])
+            except OSError:
+                parts.append(b"")
+    return _h(*parts)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+_FIRST_DECL = re.compile(rb"(?m)^(?:func|type|var|const)\b")
+
+
+def imports_of(source: bytes) -> list[str]:
+    """Import paths of a Go file, read from its import declarations (no parse needed)."""
+    out: list[str] = []
+    m = _PACKAGE.search(source)
+    start = m.end() if m else 0
+    decl = _FIRST_DECL.search(source, start)
+    head = source[: decl.start()] if decl else source
+    for blk in _IMPORT_BLOCK.finditer(head, start):
+        body = blk.group(1) if blk.group(1) is not None else blk.group(2)
+        for q in _QUOTED.finditer(body or b""):
+            out.append((q.group(1) or q.group(2)).decode("utf-8", "replace"))
+    return out
+
+
+@dataclass
+class _Pkg:
+    digest: str
+    imports: set[str] = field(default_factory=set)
+    """Imports of the package's non-test files: the graph other packages reach it through."""
+    test_imports: set[str] = field(default_factory=set)
+
+
+class KeyBuilder:
+    """Cache keys for the files of one scan (see the module docstring for what goes in)."""
+
+    def __init__(self, rule_ids: Sequence[str], max_file_size: int) -> None:
+        self.run = _h(tool_digest(), toolchain_digest(), ",".join(sorted(rule_ids)), str(max_file_size))
+        self.contents: dict[str, bytes] = {}
+        self._pkgs: dict[str, _Pkg] = {}
+        self._closure: dict[str, frozenset[str]] = {}
+        self._deps_digest: dict[str, str] = {}
+        self._module: dict[str, tuple[str, str, str]] = {}
+        self._local: dict[tuple[str, str], str | None] = {}
+
+    def _module_of(self, directory: str) -> tuple[str, str, str]:
+        """(module root or "", module path, digest of go.mod/go.sum/vendor/modules.txt/go.work)."""
+        got = self._module.get(directory)
+        if got is None:
+            from leakhunter.source.gomod import module_for_dir
+
+            info = module_for_dir(Path(directory))
+            if info.root is None:
+                got = ("", "", "")
+            else:
+                got = (str(info.root), info.module, _h(*(_read(info.root / n) or b"" for n in
+                                                         ("go.mod", "go.sum", "vendor/modules.txt", "go.work"))))
+            self._module[directory] = got
+        return got
+
+    def _pkg(self, directory: str) -> _Pkg:
+        got = self._pkgs.get(directory)
+        if got is not None:
+            return got
+        parts: list[bytes | str] = [directory]
+        got = _Pkg("")
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(
+                    (e.name, e) for e in it
+                    if e.name.endswith(".go") and not e.name.startswith((".", "_")) and e.is_file()
+                )
+        except OSError:
+            entries = []
+        for name, entry in entries:
+            path = os.path.join(directory, name)
+            data = self.contents.get(path)
+            if data is None:
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                if st.st_size > _PKG_FILE_LIMIT:
+                    parts += [name, f"{st.st_size}:{st.st_mtime_ns}"]
+                    continue
+                data = _read(Path(path))
+                if data is None:
+                    continue
+            parts += [name, hashlib.blake2b(data, digest_size=20).digest()]
+            (got.test_imports if name.endswith("_test.go") else got.imports).update(imports_of(data[:65536]))
+        got.digest = _h(*parts)
+        self._pkgs[directory] = got
+        return got
+
+    def _local_dir(self, directory: str, imp: str) -> str | None:
+        """The directory of a package of the same module, or None for one outside it."""
+        root, module, _ = self._module_of(directory)
+        k = (root, imp)
+        if k in self._local:
+            return self._local[k]
+        out: str | None = None
+        if root:
+            if module == "std":
+                if "." not in imp.split("/", 1)[0]:
+                    out = os.path.join(root, imp)
+            elif imp == module:
+                out = root
+            elif module and imp.startswith(module + "/"):
+                out = os.path.join(root, imp[len(module) + 1:])
+        if out is not None and not os.path.isdir(out):
+            out = None
+        self._local[k] = out
+        return out
+
+    def _reach(self, directory: str) -> frozenset[str]:
+        """Module-local packages reachable from `directory`'s non-test files (itself included).
+
+        A full walk from `directory`, reusing only the complete sets of earlier walks, so
+        the answer does not depend on the order directories are visited in, even where
+        the crude import reading (build-tagged generator files) sees a cycle.
+        """
+        got = self._closure.get(directory)
+        if got is not None:
+            return got
+        acc: set[str] = set()
+        stack = [directory]
+        while stack:
+            d = stack.pop()
+            if d in acc:
+                continue
+            known = self._closure.get(d) if d != directory else None
+            if known is not None:
+                acc |= known
+                continue
+            acc.add(d)
+            for imp in self._pkg(d).imports:
+                local = self._local_dir(d, imp)
+                if local is not None and local not in acc:
+                    stack.append(local)
+        got = frozenset(acc)
+        self._closure[directory] = got
+        return got
+
+    def _deps(self, directory: str) -> str:
+        """Digest of the module-local packages `directory` imports (test files' imports too), transitively."""
+        got = self._deps_digest.get(directory)
+        if got is not None:
+            return got
+        pkg = self._pkg(directory)
+        acc: set[str] = set(self._reach(directory))
+        for imp in pkg.test_imports:
+            local = self._local_dir(directory, imp)
+            if local is not None and local not in acc:
+                acc |= self._reach(local)
+        acc.discard(directory)
+        got = _h(*sorted(f"{d}\0{self._pkg(d).digest}" for d in acc))
+        self._deps_digest[directory] = got
+        return got
+
+    def keys(self, files: Iterable[tuple[Path, int]], max_file_size: int) -> dict[Path, str]:
+        """Key per (path, size) of a file; files too large or unreadable get none (always scanned)."""
+        wanted = [(p, str(p.absolute())) for p, s in files if s <= max_file_size]
+        for p, ap in wanted:
+            data = _read(p)
+            if data is not None:
+                self.contents[ap] = data
+        out: dict[Path, str] = {}
+        for p, ap in wanted:
+            data = self.contents.get(ap)
+            if data is None:
+                continue
+            d = os.path.dirname(ap)
+            _, _, mod_digest = self._module_of(d)
+            out[p] = _h(self.run, ap, data, self._pkg(d).digest, self._deps(d), mod_digest)
+        self.contents.clear()
+        return out
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def encode(outcome: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(outcome, separators=(",", ":")).encode(), 1)
+
+
+def decode(blob: bytes) -> dict[str, Any] | None:
+    """The stored outcome, or None if the entry is damaged or from another schema."""
+    try:
+        doc = json.loads(zlib.decompress(blob))
+    except (zlib.error, ValueError, TypeError):
+        return None
+    if not isinstance(doc, dict) or doc.get("v") != SCHEMA:
+        return None
+    return doc
+
+
+def finding_to_json(f: Finding) -> dict[str, Any]:
+    return asdict(f)
+
+
+def finding_from_json(d: Any) -> Finding:
+    if not isinstance(d, dict):
+        raise TypeError("finding is not an object")
+    return Finding(**d)
+
+
+class ResultCache:
+    """The SQLite store. Every failure degrades to "no cache" with a note, never a failed scan."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or default_dir()
+        self.path = self.directory / DB_NAME
+        self.note = ""
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            # A file that is not a database (or a damaged one): move it aside, start afresh once.
+            try:
+                if self.path.exists():
+                    self.path.replace(self.path.with_name(f"{DB_NAME}.broken-{os.getpid()}"))
+                self._db = self._open()
+                self.note = f"result cache at {self.path} was unreadable ({exc}); started a new one"
+            except (OSError, sqlite3.Error) as exc2:
+                self._db = None
+                self.note = f"result cache disabled: {self.path}: {exc2}"
+
+    def _open(self) -> sqlite3.Connection:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB NOT NULL, used INTEGER)")
+            db.execute("SELECT count(*) FROM results WHERE key = ''").fetchone()
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Decoded entries for the keys found; damaged entries are left out (they will be rewritten)."""
+        if self._db is None:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        stale: list[str] = []
+        day_ago = int(time.time()) - 86400
+        ks = list(dict.fromkeys(keys))
+        try:
+            for i in range(0, len(ks), 500):
+                batch = ks[i : i + 500]
+                rows = self._db.execute(
+                    f"SELECT key, value, used FROM results WHERE key IN ({','.join('?' * len(batch))})", batch
+                ).fetchall()
+                for k, v, used in rows:
+                    doc = decode(v) if isinstance(v, bytes) else None
+                    if doc is not None:
+                        out[k] = doc
+                        if not isinstance(used, int) or used < day_ago:
+                            stale.append(k)
+            if stale:
+                now = int(time.time())
+                self._db.executemany("UPDATE results SET used = ? WHERE key = ?", [(now, k) for k in stale])
+        except sqlite3.Error as exc:
+            self.note = f"result cache read failed ({exc}); scanned without it"
+            return {}
+        return out
+
+    def put_many(self, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        if self._db is None or not items:
+            return
+        now = int(time.time())
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO results (key, value, used) VALUES (?, ?, ?)",
+                [(k, encode({**v, "v": SCHEMA}), now) for k, v in items],
+            )
+            (count,) = self._db.execute("SELECT count(*) FROM results").fetchone()
+            if count > MAX_ENTRIES:
+                self._db.execute(
+                    "DELETE FROM results WHERE key IN (SELECT key FROM results ORDER BY used LIMIT ?)",
+                    (count - MAX_ENTRIES,),
+                )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            self.note = f"result cache write failed ({exc}); results not stored"
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
