@@ -135,3 +135,77 @@ def test_report_renders_in_headless_chromium(leak_store: Path, tmp_path: Path) -
     # ... and no payload became markup or ran.
     assert "<title>leakhunter report</title>" in dom
     assert "<img src=\"x\"" not in dom and "pwned" not in dom.split("</title>")[0]
+
+
+@pytest.fixture(scope="module")
+def story_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real watch of two lab services under load, with --source: `blockedsend` leaks a
+    goroutine per request at an LH101 line, `chanleak` grows a map (heap). The report can
+    then show the leaking lines, the findings, the fixes and both flame graphs."""
+    root = tmp_path_factory.mktemp("story")
+    db = root / "w.db"
+    with golab.run_lab("blockedsend") as gr, golab.run_lab("chanleak") as heap:
+        store = Store(db)
+        w = Watcher([gr.base_url, heap.base_url], store, interval=0.4,
+                    source_dir=str(golab.LAB / "cmd"), warn=lambda s: None)
+        with Load(gr.base_url, lambda i: "/leak?every=1", rate=30, max_seconds=20), \
+                Load(heap.base_url, lambda i: "/leak/map?n=20&size=8192", rate=20, max_seconds=20):
+            asyncio.run(w.run(duration=10))
+        store.close()
+    return db
+
+
+def _leak_line(service: str, fragment: str) -> tuple[int, str]:
+    src = (golab.LAB / "cmd" / service / "main.go").read_text().splitlines()
+    return next((i, t) for i, t in enumerate(src, 1) if fragment in t)
+
+
+def test_report_tells_the_whole_story(story_store: Path, tmp_path: Path) -> None:
+    """The leaking line in its context, highlighted; the finding and its fix; flame graphs
+    of the growth holding the leaking function; header figures the body agrees with."""
+    html = _report(story_store, tmp_path / "r.html")
+    send, text = _leak_line("blockedsend", "// LEAK: LH101")
+    hot = re.findall(r'<span class="ln hot"><b>(\d+)</b>([^<]*)</span>', html)
+    assert (str(send), text.expandtabs(4).replace("<", "&lt;")) in hot, hot
+    assert "LH101 blocked-send" in html
+    assert '<p class="fix"><b>Fix:</b> buffer the channel' in html
+    flames = re.findall(r'<script type="application/json" id="(flame-[^"]+)-data">(.*?)</script>',
+                        html)
+    by_kind: dict[str, list[dict[str, object]]] = {}
+    for name, body in flames:
+        by_kind.setdefault(name.rsplit("-", 1)[1], []).append(json.loads(body))
+    assert any("main.lookupLeaky.func1" in str(f["strings"]) for f in by_kind["goroutines"])
+    assert any("main.grow" in str(f["strings"]) and f["diff"] and f["unit"] == "bytes"
+               for f in by_kind["heap"])
+    # The header counts scrapes, not every stored point of every series (it said
+    # "394 samples" where the verdicts spoke of 45 observations).
+    counts = [int(x) for x in re.findall(r"(\d+) scrapes over", html)]
+    with Store(story_store, readonly=True) as st:
+        expect = [len(st.series(t, "goroutines")) for t in st.targets()]
+        assert counts == expect
+        assert all(c < st.sample_count(t) for c, t in zip(counts, st.targets(), strict=True))
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(),
+                    reason="needs /usr/bin/chromium (apt-get install -y chromium)")
+def test_story_renders_in_chromium_at_1280(story_store: Path, tmp_path: Path) -> None:
+    import headless
+
+    out = tmp_path / "r.html"
+    _report(story_store, out)
+    page = headless.load(out, tmp_path, width=1280)
+    assert not headless.errors(page.console), page.console
+    dom = page.dom
+    n_flames = int(re.search(r'data-flames="(\d+)"', dom).group(1))  # type: ignore[union-attr]
+    assert n_flames >= 3 and 'data-rendered="4"' in dom
+    # The flame graphs were drawn, boxes and all, with the leaking functions in them.
+    assert re.search(r'data-name="main\.lookupLeaky\.func1"', dom)
+    assert re.search(r'data-name="main\.grow"', dom)
+    assert "buffer the channel" in dom
+    # Readable at 1280 px: the page does not scroll sideways.
+    m = re.search(r'data-width="(\d+)/(\d+)"', dom)
+    assert m is not None and m.group(1) == m.group(2), m and m.group(0)
+    shot = headless.screenshot(out, tmp_path / "report.png", tmp_path)
+    assert shot.stat().st_size > 20_000
+    keep = Path("/tmp/leakhunter-report-1280.png")
+    shutil.copy(shot, keep)  # for a human to look at after a run

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from leakhunter.analyze.suspects import target_suspects
 from leakhunter.collect.store import Store
 from leakhunter.model import Finding, Suspect, Verdict
-from leakhunter.units import human_amount
+from leakhunter.units import human_amount, human_bytes, human_duration
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -76,14 +76,24 @@ def _figure(store: Store, target: str, series: Sequence[tuple[str, str]], title:
         })
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": _iso(t), "x1": _iso(t),
                "y0": 0, "y1": 1, "line": {"color": "#b00020", "dash": "dot"}} for t in restarts]
-    notes = [{"x": _iso(t), "y": 1, "xref": "x", "yref": "paper", "text": "restart",
-              "showarrow": False, "yanchor": "bottom", "font": {"color": "#b00020"}}
-             for t in restarts]
+    # Inside the plot area, beside its line: above it would meet the legend row.
+    notes = [{"x": _iso(t), "y": 0.98, "xref": "x", "yref": "paper", "text": "restart",
+              "showarrow": False, "yanchor": "top", "xanchor": "left",
+              "font": {"color": "#b00020"}} for t in restarts]
     return {"data": data, "layout": {
-        "title": {"text": title}, "yaxis": {"title": {"text": yunit}, "rangemode": "tozero"},
-        "xaxis": {"type": "date"}, "shapes": shapes, "annotations": notes,
-        "margin": {"t": 40, "r": 20, "b": 40, "l": 60}, "legend": {"orientation": "h"},
+        # Title left, legend on its own row under the title and above the plot, so the
+        # legend can never sit on the x axis's tick and date labels (it did at the bottom).
+        "title": {"text": title, "x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top"},
+        "yaxis": {"title": {"text": yunit}, "rangemode": "tozero", "automargin": True},
+        "xaxis": {"type": "date", "automargin": True},
+        "shapes": shapes, "annotations": notes,
+        "margin": {"t": 70, "r": 20, "b": 50, "l": 60},
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
     }}
+
+
+MAX_SUSPECTS = 5
+CONTEXT_LINES = 4
 
 
 def _suspect_row(s: Suspect) -> dict[str, str]:
@@ -96,34 +106,202 @@ def _suspect_row(s: Suspect) -> dict[str, str]:
     }
 
 
+def _read_lines(file: str, source_dir: str | None) -> list[str] | None:
+    """The file's lines, from `--source DIR` (relative paths, or an absolute path's tail
+    under DIR) or from the path the profile recorded; None when nothing is readable."""
+    cands: list[Path] = []
+    if source_dir:
+        sd = Path(source_dir)
+        p = Path(file)
+        cands.append(sd / file if not p.is_absolute() else p)
+        parts = p.parts
+        cands += [sd.joinpath(*parts[i:]) for i in range(1, len(parts))]
+    cands.append(Path(file))
+    for c in cands:
+        try:
+            if c.is_file() and c.stat().st_size <= 8 << 20:
+                return c.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+    return None
+
+
+def _excerpt(file: str, line: int, source_dir: str | None,
+             cache: dict[str, list[str] | None]) -> list[dict[str, Any]]:
+    """The lines around `line`, the leaking one marked; [] when the source is unreadable."""
+    if not file or line <= 0:
+        return []
+    if file not in cache:
+        cache[file] = _read_lines(file, source_dir)
+    lines = cache[file]
+    if not lines or line > len(lines):
+        return []
+    lo, hi = max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES)
+    return [{"n": i, "text": lines[i - 1].expandtabs(4), "hot": i == line}
+            for i in range(lo, hi + 1)]
+
+
+def _suspect_card(s: Suspect, source_dir: str | None,
+                  cache: dict[str, list[str] | None]) -> dict[str, Any]:
+    f = s.finding
+    # Show the line the finding is about (the leaking statement) when there is one; the
+    # suspect's own line (where goroutines block, where bytes were allocated) otherwise.
+    at_file, at_line = (f.file, f.line) if f is not None else (s.file, s.line)
+    code = _excerpt(at_file, at_line, source_dir, cache)
+    if not code and f is not None:
+        at_file, at_line = s.file, s.line
+        code = _excerpt(s.file, s.line, source_dir, cache)
+    return {
+        "growth": human_amount(s.growth, s.unit, sign=True),
+        "detail": s.detail, "function": s.function,
+        "where": f"{s.file}:{s.line}" if s.file else "(no source position)",
+        "code_where": f"{at_file}:{at_line}", "code": code,
+        "via": " ← ".join(fr.function for fr in s.path[:4]),
+        "rule": f.rule if f else "", "rule_name": f.name if f else "",
+        "message": f.message if f else "", "fix": f.fix if f else "",
+        "severity": f.severity if f else "",
+    }
+
+
+def _forecast(v: Verdict) -> str:
+    if not v.limit_bytes:
+        return ""
+    limit = f"{v.limit_source or 'limit'} {human_bytes(v.limit_bytes)}"
+    if v.limit_crossed:
+        now = human_bytes(v.current_bytes) if v.current_bytes is not None else "the memory"
+        return f"LIMIT CROSSED: {now} is at or above the {limit}"
+    if v.forecast_s is None:
+        return f"{limit}: no growth toward it"
+    span = ""
+    if v.forecast_low_s is not None:
+        hi = human_duration(v.forecast_high_s) if v.forecast_high_s is not None else "never"
+        span = f" (95%: {human_duration(v.forecast_low_s)} to {hi})"
+    return f"reaches the {limit} in ~{human_duration(v.forecast_s)}{span} at this rate"
+
+
+def _verdict_context(v: Verdict, source_dir: str | None,
+                     cache: dict[str, list[str] | None]) -> dict[str, Any]:
+    return {
+        "kind": v.kind, "series": v.series, "confidence": v.confidence,
+        "slope": (human_amount(v.slope_per_min, v.unit, sign=True) + "/min") if v.unit else "",
+        "evidence": v.evidence,
+        "forecast": _forecast(v),
+        "watch_more": human_duration(v.watch_more_s) if v.watch_more_s else "",
+        "suspects": [_suspect_card(s, source_dir, cache) for s in v.suspects[:MAX_SUSPECTS]],
+        "more_suspects": max(0, len(v.suspects) - MAX_SUSPECTS),
+    }
+
+
+def _flames(store: Store, target: str) -> list[dict[str, Any]]:
+    """Icicles of what grew in the latest process: heap (first vs last heap profile,
+    pprof -base semantics) and goroutines (first vs last dump)."""
+    from leakhunter.analyze.diff import merge_negated
+    from leakhunter.analyze.flame import flame_tree, goroutine_growth_tree
+    from leakhunter.analyze.suspects import _dump, _pair, _profile
+    from leakhunter.errors import LeakhunterError
+    from leakhunter.report.flame import fragment
+
+    proc = store.last_process(target)
+    if proc is None:
+        return []
+    out: list[dict[str, Any]] = []
+    pair = _pair(store, target, "heap", proc.id)
+    if pair is not None:
+        a, b = (_profile(store, s) for s in pair)
+        if a is not None and b is not None:
+            try:
+                tree = flame_tree(merge_negated(a, b), sample_index="inuse_space", diff=True)
+            except LeakhunterError:
+                tree = None
+            if tree is not None and tree.root.value > 0:
+                span = human_duration(pair[1].ts - pair[0].ts)
+                out.append({"title": f"Heap growth (in-use bytes), first to last profile, {span}",
+                            "html": fragment(tree, f"flame-{_ident(target)}-heap",
+                                             label="heap growth flame graph")})
+    pair = _pair(store, target, "goroutine", proc.id)
+    if pair is not None:
+        da, db = (_dump(store, s) for s in pair)
+        if da is not None and db is not None:
+            gtree = goroutine_growth_tree(da, db)
+            if gtree.root.value > 0:
+                span = human_duration(pair[1].ts - pair[0].ts)
+                out.append({"title": f"Goroutine growth, first to last dump, {span} "
+                                     "(innermost box: the wait state)",
+                            "html": fragment(gtree, f"flame-{_ident(target)}-goroutines",
+                                             label="goroutine growth flame graph")})
+    return out
+
+
+def _ident(target: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(target.encode()).hexdigest()[:8]
+
+
+def _observed(store: Store, target: str, verdicts: list[Verdict]) -> tuple[int, float]:
+    """(scrapes, seconds) of the series the verdicts judged: the header's figures must be
+    the body's (a count of every stored point of every series is no one's "samples")."""
+    names = [v.series for v in verdicts if v.series] or ["goroutines", "heap_live"]
+    best: list[Any] = []
+    for name in names:
+        pts = store.series(target, name)
+        if len(pts) > len(best):
+            best = pts
+    if not best:
+        return 0, 0.0
+    return len(best), float(best[-1].ts - best[0].ts)
+
+
 def _target_context(store: Store, target: str, verdicts: list[Verdict],
                     findings: Sequence[Finding] | None) -> dict[str, Any]:
     procs = store.processes(target)
     restarts = [p.first_ts for p in procs[1:]]
     sites, groups = target_suspects(store, target, findings=findings)
     joined = [e for v in verdicts for e in v.evidence if " explains " in e]
+    source_dir = store.get_meta(target, "source_dir")
+    cache: dict[str, list[str] | None] = {}
+    scrapes, span = _observed(store, target, verdicts)
+    vctx = [_verdict_context(v, source_dir, cache) for v in verdicts]
+    leaks = [c for c, v in zip(vctx, verdicts, strict=True) if v.is_leak]
     return {
         "url": target,
         "headline": verdicts[0].kind if verdicts else "inconclusive",
-        "samples": store.sample_count(target),
+        "scrapes": scrapes, "span": human_duration(span) if span else "0s",
         "restarts": len(restarts),
         "gaps": len(store.gaps(target)),
+        "limit": _limit_line(verdicts),
         "fig_mem": _safe_json(_figure(store, target, _MEM_SERIES, "memory", "MiB", restarts)),
         "fig_gr": _safe_json(_figure(store, target, _COUNT_SERIES, "goroutines and fds",
                                      "count", restarts)),
-        "verdicts": [{
-            "kind": v.kind, "series": v.series, "confidence": v.confidence,
-            "slope": (human_amount(v.slope_per_min, v.unit, sign=True) + "/min") if v.unit else "",
-            "evidence": v.evidence,
-        } for v in verdicts],
+        "verdicts": vctx,
+        "leaks": leaks,
+        "flames": _flames(store, target),
         "sites": [_suspect_row(s) for s in sites],
         "groups": [_suspect_row(s) for s in groups],
         "findings": sorted(set(joined)),
     }
 
 
+def _limit_line(verdicts: list[Verdict]) -> str:
+    from leakhunter.report.verdicts_text import limit_line
+
+    return limit_line(verdicts) or ""
+
+
+def _store_label(store: Store, label: str | None) -> str:
+    if label is not None:
+        return label
+    p = Path(store.path)
+    import tempfile
+
+    if p.parent.name.startswith("leakhunter-soak-") and str(p).startswith(tempfile.gettempdir()):
+        return "a temporary store (soak without --db; not kept)"
+    return f"store {p}"
+
+
 def render_report(store: Store, *, target: str | None = None,
-                  verdicts: dict[str, list[Verdict]] | None = None) -> str:
+                  verdicts: dict[str, list[Verdict]] | None = None,
+                  store_label: str | None = None) -> str:
     """The report as a string (see `write_report`)."""
     import jinja2
     from plotly.offline import get_plotlyjs
@@ -148,9 +326,15 @@ def render_report(store: Store, *, target: str | None = None,
         autoescape=True, undefined=jinja2.StrictUndefined,
     )
     tpl = env.get_template("report.html.j2")
+    from leakhunter.report.flame import assets
+
+    flame_css, flame_js = assets()
+    from markupsafe import Markup
+
     return tpl.render(
         plotlyjs=_script_safe(get_plotlyjs()),
-        db=str(store.path),
+        flame_css=Markup(flame_css), flame_js=Markup(flame_js),
+        store_label=_store_label(store, store_label),
         generated=_dt.datetime.now(tz=_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         targets=[_target_context(store, t, verdicts.get(t, []), findings[t]) for t in targets],
     )
@@ -165,9 +349,13 @@ def _findings(store: Store, target: str) -> list[Finding] | None:
 
 
 def write_report(store: Store, out_path: Path, *, target: str | None = None,
-                 verdicts: dict[str, list[Verdict]] | None = None) -> None:
-    """Write the self-contained HTML report for `target` (default: every target)."""
-    html = render_report(store, target=target, verdicts=verdicts)
+                 verdicts: dict[str, list[Verdict]] | None = None,
+                 store_label: str | None = None) -> None:
+    """Write the self-contained HTML report for `target` (default: every target).
+
+    `store_label` replaces "store PATH" in the header (a caller whose store is temporary
+    says so rather than naming a file that will be gone)."""
+    html = render_report(store, target=target, verdicts=verdicts, store_label=store_label)
     out_path = Path(out_path)
     tmp = out_path.with_name(out_path.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")

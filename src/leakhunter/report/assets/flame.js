@@ -146,6 +146,9 @@
       boxes.push([n, start / z.v, n.v / z.v, false]);
       for (var i = 0; i < n.kids.length; i++) { todo.push([n.kids[i], start + n.kids[i].x]); }
     }
+    var deepest = 0;
+    for (var k = 0; k < boxes.length; k++) { deepest = Math.max(deepest, boxes[k][0].depth); }
+    area.style.height = ((deepest + 1) * ROW) + "px";
     var frag = document.createDocumentFragment();
     for (var j = 0; j < boxes.length; j++) {
       var b = boxes[j], node = b[0];
