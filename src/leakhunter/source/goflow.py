@@ -1000,3 +1000,41 @@ def signalled_after(cf: ChanFacts, go: Node, after: int) -> frozenset[tuple[int,
 def cf_siblings(cf: ChanFacts) -> list[ChanFacts]:
     """Other non-escaping channels made by the same function."""
     return [o for o in cf.siblings if o is not cf and not o.escapes and o.owner == cf.owner]
+
+
+def exclusive_signals(
+    ctx: FileContext, cf: ChanFacts, go: Node, sends: list[ChanUse]
+) -> frozenset[tuple[int, int]]:
+    """Receives (in the owner) on other local channels that goroutine `go` signals only on
+    paths that never reach `sends`, and that no path through `sends` reaches.
+
+    `go func() { if err != nil { errCh <- err; return }; resCh <- v }()` with an owner
+    selecting on both: exactly one of the two sends happens, so when the `errCh` case wins
+    nothing is pending on `resCh`. The two sends are one send, not two.
+    """
+    fn = goroutine_function(ctx, go)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if body is None or not sends:
+        return frozenset()
+    out: set[tuple[int, int]] = set()
+    for other in cf_siblings(cf):
+        signals = other.of("send", "close")
+        if not signals or any(u.go is None or u.go.start_byte != go.start_byte for u in signals):
+            continue
+        if any(u.callee is not None for u in [*signals, *sends]):
+            continue  # the paths must be in the goroutine's own body
+        if all(_never_reaches(ctx, a.stmt, b.stmt, body) and _never_reaches(ctx, b.stmt, a.stmt, body)
+               for a in sends for b in signals):
+            out.update(
+                (u.stmt.start_byte, u.stmt.end_byte) for u in other.of("recv") if u.where == "body"
+            )
+    return frozenset(out)
+
+
+def _never_reaches(ctx: FileContext, src: Node, dst: Node, body: Node) -> bool:
+    """No path from statement `src` to the end of `body` runs `dst` (None: unsure, False)."""
+    stmt = src
+    while stmt.parent is not None and stmt.parent.type not in ("statement_list", "block"):
+        stmt = stmt.parent
+    res = Paths(ctx, [dst]).after(stmt, body)
+    return res is not None and "hit" not in res

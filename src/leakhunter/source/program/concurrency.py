@@ -27,6 +27,7 @@ dropped from gopackage's small cache, so facts must not hold nodes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -175,6 +176,8 @@ def _field_owners(files: list[FileContext]) -> tuple[dict[str, set[str]], dict[s
             ):
                 owner = ctx.text(spec.parent.child_by_field_name("name"))
             text = gs._compact(ctx.text(typ))
+            if not owner:
+                continue  # a struct type without a package-level name: its uses are not ours to see
             for n in (ctx.text(x) for x in decl.children_by_field_name("name")):
                 if not n[:1].islower():
                     continue  # exported: other packages can use it
@@ -304,12 +307,28 @@ def _abandons(op: Node) -> tuple[bool, int]:
         exits = [
             e
             for e in goflow.loop_exits(outer)
-            if (case is not None and not (case.start_byte <= e.start_byte < case.end_byte))
+            if (not _completion_check(e)
+            and (case is not None and not (case.start_byte <= e.start_byte < case.end_byte)))
             or (case is None and e.start_byte < op.start_byte)
         ]
         # an exit in the receive's own case leaves only after receiving: not abandoning
         return bool(exits), (goflow.line(exits[0]) if exits else 0)
     return goflow.is_guarded(op), 0
+
+
+_COMPLETION = re.compile(rb"(==|<=)\s*0\b|\bdone\b|\bremaining\b|\bpending\b")
+
+
+def _completion_check(exit_stmt: Node) -> bool:
+    """The exit sits under `if active == 0` (or `if pending <= 0`): the loop ends once every
+    producer reported, which leaves no sender behind (the Go fuzz coordinator's gather)."""
+    for p in gs.ancestors(exit_stmt):
+        if p.type == "if_statement":
+            cond = p.child_by_field_name("condition")
+            return cond is not None and bool(_COMPLETION.search(cond.text or b""))
+        if p.type in ("communication_case", "for_statement") or p.type in gs.FUNC_TYPES:
+            return False
+    return False
 
 
 def _nonblocking(op: Node) -> bool:

@@ -13,6 +13,7 @@ from leakhunter.source.goflow import (
     Paths,
     chan_facts,
     describe,
+    exclusive_signals,
     goroutine_function,
     is_guarded,
     line,
@@ -193,9 +194,8 @@ func fetch(ctx context.Context) (int, error) {
                     )
                 continue
             last_send = max(u.stmt.end_byte for u in sites)
-            res = Paths(ctx, [u.stmt for u in recvs], signalled_after(cf, go, last_send)).after(
-                go, cf.body
-            )
+            inert = signalled_after(cf, go, last_send) | exclusive_signals(ctx, cf, go, sites)
+            res = Paths(ctx, [u.stmt for u in recvs], inert).after(go, cf.body)
             if res is None:
                 continue
             why = _why(ctx, cf, res, recvs)

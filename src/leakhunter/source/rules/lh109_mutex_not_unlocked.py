@@ -94,12 +94,16 @@ func (c *cache) get(k string) ([]byte, error) {
             if f"{mu}.Unlock()" in ctx.text(d) or f"{mu}.RUnlock()" in ctx.text(d)
         ]
         later = [c for c in calls if c.start_byte > call.end_byte]
-        unlocks = [c for c in later if _method(ctx, c) == (mu, _unlock_of(kind))]
-        deferred = any(d.start_byte > call.end_byte for d in defers)
-        # held until: the first unlock after the lock (in source order), or the end when deferred
-        end = body.end_byte if deferred else min((u.start_byte for u in unlocks), default=-1)
-        if end < 0 and not deferred:
-            end = body.end_byte if not unlocks else end
+        unlocks = [
+            c
+            for c in later
+            if _method(ctx, c) == (mu, _unlock_of(kind)) and not _in_other_scope(c, body)
+        ]
+        deferred = any(
+            d.start_byte > call.end_byte and _same_block_chain(stmt, d) for d in defers
+        )
+        # held until the first unlock after the lock (in source order), else to the end
+        end = min((u.start_byte for u in unlocks), default=body.end_byte)
         fname = gs.function_name(ctx, call)
         for c in later:
             if c.start_byte >= end:
@@ -134,10 +138,16 @@ func (c *cache) get(k string) ([]byte, error) {
                 return
         if deferred or defers or not unlocks or _conditional(stmt, body):
             return
+        # the main path unlocks: an unlock in the lock's own block, after the lock
+        main = [u for u in unlocks if u.parent is not None and u.parent.parent == stmt.parent]
+        if not main or _hands_over(ctx, fn, mu):
+            return
         res = Paths(ctx, unlocks).after(stmt, body)
         if res is None or "exit" not in res or res["exit"] is None:
             return
         ret = res["exit"]
+        if ret.start_byte > main[0].start_byte or _mentions(ctx, ret, mu.split(".")[0]):
+            return  # a return after the main unlock (relocked) or handing the owner out
         yield self.finding(
             ctx,
             call,
@@ -145,6 +155,22 @@ func (c *cache) get(k string) ([]byte, error) {
             f"return at line {line(ret)} leaves it locked: every later {mu}.Lock() blocks forever",
             function=fname,
         )
+
+
+def _hands_over(ctx: FileContext, fn: Node, mu: str) -> bool:
+    """Lock hand-over: `fooLocked`/`lock*` functions, or the mutex's owner is a named result."""
+    name = gs.function_name(ctx, fn)
+    if "lock" in name.lower().rsplit(".", 1)[-1]:
+        return True
+    root = mu.split(".")[0]
+    res = fn.child_by_field_name("result")
+    return res is not None and any(
+        ctx.text(n) == root for n in gs.walk(res, "identifier")
+    )
+
+
+def _mentions(ctx: FileContext, node: Node, name: str) -> bool:
+    return any(ctx.text(n) == name for n in gs.walk(node, "identifier"))
 
 
 def _unlock_of(kind: str) -> str:
