@@ -125,6 +125,23 @@ def positive_size(text: str) -> int:
     return value
 
 
+def check_output_path(path: str | None, option: str) -> None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    if not path:
+        return
+    import os
+
+    from leakhunter.errors import UsageError
+
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a directory")
+    if not os.path.isdir(parent):
+        raise UsageError(f"{option} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{option} {path}: directory {parent} is not writable")
+
+
 def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")) -> None:
     parser.add_argument("--format", choices=choices, default="text", help="output format (default: text)")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from leakhunter.commands._common import check_output_path
 from leakhunter.commands.top import add_table_options, emit, load, write_flame
 
 NAME = "diff"
@@ -33,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.base == "-" and args.new == "-":
         raise UsageError("only one of BASE and NEW can be '-' (stdin)")
+    check_output_path(args.flame, "--flame")
+    check_output_path(args.output, "-o")
     base = load(args.base, args)
     new = load(args.new, args)
     assert isinstance(base, Profile) and isinstance(new, Profile)

@@ -8,6 +8,7 @@ import sys
 from leakhunter.commands._common import (
     add_format,
     add_max_bytes,
+    check_output_path,
     nonneg_int,
     positive_duration,
     use_color,
@@ -67,6 +68,10 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
         help="give up on a URL after this long (default: 30s; a bare number is seconds)",
     )
     parser.add_argument(
+        "--follow-redirects", action="store_true",
+        help="follow a URL's redirect to another host (default: refuse it)",
+    )
+    parser.add_argument(
         "--flame", metavar="OUT.html",
         help="also write an interactive flame graph (icicle) of the same data: one offline "
              "HTML file, click to zoom, hover for values, search by name",
@@ -83,7 +88,8 @@ def load(spec: str, args: argparse.Namespace) -> object:
     from leakhunter.collect.inputs import read_input
     from leakhunter.profiles import read_profile
 
-    data = read_input(spec, max_bytes=args.max_bytes, timeout=args.timeout)
+    data = read_input(spec, max_bytes=args.max_bytes, timeout=args.timeout,
+                      follow_redirects=getattr(args, "follow_redirects", False))
     return read_profile(data, max_bytes=args.max_bytes)
 
 
@@ -119,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
     from leakhunter.analyze.aggregate import aggregate
     from leakhunter.model import Profile
 
+    check_output_path(args.flame, "--flame")
     prof = load(args.profile, args)
     assert isinstance(prof, Profile)
     table = aggregate(

@@ -226,9 +226,8 @@
     document.body.setAttribute("data-flames", String(els.length));
   }
   window.leakhunterFlame = {render: renderAll, Flame: Flame, human: human};
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", renderAll);
-  } else {
-    renderAll();
-  }
+  /* The script sits after the containers it draws: draw now (so later scripts see the
+     boxes), and again once the document is complete for containers added after it. */
+  if (document.body) { renderAll(); }
+  document.addEventListener("DOMContentLoaded", renderAll);
 })();
