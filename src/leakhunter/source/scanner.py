@@ -174,9 +174,16 @@ def _decl_label(node: Node, source: bytes) -> str:
         return f"{typ}.{name}" if typ else name
     if node.type in ("var_declaration", "const_declaration", "type_declaration", "import_declaration"):
         return f"({node.type.split('_')[0]} declaration)"
-    names = re.findall(rb"(?m)^func\s*(?:\([^)]*\)\s*)?([A-Za-z_\x80-\xff][\w\x80-\xff]*)",
-                       source[node.start_byte : node.end_byte])
-    return ", ".join(n.decode("utf-8", "replace") for n in names[:8]) + (", ..." if len(names) > 8 else "")
+    names = [
+        (f"{r.decode('utf-8', 'replace')}." if r else "") + n.decode("utf-8", "replace")
+        for r, n in _FUNC_HEAD.findall(source[node.start_byte : node.end_byte])
+    ]
+    return ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+
+
+_IDENT = rb"[A-Za-z_\x80-\xff][\w\x80-\xff]*"
+_FUNC_HEAD = re.compile(rb"(?m)^func\s*(?:\(\s*(?:" + _IDENT + rb"\s+)?\*?\s*(" + _IDENT + rb")[^)]*\)\s*)?("
+                        + _IDENT + rb")")
 
 
 def _first_error_in(node: Node) -> Node:
@@ -197,8 +204,9 @@ def _unanalysed_decls(tree: Tree, source: bytes) -> list[tuple[int, int, str, st
         if child.type == "comment" or not (child.type == "ERROR" or child.has_error or child.is_missing):
             continue
         err = _first_error_in(child)
+        lead = len(source[child.start_byte : child.end_byte]) - len(source[child.start_byte : child.end_byte].lstrip())
         out.append((
-            child.start_point[0] + 1,
+            child.start_point[0] + 1 + source.count(b"\n", child.start_byte, child.start_byte + lead),
             child.end_point[0] + 1,
             _decl_label(child, source),
             f"syntax error at line {err.start_point[0] + 1}, column {err.start_point[1] + 1} "
