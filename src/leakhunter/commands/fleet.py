@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from leakhunter.commands._common import parse_size
+from leakhunter.commands._common import nonneg_int, positive_duration, positive_int, positive_size
 from leakhunter.commands._duration import parse_duration
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="base URL of a Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics)")
     p.add_argument("--selector", default="", metavar="SEL",
                    help="label matchers every series must match, e.g. '{namespace=\"prod\"}'")
-    p.add_argument("--range", dest="range_s", type=parse_duration, default=6 * 3600.0,
+    p.add_argument("--range", dest="range_s", type=positive_duration, default=6 * 3600.0,
                    metavar="DUR", help="how much history to judge (default 6h)")
     p.add_argument("--end", type=parse_time, default=None, metavar="TIME",
                    help="end of the range: now (default), unix seconds or RFC 3339")
@@ -99,7 +99,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "finer for jobs whose processes live shorter)")
     p.add_argument("--group-by", default="job", metavar="LABEL",
                    help="label that names a job (default job)")
-    p.add_argument("--limit", type=parse_size, default=None, metavar="SIZE",
+    p.add_argument("--limit", type=positive_size, default=None, metavar="SIZE",
                    help="memory limit per replica for the time-to-limit forecast (e.g. 2GiB); "
                         "default: the level restarts happen at, when they look like OOM kills")
     p.add_argument("--metric", type=_metric_override, action="append", default=[],
@@ -116,7 +116,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="do not fetch pprof profiles from the leaking jobs' pods")
     g.add_argument("--pprof-port", type=_port, default=None, metavar="PORT",
                    help="port of the pods' /debug/pprof (default: the instance's own port)")
-    g.add_argument("--profile-pods", type=_positive_int, default=3, metavar="N",
+    g.add_argument("--profile-pods", type=positive_int, default=3, metavar="N",
                    help="pods per leaking job to fetch profiles from (default 3)")
     g.add_argument("--pyroscope", metavar="URL",
                    help="Grafana Pyroscope base URL: diff the merged profiles of the range's "
@@ -124,11 +124,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pyroscope-label", default="service_name", metavar="LABEL",
                    help="Pyroscope label that names the job (default service_name)")
     c = p.add_argument_group("connection")
-    c.add_argument("--concurrency", type=_positive_int, default=4, metavar="N",
+    c.add_argument("--concurrency", type=positive_int, default=4, metavar="N",
                    help="requests in flight at once (default 4)")
-    c.add_argument("--timeout", type=parse_duration, default=60.0, metavar="DUR",
+    c.add_argument("--timeout", type=positive_duration, default=60.0, metavar="DUR",
                    help="per-request timeout (default 60s)")
-    c.add_argument("--retries", type=int, default=3, metavar="N",
+    c.add_argument("--retries", type=nonneg_int, default=3, metavar="N",
                    help="retries of a failed request, with exponential backoff (default 3)")
     c.add_argument("--bearer-token-file", metavar="FILE", help="send 'Authorization: Bearer' with this token")
     c.add_argument("--basic-auth-file", metavar="FILE", help="file holding USER:PASSWORD for basic auth")
