@@ -129,3 +129,29 @@ def test_github_escapes_what_would_break_the_command() -> None:
     )
     line = github.annotation(f)
     assert line == "::notice file=a%2Cb%3Ac.go,line=3,col=1,title=LH101 blocked-send::50%25 of%0Asends"
+
+
+def test_info_findings_are_hidden_in_every_format_unless_asked_for(tmp_path: Path) -> None:
+    # go 1.23: time.Tick is collected, so LH302 is info (a cost); the lost cancel is an error.
+    root = module(tmp_path / "m", {"a.go": LEAK, "t.go": TICK}, go="1.23")
+    for fmt in ("text", "json", "sarif", "github"):
+        default = run(".", "--format", fmt, cwd=root)
+        shown = run(".", "--format", fmt, "--show-info", cwd=root)
+        assert default.returncode == shown.returncode == 1, fmt
+        if fmt == "sarif":  # every rule is described in tool.driver.rules: look at the results
+            ids = [[r["ruleId"] for r in json.loads(p.stdout)["runs"][0]["results"]] for p in (default, shown)]
+            assert ids == [["LH201"], ["LH201", "LH302"]]
+        else:
+            assert "LH201" in default.stdout and "LH302" not in default.stdout, fmt
+            assert "LH201" in shown.stdout and "LH302" in shown.stdout, fmt
+        assert "1 info hidden (--show-info shows them)" in default.stderr.splitlines()[-1], fmt
+        assert "hidden" not in shown.stderr, fmt
+    sarif = json.loads(run(".", "--format", "sarif", cwd=root).stdout)
+    assert sarif["runs"][0]["invocations"][0]["properties"]["hiddenBelowMinSeverity"] == 1
+    # --min-severity error hides warnings too; --min-severity info equals --show-info.
+    code, doc, _ = scan_json(str(root), "--min-severity", "error")
+    assert code == 1 and [f["rule"] for f in doc["findings"]] == ["LH201"] and doc["min_severity"] == "error"
+    code, doc, _ = scan_json(str(root), "--min-severity", "info")
+    assert code == 1
+    assert sorted(f["rule"] for f in doc["findings"]) == ["LH201", "LH302"]
+    assert doc["hidden_below_min_severity"] == 0

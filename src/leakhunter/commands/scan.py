@@ -47,7 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--min-severity", choices=("info", "warning", "error"), default=None,
         help="show only findings at or above this severity, in every format (default: warning: "
-        "info findings are costs, not leaks, and are counted in the summary but not shown)",
+        "info findings are costs, not leaks, and are counted in the summary but not shown); "
+        "hidden findings never fail the run",
     )
     p.add_argument("--show-info", action="store_true", help="show info findings too (= --min-severity info)")
     p.add_argument(
@@ -134,9 +135,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     # Noise policy: what is shown is what a reviewer must act on; info is a cost, not a leak.
+    # Exit 1 only ever follows findings that are shown: `--fail-on info` alone shows info
+    # findings; an explicit --min-severity wins (what it hides cannot fail the run).
     min_sev = args.min_severity or ("info" if args.show_info else "warning")
-    if SEVERITY_RANK[args.fail_on] < SEVERITY_RANK[min_sev]:
-        min_sev = args.fail_on  # never fail on a finding the report does not show
+    if args.min_severity is None and SEVERITY_RANK[args.fail_on] < SEVERITY_RANK[min_sev]:
+        min_sev = args.fail_on
     floor = SEVERITY_RANK[min_sev]
     shown = [f for f in findings if SEVERITY_RANK.get(f.severity, 1) >= floor]
     below = len(findings) - len(shown)
