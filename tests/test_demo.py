@@ -33,6 +33,8 @@ def test_demo_finds_the_leak_from_any_directory(tmp_path: Path) -> None:
     assert f"main.go:{leak_line}: LH101 blocked-send" in out, out
     assert "result <- backendPrice(item)" in out  # the leaking line itself
     assert "fix: buffer the channel" in out
+    # The demo exits 0 when it finds the leak, and says so rather than "exit 1".
+    assert "(exit 1)" not in out and "result: LEAK found, as planted" in out, out[-800:]
     report = tmp_path / "leakhunter-demo.html"
     assert report.exists() and report.read_text(errors="replace").lstrip().lower().startswith(
         "<!doctype html")

@@ -100,14 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     # only it; anything else (help, typos) builds the full parser with every command.
     first = argv[0] if argv else ""
     only = first if first.isidentifier() and _is_command(first) else None
-    command = only or "leakhunter"
+    command = f"leakhunter {only}" if only else "leakhunter"
     watched = _watch_stdout()
     try:
         parser = build_parser(only)
         try:
             args = parser.parse_args(argv)
         except _ArgumentError as exc:
-            _error_line(f"{exc}; {_hint(exc.prog)}")
+            # Leftover words are reported by the top parser; the hint names the command.
+            prog = command if exc.prog == "leakhunter" else exc.prog
+            _error_line(f"{_readable(str(exc), argv)}; {_hint(prog)}")
             return 2
         except SystemExit as exc:  # --help, --version: argparse exits 0 after printing
             _flush_stdout()
@@ -145,6 +147,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _internal_error(command, exc)
     except Exception as exc:  # the last line of defence: never exit 1
         return _internal_error(command, exc)
+
+
+def _readable(message: str, argv: list[str]) -> str:
+    """argparse reads `--duration -5s` as an option missing its value (a word starting
+    with '-' that is not a plain negative number looks like an option); say what it is."""
+    import re
+
+    m = re.match(r"argument (\S+?)(?:/(\S+))?: expected one argument$", message)
+    if m:
+        names = {n for n in m.groups() if n}
+        for i, word in enumerate(argv[:-1]):
+            nxt = argv[i + 1]
+            if word in names and re.match(r"-\.?\d", nxt):
+                return f"argument {m.group(0).split(':')[0].split(' ', 1)[1]}: must not be negative: {nxt!r}"
+    return message
 
 
 def _first_line(msg: str) -> str:
