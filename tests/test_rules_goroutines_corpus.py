@@ -22,20 +22,28 @@ import pytest
 from golab import go_env, go_exe, go_version
 from scanfixtures import run_rules
 
-RULES = ["LH101", "LH102", "LH103", "LH104", "LH105", "LH106", "LH107"]
+RULES = [
+    "LH101", "LH102", "LH103", "LH104", "LH105", "LH106", "LH107",
+    "LH108", "LH109", "LH110", "LH111",
+]  # fmt: skip
 
 # Scenarios that are not flaky with GOMAXPROCS=1 (makeTest in the runtime's own test).
 SIMPLE = [
     "NilRecv", "NilSend", "SelectNoCases", "ChanRecv", "ChanSend", "Select", "WaitGroup", "Mixed",
     "SelectNoCasesMain", "NoCloseRange", "DoubleSend", "EarlyReturn", "NCastLeak", "Timeout",
+    # mutex and cond shapes (LH109, LH110)
+    "MutexStack", "MutexHeap", "RWMutexRLock", "RWMutexLock", "Cond",
 ]  # fmt: skip
-GOKER = ["Grpc660", "Grpc1424", "Kubernetes5316"]
+# struct-field channels (LH108): Kubernetes25331 nobody receives, Grpc1460 a lost wake-up
+GOKER = ["Grpc660", "Grpc1424", "Kubernetes5316", "Kubernetes25331", "Grpc1460"]
 
 # Leaked goroutines (by the function the runtime names) the rules do not point at, and why.
 KNOWN_MISSES = {
     "Mixed.func1": "waits in wg.Wait(); the LH101 deadlock finding on the send explains it",
     "noCloseRange": "its own send blocks only when the loop started zero workers (needs the count)",
     "nCastLeak": "its receive has zero senders when the item list is empty (needs the count)",
+    "(*http2Client_grpc1460).NewStream": "waits for t.mu, held by keepalive, whose lost wake-up "
+    "LH108 reports",
 }
 
 _HEADER = re.compile(r"^goroutine \d+ \[(?P<state>[^\]]*)\(leaked\)\]:$")

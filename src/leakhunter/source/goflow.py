@@ -61,6 +61,7 @@ _TERMINATING_METHODS = frozenset(
         "Skipf",
     }
 )
+_TEST_FAILS = frozenset({"Error", "Errorf", "Fail"})
 _TERMINATING_FUNCS = frozenset({"panic", "os.Exit", "runtime.Goexit", "syscall.Exit"})
 
 
@@ -324,10 +325,18 @@ class Paths:
             if (
                 call is not None
                 and call.type == "call_expression"
-                and is_terminating_call(self.ctx, call)
+                and (is_terminating_call(self.ctx, call) or self._fails_test(call))
             ):
                 return {"stop": s}
         return {"next": None}
+
+    def _fails_test(self, call: Node) -> bool:
+        """`t.Error(...)` / `t.Errorf` / `t.Fail()` in a test file: the test has failed, and a
+        goroutine stranded on the path after it is not worth a report (the failure is)."""
+        if not self.ctx.is_test:
+            return False
+        head, _, last = gs.call_name(self.ctx, call).rpartition(".")
+        return last in _TEST_FAILS and bool(head) and "." not in head
 
     def _switch(self, s: Node) -> Result:
         for f in ("initializer", "value"):

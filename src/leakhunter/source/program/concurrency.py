@@ -193,6 +193,10 @@ def _type_name(text: str) -> str:
     return t.split("[", 1)[0].split("{", 1)[0]
 
 
+_RESULTS: dict[str, str] = {}
+"""Package function -> type name of its first result, for `x := newT()` (set per package)."""
+
+
 def _owner(ctx: FileContext, sel: Node) -> str:
     """The declared type of a selector's operand when it is a receiver, parameter or local
     built from a composite literal (`x := &T{...}`); '' when unknown."""
@@ -220,6 +224,10 @@ def _owner(ctx: FileContext, sel: Node) -> str:
                         v = v.named_children[-1]
                     if v.type == "composite_literal":
                         return _type_name(ctx.text(v.child_by_field_name("type")))
+                    if v.type == "call_expression":
+                        callee = v.child_by_field_name("function")
+                        if callee is not None and callee.type == "identifier":
+                            return _RESULTS.get(ctx.text(callee), "")
                     return ""
         fn = gs.enclosing_function(fn)
     return ""
@@ -374,6 +382,13 @@ def _extract(files: list[FileContext]) -> Concurrency:
     chan_owners, cond_owners = _field_owners(files)
     cc.chan_fields = {f"{t}.{n}" for n, ts in chan_owners.items() for t in ts}
     cc.cond_fields = {f"{t}.{n}" for n, ts in cond_owners.items() for t in ts}
+    _RESULTS.clear()
+    for ctx in files:
+        for info in gs.functions(ctx):
+            if info.kind == "func":
+                res = gs.result_types(ctx, info.node)
+                if res:
+                    _RESULTS[info.name] = _type_name(res[0])
     for ctx in files:
         path = str(ctx.path)
         for info in gs.functions(ctx):
@@ -503,7 +518,13 @@ def _calls(ctx: FileContext, cc: Concurrency, path: str) -> None:
                 and recv
                 and ctx.text(operand) == _receiver_name(ctx, call)
             )
-            kind, rtype = ("self", recv) if self_call else ("method", "")
+            owner = "" if self_call else _owner(ctx, fnode)
+            if self_call:
+                kind, rtype = "self", recv
+            elif owner:
+                kind, rtype = "self", owner
+            else:
+                kind, rtype = "method", ""
         else:
             continue
         if go is not None:
@@ -517,7 +538,7 @@ def _calls(ctx: FileContext, cc: Concurrency, path: str) -> None:
     for info in gs.functions(ctx):
         if info.kind != "method" or info.body is None:
             continue
-        rname = _receiver_name(ctx, info.node)
+        rname = _receiver_name(ctx, info.body)
         for st in gs.statements(info.body)[:4]:
             text = gs._compact(ctx.text(st))
             if text.startswith(f"{rname}.") and text.endswith((".Lock()", ".RLock()")):

@@ -111,6 +111,7 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
                 if (
                     _defaulting(ctx, call, ctx_name)
                     or _commented(ctx, call)
+                    or _detached_for_cleanup(ctx, call, body, ctx_name)
                     or makes_context
                     or _callee_ignores_ctx(ctx, call)
                 ):
@@ -291,6 +292,45 @@ _DELIBERATE = re.compile(
     r"even if|survive|background|nolint|ignor\w* (the )?(provided |caller'?s? |parent )?(ctx|context)|"
     r"(new|fresh|separate|different|own) (root )?(ctx|context))"
 )
+
+
+_CLEANUP = re.compile(
+    r"clean|shutdown|teardown|close|stop|flush|release|rollback|unlock|drain|finali[sz]e"
+    r"|abort|revert|undo|delete|remove|detach",
+    re.IGNORECASE,
+)
+
+
+def _detached_for_cleanup(ctx: FileContext, call: Node, body: Node, ctx_name: str) -> bool:
+    """A fresh context for work that must finish even though ctx is gone (FP shape #8).
+
+    `defer store.Release(context.Background(), id)`; a `context.Background()` after
+    `<-ctx.Done()` / a `ctx.Err() != nil` check (ctx is already cancelled: using it would
+    skip the cleanup); a context assigned to `cleanupCtx` / `shutdownCtx`, or used in a
+    function or call whose name says cleanup/shutdown/close/rollback.
+    """
+    for p in gs.ancestors(call):
+        if p == body:
+            break
+        if p.type == "defer_statement":
+            return True
+        if p.type in ("if_statement", "communication_case"):
+            cond = p.child_by_field_name("condition") or p.child_by_field_name("communication")
+            text = ctx.text(cond)
+            if f"{ctx_name}.Done()" in text or f"{ctx_name}.Err()" in text:
+                return True
+        if p.type == "call_expression" and p != call and _CLEANUP.search(gs.call_name(ctx, p)):
+            return True
+        if p.type in ("short_var_declaration", "assignment_statement", "var_spec"):
+            left = p.child_by_field_name("left") or p.child_by_field_name("name")
+            if _CLEANUP.search(ctx.text(left)):
+                return True
+    before = ctx.source[body.start_byte : call.start_byte]
+    if f"<-{ctx_name}.Done()".encode() in before or f"{ctx_name}.Err() != nil".encode() in before:
+        return True
+    fn = gs.enclosing_function(call)
+    name = gs.function_name(ctx, fn) if fn is not None else ""
+    return bool(_CLEANUP.search(name.rsplit(".", 1)[-1]))
 
 
 def _commented(ctx: FileContext, call: Node) -> bool:
