@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Benchmark `leakhunter scan` against go vet and staticcheck on the Go standard library.
+"""Benchmark `leakhunter scan` against go vet, cold and warm, on net/http/... and on std.
 
-In one run, on the same tree ($(go env GOROOT)/src):
-- leakhunter scan, every rule on (all cores), over the std module (cmd/ excluded, as
-  `go vet ./...` run in GOROOT/src sees only std) and over all of src/;
-- go vet -lostcancel -httpresponse -waitgroup ./...   (fresh GOCACHE, then warm);
-- staticcheck -checks SA1015,SA2000,SA5005,SA9001 ./... (fresh caches, then warm).
-Prints wall seconds, the ratio to leakhunter, MB/s of Go source and peak RSS (the
-largest process of each command's tree, from wait4's rusage).
+In one run, on the same trees of $(go env GOROOT)/src:
+- cold: `leakhunter scan --no-cache` (every default rule, all cores) against
+  `go vet -lostcancel -httpresponse -waitgroup` with a fresh GOCACHE, on `./net/http/...`
+  and on std (`./...` in GOROOT/src; leakhunter excludes cmd/, a module of its own that
+  `go vet ./...` there does not see). Goal: leakhunter >= 10x faster.
+- warm: a re-scan of the unchanged tree with leakhunter's result cache (filled by a first
+  cached run) against `go vet` again with its now-warm GOCACHE. Goal: at least as fast.
+- optionally staticcheck (fresh, then warm caches) with --staticcheck.
+Prints wall seconds, the ratio go vet / leakhunter, MB/s of Go source, the peak RSS of
+the largest process of each command's tree (wait4 rusage) and, for leakhunter, the peak
+RSS of one scanner worker (from its JSON `worker_peak_rss_mb`).
 
-    python bench/bench_scan.py [--out bench/RESULTS-scan.md] [--skip-staticcheck]
+    python bench/bench_scan.py [--out bench/RESULTS-scan.md] [--staticcheck]
 
 CPU-heavy (the fresh go vet compiles all of std): run it once, not in a loop.
 """
@@ -27,7 +31,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-STATICCHECK = Path("/root/go/bin/staticcheck")
+STATICCHECK = Path(os.environ.get("GOPATH", str(Path.home() / "go"))) / "bin" / "staticcheck"
+VET = ["vet", "-lostcancel", "-httpresponse", "-waitgroup"]
 
 
 @dataclass
@@ -37,90 +42,106 @@ class Run:
     rss_mb: float
     code: int
     mb: float
+    worker_mb: float = 0.0
 
     @property
     def mbps(self) -> float:
         return self.mb / self.wall if self.wall else 0.0
 
 
-def timed(name: str, cmd: list[str], *, cwd: Path, env: dict[str, str], mb: float) -> Run:
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def timed(name: str, cmd: list[str], *, cwd: Path, env: dict[str, str], mb: float, json_out: Path | None = None) -> Run:
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    r = Run(name, wall, ru.ru_maxrss / 1024, p.returncode, mb)
-    print(f"  {name:<44} {wall:8.1f} s  {r.rss_mb:7.0f} MB peak  exit {r.code}", flush=True)
+    worker = 0.0
+    if json_out is not None and json_out.exists():
+        worker = float(json.loads(json_out.read_text()).get("worker_peak_rss_mb", 0.0))
+    r = Run(name, wall, ru.ru_maxrss / 1024, p.returncode, mb, worker)
+    print(f"  {name:<52} {wall:8.2f} s  {r.rss_mb:7.0f} MB peak  exit {r.code}  (load {load()})", flush=True)
     return r
 
 
-def go_bytes(src: Path, exclude: list[str]) -> float:
+def go_mb(src: Path, paths: list[str], exclude: list[str]) -> float:
     from leakhunter.source.walker import collect_files
 
-    files = collect_files([str(src)], exclude=exclude).files
-    return sum(f.size for f in files) / 1e6
+    return sum(f.size for f in collect_files([str(src / p) for p in paths], exclude=exclude).files) / 1e6
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, help="also write the results as Markdown here")
-    ap.add_argument("--skip-staticcheck", action="store_true")
+    ap.add_argument("--staticcheck", action="store_true", help="also time staticcheck (slow cold)")
     ap.add_argument("--go", default="/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else "go",
-                    help="the go command whose GOROOT is scanned (staticcheck must understand that Go)")
+                    help="the go command whose GOROOT is scanned and vetted")
     args = ap.parse_args()
-
-    from leakhunter.source.registry import all_rules
 
     goroot = Path(subprocess.run([args.go, "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip())
     gover = subprocess.run([args.go, "version"], capture_output=True, text=True).stdout.strip()
     src = goroot / "src"
-    std_mb = go_bytes(src, ["cmd"])
-    all_mb = go_bytes(src, [])
     cores = len(os.sched_getaffinity(0))
-    print(f"{gover}; {src}: std {std_mb:.1f} MB of Go, all of src {all_mb:.1f} MB; {cores} cores", flush=True)
+    targets = [("net/http/...", ["net/http"], ["./net/http/..."]), ("std", ["."], ["./..."])]
+    sizes = {name: go_mb(src, paths, ["cmd"]) for name, paths, _ in targets}
+    print(f"{gover}; {src}; {cores} cores; " + ", ".join(f"{k}: {v:.1f} MB of Go" for k, v in sizes.items()),
+          flush=True)
 
-    ids = ",".join(r.id for r in all_rules())
     base_env = {k: v for k, v in os.environ.items() if k not in ("GOFLAGS", "GOROOT")}
-    # go vet and staticcheck's `go list` must run the same toolchain as the tree scanned.
     base_env["PATH"] = f"{Path(args.go).parent}{os.pathsep}{base_env.get('PATH', '')}"
     tmp = Path(tempfile.mkdtemp(prefix="lh-bench-"))
-    runs: list[Run] = []
+    rows: list[tuple[str, Run, Run]] = []
+    extra: list[Run] = []
+    findings: dict[str, int] = {}
     try:
-        lh = [sys.executable, "-m", "leakhunter", "scan", str(src), "--enable", ids, "--format", "json",
-              "-o", str(tmp / "lh.json")]
-        runs.append(timed("leakhunter scan (std: src minus cmd/)", [*lh, "--exclude", "cmd"], cwd=src,
-                          env=base_env, mb=std_mb))
-        doc = json.loads((tmp / "lh.json").read_text())
-        std_findings, std_files = len(doc["findings"]), doc["files_scanned"]
-        runs.append(timed("leakhunter scan (all of src/)", lh, cwd=src, env=base_env, mb=all_mb))
-        doc = json.loads((tmp / "lh.json").read_text())
-        all_findings, all_files = len(doc["findings"]), doc["files_scanned"]
-
-        vet_env = {**base_env, "GOCACHE": str(tmp / "gocache-vet")}
-        vet = [args.go, "vet", "-lostcancel", "-httpresponse", "-waitgroup", "./..."]
-        runs.append(timed("go vet (fresh GOCACHE)", vet, cwd=src, env=vet_env, mb=std_mb))
-        runs.append(timed("go vet (warm GOCACHE)", vet, cwd=src, env=vet_env, mb=std_mb))
-        if not args.skip_staticcheck and STATICCHECK.exists():
+        lh_env = {**base_env, "LEAKHUNTER_CACHE_DIR": str(tmp / "lh-cache")}
+        for name, paths, vet_paths in targets:
+            out = tmp / f"lh-{name.replace('/', '_')}.json"
+            lh = [sys.executable, "-m", "leakhunter", "scan", "--format", "json", "-o", str(out),
+                  "--exclude", "cmd", *paths]
+            vet_env = {**base_env, "GOCACHE": str(tmp / f"gocache-{name.replace('/', '_')}")}
+            cold = timed(f"leakhunter scan --no-cache ({name})", [*lh, "--no-cache"], cwd=src, env=lh_env,
+                         mb=sizes[name], json_out=out)
+            findings[name] = len(json.loads(out.read_text())["findings"])
+            vet_cold = timed(f"go vet, fresh GOCACHE ({name})", [args.go, *VET, *vet_paths], cwd=src, env=vet_env,
+                             mb=sizes[name])
+            rows.append((f"cold, {name}", cold, vet_cold))
+            fill = timed(f"leakhunter scan, filling the cache ({name})", lh, cwd=src, env=lh_env, mb=sizes[name],
+                         json_out=out)
+            extra.append(fill)
+            warm = timed(f"leakhunter scan, warm cache ({name})", lh, cwd=src, env=lh_env, mb=sizes[name],
+                         json_out=out)
+            vet_warm = timed(f"go vet, warm GOCACHE ({name})", [args.go, *VET, *vet_paths], cwd=src, env=vet_env,
+                             mb=sizes[name])
+            rows.append((f"warm, {name}", warm, vet_warm))
+        if args.staticcheck and STATICCHECK.exists():
             sc_env = {**base_env, "GOCACHE": str(tmp / "gocache-sc"), "XDG_CACHE_HOME": str(tmp / "xdg-sc")}
             sc = [str(STATICCHECK), "-checks", "SA1015,SA2000,SA5005,SA9001", "./..."]
-            runs.append(timed("staticcheck (fresh caches)", sc, cwd=src, env=sc_env, mb=std_mb))
-            runs.append(timed("staticcheck (warm caches)", sc, cwd=src, env=sc_env, mb=std_mb))
+            extra.append(timed("staticcheck, fresh caches (std)", sc, cwd=src, env=sc_env, mb=sizes["std"]))
+            extra.append(timed("staticcheck, warm caches (std)", sc, cwd=src, env=sc_env, mb=sizes["std"]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    lh_std = runs[0]
     lines = [
-        f"Machine: {cores} cores; {gover}; tree: `{src}` (std module: {std_mb:.1f} MB of Go in the files "
-        f"go vet sees; all of src/ incl. cmd/: {all_mb:.1f} MB).",
-        f"leakhunter: every rule on ({len(ids.split(','))} rules); std: {std_files} files scanned, "
-        f"{std_findings} findings; all of src/: {all_files} files, {all_findings} findings.",
+        f"Machine: {cores} cores, load average at the end {load()}; {gover}; tree `{src}` "
+        f"(net/http/...: {sizes['net/http/...']:.1f} MB of Go; std: {sizes['std']:.1f} MB).",
+        "leakhunter: default rules, default output; findings shown: "
+        + ", ".join(f"{k} {v}" for k, v in findings.items()) + ".",
         "",
-        "| command | wall s | vs leakhunter (std) | MB/s of Go source | peak RSS MB |",
-        "|---|---|---|---|---|",
+        "| run | leakhunter s | go vet s | go vet / leakhunter | leakhunter MB/s | peak RSS MB (tree) "
+        "| peak RSS MB (one worker) | go vet peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for r in runs:
-        ratio = r.wall / lh_std.wall if lh_std.wall else 0.0
-        lines.append(f"| {r.name} | {r.wall:.1f} | {ratio:.2f}x | {r.mbps:.1f} | {r.rss_mb:.0f} |")
+    for label, lh_run, vet_run in rows:
+        ratio = vet_run.wall / lh_run.wall if lh_run.wall else 0.0
+        lines.append(f"| {label} | {lh_run.wall:.2f} | {vet_run.wall:.2f} | **{ratio:.1f}x** | {lh_run.mbps:.1f} | "
+                     f"{lh_run.rss_mb:.0f} | {lh_run.worker_mb:.0f} | {vet_run.rss_mb:.0f} |")
+    if extra:
+        lines += ["", "| other run | wall s | peak RSS MB |", "|---|---|---|"]
+        lines += [f"| {r.name} | {r.wall:.2f} | {r.rss_mb:.0f} |" for r in extra]
     text = "\n".join(lines)
     print("\n" + text)
     if args.out:

@@ -1,18 +1,30 @@
 #!/usr/bin/env python3
-"""Precision study for `leakhunter scan` on Go code nobody here wrote.
+"""Precision study for `leakhunter scan`: what the DEFAULT output shows, on two sets of code.
 
-Scans the Go standard library ($(go env GOROOT)/src) and large open-source modules
-fetched with `go mod download -json MODULE@VERSION` into a private GOMODCACHE, then
-draws a fixed-seed sample of findings per rule for hand triage.
+- tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
+  prometheus and go-ethereum. Rules may be tuned on it.
+- held-out set: the modules of HELDOUT.md (read from its table), chosen and committed
+  before any finding on them was seen. Rules must not be tuned on it; it is what the
+  README's precision figure is about.
 
-    python bench/precision/precision.py scan      # fetch, scan, write findings-*.json + sample.csv
-    python bench/precision/precision.py show N    # print the code around sampled finding N
-    python bench/precision/precision.py mark N TP|FP "reason"   # record a hand verdict
-    python bench/precision/precision.py table     # per-rule true-positive rate from triage.csv
+Each corpus is scanned by the real command as a user runs it (`leakhunter scan --format
+json`, no option: default rules, default severities, `info` hidden by the noise policy),
+so the sample is of exactly what a reviewer is shown. Findings are split into production
+code and `_test.go` files, and a fixed-seed sample of up to PER_CELL findings is drawn per
+(rule, production/test) cell.
 
-triage.csv is filled BY HAND (verdict TP/FP and a one-line reason, from reading the
-code of each sampled finding); `scan` keeps verdicts already given for findings
-that are still sampled (matched by fingerprint).
+    python bench/precision/precision.py sample --set heldout   # fetch, scan, sample -> CSV + Markdown
+    python bench/precision/precision.py show --set heldout 3 7  # wider code context of sampled findings
+    python bench/precision/precision.py mark --set heldout 3 TP "reason"   # or edit the CSV
+    python bench/precision/precision.py table --set heldout    # per-rule table, production and tests
+
+`sample` writes bench/precision/sample-<set>.csv (one row per sampled finding, with the
+code around it: `context`, 4 lines either side, the finding's line marked `>>`) and
+sample-<set>.md (the same, readable, with 12 lines either side). Verdicts go in the CSV's
+`verdict` column: TP (a reviewer of that project would want it fixed), FP, or `?`
+(undecided; left out of rates). A re-run keeps verdicts of findings still sampled (by
+fingerprint) and remembers every verdict in verdicts-<set>.csv. On the tuning set the verdict
+of the earlier study (verdicts.csv, a more lenient standard) is shown as `earlier_verdict`.
 """
 
 from __future__ import annotations
@@ -22,17 +34,24 @@ import csv
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MODULES = ["github.com/prometheus/prometheus@v0.316.0", "github.com/ethereum/go-ethereum@v1.17.10"]
-SEED = 20261123
-PER_RULE = 6
-FIELDS = ["n", "rule", "severity", "corpus", "file", "line", "function", "message", "verdict", "reason", "fingerprint"]
+TUNING_MODULES = ["github.com/prometheus/prometheus@v0.316.0", "github.com/ethereum/go-ethereum@v1.17.10"]
+SEEDS = {"tuning": 20261123, "heldout": 20261203}
+PER_CELL = 8
+CONTEXT = 4
+FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
+          "verdict", "reason", "context", "fingerprint", "earlier_verdict"]
+OLD_HISTORY = HERE / "verdicts.csv"
+"""Verdicts of the earlier study (all rules and severities shown, a more lenient TP standard):
+offered as `earlier_verdict` hints on the tuning set, never copied into `verdict`."""
 
 
 def go_exe() -> str:
@@ -45,101 +64,164 @@ def go_exe() -> str:
         return "go"
 
 
-def corpora(work: Path) -> dict[str, Path]:
-    goroot = subprocess.run([go_exe(), "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
-    out = {"std": Path(goroot) / "src"}
-    env = {**os.environ, "GOMODCACHE": str(work / "modcache"), "GOFLAGS": "-modcacherw"}
-    for mod in MODULES:
-        res = subprocess.run([go_exe(), "mod", "download", "-json", mod], capture_output=True, text=True, env=env,
-                             timeout=900, cwd=work)
-        info = json.loads(res.stdout)
-        if "Dir" not in info:
-            raise SystemExit(f"go mod download {mod}: {info.get('Error', res.stderr)}")
-        out[mod.split("/")[-1].split("@")[0]] = Path(info["Dir"])
+def heldout_modules() -> list[str]:
+    """MODULE@VERSION from the table of HELDOUT.md (the committed, fixed list)."""
+    out = []
+    for line in (HERE / "HELDOUT.md").read_text().splitlines():
+        m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+/[\w./-]+)\s*\|\s*(v[\w.+-]+)\s*\|", line)
+        if m:
+            out.append(f"{m.group(1)}@{m.group(2)}")
+    if len(out) < 4:
+        raise SystemExit("HELDOUT.md lists fewer than 4 modules")
     return out
 
 
-def cmd_scan(args: argparse.Namespace) -> None:
-    from leakhunter.source.scanner import scan_paths
-
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    per_rule: dict[str, list[dict[str, object]]] = defaultdict(list)
-    summary = []
-    for name, root in corpora(work).items():
-        t0 = time.perf_counter()
-        res = scan_paths([str(root)], jobs=args.jobs)
-        dt = time.perf_counter() - t0
-        counts = Counter(f.rule for f in res.findings)
-        summary.append((name, res.files_scanned, len(res.findings), round(dt, 1), dict(sorted(counts.items()))))
-        rows = []
-        for f in res.findings:
-            row = {"rule": f.rule, "severity": f.severity, "corpus": name,
-                   "file": str(Path(f.file).relative_to(root)), "line": f.line, "column": f.column,
-                   "function": f.function, "message": f.message, "fingerprint": f.fingerprint,
-                   "root": str(root)}
-            rows.append(row)
-            per_rule[f.rule].append(row)
-        (work / f"findings-{name}.json").write_text(json.dumps(rows, indent=1))
-        print(f"{name}: {res.files_scanned} files, {len(res.findings)} findings, {dt:.1f}s {dict(counts)}", flush=True)
-    triage = HERE / "triage.csv"
-    old = _verdicts()
-    rng = random.Random(SEED)
-    sample = []
-    for rule in sorted(per_rule):
-        rows = sorted(per_rule[rule], key=lambda r: (str(r["corpus"]), str(r["file"]), int(str(r["line"]))))
-        sample.extend(rng.sample(rows, min(args.per_rule, len(rows))))
-    with triage.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS)
-        w.writeheader()
-        for i, r in enumerate(sample, 1):
-            prev = old.get(str(r["fingerprint"]), {})
-            w.writerow({"n": i, **{k: r[k] for k in FIELDS if k in r},
-                        "verdict": prev.get("verdict", ""), "reason": prev.get("reason", "")})
-    (work / "sample.json").write_text(json.dumps(sample, indent=1))
-    (work / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"sampled {len(sample)} findings into {triage}")
+def download(mod: str, work: Path) -> Path:
+    env = {**os.environ, "GOMODCACHE": str(work / "modcache"), "GOFLAGS": "-modcacherw", "GOTOOLCHAIN": "local"}
+    res = subprocess.run([go_exe(), "mod", "download", "-json", mod], capture_output=True, text=True, env=env,
+                         timeout=1800, cwd=work)
+    try:
+        info = json.loads(res.stdout)
+    except ValueError:
+        raise SystemExit(f"go mod download {mod}: {res.stderr.strip()}") from None
+    if "Dir" not in info or not Path(info["Dir"]).is_dir():
+        raise SystemExit(f"go mod download {mod}: {info.get('Error', res.stderr)}")
+    return Path(info["Dir"])
 
 
-HISTORY = HERE / "verdicts.csv"
-"""Every hand verdict ever recorded, by fingerprint: a re-drawn sample reuses them (the
-same finding on the same code gets the same verdict) and only new findings need reading."""
+def corpora(which: str, work: Path) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    if which == "tuning":
+        goroot = subprocess.run([go_exe(), "env", "GOROOT"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        out["std"] = Path(goroot) / "src"
+        mods = TUNING_MODULES
+    else:
+        mods = heldout_modules()
+    for mod in mods:
+        out[mod.split("@")[0].removeprefix("github.com/")] = download(mod, work)
+    return out
 
 
-def _verdicts() -> dict[str, dict[str, str]]:
+def scan(root: Path, out: Path, extra: list[str]) -> dict[str, Any]:
+    """`leakhunter scan --format json .` in `root`, as a user runs it; the JSON document."""
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-m", "leakhunter", "scan", "--format", "json", "-o", str(out), *extra, "."],
+                         cwd=root, capture_output=True, text=True, timeout=7200)
+    if res.returncode not in (0, 1, 2) or not out.exists():
+        raise SystemExit(f"scan of {root} failed (exit {res.returncode}): {res.stderr[-2000:]}")
+    doc: dict[str, Any] = json.loads(out.read_text())
+    doc["_exit"], doc["_wall_s"] = res.returncode, round(time.perf_counter() - t0, 1)
+    return doc
+
+
+def context_lines(path: Path, line: int, around: int) -> str:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    lo, hi = max(0, line - 1 - around), min(len(lines), line + around)
+    return "\n".join(f"{'>>' if i + 1 == line else '  '}{i + 1:5d} {lines[i]}" for i in range(lo, hi))
+
+
+def _history(which: str) -> Path:
+    return HERE / f"verdicts-{which}.csv"
+
+
+def _sample_csv(which: str) -> Path:
+    return HERE / f"sample-{which}.csv"
+
+
+def _known_verdicts(which: str) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for path in (HISTORY, HERE / "triage.csv"):
+    for path in (_history(which), _sample_csv(which)):
         if path.exists():
             with path.open() as fh:
-                out.update({r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict")})
+                out.update({r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict") and r.get("fingerprint")})
     return out
 
 
-def _remember(rows: list[dict[str, str]]) -> None:
-    merged = _verdicts()
-    merged.update({r["fingerprint"]: r for r in rows if r.get("verdict")})
-    with HISTORY.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
+def cmd_sample(args: argparse.Namespace) -> None:
+    which = args.set
+    work = Path(args.work) / which
+    work.mkdir(parents=True, exist_ok=True)
+    extra = ["--no-cache"] if args.no_cache else []
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    summary: list[dict[str, Any]] = []
+    for name, root in corpora(which, work).items():
+        doc = scan(root, work / f"scan-{name.replace('/', '_')}.json", extra)
+        rows = []
+        for f in doc["findings"]:
+            kind = "test" if f["file"].endswith("_test.go") else "prod"
+            row = {**f, "corpus": name, "kind": kind, "root": str(root), "set": which}
+            rows.append(row)
+            cells[(f["rule"], kind)].append(row)
+        (work / f"findings-{name.replace('/', '_')}.json").write_text(json.dumps(rows, indent=1))
+        summary.append({
+            "corpus": name, "root": str(root), "files_scanned": doc["files_scanned"], "shown": len(rows),
+            "prod": sum(r["kind"] == "prod" for r in rows), "test": sum(r["kind"] == "test" for r in rows),
+            "hidden_info": doc.get("hidden_below_min_severity", 0), "unanalysed": len(doc.get("unanalysed", [])),
+            "exit": doc["_exit"], "wall_s": doc["_wall_s"],
+        })
+        # Counts only (not findings): enough to see the scan ran, nothing to tune on.
+        print(f"{which}/{name}: {doc['files_scanned']} files scanned in {doc['_wall_s']}s, "
+              f"{len(doc.get('unanalysed', []))} places unanalysed", flush=True)
+    rng = random.Random(SEEDS[which])
+    sample: list[dict[str, Any]] = []
+    for key in sorted(cells):
+        rows = sorted(cells[key], key=lambda r: (r["corpus"], r["file"], r["line"], r["column"], r["rule"]))
+        sample.extend(rng.sample(rows, min(args.per_cell, len(rows))))
+    old = _known_verdicts(which)
+    earlier: dict[str, dict[str, str]] = {}
+    if which == "tuning" and OLD_HISTORY.exists():
+        with OLD_HISTORY.open() as fh:
+            earlier = {r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict")}
+    out_rows = []
+    for i, r in enumerate(sample, 1):
+        prev = old.get(r["fingerprint"], {})
+        hint = earlier.get(r["fingerprint"], {})
+        path = Path(r["root"]) / r["file"]
+        out_rows.append({
+            "n": i, "set": which, "corpus": r["corpus"], "kind": r["kind"], "rule": r["rule"],
+            "severity": r["severity"], "file": r["file"], "line": r["line"], "function": r["function"],
+            "message": r["message"], "verdict": prev.get("verdict", ""), "reason": prev.get("reason", ""),
+            "context": context_lines(path, int(r["line"]), CONTEXT), "fingerprint": r["fingerprint"],
+            "earlier_verdict": f"{hint['verdict']}: {hint.get('reason', '')}" if hint else "",
+        })
+        r["n"] = i
+    with _sample_csv(which).open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS)
         w.writeheader()
-        w.writerows(sorted(merged.values(), key=lambda r: (r["rule"], r["corpus"], r["file"], int(r["line"]))))
+        w.writerows(out_rows)
+    md = [f"# Sample of the default `leakhunter scan` output: {which} set",
+          "",
+          f"Seed {SEEDS[which]}, up to {args.per_cell} per (rule, production/test) cell. Verdicts go in "
+          f"`{_sample_csv(which).name}` (TP / FP / ?).",
+          ""]
+    for r in sample:
+        md += [f"## #{r['n']} {r['rule']} {r['severity']} ({r['kind']}) {r['corpus']}/{r['file']}:{r['line']}"
+               f" `{r['function']}`", "", r["message"], "", "```go",
+               context_lines(Path(r["root"]) / r["file"], int(r["line"]), 12), "```", ""]
+    (HERE / f"sample-{which}.md").write_text("\n".join(md))
+    (work / "sample.json").write_text(json.dumps(sample, indent=1))
+    (HERE / f"summary-{which}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    population = {f"{r}/{k}": len(v) for (r, k), v in sorted(cells.items())}
+    (HERE / f"population-{which}.json").write_text(json.dumps(population, indent=1) + "\n")
+    print(f"sampled {len(sample)} of {sum(len(v) for v in cells.values())} shown findings into "
+          f"{_sample_csv(which)} (+ .md)")
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    sample = json.loads((Path(args.work) / "sample.json").read_text())
+    sample = json.loads((Path(args.work) / args.set / "sample.json").read_text())
     for n in args.n:
         r = sample[n - 1]
-        path = Path(r["root"]) / r["file"]
-        lines = path.read_text(errors="replace").splitlines()
-        lo, hi = max(0, r["line"] - args.before), min(len(lines), r["line"] + args.after)
-        print(f"== #{n} {r['rule']} {r['corpus']}/{r['file']}:{r['line']} ({r['function']})\n   {r['message']}")
-        for i in range(lo, hi):
-            mark = ">>" if i + 1 == r["line"] else "  "
-            print(f"{mark}{i + 1:5d} {lines[i]}")
+        print(f"== #{n} {r['rule']} {r['severity']} ({r['kind']}) {r['corpus']}/{r['file']}:{r['line']} "
+              f"({r['function']})\n   {r['message']}")
+        print(context_lines(Path(r["root"]) / r["file"], int(r["line"]), args.around))
 
 
 def cmd_mark(args: argparse.Namespace) -> None:
-    """Record a hand verdict: `mark N TP|FP "one-line reason"`."""
-    path = HERE / "triage.csv"
+    path = _sample_csv(args.set)
     with path.open() as fh:
         rows = list(csv.DictReader(fh))
     for r in rows:
@@ -152,56 +234,72 @@ def cmd_mark(args: argparse.Namespace) -> None:
         w = csv.DictWriter(fh, fieldnames=FIELDS)
         w.writeheader()
         w.writerows(rows)
-    _remember(rows)
+    merged = _known_verdicts(args.set)
+    with _history(args.set).open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(sorted(merged.values(), key=lambda r: (r["rule"], r.get("corpus", ""), r["file"], int(r["line"]))))
+
+
+def _rate(tp: int, n: int) -> str:
+    return f"{100 * tp / n:.0f}%" if n else "-"
 
 
 def cmd_table(args: argparse.Namespace) -> None:
-    """Per-rule table: findings in the corpora, sampled, TP, rate, shipped severity, default on/off."""
-    from leakhunter.source.registry import get_rule
-
-    with (HERE / "triage.csv").open() as fh:
-        rows = [r for r in csv.DictReader(fh) if r["verdict"] in ("TP", "FP")]
-    found: Counter[str] = Counter()
-    for path in Path(args.work).glob("findings-*.json"):
-        found.update(str(r["rule"]) for r in json.loads(path.read_text()))
-    by: dict[str, Counter[str]] = defaultdict(Counter)
+    """Per-rule table, production and tests apart: shown findings, sampled, TP, FP, rate, weighted total."""
+    with _sample_csv(args.set).open() as fh:
+        rows = list(csv.DictReader(fh))
+    population: dict[str, int] = json.loads((HERE / f"population-{args.set}.json").read_text())
+    by: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for r in rows:
-        by[r["rule"]][r["verdict"]] += 1
-    total = Counter(r["verdict"] for r in rows)
-    print("| rule | findings in corpora | sampled | TP | FP | TP rate | severity | default |")
-    print("|---|---|---|---|---|---|---|---|")
-    for rule in sorted(set(by) | set(found)):
-        c = by[rule]
-        n = c["TP"] + c["FP"]
-        cls = get_rule(rule)
-        rate = f"{100 * c['TP'] / n:.0f}%" if n else "-"
-        low = " **<75%**" if n and c["TP"] / n < 0.75 else ""
-        on = "on" if getattr(cls, "enabled_by_default", True) else "off"
-        print(f"| {rule} {cls.name} | {found[rule]} | {n} | {c['TP']} | {c['FP']} | {rate}{low} | {cls.severity} | {on} |")
-    n = total["TP"] + total["FP"]
-    if n:
-        print(f"| **all** | {sum(found.values())} | {n} | {total['TP']} | {total['FP']} | "
-              f"**{100 * total['TP'] / n:.0f}%** | | |")
+        by[(r["rule"], r["kind"])][r["verdict"] or "undecided"] += 1
+    print(f"Default output of `leakhunter scan` ({args.set} set; sample seed {SEEDS[args.set]}):\n")
+    for kind in ("prod", "test"):
+        print(f"### {'production code' if kind == 'prod' else '_test.go files'}\n")
+        print("| rule | shown findings | sampled | TP | FP | undecided | TP rate |")
+        print("|---|---|---|---|---|---|---|")
+        tot: Counter[str] = Counter()
+        weighted_tp = weighted_n = 0.0
+        rules = sorted({r for r, k in by if k == kind} | {c.split("/")[0] for c in population if c.endswith(kind)})
+        for rule in rules:
+            c = by[(rule, kind)]
+            found = population.get(f"{rule}/{kind}", 0)
+            decided = c["TP"] + c["FP"]
+            print(f"| {rule} | {found} | {sum(c.values())} | {c['TP']} | {c['FP']} | "
+                  f"{sum(c.values()) - decided} | {_rate(c['TP'], decided)} |")
+            tot.update(c)
+            tot["found"] += found
+            if decided:
+                weighted_tp += found * c["TP"] / decided
+                weighted_n += found
+        decided = tot["TP"] + tot["FP"]
+        est = f"{100 * weighted_tp / weighted_n:.0f}%" if weighted_n else "-"
+        print(f"| **all** | {tot['found']} | {tot['TP'] + tot['FP'] + tot['undecided'] + tot['?']} | {tot['TP']} | "
+              f"{tot['FP']} | {tot['undecided'] + tot['?']} | **{_rate(tot['TP'], decided)}** "
+              f"(weighted by shown findings: {est}) |\n")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--work", default="/tmp/lh-precision", help="scratch dir (module cache, findings)")
+    p.add_argument("--work", default="/tmp/lh-precision", help="scratch dir (module cache, scan output)")
     sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("scan")
-    s.add_argument("--per-rule", type=int, default=PER_RULE)
-    s.add_argument("--jobs", type=int, default=None)
-    sh = sub.add_parser("show")
+    s = sub.add_parser("sample", help="fetch, scan (default output) and draw the fixed-seed sample")
+    s.add_argument("--set", choices=("tuning", "heldout"), required=True)
+    s.add_argument("--per-cell", type=int, default=PER_CELL)
+    s.add_argument("--no-cache", action="store_true", help="pass --no-cache to leakhunter scan")
+    sh = sub.add_parser("show", help="print wider code context of sampled findings")
+    sh.add_argument("--set", choices=("tuning", "heldout"), required=True)
     sh.add_argument("n", type=int, nargs="+")
-    sh.add_argument("--before", type=int, default=25)
-    sh.add_argument("--after", type=int, default=25)
-    sub.add_parser("table")  # uses --work for the findings counts
-    m = sub.add_parser("mark")
+    sh.add_argument("--around", type=int, default=25)
+    t = sub.add_parser("table", help="per-rule table from the verdicts in sample-<set>.csv")
+    t.add_argument("--set", choices=("tuning", "heldout"), required=True)
+    m = sub.add_parser("mark", help="record a verdict: mark --set S N TP|FP|? 'reason'")
+    m.add_argument("--set", choices=("tuning", "heldout"), required=True)
     m.add_argument("n", type=int)
-    m.add_argument("verdict", choices=("TP", "FP"))
+    m.add_argument("verdict", choices=("TP", "FP", "?"))
     m.add_argument("reason")
     args = p.parse_args()
-    {"scan": cmd_scan, "show": cmd_show, "table": cmd_table, "mark": cmd_mark}[args.cmd](args)
+    {"sample": cmd_sample, "show": cmd_show, "table": cmd_table, "mark": cmd_mark}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
                    "function", "end_line", "fingerprint"}],
      "files_scanned", "duration_s", "skipped": [{"file", "reason"}], "suppressed",
      "baseline_hidden", "hidden_below_min_severity", "min_severity",
-     "unanalysed": [{"file", "line", "end_line", "function", "reason"}], "cached_files"}
+     "unanalysed": [{"file", "line", "end_line", "function", "reason"}], "cached_files",
+     "worker_peak_rss_mb"}
 
 The contract's keys are always present; the extra keys only add to it. `unanalysed`
 lists the Go code no rule saw: a function or declaration the parser could not read
@@ -63,6 +64,7 @@ def document(
             for u in result.unanalysed
         ],
         "cached_files": result.cached_files,
+        "worker_peak_rss_mb": round(result.worker_peak_rss_kb / 1024, 1),
     }
 
 

@@ -92,6 +92,8 @@ class ScanResult:
     """Functions, declarations and whole files whose code no rule saw (see the module docstring)."""
     cached_files: int = 0
     """Files whose outcome came from the result cache (cache.py) instead of a fresh scan."""
+    worker_peak_rss_kb: int = 0
+    """Largest peak RSS of any process that scanned files (a pool worker, or this process)."""
 
 
 @dataclass
@@ -111,6 +113,8 @@ class FileOutcome:
     """(line, end line, function, reason) of declarations no rule saw; line 0: the whole file."""
     cacheable: bool = False
     """Set by scan_file when the outcome depends only on the file, its package and the rules."""
+    peak_rss_kb: int = 0
+    """Peak RSS of the worker process that scanned this chunk (set on a chunk's last outcome)."""
 
 
 # --------------------------------------------------------------------------- file checks
@@ -372,8 +376,20 @@ def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) ->
     return out
 
 
+def _peak_rss_kb() -> int:
+    try:
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    except (ImportError, OSError):
+        return 0
+
+
 def _scan_chunk(chunk: list[SourceFile], rule_ids: tuple[str, ...], max_file_size: int) -> list[FileOutcome]:
-    return [scan_file(sf, rule_ids, max_file_size) for sf in chunk]
+    out = [scan_file(sf, rule_ids, max_file_size) for sf in chunk]
+    if out:
+        out[-1].peak_rss_kb = _peak_rss_kb()
+    return out
 
 
 # --------------------------------------------------------------------------- many files
@@ -573,6 +589,7 @@ def scan_paths(
         if oc.skip_reason:
             result.skipped.append((oc.display, oc.skip_reason))
         result.suppressed += oc.suppressed
+        result.worker_peak_rss_kb = max(result.worker_peak_rss_kb, oc.peak_rss_kb)
         result.parse_seconds += oc.parse_seconds
         for rid, secs in oc.rule_seconds.items():
             result.rule_seconds[rid] = result.rule_seconds.get(rid, 0.0) + secs
@@ -592,6 +609,8 @@ def scan_paths(
     result.findings.sort(key=_finding_key)
     result.skipped.sort()
     result.unanalysed.sort(key=lambda u: (u.file, u.line))
+    if result.files_scanned and not result.worker_peak_rss_kb:
+        result.worker_peak_rss_kb = _peak_rss_kb()  # scanned in-process (or all from the cache)
     result.duration_s = time.perf_counter() - start
     return result
 
