@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from leakhunter.collect.scrape import HeapTotals, Vars, goroutine_total, heap_totals, parse_vars
-from leakhunter.collect.store import Store
+from leakhunter.collect.store import Store, StoreError
 from leakhunter.errors import CorruptInputError, InputError, UsageError
 
 if TYPE_CHECKING:
@@ -367,9 +367,25 @@ class Watcher:
                 return
             # A scrape started before the deadline may finish after it: cutting it short
             # would record a false gap for targets whose phase falls near the end.
-            await self._scrape(client, metrics, st, max(self.interval * 0.9, self.timeout))
-            # A scrape that overran skips the ticks it missed instead of bunching up.
-            k = max(k + 1, math.ceil((time.monotonic() - t0 - st.phase) / self.interval))
+            started = time.monotonic()
+            try:
+                await self._scrape(client, metrics, st, max(self.interval * 0.9, self.timeout))
+            except StoreError:
+                raise
+            except Exception as exc:  # watch never dies of what a target answers (issue 11)
+                self._failed(st, time.time(), f"unreadable answer: {type(exc).__name__}: {exc}")
+            # A scrape that overran skips the ticks it missed instead of bunching up; each
+            # skipped interval is a gap of its own, so the record says how much is missing.
+            nk = max(k + 1, math.ceil((time.monotonic() - t0 - st.phase) / self.interval))
+            took = time.monotonic() - started
+            for missed in range(k + 1, nk):
+                at = t0 + st.phase + missed * self.interval
+                if at < deadline:
+                    self.store.add_gap(st.url, time.time() - (time.monotonic() - at),
+                                       f"no scrape: the previous one took {took:.1f}s")
+            if nk > k + 1:
+                self.store.commit()
+            k = nk
 
     # -- one scrape ---------------------------------------------------------------
 
@@ -446,6 +462,8 @@ class Watcher:
             same = len(set(reasons)) == 1
             self._failed(st, ts, reasons[0] if same else "; ".join(errors))
             return
+        for err in errors:  # one endpoint answered, the other did not: still a gap (issue 11)
+            self.store.add_gap(st.url, ts, err)
         vars_: Vars | None = None
         if "vars" in results:
             r = results["vars"]
@@ -453,10 +471,13 @@ class Watcher:
                 try:
                     vars_ = parse_vars(r)
                     st.vars_ok = bool(vars_.memstats)
-                except CorruptInputError:
+                except CorruptInputError as exc:
                     st.vars_ok = False
+                    self.store.add_gap(st.url, ts, f"vars: {exc}")
             elif isinstance(r, _NotFound):
                 st.vars_ok = False
+            else:
+                self.store.add_gap(st.url, ts, f"vars: {_describe(r)}")
         leak_bytes: bytes | None = None
         if "leak" in results:
             r = results["leak"]
@@ -465,16 +486,21 @@ class Watcher:
                     values["goroutines_leaked"] = float(goroutine_total(r))
                     leak_bytes = r
                     st.leak_ok = True
-                except CorruptInputError:
+                except CorruptInputError as exc:
                     st.leak_ok = False
+                    self.store.add_gap(st.url, ts, f"goroutineleak: {exc}")
             elif isinstance(r, _NotFound):
                 st.leak_ok = False
+            else:
+                self.store.add_gap(st.url, ts, f"goroutineleak: {_describe(r)}")
             st.status.leak_profile = st.leak_ok
         metrics: dict[str, float] = {}
         if "metrics" in results and isinstance(results["metrics"], bytes):
             from leakhunter.collect.metrics import parse_metrics
 
             metrics = parse_metrics(results["metrics"].decode("utf-8", "replace"))
+        elif "metrics" in results:
+            self.store.add_gap(st.url, ts, f"metrics: {_describe(results['metrics'])}")
         self._add_memory(values, vars_, metrics)
         if force and heap is not None and vars_ and "HeapAlloc" in vars_.memstats:
             values["heap_marked"] = vars_.memstats["HeapAlloc"]
@@ -592,7 +618,13 @@ class Watcher:
         """Why the process behind `st` is not the one seen last time, or None."""
         st_time = ident.get("start_time")
         if st_time is not None and st.start_time is not None and abs(st_time - st.start_time) > 1:
-            return "process start time changed"
+            # Only real evidence splits a series: a start time that moves while every
+            # monotone counter the target reports kept growing is a broken exporter, not
+            # a new process (issue 11: one that changed every scrape opened 30 rows).
+            pairs = [(ident.get(k), getattr(st, k)) for k in ("num_gc", "total_alloc", "alloc_space")]
+            known = [(cur, prev) for cur, prev in pairs if cur is not None and prev is not None]
+            if not known or any(cur < prev for cur, prev in known):
+                return "process start time changed"
         b = ident.get("build_id")
         if b and st.build_id and b != st.build_id:
             return "build id changed"
