@@ -14,7 +14,6 @@ Bounded: at most `max_body` bytes are read, every read is under the caller's tim
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from urllib.parse import urlsplit
 
 from leakhunter.errors import CorruptInputError
@@ -38,11 +37,20 @@ class Connection:
         self.busy = False
 
     async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(OSError):
-                await self.writer.wait_closed()
-        self.reader = self.writer = None
+        writer, self.reader, self.writer = self.writer, None, None
+        if writer is not None:
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except OSError:
+                pass
+            except asyncio.CancelledError:
+                # The close waiter of a stream whose reading was cancelled mid-body (a
+                # timed-out slow target) can come back cancelled; that is not ours to
+                # propagate unless this task itself is being cancelled.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
 
     async def get(self, target: str, max_body: int) -> tuple[int, bytes]:
         """GET `target` (path and query); reconnects once if a kept-alive socket went stale."""
@@ -83,31 +91,47 @@ class Connection:
         if "chunked" in headers.get("transfer-encoding", "").lower():
             body = await self._chunked(max_body)
         elif "content-length" in headers:
-            try:
-                n = int(headers["content-length"])
-            except ValueError:
-                raise CorruptInputError("bad Content-Length") from None
+            cl = headers["content-length"]
+            if not cl.isdigit() or len(cl) > 18:
+                raise CorruptInputError(f"bad Content-Length {cl[:40]!r}")
+            n = int(cl)
             if n > max_body:
                 raise CorruptInputError(f"response larger than {max_body} bytes")
             body = await self.reader.readexactly(n)
+        elif status in (204, 304) or 100 <= status < 200:
+            body = b""
         else:
-            body = await self.reader.read(max_body + 1)
+            # No length: the body runs to the end of the connection (RFC 9112 6.3). One
+            # read() returns only what has arrived so far, so read until EOF.
+            body = await self._to_eof(max_body)
             close = True
-            if len(body) > max_body:
-                raise CorruptInputError(f"response larger than {max_body} bytes")
         if close:
             await self.close()
         return status, body
+
+    async def _to_eof(self, max_body: int) -> bytes:
+        assert self.reader is not None
+        out = bytearray()
+        while chunk := await self.reader.read(1 << 16):
+            out += chunk
+            if len(out) > max_body:
+                raise CorruptInputError(f"response larger than {max_body} bytes")
+        return bytes(out)
 
     async def _chunked(self, max_body: int) -> bytes:
         assert self.reader is not None
         out = bytearray()
         while True:
             line = await self.reader.readuntil(b"\r\n")
+            token = line.split(b";", 1)[0].strip()
+            if not token or len(token) > 16:
+                raise CorruptInputError("bad chunk size")
             try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
+                size = int(token, 16)
             except ValueError:
                 raise CorruptInputError("bad chunk size") from None
+            if size < 0:
+                raise CorruptInputError("bad chunk size")
             if size == 0:
                 # trailers end with an empty line
                 while (await self.reader.readuntil(b"\r\n")) != b"\r\n":

@@ -33,14 +33,17 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import math
 import sqlite3
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from leakhunter.errors import InputError
+from leakhunter.errors import InputError, LeakhunterError
 
 SCHEMA_VERSION = "1"
 
@@ -87,6 +90,57 @@ CREATE TABLE IF NOT EXISTS target_meta(
 
 MAX_SNAPSHOTS = 12
 """Snapshots kept per (target, process, kind): the first, the latest, and 10 spread out."""
+
+
+class StoreError(LeakhunterError):
+    """The store file cannot be written (disk full, I/O error, locked for too long).
+
+    Everything committed before stays readable: each scrape is its own transaction, so
+    a failed write loses only the scrape in flight, and the error says so in one line."""
+
+
+class _Guarded:
+    """The SQLite connection, with write failures turned into one StoreError line."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db, self._path = db, path
+
+    def _fail(self, exc: sqlite3.Error) -> StoreError:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.rollback()
+        msg = str(exc)
+        what = "the disk is full" if "full" in msg.lower() else msg
+        return StoreError(
+            f"{self._path}: cannot write the store ({what}); it keeps every scrape "
+            "committed before this one"
+        )
+
+    def execute(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, tuple(params))
+        except sqlite3.OperationalError as exc:
+            raise self._fail(exc) from None
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
+        try:
+            return self._db.executemany(sql, rows)
+        except sqlite3.OperationalError as exc:
+            raise self._fail(exc) from None
+
+    def executescript(self, sql: str) -> sqlite3.Cursor:
+        try:
+            return self._db.executescript(sql)
+        except sqlite3.OperationalError as exc:
+            raise self._fail(exc) from None
+
+    def commit(self) -> None:
+        try:
+            self._db.commit()
+        except sqlite3.OperationalError as exc:
+            raise self._fail(exc) from None
+
+    def close(self) -> None:
+        self._db.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +211,13 @@ class Store:
                 self._db.commit()
             else:
                 self._db.execute("SELECT count(*) FROM targets").fetchone()
+        except sqlite3.OperationalError as exc:
+            if readonly or "full" not in str(exc).lower():
+                raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
+            raise StoreError(f"{self.path}: cannot create the store (the disk is full)") from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
+        self._db = _Guarded(self._db, self.path)  # type: ignore[assignment]
         self._target_ids: dict[str, int] = {}
 
     # -- lifecycle -----------------------------------------------------------------
@@ -258,10 +317,14 @@ class Store:
     def add_samples(
         self, target: str, process_id: int, ts: float, values: Mapping[str, float]
     ) -> None:
+        # The readers refuse NaN and infinities at the door; this is the last guard, so
+        # that no value SQLite would turn into NULL (and refuse) is ever written.
+        if not math.isfinite(ts):
+            return
         tid = self.target_id(target)
         self._db.executemany(
             "INSERT INTO samples(ts, target_id, process_id, series, value) VALUES(?,?,?,?,?)",
-            [(ts, tid, process_id, k, float(v)) for k, v in values.items()],
+            [(ts, tid, process_id, k, float(v)) for k, v in values.items() if math.isfinite(v)],
         )
 
     def series(self, target: str, name: str) -> list[Point]:

@@ -252,7 +252,9 @@ def _keys(pieces: list[bytes]) -> Iterator[bytes]:
     """
     for p in pieces:
         h = p.find(b" [")
-        if h < 0:
+        if h < 0 or p.find(b"\n", 0, h) >= 0:
+            # No ` [` on the header line: not a goroutine header (noise that happens to
+            # follow a blank line), whatever later lines hold.
             yield _NOISE + p
             continue
         i = p.rfind(b" in goroutine ")

@@ -1,0 +1,145 @@
+"""`watch`, `top` and `goroutines` against a hostile target (bench/hostile/server.py).
+
+The hostile server forwards every GET to a real Go lab service and distorts the answer
+by mode (the path's /m/MODE/ prefix), so one watch sees every misbehaviour of issue 11
+at once beside a healthy control target. The contract: watch never dies of a target;
+every bad answer is a gap in the store with its reason, one per failed interval and
+endpoint; close-delimited and odd chunked bodies read whole; nothing non-finite is
+stored; restarts only from real evidence; one-shot fetches end by their deadline and
+never follow a redirect to another host unless asked to.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import golab
+import pytest
+from watchload import Load
+
+from leakhunter.collect.store import Store
+
+HOSTILE = golab.ROOT / "bench" / "hostile" / "server.py"
+
+
+def start_hostile(upstream: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen([sys.executable, str(HOSTILE), "--upstream", upstream],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stdout is not None
+    m = re.search(r"listening on (http://\S+)", proc.stdout.readline())
+    assert m, "hostile server did not start"
+    return proc, m.group(1)
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[str]:
+    """The hostile proxy in front of a real service that allocates (and GCs) steadily."""
+    with golab.run_lab("sawtooth") as svc:
+        proc, base = start_hostile(svc.base_url)
+        try:
+            with Load(svc.base_url, lambda i: "/work?mb=2", rate=20, max_seconds=120):
+                yield base
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+            if proc.stdout:
+                proc.stdout.close()
+
+
+GAP_MODES = ["truncated-gzip", "nan-vars", "inf-vars", "nested-vars", "huge-digits", "garbage",
+             "reset", "short-body", "slow-body"]
+GOOD_MODES = ["ok", "close-delimited", "chunked-odd"]
+
+
+def test_watch_survives_every_hostile_mode_and_records_each_failure(
+    hostile: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.db"
+    targets = [f"{hostile}/m/{m}" for m in GOOD_MODES + GAP_MODES]
+    interval, duration = 1.0, 10.0
+    res = golab.leakhunter("watch", *targets, "--interval", f"{interval}s", "--duration",
+                           f"{duration}s", "--timeout", "2s", "--db", str(db), "--format", "json",
+                           timeout=120)
+    err = res.stderr.decode()
+    assert "Traceback" not in err
+    assert res.returncode == 0, err
+    json.loads(res.stdout)
+    intervals = int(duration / interval)
+    with Store(db, readonly=True) as st:
+        ok_heap = len(st.series(f"{hostile}/m/ok", "heap_live"))
+        assert ok_heap >= 3, "the control target must see new heap profiles"
+        for mode in GOOD_MODES:
+            t = f"{hostile}/m/{mode}"
+            assert len(st.series(t, "goroutines")) >= intervals - 1, mode
+            # Close-delimited bodies are read whole: as many heap points as the control.
+            assert len(st.series(t, "heap_live")) >= ok_heap - 2, mode
+            assert st.gaps(t) == [], (mode, st.gaps(t)[:3])
+        for mode in GAP_MODES:
+            t = f"{hostile}/m/{mode}"
+            gaps = st.gaps(t)
+            # One gap per failed interval and endpoint (not one per failure streak).
+            assert len(gaps) >= intervals - 2, (mode, len(gaps), gaps[:3])
+            assert all(reason for _, reason in gaps), mode
+        assert any("heap:" in r for _, r in st.gaps(f"{hostile}/m/truncated-gzip"))
+        assert any("vars:" in r and "NaN" in r for _, r in st.gaps(f"{hostile}/m/nan-vars"))
+        assert any("vars:" in r for _, r in st.gaps(f"{hostile}/m/nested-vars"))
+        assert any("goroutine:" in r for _, r in st.gaps(f"{hostile}/m/huge-digits"))
+        # The scrapes that did answer for the NaN/Infinity targets kept their heap data.
+        assert len(st.series(f"{hostile}/m/nan-vars", "goroutines")) >= intervals - 1
+    with sqlite3.connect(db) as c:
+        values = [v for (v,) in c.execute("SELECT value FROM samples")]
+    assert values and all(math.isfinite(v) for v in values)
+    rep = golab.leakhunter("report", "--db", str(db), "-o", str(tmp_path / "r.html"), timeout=120)
+    assert rep.returncode == 0, rep.stderr.decode()
+    assert b"Traceback" not in rep.stderr
+
+
+def test_a_start_time_that_changes_every_scrape_is_no_restart(hostile: str, tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    t = f"{hostile}/m/restart-metrics"
+    res = golab.leakhunter("watch", t, "--metrics", f"{t}/metrics", "--interval", "0.5s",
+                           "--duration", "5s", "--timeout", "2s", "--db", str(db), timeout=120)
+    assert res.returncode == 0, res.stderr.decode()
+    assert b"restart detected" not in res.stderr
+    with Store(db, readonly=True) as st:
+        assert len(st.processes(t)) == 1
+        assert len(st.series(t, "goroutines")) >= 8
+
+
+def _one_line_exit_2(res: subprocess.CompletedProcess[bytes], *fragments: str) -> str:
+    err = res.stderr.decode()
+    assert res.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("leakhunter: error: "), err
+    for f in fragments:
+        assert f in lines[0], lines[0]
+    return lines[0]
+
+
+def test_top_url_ends_at_its_total_deadline_against_trickled_headers(hostile: str) -> None:
+    t0 = time.monotonic()
+    res = golab.leakhunter("top", f"{hostile}/m/trickle-headers/debug/pprof/heap",
+                           "--timeout", "2s", timeout=60)
+    took = time.monotonic() - t0
+    _one_line_exit_2(res, "timed out")
+    assert took < 8, took  # 2 s deadline + interpreter start; was 75 s with --timeout 5
+
+
+@pytest.mark.parametrize("command", ["top", "goroutines"])
+def test_no_redirect_to_another_host_unless_asked(hostile: str, command: str) -> None:
+    path = "/debug/pprof/heap" if command == "top" else "/debug/pprof/goroutine?debug=2"
+    off = golab.leakhunter(command, f"{hostile}/m/redirect-offhost{path}", timeout=60)
+    _one_line_exit_2(off, "another host", "--follow-redirects")
+    followed = golab.leakhunter(command, f"{hostile}/m/redirect-offhost{path}",
+                                "--follow-redirects", timeout=60)
+    assert followed.returncode in (0, 1), followed.stderr.decode()
+    same = golab.leakhunter(command, f"{hostile}/m/redirect-samehost{path}", timeout=60)
+    assert same.returncode in (0, 1), same.stderr.decode()
