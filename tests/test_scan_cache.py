@@ -99,7 +99,15 @@ def test_keys_follow_module_local_imports_only(tmp_path: Path) -> None:
     assert k1["a"] != k0["a"] and k1["b"] != k0["b"] and k1["c"] != k0["c"]
     assert k1["d"] == k0["d"]
     (root / "go.mod").write_text("module example.com/demo\n\ngo 1.26\n")  # the go directive changes severities
-    assert all(v != k1[k] for k, v in keys().items())
+    k2 = keys()
+    assert all(v != k1[k] for k, v in k2.items())
+    # A local `replace` directory is read by the program model: editing it invalidates.
+    other = module(tmp_path / "other", {"o.go": "package other\n\nvar V = 1\n"}, name="example.com/other")
+    (root / "go.mod").write_text("module example.com/demo\n\ngo 1.26\n\nreplace example.com/other => ../other\n")
+    k3 = keys()
+    assert keys() == k3
+    (other / "o.go").write_text("package other\n\nvar V = 22\n")
+    assert all(v != k3[k] for k, v in keys().items())
 
 
 def test_damaged_entries_and_a_damaged_database_are_ignored(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ everything the rules may read when they check it:
   reads the siblings; a changed sibling must invalidate);
 - the packages of the same module it imports, transitively (the program model reads
   declarations across the module), each by the content of its `.go` files;
-- what lies outside the module: go.mod, go.sum, vendor/modules.txt and the Go
-  toolchain on PATH (GOROOT's VERSION, GOROOT/GOPATH/GOMODCACHE/GOFLAGS);
+- what lies outside the module: go.mod, go.sum, vendor/modules.txt, go.work, the
+  `.go` files of local `replace` directories (by size and mtime) and the Go toolchain
+  on PATH (GOROOT's VERSION, GOROOT/GOPATH/GOMODCACHE/GOFLAGS); the module cache is
+  immutable and go.sum pins what is read from it;
 - the rule set, the file size limit, leakhunter's version and the hash of its own
   `source/` code and model (a development edit to a rule invalidates everything).
 
@@ -105,6 +107,30 @@ def toolchain_digest() -> str:
     return _h(*parts)
 
 
+_LOCAL_REPLACE = re.compile(rb"=>\s*(\.{1,2}/[^\s]*|/[^\s]*)\s*$", re.MULTILINE)
+
+
+def _replaced_dirs_digest(root: Path, gomod: bytes) -> str:
+    """Name, size and mtime of the .go files of go.mod's local `replace` directories.
+
+    The program model reads declarations there; those trees are other modules, often
+    large, so they are stat-ed, not read (an edit changes size or mtime).
+    """
+    parts: list[bytes | str] = []
+    for m in _LOCAL_REPLACE.finditer(gomod):
+        target = (root / m.group(1).decode("utf-8", "replace")).resolve()
+        for dirpath, dirnames, filenames in os.walk(target):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")) and d not in ("testdata",))
+            for name in sorted(filenames):
+                if name.endswith(".go"):
+                    try:
+                        st = os.stat(os.path.join(dirpath, name))
+                    except OSError:
+                        continue
+                    parts.append(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return _h(*parts)
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -159,8 +185,8 @@ class KeyBuilder:
             if info.root is None:
                 got = ("", "", "")
             else:
-                got = (str(info.root), info.module, _h(*(_read(info.root / n) or b"" for n in
-                                                         ("go.mod", "go.sum", "vendor/modules.txt", "go.work"))))
+                files = [_read(info.root / n) or b"" for n in ("go.mod", "go.sum", "vendor/modules.txt", "go.work")]
+                got = (str(info.root), info.module, _h(*files, _replaced_dirs_digest(info.root, files[0])))
             self._module[directory] = got
         return got
 
