@@ -15,7 +15,9 @@ ORDER = 11
 HELP = "list the scan rules, or explain one (leakhunter rules LH101)"
 DESCRIPTION = (
     "Without an argument, list every rule: id, name, default severity and whether it runs by default. "
-    "With a rule id or name, print its documentation, the fix, and a leaking and a fixed example."
+    "With a rule id or name, print its documentation, the fix, and a leaking and a fixed example. "
+    "Findings at severity info (a cost, not a leak) are counted but not shown by `scan` unless "
+    "--show-info; rules off by default run with --enable."
 )
 
 
