@@ -39,6 +39,12 @@ def test_demo_finds_the_leak_from_any_directory(tmp_path: Path) -> None:
     assert report.exists() and report.read_text(errors="replace").lstrip().lower().startswith(
         "<!doctype html")
     assert not list(tmp_path.glob("*.db"))  # the store was temporary
+    html = report.read_text(errors="replace")
+    # The header does not name the store that is deleted when the soak ends ...
+    assert "a temporary store" in html and ".db ·" not in html
+    # ... and it holds the leaking line, its fix and the flame graph of goroutine growth.
+    assert '<span class="ln hot"><b>' + str(leak_line) + "</b>" in html
+    assert "buffer the channel" in html and "main.fetchPrice.func1" in html
 
 
 def test_demo_without_go_says_how_to_get_it(tmp_path: Path) -> None:
