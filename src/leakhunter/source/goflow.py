@@ -667,10 +667,16 @@ def _param_at(ctx: FileContext, fn: Node, index: int) -> str | None:
     return name if name and name != "_" else None
 
 
+CALLEE_DEPTH = 3
+"""How many calls deep a channel handed to same-file functions is followed (`go worker(ch)`
+whose worker passes ch on to `send(ch)`: the goroutine blocks two calls below its body)."""
+
+
 def _uses_in_callee(
-    ctx: FileContext, call: Node, arg: Node, where: str, go: Node | None
+    ctx: FileContext, call: Node, arg: Node, where: str, go: Node | None, depth: int = 1
 ) -> list[ChanUse] | None:
-    """The channel's uses inside a same-file function it is handed to; None if they escape."""
+    """The channel's uses inside a same-file function it is handed to (and the functions that
+    one hands it to, up to CALLEE_DEPTH calls down); None if they escape."""
     callee = same_file_callee(ctx, call)
     if callee is None:
         return None
@@ -687,7 +693,17 @@ def _uses_in_callee(
             return None
         op, stmt = _classify(ctx, ident)
         inner, _ = _context(ident, callee)
-        if op in ("escape", "arg") or inner != "body":
+        if inner != "body":
+            return None
+        if op == "arg" and depth < CALLEE_DEPTH and stmt.parent is not None and (
+            stmt.parent.type != "go_statement"
+        ):
+            deeper = _uses_in_callee(ctx, stmt, ident, where, go, depth + 1)
+            if deeper is None:
+                return None
+            out.extend(deeper)
+            continue
+        if op in ("escape", "arg"):
             return None
         out.append(ChanUse(ident, op, stmt, where, go, callee))
     return out
