@@ -146,7 +146,7 @@ def story_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = root / "w.db"
     with golab.run_lab("blockedsend") as gr, golab.run_lab("chanleak") as heap:
         store = Store(db)
-        w = Watcher([gr.base_url, heap.base_url], store, interval=0.4,
+        w = Watcher([gr.base_url, heap.base_url], store, interval=0.4, limit_bytes=1 << 30,
                     source_dir=str(golab.LAB / "cmd"), warn=lambda s: None)
         with Load(gr.base_url, lambda i: "/leak?every=1", rate=30, max_seconds=20), \
                 Load(heap.base_url, lambda i: "/leak/map?n=20&size=8192", rate=20, max_seconds=20):
@@ -177,6 +177,15 @@ def test_report_tells_the_whole_story(story_store: Path, tmp_path: Path) -> None
     assert any("main.lookupLeaky.func1" in str(f["strings"]) for f in by_kind["goroutines"])
     assert any("main.grow" in str(f["strings"]) and f["diff"] and f["unit"] == "bytes"
                for f in by_kind["heap"])
+    # The memory limit and the forecast against it, in the words of the terminal output.
+    from leakhunter.analyze.verdicts import analyze_target
+    from leakhunter.report.verdicts_text import limit_line
+
+    with Store(story_store, readonly=True) as st:
+        for t in st.targets():
+            line = limit_line(analyze_target(st, t))
+            assert line and "1.0 GiB" in line
+            assert f'<p class="limit">{line}</p>'.replace("~", "~") in html, line
     # The header counts scrapes, not every stored point of every series (it said
     # "394 samples" where the verdicts spoke of 45 observations).
     counts = [int(x) for x in re.findall(r"(\d+) scrapes over", html)]
@@ -186,6 +195,32 @@ def test_report_tells_the_whole_story(story_store: Path, tmp_path: Path) -> None
         assert all(c < st.sample_count(t) for c, t in zip(counts, st.targets(), strict=True))
 
 
+OVERLAP_PROBE = """
+<script>
+window.setTimeout(function () {
+  function hit(a, b) {
+    return a.width > 0 && b.width > 0 && a.left < b.right && b.left < a.right &&
+      a.top < b.bottom && b.top < a.bottom;
+  }
+  var overlaps = 0, pairs = 0;
+  var plots = document.querySelectorAll("div.plot");
+  for (var i = 0; i < plots.length; i++) {
+    var legend = plots[i].querySelectorAll(".legend .bg");  /* the box that covers what is under it */
+    var labels = plots[i].querySelectorAll(".xtick text, .ytick text, .gtitle, .xtitle, .ytitle");
+    for (var j = 0; j < legend.length; j++) {
+      var a = legend[j].getBoundingClientRect();
+      for (var k = 0; k < labels.length; k++) {
+        pairs++;
+        if (hit(a, labels[k].getBoundingClientRect())) { overlaps++; }
+      }
+    }
+  }
+  document.body.setAttribute("data-overlaps", overlaps + " of " + pairs);
+}, 50);
+</script>
+"""
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(),
                     reason="needs /usr/bin/chromium (apt-get install -y chromium)")
 def test_story_renders_in_chromium_at_1280(story_store: Path, tmp_path: Path) -> None:
@@ -193,6 +228,9 @@ def test_story_renders_in_chromium_at_1280(story_store: Path, tmp_path: Path) ->
 
     out = tmp_path / "r.html"
     _report(story_store, out)
+    # A probe appended to the page measures, after plotly drew, whether any legend box
+    # meets an axis tick label or the title of its plot (the date label sat under the legend).
+    out.write_text(out.read_text().replace("</body>", OVERLAP_PROBE + "</body>"))
     page = headless.load(out, tmp_path, width=1280)
     assert not headless.errors(page.console), page.console
     dom = page.dom
@@ -203,6 +241,9 @@ def test_story_renders_in_chromium_at_1280(story_store: Path, tmp_path: Path) ->
     assert re.search(r'data-name="main\.grow"', dom)
     assert "buffer the channel" in dom
     # Readable at 1280 px: the page does not scroll sideways.
+    m = re.search(r'data-overlaps="([^"]*)"', dom)
+    assert m is not None and m.group(1).startswith("0 of "), m and m.group(1)
+    assert int(m.group(1).split()[2]) > 20  # labels were there to be measured
     m = re.search(r'data-width="(\d+)/(\d+)"', dom)
     assert m is not None and m.group(1) == m.group(2), m and m.group(0)
     shot = headless.screenshot(out, tmp_path / "report.png", tmp_path)
