@@ -40,7 +40,8 @@ def sniff(data: bytes) -> Kind:
             return "heap-text"
         if _GOROUTINE_LINE.search(data):
             return "goroutine-text"
-        return "unknown"
+        # A small protobuf whose bytes happen to be printable ASCII (short varints, no
+        # zero byte) is still a profile: fall through to the tag check below.
     # Binary: a pprof Profile starts with a field tag of profile.proto (1..14, any wire type
     # that field can take). Anything else is not worth handing to the protobuf parser.
     tag = data[0]
