@@ -68,6 +68,7 @@ class Run:
     final_leaks: list[str] = field(default_factory=list)  # leak verdicts at the end (exit code)
     error: str = ""
     requests: int = 0
+    load_s: float = 0.0  # seconds the load ran (for the delivered rate)
 
 
 def _naive(store: Store, target: str, series: str) -> bool:
@@ -126,6 +127,7 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
                 stop.set()
 
         await watcher.run(duration=cap, on_tick=on_tick, stop=stop)
+        run.load_s = time.monotonic() - t0
         load_stop.set()
         st = await load_task
         run.requests = st.done
@@ -207,15 +209,16 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         f"rule (latest > first by {NAIVE_REL:.0%} and by 1 MiB / 20 goroutines / 16 fds), "
         "on the same scrapes.",
         "",
-        "| service | rule | leak rate | want | leakhunter | joined | two-snapshot rule | final verdict |",
-        "|---|---|---|---|---|---|---|---|",
+        "| service | rule | leak rate | delivered req/s | want | leakhunter | joined | two-snapshot rule | final verdict |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         if not r.want:
             continue
         cap = args.cap
         lines.append(
-            f"| {r.name} | {rule.get(r.name, '')} | {r.rate_label} | {r.want} | "
+            f"| {r.name} | {rule.get(r.name, '')} | {r.rate_label} | "
+            f"{r.requests / r.load_s if r.load_s else 0:.0f} | {r.want} | "
             f"{r.error or _s(r.first_s, cap)} | {'yes' if r.joined else 'no'} | "
             f"{_s(r.naive_s, cap)} | {r.final} |")
     lines += ["", f"Controls (must never be called leaks): {args.control_warmup:.0f} s of load as "

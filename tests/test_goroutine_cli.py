@@ -260,3 +260,53 @@ def test_no_leaks_in_all_three_forms(tmp_path: Path) -> None:
         assert out["total"] == 0 and out["groups"] == [] and out["kind"] == "goroutineleak"
         text = leakhunter("goroutines", str(p)).stdout.decode()
         assert "(no leaked goroutines)" in text
+
+
+# -- issue 9: stuck groups (count and wait), --source --------------------------------
+
+
+def test_many_goroutines_parked_at_one_line_are_stuck_and_joined_to_scan() -> None:
+    """A real process with 150+ goroutines blocked on one user-code send: with the wait
+    bar at 0 (a dump's waits show only from one minute on, and a test cannot wait five)
+    the group is STUCK, exit 1, and --source joins it to scan's LH101 at that line. With
+    the default --min-wait (5m) the same fresh dump is not a leak yet; a 64-worker pool
+    parked at its `range` is never stuck (too few at one line)."""
+    import urllib.request
+
+    from soaklab import manifest
+
+    svc = manifest().get("blockedsend")
+    line = min(svc.leak_lines())
+    with run_lab("blockedsend") as p:
+        for _ in range(160):
+            urllib.request.urlopen(p.base_url + "/leak?every=1", timeout=10).read()
+        url = p.base_url + "/debug/pprof/goroutine?debug=2"
+        res = leakhunter("goroutines", url, "--min-wait", "0", "--source", str(svc.source_dir),
+                         "--format", "json")
+        assert res.returncode == 1, res.stderr.decode()
+        doc = json.loads(res.stdout)
+        stuck = [g for g in doc["groups"] if g["stuck"]]
+        assert stuck and sum(g["count"] for g in stuck) >= 150, doc["groups"][:2]
+        g = stuck[0]
+        assert g["user_frame"]["line"] == line and not g["leaked"]
+        assert g["finding"] and g["finding"]["rule"] == "LH101", g
+        text = leakhunter("goroutines", url, "--min-wait", "0", "--source", str(svc.source_dir))
+        out = text.stdout.decode()
+        assert text.returncode == 1 and "STUCK" in out and "<- LH101" in out, out[:2000]
+        assert "stuck (many parked long at one line)" in out
+        fresh = leakhunter("goroutines", url)
+        assert fresh.returncode == 0, fresh.stdout.decode()[:2000]
+        bar = leakhunter("goroutines", url, "--min-wait", "0", "--min-count", "1000")
+        assert bar.returncode == 0
+    with run_lab("lazypool") as p:
+        urllib.request.urlopen(p.base_url + "/work", timeout=10).read()
+        res = leakhunter("goroutines", p.base_url + "/debug/pprof/goroutine?debug=2",
+                         "--min-wait", "0", "--format", "json")
+        assert res.returncode == 0, res.stdout.decode()[:2000]
+        pool = [g for g in json.loads(res.stdout)["groups"] if g["count"] == 64]
+        assert pool and pool[0]["suspect"] and not pool[0]["stuck"]
+
+
+def test_min_wait_rejects_bad_values() -> None:
+    res = leakhunter("goroutines", "-", "--min-wait", "soon", input=b"")
+    assert res.returncode == 2 and b"Traceback" not in res.stderr

@@ -132,3 +132,51 @@ def test_steady_climb_with_wavy_residuals_is_growing() -> None:
     t = trend(x, y)
     assert t.n_over_nstar > 2
     assert t.p > 0.05 and t.growing and t.low > 5
+
+
+# -- the sequential test (issue 9) ------------------------------------------------------
+
+from leakhunter.analyze.trend import SEQ_ALPHA, SEQ_N0, kendall_up_p, look_alpha  # noqa: E402
+
+
+def test_alpha_spending_sums_to_the_budget() -> None:
+    total = sum(look_alpha(n) for n in range(SEQ_N0, 200_000))
+    assert total == pytest.approx(SEQ_ALPHA, rel=1e-4)
+    assert look_alpha(SEQ_N0 - 1) == 0.0
+    assert all(look_alpha(n) > look_alpha(n + 1) for n in range(SEQ_N0, 100))
+
+
+def test_kendall_p_is_exact_for_small_series() -> None:
+    x = [float(i) for i in range(7)]
+    assert kendall_up_p(x, x) == pytest.approx(1 / math.factorial(7))
+    assert kendall_up_p(x, x[::-1]) == pytest.approx(1.0)
+
+
+def test_false_alarm_rate_over_all_looks_stays_within_the_budget() -> None:
+    """Trend-free series looked at again and again as they grow (n = 6 .. 40): the share
+    called growing at any look must stay within the budget (plus simulation noise)."""
+    rng = np.random.default_rng(11)
+    runs, n_max, alarms = 2000, 40, 0
+    ys = rng.normal(size=(runs, n_max))
+    looks = (6, 7, 8, 9, 10, 12, 14, 17, 20, 24, 28, 34, 40)
+    called = np.zeros(runs, dtype=bool)
+    for n in looks:
+        y = ys[:, :n]
+        s = np.sign(y[:, None, :] - y[:, :, None])[:, np.triu_indices(n, 1)[0],
+                                                    np.triu_indices(n, 1)[1]].sum(axis=1)
+        # Only series whose S is in the upper tail can reach the threshold: ask scipy
+        # for the exact p of those (the rest are far from significant).
+        for i in np.nonzero((s > 0.3 * n * (n - 1) / 2) & ~called)[0]:
+            if kendall_up_p(list(range(n)), list(y[i])) <= look_alpha(n):
+                called[i] = True
+    alarms = int(called.sum())
+    # budget 0.002: expected <= 4 alarms in 2000 runs; allow simulation noise
+    assert alarms <= 10, alarms
+
+
+def test_a_clean_climb_is_called_at_the_seventh_observation() -> None:
+    """Seven observations in order: the earliest a budget of 0.002 allows (7! = 5040)."""
+    x = [float(i) for i in range(7)]
+    y = [10.0 * i + (0.5 if i % 2 else 0.0) for i in range(7)]
+    assert kendall_up_p(x, y) <= look_alpha(7)
+    assert kendall_up_p(x[:6], y[:6]) > look_alpha(6)

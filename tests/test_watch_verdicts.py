@@ -122,3 +122,87 @@ def test_controls_are_not_leaks(tmp_path: Path, prog: str, path: str, rate: floa
     assert not LEAKS & set(kinds.values()), kinds
     assert kinds["heap_live"] in expected, by_series(doc)["heap_live"]
     assert kinds["goroutines"] == "no-leak"
+
+
+# -- issue 9: per-GC heap with --force-gc, limits, two writers --------------------------
+
+
+def test_global_map_4k_per_request_is_called_with_force_gc_and_the_limit_is_loud(
+        tmp_path: Path) -> None:
+    """The issue's case: 4 KiB per request into a global map, which `watch --interval 2s`
+    called "inconclusive: need 8 samples" after 70 s (a growing heap makes GCs rare). With
+    --force-gc each scrape reads the live heap after a GC; a --limit below the service's
+    memory makes every output say it is crossed."""
+    with golab.run_lab("watchheap") as svc:
+        assert svc.proc is not None
+        load = Load(svc.base_url, lambda i: "/leak?kb=4", rate=100, max_seconds=40)
+        rc, doc, err = watch_with_load(svc.base_url, tmp_path / "w.db", load,
+                                       "--force-gc", "1s", "--limit", "4MiB",
+                                       pid=svc.proc.pid, duration="24s", interval="1s")
+    assert rc == 1, err
+    h = by_series(doc)["heap_live"]
+    assert h["kind"] == "heap-leak", h
+    assert any("after a GC leakhunter asked for" in e for e in h["evidence"]), h["evidence"]
+    assert h["suspects"][0]["function"] == "main.record", h["suspects"][:3]
+    for v in doc["targets"][0]["verdicts"]:
+        for s in v["suspects"]:
+            assert not s["function"].startswith(("net/http/pprof", "runtime/pprof",
+                                                 "compress/flate")), s
+    assert h["limit_bytes"] == 4 << 20 and h["limit_source"] == "--limit"
+    assert h["limit_crossed"] is True
+    assert h["evidence"][0].startswith("LIMIT CROSSED"), h["evidence"]
+    # The live view (plain lines on stderr when not a terminal) says it loudly too.
+    assert "!! LIMIT CROSSED 4.0 MiB" in err, err[-1500:]
+
+
+def test_forecast_has_an_interval_and_the_text_says_it(tmp_path: Path) -> None:
+    """Time to the limit from the trend, with the slope's 95% interval, in JSON and text."""
+    from leakhunter.analyze.verdicts import analyze_target
+    from leakhunter.collect.store import Store
+    from leakhunter.report import verdicts_json, verdicts_text
+
+    with golab.run_lab("watchheap") as svc:
+        assert svc.proc is not None
+        rc, doc, err = watch_with_load(
+            svc.base_url, tmp_path / "w.db",
+            Load(svc.base_url, lambda i: "/leak?kb=8", rate=60, max_seconds=40),
+            "--force-gc", "1s", "--limit", "1GiB", pid=svc.proc.pid, duration="22s",
+            interval="1s")
+    assert rc == 1, err
+    h = by_series(doc)["heap_live"]
+    assert h["forecast_s"] and h["forecast_low_s"] and h["forecast_high_s"], h
+    assert h["forecast_low_s"] <= h["forecast_s"] <= h["forecast_high_s"]
+    assert not h["limit_crossed"]
+    with Store(tmp_path / "w.db", readonly=True) as st:
+        vs = {svc.base_url: analyze_target(st, svc.base_url, with_suspects=False)}
+    text = verdicts_text.render(vs)
+    assert "limit: --limit 1.0 GiB reached in ~" in text and "(95%: " in text, text
+    assert json.loads(verdicts_json.render(vs))["targets"][0]["labels"] == {}
+
+
+def test_two_watches_on_one_store_are_not_a_restart(tmp_path: Path) -> None:
+    """A second `watch` of the same target into the same store (one with --pid, one
+    without) must adopt the process row, never open a new one as if it restarted."""
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "two.db"
+    with golab.run_lab("sawtooth") as svc:
+        assert svc.proc is not None
+        base = [sys.executable, "-m", "leakhunter", "watch", svc.base_url, "--interval", "0.3s",
+                "--duration", "6s", "--db", str(db), "--format", "json"]
+        procs = [subprocess.Popen([*base, "--pid", str(svc.proc.pid)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)]
+        with Load(svc.base_url, lambda i: "/work?mb=8", rate=30, max_seconds=20):
+            time.sleep(1.5)
+            procs += [subprocess.Popen(base, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                      for _ in range(2)]
+            outs = [p.communicate(timeout=120) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err.decode()[-1500:]
+        assert b"restart detected" not in err, err.decode()[-1500:]
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT id, reason FROM processes").fetchall()
+    assert len(rows) == 1, rows

@@ -7,6 +7,13 @@ send/receive or select nobody will complete, a lock or WaitGroup never released,
 — *in user code* (a group that is all standard library, like an idle HTTP listener, is
 plumbing). The runtime's own `(leaked)` verdict is always a suspect. For each group the
 innermost user-code frame is the line to read; `--diff` says which groups grew.
+
+A *stuck* group is a leak a user wants to hear about even when the runtime cannot prove
+it (the channel is reachable from a global, the goroutine sleeps): at least
+`STUCK_COUNT` goroutines parked at one user-code line on a leak-shaped operation for at
+least `STUCK_MINUTES`. Both, because each alone is normal: a worker pool of 64 idles for
+hours at its `range jobs`, and a burst of 5,000 handlers waits on a channel for
+milliseconds. The runtime's own proof (`leaked`) stays a separate, stronger mark.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from leakhunter.model import Frame, GoroutineDump, GoroutineGroup, Suspect
+from leakhunter.model import Finding, Frame, GoroutineDump, GoroutineGroup, Suspect
 from leakhunter.profiles.waitreason import HIDDEN_RUNTIME
 
 SUSPECT_STATES = frozenset(
@@ -37,6 +44,14 @@ SUSPECT_STATES = frozenset(
     }
 )
 
+STUCK_COUNT = 100
+"""Goroutines at one line before a long wait there is called stuck (a leak). Idle worker
+pools are sized in tens (GOMAXPROCS x a small factor); leaks under load pile up
+thousands (the issue's dump: 8,334 at one send)."""
+STUCK_MINUTES = 5
+"""Minutes parked (the dump's `, N minutes`) before a large group is called stuck: no
+request handler waits that long on a channel it will be answered on."""
+
 
 @dataclass(slots=True)
 class GroupView:
@@ -52,6 +67,10 @@ class GroupView:
     base_count: int = 0
     growth: int = 0
     new: bool = False
+    stuck: bool = False
+    """Many goroutines parked long at one user-code line (module docstring)."""
+    finding: Finding | None = None
+    """The `scan` finding at this group's user-code line (`--source`)."""
 
 
 @dataclass(slots=True)
@@ -75,6 +94,11 @@ class GoroutineAnalysis:
     @property
     def leaked(self) -> int:
         return sum(v.group.count for v in self.groups if v.group.leaked)
+
+    @property
+    def stuck(self) -> int:
+        """Goroutines in stuck groups that the runtime did not already prove leaked."""
+        return sum(v.group.count for v in self.groups if v.stuck and not v.group.leaked)
 
     def to_suspects(self) -> list[Suspect]:
         """The suspect groups as model `Suspect`s at their user-code line (for verdicts and
@@ -159,12 +183,46 @@ def view(g: GoroutineGroup, std: StdClassifier) -> GroupView:
     return GroupView(g, blocked, user, suspect, flags)
 
 
+def mark_stuck(views: Iterable[GroupView], *, min_count: int = STUCK_COUNT,
+               min_minutes: int = STUCK_MINUTES) -> None:
+    """Set `stuck` on the suspect groups of at least `min_count` goroutines parked at least
+    `min_minutes` at one user-code line. Counts at one line add up across groups (the
+    same send reached from two callers is one leak)."""
+    views = list(views)
+    per_line: dict[Frame, int] = {}
+    for v in views:
+        if v.suspect and v.user_frame is not None and v.group.wait_minutes >= min_minutes:
+            per_line[v.user_frame] = per_line.get(v.user_frame, 0) + v.group.count
+    for v in views:
+        v.stuck = bool(v.suspect and v.user_frame is not None
+                       and v.group.wait_minutes >= min_minutes
+                       and per_line.get(v.user_frame, 0) >= min_count)
+
+
+def attach_findings(a: GoroutineAnalysis, findings: Iterable[Finding]) -> None:
+    """Join each suspect group's user-code line to a `scan` finding there (as `watch`)."""
+    from leakhunter.analyze.join import join
+
+    findings = list(findings)
+    for v in a.groups:
+        if not v.suspect or v.user_frame is None:
+            continue
+        fr = v.user_frame
+        s = Suspect(fr.function, fr.file, fr.line, float(v.group.count), unit="goroutines",
+                    detail=v.blocked_on)
+        join([s], findings)
+        v.finding = s.finding
+
+
 def analyze(
-    dump: GoroutineDump, *, min_count: int = 1, state: re.Pattern[str] | None = None
+    dump: GoroutineDump, *, min_count: int = 1, state: re.Pattern[str] | None = None,
+    stuck_count: int = STUCK_COUNT, stuck_minutes: int = STUCK_MINUTES,
 ) -> GoroutineAnalysis:
     """Views of the groups that pass `--min-count` and `--state`, largest first."""
     std = StdClassifier(_all_frames([dump]))
-    views = [view(g, std) for g in dump.groups if g.count >= min_count]
+    all_views = [view(g, std) for g in dump.groups]
+    mark_stuck(all_views, min_count=stuck_count, min_minutes=stuck_minutes)
+    views = [v for v in all_views if v.group.count >= min_count]
     if state is not None:
         views = [v for v in views if state.search(v.blocked_on)]
     views.sort(key=_order)
@@ -197,6 +255,8 @@ def diff(
     *,
     min_count: int = 1,
     state: re.Pattern[str] | None = None,
+    stuck_count: int = STUCK_COUNT,
+    stuck_minutes: int = STUCK_MINUTES,
 ) -> GoroutineAnalysis:
     """Groups of `new` that grew since `base`, by how much, largest growth first.
 
@@ -219,6 +279,7 @@ def diff(
             first.suspect = first.suspect or v.suspect
         else:
             merged[k] = v
+    mark_stuck(merged.values(), min_count=stuck_count, min_minutes=stuck_minutes)
     out: list[GroupView] = []
     for k, v in merged.items():
         before = base_counts.get(k, 0)

@@ -289,7 +289,19 @@ def _heap_series(store: Store, target: str, seg: Segment, ev: list[str]) -> tupl
         ev.append(f"live heap read right after a GC leakhunter asked for (heap?gc=1), "
                   f"{len(m)} GCs: exact, one observation per GC")
         return m, "live heap (after GC)"
-    return _heap_from_goal(store, target, seg, ev), "live heap"
+    return _distinct_steps(_heap_from_goal(store, target, seg, ev)), "live heap"
+
+
+def _distinct_steps(seg: Segment) -> Segment:
+    """One point per step: a value repeated by the next point is the same GC seen again
+    (two writers on one store, or a profile re-read), not a new observation."""
+    out = Segment(seg.process_id)
+    for t, v in zip(seg.ts, seg.values, strict=True):
+        if out.values and out.values[-1] == v:
+            continue
+        out.ts.append(t)
+        out.values.append(v)
+    return out
 
 
 def _gc_wait_note(store: Store, target: str, raw: Segment) -> list[str]:

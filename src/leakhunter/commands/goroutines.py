@@ -19,6 +19,7 @@ import sys
 from leakhunter.commands._common import (
     add_format,
     add_max_bytes,
+    nonneg_duration,
     nonneg_int,
     positive_duration,
     use_color,
@@ -34,7 +35,10 @@ DESCRIPTION = (
     "from a file, '-' (stdin) or a /debug/pprof/goroutine[leak] URL; group goroutines "
     "by state and stack (arguments ignored), largest first; mark groups blocked on "
     "channels, select, sync waits or sleep in user code as leak suspects, and groups "
-    "the runtime proved leaked. Exit 1 if a shown group is runtime-proven leaked."
+    "the runtime proved leaked. A group of at least --min-count goroutines (default 100) "
+    "parked at least --min-wait (default 5m) at one user-code line is stuck: a leak even "
+    "when the runtime cannot prove it. Exit 1 if a shown group is runtime-proven leaked "
+    "or stuck."
 )
 
 
@@ -45,20 +49,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="an earlier dump of the same process: show which groups grew, by how much",
     )
     p.add_argument(
-        "--min-count", type=nonneg_int, default=1, metavar="N",
-        help="hide groups smaller than N goroutines (with --diff: that grew by less than N)",
+        "--min-count", type=nonneg_int, default=None, metavar="N",
+        help="hide groups smaller than N goroutines (with --diff: that grew by less than N), "
+             "and call a group stuck only from N goroutines at one line (default: show "
+             "every group; stuck from 100)",
     )
+    p.add_argument(
+        "--min-wait", type=nonneg_duration, default=None, metavar="DUR",
+        help="how long goroutines must be parked (the dump's wait time, debug=2) for a "
+             "large group to be called stuck (default 5m; rounded down to minutes)",
+    )
+    p.add_argument("--source", metavar="DIR",
+                   help="Go source of the program: join groups to `scan` findings at their line")
     p.add_argument(
         "--state", metavar="RE",
         help="keep groups whose state matches RE (for debug=1/binary, the inferred state)",
     )
     p.add_argument("--timeout", type=positive_duration, default=30.0, metavar="DUR",
                    help="URL timeout (default 30s)")
+    p.add_argument("--follow-redirects", action="store_true",
+                   help="follow a URL's redirect to another host (default: refuse it)")
     add_format(p)
     add_max_bytes(p)
 
 
-def load(spec: str, *, max_bytes: int, timeout: float) -> GoroutineDump:
+def load(
+    spec: str, *, max_bytes: int, timeout: float, follow_redirects: bool = False
+) -> GoroutineDump:
     """Read one dump. A debug=2 text dump from a file or stdin is streamed to the parser
     in chunks instead of being read whole; anything else goes through read_input."""
     from leakhunter.collect.inputs import is_url, open_local, read_input
@@ -71,15 +88,22 @@ def load(spec: str, *, max_bytes: int, timeout: float) -> GoroutineDump:
             if not is_gzip(head) and goroutine_text.sniff(head) == "debug=2":
                 return goroutine_text.parse_file(src, head)
             return read_goroutines(head + src.read(), max_bytes=max_bytes)
-    data = read_input(spec, max_bytes=max_bytes, timeout=timeout)
+    data = read_input(spec, max_bytes=max_bytes, timeout=timeout,
+                      follow_redirects=follow_redirects)
     return read_goroutines(data, max_bytes=max_bytes)
 
 
 def run(args: argparse.Namespace) -> int:
     from leakhunter.analyze import goroutines as analysis
 
-    if args.min_count < 1:
+    if args.min_count is not None and args.min_count < 1:
         raise UsageError("--min-count must be at least 1")
+    if args.source and not os.path.isdir(args.source):
+        raise UsageError(f"--source {args.source}: not a directory")
+    min_count = args.min_count or 1
+    stuck_count = args.min_count or analysis.STUCK_COUNT
+    stuck_minutes = (int(args.min_wait // 60) if args.min_wait is not None
+                     else analysis.STUCK_MINUTES)
     state = None
     if args.state:
         try:
@@ -89,12 +113,20 @@ def run(args: argparse.Namespace) -> int:
     if args.diff and args.dump == "-" and args.diff == "-":
         raise UsageError("only one of DUMP and --diff can be '-' (stdin)")
 
-    dump = load(args.dump, max_bytes=args.max_bytes, timeout=args.timeout)
+    dump = load(args.dump, max_bytes=args.max_bytes, timeout=args.timeout,
+                follow_redirects=args.follow_redirects)
     if args.diff:
-        base = load(args.diff, max_bytes=args.max_bytes, timeout=args.timeout)
-        result = analysis.diff(base, dump, min_count=args.min_count, state=state)
+        base = load(args.diff, max_bytes=args.max_bytes, timeout=args.timeout,
+                    follow_redirects=args.follow_redirects)
+        result = analysis.diff(base, dump, min_count=min_count, state=state,
+                               stuck_count=stuck_count, stuck_minutes=stuck_minutes)
     else:
-        result = analysis.analyze(dump, min_count=args.min_count, state=state)
+        result = analysis.analyze(dump, min_count=min_count, state=state,
+                                  stuck_count=stuck_count, stuck_minutes=stuck_minutes)
+    if args.source:
+        from leakhunter.analyze.join import scan_findings
+
+        analysis.attach_findings(result, scan_findings(args.source))
 
     for w in result.warnings:
         print(f"leakhunter: warning: {w}", file=sys.stderr)
@@ -107,4 +139,4 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(goroutines_text.render(result, color=use_color(sys.stdout)))
     sys.stdout.flush()
-    return 1 if result.leaked else 0
+    return 1 if result.leaked or result.stuck else 0

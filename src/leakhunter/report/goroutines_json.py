@@ -3,7 +3,9 @@
 Required by the contract: `total`, and per group `count`, `state`, `wait_minutes`,
 `leaked`, `frames` [{function, file, line}], `created_by`. Added, never renamed:
 `blocked_on` (the state, or the one inferred from the stack for forms without states),
-`suspect`, `user_frame`, and with `--diff` `base_total`, `base_count`, `growth`, `new`.
+`suspect`, `user_frame`, `stuck` (many goroutines parked long at one user-code line:
+a leak the runtime did not prove; `leaked` stays the runtime's proof), `finding` (the
+`scan` finding joined at the group's line with `--source`), and with `--diff` `base_total`, `base_count`, `growth`, `new`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ def _group(v: GroupView, diff: bool) -> dict[str, Any]:
         "blocked_on": v.blocked_on,
         "suspect": v.suspect,
         "user_frame": _frame(v.user_frame),
+        "stuck": v.stuck,
+        "finding": None if v.finding is None else {
+            "rule": v.finding.rule, "file": v.finding.file, "line": v.finding.line,
+            "message": v.finding.message},
     }
     if diff:
         out["base_count"] = v.base_count

@@ -87,6 +87,8 @@ def _summary(a: GoroutineAnalysis, st: _Style) -> str:
         parts.append(st(_YELLOW, f"{len(suspects)} suspect group{'s' * (len(suspects) != 1)}"))
     if a.leaked:
         parts.append(st(_RED, f"{a.leaked} leaked (runtime-proven)"))
+    if a.stuck:
+        parts.append(st(_RED, f"{a.stuck} stuck (many parked long at one line)"))
     if a.form:
         parts.append(f"[{a.form}]")
     return " · ".join(parts)
@@ -121,7 +123,9 @@ def _group(v: GroupView, goroot: str, st: _Style, cw: int, sw: int, diff: bool) 
     marks = []
     if g.leaked:
         marks.append(st(_RED, "LEAKED"))
-    if v.suspect and not g.leaked:
+    if v.stuck and not g.leaked:
+        marks.append(st(_RED, "STUCK"))
+    elif v.suspect and not g.leaked:
         marks.append(st(_YELLOW, "suspect"))
     if g.locked:
         marks.append("locked")
@@ -135,6 +139,9 @@ def _group(v: GroupView, goroot: str, st: _Style, cw: int, sw: int, diff: bool) 
     )
     lines = [head]
     indent = " " * (cw + 2)
+    if v.finding is not None:
+        f = v.finding
+        lines.append(f"{indent}<- {f.rule} at {f.file.rsplit('/', 1)[-1]}:{f.line}: {f.message}")
     runs = _runs(g.stack, v.std)
     for fr, std, n in runs[:MAX_FRAMES]:
         text = f"{indent}{_where(fr, goroot)}  {fr.function}" + (f"  (x{n})" if n > 1 else "")

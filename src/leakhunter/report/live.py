@@ -79,26 +79,74 @@ class View:
             return
         for s in status:
             vs = self._verdicts.get(s.target) or []
-            head = _headline(vs[0]) if vs else "-"
-            print(f"{prog} {s.target} heap {_b(s.heap_live)} goroutines {_n(s.goroutines)} "
-                  f"rss {_b(s.rss)} {head}" + (f" ({s.last_error})" if not s.ok and s.last_error
-                                                 else ""), file=sys.stderr, flush=True)
+            print(plain_line(prog, s.target, s.heap_live, s.goroutines, s.rss, vs,
+                             s.last_error if not s.ok else ""), file=sys.stderr, flush=True)
 
     def _table(self) -> Any:
         from rich.table import Table
 
-        t = Table(title=f"leakhunter watch {self._progress()}", expand=False)
-        for col in ("target", "heap", "goroutines", "rss", "verdict", "scrapes", "restarts"):
-            t.add_column(col)
+        # Fits 80 columns: the target is shortened (host:port, middle elided), never the
+        # verdict; the limit column says the time to reach it, or that it is crossed.
+        t = Table(title=f"leakhunter watch {self._progress()}", expand=False, padding=(0, 1))
+        for col in ("target", "heap", "gor.", "rss", "verdict", "limit"):
+            t.add_column(col, no_wrap=col != "verdict", overflow="fold")
         for s in self.watcher.status()[:50]:
             vs = self._verdicts.get(s.target) or []
             style = "red" if vs and vs[0].is_leak else ("green" if vs and vs[0].kind == "no-leak"
                                                         else "")
-            t.add_row(s.target, _b(s.heap_live), _n(s.goroutines), _b(s.rss),
-                      _headline(vs[0]) if vs else "-",
-                      f"{s.scrapes}" + (f" ({s.failures} failed)" if s.failures else ""),
-                      str(s.restarts), style=style)
+            lim = limit_cell(vs)
+            if lim.startswith("CROSSED"):
+                style = "bold red"
+            target = short_target(s.target, 18)
+            if s.failures:
+                target += f" ({s.failures}✗)"
+            if s.restarts:
+                target += f" ↻{s.restarts}"
+            t.add_row(target, _b(s.heap_live), _n(s.goroutines), _b(s.rss),
+                      _headline(vs[0]) if vs else "-", lim, style=style)
         return t
+
+
+def short_target(url: str, width: int) -> str:
+    """`http://very-long-host.example:6060/x` → `very-lo…ple:6060`: the scheme goes, the
+    port stays (it tells local targets apart), the middle of the host is elided."""
+    u = url.split("://", 1)[-1].rstrip("/")
+    if len(u) <= width:
+        return u
+    host = u.partition("/")[0]
+    if len(host) <= width:
+        return host
+    keep = width - 1
+    head = keep // 2
+    return host[:head] + "…" + host[len(host) - (keep - head):]
+
+
+def limit_cell(vs: list[Verdict]) -> str:
+    """`CROSSED 64 MiB`, `64 MiB in ~5m`, or `-`."""
+    with_limit = [v for v in vs if v.limit_bytes]
+    if not with_limit:
+        return "-"
+    lim = human_bytes(with_limit[0].limit_bytes or 0)
+    if any(v.limit_crossed for v in with_limit):
+        return f"CROSSED {lim}"
+    fc = [v.forecast_s for v in with_limit if v.forecast_s is not None]
+    if fc:
+        return f"{lim} in ~{human_duration(min(fc))}"
+    return lim
+
+
+def plain_line(prog: str, target: str, heap: float | None, goroutines: float | None,
+               rss: float | None, vs: list[Verdict], error: str = "") -> str:
+    """One line per target per interval for CI logs; the verdict is never cut."""
+    head = _headline(vs[0]) if vs else "-"
+    lim = limit_cell(vs)
+    line = (f"{prog} {short_target(target, 21)} heap {_b(heap)} gor {_n(goroutines)} "
+            f"rss {_b(rss)} {head}")
+    if lim.startswith("CROSSED"):
+        line += f" !! LIMIT {lim}"
+    elif lim != "-":
+        line += f" limit {lim}"
+    return line + (f" ({error})" if error else "")
 
 
 def _headline(v: Verdict) -> str:

@@ -71,6 +71,13 @@ class SoakView:
         if self.watcher is not None and self._verdicts is not None:
             vs = [v for vv in self._verdicts().values() for v in vv]
             self._head = headline(vs)
+            from leakhunter.report.live import limit_cell
+
+            lim = limit_cell(vs)
+            if lim.startswith("CROSSED"):
+                self._head += f"; !! LIMIT {lim}"
+            elif lim != "-":
+                self._head += f"; limit {lim}"
         if self._live is not None:
             self._live.update(self._table())
         else:

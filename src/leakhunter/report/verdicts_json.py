@@ -7,8 +7,10 @@ Shape::
       "finding"}]}]}]}
 
 `finding` is null or {"rule", "file", "line", "message"}. Extra keys (`series`,
-`watch_more_s`, `forecast_s`, a suspect's `unit` and `detail`) are additions, never
-renames: scripts may rely on the contract keys.
+`watch_more_s`, `forecast_s` with its 95% interval `forecast_low_s`/`forecast_high_s`,
+`limit_bytes`, `limit_source`, `limit_crossed`, `current_bytes`, a suspect's `unit`,
+`detail` and `path` (the library frames between the allocation and the user's line),
+a target's `labels`) are additions, never renames: scripts may rely on the contract keys.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def suspect_dict(s: Suspect) -> dict[str, Any]:
         "growth": s.growth,
         "unit": s.unit,
         "detail": s.detail,
+        "path": [f"{fr.function} {fr.file}:{fr.line}" if fr.file else fr.function
+                 for fr in s.path],
         "finding": None if f is None else {
             "rule": f.rule, "file": f.file, "line": f.line, "message": f.message,
         },
@@ -46,13 +50,19 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
         "suspects": [suspect_dict(s) for s in v.suspects],
         "watch_more_s": v.watch_more_s,
         "forecast_s": v.forecast_s,
+        "forecast_low_s": v.forecast_low_s,
+        "forecast_high_s": v.forecast_high_s,
+        "limit_bytes": v.limit_bytes,
+        "limit_source": v.limit_source or None,
+        "limit_crossed": v.limit_crossed,
+        "current_bytes": v.current_bytes,
     }
 
 
 def verdicts_doc(verdicts: Mapping[str, Sequence[Verdict]]) -> dict[str, Any]:
     return {
         "targets": [
-            {"target": t, "verdicts": [verdict_dict(v) for v in vs]}
+            {"target": t, "labels": {}, "verdicts": [verdict_dict(v) for v in vs]}
             for t, vs in verdicts.items()
         ]
     }

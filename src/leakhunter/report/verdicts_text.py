@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from leakhunter.model import Verdict
-from leakhunter.units import human_amount
+from leakhunter.units import human_amount, human_bytes, human_duration
 
 MAX_SUSPECTS = 5
 
@@ -28,7 +28,30 @@ def verdict_lines(v: Verdict, *, indent: str = "  ") -> list[str]:
         if s.finding is not None:
             line += f"  <- {s.finding.rule} {s.finding.message}"
         out.append(line)
+        if s.path:
+            out.append(f"{indent}      via " + " <- ".join(fr.function for fr in s.path[:4]))
     return out
+
+
+def limit_line(vs: Sequence[Verdict]) -> str | None:
+    """One line about the memory limit: loud once crossed, else the time to reach it."""
+    with_limit = [v for v in vs if v.limit_bytes]
+    if not with_limit:
+        return None
+    v0 = with_limit[0]
+    limit = f"{v0.limit_source} {human_bytes(v0.limit_bytes or 0)}"
+    if any(v.limit_crossed for v in with_limit):
+        now = human_bytes(v0.current_bytes) if v0.current_bytes is not None else "?"
+        return f"!! LIMIT CROSSED: {now} is at or above the {limit}"
+    fc = [v for v in with_limit if v.forecast_s is not None]
+    if not fc:
+        return f"limit: {limit}; no growth toward it"
+    v = min(fc, key=lambda v: v.forecast_s or 0.0)
+    span = ""
+    if v.forecast_low_s is not None:
+        hi = human_duration(v.forecast_high_s) if v.forecast_high_s is not None else "never"
+        span = f" (95%: {human_duration(v.forecast_low_s)} to {hi})"
+    return f"limit: {limit} reached in ~{human_duration(v.forecast_s or 0.0)}{span} [{v.series}]"
 
 
 def render(verdicts: Mapping[str, Sequence[Verdict]]) -> str:
@@ -36,6 +59,9 @@ def render(verdicts: Mapping[str, Sequence[Verdict]]) -> str:
     for target, vs in verdicts.items():
         head = vs[0].kind if vs else "inconclusive"
         lines.append(f"{target}: {head}")
+        lim = limit_line(vs)
+        if lim:
+            lines.append("  " + lim)
         for v in vs:
             lines += verdict_lines(v)
         lines.append("")
