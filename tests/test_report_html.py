@@ -44,8 +44,8 @@ def leak_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert svc.proc is not None
         store = Store(db)
         w = Watcher([svc.base_url], store, interval=0.4, pid=svc.proc.pid, warn=lambda s: None)
-        with Load(svc.base_url, lambda i: "/leak?kb=32", rate=40, max_seconds=20):
-            asyncio.run(w.run(duration=10))
+        with Load(svc.base_url, lambda i: "/leak?kb=32", rate=40, max_seconds=30):
+            asyncio.run(w.run(duration=18))  # verdicts need a 15 s window
         # The crafted row: the latest real heap snapshot with main.record renamed.
         from leakhunter.profiles import read_profile
         from leakhunter.profiles.pprof import encode
