@@ -106,7 +106,7 @@ def test_ignore_from_config_and_command_line(tmp_path: Path) -> None:
 
 def test_build_failure_is_exit_2_with_one_line() -> None:
     before = tree_hash(BROKEN)
-    run = run_test_command(_newest(), cwd=BROKEN)
+    run = run_test_command(_newest(), "./pkg", cwd=BROKEN)
     assert run.code == 2
     assert tree_hash(BROKEN) == before
     errors = [ln for ln in run.stderr.splitlines() if ln.startswith("leakhunter: error:")]
@@ -116,6 +116,14 @@ def test_build_failure_is_exit_2_with_one_line() -> None:
     ]
     assert "undefinedName" in run.stderr  # the compiler's message is shown
     assert "Traceback" not in run.stderr
+
+
+def test_panicking_test_means_the_check_did_not_run() -> None:
+    run = run_test_command(_newest(), "./panics", cwd=BROKEN)
+    assert run.code == 2, run.stderr
+    assert "boom from the test" in run.stderr  # go test's report of the crash is shown
+    errors = [ln for ln in run.stderr.splitlines() if ln.startswith("leakhunter: error:")]
+    assert len(errors) == 1 and "leak check did not run in leakhunter.dev/testleaksbroken/panics" in errors[0]
 
 
 @pytest.mark.parametrize(

@@ -361,6 +361,9 @@ class _Stream:
                     self.out.writelines(self.test_output.pop((pkg, test), []))
             else:
                 run.ok = False
+                if not self.verbose:  # a crash: show what the unfinished tests printed
+                    for key in [k for k in self.test_output if k[0] == pkg]:
+                        self.out.writelines(self.test_output.pop(key))
                 if ev.get("FailedBuild"):
                     run.build_failed = True
                 else:
