@@ -110,6 +110,10 @@ class Concurrency:
     ops: dict[str, list[FieldOp]] = field(default_factory=dict)
     cond_waits: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
     cond_signals: dict[str, int] = field(default_factory=dict)
+    wg_fields: set[str] = field(default_factory=set)
+    wg_ops: dict[str, set[str]] = field(default_factory=dict)
+    """WaitGroup field -> the methods called on it anywhere in the package (Add, Done, Go)."""
+    wg_waits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     funcs: dict[str, FuncSummary] = field(default_factory=dict)
     gos: list[GoSite] = field(default_factory=list)
 
@@ -157,10 +161,13 @@ class Concurrency:
 # --------------------------------------------------------------------------- extraction
 
 
-def _field_owners(files: list[FileContext]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Unexported channel / sync.Cond field name -> the struct types declaring it."""
+def _field_owners(
+    files: list[FileContext],
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
+    """Unexported channel / sync.Cond / sync.WaitGroup field name -> the struct types declaring it."""
     chans: dict[str, set[str]] = {}
     conds: dict[str, set[str]] = {}
+    wgs: dict[str, set[str]] = {}
     for ctx in files:
         for decl in gs.nodes_of_type(ctx, "field_declaration"):
             typ = decl.child_by_field_name("type")
@@ -185,13 +192,18 @@ def _field_owners(files: list[FileContext]) -> tuple[dict[str, set[str]], dict[s
                     chans.setdefault(n, set()).add(owner)
                 elif text in ("*sync.Cond", "sync.Cond"):
                     conds.setdefault(n, set()).add(owner)
-    return chans, conds
+                elif text == "sync.WaitGroup":
+                    wgs.setdefault(n, set()).add(owner)
+    return chans, conds, wgs
 
 
 def _type_name(text: str) -> str:
     t = gs._compact(text).lstrip("*&")
     return t.split("[", 1)[0].split("{", 1)[0]
 
+
+_STRUCTS: set[str] = set()
+"""Struct types declared in the package being analysed (set per package)."""
 
 _RESULTS: dict[str, str] = {}
 """Package function -> type name of its first result, for `x := newT()` (set per package)."""
@@ -247,6 +259,8 @@ def _keys(owners: dict[str, set[str]], name: str, owner: str) -> tuple[list[str]
     types = owners.get(name, set())
     if owner and owner in types:
         return [f"{owner}.{name}"], True
+    if owner and owner in _STRUCTS:
+        return [], True  # a field of another struct of the package that happens to share the name
     keys = sorted(f"{t}.{name}" for t in types)
     return keys, len(keys) == 1
 
@@ -379,11 +393,17 @@ def _classify(ctx: FileContext, sel: Node) -> tuple[str, Node]:
 
 def _extract(files: list[FileContext]) -> Concurrency:
     cc = Concurrency()
-    chan_owners, cond_owners = _field_owners(files)
+    chan_owners, cond_owners, wg_owners = _field_owners(files)
+    cc.wg_fields = {f"{t}.{n}" for n, ts in wg_owners.items() for t in ts}
     cc.chan_fields = {f"{t}.{n}" for n, ts in chan_owners.items() for t in ts}
     cc.cond_fields = {f"{t}.{n}" for n, ts in cond_owners.items() for t in ts}
     _RESULTS.clear()
+    _STRUCTS.clear()
     for ctx in files:
+        for spec in gs.nodes_of_type(ctx, "type_spec"):
+            t = spec.child_by_field_name("type")
+            if t is not None and t.type == "struct_type":
+                _STRUCTS.add(ctx.text(spec.child_by_field_name("name")))
         for info in gs.functions(ctx):
             if info.kind == "func":
                 res = gs.result_types(ctx, info.node)
@@ -430,6 +450,8 @@ def _extract(files: list[FileContext]) -> Concurrency:
                     cc.opaque.add(k)
         for sel in gs.nodes_of_type(ctx, "selector_expression"):
             name = ctx.text(sel.child_by_field_name("field"))
+            if name in wg_owners:
+                _wg_use(ctx, cc, sel, wg_owners, name, path)
             if name not in chan_owners and name not in cond_owners:
                 continue
             fkey, _ = _func_key(ctx, sel)
@@ -438,7 +460,7 @@ def _extract(files: list[FileContext]) -> Concurrency:
                 parent = sel.parent
                 if parent is not None and parent.type == "selector_expression":
                     method = ctx.text(parent.child_by_field_name("field"))
-                    if method == "Wait" and resolved:
+                    if method == "Wait" and resolved and keys:
                         cc.cond_waits.setdefault(keys[0], []).append(
                             (path, parent.start_byte, fkey)
                         )
@@ -451,6 +473,8 @@ def _extract(files: list[FileContext]) -> Concurrency:
                 cc.opaque.update(keys)
                 continue
             keys, resolved = _keys(chan_owners, name, _owner(ctx, sel))
+            if not keys:
+                continue
             op, node = _classify(ctx, sel)
             if op == "harmless":
                 continue
@@ -486,6 +510,27 @@ def _extract(files: list[FileContext]) -> Concurrency:
                     cc.funcs[fkey].ops.append(fo)
         _calls(ctx, cc, path)
     return cc
+
+
+def _wg_use(
+    ctx: FileContext, cc: Concurrency, sel: Node, owners: dict[str, set[str]], name: str, path: str
+) -> None:
+    """`s.wg.Add(n)` / `.Done()` / `.Go(f)` / `.Wait()`; anything else makes the field opaque."""
+    keys, resolved = _keys(owners, name, _owner(ctx, sel))
+    parent = sel.parent
+    method = ""
+    if parent is not None and parent.type == "selector_expression":
+        method = ctx.text(parent.child_by_field_name("field"))
+    call = parent.parent if parent is not None else None
+    if method in ("Add", "Done", "Go", "Wait") and call is not None and call.type == "call_expression":
+        for k in keys:
+            if method == "Wait":
+                if resolved:
+                    cc.wg_waits.setdefault(k, []).append((path, call.start_byte))
+            else:
+                cc.wg_ops.setdefault(k, set()).add(method)
+        return
+    cc.opaque.update(keys)
 
 
 def _calls(ctx: FileContext, cc: Concurrency, path: str) -> None:

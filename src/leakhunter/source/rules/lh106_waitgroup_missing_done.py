@@ -24,7 +24,9 @@ class WaitGroupMissingDone(Rule):
     — an early return (or a Done inside one branch only) skips the Done, the counter
     never reaches zero, and whoever calls `wg.Wait()` blocks forever, with everything
     it holds. Also: a local WaitGroup with `Add` and `Wait` that nothing can ever mark
-    Done (no `Done` anywhere, and it is not handed to anyone): reported at the `Wait`.
+    Done (no `Done` anywhere, and it is not handed to anyone): reported at the `Wait`; and
+    the same for an unexported WaitGroup field that nothing in the package marks Done
+    (the package's concurrency facts see every method of the type).
 
     The fix: `defer wg.Done()` as the first statement of the goroutine (or use Go
     1.25's `wg.Go(f)`, which cannot forget).
@@ -66,6 +68,8 @@ for _, u := range urls {
 wg.Wait()"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if b".Wait()" in ctx.source:
+            yield from self._field_never_done(ctx)
         if b"WaitGroup" not in ctx.source or b".Add(" not in ctx.source:
             return
         names, fields = _waitgroups(ctx)
@@ -74,6 +78,33 @@ wg.Wait()"""
         for go in gs.nodes_of_type(ctx, "go_statement"):
             yield from self._check_go(ctx, go, names, fields)
         yield from self._never_done(ctx, names)
+
+    def _field_never_done(self, ctx: FileContext) -> Iterator[Finding]:
+        """An unexported WaitGroup field with Add and Wait but no Done (or Go) anywhere in the
+        package: only this package can touch it, so the Wait can never return."""
+        from leakhunter.source.program.concurrency import concurrency
+
+        cc = concurrency(ctx)
+        path = str(ctx.path)
+        for key, waits in cc.wg_waits.items():
+            ops = cc.wg_ops.get(key, set())
+            if key in cc.opaque or "Add" not in ops or ops & {"Done", "Go"}:
+                continue
+            for file, start in waits:
+                if file != path:
+                    continue
+                node = ctx.tree.root_node.descendant_for_byte_range(start, start)
+                while node is not None and node.type != "call_expression":
+                    node = node.parent
+                if node is None:
+                    continue
+                yield self.finding(
+                    ctx,
+                    node,
+                    f"Wait on field WaitGroup {key}, which the package Adds to but never marks "
+                    "Done: the Wait blocks forever",
+                    function=gs.function_name(ctx, node),
+                )
 
     def _never_done(self, ctx: FileContext, names: set[str]) -> Iterator[Finding]:
         """A local WaitGroup with Add and Wait that nothing can ever mark Done."""
