@@ -146,6 +146,7 @@ _NEUTRAL_FUNCS = frozenset({
     "archive/tar.NewReader", "archive/tar.NewWriter", "archive/zip.NewWriter",
     "net/http/httputil.DumpResponse", "os.Chmod", "mime/multipart.NewReader",
     "image.Decode", "image/png.Decode", "image/jpeg.Decode", "html/template.Must",
+    "net/http.MaxBytesReader",
 })
 """Functions (by import path) that read or wrap a value without closing or keeping it beyond the call.
 
@@ -158,7 +159,7 @@ _WRAPPERS = frozenset(
     f for f in _NEUTRAL_FUNCS
     if f.rpartition(".")[2].startswith("New") or f in (
         "io.LimitReader", "io.TeeReader", "io.MultiReader", "io.MultiWriter", "io.NopCloser",
-        "io/ioutil.NopCloser",
+        "io/ioutil.NopCloser", "net/http.MaxBytesReader",
     )
 )
 """Neutral functions whose result keeps a reference to their argument (a reader around a file)."""
@@ -247,6 +248,59 @@ class _Flow:
         self.result.leaks = sorted(self.leaks.values(), key=lambda e: e.node.start_byte)
         return self.result
 
+    def _only_read_by_calls(self, stmt: Node) -> bool:
+        """Every mention of the value in `stmt` is an argument (or its released field path) of a
+        call known to leave it alone: the statement cannot be what releases it."""
+        found = False
+        for m in gs.walk(stmt, None):
+            if not self._is_var(m):
+                continue
+            cur = m
+            depth = 0
+            while (
+                cur.parent is not None
+                and cur.parent.type == "selector_expression"
+                and depth < len(self.spec.path)
+                and self.ctx.text(cur.parent.child_by_field_name("field")) == self.spec.path[depth]
+            ):
+                cur = cur.parent
+                depth += 1
+            p = cur.parent
+            if p is None or p.type != "argument_list" or p.parent is None:
+                return False
+            ids = [a.id for a in gs.arguments(p.parent)]
+            if cur.id not in ids or callee_effect(self.ctx, p.parent, ids.index(cur.id)) != _NONE:
+                return False
+            found = True
+        return found
+
+    def _closure_dropped(self, lit: Node) -> bool:
+        """A func literal that is never run: assigned to `_`, or to a local never used again.
+
+        Only a closure that is called, deferred or passed on can release what it captures.
+        """
+        p = lit.parent
+        if p is None or p.type != "expression_list" or p.parent is None:
+            return False
+        holder = p.parent
+        if holder.type not in ("assignment_statement", "short_var_declaration"):
+            return False
+        lefts, rights = gs.assignment_sides(holder)
+        if len(lefts) != len(rights) or lit not in rights:
+            return False
+        target = lefts[rights.index(lit)]
+        name = self.ctx.text(target)
+        if name == "_":
+            return True
+        if target.type != "identifier" or holder.type != "short_var_declaration":
+            return False
+        body = self.fn.child_by_field_name("body")
+        if body is None:
+            return False
+        return not any(
+            i.start_byte >= holder.end_byte for i in gs.identifiers(self.ctx, body, name)
+        )
+
     def _deferred_closure_mentions(self, body: Node) -> bool:
         for d in gs.walk(body, "defer_statement"):
             for lit in gs.walk(d, "func_literal"):
@@ -307,8 +361,12 @@ class _Flow:
             raise _GiveUp
         if t == "defer_statement" and self._mentions(n):
             # whatever a deferred call does with the value happens at exit, usually its release
-            # (`defer f.Close()`, `defer closeFD(int(f.Fd()))`, `defer func() {...}()`)
+            # (`defer f.Close()`, `defer closeFD(int(f.Fd()))`, `defer func() {...}()`) — but a
+            # deferred call that is known only to read it (`defer logStatus(resp)`, a helper
+            # whose body never closes its parameter) releases nothing
             eff = self.effect(n)
+            if eff == _NONE and self._only_read_by_calls(n):
+                return s
             if eff != _RELEASE:
                 self.result.transferred = True
             self.result.released = self.result.released or eff == _RELEASE
@@ -619,7 +677,7 @@ class _Flow:
         eff = _NONE
         for m in gs.walk(n, None):
             if m.type == "func_literal" and m.id != n.id:
-                if self._mentions(m):
+                if self._mentions(m) and not self._closure_dropped(m):
                     self.result.transferred = True
                     eff = max(eff, _TRANSFER)
                 continue
@@ -702,6 +760,10 @@ class _Flow:
                 if gp is not None and gp.type in ("assignment_statement", "short_var_declaration"):
                     if gp.child_by_field_name("left") == p:
                         return _NONE
+                    lefts, rights = gs.assignment_sides(gp)
+                    ids = [r.id for r in rights]
+                    if len(lefts) == len(rights) and cur.id in ids and self.ctx.text(lefts[ids.index(cur.id)]) == "_":
+                        return _NONE  # `_ = v` silences the compiler; it releases nothing
                     return _TRANSFER
                 if gp is not None and gp.type == "range_clause":
                     return _NONE
@@ -791,6 +853,16 @@ def callee_effect(ctx: FileContext, call: Node, index: int) -> int:
     if fn is None:
         return _TRANSFER
     fn = _strip(fn)
+    if fn.type == "func_literal" or (fn.type in ("identifier", "selector_expression") and not _is_import_call(ctx, fn)):
+        from leakhunter.source.program.summaries import param_effect
+
+        summary = param_effect(ctx, call, index)
+        if summary == "release":
+            return _RELEASE
+        if summary == "none":
+            return _NONE
+        if summary == "keep":
+            return _TRANSFER
     if fn.type == "identifier":
         name = ctx.text(fn)
         if name in _BUILTIN_NEUTRAL:
@@ -811,6 +883,13 @@ def callee_effect(ctx: FileContext, call: Node, index: int) -> int:
         method = ctx.text(fn.child_by_field_name("field"))
         return _NONE if _helper_neutral(ctx, method, True, index) else _TRANSFER
     return _TRANSFER
+
+
+def _is_import_call(ctx: FileContext, fn: Node) -> bool:
+    if fn.type != "selector_expression":
+        return False
+    op = fn.child_by_field_name("operand")
+    return op is not None and op.type == "identifier" and ctx.text(op) in gs.imports(ctx)
 
 
 @dataclass

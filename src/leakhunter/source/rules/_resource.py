@@ -40,21 +40,105 @@ class Acquisition:
     """The variable receiving the value; '_' if discarded, '' if not assigned to a name."""
     err_var: str | None
     fn: Node | None
+    kind: str = ""
+    """The resource kind the program model gives the call's result type ('' when matched by name only)."""
 
     @property
     def line(self) -> int:
         return int(self.call.start_point[0]) + 1
 
 
+_RESOURCE_MEMBERS = frozenset({
+    "Body", "StatusCode", "Next", "Scan", "Exec", "ExecContext", "QueryRow", "QueryRowContext", "Query",
+    "QueryContext", "Columns", "Get", "Select",
+})
+"""Members whose use hints that a variable holds a response, rows or a statement: only such
+variables (or ones never really used) are worth asking the program model about, which keeps
+`scan` from typing every call (`Close` is no hint: files and connections are closed too)."""
+
+
+def _typed_candidate(ctx: FileContext, call: Node) -> bool:
+    """Cheap syntactic screen before asking the program model for a call's result type."""
+    parent = call.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    if parent is None or parent.type != "expression_list":
+        return False
+    holder = parent.parent
+    if holder is None or holder.type not in ("short_var_declaration", "assignment_statement", "var_spec"):
+        return False
+    fnode = call.child_by_field_name("function")
+    if fnode is None or fnode.type not in ("identifier", "selector_expression", "index_expression"):
+        return False
+    if fnode.type == "selector_expression":
+        from leakhunter.source.program.types import STD_PACKAGES
+
+        op = fnode.child_by_field_name("operand")
+        path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
+        if path is not None and "." not in path.partition("/")[0] and path not in STD_PACKAGES:
+            return False  # a std package that hands out none of the tracked resources
+    lefts, rights = gs.assignment_sides(holder)
+    if len(rights) != 1 or not lefts:
+        return False
+    first = ctx.text(lefts[0])
+    if first == "_":
+        return all(ctx.text(x) == "_" for x in lefts)
+    fn = gs.enclosing_function(call)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if body is None or lefts[0].type != "identifier":
+        return False
+    for ident in gs.identifiers(ctx, body, first):
+        if ident.start_byte <= holder.end_byte:
+            continue
+        p = ident.parent
+        if p is None:
+            continue
+        if p.type == "selector_expression" and ctx.text(p.child_by_field_name("field")) in _RESOURCE_MEMBERS:
+            return True
+        if p.type == "expression_list" and p.parent is not None and p.parent.type == "assignment_statement":
+            lf, rt = gs.assignment_sides(p.parent)
+            if len(lf) == len(rt) and ident in rt and ctx.text(lf[rt.index(ident)]) == "_":
+                continue  # `_ = v`
+        return False  # used in some other way: no sign of a resource, leave it to the name rules
+    return True
+
+
+def typed_kind(ctx: FileContext, call: Node) -> str:
+    """The resource kind of a call's result by declared type, for calls in acquisition position
+    (memoised per file: several rules ask about the same calls)."""
+    memo = ctx.cache.setdefault("resource.typed", {})
+    assert isinstance(memo, dict)
+    key = call.start_byte
+    if key not in memo:
+        kind = ""
+        if _typed_candidate(ctx, call):
+            from leakhunter.source.program.summaries import created_resource
+
+            kind = created_resource(ctx, call)
+        memo[key] = kind
+    return str(memo[key])
+
+
 def acquisitions(
-    ctx: FileContext, match: Callable[[FileContext, Node], str | None]
+    ctx: FileContext,
+    match: Callable[[FileContext, Node], str | None],
+    kinds: frozenset[str] = frozenset(),
 ) -> Iterator[Acquisition]:
     """Calls for which `match(ctx, call)` returns a callee name, with their targets.
 
+    With `kinds`, also calls whose declared result type is a resource of one of those
+    kinds (`program.summaries`): a wrapper `fetch(u) (*http.Response, error)`, a pgx
+    `Tx.Query` — found by type, not by the callee's name.
     The value is the first result; with two or more results the last one is the error.
     """
     for call in gs.nodes_of_type(ctx, "call_expression"):
         callee = match(ctx, call)
+        kind = typed_kind(ctx, call) if kinds else ""
+        if kind:
+            if kind not in kinds:
+                kind = ""
+            elif callee is None:
+                callee = gs.call_name(ctx, call)
         if callee is None:
             continue
         fn = gs.enclosing_function(call)
@@ -76,7 +160,7 @@ def acquisitions(
                         err_var = names[-1]
         elif parent is not None and parent.type == "expression_statement":
             var = "_"
-        yield Acquisition(call, callee, stmt, var, err_var, fn)
+        yield Acquisition(call, callee, stmt, var, err_var, fn, kind)
 
 
 def check_paths(ctx: FileContext, acq: Acquisition, spec: ReleaseSpec) -> ReleaseResult | None:

@@ -225,7 +225,7 @@ if resp.StatusCode != http.StatusOK {
 }"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        for acq in acquisitions(ctx, _match):
+        for acq in acquisitions(ctx, _match, frozenset({"http-response"})):
             fname = gs.function_name(ctx, acq.call)
             if acq.var == "_":
                 if ctx.is_test or method_name(ctx, acq.call) == "RoundTrip":
@@ -238,7 +238,11 @@ if resp.StatusCode != http.StatusOK {
                 continue
             if acq.fn is None or not acq.var:
                 continue
-            if not acq.callee.startswith("http.") and not var_used_with(ctx, acq.fn, acq.var, _RESPONSE_FIELDS):
+            if (
+                not acq.kind
+                and not acq.callee.startswith("http.")
+                and not var_used_with(ctx, acq.fn, acq.var, _RESPONSE_FIELDS)
+            ):
                 continue
             res = check_paths(ctx, acq, _SPEC)
             if res is None or not res.leaks or _drained_first(ctx, acq.fn, acq.var, acq.call, res.leaks):

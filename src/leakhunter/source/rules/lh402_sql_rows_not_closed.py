@@ -49,6 +49,19 @@ def _match(ctx: FileContext, call: Node) -> str | None:
     return gs.call_name(ctx, call)
 
 
+def _on_tx(ctx: FileContext, call: Node) -> bool:
+    recv = receiver_text(ctx, call)
+    if "tx" in recv.rpartition(".")[2].lower():
+        return True
+    fn = call.child_by_field_name("function")
+    op = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
+    if op is None:
+        return False
+    from leakhunter.source.program.types import expr_type
+
+    return expr_type(ctx, op).lstrip("*") in ("database/sql.Tx", "github.com/jmoiron/sqlx.Tx")
+
+
 _WITH_CANCEL = frozenset({"context.WithCancel", "context.WithTimeout", "context.WithDeadline"})
 
 
@@ -151,9 +164,11 @@ for rows.Next() {
 return names, rows.Err()"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        for acq in acquisitions(ctx, _match):
+        for acq in acquisitions(ctx, _match, frozenset({"sql-rows", "sql-stmt"})):
             fname = gs.function_name(ctx, acq.call)
-            prepare = method_name(ctx, acq.call) in _PREPARE_METHODS
+            prepare = acq.kind == "sql-stmt" or (not acq.kind and method_name(ctx, acq.call) in _PREPARE_METHODS)
+            if prepare and _on_tx(ctx, acq.call):
+                continue  # statements prepared on a Tx are closed with it
             if acq.var == "_":
                 if ctx.is_test:
                     continue  # tests discard the rows of queries that are meant to fail
@@ -168,7 +183,7 @@ return names, rows.Err()"""
             if acq.fn is None or acq.err_var is None:
                 continue
             fields = _STMT_FIELDS if prepare else _ROWS_FIELDS
-            if not var_used_with(ctx, acq.fn, acq.var, fields):
+            if not acq.kind and not var_used_with(ctx, acq.fn, acq.var, fields):
                 continue
             res = check_paths(ctx, acq, _STMT_SPEC if prepare else _ROWS_SPEC)
             if res is None or not res.leaks:

@@ -1,0 +1,277 @@
+"""Function summaries about resources: which calls create one, what a callee does with one.
+
+Two questions the close/stop rules used to answer from names alone:
+
+- Does this call hand the caller a resource it must release? First by the declared
+  type of the call's result (`*http.Response`, `*sql.Rows`, pgx `Rows`, `*os.File`,
+  ...; see `RESOURCE_TYPES`), so a one-line wrapper `fetch(u) (*http.Response, error)`
+  creates a response just like `http.Get`. For a function of the scanned package the
+  summary also looks at its body, bottom-up with a depth bound: it must return a
+  value it made (a call's result), not one it read from a field or a global — a
+  getter of a stored response gives the caller no obligation.
+- What does a callee do with the resource it is handed (parameter `i`)? `release`
+  (its body closes/stops it, or hands it to a helper that does), `none` (only reads
+  it: the caller still holds it), `keep` (stores it, returns it, hands it to a
+  goroutine or to code we cannot see), '' (the callee cannot be found). Only
+  same-package functions and methods are read (their trees are already parsed for
+  the package view); a method name an interface of the package declares may reach
+  any implementation, so it is never summarised.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.program import types as ty
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+RESOURCE_TYPES: dict[str, str] = {
+    "*net/http.Response": "http-response",
+    "*database/sql.Rows": "sql-rows",
+    "github.com/jackc/pgx/v5.Rows": "sql-rows",
+    "github.com/jackc/pgx/v4.Rows": "sql-rows",
+    "*github.com/jmoiron/sqlx.Rows": "sql-rows",
+    "*database/sql.Stmt": "sql-stmt",
+    "*github.com/jmoiron/sqlx.Stmt": "sql-stmt",
+    "*github.com/jmoiron/sqlx.NamedStmt": "sql-stmt",
+    "*database/sql.Tx": "sql-tx",
+    "*github.com/jmoiron/sqlx.Tx": "sql-tx",
+    "*os.File": "file",
+    "net.Listener": "listener",
+    "*net.TCPListener": "listener",
+    "*net.UnixListener": "listener",
+    "net.Conn": "conn",
+    "*net.TCPConn": "conn",
+    "*net.UDPConn": "conn",
+    "*net.UnixConn": "conn",
+    "*net/http/httptest.Server": "test-server",
+    "*time.Ticker": "ticker",
+    "*time.Timer": "timer",
+    "context.CancelFunc": "cancel",
+}
+"""Declared types whose values someone must release, and the kind of release they need."""
+
+NOT_CREATORS = frozenset({
+    "net/http/httptest.ResponseRecorder.Result",
+    "net/http.ReadResponse",
+})
+"""Callees whose declared result is a resource type but which hold nothing that needs a release:
+a recorder's response is an in-memory buffer; `http.ReadResponse` parses from a reader the
+caller already owns (no transport connection behind its body)."""
+
+_MAX_DEPTH = 3
+
+
+def resource_kind(typ: str) -> str:
+    return RESOURCE_TYPES.get(typ, "")
+
+
+def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
+    """The resource kind a call hands its caller ('' if none or unknown). See the module doc."""
+    if depth > _MAX_DEPTH:
+        return ""
+    memo = ctx.cache.setdefault("program.created", {})
+    assert isinstance(memo, dict)
+    key = (call.start_byte, call.end_byte)
+    if key in memo:
+        return str(memo[key])
+    memo[key] = ""
+    resolved = ty.resolve_call(ctx, call)
+    if resolved is None or resolved[1].handled or resolved[0] in NOT_CREATORS:
+        return ""
+    results = ty.call_results(ctx, call)
+    kind = resource_kind(results[0]) if results else ""
+    if kind:
+        decl = _own_declaration(ctx, call)
+        if decl is not None and not _returns_fresh(decl[0], decl[1], depth):
+            kind = ""
+    memo[key] = kind
+    return kind
+
+
+def _decl_sites(ctx: FileContext) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    """(receiver type name or '', function name) -> [(file name, start byte)] for the package.
+
+    Plain data, so it is memoised once per package (the trees of sibling files come and go).
+    """
+    from leakhunter.source.gopackage import package_facts
+    from leakhunter.source.program.index import receiver_type_name
+
+    def build(files: list[FileContext]) -> dict[tuple[str, str], list[tuple[str, int]]]:
+        out: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for f in files:
+            for d in f.tree.root_node.named_children:
+                if d.type == "function_declaration":
+                    key = ("", f.text(d.child_by_field_name("name")))
+                elif d.type == "method_declaration":
+                    key = (receiver_type_name(d), f.text(d.child_by_field_name("name")))
+                else:
+                    continue
+                out.setdefault(key, []).append((f.path.name, d.start_byte))
+        return out
+
+    cached = ctx.cache.get("program.sites")
+    if isinstance(cached, dict):
+        return cached
+    sites = package_facts(ctx, "program.sites", build)
+    ctx.cache["program.sites"] = sites
+    return sites
+
+
+def _site_node(ctx: FileContext, site: tuple[str, int]) -> tuple[FileContext, Node] | None:
+    from leakhunter.source.gopackage import package_files
+
+    fname, start = site
+    files = [ctx] if ctx.path.name == fname else package_files(ctx)
+    for f in files:
+        if f.path.name != fname:
+            continue
+        for d in f.tree.root_node.named_children:
+            if d.start_byte == start and d.type in ("function_declaration", "method_declaration"):
+                return f, d
+    return None
+
+
+def _own_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
+    """The declaration of a same-package function or method a call reaches (None if not one of ours)."""
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return None
+    if fn.type == "identifier":
+        if ty.is_local(ctx, fn, ctx.text(fn)):
+            return None
+        name = ctx.text(fn)
+        if name in ty.file_decls(ctx).funcs:
+            # declared in this very file: no need for the package's other files
+            for d in ctx.tree.root_node.named_children:
+                if d.type == "function_declaration" and ctx.text(d.child_by_field_name("name")) == name:
+                    return ctx, d
+        cands = _decl_sites(ctx).get(("", name), [])
+        return _site_node(ctx, cands[0]) if len(cands) == 1 else None
+    if fn.type == "selector_expression":
+        op = fn.child_by_field_name("operand")
+        if op is None or (op.type == "identifier" and ctx.text(op) in gs.imports(ctx)):
+            return None
+        name = ctx.text(fn.child_by_field_name("field"))
+        recv = ty.expr_type(ctx, op).lstrip("*")
+        own = ty.own_package(ctx) if recv.startswith(ty.own_path(ctx) + ".") else None
+        if own is None:
+            return None
+        if any(td.kind == "interface" and name in td.methods for td in own.types.values()):
+            return None  # a call through an interface may reach any implementation
+        cands = _decl_sites(ctx).get((recv[len(own.path) + 1 :], name), [])
+        return _site_node(ctx, cands[0]) if len(cands) == 1 else None
+    return None
+
+
+def _returns_fresh(ctx: FileContext, decl: Node, depth: int) -> bool:
+    """Some return of `decl` hands back a value made by a call (not read from a field or global)."""
+    body = decl.child_by_field_name("body")
+    if body is None:
+        return True
+    from leakhunter.source.program.index import type_param_names
+
+    tps = set(type_param_names(decl.child_by_field_name("type_parameters")))
+    generic_params = {n for n, t in gs.parameters(ctx, decl) if t.lstrip("*") in tps}
+    for ret in gs.walk(body, "return_statement"):
+        vals = ret.named_children[0].named_children if ret.named_children else []
+        if not vals:
+            return True  # a bare return of named results: assume they were made here
+        first = vals[0]
+        while first.type == "parenthesized_expression" and first.named_children:
+            first = first.named_children[0]
+        if first.type == "call_expression":
+            return True
+        if first.type == "identifier" and _assigned_from_call(ctx, body, ctx.text(first)):
+            return True
+        if first.type == "identifier" and ctx.text(first) in generic_params:
+            return True  # `must[T](v T, err error) T` passes through what its caller made
+    return False
+
+
+def _assigned_from_call(ctx: FileContext, body: Node, name: str) -> bool:
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")):
+        lefts, rights = gs.assignment_sides(d)
+        names = [ctx.text(x) for x in lefts]
+        if name not in names:
+            continue
+        if len(rights) == 1 and rights[0].type == "call_expression":
+            return True
+        i = names.index(name)
+        if len(rights) == len(names) and rights[i].type == "call_expression":
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------- parameters
+
+
+def param_effect(ctx: FileContext, call: Node, index: int, depth: int = 0) -> str:
+    """What the callee of `call` does with its argument `index`: release / none / keep / ''."""
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "func_literal":
+        return _effect_in(ctx, fn, index, depth)
+    if fn is None or fn.type not in ("identifier", "selector_expression"):
+        return ""
+    decl = _own_declaration(ctx, call)
+    if decl is None:
+        return ""
+    return _effect_in(decl[0], decl[1], index, depth)
+
+
+def _effect_in(ctx: FileContext, decl: Node, index: int, depth: int) -> str:
+    from leakhunter.source.release import UNIVERSAL_RELEASE, _identifier_uses, _param_is_neutral
+
+    memo = ctx.cache.setdefault("program.param_effect", {})
+    assert isinstance(memo, dict)
+    key = (decl.start_byte, index)
+    if key in memo:
+        return str(memo[key])
+    memo[key] = "keep"  # recursion guard: a cycle decides nothing
+    params = gs.parameters(ctx, decl)
+    body = decl.child_by_field_name("body")
+    out = "keep"
+    if body is not None and params:
+        i = index if index < len(params) else len(params) - 1
+        name = params[i][0]
+        if not name or name == "_":
+            out = "none"
+        else:
+            uses = _identifier_uses(body).get(name, [])
+            if not uses:
+                out = "none"
+            elif any(_releases(ctx, u, UNIVERSAL_RELEASE, depth) for u in uses):
+                out = "release"
+            elif _param_is_neutral(ctx, decl, uses):
+                out = "none"
+    memo[key] = out
+    return out
+
+
+def _releases(ctx: FileContext, use: Node, methods: frozenset[str], depth: int) -> bool:
+    """`p.Close()`, `p.Body.Close()`, `p()` of a cancel func, or `helper(p)` whose summary releases."""
+    cur = use
+    p = cur.parent
+    hops = 0
+    while p is not None and p.type == "selector_expression" and p.child_by_field_name("operand") == cur:
+        gp = p.parent
+        fld = ctx.text(p.child_by_field_name("field"))
+        if gp is not None and gp.type == "call_expression" and gp.child_by_field_name("function") == p:
+            return fld in methods
+        hops += 1
+        if hops > 2:
+            return False
+        cur, p = p, gp
+    if p is not None and p.type == "call_expression" and p.child_by_field_name("function") == cur:
+        return cur.type == "identifier"  # cancel()
+    if p is not None and p.type == "argument_list" and depth < _MAX_DEPTH and p.parent is not None:
+        call = p.parent
+        ids = [a.id for a in gs.arguments(call)]
+        if cur.id in ids:
+            return param_effect(ctx, call, ids.index(cur.id), depth + 1) == "release"
+    return False
