@@ -26,7 +26,6 @@ import argparse
 import json
 import math
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,7 @@ SHAPES: dict[str, str] = {
     "fd-leak": "non-heap-growth",
     "rss-leak": "non-heap-growth",        # RSS grows outside the Go heap (cgo)
     "runtime-metrics-leak": "heap-leak",  # exports go_gc_heap_live_bytes, not memstats
+    "renamed-heap-leak": "heap-leak",     # exports app_heap_inuse_bytes: needs --metric
 }
 
 CLIENT_GOLANG = ("go_goroutines", "go_memstats_heap_inuse_bytes", "go_memstats_next_gc_bytes",
@@ -62,6 +62,7 @@ CLIENT_GOLANG = ("go_goroutines", "go_memstats_heap_inuse_bytes", "go_memstats_n
 RUNTIME_METRICS = ("go_gc_heap_live_bytes", "go_sched_goroutines_goroutines",
                    "process_resident_memory_bytes", "process_open_fds",
                    "process_start_time_seconds")
+RENAMED = ("app_heap_inuse_bytes", "process_start_time_seconds")
 BENCH_METRICS = ("go_goroutines", "go_memstats_heap_inuse_bytes", "go_memstats_next_gc_bytes",
                  "process_resident_memory_bytes", "process_start_time_seconds")
 
@@ -75,6 +76,7 @@ class Life:
     start: float
     end: float
     leaks: bool = True
+    speed: float = 1.0
 
 
 @dataclass
@@ -103,8 +105,13 @@ def _instance(job: str, rs: int, k: int) -> str:
 
 
 def plan_job(name: str, shape: str, seed: int, replicas: int, t0: float, t1: float,
-             metrics: tuple[str, ...]) -> Job:
-    """Lives and parameters of one job (deterministic in `seed`)."""
+             metrics: tuple[str, ...], *, overrides: dict[str, float] | None = None,
+             addresses: list[str] | None = None) -> Job:
+    """Lives and parameters of one job (deterministic in `seed`).
+
+    `overrides` replace the drawn parameters (scaled by a per-job factor in [0.8, 1.2]
+    for `deploy_every` and `wave_period`), e.g. daily deploys and daily traffic for a
+    week-long bench; `addresses` are the replicas' instance labels (real services)."""
     rng = np.random.default_rng(seed)
     rng_span = t1 - t0
     job = Job(name, shape, seed, replicas, metrics)
@@ -154,6 +161,12 @@ def plan_job(name: str, shape: str, seed: int, replicas: int, t0: float, t1: flo
         p["burst_len"] = float(rng.uniform(4, 10)) * 60
         p["burst_size"] = float(rng.uniform(3000, 8000))
 
+    for key, val in (overrides or {}).items():
+        if key in p or key in ("deploy_every", "wave_period"):
+            jitter = float(rng.uniform(0.8, 1.2)) if key in ("deploy_every", "wave_period") else 1.0
+            p[key] = val * jitter
+    if shape == "renamed-heap-leak":
+        p["rate"] = float(rng.uniform(0.3, 0.8)) * 3600 / max(rng_span, 3600)
     # Lives: one per replica, replaced at deploys and on OOM kills.
     if shape in ("deploy-churn-leak", "deploy-churn-ok"):
         every = p["deploy_every"]
@@ -170,16 +183,17 @@ def plan_job(name: str, shape: str, seed: int, replicas: int, t0: float, t1: flo
     else:
         # One long-running deploy that started before the window (warm-up: inside it).
         for k in range(replicas):
-            if shape == "warmup":
-                start = t0 + 60.0 * k
-            else:
-                start = t0 - float(rng.uniform(0.5, 3)) * 3600
+            start = t0 + 60.0 * k if shape == "warmup" else t0 - float(rng.uniform(0.5, 3)) * 3600
             pod, inst = _pod_name(name, 0, k), _instance(name, 0, k)
+            if addresses:
+                inst = addresses[k % len(addresses)]
             if shape == "oom-restarts":
                 t = start
                 while t < t1:
-                    life = p["time_to_oom"] * float(rng.uniform(0.85, 1.15))
-                    job.lives.append(Life(pod, inst, t, min(t + life, t1)))
+                    # Traffic varies the leak's speed; the kill comes at the same limit.
+                    speed = float(rng.uniform(0.85, 1.15))
+                    life = p["time_to_oom"] / speed
+                    job.lives.append(Life(pod, inst, t, min(t + life, t1), speed=speed))
                     t = t + life + 20.0
             else:
                 job.lives.append(Life(pod, inst, start, t1))
@@ -195,12 +209,11 @@ def plan_job(name: str, shape: str, seed: int, replicas: int, t0: float, t1: flo
 
 def _ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
     """Stationary AR(1) noise with marginal standard deviation `sd`."""
+    from scipy.signal import lfilter
+
     e = rng.normal(0, sd * math.sqrt(1 - phi * phi), n)
-    out = np.empty(n)
-    acc = rng.normal(0, sd)
-    for i in range(n):  # n is a life's samples (<= ~10k); fine in tests and bench
-        acc = phi * acc + e[i]
-        out[i] = acc
+    e[0] = rng.normal(0, sd)
+    out: np.ndarray = lfilter([1.0], [1.0, -phi], e)
     return out
 
 
@@ -219,18 +232,19 @@ def life_series(job: Job, life: Life, ts: np.ndarray) -> dict[str, np.ndarray]:
     # Every Go service warms up a little (caches, pools): a few minutes, 20-40%.
     quick = 1 - 0.3 * np.exp(-age / 120.0)
     live = live * quick
-    if shape in ("heap-leak", "slow-heap-leak", "runtime-metrics-leak") or (
+    if shape in ("heap-leak", "slow-heap-leak", "runtime-metrics-leak", "renamed-heap-leak") or (
             shape == "canary" and life.leaks):
         live = live * (1 + p["rate"] * age / span)
     elif shape == "goroutine-leak":
         g = g * (1 + p["rate"] * age / span)
         live = live + (g - p["g0"]) * 2048
     elif shape == "fd-leak":
-        fds = fds * (1 + p["rate"] * age / span) + 0.0
+        # watch's relevance floor for fds is 16: leak tens per hour, not a handful a day
+        fds = fds + float(np.clip(p["rate"] * p["fd0"], 8, 40)) * age / span
     elif shape == "rss-leak":
         other = other + p["live0"] * p["rate"] * age / span
     elif shape == "oom-restarts":
-        live = live * (1 + (p["limit_factor"] - 1) * age / p["time_to_oom"])
+        live = live * (1 + (p["limit_factor"] - 1) * life.speed * age / p["time_to_oom"])
     elif shape in ("deploy-churn-leak", "deploy-churn-ok"):
         warm = 1 + p["warm_frac"] * (1 - np.exp(-age / (p["warm_s"] / 3)))
         live = live * warm * (1 + p["rate"] * age / span)
@@ -261,7 +275,7 @@ def life_series(job: Job, life: Life, ts: np.ndarray) -> dict[str, np.ndarray]:
     alloc = inuse * 0.96
     stacks = g * 8192.0
     # RSS holds the heap's recent peak: the scavenger returns idle pages after minutes.
-    w = max(1, int(round(600.0 / max(float(np.median(np.diff(ts))) if n > 1 else 600.0, 1.0))))
+    w = max(1, round(600.0 / max(float(np.median(np.diff(ts))) if n > 1 else 600.0, 1.0)))
     padded = np.concatenate((np.full(w - 1, inuse[0]), inuse))
     recent = np.lib.stride_tricks.sliding_window_view(padded, w).max(axis=1)
     rss = recent * 1.05 + stacks + other
@@ -275,6 +289,7 @@ def life_series(job: Job, life: Life, ts: np.ndarray) -> dict[str, np.ndarray]:
         "process_resident_memory_bytes": np.round(rss),
         "process_open_fds": fds,
         "process_start_time_seconds": np.full(n, round(life.start, 2)),
+        "app_heap_inuse_bytes": np.round(inuse),
     }
     return out
 
@@ -299,14 +314,26 @@ class Fleet:
     namespace: str = "fleet"
 
 
-def plan_fleet(shapes: list[str], *, replicas: int, t0: float, t1: float, interval: float,
-               seed: int = 1, runtime_metrics_jobs: tuple[str, ...] = ("runtime-metrics-leak",),
-               metrics: tuple[str, ...] = CLIENT_GOLANG, namespace: str = "fleet") -> Fleet:
+def plan_fleet(shapes: list[str], *, replicas: int | dict[str, int], t0: float, t1: float,
+               interval: float, seed: int = 1,
+               runtime_metrics_jobs: tuple[str, ...] = ("runtime-metrics-leak",),
+               metrics: tuple[str, ...] = CLIENT_GOLANG, namespace: str = "fleet",
+               overrides: dict[str, float] | None = None,
+               addresses: dict[str, list[str]] | None = None,
+               names: list[str] | None = None) -> Fleet:
+    """Jobs named `{shape}-{i:03d}` (or `names`); `replicas` per job or per shape."""
     jobs = []
     for i, shape in enumerate(shapes):
-        name = f"{shape}-{i:03d}"
+        name = names[i] if names else f"{shape}-{i:03d}"
         ms = RUNTIME_METRICS if shape in runtime_metrics_jobs else metrics
-        jobs.append(plan_job(name, shape, seed * 1000003 + i, replicas, t0, t1, ms))
+        if shape == "renamed-heap-leak":
+            ms = RENAMED
+        elif shape in runtime_metrics_jobs:
+            ms = tuple(m for m in RUNTIME_METRICS if m in metrics or m.startswith("go_")
+                       or metrics == CLIENT_GOLANG)
+        reps = replicas if isinstance(replicas, int) else replicas.get(shape, replicas.get("*", 3))
+        jobs.append(plan_job(name, shape, seed * 1000003 + i, reps, t0, t1, ms,
+                             overrides=overrides, addresses=(addresses or {}).get(name)))
     return Fleet(jobs, t0, t1, interval, namespace)
 
 
@@ -316,49 +343,55 @@ def _grid(life: Life, fleet: Fleet) -> np.ndarray:
     return np.arange(first, min(life.end, fleet.t1) + 1e-6, fleet.interval)
 
 
-def series_lines(fleet: Fleet, metric: str) -> Iterator[tuple[np.ndarray, str, np.ndarray]]:
-    """(timestamps, label prefix, values) of every series of `metric`, life by life."""
-    for job in fleet.jobs:
-        if metric not in job.metrics:
-            continue
-        for life in job.lives:
-            ts = _grid(life, fleet)
-            if len(ts) == 0:
-                continue
-            vals = life_series(job, life, ts)[metric]
-            prefix = (f'{metric}{{namespace="{fleet.namespace}",job="{job.name}",'
-                      f'instance="{life.instance}",pod="{life.pod}"}} ')
-            yield ts, prefix, vals
-
-
 def write_openmetrics(fleet: Fleet, out_dir: Path) -> list[Path]:
-    """One OpenMetrics file per promtool 2 h block; returns the paths."""
+    """One OpenMetrics file per promtool 2 h block; returns the paths.
+
+    Lives are generated once each (all metrics together) and their lines go to one
+    part file per (block, metric); each block's parts are then joined in metric order,
+    since OpenMetrics wants a metric family's samples together."""
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics = sorted({m for j in fleet.jobs for m in j.metrics})
     first_block = int(fleet.t0 // BLOCK_S)
     last_block = int(fleet.t1 // BLOCK_S)
-    files = {b: (out_dir / f"block-{b}.om").open("w") for b in range(first_block, last_block + 1)}
+    blocks = range(first_block, last_block + 1)
+    parts = {(b, m): (out_dir / f"part-{b}-{m}").open("w") for b in blocks for m in metrics}
     try:
-        for metric in metrics:
-            for fh in files.values():
-                fh.write(f"# TYPE {metric} gauge\n")
-            for ts, prefix, vals in series_lines(fleet, metric):
+        for job in fleet.jobs:
+            for life in job.lives:
+                ts = _grid(life, fleet)
+                if len(ts) == 0:
+                    continue
+                values = life_series(job, life, ts)
                 blk = (ts // BLOCK_S).astype(np.int64)
                 cuts = np.flatnonzero(np.diff(blk)) + 1
-                starts = np.concatenate(([0], cuts))
-                ends = np.concatenate((cuts, [len(ts)]))
-                tl = ts.tolist()
-                vl = vals.tolist()
-                for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-                    files[int(blk[a])].write("".join(
-                        [f"{prefix}{v:.17g} {t:.3f}\n" for v, t in zip(vl[a:b], tl[a:b],
-                                                                     strict=True)]))
-        for fh in files.values():
-            fh.write("# EOF\n")
+                bounds = list(zip(np.concatenate(([0], cuts)).tolist(),
+                                  np.concatenate((cuts, [len(ts)])).tolist(), strict=True))
+                tl = [f"{t:.3f}" for t in ts.tolist()]
+                for metric in job.metrics:
+                    prefix = (f'{metric}{{namespace="{fleet.namespace}",job="{job.name}",'
+                              f'instance="{life.instance}",pod="{life.pod}"}} ')
+                    vl = values[metric].tolist()
+                    for a, b in bounds:
+                        parts[(int(blk[a]), metric)].write("".join(
+                            [f"{prefix}{v:.17g} {t}\n" for v, t in zip(vl[a:b], tl[a:b],
+                                                                       strict=True)]))
     finally:
-        for fh in files.values():
+        for fh in parts.values():
             fh.close()
-    return [out_dir / f"block-{b}.om" for b in sorted(files)]
+    out = []
+    for b in blocks:
+        path = out_dir / f"block-{b}.om"
+        with path.open("wb") as fh:
+            for m in metrics:
+                part = out_dir / f"part-{b}-{m}"
+                fh.write(f"# TYPE {m} gauge\n".encode())
+                with part.open("rb") as src:
+                    while chunk := src.read(1 << 24):
+                        fh.write(chunk)
+                part.unlink()
+            fh.write(b"# EOF\n")
+        out.append(path)
+    return out
 
 
 def write_truth(fleet: Fleet, path: Path) -> dict[str, Any]:

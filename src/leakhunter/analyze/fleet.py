@@ -63,6 +63,9 @@ GIVE_BACK = 0.5
 """A life that falls back by more than this share of its range from a running high is a
 wave (traffic), not a leak: a leak's floor does not come back down."""
 OOM_SPREAD = 0.15
+MAX_LIVES_PER_REPLICA = 6
+BORN_WITHIN = 900.0
+"""A life whose first point is at most this old (seconds) started inside the range."""
 """Lives that end within this relative spread of the same peak were killed at a limit."""
 
 KINDS = ("heap", "goroutines", "nonheap", "fds")
@@ -193,9 +196,15 @@ def _step(x: np.ndarray, y: np.ndarray, bar: float) -> tuple[float, float] | Non
 
 
 def _give_back(y: np.ndarray) -> float:
-    """Largest fall from a running high, as a share of the series' whole range."""
+    """Largest fall from a running high, as a share of the series' whole range.
+
+    Measured on a running median of 5 bins: noise makes small dips in any series, a
+    traffic wave makes one as deep as its rise."""
     import numpy as np
 
+    if len(y) >= 10:
+        y = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(y, 2, mode="edge"), 5),
+                      axis=1)
     rng = float(y.max() - y.min())
     if rng <= 0:
         return 0.0
@@ -225,18 +234,21 @@ def _knee_plateau(x: np.ndarray, y: np.ndarray, bar: float, unit: str) -> str:
     if k == 0 or n - k < max(6, n // 3):
         return ""
     late = trend((x[k:] - x[k]).tolist(), y[k:].tolist())
-    late_growth = max(late.slope, 0.0) * float(x[-1] - x[k])
-    if late.growing and late_growth > 0.25 * rise:
+    late_span = float(x[-1] - x[k])
+    early_rate = rise / max(float(x[k] - x[0]), 1e-9)
+    # Flat must be established, not merely "no significant growth" (a slow leak in
+    # noise is not significant over a short stretch either): the late slope's upper
+    # bound keeps the growth under the bar, and the rate fell to a quarter or less.
+    if max(late.high, 0.0) * late_span >= max(bar, 0.5 * rise) or late.slope > 0.25 * early_rate:
         return ""
-    if late_growth > 0.25 * rise:
-        return ""
-    if k >= 4:
+    if k >= 12:
         early = trend((x[: k + 1] - x[0]).tolist(), y[: k + 1].tolist())
         if not early.growing:
             return ""
-    else:  # a fast warm-up, 1-3 windows: the rise must stand far out of the late noise
+    else:  # a fast warm-up, a few windows: too few points for an interval; the rise
+        # must stand far out of the noise after the knee instead
         mad = float(np.median(np.abs(y[k:] - np.median(y[k:])))) * 1.4826
-        if rise < max(2 * bar, 6 * mad):
+        if rise < 6 * mad:
             return ""
     return (f"grew {human_amount(rise, unit, sign=True)} in its first "
             f"{human_duration(float(x[k]))}, then {human_amount(late.slope * 3600, unit, sign=True)}/h")
@@ -290,7 +302,8 @@ def judge_life(life: Life, spec: SeriesSpec) -> Life:
         return life
     pl = plateau((xd - x0).tolist(), yd.tolist())
     if (pl is not None and pl.is_plateau and pl.early.growing
-            and pl.early.slope * pl.split_ts >= bar):
+            and pl.early.slope * pl.split_ts >= bar
+            and max(pl.late.high, 0.0) * (span - pl.split_ts) < bar):
         life.kind, life.trend, life.slope = "plateau", pl.early, pl.late.slope
         life.note = (f"grew {human_amount(pl.early.slope * 3600, spec.unit, sign=True)}/h for "
                      f"{human_duration(pl.split_ts)}, then "
@@ -361,6 +374,18 @@ def split_lives(points: Sequence[Points], starts: Sequence[Points], replica_labe
                 start = float(ts[a])
             lives.append(Life(r, start, ts[a:b] - start, vs[a:b]))
     return lives
+
+
+def _latest(lives: Sequence[Life], per_replica: int) -> list[Life]:
+    """At most `per_replica` most recent lives of each replica (a crash-looping job has
+    hundreds; a few per replica decide as well, and judging stays fast)."""
+    by: dict[str, list[Life]] = {}
+    for lf in lives:
+        by.setdefault(lf.replica, []).append(lf)
+    out: list[Life] = []
+    for ls in by.values():
+        out += sorted(ls, key=lambda z: z.start)[-per_replica:]
+    return out
 
 
 def nonheap_points(rss: Sequence[Points], heap: Sequence[Points], heap_metric: str,
@@ -464,7 +489,12 @@ def _decide(lives: Sequence[Life], spec: SeriesSpec, *, what: str
                   "there (a new version?), not in the whole job"]
             v = Verdict(spec.leak_kind, 0.95, med * 60, unit, ev, series=spec.name)
             return v, bad
-    if c["plateau"] + c["step"] >= half:
+    # A warm-up shows only in lives that started inside the range: judge the plateau
+    # among those (a pod that was already warm when the range began is simply flat).
+    born = [lf for lf in judged if len(lf.x) and float(lf.x[0]) <= BORN_WITHIN]
+    born_pl = sum(lf.kind in ("plateau", "step") for lf in born)
+    if c["plateau"] + c["step"] >= half or (born and born_pl >= math.ceil(len(born) / 2)
+                                             and c["plateau"] + c["step"] >= 1):
         notes = [lf.note for lf in judged if lf.kind in ("plateau", "step") and lf.note][:2]
         steps = c["step"]
         ev = [head, f"{c['plateau'] + c['step']} of {n} lives grew, then levelled off"
@@ -512,6 +542,7 @@ def _oom_limit(lives: Sequence[Life], rss: Sequence[Life]) -> float | None:
 def judge_job(h: JobHistory, *, limit_bytes: float | None = None) -> JobResult:
     """Verdicts for the job and each of its replicas (see the module docstring)."""
     all_lives: dict[str, list[Life]] = {}
+    total_lives: dict[str, int] = {}
     series = dict(h.series)
     if h.peaks and h.series.get("heap"):
         series["nonheap"] = nonheap_points(h.peaks, h.series["heap"], h.metric.get("heap", ""),
@@ -522,6 +553,8 @@ def judge_job(h: JobHistory, *, limit_bytes: float | None = None) -> JobResult:
             continue
         spec = SPECS[_SPEC_OF[kind]]
         lives = split_lives(pts, h.starts, h.replica_label)
+        total_lives[kind] = len(lives)
+        lives = _latest(lives, MAX_LIVES_PER_REPLICA)
         for lf in lives:
             judge_life(lf, spec)
         all_lives[kind] = lives
@@ -529,9 +562,13 @@ def judge_job(h: JobHistory, *, limit_bytes: float | None = None) -> JobResult:
     if not all_lives:
         res.verdicts = [Verdict("inconclusive", 0.0, evidence=[
             "no series to judge" + (": " + "; ".join(h.errors) if h.errors else "")])]
+        if not h.errors:
+            res.errors.append("no heap, goroutine, RSS or fd series (renamed metrics? "
+                              "give --metric KIND=NAME)")
         return res
-    any_lives = next(iter(all_lives.values()))
-    res.lives = len(any_lives)
+    first = next(iter(all_lives))
+    any_lives = all_lives[first]
+    res.lives = total_lives[first]
     res.pods = len({lf.replica for lf in any_lives})
     res.restarts = res.lives - res.pods
     rss_lives = split_lives(h.peaks, h.starts, h.replica_label) if h.peaks else []
@@ -550,6 +587,10 @@ def judge_job(h: JobHistory, *, limit_bytes: float | None = None) -> JobResult:
         job_v[kind] = v
         canary += [b for b in bad if b not in canary]
     _explain_nonheap(job_v, all_lives)
+    if res.lives > len(any_lives):
+        for v in job_v.values():
+            v.evidence.insert(1, f"judged the latest {MAX_LIVES_PER_REPLICA} lives of each "
+                                 f"replica ({len(any_lives)} of {res.lives} in the range)")
     if oom is not None and job_v.get("heap") and job_v["heap"].is_leak:
         job_v["heap"].evidence.insert(2, (
             f"restarts hide it: {res.restarts} restarts, each process killed near "
