@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -72,7 +72,7 @@ def whole(fleet: tuple[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFa
 
 def test_every_shape_gets_its_verdict(fleet: tuple[str, dict[str, Any]],
                                       whole: tuple[int, dict[str, Any], str, str]) -> None:
-    url, truth = fleet
+    _url, truth = fleet
     rc, doc, err, html = whole
     assert rc == 1, err
     got = {t["labels"]["job"]: t for t in doc["targets"]}
@@ -105,8 +105,8 @@ def test_every_shape_gets_its_verdict(fleet: tuple[str, dict[str, Any]],
 
 def test_restarts_canary_and_deploys(fleet: tuple[str, dict[str, Any]],
                                     whole: tuple[int, dict[str, Any], str, str]) -> None:
-    url, truth = fleet
-    rc, doc, err, _ = whole
+    _url, truth = fleet
+    _rc, doc, _err, _ = whole
     got = {t["labels"]["job"]: t for t in doc["targets"]}
     for job, tr in truth["jobs"].items():
         t = got.get(job)
@@ -175,7 +175,7 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
     token = ""
     fail_job = ""
     flaky = 0
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
     def log_message(self, *a: object) -> None:
         pass
@@ -233,7 +233,7 @@ def proxy(fleet: tuple[str, dict[str, Any]]) -> Iterator[type[_Proxy]]:
 
 def test_partial_failure_is_reported_per_job(fleet: tuple[str, dict[str, Any]],
                                              proxy: type[_Proxy]) -> None:
-    url, truth = fleet
+    _url, truth = fleet
     victim = next(j for j, t in truth["jobs"].items() if t["shape"] == "steady")
     leak = next(j for j, t in truth["jobs"].items() if t["shape"] == "heap-leak")
     proxy.fail_job = victim
@@ -255,7 +255,7 @@ def test_partial_failure_is_reported_per_job(fleet: tuple[str, dict[str, Any]],
 
 def test_retries_with_backoff_and_bearer_auth(fleet: tuple[str, dict[str, Any]],
                                               proxy: type[_Proxy], tmp_path: Path) -> None:
-    url, truth = fleet
+    _url, truth = fleet
     job = next(j for j, t in truth["jobs"].items() if t["shape"] == "goroutine-leak")
     proxy.token = "s3cret"
     proxy.flaky = 2
