@@ -50,11 +50,11 @@ def _limit_file_size(limit: int) -> None:
 
 
 def test_full_disk_is_one_line_and_the_store_keeps_what_it_has(tmp_path: Path) -> None:
-    with golab.run_lab("chanleak") as svc, small_disk(tmp_path, 400) as (disk, how):
+    with golab.run_lab("chanleak") as svc, small_disk(tmp_path, 256) as (disk, how):
         db = disk / "w.db"
         args = [sys.executable, "-m", "leakhunter", "watch", svc.base_url, "--interval", "0.1s",
                 "--duration", "120s", "--timeout", "2s", "--db", str(db)]
-        pre = None if how == "tmpfs" else (lambda: _limit_file_size(300 << 10))
+        pre = None if how == "tmpfs" else (lambda: _limit_file_size(200 << 10))
         t0 = time.monotonic()
         # A goroutine dump per scrape (3,000 goroutines, distinct every time: they are
         # started between scrapes) fills the disk in seconds, not minutes.

@@ -64,9 +64,9 @@ def test_watch_survives_every_hostile_mode_and_records_each_failure(
 ) -> None:
     db = tmp_path / "w.db"
     targets = [f"{hostile}/m/{m}" for m in GOOD_MODES + GAP_MODES]
-    interval, duration = 1.0, 10.0
+    interval, duration = 1.5, 12.0
     res = golab.leakhunter("watch", *targets, "--interval", f"{interval}s", "--duration",
-                           f"{duration}s", "--timeout", "2s", "--db", str(db), "--format", "json",
+                           f"{duration}s", "--timeout", "3s", "--db", str(db), "--format", "json",
                            timeout=120)
     err = res.stderr.decode()
     assert "Traceback" not in err
@@ -81,19 +81,27 @@ def test_watch_survives_every_hostile_mode_and_records_each_failure(
             assert len(st.series(t, "goroutines")) >= intervals - 1, mode
             # Close-delimited bodies are read whole: as many heap points as the control.
             assert len(st.series(t, "heap_live")) >= ok_heap - 2, mode
-            assert st.gaps(t) == [], (mode, st.gaps(t)[:3])
+            # No answer of theirs failed to read; on a loaded machine a slow scrape may
+            # still skip an interval, which is recorded as such (and nothing else).
+            failed = [r for _, r in st.gaps(t) if not r.startswith("no scrape:")]
+            assert failed == [], (mode, failed[:3])
+            assert len(st.gaps(t)) <= 2, (mode, st.gaps(t))
         for mode in GAP_MODES:
             t = f"{hostile}/m/{mode}"
             gaps = st.gaps(t)
-            # One gap per failed interval and endpoint (not one per failure streak).
-            assert len(gaps) >= intervals - 2, (mode, len(gaps), gaps[:3])
             assert all(reason for _, reason in gaps), mode
+            if mode.endswith("-vars"):
+                # An unreadable /debug/vars is a gap, and is then asked for only every 30th
+                # scrape; the heap and goroutine series go on without it.
+                assert any(r.startswith("vars:") for _, r in gaps), (mode, gaps[:3])
+                assert len(st.series(t, "goroutines")) >= intervals - 2, mode
+                continue
+            # One gap per failed interval and endpoint (not one per failure streak).
+            assert len(gaps) >= intervals - 1, (mode, len(gaps), gaps[:3])
         assert any("heap:" in r for _, r in st.gaps(f"{hostile}/m/truncated-gzip"))
         assert any("vars:" in r and "NaN" in r for _, r in st.gaps(f"{hostile}/m/nan-vars"))
         assert any("vars:" in r for _, r in st.gaps(f"{hostile}/m/nested-vars"))
         assert any("goroutine:" in r for _, r in st.gaps(f"{hostile}/m/huge-digits"))
-        # The scrapes that did answer for the NaN/Infinity targets kept their heap data.
-        assert len(st.series(f"{hostile}/m/nan-vars", "goroutines")) >= intervals - 1
     with sqlite3.connect(db) as c:
         values = [v for (v,) in c.execute("SELECT value FROM samples")]
     assert values and all(math.isfinite(v) for v in values)
@@ -105,13 +113,13 @@ def test_watch_survives_every_hostile_mode_and_records_each_failure(
 def test_a_start_time_that_changes_every_scrape_is_no_restart(hostile: str, tmp_path: Path) -> None:
     db = tmp_path / "w.db"
     t = f"{hostile}/m/restart-metrics"
-    res = golab.leakhunter("watch", t, "--metrics", f"{t}/metrics", "--interval", "0.5s",
-                           "--duration", "5s", "--timeout", "2s", "--db", str(db), timeout=120)
+    res = golab.leakhunter("watch", t, "--metrics", f"{t}/metrics", "--interval", "0.4s",
+                           "--duration", "4s", "--timeout", "2s", "--db", str(db), timeout=120)
     assert res.returncode == 0, res.stderr.decode()
     assert b"restart detected" not in res.stderr
     with Store(db, readonly=True) as st:
         assert len(st.processes(t)) == 1
-        assert len(st.series(t, "goroutines")) >= 8
+        assert len(st.series(t, "goroutines")) >= 6
 
 
 def _one_line_exit_2(res: subprocess.CompletedProcess[bytes], *fragments: str) -> str:
@@ -124,22 +132,33 @@ def _one_line_exit_2(res: subprocess.CompletedProcess[bytes], *fragments: str) -
     return lines[0]
 
 
-def test_top_url_ends_at_its_total_deadline_against_trickled_headers(hostile: str) -> None:
+def test_top_url_ends_at_its_total_deadline_against_trickled_headers(
+    hostile: str, tmp_path: Path
+) -> None:
+    # What the interpreter and a failing `top` cost on this machine now, without a fetch.
+    t0 = time.monotonic()
+    _one_line_exit_2(golab.leakhunter("top", str(tmp_path / "missing.pb"), timeout=60))
+    baseline = time.monotonic() - t0
     t0 = time.monotonic()
     res = golab.leakhunter("top", f"{hostile}/m/trickle-headers/debug/pprof/heap",
                            "--timeout", "2s", timeout=60)
     took = time.monotonic() - t0
     _one_line_exit_2(res, "timed out")
-    assert took < 8, took  # 2 s deadline + interpreter start; was 75 s with --timeout 5
+    # The 2 s deadline covers connect, headers and body (was 75 s with --timeout 5, and
+    # without end for a server that never stops trickling, as this one). The margin is
+    # relative to the interpreter's cost, which a loaded CI machine multiplies.
+    assert took < 2 + 2 * baseline + 4, (took, baseline)
 
 
-@pytest.mark.parametrize("command", ["top", "goroutines"])
-def test_no_redirect_to_another_host_unless_asked(hostile: str, command: str) -> None:
-    path = "/debug/pprof/heap" if command == "top" else "/debug/pprof/goroutine?debug=2"
-    off = golab.leakhunter(command, f"{hostile}/m/redirect-offhost{path}", timeout=60)
+def test_no_redirect_to_another_host_unless_asked(hostile: str) -> None:
+    heap = "/debug/pprof/heap"
+    off = golab.leakhunter("top", f"{hostile}/m/redirect-offhost{heap}", timeout=60)
     _one_line_exit_2(off, "another host", "--follow-redirects")
-    followed = golab.leakhunter(command, f"{hostile}/m/redirect-offhost{path}",
+    dump = "/debug/pprof/goroutine?debug=2"
+    off = golab.leakhunter("goroutines", f"{hostile}/m/redirect-offhost{dump}", timeout=60)
+    _one_line_exit_2(off, "another host")
+    followed = golab.leakhunter("top", f"{hostile}/m/redirect-offhost{heap}",
                                 "--follow-redirects", timeout=60)
-    assert followed.returncode in (0, 1), followed.stderr.decode()
-    same = golab.leakhunter(command, f"{hostile}/m/redirect-samehost{path}", timeout=60)
+    assert followed.returncode == 0, followed.stderr.decode()
+    same = golab.leakhunter("goroutines", f"{hostile}/m/redirect-samehost{dump}", timeout=60)
     assert same.returncode in (0, 1), same.stderr.decode()

@@ -160,14 +160,18 @@ class Hostile(BaseHTTPRequestHandler):
     def _vars(self, rest: str, doctor: object) -> None:
         status, body = upstream(rest)
         if rest.startswith("/debug/vars"):
-            body = doctor(body)  # type: ignore[operator]
+            doctored = doctor(body)  # type: ignore[operator]
+            if doctored == body:  # the upstream's format changed: say so, loudly
+                self._send(500, b"hostile: mode did not apply to this body\n")
+                return
+            body = doctored
         self._send(status, body)
 
     def mode_nan_vars(self, rest: str) -> None:
-        self._vars(rest, lambda b: b.replace(b'"HeapAlloc": ', b'"HeapAlloc": NaN, "x": ', 1))
+        self._vars(rest, lambda b: b.replace(b'"HeapAlloc":', b'"HeapAlloc": NaN, "x":', 1))
 
     def mode_inf_vars(self, rest: str) -> None:
-        self._vars(rest, lambda b: b.replace(b'"HeapAlloc": ', b'"HeapAlloc": Infinity, "Sys": 1e400, "x": ', 1))
+        self._vars(rest, lambda b: b.replace(b'"HeapAlloc":', b'"HeapAlloc": Infinity, "Sys": 1e400, "x":', 1))
 
     def mode_nested_vars(self, rest: str) -> None:
         self._vars(rest, lambda b: b'{"memstats": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
