@@ -738,6 +738,18 @@ def _goroutine_sites_pb(p: Profile) -> Counter[tuple[str, Frame]]:
     return out
 
 
+def _heap_total(p: Profile | None) -> float:
+    if p is None:
+        return 0.0
+    from leakhunter.errors import LeakhunterError
+
+    try:
+        i = p.sample_index("inuse_space")
+    except LeakhunterError:  # not a heap profile: it cannot rank
+        return 0.0
+    return float(sum(s.values[i] for s in p.samples))
+
+
 def profile_suspects(pods: Sequence[PodProfiles], windows: WindowProfiles | None
                      ) -> tuple[list[Suspect], list[Suspect], list[str]]:
     """(heap sites, goroutine sites, notes): what grows, from replicas or from time windows.
@@ -753,7 +765,10 @@ def profile_suspects(pods: Sequence[PodProfiles], windows: WindowProfiles | None
     heap: list[Suspect] = []
     gr: list[Suspect] = []
     notes: list[str] = []
-    with_heap = [p for p in pods if p.heap is not None]
+    # The replica holding the most now is the one that leaked most (whatever the
+    # history said about the others): it goes first, the one holding least is the base.
+    with_heap = sorted((p for p in pods if p.heap is not None),
+                       key=lambda p: -_heap_total(p.heap))
     if with_heap:
         top, base = with_heap[0], (with_heap[-1] if len(with_heap) > 1 else None)
         callers: dict[Frame, Stack] = {}
@@ -764,7 +779,8 @@ def profile_suspects(pods: Sequence[PodProfiles], windows: WindowProfiles | None
             heap.append(Suspect(fr.function, fr.file, fr.line, g, "bytes",
                                 detail="inuse_space", callers=callers.get(fr, ())))
         notes.append(f"heap profile of {top.replica}" + (f" minus {base.replica}" if base else ""))
-    with_gr = [p for p in pods if p.goroutines is not None]
+    with_gr = sorted((p for p in pods if p.goroutines is not None),
+                     key=lambda p: -(p.goroutines.total if p.goroutines else 0))
     if with_gr:
         top, base = with_gr[0], (with_gr[-1] if len(with_gr) > 1 else None)
         gcallers: dict[tuple[str, Frame], Stack] = {}
