@@ -78,6 +78,8 @@ class CallSite:
     line: int
     start: int
     file: str
+    on_receiver: bool = False
+    """`r.m()` where r is the enclosing method's receiver."""
 
 
 @dataclass
@@ -132,14 +134,21 @@ class Concurrency:
         makes = self.of(name, "make")
         return bool(makes) and all(m.cap == 0 for m in makes)
 
-    def reach(self, key: str, depth: int = MAX_DEPTH) -> dict[str, list[str]]:
-        """Functions run by calling `key` (itself included), each with its call chain."""
+    def reach(
+        self, key: str, depth: int = MAX_DEPTH, *, self_only: bool = False
+    ) -> dict[str, list[str]]:
+        """Functions run by calling `key` (itself included), each with its call chain.
+
+        `self_only`: follow only calls on the method's own receiver (`r.other()`), the ones
+        that share `r`'s fields (a lock held on `r.mu`)."""
         out: dict[str, list[str]] = {key: [key]} if key in self.funcs else {}
         frontier = list(out)
         for _ in range(depth):
             nxt = []
             for k in frontier:
                 for c in self.funcs[k].calls:
+                    if self_only and not c.on_receiver:
+                        continue
                     if c.callee in self.funcs and c.callee not in out:
                         out[c.callee] = [*out[k], c.callee]
                         nxt.append(c.callee)
@@ -565,7 +574,7 @@ def _calls(ctx: FileContext, cc: Concurrency, path: str) -> None:
             )
             owner = "" if self_call else _owner(ctx, fnode)
             if self_call:
-                kind, rtype = "self", recv
+                kind, rtype = "recv", recv
             elif owner:
                 kind, rtype = "self", owner
             else:
@@ -607,13 +616,17 @@ def _resolve(cc: Concurrency) -> None:
         kind, name, rtype = ref[1:].split(":", 2)
         if kind == "func":
             return name if name in cc.funcs and "." not in name else ""
-        if kind == "self" and f"{rtype}.{name}" in cc.funcs:
+        if kind in ("self", "recv") and f"{rtype}.{name}" in cc.funcs:
             return f"{rtype}.{name}"
         cands = methods.get(name, [])
         return cands[0] if len(cands) == 1 else ""
 
     for s in cc.funcs.values():
-        s.calls = [CallSite(one(c.callee), c.line, c.start, c.file) for c in s.calls if one(c.callee)]
+        s.calls = [
+            CallSite(one(c.callee), c.line, c.start, c.file, c.callee.startswith("?recv:"))
+            for c in s.calls
+            if one(c.callee)
+        ]
     cc.gos = [GoSite(g.file, g.line, g.start, one(g.target)) for g in cc.gos]
 
 

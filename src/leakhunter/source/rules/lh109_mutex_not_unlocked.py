@@ -116,6 +116,7 @@ func (c *cache) get(k string) ([]byte, error) {
                 and cm in _LOCKS
                 and not (kind == "R" and _LOCKS[cm] == "R")
                 and _same_block_chain(stmt, c)
+                and not _unlocked_elsewhere(ctx, fn, mu)
             ):
                     yield self.finding(
                         ctx,
@@ -136,6 +137,16 @@ func (c *cache) get(k string) ([]byte, error) {
                     function=fname,
                 )
                 return
+        cont = _continue_while_held(stmt, body, end)
+        if cont is not None and not deferred and not _reassigned_in_loop(ctx, stmt, mu):
+            yield self.finding(
+                ctx,
+                call,
+                f"{mu} is locked here in a loop, but the continue at line {line(cont)} skips the "
+                f"unlock: the next iteration's {mu}.{method}() blocks forever",
+                function=fname,
+            )
+            return
         if deferred or defers or not unlocks or _conditional(stmt, body):
             return
         # the main path unlocks: an unlock in the lock's own block, after the lock
@@ -155,6 +166,58 @@ func (c *cache) get(k string) ([]byte, error) {
             f"return at line {line(ret)} leaves it locked: every later {mu}.Lock() blocks forever",
             function=fname,
         )
+
+
+def _continue_while_held(stmt: Node, body: Node, end: int) -> Node | None:
+    """A `continue` of the loop holding the lock, after the lock and before any unlock."""
+    loop = None
+    for p in gs.ancestors(stmt):
+        if p == body or p.type in gs.FUNC_TYPES:
+            break
+        if p.type == "for_statement":
+            loop = p
+            break
+    if loop is None:
+        return None
+    for c in gs.walk(loop, "continue_statement"):
+        if c.start_byte <= stmt.end_byte or c.start_byte >= end or c.named_children:
+            continue
+        inner = next((p for p in gs.ancestors(c) if p.type == "for_statement"), None)
+        if inner == loop:
+            return c
+    return None
+
+
+def _unlocked_elsewhere(ctx: FileContext, fn: Node, mu: str) -> bool:
+    """The mutex is used as a signal: a closure (another goroutine) unlocks it, or it is a
+    read locker (`rl := mu.RLocker()`, whose Lock is a shared RLock)."""
+    for lit in gs.walk(fn, "func_literal", include_self=False):
+        text = ctx.text(lit)
+        if f"{mu}.Unlock()" in text or f"{mu}.RUnlock()" in text:
+            return True
+    outer = gs.enclosing_declaration(fn) if fn.type == "func_literal" else None
+    if outer is not None:
+        # the goroutine's lock is released by the function that started it
+        rest = (
+            ctx.source[outer.start_byte : fn.start_byte] + ctx.source[fn.end_byte : outer.end_byte]
+        )
+        if f"{mu}.Unlock()".encode() in rest or f"{mu}.RUnlock()".encode() in rest:
+            return True
+    scope = ctx.text(outer if outer is not None else fn)
+    return "RLocker()" in scope and (f"{mu} = " in scope or f"{mu} := " in scope)
+
+
+def _reassigned_in_loop(ctx: FileContext, stmt: Node, mu: str) -> bool:
+    """`c = parent` in the loop: `c.mu` is another mutex on the next iteration (hand-over-hand)."""
+    root = mu.split(".")[0]
+    loop = next((p for p in gs.ancestors(stmt) if p.type == "for_statement"), None)
+    if loop is None:
+        return False
+    for a in gs.walk(loop, ("assignment_statement", "short_var_declaration")):
+        left, _ = gs.assignment_sides(a)
+        if any(ctx.text(n) == root for n in left):
+            return True
+    return False
 
 
 def _hands_over(ctx: FileContext, fn: Node, mu: str) -> bool:
@@ -208,16 +271,10 @@ def _in_other_scope(c: Node, body: Node) -> bool:
 
 
 def _same_block_chain(stmt: Node, second: Node) -> bool:
-    """The second lock is reached on the straight path: not inside a select/switch case or
-    a loop/if that the first lock's block does not also hold (no branch can unlock first)."""
+    """The second node runs after the first lock on some path: it sits inside the block that
+    holds the lock (possibly in a nested if/switch/loop), not in a sibling branch."""
     block = stmt.parent
-    for p in gs.ancestors(second):
-        if p == block:
-            return True
-        if p.type in ("if_statement", "for_statement", "expression_switch_statement",
-                      "type_switch_statement", "select_statement"):
-            return False
-    return False
+    return any(p == block for p in gs.ancestors(second))
 
 
 def _conditional(stmt: Node, body: Node) -> bool:
@@ -253,7 +310,7 @@ def _relocks(ctx: FileContext, call: Node, mu: str, kind: str) -> str:
     start = f"{rtype}.{ctx.text(fn.child_by_field_name('field'))}"
     if start not in cc.funcs:
         return ""
-    for key, chain in cc.reach(start).items():
+    for key, chain in cc.reach(start, self_only=True).items():
         if not all(k.startswith(rtype + ".") and k.count(".") == 1 for k in chain):
             continue  # only methods of the same receiver type share `r`
         locks = cc.funcs[key].self_locks
