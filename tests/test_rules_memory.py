@@ -51,6 +51,11 @@ GOES_FURTHER = {("helper.go", 14)}
 helper that never calls it (vet counts any use of the variable as handling it)."""
 
 
+VET_ONLY = {("expired.go", 13)}
+"""go vet findings LH201 leaves out on purpose: the only path without cancel has received from
+the context's Done(), so the context is already removed from its parent."""
+
+
 def test_lh201_agrees_with_go_vet_lostcancel() -> None:
     """Every cancel go vet's lostcancel reports, LH201 reports on the same line; the only
     others are the documented cases where LH201 reads the helper the cancel is passed to."""
@@ -67,7 +72,8 @@ def test_lh201_agrees_with_go_vet_lostcancel() -> None:
         for path in fixture_files("vetfails/lh201")
         for _, line in found(path, ["LH201"])
     }
-    assert ours == vet_lines | GOES_FURTHER
+    assert VET_ONLY <= vet_lines
+    assert ours == (vet_lines - VET_ONLY) | GOES_FURTHER
     assert not vet_lines & GOES_FURTHER
 
 

@@ -87,6 +87,9 @@ class ReleaseSpec:
     """Methods on the value whose false result releases it (`rows.Next`)."""
     fired: str = ""
     """A channel field whose receive releases the value (`<-timer.C`: a fired Timer needs no Stop)."""
+    released_by: frozenset[str] = frozenset()
+    """Receives from these expressions release the value too (`<-ctx.Done()` for the cancel of `ctx`:
+    a context that is done has already been removed from its parent)."""
 
 
 ExitKind = Literal["return", "end", "loop"]
@@ -676,6 +679,15 @@ class _Flow:
             return "terminate"
         eff = _NONE
         for m in gs.walk(n, None):
+            if (
+                self.spec.released_by
+                and m.type == "unary_expression"
+                and self.ctx.text(m.child_by_field_name("operator")) == "<-"
+                and _compact(self.ctx.text(m.child_by_field_name("operand"))) in self.spec.released_by
+            ):
+                self.result.released = True
+                eff = max(eff, _RELEASE)
+                continue
             if m.type == "func_literal" and m.id != n.id:
                 if self._mentions(m) and not self._closure_dropped(m):
                     self.result.transferred = True

@@ -80,3 +80,57 @@ def _innermost_breakable(n: Node) -> Node | None:
         if p.type in ("for_statement", "expression_switch_statement", "type_switch_statement", "select_statement"):
             return p
     return None
+
+
+def runs_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
+    """True if `fn` runs at most once in the life of the program: `main`, `init`, a function (or
+    a func literal inside one) called only from such functions outside any loop, or only from a
+    package-level `var` initializer (`var defaultPoller = newPoller()`).
+
+    A ticker owned by such a goroutine lives as long as the program by design: one ticker,
+    not one per call. Exported functions may be called from other packages: never "once".
+    """
+    if depth > 3:
+        return False
+    if fn.type == "func_literal":
+        p = fn.parent
+        while p is not None and p.type == "parenthesized_expression":
+            p = p.parent
+        if p is None or p.type != "call_expression" or gs.in_loop(fn) is not None:
+            return False
+        outer = gs.enclosing_function(fn)
+        return outer is not None and runs_once(ctx, outer, depth + 1)
+    if fn.type not in ("function_declaration", "method_declaration"):
+        return False
+    name = ctx.text(fn.child_by_field_name("name"))
+    if fn.type == "function_declaration" and (name == "init" or (name == "main" and gs.package_name(ctx) == "main")):
+        return True
+    if not name or name[0].isupper() or name == "_":
+        return False
+    from leakhunter.source.gopackage import package_files
+
+    refs = 0
+    for f in package_files(ctx):
+        if f.is_test:
+            continue
+        wanted = "field_identifier" if fn.type == "method_declaration" else "identifier"
+        stack = [f.tree.root_node]
+        while stack:
+            n = stack.pop()
+            if n.type == wanted and n.text == name.encode():
+                p = n.parent
+                if p is not None and p.type in ("function_declaration", "method_declaration") and n == p.child_by_field_name("name"):
+                    continue
+                if p is not None and p.type == "method_elem":
+                    return False  # an interface method: callers are anyone's
+                refs += 1
+                caller = gs.enclosing_function(n)
+                if caller is None:
+                    if not any(a.type == "var_declaration" for a in gs.ancestors(n)):
+                        return False
+                    continue
+                if gs.in_loop(n) is not None or not runs_once(f, caller, depth + 1):
+                    return False
+                continue
+            stack.extend(n.children)
+    return refs > 0

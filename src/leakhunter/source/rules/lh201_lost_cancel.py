@@ -37,7 +37,10 @@ class LostCancel(Rule):
     calls. As in go vet's `lostcancel`, using the variable at all ends the analysis
     on that path — `defer cancel()`, calling it, returning it, storing it in a
     struct field or a global, passing it to a function, capturing it in a closure
-    (a goroutine that cancels later) — because the job moved elsewhere. Paths that
+    (a goroutine that cancels later) — because the job moved elsewhere. A path that
+    has received from the derived context's `Done()` (`<-ctx.Done()`, a `select`
+    case on it) needs no cancel either: a done context has already been removed
+    from its parent (its timer fired or the parent was cancelled). Paths that
     end in `panic`, `os.Exit`, `log.Fatal` or `t.Fatal` do not count, and neither do
     the returns of `main` (the process ends). Two places go further than go vet:
     a cancel handed to a same-package helper counts as handled only if that helper
@@ -102,7 +105,9 @@ func fetch(parent context.Context, url string) error {
             fn = gs.enclosing_function(call)
             if fn is None or not is_local_target(ctx, fn, stmt, cancel) or is_main(ctx, fn):
                 continue
-            res = analyze(ctx, fn, acquisition=stmt, var=cancel, spec=_CALL_SELF)
+            derived = _compact(ctx.text(lefts[0]))
+            spec = ReleaseSpec(call_self=True, released_by=frozenset({f"{derived}.Done()"})) if derived != "_" else _CALL_SELF
+            res = analyze(ctx, fn, acquisition=stmt, var=cancel, spec=spec)
             if res.gave_up or not res.leaks:
                 continue
             partly = res.released or res.transferred

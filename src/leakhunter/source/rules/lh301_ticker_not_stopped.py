@@ -16,7 +16,7 @@ from leakhunter.source.rules._resource import (
     exits_text,
     is_main,
 )
-from leakhunter.source.rules._timers import collects_timers, loop_exits, version_text
+from leakhunter.source.rules._timers import collects_timers, loop_exits, runs_once, version_text
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -125,6 +125,8 @@ func poll(ctx context.Context, check func() bool) {
     def _check_one(self, ctx: FileContext, acq: Acquisition) -> Finding | None:
         assert acq.fn is not None
         ticker = acq.callee.endswith("NewTicker")
+        if runs_once(ctx, acq.fn):
+            return None  # made once for the life of the program (main, init, a package var's constructor)
         kind = "ticker" if ticker else "timer"
         fname = gs.function_name(ctx, acq.call)
         if ticker and not is_main(ctx, acq.fn) and ctx.text(acq.fn.child_by_field_name("name")) != "init":

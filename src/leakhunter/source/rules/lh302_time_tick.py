@@ -9,7 +9,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import can_return
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import is_main
-from leakhunter.source.rules._timers import collects_timers, version_text
+from leakhunter.source.rules._timers import collects_timers, runs_once, version_text
 
 
 class TimeTick(Rule):
@@ -69,8 +69,8 @@ func waitReady(ctx context.Context, ready func() bool) error {
                 continue
             if fn.type == "function_declaration" and ctx.text(fn.child_by_field_name("name")) == "init":
                 continue
-            if not can_return(ctx, fn):
-                continue
+            if not can_return(ctx, fn) or runs_once(ctx, fn):
+                continue  # runs forever, or once for the program's life: one ticker, not one per call
             collected = collects_timers(ctx)
             why = (
                 f"{version_text(ctx)} collects it once unreferenced, so this only costs until the next GC"

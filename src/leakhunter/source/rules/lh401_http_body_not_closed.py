@@ -128,11 +128,21 @@ def _drained_first(ctx: FileContext, fn: Node, var: str, acq: Node, leaks: list[
     if body is None:
         return False
     target = f"{var}.Body"
+    fn_text = ctx.source[fn.start_byte : fn.end_byte]
+    decodes_to_eof = b"io.EOF" in fn_text or b".More()" in fn_text
     for call in gs.walk(body, "call_expression"):
-        if call.start_byte <= acq.end_byte or gs.call_name(ctx, call) not in _DRAIN_FUNCS:
+        if call.start_byte <= acq.end_byte:
             continue
+        name = gs.call_name(ctx, call)
         args = gs.arguments(call)
-        if not args or ctx.text(args[-1]) != target:
+        if name in _DRAIN_FUNCS:
+            if not args or ctx.text(args[-1]) != target:
+                continue
+        elif name == "json.NewDecoder" and decodes_to_eof:
+            # a decoder read until io.EOF (or while More()) has consumed the whole body
+            if len(args) != 1 or ctx.text(args[0]) != target:
+                continue
+        else:
             continue
         if any(p.type in _BRANCHES for p in _between(call, acq)):
             continue
@@ -152,12 +162,15 @@ def _between(node: Node, acq: Node) -> list[Node]:
 
 
 def _covered(exit_node: Node, drain: Node) -> bool:
-    """The exit is the drain's own statement, or comes after it with no branch opened since."""
+    """The exit is the drain's own statement, or comes after it.
+
+    An exit after the read is reached with the body at EOF or after a failed read, and
+    the transport closes a connection whose body read failed: either way nothing stays
+    checked out (the `if err != nil { return err }` after `io.ReadAll` is not a leak).
+    """
     if exit_node.start_byte <= drain.start_byte and exit_node.end_byte >= drain.end_byte:
         return True
-    if exit_node.start_byte < drain.end_byte:
-        return False
-    return not any(p.type in _BRANCHES and p.start_byte > drain.start_byte for p in gs.ancestors(exit_node))
+    return exit_node.start_byte >= drain.end_byte
 
 
 class HTTPBodyNotClosed(Rule):
@@ -186,9 +199,21 @@ class HTTPBodyNotClosed(Rule):
     calls named `Do`/`Get`/`Post` are only taken for HTTP clients: the receiver is
     `http.DefaultClient`, has type `*http.Client`, is named like a client, or `Do`
     is handed a request built by `http.NewRequest` in the same function.
-    A body read to EOF (`io.ReadAll(resp.Body)`, `io.Copy(w, resp.Body)`) unconditionally
-    before every exit that leaves it open is not reported either: at EOF the transport
-    has already returned the connection to its pool, so nothing is held (Close is hygiene).
+    Responses are also recognised by type (the program model): a call whose declared
+    result is `*http.Response` — a wrapper `fetch(u) (*http.Response, error)` in this
+    or another package of the module, a method on a field typed `*http.Client`
+    whatever its name, a generic `must(http.Get(u))` — creates one, unless it is a
+    same-package function that returns a stored response (a getter), a recorder's
+    `Result()`, `http.ReadResponse`, or carries bodyclose's `bodyclose:handled` directive.
+    Ownership is judged honestly: `_ = resp` closes nothing, a closure that closes the
+    body releases it only if it runs, a `defer` of a helper that only reads the
+    response releases nothing, and `http.MaxBytesReader`/`io.LimitReader` around the
+    body leave the obligation on the original body.
+    A body read to EOF (`io.ReadAll(resp.Body)`, `io.Copy(w, resp.Body)`, a
+    `json.NewDecoder(resp.Body)` decoded until `io.EOF` or while `More()`) unconditionally
+    is not reported on any exit after that read: at EOF the transport has already
+    returned the connection to its pool, and after a failed read it closes the
+    connection itself, so nothing is held (Close is hygiene).
     Nor are functions that expect no body at all (a HEAD request, a 204 No Content or
     304 Not Modified status): the transport answers those with `http.NoBody` and has
     already pooled the connection.
