@@ -53,18 +53,25 @@ def tokens(src: bytes) -> list[Tok]:
     return out
 
 
+class _Toks(list[Tok]):
+    """Tokens plus the index of the bracket closing each opening one, computed once (linear)."""
+
+    def __init__(self, toks: list[Tok]) -> None:
+        super().__init__(toks)
+        self.closer: dict[int, int] = {}
+        stack: list[int] = []
+        for i, t in enumerate(toks):
+            if t[3] in _OPEN:
+                stack.append(i)
+            elif t[3] in _CLOSE and stack:
+                self.closer[stack.pop()] = i
+
+
 def _match(toks: list[Tok], i: int) -> int | None:
     """Index of the bracket closing the one at `i` (None if unbalanced)."""
-    depth = 0
-    for j in range(i, len(toks)):
-        t = toks[j][3]
-        if t in _OPEN:
-            depth += 1
-        elif t in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return j
-    return None
+    if isinstance(toks, _Toks):
+        return toks.closer.get(i)
+    return _Toks(toks).closer.get(i)
 
 
 def _text(toks: list[Tok], i: int) -> bytes:
@@ -168,7 +175,7 @@ def _generic_method_params(toks: list[Tok]) -> list[tuple[int, int]]:
 
 def rewrite(src: bytes) -> bytes:
     """`src` with the shapes above replaced by equal-length forms the grammar accepts."""
-    toks = tokens(src)
+    toks = _Toks(tokens(src))
     calls = _builtin_calls(toks)
     params = _generic_method_params(toks)
     if not calls and not params:
