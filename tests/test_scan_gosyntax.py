@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from golab import go_env, go_exe, go_version
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scanfix import module, scan_json
 
 from leakhunter.source.grammarfix import rewrite
@@ -120,3 +122,16 @@ def test_code_that_cannot_be_parsed_is_listed_and_fails_ci(tmp_path: Path) -> No
     # Findings still decide first: a leak elsewhere exits 1, with the gap still listed.
     code, doc, _ = scan_json(str(root), "--no-cache")
     assert code == 1 and len(doc["unanalysed"]) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([
+    b"new(", b"make(", b"new", b"(", b")", b"[", b"]", b"{", b"}", b"func ", b"(r *T) ", b"N", b"[U any]",
+    b" ", b"\n", b"42", b'"s"', b"`raw\n`", b"/* c */", b"// c\n", b"'x'", b"x", b".", b",", b"*", b"<-", b"chan ",
+    b"map[", b"struct{", b"\xff", b"\x00",
+]), max_size=60))
+def test_rewrite_keeps_every_offset_on_any_input(parts: list[bytes]) -> None:
+    src = b"".join(parts)
+    out = rewrite(src)
+    assert len(out) == len(src)
+    assert [i for i, c in enumerate(out) if c in (10, 13)] == [i for i, c in enumerate(src) if c in (10, 13)]
