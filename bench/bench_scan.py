@@ -93,6 +93,13 @@ def main() -> None:
     base_env = {k: v for k, v in os.environ.items() if k not in ("GOFLAGS", "GOROOT")}
     base_env["PATH"] = f"{Path(args.go).parent}{os.pathsep}{base_env.get('PATH', '')}"
     tmp = Path(tempfile.mkdtemp(prefix="lh-bench-"))
+    # Run a frozen copy of leakhunter: the cache key hashes leakhunter's own source, and an
+    # edit in the work tree between the filling run and the warm run would empty the cache.
+    import leakhunter
+
+    shutil.copytree(Path(leakhunter.__file__).parent, tmp / "snapshot" / "leakhunter",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    base_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp / "snapshot"), base_env.get("PYTHONPATH")]))
     rows: list[tuple[str, Run, Run]] = []
     extra: list[Run] = []
     findings: dict[str, int] = {}
