@@ -17,6 +17,7 @@ import pytest
 from golab import go_exe
 from scanfixtures import FIXTURES, compare, run_rules
 
+from leakhunter.model import Finding
 from leakhunter.source.registry import get_rule
 
 GO122 = FIXTURES.parent / "scan_go122"
@@ -173,3 +174,23 @@ def test_documented_examples_are_right(tmp_path: Path, rule: str) -> None:
     assert cls is not None
     assert _example_findings(tmp_path, rule, cls.leaking_example), "leaking example not reported"
     assert _example_findings(tmp_path, rule, cls.fixed_example) == [], "fixed example reported"
+
+
+def _finding_at(path: Path, rule: str, needle: str) -> Finding:
+    line = _line_of(path, needle)
+    return next(f for f in run_rules(path, [rule]) if f.line == line)
+
+
+def test_messages_name_the_real_problem() -> None:
+    """The message and fix say what is wrong at that place: the line that overwrites a
+    response, a Stop that exists but runs on some paths only, a Stop that cannot end a loop."""
+    over = _finding_at(FIXTURES / "lh401" / "overwrite.go", "LH401", "resp, err := http.Get(url)")
+    assert "assignment at line 12, which overwrites it" in over.message
+    assert "before assigning resp again" in over.fix
+    path = FIXTURES / "lh301" / "messages.go"
+    lines = path.read_text().splitlines()
+    first, second = (i for i, t in enumerate(lines, 1) if "time.NewTicker(time.Second)" in t)
+    by_line = {f.line: f for f in run_rules(path, ["LH301"])}
+    assert "called on some paths only" in by_line[first].fix
+    assert "defer t.Stop()" in by_line[first].fix
+    assert "loop never ends" in by_line[second].fix and "defer t.Stop()" not in by_line[second].fix

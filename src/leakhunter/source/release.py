@@ -92,7 +92,7 @@ class ReleaseSpec:
     a context that is done has already been removed from its parent)."""
 
 
-ExitKind = Literal["return", "end", "loop"]
+ExitKind = Literal["return", "end", "loop", "overwrite"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class Exit:
             return f"the return at line {self.line}"
         if self.kind == "end":
             return f"the end of the function (line {self.line})"
+        if self.kind == "overwrite":
+            return f"the assignment at line {self.line}, which overwrites it"
         return f"the next loop iteration (line {self.line})"
 
 
@@ -404,7 +406,18 @@ class _Flow:
             s = {(h, False) for h, _ in s}
         if eff in (_RELEASE, _TRANSFER):
             return {(False, f) for _, f in s}
+        if not self.dotted and n.type == "assignment_statement" and any(h for h, _ in s) and self._overwrites(n):
+            # `resp, err = http.Get(u2)` while the first response is still open: that line loses it
+            self._leak(n, "overwrite")
+            return {(False, f) for _, f in s}
         return s
+
+    def _overwrites(self, n: Node) -> bool:
+        left = n.child_by_field_name("left")
+        op = self.ctx.text(n.child_by_field_name("operator")) if n.child_by_field_name("operator") else "="
+        if left is None or op != "=":
+            return False
+        return any(self._is_var(c) for c in left.named_children)
 
     def ret(self, n: Node, s: set[State]) -> set[State]:
         eff = self.effect(n)

@@ -200,7 +200,7 @@ def leak_severity(ctx: FileContext, res: ReleaseResult) -> Severity:
 def exits_text(res: ReleaseResult) -> str:
     """`on the return at line 18` / `... and 2 other paths` / `before the next loop iteration (line 9)`."""
     first = res.leaks[0]
-    prep = {"return": "on", "end": "at", "loop": "before"}[first.kind]
+    prep = {"return": "on", "end": "at", "loop": "before", "overwrite": "before"}[first.kind]
     text = f"{prep} {first.describe()}"
     more = len(res.leaks) - 1
     if more <= 0:

@@ -132,12 +132,18 @@ func poll(ctx context.Context, check func() bool) {
         if ticker and not is_main(ctx, acq.fn) and ctx.text(acq.fn.child_by_field_name("name")) != "init":
             go = forever_reader(ctx, acq.fn, acq.var)
             if go is not None:
+                stops = _stop_called(ctx, acq.fn, acq.var)
                 return self.finding(
                     ctx, acq.call,
                     f"ticker {acq.var} from {acq.callee} at line {acq.line} is read by the goroutine "
                     f"started at line {go.start_point[0] + 1} in a loop that never ends: the goroutine "
                     "and the ticker stay alive forever, once per call",
                     severity="info" if ctx.is_test else "warning", function=fname,
+                    fix=(
+                        f"{acq.var}.Stop() is called, but the goroutine's loop never ends: give it a way "
+                        "to return (select on ctx.Done() or a quit channel)"
+                        if stops else None
+                    ),
                 )
         res = check_paths(ctx, acq, _TICKER if ticker else _TIMER)
         if res is None or not res.leaks:
@@ -162,4 +168,21 @@ func poll(ctx context.Context, check func() bool) {
             ctx, acq.call,
             f"{kind} {acq.var} from {acq.callee} at line {acq.line} is not stopped {exits_text(res)} {why}",
             severity=severity, function=fname,
+            fix=(
+                f"{acq.var}.Stop() is called on some paths only: replace it with one "
+                f"`defer {acq.var}.Stop()` right after {acq.callee}"
+                if res.released else None
+            ),
         )
+
+
+def _stop_called(ctx: FileContext, fn: Node, var: str) -> bool:
+    """`var.Stop()` appears somewhere in `fn` (closures included)."""
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    for c in gs.walk(body, "call_expression", into_func_literals=True):
+        f = c.child_by_field_name("function")
+        if f is not None and f.type == "selector_expression" and "".join(ctx.text(f).split()) == f"{var}.Stop":
+            return True
+    return False

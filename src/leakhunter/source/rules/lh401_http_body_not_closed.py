@@ -279,4 +279,11 @@ if resp.StatusCode != http.StatusOK {
                 f"{acq.var}.Body from {acq.callee} at line {acq.line} is not closed {exits_text(res)}",
                 severity=leak_severity(ctx, res),
                 function=fname,
+                fix=(
+                    f"{acq.var}.Body.Close() is called on some paths only: replace it with one "
+                    f"`defer {acq.var}.Body.Close()` right after the error check"
+                    if res.released and res.leaks[0].kind != "overwrite" else
+                    f"close {acq.var}.Body before assigning {acq.var} again"
+                    if res.leaks[0].kind == "overwrite" else None
+                ),
             )

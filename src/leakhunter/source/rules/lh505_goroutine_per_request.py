@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 _ACQUIRE = (".Acquire", ".TryAcquire", ".Wait", ".Lock")
 """Calls before a `go` that bound how many run at once (semaphore.Weighted, a WaitGroup barrier)."""
 
+_BOUND_METHODS = frozenset({"acquire", "tryacquire", "wait", "allow", "take", "reserve", "lock"})
+"""The same, case-insensitive on the method name: rate limiters (`Allow`, `Wait`, `Reserve`),
+token buckets (`Take`) and a package's own semaphore helpers (`s.acquire()`)."""
+
 
 def _compact(text: str) -> str:
     """`text` without whitespace, so `a . b` and `a.b` compare equal."""
@@ -47,8 +51,11 @@ class GoroutinePerRequest(Rule):
     This is a cost, not a leak on its own (`net/http` itself serves each connection
     on its own goroutine), so it is reported at `info`. Not reported when something
     bounds the fan-out before the `go`: a send on a semaphore channel
-    (`sem <- struct{}{}`), `semaphore.Weighted.Acquire`, or a handler that waits for
-    its goroutines (`wg.Wait()`, a receive or `select` after the `go`).
+    (`sem <- struct{}{}`), a token received from a token channel (`<-tokens`),
+    `semaphore.Weighted.Acquire`, a rate limiter's `Wait`/`Allow`/`Reserve`, a package's
+    own `acquire()` helper, an `errgroup` with `SetLimit` or a `netutil.LimitListener`
+    in the same function, or a handler that waits for its goroutines (`wg.Wait()`, a
+    receive or `select` after the `go`).
 
     On std, caddy, nats-server, go-ethereum, x/tools, cli and prometheus it reports 5
     places, all accept loops serving each connection on its own goroutine
@@ -177,16 +184,29 @@ func serve(jobs <-chan Job) {
 
     @staticmethod
     def _bounded_before(ctx: FileContext, scope: Node | None, go: Node) -> bool:
-        """True if, in `scope` before the `go`, a semaphore is acquired (a send or an Acquire/Wait call)."""
+        """True if, in `scope` before the `go`, a bound is taken: a send on a semaphore channel, a
+        token received from a token channel, an Acquire/Wait/Allow/Take call (semaphore, rate
+        limiter, pool), including lower-case helpers (`s.acquire()`); or the function limits
+        the fan-out as a whole (`errgroup.SetLimit`, `netutil.LimitListener`)."""
         if scope is None:
             return False
-        for n in gs.walk(scope, ("send_statement", "call_expression")):
+        fn = gs.enclosing_function(go)
+        if fn is not None:
+            text = ctx.source[fn.start_byte : fn.end_byte]
+            if b".SetLimit(" in text or b"LimitListener(" in text:
+                return True
+        for n in gs.walk(scope, ("send_statement", "call_expression", "unary_expression")):
             if n.start_byte >= go.start_byte:
                 break
             if n.type == "send_statement":
                 return True
+            if n.type == "unary_expression":
+                if ctx.text(n.child_by_field_name("operator")) == "<-":
+                    return True  # `<-tokens`: a token taken before each start
+                continue
             name = gs.call_name(ctx, n)
-            if name.endswith(_ACQUIRE) or ".Acquire" in name or ".TryAcquire" in name:
+            last = name.rpartition(".")[2].lower()
+            if name.endswith(_ACQUIRE) or last in _BOUND_METHODS:
                 return True
         return False
 
