@@ -48,3 +48,13 @@ def screenshot(page: Path, out: Path, tmp: Path, *, width: int = WIDTH, height: 
 
 def errors(console: list[str]) -> list[str]:
     return [ln for ln in console if "Uncaught" in ln or "Error" in ln]
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    if len(sys.argv) != 3:
+        sys.exit("usage: python tests/headless.py PAGE.html OUT.png")
+    with tempfile.TemporaryDirectory() as d:
+        print(screenshot(Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve(), Path(d)))

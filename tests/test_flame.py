@@ -143,5 +143,3 @@ def test_flame_page_is_interactive_in_chromium(heaps: dict[str, Path], tmp_path:
     left, width, counts = attr["zoom"].split(" ")
     assert left == "0%" and width == "100%", attr["zoom"]
     assert attr["reset"] == counts.split("/")[0] != counts.split("/")[1]
-    shot = headless.screenshot(out, tmp_path / "flame.png", tmp_path, height=700)
-    assert shot.stat().st_size > 10_000

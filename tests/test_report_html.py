@@ -246,7 +246,5 @@ def test_story_renders_in_chromium_at_1280(story_store: Path, tmp_path: Path) ->
     assert int(m.group(1).split()[2]) > 20  # labels were there to be measured
     m = re.search(r'data-width="(\d+)/(\d+)"', dom)
     assert m is not None and m.group(1) == m.group(2), m and m.group(0)
-    shot = headless.screenshot(out, tmp_path / "report.png", tmp_path)
-    assert shot.stat().st_size > 20_000
-    keep = Path("/tmp/leakhunter-report-1280.png")
-    shutil.copy(shot, keep)  # for a human to look at after a run
+    # A picture for people: `python tests/headless.py REPORT.html OUT.png` (not taken
+    # here: it costs a second browser start on every run and asserts nothing more).
