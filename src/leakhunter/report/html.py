@@ -213,7 +213,7 @@ def _flames(store: Store, target: str) -> list[dict[str, Any]]:
                 tree = flame_tree(merge_negated(a, b), sample_index="inuse_space", diff=True)
             except LeakhunterError:
                 tree = None
-            if tree is not None and tree.root.value > 0:
+            if tree is not None and tree.root.value >= _floor("heap_live"):
                 span = human_duration(pair[1].ts - pair[0].ts)
                 out.append({"title": f"Heap growth (in-use bytes), first to last profile, {span}",
                             "html": fragment(tree, f"flame-{_ident(target)}-heap",
@@ -223,13 +223,22 @@ def _flames(store: Store, target: str) -> list[dict[str, Any]]:
         da, db = (_dump(store, s) for s in pair)
         if da is not None and db is not None:
             gtree = goroutine_growth_tree(da, db)
-            if gtree.root.value > 0:
+            if gtree.root.value >= _floor("goroutines"):
                 span = human_duration(pair[1].ts - pair[0].ts)
                 out.append({"title": f"Goroutine growth, first to last dump, {span} "
                                      "(innermost box: the wait state)",
                             "html": fragment(gtree, f"flame-{_ident(target)}-goroutines",
                                              label="goroutine growth flame graph")})
     return out
+
+
+def _floor(series: str) -> float:
+    """The growth the verdicts call relevant for `series`: below it a flame graph of
+    "what grew" would draw noise (a handful of goroutines that come and go)."""
+    from leakhunter.analyze.verdicts import SPECS
+
+    spec = SPECS.get(series)
+    return spec.floor if spec is not None else 1.0
 
 
 def _ident(target: str) -> str:
