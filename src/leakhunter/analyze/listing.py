@@ -4,8 +4,9 @@ pprof's `list` (internal/report/source.go, printSource) builds the graph at line
 granularity without trimming, keeps the nodes whose *function name* the regex
 searches (unanchored, like Go's MatchString), groups them by function and then by
 file, and prints for each (function, file) a "routine": the sums of flat and cum
-over its line nodes, then every source line from five lines before the first
-sampled line to five after the last (clipped to the file), each with the flat and
+over its line nodes, then every source line from the function's first line (Go
+profiles record it; else five lines before the first sampled line) to five after
+the last sampled line (clipped to the file), each with the flat and
 cum of the nodes at that line. Routines come in function-name order, files in name
 order. Reading the source follows pprof's sourceReader: a path is first trimmed
 heuristically against the search path (`--source-path`, default the working
