@@ -248,3 +248,19 @@ def test_story_renders_in_chromium_at_1280(story_store: Path, tmp_path: Path) ->
     assert m is not None and m.group(1) == m.group(2), m and m.group(0)
     # A picture for people: `python tests/headless.py REPORT.html OUT.png` (not taken
     # here: it costs a second browser start on every run and asserts nothing more).
+
+
+def test_report_quotes_only_go_source(tmp_path: Path) -> None:
+    """File names in a report come from the target's profiles: a name that is not Go
+    source gets no excerpt, so a crafted profile cannot copy a local file into a report."""
+    from leakhunter.model import Suspect
+    from leakhunter.report.html import _suspect_card
+
+    secret = tmp_path / "id_rsa"
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n")
+    go = tmp_path / "x.go"
+    go.write_text("package main\n\nfunc f() {\n\tleak()\n}\n")
+    bad = _suspect_card(Suspect("main.f", str(secret), 1, 1.0, "bytes"), None, {})
+    assert bad["code"] == []
+    good = _suspect_card(Suspect("main.f", str(go), 4, 1.0, "bytes"), None, {})
+    assert [c["n"] for c in good["code"] if c["hot"]] == [4]

@@ -108,7 +108,13 @@ def _suspect_row(s: Suspect) -> dict[str, str]:
 
 def _read_lines(file: str, source_dir: str | None) -> list[str] | None:
     """The file's lines, from `--source DIR` (relative paths, or an absolute path's tail
-    under DIR) or from the path the profile recorded; None when nothing is readable."""
+    under DIR) or from the path the profile recorded; None when nothing is readable.
+
+    Only Go source (`*.go`) is read: file names come from the target's profiles, and a
+    report is made to be shared, so a crafted name (`/home/me/.ssh/id_rsa`) must not put
+    a local file's lines into it."""
+    if not file.endswith(".go"):
+        return None
     cands: list[Path] = []
     if source_dir:
         sd = Path(source_dir)
