@@ -23,6 +23,8 @@ from pathlib import Path
 
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"
+last_pid = 0
+"""Process id of the Prometheus last started (the bench reads its CPU time)."""
 
 
 def available() -> str:
@@ -79,6 +81,8 @@ def prometheus(tsdb: Path, *, scrape: Sequence[tuple[str, str, dict[str, str]]] 
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    global last_pid
+    last_pid = proc.pid
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -105,3 +109,9 @@ def prometheus(tsdb: Path, *, scrape: Sequence[tuple[str, str, dict[str, str]]] 
             proc.wait(timeout=10)
         if proc.stderr:
             proc.stderr.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds a process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -300,16 +300,18 @@ def judge_life(life: Life, spec: SeriesSpec) -> Life:
         life.note = (f"one step of {human_amount(st[0], spec.unit, sign=True)} at age "
                      f"{human_duration(st[1])}, flat before and after")
         return life
-    pl = plateau((xd - x0).tolist(), yd.tolist())
-    if (pl is not None and pl.is_plateau and pl.early.growing
-            and pl.early.slope * pl.split_ts >= bar
-            and max(pl.late.high, 0.0) * (span - pl.split_ts) < bar):
-        life.kind, life.trend, life.slope = "plateau", pl.early, pl.late.slope
-        life.note = (f"grew {human_amount(pl.early.slope * 3600, spec.unit, sign=True)}/h for "
-                     f"{human_duration(pl.split_ts)}, then "
-                     f"{human_amount(pl.late.slope * 3600, spec.unit, sign=True)}/h")
-        return life
     tr = trend((xd - x0).tolist(), yd.tolist())
+    if tr.growing and tr.slope * span >= bar:
+        # watch's grew-then-flat test (fixed two-thirds split) before calling it a leak
+        pl = plateau((xd - x0).tolist(), yd.tolist())
+        if (pl is not None and pl.is_plateau and pl.early.growing
+                and pl.early.slope * pl.split_ts >= bar
+                and max(pl.late.high, 0.0) * (span - pl.split_ts) < bar):
+            life.kind, life.trend, life.slope = "plateau", pl.early, pl.late.slope
+            life.note = (f"grew {human_amount(pl.early.slope * 3600, spec.unit, sign=True)}/h "
+                         f"for {human_duration(pl.split_ts)}, then "
+                         f"{human_amount(pl.late.slope * 3600, spec.unit, sign=True)}/h")
+            return life
     life.trend, life.slope = tr, tr.slope
     life.growth = tr.slope * span
     if tr.growing and life.growth >= bar:

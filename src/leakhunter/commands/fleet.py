@@ -126,6 +126,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     c = p.add_argument_group("connection")
     c.add_argument("--concurrency", type=positive_int, default=4, metavar="N",
                    help="requests in flight at once (default 4)")
+    c.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="processes judging jobs in parallel (default: up to 2, one per core)")
     c.add_argument("--timeout", type=positive_duration, default=60.0, metavar="DUR",
                    help="per-request timeout (default 60s)")
     c.add_argument("--retries", type=nonneg_int, default=3, metavar="N",
@@ -196,7 +198,12 @@ def run(args: argparse.Namespace) -> int:
     plan = FleetPlan(end - args.range_s, end, selector=args.selector, group_by=args.group_by,
                      step=args.step, overrides=dict(args.metric))
     t0 = time.monotonic()
-    results, stats = asyncio.run(_main(cfg, plan, args))
+    pool = _judge_pool(args.workers)
+    try:
+        results, stats = asyncio.run(_main(cfg, plan, args, pool))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     elapsed = time.monotonic() - t0
     failed = [r for r in results if r.errors and not any(v.kind != "inconclusive" for v in r.verdicts)]
     meta: dict[str, Any] = {"range": {"start": plan.start, "end": plan.end, "selector": plan.selector,
@@ -238,7 +245,29 @@ def _render(fmt: str, results: list[JobResult], meta: dict[str, Any], plan: Flee
     return fleet_text.render(results, footer=footer)
 
 
-async def _main(cfg: Any, plan: FleetPlan, args: argparse.Namespace
+def _warm(_: int) -> int:
+    return 0
+
+
+def _judge_pool(workers: int | None) -> Any:
+    """Processes to judge jobs in, forked now: before the event loop and its threads
+    exist, and after the statistics are imported (the children inherit them)."""
+    import os
+
+    n = workers if workers is not None else min(2, os.cpu_count() or 1)
+    if n <= 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import leakhunter.analyze.fleet  # noqa: F401  (scipy and numpy, inherited by the fork)
+
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+    list(pool.map(_warm, range(n)))
+    return pool
+
+
+async def _main(cfg: Any, plan: FleetPlan, args: argparse.Namespace, pool: Any = None
                 ) -> tuple[list[JobResult], dict[str, Any]]:
     import asyncio
 
@@ -260,7 +289,13 @@ async def _main(cfg: Any, plan: FleetPlan, args: argparse.Namespace
             async with gate:
                 h = await fetch_job(client, plan, info)
                 points += h.points
-                return await asyncio.to_thread(judge_job, h, limit_bytes=args.limit)
+                if pool is None:
+                    return await asyncio.to_thread(judge_job, h, limit_bytes=args.limit)
+                import functools
+
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(
+                    pool, functools.partial(judge_job, h, limit_bytes=args.limit))
 
         results = rank(await asyncio.gather(*(one(i) for i in jobs.values())))
         leaking = [r for r in results if r.is_leak]
