@@ -29,9 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from leakhunter.errors import UsageError
     from leakhunter.report.html import write_report
 
+    from leakhunter.commands._common import check_output_path
+
     out = Path(args.output)
-    if out.is_dir():
-        raise UsageError(f"-o {out}: is a directory")
+    check_output_path(args.output, "-o")  # before the analysis, not after it
     with Store(args.db, readonly=True) as store:
         if not store.targets():
             raise UsageError(f"{args.db}: no targets recorded yet")
