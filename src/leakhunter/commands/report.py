@@ -26,10 +26,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from leakhunter.collect.store import Store
+    from leakhunter.commands._common import check_output_path
     from leakhunter.errors import UsageError
     from leakhunter.report.html import write_report
-
-    from leakhunter.commands._common import check_output_path
 
     out = Path(args.output)
     check_output_path(args.output, "-o")  # before the analysis, not after it
