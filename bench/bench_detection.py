@@ -263,6 +263,50 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+def gc_cost(names: list[str], reps: int = 15) -> str:
+    """What `--force-gc` / soak's GC per scrape costs the target: the latency of
+    /debug/pprof/heap?gc=1 against /debug/pprof/heap on the same process (the GC runs in
+    the handler, so the difference is the GC's wall time), and the GC's CPU share
+    (memstats GCCPUFraction) after the forced GCs, per lab service and its live heap."""
+    import json
+    import statistics
+    import urllib.request
+
+    m = manifest()
+    lines = ["| service | live heap | heap profile | heap?gc=1 | forced GC costs |",
+             "|---|---|---|---|---|"]
+    for name in names:
+        svc = m.get(name)
+        exe = build_service(svc)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = ManagedProcess([str(exe), "-addr", f"127.0.0.1:{port}", *svc.args], grace=2.0)
+        proc.start()
+        try:
+            asyncio.run(wait_http(base + "/debug/pprof/", timeout=30, process=proc))
+            for i in range(400):  # some state: a loaded cache, a leaked map
+                path = svc.load.replace("{seq}", str(i)) if svc.control else "/leak?bytes=16384"
+                urllib.request.urlopen(base + path, timeout=10).read()
+
+            def lat(path: str, base: str = base) -> float:
+                out = []
+                for _ in range(reps):
+                    t = time.perf_counter()
+                    urllib.request.urlopen(base + path, timeout=30).read()
+                    out.append(time.perf_counter() - t)
+                return statistics.median(out)
+
+            plain = lat("/debug/pprof/heap")
+            forced = lat("/debug/pprof/heap?gc=1")
+            ms = json.loads(urllib.request.urlopen(base + "/debug/vars").read())["memstats"]
+            lines.append(f"| {name} | {ms['HeapAlloc'] / (1 << 20):.1f} MiB | {plain * 1e3:.1f} ms"
+                         f" | {forced * 1e3:.1f} ms | +{(forced - plain) * 1e3:.1f} ms per scrape |")
+        finally:
+            proc.stop()
+            proc.close()
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     import dataclasses
     import json
@@ -286,7 +330,11 @@ def main() -> None:
     ap.add_argument("--json-out", help="also save the runs as JSON (to --merge shards later)")
     ap.add_argument("--merge", nargs="*", help="render saved JSON shards instead of running")
     ap.add_argument("--markdown", help="write the table to this file")
+    ap.add_argument("--gc-cost", nargs="*", help="measure the forced GC's cost on these services")
     args = ap.parse_args()
+    if args.gc_cost is not None:
+        print(gc_cost(args.gc_cost or ["unboundedmap", "sawtooth", "warmcache", "bigheap"]))
+        return
     if args.quick:
         args.control_runs, args.cap, args.control_cap = 2, 25.0, 12.0
     os.environ.setdefault("GOFLAGS", "-mod=mod")

@@ -85,11 +85,10 @@ class View:
     def _table(self) -> Any:
         from rich.table import Table
 
-        # Fits 80 columns: the target is shortened (host:port, middle elided), never the
-        # verdict; the limit column says the time to reach it, or that it is crossed.
-        t = Table(title=f"leakhunter watch {self._progress()}", expand=False, padding=(0, 1))
-        for col in ("target", "heap", "gor.", "rss", "verdict", "limit"):
-            t.add_column(col, no_wrap=col != "verdict", overflow="fold")
+        # Fits 80 columns: no vertical rules, the target shortened (host:port, middle
+        # elided), never the verdict; the limit (time to reach it, or CROSSED) is a
+        # second line under the verdict.
+        rows = []
         for s in self.watcher.status()[:50]:
             vs = self._verdicts.get(s.target) or []
             style = "red" if vs and vs[0].is_leak else ("green" if vs and vs[0].kind == "no-leak"
@@ -97,13 +96,26 @@ class View:
             lim = limit_cell(vs)
             if lim.startswith("CROSSED"):
                 style = "bold red"
-            target = short_target(s.target, 18)
+            target = short_target(s.target, 16)
             if s.failures:
-                target += f" ({s.failures}✗)"
+                target += f"\n{s.failures} failed"
             if s.restarts:
-                target += f" ↻{s.restarts}"
-            t.add_row(target, _b(s.heap_live), _n(s.goroutines), _b(s.rss),
-                      _headline(vs[0]) if vs else "-", lim, style=style)
+                target += f"\n{s.restarts} restart(s)"
+            verdict = _headline(vs[0]) if vs else "-"
+            if lim.startswith("CROSSED"):
+                verdict += f"\n!! LIMIT {lim}"
+            elif lim != "-":
+                verdict += f"\nlimit {lim}"
+            rows.append((target, _b(s.heap_live), _n(s.goroutines), _b(s.rss), verdict, style))
+        vw = max((len(line) for r in rows for line in r[4].splitlines()), default=7)
+        t = Table(title=f"leakhunter watch {self._progress()}", expand=False, padding=(0, 1),
+                  box=None, show_edge=False)
+        t.add_column("target", no_wrap=True, overflow="ellipsis")
+        for col in ("heap", "gor.", "rss"):
+            t.add_column(col, no_wrap=True, justify="right")
+        t.add_column("verdict / limit", no_wrap=True, min_width=vw)
+        for *cells, style in rows:
+            t.add_row(*cells, style=style)
         return t
 
 
