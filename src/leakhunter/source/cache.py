@@ -67,12 +67,12 @@ def default_dir() -> Path:
 
 
 def _h(*parts: bytes | str) -> str:
-    h = hashlib.blake2b(digest_size=20)
+    buf = bytearray()
     for p in parts:
         b = p.encode() if isinstance(p, str) else p
-        h.update(len(b).to_bytes(8, "little"))
-        h.update(b)
-    return h.hexdigest()
+        buf += len(b).to_bytes(8, "little")
+        buf += b
+    return hashlib.blake2b(buf, digest_size=20).hexdigest()
 
 
 @cache
@@ -169,6 +169,7 @@ class KeyBuilder:
     def __init__(self, rule_ids: Sequence[str], max_file_size: int) -> None:
         self.run = _h(tool_digest(), toolchain_digest(), ",".join(sorted(rule_ids)), str(max_file_size))
         self.contents: dict[str, bytes] = {}
+        self._digests: dict[str, bytes] = {}
         self._pkgs: dict[str, _Pkg] = {}
         self._closure: dict[str, frozenset[str]] = {}
         self._deps_digest: dict[str, str] = {}
@@ -218,10 +219,16 @@ class KeyBuilder:
                 data = _read(Path(path))
                 if data is None:
                     continue
-            parts += [name, hashlib.blake2b(data, digest_size=20).digest()]
+            parts += [name, self._digest(path, data)]
             (got.test_imports if name.endswith("_test.go") else got.imports).update(imports_of(data[:65536]))
         got.digest = _h(*parts)
         self._pkgs[directory] = got
+        return got
+
+    def _digest(self, path: str, data: bytes) -> bytes:
+        got = self._digests.get(path)
+        if got is None:
+            got = self._digests[path] = hashlib.blake2b(data, digest_size=20).digest()
         return got
 
     def _local_dir(self, directory: str, imp: str) -> str | None:
@@ -285,13 +292,14 @@ class KeyBuilder:
             if local is not None and local not in acc:
                 acc |= self._reach(local)
         acc.discard(directory)
-        got = _h(*sorted(f"{d}\0{self._pkg(d).digest}" for d in acc))
+        # Each package digest already hashes its directory's path: sorted digests suffice.
+        got = hashlib.blake2b("".join(sorted(self._pkgs[d].digest for d in acc)).encode(), digest_size=20).hexdigest()
         self._deps_digest[directory] = got
         return got
 
     def keys(self, files: Iterable[tuple[Path, int]], max_file_size: int) -> dict[Path, str]:
         """Key per (path, size) of a file; files too large or unreadable get none (always scanned)."""
-        wanted = [(p, str(p.absolute())) for p, s in files if s <= max_file_size]
+        wanted = [(p, os.path.abspath(p)) for p, s in files if s <= max_file_size]
         for p, ap in wanted:
             data = _read(p)
             if data is not None:
@@ -303,7 +311,7 @@ class KeyBuilder:
                 continue
             d = os.path.dirname(ap)
             _, _, mod_digest = self._module_of(d)
-            out[p] = _h(self.run, ap, data, self._pkg(d).digest, self._deps(d), mod_digest)
+            out[p] = _h(self.run, ap, self._digest(ap, data), self._pkg(d).digest, self._deps(d), mod_digest)
         self.contents.clear()
         return out
 
