@@ -21,6 +21,7 @@ Prints Markdown; the latest results are in bench/RESULTS-fleet.md.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -105,27 +106,36 @@ def run_fleet(url: str, extra: list[str], out: Path
     return wall, peak, cpu, prom_cpu, doc
 
 
-def alert_jobs(url: str, expr: str, start: float, end: float, *, hold: int) -> dict[str, int]:
-    """Per job: minutes the alert expression fired (at least `hold` in a row to count)."""
+def alert_jobs(url: str, expr: str, start: float, end: float) -> dict[str, tuple[int, int]]:
+    """Per job: (minutes the alert expression fired, longest run of consecutive minutes).
+
+    Evaluated like a rule every minute: a range query of `max by (job) (EXPR)` at a 60 s
+    step, a day at a time (under the points cap and the samples limit); only firing
+    jobs come back. A run of >= 10 minutes is what `for: 10m` would have paged on."""
     import urllib.parse
     import urllib.request
 
-    fired: dict[str, int] = {}
+    fired: dict[str, list[float]] = {}
     day = start
     while day < end:
         nxt = min(day + DAY, end)
-        # count_over_time over a 1m subquery = minutes firing; with hold > 1, a
-        # `for:` clause: the expression held for `hold` consecutive minutes.
-        inner = expr if hold <= 1 else f"count_over_time(({expr})[{hold}m:1m]) >= {hold}"
-        q = f"max by (job) (count_over_time(({inner})[{int(nxt - day)}s:1m]))"
-        body = urllib.parse.urlencode({"query": q, "time": str(nxt)}).encode()
-        with urllib.request.urlopen(url + "/api/v1/query", data=body, timeout=600) as r:
+        body = urllib.parse.urlencode({"query": f"max by (job) ({expr})", "start": str(day + 60),
+                                       "end": str(nxt), "step": "60"}).encode()
+        with urllib.request.urlopen(url + "/api/v1/query_range", data=body, timeout=1800) as r:
             doc = json.loads(r.read())
         for row in doc["data"]["result"]:
             j = row["metric"].get("job", "?")
-            fired[j] = fired.get(j, 0) + int(float(row["value"][1]))
+            fired.setdefault(j, []).extend(float(v[0]) for v in row["values"])
         day = nxt
-    return fired
+    out: dict[str, tuple[int, int]] = {}
+    for j, ts in fired.items():
+        ts.sort()
+        best = run = 1
+        for a, b in itertools.pairwise(ts):
+            run = run + 1 if b - a <= 61 else 1
+            best = max(best, run)
+        out[j] = (len(ts), best)
+    return out
 
 
 def main() -> None:
@@ -133,6 +143,7 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/leakhunter-fleet-bench"))
     ap.add_argument("--small", action="store_true", help="1 day, 1/5 of the replicas (smoke run)")
     ap.add_argument("--skip-peer", action="store_true")
+    ap.add_argument("--runs", type=int, default=1, help="timed runs of leakhunter fleet")
     a = ap.parse_args()
     if promlab.available():
         sys.exit(promlab.available())
@@ -149,7 +160,7 @@ def main() -> None:
         out = work / "fleet.json"
         rng = [] if not a.small else ["--range", "1d"]
         runs = []
-        for _ in range(2):
+        for _ in range(max(1, a.runs)):
             wall, peak, cpu, prom_cpu, doc = run_fleet(url, rng, out)
             runs.append((wall, peak, cpu, prom_cpu, os.getloadavg()[0]))
         # Work split: two processes on disjoint halves of the jobs, side by side.
@@ -176,8 +187,9 @@ def main() -> None:
             t = time.monotonic()
             for name, expr in (("heap", "deriv(go_memstats_heap_inuse_bytes[10m]) > 1e7"),
                                ("goroutines", "deriv(go_goroutines[5m]) > 10")):
-                peer[name] = alert_jobs(url, expr, END - span, END, hold=1)
-                peer[name + "_for10m"] = alert_jobs(url, expr, END - span, END, hold=10)
+                got = alert_jobs(url, expr, END - span, END)
+                peer[name] = {j: n for j, (n, _) in got.items()}
+                peer[name + "_for10m"] = {j: n for j, (n, run) in got.items() if run >= 10}
             peer_s = time.monotonic() - t
     ours = {t["labels"]["job"]: t for t in doc["targets"]}  # type: ignore[index]
     st = doc["stats"]  # type: ignore[index]
