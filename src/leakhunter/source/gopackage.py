@@ -96,6 +96,11 @@ def _load(ctx: FileContext, sig: tuple[object, ...]) -> list[FileContext]:
             continue
         if b"\x00" in data[:8000]:
             continue
+        reuse = cached_context(path, data)  # the other view (test / non-test) of this directory
+        if reuse is not None:
+            if gs.package_name(reuse) == pkg:
+                out.append(reuse)
+            continue
         sib = FileContext(
             path=Path(path),
             display_path=str(path),

@@ -28,6 +28,8 @@ dropped from gopackage's small cache, so facts must not hold nodes.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -118,6 +120,7 @@ class Concurrency:
     wg_waits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     funcs: dict[str, FuncSummary] = field(default_factory=dict)
     gos: list[GoSite] = field(default_factory=list)
+    _go_ops: dict[tuple[str, int], tuple[GoSite, list[str]]] | None = None
 
     def of(self, name: str, *ops: str) -> list[FieldOp]:
         return [o for o in self.ops.get(name, []) if o.op in ops]
@@ -157,6 +160,8 @@ class Concurrency:
 
     def goroutine_ops(self) -> dict[tuple[str, int], tuple[GoSite, list[str]]]:
         """Field operations a goroutine can run: (file, op start) -> (go site, call chain)."""
+        if self._go_ops is not None:
+            return self._go_ops
         out: dict[tuple[str, int], tuple[GoSite, list[str]]] = {}
         for g in self.gos:
             if not g.target:
@@ -164,6 +169,7 @@ class Concurrency:
             for k, chain in self.reach(g.target).items():
                 for o in self.funcs[k].ops:
                     out.setdefault((o.file, o.start), (g, chain))
+        self._go_ops = out
         return out
 
 
@@ -178,7 +184,9 @@ def _field_owners(
     conds: dict[str, set[str]] = {}
     wgs: dict[str, set[str]] = {}
     for ctx in files:
-        for decl in gs.nodes_of_type(ctx, "field_declaration"):
+        if b"chan" not in ctx.source and b"sync." not in ctx.source:
+            continue
+        for decl in _struct_fields(ctx.tree.root_node):
             typ = decl.child_by_field_name("type")
             if typ is None:
                 continue
@@ -206,6 +214,21 @@ def _field_owners(
     return chans, conds, wgs
 
 
+def _struct_fields(root: Node) -> Iterator[Node]:
+    """Field declarations of the file's package-level struct types, read from the top-level
+    declarations only (no full-tree index: most files of a package declare no such field)."""
+    for decl in root.named_children:
+        if decl.type != "type_declaration":
+            continue
+        for spec in decl.named_children:
+            t = spec.child_by_field_name("type") if spec.type == "type_spec" else None
+            if t is None or t.type != "struct_type":
+                continue
+            for lst in t.named_children:
+                if lst.type == "field_declaration_list":
+                    yield from (f for f in lst.named_children if f.type == "field_declaration")
+
+
 def _type_name(text: str) -> str:
     t = gs._compact(text).lstrip("*&")
     return t.split("[", 1)[0].split("{", 1)[0]
@@ -215,43 +238,62 @@ _STRUCTS: set[str] = set()
 """Struct types declared in the package being analysed (set per package)."""
 
 _RESULTS: dict[str, str] = {}
+
+_METHODS: dict[str, int] = {}
+"""Method name -> how many types of the package declare it (set per package)."""
 """Package function -> type name of its first result, for `x := newT()` (set per package)."""
 
 
 def _owner(ctx: FileContext, sel: Node) -> str:
     """The declared type of a selector's operand when it is a receiver, parameter or local
-    built from a composite literal (`x := &T{...}`); '' when unknown."""
+    built from a composite literal or a package constructor (`x := &T{...}`, `x := newT()`);
+    '' when unknown."""
     operand = sel.child_by_field_name("operand")
     if operand is None or operand.type != "identifier":
         return ""
     name = ctx.text(operand)
-    fn = gs.enclosing_function(sel)
+    info = _fn_at(ctx, sel.start_byte)
+    fn = info.node if info is not None else None
     while fn is not None:
-        recv = fn.child_by_field_name("receiver") if fn.type == "method_declaration" else None
-        for plist in (recv, fn):
-            if plist is None:
-                continue
-            params = gs.parameters(ctx, fn) if plist is fn else _receiver_params(ctx, plist)
-            for pname, ptype in params:
-                if pname == name:
-                    return _type_name(ptype)
-        body = fn.child_by_field_name("body")
-        for d in gs.walk(body, "short_var_declaration") if body is not None else []:
-            left, right = gs.assignment_sides(d)
-            for i, n in enumerate(left):
-                if ctx.text(n) == name and i < len(right) and len(left) == len(right):
-                    v = right[i]
-                    if v.type == "unary_expression" and v.named_children:
-                        v = v.named_children[-1]
-                    if v.type == "composite_literal":
-                        return _type_name(ctx.text(v.child_by_field_name("type")))
-                    if v.type == "call_expression":
-                        callee = v.child_by_field_name("function")
-                        if callee is not None and callee.type == "identifier":
-                            return _RESULTS.get(ctx.text(callee), "")
-                    return ""
+        typ = _declared_types(ctx, fn).get(name)
+        if typ is not None:
+            return typ
         fn = gs.enclosing_function(fn)
     return ""
+
+
+def _declared_types(ctx: FileContext, fn: Node) -> dict[str, str]:
+    """Name -> type name ('' unknown) of a function's receiver, parameters and `:=` locals."""
+    cache = ctx.cache.setdefault("concurrency.decl_types", {})
+    assert isinstance(cache, dict)
+    hit = cache.get(fn.id)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    out: dict[str, str] = {}
+    recv = fn.child_by_field_name("receiver") if fn.type == "method_declaration" else None
+    for pname, ptype in [*(_receiver_params(ctx, recv) if recv is not None else []),
+                         *gs.parameters(ctx, fn)]:
+        out.setdefault(pname, _type_name(ptype))
+    body = fn.child_by_field_name("body")
+    for d in gs.walk(body, "short_var_declaration") if body is not None else []:
+        left, right = gs.assignment_sides(d)
+        for i, n in enumerate(left):
+            key = ctx.text(n)
+            if key in out:
+                continue
+            v = right[i] if i < len(right) and len(left) == len(right) else None
+            typ = ""
+            if v is not None and v.type == "unary_expression" and v.named_children:
+                v = v.named_children[-1]
+            if v is not None and v.type == "composite_literal":
+                typ = _type_name(ctx.text(v.child_by_field_name("type")))
+            elif v is not None and v.type == "call_expression":
+                callee = v.child_by_field_name("function")
+                if callee is not None and callee.type == "identifier":
+                    typ = _RESULTS.get(ctx.text(callee), "")
+            out[key] = typ
+    cache[fn.id] = out
+    return out
 
 
 def _receiver_params(ctx: FileContext, recv: Node) -> list[tuple[str, str]]:
@@ -274,19 +316,39 @@ def _keys(owners: dict[str, set[str]], name: str, owner: str) -> tuple[list[str]
     return keys, len(keys) == 1
 
 
+def _fn_at(ctx: FileContext, pos: int, *, outermost: bool = False) -> gs.FuncInfo | None:
+    """The innermost (or outermost) function of the file whose span holds byte `pos`.
+
+    A bisect over the file's functions sorted by start instead of an ancestor walk per
+    node: the facts ask this for every selector and call of the package."""
+    spans = ctx.cache.get("concurrency.spans")
+    if spans is None:
+        fns = gs.functions(ctx)
+        spans = ([f.node.start_byte for f in fns], fns)
+        ctx.cache["concurrency.spans"] = spans
+    starts: list[int] = spans[0]  # type: ignore[index]
+    infos: list[gs.FuncInfo] = spans[1]  # type: ignore[index]
+    i = bisect_right(starts, pos) - 1
+    found = None
+    while i >= 0:
+        f = infos[i]
+        if f.node.start_byte <= pos < f.node.end_byte:
+            if not outermost or f.kind != "literal":
+                return f
+            found = f
+        i -= 1
+    return found
+
+
 def _func_key(ctx: FileContext, node: Node) -> tuple[str, str]:
     """(key, receiver type) of the function holding `node` ('' outside any)."""
-    fn = gs.enclosing_function(node)
-    if fn is None:
-        return "", ""
-    info = gs.function_info(ctx, fn)
+    info = _fn_at(ctx, node.start_byte)
     if info is None:
         return "", ""
     recv = info.receiver
-    if not recv:
-        decl = gs.enclosing_declaration(node)
-        if decl is not None and decl.type == "method_declaration":
-            recv = gs.receiver_type(ctx, decl)
+    if not recv and info.kind == "literal":
+        outer = _fn_at(ctx, node.start_byte, outermost=True)
+        recv = outer.receiver if outer is not None else ""
     return info.name, recv
 
 
@@ -404,10 +466,12 @@ def _extract(files: list[FileContext]) -> Concurrency:
     cc = Concurrency()
     chan_owners, cond_owners, wg_owners = _field_owners(files)
     cc.wg_fields = {f"{t}.{n}" for n, ts in wg_owners.items() for t in ts}
+    watched_names = [*chan_owners, *cond_owners, *wg_owners]
     cc.chan_fields = {f"{t}.{n}" for n, ts in chan_owners.items() for t in ts}
     cc.cond_fields = {f"{t}.{n}" for n, ts in cond_owners.items() for t in ts}
     _RESULTS.clear()
     _STRUCTS.clear()
+    _METHODS.clear()
     for ctx in files:
         for spec in gs.nodes_of_type(ctx, "type_spec"):
             t = spec.child_by_field_name("type")
@@ -418,6 +482,9 @@ def _extract(files: list[FileContext]) -> Concurrency:
                 res = gs.result_types(ctx, info.node)
                 if res:
                     _RESULTS[info.name] = _type_name(res[0])
+            elif info.kind == "method":
+                m = info.name.rsplit(".", 1)[-1]
+                _METHODS[m] = _METHODS.get(m, 0) + 1
     for ctx in files:
         path = str(ctx.path)
         for info in gs.functions(ctx):
@@ -427,6 +494,11 @@ def _extract(files: list[FileContext]) -> Concurrency:
             cc.funcs.setdefault(
                 info.name, FuncSummary(info.name, path, goflow.line(info.node), receiver=recv)
             )
+        if not any(n.encode() in ctx.source for n in watched_names):
+            # nothing of ours here: only calls matter (call chains, receiver locks)
+            if watched_names or b"Lock()" in ctx.source:
+                _calls(ctx, cc, path)
+            continue
         # composite literals: `T{ch: make(chan int)}`
         for kv in gs.nodes_of_type(ctx, "keyed_element"):
             kids = kv.named_children
@@ -572,7 +644,7 @@ def _calls(ctx: FileContext, cc: Concurrency, path: str) -> None:
                 and recv
                 and ctx.text(operand) == _receiver_name(ctx, call)
             )
-            owner = "" if self_call else _owner(ctx, fnode)
+            owner = "" if self_call or _METHODS.get(name, 0) < 2 else _owner(ctx, fnode)
             if self_call:
                 kind, rtype = "recv", recv
             elif owner:
@@ -630,10 +702,31 @@ def _resolve(cc: Concurrency) -> None:
     cc.gos = [GoSite(g.file, g.line, g.start, one(g.target)) for g in cc.gos]
 
 
+_RELEVANT = (b"chan", b"sync.Cond", b"WaitGroup", b"Lock()")
+
+
 def _compute(files: list[FileContext]) -> Concurrency:
+    # cheap gate: a package with no channel, cond, WaitGroup or lock has no facts to find
+    if not any(k in f.source for f in files for k in _RELEVANT):
+        return Concurrency()
     cc = _extract(files)
     _resolve(cc)
     return cc
+
+
+_FIELD_OP = re.compile(
+    rb"<-\s*[\w\]\[)]+(?:\.\w+)+|[\w\])]\.\w+\s*<-|range\s+[\w.\]\[()]+\.\w+\s*\{"
+)
+
+
+def may_touch_fields(ctx: FileContext) -> bool:
+    """A cheap syntactic gate: the file sends on, receives from or ranges over a selector
+    (`w.ch <- v`, `<-w.ch`, `range w.ch`); only then do the field rules need the package."""
+    hit = ctx.cache.get("concurrency.gate")
+    if hit is None:
+        hit = bool(_FIELD_OP.search(ctx.source))
+        ctx.cache["concurrency.gate"] = hit
+    return bool(hit)
 
 
 def concurrency(ctx: FileContext) -> Concurrency:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -68,7 +69,7 @@ for _, u := range urls {
 wg.Wait()"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if b".Wait()" in ctx.source:
+        if re.search(rb"\w\.\w+\.Wait\(\)", ctx.source):
             yield from self._field_never_done(ctx)
         if b"WaitGroup" not in ctx.source or b".Add(" not in ctx.source:
             return

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
-from leakhunter.source.program.concurrency import Concurrency, FieldOp, GoSite, concurrency
+from leakhunter.source.program.concurrency import (
+    Concurrency,
+    FieldOp,
+    GoSite,
+    concurrency,
+    may_touch_fields,
+)
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -86,6 +92,8 @@ func (n *node) Status() (Status, bool) {
 }"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
+        if not may_touch_fields(ctx):
+            return
         cc = concurrency(ctx)
         if not cc.chan_fields:
             return

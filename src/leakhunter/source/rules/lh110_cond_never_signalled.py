@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,8 @@ func (q *queue) push(it item) {
         if b".Wait()" not in ctx.source:
             return
         yield from self._locals(ctx)
+        if not re.search(rb"\w\.\w+\.Wait\(\)", ctx.source):
+            return
         cc = concurrency(ctx)
         path = str(ctx.path)
         for key, waits in cc.cond_waits.items():

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import line, loop_exits
-from leakhunter.source.program.concurrency import Concurrency, FieldOp, concurrency
+from leakhunter.source.program.concurrency import (
+    Concurrency,
+    FieldOp,
+    concurrency,
+    may_touch_fields,
+)
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -53,7 +58,7 @@ func (w *worker) loop() {
 func (w *worker) Stop() { close(w.done) }"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        if b"select" not in ctx.source:
+        if b"select" not in ctx.source or not may_touch_fields(ctx):
             return
         cc = concurrency(ctx)
         path = str(ctx.path)
