@@ -85,9 +85,9 @@ def _typed_candidate(ctx: FileContext, call: Node) -> bool:
         return all(ctx.text(x) == "_" for x in lefts)
     fn = gs.enclosing_function(call)
     body = fn.child_by_field_name("body") if fn is not None else None
-    if body is None or lefts[0].type != "identifier":
+    if fn is None or body is None or lefts[0].type != "identifier":
         return False
-    for ident in gs.identifiers(ctx, body, first):
+    for ident in _identifier_map(ctx, fn, body).get(first, ()):
         if ident.start_byte <= holder.end_byte:
             continue
         p = ident.parent
@@ -101,6 +101,19 @@ def _typed_candidate(ctx: FileContext, call: Node) -> bool:
                 continue  # `_ = v`
         return False  # used in some other way: no sign of a resource, leave it to the name rules
     return True
+
+
+def _identifier_map(ctx: FileContext, fn: Node, body: Node) -> dict[str, list[Node]]:
+    """Identifiers of a function body by name, built in one walk and memoised per function."""
+    memo = ctx.cache.setdefault("resource.idents", {})
+    assert isinstance(memo, dict)
+    got = memo.get(fn.id)
+    if got is None:
+        got = {}
+        for n in gs.walk(body, "identifier"):
+            got.setdefault(n.text.decode("utf-8", "replace") if n.text else "", []).append(n)
+        memo[fn.id] = got
+    return got
 
 
 def typed_kind(ctx: FileContext, call: Node) -> str:

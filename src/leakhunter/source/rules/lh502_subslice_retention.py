@@ -37,6 +37,35 @@ _VIEWS = frozenset(
 
 _BIG_PARAM_NAMES = frozenset({"buf", "data", "body"})
 
+_SMALL_WINDOW = 4096
+"""A one-bound window `data[:64]` with a constant end up to this many bytes is small."""
+
+_BIG_MAKE = 32 << 10
+"""`make([]byte, N)` with a constant N at least this large is a large buffer."""
+
+def _const_int(text: str) -> int | None:
+    """The value of a constant integer expression of literals (`64`, `64 << 10`, `32*1024`)."""
+    import ast
+
+    try:
+        tree = ast.parse(text.replace("_", ""), mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+
+    def ev(n: ast.AST) -> int | None:
+        if isinstance(n, ast.Constant) and isinstance(n.value, int) and not isinstance(n.value, bool):
+            return n.value
+        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.LShift, ast.Mult, ast.Add)):
+            a, b = ev(n.left), ev(n.right)
+            if a is None or b is None or (isinstance(n.op, ast.LShift) and b > 62):
+                return None
+            if isinstance(n.op, ast.LShift):
+                return a << b
+            return a * b if isinstance(n.op, ast.Mult) else a + b
+        return None
+
+    return ev(tree.body)
+
 
 def _compact(text: str) -> str:
     """`text` without whitespace, so `a . b` and `a.b` compare equal."""
@@ -82,7 +111,11 @@ class SubsliceRetention(Rule):
     however large: io.Writer implementations "must not retain p" (the caller reuses
     it). Otherwise slices whose bounds involve `len(...)` (most of the buffer) and
     one-sided slices (`data[:n]`, `data[i:]`) are not reported: only two-sided
-    windows are known to be small. Neither are several
+    windows and head windows with a small constant end (`data[:64]`, up to 4 KiB) are
+    known to be small. A large buffer cut down in place (`buf = buf[:n]`, from
+    `io.ReadAll`/`os.ReadFile`, a big parameter, or `make([]byte, N)` with a constant N of
+    32 KiB or more) and then stored or sent is reported too: the slice keeps the whole
+    buffer's capacity, however small n is. Neither are several
     windows of one buffer returned together (they partition it: little is wasted),
     nor a window stored in a field that the same function elsewhere resets to `nil`
     or to a fresh buffer (a parser's working state, as in nats-server).
@@ -125,6 +158,12 @@ func load(path string) error {
         decls: dict[int, Node] = {}
         for c in gs.nodes_of_type(ctx, "call_expression"):
             fn = c.child_by_field_name("function")
+            if fn is not None and fn.type == "identifier" and fn.text == b"make":
+                size = self._make_size(ctx, c)
+                d = gs.enclosing_declaration(c) if size is not None and size >= _BIG_MAKE else None
+                if d is not None:
+                    decls[d.id] = d
+                continue
             if fn is None or fn.type != "selector_expression":
                 continue
             if ctx.text(fn.child_by_field_name("field")) not in ("ReadAll", "ReadFile"):
@@ -175,6 +214,13 @@ func load(path string) error {
                         f"the buffer read by {gs.call_name(ctx, rights[0])} at line {a.start_point[0] + 1}",
                         a.start_point[0] + 1, False,
                     )
+            if len(rights) == 1 and len(lefts) == 1 and lefts[0].type == "identifier":
+                size = self._make_size(ctx, rights[0])
+                if size is not None and size >= _BIG_MAKE:
+                    big.setdefault(ctx.text(lefts[0]), _Origin(
+                        f"the {size >> 10} KiB buffer made at line {a.start_point[0] + 1}",
+                        a.start_point[0] + 1, False,
+                    ))
         if not big:
             return
         # string(data) is a copy, but as large as data: its substrings pin it the same way
@@ -214,7 +260,48 @@ func load(path string) error {
             # assigned something else too (a copy, another value): not known to be a piece
             pieces.pop(name, None)
             splits.pop(name, None)
-        yield from self._escapes(ctx, decl, body, big, pieces, splits)
+        truncated: dict[str, int] = {}
+        # `data = data[:n]`: the variable now holds a head window that keeps the whole buffer's
+        # capacity; storing it afterwards pins the buffer however small n is
+        for a in assigns:
+            if a.type != "assignment_statement":
+                continue
+            lefts, rights = gs.assignment_sides(a)
+            if len(lefts) != 1 or len(rights) != 1 or lefts[0].type != "identifier":
+                continue
+            name = ctx.text(lefts[0])
+            r = rights[0]
+            if name not in big or r.type != "slice_expression" or r.child_by_field_name("start") is not None:
+                continue
+            operand = r.child_by_field_name("operand")
+            end = r.child_by_field_name("end")
+            if operand is None or ctx.text(operand) != name or end is None or r.child_by_field_name("capacity"):
+                continue
+            if "len(" in ctx.text(end) or "cap(" in ctx.text(end):
+                continue
+            o = big[name]
+            pieces.setdefault(name, _Origin(
+                f"{o.what}, cut down to `{_compact(ctx.text(r))}` at line {a.start_point[0] + 1} "
+                "(the slice keeps the whole buffer's capacity)",
+                o.line, o.from_param, o.any_window,
+            ))
+            truncated[name] = a.end_byte
+            del big[name]
+        for f in self._escapes(ctx, decl, body, big, pieces, splits):
+            name = f.message.partition("`")[2].partition("`")[0]
+            if name in truncated and f.line <= ctx.source[: truncated[name]].count(b"\n") + 1:
+                continue  # stored before it was cut down: still the whole buffer, not a window
+            yield f
+
+    @staticmethod
+    def _make_size(ctx: FileContext, e: Node) -> int | None:
+        """N of `make([]byte, N)` / `make([]byte, 0, N)` when N is a constant expression."""
+        if e.type != "call_expression" or gs.call_name(ctx, e) != "make":
+            return None
+        args = gs.arguments(e)
+        if len(args) < 2 or _compact(ctx.text(args[0])) != "[]byte":
+            return None
+        return _const_int(ctx.text(args[-1]))
 
     def _split_of(self, ctx: FileContext, e: Node, big: dict[str, _Origin], splits: dict[str, _Origin]) -> _Origin | None:
         """Origin if `e` is `bytes.Split(big, ...)` (a slice of pieces) or a variable holding one."""
@@ -244,6 +331,10 @@ func load(path string) error {
             if o is None or o.any_window:
                 return o
             start, end = e.child_by_field_name("start"), e.child_by_field_name("end")
+            if start is None and end is not None and e.child_by_field_name("capacity") is None:
+                # a one-bound head window `data[:64]`: small when its end is a small constant
+                size = _const_int(ctx.text(end))
+                return o if size is not None and size <= _SMALL_WINDOW else None
             if start is None or end is None:
                 return None
             bounds = ctx.text(start) + ctx.text(end)
