@@ -236,7 +236,9 @@ def _count(text: bytes, counts: Counter[bytes]) -> None:
     if b"] {" in text:  # pprof labels in headers (Go 1.27 tracebacklabels), often per request
         text = _LABELS.sub(b"]:\n", text)
     pieces = text[:-1].split(b"\n\ngoroutine ")
-    if not pieces[0].startswith(b"goroutine "):
+    if pieces[0].startswith(b"goroutine "):
+        pieces[0] = pieces[0][len(b"goroutine ") :]  # like the others: the split ate it
+    else:
         # Text after a chunk cut starts after a blank line, not necessarily at a header:
         # what precedes the first header is noise, as it is when read whole.
         pieces[0] = b""
@@ -252,8 +254,8 @@ def _keys(pieces: list[bytes]) -> Iterator[bytes]:
     """
     for p in pieces:
         h = p.find(b" [")
-        if h < 0 or p.find(b"\n", 0, h) >= 0:
-            # No ` [` on the header line: not a goroutine header (noise that happens to
+        if h < 0 or p.find(b"\n", 0, h) >= 0 or not _is_id(p[:h]):
+            # No `N [` on the header line: not a goroutine header (noise that happens to
             # follow a blank line), whatever later lines hold.
             yield _NOISE + p
             continue
@@ -265,6 +267,19 @@ def _keys(pieces: list[bytes]) -> Iterator[bytes]:
 
 
 _NOISE = b"\x00"
+_ID = re.compile(rb"\d+ gp=\S+ m=\S+(?: mp=\S+)?")
+
+
+def _is_id(head: bytes) -> bool:
+    """`12` or `12 gp=0x.. m=0 mp=0x..`: what a goroutine header holds before ` [`."""
+    return head.isdigit() or _ID.fullmatch(head) is not None
+
+
+def _header_has_id(block: bytes) -> bool:
+    if not block.startswith(b"goroutine "):
+        return True  # not a header at all: _parse_block decides (and refuses) it
+    h = block.find(b" [", 9)
+    return h >= 10 and block.find(b"\n", 0, h) < 0 and _is_id(block[10:h])
 
 
 def _parse_key(key: bytes, frames: _Frames) -> _Block | None:
@@ -302,8 +317,13 @@ def _build(counts: Counter[bytes], last: bytes, ended_with_newline: bool) -> Gor
 
     # The tail: complete blocks, then the final one, which may have been cut short.
     if last.strip(b"\n"):
-        text = _GID.sub(b"goroutine", _ARGS.sub(b"()\n", last))
-        blocks = text.strip(b"\n").split(b"\n\n")
+        text = _ARGS.sub(b"()\n", last)
+        # The same header rule as `_keys` (a numeric id before ` [`), checked before the
+        # ids are erased: a block read here or in `_count` must come out the same.
+        blocks = [
+            _GID.sub(b"goroutine", b) if _header_has_id(b) else b"\x00" + b
+            for b in text.strip(b"\n").split(b"\n\n")
+        ]
         for raw in blocks[:-1]:
             parsed = _parse_block(raw, frames)
             if parsed is not None:
