@@ -441,6 +441,23 @@ def _life_slopes(lives: Sequence[Life]) -> list[float]:
     return sorted(lf.slope for lf in lives)
 
 
+def _median_interval(lives: Sequence[Life]) -> tuple[float, float]:
+    """A 95% interval for the lives' median slope.
+
+    Six lives or more: the distribution-free one from order statistics (the binomial
+    ranks around the median). Fewer: the median life's own Theil-Sen interval, widened
+    for autocorrelation by `trend.trend`."""
+    slopes = sorted(lf.slope for lf in lives)
+    n = len(slopes)
+    if n >= 6:
+        k = max(0, math.floor(n / 2 - 0.98 * math.sqrt(n)))
+        return slopes[k], slopes[min(n - 1, n - 1 - k)]
+    mid = sorted(lives, key=lambda lf: lf.slope)[n // 2]
+    if mid.trend is None:
+        return mid.slope, mid.slope
+    return mid.trend.low, mid.trend.high
+
+
 def _decide(lives: Sequence[Life], spec: SeriesSpec, *, what: str
             ) -> tuple[Verdict, list[str]]:
     """The verdict for a set of lives (a job's, or one replica's); also the canary pods."""
@@ -467,8 +484,10 @@ def _decide(lives: Sequence[Life], spec: SeriesSpec, *, what: str
         med = statistics.median(slopes)
         confs = [1 - lf.trend.p for lf in leaks if lf.trend is not None]
         conf = round(min(0.999, max(0.95, statistics.median(confs) if confs else 0.95)), 3)
+        lo, hi = _median_interval(leaks)
         ev = [head, f"{len(leaks)} of {n} lives grow with age: median "
-              f"{_human_rate(med, unit)} (lives from {_human_rate(slopes[0], unit)} to "
+              f"{_human_rate(med, unit)}, 95% interval [{_human_rate(lo, unit)}, "
+              f"{_human_rate(hi, unit)}] (lives from {_human_rate(slopes[0], unit)} to "
               f"{_human_rate(slopes[-1], unit)}); every life's 95% interval, widened for "
               "autocorrelation, lies above zero and its growth is over the relevance bar"]
         biggest = max(leaks, key=lambda lf: lf.growth / max(lf.level, 1e-9))
