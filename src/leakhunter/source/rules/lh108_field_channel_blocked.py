@@ -30,7 +30,8 @@ class FieldChannelBlocked(Rule):
     can touch an unexported field), this rule looks at every make, send, receive, range and
     close of the field and reports a blocking operation that can never complete:
 
-    - a send on an unbuffered field channel that nothing in the package ever receives from;
+    - a send on a field channel that nothing in the package ever receives from (unbuffered:
+      the first send blocks; buffered: every send once the buffer is full);
     - a receive (or `range`) on a field channel that nothing ever sends on or closes;
     - a receive whose only senders are non-blocking (`select { case w.ch <- v: default: }`)
       on an unbuffered channel: a signal sent while nobody waits is dropped, and the
@@ -49,8 +50,8 @@ class FieldChannelBlocked(Rule):
 
     Not reported (precision first): exported fields, fields whose value leaves the
     operations (passed to a call, aliased to a local, returned, assigned from another
-    channel), fields never made in the package, buffered channels for the
-    nobody-receives case, operations inside a select with another case.
+    channel), fields never made in the package, operations inside a select with another
+    case, buffered channels whose receivers can stop (the buffer may be enough).
     """
 
     id = "LH108"
@@ -140,10 +141,12 @@ def _why(cc: Concurrency, op: FieldOp, g: tuple[GoSite, list[str]] | None) -> st
     who = _runner(g) or ""
     if op.op == "send":
         recvs = cc.of(f, "recv", "range")
-        if not recvs and op.in_loop and not cc.unbuffered(f):
+        if not recvs and not cc.unbuffered(f):
+            caps = sorted({m.cap for m in cc.of(f, "make") if m.cap is not None})
+            size = f"its {caps[0]} slot{'s' if caps[0] != 1 else ''}" if caps else "its buffer"
             return (
-                f"{who}sends in a loop on buffered field channel {_short(f)}, which nothing in the "
-                "package ever receives from: once the buffer is full the send blocks forever"
+                f"{who}sends on buffered field channel {_short(f)}, which nothing in the package "
+                f"ever receives from: once {size} are full every send blocks forever"
             )
         if not cc.unbuffered(f):
             return ""
