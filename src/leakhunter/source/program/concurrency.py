@@ -121,6 +121,7 @@ class Concurrency:
     funcs: dict[str, FuncSummary] = field(default_factory=dict)
     gos: list[GoSite] = field(default_factory=list)
     _go_ops: dict[tuple[str, int], tuple[GoSite, list[str]]] | None = None
+    _blocking: dict[str, str] | None = None
 
     def of(self, name: str, *ops: str) -> list[FieldOp]:
         return [o for o in self.ops.get(name, []) if o.op in ops]
@@ -156,6 +157,32 @@ class Concurrency:
                         out[c.callee] = [*out[k], c.callee]
                         nxt.append(c.callee)
             frontier = nxt
+        return out
+
+    def blocking_sites(self) -> dict[str, str]:
+        """Functions holding an operation that can never complete, with a description:
+        a Wait on a cond nothing signals, a WaitGroup field nothing marks Done, a receive on
+        a field channel nothing sends on or closes, a send nothing receives (unbuffered)."""
+        if self._blocking is not None:
+            return self._blocking
+        out: dict[str, str] = {}
+        for key, waits in self.cond_waits.items():
+            if key not in self.opaque and not self.cond_signals.get(key):
+                for _file, _start, fn in waits:
+                    out.setdefault(fn, f"waits on cond {key}, which nothing Signals")
+        for key, ops in self.ops.items():
+            if not self.known(key):
+                continue
+            fed = bool(self.of(key, "send", "close"))
+            read = bool(self.of(key, "recv", "range"))
+            for o in ops:
+                if o.guarded or not o.resolved or not o.func:
+                    continue
+                if o.op in ("recv", "range") and not fed:
+                    out.setdefault(o.func, f"receives from {key} (line {o.line}), which nothing sends on")
+                elif o.op == "send" and not read and self.unbuffered(key):
+                    out.setdefault(o.func, f"sends on {key} (line {o.line}), which nothing receives")
+        self._blocking = out
         return out
 
     def goroutine_ops(self) -> dict[tuple[str, int], tuple[GoSite, list[str]]]:

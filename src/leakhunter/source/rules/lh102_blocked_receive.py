@@ -13,6 +13,7 @@ from leakhunter.source.goflow import (
     Paths,
     chan_facts,
     describe,
+    goroutine_function,
     is_guarded,
     line,
     loop_between,
@@ -98,8 +99,52 @@ func process(items []Item) error {
             if not cf.of("send", "close"):
                 yield from self._never_fed(ctx, cf)
                 continue
+            blocked = self._fed_after_blocking_call(ctx, cf)
+            if blocked is not None:
+                yield blocked
+                continue
             yield from self._check_chan(ctx, cf)
         yield from _inline_receives(self, ctx)
+
+    def _fed_after_blocking_call(self, ctx: FileContext, cf: ChanFacts) -> Finding | None:
+        """`go func() { p.waitActive(); close(done) }()` and `<-done`, where waitActive (or a
+        function it calls, three deep) blocks forever (package facts): the close never runs.
+
+        Interprocedural: the goroutine is stuck below its body, and so is its owner."""
+        signals = cf.of("send", "close")
+        recvs = [u for u in cf.of("recv", "range", where="body") if u.op == "range" or not u.guarded]
+        gos = {u.go.start_byte for u in signals if u.go is not None}
+        if not recvs or len(gos) != 1 or any(u.where != "go" or u.callee for u in signals):
+            return None
+        go = signals[0].go
+        fn = goroutine_function(ctx, go) if go is not None else None
+        if fn is None or fn.type != "func_literal":
+            return None
+        from leakhunter.source.program.concurrency import concurrency
+
+        cc = concurrency(ctx)
+        blocking = cc.blocking_sites()
+        summary = cc.funcs.get(gs.function_name(ctx, fn))
+        if not blocking or summary is None:
+            return None
+        first = min(u.stmt.start_byte for u in signals)
+        body = fn.child_by_field_name("body")
+        for call in summary.calls:
+            if call.start >= first or body is None or not _top_level(body, call.start):
+                continue
+            for key, chain in cc.reach(call.callee).items():
+                if key in blocking:
+                    via = " -> ".join(chain)
+                    r = recvs[0]
+                    return self.finding(
+                        ctx,
+                        r.stmt,
+                        f"waits on {cf.name} (made at line {line(cf.decl)}), which the goroutine signals "
+                        f"only after calling {via} (line {call.line}); {key} {blocking[key]}, so "
+                        "the signal never comes and this blocks forever",
+                        function=gs.function_name(ctx, r.stmt),
+                    )
+        return None
 
     def _never_fed(self, ctx: FileContext, cf: ChanFacts) -> Iterator[Finding]:
         """Nothing anywhere sends on or closes the channel: every unguarded receive blocks forever."""
@@ -241,3 +286,11 @@ def _inline_receives(rule: Rule, ctx: FileContext) -> Iterator[Finding]:
             "it blocks forever",
             function=gs.function_name(ctx, un),
         )
+
+
+def _top_level(body: Node, start: int) -> bool:
+    """The call at byte `start` is in a statement directly in `body` (runs on every path)."""
+    for st in gs.statements(body):
+        if st.start_byte <= start < st.end_byte:
+            return st.type in ("expression_statement", "short_var_declaration", "assignment_statement")
+    return False
