@@ -116,19 +116,19 @@ def _identifier_map(ctx: FileContext, fn: Node, body: Node) -> dict[str, list[No
     return got
 
 
-def typed_kind(ctx: FileContext, call: Node) -> str:
+def typed_kind(ctx: FileContext, call: Node, *, screened: bool = True) -> str:
     """The resource kind of a call's result by declared type, for calls in acquisition position
-    (memoised per file: several rules ask about the same calls)."""
+    (memoised per file: several rules ask about the same calls). `screened=False` skips the
+    cheap screen, for the few calls a rule already matched by name."""
+    from leakhunter.source.program.summaries import created_resource
+
+    if not screened:
+        return created_resource(ctx, call)
     memo = ctx.cache.setdefault("resource.typed", {})
     assert isinstance(memo, dict)
     key = call.start_byte
     if key not in memo:
-        kind = ""
-        if _typed_candidate(ctx, call):
-            from leakhunter.source.program.summaries import created_resource
-
-            kind = created_resource(ctx, call)
-        memo[key] = kind
+        memo[key] = created_resource(ctx, call) if _typed_candidate(ctx, call) else ""
     return str(memo[key])
 
 
@@ -146,7 +146,7 @@ def acquisitions(
     """
     for call in gs.nodes_of_type(ctx, "call_expression"):
         callee = match(ctx, call)
-        kind = typed_kind(ctx, call) if kinds else ""
+        kind = typed_kind(ctx, call, screened=callee is None) if kinds else ""
         if kind:
             if kind not in kinds:
                 kind = ""
