@@ -9,7 +9,9 @@ In one run, on the same trees of $(go env GOROOT)/src:
 - warm: a re-scan of the unchanged tree with leakhunter's result cache (filled by a first
   cached run) against `go vet` again with its now-warm GOCACHE. Goal: at least as fast.
 - optionally staticcheck (fresh, then warm caches) with --staticcheck.
-Prints wall seconds, the ratio go vet / leakhunter, MB/s of Go source, the peak RSS of
+Prints wall seconds and CPU seconds (user+system of the whole process tree: on a
+shared, loaded machine the CPU ratio is the steadier one), the ratio go vet / leakhunter,
+MB/s of Go source, the peak RSS of
 the largest process of each command's tree (wait4 rusage) and, for leakhunter, the peak
 RSS of one scanner worker (from its JSON `worker_peak_rss_mb`).
 
@@ -43,10 +45,19 @@ class Run:
     code: int
     mb: float
     worker_mb: float = 0.0
+    cpu: float = 0.0
+    """user + system CPU seconds of the command and all its children (robust to machine load)."""
 
     @property
     def mbps(self) -> float:
         return self.mb / self.wall if self.wall else 0.0
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def load() -> str:
@@ -54,6 +65,7 @@ def load() -> str:
 
 
 def timed(name: str, cmd: list[str], *, cwd: Path, env: dict[str, str], mb: float, json_out: Path | None = None) -> Run:
+    before = _children_cpu()
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
@@ -62,8 +74,11 @@ def timed(name: str, cmd: list[str], *, cwd: Path, env: dict[str, str], mb: floa
     worker = 0.0
     if json_out is not None and json_out.exists():
         worker = float(json.loads(json_out.read_text()).get("worker_peak_rss_mb", 0.0))
-    r = Run(name, wall, ru.ru_maxrss / 1024, p.returncode, mb, worker)
-    print(f"  {name:<52} {wall:8.2f} s  {r.rss_mb:7.0f} MB peak  exit {r.code}  (load {load()})", flush=True)
+    # wait4 reports the child's own rusage; its waited-for children are in RUSAGE_CHILDREN
+    # of *this* process, which also accumulates earlier runs: take the difference.
+    r = Run(name, wall, ru.ru_maxrss / 1024, p.returncode, mb, worker, cpu=_children_cpu() - before)
+    print(f"  {name:<52} {wall:8.2f} s wall {r.cpu:8.2f} s CPU {r.rss_mb:7.0f} MB peak  exit {r.code}  "
+          f"(load {load()})", flush=True)
     return r
 
 
@@ -138,17 +153,20 @@ def main() -> None:
         "leakhunter: default rules, default output; findings shown: "
         + ", ".join(f"{k} {v}" for k, v in findings.items()) + ".",
         "",
-        "| run | leakhunter s | go vet s | go vet / leakhunter | leakhunter MB/s | peak RSS MB (tree) "
-        "| peak RSS MB (one worker) | go vet peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| run | leakhunter wall s | go vet wall s | go vet / leakhunter (wall) | leakhunter CPU s | go vet CPU s "
+        "| go vet / leakhunter (CPU) | leakhunter MB/s | peak RSS MB (tree) | peak RSS MB (one worker) "
+        "| go vet peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, lh_run, vet_run in rows:
         ratio = vet_run.wall / lh_run.wall if lh_run.wall else 0.0
-        lines.append(f"| {label} | {lh_run.wall:.2f} | {vet_run.wall:.2f} | **{ratio:.1f}x** | {lh_run.mbps:.1f} | "
-                     f"{lh_run.rss_mb:.0f} | {lh_run.worker_mb:.0f} | {vet_run.rss_mb:.0f} |")
+        cratio = vet_run.cpu / lh_run.cpu if lh_run.cpu else 0.0
+        lines.append(f"| {label} | {lh_run.wall:.2f} | {vet_run.wall:.2f} | **{ratio:.1f}x** | {lh_run.cpu:.2f} | "
+                     f"{vet_run.cpu:.2f} | **{cratio:.1f}x** | {lh_run.mbps:.1f} | {lh_run.rss_mb:.0f} | "
+                     f"{lh_run.worker_mb:.0f} | {vet_run.rss_mb:.0f} |")
     if extra:
-        lines += ["", "| other run | wall s | peak RSS MB |", "|---|---|---|"]
-        lines += [f"| {r.name} | {r.wall:.2f} | {r.rss_mb:.0f} |" for r in extra]
+        lines += ["", "| other run | wall s | CPU s | peak RSS MB |", "|---|---|---|---|"]
+        lines += [f"| {r.name} | {r.wall:.2f} | {r.cpu:.2f} | {r.rss_mb:.0f} |" for r in extra]
     text = "\n".join(lines)
     print("\n" + text)
     if args.out:

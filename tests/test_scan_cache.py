@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from scanfix import CLEAN, LEAK, module
@@ -147,3 +148,23 @@ def test_two_concurrent_scans_share_the_cache(tmp_path: Path) -> None:
     # --no-cache neither reads nor writes it.
     nocache = subprocess.run([*cmd, "--no-cache"], env=env, capture_output=True, timeout=300)
     assert json.loads(nocache.stdout)["cached_files"] == 0
+
+
+def test_a_same_size_edit_that_restores_mtime_is_still_seen(tmp_path: Path) -> None:
+    """The file table trusts (size, mtime, ctime, inode): faking mtime back cannot fake ctime."""
+    root = module(tmp_path / "m", {"a.go": LEAK})
+    time.sleep(2.1)  # older than the two-second "racy" window: its digest is remembered by stat
+    cache = tmp_path / "cache"
+    assert len(scan(root, cache).findings) == 1
+    store = ResultCache(cache)
+    assert store.files_in(str((root).absolute())), "the file table was not filled"
+    store.close()
+    assert scan(root, cache).cached_files == 1
+    a = root / "a.go"
+    st = a.stat()
+    fixed = LEAK.replace("ctx, _ := context.WithCancel(parent)", "ctx := context.Context(parent)      ")
+    assert len(fixed) == len(LEAK)
+    a.write_text(fixed)
+    os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime: only ctime tells
+    res = scan(root, cache)
+    assert res.cached_files == 0 and res.findings == []

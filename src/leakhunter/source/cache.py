@@ -17,7 +17,10 @@ everything the rules may read when they check it:
 - the rule set, the file size limit, leakhunter's version and the hash of its own
   `source/` code and model (a development edit to a rule invalidates everything).
 
-Contents are hashed, never trusted by mtime. Storage is one SQLite database in WAL mode
+Contents are hashed. To spare re-reading an unchanged tree, a file's digest (and imports)
+is remembered with its (size, mtime, ctime, inode) and reused while all four are
+unchanged, only for files last written more than two seconds before the run that hashed
+them (git's rule against "racy" writes in the same clock tick). Storage is one SQLite database in WAL mode
 in the user cache directory ($LEAKHUNTER_CACHE_DIR, else $XDG_CACHE_HOME/leakhunter,
 else ~/.cache/leakhunter): concurrent scans read and write it safely, a crash mid-write
 loses at most that run's new entries. Entries that do not decode are ignored (and
@@ -166,10 +169,14 @@ class _Pkg:
 class KeyBuilder:
     """Cache keys for the files of one scan (see the module docstring for what goes in)."""
 
-    def __init__(self, rule_ids: Sequence[str], max_file_size: int) -> None:
+    def __init__(self, rule_ids: Sequence[str], max_file_size: int, store: ResultCache | None = None) -> None:
         self.run = _h(tool_digest(), toolchain_digest(), ",".join(sorted(rule_ids)), str(max_file_size))
-        self.contents: dict[str, bytes] = {}
+        self.store = store
         self._digests: dict[str, bytes] = {}
+        self._imports: dict[str, list[str]] = {}
+        self._known: dict[str, dict[str, tuple[tuple[int, ...], bytes, list[str]]]] = {}
+        self.new_files: list[tuple[str, str, tuple[int, ...], bytes, list[str]]] = []
+        self._settled = time.time_ns() - 2_000_000_000
         self._pkgs: dict[str, _Pkg] = {}
         self._closure: dict[str, frozenset[str]] = {}
         self._deps_digest: dict[str, str] = {}
@@ -206,30 +213,51 @@ class KeyBuilder:
         except OSError:
             entries = []
         for name, entry in entries:
-            path = os.path.join(directory, name)
-            data = self.contents.get(path)
-            if data is None:
-                try:
-                    st = entry.stat()
-                except OSError:
-                    continue
-                if st.st_size > _PKG_FILE_LIMIT:
-                    parts += [name, f"{st.st_size}:{st.st_mtime_ns}"]
-                    continue
-                data = _read(Path(path))
-                if data is None:
-                    continue
-            parts += [name, self._digest(path, data)]
-            (got.test_imports if name.endswith("_test.go") else got.imports).update(imports_of(data[:65536]))
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            if st.st_size > _PKG_FILE_LIMIT:
+                parts += [name, f"{st.st_size}:{st.st_mtime_ns}"]
+                continue
+            known = self._file(directory, name, st)
+            if known is None:
+                continue
+            parts += [name, known[0]]
+            (got.test_imports if name.endswith("_test.go") else got.imports).update(known[1])
         got.digest = _h(*parts)
         self._pkgs[directory] = got
         return got
 
-    def _digest(self, path: str, data: bytes) -> bytes:
+    def _file(self, directory: str, name: str, st: os.stat_result) -> tuple[bytes, list[str]] | None:
+        """(content digest, imports) of one file: from the file table while its stat is unchanged.
+
+        The table trusts (size, mtime, ctime, inode) only for files last changed more than
+        two seconds before the run (git's "racy" rule: a write within the same clock tick
+        after hashing would not show in the stat); anything else is read and hashed.
+        """
+        path = os.path.join(directory, name)
         got = self._digests.get(path)
-        if got is None:
-            got = self._digests[path] = hashlib.blake2b(data, digest_size=20).digest()
-        return got
+        if got is not None:
+            return got, self._imports[path]
+        sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        table = self._known.get(directory)
+        if table is None:
+            table = self._known[directory] = self.store.files_in(directory) if self.store is not None else {}
+        hit = table.get(name)
+        if hit is not None and hit[0] == sig:
+            digest, imports = hit[1], hit[2]
+        else:
+            data = _read(Path(path))
+            if data is None:
+                return None
+            digest = hashlib.blake2b(data, digest_size=20).digest()
+            imports = imports_of(data[:65536])
+            if max(st.st_mtime_ns, st.st_ctime_ns) < self._settled:
+                self.new_files.append((directory, name, sig, digest, imports))
+        self._digests[path] = digest
+        self._imports[path] = imports
+        return digest, imports
 
     def _local_dir(self, directory: str, imp: str) -> str | None:
         """The directory of a package of the same module, or None for one outside it."""
@@ -299,20 +327,26 @@ class KeyBuilder:
 
     def keys(self, files: Iterable[tuple[Path, int]], max_file_size: int) -> dict[Path, str]:
         """Key per (path, size) of a file; files too large or unreadable get none (always scanned)."""
-        wanted = [(p, os.path.abspath(p)) for p, s in files if s <= max_file_size]
-        for p, ap in wanted:
-            data = _read(p)
-            if data is not None:
-                self.contents[ap] = data
         out: dict[Path, str] = {}
-        for p, ap in wanted:
-            data = self.contents.get(ap)
-            if data is None:
+        for p, size in files:
+            if size > max_file_size:
                 continue
+            ap = os.path.abspath(p)
             d = os.path.dirname(ap)
+            pkg = self._pkg(d)
+            digest = self._digests.get(ap)
+            if digest is None:  # not a sibling the package scan saw (a _-prefixed name given explicitly)
+                try:
+                    known = self._file(d, os.path.basename(ap), os.stat(ap))
+                except OSError:
+                    known = None
+                if known is None:
+                    continue
+                digest = known[0]
             _, _, mod_digest = self._module_of(d)
-            out[p] = _h(self.run, ap, self._digest(ap, data), self._pkg(d).digest, self._deps(d), mod_digest)
-        self.contents.clear()
+            out[p] = _h(self.run, ap, digest, pkg.digest, self._deps(d), mod_digest)
+        if self.store is not None and self.new_files:
+            self.store.put_files(self.new_files)
         return out
 
 
@@ -372,6 +406,10 @@ class ResultCache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB NOT NULL, used INTEGER)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS files (dir TEXT NOT NULL, name TEXT NOT NULL, stat TEXT NOT NULL, "
+                "digest BLOB NOT NULL, imports TEXT NOT NULL, PRIMARY KEY (dir, name))"
+            )
             db.execute("SELECT count(*) FROM results WHERE key = ''").fetchone()
         except sqlite3.Error:
             db.close()
@@ -409,6 +447,40 @@ class ResultCache:
             self.note = f"result cache read failed ({exc}); scanned without it"
             return {}
         return out
+
+    def files_in(self, directory: str) -> dict[str, tuple[tuple[int, ...], bytes, list[str]]]:
+        """name -> (stat signature, content digest, imports) recorded for a directory's files."""
+        if self._db is None:
+            return {}
+        out: dict[str, tuple[tuple[int, ...], bytes, list[str]]] = {}
+        try:
+            rows = self._db.execute("SELECT name, stat, digest, imports FROM files WHERE dir = ?", (directory,))
+            for name, stat, digest, imports in rows:
+                try:
+                    sig = tuple(int(x) for x in str(stat).split(":"))
+                    imps = json.loads(imports)
+                except ValueError:
+                    continue  # a damaged row: the file is simply hashed again
+                if isinstance(digest, bytes) and isinstance(imps, list) and all(isinstance(i, str) for i in imps):
+                    out[str(name)] = (sig, digest, imps)
+        except sqlite3.Error:
+            return {}
+        return out
+
+    def put_files(self, rows: Sequence[tuple[str, str, tuple[int, ...], bytes, list[str]]]) -> None:
+        if self._db is None or not rows:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO files (dir, name, stat, digest, imports) VALUES (?, ?, ?, ?, ?)",
+                [(d, n, ":".join(map(str, sig)), dg, json.dumps(imps)) for d, n, sig, dg, imps in rows],
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            self.note = f"result cache write failed ({exc}); results not stored"
 
     def put_many(self, items: Sequence[tuple[str, dict[str, Any]]]) -> None:
         if self._db is None or not items:

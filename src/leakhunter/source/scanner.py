@@ -528,7 +528,7 @@ def _with_cache(
     """Cached outcomes for unchanged files, fresh ones (then stored) for the rest."""
     from leakhunter.source.cache import KeyBuilder
 
-    keys = KeyBuilder(rule_ids, max_file_size).keys(((f.path, f.size) for f in files), max_file_size)
+    keys = KeyBuilder(rule_ids, max_file_size, store).keys(((f.path, f.size) for f in files), max_file_size)
     hits = store.get_many(keys.values())
     todo: list[SourceFile] = []
     for sf in files:
