@@ -22,7 +22,6 @@ import contextlib
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -107,6 +106,25 @@ def run_reader(reader: str, runs: int, max_len: int, seconds: int) -> dict[str, 
     return rec
 
 
+def summary() -> None:
+    """The campaign's executions per reader (from runs.jsonl), as a Markdown table."""
+    per: dict[str, list[int]] = {}
+    for line in LOG.read_text().splitlines():
+        rec = json.loads(line)
+        got = per.setdefault(rec["reader"], [0, 0, 0, 0])
+        got[0] += int(rec["runs"])
+        got[1] += int(rec["findings"])
+        got[2] += int(bool(rec["stopped"]))
+        got[3] += int(float(rec["seconds"]))
+    print("| reader | executions | contract findings | stopped (hang/oom) | seconds |")
+    print("|---|---:|---:|---:|---:|")
+    for r, (n, f, s, sec) in per.items():
+        print(f"| {r} | {n:,} | {f} | {s} | {sec} |")
+    total = sum(v[0] for v in per.values())
+    print(f"| **all** | **{total:,}** | {sum(v[1] for v in per.values())} | "
+          f"{sum(v[2] for v in per.values())} | {sum(v[3] for v in per.values())} |")
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         rest = sys.argv[3:]
@@ -117,15 +135,17 @@ def main() -> None:
     import fuzzreaders
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("reader", choices=[*fuzzreaders.READERS, "all"])
+    ap.add_argument("reader", choices=[*fuzzreaders.READERS, "all", "summary"])
     ap.add_argument("--runs", type=int, default=100_000)
     ap.add_argument("--max-len", type=int, default=16384)
     ap.add_argument("--seconds", type=int, default=0, help="stop each reader after this long")
     a = ap.parse_args()
+    if a.reader == "summary":
+        summary()
+        return
     readers = list(fuzzreaders.READERS) if a.reader == "all" else [a.reader]
     for r in readers:
         run_reader(r, a.runs, a.max_len, a.seconds)
-    shutil.rmtree(WORK, ignore_errors=True) if False else None
 
 
 if __name__ == "__main__":
