@@ -166,13 +166,13 @@ def test_non_loopback_load_is_refused_before_anything_starts(url: str) -> None:
 
 
 @pytest.mark.parametrize("args, msg", [
-    (["--rate", "0"], "--rate must be positive"),
-    (["--concurrency", "0"], "--concurrency must be at least 1"),
+    (["--rate", "0"], "argument --rate: must be greater than zero"),
+    (["--concurrency", "0"], "argument --concurrency: must be greater than zero"),
     (["--source", "/nonexistent/src"], "--source /nonexistent/src: not a directory"),
     (["--load", "ftp://127.0.0.1/x"], "need an http:// or https:// URL"),
     (["--report", "/nonexistent/r.html"], "--report /nonexistent/r.html: its directory does not exist"),
     (["--cmd", "sleep 'unterminated"], "--cmd: cannot split the command line"),
-    (["--requests", "0"], "--requests must be at least 1"),
+    (["--requests", "0"], "argument --requests: must be greater than zero"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args: list[str], msg: str) -> None:
     res = leakhunter("soak", "--pprof", "http://127.0.0.1:1", "--load", "http://127.0.0.1:1/",
