@@ -248,10 +248,28 @@ def seeds(reader: str) -> list[bytes]:
     return out
 
 
-def check(reader: str, data: bytes, *, time_scale: float = 1.0) -> str:
+MEMORY_BOUND = 256 << 20
+"""Peak Python-heap growth allowed for one input of the fuzzers' sizes (up to ~1 MiB)."""
+
+
+def check(reader: str, data: bytes, *, time_scale: float = 1.0, memory: bool = False) -> str:
     """Run one reader on `data` under its contract; returns "ok" or the error class name.
 
+    With `memory`, the peak of Python-tracked allocations (tracemalloc: Python objects
+    and numpy arrays) must stay under MEMORY_BOUND + 64 bytes per input byte.
     Raises ContractError (with the cause) when the contract is broken."""
+    if memory:
+        import tracemalloc
+
+        tracemalloc.start()
+        try:
+            out = check(reader, data, time_scale=time_scale * 3)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        if peak > MEMORY_BOUND + 64 * len(data):
+            raise ContractError(f"{reader}: peak {peak >> 20} MiB on {len(data)} bytes")
+        return out
     r = READERS[reader]
     t0 = time.perf_counter()
     outcome = "ok"
