@@ -67,6 +67,8 @@ class FieldOp:
     """Inside a `for` loop of its function (a send that repeats)."""
     exit_line: int = 0
     """For an abandoning receive in a loop: the line of the statement that leaves it."""
+    exit_field: str = ""
+    """The field name (not key) whose select case holds that exit (`case <-c.readErr: return`)."""
     cap: int | None = None
     """For make: the constant capacity (None: not a constant)."""
     resolved: bool = True
@@ -125,6 +127,11 @@ class Concurrency:
 
     def of(self, name: str, *ops: str) -> list[FieldOp]:
         return [o for o in self.ops.get(name, []) if o.op in ops]
+
+    def func_ops(self, key: str) -> list[FieldOp]:
+        """Field operations written in function `key` itself."""
+        s = self.funcs.get(key)
+        return s.ops if s is not None else []
 
     def known(self, name: str) -> bool:
         """A field whose every use we saw (unexported, made here, never handed on)."""
@@ -264,6 +271,9 @@ def _type_name(text: str) -> str:
 _STRUCTS: set[str] = set()
 """Struct types declared in the package being analysed (set per package)."""
 
+_EMBEDS: set[str] = set()
+"""Those of them that embed another type (their selectors may reach promoted fields)."""
+
 _RESULTS: dict[str, str] = {}
 
 _METHODS: dict[str, int] = {}
@@ -337,7 +347,7 @@ def _keys(owners: dict[str, set[str]], name: str, owner: str) -> tuple[list[str]
     types = owners.get(name, set())
     if owner and owner in types:
         return [f"{owner}.{name}"], True
-    if owner and owner in _STRUCTS:
+    if owner and owner in _STRUCTS and owner not in _EMBEDS:
         return [], True  # a field of another struct of the package that happens to share the name
     keys = sorted(f"{t}.{name}" for t in types)
     return keys, len(keys) == 1
@@ -412,7 +422,7 @@ def _capacity(ctx: FileContext, call: Node | None) -> tuple[bool, int | None]:
         return True, None
 
 
-def _abandons(op: Node) -> tuple[bool, int]:
+def _abandons(op: Node) -> tuple[bool, int, str]:
     fn = gs.enclosing_function(op)
     outer = None
     for p in gs.ancestors(op):
@@ -432,8 +442,22 @@ def _abandons(op: Node) -> tuple[bool, int]:
             or (case is None and e.start_byte < op.start_byte)
         ]
         # an exit in the receive's own case leaves only after receiving: not abandoning
-        return bool(exits), (goflow.line(exits[0]) if exits else 0)
-    return goflow.is_guarded(op), 0
+        return bool(exits), (goflow.line(exits[0]) if exits else 0), _exit_field(exits)
+    return goflow.is_guarded(op), 0, ""
+
+
+def _exit_field(exits: list[Node]) -> str:
+    """`readErr` when every exit sits in `case ... <-x.readErr:` (one field), else ''."""
+    names = set()
+    for e in exits:
+        case = next((p for p in gs.ancestors(e) if p.type == "communication_case"), None)
+        comm = case.child_by_field_name("communication") if case is not None else None
+        sel = next(iter(gs.walk(comm, "selector_expression")), None) if comm is not None else None
+        f = sel.child_by_field_name("field") if sel is not None else None
+        if f is None or f.text is None:
+            return ""
+        names.add(f.text.decode())
+    return names.pop() if len(names) == 1 else ""
 
 
 _COMPLETION = re.compile(rb"(==|<=)\s*0\b|\bdone\b|\bremaining\b|\bpending\b")
@@ -498,12 +522,20 @@ def _extract(files: list[FileContext]) -> Concurrency:
     cc.cond_fields = {f"{t}.{n}" for n, ts in cond_owners.items() for t in ts}
     _RESULTS.clear()
     _STRUCTS.clear()
+    _EMBEDS.clear()
     _METHODS.clear()
     for ctx in files:
         for spec in gs.nodes_of_type(ctx, "type_spec"):
             t = spec.child_by_field_name("type")
             if t is not None and t.type == "struct_type":
-                _STRUCTS.add(ctx.text(spec.child_by_field_name("name")))
+                sname = ctx.text(spec.child_by_field_name("name"))
+                _STRUCTS.add(sname)
+                if any(
+                    f.type == "field_declaration" and f.child_by_field_name("name") is None
+                    for lst in t.named_children
+                    for f in lst.named_children
+                ):
+                    _EMBEDS.add(sname)
         for info in gs.functions(ctx):
             if info.kind == "func":
                 res = gs.result_types(ctx, info.node)
@@ -595,8 +627,8 @@ def _extract(files: list[FileContext]) -> Concurrency:
                     fo = FieldOp("make", k, path, node.start_byte, goflow.line(node), fkey,
                                  cap=cap, resolved=resolved)
                 else:
-                    abandons, exit_line = (
-                        _abandons(node) if op in ("recv", "range") else (False, 0)
+                    abandons, exit_line, exit_field = (
+                        _abandons(node) if op in ("recv", "range") else (False, 0, "")
                     )
                     fo = FieldOp(
                         op,
@@ -611,6 +643,7 @@ def _extract(files: list[FileContext]) -> Concurrency:
                         in_loop=goflow.loop_between(node, gs.enclosing_function(node) or node)
                         is not None,
                         exit_line=exit_line,
+                        exit_field=exit_field,
                         resolved=resolved,
                     )
                 cc.ops.setdefault(k, []).append(fo)

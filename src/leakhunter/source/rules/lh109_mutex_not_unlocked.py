@@ -26,8 +26,9 @@ class MutexNotUnlocked(Rule):
     - `mu.Lock()` then `mu.Lock()` (or `RLock` after `Lock`, `Lock` after `RLock`) with no
       unlock in between: the goroutine blocks on itself, forever;
     - a method holds `r.mu` (locked, or locked with `defer r.mu.Unlock()`) and calls another
-      method of the same receiver that starts with `r.mu.Lock()` (up to three calls down):
-      the same self-deadlock, one call away;
+      method of the same receiver that starts with `r.mu.Lock()`: the same self-deadlock,
+      one call away (deeper chains are not followed: an intermediate method often locks
+      only on a branch its caller rules out, `if locked { fooLocked() } else { foo() }`);
     - `mu.Lock()` followed by `mu.Unlock()` on some paths, but a `return` on another path
       leaves the mutex locked: every later `Lock` of it, in any goroutine, blocks forever.
 
@@ -170,14 +171,10 @@ func (c *cache) get(k string) ([]byte, error) {
 
 def _continue_while_held(stmt: Node, body: Node, end: int) -> Node | None:
     """A `continue` of the loop holding the lock, after the lock and before any unlock."""
-    loop = None
-    for p in gs.ancestors(stmt):
-        if p == body or p.type in gs.FUNC_TYPES:
-            break
-        if p.type == "for_statement":
-            loop = p
-            break
-    if loop is None:
+    # the lock must run on every iteration: a statement directly in the loop's body
+    block = stmt.parent.parent if stmt.parent is not None else None
+    loop = block.parent if block is not None else None
+    if loop is None or loop.type != "for_statement" or loop.child_by_field_name("body") != block:
         return None
     for c in gs.walk(loop, "continue_statement"):
         if c.start_byte <= stmt.end_byte or c.start_byte >= end or c.named_children:
@@ -310,7 +307,7 @@ def _relocks(ctx: FileContext, call: Node, mu: str, kind: str) -> str:
     start = f"{rtype}.{ctx.text(fn.child_by_field_name('field'))}"
     if start not in cc.funcs:
         return ""
-    for key, chain in cc.reach(start, self_only=True).items():
+    for key, chain in cc.reach(start, depth=0, self_only=True).items():
         if not all(k.startswith(rtype + ".") and k.count(".") == 1 for k in chain):
             continue  # only methods of the same receiver type share `r`
         locks = cc.funcs[key].self_locks
