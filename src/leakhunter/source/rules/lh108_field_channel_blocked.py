@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leakhunter.model import Finding
+from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.program.concurrency import (
     Concurrency,
@@ -116,7 +116,7 @@ func (n *node) Status() (Status, bool) {
                 continue
             # "nothing ever receives/sends" is certain; "every receiver can stop" depends on
             # the receiver actually stopping while senders remain (often only at shutdown)
-            sev = "warning" if "can stop receiving" in why else None
+            sev: Severity | None = "warning" if "can stop receiving" in why else None
             yield self.finding(ctx, node, why, function=gs.function_name(ctx, node), severity=sev)
 
 
