@@ -84,7 +84,7 @@ def _naive(store: Store, target: str, series: str) -> bool:
 
 async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float,
                   tmp: Path, warmup: float = 0.0, rate: float = RATE,
-                  interval: float = 0.5) -> Run:
+                  interval: float = 0.5, force_gc: bool = True) -> Run:
     run = Run(svc.name, label, svc.kind if not svc.control else "")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -100,7 +100,7 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
         await wait_http(base + "/debug/pprof/", timeout=30, process=proc)
         watcher = Watcher([base], store, interval=interval, pid=proc.pid,
                           source_dir=None if svc.control else str(svc.source_dir),
-                          warn=lambda _: None, force_gc_every=interval)
+                          warn=lambda _: None, force_gc_every=interval if force_gc else None)
         stop, load_stop = asyncio.Event(), asyncio.Event()
         load = LoadGenerator([url], rate=rate, concurrency=16, duration=cap + 60)
         load_task = asyncio.create_task(load.run(stop=load_stop))
@@ -180,7 +180,8 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
     async def guarded(job: tuple[LabService, Path, str, str, float, float, float]) -> Run:
         async with sem:
             svc, exe, q, label, cap, warm, rate = job
-            r = await one_run(svc, exe, q, label, cap, tmp, warm, rate, args.interval)
+            r = await one_run(svc, exe, q, label, cap, tmp, warm, rate, args.interval,
+                              not args.no_force_gc)
             tag = r.error or (f"first {r.want} at {r.first_s}" if r.want
                               else f"leaks={r.leak_kinds} at {r.first_leak_s} final={r.final_leaks}")
             print(f"  {r.name:13} {r.rate_label:14} {tag}  naive={r.naive_s}", file=sys.stderr,
@@ -325,6 +326,8 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="also the slow rates (64 B, 1 per 100)")
     ap.add_argument("--no-leaks", action="store_true", help="controls only")
     ap.add_argument("--no-controls", action="store_true", help="leak services only")
+    ap.add_argument("--no-force-gc", action="store_true",
+                    help="watch's default: no forced GC, the verdict waits for the target's GCs")
     ap.add_argument("--quick", action="store_true",
                     help="a smoke run: 2 runs per control, caps 25 s / 12 s")
     ap.add_argument("--json-out", help="also save the runs as JSON (to --merge shards later)")
