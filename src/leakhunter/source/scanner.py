@@ -36,11 +36,7 @@ import os
 import re
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +45,8 @@ from leakhunter.source.config import ScanConfig, selected_rules
 from leakhunter.source.walker import SourceFile, collect_files
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     from tree_sitter import Node, Tree
 
     from leakhunter.source.cache import ResultCache
@@ -442,6 +440,11 @@ def _outcomes(
             for sf in group:
                 yield scan_file(sf, rule_ids, max_file_size)
         return
+    # The pool is imported only here: a re-scan served from the cache never needs it.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
     # Import the rules before forking, so every worker inherits them instead of importing.
     _instantiate(rule_ids)
     mp = get_context("fork")
@@ -471,6 +474,9 @@ def _isolated(
     files: list[SourceFile], rule_ids: tuple[str, ...], max_file_size: int, mp: BaseContext
 ) -> Iterator[FileOutcome]:
     """Scan files one at a time in a worker, so a file that kills its worker costs only itself."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = ProcessPoolExecutor(max_workers=1, mp_context=mp)
     try:
         for sf in files:
