@@ -50,7 +50,7 @@ REPLICAS = {"*": 20, "canary": 19, "deploy-churn-leak": 4, "deploy-churn-ok": 4}
 LEAKS = {"heap-leak", "goroutine-leak", "non-heap-growth"}
 
 
-def build(work: Path, *, small: bool) -> dict[str, object]:
+def build(work: Path, *, small: bool, seed: int = 11) -> dict[str, object]:
     tsdb = work / "tsdb"
     truth_path = work / "truth.json"
     if (work / "READY").exists():
@@ -63,7 +63,7 @@ def build(work: Path, *, small: bool) -> dict[str, object]:
     if small:
         reps = {k: max(2, v // 5) for k, v in reps.items()}
     fleet = fleetgen.plan_fleet(
-        shapes, replicas=reps, t0=END - span, t1=END, interval=60.0, seed=11,
+        shapes, replicas=reps, t0=END - span, t1=END, interval=60.0, seed=seed,
         metrics=fleetgen.BENCH_METRICS,
         overrides={"deploy_every": 30 * 3600.0, "wave_period": DAY})
     t = time.monotonic()
@@ -144,11 +144,12 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="1 day, 1/5 of the replicas (smoke run)")
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--runs", type=int, default=1, help="timed runs of leakhunter fleet")
+    ap.add_argument("--seed", type=int, default=11, help="fleet seed (11: the reported set)")
     a = ap.parse_args()
     if promlab.available():
         sys.exit(promlab.available())
-    work = a.workdir / ("small" if a.small else "full")
-    truth = build(work, small=a.small)
+    work = a.workdir / (("small" if a.small else "full") + ("" if a.seed == 11 else f"-{a.seed}"))
+    truth = build(work, small=a.small, seed=a.seed)
     info = json.loads((work / "READY").read_text())
     jobs: dict[str, dict[str, object]] = truth["jobs"]  # type: ignore[assignment]
     span = (1 if a.small else 7) * DAY

@@ -458,6 +458,24 @@ def _median_interval(lives: Sequence[Life]) -> tuple[float, float]:
     return mid.trend.low, mid.trend.high
 
 
+def _outliers(bad: Sequence[Life], others: Sequence[Life]) -> bool:
+    """The leaking lives stand apart from the rest of the population, not at its tail.
+
+    With twenty replicas, a life or two passes any per-life test by chance (the tail of
+    the others' slopes); a canary running different code grows far faster than every
+    sibling: its slowest life must beat the siblings' median by six robust standard
+    deviations (1.4826 MAD) and their fastest by a factor of two."""
+    import numpy as np
+
+    if not others:
+        return False
+    o = np.array([lf.slope for lf in others])
+    med = float(np.median(o))
+    mad = 1.4826 * float(np.median(np.abs(o - med)))
+    low = min(lf.slope for lf in bad)
+    return low > med + 6 * mad and low > 2 * max(float(o.max()), 0.0)
+
+
 def _decide(lives: Sequence[Life], spec: SeriesSpec, *, what: str
             ) -> tuple[Verdict, list[str]]:
     """The verdict for a set of lives (a job's, or one replica's); also the canary pods."""
@@ -503,7 +521,8 @@ def _decide(lives: Sequence[Life], spec: SeriesSpec, *, what: str
         others = [lf for lf in judged if lf.replica not in bad]
         others_ok = bool(others) and sum(lf.kind in ("flat", "plateau", "step", "wave")
                                          for lf in others) >= math.ceil(len(others) / 2)
-        if (len(bad) <= max(1, len(replicas) // 3) and strong and consistent and others_ok):
+        if (len(bad) <= max(1, len(replicas) // 3) and strong and consistent and others_ok
+                and _outliers(leaks, others)):
             med = statistics.median(_life_slopes(leaks))
             ev = [head, f"canary: only {', '.join(bad)} of {len(replicas)} replicas grows "
                   f"({_human_rate(med, unit)}); the others do not — a leak in what runs "
