@@ -771,7 +771,30 @@ def _compute(files: list[FileContext]) -> Concurrency:
         return Concurrency()
     cc = _extract(files)
     _resolve(cc)
+    _prune(cc)
     return cc
+
+
+def _prune(cc: Concurrency) -> None:
+    """Keep only what a rule can ask about: functions with field operations, receiver
+    locks or cond waits, and the functions that reach them within MAX_DEPTH calls.
+
+    The facts of up to 256 packages stay memoised per worker; a summary for every function
+    of every package would make memory follow the size of the scanned tree."""
+    relevant = {k for k, f in cc.funcs.items() if f.ops or f.self_locks}
+    relevant |= {fn for waits in cc.cond_waits.values() for _f, _s, fn in waits}
+    callers: dict[str, set[str]] = {}
+    for k, f in cc.funcs.items():
+        for c in f.calls:
+            callers.setdefault(c.callee, set()).add(k)
+    frontier = set(relevant)
+    for _ in range(MAX_DEPTH):
+        frontier = {c for k in frontier for c in callers.get(k, ())} - relevant
+        relevant |= frontier
+    cc.funcs = {k: f for k, f in cc.funcs.items() if k in relevant}
+    for f in cc.funcs.values():
+        f.calls = [c for c in f.calls if c.callee in relevant]
+    cc.gos = [g for g in cc.gos if g.target in relevant]
 
 
 _FIELD_OP = re.compile(
