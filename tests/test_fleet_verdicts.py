@@ -120,6 +120,8 @@ def test_restarts_canary_and_deploys(fleet: tuple[str, dict[str, Any]],
             reps = {r["target"]: r["verdicts"][0]["kind"] for r in t["replicas"]}
             assert reps[tr["canary"]] == "heap-leak"
             assert all(k not in LEAKS for r, k in reps.items() if r != tr["canary"]), reps
+            assert any(e.startswith("PromQL (canary): ") and tr["canary"] in e
+                       for e in t["verdicts"][0]["evidence"])
         if tr["shape"] == "deploy-churn-leak":
             assert len(t["replicas"]) > 3  # pods replaced by deploys: one population
             assert t["verdicts"][0]["kind"] == "heap-leak"

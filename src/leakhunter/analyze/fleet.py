@@ -626,6 +626,12 @@ def judge_job(h: JobHistory, *, limit_bytes: float | None = None) -> JobResult:
             v.evidence.append(f"PromQL: {h.promql[kind]}")
         job_v[kind] = v
         canary += [b for b in bad if b not in canary]
+        q = h.promql.get(kind, "")
+        if bad and "}[" in q:
+            # Pod names are DNS labels ([a-z0-9.-]); several go in one regex matcher.
+            who = (f'{h.replica_label}="{bad[0]}"' if len(bad) == 1
+                   else f'{h.replica_label}=~"{"|".join(bad)}"')
+            v.evidence.append("PromQL (canary): " + q.replace("}[", f",{who}}}[", 1))
     _explain_nonheap(job_v, all_lives)
     if res.lives > len(any_lives):
         for v in job_v.values():
