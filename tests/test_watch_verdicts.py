@@ -107,21 +107,28 @@ def test_deep_parked_stacks_are_non_heap_growth(tmp_path: Path) -> None:
     assert any(s["function"] == "main.descend" for s in verdicts[0]["suspects"])
 
 
+# sawtooth holds 8 MiB per request in flight: the live heap after a GC jumps by 8 MiB
+# steps with the requests caught in flight, and its heap goal sits at the pacer's
+# minimum (not used); 22 s of such noise settles no trend either way, so "inconclusive"
+# is an honest answer there (issue 9 changed this from a flat goal read as "no-leak").
+# What a control must never be is a leak (asserted for both, and measured over 261 runs
+# in bench/RESULTS-detection.md).
 @pytest.mark.parametrize(
-    ("prog", "path", "rate", "args", "expected"),
+    ("prog", "path", "rate", "args", "expected", "extra"),
     [
-        ("sawtooth", "/work?mb=8", 30, (), {"no-leak"}),
-        ("boundedcache", "/get?key={i}", 50, ("-max", "500"), {"plateau"}),
+        ("sawtooth", "/work?mb=8", 30, (), {"no-leak", "inconclusive"}, ()),
+        ("boundedcache", "/get?key={i}", 50, ("-max", "500"), {"plateau"}, ()),
     ],
 )
 def test_controls_are_not_leaks(tmp_path: Path, prog: str, path: str, rate: float,
-                                args: tuple[str, ...], expected: set[str]) -> None:
+                                args: tuple[str, ...], expected: set[str],
+                                extra: tuple[str, ...]) -> None:
     with golab.run_lab(prog, *args) as svc:
         assert svc.proc is not None
         load = Load(svc.base_url, lambda i: path.replace("{i}", str(i)), rate=rate,
                     max_seconds=30)
-        rc, doc, err = watch_with_load(svc.base_url, tmp_path / "w.db", load, pid=svc.proc.pid,
-                                       duration="22s")
+        rc, doc, err = watch_with_load(svc.base_url, tmp_path / "w.db", load, *extra,
+                                       pid=svc.proc.pid, duration="22s")
     kinds = {v["series"]: v["kind"] for v in doc["targets"][0]["verdicts"]}
     assert rc == 0, (kinds, err)
     assert not LEAKS & set(kinds.values()), kinds
