@@ -473,6 +473,33 @@ def package(from_dir: Path, import_path: str) -> PackageDecls | None:
     return decls
 
 
+_MENTIONS: dict[tuple[str, bytes], bool] = {}
+
+
+def package_mentions(from_dir: Path, import_path: str, needles: tuple[bytes, ...]) -> bool:
+    """Does any .go file of the package hold one of `needles`? A byte scan, far cheaper than a
+    parse: a package that never spells `Response` or `Rows` cannot return one."""
+    mm = module_map(from_dir)
+    key = (f"{mm.root}\x00{import_path}", b"\x00".join(needles))
+    hit = _MENTIONS.get(key)
+    if hit is not None:
+        return hit
+    d = mm.directory(import_path)
+    found = False
+    try:
+        for e in os.scandir(d) if d is not None else ():
+            if e.name.endswith(".go") and not e.name.endswith("_test.go"):
+                with open(e.path, "rb") as fh:
+                    data = fh.read(_MAX_FILE_BYTES)
+                if any(n in data for n in needles):
+                    found = True
+                    break
+    except OSError:
+        found = False
+    _MENTIONS[key] = found
+    return found
+
+
 def cached_package(from_dir: Path, import_path: str) -> PackageDecls | None:
     """`package` if this process has already read it, else None (never reads)."""
     return _PACKAGES.get((str(module_map(from_dir).root), import_path))

@@ -81,6 +81,8 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
     if key in memo:
         return str(memo[key])
     memo[key] = ""
+    if not _may_return_resource(ctx, call):
+        return ""
     resolved = ty.resolve_call(ctx, call)
     if resolved is None or resolved[1].handled or resolved[0] in NOT_CREATORS:
         return ""
@@ -94,8 +96,39 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
     return kind
 
 
+_NEEDLES = (b"http.Response", b"Rows", b"Stmt", b"sql.Tx")
+"""Spellings a package needs to return a response, rows, a statement or a transaction (the kinds
+the rules ask about by type today): a package of the module or a dependency that spells none of
+them is not read for a call into it (files, connections and timers from other non-std packages
+are not found by type for that reason; std packages are always read)."""
+
+
+def _may_return_resource(ctx: FileContext, call: Node) -> bool:
+    """False when the callee is `pkg.F` (or a method of a type) of a non-std package whose files
+    never spell a resource type: reading (parsing) that package could not find one."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression":
+        return True
+    op = fn.child_by_field_name("operand")
+    if op is None:
+        return True
+    path = gs.imports(ctx).get(ctx.text(op)) if op.type == "identifier" else None
+    if path is None:
+        # a method: judge the package that declares the receiver's type
+        recv = ty.expr_type(ctx, op).lstrip("*")
+        path = recv.rpartition(".")[0] if "." in recv and not recv.startswith(("'", "[]", "map[")) else ""
+        if not path or path == ty.own_path(ctx):
+            return True
+    if "." not in path.partition("/")[0]:
+        return True
+    from leakhunter.source.program.index import package_mentions
+
+    return package_mentions(ctx.path.absolute().parent, path, _NEEDLES)
+
+
 def _decl_sites(ctx: FileContext) -> dict[tuple[str, str], list[tuple[str, int]]]:
-    """(receiver type name or '', function name) -> [(file name, start byte)] for the package.
+    """(receiver type name or '', function name) -> [(file name, start byte)] for the package;
+    ("interface", method name) -> [] for the methods its interfaces declare.
 
     Plain data, so it is memoised once per package (the trees of sibling files come and go).
     """
@@ -110,6 +143,14 @@ def _decl_sites(ctx: FileContext) -> dict[tuple[str, str], list[tuple[str, int]]
                     key = ("", f.text(d.child_by_field_name("name")))
                 elif d.type == "method_declaration":
                     key = (receiver_type_name(d), f.text(d.child_by_field_name("name")))
+                elif d.type == "type_declaration":
+                    for spec in d.named_children:
+                        body = spec.child_by_field_name("type") if spec.type == "type_spec" else None
+                        if body is not None and body.type == "interface_type":
+                            for m in body.named_children:
+                                if m.type == "method_elem":
+                                    out.setdefault(("interface", f.text(m.child_by_field_name("name"))), [])
+                    continue
                 else:
                     continue
                 out.setdefault(key, []).append((f.path.name, d.start_byte))
@@ -158,13 +199,15 @@ def _own_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] |
         if op is None or (op.type == "identifier" and ctx.text(op) in gs.imports(ctx)):
             return None
         name = ctx.text(fn.child_by_field_name("field"))
+        if not any(k[1] == name and k[0] for k in _decl_sites(ctx)):
+            return None  # no method of that name in this package: nothing of ours to read
         recv = ty.expr_type(ctx, op).lstrip("*")
-        own = ty.own_package(ctx) if recv.startswith(ty.own_path(ctx) + ".") else None
-        if own is None:
+        own = ty.own_path(ctx)
+        if not recv.startswith(own + "."):
             return None
-        if any(td.kind == "interface" and name in td.methods for td in own.types.values()):
+        if ("interface", name) in _decl_sites(ctx):
             return None  # a call through an interface may reach any implementation
-        cands = _decl_sites(ctx).get((recv[len(own.path) + 1 :], name), [])
+        cands = _decl_sites(ctx).get((recv[len(own) + 1 :], name), [])
         return _site_node(ctx, cands[0]) if len(cands) == 1 else None
     return None
 

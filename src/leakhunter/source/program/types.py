@@ -12,6 +12,9 @@ their older, name-based behaviour.
 
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
@@ -53,13 +56,31 @@ def own_path(ctx: FileContext) -> str:
     return path
 
 
+_OWN: OrderedDict[tuple[str, str, tuple[int, ...]], ix.PackageDecls] = OrderedDict()
+_MAX_OWN = 4
+"""Own-package declarations of the last few directories: the scanner goes directory by directory,
+and keeping every package's declarations would make memory follow the size of the tree."""
+
+
+def _dir_stamp(directory: Path) -> tuple[int, ...]:
+    """Sizes and mtimes of the directory's .go files: a changed file gives a new key."""
+    out: list[int] = []
+    try:
+        with os.scandir(directory) as it:
+            for e in it:
+                if e.name.endswith(".go"):
+                    st = e.stat()
+                    out += [st.st_size, st.st_mtime_ns]
+    except OSError:
+        pass
+    return tuple(out)
+
+
 def own_package(ctx: FileContext) -> ix.PackageDecls:
     """Declarations of the package `ctx` belongs to (built from the package view, once per package)."""
     cached = ctx.cache.get("program.own")
     if isinstance(cached, ix.PackageDecls):
         return cached
-    from leakhunter.source.gopackage import package_facts
-
     path = own_path(ctx)
 
     def build(files: list[FileContext]) -> ix.PackageDecls:
@@ -81,7 +102,18 @@ def own_package(ctx: FileContext) -> ix.PackageDecls:
             decls.vars.update(base.vars)
         ix.add_file(decls, ctx.tree.root_node)
     else:
-        decls = package_facts(ctx, "program.decls:" + path, build)
+        key = (str(ctx.path.absolute().parent), path, _dir_stamp(ctx.path.absolute().parent))
+        hit = _OWN.get(key)
+        if hit is None:
+            from leakhunter.source.gopackage import package_files
+
+            hit = build(package_files(ctx))
+            _OWN[key] = hit
+            while len(_OWN) > _MAX_OWN:
+                _OWN.popitem(last=False)
+        else:
+            _OWN.move_to_end(key)
+        decls = hit
     ctx.cache["program.own"] = decls
     return decls
 

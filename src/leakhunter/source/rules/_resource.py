@@ -49,12 +49,12 @@ class Acquisition:
 
 
 _RESOURCE_MEMBERS = frozenset({
-    "Body", "StatusCode", "Next", "Scan", "Exec", "ExecContext", "QueryRow", "QueryRowContext", "Query",
-    "QueryContext", "Columns", "Get", "Select",
+    "Body", "StatusCode", "Next", "Scan", "Exec", "ExecContext", "QueryRow", "QueryRowContext", "Columns",
 })
 """Members whose use hints that a variable holds a response, rows or a statement: only such
 variables (or ones never really used) are worth asking the program model about, which keeps
-`scan` from typing every call (`Close` is no hint: files and connections are closed too)."""
+`scan` from typing every call (`Close` is no hint: files and connections are closed too; nor
+are `Get`/`Query`/`Select`, which key-value stores and caches have as well)."""
 
 
 def _typed_candidate(ctx: FileContext, call: Node) -> bool:
@@ -82,7 +82,9 @@ def _typed_candidate(ctx: FileContext, call: Node) -> bool:
         return False
     first = ctx.text(lefts[0])
     if first == "_":
-        return all(ctx.text(x) == "_" for x in lefts)
+        # `_, _ = fetch(u)`: a value and its error both dropped (a lone `_ = x.F()` is common and
+        # rarely a resource)
+        return len(lefts) >= 2 and all(ctx.text(x) == "_" for x in lefts)
     fn = gs.enclosing_function(call)
     body = fn.child_by_field_name("body") if fn is not None else None
     if fn is None or body is None or lefts[0].type != "identifier":
@@ -136,17 +138,22 @@ def acquisitions(
     ctx: FileContext,
     match: Callable[[FileContext, Node], str | None],
     kinds: frozenset[str] = frozenset(),
+    *,
+    type_named: bool = False,
 ) -> Iterator[Acquisition]:
     """Calls for which `match(ctx, call)` returns a callee name, with their targets.
 
     With `kinds`, also calls whose declared result type is a resource of one of those
     kinds (`program.summaries`): a wrapper `fetch(u) (*http.Response, error)`, a pgx
-    `Tx.Query` — found by type, not by the callee's name.
+    `Tx.Query` — found by type, not by the callee's name. `type_named` also types the calls
+    `match` accepted (so a rule can trust the type over its name heuristics).
     The value is the first result; with two or more results the last one is the error.
     """
     for call in gs.nodes_of_type(ctx, "call_expression"):
         callee = match(ctx, call)
-        kind = typed_kind(ctx, call, screened=callee is None) if kinds else ""
+        kind = ""
+        if kinds and (callee is None or type_named):
+            kind = typed_kind(ctx, call, screened=callee is None)
         if kind:
             if kind not in kinds:
                 kind = ""

@@ -164,7 +164,7 @@ for rows.Next() {
 return names, rows.Err()"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        for acq in acquisitions(ctx, _match, frozenset({"sql-rows", "sql-stmt"})):
+        for acq in acquisitions(ctx, _match, frozenset({"sql-rows", "sql-stmt"}), type_named=True):
             fname = gs.function_name(ctx, acq.call)
             prepare = acq.kind == "sql-stmt" or (not acq.kind and method_name(ctx, acq.call) in _PREPARE_METHODS)
             if prepare and _on_tx(ctx, acq.call):
