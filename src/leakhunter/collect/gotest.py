@@ -38,6 +38,9 @@ USER_MAIN = "leakhunterUserTestMain"
 _TESTMAIN = re.compile(rb"(?m)^func\s+TestMain\s*\(")
 _PKG_CLAUSE = re.compile(rb"(?m)^package\s+(\w+)")
 _VERSION = re.compile(r"go(\d+)\.(\d+)")
+# test2json writes the fields in this order: Time, Action, Package, Test, Output.
+_OUTPUT_KEY = re.compile(rb'"Action":"output","Package":"([^"\\]*)","Test":"([^"\\]*)"')
+_RUN_MARKERS = re.compile(rb'"Output":"=== (?:RUN|PAUSE|CONT|NAME) ')
 
 
 @dataclass(slots=True)
@@ -320,7 +323,33 @@ class _Stream:
         self.runs = runs
         self.verbose = verbose
         self.out = out
-        self.test_output: dict[tuple[str, str], list[str]] = {}
+        self.test_output: dict[tuple[str, str], list[bytes]] = {}
+
+    def line(self, raw: bytes) -> None:
+        """One line of `go test -json`. A test's output line, when not verbose, is kept
+        undecoded until the test fails (a suite that prints megabytes must not cost a JSON
+        decode per line)."""
+        if not raw.startswith(b"{"):
+            self.out.write(raw.decode("utf-8", "replace"))
+            return
+        if not self.verbose and b'"Action":"output"' in raw:
+            m = _OUTPUT_KEY.search(raw)
+            if m is not None:
+                if not _RUN_MARKERS.search(raw):
+                    key = (m.group(1).decode("utf-8", "replace"), m.group(2).decode("utf-8", "replace"))
+                    self.test_output.setdefault(key, []).append(raw)
+                return
+        try:
+            self.event(json.loads(raw))
+        except json.JSONDecodeError:
+            self.out.write(raw.decode("utf-8", "replace"))
+
+    def _flush(self, key: tuple[str, str]) -> None:
+        for raw in self.test_output.pop(key, []):
+            try:
+                self.out.write(str(json.loads(raw).get("Output") or ""))
+            except json.JSONDecodeError:
+                continue
 
     def _run(self, pkg: str) -> PackageRun:
         if pkg not in self.runs:
@@ -347,7 +376,8 @@ class _Stream:
                 self.out.write(text)
             elif test:
                 if not text.startswith(("=== RUN", "=== PAUSE", "=== CONT", "=== NAME")):
-                    self.test_output.setdefault((pkg, test), []).append(text)
+                    self.test_output.setdefault((pkg, test), []).append(
+                        json.dumps({"Output": text}).encode())
             elif not text.startswith(("PASS\n", "=== ", "coverage: ")) and text != "PASS\n":
                 self.out.write(text)
             return
@@ -358,12 +388,12 @@ class _Stream:
                 if test not in run.tests_failed:
                     run.tests_failed.append(test)
                 if not self.verbose:
-                    self.out.writelines(self.test_output.pop((pkg, test), []))
+                    self._flush((pkg, test))
             else:
                 run.ok = False
                 if not self.verbose:  # a crash: show what the unfinished tests printed
                     for key in [k for k in self.test_output if k[0] == pkg]:
-                        self.out.writelines(self.test_output.pop(key))
+                        self._flush(key)
                 if ev.get("FailedBuild"):
                     run.build_failed = True
                 else:
@@ -416,14 +446,7 @@ def run_go_test(
         reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read() if proc.stderr else b""))
         reader.start()
         for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace")
-            if not line.startswith("{"):
-                console.write(line)
-                continue
-            try:
-                stream.event(json.loads(line))
-            except json.JSONDecodeError:
-                console.write(line)
+            stream.line(raw)
         code = proc.wait()
         reader.join()
         wall = time.perf_counter() - t0
