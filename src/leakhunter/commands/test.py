@@ -29,6 +29,10 @@ DEFAULT_SETTLE_S = 0.5
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.usage = (
+        "leakhunter test [PACKAGES ...] [--source DIR] [--settle DURATION] [--ignore FUNC] "
+        "[--format {text,json,github,sarif}] [--no-scan] [-- GO_TEST_ARGS ...]"
+    )
     p.add_argument("packages", nargs="*", metavar="PACKAGES",
                    help="package patterns as go test takes them (default: ./...)")
     p.add_argument("--source", type=Path, default=Path("."), metavar="DIR",
