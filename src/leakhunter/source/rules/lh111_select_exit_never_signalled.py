@@ -90,7 +90,8 @@ func (w *worker) Stop() { close(w.done) }"""
             yield self.finding(
                 ctx,
                 node,
-                f"the loop (line {line(loop)}) can only end through `case <-...{chans.split('.')[-1]}` "
+                f"the loop (line {line(loop)}) can only end through its `<-{dead[0].field.rsplit('.', 1)[-1]}` "
+                f"case "
                 f"(line {dead[0].line}), but nothing in the package ever closes or sends on {chans}: "
                 "the goroutine running it never ends",
                 function=gs.function_name(ctx, loop),
