@@ -505,8 +505,11 @@ def cached_package(from_dir: Path, import_path: str) -> PackageDecls | None:
     return _PACKAGES.get((str(module_map(from_dir).root), import_path))
 
 
-def read_package(directory: Path, import_path: str) -> PackageDecls | None:
-    """Parse the non-test files of one directory, keeping declarations only (build tags ignored)."""
+def read_package(directory: Path, import_path: str, pkg_name: str | None = None) -> PackageDecls | None:
+    """Parse the non-test files of one directory, keeping declarations only (build tags ignored).
+
+    `pkg_name` keeps only files of that package clause (a `package main` directory, read for
+    one of its own files); by default the package is the one named like the import path."""
     from leakhunter.source.parse import parse
 
     try:
@@ -532,7 +535,10 @@ def read_package(directory: Path, import_path: str) -> PackageDecls | None:
         root = tree.root_node
         pc = next((c for c in root.named_children if c.type == "package_clause"), None)
         pname = _text(pc.named_children[0]) if pc is not None and pc.named_children else ""
-        if pname in ("main", "documentation") and pname != want:
+        if pkg_name is not None:
+            if pname != pkg_name:
+                continue
+        elif pname in ("main", "documentation") and pname != want:
             continue
         if seen_pkg is None:
             seen_pkg = pname

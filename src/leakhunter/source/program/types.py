@@ -83,12 +83,6 @@ def own_package(ctx: FileContext) -> ix.PackageDecls:
         return cached
     path = own_path(ctx)
 
-    def build(files: list[FileContext]) -> ix.PackageDecls:
-        decls = ix.PackageDecls(path)
-        for f in files:
-            ix.add_file(decls, f.tree.root_node)
-        return decls
-
     if ctx.is_test:
         # a test file: its own declarations, plus the package's non-test ones if this process
         # already read them; loading the package view for the test files of every directory
@@ -105,9 +99,11 @@ def own_package(ctx: FileContext) -> ix.PackageDecls:
         key = (str(ctx.path.absolute().parent), path, _dir_stamp(ctx.path.absolute().parent))
         hit = _OWN.get(key)
         if hit is None:
-            from leakhunter.source.gopackage import package_files
-
-            hit = build(package_files(ctx))
+            # read from disk, trees dropped as soon as their declarations are taken: the package
+            # view (gopackage) would keep every sibling's tree, hundreds of MB for a directory of
+            # generated code, for the sake of a few signatures
+            hit = ix.read_package(ctx.path.absolute().parent, path, gs.package_name(ctx)) or ix.PackageDecls(path)
+            ix.add_file(hit, ctx.tree.root_node)
             _OWN[key] = hit
             while len(_OWN) > _MAX_OWN:
                 _OWN.popitem(last=False)

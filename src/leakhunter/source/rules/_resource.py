@@ -106,15 +106,16 @@ def _typed_candidate(ctx: FileContext, call: Node) -> bool:
 
 
 def _identifier_map(ctx: FileContext, fn: Node, body: Node) -> dict[str, list[Node]]:
-    """Identifiers of a function body by name, built in one walk and memoised per function."""
-    memo = ctx.cache.setdefault("resource.idents", {})
-    assert isinstance(memo, dict)
-    got = memo.get(fn.id)
-    if got is None:
-        got = {}
-        for n in gs.walk(body, "identifier"):
-            got.setdefault(n.text.decode("utf-8", "replace") if n.text else "", []).append(n)
-        memo[fn.id] = got
+    """Identifiers of a function body by name, built in one walk (for the latest function asked)."""
+    memo = ctx.cache.get("resource.idents")
+    if isinstance(memo, tuple) and memo[0] == fn.id:
+        return memo[1]  # type: ignore[no-any-return]
+    got: dict[str, list[Node]] = {}
+    for n in gs.walk(body, "identifier"):
+        got.setdefault(n.text.decode("utf-8", "replace") if n.text else "", []).append(n)
+    # only the last function's map is kept: calls are visited in order, and keeping every
+    # function's identifiers of a generated 1 MB file would cost hundreds of MB
+    ctx.cache["resource.idents"] = (fn.id, got)
     return got
 
 
