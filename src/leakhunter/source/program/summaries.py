@@ -178,8 +178,11 @@ def _site_node(ctx: FileContext, site: tuple[str, int]) -> tuple[FileContext, No
     return None
 
 
-def _own_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
-    """The declaration of a same-package function or method a call reaches (None if not one of ours)."""
+def _own_declaration(ctx: FileContext, call: Node, *, by_name: bool = False) -> tuple[FileContext, Node] | None:
+    """The declaration of a same-package function or method a call reaches (None if not one of ours).
+
+    `by_name`: a method name only one method of the package has is taken as that method without
+    typing the receiver (what a helper does with its argument; not for "does it return a resource")."""
     fn = call.child_by_field_name("function")
     if fn is None:
         return None
@@ -199,8 +202,18 @@ def _own_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] |
         if op is None or (op.type == "identifier" and ctx.text(op) in gs.imports(ctx)):
             return None
         name = ctx.text(fn.child_by_field_name("field"))
-        if not any(k[1] == name and k[0] for k in _decl_sites(ctx)):
+        sites = _decl_sites(ctx)
+        if ("interface", name) in sites:
+            return None  # a call through an interface may reach any implementation
+        same = [v for k, v in sites.items() if k[1] == name and k[0] not in ("", "interface")]
+        if not same:
             return None  # no method of that name in this package: nothing of ours to read
+        if by_name and len(same) == 1 and len(same[0]) == 1:
+            # the package's only method of that name: judged by its body without working out the
+            # receiver's type (typing it can mean reading the whole package's declarations); a
+            # call that in fact reaches another package's method is read as this one, as the
+            # name-based judgement before the program model did
+            return _site_node(ctx, same[0][0])
         recv = ty.expr_type(ctx, op).lstrip("*")
         own = ty.own_path(ctx)
         if not recv.startswith(own + "."):
@@ -261,7 +274,7 @@ def param_effect(ctx: FileContext, call: Node, index: int, depth: int = 0) -> st
         return _effect_in(ctx, fn, index, depth)
     if fn is None or fn.type not in ("identifier", "selector_expression"):
         return ""
-    decl = _own_declaration(ctx, call)
+    decl = _own_declaration(ctx, call, by_name=True)
     if decl is None:
         return ""
     return _effect_in(decl[0], decl[1], index, depth)
