@@ -480,15 +480,20 @@ def package_mentions(from_dir: Path, import_path: str, needles: tuple[bytes, ...
     """Does any .go file of the package hold one of `needles`? A byte scan, far cheaper than a
     parse: a package that never spells `Response` or `Rows` cannot return one."""
     mm = module_map(from_dir)
-    key = (f"{mm.root}\x00{import_path}", b"\x00".join(needles))
+    d = mm.directory(import_path)
+    return dir_mentions(d, needles, tests=False) if d is not None else False
+
+
+def dir_mentions(d: Path, needles: tuple[bytes, ...], *, tests: bool = True) -> bool:
+    """`package_mentions` for a directory (its test files too unless `tests` is False)."""
+    key = (f"{d}\x00{tests}", b"\x00".join(needles))
     hit = _MENTIONS.get(key)
     if hit is not None:
         return hit
-    d = mm.directory(import_path)
     found = False
     try:
-        for e in os.scandir(d) if d is not None else ():
-            if e.name.endswith(".go") and not e.name.endswith("_test.go"):
+        for e in os.scandir(d):
+            if e.name.endswith(".go") and (tests or not e.name.endswith("_test.go")):
                 with open(e.path, "rb") as fh:
                     data = fh.read(_MAX_FILE_BYTES)
                 if any(n in data for n in needles):

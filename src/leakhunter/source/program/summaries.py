@@ -103,16 +103,26 @@ them is not read for a call into it (files, connections and timers from other no
 are not found by type for that reason; std packages are always read)."""
 
 
+_OWN_NEEDLES = (*_NEEDLES, b"http.Client", b"http.Transport", b"RoundTripper", b"sql.DB", b"sql.Conn", b"pgx", b"sqlx")
+"""For the scanned package itself: also the types whose methods hand those out."""
+
+
 def _may_return_resource(ctx: FileContext, call: Node) -> bool:
     """False when the callee is `pkg.F` (or a method of a type) of a non-std package whose files
     never spell a resource type: reading (parsing) that package could not find one."""
+    from leakhunter.source.program.index import dir_mentions, package_mentions
+
     fn = call.child_by_field_name("function")
-    if fn is None or fn.type != "selector_expression":
+    if fn is None:
         return True
-    op = fn.child_by_field_name("operand")
-    if op is None:
+    op = fn.child_by_field_name("operand") if fn.type == "selector_expression" else None
+    path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
+    if path is None and not dir_mentions(ctx.path.absolute().parent, _OWN_NEEDLES):
+        # a function of this package, or a method on a value typed in it: a package that spells
+        # no response, rows, statement, client or database type can hand out none of them
+        return False
+    if fn.type != "selector_expression" or op is None:
         return True
-    path = gs.imports(ctx).get(ctx.text(op)) if op.type == "identifier" else None
     if path is None:
         # a method: judge the package that declares the receiver's type
         recv = ty.expr_type(ctx, op).lstrip("*")
@@ -121,8 +131,6 @@ def _may_return_resource(ctx: FileContext, call: Node) -> bool:
             return True
     if "." not in path.partition("/")[0]:
         return True
-    from leakhunter.source.program.index import package_mentions
-
     return package_mentions(ctx.path.absolute().parent, path, _NEEDLES)
 
 
