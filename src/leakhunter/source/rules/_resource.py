@@ -106,16 +106,21 @@ def _typed_candidate(ctx: FileContext, call: Node) -> bool:
 
 
 def _identifier_map(ctx: FileContext, fn: Node, body: Node) -> dict[str, list[Node]]:
-    """Identifiers of a function body by name, built in one walk (for the latest function asked)."""
-    memo = ctx.cache.get("resource.idents")
-    if isinstance(memo, tuple) and memo[0] == fn.id:
-        return memo[1]  # type: ignore[no-any-return]
-    got: dict[str, list[Node]] = {}
+    """Identifiers of a function body by name, built in one walk (for the latest functions asked)."""
+    memo = ctx.cache.setdefault("resource.idents", {})
+    assert isinstance(memo, dict)
+    got = memo.get(fn.id)
+    if got is not None:
+        return got  # type: ignore[no-any-return]
+    got = {}
     for n in gs.walk(body, "identifier"):
         got.setdefault(n.text.decode("utf-8", "replace") if n.text else "", []).append(n)
-    # only the last function's map is kept: calls are visited in order, and keeping every
-    # function's identifiers of a generated 1 MB file would cost hundreds of MB
-    ctx.cache["resource.idents"] = (fn.id, got)
+    # only the last few functions' maps are kept: calls are visited in order (closures
+    # interleave with their outer function), and keeping every function's identifiers of a
+    # generated 1 MB file would cost hundreds of MB
+    memo[fn.id] = got
+    while len(memo) > 8:
+        del memo[next(iter(memo))]
     return got
 
 
