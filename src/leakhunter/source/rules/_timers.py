@@ -123,6 +123,8 @@ def runs_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
                     continue
                 if p is not None and p.type == "method_elem":
                     return False  # an interface method: callers are anyone's
+                if not _is_called(n):
+                    return False  # a function value (`handler(waitReady)`): called any number of times
                 refs += 1
                 caller = gs.enclosing_function(n)
                 if caller is None:
@@ -134,3 +136,13 @@ def runs_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
                 continue
             stack.extend(n.children)
     return refs > 0
+
+
+def _is_called(name: Node) -> bool:
+    """True if this mention of a function's name is the callee of a call (`f()`, `x.f()`),
+    not a function value handed on, whose calls cannot be counted from here."""
+    callee = name
+    p = name.parent
+    if p is not None and p.type == "selector_expression" and p.child_by_field_name("field") == name:
+        callee, p = p, p.parent
+    return p is not None and p.type == "call_expression" and p.child_by_field_name("function") == callee
