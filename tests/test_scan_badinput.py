@@ -154,3 +154,15 @@ def test_a_worker_that_dies_costs_only_its_files(tmp_path: Path, monkeypatch: py
     assert [(Path(p).name, r) for p, r in res.skipped] == [
         ("boom.go", "scanner worker died on this file (crash or out of memory)")
     ]
+
+
+def test_deeply_nested_goroutines_scan_in_linear_time(tmp_path: Path) -> None:
+    """500 nested `go func(){` literals took 64 s (tree-sitter's parent walk is O(depth), every
+    climb O(depth^2)); the leak beside them is still found."""
+    depth = 500
+    nested = "package demo\n\nfunc f(ch chan int) {\n" + "go func() {\n" * depth + "ch <- 1\n" + "}()\n" * depth + "}\n"
+    root = module(tmp_path / "m", {"a.go": LEAK, "nested.go": nested})
+    t0 = time.monotonic()
+    code, doc, _ = scan_json(str(root), "--no-cache")
+    assert time.monotonic() - t0 < 20
+    assert code == 1 and ("LH201", "a.go", 6) in rules_of(doc)

@@ -834,9 +834,11 @@ def program_lifetime(ctx: FileContext, node: Node) -> bool:
 
 def under_once(ctx: FileContext, node: Node) -> bool:
     """True inside `x.Do(func() {...})` (sync.Once): started once per program, not per call."""
-    for p in gs.ancestors(node):
+    chain = gs.ancestors(node)
+    for p in chain:
         if p.type == "func_literal":
-            call = p.parent.parent if p.parent is not None else None
+            args = next(chain, None)  # climb on through the same iterator: `.parent` is O(depth)
+            call = next(chain, None) if args is not None else None
             if (
                 call is not None
                 and call.type == "call_expression"

@@ -283,12 +283,60 @@ def statements(block: Node | None) -> list[Node]:
     return out
 
 
+_PARENTS: dict[int, Node | None] = {}
+"""Parent of every node of the deeply nested trees met so far, by `Node.id`. The cached
+nodes keep their trees alive, so an id cannot be reused while it is here."""
+_PARENTS_MAX = 2_000_000
+_PLAIN_STEPS = 24
+
+
 def ancestors(node: Node) -> Iterator[Node]:
-    """Parents of `node`, innermost first, up to the source file."""
-    p = node.parent
-    while p is not None:
+    """Parents of `node`, innermost first, up to the source file.
+
+    tree-sitter (0.22+) keeps no parent pointers: `Node.parent` walks down from the root,
+    so climbing from depth d costs O(d^2). Ordinary Go is shallow and climbs plainly; past
+    a few steps (nested `go func(){` literals, hostile input) the whole tree's parents are
+    mapped once, in one walk, and every later climb in that tree is linear.
+    """
+    cur = node
+    steps = 0
+    while True:
+        p = _PARENTS.get(cur.id, _MISSING)
+        if p is _MISSING:
+            if steps >= _PLAIN_STEPS:
+                _map_parents(cur)
+                p = _PARENTS.get(cur.id, _MISSING)
+            if p is _MISSING:
+                p = cur.parent
+        if p is None:
+            return
+        assert not isinstance(p, _Missing)
         yield p
-        p = p.parent
+        cur = p
+        steps += 1
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+def _map_parents(node: Node) -> None:
+    """Map the parent of every node in `node`'s tree (found by climbing once, plainly)."""
+    root = node
+    while (up := root.parent) is not None:
+        root = up
+    if len(_PARENTS) > _PARENTS_MAX:
+        _PARENTS.clear()
+    _PARENTS[root.id] = None
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        for c in n.children:
+            _PARENTS[c.id] = n
+            stack.append(c)
 
 
 def enclosing_function(node: Node) -> Node | None:
