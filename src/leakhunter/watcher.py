@@ -663,6 +663,7 @@ class Watcher:
     ) -> None:
         store = self.store
         if st.process_id is None:
+            store.begin_write()  # another watcher may be opening this target's row right now
             prev = store.last_process(st.url)
             if prev is not None:
                 st.process_id = prev.id

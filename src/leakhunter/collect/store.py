@@ -225,6 +225,18 @@ class Store:
     def commit(self) -> None:
         self._db.commit()
 
+    def begin_write(self) -> None:
+        """Take the store's write lock now, for a read-then-write that must be atomic.
+
+        Two `watch` processes starting on one target and store both find no process row
+        and would each open one; under the lock the second waits and adopts the first's.
+        The lock is held until the next :meth:`commit`.
+        """
+        if self.readonly:
+            return
+        self._db.commit()
+        self._db.execute("BEGIN IMMEDIATE")
+
     def close(self) -> None:
         try:
             self._db.commit()
