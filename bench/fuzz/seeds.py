@@ -155,16 +155,10 @@ max_file_size = 1048576
     put("config", "names.toml", b'[rules]\ndisable = "blocked-send, LH102"\n')
 
 
-def go_sources() -> None:
-    for p in sorted((ROOT / "tests" / "fixtures" / "scan").rglob("*.go"))[:40]:
-        if p.stat().st_size < 8192:
-            put("gosource", p.parent.name + "-" + p.name, p.read_bytes())
-
-
 def main() -> None:
     os.chdir(ROOT)
     for step in (from_goroutinelab, from_chanleak, from_gctrace, from_metrics, baselines,
-                 configs, go_sources):
+                 configs):
         print(step.__name__)
         step()
 
