@@ -804,3 +804,12 @@ def string_value(ctx: FileContext, node: Node | None) -> str | None:
     if node is None or node.type not in ("interpreted_string_literal", "raw_string_literal"):
         return None
     return ctx.text(node)[1:-1]
+
+
+def call_at(ctx: FileContext, start: int) -> Node | None:
+    """The innermost call expression holding byte offset `start`: package-wide facts keep
+    offsets, not nodes (trees do not outlive their file), and rules find the call again."""
+    node = ctx.tree.root_node.descendant_for_byte_range(start, start)
+    if node is None or node.type == "call_expression":
+        return node
+    return next((p for p in ancestors(node) if p.type == "call_expression"), None)

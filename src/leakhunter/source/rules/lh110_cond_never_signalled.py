@@ -70,9 +70,7 @@ func (q *queue) push(it item) {
             for file, start, _fn in waits:
                 if file != path:
                     continue
-                node = ctx.tree.root_node.descendant_for_byte_range(start, start)
-                while node is not None and node.type != "call_expression":
-                    node = node.parent
+                node = gs.call_at(ctx, start)
                 if node is None:
                     continue
                 yield self.finding(
