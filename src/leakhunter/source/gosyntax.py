@@ -286,7 +286,8 @@ def statements(block: Node | None) -> list[Node]:
 _PARENTS: dict[int, Node | None] = {}
 """Parent of every node of the deeply nested trees met so far, by `Node.id`. The cached
 nodes keep their trees alive, so an id cannot be reused while it is here."""
-_PARENTS_MAX = 2_000_000
+_PARENTS_MAX = 200_000
+"""About 20 MB of cached nodes; a tree kept alive only by this map is freed when it is cleared."""
 _PLAIN_STEPS = 24
 
 
