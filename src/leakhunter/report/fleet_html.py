@@ -2,7 +2,7 @@
 
 Built from the pieces of the watch report (`report/html.py`): plotly.js embedded from
 the installed package, figures as JSON that cannot close their `<script>` block
-(`_safe_json`), untrusted labels autoescaped by Jinja2. Each job shows its verdicts
+(`html_safe.safe_json`), untrusted labels autoescaped by Jinja2. Each job shows its verdicts
 with evidence and PromQL, its replicas, its suspects, and a plot of its process lives
 against their age — the view that makes a leak hidden by restarts or deploys obvious
 (every life climbs the same slope) and a canary stand out.
@@ -48,13 +48,13 @@ def _suspect_row(s: Suspect) -> dict[str, str]:
 
 
 def _job_context(r: JobResult, rank: int) -> dict[str, Any]:
-    from leakhunter.report.html import _safe_json
+    from leakhunter.report.html_safe import safe_json
 
     figs: list[Any] = []
     for v in r.verdicts:
         fig = _figure(r, v.series)
         if fig is not None and (v.kind != "no-leak" or not figs):
-            figs.append(_safe_json(fig))
+            figs.append(safe_json(fig))
     return {
         "rank": rank, "job": r.job, "labels": r.labels,
         "headline": r.verdicts[0].kind if r.verdicts else "inconclusive",
@@ -79,7 +79,7 @@ def render_fleet_report(results: Sequence[JobResult], *, meta: Mapping[str, Any]
     import jinja2
     from plotly.offline import get_plotlyjs
 
-    from leakhunter.report.html import _script_safe
+    from leakhunter.report.html_safe import script_safe
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("leakhunter.report", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
@@ -92,7 +92,7 @@ def render_fleet_report(results: Sequence[JobResult], *, meta: Mapping[str, Any]
                 if isinstance(t, int | float) else "")
 
     return tpl.render(
-        plotlyjs=_script_safe(get_plotlyjs()),
+        plotlyjs=script_safe(get_plotlyjs()),
         generated=_dt.datetime.now(tz=_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         start=iso(rng.get("start")), end=iso(rng.get("end")),
         selector=rng.get("selector", ""), errors=m.get("errors", []),

@@ -15,46 +15,21 @@ Contract (used by `leakhunter report` and by `soak`)::
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from leakhunter.analyze.suspects import target_suspects
 from leakhunter.collect.store import Store
 from leakhunter.model import Finding, Suspect, Verdict
+from leakhunter.report.html_safe import safe_json, script_safe
 from leakhunter.units import human_amount, human_bytes, human_duration
-
-if TYPE_CHECKING:
-    from markupsafe import Markup
 
 _MEM_SERIES = (("heap_live", "live heap (post-GC)"), ("rss", "RSS"),
                ("nonheap", "RSS outside the heap"), ("mem_stack_inuse", "stacks"),
                ("gc_live_heap", "live heap (gctrace)"))
 _COUNT_SERIES = (("goroutines", "goroutines"), ("goroutines_leaked", "leaked goroutines"),
                  ("fds", "open fds"))
-
-
-def _safe_json(obj: object) -> Markup:
-    """JSON that cannot end a <script> element or open markup, whatever its strings hold.
-
-    A `<script type="application/json">` body is raw text (entities are not decoded), so
-    it must not be HTML-escaped; instead `<`, `>` and `&` become JSON \\u escapes,
-    which JSON.parse turns back into the same characters. Marked safe for Jinja on
-    that basis."""
-    from markupsafe import Markup
-
-    text = (json.dumps(obj, separators=(",", ":"), allow_nan=False)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-    return Markup(text)
-
-
-def _script_safe(js: str) -> Markup:
-    """plotly.js for an inline <script>: trusted code, but `</script` inside it would end
-    the element early, so that sequence is split (a no-op inside JS strings/regexps)."""
-    from markupsafe import Markup
-
-    return Markup(js.replace("</script", "<\\/script"))
 
 
 def _iso(ts: float) -> str:
@@ -285,8 +260,8 @@ def _target_context(store: Store, target: str, verdicts: list[Verdict],
         "restarts": len(restarts),
         "gaps": len(store.gaps(target)),
         "limit": _limit_line(verdicts),
-        "fig_mem": _safe_json(_figure(store, target, _MEM_SERIES, "memory", "MiB", restarts)),
-        "fig_gr": _safe_json(_figure(store, target, _COUNT_SERIES, "goroutines and fds",
+        "fig_mem": safe_json(_figure(store, target, _MEM_SERIES, "memory", "MiB", restarts)),
+        "fig_gr": safe_json(_figure(store, target, _COUNT_SERIES, "goroutines and fds",
                                      "count", restarts)),
         "verdicts": vctx,
         "leaks": leaks,
@@ -347,7 +322,7 @@ def render_report(store: Store, *, target: str | None = None,
     from markupsafe import Markup
 
     return tpl.render(
-        plotlyjs=_script_safe(get_plotlyjs()),
+        plotlyjs=script_safe(get_plotlyjs()),
         flame_css=Markup(flame_css), flame_js=Markup(flame_js),
         store_label=_store_label(store, store_label),
         generated=_dt.datetime.now(tz=_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
