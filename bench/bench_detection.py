@@ -50,6 +50,8 @@ FULL_HEAP_RATES = [("64 B/req @50/s", "bytes=64", 50.0), *HEAP_RATES,
                    ("16 KiB/req @50/s", "bytes=16384", 50.0)]
 FULL_GR_RATES = [*GR_RATES, ("1 per 100 req @50/s", "every=100", 50.0)]
 NAIVE_REL, NAIVE_FLOOR = 0.20, {"heap_live": 1 << 20, "goroutines": 20.0, "fds": 16.0}
+LOADS: list[tuple[float, float, float]] = []
+"""Machine load averages sampled while the bench runs (1-minute figures)."""
 SERIES_OF = {"heap-leak": "heap_live", "goroutine-leak": "goroutines", "non-heap-growth": "fds"}
 
 
@@ -98,9 +100,13 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
     proc.start()
     try:
         await wait_http(base + "/debug/pprof/", timeout=30, process=proc)
+        # Exactly soak's watcher (commands/soak.py) at this interval: a forced GC per
+        # scrape, the goroutine count twice per interval, the same fetch timeout.
         watcher = Watcher([base], store, interval=interval, pid=proc.pid,
                           source_dir=None if svc.control else str(svc.source_dir),
-                          warn=lambda _: None, force_gc_every=interval if force_gc else None)
+                          warn=lambda _: None, force_gc_every=interval if force_gc else None,
+                          goroutine_every=interval / 2 if force_gc else None,
+                          timeout=min(5.0, max(2.0, interval)))
         stop, load_stop = asyncio.Event(), asyncio.Event()
         load = LoadGenerator([url], rate=rate, concurrency=16, duration=cap + 60)
         load_task = asyncio.create_task(load.run(stop=load_stop))
@@ -109,6 +115,7 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
 
         def on_tick(w: Watcher) -> None:
             now = time.monotonic() - t0
+            LOADS.append(os.getloadavg())
             vs = w.verdicts(suspects=False)[base]
             kinds = [v.kind for v in vs if v.is_leak]
             for k in kinds:
@@ -203,7 +210,8 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         "",
         f"Steady load (the rate in the row) on one lab service at a time ({args.parallel} "
         f"services in parallel per bench process on the shared 2-core machine), scraped every "
-        f"{args.interval:g} s with a forced GC per scrape (soak's way). Seconds of load until the "
+        f"{args.interval:g} s with a forced GC per scrape and the goroutine count every "
+        f"{args.interval / 2:g} s (soak's defaults). Seconds of load until the "
         "first verdict of the right kind (on_tick, as `soak --fail-fast` / `watch "
         "--until-verdict`); *joined*: the leak verdict's suspects include the service's "
         "catalog rule from `scan` at the leaking line. Peer: the two-snapshot threshold "
@@ -350,7 +358,12 @@ def main() -> None:
         Path(args.json_out).write_text(json.dumps([dataclasses.asdict(r) for r in runs]))
     text = render(runs, args)
     if not args.merge:
-        text += f"\n(measured in {time.monotonic() - t:.0f} s of wall time)\n"
+        text += f"\n(measured in {time.monotonic() - t:.0f} s of wall time"
+        if LOADS:
+            ones = sorted(x[0] for x in LOADS)
+            text += (f"; machine load average (1 min) during the runs: median "
+                     f"{ones[len(ones) // 2]:.1f}, max {ones[-1]:.1f}")
+        text += ")\n"
     print(text)
     if args.markdown:
         Path(args.markdown).write_text(text)

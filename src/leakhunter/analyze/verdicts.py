@@ -9,6 +9,12 @@ segment (series are split at restarts; warm-up dropped; see `series.py`):
 | `goroutines`                | `goroutine-leak`   |
 | `nonheap` (RSS - heap held) | `non-heap-growth`  |
 | `fds`                       | `non-heap-growth`  |
+| `fds_gc_closed`             | `non-heap-growth`  |
+
+`fds_gc_closed` is the running total of descriptors the forced GCs released (the
+watcher counts fds right before and after each forced GC): files the code never
+closed, closed by their finalizers. With a GC per scrape they never pile up in `fds`,
+so this total is how a soak sees LH404; it grows only while the code leaks them.
 
 A series is a leak only when the growth is both **significant** (the Theil-Sen 95%
 interval, widened for autocorrelation by the Hamed-Rao / AR(1) factor of `trend.py`,
@@ -86,6 +92,8 @@ SPECS: dict[str, SeriesSpec] = {
     "nonheap": SeriesSpec("nonheap", "RSS outside the Go heap", "non-heap-growth", "bytes",
                           4 << 20, 15.0),
     "fds": SeriesSpec("fds", "open file descriptors", "non-heap-growth", "fds", 16, 5.0),
+    "fds_gc_closed": SeriesSpec("fds_gc_closed", "fds closed by the GC, not by the code",
+                                "non-heap-growth", "fds", 16, 5.0),
 }
 
 
@@ -222,6 +230,10 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
             f"(relevance bar {human_amount(bar, spec.unit)}); still "
             f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half"
         )
+        if spec.name == "fds_gc_closed":
+            ev.append("files or sockets the code opened and never closed: the forced GCs' "
+                      "finalizers closed them (LH404); between rare natural GCs they pile up "
+                      "until the process runs out of descriptors")
         v = Verdict(spec.leak_kind, round(min(0.999, 1 - p_up), 3), per_min,
                     spec.unit, ev, series=spec.name)
         res = SeriesResult(v, seg, tr)

@@ -94,6 +94,17 @@ def cgroup_memory_max(pid: int, proc: Path = Path("/proc"), root: Path = Path("/
     return best
 
 
+def open_fds(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """How many descriptors `pid` holds now (None when /proc/PID/fd is not readable).
+
+    Read alone, right before a forced GC, so the descriptors that GC's finalizers close
+    (files the code never closed) can be counted against the reading after it."""
+    try:
+        return len(os.listdir(proc / str(pid) / "fd"))
+    except OSError:
+        return None
+
+
 _GOMEMLIMIT_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
