@@ -3,9 +3,12 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out set: the modules of HELDOUT.md (read from its table), chosen and committed
-  before any finding on them was seen. Rules must not be tuned on it; it is what the
-  README's precision figure is about.
+- held-out set (`--set heldout2`): the modules of HELDOUT2.md (read from its table), chosen
+  and committed before any finding on them was seen. Rules must not be tuned on it; it is
+  what the README's precision figure is about.
+- `--set heldout`: the first held-out set (HELDOUT.md), triaged at the end of session 2 and
+  read while rules were changed since, so it is TUNING material now: `--set tuning` scans it
+  too, and its verdicts carry over into the tuning sample by fingerprint.
 
 Each corpus is scanned by the real command as a user runs it (`leakhunter scan --format
 json`, no option: default rules, default severities, `info` hidden by the noise policy),
@@ -13,6 +16,7 @@ so the sample is of exactly what a reviewer is shown. Findings are split into pr
 code and `_test.go` files, and a fixed-seed sample of up to PER_CELL findings is drawn per
 (rule, production/test) cell.
 
+    python bench/precision/precision.py fetch --set heldout2    # modules + their dependencies only
     python bench/precision/precision.py sample --set heldout   # fetch, scan, sample -> CSV + Markdown
     python bench/precision/precision.py show --set heldout 3 7  # wider code context of sampled findings
     python bench/precision/precision.py mark --set heldout 3 TP "reason"   # or edit the CSV
@@ -44,7 +48,15 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TUNING_MODULES = ["github.com/prometheus/prometheus@v0.316.0", "github.com/ethereum/go-ethereum@v1.17.10"]
-SEEDS = {"tuning": 20261123, "heldout": 20261203}
+SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204}
+SETS = tuple(SEEDS)
+LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md"}
+CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache"}
+"""Module cache (under --work) of the modules each list names, with their dependencies: the scan
+gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
+CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
+                    "heldout-unsampled-triage.csv", "tuning-triage.csv"]}
+"""Verdicts that carry over by fingerprint into a set's sample (the first held-out set is tuning now)."""
 PER_CELL = 8
 CONTEXT = 4
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
@@ -64,22 +76,27 @@ def go_exe() -> str:
         return "go"
 
 
-def heldout_modules() -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md (the committed, fixed list)."""
+def heldout_modules(which: str = "heldout") -> list[str]:
+    """MODULE@VERSION from the table of HELDOUT.md / HELDOUT2.md (the committed, fixed list)."""
     out = []
-    for line in (HERE / "HELDOUT.md").read_text().splitlines():
-        m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+/[\w./-]+)\s*\|\s*(v[\w.+-]+)\s*\|", line)
+    for line in (HERE / LISTS[which]).read_text().splitlines():
+        m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
         if m:
             out.append(f"{m.group(1)}@{m.group(2)}")
     if len(out) < 4:
-        raise SystemExit("HELDOUT.md lists fewer than 4 modules")
+        raise SystemExit(f"{LISTS[which]} lists fewer than 4 modules")
     return out
 
 
-def download(mod: str, work: Path) -> Path:
-    env = {**os.environ, "GOMODCACHE": str(work / "modcache"), "GOFLAGS": "-modcacherw", "GOTOOLCHAIN": "local"}
-    res = subprocess.run([go_exe(), "mod", "download", "-json", mod], capture_output=True, text=True, env=env,
-                         timeout=1800, cwd=work)
+def _go_env(modcache: Path) -> dict[str, str]:
+    return {**os.environ, "GOMODCACHE": str(modcache), "GOFLAGS": "-modcacherw", "GOTOOLCHAIN": "local",
+            "GOWORK": "off"}
+
+
+def download(mod: str, modcache: Path) -> Path:
+    modcache.mkdir(parents=True, exist_ok=True)
+    res = subprocess.run([go_exe(), "mod", "download", "-json", mod], capture_output=True, text=True,
+                         env=_go_env(modcache), timeout=1800, cwd=modcache)
     try:
         info = json.loads(res.stdout)
     except ValueError:
@@ -89,25 +106,57 @@ def download(mod: str, work: Path) -> Path:
     return Path(info["Dir"])
 
 
-def corpora(which: str, work: Path) -> dict[str, Path]:
-    out: dict[str, Path] = {}
+def fetch_deps(root: Path, modcache: Path) -> str:
+    """Every requirement of the module at `root` into `modcache` (once; a marker remembers it).
+
+    `go mod download` of the whole build list first; where that fails (a directory replacement
+    missing from the module zip, a dependency the proxy refuses) each `require` line is fetched
+    alone and failures are counted: a missing dependency only makes its types unknown.
+    """
+    marker = modcache / f".deps-{root.name.replace('/', '_')}"
+    if marker.exists():
+        return marker.read_text()
+    env = _go_env(modcache)
+    res = subprocess.run([go_exe(), "mod", "download"], capture_output=True, text=True, env=env, timeout=3600,
+                         cwd=root)
+    if res.returncode == 0:
+        note = "all requirements"
+    else:
+        reqs = re.findall(r"^\s*(?:require\s+)?([\w.~-]+\.[\w.~/-]+)\s+(v[\w.+-]+)(?:\s*//.*)?$",
+                          (root / "go.mod").read_text(), re.M)
+        failed = [f"{m}@{v}" for m, v in reqs
+                  if subprocess.run([go_exe(), "mod", "download", f"{m}@{v}"], capture_output=True, env=env,
+                                    timeout=600, cwd=modcache).returncode != 0]
+        note = f"{len(reqs) - len(failed)} of {len(reqs)} requirements one by one; not served: {' '.join(failed)}"
+    marker.write_text(note)
+    return note
+
+
+def corpora(which: str, work: Path) -> dict[str, tuple[Path, Path]]:
+    """Corpus name -> (root to scan, module cache holding its dependencies)."""
+    out: dict[str, tuple[Path, Path]] = {}
+    mods: list[tuple[str, Path]] = []
     if which == "tuning":
         goroot = subprocess.run([go_exe(), "env", "GOROOT"], capture_output=True, text=True,
                                 check=True).stdout.strip()
-        out["std"] = Path(goroot) / "src"
-        mods = TUNING_MODULES
+        out["std"] = (Path(goroot) / "src", work / CACHES["tuning"])
+        mods = [(m, work / CACHES["tuning"]) for m in TUNING_MODULES]
+        mods += [(m, work / CACHES["heldout"]) for m in heldout_modules("heldout")]
     else:
-        mods = heldout_modules()
-    for mod in mods:
-        out[mod.split("@")[0].removeprefix("github.com/")] = download(mod, work)
+        mods = [(m, work / CACHES[which]) for m in heldout_modules(which)]
+    for mod, cache in mods:
+        root = download(mod, cache)
+        print(f"{mod}: dependencies: {fetch_deps(root, cache)}", flush=True)
+        out[mod.split("@")[0].removeprefix("github.com/")] = (root, cache)
     return out
 
 
-def scan(root: Path, out: Path, extra: list[str]) -> dict[str, Any]:
+def scan(root: Path, out: Path, extra: list[str], modcache: Path) -> dict[str, Any]:
     """`leakhunter scan --format json .` in `root`, as a user runs it; the JSON document."""
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "leakhunter", "scan", "--format", "json", "-o", str(out), *extra, "."],
-                         cwd=root, capture_output=True, text=True, timeout=7200)
+                         cwd=root, capture_output=True, text=True, timeout=7200,
+                         env={**os.environ, "GOMODCACHE": str(modcache)})
     if res.returncode not in (0, 1, 2) or not out.exists():
         raise SystemExit(f"scan of {root} failed (exit {res.returncode}): {res.stderr[-2000:]}")
     doc: dict[str, Any] = json.loads(out.read_text())
@@ -134,7 +183,7 @@ def _sample_csv(which: str) -> Path:
 
 def _known_verdicts(which: str) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for path in (_history(which), _sample_csv(which)):
+    for path in [HERE / name for name in CARRY.get(which, [])] + [_history(which), _sample_csv(which)]:
         if path.exists():
             with path.open() as fh:
                 out.update({r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict") and r.get("fingerprint")})
@@ -145,11 +194,13 @@ def cmd_sample(args: argparse.Namespace) -> None:
     which = args.set
     work = Path(args.work) / which
     work.mkdir(parents=True, exist_ok=True)
+    tree = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
     extra = ["--no-cache"] if args.no_cache else []
     cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     summary: list[dict[str, Any]] = []
-    for name, root in corpora(which, work).items():
-        doc = scan(root, work / f"scan-{name.replace('/', '_')}.json", extra)
+    for name, (root, modcache) in corpora(which, Path(args.work)).items():
+        doc = scan(root, work / f"scan-{name.replace('/', '_')}.json", extra, modcache)
         rows = []
         for f in doc["findings"]:
             kind = "test" if f["file"].endswith("_test.go") else "prod"
@@ -161,7 +212,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
             "corpus": name, "root": str(root), "files_scanned": doc["files_scanned"], "shown": len(rows),
             "prod": sum(r["kind"] == "prod" for r in rows), "test": sum(r["kind"] == "test" for r in rows),
             "hidden_info": doc.get("hidden_below_min_severity", 0), "unanalysed": len(doc.get("unanalysed", [])),
-            "exit": doc["_exit"], "wall_s": doc["_wall_s"],
+            "exit": doc["_exit"], "wall_s": doc["_wall_s"], "tree": args.tree or tree,
         })
         # Counts only (not findings): enough to see the scan ran, nothing to tune on.
         print(f"{which}/{name}: {doc['files_scanned']} files scanned in {doc['_wall_s']}s, "
@@ -209,6 +260,11 @@ def cmd_sample(args: argparse.Namespace) -> None:
     (HERE / f"population-{which}.json").write_text(json.dumps(population, indent=1) + "\n")
     print(f"sampled {len(sample)} of {sum(len(v) for v in cells.values())} shown findings into "
           f"{_sample_csv(which)} (+ .md)")
+
+
+def cmd_fetch(args: argparse.Namespace) -> None:
+    for name, (root, _) in corpora(args.set, Path(args.work)).items():
+        print(f"{name}: {root}")
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -277,6 +333,14 @@ def cmd_table(args: argparse.Namespace) -> None:
         print(f"| **all** | {tot['found']} | {tot['TP'] + tot['FP'] + tot['undecided'] + tot['?']} | {tot['TP']} | "
               f"{tot['FP']} | {tot['undecided'] + tot['?']} | **{_rate(tot['TP'], decided)}** "
               f"(weighted by shown findings: {est}) |\n")
+    summary_path = HERE / f"summary-{args.set}.json"
+    if summary_path.exists():
+        summary = json.loads(summary_path.read_text())
+        print("| module | files scanned | shown (production / tests) | info hidden | places unanalysed | tree |")
+        print("|---|---|---|---|---|---|")
+        for m in summary:
+            print(f"| {m['corpus']} | {m['files_scanned']} | {m['shown']} ({m['prod']} / {m['test']}) | "
+                  f"{m['hidden_info']} | {m['unanalysed']} | {m.get('tree', '')} |")
 
 
 def main() -> None:
@@ -284,22 +348,25 @@ def main() -> None:
     p.add_argument("--work", default="/tmp/lh-precision", help="scratch dir (module cache, scan output)")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample", help="fetch, scan (default output) and draw the fixed-seed sample")
-    s.add_argument("--set", choices=("tuning", "heldout"), required=True)
+    s.add_argument("--set", choices=SETS, required=True)
     s.add_argument("--per-cell", type=int, default=PER_CELL)
     s.add_argument("--no-cache", action="store_true", help="pass --no-cache to leakhunter scan")
+    s.add_argument("--tree", default="", help="commit the scanned leakhunter is (default: HEAD of this checkout)")
+    f = sub.add_parser("fetch", help="download the set's modules and their dependencies; no scan")
+    f.add_argument("--set", choices=SETS, required=True)
     sh = sub.add_parser("show", help="print wider code context of sampled findings")
-    sh.add_argument("--set", choices=("tuning", "heldout"), required=True)
+    sh.add_argument("--set", choices=SETS, required=True)
     sh.add_argument("n", type=int, nargs="+")
     sh.add_argument("--around", type=int, default=25)
     t = sub.add_parser("table", help="per-rule table from the verdicts in sample-<set>.csv")
-    t.add_argument("--set", choices=("tuning", "heldout"), required=True)
+    t.add_argument("--set", choices=SETS, required=True)
     m = sub.add_parser("mark", help="record a verdict: mark --set S N TP|FP|? 'reason'")
-    m.add_argument("--set", choices=("tuning", "heldout"), required=True)
+    m.add_argument("--set", choices=SETS, required=True)
     m.add_argument("n", type=int)
     m.add_argument("verdict", choices=("TP", "FP", "?"))
     m.add_argument("reason")
     args = p.parse_args()
-    {"sample": cmd_sample, "show": cmd_show, "table": cmd_table, "mark": cmd_mark}[args.cmd](args)
+    {"sample": cmd_sample, "show": cmd_show, "table": cmd_table, "mark": cmd_mark, "fetch": cmd_fetch}[args.cmd](args)
 
 
 if __name__ == "__main__":
