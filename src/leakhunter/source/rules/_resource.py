@@ -200,7 +200,21 @@ def check_paths(ctx: FileContext, acq: Acquisition, spec: ReleaseSpec) -> Releas
     res = analyze(ctx, acq.fn, acquisition=acq.stmt, var=acq.var, spec=spec, err_var=acq.err_var)
     if res.gave_up:
         return None
+    if res.leaks:
+        drop_process_ending(ctx, acq.call, res)
     return res
+
+
+def drop_process_ending(ctx: FileContext, acquired: Node, res: ReleaseResult) -> None:
+    """Forget the leaking paths on which the process is ending (`program.exits`): a return of a failure
+    that every caller turns into `log.Fatal`/`os.Exit`/exit status 1, code after the program received
+    its shutdown signal. The kernel releases what those paths leave behind."""
+    from leakhunter.source.program import exits
+
+    if exits.after_shutdown_signal(ctx, acquired):
+        res.leaks = []
+        return
+    res.leaks = [e for e in res.leaks if not (e.kind == "return" and exits.return_ends_process(ctx, e.node))]
 
 
 def is_main(ctx: FileContext, fn: Node) -> bool:

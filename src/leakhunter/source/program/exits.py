@@ -1,0 +1,481 @@
+"""Paths on which the process is ending (issue #8: "process-ending leaks", the largest FP shape).
+
+A file left open, a goroutine stranded or a cancel skipped on a path that ends the process
+is not a leak anyone fixes: the kernel closes the descriptors, the runtime stops. Reviewers of
+a CLI or a daemon reject such findings, so the rules that report a path ask here:
+
+- `ends_process(ctx, call)`: `os.Exit`, `syscall.Exit`, `log.Fatal*`, `klog`/`glog`
+  `Fatal*`/`Exit*`, go-ethereum's `log.Crit` and `utils.Fatalf`, a logger's `Fatal*` method
+  (zap, logrus) outside test code, and `panic` inside `main`/`init` (nothing recovers there).
+- `block_ends_process(ctx, block)`: a block that unconditionally ends the process (one of
+  those calls at its top level, or `return <non-zero>` from a CLI command's `Run(args) int`).
+- `process_ends_after(ctx, node)`: code after `node` in its enclosing blocks unconditionally
+  ends the process (`cancel(); wg.Wait(); os.Exit(0)`): what is left behind there is never
+  a leak.
+- `after_shutdown_signal(ctx, node)`: `node` runs only after the function has received an
+  OS signal (`<-sigCh` for a channel given to `signal.Notify`, or `<-ctx.Done()` of a
+  `signal.NotifyContext`): shutdown code.
+- `return_ends_process(ctx, ret)`: the `return` hands back a failure (a non-nil error, or a
+  non-zero exit status from a CLI `Run`) and every caller of the function in the module
+  ends the process on that failure: it `log.Fatal`s or `os.Exit`s, returns non-zero from a
+  CLI `Run`, returns the error from a cobra `RunE`, or returns the error to a function whose
+  own callers do (two levels). Callers are found by a byte scan of the package's directory
+  and of the module's directories that import it, parsed only when they mention the name;
+  a use that is not a call (a function value) or a caller that ignores or handles the error
+  decides "no". `_test.go` callers are not counted (tests exercise error paths on purpose).
+
+Shared by the resource rules and the goroutine rules so they judge alike.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gomod
+from leakhunter.source import gosyntax as gs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+_EXIT_FUNCS = frozenset({
+    "os.Exit", "syscall.Exit", "log.Fatal", "log.Fatalf", "log.Fatalln",
+    "k8s.io/klog.Fatal", "k8s.io/klog.Fatalf", "k8s.io/klog.Fatalln", "k8s.io/klog.Exit", "k8s.io/klog.Exitf",
+    "k8s.io/klog/v2.Fatal", "k8s.io/klog/v2.Fatalf", "k8s.io/klog/v2.Fatalln", "k8s.io/klog/v2.FatalS",
+    "k8s.io/klog/v2.Exit", "k8s.io/klog/v2.Exitf", "k8s.io/klog/v2.Exitln",
+    "github.com/golang/glog.Fatal", "github.com/golang/glog.Fatalf", "github.com/golang/glog.Exit",
+    "github.com/golang/glog.Exitf",
+    "github.com/sirupsen/logrus.Fatal", "github.com/sirupsen/logrus.Fatalf", "github.com/sirupsen/logrus.Fatalln",
+    "github.com/ethereum/go-ethereum/log.Crit", "github.com/ethereum/go-ethereum/cmd/utils.Fatalf",
+})
+"""Package functions that end the process (by import path; std's `log` by its path too)."""
+
+_EXIT_METHODS = frozenset({"Fatal", "Fatalf", "Fatalln", "Fatalw", "FatalContext"})
+"""Logger methods that end the process (zap, logrus, klog's Verbose); `t.Fatal` is told apart by the
+receiver: a `*testing.T` parameter, or any receiver in test code."""
+
+_SIGNAL_NOTIFY = ("os/signal.Notify", "os/signal.NotifyContext")
+
+
+def _qualified(ctx: FileContext, call: Node) -> str:
+    return gs.qualified_call_name(ctx, call)
+
+
+def ends_process(ctx: FileContext, call: Node) -> bool:
+    """True if `call` ends the process (never returns to its caller, and nothing recovers)."""
+    if call.type != "call_expression":
+        return False
+    q = _qualified(ctx, call)
+    if q in _EXIT_FUNCS:
+        return True
+    name = gs.call_name(ctx, call)
+    if name == "panic":
+        return _in_main_or_init(ctx, call)
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression":
+        return False
+    method = ctx.text(fn.child_by_field_name("field"))
+    if method not in _EXIT_METHODS:
+        return False
+    from leakhunter.source.program.testfail import is_test_code, testing_params
+
+    if is_test_code(ctx):
+        return False  # t.Fatal: the test ends, not the process (the test-failure rules judge it)
+    head = name.partition(".")[0]
+    return head not in testing_params(ctx, call)
+
+
+def _in_main_or_init(ctx: FileContext, node: Node) -> bool:
+    fn = gs.enclosing_function(node)
+    if fn is None or fn.type != "function_declaration":
+        return False  # a closure may run on another goroutine, or be recovered by its caller
+    name = ctx.text(fn.child_by_field_name("name"))
+    return name == "init" or (name == "main" and gs.package_name(ctx) == "main")
+
+
+def stmt_ends_process(ctx: FileContext, stmt: Node) -> bool:
+    """An expression statement whose call ends the process."""
+    if stmt.type != "expression_statement" or not stmt.named_children:
+        return False
+    c = stmt.named_children[0]
+    while c.type == "parenthesized_expression" and c.named_children:
+        c = c.named_children[0]
+    return ends_process(ctx, c)
+
+
+def is_cli_run(ctx: FileContext, fn: Node | None) -> bool:
+    """A CLI command's `Run(args []string) int` (mitchellh/hashicorp cli): its result is the exit status."""
+    if fn is None or fn.type != "method_declaration":
+        return False
+    if ctx.text(fn.child_by_field_name("name")) != "Run":
+        return False
+    params = [t for _, t in gs.parameters(ctx, fn)]
+    return params == ["[]string"] and gs.result_types(ctx, fn) == ["int"]
+
+
+def _nonzero_status(ctx: FileContext, ret: Node) -> bool:
+    vals = _returned(ret)
+    if len(vals) != 1:
+        return False
+    text = ctx.text(vals[0]).strip()
+    if re.fullmatch(r"[1-9][0-9]*", text):
+        return True
+    spec = gs.package_consts(ctx).get(text) if vals[0].type == "identifier" else None
+    if spec is None:
+        return False
+    value = spec.child_by_field_name("value")
+    if value is not None:
+        return bool(re.fullmatch(r"[1-9][0-9]*", ctx.text(value).strip()))
+    # `const ( ok int = iota; usage; ... )`: an implicit repetition of `iota` after the first is non-zero
+    block = spec.parent
+    specs = [c for c in block.named_children if c.type == "const_spec"] if block is not None else []
+    return bool(specs) and specs[0] is not spec and specs[0] != spec and (
+        ctx.text(specs[0].child_by_field_name("value")).strip() == "iota"
+    )
+
+
+def block_ends_process(ctx: FileContext, block: Node | None) -> bool:
+    """The block unconditionally ends the process at its top level."""
+    for s in gs.statements(block):
+        if stmt_ends_process(ctx, s):
+            return True
+        if s.type == "return_statement" and _nonzero_status(ctx, s) and is_cli_run(ctx, gs.enclosing_function(s)):
+            return True
+    return False
+
+
+def process_ends_after(ctx: FileContext, node: Node) -> bool:
+    """A statement after `node`, in one of its enclosing blocks within its function, ends the process
+    unconditionally (reached on every path from `node` that does not return or break first)."""
+    cur = node
+    for p in gs.ancestors(node):
+        if p.type in gs.FUNC_TYPES:
+            return False
+        if p.type in ("for_statement",):
+            return False  # the loop may go round again before the exit
+        if p.type in ("block", "statement_list", "source_file") or p.type.endswith("_case"):
+            for s in gs.statements(p):
+                if s.start_byte <= cur.start_byte:
+                    continue
+                if s.type in ("return_statement", "break_statement", "continue_statement", "goto_statement"):
+                    return False
+                if stmt_ends_process(ctx, s):
+                    return True
+        cur = p
+    return False
+
+
+def _signal_channels(ctx: FileContext, fn: Node) -> set[str]:
+    out: set[str] = set()
+    body = fn.child_by_field_name("body")
+    for call in gs.walk(body, "call_expression") if body is not None else ():
+        q = _qualified(ctx, call)
+        if q == "os/signal.Notify" or (q.endswith("signal.Notify") and "signal" in gs.imports(ctx)):
+            args = gs.arguments(call)
+            if args:
+                out.add(ctx.text(args[0]))
+        elif q == "os/signal.NotifyContext" or q.endswith("signal.NotifyContext"):
+            holder = call.parent
+            if holder is not None and holder.type == "expression_list":
+                holder = holder.parent
+            if holder is not None and holder.type in ("short_var_declaration", "assignment_statement"):
+                lefts, _ = gs.assignment_sides(holder)
+                if lefts:
+                    out.add(ctx.text(lefts[0]) + ".Done()")
+    return out
+
+
+def _receives_from(ctx: FileContext, stmt: Node, chans: set[str]) -> bool:
+    for u in gs.walk(stmt, "unary_expression", into_func_literals=False):
+        if ctx.text(u.child_by_field_name("operator")) == "<-" and (
+            "".join(ctx.text(u.child_by_field_name("operand")).split()) in chans
+        ):
+            return True
+    return False
+
+
+def after_shutdown_signal(ctx: FileContext, node: Node) -> bool:
+    """`node` runs only after its function received an OS signal (an earlier statement of an
+    enclosing block waits on a `signal.Notify` channel or a `signal.NotifyContext` context)."""
+    fn = gs.enclosing_function(node)
+    if fn is None:
+        return False
+    chans = _signal_channels(ctx, fn)
+    if not chans:
+        return False
+    cur = node
+    for p in gs.ancestors(node):
+        if p is fn or p.type in gs.FUNC_TYPES:
+            return False
+        if p.type in ("block", "statement_list") or p.type.endswith("_case"):
+            if p.type == "communication_case" and _receives_from(ctx, p.child_by_field_name("communication") or p, chans):
+                return True
+            for s in gs.statements(p):
+                if s.start_byte >= cur.start_byte:
+                    break
+                if s.type in ("expression_statement", "short_var_declaration", "assignment_statement") and (
+                    _receives_from(ctx, s, chans)
+                ):
+                    return True
+        cur = p
+    return False
+
+
+# ---------------------------------------------------------------------- callers
+
+
+def _returned(ret: Node) -> list[Node]:
+    exprs = [c for c in ret.named_children if c.type != "comment"]
+    if len(exprs) == 1 and exprs[0].type == "expression_list":
+        exprs = [c for c in exprs[0].named_children if c.type != "comment"]
+    return exprs
+
+
+def returns_failure(ctx: FileContext, fn: Node, ret: Node) -> bool:
+    """`return ..., err` with a non-nil error last (the function's last result is `error`)."""
+    results = gs.result_types(ctx, fn)
+    if not results or results[-1] != "error":
+        return False
+    vals = _returned(ret)
+    if len(vals) != len(results):
+        return False
+    last = ctx.text(vals[-1]).strip()
+    return last != "nil"
+
+
+def return_ends_process(ctx: FileContext, ret: Node) -> bool:
+    """The failure returned at `ret` ends the process (see the module doc)."""
+    if ret.type != "return_statement":
+        return False
+    fn = gs.enclosing_function(ret)
+    if fn is None:
+        return False
+    if _nonzero_status(ctx, ret) and is_cli_run(ctx, fn):
+        return True
+    if not returns_failure(ctx, fn, ret):
+        return False
+    if _is_cobra_rune(ctx, fn):
+        return True
+    if fn.type not in ("function_declaration", "method_declaration"):
+        return False
+    memo: dict[int, bool] = ctx.cache.setdefault("exits.callers", {})  # type: ignore[assignment]
+    key = fn.start_byte
+    if key not in memo:
+        memo[key] = _every_caller_exits(ctx, fn, 0)
+    return memo[key]
+
+
+def _is_cobra_rune(ctx: FileContext, fn: Node) -> bool:
+    """`RunE: func(cmd *cobra.Command, args []string) error {...}`: cobra prints the error and the
+    program's main exits non-zero (the convention of every cobra CLI)."""
+    if fn.type != "func_literal":
+        return False
+    kv = fn.parent
+    if kv is not None and kv.type == "literal_element":
+        kv = kv.parent
+    if kv is None or kv.type != "keyed_element":
+        return False
+    key = kv.named_children[0] if kv.named_children else None
+    return key is not None and ctx.text(key).strip() in ("RunE", "PreRunE", "PersistentPreRunE")
+
+
+_PARSED: OrderedDict[str, FileContext] = OrderedDict()
+_IMPORTERS: dict[str, dict[str, list[Path]]] = {}
+_IMPORT_RE = re.compile(rb'"([^"\n]+)"')
+_MAX_CALLERS = 24
+_MAX_FILES = 400
+
+
+def _caller_ctx(path: Path) -> FileContext | None:
+    from leakhunter.source.parse import parse
+    from leakhunter.source.rule import FileContext
+
+    key = str(path)
+    hit = _PARSED.get(key)
+    if hit is not None:
+        _PARSED.move_to_end(key)
+        return hit
+    try:
+        src = path.read_bytes()
+    except OSError:
+        return None
+    c = FileContext(path=path, display_path=key, source=src, tree=parse(src), is_test=key.endswith("_test.go"))
+    _PARSED[key] = c
+    while len(_PARSED) > 16:
+        _PARSED.popitem(last=False)
+    return c
+
+
+def _module_importers(root: Path) -> dict[str, list[Path]]:
+    """Import path -> non-test .go files of the module that import it (one walk per module and process)."""
+    key = str(root)
+    got = _IMPORTERS.get(key)
+    if got is not None:
+        return got
+    got = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
+        for f in filenames:
+            if not f.endswith(".go") or f.endswith("_test.go"):
+                continue
+            p = Path(dirpath) / f
+            try:
+                with open(p, "rb") as fh:
+                    head = fh.read(16384)
+            except OSError:
+                continue
+            end = head.find(b"\nfunc ")
+            block = head if end < 0 else head[:end]
+            for m in _IMPORT_RE.finditer(block):
+                got.setdefault(m.group(1).decode("utf-8", "replace"), []).append(p)
+    _IMPORTERS[key] = got
+    return got
+
+
+def _candidate_files(ctx: FileContext) -> list[Path] | None:
+    """Non-test files that could call into `ctx`'s package: its own directory and its importers."""
+    from leakhunter.source.program.types import own_path
+
+    d = ctx.path.absolute().parent
+    out: list[Path] = []
+    try:
+        out = sorted(
+            Path(e.path) for e in os.scandir(d) if e.name.endswith(".go") and not e.name.endswith("_test.go")
+        )
+    except OSError:
+        return None
+    root = gomod.module_for_dir(d).root
+    if root is None:
+        return out
+    path = own_path(ctx)
+    if gs.package_name(ctx) != "main":
+        out += [p for p in _module_importers(root).get(path, []) if p.parent != d]
+    return out if len(out) <= _MAX_FILES else None
+
+
+def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
+    name = ctx.text(fn.child_by_field_name("name"))
+    if not name or name in ("main", "init") or depth > 2:
+        return False
+    files = _candidate_files(ctx)
+    if not files:
+        return False
+    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    is_method = fn.type == "method_declaration"
+    from leakhunter.source.program.types import own_path
+
+    pkg_path = own_path(ctx).removesuffix("_test")
+    own_dir = ctx.path.absolute().parent
+    seen = 0
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return False
+        if not needle.search(data):
+            continue
+        cctx = ctx if path.absolute() == ctx.path.absolute() else _caller_ctx(path.absolute())
+        if cctx is None:
+            return False
+        for m in needle.finditer(cctx.source):
+            node = cctx.tree.root_node.descendant_for_byte_range(m.start(), m.end())
+            if node is None:
+                return False
+            if node.type in ("comment", "interpreted_string_literal", "raw_string_literal", "package_identifier"):
+                continue
+            if node.type not in ("identifier", "field_identifier"):
+                continue
+            up = node.parent
+            if up is None:
+                return False
+            if up.type in ("function_declaration", "method_declaration") and up.child_by_field_name("name") == node:
+                continue  # a declaration (this one, or a same-named function of another type)
+            if up.type in ("method_elem", "method_spec", "field_declaration", "keyed_element"):
+                continue  # an interface method, a struct field, a key: not a use of this function
+            callee = up
+            if up.type == "selector_expression":
+                if up.child_by_field_name("field") != node:
+                    continue  # `name.X`: a variable or package of that name
+                if not is_method:
+                    op = up.child_by_field_name("operand")
+                    if op is None or gs.imports(cctx).get(cctx.text(op)) != pkg_path:
+                        continue  # `errors.New`: another package's function of that name
+            elif is_method or cctx.path.parent != own_dir:
+                continue  # a plain identifier reaches neither a method nor another package's function
+            else:
+                callee = node
+            call = up if callee is node else callee.parent
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
+                return False  # a function value: its callers are unknown
+            seen += 1
+            if seen > _MAX_CALLERS or not _call_exits_on_error(cctx, call, depth):
+                return False
+    return seen > 0
+
+
+def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
+    """`v, err := f(); if err != nil { log.Fatal(err) }` and the other shapes of the module doc."""
+    up = call.parent
+    if up is not None and up.type == "expression_list":
+        up = up.parent
+    if up is not None and up.type == "return_statement":
+        # `return f(...)`: the enclosing function hands the failure on
+        return _hands_on(ctx, up, depth)
+    if up is None or up.type not in ("short_var_declaration", "assignment_statement"):
+        return False
+    lefts, rights = gs.assignment_sides(up)
+    if len(rights) != 1 or not lefts:
+        return False
+    err = ctx.text(lefts[-1]).strip()
+    if err in ("_", ""):
+        return False
+    holder = up.parent
+    if holder is not None and holder.type == "if_statement" and holder.child_by_field_name("initializer") == up:
+        return _checks_err(ctx, holder, err) and _branch_exits(ctx, holder, err, depth)
+    stmts = gs.statements(holder)
+    if up not in stmts:
+        return False
+    after = stmts[stmts.index(up) + 1 : stmts.index(up) + 4]
+    s = next((x for x in after if any(gs.identifiers(ctx, x, err))), None)
+    if s is None:
+        return False
+    if s.type == "if_statement":
+        return _checks_err(ctx, s, err) and _branch_exits(ctx, s, err, depth)
+    if s.type == "return_statement":
+        return _hands_on(ctx, s, depth)
+    return False
+
+
+def _checks_err(ctx: FileContext, if_stmt: Node, err: str) -> bool:
+    cond = "".join(ctx.text(if_stmt.child_by_field_name("condition")).split())
+    return cond == f"{err}!=nil"
+
+
+def _branch_exits(ctx: FileContext, if_stmt: Node, err: str, depth: int) -> bool:
+    cons = if_stmt.child_by_field_name("consequence")
+    if block_ends_process(ctx, cons):
+        return True
+    stmts = gs.statements(cons)
+    last = stmts[-1] if stmts else None
+    return last is not None and last.type == "return_statement" and _hands_on(ctx, last, depth)
+
+
+def _hands_on(ctx: FileContext, ret: Node, depth: int) -> bool:
+    """The caller returns the failure on: its own callers (or its CLI/cobra frame) decide."""
+    outer = gs.enclosing_function(ret)
+    if outer is None:
+        return False
+    if _nonzero_status(ctx, ret) and is_cli_run(ctx, outer):
+        return True
+    if not returns_failure(ctx, outer, ret):
+        return False
+    if _is_cobra_rune(ctx, outer):
+        return True
+    if outer.type not in ("function_declaration", "method_declaration") or depth >= 2:
+        return False
+    return _every_caller_exits(ctx, outer, depth + 1)
