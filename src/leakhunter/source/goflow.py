@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.testfail import fails_test, failure_every_caller_reports
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -61,7 +62,6 @@ _TERMINATING_METHODS = frozenset(
         "Skipf",
     }
 )
-_TEST_FAILS = frozenset({"Error", "Errorf", "Fail"})
 _TERMINATING_FUNCS = frozenset({"panic", "os.Exit", "runtime.Goexit", "syscall.Exit"})
 
 
@@ -288,7 +288,11 @@ class Paths:
     def stmt(self, s: Node) -> Result:
         t = s.type
         if t == "return_statement":
-            return {"hit": None} if self.contains(s) else {"exit": s}
+            if self.contains(s):
+                return {"hit": None}
+            if failure_every_caller_reports(self.ctx, s):
+                return {"stop": s}  # a test helper's failure that every caller fails the test on
+            return {"exit": s}
         if t == "block":
             return self.seq(gs.statements(s))
         if t == "labeled_statement":
@@ -331,12 +335,9 @@ class Paths:
         return {"next": None}
 
     def _fails_test(self, call: Node) -> bool:
-        """`t.Error(...)` / `t.Errorf` / `t.Fail()` in a test file: the test has failed, and a
+        """`t.Error(...)` / `t.Errorf` / `t.Fail()` in test code: the test has failed, and a
         goroutine stranded on the path after it is not worth a report (the failure is)."""
-        if not self.ctx.is_test:
-            return False
-        head, _, last = gs.call_name(self.ctx, call).rpartition(".")
-        return last in _TEST_FAILS and bool(head) and "." not in head
+        return fails_test(self.ctx, call)
 
     def _switch(self, s: Node) -> Result:
         for f in ("initializer", "value"):
@@ -832,6 +833,56 @@ def program_lifetime(ctx: FileContext, node: Node) -> bool:
     )
 
 
+_STOP_METHODS = frozenset({"Stop", "Shutdown", "GracefulStop", "stop", "shutdown"})
+_RUN_METHODS = frozenset({"Run", "Start", "Serve", "ListenAndServe", "run", "start", "serve"})
+
+
+def _is_timeout_comm(ctx: FileContext, comm: Node | None) -> bool:
+    """`<-time.After(d)`, `<-timer.C`, `<-ctx.Done()`: a case that fires when time runs out."""
+    text = "".join(ctx.text(comm).split())
+    return "time.After(" in text or text.endswith(".C") or text.endswith(".Done()")
+
+
+def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> bool:
+    """The owner abandons pending work on purpose, once per component life, not per request.
+
+    - a Stop/Shutdown method that gives up waiting when its deadline passes (`case
+      <-timer.C: return`): shutdown abandons stuck work deliberately, and the process (or
+      the component) is going away;
+    - a Run/Start/Serve method returning an error before it is up: the component failed to
+      start, its caller gives up on it (containerd's CRI service: `log.Fatal`);
+    - an error return of command-line code (package main, or under a `cmd/` directory): the
+      command fails and the process exits with it.
+    The leak catalog's LH101/LH102 are leaks that grow with calls; these do not.
+    """
+    decl = gs.enclosing_declaration(owner) or owner
+    name = ctx.text(decl.child_by_field_name("name"))
+    if witness is None:
+        return False
+    case: Node | None = witness
+    while case is not None and case.type not in ("communication_case", *gs.FUNC_TYPES):
+        case = case.parent
+    if name in _STOP_METHODS and case is not None and case.type == "communication_case":
+        return _is_timeout_comm(ctx, case.child_by_field_name("communication"))
+    if witness.type != "return_statement" or not _returns_error(ctx, witness):
+        return False
+    if name in _RUN_METHODS and decl.type == "method_declaration":
+        return True
+    path = "/" + ctx.display_path.replace("\\", "/")
+    return "/cmd/" in path or gs.package_name(ctx) == "main"
+
+
+def _returns_error(ctx: FileContext, ret: Node) -> bool:
+    """`return ..., err` / `return fmt.Errorf(...)`: the last result is an error, not nil."""
+    fn = gs.enclosing_function(ret)
+    if fn is None or gs.result_types(ctx, fn)[-1:] != ["error"]:
+        return False
+    exprs = [c for c in ret.named_children if c.type != "comment"]
+    if len(exprs) == 1 and exprs[0].type == "expression_list":
+        exprs = [c for c in exprs[0].named_children if c.type != "comment"]
+    return bool(exprs) and ctx.text(exprs[-1]).strip() != "nil"
+
+
 def under_once(ctx: FileContext, node: Node) -> bool:
     """True inside `x.Do(func() {...})` (sync.Once): started once per program, not per call."""
     chain = gs.ancestors(node)
@@ -1030,7 +1081,7 @@ def cf_siblings(cf: ChanFacts) -> list[ChanFacts]:
 
 
 def exclusive_signals(
-    ctx: FileContext, cf: ChanFacts, go: Node, sends: list[ChanUse]
+    ctx: FileContext, cf: ChanFacts, go: Node, sends: list[ChanUse], *, one_way: bool = False
 ) -> frozenset[tuple[int, int]]:
     """Receives (in the owner) on other local channels that goroutine `go` signals only on
     paths that never reach `sends`, and that no path through `sends` reaches.
@@ -1038,19 +1089,31 @@ def exclusive_signals(
     `go func() { if err != nil { errCh <- err; return }; resCh <- v }()` with an owner
     selecting on both: exactly one of the two sends happens, so when the `errCh` case wins
     nothing is pending on `resCh`. The two sends are one send, not two.
+
+    `one_way` (LH102, where `sends` are the goroutine's pending receives): only "no path
+    from a signal reaches the receive" is needed: `if err != nil { failCh <- err; return }
+    ...; <-releaseCh` with an owner that returns when `failCh` fires without ever sending
+    on releaseCh: the goroutine that signalled failCh is never waiting on releaseCh.
+    The goroutine may be a same-file function (`go w.attempt(done, fail, release)`) when
+    every operation is in that function's own body.
     """
-    fn = goroutine_function(ctx, go)
-    body = fn.child_by_field_name("body") if fn is not None else None
-    if body is None or not sends:
+    if not sends:
         return frozenset()
+    fn = goroutine_function(ctx, go)
     out: set[tuple[int, int]] = set()
     for other in cf_siblings(cf):
         signals = other.of("send", "close")
         if not signals or any(u.go is None or u.go.start_byte != go.start_byte for u in signals):
             continue
-        if any(u.callee is not None for u in [*signals, *sends]):
-            continue  # the paths must be in the goroutine's own body
-        if all(_never_reaches(ctx, a.stmt, b.stmt, body) and _never_reaches(ctx, b.stmt, a.stmt, body)
+        callees = {id(u.callee) if u.callee is not None else 0 for u in [*signals, *sends]}
+        if len(callees) != 1:
+            continue  # the paths must be in one body: the goroutine's own or one callee's
+        where = sends[0].callee if sends[0].callee is not None else fn
+        body = where.child_by_field_name("body") if where is not None else None
+        if body is None:
+            continue
+        if all(_never_reaches(ctx, b.stmt, a.stmt, body)
+               and (one_way or _never_reaches(ctx, a.stmt, b.stmt, body))
                for a in sends for b in signals):
             out.update(
                 (u.stmt.start_byte, u.stmt.end_byte) for u in other.of("recv") if u.where == "body"

@@ -12,6 +12,7 @@ from leakhunter.source.goflow import (
     ChanUse,
     Paths,
     chan_facts,
+    deliberate_abandon,
     describe,
     exclusive_signals,
     goroutine_function,
@@ -198,6 +199,9 @@ func fetch(ctx context.Context) (int, error) {
             res = Paths(ctx, [u.stmt for u in recvs], inert).after(go, cf.body)
             if res is None:
                 continue
+            leaving = [res[k] for k in ("exit", "next") if k in res]
+            if leaving and all(deliberate_abandon(ctx, cf.owner, w) for w in leaving):
+                continue  # a shutdown deadline, a failed start, a failing command: once, not per call
             why = _why(ctx, cf, res, recvs)
             if why:
                 for u in sites:
@@ -339,7 +343,7 @@ def _consumer_leaves_early(
     if not looping:
         return ""
     exits = loop_exits(recvs[0].stmt)
-    if not exits:
+    if not exits or all(deliberate_abandon(ctx, cf.owner, ex) for ex in exits):
         return ""
     owner = gs.function_name(ctx, cf.decl) or "the owner"
     ex = exits[0]

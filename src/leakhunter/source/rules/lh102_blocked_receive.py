@@ -13,6 +13,7 @@ from leakhunter.source.goflow import (
     Paths,
     chan_facts,
     describe,
+    exclusive_signals,
     goroutine_function,
     is_guarded,
     line,
@@ -209,7 +210,10 @@ func process(items []Item) error {
             anchor: Node = go
             while (loop := loop_between(anchor, cf.scope)) is not None:
                 anchor = loop  # workers started in a loop: what matters is after the loop
-            res = Paths(ctx, [t.stmt for t in targets]).after(anchor, cf.body)
+            # an owner's case on a channel the goroutine signals only on its way out (`failCh <-
+            # err; return`) is not a way to abandon the goroutine's receive
+            inert = exclusive_signals(ctx, cf, go, uses, one_way=True) if anchor is go else frozenset()
+            res = Paths(ctx, [t.stmt for t in targets], inert).after(anchor, cf.body)
             feeds = bool(targets or sends)  # with nothing ever sent or closed, it blocks at once
             if feeds and (res is None or not ({"exit", "next"} & res.keys())):
                 continue  # the owner never leaves without closing (or never returns at all)

@@ -177,6 +177,11 @@ func first(servers []string) string {
             body_keys = {b.start_byte for b in (_sending_body(u) for u in gsends) if b is not None}
             if len(body_keys) != 1:
                 return  # sends split between the literal and a callee: not counted
+            if len({u.stmt.start_byte for u in gsends}) != len(gsends):
+                # one send reached through several calls (`tryLock()` twice, each sending only
+                # on the error it returns, which the caller returns on): the paths between the
+                # calls are in another function, so a count in one body would be wrong
+                return
             body, _ = bodies[body_keys.pop()]
             n = _max_sends(ctx, body, [u.stmt for u in gsends])
             if n >= _MANY:

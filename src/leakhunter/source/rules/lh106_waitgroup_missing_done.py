@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import go_call, goroutine_function, line, loop_between
+from leakhunter.source.program.testfail import failed_before
 from leakhunter.source.release import ReleaseSpec, analyze
 from leakhunter.source.rule import FileContext, Rule
 
@@ -196,9 +197,11 @@ wg.Wait()"""
             if any(loop_between(d, body) is not None for d in dones):
                 continue  # one Done per iteration (Add(n) for n items): not a per-goroutine count
             res = analyze(ctx, fn, acquisition=None, var=inner, spec=_DONE)
-            if res.gave_up or not res.leaks or not dones:
+            # a path that already failed the test (`t.Error(err); return`) is the test's report
+            leaks = [e for e in res.leaks if not failed_before(ctx, e.node)]
+            if res.gave_up or not leaks or not dones:
                 continue
-            exit_ = res.leaks[0]
+            exit_ = leaks[0]
             done = dones[0]
             yield self.finding(
                 ctx,

@@ -48,6 +48,17 @@ class FieldChannelBlocked(Rule):
     the same stop/done channel the receiver exits on (`case <-n.done: return`), close the
     channel when the producer is done, or use a buffered channel of one for wake-ups.
 
+    Severity: the last shape ("every receiver can stop receiving") is `info`, not shown by
+    default (`--show-info` shows it). On real code the receiver's loop almost always stops
+    only when its component or the whole process shuts down, after which the stranded
+    sender does not grow with traffic: a strict triage of the tuning set (go-ethereum,
+    vault, containerd, temporal; 2026-12-03) found 1 true of 5 shown (20%; the true one, a
+    temporal per-shard queue, stops when a shard unloads). Telling the two apart needs the
+    lifetime of the receiver's component, which the program model does not have. The other
+    shapes stay `error`. A lost wake-up (non-blocking sends only) is not reported when the
+    receive is in a `_test.go` file: the test waits for the signal, and a lost one makes it
+    hang and fail, which is its report (2 of 2 false on the tuning set).
+
     Not reported (precision first): exported fields, fields whose value leaves the
     operations (passed to a call, aliased to a local, returned, assigned from another
     channel), fields never made in the package, operations inside a select with another
@@ -115,9 +126,17 @@ func (n *node) Status() (Status, bool) {
             if node is None:
                 continue
             # "nothing ever receives/sends" is certain; "every receiver can stop" depends on
-            # the receiver actually stopping while senders remain (often only at shutdown)
-            sev: Severity | None = "warning" if "can stop receiving" in why else None
+            # the receiver actually stopping while senders remain, which on real code is
+            # almost always the component's (or the process's) shutdown: measured 1 true of 5
+            # shown on the tuning set (see the class docstring), so it is info, not shown by
+            # default
+            sev: Severity | None = "info" if "can stop receiving" in why else None
+            if ctx.is_test and _LOST_WAKEUP in why:
+                continue  # a test waiting for a wake-up: a lost one hangs and fails the test
             yield self.finding(ctx, node, why, function=gs.function_name(ctx, node), severity=sev)
+
+
+_LOST_WAKEUP = "every send on it is non-blocking"
 
 
 def _node_at(ctx: FileContext, start: int) -> Node | None:

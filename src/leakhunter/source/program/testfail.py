@@ -1,0 +1,259 @@
+"""Has the test already failed on this path? (issue #8, false-positive shape 1)
+
+A goroutine stranded, a WaitGroup never marked Done or a lock left held *after the test
+has already failed* is not worth a report: the failure is the report, and the process
+ends when `go test` does. Reviewers of test code reject such findings, so every rule that
+reports a path (the goroutine rules, and the resource rules if they wish) asks here:
+
+- `fails_test(ctx, call)`: `t.Error*`, `t.Fatal*`, `t.Fail*`, `t.Skip*` on a `*testing.T`
+  / `B` / `F` / `TB` (a parameter of an enclosing function, in any file: the cgo tests
+  live in non-`_test.go` files), or any simple `x.Error(...)`-style call in a `_test.go`
+  file; also testify's `require.*`/`assert.*` failure forms (`require.Fail`, `assert.Fail`).
+- `failed_before(ctx, node)`: a statement before `node` in one of its enclosing blocks
+  (within the function) fails the test, e.g. `if err != nil { t.Error(err); return }`.
+- `failure_every_caller_reports(ctx, ret)`: the `return` of a test helper hands back a
+  failure (a non-nil error, or `false`) and every caller of the helper in the file turns
+  that into a failed test (`if err != nil { t.Fatal(...) }`, `require.NoError(t, err)`,
+  `if !ok() { t.Error(...) }`): the test already failed one level up.
+
+Test code means a `_test.go` file or a file that imports "testing" (cmd/cgo/internal/test
+holds its tests in ordinary files). Kept in one place so every rule judges it alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+_FAIL_METHODS = frozenset(
+    {
+        "Error",
+        "Errorf",
+        "Fatal",
+        "Fatalf",
+        "Fail",
+        "FailNow",
+        "Skip",
+        "Skipf",
+        "SkipNow",
+    }
+)
+_TESTING_TYPES = ("*testing.T", "*testing.B", "*testing.F", "testing.TB")
+_ASSERT_PKGS = frozenset({"require", "assert"})
+_ASSERT_NO_ERROR = frozenset({"NoError", "Nil", "NoErrorf", "Nilf", "True", "Truef"})
+
+
+def is_test_code(ctx: FileContext) -> bool:
+    """A `_test.go` file, or one that imports "testing" (test code kept in ordinary files)."""
+    return ctx.is_test or "testing" in gs.imports(ctx).values()
+
+
+def testing_params(ctx: FileContext, node: Node) -> set[str]:
+    """Names of `*testing.T`-like parameters of the functions enclosing `node` (closures too)."""
+    alias = next((k for k, v in gs.imports(ctx).items() if v == "testing"), None)
+    if alias is None:
+        return set()
+    types = {t.replace("testing", alias, 1) for t in _TESTING_TYPES}
+    out: set[str] = set()
+    for p in gs.ancestors(node):
+        if p.type in gs.FUNC_TYPES:
+            out.update(n for n, t in gs.parameters(ctx, p) if t in types and n not in ("", "_"))
+    return out
+
+
+def fails_test(ctx: FileContext, call: Node) -> bool:
+    """True if `call` marks the running test failed (or skipped): nothing after it matters."""
+    if call.type != "call_expression":
+        return False
+    name = gs.call_name(ctx, call)
+    head, _, last = name.rpartition(".")
+    if not head or "." in head:
+        return False
+    if head in _ASSERT_PKGS and last in ("Fail", "FailNow"):
+        return True
+    if last not in _FAIL_METHODS:
+        return False
+    if ctx.is_test:
+        return True
+    return is_test_code(ctx) and head in testing_params(ctx, call)
+
+
+def _stmt_fails(ctx: FileContext, stmt: Node) -> bool:
+    if stmt.type != "expression_statement" or not stmt.named_children:
+        return False
+    return fails_test(ctx, stmt.named_children[0])
+
+
+def failed_before(ctx: FileContext, node: Node) -> bool:
+    """A statement that fails the test runs, unconditionally, before `node` on its path.
+
+    Looks at the earlier statements of every block (or case clause) enclosing `node`, up to
+    its function: `if err != nil { t.Errorf(...); return }` puts the failure before the return.
+    """
+    if not is_test_code(ctx):
+        return False
+    cur = node
+    for p in gs.ancestors(node):
+        if p.type in gs.FUNC_TYPES:
+            return False
+        if p.type in ("block", "statement_list") or p.type.endswith("_case"):
+            for s in gs.statements(p):
+                if s.start_byte >= cur.start_byte:
+                    break
+                if _stmt_fails(ctx, s):
+                    return True
+        cur = p
+    return False
+
+
+def _returned(ret: Node) -> list[Node]:
+    exprs = [c for c in ret.named_children if c.type != "comment"]
+    if len(exprs) == 1 and exprs[0].type == "expression_list":
+        exprs = [c for c in exprs[0].named_children if c.type != "comment"]
+    return exprs
+
+
+def _failure_value(ctx: FileContext, fn: Node, ret: Node) -> int | None:
+    """Index of the result that signals failure in `return ...` (a non-nil error or `false`)."""
+    results = gs.result_types(ctx, fn)
+    exprs = _returned(ret)
+    if not results or len(exprs) != len(results):
+        return None
+    last = ctx.text(exprs[-1]).strip()
+    if results[-1] == "error" and last != "nil":
+        return len(results) - 1
+    if results == ["bool"] and last == "false":
+        return 0
+    return None
+
+
+def failure_every_caller_reports(ctx: FileContext, ret: Node) -> bool:
+    """The helper returns a failure at `ret`, and every caller in the file fails the test on it."""
+    if ret.type != "return_statement" or not is_test_code(ctx):
+        return False
+    fn = gs.enclosing_function(ret)
+    if fn is None or fn.type != "function_declaration":
+        return False
+    cache: dict[int, bool] = ctx.cache.setdefault("testfail.callers", {})  # type: ignore[assignment]
+    idx = _failure_value(ctx, fn, ret)
+    if idx is None:
+        return False
+    key = fn.start_byte * 8 + min(idx, 7)
+    if key not in cache:
+        cache[key] = _every_caller_fails(ctx, fn, idx)
+    return cache[key]
+
+
+def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) -> bool:
+    name = ctx.text(fn.child_by_field_name("name"))
+    is_bool = gs.result_types(ctx, fn) == ["bool"]
+    seen = 0
+    for call in gs.nodes_of_type(ctx, "call_expression"):
+        f = call.child_by_field_name("function")
+        if f is None or f.type != "identifier" or ctx.text(f) != name:
+            continue
+        if call.start_byte >= fn.start_byte and call.end_byte <= fn.end_byte:
+            return False  # recursive: do not guess
+        seen += 1
+        ok = (
+            _bool_caller_fails(ctx, call)
+            if is_bool
+            else _error_caller_fails(ctx, call, idx, depth)
+        )
+        up = call.parent
+        if up is not None and up.type == "expression_list":
+            up = up.parent
+        if not ok and depth < 2 and up is not None and up.type == "return_statement":
+            # `return helper(...)` from a wrapper with the same results: the wrapper's callers decide
+            outer = gs.enclosing_function(call)
+            ok = (
+                outer is not None
+                and outer.type == "function_declaration"
+                and gs.result_types(ctx, outer) == gs.result_types(ctx, fn)
+                and _every_caller_fails(ctx, outer, idx, depth + 1)
+            )
+        if not ok:
+            return False
+    return seen > 0
+
+
+def _consequence_fails(ctx: FileContext, if_stmt: Node) -> bool:
+    cons = if_stmt.child_by_field_name("consequence")
+    return any(_stmt_fails(ctx, s) for s in gs.statements(cons))
+
+
+def _bool_caller_fails(ctx: FileContext, call: Node) -> bool:
+    """`if !helper() { t.Error(...) }`."""
+    neg = call.parent
+    if neg is None or neg.type != "unary_expression" or ctx.text(neg).lstrip()[:1] != "!":
+        return False
+    cond = neg.parent
+    while cond is not None and cond.type == "parenthesized_expression":
+        cond = cond.parent
+    return (
+        cond is not None
+        and cond.type == "if_statement"
+        and cond.child_by_field_name("condition") == neg
+        and _consequence_fails(ctx, cond)
+    )
+
+
+def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> bool:
+    """`v, err := helper(); if err != nil { t.Fatal(err) }` (or `require.NoError(t, err)` next)."""
+    assign = call.parent
+    if assign is not None and assign.type == "expression_list":
+        assign = assign.parent
+    if assign is None or assign.type not in ("short_var_declaration", "assignment_statement"):
+        return False
+    lefts, rights = gs.assignment_sides(assign)
+    if len(rights) != 1 or idx >= len(lefts):
+        return False
+    err = ctx.text(lefts[idx])
+    if err in ("_", ""):
+        return False
+    holder = assign.parent
+    if holder is not None and holder.type == "if_statement":
+        return _checks_err(ctx, holder, err) and _consequence_fails(ctx, holder)
+    if holder is None:
+        return False
+    stmts = gs.statements(holder)
+    if assign not in stmts:
+        return False
+    # the first of the next few statements that mentions err must check it
+    after = stmts[stmts.index(assign) + 1 : stmts.index(assign) + 4]
+    s = next((x for x in after if any(gs.identifiers(ctx, x, err))), None)
+    if s is None:
+        return False
+    if s.type == "if_statement":
+        return _checks_err(ctx, s, err) and _consequence_fails(ctx, s)
+    if s.type == "return_statement" and depth < 2:
+        # `return x, err`: the enclosing helper hands the failure on; its callers decide
+        outer = gs.enclosing_function(s)
+        if (
+            outer is not None
+            and outer.type == "function_declaration"
+            and gs.result_types(ctx, outer)[-1:] == ["error"]
+            and _failure_value(ctx, outer, s) is not None
+            and ctx.text(_returned(s)[-1]).strip() == err
+        ):
+            return _every_caller_fails(ctx, outer, len(gs.result_types(ctx, outer)) - 1, depth + 1)
+        return False
+    if s.type == "expression_statement" and s.named_children:
+        c = s.named_children[0]
+        if c.type != "call_expression":
+            return False
+        head, _, last = gs.call_name(ctx, c).rpartition(".")
+        args = [ctx.text(a) for a in gs.arguments(c)]
+        return head in _ASSERT_PKGS and last in _ASSERT_NO_ERROR and err in args
+    return False
+
+
+def _checks_err(ctx: FileContext, if_stmt: Node, err: str) -> bool:
+    cond = "".join(ctx.text(if_stmt.child_by_field_name("condition")).split())
+    return cond == f"{err}!=nil"

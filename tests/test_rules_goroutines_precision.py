@@ -1,0 +1,74 @@
+"""False-positive shapes of the goroutine rules found on real modules (issue #8), each as
+Go code shaped after the module where it was read, plus the true leak next to it.
+
+- the test already failed (LH101, LH106): `t.Error` then return, a timeout case that calls
+  `t.Error` in test code kept in an ordinary file (cmd/cgo/internal/test), a helper whose
+  error (or `false`) every caller fails the test on, through a wrapper (vault cert tests);
+- a deliberate, once-per-life abandon (LH101): a Stop's deadline (temporal), a Run that
+  fails to start (containerd), an error return of a command (go-ethereum's export);
+- mutually exclusive outcomes (LH102): the owner returns on the goroutine's last message
+  (vault's MySQL/ZooKeeper locks); one send reached through two calls (LH104, vault FDB);
+- LH108: a receiver that only stops at shutdown is info; a lost wake-up a test waits for is
+  the test's own failure.
+
+The fixtures compile and pass `go vet` (one real Go module, tests/fixtures/scan); the rules
+must report exactly the `// want` lines, and the same code without the escape (a caller
+that ignores the error, an ordinary method, a goroutine that still waits) stays reported.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from golab import go_env, go_exe
+from scanfixtures import FIXTURES, compare, run_rules
+
+RULES = ["LH101", "LH102", "LH103", "LH104", "LH105", "LH106", "LH108", "LH109", "LH110", "LH111"]
+PACKAGES = [
+    "lh101_testfail",
+    "lh101_lifecycle",
+    "lh101_lifecycle/cli",
+    "lh102_exclusive",
+    "lh104_calls",
+    "lh108_severity",
+]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_reports_exactly_the_wanted_lines(package: str) -> None:
+    assert compare(package, RULES) == []
+
+
+def _line(path_rel: str, snippet: str) -> int:
+    for no, text in enumerate((FIXTURES / path_rel).read_text().splitlines(), 1):
+        if snippet in text:
+            return no
+    raise AssertionError(snippet)
+
+
+def test_receiver_that_stops_is_info_lost_wakeup_is_error() -> None:
+    path = FIXTURES / "lh108_severity" / "loop.go"
+    sev = {f.line: f.severity for f in run_rules(path, ["LH108"])}
+    assert sev[_line("lh108_severity/loop.go", "n.status <- c")] == "info"
+    assert sev[_line("lh108_severity/loop.go", "<-n.wake")] == "error"
+
+
+def test_caller_ignoring_the_error_keeps_the_finding() -> None:
+    # the helper-level escape needs every caller: one caller that drops the error is enough
+    path = FIXTURES / "lh101_testfail" / "helper_test.go"
+    got = [f for f in run_rules(path, ["LH101"])]
+    assert [f.function for f in got] == ["peerAddr.func1"]
+    assert "peerAddr can return" in got[0].message
+
+
+def test_fixture_packages_pass_go_vet() -> None:
+    proc = subprocess.run(
+        [go_exe(), "vet", *[f"./{p}" for p in PACKAGES]],
+        cwd=FIXTURES,
+        env=go_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
