@@ -89,3 +89,78 @@ def test_new_controls_are_never_leaks(names: tuple[str, ...]) -> None:
         doc = json.loads(out)
         assert not [v for v in _verdicts(doc) if v["kind"] in LEAKS], n
         assert doc["soak"]["load"]["ok"] > 0, n
+
+
+# -- limits (issue 9): --limit below the service's use, and a real cgroup limit ----------
+
+
+def _limit_soak(extra: tuple[str, ...], fmt: str, wrap: str | None = None
+                ) -> subprocess.Popen[bytes]:
+    svc = M.get("unboundedmap")
+    args = soak_args(svc, build_service(svc), knob="16384", rate=100, duration="45s",
+                     warmup="0s", fmt=fmt, extra=extra)
+    if wrap is not None:
+        cmd = args.index("--cmd") + 1
+        args[cmd] = wrap.replace("{cmd}", args[cmd])
+    return subprocess.Popen([sys.executable, "-m", "leakhunter", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_soak_limit_is_loud_in_text_json_and_report_and_a_cgroup_limit_is_forecast(
+        tmp_path: Any) -> None:
+    """A heap leak soaked with --limit 4MiB, below what the service already uses: the JSON
+    marks the limit crossed and leads with it, the text and the HTML report say it
+    loudly. In parallel, where the machine lets us make a memory-limited cgroup under our
+    own, the same leak with the service inside a cgroup of 1 GiB: the forecast names the
+    cgroup's limit and a time to reach it with its 95% interval."""
+    from cgrouplab import limited_cgroup
+
+    report = tmp_path / "soak.html"
+    with limited_cgroup(1 << 30) as cg:
+        procs = {
+            "json": _limit_soak(("--limit", "4MiB"), "json"),
+            "text": _limit_soak(("--limit", "4MiB", "--report", str(report)), "text"),
+        }
+        if cg is not None:
+            procs["cgroup"] = _limit_soak((), "json",
+                                          wrap=f"sh -c 'echo $$ > {cg}/cgroup.procs && exec {{cmd}}'")
+        outs = {k: p.communicate(timeout=240) for k, p in procs.items()}
+    for k, p in procs.items():
+        assert p.returncode == 1, f"{k}: exit {p.returncode}\n{outs[k][1].decode()[-2000:]}"
+    doc = json.loads(outs["json"][0])
+    heap = next(v for v in _verdicts(doc) if v["series"] == "heap_live")
+    assert heap["kind"] == "heap-leak", heap
+    assert heap["limit_bytes"] == 4 << 20 and heap["limit_source"] == "--limit", heap
+    assert heap["limit_crossed"] is True and heap["evidence"][0].startswith("LIMIT CROSSED")
+    text = outs["text"][0].decode()
+    assert "!! LIMIT CROSSED" in text and "4.0 MiB" in text, text[-2000:]
+    html = report.read_text()
+    assert "LIMIT CROSSED" in html
+    if cg is None:
+        pytest.skip("no memory-limited cgroup can be made here (the --limit half passed)")
+    doc = json.loads(outs["cgroup"][0])
+    heap = next(v for v in _verdicts(doc) if v["series"] == "heap_live")
+    assert heap["limit_source"] == "cgroup memory.max" and heap["limit_bytes"] == 1 << 30, heap
+    assert not heap["limit_crossed"]
+    assert heap["forecast_low_s"] <= heap["forecast_s"], heap
+    assert any("cgroup memory.max 1.0 GiB is reached in ~" in e for e in heap["evidence"]), heap
+
+
+def test_files_left_to_the_gc_are_called_under_soak() -> None:
+    """LH404: a file opened per request and never closed. soak's forced GC closes them
+    (their finalizers), so the count of open fds stays flat; the fds each forced GC
+    releases are the leak, counted by the watcher around the GC."""
+    from soaklab import toolchain_for
+
+    svc = M.get("fileleak")
+    if toolchain_for(svc) is None:
+        pytest.skip(f"fileleak needs a Go toolchain <= {svc.max_go} (lab/README.md)")
+    res = leakhunter(*soak_args(svc, build_service(svc), knob="1", rate=50, duration="30s",
+                                warmup="0s"), timeout=180)
+    err = res.stderr.decode(errors="replace")
+    assert res.returncode == 1, err[-2000:]
+    doc = json.loads(res.stdout)
+    v = next(v for v in _verdicts(doc) if v["series"] == "fds_gc_closed")
+    assert v["kind"] == "non-heap-growth", v
+    assert v["slope_per_min"] > 600, v  # ~50 files a second
+    assert any("never closed" in e and "LH404" in e for e in v["evidence"]), v["evidence"]

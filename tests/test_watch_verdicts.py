@@ -181,6 +181,48 @@ def test_global_map_4k_per_request_is_called_with_force_gc_and_the_limit_is_loud
     assert not h["limit_crossed"] and fc["targets"][0]["labels"] == {}
     text = verdicts_text.render(vs)
     assert "limit: --limit 1.0 GiB reached in ~" in text and "(95%: " in text, text
+    # The report of the watch's store (the --limit was kept in it) says it was crossed.
+    res = golab.leakhunter("report", "--db", str(tmp_path / "w.db"), "-o",
+                           str(tmp_path / "r.html"))
+    assert res.returncode in (0, 1), res.stderr.decode()[-1500:]
+    assert "LIMIT CROSSED" in (tmp_path / "r.html").read_text()
+
+
+def test_a_real_cgroup_limit_is_forecast_in_json_text_and_report(tmp_path: Path) -> None:
+    """The service runs in a memory-limited cgroup (made under the test's own, where the
+    machine allows it): `watch --pid` finds the limit itself, and the JSON, the text and
+    the report give the time to reach it with its 95% interval."""
+    from cgrouplab import enter, limited_cgroup
+
+    with limited_cgroup(1 << 30) as cg:
+        if cg is None:
+            pytest.skip("no memory-limited cgroup can be made here (no write access to a "
+                        "memory cgroup under our own); the --limit tests cover the forecast")
+        with golab.run_lab("watchheap") as svc:
+            assert svc.proc is not None
+            enter(cg, svc.proc.pid)
+            load = Load(svc.base_url, lambda i: "/leak?kb=16", rate=60, max_seconds=40)
+            rc, doc, err = watch_with_load(svc.base_url, tmp_path / "c.db", load,
+                                           "--force-gc", "0.5s", pid=svc.proc.pid,
+                                           duration="20s")
+    assert rc == 1, err[-2000:]
+    h = by_series(doc)["heap_live"]
+    assert h["kind"] == "heap-leak", h
+    assert h["limit_source"] == "cgroup memory.max" and h["limit_bytes"] == 1 << 30, h
+    assert not h["limit_crossed"]
+    assert h["forecast_low_s"] <= h["forecast_s"] <= (h["forecast_high_s"] or float("inf")), h
+    from leakhunter.analyze.verdicts import analyze_target
+    from leakhunter.collect.store import Store
+    from leakhunter.report import verdicts_text
+
+    with Store(tmp_path / "c.db", readonly=True) as st:
+        text = verdicts_text.render({svc.base_url: analyze_target(st, svc.base_url,
+                                                                  with_suspects=False)})
+    assert "limit: cgroup memory.max 1.0 GiB reached in ~" in text, text
+    res = golab.leakhunter("report", "--db", str(tmp_path / "c.db"), "-o",
+                           str(tmp_path / "c.html"))
+    assert res.returncode in (0, 1), res.stderr.decode()[-1500:]
+    assert "reaches the cgroup memory.max 1.0 GiB in ~" in (tmp_path / "c.html").read_text()
 
 
 def test_two_watches_on_one_store_are_not_a_restart(tmp_path: Path) -> None:

@@ -191,19 +191,27 @@ class Watcher:
                 store.set_meta(u, "limit_bytes", str(int(limit_bytes)))
             if source_dir:
                 store.set_meta(u, "source_dir", str(source_dir))
-        if pid:
-            from leakhunter.collect.procstat import cgroup_memory_max
-
-            cg = cgroup_memory_max(pid)
-            if cg:
-                self._t[self.targets[0]].cgroup_max = cg
-                store.set_meta(self.targets[0], "cgroup_memory_max", str(cg))
-            from leakhunter.collect.procstat import gomemlimit
-
-            gml = gomemlimit(pid)
-            if gml:
-                store.set_meta(self.targets[0], "gomemlimit", str(gml))
+        self._read_limits()
         store.commit()
+
+    def _read_limits(self) -> None:
+        """The cgroup memory limit and GOMEMLIMIT of `--pid`, for the forecast.
+
+        Read when the watcher is made and again at the target's first answer: a service
+        started by `soak --cmd` through a wrapper that enters its cgroup (or a container
+        runtime) may not be in it yet when the watcher is made."""
+        if not self.pid:
+            return
+        from leakhunter.collect.procstat import cgroup_memory_max, gomemlimit
+
+        target = self.targets[0]
+        cg = cgroup_memory_max(self.pid)
+        if cg and cg != self._t[target].cgroup_max:
+            self._t[target].cgroup_max = cg
+            self.store.set_meta(target, "cgroup_memory_max", str(cg))
+        gml = gomemlimit(self.pid)
+        if gml:
+            self.store.set_meta(target, "gomemlimit", str(gml))
 
     # -- public -------------------------------------------------------------------
 
@@ -728,6 +736,7 @@ class Watcher:
     ) -> None:
         store = self.store
         if st.process_id is None:
+            self._read_limits()
             store.begin_write()  # another watcher may be opening this target's row right now
             prev = store.last_process(st.url)
             if prev is not None:
