@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from golab import go_env, go_exe, go_tool_pprof
-from scanfixtures import FIXTURES, compare, fixture_files, found
+from scanfixtures import FIXTURES, compare, fixture_files, found, run_rules
 
 CASES = [
     ("lh501", "LH501"),
@@ -51,9 +51,21 @@ GOES_FURTHER = {("helper.go", 14)}
 helper that never calls it (vet counts any use of the variable as handling it)."""
 
 
-VET_ONLY = {("expired.go", 13)}
+VET_ONLY = {("expired.go", 13), ("main_test.go", 11), ("main_test.go", 22), ("rooted.go", 23)}
 """go vet findings LH201 leaves out on purpose: the only path without cancel has received from
-the context's Done(), so the context is already removed from its parent."""
+the context's Done(), so the context is already removed from its parent (expired.go); a
+WithCancel whose parent is `context.Background()` or a test's `t.Context()` registers with
+nothing that outlives it, so its lost cancel holds nothing (main_test.go)."""
+
+
+def test_lh201_children_of_never_cancelled_parents_are_info() -> None:
+    """A lost cancel whose parent is `context.Background()` (directly, through a local, a value or
+    `WithoutCancel`) holds only its timer until the deadline: shown with --show-info, not by default."""
+    root = FIXTURES / "vetfails" / "lh201"
+    sev = {f.line: f.severity for f in run_rules(root / "rooted.go", ["LH201"])}
+    assert sev == {11: "info", 17: "info"}
+    assert {f.severity for f in run_rules(root / "leak.go", ["LH201"])} <= {"error", "warning"}
+    assert {f.line: f.severity for f in run_rules(root / "main_test.go", ["LH201"])} == {15: "info"}
 
 
 def test_lh201_agrees_with_go_vet_lostcancel() -> None:

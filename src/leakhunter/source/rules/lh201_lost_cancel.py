@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import ReleaseSpec, analyze, is_local_target
 from leakhunter.source.rule import FileContext, Rule
-from leakhunter.source.rules._resource import is_main
+from leakhunter.source.rules._resource import drop_process_ending, is_main
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 _CONTEXT_PATHS = ("context", "golang.org/x/net/context")
 _CANCELLING = frozenset(
@@ -20,6 +24,60 @@ _CALL_SELF = ReleaseSpec(call_self=True)
 def _compact(text: str) -> str:
     """`text` without whitespace, so `a . b` and `a.b` compare equal."""
     return "".join(text.split())
+
+
+_ROOTS = frozenset({"context.Background", "context.TODO", "golang.org/x/net/context.Background",
+                    "golang.org/x/net/context.TODO"})
+
+
+def _root(ctx: FileContext, parent: Node, at: Node, depth: int = 0) -> str:
+    """What the parent context is rooted in: 'background' (never cancelled: `context.Background()`,
+    `TODO()`, `WithoutCancel(x)`, values over those, a local only ever assigned those), 'test' (a
+    test's `t.Context()`), or '' (anything else: a cancellable parent, a parameter, unknown).
+
+    A child of a never-cancelled parent is registered with nobody (`propagateCancel` returns at once
+    when `parent.Done()` is nil): its cancel frees nothing but a pending timer.
+    """
+    while parent.type == "parenthesized_expression" and parent.named_children:
+        parent = parent.named_children[0]
+    if depth > 4:
+        return ""
+    if parent.type == "call_expression":
+        q = gs.qualified_call_name(ctx, parent)
+        if q in _ROOTS:
+            return "background"
+        if q == "context.WithoutCancel":
+            return "background"
+        if q == "context.WithValue":
+            args = gs.arguments(parent)
+            return _root(ctx, args[0], at, depth + 1) if args else ""
+        name = gs.call_name(ctx, parent)
+        head, _, last = name.rpartition(".")
+        if last == "Context" and not gs.arguments(parent) and head:
+            from leakhunter.source.program.testfail import testing_params
+
+            if head in testing_params(ctx, parent):
+                return "test"
+        return ""
+    if parent.type != "identifier":
+        return ""
+    name = ctx.text(parent)
+    fn = gs.enclosing_function(at)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if body is None or gs.is_local_name(ctx, parent, name) is False:
+        return ""
+    kinds: set[str] = set()
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec"), into_func_literals=True):
+        lefts, rights = gs.assignment_sides(d)
+        names = [_compact(ctx.text(x)) for x in lefts]
+        if name not in names:
+            continue
+        if len(rights) != len(lefts):
+            return ""  # `ctx, cancel := context.WithCancel(...)`: a cancellable parent
+        kinds.add(_root(ctx, rights[names.index(name)], at, depth + 1))
+    if any(n == name for n, _ in gs.parameters(ctx, fn)) if fn is not None else False:
+        return ""
+    return kinds.pop() if len(kinds) == 1 else ""
 
 
 class LostCancel(Rule):
@@ -48,6 +106,15 @@ class LostCancel(Rule):
     `valid` that only compares it to nil is still a leak), and a cancel declared
     with `:=` in an endless loop body that is still uncalled when the body loops
     back is reported: every iteration leaks one context into the parent.
+
+    Parents that are never cancelled (issue #8, FP shape 5): a child of `context.Background()`
+    / `TODO()` (directly, through a local only ever assigned one, a `WithValue` over one, or
+    `WithoutCancel`) registers with nothing — `propagateCancel` returns at once when the parent's
+    `Done()` is nil. A lost `WithCancel` there holds nothing and is not reported (go vet still
+    asks for the call); a lost `WithTimeout`/`WithDeadline` holds its timer and context until
+    the deadline, a bounded cost, reported at `info` (shown with `--show-info`); a test's
+    `t.Context()` parent likewise (it ends with the test). Paths on which the process is ending
+    (`program.exits`: a failure every caller turns into `log.Fatal`/exit 1) are not counted.
 
     Fix: `defer cancel()` right after the call.
     """
@@ -94,12 +161,24 @@ func fetch(parent context.Context, url string) error {
             cancel = _compact(ctx.text(lefts[1]))
             callee = gs.call_name(ctx, call)
             function = gs.function_name(ctx, call)
+            args = gs.arguments(call)
+            root = _root(ctx, args[0], call) if args else ""
+            if root and not fname.startswith(("WithTimeout", "WithDeadline")):
+                continue  # WithCancel of a context that is never cancelled registers nothing anywhere
+            bounded: Severity | None = "info" if root else None
+            why = (
+                "; its parent is never cancelled, so nothing is registered with it: the timer holds the "
+                "context until the deadline (a bounded cost, not a leak)" if root == "background" else
+                "; its parent is the test's context, which ends with the test: a bounded cost, not a leak"
+                if root == "test" else ""
+            )
             if cancel == "_":
                 yield self.finding(
                     ctx, lefts[1],
                     f"the cancel function returned by {callee} is discarded: the derived context "
-                    f"stays registered with its parent (and its timer runs) until the parent ends",
-                    severity=test_severity, function=function,
+                    + ("stays alive (and its timer runs) until the deadline" + why if root else
+                       "stays registered with its parent (and its timer runs) until the parent ends"),
+                    severity=test_severity or bounded, function=function,
                 )
                 continue
             fn = gs.enclosing_function(call)
@@ -111,6 +190,9 @@ func fetch(parent context.Context, url string) error {
             if res.gave_up or not res.leaks:
                 continue
             partly = res.released or res.transferred
+            drop_process_ending(ctx, call, res)
+            if not res.leaks:
+                continue
             more = len(res.leaks) - 1
             paths = f" (and {more} other path{'s' if more > 1 else ''})" if more > 0 else ""
             yield self.finding(
@@ -118,7 +200,8 @@ func fetch(parent context.Context, url string) error {
                 f"`{cancel}` from {callee} is "
                 + ("never called" if not partly else "not called on every path")
                 + f": {res.leaks[0].describe()}{paths} is reached without it, and the derived "
-                f"context stays registered with its parent until the parent ends",
-                severity=test_severity or ("warning" if partly else "error"),
+                + ("context stays alive until its deadline" + why if root else
+                   "context stays registered with its parent until the parent ends"),
+                severity=test_severity or bounded or ("warning" if partly else "error"),
                 function=function,
             )
