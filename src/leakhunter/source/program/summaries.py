@@ -88,6 +88,8 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
         return ""
     results = ty.call_results(ctx, call)
     kind = resource_kind(results[0]) if results else ""
+    if kind == "http-response" and "[]byte" in results[1:]:
+        kind = ""  # `Do(ctx, req) (*http.Response, []byte, error)`: the body is already read (and closed)
     if kind:
         decl = _own_declaration(ctx, call)
         if decl is not None and not _returns_fresh(decl[0], decl[1], depth):

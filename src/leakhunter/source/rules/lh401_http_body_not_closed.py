@@ -87,9 +87,40 @@ def _match(ctx: FileContext, call: Node) -> str | None:
         ) in ("http.Transport", "*http.Transport") or _request_arg(ctx, call):
             return gs.call_name(ctx, call)
         return None
+    if any(a.type == "func_literal" for a in gs.arguments(call)):
+        return None  # `once.Do(func() {...})`: no HTTP method takes a function
     if _is_client(ctx, call, recv) or (m == "Do" and _request_arg(ctx, call)):
+        typed = _receiver_returns_response(ctx, call, m)
+        if typed is False:
+            return None  # the receiver's declared type says its method returns no response
         return gs.call_name(ctx, call)
     return None
+
+
+def _receiver_returns_response(ctx: FileContext, call: Node, method: str) -> bool | None:
+    """By the receiver's declared type: does `recv.<method>` return an `*http.Response`? None if unknown.
+
+    Names guess (`clientOnce.Do`, an API client whose `Do` decodes and closes the body itself);
+    the program model knows: `*http.Client`, or a method declared to return `*http.Response`.
+    """
+    from leakhunter.source.program import types
+
+    fn = call.child_by_field_name("function")
+    op = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
+    t = types.expr_type(ctx, op) if op is not None else ""
+    if not t or t == "func":
+        return None
+    base = t.lstrip("*")
+    if base == "net/http.Client":
+        return True
+    sig = types.method(ctx, t, method)
+    if sig is None:
+        path = base.rpartition(".")[0]
+        if path and "." not in path.partition("/")[0]:
+            return False  # a standard-library type other than http.Client (sync.Once, ...)
+        return None
+    # `(*http.Response, []byte, error)`: the body comes back read (client_golang's api.Client.Do)
+    return bool(sig.results) and sig.results[0] == "*net/http.Response" and "[]byte" not in sig.results[1:]
 
 
 _DRAIN_FUNCS = frozenset({"io.ReadAll", "ioutil.ReadAll", "io.Copy", "io.CopyBuffer"})
