@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 import tempfile
@@ -173,12 +174,23 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
             rates = FULL_GR_RATES if args.full else GR_RATES
         for label, q, rate in rates:
             jobs.append((svc, exe, q, label, args.cap, 0.0, rate))
-    for c in m.controls:
+    controls = [(c, c) for c in m.controls]
+    # The leak services' own fixed code (/fixed: the same traffic, the leak repaired) as
+    # controls too: the fds the GC closes must stay at zero where the code closes its
+    # files, the pool must not be called where it is reset, and so on.
+    for name in args.fixed_controls:
+        svc = m.get(name)
+        if toolchain_for(svc) is None:
+            continue
+        q = "bytes=4096" if svc.knob == "bytes" else "every=1"
+        controls.append((svc, dataclasses.replace(svc, name=f"{name}-fixed", control=True,
+                                                  load=f"/fixed?{q}")))
+    for build_as, c in controls:
         if args.only and c.name not in args.only:
             continue
-        exe = build_service(c)
         if args.no_controls:
             continue
+        exe = build_service(build_as)
         for i in range(args.control_runs):
             jobs.append((c, exe, "", f"run {i + 1}", args.control_cap, args.control_warmup, RATE))
     sem = asyncio.Semaphore(args.parallel)
@@ -236,8 +248,9 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
               " / `--until-verdict` would have stopped on).", "",
               "| control | runs | leakhunter final | leakhunter any tick | two-snapshot false alarms | errors |",
               "|---|---|---|---|---|---|"]
-    for c in m.controls:
-        rs = [r for r in runs if r.name == c.name and not r.want]
+    names = list(dict.fromkeys(r.name for r in runs if not r.want))
+    for name in names:
+        rs = [r for r in runs if r.name == name and not r.want]
         if not rs:
             continue
         final = sum(1 for r in rs if r.final_leaks)
@@ -247,7 +260,7 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         kinds = sorted({k for r in rs for k in r.leak_kinds})
         when = sorted(f"{r.first_leak_s:.0f}s" for r in rs if r.first_leak_s is not None)
         detail = f" ({', '.join(kinds)}; at {', '.join(when)})" if kinds else ""
-        lines.append(f"| {c.name} | {len(rs)} | {final} | {fp}{detail} | {naive} | {err} |")
+        lines.append(f"| {name} | {len(rs)} | {final} | {fp}{detail} | {naive} | {err} |")
     def goal(label: str, want: str, limit: float) -> str:
         rs = [r for r in runs if r.want == want and r.rate_label == label]
         if not rs:
@@ -317,7 +330,6 @@ def gc_cost(names: list[str], reps: int = 15) -> str:
 
 
 def main() -> None:
-    import dataclasses
     import json
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -333,6 +345,9 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", default=[])
     ap.add_argument("--full", action="store_true", help="also the slow rates (64 B, 1 per 100)")
     ap.add_argument("--no-leaks", action="store_true", help="controls only")
+    ap.add_argument("--fixed-controls", nargs="*",
+                    default=["fileleak", "bodyleak", "unboundedmap", "poolmisuse"],
+                    help="leak services whose /fixed endpoint is run as a control too")
     ap.add_argument("--no-controls", action="store_true", help="leak services only")
     ap.add_argument("--no-force-gc", action="store_true",
                     help="watch's default: no forced GC, the verdict waits for the target's GCs")
