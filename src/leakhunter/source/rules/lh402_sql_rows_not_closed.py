@@ -32,6 +32,10 @@ _ROWS_FIELDS = frozenset({"Next", "Scan", "StructScan", "MapScan", "SliceScan", 
                           "NextResultSet", "Values", "FieldDescriptions"})
 _STMT_FIELDS = frozenset({"Exec", "ExecContext", "Query", "QueryContext", "QueryRow", "QueryRowContext",
                           "Queryx", "QueryRowx", "Get", "Select", "MustExec"})
+_FOREIGN_FIELDS = frozenset({"Release", "More", "Results"})
+"""Members no rows or statement type the rule knows has (database/sql, sqlx, pgx): a value used with
+one is some other iterator matched by its method's name (flux's `Query` returns a ResultIterator
+released with `Release()` and drained with `More()`)."""
 _ROWS_SPEC = ReleaseSpec(methods=frozenset({"Close"}), exhaust=frozenset({"Next"}))
 _STMT_SPEC = ReleaseSpec(methods=frozenset({"Close"}))
 _SQL = re.compile(r"^\s*(SELECT|WITH|SHOW|CALL|EXEC|PRAGMA|DESCRIBE|EXPLAIN|VALUES)\b|\bRETURNING\b", re.I)
@@ -185,6 +189,8 @@ return names, rows.Err()"""
             fields = _STMT_FIELDS if prepare else _ROWS_FIELDS
             if not acq.kind and not var_used_with(ctx, acq.fn, acq.var, fields):
                 continue
+            if not acq.kind and var_used_with(ctx, acq.fn, acq.var, _FOREIGN_FIELDS):
+                continue  # `it.Release()`, `for it.More()`: an iterator of another kind (flux), not sql rows
             res = check_paths(ctx, acq, _STMT_SPEC if prepare else _ROWS_SPEC)
             if res is None or not res.leaks:
                 continue
