@@ -106,7 +106,12 @@ class SubsliceRetention(Rule):
     stored in a package-level variable, a map entry or a struct field, appended to
     one, or sent on a channel. For a `[]byte` parameter named `buf`, `data` or
     `body`, only stores and sends are reported (returning a piece of an argument is
-    the caller's zero-copy API, e.g. a parser). The argument of a `Write(p []byte)`
+    the caller's zero-copy API, e.g. a parser), and only when a caller in the same file is
+    seen handing in a buffer read whole (`io.ReadAll`/`os.ReadFile`) or a large `make`: a
+    zero-copy decoder over an mmap'd file, an arena or a small frame pins no heap buffer
+    worth a report, and without its callers its parent's size and owner are unknown
+    (issue #8: 0 of 8 such held-out findings were true). Windows of a buffer that the
+    function also stores whole (`s.raw = data`) pin nothing more and are not reported. The argument of a `Write(p []byte)`
     method is treated the same way whatever its name, and there any window counts,
     however large: io.Writer implementations "must not retain p" (the caller reuses
     it). Otherwise slices whose bounds involve `len(...)` (most of the buffer) and
@@ -194,9 +199,14 @@ func load(path string) error {
 
     def _function(self, ctx: FileContext, decl: Node, body: Node) -> Iterator[Finding]:
         big: dict[str, _Origin] = {}
-        for name, typ in gs.parameters(ctx, decl):
+        for i, (name, typ) in enumerate(gs.parameters(ctx, decl)):
             if name in _BIG_PARAM_NAMES and typ == "[]byte":
-                big[name] = _Origin(f"the `{name}` parameter", decl.start_point[0] + 1, True)
+                # a parameter is a large heap buffer only where a caller is seen handing one in: a
+                # zero-copy decoder over an mmap'd file or an arena, or over a small frame, pins nothing
+                # worth reporting (issue #8, FP shape 6)
+                got = self._param_provenance(ctx, decl, i, name)
+                if got is not None:
+                    big[name] = got
         write = self._write_param(ctx, decl)
         if write:
             big[write] = _Origin(
@@ -221,6 +231,18 @@ func load(path string) error {
                         f"the {size >> 10} KiB buffer made at line {a.start_point[0] + 1}",
                         a.start_point[0] + 1, False,
                     ))
+        for a in assigns:
+            # the whole buffer is kept anyway (stored in a field or a global): its windows pin nothing more
+            if a.type != "assignment_statement":
+                continue
+            lefts, rights = gs.assignment_sides(a)
+            if len(lefts) != len(rights):
+                continue
+            for left, right in zip(lefts, rights, strict=True):
+                if right.type == "identifier" and ctx.text(right) in big and left.type in (
+                    "selector_expression", "index_expression"
+                ):
+                    del big[ctx.text(right)]
         if not big:
             return
         # string(data) is a copy, but as large as data: its substrings pin it the same way
@@ -292,6 +314,53 @@ func load(path string) error {
             if name in truncated and f.line <= ctx.source[: truncated[name]].count(b"\n") + 1:
                 continue  # stored before it was cut down: still the whole buffer, not a window
             yield f
+
+    def _param_provenance(self, ctx: FileContext, decl: Node, index: int, name: str) -> _Origin | None:
+        """The parameter's origin if a caller in this file passes it a buffer read whole (`io.ReadAll`,
+        `os.ReadFile`) or a large `make`; None when no caller shows where the bytes come from."""
+        fname = ctx.text(decl.child_by_field_name("name"))
+        if not fname:
+            return None
+        method = decl.type == "method_declaration"
+        for call in gs.nodes_of_type(ctx, "call_expression"):
+            f = call.child_by_field_name("function")
+            if f is None:
+                continue
+            if method:
+                if f.type != "selector_expression" or ctx.text(f.child_by_field_name("field")) != fname:
+                    continue
+            elif f.type != "identifier" or ctx.text(f) != fname:
+                continue
+            args = gs.arguments(call)
+            if index >= len(args):
+                continue
+            arg = args[index]
+            caller = gs.enclosing_function(call)
+            cbody = caller.child_by_field_name("body") if caller is not None else None
+            if arg.type != "identifier" or cbody is None:
+                continue
+            aname = ctx.text(arg)
+            for a in gs.walk(cbody, ("short_var_declaration", "assignment_statement", "var_spec")):
+                if a.start_byte >= call.start_byte:
+                    continue
+                lefts, rights = gs.assignment_sides(a)
+                if len(rights) != 1 or not lefts or ctx.text(lefts[0]) != aname:
+                    continue
+                r = rights[0]
+                line = a.start_point[0] + 1
+                what = ""
+                if r.type == "call_expression" and gs.qualified_call_name(ctx, r) in _READERS:
+                    what = f"the buffer read by {gs.call_name(ctx, r)} at line {line}"
+                else:
+                    size = self._make_size(ctx, r)
+                    if size is not None and size >= _BIG_MAKE:
+                        what = f"the {size >> 10} KiB buffer made at line {line}"
+                if what:
+                    return _Origin(
+                        f"the `{name}` parameter ({what}, passed in at line {call.start_point[0] + 1})",
+                        decl.start_point[0] + 1, True,
+                    )
+        return None
 
     @staticmethod
     def _make_size(ctx: FileContext, e: Node) -> int | None:
