@@ -185,6 +185,20 @@ def test_paste_without_final_newline(real: Path, tmp_path: Path) -> None:
     assert json.loads(res.stdout)["total"] == len(re.findall(rb"^goroutine \d+ \[", data, re.M))
 
 
+def test_cut_in_a_goroutine_header(real: Path, tmp_path: Path) -> None:
+    """A cut inside a `goroutine N [state` header (where net/http/pprof's 64 MiB cut can fall)
+    is a truncation, said as such: the goroutines before it are all kept."""
+    data = (real / "d2.txt").read_bytes()
+    heads = [m.start() for m in re.finditer(rb"^goroutine \d+ \[", data, re.M)]
+    cut = data[: heads[-1] + len(b"goroutine 1")]
+    p = tmp_path / "cut-header.txt"
+    p.write_bytes(cut)
+    res = leakhunter("goroutines", str(p), "--format", "json")
+    assert res.returncode == 0, res.stderr
+    assert "input is truncated" in res.stderr.decode() and "header" in res.stderr.decode()
+    assert json.loads(res.stdout)["total"] == len(heads) - 1
+
+
 def test_url_refused() -> None:
     import socket
 

@@ -342,8 +342,14 @@ def _build(counts: Counter[bytes], last: bytes, ended_with_newline: bool) -> Gor
                     f"input is truncated: read {total} complete goroutines, "
                     "ignored the last one (cut mid-stack)"
                 )
+        elif not ended_with_newline and last.strip(b"\n").rsplit(b"\n\n", 1)[-1].startswith(b"goroutine "):
+            # A goroutine's header cut short (net/http/pprof's 64 MiB cut can fall there).
+            warnings.append(
+                f"input is truncated: read {total} complete goroutines, "
+                "ignored the last one (cut in its header)"
+            )
         elif not ended_with_newline:
-            # Trailing text that is no goroutine, cut mid-line: a header cut short, or noise.
+            # Trailing text that is no goroutine, cut mid-line: noise, or a header of its own.
             warnings.append(f"input ends mid-line: it may be truncated (read {total} goroutines)")
     if total == 0 and not groups:
         raise CorruptInputError("goroutine dump has no complete goroutine in it (truncated?)")
