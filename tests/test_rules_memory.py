@@ -58,6 +58,12 @@ WithCancel whose parent is `context.Background()` or a test's `t.Context()` regi
 nothing that outlives it, so its lost cancel holds nothing (main_test.go)."""
 
 
+def test_lh504_in_tests_is_info() -> None:
+    """Tests build finalizer cycles on purpose (the runtime checks AddCleanup panics on them): info there."""
+    assert {f.severity for f in run_rules(FIXTURES / "lh504" / "cycle_test.go", ["LH504"])} == {"info"}
+    assert {f.severity for f in run_rules(FIXTURES / "lh504" / "leak.go", ["LH504"])} == {"error"}
+
+
 def test_lh201_children_of_never_cancelled_parents_are_info() -> None:
     """A lost cancel whose parent is `context.Background()` (directly, through a local, a value or
     `WithoutCancel`) holds only its timer until the deadline: shown with --show-info, not by default."""

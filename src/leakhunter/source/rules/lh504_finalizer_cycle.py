@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from leakhunter.model import Finding
+from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.rule import FileContext, Rule
 
@@ -42,6 +42,10 @@ class FinalizerCycle(Rule):
     Not reported: finalizers that use only their parameter (`func(f *File) {
     f.close() }`), and named functions or method expressions.
 
+    In `_test.go` files findings are `info`: a test leaks one object for one test run, and
+    tests that build the cycle do so on purpose (the runtime's own tests check that
+    `AddCleanup` panics on it); on std these were 3 of 3 false positives (issue #8).
+
     Fix: use the finalizer's parameter instead of the captured variable, or, on
     Go 1.24+, `runtime.AddCleanup(obj, func(fd int) { closeFD(fd) }, obj.fd)` with an
     argument that is not the object.
@@ -76,6 +80,7 @@ func open(fd int) *File {
         return arg.type == "identifier" or ctx.text(arg).startswith("&")
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
+        severity: Severity | None = "info" if ctx.is_test else None
         for call in gs.nodes_of_type(ctx, "call_expression"):
             q = gs.qualified_call_name(ctx, call)
             if q not in ("runtime.SetFinalizer", "runtime.AddCleanup"):
@@ -94,7 +99,7 @@ func open(fd int) *File {
                     f"the cleanup's argument `{ctx.text(args[2])}` is (or points into) the object `{obj}`: "
                     f"the runtime holds the argument until the cleanup runs, so `{obj}` never "
                     f"becomes unreachable and is never freed",
-                    function=function,
+                    function=function, severity=severity,
                 )
                 continue
             fn = args[1]
@@ -116,5 +121,5 @@ func open(fd int) *File {
                 ctx, use,
                 f"the {kind} closure captures `{obj}`, the object it is attached to: `{obj}` stays "
                 f"reachable from its own {kind}, so it is never collected and the {kind} never runs",
-                function=function,
+                function=function, severity=severity,
             )
