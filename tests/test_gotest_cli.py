@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from gotestlab import BROKEN, LAB, ROOT, run_test_command, toolchains, tree_hash
 
-from leakhunter.collect.gotest import USER_MAIN, rewrite_testmain
+from leakhunter.collect.gotest import USER_MAIN, rewrite_subtests, rewrite_testmain
 
 TOOLCHAINS = toolchains()
 
@@ -165,3 +165,20 @@ def test_rewrite_without_os_import() -> None:
     src = b"package p\n\nimport \"testing\"\n\nfunc TestMain(m *testing.M) {\n\tm.Run()\n}\n"
     out = rewrite_testmain(src).decode()
     assert f"func {USER_MAIN}(m *testing.M)" in out and "os.Exit" not in out
+
+
+def test_rewrite_subtests_notes_only_non_literal_names_and_keeps_lines() -> None:
+    src = (b'package p\n\nimport tt "testing"\n\nfunc TestX(t *tt.T) {\n'
+           b'\tt.Run("lit", func(t *tt.T) { a() })\n'
+           b'\tfor _, c := range cs {\n\t\tt.Run(c.name, func(s *tt.T) {\n\t\t\tb()\n\t\t})\n\t}\n'
+           b'\tt.Run(name, fn)\n'
+           b'\tt.Run(name, func(_ *tt.T) {})\n'
+           b'\tb.Run(name, func(b *tt.B) {})\n}\n')
+    out = rewrite_subtests(src)
+    assert out is not None
+    lines, orig = out.decode().splitlines(), src.decode().splitlines()
+    assert len(lines) == len(orig)
+    assert lines[5] == orig[5]  # a literal name is left alone
+    assert lines[7] == "\t\tt.Run(c.name, func(s *tt.T) {leakhunterNote(s); "
+    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [7]
+    assert rewrite_subtests(b'package p\n\nimport "testing"\n\nfunc TestY(t *testing.T) { t.Run("a", f) }\n') is None

@@ -24,3 +24,20 @@ func TestParallelB(t *testing.T) {
 	_ = Race()
 	_ = Race()
 }
+
+// TestTable's subtests are named by a variable: go test calls one "TestTable/noisy_one".
+func TestTable(t *testing.T) {
+	cases := []struct {
+		name string
+		leak bool
+	}{{"quiet", false}, {"noisy one", true}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.leak {
+				_ = Race()
+			} else {
+				_ = Pair()
+			}
+		})
+	}
+}

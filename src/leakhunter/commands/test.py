@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
             has_tests=pr.injected or pr.build_failed, note=note, proof=proof,
         ))
         if pr.dump:
-            leaks.extend(attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore))
+            leaks.extend(attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore,
+                                   subtests=pr.subtests))
 
     if leaks and not args.no_scan:
         files = files_to_scan(leaks)
