@@ -79,10 +79,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from leakhunter.report import github, sarif, scan_json, scan_text
-    from leakhunter.source.baseline import new_findings, read_baseline, write_baseline
+    # Only what this run needs: a re-scan served from the cache is mostly start-up time.
+    from leakhunter.report import scan_text
     from leakhunter.source.config import config_for, resolve_rule_id, selected_rules
-    from leakhunter.source.registry import all_rules
     from leakhunter.source.scanner import display_root, scan_paths
 
     paths: list[str] = list(args.paths) or ["."]
@@ -98,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
     rule_ids = selected_rules(cfg, enable, disable)
     if not rule_ids:
         raise UsageError("no rules selected (check --disable and .leakhunter.toml)")
-    known = read_baseline(args.baseline) if args.baseline else None
+    known = None
+    if args.baseline:
+        from leakhunter.source.baseline import read_baseline
+
+        known = read_baseline(args.baseline)
 
     store = None
     if not args.no_cache:
@@ -125,11 +128,15 @@ def run(args: argparse.Namespace) -> int:
     findings = result.findings
     hidden = 0
     if known is not None:
+        from leakhunter.source.baseline import new_findings
+
         kept = new_findings(findings, known)
         hidden = len(findings) - len(kept)
         findings = kept
 
     if args.write_baseline:
+        from leakhunter.source.baseline import write_baseline
+
         n = write_baseline(args.write_baseline, result.findings)
         print(f"leakhunter: wrote {n} finding{'s' if n != 1 else ''} to {args.write_baseline}", file=sys.stderr)
         return 0
@@ -150,12 +157,19 @@ def run(args: argparse.Namespace) -> int:
         color = args.output is None and use_color(sys.stdout)
         text = scan_text.render(findings, color=color)
     elif args.format == "json":
+        from leakhunter.report import scan_json
+
         text = scan_json.render(result, findings, baseline_hidden=hidden, hidden_severity=below,
                                 min_severity=min_sev)
     elif args.format == "sarif":
+        from leakhunter.report import sarif
+        from leakhunter.source.registry import all_rules
+
         chosen = set(rule_ids)
         text = sarif.render(result, findings, [r for r in all_rules() if r.id in chosen], hidden_severity=below)
     else:
+        from leakhunter.report import github
+
         text = github.render(result, findings)
     if args.output is not None:
         try:

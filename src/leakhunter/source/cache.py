@@ -141,6 +141,17 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def _decode_imports(text: str) -> list[str] | None:
+    """Imports stored in the file table (a JSON list of strings); None if the row is damaged."""
+    try:
+        imps = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(imps, list) and all(isinstance(i, str) for i in imps):
+        return imps
+    return None
+
+
 _FIRST_DECL = re.compile(rb"(?m)^(?:func|type|var|const)\b")
 
 
@@ -174,11 +185,12 @@ class KeyBuilder:
         self.store = store
         self._digests: dict[str, bytes] = {}
         self._imports: dict[str, list[str]] = {}
-        self._known: dict[str, dict[str, tuple[tuple[int, ...], bytes, list[str]]]] = {}
+        self._known: dict[str, dict[str, tuple[str, bytes, str]]] = {}
         self.new_files: list[tuple[str, str, tuple[int, ...], bytes, list[str]]] = []
         self._settled = time.time_ns() - 2_000_000_000
         self._pkgs: dict[str, _Pkg] = {}
         self._closure: dict[str, frozenset[str]] = {}
+        self._edges_memo: dict[str, list[str]] = {}
         self._deps_digest: dict[str, str] = {}
         self._module: dict[str, tuple[str, str, str]] = {}
         self._local: dict[tuple[str, str], str | None] = {}
@@ -193,8 +205,12 @@ class KeyBuilder:
             if info.root is None:
                 got = ("", "", "")
             else:
-                files = [_read(info.root / n) or b"" for n in ("go.mod", "go.sum", "vendor/modules.txt", "go.work")]
-                got = (str(info.root), info.module, _h(*files, _replaced_dirs_digest(info.root, files[0])))
+                root = str(info.root)
+                got = self._module.get("\x00" + root)  # one digest per module, not per directory
+                if got is None:
+                    files = [_read(info.root / n) or b"" for n in ("go.mod", "go.sum", "vendor/modules.txt", "go.work")]
+                    got = (root, info.module, _h(*files, _replaced_dirs_digest(info.root, files[0])))
+                    self._module["\x00" + root] = got
             self._module[directory] = got
         return got
 
@@ -236,7 +252,7 @@ class KeyBuilder:
         two seconds before the run (git's "racy" rule: a write within the same clock tick
         after hashing would not show in the stat); anything else is read and hashed.
         """
-        path = os.path.join(directory, name)
+        path = f"{directory}/{name}" if directory != "/" else f"/{name}"
         got = self._digests.get(path)
         if got is not None:
             return got, self._imports[path]
@@ -245,9 +261,11 @@ class KeyBuilder:
         if table is None:
             table = self._known[directory] = self.store.files_in(directory) if self.store is not None else {}
         hit = table.get(name)
-        if hit is not None and hit[0] == sig:
-            digest, imports = hit[1], hit[2]
-        else:
+        imports: list[str] | None = None
+        if hit is not None and hit[0] == f"{sig[0]}:{sig[1]}:{sig[2]}:{sig[3]}":
+            digest = hit[1]
+            imports = _decode_imports(hit[2])
+        if imports is None:
             data = _read(Path(path))
             if data is None:
                 return None
@@ -279,34 +297,74 @@ class KeyBuilder:
         self._local[k] = out
         return out
 
+    def _edges(self, d: str) -> list[str]:
+        """Module-local packages imported by `d`'s non-test files."""
+        got = self._edges_memo.get(d)
+        if got is not None:
+            return got
+        out: list[str] = []
+        for imp in self._pkg(d).imports:
+            local = self._local_dir(d, imp)
+            if local is not None:
+                out.append(local)
+        self._edges_memo[d] = out
+        return out
+
     def _reach(self, directory: str) -> frozenset[str]:
         """Module-local packages reachable from `directory`'s non-test files (itself included).
 
-        A full walk from `directory`, reusing only the complete sets of earlier walks, so
-        the answer does not depend on the order directories are visited in, even where
+        Tarjan's strongly connected components over the import graph, so every package
+        met on the way gets its closure too (each import edge is followed once per run),
+        and the answer does not depend on the order directories are visited in, even where
         the crude import reading (build-tagged generator files) sees a cycle.
         """
         got = self._closure.get(directory)
         if got is not None:
             return got
-        acc: set[str] = set()
-        stack = [directory]
-        while stack:
-            d = stack.pop()
-            if d in acc:
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        on_stack: set[str] = set()
+        stack: list[str] = []
+        work: list[tuple[str, list[str], int]] = [(directory, self._edges(directory), 0)]
+        index[directory] = low[directory] = 0
+        stack.append(directory)
+        on_stack.add(directory)
+        while work:
+            v, edges, i = work[-1]
+            if i < len(edges):
+                work[-1] = (v, edges, i + 1)
+                w = edges[i]
+                if w in self._closure:
+                    continue
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, self._edges(w), 0))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
                 continue
-            known = self._closure.get(d) if d != directory else None
-            if known is not None:
-                acc |= known
-                continue
-            acc.add(d)
-            for imp in self._pkg(d).imports:
-                local = self._local_dir(d, imp)
-                if local is not None and local not in acc:
-                    stack.append(local)
-        got = frozenset(acc)
-        self._closure[directory] = got
-        return got
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+            if low[v] == index[v]:
+                members: list[str] = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    members.append(w)
+                    if w == v:
+                        break
+                acc: set[str] = set(members)
+                for m in members:
+                    for w in self._edges_memo[m]:
+                        if w not in acc:
+                            acc |= self._closure[w]
+                closure = frozenset(acc)
+                for m in members:
+                    self._closure[m] = closure
+        return self._closure[directory]
 
     def _deps(self, directory: str) -> str:
         """Digest of the module-local packages `directory` imports (test files' imports too), transitively."""
@@ -448,24 +506,21 @@ class ResultCache:
             return {}
         return out
 
-    def files_in(self, directory: str) -> dict[str, tuple[tuple[int, ...], bytes, list[str]]]:
-        """name -> (stat signature, content digest, imports) recorded for a directory's files."""
+    def files_in(self, directory: str) -> dict[str, tuple[str, bytes, str]]:
+        """name -> (stat signature `size:mtime:ctime:inode`, content digest, imports as stored).
+
+        Left undecoded: most rows are only compared (a warm run of a large tree reads
+        thousands); `_decode_imports` reads the imports of the rows that match."""
         if self._db is None:
             return {}
-        out: dict[str, tuple[tuple[int, ...], bytes, list[str]]] = {}
         try:
             rows = self._db.execute("SELECT name, stat, digest, imports FROM files WHERE dir = ?", (directory,))
-            for name, stat, digest, imports in rows:
-                try:
-                    sig = tuple(int(x) for x in str(stat).split(":"))
-                    imps = json.loads(imports)
-                except ValueError:
-                    continue  # a damaged row: the file is simply hashed again
-                if isinstance(digest, bytes) and isinstance(imps, list) and all(isinstance(i, str) for i in imps):
-                    out[str(name)] = (sig, digest, imps)
+            return {
+                str(name): (str(stat), digest, str(imports)) for name, stat, digest, imports in rows
+                if isinstance(digest, bytes)
+            }
         except sqlite3.Error:
             return {}
-        return out
 
     def put_files(self, rows: Sequence[tuple[str, str, tuple[int, ...], bytes, list[str]]]) -> None:
         if self._db is None or not rows:

@@ -19,7 +19,6 @@ and bad severities are errors (exit 2), so a typo cannot silently turn a rule of
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,10 +69,10 @@ def find_config(start: Path) -> Path | None:
 
 def resolve_rule_id(token: str) -> str:
     """`LH101`, `lh101` or `blocked-send` -> `LH101`; unknown ids are a UsageError."""
-    from leakhunter.source.registry import all_rules
+    from leakhunter.source.registry import rule_infos
 
     t = token.strip()
-    for r in all_rules():
+    for r in rule_infos():
         if t.upper() == r.id or t == r.name:
             return r.id
     raise UsageError(f"unknown rule {t!r} (see `leakhunter rules`)")
@@ -100,6 +99,8 @@ def load_config(path: Path) -> ScanConfig:
 
 def parse_config(raw: bytes, path: Path) -> ScanConfig:
     """Validate the bytes of a config file (`path` names it in errors and anchors globs)."""
+    import tomllib  # only when a config file exists (it pulls in datetime)
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -191,9 +192,9 @@ def selected_rules(
     The command line wins: `--enable X` overrides a config `disable = [X]`, and
     `--disable X` overrides a config `enable`.
     """
-    from leakhunter.source.registry import all_rules
+    from leakhunter.source.registry import rule_infos
 
-    chosen = {r.id for r in all_rules() if r.enabled_by_default}
+    chosen = {r.id for r in rule_infos() if r.enabled_by_default}
     chosen |= cfg.enable
     chosen -= cfg.disable
     chosen |= set(enable)

@@ -241,10 +241,9 @@ _RULES: dict[tuple[str, ...], list[Rule]] = {}
 def _instantiate(rule_ids: tuple[str, ...]) -> list[Rule]:
     got = _RULES.get(rule_ids)
     if got is None:
-        from leakhunter.source.registry import all_rules
+        from leakhunter.source.registry import rules_for
 
-        wanted = set(rule_ids)
-        got = [cls() for cls in all_rules() if cls.id in wanted]
+        got = [cls() for cls in rules_for(rule_ids)]
         _RULES[rule_ids] = got
     return got
 
