@@ -8,7 +8,11 @@ and a command calling it; leaks whose callers carry on after the error stay repo
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from golab import go_exe
@@ -66,3 +70,15 @@ def test_helpers_for_other_rules() -> None:
     run = next(f for f in gs.nodes_of_type(ctx, "method_declaration"))
     assert exits.is_cli_run(ctx, run)
 
+
+
+def test_scan_command_from_the_package_directory(tmp_path: Path) -> None:
+    """Through `leakhunter scan` run inside the fixture (relative paths, as users run it)."""
+    env = {**os.environ, "LEAKHUNTER_CACHE_DIR": str(tmp_path)}
+    res = subprocess.run(
+        [sys.executable, "-m", "leakhunter", "scan", "--format", "json", "--no-cache", "."],
+        cwd=FIXTURES / "lh404_exits", capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert res.returncode == 1, res.stderr
+    got = {(f["file"], f["line"]) for f in json.loads(res.stdout)["findings"] if f["rule"] == "LH404"}
+    assert got == {("writer/writer.go", 28), ("tool/main.go", 60)}

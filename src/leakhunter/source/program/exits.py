@@ -405,7 +405,7 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
                     op = up.child_by_field_name("operand")
                     if op is None or gs.imports(cctx).get(cctx.text(op)) != pkg_path:
                         continue  # `errors.New`: another package's function of that name
-            elif is_method or cctx.path.parent != own_dir:
+            elif is_method or cctx.path.absolute().parent != own_dir:
                 continue  # a plain identifier reaches neither a method nor another package's function
             else:
                 callee = node
