@@ -833,24 +833,21 @@ def program_lifetime(ctx: FileContext, node: Node) -> bool:
     )
 
 
-_STOP_METHODS = frozenset({"Stop", "Shutdown", "GracefulStop", "stop", "shutdown"})
-_RUN_METHODS = frozenset({"Run", "Start", "Serve", "ListenAndServe", "run", "start", "serve"})
-
-
-def _is_timeout_comm(ctx: FileContext, comm: Node | None) -> bool:
-    """`<-time.After(d)`, `<-timer.C`, `<-ctx.Done()`: a case that fires when time runs out."""
-    text = "".join(ctx.text(comm).split())
-    return "time.After(" in text or text.endswith(".C") or text.endswith(".Done()")
+_LIFECYCLE_METHODS = frozenset(
+    {"Stop", "Shutdown", "GracefulStop", "Run", "Serve", "ListenAndServe", "stop", "shutdown", "run", "serve"}
+)
+_START_METHODS = frozenset({"Start", "start"})
 
 
 def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> bool:
     """The owner abandons pending work on purpose, once per component life, not per request.
 
-    - a Stop/Shutdown method that gives up waiting when its deadline passes (`case
-      <-timer.C: return`): shutdown abandons stuck work deliberately, and the process (or
-      the component) is going away;
-    - a Run/Start/Serve method returning an error before it is up: the component failed to
-      start, its caller gives up on it (containerd's CRI service: `log.Fatal`);
+    - a component's lifecycle method (Run/Serve/Stop/Shutdown) that leaves on a select case
+      (its deadline, its context, its stop channel) or returns an error: it runs once per
+      component, whose end is usually the process's (temporal's bulk processor Stop and
+      finalizer Run, containerd's CRI Run whose error goes to `log.Fatal`); a Start that
+      returns an error (the component failed to start);
+    - main/init/TestMain: the process ends right after;
     - an error return of command-line code (package main, or under a `cmd/` directory): the
       command fails and the process exits with it.
     The leak catalog's LH101/LH102 are leaks that grow with calls; these do not.
@@ -859,14 +856,17 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
     name = ctx.text(decl.child_by_field_name("name"))
     if witness is None:
         return False
+    if decl.type == "function_declaration" and name in _LIFETIME_FUNCS:
+        return True
     case: Node | None = witness
     while case is not None and case.type not in ("communication_case", *gs.FUNC_TYPES):
         case = case.parent
-    if name in _STOP_METHODS and case is not None and case.type == "communication_case":
-        return _is_timeout_comm(ctx, case.child_by_field_name("communication"))
+    lifecycle = decl.type == "method_declaration" and name in _LIFECYCLE_METHODS
+    if lifecycle and case is not None and case.type == "communication_case":
+        return True
     if witness.type != "return_statement" or not _returns_error(ctx, witness):
         return False
-    if name in _RUN_METHODS and decl.type == "method_declaration":
+    if lifecycle or (decl.type == "method_declaration" and name in _START_METHODS):
         return True
     path = "/" + ctx.display_path.replace("\\", "/")
     return "/cmd/" in path or gs.package_name(ctx) == "main"
