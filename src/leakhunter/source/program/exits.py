@@ -15,8 +15,9 @@ a CLI or a daemon reject such findings, so the rules that report a path ask here
 - `after_shutdown_signal(ctx, node)`: `node` runs only after the function has received an
   OS signal (`<-sigCh` for a channel given to `signal.Notify`, or `<-ctx.Done()` of a
   `signal.NotifyContext`): shutdown code.
-- `return_ends_process(ctx, ret)`: the `return` hands back a failure (a non-nil error, or a
-  non-zero exit status from a CLI `Run`) and every caller of the function in the module
+- `return_ends_process(ctx, ret)`: any `return` of a CLI command's `Run(args []string) int` (the
+  framework exits with its result), or a `return` that hands back a failure (a non-nil error) and
+  every caller of the function in the module
   ends the process on that failure: it `log.Fatal`s or `os.Exit`s, returns non-zero from a
   CLI `Run`, returns the error from a cobra `RunE`, or returns the error to a function whose
   own callers do (two levels). Callers are found by a byte scan of the package's directory
@@ -255,8 +256,8 @@ def return_ends_process(ctx: FileContext, ret: Node) -> bool:
     fn = gs.enclosing_function(ret)
     if fn is None:
         return False
-    if _nonzero_status(ctx, ret) and is_cli_run(ctx, fn):
-        return True
+    if is_cli_run(ctx, fn):
+        return True  # the CLI framework exits with whatever Run returns: every return ends the process
     if not returns_failure(ctx, fn, ret):
         return False
     if _is_cobra_rune(ctx, fn):
