@@ -180,22 +180,34 @@ def _toolchain(go: str, goroot: str, tags: Sequence[str]) -> Toolchain:
                      version=version, version_text=text)
 
 
-def list_packages(
-    go: str, cwd: Path, patterns: Sequence[str], env: dict[str, str] | None = None
-) -> tuple[list[_ListedPackage], Toolchain]:
-    """The packages the patterns match and the toolchain, in one go command."""
+def start_listing(go: str, cwd: Path, patterns: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Start `go list` at once, so it runs while the caller still imports and reads its
+    configuration (list_packages collects it)."""
     try:
-        res = subprocess.run(
+        return subprocess.Popen(
             [go, "list", "-e", "-f", _LIST_FORMAT, "--", *patterns],
-            cwd=cwd, capture_output=True, env=env, timeout=600,
+            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
     except OSError as exc:
         raise UsageError(f"cannot run {go}: {exc.strerror}") from None
-    if res.returncode != 0:
-        raise InputError(f"go list failed: {_first_line(res.stderr.decode('utf-8', 'replace'))}")
+
+
+def list_packages(
+    go: str, cwd: Path, patterns: Sequence[str], started: subprocess.Popen[bytes] | None = None
+) -> tuple[list[_ListedPackage], Toolchain]:
+    """The packages the patterns match and the toolchain, in one go command."""
+    proc = started or start_listing(go, cwd, patterns)
+    try:
+        stdout, stderr = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise InputError("go list did not finish within 10 minutes") from None
+    if proc.returncode != 0:
+        raise InputError(f"go list failed: {_first_line(stderr.decode('utf-8', 'replace'))}")
     out: list[_ListedPackage] = []
     goroot, tags = "", []
-    for line in res.stdout.decode("utf-8", "replace").splitlines():
+    for line in stdout.decode("utf-8", "replace").splitlines():
         f = line.split(_FIELD_SEP)
         if len(f) != 8:
             continue
@@ -525,8 +537,10 @@ def run_go_test(
     go: str | None = None,
     console: TextIO | None = None,
     keep: Callable[[Path], None] | None = None,
+    listing: subprocess.Popen[bytes] | None = None,
 ) -> TestRun:
-    """Run the packages' tests with the leak check; never writes inside `source`."""
+    """Run the packages' tests with the leak check; never writes inside `source`.
+    `listing` is start_listing's `go list` of the same go, source and patterns, if started."""
     import time
 
     go = go or go_command()
@@ -537,7 +551,7 @@ def run_go_test(
     # go list runs with the user's environment: the version (and so GOEXPERIMENT) is not
     # known before it; an experiment tag changes which files a package has only for files
     # that ask for goexperiment.goroutineleakprofile, which user code does not.
-    listed, tc = list_packages(go, source, patterns)
+    listed, tc = list_packages(go, source, patterns, listing)
     version, version_text = tc.version, tc.version_text
     with tempfile.TemporaryDirectory(prefix="leakhunter-test-") as tmp:
         work = Path(tmp)
