@@ -72,6 +72,9 @@ class Run:
     error: str = ""
     requests: int = 0
     load_s: float = 0.0  # seconds the load ran (for the delivered rate)
+    load_errors: int = 0
+    scrapes: int = 0  # scrapes that answered (a run whose scrapes fail says so)
+    suspects: list[str] = field(default_factory=list)  # top suspects of the wanted verdict
 
 
 def _naive(store: Store, target: str, series: str) -> bool:
@@ -139,12 +142,16 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
         load_stop.set()
         st = await load_task
         run.requests = st.done
+        run.load_errors = st.errors
+        run.scrapes = watcher.status()[0].scrapes
         vs = watcher.verdicts()[base]
         run.final = vs[0].kind if vs else "-"
         run.final_leaks = [v.kind for v in vs if v.is_leak]
         if run.want:
             run.joined = any(s.finding is not None and s.finding.rule == svc.rule
                              for v in vs if v.kind == run.want for s in v.suspects)
+            run.suspects = [f"{s.function}:{s.line}" + (f" {s.finding.rule}" if s.finding else "")
+                            for v in vs if v.kind == run.want for s in v.suspects[:3]]
     except Exception as exc:  # a bench row says what went wrong instead of dying
         run.error = f"{type(exc).__name__}: {exc}"[:200]
     finally:
@@ -203,8 +210,9 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
                               not args.no_force_gc)
             tag = r.error or (f"first {r.want} at {r.first_s}" if r.want
                               else f"leaks={r.leak_kinds} at {r.first_leak_s} final={r.final_leaks}")
-            print(f"  {r.name:13} {r.rate_label:14} {tag}  naive={r.naive_s}", file=sys.stderr,
-                  flush=True)
+            print(f"  {r.name:13} {r.rate_label:14} {tag}  naive={r.naive_s} "
+                  f"req={r.requests} errors={r.load_errors} scrapes={r.scrapes} "
+                  f"suspects={r.suspects}", file=sys.stderr, flush=True)
             return r
 
     return list(await asyncio.gather(*(guarded(j) for j in jobs)))

@@ -35,11 +35,12 @@ How it stays reliable:
   `/debug/pprof/heap?gc=1` first and `/debug/vars` right after it, so HeapAlloc is the
   live heap just after that GC (`heap_marked`: exact, unsampled). Cost: one GC of the
   target per forced scrape (bench/RESULTS-detection.md measures it).
-- Descriptors the GC closes: with `--pid`, a forced scrape counts the target's open
-  fds right before the GC and again after it. Files and sockets the code never closed
-  are closed by their finalizers in that GC (LH404): a forced GC per scrape keeps the
-  fd count flat, so the leak shows only as `fds_gc_closed`, the running total of fds
-  each forced GC released (a healthy service's GC closes none).
+- Files the GC closes: with `--pid`, a forced scrape counts the target's open files
+  (descriptors with a path; sockets and pipes come and go on their own) right before
+  the GC and again after it. Files the code never closed are closed by their
+  finalizers in that GC (LH404): a forced GC per scrape keeps the fd count flat, so the
+  leak shows only as `fds_gc_closed`, how many fewer files were open after each forced
+  GC than before it (zero on average for a healthy service).
 - `goroutine_every` (soak: half the interval): the goroutine count is also read
   between scrapes (the count only, no GC, no snapshot kept). A goroutine leak grows by
   a goroutine per request; more observations per second settle its trend sooner.
@@ -472,9 +473,6 @@ class Watcher:
         want_leak = st.leak_ok is not False and st.tick % self.leak_every == 0
         force = (self.force_gc_every is not None
                  and ts - st.last_forced >= self.force_gc_every - 0.25 * self.interval)
-        jobs: dict[str, Any] = {
-            "goroutine": self._fetch(client, base + "/debug/pprof/goroutine?debug=1", end),
-        }
         pre: dict[str, Any] = {}
         fds_before: int | None = None
         if force:
@@ -482,14 +480,19 @@ class Watcher:
             # the live heap of that GC (HeapAlloc before new allocations pile up).
             st.last_forced = ts
             if self.pid:
-                from leakhunter.collect.procstat import open_fds
+                from leakhunter.collect.procstat import file_fds
 
-                fds_before = open_fds(self.pid)
+                fds_before = file_fds(self.pid)
             try:
                 pre["heap"] = await self._fetch(client, base + "/debug/pprof/heap?gc=1", end)
             except Exception as exc:  # recorded like any failed fetch below
                 pre["heap"] = exc
-        else:
+        # (Made after the forced fetch: a coroutine made and then left unawaited, when a
+        # stop cancels that fetch, is a RuntimeWarning.)
+        jobs: dict[str, Any] = {
+            "goroutine": self._fetch(client, base + "/debug/pprof/goroutine?debug=1", end),
+        }
+        if not force:
             jobs["heap"] = self._fetch(client, base + "/debug/pprof/heap", end)
         if want_vars:
             jobs["vars"] = self._fetch(client, base + "/debug/vars", end)
@@ -582,13 +585,18 @@ class Watcher:
         self._add_memory(values, vars_, metrics)
         if force and heap is not None and vars_ and "HeapAlloc" in vars_.memstats:
             values["heap_marked"] = vars_.memstats["HeapAlloc"]
-        if fds_before is not None and "fds" in values and isinstance(pre.get("heap"), bytes):
+        fds_after = None
+        if fds_before is not None and isinstance(pre.get("heap"), bytes):
+            from leakhunter.collect.procstat import file_fds
+
             # Read after the GC and the fetches that followed it (the finalizers run on
             # their own goroutine right after the GC): what the GC released.
-            closed = max(0.0, fds_before - values["fds"])
-            total = st.extra.get("fds_gc_closed", 0.0) + closed
-            st.extra["fds_gc_closed"] = total
-            values["fds_gc_closed"] = total
+            fds_after = file_fds(self.pid) if self.pid else None
+        if fds_before is not None and fds_after is not None:
+            # Signed: files a request had open before and closed itself meanwhile count
+            # as much as files it opened meanwhile count against; only the GC's finalizers
+            # close files *at* the GC, which tilts the balance (analyze: a sign test).
+            values["fds_gc_closed"] = float(fds_before - fds_after)
         if "go_gc_gomemlimit_bytes" in metrics and not st.extra.get("gomemlimit"):
             gml = metrics["go_gc_gomemlimit_bytes"]
             if 0 < gml < 2 ** 62:

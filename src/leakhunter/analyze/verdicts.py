@@ -11,10 +11,13 @@ segment (series are split at restarts; warm-up dropped; see `series.py`):
 | `fds`                       | `non-heap-growth`  |
 | `fds_gc_closed`             | `non-heap-growth`  |
 
-`fds_gc_closed` is the running total of descriptors the forced GCs released (the
-watcher counts fds right before and after each forced GC): files the code never
-closed, closed by their finalizers. With a GC per scrape they never pile up in `fds`,
-so this total is how a soak sees LH404; it grows only while the code leaks them.
+`fds_gc_closed` is, per forced GC, how many fewer files were open right after it than
+right before (the watcher counts them around the GC): files the code never closed are
+closed by their finalizers in that GC. With a GC per scrape they never pile up in
+`fds`, so this is how a soak sees LH404. It is not a trend but a balance: files that
+requests open and close themselves fall on either side of a GC equally often, so the
+decision is a one-sided sign test on the per-GC differences under the same
+alpha-spending budget, plus at least 16 files over the window.
 
 A series is a leak only when the growth is both **significant** (the Theil-Sen 95%
 interval, widened for autocorrelation by the Hamed-Rao / AR(1) factor of `trend.py`,
@@ -92,7 +95,7 @@ SPECS: dict[str, SeriesSpec] = {
     "nonheap": SeriesSpec("nonheap", "RSS outside the Go heap", "non-heap-growth", "bytes",
                           4 << 20, 15.0),
     "fds": SeriesSpec("fds", "open file descriptors", "non-heap-growth", "fds", 16, 5.0),
-    "fds_gc_closed": SeriesSpec("fds_gc_closed", "fds closed by the GC, not by the code",
+    "fds_gc_closed": SeriesSpec("fds_gc_closed", "files open before a forced GC minus after",
                                 "non-heap-growth", "fds", 16, 5.0),
 }
 
@@ -147,6 +150,8 @@ def analyze_series(
 
 def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -> SeriesResult:
     """The verdict for one process's segment (module docstring: the sequential test)."""
+    if spec.name == "fds_gc_closed":
+        return _gc_closed_result(spec, raw)
     seg = drop_warmup(raw)
     ev: list[str] = []
     label = spec.label
@@ -230,10 +235,6 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
             f"(relevance bar {human_amount(bar, spec.unit)}); still "
             f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half"
         )
-        if spec.name == "fds_gc_closed":
-            ev.append("files or sockets the code opened and never closed: the forced GCs' "
-                      "finalizers closed them (LH404); between rare natural GCs they pile up "
-                      "until the process runs out of descriptors")
         v = Verdict(spec.leak_kind, round(min(0.999, 1 - p_up), 3), per_min,
                     spec.unit, ev, series=spec.name)
         res = SeriesResult(v, seg, tr)
@@ -291,6 +292,54 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
                 series=spec.name)
     _watch_more(v, more)
     return SeriesResult(v, seg, tr)
+
+
+def _gc_closed_result(spec: SeriesSpec, raw: Segment) -> SeriesResult:
+    """Files closed at the forced GCs (module docstring): a one-sided sign test of the
+    per-GC differences, spent like the trend test (`look_alpha` of the number of GCs
+    that changed the count), plus relevance (the files over the window clear the floor)
+    and persistence (the recent half still loses files at the GC)."""
+    from scipy.stats import binom
+
+    seg = drop_warmup(raw)
+    d = seg.values
+    span = seg.span
+    moved = [v for v in d if v != 0]
+    n = len(moved)
+    pos = sum(1 for v in moved if v > 0)
+    total = sum(d)
+    per_min = total / span * 60 if span > 0 else 0.0
+    p = float(binom.sf(pos - 1, n, 0.5)) if n else 1.0
+    a_n = look_alpha(n)
+    cut = seg.ts[0] + span / 2 if d else 0.0
+    recent = sum(v for t, v in zip(seg.ts, d, strict=True) if t >= cut)
+    ev = [
+        f"{spec.label}: {total:+.0f} over {len(d)} forced GCs in {human_duration(span)} "
+        f"({pos} GCs left fewer files open, {n - pos} more); sign test p={p:.2g} against "
+        f"{a_n:.2g} at this look (false-alarm budget {SEQ_ALPHA:g} per series over all looks)"
+    ]
+    sig = n >= SEQ_N0 and p <= a_n
+    relevant = total >= spec.floor
+    long_enough = span >= spec.min_span
+    persistent = recent > 0 and 2 * recent >= 0.25 * total
+    if sig and relevant and long_enough and persistent:
+        ev.append("files the code opened and never closed: the forced GCs' finalizers closed "
+                  "them (LH404); between rare natural GCs they pile up until the process "
+                  "runs out of descriptors")
+        v = Verdict(spec.leak_kind, round(min(0.999, 1 - p), 3), per_min, spec.unit, ev,
+                    series=spec.name)
+        return SeriesResult(v, seg)
+    if long_enough and not sig and total < spec.floor:
+        ev.append(f"{total:+.0f} files over the window, under the relevance bar "
+                  f"{spec.floor:.0f}: the GC closes no files the code left open")
+        v = Verdict("no-leak", 0.9 if n == 0 else round(max(0.5, 1 - total / spec.floor), 3),
+                    per_min, spec.unit, ev, series=spec.name)
+        return SeriesResult(v, seg)
+    step = median_interval(seg) or 1.0
+    v = Verdict("inconclusive", round(max(0.0, 1 - p), 3), per_min, spec.unit, ev,
+                series=spec.name)
+    _watch_more(v, max(3 * step, spec.min_span - span))
+    return SeriesResult(v, seg)
 
 
 def _heap_series(store: Store, target: str, seg: Segment, ev: list[str]) -> tuple[Segment, str]:

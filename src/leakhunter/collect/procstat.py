@@ -94,15 +94,27 @@ def cgroup_memory_max(pid: int, proc: Path = Path("/proc"), root: Path = Path("/
     return best
 
 
-def open_fds(pid: int, proc: Path = Path("/proc")) -> int | None:
-    """How many descriptors `pid` holds now (None when /proc/PID/fd is not readable).
+def file_fds(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """How many of `pid`'s descriptors are open files (a path, not a socket, pipe or
+    anonymous inode); None when /proc/PID/fd is not readable.
 
-    Read alone, right before a forced GC, so the descriptors that GC's finalizers close
-    (files the code never closed) can be counted against the reading after it."""
+    Read right before a forced GC and right after it, so the files that GC's finalizers
+    closed (files the code never closed, LH404) can be counted. Sockets are left out on
+    purpose: connections come and go on their own (a scraper's timed-out connection, a
+    client hanging up) and would read as closed by the GC."""
+    base = proc / str(pid) / "fd"
     try:
-        return len(os.listdir(proc / str(pid) / "fd"))
+        names = os.listdir(base)
     except OSError:
         return None
+    n = 0
+    for name in names:
+        try:
+            if os.readlink(base / name).startswith("/"):
+                n += 1
+        except OSError:
+            continue  # closed while we looked
+    return n
 
 
 _GOMEMLIMIT_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}

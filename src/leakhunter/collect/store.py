@@ -58,7 +58,7 @@ SERIES: Mapping[str, str] = {
     "rss": "resident set size in bytes (--pid or --metrics)",
     "nonheap": "anonymous RSS minus (HeapSys - HeapReleased) and heap bookkeeping: memory outside the Go heap (stacks, threads, C)",
     "fds": "open file descriptors",
-    "fds_gc_closed": "running total of fds released by forced GCs (finalizers closed files the code left open)",
+    "fds_gc_closed": "open files before a forced GC minus after it (finalizers close files the code left open)",
     "threads": "OS threads (/proc/PID/stat or go_threads)",
     "mem_heap_alloc": "memstats HeapAlloc (includes garbage: sawtooth)",
     "mem_heap_inuse": "memstats HeapInuse",
