@@ -19,8 +19,9 @@ a CLI or a daemon reject such findings, so the rules that report a path ask here
   framework exits with its result), or a `return` that hands back a failure (a non-nil error) and
   every caller of the function in the module
   ends the process on that failure: it `log.Fatal`s or `os.Exit`s, returns non-zero from a
-  CLI `Run`, returns the error from a cobra `RunE`, or returns the error to a function whose
-  own callers do (two levels). Callers are found by a byte scan of the package's directory
+  CLI `Run`, returns the error from a cobra `RunE` or urfave/cli `Action`, passes it to
+  `cobra.CheckErr`/kingpin's `FatalIfError`, or returns it to a function whose own callers
+  do (two levels). Callers are found by a byte scan of the package's directory
   and of the module's directories that import it, parsed only when they mention the name;
   a use that is not a call (a function value) or a caller that ignores or handles the error
   decides "no". `_test.go` callers are not counted (tests exercise error paths on purpose).
@@ -54,6 +55,13 @@ _EXIT_FUNCS = frozenset({
     "github.com/sirupsen/logrus.Fatal", "github.com/sirupsen/logrus.Fatalf", "github.com/sirupsen/logrus.Fatalln",
     "github.com/ethereum/go-ethereum/log.Crit", "github.com/ethereum/go-ethereum/cmd/utils.Fatalf",
 })
+
+_EXIT_ON_ERROR = frozenset({
+    "github.com/spf13/cobra.CheckErr", "github.com/alecthomas/kingpin/v2.FatalIfError",
+    "gopkg.in/alecthomas/kingpin.v2.FatalIfError",
+})
+_EXIT_ON_ERROR_METHODS = frozenset({"FatalIfError"})
+"""`cobra.CheckErr(err)`, kingpin's `app.FatalIfError(err, ...)`: end the process when `err` is not nil."""
 """Package functions that end the process (by import path; std's `log` by its path too)."""
 
 _EXIT_METHODS = frozenset({"Fatal", "Fatalf", "Fatalln", "Fatalw", "FatalContext"})
@@ -272,8 +280,8 @@ def return_ends_process(ctx: FileContext, ret: Node) -> bool:
 
 
 def _is_cobra_rune(ctx: FileContext, fn: Node) -> bool:
-    """`RunE: func(cmd *cobra.Command, args []string) error {...}`: cobra prints the error and the
-    program's main exits non-zero (the convention of every cobra CLI)."""
+    """`RunE: func(cmd *cobra.Command, args []string) error {...}` (or urfave/cli's `Action:`): the
+    framework hands the error to main, which exits non-zero (the convention of every such CLI)."""
     if fn.type != "func_literal":
         return False
     kv = fn.parent
@@ -282,7 +290,7 @@ def _is_cobra_rune(ctx: FileContext, fn: Node) -> bool:
     if kv is None or kv.type != "keyed_element":
         return False
     key = kv.named_children[0] if kv.named_children else None
-    return key is not None and ctx.text(key).strip() in ("RunE", "PreRunE", "PersistentPreRunE")
+    return key is not None and ctx.text(key).strip() in ("RunE", "PreRunE", "PersistentPreRunE", "Action")
 
 
 _PARSED: OrderedDict[str, FileContext] = OrderedDict()
@@ -449,6 +457,14 @@ def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
         return _checks_err(ctx, s, err) and _branch_exits(ctx, s, err, depth)
     if s.type == "return_statement":
         return _hands_on(ctx, s, depth)
+    if s.type == "expression_statement" and s.named_children and s.named_children[0].type == "call_expression":
+        c = s.named_children[0]
+        fnode = c.child_by_field_name("function")
+        method = ctx.text(fnode.child_by_field_name("field")) if fnode is not None and fnode.type == "selector_expression" else ""
+        args = [ctx.text(a).strip() for a in gs.arguments(c)]
+        return bool(args) and args[0] == err and (
+            _qualified(ctx, c) in _EXIT_ON_ERROR or method in _EXIT_ON_ERROR_METHODS
+        )
     return False
 
 
