@@ -45,6 +45,7 @@ def test_without_the_callers_every_error_path_would_be_reported(monkeypatch: pyt
     lines = {ln for _, ln in found(FIXTURES / "lh404_exits/tool/main.go", ["LH404"])}
     assert len(lines) == 4
     assert len(found(FIXTURES / "lh404_exits/writer/writer.go", ["LH404"])) == 2
+    assert len(found(FIXTURES / "lh404_exits/tool/cobra.go", ["LH404"])) == 1
 
 
 def _ctx(rel: str) -> FileContext:
