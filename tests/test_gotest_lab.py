@@ -121,3 +121,14 @@ def test_package_without_tests_is_left_alone(lab_run: tuple[str, Run]) -> None:
     _, run = lab_run
     assert package_of(run.doc, "notests") is None
     assert "[no test files]" in run.stderr
+
+
+def test_testmain_in_external_package_and_named_subtests_in_internal(lab_run: tuple[str, Run]) -> None:
+    _, run = lab_run
+    # The check joins package xmain_test (its TestMain's); the internal test file's subtest
+    # (named by a range variable) still gets its name from the running subtest.
+    leaks = leaks_of(run.doc, "xmain")
+    assert _by_test(leaks) == Counter({"TestSpawn/forgotten": 1}), leaks
+    assert leaks[0]["file"].endswith("xmain/pool.go") and leaks[0]["line"] == 10
+    pkg = package_of(run.doc, "xmain")
+    assert pkg is not None and pkg["ok"] and pkg["checked"]

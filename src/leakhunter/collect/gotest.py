@@ -367,7 +367,7 @@ def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str,
             continue
         pkg_name = pkg.name
         testmain_body = plain_main
-        xtest_name = ""
+        noted_in: set[str] = set()
         for fname in [*pkg.test_files, *pkg.xtest_files]:
             path = Path(pkg.dir) / fname
             try:
@@ -385,11 +385,10 @@ def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str,
                 run.wrapped_testmain = str(path)
             if _NONLITERAL_RUN.search(src):
                 noted = rewrite_subtests(new_src)
-                if noted is not None:
+                m = _PKG_CLAUSE.search(src)
+                if noted is not None and m is not None:
                     new_src = noted
-                    if fname in pkg.xtest_files:
-                        m = _PKG_CLAUSE.search(src)
-                        xtest_name = m.group(1).decode() if m else ""
+                    noted_in.add(m.group(1).decode())
             if new_src is not src:
                 copy = work / f"p{i}_{fname}"
                 copy.write_bytes(new_src)
@@ -407,15 +406,17 @@ def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str,
             encoding="utf-8",
         )
         replace[str(Path(pkg.dir) / gen_name)] = str(gen)
-        if xtest_name and xtest_name != pkg_name:
-            # The external test package cannot see the check's package-internal note
-            # function: it gets its own copy, writing to the same file.
-            xgen = work / f"p{i}_x{gen_name}"
+        for k, other in enumerate(sorted(noted_in - {pkg_name})):
+            # The check lives in one package (the one of the TestMain, else the package's
+            # own); the other of `p` and `p_test` cannot see its note function and gets its
+            # own copy, writing to the same file.
+            xname = f"zz_leakhunter_note{k}" + gen_name.removeprefix("zz_leakhunter_check")
+            xgen = work / f"p{i}_{xname}"
             xgen.write_text(
-                xnote.replace("__PACKAGE__", xtest_name).replace("__IMPORTPATH__", _go_string(pkg.import_path)),
+                xnote.replace("__PACKAGE__", other).replace("__IMPORTPATH__", _go_string(pkg.import_path)),
                 encoding="utf-8",
             )
-            replace[str(Path(pkg.dir) / ("zz_leakhunter_note_x" + gen_name.removeprefix("zz_leakhunter_check")))] = str(xgen)
+            replace[str(Path(pkg.dir) / xname)] = str(xgen)
         run.injected = True
     (work / "overlay.json").write_text(json.dumps({"Replace": replace}), encoding="utf-8")
     return runs
