@@ -6,7 +6,8 @@ Go code shaped after the module where it was read, plus the true leak next to it
   error (or `false`) every caller fails the test on, through a wrapper (vault cert tests);
 - a deliberate, once-per-life abandon (LH101): a Stop's deadline (temporal), a Run that
   fails to start (containerd), an error return of a command (go-ethereum's export);
-- mutually exclusive outcomes (LH102): the owner returns on the goroutine's last message
+- mutually exclusive outcomes (LH101 in an else branch, a switch, a callee, a loop that
+  returns after its error send, a close as the signal; LH102): the owner returns on the goroutine's last message
   (vault's MySQL/ZooKeeper locks); one send reached through two calls (LH104, vault FDB);
 - LH108: a receiver that only stops at shutdown is info; a lost wake-up a test waits for is
   the test's own failure.
@@ -29,6 +30,7 @@ PACKAGES = [
     "lh101_testfail",
     "lh101_lifecycle",
     "lh101_lifecycle/cli",
+    "lh101_exclusive",
     "lh102_exclusive",
     "lh104_calls",
     "lh108_severity",

@@ -1081,23 +1081,23 @@ def cf_siblings(cf: ChanFacts) -> list[ChanFacts]:
 
 
 def exclusive_signals(
-    ctx: FileContext, cf: ChanFacts, go: Node, sends: list[ChanUse], *, one_way: bool = False
+    ctx: FileContext, cf: ChanFacts, go: Node, pending: list[ChanUse]
 ) -> frozenset[tuple[int, int]]:
     """Receives (in the owner) on other local channels that goroutine `go` signals only on
-    paths that never reach `sends`, and that no path through `sends` reaches.
+    its way out: no path from the signal reaches a `pending` operation on `cf`.
 
     `go func() { if err != nil { errCh <- err; return }; resCh <- v }()` with an owner
-    selecting on both: exactly one of the two sends happens, so when the `errCh` case wins
-    nothing is pending on `resCh`. The two sends are one send, not two.
-
-    `one_way` (LH102, where `sends` are the goroutine's pending receives): only "no path
-    from a signal reaches the receive" is needed: `if err != nil { failCh <- err; return }
-    ...; <-releaseCh` with an owner that returns when `failCh` fires without ever sending
-    on releaseCh: the goroutine that signalled failCh is never waiting on releaseCh.
+    selecting on both: when the `errCh` case wins, the goroutine has nothing left to do on
+    resCh, so that case is not a way to abandon it (one send, not two). The same holds in
+    an `else` branch, a switch, a loop that returns after its error send (earlier sends on
+    an unbuffered `cf` completed only because the owner took them), and for LH102 (the
+    goroutine sends `failCh <- err` and returns instead of waiting on releaseCh).
+    Only "signal never reaches pending" is needed: a pending operation that happens before
+    the signal is done (unbuffered) or buffered by the time the signal can be received.
     The goroutine may be a same-file function (`go w.attempt(done, fail, release)`) when
-    every operation is in that function's own body.
+    every operation is in that one body.
     """
-    if not sends:
+    if not pending:
         return frozenset()
     fn = goroutine_function(ctx, go)
     out: set[tuple[int, int]] = set()
@@ -1105,16 +1105,14 @@ def exclusive_signals(
         signals = other.of("send", "close")
         if not signals or any(u.go is None or u.go.start_byte != go.start_byte for u in signals):
             continue
-        callees = {id(u.callee) if u.callee is not None else 0 for u in [*signals, *sends]}
+        callees = {id(u.callee) if u.callee is not None else 0 for u in [*signals, *pending]}
         if len(callees) != 1:
             continue  # the paths must be in one body: the goroutine's own or one callee's
-        where = sends[0].callee if sends[0].callee is not None else fn
+        where = pending[0].callee if pending[0].callee is not None else fn
         body = where.child_by_field_name("body") if where is not None else None
         if body is None:
             continue
-        if all(_never_reaches(ctx, b.stmt, a.stmt, body)
-               and (one_way or _never_reaches(ctx, a.stmt, b.stmt, body))
-               for a in sends for b in signals):
+        if all(_never_reaches(ctx, b.stmt, a.stmt, body) for a in pending for b in signals):
             out.update(
                 (u.stmt.start_byte, u.stmt.end_byte) for u in other.of("recv") if u.where == "body"
             )

@@ -12,6 +12,7 @@ from leakhunter.source.goflow import (
     ChanUse,
     Paths,
     chan_facts,
+    deliberate_abandon,
     describe,
     exclusive_signals,
     goroutine_function,
@@ -212,7 +213,7 @@ func process(items []Item) error {
                 anchor = loop  # workers started in a loop: what matters is after the loop
             # an owner's case on a channel the goroutine signals only on its way out (`failCh <-
             # err; return`) is not a way to abandon the goroutine's receive
-            inert = exclusive_signals(ctx, cf, go, uses, one_way=True) if anchor is go else frozenset()
+            inert = exclusive_signals(ctx, cf, go, uses) if anchor is go else frozenset()
             res = Paths(ctx, [t.stmt for t in targets], inert).after(anchor, cf.body)
             feeds = bool(targets or sends)  # with nothing ever sent or closed, it blocks at once
             if feeds and (res is None or not ({"exit", "next"} & res.keys())):
@@ -230,6 +231,9 @@ func process(items []Item) error {
             target_lines = ", ".join(str(line(t.stmt)) for t in targets[:3])
             if res is None:
                 continue
+            leaving = [res[k] for k in ("exit", "next") if k in res]
+            if leaving and all(deliberate_abandon(ctx, cf.owner, w) for w in leaving):
+                continue  # a lifecycle method or a failing command: once per life, not per call
             if "exit" in res:
                 ret = res["exit"]
                 where = f" at line {line(ret)}" if ret is not None else ""
