@@ -174,52 +174,18 @@ def _verdict_context(v: Verdict, source_dir: str | None,
 
 
 def _flames(store: Store, target: str) -> list[dict[str, Any]]:
-    """Icicles of what grew in the latest process: heap (first vs last heap profile,
-    pprof -base semantics) and goroutines (first vs last dump)."""
-    from leakhunter.analyze.diff import merge_negated
-    from leakhunter.analyze.flame import flame_tree, goroutine_growth_tree
-    from leakhunter.analyze.suspects import _dump, _pair, _profile
-    from leakhunter.errors import LeakhunterError
+    """Icicles of what grew in the latest process (analyze.growth chooses and diffs)."""
+    from leakhunter.analyze.growth import growth_trees
     from leakhunter.report.flame import fragment
 
-    proc = store.last_process(target)
-    if proc is None:
-        return []
-    out: list[dict[str, Any]] = []
-    pair = _pair(store, target, "heap", proc.id)
-    if pair is not None:
-        a, b = (_profile(store, s) for s in pair)
-        if a is not None and b is not None:
-            try:
-                tree = flame_tree(merge_negated(a, b), sample_index="inuse_space", diff=True)
-            except LeakhunterError:
-                tree = None
-            if tree is not None and tree.root.value >= _floor("heap_live"):
-                span = human_duration(pair[1].ts - pair[0].ts)
-                out.append({"title": f"Heap growth (in-use bytes), first to last profile, {span}",
-                            "html": fragment(tree, f"flame-{_ident(target)}-heap",
-                                             label="heap growth flame graph")})
-    pair = _pair(store, target, "goroutine", proc.id)
-    if pair is not None:
-        da, db = (_dump(store, s) for s in pair)
-        if da is not None and db is not None:
-            gtree = goroutine_growth_tree(da, db)
-            if gtree.root.value >= _floor("goroutines"):
-                span = human_duration(pair[1].ts - pair[0].ts)
-                out.append({"title": f"Goroutine growth, first to last dump, {span} "
-                                     "(innermost box: the wait state)",
-                            "html": fragment(gtree, f"flame-{_ident(target)}-goroutines",
-                                             label="goroutine growth flame graph")})
-    return out
-
-
-def _floor(series: str) -> float:
-    """The growth the verdicts call relevant for `series`: below it a flame graph of
-    "what grew" would draw noise (a handful of goroutines that come and go)."""
-    from leakhunter.analyze.verdicts import SPECS
-
-    spec = SPECS.get(series)
-    return spec.floor if spec is not None else 1.0
+    titles = {
+        "heap": "Heap growth (in-use bytes), first to last profile, {span}",
+        "goroutines": "Goroutine growth, first to last dump, {span} (innermost box: the wait state)",
+    }
+    labels = {"heap": "heap growth flame graph", "goroutines": "goroutine growth flame graph"}
+    return [{"title": titles[g.kind].format(span=human_duration(g.span_s)),
+             "html": fragment(g.tree, f"flame-{_ident(target)}-{g.kind}", label=labels[g.kind])}
+            for g in growth_trees(store, target)]
 
 
 def _ident(target: str) -> str:
