@@ -848,8 +848,9 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
       finalizer Run, containerd's CRI Run whose error goes to `log.Fatal`); a Start that
       returns an error (the component failed to start);
     - main/init/TestMain: the process ends right after;
-    - an error return of command-line code (package main, or under a `cmd/` directory): the
-      command fails and the process exits with it.
+    - a path on which the process is ending (program/exits.py): an error return that every
+      caller turns into an exit (`log.Fatal`, a CLI command's error: go-ethereum's preimage
+      export), an exit right after, code that runs after an OS shutdown signal.
     The leak catalog's LH101/LH102 are leaks that grow with calls; these do not.
     """
     decl = gs.enclosing_declaration(owner) or owner
@@ -864,12 +865,15 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
     lifecycle = decl.type == "method_declaration" and name in _LIFECYCLE_METHODS
     if lifecycle and case is not None and case.type == "communication_case":
         return True
+    from leakhunter.source.program import exits
+
+    if exits.process_ends_after(ctx, witness) or exits.after_shutdown_signal(ctx, witness):
+        return True
     if witness.type != "return_statement" or not _returns_error(ctx, witness):
         return False
     if lifecycle or (decl.type == "method_declaration" and name in _START_METHODS):
         return True
-    path = "/" + ctx.display_path.replace("\\", "/")
-    return "/cmd/" in path or gs.package_name(ctx) == "main"
+    return exits.return_ends_process(ctx, witness)
 
 
 def _returns_error(ctx: FileContext, ret: Node) -> bool:
