@@ -31,7 +31,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
-from leakhunter.source.program.testfail import fails_test, failure_every_caller_reports
+from leakhunter.source.program.testfail import (
+    failed_before,
+    fails_test,
+    failure_every_caller_reports,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -840,7 +844,8 @@ _START_METHODS = frozenset({"Start", "start"})
 
 
 def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> bool:
-    """The owner abandons pending work on purpose, once per component life, not per request.
+    """The owner abandons pending work on purpose, once per component life, not per request
+    (or after the test has already failed: program/testfail.py).
 
     - a component's lifecycle method (Run/Serve/Stop/Shutdown) that leaves on a select case
       (its deadline, its context, its stop channel) or returns an error: it runs once per
@@ -857,6 +862,8 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
     name = ctx.text(decl.child_by_field_name("name"))
     if witness is None:
         return False
+    if failed_before(ctx, witness) or failure_every_caller_reports(ctx, witness):
+        return True  # the test has already failed: its failure is the report
     if decl.type == "function_declaration" and name in _LIFETIME_FUNCS:
         return True
     case: Node | None = witness

@@ -13,6 +13,7 @@ from leakhunter.source.goflow import (
     ChanUse,
     case_body,
     chan_facts,
+    deliberate_abandon,
     line,
     loop_between,
     loop_exits,
@@ -118,7 +119,9 @@ func first(servers []string) string {
         early = [
             r
             for r in loop_exits(gather)
-            if r.type == "return_statement" and _on_error(ctx, r, recvs[0].stmt)
+            if r.type == "return_statement"
+            and _on_error(ctx, r, recvs[0].stmt)
+            and not deliberate_abandon(ctx, cf.owner, r)  # test failed / process ending / lifecycle
         ]
         if not early:
             return None
