@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 from gotestlab import BROKEN, LAB, ROOT, run_test_command, toolchains, tree_hash
 
-from leakhunter.collect.gotest import USER_MAIN, rewrite_subtests, rewrite_testmain
+from leakhunter.collect.gotest import (
+    USER_MAIN,
+    needs_subtest_notes,
+    rewrite_subtests,
+    rewrite_testmain,
+)
 
 TOOLCHAINS = toolchains()
 
@@ -180,5 +185,29 @@ def test_rewrite_subtests_notes_only_non_literal_names_and_keeps_lines() -> None
     assert len(lines) == len(orig)
     assert lines[5] == orig[5]  # a literal name is left alone
     assert lines[7] == "\t\tt.Run(c.name, func(s *tt.T) {leakhunterNote(s); "
-    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [7]
-    assert rewrite_subtests(b'package p\n\nimport "testing"\n\nfunc TestY(t *testing.T) { t.Run("a", f) }\n') is None
+    assert lines[11] == "\tt.Run(name, leakhunterWrap(fn))"  # a function value on a *T parameter
+    # `_` cannot be noted; b is a *testing.B: its Run takes no func(*testing.T).
+    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [7, 11]
+    assert rewrite_subtests(
+        b'package p\n\nimport "testing"\n\nfunc TestY(t *testing.T) { t.Run("a", func(t *testing.T) {}) }\n'
+    ) is None  # a literal name with a func literal: nothing to note
+    assert needs_subtest_notes(b't.Run("a", f)') and not needs_subtest_notes(b't.Run(`a`, func(t *T) {})')
+
+
+def test_subtests_without_notes_name_the_parent(tmp_path: Path) -> None:
+    """Without the run-time notes, a subtest named by a variable is `TestTable/…`, and one
+    run from a function value is its caller's (`TestByValue/…`), never the helper's."""
+    import io
+
+    from leakhunter.analyze.testleaks import attribute
+    from leakhunter.collect.gotest import run_go_test
+
+    res = run_go_test(LAB, ["./subpar"], ["-run", "TestTable|TestByValue"], settle_s=0.5, ignore=[],
+                      go=_newest(), console=io.StringIO())
+    [pr] = res.packages
+    assert pr.subtests and set(pr.subtests.values()) >= {"TestTable/noisy_one", "TestByValue/by_value"}
+    with_notes = {lk.test for lk in attribute(pr.package, pr.dump, proof=pr.proof_written,
+                                              subtests=pr.subtests)}
+    assert with_notes == {"TestTable/noisy_one", "TestByValue/by_value"}
+    without = {lk.test for lk in attribute(pr.package, pr.dump, proof=pr.proof_written)}
+    assert without == {"TestTable/…", "TestByValue/…"}

@@ -88,7 +88,8 @@ def test_subtests_and_parallel(lab_run: tuple[str, Run]) -> None:
     # TestTable's subtests are named by a variable (tc.name = "noisy one"): the name comes
     # from the subtest itself at run time, as go test prints it.
     assert _by_test(leaks) == Counter(
-        {"TestParent/child": 2, "TestParallelB": 2, "TestTable/noisy_one": 1}), leaks
+        {"TestParent/child": 2, "TestParallelB": 2, "TestTable/noisy_one": 1,
+         "TestByValue/by_value": 1}), leaks
     assert all(lk["file"].endswith("subpar/work.go") for lk in leaks)
     assert all(lk["subtest"] == ("/" in lk["test"]) for lk in leaks)
 

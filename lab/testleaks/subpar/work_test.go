@@ -41,3 +41,11 @@ func TestTable(t *testing.T) {
 		})
 	}
 }
+
+func raceOnce(t *testing.T) { _ = Race() }
+
+// TestByValue runs its subtest from a function value: raceOnce is not a test; the leak
+// is TestByValue/by_value's.
+func TestByValue(t *testing.T) {
+	t.Run("by value", raceOnce)
+}

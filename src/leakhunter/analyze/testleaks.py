@@ -141,6 +141,9 @@ def _test_name(function: str) -> tuple[str, bool]:
     return name, sub
 
 
+_TEST_LIKE = re.compile(r"(?:Test|Benchmark|Example|Fuzz)(?![a-z])")
+"""A name go test runs as a top-level test (TestMain included; `Testify` is not one)."""
+
 _RUN_NAME = re.compile(r"""\.Run\(\s*(?:"((?:[^"\\]|\\.)*)"|`([^`]*)`)""")
 
 
@@ -218,18 +221,27 @@ def attribute(
     leaks: dict[tuple[object, ...], TestLeak] = {}
     names = subtests or {}
     for own, anc, ids in gs:
-        found = _test_of(own.stack)
-        runner_id = ids[0] if found is not None else ""
-        for a, gid in zip(anc, ids[1:], strict=False):
-            if found is not None:
+        found: tuple[str, bool] | None = None
+        runner_id = ""
+        parent = ""
+        for stack, gid in zip([own.stack, *(a.stack for a in anc)], ids, strict=False):
+            t = _test_of(stack)
+            if t is None:
+                continue
+            if found is None:
+                found, runner_id = t, gid
+            if _TEST_LIKE.match(t[0]):
+                parent = t[0] if t is not found else ""
                 break
-            found = _test_of(a.stack)
-            runner_id = gid if found is not None else ""
         if found is None and any(_in_testmain(a.stack) for a in anc):
             found = ("TestMain", False)
         test, sub = found if found is not None else ("", False)
         if runner_id in names:
             test, sub = names[runner_id], "/" in names[runner_id]
+        elif parent:
+            # A subtest run from a function value (t.Run(name, helper)) that was not noted:
+            # `helper` is not the test; the test that called t.Run is.
+            test, sub = f"{parent}/…", True
         elif sub:
             test = _subtest_name(test, [own.stack, *(a.stack for a in anc)])
         own_user = user(own.stack)

@@ -248,18 +248,40 @@ def _import_name(root: Any, path_: str = "os") -> str | None:
     return None
 
 
-_NONLITERAL_RUN = re.compile(rb"\.Run\(\s*[^\s\"`)]")
-"""A `.Run(` call whose first argument is not a string literal: a subtest whose name only
-the running test knows (`t.Run(tc.name, ...)`)."""
+_RUN_CALL = re.compile(rb"\.Run\(")
+_LITERAL_RUN = re.compile(rb"""\.Run\(\s*(?:"(?:[^"\\\n]|\\.)*"|`[^`]*`)\s*,\s*func\s*\(""")
+
+
+def needs_subtest_notes(source: bytes) -> bool:
+    """Some `.Run(` call is not `Run("literal", func(...`: its subtest's name (or, for a
+    function value, its parent) cannot be read from the source by leakhunter's analysis."""
+    return len(_RUN_CALL.findall(source)) > len(_LITERAL_RUN.findall(source))
+
+
+_FUNCS = ("function_declaration", "method_declaration", "func_literal")
+
+
+def _params(fn: Any) -> dict[bytes, bytes]:
+    params = fn.child_by_field_name("parameters")
+    out: dict[bytes, bytes] = {}
+    for d in params.named_children if params is not None else []:
+        typ = d.child_by_field_name("type")
+        if d.type != "parameter_declaration" or typ is None:
+            continue
+        for c in d.children_by_field_name("name"):
+            out[c.text or b""] = typ.text or b""
+    return out
 
 
 def rewrite_subtests(source: bytes) -> bytes | None:
-    """The file with `leakhunterNote(t); ` put first in the body of each `func(t *testing.T)`
-    literal passed to a `.Run` call with a non-literal name; None when there is none.
+    """The file with each subtest whose name is not a literal (and each subtest run from a
+    function value) noted at its start; None when there is none to note.
 
-    The note records the subtest goroutine's id and `t.Name()`, so a goroutine that the
-    subtest started (whose ancestry names that goroutine id) gets the subtest's real name.
-    The insertion is on the line of the `{`: every line number stays what it was.
+    A `func(t *testing.T)` literal gets `leakhunterNote(t); ` first in its body; a function
+    value passed to `t.Run` on a `*testing.T` parameter `t` is wrapped,
+    `leakhunterWrap(fn)`. The note records the subtest goroutine's id and `t.Name()`, so a
+    goroutine the subtest started (whose ancestry names that goroutine id) gets the
+    subtest's real name. Insertions stay on their lines: every line number is unchanged.
     """
     from leakhunter.source.parse import parse
 
@@ -269,10 +291,12 @@ def rewrite_subtests(source: bytes) -> bytes | None:
         return None
     want = f"*{testing}.T".encode()
     inserts: list[tuple[int, bytes]] = []
-    stack = [tree.root_node]
+    stack: list[tuple[Any, dict[bytes, bytes]]] = [(tree.root_node, {})]
     while stack:
-        n = stack.pop()
-        stack.extend(n.children)
+        n, scope = stack.pop()
+        if n.type in _FUNCS:
+            scope = {**scope, **_params(n)}
+        stack.extend((c, scope) for c in n.children)
         if n.type != "call_expression":
             continue
         fn = n.child_by_field_name("function")
@@ -283,22 +307,28 @@ def rewrite_subtests(source: bytes) -> bytes | None:
         if field_ is None or field_.text != b"Run" or args is None or args.named_child_count != 2:
             continue
         name_arg, body_arg = args.named_children
-        if name_arg.type in ("interpreted_string_literal", "raw_string_literal") or body_arg.type != "func_literal":
-            continue
-        params = body_arg.child_by_field_name("parameters")
-        body = body_arg.child_by_field_name("body")
-        decls = [c for c in params.named_children if c.type == "parameter_declaration"] if params else []
-        if body is None or len(decls) != 1:
-            continue
-        pname = decls[0].child_by_field_name("name")
-        ptype = decls[0].child_by_field_name("type")
-        if pname is None or ptype is None or pname.text in (None, b"_") or ptype.text != want:
-            continue
-        inserts.append((body.start_byte + 1, b"leakhunterNote(" + (pname.text or b"") + b"); "))
+        literal_name = name_arg.type in ("interpreted_string_literal", "raw_string_literal")
+        if body_arg.type == "func_literal":
+            if literal_name:
+                continue  # the name is read from the source (analyze.testleaks)
+            own = _params(body_arg)
+            body = body_arg.child_by_field_name("body")
+            if body is None or len(own) != 1:
+                continue
+            [(pname, ptype)] = own.items()
+            if pname in (b"", b"_") or ptype != want:
+                continue
+            inserts.append((body.start_byte + 1, b"leakhunterNote(" + pname + b"); "))
+        else:
+            recv = fn.child_by_field_name("operand")
+            if recv is None or recv.type != "identifier" or scope.get(recv.text or b"") != want:
+                continue
+            inserts.append((body_arg.end_byte, b")"))
+            inserts.append((body_arg.start_byte, b"leakhunterWrap("))
     if not inserts:
         return None
     out = source
-    for at, text in sorted(inserts, reverse=True):
+    for at, text in sorted(inserts, key=lambda x: x[0], reverse=True):
         out = out[:at] + text + out[at:]
     return out
 
@@ -383,7 +413,7 @@ def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str,
                 new_src = rewrite_testmain(src)
                 testmain_body = wrap_main
                 run.wrapped_testmain = str(path)
-            if _NONLITERAL_RUN.search(src):
+            if needs_subtest_notes(src):
                 noted = rewrite_subtests(new_src)
                 m = _PKG_CLAUSE.search(src)
                 if noted is not None and m is not None:
