@@ -46,7 +46,8 @@ _FAIL_METHODS = frozenset(
 )
 _TESTING_TYPES = ("*testing.T", "*testing.B", "*testing.F", "testing.TB")
 _ASSERT_PKGS = frozenset({"require", "assert"})
-_ASSERT_NO_ERROR = frozenset({"NoError", "Nil", "NoErrorf", "Nilf", "True", "Truef"})
+_SUITE_HEADS = (".T()", ".Require()", ".Assert()")
+_ASSERT_NO_ERROR = frozenset({"NoError", "Nil", "NoErrorf", "Nilf"})
 
 
 def is_test_code(ctx: FileContext) -> bool:
@@ -73,12 +74,15 @@ def fails_test(ctx: FileContext, call: Node) -> bool:
         return False
     name = gs.call_name(ctx, call)
     head, _, last = name.rpartition(".")
-    if not head or "." in head:
+    if not head:
         return False
     if head in _ASSERT_PKGS and last in ("Fail", "FailNow"):
         return True
     if last not in _FAIL_METHODS:
         return False
+    if "." in head:
+        # a testify suite: `s.T().Fatal(...)`, `s.Require().FailNow(...)`, `s.Assert().Fail(...)`
+        return ctx.is_test and head.count(".") == 1 and head.endswith(_SUITE_HEADS)
     if ctx.is_test:
         return True
     return is_test_code(ctx) and head in testing_params(ctx, call)
@@ -138,7 +142,7 @@ def failure_every_caller_reports(ctx: FileContext, ret: Node) -> bool:
     if ret.type != "return_statement" or not is_test_code(ctx):
         return False
     fn = gs.enclosing_function(ret)
-    if fn is None or fn.type != "function_declaration":
+    if fn is None or fn.type not in ("function_declaration", "method_declaration"):
         return False
     cache: dict[int, bool] = ctx.cache.setdefault("testfail.callers", {})  # type: ignore[assignment]
     idx = _failure_value(ctx, fn, ret)
@@ -154,9 +158,14 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
     name = ctx.text(fn.child_by_field_name("name"))
     is_bool = gs.result_types(ctx, fn) == ["bool"]
     seen = 0
+    method = fn.type == "method_declaration"
     for call in gs.nodes_of_type(ctx, "call_expression"):
         f = call.child_by_field_name("function")
-        if f is None or f.type != "identifier" or ctx.text(f) != name:
+        if f is not None and method and f.type == "selector_expression":
+            f = f.child_by_field_name("field")  # `s.helper(...)`: a method of that name
+        elif f is not None and method:
+            continue
+        if f is None or f.type not in ("identifier", "field_identifier") or ctx.text(f) != name:
             continue
         if call.start_byte >= fn.start_byte and call.end_byte <= fn.end_byte:
             return False  # recursive: do not guess
@@ -174,7 +183,7 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
             outer = gs.enclosing_function(call)
             ok = (
                 outer is not None
-                and outer.type == "function_declaration"
+                and outer.type in ("function_declaration", "method_declaration")
                 and gs.result_types(ctx, outer) == gs.result_types(ctx, fn)
                 and _every_caller_fails(ctx, outer, idx, depth + 1)
             )
@@ -237,7 +246,7 @@ def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> b
         outer = gs.enclosing_function(s)
         if (
             outer is not None
-            and outer.type == "function_declaration"
+            and outer.type in ("function_declaration", "method_declaration")
             and gs.result_types(ctx, outer)[-1:] == ["error"]
             and _failure_value(ctx, outer, s) is not None
             and ctx.text(_returned(s)[-1]).strip() == err
@@ -250,7 +259,8 @@ def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> b
             return False
         head, _, last = gs.call_name(ctx, c).rpartition(".")
         args = [ctx.text(a) for a in gs.arguments(c)]
-        return head in _ASSERT_PKGS and last in _ASSERT_NO_ERROR and err in args
+        # require.NoError(t, err), assert.NoError(t, err), s.NoError(err), s.Require().NoError(err)
+        return bool(head) and last in _ASSERT_NO_ERROR and err in args
     return False
 
 

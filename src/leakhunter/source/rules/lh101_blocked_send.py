@@ -53,6 +53,15 @@ class BlockedSend(Rule):
     global, handed to a function outside the file or that passes them on; returned,
     unless a caller in the same file receives it in a select next to a timeout); channels another goroutine also receives from; receives that happen on
     every path after the `go` statement. Goroutines started in a loop are LH104's.
+
+    Also not reported (issue #8, false-positive shapes read on real modules): a select case
+    on a channel the goroutine signals only on its way out (`errCh <- err; return` next to
+    `resCh <- v`: one send, not two; goflow.exclusive_signals); paths on which the test has
+    already failed (`t.Error` then return, a timeout case that calls `t.Error`, a test
+    helper whose error every caller fails the test on: program/testfail.py); abandons that
+    happen once per component life or while the process ends (a Run/Serve/Stop/Shutdown
+    method leaving on a select case or an error, main/init, an error every caller exits
+    on: goflow.deliberate_abandon and program/exits.py).
     """
 
     id = "LH101"

@@ -48,7 +48,10 @@ class BlockedReceive(Rule):
     statement; receives in a select with another case; channels that leave the
     function or that another goroutine sends on / closes (we cannot see who owns
     them then); goroutines started by `main` or `init` (they live as long as the
-    program anyway).
+    program anyway); an owner that leaves only when the goroutine signalled its failure
+    as its last act (`failCh <- err; return` before it would wait on releaseCh: vault's
+    HA locks); a lifecycle method's or a failing command's exit, or a path after the
+    test already failed (goflow.deliberate_abandon).
     """
 
     id = "LH102"

@@ -44,7 +44,9 @@ class UnreadSends(Rule):
     check, not an error check), other receives in a loop or a `range` (we cannot
     count iterations), buffered channels whose capacity is not a constant, channels
     that leave the function or that another goroutine receives from, sends in a
-    select with another case.
+    select with another case; one send reached through several calls (`tryLock()` called
+    twice, each sending only on the error the caller returns on); an early-returning
+    gather after the test already failed, in a lifecycle method, or ending the process.
     """
 
     id = "LH104"
