@@ -68,6 +68,8 @@ def _root(ctx: FileContext, parent: Node, at: Node, depth: int = 0) -> str:
         return ""
     kinds: set[str] = set()
     for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec"), into_func_literals=True):
+        if d.end_byte >= at.start_byte:
+            continue  # only the assignments before the call can reach it (`ctx, _ = WithTimeout(ctx, d)`)
         lefts, rights = gs.assignment_sides(d)
         names = [_compact(ctx.text(x)) for x in lefts]
         if name not in names:
