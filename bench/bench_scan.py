@@ -92,6 +92,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, help="also write the results as Markdown here")
     ap.add_argument("--staticcheck", action="store_true", help="also time staticcheck (slow cold)")
+    ap.add_argument("--only", choices=("net/http/...", "std"), help="run one target only")
+    ap.add_argument("--warm-runs", type=int, default=5,
+                    help="warm runs of each tool, alternated; the row shows the median run (default 5)")
     ap.add_argument("--go", default="/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else "go",
                     help="the go command whose GOROOT is scanned and vetted")
     args = ap.parse_args()
@@ -101,9 +104,18 @@ def main() -> None:
     src = goroot / "src"
     cores = len(os.sched_getaffinity(0))
     targets = [("net/http/...", ["net/http"], ["./net/http/..."]), ("std", ["."], ["./..."])]
+    if args.only:
+        targets = [t for t in targets if t[0] == args.only]
     sizes = {name: go_mb(src, paths, ["cmd"]) for name, paths, _ in targets}
-    print(f"{gover}; {src}; {cores} cores; " + ", ".join(f"{k}: {v:.1f} MB of Go" for k, v in sizes.items()),
-          flush=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True,
+                           cwd=Path(__file__).parent).stdout.strip()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_start = load()
+    print(f"{gover}; {src}; {cores} cores; " + ", ".join(f"{k}: {v:.1f} MB of Go" for k, v in sizes.items())
+          + f"; leakhunter at {commit}{' + uncommitted src/ changes' if dirty else ''}; start {started}, "
+          f"load {load_start}", flush=True)
 
     base_env = {k: v for k, v in os.environ.items() if k not in ("GOFLAGS", "GOROOT")}
     base_env["PATH"] = f"{Path(args.go).parent}{os.pathsep}{base_env.get('PATH', '')}"
@@ -114,6 +126,11 @@ def main() -> None:
 
     shutil.copytree(Path(leakhunter.__file__).parent, tmp / "snapshot" / "leakhunter",
                     ignore=shutil.ignore_patterns("__pycache__"))
+    # Byte-compile it, as `pip install` does: with PYTHONDONTWRITEBYTECODE set (as in the
+    # sessions' shells) every run would otherwise compile every module it imports (~0.3 s).
+    import compileall
+
+    compileall.compile_dir(tmp / "snapshot", quiet=1)
     base_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp / "snapshot"), base_env.get("PYTHONPATH")]))
     rows: list[tuple[str, Run, Run]] = []
     extra: list[Run] = []
@@ -134,12 +151,23 @@ def main() -> None:
             fill = timed(f"leakhunter scan, filling the cache ({name})", lh, cwd=src, env=lh_env, mb=sizes[name],
                          json_out=out)
             extra.append(fill)
-            warm = timed(f"leakhunter scan, warm cache ({name})", lh, cwd=src, env=lh_env, mb=sizes[name],
-                         json_out=out)
-            vet_warm = timed(f"go vet, warm GOCACHE ({name})", [args.go, *VET, *vet_paths], cwd=src, env=vet_env,
-                             mb=sizes[name])
+            warms: list[Run] = []
+            vet_warms: list[Run] = []
+            for i in range(max(1, args.warm_runs)):  # alternated, so both see the same load
+                warms.append(timed(f"leakhunter scan, warm cache ({name}) #{i + 1}", lh, cwd=src, env=lh_env,
+                                   mb=sizes[name], json_out=out))
+                vet_warms.append(timed(f"go vet, warm GOCACHE ({name}) #{i + 1}", [args.go, *VET, *vet_paths],
+                                       cwd=src, env=vet_env, mb=sizes[name]))
+            warm = sorted(warms, key=lambda r: r.wall)[len(warms) // 2]
+            vet_warm = sorted(vet_warms, key=lambda r: r.wall)[len(vet_warms) // 2]
+            extra.append(Run(f"leakhunter warm ({name}): wall s of every run "
+                             + " ".join(f"{r.wall:.2f}" for r in warms), warm.wall, warm.rss_mb, 0, 0.0,
+                             cpu=warm.cpu))
+            extra.append(Run(f"go vet warm ({name}): wall s of every run "
+                             + " ".join(f"{r.wall:.2f}" for r in vet_warms), vet_warm.wall, vet_warm.rss_mb, 0,
+                             0.0, cpu=vet_warm.cpu))
             rows.append((f"warm, {name}", warm, vet_warm))
-        if args.staticcheck and STATICCHECK.exists():
+        if args.staticcheck and STATICCHECK.exists() and "std" in sizes:
             sc_env = {**base_env, "GOCACHE": str(tmp / "gocache-sc"), "XDG_CACHE_HOME": str(tmp / "xdg-sc")}
             sc = [str(STATICCHECK), "-checks", "SA1015,SA2000,SA5005,SA9001", "./..."]
             extra.append(timed("staticcheck, fresh caches (std)", sc, cwd=src, env=sc_env, mb=sizes["std"]))
@@ -148,8 +176,9 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     lines = [
-        f"Machine: {cores} cores, load average at the end {load()}; {gover}; tree `{src}` "
-        f"(net/http/...: {sizes['net/http/...']:.1f} MB of Go; std: {sizes['std']:.1f} MB).",
+        f"Machine: {cores} cores, load average at the start {load_start}, at the end {load()}; {gover}; "
+        f"tree `{src}` (" + "; ".join(f"{k}: {v:.1f} MB of Go" for k, v in sizes.items()) + "); "
+        f"leakhunter at commit {commit}{' plus uncommitted src/ changes' if dirty else ''}; started {started}.",
         "leakhunter: default rules, default output; findings shown: "
         + ", ".join(f"{k} {v}" for k, v in findings.items()) + ".",
         "",

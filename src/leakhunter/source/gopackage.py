@@ -13,6 +13,7 @@ memory follow the size of the scanned repository.
 from __future__ import annotations
 
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +30,10 @@ _MAX_FILE_BYTES = 4 << 20
 
 _TREES: OrderedDict[tuple[object, ...], list[FileContext]] = OrderedDict()
 _FACTS: OrderedDict[tuple[object, ...], object] = OrderedDict()
-_MAX_TREES = 2
+_MAX_TREES = 3
+_BY_PATH: dict[str, FileContext] = {}
+"""Absolute path -> parsed file of the views in `_TREES` (the same path may be spelled
+relative by the scanner and absolute by the program model)."""
 _MAX_FACTS = 256
 
 
@@ -75,6 +79,10 @@ def package_files(ctx: FileContext) -> list[FileContext]:
         _TREES[sig] = hit
         while len(_TREES) > _MAX_TREES:
             _TREES.popitem(last=False)
+        _BY_PATH.clear()
+        for files in _TREES.values():  # the newest view wins, as in cached_context's search
+            for f in files:
+                _BY_PATH[os.path.abspath(f.path)] = f
     else:
         _TREES.move_to_end(sig)
     return [ctx, *(f for f in hit if f.path.name != ctx.path.name)]
@@ -101,6 +109,8 @@ def _load(ctx: FileContext, sig: tuple[object, ...]) -> list[FileContext]:
             if gs.package_name(reuse) == pkg:
                 out.append(reuse)
             continue
+        if _other_package(data, str(pkg)):
+            continue  # e.g. the `x_test` files for the view of `x`: not parsed only to be dropped
         sib = FileContext(
             path=Path(path),
             display_path=str(path),
@@ -113,6 +123,21 @@ def _load(ctx: FileContext, sig: tuple[object, ...]) -> list[FileContext]:
             continue
         out.append(sib)
     return out
+
+
+_PACKAGE_LINE = re.compile(rb"^package[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?:;|//|\r?$)", re.MULTILINE)
+
+
+def _other_package(data: bytes, pkg: str) -> bool:
+    """True when the file's package clause, read without parsing, is surely not `pkg`.
+
+    Only line comments may precede the clause in what is trusted: a line inside a
+    `/* */` comment could look like a clause, so a file with one before it is left to
+    the parser (as is anything the pattern does not read plainly)."""
+    m = _PACKAGE_LINE.search(data, 0, 1 << 16)
+    if m is None or b"/*" in data[: m.start()]:
+        return False
+    return m.group(1).decode() != pkg
 
 
 def package_facts(ctx: FileContext, key: str, compute: Callable[[list[FileContext]], T]) -> T:
@@ -142,6 +167,9 @@ def cached_context(path: Path, source: bytes) -> FileContext | None:
     package view parse its siblings, so the scanner can reuse those trees (and their
     memoised indexes) instead of parsing every file twice. (Added by scan-core.)
     """
+    hit = _BY_PATH.get(os.path.abspath(path))
+    if hit is not None and hit.source == source:
+        return hit
     for files in reversed(_TREES.values()):
         for f in files:
             if f.path == path and f.source == source:

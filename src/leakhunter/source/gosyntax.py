@@ -19,6 +19,7 @@ Names are stable: rule modules import them. Add new helpers at the end.
 from __future__ import annotations
 
 import re
+import weakref
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -50,7 +51,7 @@ class TreeIndex:
     questions per file, and the answers all come from this one pass.
     """
 
-    __slots__ = ("by_type", "root", "seen", "starts")
+    __slots__ = ("__weakref__", "by_type", "root", "seen", "starts")
 
     def __init__(self, root: Node) -> None:
         by_type: dict[str, list[Node]] = {}
@@ -121,6 +122,9 @@ def _is_descendant(n: Node, root: Node) -> bool:
 _INDEXES: OrderedDict[int, TreeIndex] = OrderedDict()
 _MAX_INDEXES = 64
 """Trees indexed per process (the file being scanned plus the package siblings rules read)."""
+_ALIVE: weakref.WeakValueDictionary[int, TreeIndex] = weakref.WeakValueDictionary()
+"""Root node id -> every index still alive (held by `_INDEXES` or by a FileContext's cache).
+An index holds nodes of its tree, so the tree, and with it the id, lives as long as the entry."""
 _ROOT_OF: dict[int, TreeIndex] = {}
 """Node id -> index of its tree, for nodes already used as walk roots (saves the climb)."""
 
@@ -158,7 +162,12 @@ def tree_index(node: Node) -> TreeIndex:
         root = p
     idx = _INDEXES.get(root.id)
     if idx is None:
-        idx = TreeIndex(root)
+        # Evicted from the LRU but still held by a live FileContext (a package sibling):
+        # reuse it; rebuilding an index is a walk over every node of the tree.
+        idx = _ALIVE.get(root.id)
+        if idx is None:
+            idx = TreeIndex(root)
+            _ALIVE[root.id] = idx
     _register(idx)
     _ROOT_OF[nid] = idx
     idx.seen.append(nid)

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 GENERATED_RE = re.compile(rb"^// Code generated .* DO NOT EDIT\.$")
 HEAD_BYTES = 64 * 1024
+_TIME_RULES = os.environ.get("LEAKHUNTER_TIME_RULES", "") not in ("", "0")
 IN_PROCESS_BYTES = 2 * 1024 * 1024
 """Below this much source, a pool costs more than it saves."""
 
@@ -83,7 +84,9 @@ class ScanResult:
     suppressed: int = 0
     """Findings silenced by `//leakhunter:ignore` / `//nolint` comments."""
     rule_seconds: dict[str, float] = field(default_factory=dict)
-    """CPU seconds spent in each rule, summed over workers (for benchmarks)."""
+    """CPU seconds spent in each rule, summed over workers (for benchmarks; only with
+    LEAKHUNTER_TIME_RULES=1 set: reading a thread's CPU clock is a system call, and two per
+    rule per file cost about 2% of a scan of std)."""
     parse_seconds: float = 0.0
     """CPU seconds spent in tree-sitter's parser, summed over workers."""
     unanalysed: list[Unanalysed] = field(default_factory=list)
@@ -330,13 +333,15 @@ def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) ->
     if shared is not None and shared.go_version == ctx.go_version and shared.is_test == ctx.is_test:
         ctx.cache = shared.cache  # same tree: its memoised index, functions, imports stay valid
     found: list[Finding] = []
+    timed = _TIME_RULES
     for rule in _instantiate(rule_ids):
-        t1 = time.thread_time()
+        t1 = time.thread_time() if timed else 0.0
         try:
             found.extend(rule.check(ctx))
         except Exception as exc:  # a rule bug must not end the scan
             out.rule_errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
-        out.rule_seconds[rule.id] = out.rule_seconds.get(rule.id, 0.0) + time.thread_time() - t1
+        if timed:
+            out.rule_seconds[rule.id] = out.rule_seconds.get(rule.id, 0.0) + time.thread_time() - t1
     out.scanned = True
     out.cacheable = not out.rule_errors
     if not found:
@@ -444,8 +449,11 @@ def _outcomes(
     from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
-    # Import the rules before forking, so every worker inherits them instead of importing.
+    # Import the rules, and ask `go env` once, before forking: every worker inherits both.
     _instantiate(rule_ids)
+    from leakhunter.source.program.index import go_env
+
+    go_env()
     mp = get_context("fork")
     retry: list[SourceFile] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp) as pool:

@@ -361,6 +361,14 @@ def _go_env() -> tuple[str, str]:
     return root, modcache
 
 
+def go_env() -> tuple[str, str]:
+    """(GOROOT, GOMODCACHE) as the program model sees them (one `go env` per process, cached).
+
+    The scanner calls it before starting its worker pool, so the workers inherit the
+    answer instead of each running `go env` (a process start, slow on a loaded machine)."""
+    return _go_env()
+
+
 _REQUIRE = re.compile(rb"^\s*(?:require\s+)?([A-Za-z0-9][^\s()]*)\s+(v[^\s/]+)", re.MULTILINE)
 _REPLACE = re.compile(rb"^\s*(?:replace\s+)?([^\s()]+)(?:\s+v\S+)?\s+=>\s+(\S+)(?:\s+(v\S+))?", re.MULTILINE)
 
@@ -515,6 +523,7 @@ def read_package(directory: Path, import_path: str, pkg_name: str | None = None)
 
     `pkg_name` keeps only files of that package clause (a `package main` directory, read for
     one of its own files); by default the package is the one named like the import path."""
+    from leakhunter.source.gopackage import cached_context
     from leakhunter.source.parse import parse
 
     try:
@@ -534,9 +543,15 @@ def read_package(directory: Path, import_path: str, pkg_name: str | None = None)
             continue
         if len(data) > _MAX_FILE_BYTES:
             continue
-        tree = parse(data)
-        STATS["files_parsed"] += 1
-        STATS["bytes_parsed"] += len(data)
+        # The scanner's package view may hold this very file already parsed (the package
+        # being scanned reads its own declarations): reuse that tree rather than parse again.
+        shared = cached_context(directory / name, data)
+        if shared is not None:
+            tree = shared.tree
+        else:
+            tree = parse(data)
+            STATS["files_parsed"] += 1
+            STATS["bytes_parsed"] += len(data)
         root = tree.root_node
         pc = next((c for c in root.named_children if c.type == "package_clause"), None)
         pname = _text(pc.named_children[0]) if pc is not None and pc.named_children else ""
