@@ -46,9 +46,10 @@ def test_fixtures_compile_and_pass_go_vet() -> None:
     assert res.returncode == 0, res.stderr
 
 
-GOES_FURTHER = {("helper.go", 14)}
+GOES_FURTHER = {("helper.go", 14), ("handed.go", 25)}
 """LH201 findings go vet does not make, on purpose: the cancel is handed to a same-package
-helper that never calls it (vet counts any use of the variable as handling it)."""
+helper that never calls it, or only "used" by `_ = cancel` (vet counts any use of the
+variable as handling it)."""
 
 
 VET_ONLY = {("expired.go", 13), ("main_test.go", 11), ("main_test.go", 22), ("rooted.go", 23)}
@@ -72,6 +73,14 @@ def test_lh201_children_of_never_cancelled_parents_are_info() -> None:
     assert sev == {11: "info", 17: "info", 35: "info"}
     assert {f.severity for f in run_rules(root / "leak.go", ["LH201"])} <= {"error", "warning"}
     assert {f.line: f.severity for f in run_rules(root / "main_test.go", ["LH201"])} == {15: "info"}
+
+
+def test_lh201_goroutine_handed_a_background_child_is_a_leak() -> None:
+    """Under a never-cancelled parent a lost cancel is still a leak when a goroutine is handed
+    the child: its `<-ctx.Done()` is its only end (reported at error, naming the goroutine)."""
+    got = run_rules(FIXTURES / "vetfails" / "lh201" / "handed.go", ["LH201"])
+    assert {(f.line, f.severity) for f in got} == {(25, "error"), (31, "error")}
+    assert all("goroutine started at line" in f.message for f in got), [f.message for f in got]
 
 
 def test_lh201_agrees_with_go_vet_lostcancel() -> None:

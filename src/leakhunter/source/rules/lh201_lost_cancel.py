@@ -58,7 +58,9 @@ def _root(ctx: FileContext, parent: Node, at: Node, depth: int = 0) -> str:
 
             if head in testing_params(ctx, parent):
                 return "test"
-        return ""
+        return _helper_root(ctx, parent, at, depth)
+    if parent.type == "nil":
+        return "nil"
     if parent.type != "identifier":
         return ""
     name = ctx.text(parent)
@@ -80,6 +82,105 @@ def _root(ctx: FileContext, parent: Node, at: Node, depth: int = 0) -> str:
     if any(n == name for n, _ in gs.parameters(ctx, fn)) if fn is not None else False:
         return ""
     return kinds.pop() if len(kinds) == 1 else ""
+
+
+def _helper_root(ctx: FileContext, call: Node, at: Node, depth: int) -> str:
+    """The root of a context returned by a module function (`namespace.RootContext(nil)`): a summary of
+    its returns — every one Background-rooted, or rooted in a parameter whose argument here is
+    Background-rooted or nil (`if ctx == nil { return WithValue(Background(), k, v) }`)."""
+    decl = _declaration(ctx, call)
+    if decl is None or depth > 3:
+        return ""
+    dctx, fn = decl
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return ""
+    params = [n for n, _ in gs.parameters(dctx, fn)]
+    args = gs.arguments(call)
+    kinds: set[str] = set()
+    for ret in gs.walk(body, "return_statement"):
+        vals = [c for c in ret.named_children if c.type != "comment"]
+        if len(vals) == 1 and vals[0].type == "expression_list":
+            vals = [c for c in vals[0].named_children if c.type != "comment"]
+        if len(vals) != 1:
+            return ""
+        v = vals[0]
+        while v.type == "call_expression" and gs.qualified_call_name(dctx, v) == "context.WithValue":
+            inner = gs.arguments(v)
+            if not inner:
+                return ""
+            v = inner[0]
+        if v.type == "identifier" and dctx.text(v) in params:
+            i = params.index(dctx.text(v))
+            if i >= len(args):
+                return ""
+            kinds.add(_root(ctx, args[i], at, depth + 1))
+            continue
+        kinds.add(_root(dctx, v, ret, depth + 1))
+    kinds.discard("nil")  # the nil argument is replaced by Background on the path that tests it
+    return kinds.pop() if len(kinds) == 1 and "" not in kinds else ""
+
+
+def _declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
+    """The function declaration a call reaches in this module (this file, or another package's files)."""
+    f = call.child_by_field_name("function")
+    if f is None:
+        return None
+    if f.type == "identifier":
+        name, dctx, files = ctx.text(f), ctx, None
+    elif f.type == "selector_expression":
+        op = f.child_by_field_name("operand")
+        path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
+        if path is None:
+            return None
+        from leakhunter.source.program.index import module_map
+
+        mm = module_map(ctx.path.absolute().parent)
+        if not mm.module or not (path == mm.module or path.startswith(mm.module + "/")):
+            return None  # outside the module: not read
+        d = mm.directory(path)
+        if d is None or not d.is_dir():
+            return None
+        name = ctx.text(f.child_by_field_name("field"))
+        files = sorted(p for p in d.glob("*.go") if not p.name.endswith("_test.go"))
+        dctx = ctx
+    else:
+        return None
+    needle = f"func {name}(".encode()
+    if files is None:
+        cands = [ctx]
+    else:
+        from leakhunter.source.program.exits import _caller_ctx
+
+        cands = []
+        for p in files[:64]:
+            try:
+                if needle in p.read_bytes():
+                    c = _caller_ctx(p.absolute())
+                    if c is not None:
+                        cands.append(c)
+            except OSError:
+                continue
+    for dctx in cands:
+        for fn in gs.nodes_of_type(dctx, "function_declaration"):
+            if dctx.text(fn.child_by_field_name("name")) == name:
+                return dctx, fn
+    return None
+
+
+def _goroutine_waiting(ctx: FileContext, call: Node, derived: str) -> Node | None:
+    """The `go` statement after `call`, in its function, that is handed the derived context.
+
+    Even under a never-cancelled parent the cancel is not idle then: the goroutine's
+    `<-ctx.Done()` is how it ends, and a lost cancel leaves it running for good."""
+    fn = gs.enclosing_function(call)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if body is None or derived in ("", "_"):
+        return None
+    for g in gs.walk(body, "go_statement", into_func_literals=True):
+        if g.start_byte > call.end_byte and any(gs.identifiers(ctx, g, derived)):
+            return g
+    return None
 
 
 class LostCancel(Rule):
@@ -165,6 +266,11 @@ func fetch(parent context.Context, url string) error {
             function = gs.function_name(ctx, call)
             args = gs.arguments(call)
             root = _root(ctx, args[0], call) if args else ""
+            waiter = _goroutine_waiting(ctx, call, _compact(ctx.text(lefts[0]))) if root else None
+            if waiter is not None:
+                root = ""  # its Done() is what stops a goroutine: the cancel is that goroutine's only end
+            stays = (f"goroutine started at line {waiter.start_point[0] + 1} is handed the context and is never "
+                     "told to stop" if waiter is not None else "")
             if root and not fname.startswith(("WithTimeout", "WithDeadline")):
                 continue  # WithCancel of a context that is never cancelled registers nothing anywhere
             bounded: Severity | None = "info" if root else None
@@ -179,6 +285,7 @@ func fetch(parent context.Context, url string) error {
                     ctx, lefts[1],
                     f"the cancel function returned by {callee} is discarded: the derived context "
                     + ("stays alive (and its timer runs) until the deadline" + why if root else
+                       f"is never cancelled: the {stays}" if stays else
                        "stays registered with its parent (and its timer runs) until the parent ends"),
                     severity=test_severity or bounded, function=function,
                 )
@@ -203,6 +310,7 @@ func fetch(parent context.Context, url string) error {
                 + ("never called" if not partly else "not called on every path")
                 + f": {res.leaks[0].describe()}{paths} is reached without it, and the derived "
                 + ("context stays alive until its deadline" + why if root else
+                   f"context is never cancelled: the {stays}" if stays else
                    "context stays registered with its parent until the parent ends"),
                 severity=test_severity or bounded or ("warning" if partly else "error"),
                 function=function,
