@@ -30,6 +30,7 @@ PACKAGES = [
     "lh101_testfail",
     "lh101_lifecycle",
     "lh101_lifecycle/cli",
+    "lh101_lifecycle/action",
     "lh101_exclusive",
     "lh102_exclusive",
     "lh104_calls",

@@ -419,12 +419,26 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
             else:
                 callee = node
             call = up if callee is node else callee.parent
+            if callee is node and _framework_action(cctx, node):
+                seen += 1
+                continue  # `Action: f` / `RunE: f`: the CLI framework exits with f's error
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
                 return False  # a function value: its callers are unknown
             seen += 1
             if seen > _MAX_CALLERS or not _call_exits_on_error(cctx, call, depth):
                 return False
     return seen > 0
+
+
+def _framework_action(ctx: FileContext, node: Node) -> bool:
+    """`Action: f` / `RunE: f` in a command literal: f's error goes to the framework, as for a literal."""
+    el = node.parent
+    kv = el.parent if el is not None and el.type == "literal_element" else el
+    if kv is None or kv.type != "keyed_element" or len(kv.named_children) != 2:
+        return False
+    if kv.named_children[1] not in (el, node):
+        return False
+    return ctx.text(kv.named_children[0]).strip() in ("RunE", "PreRunE", "PersistentPreRunE", "Action")
 
 
 def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
