@@ -300,6 +300,11 @@ _MAX_CALLERS = 24
 _MAX_FILES = 400
 
 
+def parsed_file(path: Path) -> FileContext | None:
+    """A parsed context for another file of the module (the last 16 kept): for callers and callees."""
+    return _caller_ctx(path)
+
+
 def _caller_ctx(path: Path) -> FileContext | None:
     from leakhunter.source.parse import parse
     from leakhunter.source.rule import FileContext

@@ -85,40 +85,74 @@ def _root(ctx: FileContext, parent: Node, at: Node, depth: int = 0) -> str:
 
 
 def _helper_root(ctx: FileContext, call: Node, at: Node, depth: int) -> str:
-    """The root of a context returned by a module function (`namespace.RootContext(nil)`): a summary of
-    its returns — every one Background-rooted, or rooted in a parameter whose argument here is
-    Background-rooted or nil (`if ctx == nil { return WithValue(Background(), k, v) }`)."""
+    """The root of a context returned by a module function (`namespace.RootContext(nil)`), from a
+    summary of its returns: each is Background-rooted, or rooted in one of its parameters (through
+    `WithValue` and nested helpers), whose argument here is Background-rooted or nil (the nil path
+    is the one that substitutes `context.Background()`)."""
     decl = _declaration(ctx, call)
-    if decl is None or depth > 3:
+    if decl is None:
         return ""
-    dctx, fn = decl
-    body = fn.child_by_field_name("body")
-    if body is None:
-        return ""
-    params = [n for n, _ in gs.parameters(dctx, fn)]
     args = gs.arguments(call)
     kinds: set[str] = set()
+    for out in _summary(decl[0], decl[1], depth + 1):
+        if out.startswith("param:"):
+            i = int(out[6:])
+            kinds.add(_root(ctx, args[i], at, depth + 1) if i < len(args) else "")
+        else:
+            kinds.add(out)
+    kinds.discard("nil")
+    return kinds.pop() if len(kinds) == 1 and "" not in kinds else ""
+
+
+def _summary(dctx: FileContext, fn: Node, depth: int) -> set[str]:
+    """What the context results of `fn` are rooted in: 'background', 'test', 'param:i' or '' (unknown)."""
+    body = fn.child_by_field_name("body")
+    if body is None or depth > 4:
+        return {""}
+    params = [n for n, _ in gs.parameters(dctx, fn)]
+    outs: set[str] = set()
     for ret in gs.walk(body, "return_statement"):
         vals = [c for c in ret.named_children if c.type != "comment"]
         if len(vals) == 1 and vals[0].type == "expression_list":
             vals = [c for c in vals[0].named_children if c.type != "comment"]
         if len(vals) != 1:
-            return ""
+            return {""}
         v = vals[0]
         while v.type == "call_expression" and gs.qualified_call_name(dctx, v) == "context.WithValue":
             inner = gs.arguments(v)
             if not inner:
-                return ""
+                return {""}
             v = inner[0]
-        if v.type == "identifier" and dctx.text(v) in params:
-            i = params.index(dctx.text(v))
-            if i >= len(args):
-                return ""
-            kinds.add(_root(ctx, args[i], at, depth + 1))
+        if v.type == "identifier" and dctx.text(v) in params and not _reassigned(dctx, body, dctx.text(v)):
+            outs.add(f"param:{params.index(dctx.text(v))}")
             continue
-        kinds.add(_root(dctx, v, ret, depth + 1))
-    kinds.discard("nil")  # the nil argument is replaced by Background on the path that tests it
-    return kinds.pop() if len(kinds) == 1 and "" not in kinds else ""
+        if v.type == "call_expression" and gs.qualified_call_name(dctx, v) not in _ROOTS:
+            inner_decl = _declaration(dctx, v)
+            if inner_decl is not None:
+                vargs = gs.arguments(v)
+                for out in _summary(inner_decl[0], inner_decl[1], depth + 1):
+                    if not out.startswith("param:"):
+                        outs.add(out)
+                        continue
+                    k = int(out[6:])
+                    a = vargs[k] if k < len(vargs) else None
+                    if a is not None and a.type == "identifier" and dctx.text(a) in params and not _reassigned(
+                        dctx, body, dctx.text(a)
+                    ):
+                        outs.add(f"param:{params.index(dctx.text(a))}")
+                    else:
+                        outs.add(_root(dctx, a, ret, depth + 1) if a is not None else "")
+                continue
+        outs.add(_root(dctx, v, ret, depth + 1))
+    return outs or {""}
+
+
+def _reassigned(ctx: FileContext, body: Node, name: str) -> bool:
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement")):
+        lefts, _ = gs.assignment_sides(d)
+        if any(ctx.text(x) == name for x in lefts):
+            return True
+    return False
 
 
 def _declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
@@ -150,13 +184,13 @@ def _declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | Non
     if files is None:
         cands = [ctx]
     else:
-        from leakhunter.source.program.exits import _caller_ctx
+        from leakhunter.source.program.exits import parsed_file
 
         cands = []
         for p in files[:64]:
             try:
                 if needle in p.read_bytes():
-                    c = _caller_ctx(p.absolute())
+                    c = parsed_file(p.absolute())
                     if c is not None:
                         cands.append(c)
             except OSError:
@@ -266,6 +300,8 @@ func fetch(parent context.Context, url string) error {
             function = gs.function_name(ctx, call)
             args = gs.arguments(call)
             root = _root(ctx, args[0], call) if args else ""
+            if root == "nil":
+                root = ""  # WithCancel(nil) panics: judge it as written
             waiter = _goroutine_waiting(ctx, call, _compact(ctx.text(lefts[0]))) if root else None
             if waiter is not None:
                 root = ""  # its Done() is what stops a goroutine: the cancel is that goroutine's only end
