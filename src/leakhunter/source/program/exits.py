@@ -449,6 +449,8 @@ def _framework_action(ctx: FileContext, node: Node) -> bool:
 def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
     """`v, err := f(); if err != nil { log.Fatal(err) }` and the other shapes of the module doc."""
     up = call.parent
+    if up is not None and up.type == "argument_list" and up.parent is not None and ends_process(ctx, up.parent):
+        return True  # `log.Fatal(run())`, `os.Exit(run())`
     if up is not None and up.type == "expression_list":
         up = up.parent
     if up is not None and up.type == "return_statement":
