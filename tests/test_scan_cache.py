@@ -111,6 +111,39 @@ def test_keys_follow_module_local_imports_only(tmp_path: Path) -> None:
     assert all(v != k3[k] for k, v in keys().items())
 
 
+def test_keys_follow_the_packages_that_import_a_package(tmp_path: Path) -> None:
+    """program/exits.py reads callers in importing packages (three levels): editing them must invalidate."""
+    root = module(tmp_path / "m", {
+        "a/a.go": 'package a\n\nimport "example.com/demo/b"\n\nvar X = b.Y\n',
+        "b/b.go": 'package b\n\nimport "example.com/demo/c"\n\nvar Y = c.Z\n',
+        "c/c.go": "package c\n\nvar Z = 1\n",
+        "d/d.go": "package d\n\nvar W = 1\n",
+        "e/e.go": 'package e\n\nimport "example.com/demo/a"\n\nvar V = a.X\n',
+    })
+    files = [(p, p.stat().st_size) for p in sorted(root.rglob("*.go"))]
+
+    def keys() -> dict[str, str]:
+        return {p.parent.name: k for p, k in KeyBuilder(["LH201"], 1 << 20).keys(files, 1 << 20).items()}
+
+    k0 = keys()
+    (root / "a" / "a.go").write_text('package a\n\nimport "example.com/demo/b"\n\nvar X = b.Y + 1\n')
+    k1 = keys()
+    # a itself, e (imports a), b (a imports it) and c (a imports b, which imports c) change; d does not
+    assert all(k1[x] != k0[x] for x in "abce"), (k0, k1)
+    assert k1["d"] == k0["d"]
+    (root / "e" / "e.go").write_text('package e\n\nimport "example.com/demo/a"\n\nvar V = a.X + 1\n')
+    k2 = keys()
+    # e imports a (one level up), which imports b (two), which imports c (three): callers of callers
+    assert all(k2[x] != k1[x] for x in "abce"), (k1, k2)
+    assert k2["d"] == k1["d"]
+    (root / "f" / "f.go").parent.mkdir()
+    (root / "f" / "f.go").write_text('package f\n\nimport "example.com/demo/e"\n\nvar U = e.V\n')
+    files.append((root / "f" / "f.go", (root / "f" / "f.go").stat().st_size))
+    k3 = keys()
+    assert k3["a"] != k2["a"] and k3["b"] != k2["b"]  # a new importer of e: e <- f reaches a (2), b (3)
+    assert k3["c"] == k2["c"] and k3["d"] == k2["d"]  # c is four levels below f; d unrelated
+
+
 def test_damaged_entries_and_a_damaged_database_are_ignored(tmp_path: Path) -> None:
     root = module(tmp_path / "m", {"a.go": LEAK, "b.go": CLEAN})
     cache = tmp_path / "cache"

@@ -10,6 +10,9 @@ everything the rules may read when they check it:
   reads the siblings; a changed sibling must invalidate);
 - the packages of the same module it imports, transitively (the program model reads
   declarations across the module), each by the content of its `.go` files;
+- the packages of the module that import its package, and those importing them, three
+  levels up (program/exits.py reads a function's callers there, and their callers:
+  whether every caller exits on an error decides some findings);
 - what lies outside the module: go.mod, go.sum, vendor/modules.txt, go.work, the
   `.go` files of local `replace` directories (by size and mtime) and the Go toolchain
   on PATH (GOROOT's VERSION, GOROOT/GOPATH/GOMODCACHE/GOFLAGS); the module cache is
@@ -52,6 +55,8 @@ ENV_DIR = "LEAKHUNTER_CACHE_DIR"
 DB_NAME = f"scan-v{SCHEMA}.sqlite3"
 MAX_ENTRIES = 300_000
 """Above this many entries the least recently used are dropped (a few hundred MB at most)."""
+IMPORTER_LEVELS = 3
+"""Levels of importing packages a file's key covers (program/exits.py reads callers three deep)."""
 _PKG_FILE_LIMIT = 4 << 20
 """Same bound as gopackage.py: larger siblings are not parsed there, so size+mtime stand for them."""
 
@@ -191,6 +196,7 @@ class KeyBuilder:
         self._pkgs: dict[str, _Pkg] = {}
         self._closure: dict[str, frozenset[str]] = {}
         self._edges_memo: dict[str, list[str]] = {}
+        self._rev: dict[str, dict[str, set[str]]] = {}
         self._deps_digest: dict[str, str] = {}
         self._module: dict[str, tuple[str, str, str]] = {}
         self._local: dict[tuple[str, str], str | None] = {}
@@ -377,11 +383,64 @@ class KeyBuilder:
             local = self._local_dir(directory, imp)
             if local is not None and local not in acc:
                 acc |= self._reach(local)
+        acc |= self._importers(directory)
         acc.discard(directory)
         # Each package digest already hashes its directory's path: sorted digests suffice.
         got = hashlib.blake2b("".join(sorted(self._pkgs[d].digest for d in acc)).encode(), digest_size=20).hexdigest()
         self._deps_digest[directory] = got
         return got
+
+    def _import_paths(self, directory: str) -> list[str]:
+        """How other packages spell `directory` in their imports (std's own packages have no module prefix)."""
+        root, module, _ = self._module_of(directory)
+        rel = os.path.relpath(directory, root).replace(os.sep, "/") if root else ""
+        if not module:
+            return []
+        paths = [module if rel == "." else f"{module}/{rel}"]
+        if module == "std" and rel != ".":
+            paths.append(rel)
+        return paths
+
+    def _reverse(self, root: str) -> dict[str, set[str]]:
+        """Import path -> directories under the module root whose non-test files import it.
+
+        The same walk as program/exits.py, which reads the callers of a function in the
+        packages importing it (and in those importing them): a finding there depends on
+        code that imports the file's package, not only on what the package imports."""
+        got = self._rev.get(root)
+        if got is not None:
+            return got
+        got = {}
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
+            if not any(f.endswith(".go") and not f.endswith("_test.go") for f in filenames):
+                continue
+            for imp in self._pkg(dirpath).imports:
+                got.setdefault(imp, set()).add(dirpath)
+        self._rev[root] = got
+        return got
+
+    def _importers(self, directory: str) -> set[str]:
+        """Directories importing `directory`'s package, transitively up to IMPORTER_LEVELS.
+
+        exits.py follows callers of callers (depth 0..2 of `_every_caller_exits`), each
+        found among the importers of the previous caller's package."""
+        root, _, _ = self._module_of(directory)
+        if not root:
+            return set()
+        rev = self._reverse(root)
+        acc: set[str] = set()
+        frontier = {directory}
+        for _ in range(IMPORTER_LEVELS):
+            nxt: set[str] = set()
+            for d in frontier:
+                for path in self._import_paths(d):
+                    nxt |= rev.get(path, set())
+            frontier = nxt - acc
+            acc |= nxt
+            if not frontier:
+                break
+        return acc
 
     def keys(self, files: Iterable[tuple[Path, int]], max_file_size: int) -> dict[Path, str]:
         """Key per (path, size) of a file; files too large or unreadable get none (always scanned)."""
