@@ -838,9 +838,11 @@ def program_lifetime(ctx: FileContext, node: Node) -> bool:
 
 
 _LIFECYCLE_METHODS = frozenset(
-    {"Stop", "Shutdown", "GracefulStop", "Run", "Serve", "ListenAndServe", "stop", "shutdown", "run", "serve"}
+    {
+        "Start", "Stop", "Shutdown", "GracefulStop", "Run", "Serve", "ListenAndServe",
+        "start", "stop", "shutdown", "run", "serve",
+    }
 )
-_START_METHODS = frozenset({"Start", "start"})
 
 
 def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> bool:
@@ -850,8 +852,8 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
     - a component's lifecycle method (Run/Serve/Stop/Shutdown) that leaves on a select case
       (its deadline, its context, its stop channel) or returns an error: it runs once per
       component, whose end is usually the process's (temporal's bulk processor Stop and
-      finalizer Run, containerd's CRI Run whose error goes to `log.Fatal`); a Start that
-      returns an error (the component failed to start);
+      finalizer Run, containerd's CRI Run whose error goes to `log.Fatal`; a Start that
+      waits a moment for an early failure of the server it launched);
     - main/init/TestMain: the process ends right after;
     - a path on which the process is ending (program/exits.py): an error return that every
       caller turns into an exit (`log.Fatal`, a CLI command's error: go-ethereum's preimage
@@ -878,7 +880,7 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
         return True
     if witness.type != "return_statement" or not _returns_error(ctx, witness):
         return False
-    if lifecycle or (decl.type == "method_declaration" and name in _START_METHODS):
+    if lifecycle:
         return True
     return exits.return_ends_process(ctx, witness)
 
