@@ -194,3 +194,12 @@ def test_messages_name_the_real_problem() -> None:
     assert "called on some paths only" in by_line[first].fix
     assert "defer t.Stop()" in by_line[first].fix
     assert "loop never ends" in by_line[second].fix and "defer t.Stop()" not in by_line[second].fix
+
+
+def test_if_scoped_err_and_done_request_context() -> None:
+    """`if err := ctx.Err(); err != nil { return err }` after Do: the request's context is done there (the
+    transport closed the body) and the err it declares is another variable; the leak is the status return."""
+    from scanfixtures import run_rules
+
+    msgs = [f.message for f in run_rules(FIXTURES / "lh401" / "ctxdone.go", ["LH401"])]
+    assert msgs == ["res.Body from c.Get at line 31 is not closed on the return at line 39"]

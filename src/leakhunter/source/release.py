@@ -445,8 +445,23 @@ class _Flow:
 
     def if_(self, n: Node, s: set[State]) -> set[State]:
         init = n.child_by_field_name("initializer")
+        if (
+            init is not None and init.type == "short_var_declaration" and self.err_var is not None
+            and self._assigns_err(init) and not (self.acq is not None and _contains(init, self.acq))
+        ):
+            # `if err := c.Err(); err != nil {...}` declares a new err for the if alone: inside it the
+            # acquisition's error is not what `err` names; after it, it is again
+            out: set[State] = set()
+            for flag in (True, False):
+                group = {(h, False) for h, f in s if f == flag}
+                if group:
+                    out |= {(h, flag) for h, _ in self._if(n, self.simple(init, group))}
+            return out
         if init is not None:
             s = self.simple(init, s)
+        return self._if(n, s)
+
+    def _if(self, n: Node, s: set[State]) -> set[State]:
         cond = n.child_by_field_name("condition")
         if cond is not None:
             s = self.simple(cond, s)

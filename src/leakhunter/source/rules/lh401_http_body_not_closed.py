@@ -204,6 +204,37 @@ def _covered(exit_node: Node, drain: Node) -> bool:
     return exit_node.start_byte >= drain.end_byte
 
 
+def _request_contexts(ctx: FileContext, fn: Node) -> set[str]:
+    """Contexts the function's requests carry: `NewRequestWithContext(c, ...)`, `req.WithContext(c)`."""
+    body = fn.child_by_field_name("body")
+    out: set[str] = set()
+    for call in gs.walk(body, "call_expression") if body is not None else ():
+        args = gs.arguments(call)
+        if not args or args[0].type != "identifier":
+            continue
+        if gs.is_call_to(ctx, call, "net/http.NewRequestWithContext") or method_name(ctx, call) == "WithContext":
+            out.add(ctx.text(args[0]))
+    return out
+
+
+def _under_done_context(ctx: FileContext, exit_node: Node, fn: Node, names: set[str]) -> bool:
+    """The exit is reached only once the request's context is done (`if err := c.Err(); err != nil`,
+    `if c.Err() != nil`): the transport has then torn the connection down itself (its read loop
+    closes the body when the request's context ends), so the unclosed body holds nothing."""
+    cur = exit_node
+    for p in gs.ancestors(exit_node):
+        if p is fn or p.type in gs.FUNC_TYPES:
+            return False
+        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
+            cond = "".join(ctx.text(p.child_by_field_name("condition")).split())
+            init = "".join(ctx.text(p.child_by_field_name("initializer")).split())
+            for c in names:
+                if cond == f"{c}.Err()!=nil" or (init.endswith(f":={c}.Err()") and cond == init.partition(":=")[0] + "!=nil"):
+                    return True
+        cur = p
+    return False
+
+
 class HTTPBodyNotClosed(Rule):
     """An `*http.Response` whose `Body` is not closed on every path after the error check.
 
@@ -301,6 +332,10 @@ if resp.StatusCode != http.StatusOK {
             ):
                 continue
             res = check_paths(ctx, acq, _SPEC)
+            if res is not None and res.leaks:
+                done = _request_contexts(ctx, acq.fn)
+                if done:
+                    res.leaks = [e for e in res.leaks if not _under_done_context(ctx, e.node, acq.fn, done)]
             if res is None or not res.leaks or _drained_first(ctx, acq.fn, acq.var, acq.call, res.leaks):
                 continue
             if _bodiless(ctx, acq.fn):
