@@ -170,7 +170,7 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
         if call.start_byte >= fn.start_byte and call.end_byte <= fn.end_byte:
             return False  # recursive: do not guess
         seen += 1
-        ok = (
+        ok = _asserted(ctx, call, is_bool) or (
             _bool_caller_fails(ctx, call)
             if is_bool
             else _error_caller_fails(ctx, call, idx, depth)
@@ -190,6 +190,17 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
         if not ok:
             return False
     return seen > 0
+
+
+def _asserted(ctx: FileContext, call: Node, is_bool: bool) -> bool:
+    """`require.NoError(t, helper())`, `assert.True(t, ok())`, `s.Require().NoError(helper())`."""
+    args = call.parent
+    outer = args.parent if args is not None and args.type == "argument_list" else None
+    if outer is None or outer.type != "call_expression":
+        return False
+    head, _, last = gs.call_name(ctx, outer).rpartition(".")
+    want = ("True", "Truef") if is_bool else ("NoError", "NoErrorf", "Nil", "Nilf")
+    return bool(head) and last in want
 
 
 def _consequence_fails(ctx: FileContext, if_stmt: Node) -> bool:
