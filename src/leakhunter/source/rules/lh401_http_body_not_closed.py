@@ -279,6 +279,17 @@ class HTTPBodyNotClosed(Rule):
     Nor are functions that expect no body at all (a HEAD request, a 204 No Content or
     304 Not Modified status): the transport answers those with `http.NoBody` and has
     already pooled the connection.
+    Exits reached only once the request's context is done (`if err := ctx.Err(); err != nil
+    { return err }` for the context the request carries) hold nothing: the transport's read
+    loop closes the connection and the body when that context ends.
+    Receivers are judged by their declared type where the program model knows it: a
+    `sync.Once.Do` (or any `Do` whose type does not return an `*http.Response`) is no HTTP
+    call, nor is a `Do` given a func literal; a `Do` declared to return
+    `(*http.Response, []byte, error)` hands back a body already read and closed.
+    Paths on which the process is ending are not counted (`program.exits`): a failure returned
+    to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
+    module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
+    and code after the program received its shutdown signal: the kernel releases what they leave.
     "Closed but not drained" is not reported: whether the body was read to the end
     cannot be told precisely from the source.
     Severity: `error` when no path closes the body, `warning` when some do.

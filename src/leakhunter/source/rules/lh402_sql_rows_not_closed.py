@@ -129,6 +129,12 @@ class SQLRowsNotClosed(Rule):
     leave them open; statements prepared on something named like a transaction (they
     close with it); `Query` methods whose result is never used like rows (`Next`,
     `Scan`, `Columns`...), which keeps `url.Values`-style `Query` out.
+    A value matched by its method's name (`x.Query(...)` of an unknown type) but used with
+    `Release`, `More` or `Results` is some other iterator (flux's ResultIterator), not rows.
+    Paths on which the process is ending are not counted (`program.exits`): a failure returned
+    to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
+    module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
+    and code after the program received its shutdown signal: the kernel releases what they leave.
     Severity: `error` when no path closes the rows, `warning` when some do.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """

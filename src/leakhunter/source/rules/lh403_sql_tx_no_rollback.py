@@ -55,6 +55,10 @@ class SQLTxNoRollback(Rule):
     stored, captured by a closure or handed to another function (a `withTx(tx, fn)`
     helper owns them); values never used like a transaction in the function (no
     `Commit`/`Rollback` call anywhere), which keeps other `Begin` methods out.
+    Paths on which the process is ending are not counted (`program.exits`): a failure returned
+    to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
+    module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
+    and code after the program received its shutdown signal: the kernel releases what they leave.
     Severity: `error` when no path ends the transaction, `warning` when some do.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """

@@ -66,6 +66,10 @@ class FileNotClosed(Rule):
     goroutine, or handed to a function that is not known to leave them open (a
     listener given to `http.Serve`, a conn given to a handler); values put straight
     into a field or a global; functions using `goto`.
+    Paths on which the process is ending are not counted (`program.exits`): a failure returned
+    to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
+    module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
+    and code after the program received its shutdown signal: the kernel releases what they leave.
     Severity: `error` when no path closes it, `warning` when some do.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
