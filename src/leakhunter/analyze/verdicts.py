@@ -83,6 +83,13 @@ class SeriesSpec:
     floor: float
     min_span: float = 15.0
     """Seconds of observation before growth may be called a leak (persistence)."""
+    half_clears: float = 0.0
+    """The recent half of the window alone must grow by this many relevance bars (0:
+    not asked). For series with a short `min_span` (counts, called within seconds),
+    where the span itself proves little: a leak of one goroutine per request at 50/s
+    clears two bars (40) in under a second, while a traffic wave's rising flank (the
+    lab's wave: +30 goroutines over its whole 20 s rise, a few per second) stays under
+    it in any half-window and turns before it would clear it."""
 
 
 SPECS: dict[str, SeriesSpec] = {
@@ -91,10 +98,12 @@ SPECS: dict[str, SeriesSpec] = {
     # exact per GC: a shorter window suffices; the recent half must still climb.
     "gc_live_heap": SeriesSpec("gc_live_heap", "live heap (gctrace)", "heap-leak", "bytes",
                                1 << 20, 5.0),
-    "goroutines": SeriesSpec("goroutines", "goroutines", "goroutine-leak", "goroutines", 20, 2.5),
+    "goroutines": SeriesSpec("goroutines", "goroutines", "goroutine-leak", "goroutines", 20, 2.5,
+                             half_clears=2.0),
     "nonheap": SeriesSpec("nonheap", "RSS outside the Go heap", "non-heap-growth", "bytes",
                           4 << 20, 15.0),
-    "fds": SeriesSpec("fds", "open file descriptors", "non-heap-growth", "fds", 16, 5.0),
+    "fds": SeriesSpec("fds", "open file descriptors", "non-heap-growth", "fds", 16, 5.0,
+                      half_clears=2.0),
     "fds_gc_closed": SeriesSpec("fds_gc_closed", "files open before a forced GC minus after",
                                 "non-heap-growth", "fds", 16, 5.0),
 }
@@ -208,6 +217,8 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     ry = y[len(y) - len(rx):]
     recent = robust_slope(rx, ry) if len(rx) >= 4 else 0.0
     persistent = recent > 0 and recent * span >= bar and recent >= 0.25 * tr.slope
+    if spec.half_clears:
+        persistent = persistent and recent * (x[-1] - cut) >= spec.half_clears * bar
     # Grew, then flat: the flat part may be the last third, half or two thirds (a warm-up
     # that ended early in the window leaves a short climb and a long flat).
     pl = None
