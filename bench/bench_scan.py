@@ -135,6 +135,7 @@ def main() -> None:
     rows: list[tuple[str, Run, Run]] = []
     extra: list[Run] = []
     findings: dict[str, int] = {}
+    replay: dict[str, bool] = {}
     try:
         lh_env = {**base_env, "LEAKHUNTER_CACHE_DIR": str(tmp / "lh-cache")}
         for name, paths, vet_paths in targets:
@@ -144,7 +145,8 @@ def main() -> None:
             vet_env = {**base_env, "GOCACHE": str(tmp / f"gocache-{name.replace('/', '_')}")}
             cold = timed(f"leakhunter scan --no-cache ({name})", [*lh, "--no-cache"], cwd=src, env=lh_env,
                          mb=sizes[name], json_out=out)
-            findings[name] = len(json.loads(out.read_text())["findings"])
+            cold_findings = json.loads(out.read_text())["findings"]
+            findings[name] = len(cold_findings)
             vet_cold = timed(f"go vet, fresh GOCACHE ({name})", [args.go, *VET, *vet_paths], cwd=src, env=vet_env,
                              mb=sizes[name])
             rows.append((f"cold, {name}", cold, vet_cold))
@@ -158,6 +160,9 @@ def main() -> None:
                                    mb=sizes[name], json_out=out))
                 vet_warms.append(timed(f"go vet, warm GOCACHE ({name}) #{i + 1}", [args.go, *VET, *vet_paths],
                                        cwd=src, env=vet_env, mb=sizes[name]))
+            same = json.loads(out.read_text())["findings"] == cold_findings
+            replay[name] = same
+            print(f"  warm re-scan findings identical to the cold scan's: {'yes' if same else 'NO'}", flush=True)
             warm = sorted(warms, key=lambda r: r.wall)[len(warms) // 2]
             vet_warm = sorted(vet_warms, key=lambda r: r.wall)[len(vet_warms) // 2]
             extra.append(Run(f"leakhunter warm ({name}): wall s of every run "
@@ -180,7 +185,8 @@ def main() -> None:
         f"tree `{src}` (" + "; ".join(f"{k}: {v:.1f} MB of Go" for k, v in sizes.items()) + "); "
         f"leakhunter at commit {commit}{' plus uncommitted src/ changes' if dirty else ''}; started {started}.",
         "leakhunter: default rules, default output; findings shown: "
-        + ", ".join(f"{k} {v}" for k, v in findings.items()) + ".",
+        + ", ".join(f"{k} {v}" for k, v in findings.items()) + "; warm re-scan findings identical to the cold "
+        "scan's: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in replay.items()) + ".",
         "",
         "| run | leakhunter wall s | go vet wall s | go vet / leakhunter (wall) | leakhunter CPU s | go vet CPU s "
         "| go vet / leakhunter (CPU) | leakhunter MB/s | peak RSS MB (tree) | peak RSS MB (one worker) "

@@ -142,6 +142,11 @@ def test_keys_follow_the_packages_that_import_a_package(tmp_path: Path) -> None:
     k3 = keys()
     assert k3["a"] != k2["a"] and k3["b"] != k2["b"]  # a new importer of e: e <- f reaches a (2), b (3)
     assert k3["c"] == k2["c"] and k3["d"] == k2["d"]  # c is four levels below f; d unrelated
+    # Another package's tests are invisible to it: a new test file of b changes b's key only.
+    (root / "b" / "b_test.go").write_text("package b\n\nvar T = 1\n")
+    k4 = keys()
+    assert k4["b"] != k3["b"]
+    assert all(k4[x] == k3[x] for x in "acdef"), (k3, k4)
 
 
 def test_damaged_entries_and_a_damaged_database_are_ignored(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ everything the rules may read when they check it:
 - its package: every `.go` file of its directory (the package view, gopackage.py,
   reads the siblings; a changed sibling must invalidate);
 - the packages of the same module it imports, transitively (the program model reads
-  declarations across the module), each by the content of its `.go` files;
+  declarations across the module), each by the content of its non-test `.go` files
+  (another package's `_test.go` files are invisible to it, and to every reader here);
 - the packages of the module that import its package, and those importing them, three
   levels up (program/exits.py reads a function's callers there, and their callers:
   whether every caller exits on an error decides some findings);
@@ -147,7 +148,12 @@ def _read(path: Path) -> bytes | None:
 
 
 def _decode_imports(text: str) -> list[str] | None:
-    """Imports stored in the file table (a JSON list of strings); None if the row is damaged."""
+    """Imports stored in the file table; None if the row is damaged.
+
+    Stored one per line after a `\n` marker (a warm run decodes thousands of rows; a
+    split is far cheaper than JSON); rows written as a JSON list are still read."""
+    if text.startswith("\n"):
+        return text[1:].split("\n") if len(text) > 1 else []
     try:
         imps = json.loads(text)
     except ValueError:
@@ -155,6 +161,10 @@ def _decode_imports(text: str) -> list[str] | None:
     if isinstance(imps, list) and all(isinstance(i, str) for i in imps):
         return imps
     return None
+
+
+def _encode_imports(imports: list[str]) -> str:
+    return "\n" + "\n".join(i for i in imports if "\n" not in i)
 
 
 _FIRST_DECL = re.compile(rb"(?m)^(?:func|type|var|const)\b")
@@ -177,9 +187,13 @@ def imports_of(source: bytes) -> list[str]:
 @dataclass
 class _Pkg:
     digest: str
+    """Of the non-test files (what other packages can see)."""
     imports: set[str] = field(default_factory=set)
     """Imports of the package's non-test files: the graph other packages reach it through."""
     test_imports: set[str] = field(default_factory=set)
+    full: str = ""
+    """Of every file, tests included (set by KeyBuilder._full, for scanned directories only)."""
+    tests: list[tuple[str, os.DirEntry[str]]] = field(default_factory=list)
 
 
 class KeyBuilder:
@@ -197,6 +211,7 @@ class KeyBuilder:
         self._closure: dict[str, frozenset[str]] = {}
         self._edges_memo: dict[str, list[str]] = {}
         self._rev: dict[str, dict[str, set[str]]] = {}
+        self._prefetched: set[str] = set()
         self._deps_digest: dict[str, str] = {}
         self._module: dict[str, tuple[str, str, str]] = {}
         self._local: dict[tuple[str, str], str | None] = {}
@@ -220,36 +235,60 @@ class KeyBuilder:
             self._module[directory] = got
         return got
 
-    def _pkg(self, directory: str) -> _Pkg:
+    def _pkg(self, directory: str, listing: list[os.DirEntry[str]] | None = None) -> _Pkg:
+        """A package as other packages see it: digest and imports of its non-test files.
+
+        Another package's `_test.go` files are invisible to Go code and to every reader of
+        the program model (declarations, callers and callees are non-test files), so only
+        the scanned directory's own tests are stat-ed and hashed (`_full`)."""
         got = self._pkgs.get(directory)
         if got is not None:
             return got
         parts: list[bytes | str] = [directory]
         got = _Pkg("")
-        try:
-            with os.scandir(directory) as it:
-                entries = sorted(
-                    (e.name, e) for e in it
-                    if e.name.endswith(".go") and not e.name.startswith((".", "_")) and e.is_file()
-                )
-        except OSError:
-            entries = []
-        for name, entry in entries:
+        if listing is None:
             try:
-                st = entry.stat()
+                with os.scandir(directory) as it:
+                    listing = list(it)
             except OSError:
+                listing = []
+        entries = sorted(
+            (e.name, e) for e in listing
+            if e.name.endswith(".go") and not e.name.startswith((".", "_")) and e.is_file()
+        )
+        for name, entry in entries:
+            if name.endswith("_test.go"):
+                got.tests.append((name, entry))
                 continue
-            if st.st_size > _PKG_FILE_LIMIT:
-                parts += [name, f"{st.st_size}:{st.st_mtime_ns}"]
-                continue
-            known = self._file(directory, name, st)
-            if known is None:
-                continue
-            parts += [name, known[0]]
-            (got.test_imports if name.endswith("_test.go") else got.imports).update(known[1])
+            self._add(directory, name, entry, parts, got.imports)
         got.digest = _h(*parts)
         self._pkgs[directory] = got
         return got
+
+    def _full(self, directory: str) -> _Pkg:
+        """`_pkg` plus the directory's test files (digest in `full`, imports in `test_imports`)."""
+        got = self._pkg(directory)
+        if not got.full:
+            parts: list[bytes | str] = [got.digest]
+            for name, entry in got.tests:
+                self._add(directory, name, entry, parts, got.test_imports)
+            got.full = _h(*parts)
+        return got
+
+    def _add(self, directory: str, name: str, entry: os.DirEntry[str], parts: list[bytes | str],
+             imports: set[str]) -> None:
+        try:
+            st = entry.stat()
+        except OSError:
+            return
+        if st.st_size > _PKG_FILE_LIMIT:
+            parts += [name, f"{st.st_size}:{st.st_mtime_ns}"]
+            return
+        known = self._file(directory, name, st)
+        if known is None:
+            return
+        parts += [name, known[0]]
+        imports.update(known[1])
 
     def _file(self, directory: str, name: str, st: os.stat_result) -> tuple[bytes, list[str]] | None:
         """(content digest, imports) of one file: from the file table while its stat is unchanged.
@@ -265,7 +304,7 @@ class KeyBuilder:
         sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         table = self._known.get(directory)
         if table is None:
-            table = self._known[directory] = self.store.files_in(directory) if self.store is not None else {}
+            table = self._known[directory] = self._rows_of(directory)
         hit = table.get(name)
         imports: list[str] | None = None
         if hit is not None and hit[0] == f"{sig[0]}:{sig[1]}:{sig[2]}:{sig[3]}":
@@ -377,7 +416,7 @@ class KeyBuilder:
         got = self._deps_digest.get(directory)
         if got is not None:
             return got
-        pkg = self._pkg(directory)
+        pkg = self._full(directory)
         acc: set[str] = set(self._reach(directory))
         for imp in pkg.test_imports:
             local = self._local_dir(directory, imp)
@@ -389,6 +428,20 @@ class KeyBuilder:
         got = hashlib.blake2b("".join(sorted(self._pkgs[d].digest for d in acc)).encode(), digest_size=20).hexdigest()
         self._deps_digest[directory] = got
         return got
+
+    def _rows_of(self, directory: str) -> dict[str, tuple[str, bytes, str]]:
+        """The file table's rows for a directory: read for its whole module at once (one query, not one per directory)."""
+        if self.store is None:
+            return {}
+        root, _, _ = self._module_of(directory)
+        if root:
+            if root not in self._prefetched:
+                self._prefetched.add(root)
+                for d, rows in self.store.files_under(root).items():
+                    self._known.setdefault(d, rows)
+            if directory == root or directory.startswith(root.rstrip("/") + "/"):
+                return self._known.get(directory) or {}
+        return self.store.files_in(directory)
 
     def _import_paths(self, directory: str) -> list[str]:
         """How other packages spell `directory` in their imports (std's own packages have no module prefix)."""
@@ -411,12 +464,27 @@ class KeyBuilder:
         if got is not None:
             return got
         got = {}
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
-            if not any(f.endswith(".go") and not f.endswith("_test.go") for f in filenames):
+        stack = [root]
+        while stack:  # os.walk's order and pruning, listing each directory once
+            d = stack.pop()
+            try:
+                with os.scandir(d) as it:
+                    listing = list(it)
+            except OSError:
                 continue
-            for imp in self._pkg(dirpath).imports:
-                got.setdefault(imp, set()).add(dirpath)
+            has_go = False
+            subdirs: list[str] = []
+            for e in listing:
+                n = e.name
+                if e.is_dir():
+                    if not n.startswith((".", "_")) and n not in ("vendor", "testdata") and not e.is_symlink():
+                        subdirs.append(e.path)
+                elif n.endswith(".go") and not n.endswith("_test.go"):
+                    has_go = True
+            stack.extend(reversed(subdirs))
+            if has_go:
+                for imp in self._pkg(d, listing).imports:
+                    got.setdefault(imp, set()).add(d)
         self._rev[root] = got
         return got
 
@@ -450,7 +518,7 @@ class KeyBuilder:
                 continue
             ap = os.path.abspath(p)
             d = os.path.dirname(ap)
-            pkg = self._pkg(d)
+            pkg = self._full(d)
             digest = self._digests.get(ap)
             if digest is None:  # not a sibling the package scan saw (a _-prefixed name given explicitly)
                 try:
@@ -461,7 +529,7 @@ class KeyBuilder:
                     continue
                 digest = known[0]
             _, _, mod_digest = self._module_of(d)
-            out[p] = _h(self.run, ap, digest, pkg.digest, self._deps(d), mod_digest)
+            out[p] = _h(self.run, ap, digest, pkg.full, self._deps(d), mod_digest)
         if self.store is not None and self.new_files:
             self.store.put_files(self.new_files)
         return out
@@ -581,6 +649,23 @@ class ResultCache:
         except sqlite3.Error:
             return {}
 
+    def files_under(self, root: str) -> dict[str, dict[str, tuple[str, bytes, str]]]:
+        """`files_in` for every directory at or below `root`, in one query."""
+        if self._db is None:
+            return {}
+        out: dict[str, dict[str, tuple[str, bytes, str]]] = {}
+        try:
+            rows = self._db.execute(
+                "SELECT dir, name, stat, digest, imports FROM files WHERE dir = ? OR (dir >= ? AND dir < ?)",
+                (root, root + "/", root + "0"),  # "0" sorts right after "/"
+            )
+            for d, name, stat, digest, imports in rows:
+                if isinstance(digest, bytes):
+                    out.setdefault(str(d), {})[str(name)] = (str(stat), digest, str(imports))
+        except sqlite3.Error:
+            return {}
+        return out
+
     def put_files(self, rows: Sequence[tuple[str, str, tuple[int, ...], bytes, list[str]]]) -> None:
         if self._db is None or not rows:
             return
@@ -588,7 +673,7 @@ class ResultCache:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
                 "INSERT OR REPLACE INTO files (dir, name, stat, digest, imports) VALUES (?, ?, ?, ?, ?)",
-                [(d, n, ":".join(map(str, sig)), dg, json.dumps(imps)) for d, n, sig, dg, imps in rows],
+                [(d, n, ":".join(map(str, sig)), dg, _encode_imports(imps)) for d, n, sig, dg, imps in rows],
             )
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
