@@ -18,6 +18,7 @@ from gotestlab import BROKEN, LAB, ROOT, run_test_command, toolchains, tree_hash
 from leakhunter.collect.gotest import (
     USER_MAIN,
     needs_subtest_notes,
+    rerun_args,
     rewrite_subtests,
     rewrite_testmain,
 )
@@ -211,3 +212,26 @@ def test_subtests_without_notes_name_the_parent(tmp_path: Path) -> None:
     assert with_notes == {"TestTable/noisy_one", "TestByValue/by_value"}
     without = {lk.test for lk in attribute(pr.package, pr.dump, proof=pr.proof_written)}
     assert without == {"TestTable/…", "TestByValue/…"}
+
+
+def test_ancestry_modes() -> None:
+    """By default the first run has no GODEBUG=tracebackancestors (it costs every `go`
+    statement a stack walk); only leaking packages run again with it to name the tests.
+    `always` names them in one run; `off` leaves them unnamed, and says so."""
+    go = _newest()
+    default = run_test_command(go, "./plain", "./clean", "--format", "json")
+    assert default.code == 1, default.stderr
+    doc = default.doc
+    assert doc["ancestry"] == "rerun" and doc["rerun_packages"] == ["leakhunter.dev/testleaks/plain"]
+    assert [(lk["test"], lk["attributed"]) for lk in doc["leaks"]] == [("TestFirstResult", True)]
+    always = run_test_command(go, "./plain", "--format", "json", "--ancestry", "always").doc
+    assert always["rerun_packages"] == [] and [lk["test"] for lk in always["leaks"]] == ["TestFirstResult"]
+    off = run_test_command(go, "./plain", "--ancestry", "off")
+    assert off.code == 1
+    assert "(test not named: no creation stacks for it, see --ancestry)" in off.stdout
+    assert "ran again" not in off.stderr
+
+
+def test_rerun_drops_flags_that_write_files() -> None:
+    assert rerun_args(["-run", "TestX", "-coverprofile", "c.out", "-cpuprofile=p.out", "-v",
+                       "-outputdir", "d", "-count=2", "-fuzz=FuzzX"]) == ["-run", "TestX", "-v", "-count=2"]

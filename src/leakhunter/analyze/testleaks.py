@@ -58,6 +58,9 @@ class TestLeak:
     finding: Finding | None = None
     subtest: bool = False
     """Started in a subtest closure (`TestParent.func1`): the name is the parent's."""
+    attributed: bool = True
+    """False when the dump had no creation stacks (ancestry off, or the leak did not come
+    back in the rerun with them) and no test was found: `test` is then unknown, not none."""
     stack: Stack = ()
     callers: tuple[Frame, ...] = field(default=())
     """User-code frames around the leak (its stack, then the creating stacks), for the join."""
@@ -325,6 +328,12 @@ class TestReport:
     """Which evidence this toolchain gives, in words (proof, or liveness only)."""
     proof_available: bool = False
     settle_s: float = 0.0
+    ancestry: str = "rerun"
+    rerun: list[str] = field(default_factory=list)
+    """Packages whose tests ran again with GODEBUG=tracebackancestors to name the tests."""
+    rerun_s: float = 0.0
+    not_reproduced: list[str] = field(default_factory=list)
+    """Packages whose leaks did not come back in that rerun (first run's counts, tests unnamed)."""
 
     @property
     def leaked_goroutines(self) -> int:

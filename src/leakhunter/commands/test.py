@@ -21,7 +21,9 @@ DESCRIPTION = (
     "[test] ignore in .leakhunter.toml); where the toolchain has the goroutineleak profile "
     "(Go 1.27, or Go 1.26 with GOEXPERIMENT=goroutineleakprofile, set automatically) the "
     "runtime's proof marks them `proven`. Each leak names its test, the line where it "
-    "blocks, the line that created it and, joined with `scan`, the catalog rule and fix. "
+    "blocks, the line that created it and, joined with `scan`, the catalog rule and fix; "
+    "the test comes from GODEBUG=tracebackancestors stacks, taken in a second run of only "
+    "the packages that leaked (--ancestry). "
     "Arguments after `--` go to `go test` (`-- -run TestX -v`). go test's output goes to "
     "stderr. Exit status: 0 no leak, 1 leaks, 2 tests could not be built or run."
 )
@@ -31,7 +33,8 @@ DEFAULT_SETTLE_S = 0.5
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.usage = (
         "leakhunter test [PACKAGES ...] [--source DIR] [--settle DURATION] [--ignore FUNC] "
-        "[--format {text,json,github,sarif}] [--no-scan] [-- GO_TEST_ARGS ...]"
+        "[--format {text,json,github,sarif}] [--no-scan] [--ancestry {rerun,always,off}] "
+        "[-- GO_TEST_ARGS ...]"
     )
     p.add_argument("packages", nargs="*", metavar="PACKAGES",
                    help="package patterns as go test takes them (default: ./...)")
@@ -47,6 +50,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output format (default: text)")
     p.add_argument("--no-scan", action="store_true",
                    help="do not join leaks with `scan` findings (catalog rule and fix)")
+    p.add_argument("--ancestry", choices=("rerun", "always", "off"), default="rerun",
+                   help="how leaks are tied to the tests that started them: GODEBUG="
+                   "tracebackancestors in a second run of only the leaking packages (rerun, "
+                   "default: a clean suite pays nothing), in the one run (always: for leaks "
+                   "that depend on timing; every `go` statement costs a stack walk), or off")
     _split_go_args(p)
 
 
@@ -111,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     ignore = [*args.ignore, *cfg.test_ignore]
 
     result = run_go_test(source, patterns, go_args, settle_s=args.settle, ignore=ignore, go=go,
-                         listing=listing)
+                         listing=listing, ancestry=args.ancestry)
 
     leaks: list[TestLeak] = []
     outcomes: list[PackageOutcome] = []
@@ -127,8 +135,12 @@ def run(args: argparse.Namespace) -> int:
             has_tests=pr.injected or pr.build_failed, note=note, proof=proof,
         ))
         if pr.dump:
-            leaks.extend(attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore,
-                                   subtests=pr.subtests))
+            pkg_leaks = attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore,
+                                  subtests=pr.subtests)
+            if pr.ancestry in ("off", "not-reproduced"):
+                for lk in pkg_leaks:
+                    lk.attributed = bool(lk.test)
+            leaks.extend(pkg_leaks)
 
     if leaks and not args.no_scan:
         files = files_to_scan(leaks)
@@ -143,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
         packages=outcomes, leaks=leaks, go_version=result.go_version_text,
         evidence=_evidence(result.go_version_text, result.proof_available, args.settle),
         proof_available=result.proof_available, settle_s=args.settle,
+        ancestry=args.ancestry, rerun=list(result.rerun), rerun_s=result.rerun_wall_s,
+        not_reproduced=[p.package for p in result.packages if p.ancestry == "not-reproduced"],
     )
     _emit(report, args.format)
 

@@ -6,7 +6,8 @@
 
 `finding` is null or {"rule", "name", "file", "line", "message", "fix"}. Additions, never
 renames: a package's `checked`, `build_failed`, `note`, `proof`; a leak's `subtest` and
-`created_function`; top-level `go_version`, `evidence`, `proof_available`, `settle_s`.
+`created_function`, `attributed`; top-level `go_version`, `evidence`, `proof_available`,
+`settle_s`, `ancestry`, `rerun_packages`, `not_reproduced`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def leak_dict(lk: TestLeak) -> dict[str, Any]:
         },
         "subtest": lk.subtest,
         "created_function": lk.created_function,
+        "attributed": lk.attributed,
     }
 
 
@@ -59,6 +61,9 @@ def document(report: TestReport) -> dict[str, Any]:
         "evidence": report.evidence,
         "proof_available": report.proof_available,
         "settle_s": report.settle_s,
+        "ancestry": report.ancestry,
+        "rerun_packages": list(report.rerun),
+        "not_reproduced": list(report.not_reproduced),
     }
 
 

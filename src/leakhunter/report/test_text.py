@@ -32,7 +32,12 @@ def _short_function(fn: str) -> str:
 
 def leak_line(lk: TestLeak) -> str:
     noun = "goroutine" if lk.count == 1 else "goroutines"
-    test = lk.test or "no test: package init or a goroutine outside tests"
+    if lk.test:
+        test = lk.test
+    elif lk.attributed:
+        test = "no test: package init or a goroutine outside tests"
+    else:
+        test = "not named: no creation stacks for it, see --ancestry"
     head = f"{display_path(lk.file)}:{lk.line}: leaked {lk.count} {noun} (test {test}): "
     what = f"{lk.state or 'blocked'} in {_short_function(lk.function)}"
     if lk.created_file:
@@ -72,5 +77,13 @@ def notes(report: TestReport) -> Iterable[str]:
         + (f", {proven} proven by the runtime" if proven else "")
     )
     yield summary
+    if report.rerun:
+        n_re = len(report.rerun)
+        yield (f"leakhunter: {n_re} package{'s' if n_re != 1 else ''} with leaks ran again with "
+               f"GODEBUG=tracebackancestors to name the tests ({report.rerun_s:.1f}s)")
+    for pkg in report.not_reproduced:
+        yield (f"leakhunter: {pkg}: its leaks did not come back in that rerun (timing); counts "
+               "are the first run's, tests named only where a goroutine's own stack shows one "
+               "(--ancestry always names them in one run)")
     if report.evidence:
         yield f"leakhunter: evidence: {report.evidence}"
