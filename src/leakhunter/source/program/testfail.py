@@ -6,9 +6,9 @@ ends when `go test` does. Reviewers of test code reject such findings, so every 
 reports a path (the goroutine rules, and the resource rules if they wish) asks here:
 
 - `fails_test(ctx, call)`: `t.Error*`, `t.Fatal*`, `t.Fail*`, `t.Skip*` on a `*testing.T`
-  / `B` / `F` / `TB` (a parameter of an enclosing function, in any file: the cgo tests
-  live in non-`_test.go` files), or any simple `x.Error(...)`-style call in a `_test.go`
-  file; also testify's `require.*`/`assert.*` failure forms (`require.Fail`, `assert.Fail`).
+  / `B` / `F` / `TB` (a parameter of an enclosing function, or named t/b/tb, in any test
+  code: the cgo tests live in non-`_test.go` files; `logger.Error` is not one); testify's
+  `require.Fail`/`assert.Fail` and a suite's `s.T().Fatal`/`s.Require().FailNow`.
 - `failed_before(ctx, node)`: a statement before `node` in one of its enclosing blocks
   (within the function) fails the test, e.g. `if err != nil { t.Error(err); return }`.
 - `failure_every_caller_reports(ctx, ret)`: the `return` of a test helper hands back a
@@ -47,6 +47,7 @@ _FAIL_METHODS = frozenset(
 _TESTING_TYPES = ("*testing.T", "*testing.B", "*testing.F", "testing.TB")
 _ASSERT_PKGS = frozenset({"require", "assert"})
 _SUITE_HEADS = (".T()", ".Require()", ".Assert()")
+_TB_NAMES = frozenset({"t", "b", "tb", "f"})
 _ASSERT_NO_ERROR = frozenset({"NoError", "Nil", "NoErrorf", "Nilf"})
 
 
@@ -83,9 +84,13 @@ def fails_test(ctx: FileContext, call: Node) -> bool:
     if "." in head:
         # a testify suite: `s.T().Fatal(...)`, `s.Require().FailNow(...)`, `s.Assert().Fail(...)`
         return ctx.is_test and head.count(".") == 1 and head.endswith(_SUITE_HEADS)
-    if ctx.is_test:
-        return True
-    return is_test_code(ctx) and head in testing_params(ctx, call)
+    if not is_test_code(ctx):
+        return False
+    if ctx.is_test and last in ("Fail", "FailNow", "Fatal", "Fatalf"):
+        return True  # `s.Fail(...)` of a testify suite; a logger's Fatal ends the process anyway
+    # `t.Error`, not `logger.Error`: the receiver is a *testing.T-like parameter of an
+    # enclosing function (closures see their test's t), or conventionally named t/b/tb
+    return head in _TB_NAMES or head in testing_params(ctx, call)
 
 
 def _stmt_fails(ctx: FileContext, stmt: Node) -> bool:
