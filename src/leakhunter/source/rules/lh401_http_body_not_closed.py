@@ -115,10 +115,11 @@ def _receiver_returns_response(ctx: FileContext, call: Node, method: str) -> boo
         return True
     sig = types.method(ctx, t, method)
     if sig is None:
-        path = base.rpartition(".")[0]
-        if path and "." not in path.partition("/")[0]:
-            return False  # a standard-library type other than http.Client (sync.Once, ...)
-        return None
+        if base.startswith("sync."):
+            return False  # sync.Once, sync.Pool...: never an HTTP client
+        # a type the index knows, without that method, is no client; an unknown one decides nothing
+        # (a dot-imported `Client` in net/http's external tests, a dependency not on disk)
+        return False if types.type_decl(ctx, t) is not None else None
     # `(*http.Response, []byte, error)`: the body comes back read (client_golang's api.Client.Do)
     return bool(sig.results) and sig.results[0] == "*net/http.Response" and "[]byte" not in sig.results[1:]
 
