@@ -5,7 +5,8 @@ Go code shaped after the module where it was read, plus the true leak next to it
   `t.Error` in test code kept in an ordinary file (cmd/cgo/internal/test), a helper whose
   error (or `false`) every caller fails the test on, through a wrapper (vault cert tests);
 - a deliberate, once-per-life abandon (LH101): a Stop's deadline (temporal), a Run that
-  fails to start (containerd), an error return of a command (go-ethereum's export);
+  fails to start (containerd), an error return of a command (go-ethereum's export), a
+  ctx that is a run loop's life (influxdb's telemetry Push);
 - mutually exclusive outcomes (LH101 in an else branch, a switch, a callee, a loop that
   returns after its error send, a close as the signal; LH102): the owner returns on the goroutine's last message
   (vault's MySQL/ZooKeeper locks); one send reached through two calls (LH104, vault FDB);
@@ -31,6 +32,7 @@ PACKAGES = [
     "lh101_lifecycle",
     "lh101_lifecycle/cli",
     "lh101_lifecycle/action",
+    "lh101_lifecycle/runloop",
     "lh101_exclusive",
     "lh102_exclusive",
     "lh104_calls",

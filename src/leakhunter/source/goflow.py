@@ -874,6 +874,8 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
     lifecycle = decl.type == "method_declaration" and name in _LIFECYCLE_METHODS
     if lifecycle and case is not None and case.type == "communication_case":
         return True
+    if case is not None and case.type == "communication_case" and _run_loop_ctx_case(ctx, decl, case):
+        return True
     from leakhunter.source.program import exits
 
     if exits.process_ends_after(ctx, witness) or exits.after_shutdown_signal(ctx, witness):
@@ -883,6 +885,89 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
     if lifecycle:
         return True
     return exits.return_ends_process(ctx, witness)
+
+
+def _run_loop_ctx_case(ctx: FileContext, decl: Node, case: Node) -> bool:
+    """`case <-ctx.Done():` on the owner's ctx parameter, and every call of the owner in the
+    package passes the context of a run loop: a function that loops until that context is
+    done (`for { select { case <-tick: owner(ctx); case <-ctx.Done(): return } }`). Such a
+    context ends with the component (usually at shutdown), so the abandon happens once per
+    life (influxdb's telemetry Push, called from Report's loop). A per-request or per-call
+    context (`context.WithTimeout` in the caller, a request's context) does not qualify."""
+    comm = case.child_by_field_name("communication")
+    if comm is not None and comm.type == "receive_statement":
+        comm = comm.child_by_field_name("right")
+    text = "".join(ctx.text(comm).split())
+    params = {n for n, t in gs.parameters(ctx, decl) if t.endswith("context.Context")}
+    if not text.startswith("<-") or text[2:].removesuffix(".Done()") not in params:
+        return False
+    if not text.endswith(".Done()"):
+        return False
+    body = decl.child_by_field_name("body")
+    ctx_name = text[2:].removesuffix(".Done()")
+    for a in gs.walk(body, ("assignment_statement", "short_var_declaration")) if body else ():
+        if any(ctx.text(n) == ctx_name for n in gs.assignment_sides(a)[0]):
+            return False  # `ctx, cancel := context.WithTimeout(ctx, d)`: a per-call deadline
+    from leakhunter.source.gopackage import package_facts
+
+    facts: dict[str, bool] = package_facts(ctx, "goflow.runloopctx", _run_loop_callers)
+    return facts.get(ctx.text(decl.child_by_field_name("name")), False)
+
+
+def _run_loop_callers(files: list[FileContext]) -> dict[str, bool]:
+    """Function/method name -> every call of that name in the package passes a run loop's ctx."""
+    out: dict[str, bool] = {}
+    for f in files:
+        if b".Done()" not in f.source:
+            continue
+        for info in gs.functions(f):
+            if info.body is None or info.node.type == "func_literal":
+                continue
+            loops = _loop_ctxs(f, info.node, info.body)
+            for call in gs.walk(info.body, "call_expression", into_func_literals=True):
+                fn = call.child_by_field_name("function")
+                if fn is not None and fn.type == "selector_expression":
+                    fn = fn.child_by_field_name("field")
+                if fn is None or fn.type not in ("identifier", "field_identifier"):
+                    continue
+                args = {f.text(a) for a in gs.arguments(call)}
+                ok = bool(args & loops)
+                name = f.text(fn)
+                out[name] = out.get(name, True) and ok
+    # a name also called with any other context (or none) is not a run-loop-only function
+    for f in files:
+        if b".Done()" in f.source:
+            continue
+        for call in gs.nodes_of_type(f, "call_expression"):
+            fn = call.child_by_field_name("function")
+            if fn is not None and fn.type == "selector_expression":
+                fn = fn.child_by_field_name("field")
+            if fn is not None and f.text(fn) in out:
+                out[f.text(fn)] = False
+    return out
+
+
+def _loop_ctxs(ctx: FileContext, fn: Node, body: Node) -> set[str]:
+    """Context parameters of `fn` that it loops on until they are done (`for { select { ...
+    case <-ctx.Done(): return } }`, the loop directly in the function's body)."""
+    params = {n for n, t in gs.parameters(ctx, fn) if t.endswith("context.Context")}
+    out: set[str] = set()
+    if not params:
+        return out
+    for loop in gs.statements(body):
+        if loop.type != "for_statement" or not is_infinite_loop(loop):
+            continue
+        for case in gs.walk(loop, "communication_case", into_func_literals=False):
+            t = "".join(ctx.text(case.child_by_field_name("communication")).split())
+            name = t.removeprefix("<-").removesuffix(".Done()")
+            if (
+                t.startswith("<-")
+                and t.endswith(".Done()")
+                and name in params
+                and any(s.type == "return_statement" for s in case_body(case))
+            ):
+                out.add(name)
+    return out
 
 
 def _returns_error(ctx: FileContext, ret: Node) -> bool:
