@@ -219,6 +219,14 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     persistent = recent > 0 and recent * span >= bar and recent >= 0.25 * tr.slope
     if spec.half_clears:
         persistent = persistent and recent * (x[-1] - cut) >= spec.half_clears * bar
+    # ...and so must the last third, at half the window's rate at least: a fill that ended
+    # early in the recent half leaves a step at its start, and the median of pairwise
+    # slopes across a step is positive (a cache warming into the first 10 s of a soak was
+    # called at 16.7 s on a busy machine, 1 of 96 control runs, tuning set).
+    tx = [a for a in x if a >= x[-1] * 2 / 3]
+    if len(tx) >= 3:
+        latest = robust_slope(tx, y[len(y) - len(tx):])
+        persistent = persistent and latest > 0 and latest >= 0.5 * tr.slope
     # Grew, then flat: the flat part may be the last third, half or two thirds (a warm-up
     # that ended early in the window leaves a short climb and a long flat).
     pl = None
