@@ -9,6 +9,7 @@ call), runs the path analysis and words the finding the same way for every rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -217,6 +218,24 @@ def drop_process_ending(ctx: FileContext, acquired: Node, res: ReleaseResult) ->
         res.leaks = []
         return
     res.leaks = [e for e in res.leaks if not (e.kind == "return" and exits.return_ends_process(ctx, e.node))]
+
+
+_NOLINT = re.compile(rb"//\s?nolint(?::([\w,\- ]+?))?(?=\s|//|$)")
+
+
+def peer_silenced(ctx: FileContext, node: Node, linters: frozenset[str]) -> bool:
+    """The author already reviewed this very finding from the peer linter and silenced it there:
+    `//nolint:govet` (lostcancel), `//nolint:bodyclose`, `//nolint:sqlclosecheck` at the end of
+    the line or alone on the line above (bare `//nolint` is handled by the scanner for every rule)."""
+    row = int(node.start_point[0])
+    lines = ctx.source.split(b"\n", row + 1)
+    here = lines[row] if row < len(lines) else b""
+    above = lines[row - 1] if row >= 1 else b""
+    for text in (here, above if above.lstrip().startswith(b"//") else b""):
+        m = _NOLINT.search(text)
+        if m and m.group(1) and linters & {x.strip() for x in m.group(1).decode("utf-8", "replace").split(",")}:
+            return True
+    return False
 
 
 def is_main(ctx: FileContext, fn: Node) -> bool:

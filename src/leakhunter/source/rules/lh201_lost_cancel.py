@@ -9,7 +9,7 @@ from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import ReleaseSpec, analyze, is_local_target
 from leakhunter.source.rule import FileContext, Rule
-from leakhunter.source.rules._resource import drop_process_ending, is_main
+from leakhunter.source.rules._resource import drop_process_ending, is_main, peer_silenced
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -19,6 +19,7 @@ _CANCELLING = frozenset(
     {"WithCancel", "WithTimeout", "WithDeadline", "WithCancelCause", "WithTimeoutCause", "WithDeadlineCause"}
 )
 _CALL_SELF = ReleaseSpec(call_self=True)
+_VET = frozenset({"govet", "lostcancel"})
 
 
 def _compact(text: str) -> str:
@@ -296,6 +297,8 @@ func fetch(parent context.Context, url string) error {
             if len(lefts) != 2 or len(rights) != 1:
                 continue
             cancel = _compact(ctx.text(lefts[1]))
+            if peer_silenced(ctx, stmt, _VET):
+                continue  # `//nolint:govet`: the author reviewed go vet's lostcancel report on this line
             callee = gs.call_name(ctx, call)
             function = gs.function_name(ctx, call)
             args = gs.arguments(call)

@@ -16,6 +16,7 @@ from leakhunter.source.rules._resource import (
     leak_severity,
     local_type_of,
     method_name,
+    peer_silenced,
     receiver_text,
     var_used_with,
 )
@@ -35,6 +36,7 @@ _RESPONSE_FIELDS = frozenset({
     "TLS", "Trailer", "Proto", "Uncompressed", "TransferEncoding",
 })
 _SPEC = ReleaseSpec(methods=frozenset({"Close"}), path=("Body",))
+_PEERS = frozenset({"bodyclose"})
 
 
 def _is_client(ctx: FileContext, call: Node, recv: str) -> bool:
@@ -325,6 +327,8 @@ if resp.StatusCode != http.StatusOK {
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         for acq in acquisitions(ctx, _match, frozenset({"http-response"})):
+            if peer_silenced(ctx, acq.call, _PEERS):
+                continue  # `//nolint:bodyclose`: the author reviewed bodyclose's report on this line
             fname = gs.function_name(ctx, acq.call)
             if acq.var == "_":
                 if ctx.is_test or method_name(ctx, acq.call) == "RoundTrip":

@@ -16,6 +16,7 @@ from leakhunter.source.rules._resource import (
     exits_text,
     leak_severity,
     method_name,
+    peer_silenced,
     receiver_text,
     var_used_with,
 )
@@ -38,6 +39,7 @@ one is some other iterator matched by its method's name (flux's `Query` returns 
 released with `Release()` and drained with `More()`)."""
 _ROWS_SPEC = ReleaseSpec(methods=frozenset({"Close"}), exhaust=frozenset({"Next"}))
 _STMT_SPEC = ReleaseSpec(methods=frozenset({"Close"}))
+_PEERS = frozenset({"sqlclosecheck"})
 _SQL = re.compile(r"^\s*(SELECT|WITH|SHOW|CALL|EXEC|PRAGMA|DESCRIBE|EXPLAIN|VALUES)\b|\bRETURNING\b", re.I)
 
 
@@ -175,6 +177,8 @@ return names, rows.Err()"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         for acq in acquisitions(ctx, _match, frozenset({"sql-rows", "sql-stmt"}), type_named=True):
+            if peer_silenced(ctx, acq.call, _PEERS):
+                continue  # `//nolint:sqlclosecheck`: the author reviewed sqlclosecheck's report here
             fname = gs.function_name(ctx, acq.call)
             prepare = acq.kind == "sql-stmt" or (not acq.kind and method_name(ctx, acq.call) in _PREPARE_METHODS)
             if prepare and _on_tx(ctx, acq.call):
