@@ -255,6 +255,9 @@ class LostCancel(Rule):
     (`program.exits`: a failure every caller turns into `log.Fatal`/exit 1) are not counted.
 
     Fix: `defer cancel()` right after the call.
+
+    A line the author already silenced for the peer linter (`//nolint:govet` (or `lostcancel`), at the end of the line or
+    alone on the line above) is the same finding, reviewed: not reported.
     """
 
     id = "LH201"

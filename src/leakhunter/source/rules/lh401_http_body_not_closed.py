@@ -297,6 +297,9 @@ class HTTPBodyNotClosed(Rule):
     cannot be told precisely from the source.
     Severity: `error` when no path closes the body, `warning` when some do.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
+
+    A line the author already silenced for the peer linter (`//nolint:bodyclose`, at the end of the line or
+    alone on the line above) is the same finding, reviewed: not reported.
     """
 
     id = "LH401"

@@ -139,6 +139,9 @@ class SQLRowsNotClosed(Rule):
     and code after the program received its shutdown signal: the kernel releases what they leave.
     Severity: `error` when no path closes the rows, `warning` when some do.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
+
+    A line the author already silenced for the peer linter (`//nolint:sqlclosecheck`, at the end of the line or
+    alone on the line above) is the same finding, reviewed: not reported.
     """
 
     id = "LH402"
