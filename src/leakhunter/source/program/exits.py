@@ -297,7 +297,7 @@ _PARSED: OrderedDict[str, FileContext] = OrderedDict()
 _IMPORTERS: dict[str, dict[str, list[Path]]] = {}
 _IMPORT_RE = re.compile(rb'"([^"\n]+)"')
 _MAX_CALLERS = 24
-_MAX_FILES = 400
+_MAX_FILES = 60
 
 
 def parsed_file(path: Path) -> FileContext | None:
@@ -338,6 +338,7 @@ def _module_importers(root: Path) -> dict[str, list[Path]]:
             if not f.endswith(".go") or f.endswith("_test.go"):
                 continue
             p = Path(dirpath) / f
+            got.setdefault("", []).append(p)  # every non-test file, for exported methods
             try:
                 with open(p, "rb") as fh:
                     head = fh.read(16384)
@@ -351,8 +352,10 @@ def _module_importers(root: Path) -> dict[str, list[Path]]:
     return got
 
 
-def _candidate_files(ctx: FileContext) -> list[Path] | None:
-    """Non-test files that could call into `ctx`'s package: its own directory and its importers."""
+def _candidate_files(ctx: FileContext, anywhere: bool = False) -> list[Path] | None:
+    """Non-test files that could call into `ctx`'s package: its own directory and its importers (with
+    `anywhere`, every file of the module: an exported method is reachable through interfaces from
+    packages that never import its own)."""
     from leakhunter.source.program.types import own_path
 
     d = ctx.path.absolute().parent
@@ -368,19 +371,20 @@ def _candidate_files(ctx: FileContext) -> list[Path] | None:
         return out
     path = own_path(ctx)
     if gs.package_name(ctx) != "main":
-        out += [p for p in _module_importers(root).get(path, []) if p.parent != d]
-    return out if len(out) <= _MAX_FILES else None
+        out += [p for p in _module_importers(root).get("" if anywhere else path, []) if p.parent != d]
+    return out
 
 
 def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
     name = ctx.text(fn.child_by_field_name("name"))
     if not name or name in ("main", "init") or depth > 2:
         return False
-    files = _candidate_files(ctx)
+    is_method = fn.type == "method_declaration"
+    files = _candidate_files(ctx, anywhere=is_method and name[:1].isupper())
     if not files:
         return False
     needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
-    is_method = fn.type == "method_declaration"
+    matched = 0
     from leakhunter.source.program.types import own_path
 
     pkg_path = own_path(ctx).removesuffix("_test")
@@ -393,6 +397,9 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
             return False
         if not needle.search(data):
             continue
+        matched += 1
+        if matched > _MAX_FILES:
+            return False  # a name used everywhere: not worth deciding
         cctx = ctx if path.absolute() == ctx.path.absolute() else _caller_ctx(path.absolute())
         if cctx is None:
             return False
