@@ -23,7 +23,7 @@ from leakhunter.source.parse import parse
 from leakhunter.source.program import exits
 from leakhunter.source.rule import FileContext
 
-PKGS = ["lh404_exits/writer", "lh404_exits/tool"]
+PKGS = ["lh404_exits/internal/writer", "lh404_exits/lib", "lh404_exits/tool"]
 
 
 def test_fixture_vets() -> None:
@@ -44,7 +44,7 @@ def test_without_the_callers_every_error_path_would_be_reported(monkeypatch: pyt
     monkeypatch.setattr(res, "drop_process_ending", lambda *a: None)
     lines = {ln for _, ln in found(FIXTURES / "lh404_exits/tool/main.go", ["LH404"])}
     assert len(lines) == 5
-    assert len(found(FIXTURES / "lh404_exits/writer/writer.go", ["LH404"])) == 2
+    assert len(found(FIXTURES / "lh404_exits/internal/writer/writer.go", ["LH404"])) == 2
     assert len(found(FIXTURES / "lh404_exits/tool/cobra.go", ["LH404"])) == 1
 
 
@@ -82,4 +82,4 @@ def test_scan_command_from_the_package_directory(tmp_path: Path) -> None:
     )
     assert res.returncode == 1, res.stderr
     got = {(f["file"], f["line"]) for f in json.loads(res.stdout)["findings"] if f["rule"] == "LH404"}
-    assert got == {("writer/writer.go", 28), ("tool/main.go", 75)}
+    assert got == {("internal/writer/writer.go", 28), ("lib/lib.go", 12), ("tool/main.go", 79)}

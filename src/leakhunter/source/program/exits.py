@@ -25,6 +25,9 @@ a CLI or a daemon reject such findings, so the rules that report a path ask here
   and of the module's directories that import it, parsed only when they mention the name;
   a use that is not a call (a function value) or a caller that ignores or handles the error
   decides "no". `_test.go` callers are not counted (tests exercise error paths on purpose).
+  Exported functions and methods are excused only in a program's packages (`package main`, or an
+  import path through `cmd/`, `command/`, `internal/`, `app/`, `cli/`, `tools/`): a library's API
+  is called by other modules too, whose callers need not exit.
 
 Shared by the resource rules and the goroutine rules so they judge alike.
 """
@@ -375,11 +378,26 @@ def _candidate_files(ctx: FileContext, anywhere: bool = False) -> list[Path] | N
     return out
 
 
+_APP_SEGMENTS = frozenset({"cmd", "command", "commands", "internal", "app", "cli", "tools", "tool"})
+
+
+def _application_package(ctx: FileContext) -> bool:
+    """A package of a program rather than a library: `package main`, or an import path through
+    `cmd/`, `command/`, `internal/`, `app/`, `cli/`, `tools/` (code other modules do not call)."""
+    if gs.package_name(ctx) == "main":
+        return True
+    from leakhunter.source.program.types import own_path
+
+    return bool(_APP_SEGMENTS & set(own_path(ctx).split("/")))
+
+
 def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
     name = ctx.text(fn.child_by_field_name("name"))
     if not name or name in ("main", "init") or depth > 2:
         return False
     is_method = fn.type == "method_declaration"
+    if name[:1].isupper() and not _application_package(ctx):
+        return False  # a library's exported API: callers in other modules need not exit
     files = _candidate_files(ctx, anywhere=is_method and name[:1].isupper())
     if not files:
         return False
