@@ -140,6 +140,14 @@ def _replaced_dirs_digest(root: Path, gomod: bytes) -> str:
     return _h(*parts)
 
 
+def _is(entry: os.DirEntry[str], *, dirs: bool) -> bool:
+    """`entry.is_dir()` / `entry.is_file()`, False for what cannot be stat-ed (a symlink loop raises ELOOP)."""
+    try:
+        return entry.is_dir() if dirs else entry.is_file()
+    except OSError:
+        return False
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -254,7 +262,7 @@ class KeyBuilder:
                 listing = []
         entries = sorted(
             (e.name, e) for e in listing
-            if e.name.endswith(".go") and not e.name.startswith((".", "_")) and e.is_file()
+            if e.name.endswith(".go") and not e.name.startswith((".", "_")) and _is(e, dirs=False)
         )
         for name, entry in entries:
             if name.endswith("_test.go"):
@@ -476,7 +484,7 @@ class KeyBuilder:
             subdirs: list[str] = []
             for e in listing:
                 n = e.name
-                if e.is_dir():
+                if _is(e, dirs=True):
                     if not n.startswith((".", "_")) and n not in ("vendor", "testdata") and not e.is_symlink():
                         subdirs.append(e.path)
                 elif n.endswith(".go") and not n.endswith("_test.go"):
