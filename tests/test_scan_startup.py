@@ -39,7 +39,7 @@ def test_rule_table_matches_the_rule_modules() -> None:
     got = tuple(registry.RuleInfo(i, n, s, d, m) for i, n, s, d, m in rule_table.RULES)  # type: ignore[arg-type]
     fix = f"src/leakhunter/source/rule_table.py is stale: run `{registry.FIX_COMMAND}`"
     assert got == want, fix
-    assert rule_table.DIGEST == registry.sources_digest(), fix
+    assert registry.sources_digest() == rule_table.DIGEST, fix
 
 
 def test_stale_table_is_not_believed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,6 +92,9 @@ def _probe(tmp: Path, *args: str) -> dict[str, object]:
 
 def test_warm_rescan_imports_no_rule_parser_or_pool(tmp_path: Path) -> None:
     """Everything served from the cache: no rule module, program model, tree-sitter or process pool."""
+    assert registry.table_is_fresh(), (
+        f"src/leakhunter/source/rule_table.py is stale (rule sources changed): run `{registry.FIX_COMMAND}`"
+    )
     m = tmp_path / "m"
     m.mkdir()
     (m / "go.mod").write_text("module example.com/m\n\ngo 1.22\n")
