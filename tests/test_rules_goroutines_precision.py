@@ -57,6 +57,10 @@ def test_receiver_that_stops_is_info_lost_wakeup_is_error() -> None:
     sev = {f.line: f.severity for f in run_rules(path, ["LH108"])}
     assert sev[_line("lh108_severity/loop.go", "n.status <- c")] == "info"
     assert sev[_line("lh108_severity/loop.go", "<-n.wake")] == "error"
+    # the loop announces its stop on w.done and this sender ignores it: shown
+    got = run_rules(FIXTURES / "lh108_severity" / "announce.go", ["LH108"])
+    assert [(f.line, f.severity) for f in got] == [(_line("lh108_severity/announce.go", "w.status <- c"), "warning")]
+    assert "closes worker.done when it stops" in got[0].message
 
 
 def test_caller_ignoring_the_error_keeps_the_finding() -> None:

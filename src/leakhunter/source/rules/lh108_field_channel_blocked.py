@@ -54,8 +54,10 @@ class FieldChannelBlocked(Rule):
     sender does not grow with traffic: a strict triage of the tuning set (go-ethereum,
     vault, containerd, temporal; 2026-12-03) found 1 true of 5 shown (20%; the true one, a
     temporal per-shard queue, stops when a shard unloads). Telling the two apart needs the
-    lifetime of the receiver's component, which the program model does not have. The other
-    shapes stay `error`. A lost wake-up (non-blocking sends only) is not reported when the
+    lifetime of the receiver's component, which the program model does not have. It stays a
+    `warning` when the loop announces its exit (closes a done channel of the type as it
+    stops) and the sender ignores that channel: the type supports calls after the stop, and
+    this send is the one that does not (etcd 6857). The other shapes stay `error`. A lost wake-up (non-blocking sends only) is not reported when the
     receive is in a `_test.go` file: the test waits for the signal, and a lost one makes it
     hang and fail, which is its report (2 of 2 false on the tuning set).
 
@@ -130,7 +132,9 @@ func (n *node) Status() (Status, bool) {
             # almost always the component's (or the process's) shutdown: measured 1 true of 5
             # shown on the tuning set (see the class docstring), so it is info, not shown by
             # default
-            sev: Severity | None = "info" if "can stop receiving" in why else None
+            # ... unless the loop announces its exit on a done channel the sender ignores
+            stops = "can stop receiving" in why and _DONE_UNUSED not in why
+            sev: Severity | None = "info" if stops else ("warning" if "can stop receiving" in why else None)
             if ctx.is_test and _LOST_WAKEUP in why:
                 continue  # a test waiting for a wake-up: a lost one hangs and fails the test
             yield self.finding(ctx, node, why, function=gs.function_name(ctx, node), severity=sev)
@@ -187,10 +191,14 @@ def _why(cc: Concurrency, op: FieldOp, g: tuple[GoSite, list[str]] | None) -> st
             )
             # the receiver's exit may be triggered by the sender itself (`c.readErr <- err`
             # then return): a drain loop that waits for it does not abandon the sender
-            return (
+            why = (
                 f"{who}sends on unbuffered field channel {_short(f)}, but every receiver can stop "
                 f"receiving ({_where(r)} {how}): the send then blocks forever"
             )
+            done = _announced_exit(cc, op, recvs)
+            if done:
+                why += f"; {_where(r).split(' (')[0]} closes {done} when it stops, {_DONE_UNUSED}"
+            return why
         return ""
     sends = cc.of(f, "send")
     closes = cc.of(f, "close")
@@ -208,6 +216,25 @@ def _why(cc: Concurrency, op: FieldOp, g: tuple[GoSite, list[str]] | None) -> st
             "receive waits is dropped, and the receive then blocks forever"
         )
     return ""
+
+
+_DONE_UNUSED = "which this send does not select on"
+
+
+def _announced_exit(cc: Concurrency, op: FieldOp, recvs: list[FieldOp]) -> str:
+    """A field channel every receiver closes as it stops (`case <-n.stop: close(n.done);
+    return`) that the sender's function never touches: the type tells its users when the
+    loop is gone, and this send ignores it (etcd 6857). '' if not so."""
+    mine = {o.field for o in cc.func_ops(op.func)}
+    common: set[str] | None = None
+    for r in recvs:
+        closed = {
+            o.field for o in cc.func_ops(r.func)
+            if o.op == "close" and o.field != op.field and cc.known(o.field)
+        }
+        common = closed if common is None else common & closed
+    left = sorted((common or set()) - mine)
+    return _short(left[0]) if left else ""
 
 
 def _short(key: str) -> str:
