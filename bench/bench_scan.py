@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="also write the results as Markdown here")
     ap.add_argument("--staticcheck", action="store_true", help="also time staticcheck (slow cold)")
     ap.add_argument("--only", choices=("net/http/...", "std"), help="run one target only")
+    ap.add_argument("--rev", help="measure leakhunter at this git revision (default: the work tree as it is)")
     ap.add_argument("--warm-runs", type=int, default=5,
                     help="warm runs of each tool, alternated; the row shows the median run (default 5)")
     ap.add_argument("--go", default="/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else "go",
@@ -107,10 +108,11 @@ def main() -> None:
     if args.only:
         targets = [t for t in targets if t[0] == args.only]
     sizes = {name: go_mb(src, paths, ["cmd"]) for name, paths, _ in targets}
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True,
-                           cwd=Path(__file__).parent).stdout.strip()
+    repo = Path(__file__).resolve().parent.parent
+    commit = subprocess.run(["git", "rev-parse", "--short", args.rev or "HEAD"], capture_output=True, text=True,
+                            cwd=repo).stdout.strip() or "unknown"
+    dirty = "" if args.rev else subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True,
+                                               text=True, cwd=repo).stdout.strip()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_start = load()
     print(f"{gover}; {src}; {cores} cores; " + ", ".join(f"{k}: {v:.1f} MB of Go" for k, v in sizes.items())
@@ -124,8 +126,15 @@ def main() -> None:
     # edit in the work tree between the filling run and the warm run would empty the cache.
     import leakhunter
 
-    shutil.copytree(Path(leakhunter.__file__).parent, tmp / "snapshot" / "leakhunter",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    if args.rev:  # exactly a commit: other sessions may be editing the work tree
+        (tmp / "snapshot").mkdir()
+        archive = subprocess.run(["git", "archive", args.rev, "src/leakhunter"], cwd=repo, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "--strip-components=1", "-C", str(tmp / "snapshot")], input=archive,
+                       check=True)
+    else:
+        shutil.copytree(Path(leakhunter.__file__).parent, tmp / "snapshot" / "leakhunter",
+                        ignore=shutil.ignore_patterns("__pycache__"))
     # Byte-compile it, as `pip install` does: with PYTHONDONTWRITEBYTECODE set (as in the
     # sessions' shells) every run would otherwise compile every module it imports (~0.3 s).
     import compileall

@@ -109,3 +109,25 @@ def test_warm_rescan_imports_no_rule_parser_or_pool(tmp_path: Path) -> None:
     out = warm["out"]
     assert isinstance(out, dict) and out["cached_files"] == 1
     assert out["findings"] == first["out"]["findings"]  # type: ignore[index]
+
+
+def test_digest_follows_metadata_lines_not_logic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule helpers edit rule logic all the time: that must not stale the table; a severity change must."""
+    import shutil
+
+    src = Path(registry.__file__).parent
+    (tmp_path / "rules").mkdir()
+    shutil.copy(src / "rule.py", tmp_path / "rule.py")
+    for p in (src / "rules").glob("*.py"):
+        shutil.copy(p, tmp_path / "rules" / p.name)
+    monkeypatch.setattr(registry, "_SOURCE", tmp_path)
+    d0 = registry.sources_digest()
+    rule = tmp_path / "rules" / "lh101_blocked_send.py"
+    text = rule.read_text()
+    rule.write_text(text + "\n\ndef _helper(x: int) -> int:\n    y = x + 1\n    return y\n")
+    assert registry.sources_digest() == d0
+    rule.write_text(text.replace('severity = "error"', 'severity = "warning"', 1))
+    assert registry.sources_digest() != d0
+    rule.write_text(text)
+    (tmp_path / "rules" / "lh999_new.py").write_text("x = 1\n")
+    assert registry.sources_digest() != d0  # a new rule module

@@ -4,10 +4,12 @@ Choosing rules (the defaults, `--enable`/`--disable`, `.leakhunter.toml`) needs 
 rule's id, name, severity and default; importing every rule module (and the program
 model they pull in) to learn that costs more than a whole re-scan served from the
 result cache. So that metadata also lives in a generated table, `rule_table.py`,
-stamped with a digest of the rule sources (`rule.py` and every file of `rules/`). The
-table is believed only while that digest matches the files on disk (reading and
-hashing them costs about a millisecond); otherwise the modules are imported and the
-classes asked, so a stale table can cost time but never change which rules run.
+stamped with a digest of the lines of the rule sources that metadata is written in
+(`rule.py`, and the class lines, metadata assignments and imports of every file of
+`rules/`). The table is believed only while that digest matches the files on disk
+(reading them costs about a millisecond); otherwise the modules are imported and the
+classes asked. Editing a rule's logic leaves the table fresh; editing its metadata
+stales it.
 tests/test_scan_startup.py fails when the table is stale; regenerate it with
 
     python -m leakhunter.source.registry --write
@@ -20,6 +22,7 @@ import hashlib
 import importlib
 import json
 import pkgutil
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -74,13 +77,26 @@ def get_rule(rule_id: str) -> type[Rule] | None:
     return None
 
 
+_METADATA_LINE = re.compile(
+    rb"^[ \t]*(?:class[ \t]|(?:id|name|severity|enabled_by_default)[ \t]*[:=]|from[ \t]|import[ \t]).*$", re.MULTILINE
+)
+
+
 def sources_digest() -> str:
-    """Digest of what rule metadata can depend on: rule.py and every .py file of rules/ (names and bytes)."""
+    """Digest of what rule metadata is written in: rule.py whole, and in every .py file of rules/
+    its name and each line that can set it (`class` lines, `id`/`name`/`severity`/
+    `enabled_by_default` assignments, imports), so an edit of a rule's logic does not stale
+    the table but an edit of its metadata does (tests/test_scan_startup.py compares the
+    table with the classes themselves, which also covers metadata set any other way)."""
     h = hashlib.blake2b(digest_size=16)
-    files = [_SOURCE / "rule.py", *sorted((_SOURCE / "rules").glob("*.py"))]
-    for p in files:
+    try:
+        base = (_SOURCE / "rule.py").read_bytes()
+    except OSError:
+        base = b"\x00unreadable"
+    h.update(len(base).to_bytes(8, "little") + base)
+    for p in sorted((_SOURCE / "rules").glob("*.py")):
         try:
-            data = p.read_bytes()
+            data = b"\n".join(_METADATA_LINE.findall(p.read_bytes()))
         except OSError:
             data = b"\x00unreadable"
         h.update(p.name.encode() + b"\x00" + len(data).to_bytes(8, "little") + data)
