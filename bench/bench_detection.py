@@ -105,11 +105,10 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
     try:
         await wait_http(base + "/debug/pprof/", timeout=30, process=proc)
         # Exactly soak's watcher (commands/soak.py) at this interval: a forced GC per
-        # scrape, the goroutine count twice per interval, the same fetch timeout.
+        # scrape, the same fetch timeout.
         watcher = Watcher([base], store, interval=interval, pid=proc.pid,
                           source_dir=None if svc.control else str(svc.source_dir),
                           warn=lambda _: None, force_gc_every=interval if force_gc else None,
-                          goroutine_every=interval / 2 if force_gc else None,
                           timeout=min(5.0, max(2.0, interval)))
         stop, load_stop = asyncio.Event(), asyncio.Event()
         load = LoadGenerator([url], rate=rate, concurrency=16, duration=cap + 60)
@@ -230,8 +229,7 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         "",
         f"Steady load (the rate in the row) on one lab service at a time ({args.parallel} "
         f"services in parallel per bench process on the shared 2-core machine), scraped every "
-        f"{args.interval:g} s with a forced GC per scrape and the goroutine count every "
-        f"{args.interval / 2:g} s (soak's defaults). Seconds of load until the "
+        f"{args.interval:g} s with a forced GC per scrape (soak's defaults). Seconds of load until the "
         "first verdict of the right kind (on_tick, as `soak --fail-fast` / `watch "
         "--until-verdict`); *joined*: the leak verdict's suspects include the service's "
         "catalog rule from `scan` at the leaking line. Peer: the two-snapshot threshold "

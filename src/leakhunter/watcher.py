@@ -41,9 +41,6 @@ How it stays reliable:
   finalizers in that GC (LH404): a forced GC per scrape keeps the fd count flat, so the
   leak shows only as `fds_gc_closed`, how many fewer files were open after each forced
   GC than before it (zero on average for a healthy service).
-- `goroutine_every` (soak: half the interval): the goroutine count is also read
-  between scrapes (the count only, no GC, no snapshot kept). A goroutine leak grows by
-  a goroutine per request; more observations per second settle its trend sooner.
 - Each target has its own small keep-alive client (`http11.py` for http://, httpx for
   https://): measured at 1000 targets every 10 s with ~20% of one core
   (bench/RESULTS-watch.md).
@@ -143,7 +140,6 @@ class Watcher:
         warn: Callable[[str], None] | None = None,
         max_connections: int = 200,
         force_gc_every: float | None = None,
-        goroutine_every: float | None = None,
     ) -> None:
         if not targets:
             raise UsageError("watch needs at least one target URL")
@@ -169,8 +165,6 @@ class Watcher:
         self.warn = warn or _warn_stderr
         self.max_connections = max_connections
         self.force_gc_every = force_gc_every
-        self.goroutine_every = (goroutine_every if goroutine_every and
-                                goroutine_every < self.interval else None)
         self.started: float = 0.0
         self.duration: float | None = None
         self.rounds = 0
@@ -362,15 +356,9 @@ class Watcher:
         # behind each other; plain http uses the light client of `http11.py`.
         client = self._getter(st.url)
         metrics = self._getter(self.metrics_url) if self.metrics_url else None
-        counts = None
-        if self.goroutine_every is not None:
-            counts = asyncio.create_task(self._count_loop(st, t0, deadline, stop))
         try:
             await self._target_ticks(client, metrics, st, t0, deadline, stop)
         finally:
-            if counts is not None:
-                counts.cancel()
-                await asyncio.gather(counts, return_exceptions=True)
             await client.aclose()
             if metrics is not None:
                 await metrics.aclose()
@@ -424,42 +412,6 @@ class Watcher:
             if nk > k + 1:
                 self.store.commit()
             k = nk
-
-    async def _count_loop(self, st: _Target, t0: float, deadline: float,
-                          stop: asyncio.Event) -> None:
-        """Read the goroutine count between scrapes (`goroutine_every`) on a client of its
-        own. Only once the scrape loop knows the process: a count is recorded under the
-        process row of the latest scrape, and a restart is caught by the next scrape."""
-        assert self.goroutine_every is not None
-        every = self.goroutine_every
-        client = self._getter(st.url)
-        try:
-            k = 1
-            while not stop.is_set():
-                due = t0 + st.phase + k * every
-                k += 1
-                # The scrape itself reads the count at multiples of the interval.
-                off = (k - 1) * every % self.interval
-                if min(off, self.interval - off) < 0.25 * every:
-                    continue
-                if due >= deadline or await _sleep_until(due, stop):
-                    return
-                if st.process_id is None:
-                    continue
-                try:
-                    body = await self._fetch(client, st.url + "/debug/pprof/goroutine?debug=1",
-                                             time.monotonic() + 0.8 * every)
-                    n = float(goroutine_total(body))
-                except Exception:  # the scrape loop records failures; a count is optional
-                    continue
-                if st.process_id is None or stop.is_set():
-                    continue
-                self.store.add_samples(st.url, st.process_id, time.time(), {"goroutines": n})
-                self.store.commit()
-                st.status.goroutines = n
-                k = max(k, math.ceil((time.monotonic() - t0 - st.phase) / every))
-        finally:
-            await client.aclose()
 
     # -- one scrape ---------------------------------------------------------------
 

@@ -64,8 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="load before observation starts (default 10s; 0 for none)")
     p.add_argument("--interval", type=positive_duration, default=0.5, metavar="DUR",
                    help="time between scrapes, each with a GC of the service so the live "
-                        "heap is read fresh; the goroutine count is read twice as often "
-                        "(default 0.5s)")
+                        "heap is read fresh (default 0.5s)")
     p.add_argument("--limit", type=positive_size, default=None, metavar="BYTES",
                    help="memory limit for the time-to-limit forecast (default: the cgroup's "
                         "memory.max or GOMEMLIMIT of --cmd when set)")
@@ -159,10 +158,8 @@ def run(args: argparse.Namespace) -> int:
             # interval: an overrun skips a tick (a recorded gap) rather than failing it.
             source_dir=args.source, timeout=min(5.0, max(2.0, args.interval)),
             # The user's own test service: a GC-fresh heap every interval, so the live
-            # heap has one exact observation per scrape however rare its own GCs are;
-            # the goroutine count (cheap, no GC) twice per interval.
+            # heap has one exact observation per scrape however rare its own GCs are.
             force_gc_every=args.interval, limit_bytes=args.limit,
-            goroutine_every=args.interval / 2,
         )
         live = sys.stderr.isatty() and args.format == "text"
         try:
