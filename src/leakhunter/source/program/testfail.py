@@ -143,7 +143,8 @@ def _failure_value(ctx: FileContext, fn: Node, ret: Node) -> int | None:
 
 
 def failure_every_caller_reports(ctx: FileContext, ret: Node) -> bool:
-    """The helper returns a failure at `ret`, and every caller in the file fails the test on it."""
+    """The helper returns a failure at `ret`, and every caller (in its file, else in its
+    package) fails the test on it."""
     if ret.type != "return_statement" or not is_test_code(ctx):
         return False
     fn = gs.enclosing_function(ret)
@@ -160,8 +161,32 @@ def failure_every_caller_reports(ctx: FileContext, ret: Node) -> bool:
 
 
 def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) -> bool:
-    name = ctx.text(fn.child_by_field_name("name"))
-    is_bool = gs.result_types(ctx, fn) == ["bool"]
+    """Every call of `fn` (a declaration of `ctx`'s file) fails the test on its failure.
+
+    Callers are looked for in the file first; a helper with no caller there (kept in a
+    `helpers_test.go` of its package) is looked up in the package's other files."""
+    seen = _callers_fail(ctx, ctx, fn, idx, depth)
+    if seen != 0 or not ctx.is_test:
+        return seen > 0
+    from leakhunter.source.gopackage import package_files
+
+    name = ctx.text(fn.child_by_field_name("name")).encode()
+    total = 0
+    for other in package_files(ctx)[1:]:
+        if name not in other.source:
+            continue
+        n = _callers_fail(other, ctx, fn, idx, depth)
+        if n < 0:
+            return False
+        total += n
+    return total > 0
+
+
+def _callers_fail(ctx: FileContext, home: FileContext, fn: Node, idx: int, depth: int) -> int:
+    """Number of calls of `fn` (declared in `home`) in `ctx`'s file, -1 if one does not fail."""
+    name = home.text(fn.child_by_field_name("name"))
+    is_bool = gs.result_types(home, fn) == ["bool"]
+    results = gs.result_types(home, fn)
     seen = 0
     method = fn.type == "method_declaration"
     for call in gs.nodes_of_type(ctx, "call_expression"):
@@ -172,8 +197,8 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
             continue
         if f is None or f.type not in ("identifier", "field_identifier") or ctx.text(f) != name:
             continue
-        if call.start_byte >= fn.start_byte and call.end_byte <= fn.end_byte:
-            return False  # recursive: do not guess
+        if ctx is home and call.start_byte >= fn.start_byte and call.end_byte <= fn.end_byte:
+            return -1  # recursive: do not guess
         seen += 1
         ok = _asserted(ctx, call, is_bool) or (
             _bool_caller_fails(ctx, call)
@@ -189,12 +214,12 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
             ok = (
                 outer is not None
                 and outer.type in ("function_declaration", "method_declaration")
-                and gs.result_types(ctx, outer) == gs.result_types(ctx, fn)
+                and gs.result_types(ctx, outer) == results
                 and _every_caller_fails(ctx, outer, idx, depth + 1)
             )
         if not ok:
-            return False
-    return seen > 0
+            return -1
+    return seen
 
 
 def _asserted(ctx: FileContext, call: Node, is_bool: bool) -> bool:
