@@ -173,25 +173,29 @@ def test_rewrite_without_os_import() -> None:
     assert f"func {USER_MAIN}(m *testing.M)" in out and "os.Exit" not in out
 
 
-def test_rewrite_subtests_notes_only_non_literal_names_and_keeps_lines() -> None:
+def test_rewrite_subtests_wraps_run_functions_and_keeps_lines() -> None:
     src = (b'package p\n\nimport tt "testing"\n\nfunc TestX(t *tt.T) {\n'
            b'\tt.Run("lit", func(t *tt.T) { a() })\n'
-           b'\tfor _, c := range cs {\n\t\tt.Run(c.name, func(s *tt.T) {\n\t\t\tb()\n\t\t})\n\t}\n'
-           b'\tt.Run(name, fn)\n'
-           b'\tt.Run(name, func(_ *tt.T) {})\n'
-           b'\tb.Run(name, func(b *tt.B) {})\n}\n')
+           b'\tfor _, c := range cs {\n\t\tt.Run(c.name, func(s *tt.T) {\n\t\t\tb(map[int]int{1: 2, 3: 4})\n\t\t})\n\t}\n'
+           b'\tt.Run("by value", fn)\n'
+           b'\tt.Run(fmt.Sprint("a", 1), nil)\n'
+           b'\t// t.Run(name, inAComment)\n'
+           b'\ts := "t.Run(name, inAString)"\n'
+           b'\tt.Run(f(x, y), s.method)\n}\n')
     out = rewrite_subtests(src)
     assert out is not None
     lines, orig = out.decode().splitlines(), src.decode().splitlines()
     assert len(lines) == len(orig)
-    assert lines[5] == orig[5]  # a literal name is left alone
-    assert lines[7] == "\t\tt.Run(c.name, func(s *tt.T) {leakhunterNote(s); "
-    assert lines[11] == "\tt.Run(name, leakhunterWrap(fn))"  # a function value on a *T parameter
-    # `_` cannot be noted; b is a *testing.B: its Run takes no func(*testing.T).
-    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [7, 11]
+    assert lines[5] == orig[5]  # a literal name with a func literal is left alone
+    assert lines[7] == "\t\tt.Run(c.name, leakhunterWrap(func(s *tt.T) {"
+    assert lines[9] == "\t\t}))"  # the literal's closing brace, on its own line still
+    assert lines[11] == '\tt.Run("by value", leakhunterWrap(fn))'
+    assert lines[15] == "\tt.Run(f(x, y), leakhunterWrap(s.method))"
+    # nil, a comment and a string are never touched.
+    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [7, 9, 11, 15]
     assert rewrite_subtests(
         b'package p\n\nimport "testing"\n\nfunc TestY(t *testing.T) { t.Run("a", func(t *testing.T) {}) }\n'
-    ) is None  # a literal name with a func literal: nothing to note
+    ) is None
     assert needs_subtest_notes(b't.Run("a", f)') and not needs_subtest_notes(b't.Run(`a`, func(t *T) {})')
 
 

@@ -49,3 +49,25 @@ func raceOnce(t *testing.T) { _ = Race() }
 func TestByValue(t *testing.T) {
 	t.Run("by value", raceOnce)
 }
+
+// Run methods that take no func(*testing.T) compile unchanged through the check's wrapper.
+func BenchmarkPair(b *testing.B) {
+	for _, name := range []string{"pair"} {
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				_ = Pair()
+			}
+		})
+	}
+}
+
+type sizer struct{}
+
+func (sizer) Run(name string, n float64) float64 { return n }
+
+func TestOtherRun(t *testing.T) {
+	size, name := 2.0, "n"
+	if (sizer{}).Run(name, size) != 2 {
+		t.Fatal("sizer")
+	}
+}
