@@ -141,6 +141,10 @@ def main() -> None:
 
     compileall.compile_dir(tmp / "snapshot", quiet=1)
     base_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp / "snapshot"), base_env.get("PYTHONPATH")]))
+    # A stale rule table (registry.py) is not believed: the warm runs would import every rule.
+    fresh = subprocess.run([sys.executable, "-c", "from leakhunter.source import registry as r; "
+                            "print(r.table_is_fresh())"], env=base_env, capture_output=True, text=True).stdout.strip()
+    print(f"rule metadata table fresh in the measured tree: {fresh}", flush=True)
     rows: list[tuple[str, Run, Run]] = []
     extra: list[Run] = []
     findings: dict[str, int] = {}
