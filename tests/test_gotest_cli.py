@@ -92,7 +92,7 @@ def test_go126_without_the_experiment_gives_liveness_only() -> None:
 def test_ignore_from_config_and_command_line(tmp_path: Path) -> None:
     mod = tmp_path / "mod"
     mod.mkdir()
-    shutil.copy(LAB / "go.mod", mod / "go.mod")
+    (mod / "go.mod").write_text("module leakhunter.dev/testleaks\n\ngo 1.22\n")
     for pkg in ("plain", "global"):
         shutil.copytree(LAB / pkg, mod / pkg)
     (mod / ".leakhunter.toml").write_text(
@@ -239,3 +239,10 @@ def test_ancestry_modes() -> None:
 def test_rerun_drops_flags_that_write_files() -> None:
     assert rerun_args(["-run", "TestX", "-coverprofile", "c.out", "-cpuprofile=p.out", "-v",
                        "-outputdir", "d", "-count=2", "-fuzz=FuzzX"]) == ["-run", "TestX", "-v", "-count=2"]
+
+
+def test_rewrite_goleak_verify_test_main_gets_a_wrapped_m() -> None:
+    src = (b'package p\n\nimport (\n\t"testing"\n\n\tgl "go.uber.org/goleak"\n)\n\n'
+           b'func TestMain(m *testing.M) {\n\tgl.VerifyTestMain(m, gl.IgnoreCurrent())\n}\n')
+    out = rewrite_testmain(src).decode().splitlines()
+    assert out[9] == "\tgl.VerifyTestMain(leakhunterM{m}, gl.IgnoreCurrent())"

@@ -133,3 +133,11 @@ def test_testmain_in_external_package_and_named_subtests_in_internal(lab_run: tu
     assert leaks[0]["file"].endswith("xmain/pool.go") and leaks[0]["line"] == 10
     pkg = package_of(run.doc, "xmain")
     assert pkg is not None and pkg["ok"] and pkg["checked"]
+
+
+def test_testmain_that_exits_inside_goleak(lab_run: tuple[str, Run]) -> None:
+    _, run = lab_run
+    # goleak.VerifyTestMain(m) calls os.Exit itself: the check runs when m.Run returns.
+    assert _by_test(leaks_of(run.doc, "withgoleak")) == Counter({"TestDrain": 1})
+    pkg = package_of(run.doc, "withgoleak")
+    assert pkg is not None and pkg["ok"] and pkg["checked"]
