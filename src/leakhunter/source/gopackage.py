@@ -167,11 +167,9 @@ def cached_context(path: Path, source: bytes) -> FileContext | None:
     package view parse its siblings, so the scanner can reuse those trees (and their
     memoised indexes) instead of parsing every file twice. (Added by scan-core.)
     """
+    # Every file of the views in `_TREES` is in `_BY_PATH` under its absolute path (the newest
+    # view's copy): two spellings of one path that compare equal as Paths have one abspath.
     hit = _BY_PATH.get(os.path.abspath(path))
     if hit is not None and hit.source == source:
         return hit
-    for files in reversed(_TREES.values()):
-        for f in files:
-            if f.path == path and f.source == source:
-                return f
     return None
