@@ -30,7 +30,7 @@ _MAX_FILE_BYTES = 4 << 20
 
 _TREES: OrderedDict[tuple[object, ...], list[FileContext]] = OrderedDict()
 _FACTS: OrderedDict[tuple[object, ...], object] = OrderedDict()
-_MAX_TREES = 3
+_MAX_TREES = 2
 _BY_PATH: dict[str, FileContext] = {}
 """Absolute path -> parsed file of the views in `_TREES` (the same path may be spelled
 relative by the scanner and absolute by the program model)."""
