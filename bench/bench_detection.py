@@ -218,7 +218,7 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
 
 
 def _s(x: float | None, cap: float) -> str:
-    return f"{x:.0f} s" if x is not None else f"> {cap:.0f} s"
+    return f"{x:.1f} s" if x is not None else f"> {cap:.0f} s"
 
 
 def render(runs: list[Run], args: argparse.Namespace) -> str:
@@ -274,8 +274,8 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         hit = [r for r in rs if r.first_s is not None and r.first_s <= limit]
         times = [r.first_s for r in rs if r.first_s is not None]
         naive = [r.naive_s for r in rs if r.naive_s is not None]
-        rng = f"{min(times):.0f}-{max(times):.0f} s" if times else "never"
-        nrng = f"{min(naive):.0f}-{max(naive):.0f} s" if naive else "never"
+        rng = f"{min(times):.1f}-{max(times):.1f} s" if times else "never"
+        nrng = f"{min(naive):.1f}-{max(naive):.1f} s" if naive else "never"
         return (f"{label} ({want}) within {limit:.0f} s: {len(hit)}/{len(rs)} services "
                 f"(leakhunter {rng}; two-snapshot rule {nrng})")
 
