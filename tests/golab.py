@@ -90,7 +90,14 @@ def build(pkg: str, out_dir: Path | None = None, module_dir: Path = LAB) -> Path
     out_dir = out_dir or Path(os.environ.get("LEAKHUNTER_LAB_BIN", "/tmp/leakhunter-lab-bin"))
     out_dir.mkdir(parents=True, exist_ok=True)
     rel = pkg if pkg.startswith(".") else f"./cmd/{pkg}"
-    exe = out_dir / (module_dir.name + "-" + rel.strip("./").replace("/", "-"))
+    # One binary per checkout, toolchain and test worker: runtime/pprof reads the build id
+    # from the file on disk, so a binary rebuilt in place under a running service (the other
+    # xdist worker, another checkout, another toolchain) made `watch` see a false restart.
+    import hashlib
+
+    tag = hashlib.sha1(f"{module_dir.resolve()}\0{go_exe()}".encode()).hexdigest()[:8]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    exe = out_dir / f"{module_dir.name}-{rel.strip('./').replace('/', '-')}-{tag}-{worker}"
     subprocess.run(
         [go_exe(), "build", "-o", str(exe), rel], cwd=module_dir, env=go_env(),
         check=True, capture_output=True, timeout=600,

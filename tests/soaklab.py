@@ -107,7 +107,13 @@ def build_service(svc: LabService, out_dir: Path | None = None) -> Path:
         return build(svc.name, out_dir=out_dir, module_dir=svc.module_dir)
     out_dir = out_dir or Path(os.environ.get("LEAKHUNTER_LAB_BIN", "/tmp/leakhunter-lab-bin"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    exe = out_dir / f"{svc.module_dir.name}-cmd-{svc.name}-go{'.'.join(map(str, go_version(go)))}"
+    # Per checkout and test worker, as golab.build: pprof reads the build id from the file.
+    import hashlib
+
+    tag = hashlib.sha1(str(svc.module_dir.resolve()).encode()).hexdigest()[:8]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    exe = out_dir / (f"{svc.module_dir.name}-cmd-{svc.name}-go{'.'.join(map(str, go_version(go)))}"
+                     f"-{tag}-{worker}")
     env = go_env()
     env["PATH"] = str(Path(go).parent) + os.pathsep + env["PATH"]
     env["GOTOOLCHAIN"] = "local"
