@@ -203,3 +203,35 @@ def test_kill_9_keeps_every_completed_scrape(tmp_path: Path) -> None:
             "SELECT count(DISTINCT ts) FROM samples WHERE series='fds' OR series='goroutines'"
         ).fetchone()[0]
         assert per_ts == len(gr)
+
+
+def test_binary_upgraded_in_place_is_not_a_restart(tmp_path: Path) -> None:
+    """runtime/pprof reads the build id from the binary on disk: a package upgrade that
+    replaces the file under a running service changes it with no restart. The counters
+    keep growing, so the series stays one process."""
+    from leakhunter.collect.scrape import heap_totals
+
+    exe = tmp_path / "svc"
+    lab = golab.LAB
+    for out, flags in ((exe, "-X main.unused=1"), (tmp_path / "svc2", "-X main.unused=2")):
+        subprocess.run([golab.go_exe(), "build", "-ldflags", flags, "-o", str(out), "./cmd/boundedcache"],
+                       cwd=lab, env=golab.go_env(), check=True, capture_output=True, timeout=600)
+    db = tmp_path / "w.db"
+    with golab.LabProcess(exe, ["-max", "100"]).start() as svc:
+        before = heap_totals(svc.get("/debug/pprof/heap")).build_id
+        args = [sys.executable, "-m", "leakhunter", "watch", svc.base_url, "--interval", "0.4s",
+                "--duration", "8s", "--db", str(db), "--format", "json"]
+        with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as watch:
+            try:
+                wait_for_samples(db, 3)
+                with Load(svc.base_url, lambda i: f"/get?key={i}", rate=40, max_seconds=30):
+                    os.replace(tmp_path / "svc2", exe)
+                    _, err = watch.communicate(timeout=60)
+            finally:
+                if watch.poll() is None:
+                    watch.kill()
+        after = heap_totals(svc.get("/debug/pprof/heap")).build_id
+    assert before and after and before != after  # the upgrade did change what pprof reports
+    assert "restart detected" not in err.decode(), err.decode()
+    with Store(db, readonly=True) as st:
+        assert len(st.processes(svc.base_url)) == 1

@@ -661,17 +661,20 @@ class Watcher:
 
     def _restart_reason(self, st: _Target, ident: dict[str, Any]) -> str | None:
         """Why the process behind `st` is not the one seen last time, or None."""
+        # Only real evidence splits a series: a start time or build id that moves while every
+        # monotone counter the target reports kept growing is not a new process. A broken
+        # exporter moves the start time (issue 11: one that changed every scrape opened 30
+        # rows); the build id is read by runtime/pprof from the binary ON DISK, so a binary
+        # upgraded in place under a running service changes it with no restart at all.
+        pairs = [(ident.get(k), getattr(st, k)) for k in ("num_gc", "total_alloc", "alloc_space")]
+        known = [(cur, prev) for cur, prev in pairs if cur is not None and prev is not None]
+        counters_went_back = not known or any(cur < prev for cur, prev in known)
         st_time = ident.get("start_time")
-        if st_time is not None and st.start_time is not None and abs(st_time - st.start_time) > 1:
-            # Only real evidence splits a series: a start time that moves while every
-            # monotone counter the target reports kept growing is a broken exporter, not
-            # a new process (issue 11: one that changed every scrape opened 30 rows).
-            pairs = [(ident.get(k), getattr(st, k)) for k in ("num_gc", "total_alloc", "alloc_space")]
-            known = [(cur, prev) for cur, prev in pairs if cur is not None and prev is not None]
-            if not known or any(cur < prev for cur, prev in known):
-                return "process start time changed"
+        if (st_time is not None and st.start_time is not None and abs(st_time - st.start_time) > 1
+                and counters_went_back):
+            return "process start time changed"
         b = ident.get("build_id")
-        if b and st.build_id and b != st.build_id:
+        if b and st.build_id and b != st.build_id and counters_went_back:
             return "build id changed"
         g = ident.get("num_gc")
         if g is not None and st.num_gc is not None and g < st.num_gc:
