@@ -146,3 +146,11 @@ def test_missing_dependency_degrades_to_unknown(tmp_path: Path) -> None:
 
 def test_module_cache_paths_are_escaped() -> None:
     assert ix.escape_module_path("github.com/BurntSushi/toml") == "github.com/!burnt!sushi/toml"
+
+
+def test_std_and_cmd_packages_have_their_import_paths() -> None:
+    """GOROOT/src's go.mod says `module std`, yet std's paths have no prefix; `cmd` keeps its."""
+    goroot = Path(subprocess.run([go_exe(), "env", "GOROOT"], capture_output=True, text=True,
+                                 check=True).stdout.strip())
+    assert ix.package_path_for_dir(goroot / "src" / "net" / "http") == "net/http"
+    assert ix.package_path_for_dir(goroot / "src" / "cmd" / "go") == "cmd/go"

@@ -463,6 +463,10 @@ def package_path_for_dir(directory: Path) -> str:
                 pass
         return str(directory)
     rel = directory.relative_to(info.root).as_posix() if directory != info.root else ""
+    if info.module == "std":
+        # GOROOT/src's go.mod says `module std`, but std's import paths have no prefix
+        # (net/http, not std/net/http); GOROOT/src/cmd is `module cmd`, whose paths do.
+        return rel if rel and rel != "." else str(directory)
     return info.module + ("/" + rel if rel and rel != "." else "")
 
 
