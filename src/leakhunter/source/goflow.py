@@ -975,9 +975,7 @@ def _returns_error(ctx: FileContext, ret: Node) -> bool:
     fn = gs.enclosing_function(ret)
     if fn is None or gs.result_types(ctx, fn)[-1:] != ["error"]:
         return False
-    exprs = [c for c in ret.named_children if c.type != "comment"]
-    if len(exprs) == 1 and exprs[0].type == "expression_list":
-        exprs = [c for c in exprs[0].named_children if c.type != "comment"]
+    exprs = gs.returned_values(ret)
     return bool(exprs) and ctx.text(exprs[-1]).strip() != "nil"
 
 

@@ -777,6 +777,15 @@ def identifiers(
             yield n
 
 
+def returned_values(ret: Node) -> list[Node]:
+    """The expressions of a `return` statement, one per result (`return a, b` is one
+    expression_list node in the grammar; comments are not values)."""
+    exprs = [c for c in ret.named_children if c.type != "comment"]
+    if len(exprs) == 1 and exprs[0].type == "expression_list":
+        exprs = [c for c in exprs[0].named_children if c.type != "comment"]
+    return exprs
+
+
 def is_used_after(ctx: FileContext, node: Node, name: str, scope: Node) -> bool:
     """True if `name` appears as an identifier in `scope` after the end of `node`."""
     end = node.end_byte

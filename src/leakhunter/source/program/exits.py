@@ -131,7 +131,7 @@ def is_cli_run(ctx: FileContext, fn: Node | None) -> bool:
 
 
 def _nonzero_status(ctx: FileContext, ret: Node) -> bool:
-    vals = _returned(ret)
+    vals = gs.returned_values(ret)
     if len(vals) != 1:
         return False
     text = ctx.text(vals[0]).strip()
@@ -241,19 +241,12 @@ def after_shutdown_signal(ctx: FileContext, node: Node) -> bool:
 # ---------------------------------------------------------------------- callers
 
 
-def _returned(ret: Node) -> list[Node]:
-    exprs = [c for c in ret.named_children if c.type != "comment"]
-    if len(exprs) == 1 and exprs[0].type == "expression_list":
-        exprs = [c for c in exprs[0].named_children if c.type != "comment"]
-    return exprs
-
-
 def returns_failure(ctx: FileContext, fn: Node, ret: Node) -> bool:
     """`return ..., err` with a non-nil error last (the function's last result is `error`)."""
     results = gs.result_types(ctx, fn)
     if not results or results[-1] != "error":
         return False
-    vals = _returned(ret)
+    vals = gs.returned_values(ret)
     if len(vals) != len(results):
         return False
     last = ctx.text(vals[-1]).strip()

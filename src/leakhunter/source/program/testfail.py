@@ -121,17 +121,10 @@ def failed_before(ctx: FileContext, node: Node) -> bool:
     return False
 
 
-def _returned(ret: Node) -> list[Node]:
-    exprs = [c for c in ret.named_children if c.type != "comment"]
-    if len(exprs) == 1 and exprs[0].type == "expression_list":
-        exprs = [c for c in exprs[0].named_children if c.type != "comment"]
-    return exprs
-
-
 def _failure_value(ctx: FileContext, fn: Node, ret: Node) -> int | None:
     """Index of the result that signals failure in `return ...` (a non-nil error or `false`)."""
     results = gs.result_types(ctx, fn)
-    exprs = _returned(ret)
+    exprs = gs.returned_values(ret)
     if not results or len(exprs) != len(results):
         return None
     last = ctx.text(exprs[-1]).strip()
@@ -290,7 +283,7 @@ def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> b
             and outer.type in ("function_declaration", "method_declaration")
             and gs.result_types(ctx, outer)[-1:] == ["error"]
             and _failure_value(ctx, outer, s) is not None
-            and ctx.text(_returned(s)[-1]).strip() == err
+            and ctx.text(gs.returned_values(s)[-1]).strip() == err
         ):
             return _every_caller_fails(ctx, outer, len(gs.result_types(ctx, outer)) - 1, depth + 1)
         return False
