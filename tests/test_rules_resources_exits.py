@@ -83,3 +83,40 @@ def test_scan_command_from_the_package_directory(tmp_path: Path) -> None:
     assert res.returncode == 1, res.stderr
     got = {(f["file"], f["line"]) for f in json.loads(res.stdout)["findings"] if f["rule"] == "LH404"}
     assert got == {("internal/writer/writer.go", 28), ("lib/lib.go", 12), ("tool/main.go", 79)}
+
+
+# ---- lh404_exits2: a logger's fatal builder chain, a panic on the error, a select case that exits
+
+
+def test_fixture2_vets() -> None:
+    res = subprocess.run([go_exe(), "vet", "./lh404_exits2/..."], cwd=FIXTURES, capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_fatal_chain_panic_and_exiting_select_case_excuse_only_their_own_leaks() -> None:
+    """zerolog's `log.Fatal().Err(err).Msg(...)`/`logger.Fatal().Msgf(...)` callers, a `panic(err)` in a
+    command's named function, a select case whose body is the fatal chain, every return of a one-shot
+    CLI command (ffcli `Exec: f`, cobra `Run:` literal): excused. Next to each, the leaking variant stays
+    (`zlog.Error()...Msg` carries on; a handler's panic is recovered by net/http; an `Exec` function
+    also called in a loop; a `Run` field that is no command)."""
+    assert compare("lh404_exits2/tool", ["LH404", "LH101"]) == []
+
+
+def test_fixture2_would_report_every_path_without_the_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The excused leaks are real leaks on their paths: it is the exit that excuses them."""
+    import leakhunter.source.rules._resource as res
+
+    monkeypatch.setattr(res, "drop_process_ending", lambda *a: None)
+    assert len(found(FIXTURES / "lh404_exits2/tool/main.go", ["LH404"])) == 5
+    assert len(found(FIXTURES / "lh404_exits2/tool/commands.go", ["LH404"])) == 4
+    monkeypatch.setattr(exits, "process_ends_after", lambda *a: False)
+    assert len(found(FIXTURES / "lh404_exits2/tool/serve.go", ["LH101"])) == 4
+
+
+def test_fatal_builder_helpers() -> None:
+    ctx = _ctx("lh404_exits2/tool/main.go")
+    assert exits.ends_process(ctx, _call(ctx, "zlog.Fatal().Err(err).Msg("))  # type: ignore[arg-type]
+    assert exits.ends_process(ctx, _call(ctx, "logger.Fatal().Err(err).Msgf("))  # type: ignore[arg-type]
+    assert not exits.ends_process(ctx, _call(ctx, "zlog.Error().Err(err).Msg("))  # type: ignore[arg-type]
+    assert not exits.ends_process(ctx, _call(ctx, "panic(err)"))  # type: ignore[arg-type]  # run() is not main

@@ -71,6 +71,9 @@ _EXIT_METHODS = frozenset({"Fatal", "Fatalf", "Fatalln", "Fatalw", "FatalContext
 """Logger methods that end the process (zap, logrus, klog's Verbose); `t.Fatal` is told apart by the
 receiver: a `*testing.T` parameter, or any receiver in test code."""
 
+_SEND_METHODS = frozenset({"Msg", "Msgf", "Send", "MsgFunc"})
+"""Methods that send a zerolog-style event built from `x.Fatal()`: sending a fatal event exits."""
+
 _SIGNAL_NOTIFY = ("os/signal.Notify", "os/signal.NotifyContext")
 
 
@@ -92,7 +95,12 @@ def ends_process(ctx: FileContext, call: Node) -> bool:
     if fn is None or fn.type != "selector_expression":
         return False
     method = ctx.text(fn.child_by_field_name("field"))
-    if method not in _EXIT_METHODS:
+    if method in _SEND_METHODS:
+        fatal = _fatal_event(ctx, fn.child_by_field_name("operand"))
+        if fatal is None:
+            return False
+        fn, name = fatal, ctx.text(fatal)
+    elif method not in _EXIT_METHODS:
         return False
     from leakhunter.source.program.testfail import is_test_code, testing_params
 
@@ -100,6 +108,19 @@ def ends_process(ctx: FileContext, call: Node) -> bool:
         return False  # t.Fatal: the test ends, not the process (the test-failure rules judge it)
     head = name.partition(".")[0]
     return head not in testing_params(ctx, call)
+
+
+def _fatal_event(ctx: FileContext, node: Node | None) -> Node | None:
+    """The `x.Fatal()` selector that starts the event chain `node` (zerolog's `log.Fatal().Err(err)`):
+    such an event exits the process once `Msg`/`Msgf`/`Send` sends it."""
+    while node is not None and node.type == "call_expression":
+        fn = node.child_by_field_name("function")
+        if fn is None or fn.type != "selector_expression":
+            return None
+        if ctx.text(fn.child_by_field_name("field")) == "Fatal" and not gs.arguments(node):
+            return fn
+        node = fn.child_by_field_name("operand")
+    return None
 
 
 def _in_main_or_init(ctx: FileContext, node: Node) -> bool:
@@ -163,7 +184,18 @@ def block_ends_process(ctx: FileContext, block: Node | None) -> bool:
 
 def process_ends_after(ctx: FileContext, node: Node) -> bool:
     """A statement after `node`, in one of its enclosing blocks within its function, ends the process
-    unconditionally (reached on every path from `node` that does not return or break first)."""
+    unconditionally (reached on every path from `node` that does not return or break first).
+    A `select`/`switch` case as `node` (the case a goroutine rule says wins) counts its own body:
+    `case err := <-qErr: log.Fatal().Err(err).Msg(...)` ends the process once that case is taken."""
+    if node.type.endswith("_case"):
+        head = node.child_by_field_name("communication") or node.child_by_field_name("value")
+        for s in gs.statements(node):
+            if head is not None and s.start_byte <= head.start_byte:
+                continue
+            if s.type in ("return_statement", "break_statement", "continue_statement", "goto_statement"):
+                return False
+            if stmt_ends_process(ctx, s):
+                return True
     cur = node
     for p in gs.ancestors(node):
         if p.type in gs.FUNC_TYPES:
@@ -262,6 +294,8 @@ def return_ends_process(ctx: FileContext, ret: Node) -> bool:
         return False
     if is_cli_run(ctx, fn):
         return True  # the CLI framework exits with whatever Run returns: every return ends the process
+    if _one_shot_command(ctx, fn):
+        return True  # a command's Exec/RunE: when it returns, main returns and the process ends
     if not returns_failure(ctx, fn, ret):
         return False
     if _is_cobra_rune(ctx, fn):
@@ -273,6 +307,42 @@ def return_ends_process(ctx: FileContext, ret: Node) -> bool:
     if key not in memo:
         memo[key] = _every_caller_exits(ctx, fn, 0)
     return memo[key]
+
+
+def _command_signature(ctx: FileContext, key: str, fn: Node) -> bool:
+    """The signature a CLI framework gives `key`'s function: ffcli's `Exec(ctx, args) error`, cobra's
+    `RunE`/`Run(cmd *cobra.Command, args)`, urfave/cli's `Action(*cli.Context) error` (v3: `(ctx, cmd)`).
+    `Exec`, `Run` and `Action` are common field names elsewhere: the signature tells a command apart."""
+    params = [t.removeprefix("*") for _, t in gs.parameters(ctx, fn)]
+    results = gs.result_types(ctx, fn)
+    if key == "Exec":
+        return params == ["context.Context", "[]string"] and results == ["error"]
+    if key in ("Run", "RunE"):
+        return len(params) == 2 and params[0].endswith("cobra.Command") and params[1] == "[]string"
+    if key == "Action":
+        return results == ["error"] and bool(params) and params[-1].endswith(("cli.Context", "cli.Command"))
+    return False
+
+
+def _one_shot_command(ctx: FileContext, fn: Node) -> bool:
+    """A CLI command's body (`Exec: runDebug`, `RunE: func(cmd, args) error {...}`): the framework runs it
+    once and main returns (or exits) when it returns, so every return of it ends the process. A named
+    function counts only when every use of it in the module is such a command field (no other caller)."""
+    if fn.type == "func_literal":
+        kv = fn.parent
+        if kv is not None and kv.type == "literal_element":
+            kv = kv.parent
+        if kv is None or kv.type != "keyed_element" or not kv.named_children:
+            return False
+        return _command_signature(ctx, ctx.text(kv.named_children[0]).strip(), fn)
+    if fn.type != "function_declaration" or not any(
+        _command_signature(ctx, k, fn) for k in ("Exec", "RunE", "Action")
+    ):
+        return False
+    memo: dict[int, bool] = ctx.cache.setdefault("exits.oneshot", {})  # type: ignore[assignment]
+    if fn.start_byte not in memo:
+        memo[fn.start_byte] = _every_caller_exits(ctx, fn, 0, actions_only=True)
+    return memo[fn.start_byte]
 
 
 def _is_cobra_rune(ctx: FileContext, fn: Node) -> bool:
@@ -384,7 +454,7 @@ def _application_package(ctx: FileContext) -> bool:
     return bool(_APP_SEGMENTS & set(own_path(ctx).split("/")))
 
 
-def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
+def _every_caller_exits(ctx: FileContext, fn: Node, depth: int, actions_only: bool = False) -> bool:
     name = ctx.text(fn.child_by_field_name("name"))
     if not name or name in ("main", "init") or depth > 2:
         return False
@@ -442,9 +512,11 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
             else:
                 callee = node
             call = up if callee is node else callee.parent
-            if callee is node and _framework_action(cctx, node):
+            if callee is node and _framework_action(cctx, node, ("Exec",) if actions_only else ()):
                 seen += 1
                 continue  # `Action: f` / `RunE: f`: the CLI framework exits with f's error
+            if actions_only:
+                return False  # a call (or a value) besides the command field: it may run more than once
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
                 return False  # a function value: its callers are unknown
             seen += 1
@@ -453,7 +525,10 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int) -> bool:
     return seen > 0
 
 
-def _framework_action(ctx: FileContext, node: Node) -> bool:
+_ACTION_KEYS = ("RunE", "PreRunE", "PersistentPreRunE", "Action")
+
+
+def _framework_action(ctx: FileContext, node: Node, extra: tuple[str, ...] = ()) -> bool:
     """`Action: f` / `RunE: f` in a command literal: f's error goes to the framework, as for a literal."""
     el = node.parent
     kv = el.parent if el is not None and el.type == "literal_element" else el
@@ -461,7 +536,7 @@ def _framework_action(ctx: FileContext, node: Node) -> bool:
         return False
     if kv.named_children[1] not in (el, node):
         return False
-    return ctx.text(kv.named_children[0]).strip() in ("RunE", "PreRunE", "PersistentPreRunE", "Action")
+    return ctx.text(kv.named_children[0]).strip() in (*_ACTION_KEYS, *extra)
 
 
 def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
@@ -514,11 +589,28 @@ def _checks_err(ctx: FileContext, if_stmt: Node, err: str) -> bool:
 
 def _branch_exits(ctx: FileContext, if_stmt: Node, err: str, depth: int) -> bool:
     cons = if_stmt.child_by_field_name("consequence")
-    if block_ends_process(ctx, cons):
+    if block_ends_process(ctx, cons) or _panics_unrecovered(ctx, cons):
         return True
     stmts = gs.statements(cons)
     last = stmts[-1] if stmts else None
     return last is not None and last.type == "return_statement" and _hands_on(ctx, last, depth)
+
+
+def _panics_unrecovered(ctx: FileContext, block: Node | None) -> bool:
+    """The caller's error branch `panic`s where nothing is likely to recover: a named function of a
+    program's package (openfga's cobra `run`), outside test code, not an HTTP handler (net/http
+    recovers a handler's panic and serves on) and not a closure (a goroutine's or a handler's body)."""
+    if not any(s.type == "expression_statement" and s.named_children and s.named_children[0].type == "call_expression"
+               and gs.call_name(ctx, s.named_children[0]) == "panic" for s in gs.statements(block)):
+        return False
+    from leakhunter.source.program.testfail import is_test_code
+
+    fn = gs.enclosing_function(block) if block is not None else None
+    if fn is None or fn.type not in ("function_declaration", "method_declaration") or is_test_code(ctx):
+        return False
+    if any(t.endswith("http.ResponseWriter") for _, t in gs.parameters(ctx, fn)):
+        return False
+    return _application_package(ctx)
 
 
 def _hands_on(ctx: FileContext, ret: Node, depth: int) -> bool:
