@@ -99,7 +99,8 @@ def test_fatal_chain_panic_and_exiting_select_case_excuse_only_their_own_leaks()
     command's named function, a select case whose body is the fatal chain, every return of a one-shot
     CLI command (ffcli `Exec: f`, cobra `Run:` literal): excused. Next to each, the leaking variant stays
     (`zlog.Error()...Msg` carries on; a handler's panic is recovered by net/http; an `Exec` function
-    also called in a loop; a `Run` field that is no command)."""
+    also called in a loop; a `Run` field that is no command; a `PreRunE` whose success leads on to the
+    command)."""
     assert compare("lh404_exits2/tool", ["LH404", "LH101"]) == []
 
 
@@ -109,7 +110,7 @@ def test_fixture2_would_report_every_path_without_the_exits(monkeypatch: pytest.
 
     monkeypatch.setattr(res, "drop_process_ending", lambda *a: None)
     assert len(found(FIXTURES / "lh404_exits2/tool/main.go", ["LH404"])) == 5
-    assert len(found(FIXTURES / "lh404_exits2/tool/commands.go", ["LH404"])) == 4
+    assert len(found(FIXTURES / "lh404_exits2/tool/commands.go", ["LH404"])) == 5
     monkeypatch.setattr(exits, "process_ends_after", lambda *a: False)
     assert len(found(FIXTURES / "lh404_exits2/tool/serve.go", ["LH101"])) == 4
 
@@ -120,3 +121,35 @@ def test_fatal_builder_helpers() -> None:
     assert exits.ends_process(ctx, _call(ctx, "logger.Fatal().Err(err).Msgf("))  # type: ignore[arg-type]
     assert not exits.ends_process(ctx, _call(ctx, "zlog.Error().Err(err).Msg("))  # type: ignore[arg-type]
     assert not exits.ends_process(ctx, _call(ctx, "panic(err)"))  # type: ignore[arg-type]  # run() is not main
+
+
+_LOGGERS = b"""package main
+
+func f(err error) {
+	log.Fatal().Err(err).Msg("zerolog")
+	logger.Fatal().Str("k", "v").Msgf("zerolog %d", 1)
+	log.Fatal().Send()
+	zap.L().Fatal("zap")
+	logger.Fatal("zap")
+	logrus.WithError(err).Fatal("logrus")
+	log.Error().Err(err).Msg("zerolog error")
+	log.Fatal().Err(err)
+	logger.Info("x").Msg("not fatal")
+}
+"""
+
+
+@pytest.mark.parametrize(("prefix", "ends"), [
+    ('log.Fatal().Err(err).Msg("zerolog")', True), ('logger.Fatal().Str("k", "v").Msgf', True),
+    ("log.Fatal().Send()", True), ('zap.L().Fatal("zap")', True), ('logger.Fatal("zap")', True),
+    ('logrus.WithError(err).Fatal("logrus")', True), ("log.Error().Err(err).Msg", False),
+    ('logger.Info("x").Msg', False),
+])
+def test_logger_fatal_forms(tmp_path: Path, prefix: str, ends: bool) -> None:
+    """zerolog's event chains end the process once sent; zap's and logrus's Fatal methods at once."""
+    path = tmp_path / "main.go"
+    path.write_bytes(_LOGGERS)
+    ctx = FileContext(path=path, display_path="main.go", source=_LOGGERS, tree=parse(_LOGGERS))
+    call = next(c for c in gs.nodes_of_type(ctx, "call_expression")
+                if ctx.text(c).startswith(prefix) and c.parent is not None and c.parent.type == "expression_statement")
+    assert exits.ends_process(ctx, call) is ends

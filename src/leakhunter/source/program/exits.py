@@ -6,12 +6,13 @@ a CLI or a daemon reject such findings, so the rules that report a path ask here
 
 - `ends_process(ctx, call)`: `os.Exit`, `syscall.Exit`, `log.Fatal*`, `klog`/`glog`
   `Fatal*`/`Exit*`, go-ethereum's `log.Crit` and `utils.Fatalf`, a logger's `Fatal*` method
-  (zap, logrus) outside test code, and `panic` inside `main`/`init` (nothing recovers there).
+  (zap, logrus) or a sent zerolog `Fatal()` event outside test code, and `panic` inside
+  `main`/`init` (nothing recovers there).
 - `block_ends_process(ctx, block)`: a block that unconditionally ends the process (one of
   those calls at its top level, or `return <non-zero>` from a CLI command's `Run(args) int`).
-- `process_ends_after(ctx, node)`: code after `node` in its enclosing blocks unconditionally
-  ends the process (`cancel(); wg.Wait(); os.Exit(0)`): what is left behind there is never
-  a leak.
+- `process_ends_after(ctx, node)`: code after `node` in its enclosing blocks (or, for a
+  `select`/`switch` case, the case's own body) unconditionally ends the process
+  (`cancel(); wg.Wait(); os.Exit(0)`): what is left behind there is never a leak.
 - `after_shutdown_signal(ctx, node)`: `node` runs only after the function has received an
   OS signal (`<-sigCh` for a channel given to `signal.Notify`, or `<-ctx.Done()` of a
   `signal.NotifyContext`): shutdown code.
@@ -25,6 +26,11 @@ a CLI or a daemon reject such findings, so the rules that report a path ask here
   and of the module's directories that import it, parsed only when they mention the name;
   a use that is not a call (a function value) or a caller that ignores or handles the error
   decides "no". `_test.go` callers are not counted (tests exercise error paths on purpose).
+  The caller may also exit through a logger's fatal event chain (zerolog's `log.Fatal().Err(err).Msg(..)`)
+  or `panic(err)` in a named function of a program's package (not an HTTP handler: net/http recovers).
+  Every return (success included) of a one-shot CLI command ends the process: ffcli's `Exec: f`,
+  cobra's `Run`/`RunE`, urfave/cli's `Action` (told apart from other such fields by the signature; a
+  named function only when the command field is its sole use).
   Exported functions and methods are excused only in a program's packages (`package main`, or an
   import path through `cmd/`, `command/`, `internal/`, `app/`, `cli/`, `tools/`): a library's API
   is called by other modules too, whose callers need not exit.
@@ -512,7 +518,7 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int, actions_only: bo
             else:
                 callee = node
             call = up if callee is node else callee.parent
-            if callee is node and _framework_action(cctx, node, ("Exec",) if actions_only else ()):
+            if callee is node and _framework_action(cctx, node, _COMMAND_KEYS if actions_only else _ACTION_KEYS):
                 seen += 1
                 continue  # `Action: f` / `RunE: f`: the CLI framework exits with f's error
             if actions_only:
@@ -526,9 +532,12 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int, actions_only: bo
 
 
 _ACTION_KEYS = ("RunE", "PreRunE", "PersistentPreRunE", "Action")
+"""Command fields whose function's error the CLI framework turns into the process's exit status."""
+_COMMAND_KEYS = ("RunE", "Run", "Action", "Exec")
+"""Command fields whose function is the command itself: when it returns, so does main (a PreRunE does not)."""
 
 
-def _framework_action(ctx: FileContext, node: Node, extra: tuple[str, ...] = ()) -> bool:
+def _framework_action(ctx: FileContext, node: Node, keys: tuple[str, ...] = _ACTION_KEYS) -> bool:
     """`Action: f` / `RunE: f` in a command literal: f's error goes to the framework, as for a literal."""
     el = node.parent
     kv = el.parent if el is not None and el.type == "literal_element" else el
@@ -536,7 +545,7 @@ def _framework_action(ctx: FileContext, node: Node, extra: tuple[str, ...] = ())
         return False
     if kv.named_children[1] not in (el, node):
         return False
-    return ctx.text(kv.named_children[0]).strip() in (*_ACTION_KEYS, *extra)
+    return ctx.text(kv.named_children[0]).strip() in keys
 
 
 def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
