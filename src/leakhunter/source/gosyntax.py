@@ -786,6 +786,27 @@ def returned_values(ret: Node) -> list[Node]:
     return exprs
 
 
+def error_handler(ctx: FileContext, assign: Node, err: str) -> Node | None:
+    """The statement that deals with `err` right after `assign` set it: the `if` whose
+    initializer `assign` is, else the first of the next three statements that mentions
+    `err` (None when none does: the error is dropped or handled too far away to judge)."""
+    holder = assign.parent
+    if holder is None:
+        return None
+    if holder.type == "if_statement":
+        return holder if holder.child_by_field_name("initializer") == assign else None
+    stmts = statements(holder)
+    if assign not in stmts:
+        return None
+    at = stmts.index(assign)
+    return next((x for x in stmts[at + 1 : at + 4] if any(identifiers(ctx, x, err))), None)
+
+
+def checks_err(ctx: FileContext, if_stmt: Node, err: str) -> bool:
+    """The `if` tests exactly `err != nil`."""
+    return "".join(ctx.text(if_stmt.child_by_field_name("condition")).split()) == f"{err}!=nil"
+
+
 def is_used_after(ctx: FileContext, node: Node, name: str, scope: Node) -> bool:
     """True if `name` appears as an identifier in `scope` after the end of `node`."""
     end = node.end_byte

@@ -566,18 +566,11 @@ def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
     err = ctx.text(lefts[-1]).strip()
     if err in ("_", ""):
         return False
-    holder = up.parent
-    if holder is not None and holder.type == "if_statement" and holder.child_by_field_name("initializer") == up:
-        return _checks_err(ctx, holder, err) and _branch_exits(ctx, holder, err, depth)
-    stmts = gs.statements(holder)
-    if up not in stmts:
-        return False
-    after = stmts[stmts.index(up) + 1 : stmts.index(up) + 4]
-    s = next((x for x in after if any(gs.identifiers(ctx, x, err))), None)
+    s = gs.error_handler(ctx, up, err)
     if s is None:
         return False
     if s.type == "if_statement":
-        return _checks_err(ctx, s, err) and _branch_exits(ctx, s, err, depth)
+        return gs.checks_err(ctx, s, err) and _branch_exits(ctx, s, err, depth)
     if s.type == "return_statement":
         return _hands_on(ctx, s, depth)
     if s.type == "expression_statement" and s.named_children and s.named_children[0].type == "call_expression":
@@ -589,11 +582,6 @@ def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
             _qualified(ctx, c) in _EXIT_ON_ERROR or method in _EXIT_ON_ERROR_METHODS
         )
     return False
-
-
-def _checks_err(ctx: FileContext, if_stmt: Node, err: str) -> bool:
-    cond = "".join(ctx.text(if_stmt.child_by_field_name("condition")).split())
-    return cond == f"{err}!=nil"
 
 
 def _branch_exits(ctx: FileContext, if_stmt: Node, err: str, depth: int) -> bool:

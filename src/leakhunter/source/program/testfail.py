@@ -260,21 +260,12 @@ def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> b
     err = ctx.text(lefts[idx])
     if err in ("_", ""):
         return False
-    holder = assign.parent
-    if holder is not None and holder.type == "if_statement":
-        return _checks_err(ctx, holder, err) and _consequence_fails(ctx, holder)
-    if holder is None:
-        return False
-    stmts = gs.statements(holder)
-    if assign not in stmts:
-        return False
-    # the first of the next few statements that mentions err must check it
-    after = stmts[stmts.index(assign) + 1 : stmts.index(assign) + 4]
-    s = next((x for x in after if any(gs.identifiers(ctx, x, err))), None)
+    # the `if` it initialises, or the first of the next few statements that mentions err
+    s = gs.error_handler(ctx, assign, err)
     if s is None:
         return False
     if s.type == "if_statement":
-        return _checks_err(ctx, s, err) and _consequence_fails(ctx, s)
+        return gs.checks_err(ctx, s, err) and _consequence_fails(ctx, s)
     if s.type == "return_statement" and depth < 2:
         # `return x, err`: the enclosing helper hands the failure on; its callers decide
         outer = gs.enclosing_function(s)
@@ -296,8 +287,3 @@ def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> b
         # require.NoError(t, err), assert.NoError(t, err), s.NoError(err), s.Require().NoError(err)
         return bool(head) and last in _ASSERT_NO_ERROR and err in args
     return False
-
-
-def _checks_err(ctx: FileContext, if_stmt: Node, err: str) -> bool:
-    cond = "".join(ctx.text(if_stmt.child_by_field_name("condition")).split())
-    return cond == f"{err}!=nil"
