@@ -90,3 +90,31 @@ def test_watch_until_verdict_stops_once_decided(tmp_path: Path) -> None:
     kinds = {v["series"]: v["kind"] for v in json.loads(out)["targets"][0]["verdicts"]}
     assert kinds["goroutines"] == "goroutine-leak"
     assert kinds.get("heap_live", "no-leak") != "inconclusive"
+
+
+def test_a_store_from_before_alloc_space_opens_and_gains_the_column(tmp_path: Path) -> None:
+    """Stores written by earlier versions have no processes.alloc_space: `report` reads
+    them as they are, and the next `watch` adds the column without losing a row."""
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as c:
+        c.executescript(
+            "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+            "CREATE TABLE targets(id INTEGER PRIMARY KEY, url TEXT UNIQUE NOT NULL);"
+            "CREATE TABLE processes(id INTEGER PRIMARY KEY, target_id INTEGER NOT NULL,"
+            " pid INTEGER, start_time REAL, build_id TEXT, first_ts REAL, last_ts REAL,"
+            " num_gc REAL, total_alloc REAL, reason TEXT);"
+            "INSERT INTO targets(id, url) VALUES(1, 'http://127.0.0.1:1');"
+            "INSERT INTO processes(target_id, pid, first_ts, last_ts, num_gc, reason)"
+            " VALUES(1, 42, 1.0, 2.0, 7, 'first scrape');"
+        )
+    ro = Store(db, readonly=True)
+    (row,) = ro.processes("http://127.0.0.1:1")
+    assert (row.pid, row.num_gc, row.alloc_space) == (42, 7, None)
+    ro.close()
+    with Store(db) as rw:
+        rw.update_process(row.id, ts=3.0, alloc_space=1e6)
+        rw.commit()
+        (row,) = rw.processes("http://127.0.0.1:1")
+    assert (row.pid, row.num_gc, row.alloc_space, row.last_ts) == (42, 7, 1e6, 3.0)

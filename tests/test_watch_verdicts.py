@@ -253,6 +253,75 @@ def test_two_watches_on_one_store_are_not_a_restart(tmp_path: Path) -> None:
     assert len(rows) == 1, rows
 
 
+class _NoVarsProxy:
+    """A loopback proxy in front of a lab service that can stop serving /debug/vars.
+
+    Under load a watcher's first /debug/vars fetch can time out; the scrape then has no
+    NumGC, and (without --pid) no start time either. The proxy makes that certain."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+        import urllib.request
+
+        self.hide_vars = False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if outer.hide_vars and self.path.startswith("/debug/vars"):
+                    self.send_error(404)
+                    return
+                with urllib.request.urlopen(upstream + self.path, timeout=30) as r:
+                    body = r.read()
+                    self.send_response(r.status)
+                    self.send_header("Content-Type", r.headers.get("Content-Type", ""))
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_second_watch_without_debug_vars_adopts_the_process(tmp_path: Path) -> None:
+    """The second watch of a store sees neither NumGC nor a start time: the heap
+    profile's alloc_space (kept with the process row) still proves the same process."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "novars.db"
+    with golab.run_lab("sawtooth") as svc:
+        assert svc.proc is not None
+        proxy = _NoVarsProxy(svc.base_url)
+        try:
+            base = [sys.executable, "-m", "leakhunter", "watch", proxy.url, "--interval", "0.3s",
+                    "--duration", "2s", "--db", str(db), "--format", "json"]
+            with Load(svc.base_url, lambda i: "/work?mb=8", rate=30, max_seconds=20):
+                first = subprocess.run([*base, "--pid", str(svc.proc.pid)], capture_output=True,
+                                       timeout=120)
+                proxy.hide_vars = True
+                second = subprocess.run(base, capture_output=True, timeout=120)
+        finally:
+            proxy.close()
+    for p in (first, second):
+        assert p.returncode == 0, p.stderr.decode()[-1500:]
+        assert b"restart detected" not in p.stderr, p.stderr.decode()[-1500:]
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT id, reason, alloc_space FROM processes").fetchall()
+    assert len(rows) == 1, rows
+    assert rows[0][2] and rows[0][2] > 0, rows
+
+
 def test_a_restart_splits_the_series_and_never_fixes_the_leak(tmp_path: Path) -> None:
     """The leaking service is killed and started again on the same port mid-watch: the
     restart is detected and splits the series, and the new process (too young to judge)

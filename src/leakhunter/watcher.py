@@ -711,14 +711,16 @@ class Watcher:
                 # never happened. Its counters count only when its last scrape is older.
                 if prev.last_ts < ts:
                     st.num_gc, st.total_alloc = prev.num_gc, prev.total_alloc
+                    st.alloc_space = prev.alloc_space
                 else:
-                    st.num_gc = st.total_alloc = None
+                    st.num_gc = st.total_alloc = st.alloc_space = None
                 reason = self._restart_reason(st, ident)
-                if reason is not None or (
-                    ident.get("num_gc") is None and ident.get("start_time") is None
+                if reason is not None or all(
+                    ident.get(k) is None for k in ("num_gc", "start_time", "alloc_space")
                 ):
                     # Without a monotone counter or a start time we cannot prove it is the
-                    # same process as the last run's: start a new series.
+                    # same process as the last run's: start a new series. (The heap
+                    # profile's alloc_space counts: /debug/vars may time out under load.)
                     st.process_id = None
         reason = None if st.process_id is None else self._restart_reason(st, ident)
         if st.process_id is None or reason is not None:
@@ -748,7 +750,7 @@ class Watcher:
             store.add_snapshot(st.url, pid, ts, "goroutineleak", leak_bytes)
         store.update_process(
             pid, ts=ts, num_gc=st.num_gc, total_alloc=st.total_alloc, pid=st.pid,
-            start_time=st.start_time, build_id=st.build_id,
+            start_time=st.start_time, build_id=st.build_id, alloc_space=st.alloc_space,
         )
         store.commit()
         s = st.status

@@ -9,7 +9,7 @@ Tables (stable; `soak` and `report` read them):
 
 - ``targets(id, url)`` — one row per watched base URL.
 - ``processes(id, target_id, pid, start_time, build_id, first_ts, last_ts, num_gc,
-  total_alloc, reason)`` — one row per *process identity* of a target. A restart
+  total_alloc, reason, alloc_space)`` — one row per *process identity* of a target. A restart
   (pid or start time or build id changed, or GC / allocation counters went backwards)
   opens a new row, and every sample carries its process id, so analysis splits series
   there and a restart can never look like growth or shrinkage.
@@ -158,6 +158,7 @@ class ProcessRow:
     num_gc: float | None
     total_alloc: float | None
     reason: str
+    alloc_space: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,7 @@ class Store:
                 self._db.commit()
             else:
                 self._db.execute("SELECT count(*) FROM targets").fetchone()
+            self._has_alloc_space = self._add_alloc_space(readonly)
         except sqlite3.OperationalError as exc:
             if readonly or "full" not in str(exc).lower():
                 raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
@@ -220,6 +222,22 @@ class Store:
             raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
         self._db = _Guarded(self._db, self.path)  # type: ignore[assignment]
         self._target_ids: dict[str, int] = {}
+
+    def _add_alloc_space(self, readonly: bool) -> bool:
+        """Give a store made before the column existed its `processes.alloc_space`.
+
+        The heap profile's alloc_space is the one monotone counter every target serves
+        (NumGC needs /debug/vars, a start time needs --pid or process metrics); a second
+        watcher adopts a process row by it, so it is kept with the row.
+        """
+        cols = {str(r[1]) for r in self._db.execute("PRAGMA table_info(processes)")}
+        if "alloc_space" in cols:
+            return True
+        if readonly:
+            return False
+        self._db.execute("ALTER TABLE processes ADD COLUMN alloc_space REAL")
+        self._db.commit()
+        return True
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -297,26 +315,29 @@ class Store:
         pid: int | None = None,
         start_time: float | None = None,
         build_id: str | None = None,
+        alloc_space: float | None = None,
     ) -> None:
         """Record the latest counters of a process (the baseline for restart detection)."""
         self._db.execute(
             "UPDATE processes SET last_ts=?, num_gc=coalesce(?, num_gc),"
             " total_alloc=coalesce(?, total_alloc), pid=coalesce(pid, ?),"
-            " start_time=coalesce(start_time, ?), build_id=coalesce(build_id, ?) WHERE id=?",
-            (ts, num_gc, total_alloc, pid, start_time, build_id, process_id),
+            " start_time=coalesce(start_time, ?), build_id=coalesce(build_id, ?),"
+            " alloc_space=coalesce(?, alloc_space) WHERE id=?",
+            (ts, num_gc, total_alloc, pid, start_time, build_id, alloc_space, process_id),
         )
 
     def processes(self, target: str) -> list[ProcessRow]:
         tid = self.target_id(target)
+        alloc = "alloc_space" if self._has_alloc_space else "NULL"
         rows = self._db.execute(
-            "SELECT id, pid, start_time, build_id, first_ts, last_ts, num_gc, total_alloc, reason"
-            " FROM processes WHERE target_id=? ORDER BY id",
+            "SELECT id, pid, start_time, build_id, first_ts, last_ts, num_gc, total_alloc, reason,"
+            f" {alloc} FROM processes WHERE target_id=? ORDER BY id",
             (tid,),
         ).fetchall()
         return [
             ProcessRow(
                 int(r[0]), target, r[1], r[2], r[3], float(r[4]), float(r[5]), r[6], r[7],
-                str(r[8] or ""),
+                str(r[8] or ""), r[9],
             )
             for r in rows
         ]
