@@ -186,22 +186,24 @@ def test_rewrite_subtests_wraps_run_functions_and_keeps_lines() -> None:
     assert out is not None
     lines, orig = out.decode().splitlines(), src.decode().splitlines()
     assert len(lines) == len(orig)
-    assert lines[5] == orig[5]  # a literal name with a func literal is left alone
+    # Every subtest function is wrapped: it labels its goroutine with its full name.
+    assert lines[5] == '\tt.Run("lit", leakhunterWrap(func(t *tt.T) { a() }))'
     assert lines[7] == "\t\tt.Run(c.name, leakhunterWrap(func(s *tt.T) {"
     assert lines[9] == "\t\t}))"  # the literal's closing brace, on its own line still
     assert lines[11] == '\tt.Run("by value", leakhunterWrap(fn))'
     assert lines[15] == "\tt.Run(f(x, y), leakhunterWrap(s.method))"
     # nil, a comment and a string are never touched.
-    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [7, 9, 11, 15]
-    assert rewrite_subtests(
-        b'package p\n\nimport "testing"\n\nfunc TestY(t *testing.T) { t.Run("a", func(t *testing.T) {}) }\n'
-    ) is None
-    assert needs_subtest_notes(b't.Run("a", f)') and not needs_subtest_notes(b't.Run(`a`, func(t *T) {})')
+    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [5, 7, 9, 11, 15]
+    assert rewrite_subtests(b'package p\n\nfunc TestY(t *testing.T) { t.Run("a", nil) }\n') is None
+    assert rewrite_subtests(b"package p\n\nfunc TestY(t *testing.T) { t.Log(`.Run(`) }\n") is None
+    assert needs_subtest_notes(b't.Run(`a`, func(t *T) {})') and not needs_subtest_notes(b"t.Log(1)")
 
 
-def test_subtests_without_notes_name_the_parent(tmp_path: Path) -> None:
-    """Without the run-time notes, a subtest named by a variable is `TestTable/…`, and one
-    run from a function value is its caller's (`TestByValue/…`), never the helper's."""
+def test_subtests_without_labels_or_notes_name_the_parent(tmp_path: Path) -> None:
+    """The labels name each subtest exactly; without them (code under test may replace a
+    goroutine's labels), the run-time notes do, through the creation stacks; without
+    either, a subtest named by a variable is `TestTable/…`, and one run from a function
+    value is its caller's (`TestByValue/…`), never the helper's."""
     import io
 
     from leakhunter.analyze.testleaks import attribute
@@ -210,30 +212,100 @@ def test_subtests_without_notes_name_the_parent(tmp_path: Path) -> None:
     res = run_go_test(LAB, ["./subpar"], ["-run", "TestTable|TestByValue"], settle_s=0.5, ignore=[],
                       go=_newest(), console=io.StringIO())
     [pr] = res.packages
+    assert pr.ancestry == "rerun"  # no needs_ancestry: every leaking package runs again
     assert pr.subtests and set(pr.subtests.values()) >= {"TestTable/noisy_one", "TestByValue/by_value"}
-    with_notes = {lk.test for lk in attribute(pr.package, pr.dump, proof=pr.proof_written,
+    labelled = {lk.test for lk in attribute(pr.package, pr.dump, proof=pr.proof_written)}
+    assert labelled == {"TestTable/noisy_one", "TestByValue/by_value"}
+    assert b"{leakhunter.test: TestTable/noisy_one}:" in pr.dump
+    bare = re.sub(rb"(?m)^(goroutine \d+ \[[^\]\n]*\]) \{[^\n]*\}:$", rb"\1:", pr.dump)
+    assert b"leakhunter.test" not in bare
+    with_notes = {lk.test for lk in attribute(pr.package, bare, proof=pr.proof_written,
                                               subtests=pr.subtests)}
     assert with_notes == {"TestTable/noisy_one", "TestByValue/by_value"}
-    without = {lk.test for lk in attribute(pr.package, pr.dump, proof=pr.proof_written)}
+    without = {lk.test for lk in attribute(pr.package, bare, proof=pr.proof_written)}
     assert without == {"TestTable/…", "TestByValue/…"}
 
 
 def test_ancestry_modes() -> None:
-    """By default the first run has no GODEBUG=tracebackancestors (it costs every `go`
-    statement a stack walk); only leaking packages run again with it to name the tests.
-    `always` names them in one run; `off` leaves them unnamed, and says so."""
+    """The tests' labels name the test in the one run: no GODEBUG=tracebackancestors (it
+    costs every `go` statement a stack walk) and no second run. `always` gives the
+    creation stacks in the one run; `off` never, and the label still names the test."""
     go = _newest()
     default = run_test_command(go, "./plain", "./clean", "--format", "json")
     assert default.code == 1, default.stderr
     doc = default.doc
-    assert doc["ancestry"] == "rerun" and doc["rerun_packages"] == ["leakhunter.dev/testleaks/plain"]
-    assert [(lk["test"], lk["attributed"]) for lk in doc["leaks"]] == [("TestFirstResult", True)]
+    assert doc["ancestry"] == "rerun" and doc["rerun_packages"] == []
+    assert [(lk["test"], lk["attributed"], lk["created_line"]) for lk in doc["leaks"]] == [
+        ("TestFirstResult", True, 8)]
     always = run_test_command(go, "./plain", "--format", "json", "--ancestry", "always").doc
     assert always["rerun_packages"] == [] and [lk["test"] for lk in always["leaks"]] == ["TestFirstResult"]
     off = run_test_command(go, "./plain", "--ancestry", "off")
     assert off.code == 1
-    assert "(test not named: no creation stacks for it, see --ancestry)" in off.stdout
+    assert "(test TestFirstResult)" in off.stdout
     assert "ran again" not in off.stderr
+
+
+RELABEL_GO = """package relabel
+
+func Block(ch chan int) { <-ch }
+"""
+RELABEL_TEST = """package relabel
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime/pprof"
+	"testing"
+)
+
+// The code under test replaces the goroutine's labels: the leak's label names no test.
+func TestRelabelled(t *testing.T) {
+	pprof.Do(context.Background(), pprof.Labels("worker", "x"), func(context.Context) {
+		go Block(make(chan int))
+	})
+}
+
+// The standard library starts the server's goroutines: no user line says go.
+func TestServerLeft(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	_ = srv.URL
+}
+
+func TestClean(t *testing.T) {}
+"""
+
+
+@pytest.mark.parametrize("version", ["1.26", "1.27"])
+def test_leaks_the_labels_cannot_name_run_again_with_ancestry(tmp_path: Path, version: str) -> None:
+    """A leak whose labels were replaced by the code under test, or that the standard
+    library started, sends its package (only it) to a second run with creation stacks:
+    that names the test and the user line that created it. With --ancestry off, the
+    relabelled one says it is not named."""
+    go = _go(version)
+    mod = tmp_path / "relabel"
+    mod.mkdir()
+    (mod / "go.mod").write_text("module leakhunter.dev/relabel\n\ngo 1.22\n")
+    (mod / "relabel.go").write_text(RELABEL_GO)
+    (mod / "relabel_test.go").write_text(RELABEL_TEST)
+    shutil.copytree(LAB / "clean", mod / "clean")
+    run = run_test_command(go, "./...", "--format", "json", "--no-scan", cwd=mod)
+    assert run.code == 1, run.stderr
+    assert run.before == run.after
+    doc = run.doc
+    assert doc["rerun_packages"] == ["leakhunter.dev/relabel"]
+    by_test = {lk["test"] for lk in doc["leaks"]}
+    assert by_test == {"TestRelabelled", "TestServerLeft"}, doc["leaks"]
+    relabelled = [lk for lk in doc["leaks"] if lk["test"] == "TestRelabelled"]
+    assert [(lk["line"], lk["created_line"], lk["attributed"]) for lk in relabelled] == [(3, 14, True)]
+    served = [lk for lk in doc["leaks"] if lk["test"] == "TestServerLeft"]
+    # The creating stack is an ancestor's: its frames hold return addresses, so the line
+    # may be the one after the httptest.NewServer call.
+    assert served and all(lk["created_file"].endswith("relabel_test.go") and lk["created_line"] in (20, 21)
+                          for lk in served), [(lk["created_file"], lk["created_line"]) for lk in served]
+    off = run_test_command(go, "./...", "--no-scan", "--ancestry", "off", cwd=mod)
+    assert off.code == 1
+    assert re.search(r"^relabel\.go:3: leaked 1 goroutine \(test not named: ", off.stdout, re.M), off.stdout
 
 
 def test_rerun_drops_flags_that_write_files() -> None:

@@ -1,12 +1,14 @@
 """Goroutines a package's tests left behind -> leaks attributed to a test, a line and a fix.
 
-The dump the check writes after the tests (debug=2, taken with
-`GODEBUG=tracebackancestors`) gives, for each goroutine still alive, its own stack and
-the stacks of the goroutines that created it, at the moment they did. From these:
+The dump the check writes after the tests (debug=2) gives, for each goroutine still
+alive, its own stack, its pprof labels (the check labels every test's goroutine with the
+test's full name, and goroutines inherit labels from the goroutine that starts them), and,
+when taken with `GODEBUG=tracebackancestors`, the stacks of the goroutines that created
+it, at the moment they did. From these:
 
-- the **test**: the function the testing package's `tRunner` was running in the nearest
-  ancestor (`TestParent.func1` is a subtest of TestParent); a goroutine created outside
-  any test but under TestMain is TestMain's;
+- the **test**: the label; without one, the function the testing package's `tRunner` was
+  running in the nearest ancestor (`TestParent.func1` is a subtest of TestParent); a
+  goroutine created outside any test but under TestMain is TestMain's;
 - where it **blocks**: the innermost user-code frame of its own stack;
 - where it was **created**: the `go` statement (`created by`), or, when the standard
   library started it for the user (an httptest server), the innermost user-code frame of
@@ -38,6 +40,36 @@ _RUNNERS = frozenset({"testing.tRunner", "testing.(*B).runN", "testing.runExampl
 _USER_MAIN = "leakhunterUserTestMain"
 _BLOCK_START = re.compile(rb"(?m)^goroutine \d+")
 _ANCESTOR = re.compile(rb"(?m)^\[originating from goroutine (\d+)\]:\n")
+TEST_LABEL = "leakhunter.test"
+"""The pprof label the check gives each test's goroutine: the test's full name."""
+# Go 1.27: `goroutine 7 [select] {k: v, "k 2": "v 2"}:`; Go 1.26: `goroutine 7 [select
+# labels:{"k": "v"}]:`. Go 1.27 prints a key or value bare when it is [A-Za-z0-9./_]*
+# only; quoted strings have \n \r \t \\ \" \xNN \uNNNN escapes (runtime.printquoted).
+_HEADER_LABELS = re.compile(rb"(?:\] \{(.*)\}|( labels:\{(.*)\})\]):[ \t]*$")
+_LABEL_PAIR = re.compile(rb'(?:"((?:[^"\\]|\\.)*)"|([\w./]*)): (?:"((?:[^"\\]|\\.)*)"|([\w./]*))(?:, |$)')
+
+
+def header_labels(header: bytes) -> tuple[dict[str, str], bytes]:
+    """The pprof labels printed in a goroutine header (GODEBUG=tracebacklabels=1), and
+    the header without them."""
+    m = _HEADER_LABELS.search(header)
+    if m is None:
+        return {}, header
+    text = m.group(1) if m.group(1) is not None else m.group(3)
+    bare = header[: m.start()] + b"]:" if m.group(1) is not None else header[: m.start(2)] + b"]:"
+    out: dict[str, str] = {}
+    for km in _LABEL_PAIR.finditer(text):
+        key = _unescape(km.group(1)) if km.group(1) is not None else km.group(2).decode("ascii", "replace")
+        value = _unescape(km.group(3)) if km.group(3) is not None else km.group(4).decode("ascii", "replace")
+        out[key] = value
+    return out, bare
+
+
+def _unescape(quoted: bytes) -> str:
+    try:
+        return quoted.decode("ascii").encode("latin-1").decode("unicode_escape")
+    except (UnicodeError, ValueError):
+        return quoted.decode("utf-8", "replace")
 
 
 @dataclass(slots=True)
@@ -72,6 +104,8 @@ class _Goroutine:
     ancestors: list[bytes]
     ids: list[str] = field(default_factory=list)
     """Goroutine ids: its own, then each ancestor's (the order of `ancestors`)."""
+    label: str = ""
+    """Its TEST_LABEL: the full name of the test whose goroutine started it (or its own)."""
 
 
 def _split(dump: bytes) -> list[_Goroutine]:
@@ -89,7 +123,13 @@ def _split(dump: bytes) -> list[_Goroutine]:
         ]
         own_id = own.split(b" ", 2)[1].decode("ascii", "replace") if own.count(b" ") >= 2 else ""
         ids = [own_id, *(parts[k].decode("ascii", "replace") for k in range(1, len(parts) - 1, 2))]
-        out.append(_Goroutine(own, ancestors, ids))
+        label = ""
+        if b"] {" in own or b" labels:{" in own:
+            header, nl, rest = own.partition(b"\n")
+            labels, header = header_labels(header)
+            label = labels.get(TEST_LABEL, "")
+            own = header + nl + rest
+        out.append(_Goroutine(own, ancestors, ids, label))
     return out
 
 
@@ -125,11 +165,21 @@ def benign(g: GoroutineGroup, ignore: Sequence[str] = ()) -> bool:
 
 
 def _test_of(stack: Stack) -> tuple[str, bool] | None:
-    """(test name, subtest?) when this stack runs inside a test; None otherwise."""
-    for i, fr in enumerate(stack[:-1]):
+    """(test name, subtest?) when this stack runs inside a test; None otherwise. The
+    check's own wrappers between the runner and the test (the label setters) are skipped."""
+    for i in range(len(stack) - 1):
         if stack[i + 1].function in _RUNNERS:
-            return _test_name(fr.function)
+            j = i
+            while j > 0 and _is_ours(stack[j].function):
+                j -= 1
+            return _test_name(stack[j].function)
     return None
+
+
+def _is_ours(function: str) -> bool:
+    """A function of the check's generated files (all named leakhunter…)."""
+    _, _, name = function.rsplit("/", 1)[-1].partition(".")
+    return name.startswith("leakhunter") and not name.startswith(_USER_MAIN)
 
 
 def _test_name(function: str) -> tuple[str, bool]:
@@ -203,16 +253,17 @@ def attribute(
     by the check's overlay in subtests with a non-literal name): a leak whose ancestry
     passes through that goroutine gets that name.
     """
-    gs: list[tuple[GoroutineGroup, list[GoroutineGroup], list[str]]] = []
+    gs: list[tuple[GoroutineGroup, list[GoroutineGroup], list[str], str]] = []
     for gr in _split(dump):
         own = _parse_one(gr.own)
         if own is None or benign(own, ignore):
             continue
         pairs = [(a, i) for a, i in zip((_parse_one(b) for b in gr.ancestors), gr.ids[1:], strict=False)
                  if a is not None]
-        gs.append((own, [a for a, _ in pairs], [gr.ids[0] if gr.ids else "", *(i for _, i in pairs)]))
+        gs.append((own, [a for a, _ in pairs], [gr.ids[0] if gr.ids else "", *(i for _, i in pairs)],
+                   gr.label))
     frames: list[Frame] = []
-    for own, anc, _ in gs:
+    for own, anc, _, _ in gs:
         frames.extend(own.stack)
         for a in anc:
             frames.extend(a.stack)
@@ -223,7 +274,7 @@ def attribute(
 
     leaks: dict[tuple[object, ...], TestLeak] = {}
     names = subtests or {}
-    for own, anc, ids in gs:
+    for own, anc, ids, label in gs:
         found: tuple[str, bool] | None = None
         runner_id = ""
         parent = ""
@@ -236,10 +287,13 @@ def attribute(
             if _TEST_LIKE.match(t[0]):
                 parent = t[0] if t is not found else ""
                 break
-        if found is None and any(_in_testmain(a.stack) for a in anc):
+        if found is None and (any(_in_testmain(a.stack) for a in anc) or (
+                own.created_by is not None and _in_testmain((own.created_by,)))):
             found = ("TestMain", False)
         test, sub = found if found is not None else ("", False)
-        if runner_id in names:
+        if label:
+            test, sub = label, "/" in label
+        elif runner_id in names:
             test, sub = names[runner_id], "/" in names[runner_id]
         elif parent:
             # A subtest run from a function value (t.Run(name, helper)) that was not noted:
@@ -278,6 +332,14 @@ def attribute(
             proven=proven, subtest=sub, stack=own.stack, callers=callers,
         )
     return sorted(leaks.values(), key=lambda lk: (lk.package, lk.file, lk.line, lk.test))
+
+
+def needs_ancestry(leaks: Iterable[TestLeak]) -> bool:
+    """Some leak lacks what creation stacks (GODEBUG=tracebackancestors) would give: the
+    test that started it (its goroutine's labels were replaced by the code under test, or
+    it was started outside any test), or a creating line in user code (the standard
+    library started it for the user: an httptest server's goroutines)."""
+    return any(not lk.test or not lk.created_file for lk in leaks)
 
 
 def join_findings(leaks: Sequence[TestLeak], findings: Sequence[Finding]) -> None:

@@ -9,13 +9,17 @@ numbers are kept, so stack traces still point at the real file. The check writes
 evidence (a goroutine dump, or the runtime's goroutineleak profile, and a small JSON
 note) into the temporary directory, where this module collects it per package.
 
-Attribution needs `GODEBUG=tracebackancestors=N`: each leaked goroutine's dump then
-carries the stacks of the goroutines that created it, up to the test that started it. It
-costs the runtime a stack walk at every `go` statement (~0.75 µs: +17% CPU on a suite
-that starts millions of goroutines), so by default (`ancestry="rerun"`) the tests run
-without it and only the packages that leaked run again with it, to name the tests; a
-clean suite pays nothing. With Go 1.26 the go command also gets
-`GOEXPERIMENT=goroutineleakprofile` (Go 1.27 has it on).
+Attribution: every test's goroutine carries the test's name in a pprof label (set by a
+wrapper around each test of `testing.M`, and around each subtest's function in an overlaid
+copy of its file); every goroutine it starts inherits the label at no cost, and the check
+prints labels in the dump's headers (GODEBUG=tracebacklabels=1, set at run time). Where a
+leak's label is missing (code under test replaced its goroutine's labels) or its creating
+line is not in user code (the standard library started it for the user), the package
+runs again with `GODEBUG=tracebackancestors=N`: each leaked goroutine's dump then carries
+the stacks of the goroutines that created it. That costs the runtime a stack walk at
+every `go` statement (~0.75 µs: +17% CPU on a suite that starts millions of goroutines),
+so it is never in the first run unless asked (`ancestry="always"`). With Go 1.26 the go
+command also gets `GOEXPERIMENT=goroutineleakprofile` (Go 1.27 has it on).
 """
 
 from __future__ import annotations
@@ -74,7 +78,8 @@ class PackageRun:
     ancestry: str = ""
     """Where `dump`'s creation stacks come from: `run` (this run had them), `rerun` (the
     package's tests ran again with them), `not-reproduced` (the rerun left no leak: the
-    dump has none), `off`; empty when there is no dump."""
+    dump has none), `labels` (none: the tests' labels were enough), `off`; empty when
+    there is no dump."""
 
 
 @dataclass(slots=True)
@@ -87,7 +92,8 @@ class TestRun:
     go_exit: int
     wall_s: float = 0.0
     rerun: list[str] = field(default_factory=list)
-    """Packages whose tests ran a second time, with ancestry, to name the leaking tests."""
+    """Packages whose tests ran a second time, with ancestry: their leaks' labels did not
+    name the test or the creating line."""
     rerun_wall_s: float = 0.0
 
 
@@ -262,13 +268,12 @@ def _import_name(root: Any, path_: str = "os") -> str | None:
 
 
 _RUN_CALL = re.compile(rb"\.Run\(")
-_LITERAL_RUN = re.compile(rb"""\.Run\(\s*(?:"(?:[^"\\\n]|\\.)*"|`[^`]*`)\s*,\s*func\s*\(""")
 
 
 def needs_subtest_notes(source: bytes) -> bool:
-    """Some `.Run(` call is not `Run("literal", func(...`: its subtest's name (or, for a
-    function value, its parent) cannot be read from the source by leakhunter's analysis."""
-    return len(_RUN_CALL.findall(source)) > len(_LITERAL_RUN.findall(source))
+    """Some `.Run(` call in the file: its function gets wrapped, so the subtest labels its
+    goroutine with its own full name (as go test prints it) and notes it."""
+    return _RUN_CALL.search(source) is not None
 
 
 # Go tokens that matter to finding a call's arguments: comments and literals (skipped
@@ -283,13 +288,14 @@ _NOT_VALUES = frozenset({b"nil", b"true", b"false"})
 
 def rewrite_subtests(source: bytes) -> bytes | None:
     """The file with the function of each `X.Run(name, f)` call wrapped,
-    `X.Run(name, leakhunterWrap(f))`, unless the name is a string literal and `f` a func
-    literal (that name is read from the source); None when there is none to wrap.
+    `X.Run(name, leakhunterWrap(f))`; None when there is none to wrap.
 
     leakhunterWrap is generic (it returns its argument's own type), so the call compiles
-    whatever `X` is: for a `func(*testing.T)` it returns a function that first notes the
-    subtest goroutine's id and `t.Name()`, so a goroutine the subtest started (whose
-    ancestry names that goroutine id) gets the subtest's real name; anything else (a
+    whatever `X` is: for a `func(*testing.T)` it returns a function that first sets the
+    subtest goroutine's pprof label to `t.Name()` (every goroutine the subtest starts
+    inherits it: the leak gets the subtest's real name, `TestTable/noisy_one`, with no
+    ancestry) and notes its goroutine id with that name (for the ancestry path, where a
+    goroutine's labels were replaced by the code under test); anything else (a
     `*testing.B`'s subtests, a suite runner's argument) it returns unchanged. A byte-level
     scan, no parse (a parse of every test file cost ~0.9 s on zap's 24 such files): both
     insertions stay on their lines, so every line number is unchanged.
@@ -327,8 +333,6 @@ def _wrap_run_args(source: bytes, start: int, comma: int, close: int, inserts: l
     value = source[comma + 1 : close]
     stripped = value.strip()
     if not name or not stripped or stripped in _NOT_VALUES or not _WRAPPABLE.match(stripped):
-        return
-    if name[:1] in (b'"', b"`") and stripped.startswith(b"func"):
         return
     lead = len(value) - len(value.lstrip())
     trail = len(value.rstrip())
@@ -583,11 +587,15 @@ def run_go_test(
     keep: Callable[[Path], None] | None = None,
     listing: subprocess.Popen[bytes] | None = None,
     ancestry: str = "rerun",
+    needs_ancestry: Callable[[PackageRun], bool] | None = None,
 ) -> TestRun:
     """Run the packages' tests with the leak check; never writes inside `source`.
     `listing` is start_listing's `go list` of the same go, source and patterns, if started.
-    `ancestry`: `rerun` (leaking packages run again with GODEBUG=tracebackancestors),
-    `always` (one run, with it), `off` (never; tests are named only from own stacks)."""
+    Every test's goroutines carry its name in a pprof label (see the check file), which
+    names the test of most leaks. `ancestry`: `rerun` (a leaking package for which
+    `needs_ancestry` says the labels were not enough, every leaking package when it is
+    None, runs again with GODEBUG=tracebackancestors), `always` (one run, with it), `off`
+    (never)."""
     import time
 
     go = go or go_command()
@@ -635,10 +643,10 @@ def run_go_test(
         for run in runs.values():
             _collect(run, out_dir)
             if run.dump:
-                run.ancestry = "run" if ancestry == "always" else "off"
+                run.ancestry = {"always": "run", "off": "off"}.get(ancestry, "labels")
         if code != 0 and not any(r.ran or r.build_failed for r in runs.values()):
             raise InputError(f"go test failed before running any test: {_first_line(stderr)}")
-        leaky = [r for r in runs.values() if r.dump]
+        leaky = [r for r in runs.values() if r.dump and (needs_ancestry is None or needs_ancestry(r))]
         t1 = time.perf_counter()
         if ancestry == "rerun" and leaky:
             _rerun_with_ancestry(tc.go, source, work, leaky, go_args, version, settle_s, ignore, env)

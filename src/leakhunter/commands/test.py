@@ -22,8 +22,9 @@ DESCRIPTION = (
     "(Go 1.27, or Go 1.26 with GOEXPERIMENT=goroutineleakprofile, set automatically) the "
     "runtime's proof marks them `proven`. Each leak names its test, the line where it "
     "blocks, the line that created it and, joined with `scan`, the catalog rule and fix; "
-    "the test comes from GODEBUG=tracebackancestors stacks, taken in a second run of only "
-    "the packages that leaked (--ancestry). "
+    "the test comes from a pprof label each test's goroutines carry (inherited by every "
+    "goroutine they start), else from GODEBUG=tracebackancestors stacks, taken in a "
+    "second run of only the packages whose leaks the labels did not name (--ancestry). "
     "Arguments after `--` go to `go test` (`-- -run TestX -v`). go test's output goes to "
     "stderr. Exit status: 0 no leak, 1 leaks, 2 tests could not be built or run."
 )
@@ -51,9 +52,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-scan", action="store_true",
                    help="do not join leaks with `scan` findings (catalog rule and fix)")
     p.add_argument("--ancestry", choices=("rerun", "always", "off"), default="rerun",
-                   help="how leaks are tied to the tests that started them: GODEBUG="
-                   "tracebackancestors in a second run of only the leaking packages (rerun, "
-                   "default: a clean suite pays nothing), in the one run (always: for leaks "
+                   help="creation stacks (GODEBUG=tracebackancestors), for leaks the tests' "
+                   "labels do not name (the code under test replaced its goroutines' labels) "
+                   "or whose creating line is in the standard library: in a second run of "
+                   "only those packages (rerun, default), in the one run (always: for leaks "
                    "that depend on timing; every `go` statement costs a stack walk), or off")
     _split_go_args(p)
 
@@ -106,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         attribute,
         files_to_scan,
         join_findings,
+        needs_ancestry,
     )
     from leakhunter.source.config import config_for
 
@@ -118,8 +121,12 @@ def run(args: argparse.Namespace) -> int:
         raise
     ignore = [*args.ignore, *cfg.test_ignore]
 
+    def unnamed(pr: Any) -> bool:
+        return needs_ancestry(attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore,
+                                        subtests=pr.subtests))
+
     result = run_go_test(source, patterns, go_args, settle_s=args.settle, ignore=ignore, go=go,
-                         listing=listing, ancestry=args.ancestry)
+                         listing=listing, ancestry=args.ancestry, needs_ancestry=unnamed)
 
     leaks: list[TestLeak] = []
     outcomes: list[PackageOutcome] = []
@@ -137,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         if pr.dump:
             pkg_leaks = attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore,
                                   subtests=pr.subtests)
-            if pr.ancestry in ("off", "not-reproduced"):
+            if pr.ancestry in ("off", "not-reproduced", "labels"):
                 for lk in pkg_leaks:
                     lk.attributed = bool(lk.test)
             leaks.extend(pkg_leaks)

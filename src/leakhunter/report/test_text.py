@@ -37,7 +37,7 @@ def leak_line(lk: TestLeak) -> str:
     elif lk.attributed:
         test = "no test: package init or a goroutine outside tests"
     else:
-        test = "not named: no creation stacks for it, see --ancestry"
+        test = "not named: its goroutine lost the test's label and no creation stacks, see --ancestry"
     head = f"{display_path(lk.file)}:{lk.line}: leaked {lk.count} {noun} (test {test}): "
     what = f"{lk.state or 'blocked'} in {_short_function(lk.function)}"
     if lk.created_file:
@@ -79,8 +79,9 @@ def notes(report: TestReport) -> Iterable[str]:
     yield summary
     if report.rerun:
         n_re = len(report.rerun)
-        yield (f"leakhunter: {n_re} package{'s' if n_re != 1 else ''} with leaks ran again with "
-               f"GODEBUG=tracebackancestors to name the tests ({report.rerun_s:.1f}s)")
+        yield (f"leakhunter: {n_re} package{'s' if n_re != 1 else ''} with leaks the tests' labels "
+               "did not name (or that the standard library started) ran again with "
+               f"GODEBUG=tracebackancestors ({report.rerun_s:.1f}s)")
     for pkg in report.not_reproduced:
         yield (f"leakhunter: {pkg}: its leaks did not come back in that rerun (timing); counts "
                "are the first run's, tests named only where a goroutine's own stack shows one "
