@@ -862,8 +862,16 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
     """
     decl = gs.enclosing_declaration(owner) or owner
     name = ctx.text(decl.child_by_field_name("name"))
+    from leakhunter.source.program import exits
+
+    if owner.type != "func_literal" and exits.ends_on_return(ctx, owner) and (
+        witness is None or witness.type == "return_statement" or loop_between(witness, owner) is None
+    ):
+        return True  # runs once and the process ends right after it returns (exits.ends_on_return)
     if witness is None:
         return False
+    if exits.run_context_done(ctx, witness) or exits.server_closed_case(ctx, witness):
+        return True  # the end of the program's run context, a server closed at the end of its life
     if failed_before(ctx, witness) or failure_every_caller_reports(ctx, witness):
         return True  # the test has already failed: its failure is the report
     if decl.type == "function_declaration" and name in _LIFETIME_FUNCS:
@@ -876,8 +884,6 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
         return True
     if case is not None and case.type == "communication_case" and _run_loop_ctx_case(ctx, decl, case):
         return True
-    from leakhunter.source.program import exits
-
     if exits.process_ends_after(ctx, witness) or exits.after_shutdown_signal(ctx, witness):
         return True
     if witness.type != "return_statement" or not _returns_error(ctx, witness):

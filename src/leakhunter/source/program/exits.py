@@ -210,7 +210,7 @@ def process_ends_after(ctx: FileContext, node: Node) -> bool:
             return False  # the loop may go round again before the exit
         if p.type in ("block", "statement_list", "source_file") or p.type.endswith("_case"):
             for s in gs.statements(p):
-                if s.start_byte <= cur.start_byte:
+                if s.start_byte < node.end_byte:
                     continue
                 if s.type in ("return_statement", "break_statement", "continue_statement", "goto_statement"):
                     return False
@@ -302,6 +302,8 @@ def return_ends_process(ctx: FileContext, ret: Node) -> bool:
         return True  # the CLI framework exits with whatever Run returns: every return ends the process
     if _one_shot_command(ctx, fn):
         return True  # a command's Exec/RunE: when it returns, main returns and the process ends
+    if ends_on_return(ctx, fn):
+        return True  # runs once, and the process ends soon after it returns (success included)
     if not returns_failure(ctx, fn, ret):
         return False
     if _is_cobra_rune(ctx, fn):
@@ -460,7 +462,9 @@ def _application_package(ctx: FileContext) -> bool:
     return bool(_APP_SEGMENTS & set(own_path(ctx).split("/")))
 
 
-def _every_caller_exits(ctx: FileContext, fn: Node, depth: int, actions_only: bool = False) -> bool:
+def _every_caller_exits(
+    ctx: FileContext, fn: Node, depth: int, actions_only: bool = False, tail: bool = False
+) -> bool:
     name = ctx.text(fn.child_by_field_name("name"))
     if not name or name in ("main", "init") or depth > 2:
         return False
@@ -518,7 +522,9 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int, actions_only: bo
             else:
                 callee = node
             call = up if callee is node else callee.parent
-            if callee is node and _framework_action(cctx, node, _COMMAND_KEYS if actions_only else _ACTION_KEYS):
+            if callee is node and _framework_action(
+                cctx, node, _COMMAND_KEYS if actions_only or tail else _ACTION_KEYS
+            ):
                 seen += 1
                 continue  # `Action: f` / `RunE: f`: the CLI framework exits with f's error
             if actions_only:
@@ -526,7 +532,8 @@ def _every_caller_exits(ctx: FileContext, fn: Node, depth: int, actions_only: bo
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
                 return False  # a function value: its callers are unknown
             seen += 1
-            if seen > _MAX_CALLERS or not _call_exits_on_error(cctx, call, depth):
+            judge = _tail_call if tail else _call_exits_on_error
+            if seen > _MAX_CALLERS or not judge(cctx, call, depth):
                 return False
     return seen > 0
 
@@ -624,3 +631,180 @@ def _hands_on(ctx: FileContext, ret: Node, depth: int) -> bool:
     if outer.type not in ("function_declaration", "method_declaration") or depth >= 2:
         return False
     return _every_caller_exits(ctx, outer, depth + 1)
+
+
+# ------------------------------------------------------- run once, then the process ends
+
+_GENERATOR_DIRS = frozenset({"gen", "generate", "generator", "codegen", "tools", "hack"})
+"""Directories of a module's batch programs (code generators, release tools): `package main` there
+runs once from `go generate` or a developer's shell and exits; nothing it leaks outlives it."""
+
+
+def is_generator(ctx: FileContext) -> bool:
+    """A code generator or similar batch program: a `//go:build ignore` file (`go run gen.go`), or a
+    `package main` under a `gen`/`generate`/`tools`/`hack` directory of its module."""
+    if ctx.is_test:
+        return False
+    head = ctx.source[:2048]
+    if re.search(rb"(?m)^//go:build\s+ignore\s*$", head) or re.search(rb"(?m)^// \+build\s+ignore\s*$", head):
+        return True
+    if gs.package_name(ctx) != "main":
+        return False
+    d = ctx.path.absolute().parent
+    root = gomod.module_for_dir(d).root
+    if root is None:
+        return False
+    try:
+        rel = d.relative_to(Path(root).absolute()).parts
+    except ValueError:
+        return False
+    return bool(_GENERATOR_DIRS & set(rel))
+
+
+def _testing_m(ctx: FileContext, fn: Node) -> bool:
+    """TestMain support (a parameter `m *testing.M`): it runs once per test binary, whose exit
+    status it returns or hands to `os.Exit`; the binary ends right after."""
+    alias = next((k for k, v in gs.imports(ctx).items() if v == "testing"), None)
+    return alias is not None and any(t == f"*{alias}.M" for _, t in gs.parameters(ctx, fn))
+
+
+def ends_on_return(ctx: FileContext, fn: Node | None, depth: int = 0) -> bool:
+    """`fn` runs once per process and the process ends soon after it returns, so what it leaves
+    behind (a goroutine stranded on its way out, a file left open) ends with the process:
+    `main`, a TestMain helper (`m *testing.M`), a generator program's function, a one-shot CLI
+    command (cobra `RunE`, ffcli `Exec`), or a function of a program whose every call is a *tail
+    call* of such a function: not in a loop or a closure, and followed only by straight code
+    (no loop other than a `range`, no `go`, no `select`, no channel operation) up to its return
+    (opa's `bench --e2e`: benchE2E <- benchMain <- the command's RunE)."""
+    if fn is None or fn.type not in gs.FUNC_TYPES:
+        return False
+    if fn.type == "function_declaration" and (
+        ctx.text(fn.child_by_field_name("name")) == "main" and gs.package_name(ctx) == "main"
+    ):
+        return True
+    if _testing_m(ctx, fn) and fn.type != "func_literal":
+        return True
+    if _one_shot_command(ctx, fn):
+        return True
+    if fn.type == "func_literal" or depth > 2 or is_test_code_ctx(ctx):
+        return False
+    if is_generator(ctx):
+        return True
+    memo: dict[int, bool] = ctx.cache.setdefault("exits.tail", {})  # type: ignore[assignment]
+    if fn.start_byte not in memo:
+        memo[fn.start_byte] = False  # recursion guard
+        memo[fn.start_byte] = _every_caller_exits(ctx, fn, depth, tail=True)
+    return memo[fn.start_byte]
+
+
+def is_test_code_ctx(ctx: FileContext) -> bool:
+    from leakhunter.source.program.testfail import is_test_code
+
+    return is_test_code(ctx)
+
+
+_SERVES_ON = frozenset({
+    "Serve", "ServeTLS", "ListenAndServe", "ListenAndServeTLS", "Run", "Wait", "Join", "Block", "Loop",
+    "Start", "Sleep",
+})
+"""Calls after which a program serves (or waits) on rather than ending: `srv.ListenAndServe()`,
+`wg.Wait()`, `time.Sleep(...)`."""
+
+_NOT_STRAIGHT = frozenset({"go_statement", "select_statement", "send_statement", "func_literal", "defer_statement"})
+
+
+def _straight_after(ctx: FileContext, node: Node, fn: Node) -> bool:
+    """Everything after `node` up to the end of `fn` is straight code: no loop but a `range`, no
+    `go`, `select`, send, receive or closure (the process is about to end, not to serve on)."""
+    cur = node
+    for p in gs.ancestors(node):
+        if p is fn or p == fn:
+            return True
+        if p.type == "for_statement" or p.type in gs.FUNC_TYPES or p.type == "go_statement":
+            return False
+        if p.type in ("block", "statement_list") or p.type.endswith("_case"):
+            for s in gs.statements(p):
+                if s.start_byte < node.end_byte:
+                    continue
+                for n in gs.walk(s, into_func_literals=False):
+                    if n.type in _NOT_STRAIGHT:
+                        return False
+                    if n.type == "for_statement" and not any(c.type == "range_clause" for c in n.named_children):
+                        return False
+                    if n.type == "unary_expression" and ctx.text(n.child_by_field_name("operator")) == "<-":
+                        return False
+                    if n.type == "call_expression" and gs.call_name(ctx, n).rpartition(".")[2] in _SERVES_ON:
+                        return False
+        cur = p
+    return False
+
+
+def _tail_call(ctx: FileContext, call: Node, depth: int) -> bool:
+    """`call` runs once in a function that itself ends the process on return, and only straight
+    code follows it there."""
+    outer = gs.enclosing_function(call)
+    if outer is None or not _straight_after(ctx, call, outer):
+        return False
+    return ends_on_return(ctx, outer, depth + 1)
+
+
+def _case_of(node: Node) -> Node | None:
+    """The select case holding `node` (or `node` itself), within its function."""
+    for p in (node, *gs.ancestors(node)):
+        if p.type in gs.FUNC_TYPES:
+            return None
+        if p.type == "communication_case":
+            return p
+    return None
+
+
+def run_context_done(ctx: FileContext, node: Node) -> bool:
+    """`node` is in a `case <-ctx.Done():` on a context made in a function that runs once and ends
+    the process when it returns (k8s-proxy's `run`: `group, ctx = errgroup.WithContext(ctx)`, its
+    servers' goroutines select on that ctx). That ctx ends once, when the run is ending: whatever
+    is abandoned there ends with the process."""
+    case = _case_of(node)
+    comm = case.child_by_field_name("communication") if case is not None else None
+    if comm is None:
+        return False
+    m = re.fullmatch(r"<-\s*([A-Za-z_]\w*)\.Done\(\)", ctx.text(comm).strip())
+    if m is None:
+        return False
+    name = m.group(1)
+    decl = gs.enclosing_declaration(node)
+    if decl is None or decl.type != "function_declaration":
+        return False
+    for p in gs.ancestors(node):
+        if p is decl or p == decl:
+            break
+        if p.type == "func_literal" and any(n == name for n, _ in gs.parameters(ctx, p)):
+            return False  # the closure's own context, given by whoever calls it
+        if p.type == "for_statement":
+            return False
+    body = decl.child_by_field_name("body")
+    made = False
+    for a in gs.walk(body, ("short_var_declaration", "assignment_statement")) if body is not None else ():
+        lefts, _ = gs.assignment_sides(a)
+        if any(ctx.text(x).strip() == name for x in lefts):
+            made = True
+    return made and ends_on_return(ctx, decl)
+
+
+def server_closed_case(ctx: FileContext, node: Node) -> bool:
+    """`node` is in a select case that goes on only when a server was closed: its body ends the
+    process on every error but `http.ErrServerClosed` (`case err := <-hErr: h3.Close(); if
+    !errors.Is(err, http.ErrServerClosed) { log.Fatal... }`, centrifugo's HTTP/3 pair). A server is
+    closed at the end of its life, once, usually as the process shuts down. Not in test code, where
+    servers are made per test."""
+    case = _case_of(node)
+    if case is None or is_test_code_ctx(ctx):
+        return False
+    for s in gs.statements(case):
+        if s.type != "if_statement":
+            continue
+        cond = s.child_by_field_name("condition")
+        if cond is not None and "ErrServerClosed" in ctx.text(cond) and block_ends_process(
+            ctx, s.child_by_field_name("consequence")
+        ):
+            return True
+    return False

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.gopackage import package_facts
+from leakhunter.source.program import exits
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -102,9 +103,13 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
         sql_types: dict[str, str],
     ) -> Iterator[Finding]:
         fname = gs.function_name(ctx, fn)
+        if exits.ends_on_return(ctx, fn):
+            return  # runs once per process (a one-shot command, a generator): nothing piles up
         has_with_context: bool | None = None
         makes_context = any(t in ctx_types for t in gs.result_types(ctx, fn))
         for call in _calls(ctx, body, ctx_types):
+            if exits.process_ends_after(ctx, call) or exits.after_shutdown_signal(ctx, call):
+                continue  # the process is ending: what the call leaves running ends with it
             callee = gs.call_name(ctx, call)
             head, _, method = callee.rpartition(".")
             if head in ctx_pkgs and method in ("Background", "TODO"):
@@ -137,7 +142,7 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
                     text = ctx.source[body.start_byte : body.end_byte]
                     # req.WithContext(ctx) later, or the deprecated req.Cancel = ctx.Done()
                     has_with_context = b".WithContext(" in text or b".Cancel = " in text
-                if has_with_context or _handed_with_ctx(ctx, call, body, ctx_name):
+                if has_with_context or _handed_with_ctx(ctx, call, body, ctx_name) or _written_by_hand(ctx, call, body):
                     continue
                 yield self.finding(
                     ctx,
@@ -237,6 +242,31 @@ def _calls(ctx: FileContext, body: Node, ctx_types: set[str]) -> Iterator[Node]:
         if n.type == "call_expression":
             yield n
         stack.extend(reversed(n.children))
+
+
+def _written_by_hand(ctx: FileContext, call: Node, body: Node) -> bool:
+    """The request is serialised by hand (`req.Write(conn)`, `req.WriteProxy(w)`) onto a connection
+    the function dialled itself, and never handed to a client: no client call exists to cancel (the
+    ctx governs the dial and the conn; `http.ReadResponse(r, req)` only reads the answer). Tailscale's
+    DERP client upgrades its conn this way."""
+    stmt = call.parent.parent if call.parent is not None else None
+    if stmt is None or stmt.type not in ("short_var_declaration", "assignment_statement"):
+        return False
+    names = gs.assigned_names(ctx, stmt)
+    if not names or names[0] in ("_", ""):
+        return False
+    req = names[0]
+    written = False
+    for n in gs.walk(body, "call_expression", into_func_literals=True):
+        if n.start_byte < stmt.end_byte:
+            continue
+        if gs.call_name(ctx, n) in (f"{req}.Write", f"{req}.WriteProxy"):
+            written = True
+        elif not gs.call_name(ctx, n).endswith("ReadResponse") and any(
+            ctx.text(a).strip() in (req, "&" + req) for a in gs.arguments(n)
+        ):
+            return False  # handed to something that may send it (client.Do, a RoundTripper)
+    return written
 
 
 def _handed_with_ctx(ctx: FileContext, call: Node, body: Node, ctx_name: str) -> bool:
