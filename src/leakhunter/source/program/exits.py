@@ -202,7 +202,6 @@ def process_ends_after(ctx: FileContext, node: Node) -> bool:
                 return False
             if stmt_ends_process(ctx, s):
                 return True
-    cur = node
     for p in gs.ancestors(node):
         if p.type in gs.FUNC_TYPES:
             return False
@@ -216,7 +215,6 @@ def process_ends_after(ctx: FileContext, node: Node) -> bool:
                     return False
                 if stmt_ends_process(ctx, s):
                     return True
-        cur = p
     return False
 
 
@@ -716,7 +714,6 @@ _NOT_STRAIGHT = frozenset({"go_statement", "select_statement", "send_statement",
 def _straight_after(ctx: FileContext, node: Node, fn: Node) -> bool:
     """Everything after `node` up to the end of `fn` is straight code: no loop but a `range`, no
     `go`, `select`, send, receive or closure (the process is about to end, not to serve on)."""
-    cur = node
     for p in gs.ancestors(node):
         if p is fn or p == fn:
             return True
@@ -735,7 +732,6 @@ def _straight_after(ctx: FileContext, node: Node, fn: Node) -> bool:
                         return False
                     if n.type == "call_expression" and gs.call_name(ctx, n).rpartition(".")[2] in _SERVES_ON:
                         return False
-        cur = p
     return False
 
 
