@@ -265,6 +265,7 @@ class _NoVarsProxy:
         import urllib.request
 
         self.hide_vars = False
+        self.unavailable: dict[str, int] = {}  # path prefix -> how many more 503 answers
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -272,6 +273,11 @@ class _NoVarsProxy:
                 if outer.hide_vars and self.path.startswith("/debug/vars"):
                     self.send_error(404)
                     return
+                for prefix, n in outer.unavailable.items():
+                    if n > 0 and self.path.startswith(prefix):
+                        outer.unavailable[prefix] = n - 1
+                        self.send_error(503)
+                        return
                 with urllib.request.urlopen(upstream + self.path, timeout=30) as r:
                     body = r.read()
                     self.send_response(r.status)
@@ -320,6 +326,39 @@ def test_a_second_watch_without_debug_vars_adopts_the_process(tmp_path: Path) ->
         rows = c.execute("SELECT id, reason, alloc_space FROM processes").fetchall()
     assert len(rows) == 1, rows
     assert rows[0][2] and rows[0][2] > 0, rows
+
+
+def test_a_second_watch_whose_first_scrape_tells_nothing_waits_to_adopt(tmp_path: Path) -> None:
+    """The second watch's first scrape gets neither the heap profile nor /debug/vars (a
+    loaded target) and has no --pid: it cannot tell the process from the store's, so it
+    withholds that scrape and adopts the row on the next one that can tell (run 1 of the
+    10-run loop failed on this: two "first scrape" rows)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "blind.db"
+    with golab.run_lab("sawtooth") as svc:
+        assert svc.proc is not None
+        proxy = _NoVarsProxy(svc.base_url)
+        try:
+            base = [sys.executable, "-m", "leakhunter", "watch", proxy.url, "--interval", "0.5s",
+                    "--duration", "3s", "--db", str(db), "--format", "json"]
+            with Load(svc.base_url, lambda i: "/work?mb=8", rate=30, max_seconds=20):
+                first = subprocess.run([*base, "--pid", str(svc.proc.pid)], capture_output=True,
+                                       timeout=120)
+                proxy.unavailable = {"/debug/vars": 3, "/debug/pprof/heap": 3}
+                second = subprocess.run(base, capture_output=True, timeout=120)
+        finally:
+            proxy.close()
+    for p in (first, second):
+        assert p.returncode == 0, p.stderr.decode()[-1500:]
+        assert b"restart detected" not in p.stderr, p.stderr.decode()[-1500:]
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT id, reason FROM processes").fetchall()
+        gaps = [r[0] for r in c.execute("SELECT reason FROM gaps")]
+    assert len(rows) == 1, rows
+    assert any("scrape withheld" in g for g in gaps), gaps
 
 
 def test_a_restart_splits_the_series_and_never_fixes_the_leak(tmp_path: Path) -> None:

@@ -94,6 +94,11 @@ class TargetStatus:
     leak_profile: bool | None = None
 
 
+UNPROVEN_SCRAPES = 3
+"""First scrapes a watcher withholds, at most, while it cannot tell its target's process
+from the last one in the store (no counter, no start time), before it opens a new row."""
+
+
 @dataclass(slots=True)
 class _Target:
     url: str
@@ -106,6 +111,9 @@ class _Target:
     num_gc: float | None = None
     total_alloc: float | None = None
     alloc_space: float | None = None
+    unproven: int = 0
+    """First scrapes withheld because nothing in them told whether the process is the
+    store's last one (see Watcher._record)."""
     vars_ok: bool | None = None
     leak_ok: bool | None = None
     metrics_ok: bool | None = None
@@ -715,9 +723,19 @@ class Watcher:
                 else:
                     st.num_gc = st.total_alloc = st.alloc_space = None
                 reason = self._restart_reason(st, ident)
-                if reason is not None or all(
-                    ident.get(k) is None for k in ("num_gc", "start_time", "alloc_space")
-                ):
+                unproven = all(ident.get(k) is None for k in ("num_gc", "start_time", "alloc_space"))
+                if reason is None and unproven and st.unproven < UNPROVEN_SCRAPES:
+                    # A first scrape whose heap profile and /debug/vars both timed out
+                    # (a loaded target) cannot tell this process from the store's last one.
+                    # Opening a row would split a series another watcher is writing; wait
+                    # for a scrape that can tell, keeping the miss as a gap.
+                    st.unproven += 1
+                    st.process_id = None
+                    store.add_gap(st.url, ts, "no counter or start time yet to tell the process "
+                                  "from the one in the store; scrape withheld")
+                    store.commit()
+                    return
+                if reason is not None or unproven:
                     # Without a monotone counter or a start time we cannot prove it is the
                     # same process as the last run's: start a new series. (The heap
                     # profile's alloc_space counts: /debug/vars may time out under load.)
