@@ -164,3 +164,8 @@ def test_files_left_to_the_gc_are_called_under_soak() -> None:
     assert v["kind"] == "non-heap-growth", v
     assert v["slope_per_min"] > 600, v  # ~50 files a second
     assert any("never closed" in e and "LH404" in e for e in v["evidence"]), v["evidence"]
+    # Open files carry no stack: the suspect is scan's LH404 line, and it says so.
+    (s,) = v["suspects"]
+    assert s["finding"]["rule"] == "LH404" and s["line"] in svc.leak_lines(), s
+    assert s["file"].endswith("fileleak/main.go") and "no stack" in s["detail"], s
+    assert s["unit"] == "fds" and s["growth"] > 100, s

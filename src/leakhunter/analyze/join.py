@@ -13,9 +13,10 @@ the pattern starts: `go func()` a few lines earlier).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import PurePosixPath
 
-from leakhunter.model import Finding, Suspect
+from leakhunter.model import Finding, Frame, Suspect
 from leakhunter.units import human_amount
 
 LINE_SLACK = 3
@@ -112,6 +113,63 @@ def join(suspects: Sequence[Suspect], findings: Sequence[Finding]) -> None:
             s.finding = best[1]
 
 
+# The catalog's runtime signatures whose stacks hold no user frame (LEAK_CATALOG.md, last
+# column): goroutines a library started for the user's resource. An unclosed response body
+# parks its connection's two goroutines in net/http's transport; the goroutine that made
+# the request has long returned, so no stack names the user's line. `scan` does.
+SIGNATURES: dict[str, str] = {
+    "net/http.(*persistConn).readLoop": "LH401",
+    "net/http.(*persistConn).writeLoop": "LH401",
+}
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def candidates(findings: Sequence[Finding], rules: Sequence[str]) -> list[Finding]:
+    """The findings of `rules`, most severe first, then by place (a stable choice)."""
+    cands = [f for f in findings if f.rule in rules]
+    return sorted(cands, key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), f.file, f.line))
+
+
+def by_signature(suspects: Sequence[Suspect], findings: Sequence[Finding]) -> list[Suspect]:
+    """Suspects inside a library whose catalog signature names a rule, moved to the user's
+    line `scan` found for that rule; the library frame becomes the path.
+
+    Only a suspect nothing else explains moves, and only to a finding of that rule: with
+    several such findings the first (most severe) is the place and the detail says how
+    many candidates the source holds, since the runtime evidence cannot tell them apart.
+    """
+    out: list[Suspect] = []
+    for s in suspects:
+        rule = SIGNATURES.get(s.function)
+        cands = candidates(findings, (rule,)) if rule and s.finding is None else []
+        if not cands:
+            out.append(s)
+            continue
+        f = cands[0]
+        states = ", ".join(d for d in s.detail.split(", ") if d and d != "?")
+        note = f"parked in {s.function}: {rule}'s runtime signature, no user frame on the stack"
+        if len(cands) > 1:
+            note += f"; 1 of {len(cands)} {rule} findings in the source"
+        out.append(replace(
+            s, function=f.function or s.function, file=f.file, line=f.line, finding=f,
+            path=(Frame(s.function, s.file, s.line), *s.path),
+            detail="; ".join(d for d in (states, note) if d),
+        ))
+    return out
+
+
+def from_findings(findings: Sequence[Finding], rules: Sequence[str], growth: float,
+                  unit: str, why: str) -> list[Suspect]:
+    """Suspects for growth that carries no stack at all (open files): the user's lines of
+    the rules that produce it, from `scan`. `growth` is the whole measured growth: no
+    profile can split it between the sites, and `why` says so."""
+    cands = candidates(findings, rules)
+    detail = why if len(cands) <= 1 else f"{why}; shared by {len(cands)} candidate sites"
+    return [Suspect(f.function or "", f.file, f.line, growth, unit, finding=f, detail=detail)
+            for f in cands]
+
+
 def explain(suspects: Sequence[Suspect]) -> list[str]:
     """One sentence per joined suspect, for the verdict's evidence."""
     out = []
@@ -121,6 +179,7 @@ def explain(suspects: Sequence[Suspect]) -> list[str]:
             continue
         what = human_amount(s.growth, s.unit, sign=True)
         where = f"{PurePosixPath(f.file).name}:{f.line}"
-        detail = f" in {s.detail}" if s.detail else ""
+        # A state (`chan send`) reads "in chan send"; a sentence (no stack, a signature) follows a colon.
+        detail = "" if not s.detail else f": {s.detail}" if ":" in s.detail else f" in {s.detail}"
         out.append(f"{f.rule} at {where} explains {what}{detail} ({s.function})")
     return out

@@ -267,6 +267,24 @@ def target_suspects(
     return sites, groups
 
 
+# Which rules leave files open, per fd series: files the GC closed (finalizers of *os.File)
+# can only be files the code dropped unclosed; the raw fd count also holds connections.
+_FILE_RULES: dict[str, tuple[str, ...]] = {
+    "fds_gc_closed": ("LH404",),
+    "fds": ("LH404", "LH401", "LH405"),
+}
+
+
+def _fd_growth(store: Store, target: str, series: str) -> float:
+    """Files left open over the latest process's window: the sum of what each forced GC
+    closed, or the raw count's last minus first."""
+    proc = store.last_process(target)
+    pts = [p.value for p in store.series(target, series) if proc is None or p.process_id == proc.id]
+    if not pts:
+        return 0.0
+    return float(sum(pts)) if series == "fds_gc_closed" else pts[-1] - pts[0]
+
+
 def suspects_for(
     store: Store, target: str, verdicts: Sequence[Verdict], *,
     findings: Sequence[Finding] | None = None,
@@ -274,11 +292,13 @@ def suspects_for(
     """Attach suspects (and their explanations) to every verdict that is not `no-leak`:
     heap sites to heap verdicts, goroutine groups to the goroutine verdict and to a
     `non-heap-growth` one (stacks); suspects are built once per site (`merge_sites`)."""
-    from leakhunter.analyze.join import explain
+    from leakhunter.analyze.join import by_signature, explain, from_findings
 
     if all(v.kind == "no-leak" for v in verdicts):
         return
     sites, groups = target_suspects(store, target, findings=findings)
+    if findings:
+        groups = merge_sites(by_signature(groups, findings))
     for v in verdicts:
         if v.kind == "no-leak":
             continue
@@ -288,5 +308,10 @@ def suspects_for(
             # Goroutine stacks explain memory outside the heap only once that growth is
             # established; an unsettled non-heap series would just repeat the groups.
             v.suspects = list(groups)
+        elif v.series in _FILE_RULES and findings and v.kind != "inconclusive":
+            v.suspects = from_findings(
+                findings, _FILE_RULES[v.series], _fd_growth(store, target, v.series), "fds",
+                "open files carry no stack: the line is scan's finding",
+            )
         if findings and v.suspects and v.kind != "inconclusive":
             v.evidence.extend(explain(v.suspects))
