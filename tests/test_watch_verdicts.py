@@ -10,6 +10,7 @@ files, not typed in.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import golab
@@ -298,30 +299,43 @@ class _NoVarsProxy:
         self.server.server_close()
 
 
-def test_a_second_watch_without_debug_vars_adopts_the_process(tmp_path: Path) -> None:
-    """The second watch of a store sees neither NumGC nor a start time: the heap
-    profile's alloc_space (kept with the process row) still proves the same process."""
-    import sqlite3
+def _second_watch_through(tmp_path: Path, interval: str, duration: str,
+                          degrade: Callable[[_NoVarsProxy], None]) -> Path:
+    """A --pid watch of the sawtooth service through the proxy, then `degrade(proxy)`,
+    then a second watch without --pid into the same store: both must end cleanly and
+    neither may call it a restart. Returns the store."""
     import subprocess
     import sys
 
-    db = tmp_path / "novars.db"
+    db = tmp_path / "second.db"
     with golab.run_lab("sawtooth") as svc:
         assert svc.proc is not None
         proxy = _NoVarsProxy(svc.base_url)
         try:
-            base = [sys.executable, "-m", "leakhunter", "watch", proxy.url, "--interval", "0.3s",
-                    "--duration", "2s", "--db", str(db), "--format", "json"]
+            base = [sys.executable, "-m", "leakhunter", "watch", proxy.url, "--interval", interval,
+                    "--duration", duration, "--db", str(db), "--format", "json"]
             with Load(svc.base_url, lambda i: "/work?mb=8", rate=30, max_seconds=20):
                 first = subprocess.run([*base, "--pid", str(svc.proc.pid)], capture_output=True,
                                        timeout=120)
-                proxy.hide_vars = True
+                degrade(proxy)
                 second = subprocess.run(base, capture_output=True, timeout=120)
         finally:
             proxy.close()
     for p in (first, second):
         assert p.returncode == 0, p.stderr.decode()[-1500:]
         assert b"restart detected" not in p.stderr, p.stderr.decode()[-1500:]
+    return db
+
+
+def test_a_second_watch_without_debug_vars_adopts_the_process(tmp_path: Path) -> None:
+    """The second watch of a store sees neither NumGC nor a start time: the heap
+    profile's alloc_space (kept with the process row) still proves the same process."""
+    import sqlite3
+
+    def hide_vars(proxy: _NoVarsProxy) -> None:
+        proxy.hide_vars = True
+
+    db = _second_watch_through(tmp_path, "0.3s", "2s", hide_vars)
     with sqlite3.connect(db) as c:
         rows = c.execute("SELECT id, reason, alloc_space FROM processes").fetchall()
     assert len(rows) == 1, rows
@@ -334,26 +348,11 @@ def test_a_second_watch_whose_first_scrape_tells_nothing_waits_to_adopt(tmp_path
     withholds that scrape and adopts the row on the next one that can tell (run 1 of the
     10-run loop failed on this: two "first scrape" rows)."""
     import sqlite3
-    import subprocess
-    import sys
 
-    db = tmp_path / "blind.db"
-    with golab.run_lab("sawtooth") as svc:
-        assert svc.proc is not None
-        proxy = _NoVarsProxy(svc.base_url)
-        try:
-            base = [sys.executable, "-m", "leakhunter", "watch", proxy.url, "--interval", "0.5s",
-                    "--duration", "3s", "--db", str(db), "--format", "json"]
-            with Load(svc.base_url, lambda i: "/work?mb=8", rate=30, max_seconds=20):
-                first = subprocess.run([*base, "--pid", str(svc.proc.pid)], capture_output=True,
-                                       timeout=120)
-                proxy.unavailable = {"/debug/vars": 3, "/debug/pprof/heap": 3}
-                second = subprocess.run(base, capture_output=True, timeout=120)
-        finally:
-            proxy.close()
-    for p in (first, second):
-        assert p.returncode == 0, p.stderr.decode()[-1500:]
-        assert b"restart detected" not in p.stderr, p.stderr.decode()[-1500:]
+    def unavailable(proxy: _NoVarsProxy) -> None:
+        proxy.unavailable = {"/debug/vars": 3, "/debug/pprof/heap": 3}
+
+    db = _second_watch_through(tmp_path, "0.5s", "3s", unavailable)
     with sqlite3.connect(db) as c:
         rows = c.execute("SELECT id, reason FROM processes").fetchall()
         gaps = [r[0] for r in c.execute("SELECT reason FROM gaps")]
