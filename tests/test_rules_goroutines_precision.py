@@ -39,6 +39,7 @@ PACKAGES = [
     "lh101_runonce",
     "lh101_runonce/gen",
     "lh101_runonce/e2e",
+    "lh101_runonce/wrap",
     "lh102_exclusive",
     "lh104_calls",
     "lh108_severity",

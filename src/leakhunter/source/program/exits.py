@@ -98,6 +98,8 @@ def ends_process(ctx: FileContext, call: Node) -> bool:
     if name == "panic":
         return _in_main_or_init(ctx, call)
     fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "identifier" and exiting_helpers(ctx).get(name, ("", 0))[0] == "exit":
+        return True  # `fatalf(...)`: a wrapper of the package that always ends the process
     if fn is None or fn.type != "selector_expression":
         return False
     method = ctx.text(fn.child_by_field_name("field"))
@@ -558,6 +560,8 @@ def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
     up = call.parent
     if up is not None and up.type == "argument_list" and up.parent is not None and ends_process(ctx, up.parent):
         return True  # `log.Fatal(run())`, `os.Exit(run())`
+    if up is not None and up.type == "argument_list" and up.parent is not None and _exits_on_its_error(ctx, up.parent):
+        return True  # `must(run())`, `check(run())`: a helper that exits (or panics in a program) on the error
     if up is not None and up.type == "expression_list":
         up = up.parent
     if up is not None and up.type == "return_statement":
@@ -583,6 +587,8 @@ def _call_exits_on_error(ctx: FileContext, call: Node, depth: int) -> bool:
         fnode = c.child_by_field_name("function")
         method = ctx.text(fnode.child_by_field_name("field")) if fnode is not None and fnode.type == "selector_expression" else ""
         args = [ctx.text(a).strip() for a in gs.arguments(c)]
+        if args and args[-1] == err and _exits_on_its_error(ctx, c):
+            return True  # `check(err)` / `must(err)`
         return bool(args) and args[0] == err and (
             _qualified(ctx, c) in _EXIT_ON_ERROR or method in _EXIT_ON_ERROR_METHODS
         )
@@ -703,7 +709,7 @@ def is_test_code_ctx(ctx: FileContext) -> bool:
 
 _SERVES_ON = frozenset({
     "Serve", "ServeTLS", "ListenAndServe", "ListenAndServeTLS", "Run", "Wait", "Join", "Block", "Loop",
-    "Start", "Sleep",
+    "Start", "Sleep", "Execute", "ExecuteContext", "RunContext",
 })
 """Calls after which a program serves (or waits) on rather than ending: `srv.ListenAndServe()`,
 `wg.Wait()`, `time.Sleep(...)`."""
@@ -804,3 +810,81 @@ def server_closed_case(ctx: FileContext, node: Node) -> bool:
         ):
             return True
     return False
+
+
+# ------------------------------------------------------- the package's own exit helpers
+
+_IN_HELPERS: set[str] = set()
+"""Packages whose helpers are being computed (their own bodies must not consult the result)."""
+
+
+def exiting_helpers(ctx: FileContext) -> dict[str, tuple[str, int]]:
+    """Plain functions of `ctx`'s package (non-test) that end the process: name -> (kind, error param).
+
+    - `exit`: the body ends the process unconditionally (`func fatalf(f string, a ...any) {
+      slog.Error(fmt.Sprintf(f, a...)); os.Exit(1) }`, go-ethereum's `utils.Fatalf` shape);
+    - `exit_on_err` / `panic_on_err`: `func check(err error) { if err != nil { log.Fatal(err) } }`
+      or a `must` that panics on it (the error is the last parameter).
+    Programs wrap their logger's fatal form this way (slog has none; hclog neither)."""
+    from leakhunter.source.gopackage import package_facts
+
+    if is_test_code_ctx(ctx) or b"func " not in ctx.source:
+        return {}
+    key = str(ctx.path.absolute().parent)
+    if key in _IN_HELPERS:
+        return {}
+    _IN_HELPERS.add(key)
+    try:
+        return package_facts(ctx, "exits.helpers", _helpers_of)
+    finally:
+        _IN_HELPERS.discard(key)
+
+
+def _helpers_of(files: list[FileContext]) -> dict[str, tuple[str, int]]:
+    out: dict[str, tuple[str, int]] = {}
+    for f in files:
+        if is_test_code_ctx(f):
+            continue
+        for fn in gs.walk(f.tree.root_node, "function_declaration"):
+            name = f.text(fn.child_by_field_name("name"))
+            body = fn.child_by_field_name("body")
+            if not name or name in ("main", "init") or body is None:
+                continue
+            if block_ends_process(f, body):
+                out[name] = ("exit", -1)
+                continue
+            params = gs.parameters(f, fn)
+            if not params or params[-1][1] != "error" or not params[-1][0]:
+                continue
+            err = params[-1][0]
+            for st in gs.statements(body):
+                if st.type != "if_statement" or not gs.checks_err(f, st, err):
+                    continue
+                cons = st.child_by_field_name("consequence")
+                if block_ends_process(f, cons):
+                    out[name] = ("exit_on_err", len(params) - 1)
+                elif any(x.type == "expression_statement" and x.named_children
+                         and x.named_children[0].type == "call_expression"
+                         and gs.call_name(f, x.named_children[0]) == "panic" for x in gs.statements(cons)):
+                    out[name] = ("panic_on_err", len(params) - 1)
+                break
+    return out
+
+
+def _exits_on_its_error(ctx: FileContext, call: Node) -> bool:
+    """`call` is `check(err)` / `must(v, err)` of a package helper that ends the process on a non-nil
+    error (a panicking one only where nothing recovers: a named function of a program's package)."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "identifier":
+        return False
+    kind, _ = exiting_helpers(ctx).get(ctx.text(fn), ("", 0))
+    if kind == "exit_on_err":
+        return True
+    if kind != "panic_on_err":
+        return False
+    outer = gs.enclosing_function(call)
+    if outer is None or outer.type not in ("function_declaration", "method_declaration"):
+        return False
+    if any(t.endswith("http.ResponseWriter") for _, t in gs.parameters(ctx, outer)):
+        return False
+    return _application_package(ctx)
