@@ -690,7 +690,7 @@ def ends_on_return(ctx: FileContext, fn: Node | None, depth: int = 0) -> bool:
         return True
     if _one_shot_command(ctx, fn):
         return True
-    if fn.type == "func_literal" or depth > 2 or is_test_code_ctx(ctx):
+    if fn.type == "func_literal" or depth > 2 or ctx.is_test:
         return False
     if is_generator(ctx):
         return True
@@ -738,6 +738,8 @@ def _straight_after(ctx: FileContext, node: Node, fn: Node) -> bool:
                         return False
                     if n.type == "call_expression" and gs.call_name(ctx, n).rpartition(".")[2] in _SERVES_ON:
                         return False
+                if s.type == "return_statement":
+                    return True  # the function returns here: what follows the block is not on this path
     return False
 
 
