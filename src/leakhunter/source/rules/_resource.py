@@ -190,6 +190,36 @@ def acquisitions(
         yield Acquisition(call, callee, stmt, var, err_var, fn, kind)
 
 
+def lacks_release(ctx: FileContext, call: Node, methods: frozenset[str]) -> bool:
+    """By the declared type of the call's first result: True only when the program model knows that
+    type and it has none of `methods` (declared, promoted from embedded types, or of an interface).
+
+    A rule that matched a call by its method's name (`x.Query(...)`, `x.Begin()`) then knows the
+    value is no resource: there is nothing to call to release it (influxdb3-go's QueryIterator).
+    Unknown types, type parameters, and types embedding or based on types the model cannot read
+    answer False (the name rules decide)."""
+    from leakhunter.source.program import types as ty
+
+    results = ty.call_results(ctx, call)
+    return bool(results) and _lacks(ctx, results[0], methods, 0)
+
+
+def _lacks(ctx: FileContext, typ: str, methods: frozenset[str], depth: int) -> bool:
+    from leakhunter.source.program import types as ty
+
+    base = typ.lstrip("*")
+    if depth > 3 or not base or "[" in base or "." not in base or base.startswith(("'", "map", "func", "chan")):
+        return False
+    td = ty.type_decl(ctx, base)
+    if td is None or td.type_params:
+        return False
+    if any(ty.method(ctx, base, m) is not None for m in methods):
+        return False
+    if td.kind == "other":
+        return False  # `type A B`: B's promoted methods are not modelled here
+    return all(_lacks(ctx, emb, methods, depth + 1) for emb in td.embedded)
+
+
 def check_paths(ctx: FileContext, acq: Acquisition, spec: ReleaseSpec) -> ReleaseResult | None:
     """The path analysis for a named local value; None when the value is not ours to judge."""
     if acq.stmt is None or acq.fn is None or acq.var in ("", "_"):
@@ -201,9 +231,148 @@ def check_paths(ctx: FileContext, acq: Acquisition, spec: ReleaseSpec) -> Releas
     res = analyze(ctx, acq.fn, acquisition=acq.stmt, var=acq.var, spec=spec, err_var=acq.err_var)
     if res.gave_up:
         return None
+    if res.leaks and acq.err_var:
+        res.leaks = [e for e in res.leaks if not failed_call_exit(ctx, acq.fn, acq.stmt, acq.err_var, e.node)]
+    if res.leaks:
+        fn = acq.fn
+        res.leaks = [e for e in res.leaks if not (e.kind == "return" and impossible_failure(ctx, fn, e.node))]
     if res.leaks:
         drop_process_ending(ctx, acq.call, res)
     return res
+
+
+_NEVER_FAIL = frozenset({"math/rand.Read"})
+"""Calls documented never to return an error (crypto/rand.Read from Go 1.24, below)."""
+_NEVER_FAIL_METHODS = {
+    "bytes.Buffer": frozenset({"Write", "WriteString", "WriteByte", "WriteRune"}),
+    "strings.Builder": frozenset({"Write", "WriteString", "WriteByte", "WriteRune"}),
+    "hash.Hash": frozenset({"Write"}), "hash.Hash32": frozenset({"Write"}), "hash.Hash64": frozenset({"Write"}),
+}
+"""Writers whose documentation says the error is always nil."""
+_RAND_NEVER_FAILS = (1, 24)
+"""crypto/rand.Read "never returns an error" (it crashes the program instead) from Go 1.24."""
+
+
+def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
+    """The call's error result is always nil: a documented never-failing call, or a function of this
+    package whose every error return is nil or follows such a call's (impossible) failure
+    (`generateSecretToken` around `crypto/rand.Read`)."""
+    q = gs.qualified_call_name(ctx, call)
+    if q in _NEVER_FAIL:
+        return True
+    if q == "crypto/rand.Read":
+        return ctx.go_version is None or ctx.go_version >= _RAND_NEVER_FAILS
+    fnode = call.child_by_field_name("function")
+    if fnode is not None and fnode.type == "selector_expression":
+        from leakhunter.source.program import types as ty
+
+        op = fnode.child_by_field_name("operand")
+        safe = _NEVER_FAIL_METHODS.get(ty.expr_type(ctx, op).lstrip("*"), frozenset()) if op is not None else frozenset()
+        if ctx.text(fnode.child_by_field_name("field")) in safe:
+            return True
+    if depth >= 2:
+        return False
+    from leakhunter.source.program.summaries import _own_declaration
+
+    decl = _own_declaration(ctx, call)
+    if decl is None:
+        return False
+    dctx, dnode = decl
+    results = gs.result_types(dctx, dnode)
+    body = dnode.child_by_field_name("body")
+    if not results or results[-1] != "error" or body is None:
+        return False
+    rets = list(gs.walk(body, "return_statement"))
+    for r in rets:
+        vals = gs.returned_values(r)
+        if len(vals) != len(results):
+            return False  # a bare return of named results, or `return f()`: cannot tell
+        if dctx.text(vals[-1]) != "nil" and not impossible_failure(dctx, dnode, r, depth + 1):
+            return False
+    return bool(rets)
+
+
+def impossible_failure(ctx: FileContext, fn: Node, exit_node: Node, depth: int = 0) -> bool:
+    """The exit is inside `if err != nil` where `err` came from a call that never fails (`never_fails`):
+    a path that cannot run strands nothing."""
+    cur = exit_node
+    for p in gs.ancestors(exit_node):
+        if p is fn or p.type in gs.FUNC_TYPES:
+            return False
+        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
+            cond = _compact(ctx.text(p.child_by_field_name("condition")))
+            if cond.endswith("!=nil") and cond[:-5].isidentifier():
+                call = _error_source(ctx, p, cond[:-5])
+                return call is not None and never_fails(ctx, call, depth)
+        cur = p
+    return False
+
+
+def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:
+    """The call that set `err` just before `if err != nil`: in the if's initializer or the statement
+    before it (`_, err := rand.Read(b)`, `tok, err := token()`), when `err` is its last result."""
+    init = if_stmt.child_by_field_name("initializer")
+    cands = [init] if init is not None else []
+    parent = if_stmt.parent
+    if not cands and parent is not None:
+        stmts = gs.statements(parent)
+        if if_stmt in stmts and stmts.index(if_stmt) > 0:
+            cands = [stmts[stmts.index(if_stmt) - 1]]
+    for st in cands:
+        if st.type not in ("short_var_declaration", "assignment_statement"):
+            continue
+        names = gs.assigned_names(ctx, st)
+        _, rights = gs.assignment_sides(st)
+        if names and names[-1] == err and len(rights) == 1 and rights[0].type == "call_expression":
+            return rights[0]
+    return None
+
+
+def _err_test(cond: str, init: str, err: str) -> bool:
+    """A compact `if` condition (with its compact initializer) true only when `err` is not nil."""
+    if "||" in cond:
+        return False
+    ok = re.match(rf"^(\w+),(\w+):={re.escape(err)}\.\(", init)
+    for c in cond.split("&&"):
+        c = c.strip("()")
+        if c == f"{err}!=nil" or c.startswith((f"errors.Is({err},", f"errors.As({err},")):
+            return True
+        m = re.fullmatch(rf"{re.escape(err)}==([A-Za-z_][\w.]*)", c)
+        if m and m.group(1) != "nil":
+            return True
+        if ok and c == ok.group(2):
+            return True  # `e, ok := err.(*T); ok`: a typed error, so a non-nil one
+    return False
+
+
+def failed_call_exit(ctx: FileContext, fn: Node, stmt: Node, err: str, exit_node: Node) -> bool:
+    """The exit is reached only when the acquiring call failed: it sits in an `if` whose condition
+    implies `err != nil` without spelling it (`errors.Is(err, ErrX)`, `err == ErrX`,
+    `e, ok := err.(*T); ok && ...`), with no assignment to `err` in between. A call that fails
+    returns no value to release (the convention the `err != nil` branch already relies on; a
+    helper that closes the body before returning its error keeps it)."""
+    cur = exit_node
+    for p in gs.ancestors(exit_node):
+        if p is fn or p.type in gs.FUNC_TYPES or p.start_byte <= stmt.start_byte:
+            return False
+        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
+            cond = _compact(ctx.text(p.child_by_field_name("condition")))
+            init = _compact(ctx.text(p.child_by_field_name("initializer")))
+            test = p.child_by_field_name("condition")
+            if test is not None and _err_test(cond, init, err) and not _assigned_between(ctx, fn, err, stmt, test):
+                return True
+        cur = p
+    return False
+
+
+def _assigned_between(ctx: FileContext, fn: Node, name: str, after: Node, before: Node) -> bool:
+    body = fn.child_by_field_name("body")
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement"), into_func_literals=True) if body is not None else ():
+        if d.start_byte >= before.start_byte:
+            break
+        if d.start_byte > after.end_byte and name in gs.assigned_names(ctx, d):
+            return True
+    return False
 
 
 def drop_process_ending(ctx: FileContext, acquired: Node, res: ReleaseResult) -> None:

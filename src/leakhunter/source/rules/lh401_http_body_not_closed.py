@@ -126,9 +126,6 @@ def _receiver_returns_response(ctx: FileContext, call: Node, method: str) -> boo
     return bool(sig.results) and sig.results[0] == "*net/http.Response" and "[]byte" not in sig.results[1:]
 
 
-_DRAIN_FUNCS = frozenset({"io.ReadAll", "ioutil.ReadAll", "io.Copy", "io.CopyBuffer"})
-
-
 _BODILESS = (b"StatusNoContent", b"StatusNotModified", b"MethodHead", b'"HEAD"')
 
 
@@ -149,14 +146,43 @@ _BRANCHES = frozenset({
 })
 
 
+_COPY_FUNCS = frozenset({"io.Copy", "io.CopyBuffer"})
+_DRAIN_HELPERS = frozenset({"DrainBody", "drainBody", "DrainAndClose", "drainAndClose", "drain", "Drain"})
+"""Helpers by name that read a body to its end (several HTTP libraries ship one; std's is unexported)."""
+
+
+def _drains(ctx: FileContext, call: Node, var: str, target: str, decodes_to_eof: bool) -> bool:
+    """Does `call` read `var`'s body to its end (or fail trying)?"""
+    name = gs.call_name(ctx, call)
+    args = gs.arguments(call)
+    texts = [ctx.text(a) for a in args]
+    if name in _COPY_FUNCS:
+        # io.Copy(dst, src), io.CopyBuffer(dst, src, buf): the body is the source (io.CopyN reads only n)
+        return len(texts) >= 2 and texts[1] == target
+    if name in ("io.ReadAll", "ioutil.ReadAll") or name.endswith(".ReadAll"):
+        return texts == [target]
+    if name == "httputil.DumpResponse":
+        # reads the whole body into memory and closes the original (httputil.drainBody)
+        return len(texts) == 2 and texts[0] == var and texts[1] == "true"
+    if name.rpartition(".")[2] in _DRAIN_HELPERS:
+        return target in texts or var in texts
+    if name == "json.NewDecoder" and decodes_to_eof:
+        # a decoder read until io.EOF (or while More()) has consumed the whole body
+        return texts == [target]
+    return False
+
+
 def _drained_first(ctx: FileContext, fn: Node, var: str, acq: Node, leaks: list[Exit]) -> bool:
-    """`io.ReadAll(resp.Body)` / `io.Copy(w, resp.Body)` run unconditionally after the
-    acquisition, and every exit that leaves the body open is that very statement or an
-    unconditional one after it (no `if err != nil { return }` on a failed read).
+    """Every exit that leaves the body open comes after a read of the body to its end on its own
+    path: `io.ReadAll(resp.Body)` / `io.Copy(w, resp.Body)` / `httputil.DumpResponse(resp, true)`
+    that runs unconditionally before that exit (in the exit's block or one enclosing it, or in an
+    `if`'s initializer), or the exit is that very statement. Each exit may have its own read
+    (`if ok { io.Copy(io.Discard, b); return nil }; all, _ := io.ReadAll(b); return err`).
 
     A body read to EOF has already handed its connection back to the transport (the
-    persistConn's readLoop sees EOF and returns the connection to the idle pool), so the
-    missing Close leaks nothing: hygiene, not a leak.
+    persistConn's readLoop sees EOF and returns the connection to the idle pool), and after a
+    failed read the transport closes the connection itself, so the missing Close leaks
+    nothing: hygiene, not a leak.
     """
     body = fn.child_by_field_name("body")
     if body is None:
@@ -164,47 +190,189 @@ def _drained_first(ctx: FileContext, fn: Node, var: str, acq: Node, leaks: list[
     target = f"{var}.Body"
     fn_text = ctx.source[fn.start_byte : fn.end_byte]
     decodes_to_eof = b"io.EOF" in fn_text or b".More()" in fn_text
-    for call in gs.walk(body, "call_expression"):
-        if call.start_byte <= acq.end_byte:
-            continue
-        name = gs.call_name(ctx, call)
-        args = gs.arguments(call)
-        if name in _DRAIN_FUNCS:
-            if not args or ctx.text(args[-1]) != target:
-                continue
-        elif name == "json.NewDecoder" and decodes_to_eof:
-            # a decoder read until io.EOF (or while More()) has consumed the whole body
-            if len(args) != 1 or ctx.text(args[0]) != target:
-                continue
-        else:
-            continue
-        if any(p.type in _BRANCHES for p in _between(call, acq)):
-            continue
-        if all(_covered(e.node, call) for e in leaks):
+    drains = [
+        c for c in gs.walk(body, "call_expression")
+        if c.start_byte > acq.end_byte and _drains(ctx, c, var, target, decodes_to_eof)
+    ]
+    if not drains:
+        return False
+    return all(any(_covered(e.node, d) and _runs_before(d, e.node, acq) for d in drains) for e in leaks)
+
+
+def _runs_before(drain: Node, exit_node: Node, acq: Node) -> bool:
+    """The drain runs on every path from the acquisition that reaches `exit_node`: between it and
+    the innermost node that also holds the exit (or the acquisition) there is no branch (an `if`'s
+    initializer and condition always run)."""
+    if exit_node.start_byte <= drain.start_byte and exit_node.end_byte >= drain.end_byte:
+        return True
+    cur = drain
+    for p in gs.ancestors(drain):
+        if p.start_byte <= exit_node.start_byte and p.end_byte >= exit_node.end_byte:
             return True
+        if p.start_byte <= acq.start_byte and p.end_byte >= acq.end_byte:
+            return True  # unconditional after the acquisition, and the exit comes later
+        if p.type == "if_statement" and cur in (
+            p.child_by_field_name("initializer"), p.child_by_field_name("condition"),
+        ):
+            cur = p
+            continue
+        if p.type in _BRANCHES:
+            return False
+        cur = p
     return False
 
 
-def _between(node: Node, acq: Node) -> list[Node]:
-    """Ancestors of `node` below the innermost one that also holds `acq`."""
-    out = []
-    for p in gs.ancestors(node):
-        if p.start_byte <= acq.start_byte and p.end_byte >= acq.end_byte:
-            break
-        out.append(p)
-    return out
-
-
 def _covered(exit_node: Node, drain: Node) -> bool:
-    """The exit is the drain's own statement, or comes after it.
-
-    An exit after the read is reached with the body at EOF or after a failed read, and
-    the transport closes a connection whose body read failed: either way nothing stays
-    checked out (the `if err != nil { return err }` after `io.ReadAll` is not a leak).
-    """
+    """The exit is the drain's own statement, or comes after it."""
     if exit_node.start_byte <= drain.start_byte and exit_node.end_byte >= drain.end_byte:
         return True
     return exit_node.start_byte >= drain.end_byte
+
+
+_CANCELLERS = frozenset({
+    "context.WithCancel", "context.WithTimeout", "context.WithDeadline",
+    "context.WithCancelCause", "context.WithTimeoutCause", "context.WithDeadlineCause",
+})
+_REQUEST_BUILDERS = ("net/http.NewRequest", "net/http.NewRequestWithContext")
+
+
+def _request_origin(ctx: FileContext, fn: Node, call: Node) -> tuple[str | None, str | None] | None:
+    """(context, method) of the request a client call sends, as the source spells them: the context
+    expression (None when the request carries `context.Background()`: `http.NewRequest`, a literal)
+    and the method expression (None when unknown). None when no argument is a request built in
+    this function (`req, _ := http.NewRequestWithContext(c, m, ...)`, `req = req.WithContext(c)`,
+    `must(http.NewRequestWithContext(...))`, `r.Clone(c)`, `&http.Request{Method: m}`; the last
+    assignment before the call decides)."""
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return None
+    for arg in gs.arguments(call):
+        state: list[str | None] | None = None
+        values: list[Node] = []
+        if arg.type == "identifier":
+            name = ctx.text(arg)
+            for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")):
+                if d.start_byte >= call.start_byte:
+                    break
+                v = gs.assigned_value(ctx, d, name)
+                if v is not None:
+                    values.append(v)
+        else:
+            values.append(arg)
+        for v in values:
+            state = _request_step(ctx, v, state)
+        if state is not None:
+            return state[0], state[1]
+    return None
+
+
+def _request_step(ctx: FileContext, v: Node, state: list[str | None] | None) -> list[str | None] | None:
+    """The (context, method) after one assignment of the request variable (see `_request_origin`)."""
+    if v.type == "unary_expression" and v.named_children:
+        v = v.named_children[-1]
+    if v.type == "composite_literal" and ctx.text(v.child_by_field_name("type")) == "http.Request":
+        method = None
+        lit = v.child_by_field_name("body")
+        for kv in gs.walk(lit, "keyed_element") if lit is not None else ():
+            kids = kv.named_children
+            if len(kids) == 2 and ctx.text(kids[0]) == "Method":
+                method = ctx.text(kids[1])
+        return [None, method]
+    if v.type != "call_expression":
+        return state
+    inner = [v, *(a for a in gs.arguments(v) if a.type == "call_expression")]  # `must.Get(http.NewRequest...)`
+    for c in inner:
+        args = gs.arguments(c)
+        if gs.is_call_to(ctx, c, "net/http.NewRequestWithContext") and len(args) >= 2:
+            return [ctx.text(args[0]), ctx.text(args[1])]
+        if gs.is_call_to(ctx, c, "net/http.NewRequest") and args:
+            return [None, ctx.text(args[0])]
+        if method_name(ctx, c) in ("WithContext", "Clone") and len(args) == 1 and state is not None:
+            return [ctx.text(args[0]), state[1]]
+    return state
+
+
+def _head_method(text: str | None) -> bool:
+    return text is not None and (text in ('"HEAD"', "http.MethodHead") or text.endswith((".HEAD", ".MethodHead")))
+
+
+def _cancelled_on_return(ctx: FileContext, fn: Node, cname: str, call: Node, depth: int = 0) -> bool:
+    """`cname` is a context derived in `fn` from `context.WithCancel/Timeout/Deadline` whose cancel
+    is deferred before `call` (directly, or through `With*` wrappers: `httptrace.WithClientTrace(c,
+    ...)`, `context.WithValue(c, ...)`; never `context.WithoutCancel`)."""
+    body = fn.child_by_field_name("body")
+    if body is None or depth > 4 or not cname.isidentifier():
+        return False
+    found = False
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")):
+        if d.start_byte >= call.start_byte:
+            break
+        v = gs.assigned_value(ctx, d, cname)
+        if v is None:
+            continue
+        if v.type != "call_expression":
+            return False
+        names = gs.assigned_names(ctx, d)
+        if gs.qualified_call_name(ctx, v) in _CANCELLERS:
+            at = names.index(cname)
+            if at + 1 >= len(names) or not _deferred_before(ctx, fn, names[at + 1], call):
+                return False
+            found = True
+            continue
+        last = gs.call_name(ctx, v).rpartition(".")[2]
+        args = gs.arguments(v)
+        if (
+            len(names) != 1 or not last.startswith("With") or last == "WithoutCancel"
+            or not args or args[0].type != "identifier"
+            or not _cancelled_on_return(ctx, fn, ctx.text(args[0]), d, depth + 1)
+        ):
+            return False
+        found = True
+    return found
+
+
+def _deferred_before(ctx: FileContext, fn: Node, cancel: str, call: Node) -> bool:
+    """`defer cancel()` (or a deferred closure calling it) runs before `call` in a block that holds it."""
+    body = fn.child_by_field_name("body")
+    if body is None or cancel == "_":
+        return False
+    for d in gs.walk(body, "defer_statement"):
+        if d.start_byte >= call.start_byte:
+            break
+        block = d.parent
+        if block is None or not (block.start_byte <= call.start_byte and call.end_byte <= block.end_byte):
+            continue
+        deferred = next((c for c in d.named_children if c.type == "call_expression"), None)
+        if deferred is None:
+            continue
+        f = deferred.child_by_field_name("function")
+        if f is not None and ctx.text(f) == cancel:
+            return True
+        if f is not None and f.type == "func_literal":
+            lit = f.child_by_field_name("body")
+            for st in gs.statements(lit):
+                c = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
+                if c is not None and c.type == "call_expression" and ctx.text(c.child_by_field_name("function")) == cancel:
+                    return True
+    return False
+
+
+def _released_with_request(ctx: FileContext, fn: Node, call: Node) -> str:
+    """Why the response of `call` holds nothing whatever the body's fate ('' if it may):
+    `head` for a HEAD request (the transport answers with `http.NoBody` and pools the connection
+    before `Do` returns), `cancel` when the request's context is cancelled by a `defer cancel()`
+    of this function (the transport's read loop then closes the body and its connection)."""
+    if method_name(ctx, call) == "Head" or gs.call_name(ctx, call).endswith(".Head"):
+        return "head"
+    origin = _request_origin(ctx, fn, call)
+    if origin is None:
+        return ""
+    cexpr, mexpr = origin
+    if _head_method(mexpr):
+        return "head"
+    if cexpr is not None and _cancelled_on_return(ctx, fn, cexpr, call):
+        return "cancel"
+    return ""
 
 
 def _request_contexts(ctx: FileContext, fn: Node) -> set[str]:
@@ -336,6 +504,8 @@ if resp.StatusCode != http.StatusOK {
             if acq.var == "_":
                 if ctx.is_test or method_name(ctx, acq.call) == "RoundTrip":
                     continue  # tests discard responses of requests meant to fail; transports are plumbing
+                if acq.fn is not None and _released_with_request(ctx, acq.fn, acq.call):
+                    continue  # a HEAD response, or a request whose context the function cancels on return
                 yield self.finding(
                     ctx, acq.call,
                     f"the response of {acq.callee} is discarded, so its Body can never be closed",
@@ -351,6 +521,14 @@ if resp.StatusCode != http.StatusOK {
             ):
                 continue
             res = check_paths(ctx, acq, _SPEC)
+            if res is not None and res.leaks:
+                why = _released_with_request(ctx, acq.fn, acq.call)
+                if why == "head":
+                    continue
+                if why == "cancel":
+                    # the deferred cancel ends the request on every return; a response dropped before
+                    # the next loop iteration or an overwrite still holds its connection until then
+                    res.leaks = [e for e in res.leaks if e.kind in ("loop", "overwrite")]
             if res is not None and res.leaks:
                 done = _request_contexts(ctx, acq.fn)
                 if done:

@@ -14,6 +14,7 @@ from leakhunter.source.rules._resource import (
     acquisitions,
     check_paths,
     exits_text,
+    lacks_release,
     leak_severity,
     method_name,
     peer_silenced,
@@ -40,6 +41,7 @@ released with `Release()` and drained with `More()`)."""
 _ROWS_SPEC = ReleaseSpec(methods=frozenset({"Close"}), exhaust=frozenset({"Next"}))
 _STMT_SPEC = ReleaseSpec(methods=frozenset({"Close"}))
 _PEERS = frozenset({"sqlclosecheck"})
+_CLOSE = frozenset({"Close"})
 _SQL = re.compile(r"^\s*(SELECT|WITH|SHOW|CALL|EXEC|PRAGMA|DESCRIBE|EXPLAIN|VALUES)\b|\bRETURNING\b", re.I)
 
 
@@ -204,6 +206,8 @@ return names, rows.Err()"""
                 continue
             if not acq.kind and var_used_with(ctx, acq.fn, acq.var, _FOREIGN_FIELDS):
                 continue  # `it.Release()`, `for it.More()`: an iterator of another kind (flux), not sql rows
+            if not acq.kind and lacks_release(ctx, acq.call, _CLOSE):
+                continue  # its declared type has no Close: an iterator of another kind (influxdb3-go), not rows
             res = check_paths(ctx, acq, _STMT_SPEC if prepare else _ROWS_SPEC)
             if res is None or not res.leaks:
                 continue

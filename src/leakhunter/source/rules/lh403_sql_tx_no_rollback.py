@@ -13,6 +13,7 @@ from leakhunter.source.rules._resource import (
     acquisitions,
     check_paths,
     exits_text,
+    lacks_release,
     leak_severity,
     method_name,
     receiver_text,
@@ -93,6 +94,8 @@ return tx.Commit()"""
                 continue
             if not var_used_with(ctx, acq.fn, acq.var, _TX_FIELDS):
                 continue
+            if lacks_release(ctx, acq.call, _SPEC.methods):
+                continue  # its declared type has neither Commit nor Rollback: not a transaction
             res = check_paths(ctx, acq, _SPEC)
             if res is None or not res.leaks:
                 continue
