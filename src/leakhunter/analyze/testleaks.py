@@ -334,12 +334,36 @@ def attribute(
     return sorted(leaks.values(), key=lambda lk: (lk.package, lk.file, lk.line, lk.test))
 
 
-def needs_ancestry(leaks: Iterable[TestLeak]) -> bool:
-    """Some leak lacks what creation stacks (GODEBUG=tracebackancestors) would give: the
-    test that started it (its goroutine's labels were replaced by the code under test, or
-    it was started outside any test), or a creating line in user code (the standard
-    library started it for the user: an httptest server's goroutines)."""
-    return any(not lk.test or not lk.created_file for lk in leaks)
+def rerun_plan(leaks: Iterable[TestLeak]) -> list[str] | None:
+    """Which tests to run again with creation stacks (GODEBUG=tracebackancestors): None
+    when no leak lacks what they give; the top-level tests of the leaks whose creating
+    line is not in user code (the standard library started them for the user: an
+    httptest server's goroutines); [] (the whole package) when some leak has no test
+    (its goroutine's labels were replaced by the code under test, or it started outside
+    any test)."""
+    need = [lk for lk in leaks if not lk.test or not lk.created_file]
+    if not need:
+        return None
+    tops = {lk.test.split("/", 1)[0] for lk in need}
+    if "" in tops or "TestMain" in tops:
+        return []
+    return sorted(tops)
+
+
+def merge_rerun(first: Sequence[TestLeak], again: Sequence[TestLeak], tests: Sequence[str]) -> list[TestLeak] | None:
+    """The first run's leaks with those of `tests` (top-level names) replaced by the
+    rerun's, which have creation stacks; None when the rerun left fewer of those tests'
+    goroutines than the first run (a leak that depends on timing)."""
+    chosen = set(tests)
+
+    def mine(lk: TestLeak) -> bool:
+        return lk.test.split("/", 1)[0] in chosen
+
+    redo = [lk for lk in again if mine(lk)]
+    if sum(lk.count for lk in redo) < sum(lk.count for lk in first if mine(lk)):
+        return None
+    kept = [lk for lk in first if not mine(lk)]
+    return sorted([*kept, *redo], key=lambda lk: (lk.package, lk.file, lk.line, lk.test))
 
 
 def join_findings(leaks: Sequence[TestLeak], findings: Sequence[Finding]) -> None:

@@ -75,11 +75,18 @@ class PackageRun:
     """The package's own TestMain file that was overlaid with a wrapped copy, if any."""
     subtests: dict[str, str] = field(default_factory=dict)
     """Goroutine id -> full subtest name, noted by subtests whose name is not a literal."""
+    rerun_tests: list[str] = field(default_factory=list)
+    """The top-level tests that ran again with ancestry (ancestry `rerun-tests`)."""
+    rerun_dump: bytes = b""
+    """Their evidence from that rerun (`dump` stays the first run's)."""
+    rerun_proof_written: bool = False
+    rerun_subtests: dict[str, str] = field(default_factory=dict)
     ancestry: str = ""
     """Where `dump`'s creation stacks come from: `run` (this run had them), `rerun` (the
     package's tests ran again with them), `not-reproduced` (the rerun left no leak: the
-    dump has none), `labels` (none: the tests' labels were enough), `off`; empty when
-    there is no dump."""
+    dump has none), `rerun-tests` (only `rerun_tests` ran again: their creation stacks
+    are in `rerun_dump`), `labels` (none: the tests' labels were enough), `off`; empty
+    when there is no dump."""
 
 
 @dataclass(slots=True)
@@ -587,15 +594,15 @@ def run_go_test(
     keep: Callable[[Path], None] | None = None,
     listing: subprocess.Popen[bytes] | None = None,
     ancestry: str = "rerun",
-    needs_ancestry: Callable[[PackageRun], bool] | None = None,
+    needs_ancestry: Callable[[PackageRun], Sequence[str] | None] | None = None,
 ) -> TestRun:
     """Run the packages' tests with the leak check; never writes inside `source`.
     `listing` is start_listing's `go list` of the same go, source and patterns, if started.
     Every test's goroutines carry its name in a pprof label (see the check file), which
     names the test of most leaks. `ancestry`: `rerun` (a leaking package for which
     `needs_ancestry` says the labels were not enough, every leaking package when it is
-    None, runs again with GODEBUG=tracebackancestors), `always` (one run, with it), `off`
-    (never)."""
+    None, runs again with GODEBUG=tracebackancestors: only the top-level tests it names,
+    or all when it names none), `always` (one run, with it), `off` (never)."""
     import time
 
     go = go or go_command()
@@ -646,10 +653,17 @@ def run_go_test(
                 run.ancestry = {"always": "run", "off": "off"}.get(ancestry, "labels")
         if code != 0 and not any(r.ran or r.build_failed for r in runs.values()):
             raise InputError(f"go test failed before running any test: {_first_line(stderr)}")
-        leaky = [r for r in runs.values() if r.dump and (needs_ancestry is None or needs_ancestry(r))]
+        plans: dict[str, list[str]] = {}
+        for r in runs.values():
+            if r.dump and ancestry == "rerun":
+                tests = [] if needs_ancestry is None else needs_ancestry(r)
+                if tests is not None:
+                    plans[r.package] = list(tests)
+        leaky = [r for r in runs.values() if r.package in plans]
         t1 = time.perf_counter()
         if ancestry == "rerun" and leaky:
-            _rerun_with_ancestry(tc.go, source, work, leaky, go_args, version, settle_s, ignore, env)
+            _rerun_with_ancestry(tc.go, source, work, leaky, go_args, version, settle_s, ignore, env,
+                                 plans)
         rerun_wall = time.perf_counter() - t1
         if keep is not None:
             keep(work)
@@ -691,16 +705,27 @@ def rerun_args(go_args: Sequence[str]) -> list[str]:
 def _rerun_with_ancestry(
     go: str, source: Path, work: Path, leaky: Sequence[PackageRun], go_args: Sequence[str],
     version: tuple[int, int], settle_s: float, ignore: Sequence[str], first_env: dict[str, str],
+    plans: dict[str, list[str]] | None = None,
 ) -> None:
     """Run the leaking packages' tests again with GODEBUG=tracebackancestors and take that
     run's evidence, whose dump names the test behind each goroutine. Its console output is
     not shown (it is a repeat). When the rerun leaves fewer goroutines than the first run
     (a leak that depends on timing), the first run's dump stays: counts are the first
-    run's, tests named only where a goroutine's own stack shows one."""
+    run's, tests named only where a goroutine's own stack shows one.
+
+    When every package's plan names its tests (and go_args do not select tests
+    themselves), only those top-level tests run (`-run '^(A|B)$'`), and the rerun's
+    evidence goes to `rerun_dump` beside the first run's (the caller takes those tests'
+    leaks from it, the others' from the first run)."""
     out2 = work / "out-ancestry"
     out2.mkdir()
     env = test_env(version, out2, settle_s, ignore, base=first_env, ancestors=True)
-    argv = _go_test_argv(go, work / "overlay.json", [r.package for r in leaky], rerun_args(go_args))
+    wanted = plans or {}
+    only = sorted({t for r in leaky for t in wanted.get(r.package, [])})
+    if not only or any(not wanted.get(r.package) for r in leaky) or _selects_tests(go_args):
+        only = []
+    extra = ["-run", "^(" + "|".join(re.escape(t) for t in only) + ")$"] if only else []
+    argv = _go_test_argv(go, work / "overlay.json", [r.package for r in leaky], [*rerun_args(go_args), *extra])
     try:
         subprocess.run(argv, cwd=source, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=None)
@@ -709,6 +734,12 @@ def _rerun_with_ancestry(
     for run in leaky:
         again = PackageRun(package=run.package)
         _collect(again, out2)
+        if only:
+            run.rerun_tests = list(wanted[run.package])
+            run.rerun_dump, run.rerun_proof_written = again.dump, again.proof_written
+            run.rerun_subtests = again.subtests
+            run.ancestry = "rerun-tests"
+            continue
         before = int((run.meta or {}).get("leftover", 0) or 0)
         after = int((again.meta or {}).get("leftover", 0) or 0)
         if again.dump and after >= before:
@@ -717,6 +748,15 @@ def _rerun_with_ancestry(
             run.ancestry = "rerun"
         else:
             run.ancestry = "not-reproduced"
+
+
+_SELECTING = ("run", "skip", "bench", "fuzz", "list", "test.run", "test.skip", "test.bench",
+              "test.fuzz", "test.list")
+
+
+def _selects_tests(go_args: Sequence[str]) -> bool:
+    """go_args choose which tests run (a rerun's own -run would override that choice)."""
+    return any(a.startswith("-") and a.lstrip("-").partition("=")[0] in _SELECTING for a in go_args)
 
 
 def _read_notes(path: Path) -> dict[str, str]:

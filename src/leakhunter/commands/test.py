@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         attribute,
         files_to_scan,
         join_findings,
-        needs_ancestry,
+        merge_rerun,
+        rerun_plan,
     )
     from leakhunter.source.config import config_for
 
@@ -121,12 +122,13 @@ def run(args: argparse.Namespace) -> int:
         raise
     ignore = [*args.ignore, *cfg.test_ignore]
 
-    def unnamed(pr: Any) -> bool:
-        return needs_ancestry(attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore,
-                                        subtests=pr.subtests))
+    def plan(pr: Any) -> list[str] | None:
+        return rerun_plan(attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore,
+                                    subtests=pr.subtests))
 
     result = run_go_test(source, patterns, go_args, settle_s=args.settle, ignore=ignore, go=go,
-                         listing=listing, ancestry=args.ancestry, needs_ancestry=unnamed)
+                         listing=listing, ancestry=args.ancestry, needs_ancestry=plan)
+    not_reproduced = [p.package for p in result.packages if p.ancestry == "not-reproduced"]
 
     leaks: list[TestLeak] = []
     outcomes: list[PackageOutcome] = []
@@ -144,9 +146,17 @@ def run(args: argparse.Namespace) -> int:
         if pr.dump:
             pkg_leaks = attribute(pr.package, pr.dump, proof=pr.proof_written, ignore=ignore,
                                   subtests=pr.subtests)
-            if pr.ancestry in ("off", "not-reproduced", "labels"):
+            if pr.ancestry in ("off", "not-reproduced", "labels", "rerun-tests"):
                 for lk in pkg_leaks:
                     lk.attributed = bool(lk.test)
+            if pr.ancestry == "rerun-tests":
+                again = attribute(pr.package, pr.rerun_dump, proof=pr.rerun_proof_written, ignore=ignore,
+                                  subtests=pr.rerun_subtests)
+                merged = merge_rerun(pkg_leaks, again, pr.rerun_tests)
+                if merged is None:
+                    not_reproduced.append(pr.package)
+                else:
+                    pkg_leaks = merged
             leaks.extend(pkg_leaks)
 
     if leaks and not args.no_scan:
@@ -163,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         evidence=_evidence(result.go_version_text, result.proof_available, args.settle),
         proof_available=result.proof_available, settle_s=args.settle,
         ancestry=args.ancestry, rerun=list(result.rerun), rerun_s=result.rerun_wall_s,
-        not_reproduced=[p.package for p in result.packages if p.ancestry == "not-reproduced"],
+        not_reproduced=sorted(not_reproduced),
     )
     _emit(report, args.format)
 
