@@ -304,12 +304,14 @@ def _cancelled_on_return(ctx: FileContext, fn: Node, cname: str, call: Node, dep
     if body is None or depth > 4 or not cname.isidentifier():
         return False
     found = False
+    assigned = False
     for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")):
         if d.start_byte >= call.start_byte:
             break
         v = gs.assigned_value(ctx, d, cname)
         if v is None:
             continue
+        assigned = True
         if v.type != "call_expression":
             return False
         names = gs.assigned_names(ctx, d)
@@ -328,7 +330,87 @@ def _cancelled_on_return(ctx: FileContext, fn: Node, cname: str, call: Node, dep
         ):
             return False
         found = True
+    if not assigned and depth <= 1 and any(n == cname for n, _ in gs.parameters(ctx, fn)):
+        return _callers_cancel(ctx, fn, cname)
     return found
+
+
+def _callers_cancel(ctx: FileContext, fn: Node, cname: str) -> bool:
+    """`cname` is a context parameter of an unexported function or method, and every call of it in
+    its package passes a context its caller cancels on return (`defer cancel()`) or in the statement
+    right after the call (`err = c.write(reqCtx, ts); cancel()`): the request ends with the call.
+    A function also used as a value, or a name another declaration of the package shares, decides
+    nothing (its callers cannot all be seen)."""
+    from leakhunter.source.gopackage import package_files
+
+    if fn.type not in ("function_declaration", "method_declaration"):
+        return False
+    name_node = fn.child_by_field_name("name")
+    name = ctx.text(name_node)
+    if not name or not name[0].islower():
+        return False  # exported: callers in other packages are not seen
+    idx = [n for n, _ in gs.parameters(ctx, fn)].index(cname)
+    calls: list[tuple[FileContext, Node]] = []
+    for f in package_files(ctx):
+        for n in gs.nodes_of_type(f, "identifier", "field_identifier"):
+            if n.text is None or n.text.decode("utf-8", "replace") != name:
+                continue
+            p = n.parent
+            if p is None:
+                return False
+            if p.type in ("function_declaration", "method_declaration"):
+                if f is ctx and p == fn:
+                    continue
+                return False  # another declaration of the name: a call may reach either
+            callee = p if p.type == "selector_expression" and p.child_by_field_name("field") == n else n
+            call = callee.parent
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
+                return False  # used as a value (a callback, a method value)
+            calls.append((f, call))
+    if not calls or len(calls) > 8:
+        return False
+    for f, call in calls:
+        args = gs.arguments(call)
+        cfn = gs.enclosing_function(call)
+        if idx >= len(args) or args[idx].type != "identifier" or cfn is None:
+            return False
+        c = f.text(args[idx])
+        if not (_cancelled_on_return(f, cfn, c, call, 2) or _cancelled_right_after(f, cfn, c, call)):
+            return False
+    return True
+
+
+def _cancelled_right_after(ctx: FileContext, fn: Node, cname: str, call: Node) -> bool:
+    """`c, cancel := context.WithTimeout(...)` before the call, and the statement after the call's
+    own statement is `cancel()`."""
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    cancel = ""
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement")):
+        if d.start_byte >= call.start_byte:
+            break
+        v = gs.assigned_value(ctx, d, cname)
+        if v is None:
+            continue
+        names = gs.assigned_names(ctx, d)
+        at = names.index(cname)
+        ok = v.type == "call_expression" and gs.qualified_call_name(ctx, v) in _CANCELLERS and at + 1 < len(names)
+        cancel = names[at + 1] if ok else ""
+    if not cancel or cancel == "_":
+        return False
+    stmt = call
+    for p in gs.ancestors(call):
+        if p.type in ("block", "statement_list") or p is fn:
+            break
+        stmt = p
+    block = stmt.parent
+    stmts = gs.statements(block) if block is not None else []
+    if stmt not in stmts or stmts.index(stmt) + 1 >= len(stmts):
+        return False
+    nxt = stmts[stmts.index(stmt) + 1]
+    c = nxt.named_children[0] if nxt.type == "expression_statement" and nxt.named_children else None
+    return c is not None and c.type == "call_expression" and ctx.text(c.child_by_field_name("function")) == cancel
 
 
 def _deferred_before(ctx: FileContext, fn: Node, cancel: str, call: Node) -> bool:
@@ -452,7 +534,19 @@ class HTTPBodyNotClosed(Rule):
     already pooled the connection.
     Exits reached only once the request's context is done (`if err := ctx.Err(); err != nil
     { return err }` for the context the request carries) hold nothing: the transport's read
-    loop closes the connection and the body when that context ends.
+    loop closes the connection and the body when that context ends. For the same reason a
+    request whose context the function cancels on return (`c, cancel := context.WithTimeout(...)`,
+    `defer cancel()`, through `With*` wrappers such as `httptrace.WithClientTrace`, never
+    `context.WithoutCancel`) leaks nothing on any return, discarded response included (a loop
+    iteration or an overwrite before the return still counts); nor does an unexported helper
+    whose every caller in the package cancels the context it passes on return or right after
+    the call. A request whose method is HEAD (`"HEAD"`, `http.MethodHead`, any `X.HEAD`), and
+    `Head(url)`, has no body to close. A body read to its end on each exit's own path (each
+    exit may have its own read; `httputil.DumpResponse(resp, true)` reads and closes it, a
+    helper named `DrainBody` drains it) is released. Exits under a test that implies the call
+    failed (`errors.Is(err, X)`, `err == ErrX`, `e, ok := err.(*T); ok`) get a nil response, as
+    on `err != nil`; exits after a call that cannot fail (`crypto/rand.Read`, a
+    `bytes.Buffer` write, a helper whose only failure is such a call's) cannot run.
     Receivers are judged by their declared type where the program model knows it: a
     `sync.Once.Do` (or any `Do` whose type does not return an `*http.Response`) is no HTTP
     call, nor is a `Do` given a func literal; a `Do` declared to return

@@ -134,7 +134,9 @@ class SQLRowsNotClosed(Rule):
     close with it); `Query` methods whose result is never used like rows (`Next`,
     `Scan`, `Columns`...), which keeps `url.Values`-style `Query` out.
     A value matched by its method's name (`x.Query(...)` of an unknown type) but used with
-    `Release`, `More` or `Results` is some other iterator (flux's ResultIterator), not rows.
+    `Release`, `More` or `Results` is some other iterator (flux's ResultIterator), not rows;
+    nor is one whose declared type (the program model) has no `Close` method, own or
+    promoted (influxdb3-go's QueryIterator): there is nothing to release.
     Paths on which the process is ending are not counted (`program.exits`): a failure returned
     to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
     module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,

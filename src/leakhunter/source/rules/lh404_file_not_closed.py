@@ -65,7 +65,11 @@ class FileNotClosed(Rule):
     stored in a struct/global/map, sent on a channel, captured by a closure or
     goroutine, or handed to a function that is not known to leave them open (a
     listener given to `http.Serve`, a conn given to a handler); values put straight
-    into a field or a global; functions using `goto`.
+    into a field or a global; functions using `goto`. Exits that cannot run are not counted:
+    after a call documented never to fail (`crypto/rand.Read` from Go 1.24, `math/rand.Read`,
+    `bytes.Buffer`/`strings.Builder`/`hash.Hash` writes) or a same-package helper whose only
+    error return follows such a call; nor exits under a test that implies the opening call
+    failed (`errors.Is(err, fs.ErrNotExist)`), where there is no file.
     Paths on which the process is ending are not counted (`program.exits`): a failure returned
     to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
     module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
