@@ -249,6 +249,8 @@ _NEVER_FAIL_METHODS = {
     "hash.Hash": frozenset({"Write"}), "hash.Hash32": frozenset({"Write"}), "hash.Hash64": frozenset({"Write"}),
 }
 """Writers whose documentation says the error is always nil."""
+_WRITE_FUNCS = frozenset({"fmt.Fprint", "fmt.Fprintf", "fmt.Fprintln", "io.WriteString"})
+"""Functions that return only their destination writer's error (none, for the writers above)."""
 _RAND_NEVER_FAILS = (1, 24)
 """crypto/rand.Read "never returns an error" (it crashes the program instead) from Go 1.24."""
 
@@ -263,6 +265,14 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     if q == "crypto/rand.Read":
         return ctx.go_version is None or ctx.go_version >= _RAND_NEVER_FAILS
     fnode = call.child_by_field_name("function")
+    if q in _WRITE_FUNCS:
+        from leakhunter.source.program import types as ty
+
+        args = gs.arguments(call)
+        dst = args[0] if args else None
+        if dst is not None and dst.type == "unary_expression" and dst.named_children:
+            dst = dst.named_children[-1]  # `&buf`
+        return dst is not None and ty.expr_type(ctx, dst).lstrip("*") in _NEVER_FAIL_METHODS
     if fnode is not None and fnode.type == "selector_expression":
         from leakhunter.source.program import types as ty
 
@@ -328,6 +338,9 @@ def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:
     return None
 
 
+_OS_ERR_TESTS = ("IsNotExist", "IsExist", "IsPermission", "IsTimeout")
+
+
 def _err_test(cond: str, init: str, err: str) -> bool:
     """A compact `if` condition (with its compact initializer) true only when `err` is not nil."""
     if "||" in cond:
@@ -337,6 +350,8 @@ def _err_test(cond: str, init: str, err: str) -> bool:
         c = c.strip("()")
         if c == f"{err}!=nil" or c.startswith((f"errors.Is({err},", f"errors.As({err},")):
             return True
+        if c in {f"os.{f}({err})" for f in _OS_ERR_TESTS}:
+            return True  # os.IsNotExist(nil) is false
         m = re.fullmatch(rf"{re.escape(err)}==([A-Za-z_][\w.]*)", c)
         if m and m.group(1) != "nil":
             return True
@@ -361,6 +376,13 @@ def failed_call_exit(ctx: FileContext, fn: Node, stmt: Node, err: str, exit_node
             test = p.child_by_field_name("condition")
             if test is not None and _err_test(cond, init, err) and not _assigned_between(ctx, fn, err, stmt, test):
                 return True
+        if p.type == "expression_case" and p.parent is not None and p.parent.child_by_field_name("value") is None:
+            # `switch { case errors.Is(err, ErrX): return ... }`
+            value = p.child_by_field_name("value")
+            if value is not None and value.named_children and len(value.named_children) == 1:
+                cond = _compact(ctx.text(value.named_children[0]))
+                if _err_test(cond, "", err) and not _assigned_between(ctx, fn, err, stmt, p.parent):
+                    return True
         cur = p
     return False
 
