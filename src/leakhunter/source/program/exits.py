@@ -35,6 +35,18 @@ a CLI or a daemon reject such findings, so the rules that report a path ask here
   import path through `cmd/`, `command/`, `internal/`, `app/`, `cli/`, `tools/`): a library's API
   is called by other modules too, whose callers need not exit.
 
+- `ends_on_return(ctx, fn)`: `fn` runs once and the process ends soon after it returns, so
+  every path out of it (success and falling off the end included) is a process-ending path:
+  `main`, TestMain support (an `m *testing.M` parameter), a generator (`//go:build ignore`, or
+  `package main` under `gen`/`generate`/`tools`/`hack`), a one-shot command, or a function whose
+  every call is a tail call of such a function (no loop, closure, `go`, `select`, channel
+  operation or serving call such as `ListenAndServe`/`Wait`/`Execute` after it).
+- `run_context_done` / `server_closed_case`: a select case on `<-ctx.Done()` of a context made
+  in such a run-once function (k8s-proxy's errgroup ctx), or a case that goes on only when its
+  server was closed (every other error ends the process): once, at the end of the run.
+- A package's own exit helpers count like `log.Fatal`: a `fatalf` whose body always exits, a
+  `check(err)`/`must(v, err)` that exits (or, in a program, panics) on a non-nil error.
+
 Shared by the resource rules and the goroutine rules so they judge alike.
 """
 
@@ -60,7 +72,8 @@ _EXIT_FUNCS = frozenset({
     "k8s.io/klog/v2.Fatal", "k8s.io/klog/v2.Fatalf", "k8s.io/klog/v2.Fatalln", "k8s.io/klog/v2.FatalS",
     "k8s.io/klog/v2.Exit", "k8s.io/klog/v2.Exitf", "k8s.io/klog/v2.Exitln",
     "github.com/golang/glog.Fatal", "github.com/golang/glog.Fatalf", "github.com/golang/glog.Exit",
-    "github.com/golang/glog.Exitf",
+    "github.com/golang/glog.Exitf", "github.com/golang/glog.Exitln", "github.com/golang/glog.Fatalln",
+    "k8s.io/klog.Exitln", "k8s.io/klog/v2.FlushAndExit", "k8s.io/klog/v2.ExitDepth", "k8s.io/klog/v2.FatalDepth",
     "github.com/sirupsen/logrus.Fatal", "github.com/sirupsen/logrus.Fatalf", "github.com/sirupsen/logrus.Fatalln",
     "github.com/ethereum/go-ethereum/log.Crit", "github.com/ethereum/go-ethereum/cmd/utils.Fatalf",
 })
@@ -69,8 +82,9 @@ _EXIT_ON_ERROR = frozenset({
     "github.com/spf13/cobra.CheckErr", "github.com/alecthomas/kingpin/v2.FatalIfError",
     "gopkg.in/alecthomas/kingpin.v2.FatalIfError",
 })
-_EXIT_ON_ERROR_METHODS = frozenset({"FatalIfError"})
-"""`cobra.CheckErr(err)`, kingpin's `app.FatalIfError(err, ...)`: end the process when `err` is not nil."""
+_EXIT_ON_ERROR_METHODS = frozenset({"FatalIfError", "FatalIfErrorf"})
+"""`cobra.CheckErr(err)`, kingpin's `app.FatalIfError(err, ...)`, kong's `ctx.FatalIfErrorf(err)`: end the
+process when `err` is not nil."""
 """Package functions that end the process (by import path; std's `log` by its path too)."""
 
 _EXIT_METHODS = frozenset({"Fatal", "Fatalf", "Fatalln", "Fatalw", "FatalContext"})
@@ -95,8 +109,8 @@ def ends_process(ctx: FileContext, call: Node) -> bool:
     if q in _EXIT_FUNCS:
         return True
     name = gs.call_name(ctx, call)
-    if name == "panic":
-        return _in_main_or_init(ctx, call)
+    if name == "panic" or q in ("log.Panic", "log.Panicf", "log.Panicln"):
+        return _in_main_or_init(ctx, call)  # nothing recovers there
     fn = call.child_by_field_name("function")
     if fn is not None and fn.type == "identifier" and exiting_helpers(ctx).get(name, ("", 0))[0] == "exit":
         return True  # `fatalf(...)`: a wrapper of the package that always ends the process

@@ -61,7 +61,10 @@ class BlockedSend(Rule):
     helper whose error every caller fails the test on: program/testfail.py); abandons that
     happen once per component life or while the process ends (a Run/Serve/Stop/Shutdown
     method leaving on a select case or an error, main/init, an error every caller exits
-    on: goflow.deliberate_abandon and program/exits.py).
+    on: goflow.deliberate_abandon and program/exits.py; a function that runs once before the
+    process ends, main's run context, a server closed at shutdown); a select loop that returns
+    only once step counters show every send of the goroutine was received (`if a == 2 && b == 2
+    { return }`, the counters raised only in the cases receiving from the channel).
     """
 
     id = "LH101"

@@ -53,7 +53,10 @@ class ContextNotPropagated(Rule):
     visible in the file (a `Query` on an unknown receiver may have no ctx form);
     `f(context.Background())` / `x.M(context.Background())` where every `f` of the
     package (or the method `T.M` when `x` is a parameter of type `T`/`*T`) leaves its
-    context parameter `_` or unnamed (the callee never reads it, so passing ctx cancels nothing).
+    context parameter `_` or unnamed (the callee never reads it, so passing ctx cancels nothing);
+    a function that runs once before the process ends (program/exits.ends_on_return: a one-shot
+    CLI command, a generator) or a call after which the process ends: nothing piles up; a
+    request serialised by hand (`req.Write(conn)`) and never handed to a client.
     """
 
     id = "LH107"
