@@ -323,9 +323,11 @@ def _cancelled_on_return(ctx: FileContext, fn: Node, cname: str, call: Node, dep
             continue
         last = gs.call_name(ctx, v).rpartition(".")[2]
         args = gs.arguments(v)
+        derives = (len(names) == 1 and last.startswith("With") and last != "WithoutCancel") or (
+            len(names) == 2 and names[0] == cname and last == "Start"  # `ctx, span := tracer.Start(ctx, ...)`
+        )
         if (
-            len(names) != 1 or not last.startswith("With") or last == "WithoutCancel"
-            or not args or args[0].type != "identifier"
+            not derives or not args or args[0].type != "identifier"
             or not _cancelled_on_return(ctx, fn, ctx.text(args[0]), d, depth + 1)
         ):
             return False
