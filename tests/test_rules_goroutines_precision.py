@@ -29,6 +29,7 @@ from scanfixtures import FIXTURES, compare, run_rules
 RULES = ["LH101", "LH102", "LH103", "LH104", "LH105", "LH106", "LH108", "LH109", "LH110", "LH111"]
 PACKAGES = [
     "lh101_testfail",
+    "lh101_testfail/support",
     "lh101_lifecycle",
     "lh101_lifecycle/cli",
     "lh101_lifecycle/action",

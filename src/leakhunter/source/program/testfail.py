@@ -159,6 +159,8 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
     Callers are looked for in the file first; a helper with no caller there (kept in a
     `helpers_test.go` of its package) is looked up in the package's other files."""
     seen = _callers_fail(ctx, ctx, fn, idx, depth)
+    if seen == 0 and not ctx.is_test:
+        return _importing_tests_fail(ctx, fn, idx, depth)
     if seen != 0 or not ctx.is_test:
         return seen > 0
     from leakhunter.source.gopackage import package_files
@@ -186,6 +188,12 @@ def _callers_fail(ctx: FileContext, home: FileContext, fn: Node, idx: int, depth
         f = call.child_by_field_name("function")
         if f is not None and method and f.type == "selector_expression":
             f = f.child_by_field_name("field")  # `s.helper(...)`: a method of that name
+        elif f is not None and f.type == "selector_expression" and ctx is not home:
+            # `e2e.Helper(...)` from a test of another package: the operand must import the helper's
+            op = f.child_by_field_name("operand")
+            if op is None or gs.imports(ctx).get(ctx.text(op)) != _own_path(home):
+                continue
+            f = f.child_by_field_name("field")
         elif f is not None and method:
             continue
         if f is None or f.type not in ("identifier", "field_identifier") or ctx.text(f) != name:
@@ -287,3 +295,74 @@ def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> b
         # require.NoError(t, err), assert.NoError(t, err), s.NoError(err), s.Require().NoError(err)
         return bool(head) and last in _ASSERT_NO_ERROR and err in args
     return False
+
+
+def _own_path(ctx: FileContext) -> str:
+    from leakhunter.source.program.types import own_path
+
+    return own_path(ctx)
+
+
+_TEST_IMPORTERS: dict[str, dict[str, list[str]]] = {}
+_MAX_TEST_FILES = 80
+
+
+def _test_importers(root: str) -> dict[str, list[str]]:
+    """Import path -> `_test.go` files of the module that import it (one walk per module and process)."""
+    import os
+    import re
+
+    got = _TEST_IMPORTERS.get(root)
+    if got is not None:
+        return got
+    got = {}
+    pat = re.compile(rb'"([^"\n]+)"')
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
+        for name in filenames:
+            if not name.endswith("_test.go"):
+                continue
+            path = os.path.join(dirpath, name)
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(16384)
+            except OSError:
+                continue
+            end = head.find(b"\nfunc ")
+            for m in pat.finditer(head if end < 0 else head[:end]):
+                got.setdefault(m.group(1).decode("utf-8", "replace"), []).append(path)
+    _TEST_IMPORTERS[root] = got
+    return got
+
+
+def _importing_tests_fail(home: FileContext, fn: Node, idx: int, depth: int) -> bool:
+    """An exported helper of a test-support package (a non-`_test.go` file that imports "testing",
+    opa's e2e `TestRuntime`): its callers are the tests of other packages; every one of them must
+    fail the test on the helper's failure."""
+    from pathlib import Path
+
+    from leakhunter.source import gomod
+    from leakhunter.source.program.exits import parsed_file
+
+    name = home.text(fn.child_by_field_name("name"))
+    if not name[:1].isupper() or not is_test_code(home):
+        return False
+    root = gomod.module_for_dir(home.path.absolute().parent).root
+    if root is None:
+        return False
+    files = _test_importers(str(root)).get(_own_path(home), [])
+    if not files or len(files) > _MAX_TEST_FILES:
+        return False
+    needle = name.encode()
+    total = 0
+    for path in files:
+        other = parsed_file(Path(path))
+        if other is None:
+            return False
+        if needle not in other.source:
+            continue
+        n = _callers_fail(other, home, fn, idx, depth)
+        if n < 0:
+            return False
+        total += n
+    return total > 0
