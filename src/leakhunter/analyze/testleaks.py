@@ -93,6 +93,10 @@ class TestLeak:
     attributed: bool = True
     """False when the dump had no creation stacks (ancestry off, or the leak did not come
     back in the rerun with them) and no test was found: `test` is then unknown, not none."""
+    timer: bool = False
+    """Started by a timer's function (time.AfterFunc: `created by time.goFunc`): the
+    runtime runs it from no test's goroutine, so neither labels nor creation stacks
+    name its test."""
     stack: Stack = ()
     callers: tuple[Frame, ...] = field(default=())
     """User-code frames around the leak (its stack, then the creating stacks), for the join."""
@@ -291,6 +295,9 @@ def attribute(
                 own.created_by is not None and _in_testmain((own.created_by,)))):
             found = ("TestMain", False)
         test, sub = found if found is not None else ("", False)
+        timer = own.created_by is not None and own.created_by.function == "time.goFunc"
+        if timer:
+            label = ""  # the labels of whatever goroutine the thread was running, if any
         if label:
             test, sub = label, "/" in label
         elif runner_id in names:
@@ -330,6 +337,7 @@ def attribute(
             created_file=created.file if created else "", created_line=created.line if created else 0,
             created_function=_display_function(created.function) if created else "",
             proven=proven, subtest=sub, stack=own.stack, callers=callers,
+            timer=timer,
         )
     return sorted(leaks.values(), key=lambda lk: (lk.package, lk.file, lk.line, lk.test))
 
@@ -340,8 +348,9 @@ def rerun_plan(leaks: Iterable[TestLeak]) -> list[str] | None:
     line is not in user code (the standard library started them for the user: an
     httptest server's goroutines); [] (the whole package) when some leak has no test
     (its goroutine's labels were replaced by the code under test, or it started outside
-    any test)."""
-    need = [lk for lk in leaks if not lk.test or not lk.created_file]
+    any test). A timer's goroutine is left out: creation stacks would not name its test
+    either."""
+    need = [lk for lk in leaks if (not lk.test or not lk.created_file) and not lk.timer]
     if not need:
         return None
     tops = {lk.test.split("/", 1)[0] for lk in need}

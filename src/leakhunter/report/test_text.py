@@ -34,6 +34,8 @@ def leak_line(lk: TestLeak) -> str:
     noun = "goroutine" if lk.count == 1 else "goroutines"
     if lk.test:
         test = lk.test
+    elif lk.timer:
+        test = "not named: a timer's function (time.AfterFunc) started it, on no test's goroutine"
     elif lk.attributed:
         test = "no test: package init or a goroutine outside tests"
     else:
