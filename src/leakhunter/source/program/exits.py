@@ -704,10 +704,10 @@ def ends_on_return(ctx: FileContext, fn: Node | None, depth: int = 0) -> bool:
         return True
     if _one_shot_command(ctx, fn):
         return True
+    if is_generator(ctx):
+        return True  # a batch program: its closures too end with it
     if fn.type == "func_literal" or depth > 2 or ctx.is_test:
         return False
-    if is_generator(ctx):
-        return True
     memo: dict[int, bool] = ctx.cache.setdefault("exits.tail", {})  # type: ignore[assignment]
     if fn.start_byte not in memo:
         memo[fn.start_byte] = False  # recursion guard

@@ -265,12 +265,19 @@ def _counted_delivery(ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], wit
     `for { select { case err := <-lisCh: ...; lis++; if lis == 2 && dial == 2 { return } ... } }`
     (tailscale's netstack loopback test): `lis` grows only in a case that receives from the
     channel, so `lis == 2` means two receives happened, and the goroutine sends at most twice
-    (its sends are in no loop). Every other exit of such loops is `t.Fatal`, judged elsewhere.
+    (the most sends on one of its paths; none in a loop). Every other exit of such loops is
+    `t.Fatal`, judged elsewhere.
     """
     if witness is None or witness.type != "return_statement" or not sends:
         return False
     if any(loop_between(u.stmt, u.callee or u.go or cf.body) is not None for u in sends):
         return False
+    from leakhunter.source.rules.lh104_unread_sends import _max_sends, _sending_body
+
+    bodies = {b.start_byte: b for b in (_sending_body(u) for u in sends) if b is not None}
+    if len(bodies) != 1:
+        return False
+    most = _max_sends(ctx, next(iter(bodies.values())), [u.stmt for u in sends])  # on one path
     body = cf.body
     for p in gs.ancestors(witness):
         if p.type in gs.FUNC_TYPES:
@@ -286,7 +293,7 @@ def _counted_delivery(ctx: FileContext, cf: ChanFacts, sends: list[ChanUse], wit
             left, right = be.child_by_field_name("left"), be.child_by_field_name("right")
             if left is None or right is None or left.type != "identifier" or right.type != "int_literal":
                 continue
-            if int(ctx.text(right), 0) >= len(sends) and _counts_receives(ctx, body, ctx.text(left), cf.name):
+            if int(ctx.text(right), 0) >= most and _counts_receives(ctx, body, ctx.text(left), cf.name):
                 return True
     return False
 
