@@ -93,7 +93,7 @@ def test_rules_document_themselves() -> None:
 
 def test_fixtures_compile_and_vet() -> None:
     """The fixtures are real Go: they build and `go vet` has nothing to say about them."""
-    pkgs = [f"./{r.lower()}/" for r in RULES]
+    pkgs = [f"./{r.lower()}/" for r in RULES] + ["./lh401_testfail/..."]
     for root, packages in ((FIXTURES, pkgs), (GO122, ["./..."])):
         res = subprocess.run(
             [go_exe(), "vet", *packages], cwd=root, capture_output=True, text=True, timeout=300,
@@ -194,6 +194,13 @@ def test_messages_name_the_real_problem() -> None:
     assert "called on some paths only" in by_line[first].fix
     assert "defer t.Stop()" in by_line[first].fix
     assert "loop never ends" in by_line[second].fix and "defer t.Stop()" not in by_line[second].fix
+
+
+def test_test_support_helpers() -> None:
+    """Test-support code kept in an ordinary file (it imports "testing"): a return every caller (the
+    tests of the importing packages) fails the test on leaves nothing that outlives a failed test;
+    a helper whose caller only logs the failure, or one that never closes the body, is reported."""
+    assert compare("lh401_testfail/support", ["LH401"]) == []
 
 
 def test_if_scoped_err_and_done_request_context() -> None:
