@@ -306,6 +306,7 @@ def module_rows(go: str, env: dict[str, str], tmp: Path, reps: int) -> list[dict
                          f"{' proven' if lk['proven'] else ''}" for lk in leaks],  # type: ignore[union-attr]
             "goleak_goroutines": gl_found, "goleak_packages": gl_pkgs, "goleak_reps": f"{gl_reps}/{reps}",
             "failed_tests": sum(len(p["tests_failed"]) for p in pkgs),  # type: ignore[union-attr]
+            "rerun": doc.get("rerun_packages", []),
         })
     return rows
 
@@ -347,7 +348,9 @@ def main() -> None:
     env = go_env(go, tmp)
     go = env["LEAKHUNTER_GO"]
     version = sh([go, "version"], ROOT, env).stdout.strip()
-    lines = [f"toolchain: {version}; machine: {os.cpu_count()} cores, shared", ""]
+    started = time.strftime("%H:%M UTC", time.gmtime())
+    lines = [f"toolchain: {version}; machine: {os.cpu_count()} cores, shared; started {started}, "
+             f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", ""]
     try:
         if not args.skip_corpus:
             rows = corpus(go, env, tmp, tuple(args.corpus_tools), args.corpus_ancestry)
@@ -360,6 +363,8 @@ def main() -> None:
                       f"leakhunter missed: {', '.join(misses) or 'none'}",
                       f"goleak missed: {', '.join(gl_miss) or 'none'}", ""]
             (tmp / "corpus.json").write_text(json.dumps(rows, indent=1))
+            lines.append(f"corpus done {time.strftime('%H:%M UTC', time.gmtime())}, load average "
+                         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if not args.skip_modules:
             mrows = module_rows(go, env, tmp, args.reps)
             lines += ["## Real modules' test suites", "", *module_table(mrows), ""]
@@ -367,8 +372,11 @@ def main() -> None:
                 lines.append(f"- {r['module']}: wall per run {r['walls']}")
             for r in mrows:
                 sites = r["lh_sites"]
-                lines.append(f"- {r['module']}: leakhunter sites: {'; '.join(sites) if sites else 'none'}")  # type: ignore[arg-type]
+                lines.append(f"- {r['module']}: leakhunter sites: {'; '.join(sites) if sites else 'none'}; "  # type: ignore[arg-type]
+                             f"packages run again with ancestry: {r['rerun'] or 'none'}")
     finally:
+        lines.append(f"ended {time.strftime('%H:%M UTC', time.gmtime())}, load average "
+                     f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         print("\n".join(lines))
         if args.markdown:
             Path(args.markdown).write_text("\n".join(lines) + "\n")
