@@ -159,8 +159,10 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
     Callers are looked for in the file first; a helper with no caller there (kept in a
     `helpers_test.go` of its package) is looked up in the package's other files."""
     seen = _callers_fail(ctx, ctx, fn, idx, depth)
-    if seen == 0 and not ctx.is_test:
-        return _importing_tests_fail(ctx, fn, idx, depth)
+    if seen >= 0 and not ctx.is_test and _exported_support(ctx, fn):
+        # test-support code: the tests of the packages that import it call it too, and count
+        ext = _importing_tests_fail(ctx, fn, idx, depth)
+        return ext >= 0 and seen + ext > 0
     if seen != 0 or not ctx.is_test:
         return seen > 0
     from leakhunter.source.gopackage import package_files
@@ -209,7 +211,7 @@ def _callers_fail(ctx: FileContext, home: FileContext, fn: Node, idx: int, depth
         up = call.parent
         if up is not None and up.type == "expression_list":
             up = up.parent
-        if not ok and depth < 2 and up is not None and up.type == "return_statement":
+        if not ok and depth < _MAX_DEPTH and up is not None and up.type == "return_statement":
             # `return helper(...)` from a wrapper with the same results: the wrapper's callers decide
             outer = gs.enclosing_function(call)
             ok = (
@@ -273,8 +275,14 @@ def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> b
     if s is None:
         return False
     if s.type == "if_statement":
-        return gs.checks_err(ctx, s, err) and _consequence_fails(ctx, s)
-    if s.type == "return_statement" and depth < 2:
+        if not gs.checks_err(ctx, s, err):
+            return False
+        if _consequence_fails(ctx, s):
+            return True
+        # `if err != nil { return nil, err }`: handed on, as a bare `return x, err` below
+        tail = gs.statements(s.child_by_field_name("consequence"))[-1:]
+        s = tail[0] if tail and tail[0].type == "return_statement" else s
+    if s.type == "return_statement" and depth < _MAX_DEPTH:
         # `return x, err`: the enclosing helper hands the failure on; its callers decide
         outer = gs.enclosing_function(s)
         if (
@@ -302,6 +310,10 @@ def _own_path(ctx: FileContext) -> str:
 
     return own_path(ctx)
 
+
+_MAX_DEPTH = 3
+"""Wrappers followed up the call chain (`request` <- `GetDataWithRawInput` <- `GetDataWithInput` <-
+`GetDataWithInputTyped` <- the tests, in opa's e2e runtime)."""
 
 _TEST_IMPORTERS: dict[str, dict[str, list[str]]] = {}
 _MAX_TEST_FILES = 80
@@ -335,34 +347,37 @@ def _test_importers(root: str) -> dict[str, list[str]]:
     return got
 
 
-def _importing_tests_fail(home: FileContext, fn: Node, idx: int, depth: int) -> bool:
-    """An exported helper of a test-support package (a non-`_test.go` file that imports "testing",
-    opa's e2e `TestRuntime`): its callers are the tests of other packages; every one of them must
-    fail the test on the helper's failure."""
+def _exported_support(ctx: FileContext, fn: Node) -> bool:
+    """An exported function of test-support code kept in an ordinary file (it imports "testing")."""
+    return ctx.text(fn.child_by_field_name("name"))[:1].isupper() and is_test_code(ctx)
+
+
+def _importing_tests_fail(home: FileContext, fn: Node, idx: int, depth: int) -> int:
+    """Calls of an exported helper of a test-support package (opa's e2e `TestRuntime`) in the tests
+    of the packages that import it: their number if every one fails the test on the helper's
+    failure, -1 otherwise (or when there are too many files to read)."""
     from pathlib import Path
 
     from leakhunter.source import gomod
     from leakhunter.source.program.exits import parsed_file
 
     name = home.text(fn.child_by_field_name("name"))
-    if not name[:1].isupper() or not is_test_code(home):
-        return False
     root = gomod.module_for_dir(home.path.absolute().parent).root
     if root is None:
-        return False
+        return 0
     files = _test_importers(str(root)).get(_own_path(home), [])
-    if not files or len(files) > _MAX_TEST_FILES:
-        return False
+    if len(files) > _MAX_TEST_FILES:
+        return -1
     needle = name.encode()
     total = 0
     for path in files:
         other = parsed_file(Path(path))
         if other is None:
-            return False
+            return -1
         if needle not in other.source:
             continue
         n = _callers_fail(other, home, fn, idx, depth)
         if n < 0:
-            return False
+            return -1
         total += n
-    return total > 0
+    return total
