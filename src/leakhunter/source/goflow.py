@@ -864,7 +864,7 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
     name = ctx.text(decl.child_by_field_name("name"))
     from leakhunter.source.program import exits
 
-    if owner.type != "func_literal" and exits.ends_on_return(ctx, owner) and (
+    if exits.ends_on_return(ctx, owner) and (
         witness is None or witness.type == "return_statement" or loop_between(witness, owner) is None
     ):
         return True  # runs once and the process ends right after it returns (exits.ends_on_return)
