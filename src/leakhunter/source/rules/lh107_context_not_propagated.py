@@ -106,8 +106,23 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
         sql_types: dict[str, str],
     ) -> Iterator[Finding]:
         fname = gs.function_name(ctx, fn)
-        if exits.ends_on_return(ctx, fn):
-            return  # runs once per process (a one-shot command, a generator): nothing piles up
+        for f in self._candidates(ctx, fn, body, ctx_name, ctx_pkgs, ctx_types, http_pkgs, sql_types, fname):
+            if exits.ends_on_return(ctx, fn):
+                return  # runs once per process (a one-shot command, a generator): nothing piles up
+            yield f
+
+    def _candidates(
+        self,
+        ctx: FileContext,
+        fn: Node,
+        body: Node,
+        ctx_name: str,
+        ctx_pkgs: set[str],
+        ctx_types: set[str],
+        http_pkgs: set[str],
+        sql_types: dict[str, str],
+        fname: str,
+    ) -> Iterator[Finding]:
         has_with_context: bool | None = None
         makes_context = any(t in ctx_types for t in gs.result_types(ctx, fn))
         for call in _calls(ctx, body, ctx_types):
