@@ -126,10 +126,15 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
         has_with_context: bool | None = None
         makes_context = any(t in ctx_types for t in gs.result_types(ctx, fn))
         for call in _calls(ctx, body, ctx_types):
-            if exits.process_ends_after(ctx, call) or exits.after_shutdown_signal(ctx, call):
-                continue  # the process is ending: what the call leaves running ends with it
             callee = gs.call_name(ctx, call)
             head, _, method = callee.rpartition(".")
+            relevant = (
+                (head in ctx_pkgs and method in ("Background", "TODO"))
+                or (head in http_pkgs and (method in _HTTP_NO_CTX or method == "NewRequest"))
+                or (bool(head) and method in ("Query", "QueryRow", "Exec", "Prepare", "Begin", "Ping"))
+            )
+            if not relevant or exits.process_ends_after(ctx, call) or exits.after_shutdown_signal(ctx, call):
+                continue  # nothing to report, or the process is ending: what the call leaves ends with it
             if head in ctx_pkgs and method in ("Background", "TODO"):
                 if (
                     _defaulting(ctx, call, ctx_name)
