@@ -276,6 +276,7 @@ def module_rows(go: str, env: dict[str, str], tmp: Path, reps: int) -> list[dict
         cpu: dict[str, list[float]] = {k: [] for k in runs}
         doc: dict[str, object] = {}
         gl_outs: list[str] = []
+        notes: dict[str, list[str]] = {k: [] for k in runs}
         order = list(runs)
         for rep in range(reps):
             for name in order[rep % 3:] + order[: rep % 3]:  # rotate: no tool always first
@@ -283,12 +284,18 @@ def module_rows(go: str, env: dict[str, str], tmp: Path, reps: int) -> list[dict
                 w, c, r = timed(argv, d, env)
                 wall[name].append(w)
                 cpu[name].append(c)
+                # A run whose tests failed or crashed ran less: say so beside its time.
+                out = r.stdout + r.stderr
+                failed = len(re.findall(r"(?m)^\s*--- FAIL: ", out))
+                crashed = "panic: " in out or "test timed out" in out
+                notes[name].append(f"rc {r.returncode}" + (f", {failed} failed" if failed else "")
+                                   + (", crashed" if crashed else ""))
                 if name == "leakhunter":
                     doc = json.loads(r.stdout)
                 elif name == "goleak":
                     gl_outs.append(r.stdout + r.stderr)
             print(f"{spec} rep {rep + 1}: " + ", ".join(
-                f"{k} {wall[k][-1]:.2f}s/{cpu[k][-1]:.2f}cpu" for k in runs), file=sys.stderr)
+                f"{k} {wall[k][-1]:.2f}s/{cpu[k][-1]:.2f}cpu ({notes[k][-1]})" for k in runs), file=sys.stderr)
         # goleak's report of every rep (the most it found: a leak that shows in only some
         # runs still counts, as for leakhunter's own last run).
         gl_found = max(len(re.findall(r"\[Goroutine \d+ in state", o)) for o in gl_outs)
@@ -301,6 +308,7 @@ def module_rows(go: str, env: dict[str, str], tmp: Path, reps: int) -> list[dict
             **{f"{k}_s": statistics.median(v) for k, v in wall.items()},
             **{f"{k}_cpu": statistics.median(v) for k, v in cpu.items()},
             "walls": {k: [round(x, 2) for x in v] for k, v in wall.items()},
+            "notes": notes,
             "lh_leaks": sum(int(lk["count"]) for lk in leaks),  # type: ignore[union-attr]
             "lh_sites": [f"{Path(str(lk['file'])).name}:{lk['line']} {lk['test']} x{lk['count']}"
                          f"{' proven' if lk['proven'] else ''}" for lk in leaks],  # type: ignore[union-attr]
@@ -369,7 +377,7 @@ def main() -> None:
             mrows = module_rows(go, env, tmp, args.reps)
             lines += ["## Real modules' test suites", "", *module_table(mrows), ""]
             for r in mrows:
-                lines.append(f"- {r['module']}: wall per run {r['walls']}")
+                lines.append(f"- {r['module']}: wall per run {r['walls']}; exit and failures per run {r['notes']}")
             for r in mrows:
                 sites = r["lh_sites"]
                 lines.append(f"- {r['module']}: leakhunter sites: {'; '.join(sites) if sites else 'none'}; "  # type: ignore[arg-type]
