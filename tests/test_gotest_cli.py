@@ -17,6 +17,7 @@ from gotestlab import BROKEN, LAB, ROOT, run_test_command, toolchains, tree_hash
 
 from leakhunter.collect.gotest import (
     USER_MAIN,
+    label_tests,
     needs_subtest_notes,
     rerun_args,
     rewrite_subtests,
@@ -186,18 +187,43 @@ def test_rewrite_subtests_wraps_run_functions_and_keeps_lines() -> None:
     assert out is not None
     lines, orig = out.decode().splitlines(), src.decode().splitlines()
     assert len(lines) == len(orig)
-    # Every subtest function is wrapped: it labels its goroutine with its full name.
-    assert lines[5] == '\tt.Run("lit", leakhunterWrap(func(t *tt.T) { a() }))'
-    assert lines[7] == "\t\tt.Run(c.name, leakhunterWrap(func(s *tt.T) {"
-    assert lines[9] == "\t\t}))"  # the literal's closing brace, on its own line still
+    # A func literal labels its goroutine with its full name first thing (no frame added
+    # under the subtest); a function value is wrapped.
+    assert lines[5] == '\tt.Run("lit", func(t *tt.T) { leakhunterLabelT(t); a() })'
+    assert lines[7] == "\t\tt.Run(c.name, func(s *tt.T) { leakhunterLabelT(s);"
     assert lines[11] == '\tt.Run("by value", leakhunterWrap(fn))'
     assert lines[15] == "\tt.Run(f(x, y), leakhunterWrap(s.method))"
     # nil, a comment and a string are never touched.
-    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [5, 7, 9, 11, 15]
+    assert [i for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b] == [5, 7, 11, 15]
     assert rewrite_subtests(b'package p\n\nfunc TestY(t *testing.T) { t.Run("a", nil) }\n') is None
     assert rewrite_subtests(b"package p\n\nfunc TestY(t *testing.T) { t.Log(`.Run(`) }\n") is None
     assert needs_subtest_notes(b't.Run(`a`, func(t *T) {})') and not needs_subtest_notes(b"t.Log(1)")
+    assert rewrite_subtests(b'package p\n\nfunc BenchmarkY(b *testing.B) { b.Run("a", func(b *testing.B) {}) }\n') is None
 
+
+def test_label_tests_inserts_on_the_same_line_and_skips_what_is_not_a_test() -> None:
+    src = (b'package p\n\nimport tt "testing"\n\n'
+           b'func TestX(t *tt.T) {\n\tx()\n}\n'
+           b'func TestMain(m *tt.M) {}\n'
+           b'func Testify(t *tt.T) {}\n'
+           b'func TestHelper(n int) {}\n'
+           b'func BenchmarkY(b *tt.B) { y() }\n'
+           b'func ExampleZ() {\n\tfmt.Println(1)\n}\n'
+           b'func FuzzW(_ *tt.F) {}\n'
+           b'var src = `\nfunc TestInAString(t *testing.T) {\n}`\n'
+           b'/*\nfunc TestInAComment(t *testing.T) {\n*/\n')
+    out = label_tests(src)
+    assert out is not None
+    lines, orig = out.decode().splitlines(), src.decode().splitlines()
+    assert len(lines) == len(orig)
+    changed = {i: lines[i] for i, (a, b) in enumerate(zip(lines, orig, strict=True)) if a != b}
+    assert changed == {
+        4: 'func TestX(t *tt.T) { leakhunterLabelAs("TestX");',
+        10: 'func BenchmarkY(b *tt.B) { leakhunterLabelAs("BenchmarkY"); y() }',
+        11: 'func ExampleZ() { leakhunterLabelAs("ExampleZ"); defer leakhunterUnlabel();',
+        14: 'func FuzzW(_ *tt.F) { leakhunterLabelAs("FuzzW");}',
+    }, changed
+    assert label_tests(b"package p\n\nfunc helper() {}\n") is None
 
 def test_subtests_without_labels_or_notes_name_the_parent(tmp_path: Path) -> None:
     """The labels name each subtest exactly; without them (code under test may replace a

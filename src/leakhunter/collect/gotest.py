@@ -277,6 +277,45 @@ def _import_name(root: Any, path_: str = "os") -> str | None:
 
 
 _RUN_CALL = re.compile(rb"\.Run\(")
+_TOP_FUNC = re.compile(
+    rb"(?m)^func[ \t]+((?:Test|Benchmark|Example|Fuzz)(?![a-z])\w*)[ \t]*\(([^()]*)\)[ \t]*\{"
+)
+_TOP_PARAM = {b"Test": b"T", b"Benchmark": b"B", b"Fuzz": b"F"}
+
+
+def label_tests(source: bytes) -> bytes | None:
+    """The file with a statement inserted at the start of each top-level test, benchmark,
+    fuzz target and example (after its `{`, on the same line: no line number changes, no
+    frame added): it sets the goroutine's pprof label to the function's name (an example
+    takes it off again when it returns). None when the file has none. Declarations
+    inside comments and string literals are left alone."""
+    skip = [(m.start(), m.end()) for m in _GO_TOKENS.finditer(source) if m.group()[:1] in (b"/", b'"', b"`", b"'")]
+    inserts: list[tuple[int, bytes]] = []
+    k = 0
+    for m in _TOP_FUNC.finditer(source):
+        while k < len(skip) and skip[k][1] <= m.start():
+            k += 1
+        if k < len(skip) and skip[k][0] <= m.start():
+            continue  # inside a comment or a string
+        name, params = m.group(1), m.group(2).strip()
+        if name == b"TestMain":
+            continue
+        kind = next(kk for kk in (b"Test", b"Benchmark", b"Example", b"Fuzz") if name.startswith(kk))
+        if kind == b"Example":
+            if params:
+                continue
+            text = b' leakhunterLabelAs("' + name + b'"); defer leakhunterUnlabel();'
+        else:
+            if not re.fullmatch(rb"(?:[A-Za-z_]\w*\s+)?\*\s*(?:[A-Za-z_]\w*\s*\.\s*)?" + _TOP_PARAM[kind], params):
+                continue
+            text = b' leakhunterLabelAs("' + name + b'");'
+        inserts.append((m.end(), text))
+    if not inserts:
+        return None
+    out = source
+    for at, text in reversed(inserts):
+        out = out[:at] + text + out[at:]
+    return out
 
 
 def needs_subtest_notes(source: bytes) -> bool:
@@ -296,8 +335,9 @@ _NOT_VALUES = frozenset({b"nil", b"true", b"false"})
 
 
 def rewrite_subtests(source: bytes) -> bytes | None:
-    """The file with the function of each `X.Run(name, f)` call wrapped,
-    `X.Run(name, leakhunterWrap(f))`; None when there is none to wrap.
+    """The file with each `X.Run(name, func(t *T) {` labelled (`{ leakhunterLabelT(t);`)
+    and each other function value wrapped, `X.Run(name, leakhunterWrap(f))`; None when
+    there is none.
 
     leakhunterWrap is generic (it returns its argument's own type), so the call compiles
     whatever `X` is: for a `func(*testing.T)` it returns a function that first sets the
@@ -337,6 +377,9 @@ def rewrite_subtests(source: bytes) -> bytes | None:
     return out
 
 
+_FUNC_LIT_T = re.compile(rb"func\s*\(\s*([A-Za-z_]\w*)\s+\*\s*(?:[A-Za-z_]\w*\s*\.\s*)?T\s*\)\s*\{")
+
+
 def _wrap_run_args(source: bytes, start: int, comma: int, close: int, inserts: list[tuple[int, bytes]]) -> None:
     name = source[start:comma].strip()
     value = source[comma + 1 : close]
@@ -344,6 +387,15 @@ def _wrap_run_args(source: bytes, start: int, comma: int, close: int, inserts: l
     if not name or not stripped or stripped in _NOT_VALUES or not _WRAPPABLE.match(stripped):
         return
     lead = len(value) - len(value.lstrip())
+    if stripped.startswith(b"func"):
+        # A func literal: its first statement labels it (no frame is added between
+        # tRunner and the subtest, so a test that checks its callers still passes). A
+        # literal that is not a func(t *T) with a named t (a *B's, `_`) keeps its
+        # parent's label.
+        m = _FUNC_LIT_T.match(stripped)
+        if m is not None and m.group(1) != b"_":
+            inserts.append((comma + 1 + lead + m.end(), b" leakhunterLabelT(" + m.group(1) + b");"))
+        return
     trail = len(value.rstrip())
     inserts.append((comma + 1 + lead, b"leakhunterWrap("))
     inserts.append((comma + 1 + trail, b")"))
@@ -439,12 +491,16 @@ def prepare_overlay(packages: Sequence[_ListedPackage], work: Path) -> dict[str,
                 new_src = rewrite_testmain(src)
                 testmain_body = wrap_main
                 run.wrapped_testmain = str(path)
+            m = _PKG_CLAUSE.search(src)
             if needs_subtest_notes(src):
                 noted = rewrite_subtests(new_src)
-                m = _PKG_CLAUSE.search(src)
                 if noted is not None and m is not None:
                     new_src = noted
                     noted_in.add(m.group(1).decode())
+            labelled = label_tests(new_src)
+            if labelled is not None and m is not None:
+                new_src = labelled
+                noted_in.add(m.group(1).decode())
             if new_src is not src:
                 copy = work / f"p{i}_{fname}"
                 copy.write_bytes(new_src)
