@@ -10,13 +10,15 @@ evidence (a goroutine dump, or the runtime's goroutineleak profile, and a small 
 note) into the temporary directory, where this module collects it per package.
 
 Attribution: every test's goroutine carries the test's name in a pprof label (set by a
-wrapper around each test of `testing.M`, and around each subtest's function in an overlaid
-copy of its file); every goroutine it starts inherits the label at no cost, and the check
-prints labels in the dump's headers (GODEBUG=tracebacklabels=1, set at run time). Where a
-leak's label is missing (code under test replaced its goroutine's labels) or its creating
-line is not in user code (the standard library started it for the user), the package
-runs again with `GODEBUG=tracebackancestors=N`: each leaked goroutine's dump then carries
-the stacks of the goroutines that created it. That costs the runtime a stack walk at
+statement inserted, on the same line, at the start of each test function and subtest func
+literal in an overlaid copy of its file: no frame is added under the test, so tests that
+check their callers still pass); every goroutine it starts inherits the label at no cost,
+and the check prints labels in the dump's headers (GODEBUG=tracebacklabels=1, set at run
+time). Where a leak's label is missing (code under test replaced its goroutine's labels),
+the package runs again; where its creating line is not in user code (the standard library
+started it for the user), its test runs again; either with
+`GODEBUG=tracebackancestors=N`: each leaked goroutine's dump then carries the stacks of
+the goroutines that created it. That costs the runtime a stack walk at
 every `go` statement (~0.75 µs: +17% CPU on a suite that starts millions of goroutines),
 so it is never in the first run unless asked (`ancestry="always"`). With Go 1.26 the go
 command also gets `GOEXPERIMENT=goroutineleakprofile` (Go 1.27 has it on).
