@@ -141,6 +141,23 @@ def test_gzip_truncated(real: Path, tmp_path: Path) -> None:
     assert "gzip" in fails(str(p))
 
 
+def test_every_cut_of_the_last_goroutine_is_named_truncated(real: Path) -> None:
+    """The 64 MiB cut can fall at any byte of a goroutine, the word `goroutine` of its
+    header too (`\n\ngorou`): that was read as trailing noise, "ends mid-line", one
+    run of test_pprof_64mib_cut in six. Every cut of a real dump's last goroutine is
+    either a whole goroutine kept or "input is truncated"."""
+    from leakhunter.profiles.goroutine_text import parse
+
+    data = (real / "d2.txt").read_bytes().rstrip(b"\n") + b"\n"
+    start = data.rindex(b"\n\n") + 2
+    for cut in range(start + 1, len(data) - 1):
+        dump = parse(data[:cut])
+        whole = sum(g.count for g in dump.groups) == _complete_before(data, start) + 1
+        if not whole:
+            assert [w for w in dump.warnings if w.startswith("input is truncated")], (
+                cut - start, data[start:cut][-30:], dump.warnings)
+
+
 def test_pprof_64mib_cut(tmp_path: Path) -> None:
     """net/http/pprof cuts ?debug=2 at 64 MiB: a real cut dump keeps what it holds, and says so."""
     with run_lab("goroutinelab") as svc:

@@ -118,3 +118,21 @@ def test_a_store_from_before_alloc_space_opens_and_gains_the_column(tmp_path: Pa
         rw.commit()
         (row,) = rw.processes("http://127.0.0.1:1")
     assert (row.pid, row.num_gc, row.alloc_space, row.last_ts) == (42, 7, 1e6, 3.0)
+
+
+def test_until_bounds_what_the_store_reads(tmp_path: Path) -> None:
+    """`watch --until-verdict` reports the verdicts it stopped on: a store bounded at the
+    decision reads no sample and no snapshot scraped after it."""
+    url = "http://127.0.0.1:1"
+    with Store(tmp_path / "u.db") as s:
+        pid = s.open_process(url, ts=1.0)
+        for t in (1.0, 2.0, 3.0):
+            s.add_samples(url, pid, t, {"goroutines": t * 10})
+            s.add_snapshot(url, pid, t, "goroutine", b"goroutine 1 [running]:\n")
+        s.commit()
+        assert s.last_sample_ts() == 3.0
+        s.until = 2.0
+        assert [p.ts for p in s.series(url, "goroutines")] == [1.0, 2.0]
+        assert [r.ts for r in s.snapshots(url, "goroutine")] == [1.0, 2.0]
+        s.until = None
+        assert len(s.series(url, "goroutines")) == 3

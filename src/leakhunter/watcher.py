@@ -184,6 +184,8 @@ class Watcher:
             for i, u in enumerate(self.targets)
         }
         self._verdict_cache: dict[tuple[int, bool], dict[str, list[Verdict]]] = {}
+        self.decided_until: float | None = None
+        """The last sample time `until_verdict` decided on (see _all_decided)."""
         self._findings: list[Any] | None = None
         self._ssl: ssl.SSLContext | None = None
         self.live_verdicts: dict[str, list[Verdict]] = {}
@@ -265,6 +267,10 @@ class Watcher:
         ask every interval; suspects are only needed for the final report)."""
         from leakhunter.analyze.verdicts import analyze_target
 
+        if self.done and self.decided_until is not None and self.store.until is None:
+            # Report what --until-verdict stopped on; verdicts cached before counted all samples.
+            self.store.until = self.decided_until
+            self._verdict_cache = {}
         n = self.store.sample_count()
         key = (n, suspects)
         cached = self._verdict_cache.get(key)
@@ -350,11 +356,16 @@ class Watcher:
         from leakhunter.analyze.verdicts import analyze_target
 
         with Store(self.store.path, readonly=True) as ro:
+            # Decide on the samples up to now only: scrapes land meanwhile, and the final
+            # report must show the verdicts the watch stopped on (a sequential test's
+            # verdict is the one at its stopping time; one more look can undo a marginal one).
+            ro.until = ro.last_sample_ts()
             for u in self.targets:
-                vs = analyze_target(ro, u, with_suspects=False)
+                vs = analyze_target(ro, u, limit_bytes=self.limit_bytes, with_suspects=False)
                 main = [v for v in vs if v.series in ("heap_live", "gc_live_heap", "goroutines")]
                 if not main or any(v.kind == "inconclusive" for v in main):
                     return False
+        self.decided_until = ro.until
         return True
 
     async def _target_loop(

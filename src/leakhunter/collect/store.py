@@ -222,6 +222,9 @@ class Store:
             raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
         self._db = _Guarded(self._db, self.path)  # type: ignore[assignment]
         self._target_ids: dict[str, int] = {}
+        self.until: float | None = None
+        """When set, samples and snapshots after this time are not read: the data a
+        decision was made on (`watch --until-verdict` reports the verdict it stopped on)."""
 
     def _add_alloc_space(self, readonly: bool) -> bool:
         """Give a store made before the column existed its `processes.alloc_space`.
@@ -368,10 +371,14 @@ class Store:
             Point(float(r[0]), float(r[1]), int(r[2]))
             for r in self._db.execute(
                 "SELECT ts, value, process_id FROM samples WHERE target_id=? AND series=?"
-                " ORDER BY ts, rowid",
-                (tid, name),
+                " AND ts <= ? ORDER BY ts, rowid",
+                (tid, name, math.inf if self.until is None else self.until),
             )
         ]
+
+    def last_sample_ts(self) -> float | None:
+        row = self._db.execute("SELECT max(ts) FROM samples").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def series_names(self, target: str) -> list[str]:
         tid = self.target_id(target)
@@ -476,8 +483,8 @@ class Store:
         self, target: str, kind: str, process_id: int | None = None
     ) -> list[SnapshotRow]:
         tid = self.target_id(target)
-        q = "SELECT id, ts, process_id FROM snapshots WHERE target_id=? AND kind=?"
-        params: tuple[object, ...] = (tid, kind)
+        q = "SELECT id, ts, process_id FROM snapshots WHERE target_id=? AND kind=? AND ts <= ?"
+        params: tuple[object, ...] = (tid, kind, math.inf if self.until is None else self.until)
         if process_id is not None:
             q += " AND process_id=?"
             params = (*params, process_id)

@@ -168,6 +168,11 @@ def _not_a_dump(data: bytes) -> str:
 # ---------------------------------------------------------------- debug=2
 
 
+def _is_header_start(tail: bytes) -> bool:
+    """`tail` is a goroutine header, whole or cut anywhere (`gorou`, `goroutine 12`)."""
+    return tail.startswith(b"goroutine ") or (bool(tail) and b"goroutine ".startswith(tail))
+
+
 def parse_chunks(chunks: Iterable[bytes]) -> GoroutineDump:
     """The chunked debug=2 reader; `chunks` may split lines and goroutines anywhere."""
     counts: Counter[bytes] = Counter()
@@ -342,8 +347,9 @@ def _build(counts: Counter[bytes], last: bytes, ended_with_newline: bool) -> Gor
                     f"input is truncated: read {total} complete goroutines, "
                     "ignored the last one (cut mid-stack)"
                 )
-        elif not ended_with_newline and last.strip(b"\n").rsplit(b"\n\n", 1)[-1].startswith(b"goroutine "):
-            # A goroutine's header cut short (net/http/pprof's 64 MiB cut can fall there).
+        elif not ended_with_newline and _is_header_start(last.strip(b"\n").rsplit(b"\n\n", 1)[-1]):
+            # A goroutine's header cut short (net/http/pprof's 64 MiB cut can fall there,
+            # also inside the word `goroutine` itself).
             warnings.append(
                 f"input is truncated: read {total} complete goroutines, "
                 "ignored the last one (cut in its header)"
