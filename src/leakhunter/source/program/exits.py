@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.source import gomod
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.importers import importers
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -382,8 +383,6 @@ def _is_cobra_rune(ctx: FileContext, fn: Node) -> bool:
 
 
 _PARSED: OrderedDict[str, FileContext] = OrderedDict()
-_IMPORTERS: dict[str, dict[str, list[Path]]] = {}
-_IMPORT_RE = re.compile(rb'"([^"\n]+)"')
 _MAX_CALLERS = 24
 _MAX_FILES = 60
 
@@ -413,33 +412,6 @@ def _caller_ctx(path: Path) -> FileContext | None:
     return c
 
 
-def _module_importers(root: Path) -> dict[str, list[Path]]:
-    """Import path -> non-test .go files of the module that import it (one walk per module and process)."""
-    key = str(root)
-    got = _IMPORTERS.get(key)
-    if got is not None:
-        return got
-    got = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
-        for f in filenames:
-            if not f.endswith(".go") or f.endswith("_test.go"):
-                continue
-            p = Path(dirpath) / f
-            got.setdefault("", []).append(p)  # every non-test file, for exported methods
-            try:
-                with open(p, "rb") as fh:
-                    head = fh.read(16384)
-            except OSError:
-                continue
-            end = head.find(b"\nfunc ")
-            block = head if end < 0 else head[:end]
-            for m in _IMPORT_RE.finditer(block):
-                got.setdefault(m.group(1).decode("utf-8", "replace"), []).append(p)
-    _IMPORTERS[key] = got
-    return got
-
-
 def _candidate_files(ctx: FileContext, anywhere: bool = False) -> list[Path] | None:
     """Non-test files that could call into `ctx`'s package: its own directory and its importers (with
     `anywhere`, every file of the module: an exported method is reachable through interfaces from
@@ -459,7 +431,7 @@ def _candidate_files(ctx: FileContext, anywhere: bool = False) -> list[Path] | N
         return out
     path = own_path(ctx)
     if gs.package_name(ctx) != "main":
-        out += [p for p in _module_importers(root).get("" if anywhere else path, []) if p.parent != d]
+        out += [p for p in importers(root).code.get("" if anywhere else path, []) if p.parent != d]
     return out
 
 

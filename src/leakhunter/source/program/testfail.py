@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.importers import importers
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -315,36 +316,7 @@ _MAX_DEPTH = 3
 """Wrappers followed up the call chain (`request` <- `GetDataWithRawInput` <- `GetDataWithInput` <-
 `GetDataWithInputTyped` <- the tests, in opa's e2e runtime)."""
 
-_TEST_IMPORTERS: dict[str, dict[str, list[str]]] = {}
 _MAX_TEST_FILES = 80
-
-
-def _test_importers(root: str) -> dict[str, list[str]]:
-    """Import path -> `_test.go` files of the module that import it (one walk per module and process)."""
-    import os
-    import re
-
-    got = _TEST_IMPORTERS.get(root)
-    if got is not None:
-        return got
-    got = {}
-    pat = re.compile(rb'"([^"\n]+)"')
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
-        for name in filenames:
-            if not name.endswith("_test.go"):
-                continue
-            path = os.path.join(dirpath, name)
-            try:
-                with open(path, "rb") as fh:
-                    head = fh.read(16384)
-            except OSError:
-                continue
-            end = head.find(b"\nfunc ")
-            for m in pat.finditer(head if end < 0 else head[:end]):
-                got.setdefault(m.group(1).decode("utf-8", "replace"), []).append(path)
-    _TEST_IMPORTERS[root] = got
-    return got
 
 
 def _exported_support(ctx: FileContext, fn: Node) -> bool:
@@ -365,7 +337,7 @@ def _importing_tests_fail(home: FileContext, fn: Node, idx: int, depth: int) -> 
     root = gomod.module_for_dir(home.path.absolute().parent).root
     if root is None:
         return 0
-    files = _test_importers(str(root)).get(_own_path(home), [])
+    files = importers(Path(root)).tests.get(_own_path(home), [])
     if len(files) > _MAX_TEST_FILES:
         return -1
     needle = name.encode()
