@@ -10,11 +10,13 @@ first goroutine and `goroutine running on other thread; stack unavailable` insid
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from golab import go_env, run_lab
+from golab import LAB, LabProcess, go_env, run_lab
 
 from leakhunter.analyze.goroutines import analyze
 from leakhunter.model import GoroutineDump, GoroutineGroup
@@ -129,3 +131,26 @@ def test_pprof_labels_are_ignored_for_grouping() -> None:
     for data in forms:
         g = group_with(read_goroutines(data), "main.blockLabeled.func1")
         assert g.count == 5
+
+
+def test_go126_labels_inside_the_state_brackets_are_ignored_too(tmp_path: Path) -> None:
+    """Go 1.26 prints tracebacklabels inside the brackets (`[chan receive labels:{"job":
+    "1"}]:`), Go 1.27 after them. Read naively, each label set made its own group with
+    the labels as its state, and no group was a suspect."""
+    from gotestlab import toolchains
+
+    go126 = toolchains().get("1.26")
+    if go126 is None:
+        pytest.skip("no Go 1.26 toolchain on this machine")
+    exe = tmp_path / "goroutinelab126"
+    env = {**go_env(), "GOTOOLCHAIN": "local"}
+    subprocess.run([go126, "build", "-o", str(exe), "./cmd/goroutinelab"], cwd=LAB, env=env,
+                   check=True, capture_output=True, timeout=600)
+    with LabProcess(exe, [], {**env, "GODEBUG": "tracebacklabels=1"}) as svc:
+        svc.get("/block?kind=labeled&n=5")
+        dump = svc.get("/debug/pprof/goroutine?debug=2")
+    assert len(re.findall(rb'^goroutine \d+ \[chan receive labels:\{"job": "\d+", "kind": "export"\}\]:$',
+                          dump, re.M)) == 5
+    g = group_with(read_goroutines(dump), "main.blockLabeled.func1")
+    assert g.count == 5 and g.state == "chan receive"
+    assert any(v.suspect and v.group.count == 5 for v in analyze(read_goroutines(dump)).groups)

@@ -254,6 +254,44 @@ def test_two_watches_on_one_store_are_not_a_restart(tmp_path: Path) -> None:
     assert len(rows) == 1, rows
 
 
+def test_adoption_tolerates_an_overlapping_writer_and_names_a_real_restart(tmp_path: Path) -> None:
+    """The race behind a 1-in-90 failure of the test above, made certain: the store's row was
+    just written by another watcher whose scrape began before ours but read /debug/vars after,
+    so its NumGC is ahead of the one we read. That is no restart. A row whose counters are
+    far ahead (a real restart resets them) still splits, and says why."""
+    import asyncio
+    import sqlite3
+    import time
+
+    from leakhunter.collect.store import Store
+    from leakhunter.watcher import Watcher
+
+    db = tmp_path / "adopt.db"
+    with golab.run_lab("sawtooth") as svc, \
+            Load(svc.base_url, lambda i: "/work?mb=8", rate=30, max_seconds=30):
+        def watch_once(ahead: float) -> list[str]:
+            with sqlite3.connect(db) as c:  # the other writer's newer counters, moments ago
+                c.execute("UPDATE processes SET num_gc = num_gc * ? + 2, last_ts = ?"
+                          " WHERE id = (SELECT max(id) FROM processes)", (ahead, time.time() - 0.1))
+            warnings: list[str] = []
+            with Store(db) as st:
+                asyncio.run(Watcher([svc.base_url], st, interval=0.3,
+                                    warn=warnings.append).run(duration=1.2))
+            return warnings
+
+        with Store(db) as st:
+            asyncio.run(Watcher([svc.base_url], st, interval=0.3, warn=lambda s: None).run(duration=1.5))
+        assert not [w for w in watch_once(1.0) if "restart" in w]
+        with sqlite3.connect(db) as c:
+            assert c.execute("SELECT count(*) FROM processes").fetchone()[0] == 1
+        split = watch_once(50.0)
+    with sqlite3.connect(db) as c:
+        rows = c.execute("SELECT reason FROM processes ORDER BY id").fetchall()
+    assert [r for (r,) in rows][:1] == ["first scrape"] and len(rows) == 2, rows
+    assert rows[1][0].startswith("NumGC went back"), rows
+    assert any("restart detected" in w for w in split), split
+
+
 class _NoVarsProxy:
     """A loopback proxy in front of a lab service that can stop serving /debug/vars.
 

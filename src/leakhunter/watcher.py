@@ -95,6 +95,11 @@ class TargetStatus:
 
 
 UNPROVEN_SCRAPES = 3
+ADOPT_SLACK = 0.5
+"""How far another live writer's counters may be ahead of ours at adoption without proving a
+restart (a restart resets them to near zero; an overlapping scrape is a GC or two ahead)."""
+ADOPT_LIVE_WINDOW = 30.0
+"""Seconds (plus three intervals) within which the store's last row counts as a live writer's."""
 """First scrapes a watcher withholds, at most, while it cannot tell its target's process
 from the last one in the store (no counter, no start time), before it opens a new row."""
 
@@ -678,8 +683,13 @@ class Watcher:
             ident["total_alloc"] = vars_.memstats.get("TotalAlloc")
         return ident
 
-    def _restart_reason(self, st: _Target, ident: dict[str, Any]) -> str | None:
-        """Why the process behind `st` is not the one seen last time, or None."""
+    def _restart_reason(self, st: _Target, ident: dict[str, Any], slack: float = 0.0) -> str | None:
+        """Why the process behind `st` is not the one seen last time, or None.
+
+        `slack` is the fraction a counter may go back without proving anything: counters
+        adopted from another writer's row were read by a scrape that overlapped ours, so
+        its NumGC can be a GC or two ahead of what we read a moment earlier. A restart
+        resets every counter to near zero, far beyond that."""
         # Only real evidence splits a series: a start time or build id that moves while every
         # monotone counter the target reports kept growing is not a new process. A broken
         # exporter moves the start time (issue 11: one that changed every scrape opened 30
@@ -687,7 +697,8 @@ class Watcher:
         # upgraded in place under a running service changes it with no restart at all.
         pairs = [(ident.get(k), getattr(st, k)) for k in ("num_gc", "total_alloc", "alloc_space")]
         known = [(cur, prev) for cur, prev in pairs if cur is not None and prev is not None]
-        counters_went_back = not known or any(cur < prev for cur, prev in known)
+        keep = 1.0 - slack
+        counters_went_back = not known or any(cur < keep * prev for cur, prev in known)
         st_time = ident.get("start_time")
         if (st_time is not None and st.start_time is not None and abs(st_time - st.start_time) > 1
                 and counters_went_back):
@@ -696,13 +707,13 @@ class Watcher:
         if b and st.build_id and b != st.build_id and counters_went_back:
             return "build id changed"
         g = ident.get("num_gc")
-        if g is not None and st.num_gc is not None and g < st.num_gc:
+        if g is not None and st.num_gc is not None and g < keep * st.num_gc:
             return f"NumGC went back ({st.num_gc:.0f} -> {g:.0f})"
         ta = ident.get("total_alloc")
-        if ta is not None and st.total_alloc is not None and ta < st.total_alloc:
+        if ta is not None and st.total_alloc is not None and ta < keep * st.total_alloc:
             return "TotalAlloc went back"
         a = ident.get("alloc_space")
-        if a is not None and st.alloc_space is not None and a < 0.9 * st.alloc_space:
+        if a is not None and st.alloc_space is not None and a < min(0.9, keep) * st.alloc_space:
             return "heap profile alloc_space went back"
         return None
 
@@ -717,7 +728,9 @@ class Watcher:
         leak_bytes: bytes | None,
     ) -> None:
         store = self.store
-        if st.process_id is None:
+        adopted_reason: str | None = None
+        adopting = st.process_id is None
+        if adopting:
             self._read_limits()
             store.begin_write()  # another watcher may be opening this target's row right now
             prev = store.last_process(st.url)
@@ -733,7 +746,11 @@ class Watcher:
                     st.alloc_space = prev.alloc_space
                 else:
                     st.num_gc = st.total_alloc = st.alloc_space = None
-                reason = self._restart_reason(st, ident)
+                # A row written moments ago is another live writer's: its scrape overlapped
+                # ours (it started earlier, may have read /debug/vars later), so its counters
+                # prove a restart only when they are far ahead of ours.
+                live = ts - prev.last_ts < ADOPT_LIVE_WINDOW + 3 * self.interval
+                reason = self._restart_reason(st, ident, slack=ADOPT_SLACK if live else 0.0)
                 unproven = all(ident.get(k) is None for k in ("num_gc", "start_time", "alloc_space"))
                 if reason is None and unproven and st.unproven < UNPROVEN_SCRAPES:
                     # A first scrape whose heap profile and /debug/vars both timed out
@@ -751,7 +768,11 @@ class Watcher:
                     # same process as the last run's: start a new series. (The heap
                     # profile's alloc_space counts: /debug/vars may time out under load.)
                     st.process_id = None
-        reason = None if st.process_id is None else self._restart_reason(st, ident)
+                    adopted_reason = reason
+        if adopting:
+            reason = adopted_reason  # judged above, with the slack an overlapping writer needs
+        else:
+            reason = self._restart_reason(st, ident) if st.process_id is not None else None
         if st.process_id is None or reason is not None:
             if reason is not None:
                 st.status.restarts += 1

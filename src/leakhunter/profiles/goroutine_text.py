@@ -56,11 +56,12 @@ _D1_HEADER = re.compile(rb"(?m)^[ \t]*(goroutine|goroutineleak) profile: total (
 # Per-chunk normalisation (literal prefixes keep these on re's fast path).
 _ARGS = re.compile(rb"\([^()\n]*+\)\n")  # possessive: no backtracking at `(*T).M(`
 _GID = re.compile(rb"goroutine \d++")
-_LABELS = re.compile(rb"\] \{[^\n]*\}:\n")
+_LABELS = re.compile(rb"\] \{[^\n]*\}:\n")  # Go 1.27: `[chan receive] {k: v}:`
+_LABELS_IN = re.compile(rb" labels:\{[^\n]*\}\]:\n")  # Go 1.26: `[chan receive labels:{"k": "v"}]:`
 
 # Per-distinct-block parsing.
 _HEADER = re.compile(
-    rb"goroutine(?: \d+)?(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\](?: \{.*\})?:[ \t]*"
+    rb"goroutine(?: \d+)?(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*?)(?: labels:\{.*\})?\](?: \{.*\})?:[ \t]*"
 )
 _FILE = re.compile(
     rb"[ \t]+(.*?):(\d+)(?: \+0x[0-9a-f]*)?(?: fp=0x[0-9a-f]+ sp=0x[0-9a-f]+(?: pc=0x[0-9a-f]+)?)?[ \t]*"
@@ -240,6 +241,8 @@ def _count(text: bytes, counts: Counter[bytes]) -> None:
     text = _ARGS.sub(b"()\n", text)
     if b"] {" in text:  # pprof labels in headers (Go 1.27 tracebacklabels), often per request
         text = _LABELS.sub(b"]:\n", text)
+    if b" labels:{" in text:  # the same labels as Go 1.26 prints them, inside the brackets
+        text = _LABELS_IN.sub(b"]:\n", text)
     pieces = text[:-1].split(b"\n\ngoroutine ")
     if pieces[0].startswith(b"goroutine "):
         pieces[0] = pieces[0][len(b"goroutine ") :]  # like the others: the split ate it
