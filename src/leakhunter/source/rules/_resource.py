@@ -261,8 +261,15 @@ _NEVER_FAIL_METHODS = {
     "bytes.Buffer": frozenset({"Write", "WriteString", "WriteByte", "WriteRune"}),
     "strings.Builder": frozenset({"Write", "WriteString", "WriteByte", "WriteRune"}),
     "hash.Hash": frozenset({"Write"}), "hash.Hash32": frozenset({"Write"}), "hash.Hash64": frozenset({"Write"}),
+    **dict.fromkeys(
+        ("net.Conn", "net.TCPConn", "net.UnixConn", "net.UDPConn", "net.IPConn", "crypto/tls.Conn"),
+        frozenset({"SetDeadline", "SetReadDeadline", "SetWriteDeadline"}),
+    ),
 }
-"""Writers whose documentation says the error is always nil."""
+"""Writers whose documentation says the error is always nil; and the deadline setters of net's
+connections, which fail only on a connection already closed (`poll.FD` refuses a closed descriptor;
+a socket is always pollable): on the connection just dialled, still open, their error branch
+cannot run."""
 _WRITE_FUNCS = frozenset({"fmt.Fprint", "fmt.Fprintf", "fmt.Fprintln", "io.WriteString"})
 """Functions that return only their destination writer's error (none, for the writers above)."""
 _RAND_NEVER_FAILS = (1, 24)
@@ -294,6 +301,8 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         safe = _NEVER_FAIL_METHODS.get(ty.expr_type(ctx, op).lstrip("*"), frozenset()) if op is not None else frozenset()
         if ctx.text(fnode.child_by_field_name("field")) in safe:
             return True
+        if ctx.text(fnode.child_by_field_name("field")) in _DEADLINES and op is not None and _dialled(ctx, call, op):
+            return True
     if depth >= 2:
         return False
     from leakhunter.source.program.summaries import _own_declaration
@@ -314,6 +323,30 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         if dctx.text(vals[-1]) != "nil" and not impossible_failure(dctx, dnode, r, depth + 1):
             return False
     return bool(rets)
+
+
+_DEADLINES = frozenset({"SetDeadline", "SetReadDeadline", "SetWriteDeadline"})
+_DIALS = frozenset({
+    "net.Dial", "net.DialTimeout", "net.DialTCP", "net.DialUnix", "net.DialUDP", "net.DialIP",
+    "crypto/tls.Dial", "crypto/tls.DialWithDialer",
+})
+
+
+def _dialled(ctx: FileContext, call: Node, op: Node) -> bool:
+    """`op` is a local variable this function assigned from one of net's dial functions before `call`
+    (the program model does not read `net`'s declarations: the dial tells the type)."""
+    fn = gs.enclosing_function(call)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if op.type != "identifier" or body is None:
+        return False
+    name = ctx.text(op)
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement")):
+        if d.start_byte >= call.start_byte:
+            break
+        v = gs.assigned_value(ctx, d, name)
+        if v is not None and v.type == "call_expression" and gs.qualified_call_name(ctx, v) in _DIALS:
+            return True
+    return False
 
 
 def impossible_failure(ctx: FileContext, fn: Node, exit_node: Node, depth: int = 0) -> bool:
@@ -420,6 +453,13 @@ def drop_process_ending(ctx: FileContext, acquired: Node, res: ReleaseResult) ->
     if ctx.is_test:
         return  # findings in test files are `info` whatever the callers do: spare the caller search
     if exits.after_shutdown_signal(ctx, acquired):
+        res.leaks = []
+        return
+    fn = gs.enclosing_function(acquired)
+    if any(e.kind != "return" for e in res.leaks) and exits.ends_on_return(ctx, fn):
+        # the function runs once and the process ends soon after it returns (a generator, a one-shot
+        # command, TestMain support): a value dropped before the next iteration, overwritten or left
+        # at the end lives only until then, like the ones its returns leave
         res.leaks = []
         return
     res.leaks = [e for e in res.leaks if not (e.kind == "return" and exits.return_ends_process(ctx, e.node))]

@@ -258,6 +258,16 @@ def _request_origin(ctx: FileContext, fn: Node, call: Node) -> tuple[str | None,
                 if v is not None:
                     values.append(v)
         else:
+            inner = arg.child_by_field_name("function") if arg.type == "call_expression" else None
+            base = inner.child_by_field_name("operand") if inner is not None and inner.type == "selector_expression" else None
+            if base is not None and base.type == "identifier" and method_name(ctx, arg) in ("WithContext", "Clone"):
+                # `c.Do(req.WithContext(ctx))`: the request built above, with this context
+                for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")):
+                    if d.start_byte >= call.start_byte:
+                        break
+                    v = gs.assigned_value(ctx, d, ctx.text(base))
+                    if v is not None:
+                        values.append(v)
             values.append(arg)
         for v in values:
             state = _request_step(ctx, v, state)
@@ -296,10 +306,14 @@ def _head_method(text: str | None) -> bool:
     return text is not None and (text in ('"HEAD"', "http.MethodHead") or text.endswith((".HEAD", ".MethodHead")))
 
 
-def _cancelled_on_return(ctx: FileContext, fn: Node, cname: str, call: Node, depth: int = 0) -> bool:
+def _cancelled_on_return(
+    ctx: FileContext, fn: Node, cname: str, call: Node, depth: int = 0, level: int = 0
+) -> bool:
     """`cname` is a context derived in `fn` from `context.WithCancel/Timeout/Deadline` whose cancel
     is deferred before `call` (directly, or through `With*` wrappers: `httptrace.WithClientTrace(c,
-    ...)`, `context.WithValue(c, ...)`; never `context.WithoutCancel`)."""
+    ...)`, `context.WithValue(c, ...)`; never `context.WithoutCancel`), or from the incoming server
+    request's `r.Context()` (`_server_request`), or a parameter every caller passes such a context
+    (`_callers_cancel`, up to `_MAX_LEVELS` callers up)."""
     body = fn.child_by_field_name("body")
     if body is None or depth > 4 or not cname.isidentifier():
         return False
@@ -315,6 +329,9 @@ def _cancelled_on_return(ctx: FileContext, fn: Node, cname: str, call: Node, dep
         if v.type != "call_expression":
             return False
         names = gs.assigned_names(ctx, d)
+        if _server_request_context(ctx, fn, v):
+            found = True
+            continue
         if gs.qualified_call_name(ctx, v) in _CANCELLERS:
             at = names.index(cname)
             if at + 1 >= len(names) or not _deferred_before(ctx, fn, names[at + 1], call):
@@ -326,32 +343,124 @@ def _cancelled_on_return(ctx: FileContext, fn: Node, cname: str, call: Node, dep
         derives = (len(names) == 1 and last.startswith("With") and last != "WithoutCancel") or (
             len(names) == 2 and names[0] == cname and last == "Start"  # `ctx, span := tracer.Start(ctx, ...)`
         )
-        if (
-            not derives or not args or args[0].type != "identifier"
-            or not _cancelled_on_return(ctx, fn, ctx.text(args[0]), d, depth + 1)
-        ):
+        if not derives or not args or not _soon_cancelled(ctx, fn, args[0], d, depth + 1, level):
             return False
         found = True
     if not assigned and depth <= 1 and any(n == cname for n, _ in gs.parameters(ctx, fn)):
-        return _callers_cancel(ctx, fn, cname)
+        return _callers_cancel(ctx, fn, cname, level)
     return found
 
 
-def _callers_cancel(ctx: FileContext, fn: Node, cname: str) -> bool:
-    """`cname` is a context parameter of an unexported function or method, and every call of it in
-    its package passes a context its caller cancels on return (`defer cancel()`) or in the statement
-    right after the call (`err = c.write(reqCtx, ts); cancel()`): the request ends with the call.
-    A function also used as a value, or a name another declaration of the package shares, decides
-    nothing (its callers cannot all be seen)."""
-    from leakhunter.source.gopackage import package_files
+def _soon_cancelled(ctx: FileContext, fn: Node, expr: Node, at: Node, depth: int = 0, level: int = 0) -> bool:
+    """The context expression `expr` (used at `at` in `fn`) ends when `fn` or a caller up the chain
+    returns: a name `_cancelled_on_return` accepts, or the server request's `r.Context()` itself."""
+    if expr.type == "identifier":
+        return _cancelled_on_return(ctx, fn, ctx.text(expr), at, depth, level)
+    return expr.type == "call_expression" and _server_request_context(ctx, fn, expr)
 
-    if fn.type not in ("function_declaration", "method_declaration"):
+
+_SENDS = frozenset({"Do", "RoundTrip", "Send"})
+
+
+def _server_request_context(ctx: FileContext, fn: Node, call: Node) -> bool:
+    """`r.Context()` of the request a server handed this function: net/http cancels it when the
+    handler returns (ServeHTTP's `cancelCtx`), and the transport's read loop then closes any response
+    still open on a request that carries it. `r` is a `*http.Request` parameter of `fn` (or of a
+    function enclosing the closure `fn`) that is no outgoing request: `fn` is no `RoundTrip`, and
+    `r` is handed to no `Do`/`RoundTrip`/`Send`. Also gin's `c.Request.Context()` and echo's
+    `c.Request().Context()` for a `*gin.Context`/`echo.Context` parameter `c`."""
+    if method_name(ctx, call) != "Context" or gs.arguments(call):
+        return False
+    f = call.child_by_field_name("function")
+    op = f.child_by_field_name("operand") if f is not None else None
+    if op is None:
+        return False
+    text = ctx.text(op)
+    head, _, rest = text.partition(".")
+    if rest in ("Request", "Request()") and head.isidentifier():
+        return any(
+            n == head and t.endswith(("gin.Context", "echo.Context"))
+            for n, t in _params_outwards(ctx, fn)
+        )
+    if not text.isidentifier():
+        return False
+    owner = next((o for o, n, t in _params_with_owner(ctx, fn) if n == text), None)
+    if owner is None or not any(n == text and t.removeprefix("*") == "http.Request" and t.startswith("*")
+                                for n, t in gs.parameters(ctx, owner)):
+        return False
+    if owner.type == "method_declaration" and ctx.text(owner.child_by_field_name("name")) == "RoundTrip":
+        return False
+    body = owner.child_by_field_name("body")
+    for c in gs.walk(body, "call_expression", into_func_literals=True) if body is not None else ():
+        if method_name(ctx, c) in _SENDS and any(ctx.text(a) == text for a in gs.arguments(c)):
+            return False  # the function sends this request itself: a client's request
+    return True
+
+
+def _params_with_owner(ctx: FileContext, fn: Node) -> Iterator[tuple[Node, str, str]]:
+    """Parameters visible in `fn`: its own, then those of the functions enclosing it (a closure)."""
+    cur: Node | None = fn
+    seen: set[str] = set()
+    while cur is not None:
+        for n, t in gs.parameters(ctx, cur):
+            if n not in seen:
+                seen.add(n)
+                yield cur, n, t
+        cur = gs.enclosing_function(cur) if cur.type == "func_literal" else None
+
+
+def _params_outwards(ctx: FileContext, fn: Node) -> Iterator[tuple[str, str]]:
+    for _, n, t in _params_with_owner(ctx, fn):
+        yield n, t
+
+
+_MAX_LEVELS = 4
+"""Callers followed up from a context parameter to where its context is made (dendrite's identity-server
+calls: handler -> CheckAndProcessInvite -> queryIDServer -> checkIDServerSignatures -> the request)."""
+
+
+def _callers_cancel(ctx: FileContext, fn: Node, cname: str, level: int = 0) -> bool:
+    """`cname` is a context parameter of a function, and every call of it passes a context that ends
+    when its caller returns: cancelled on return (`defer cancel()`) or in the statement right after
+    the call (`err = c.write(reqCtx, ts); cancel()`), an incoming server request's `r.Context()`, or
+    again such a parameter of the caller (up to `_MAX_LEVELS` callers up; a recursive call passing
+    the parameter on counts as its own callers'). An unexported function's calls are those of its
+    package; an exported function's (not a method: an interface may reach it from anywhere) also
+    those of the module's packages importing its own, and one with no call in the module decides
+    nothing. A function also used as a value, or a name another declaration of the package shares,
+    decides nothing (its callers cannot all be seen)."""
+    if fn.type not in ("function_declaration", "method_declaration") or level >= _MAX_LEVELS:
         return False
     name_node = fn.child_by_field_name("name")
     name = ctx.text(name_node)
-    if not name or not name[0].islower():
-        return False  # exported: callers in other packages are not seen
+    if not name or (name[0].isupper() and fn.type == "method_declaration"):
+        return False  # an exported method: reached through interfaces from packages not seen here
     idx = [n for n, _ in gs.parameters(ctx, fn)].index(cname)
+    calls = _calls_of(ctx, fn, name)
+    if not calls:
+        return False
+    for f, call in calls:
+        args = gs.arguments(call)
+        cfn = gs.enclosing_function(call)
+        if idx >= len(args) or cfn is None:
+            return False
+        arg = args[idx]
+        if cfn == fn and f is ctx and arg.type == "identifier" and ctx.text(arg) == cname:
+            continue  # `return queryIDServer(ctx, ...)`: recursion hands the same context on
+        if not (
+            _soon_cancelled(f, cfn, arg, call, 0, level + 1)
+            or (arg.type == "identifier" and _cancelled_right_after(f, cfn, f.text(arg), call))
+        ):
+            return False
+    return True
+
+
+def _calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, Node]] | None:
+    """Every call of the function or method `fn` named `name`: in its package, and for an exported
+    function in the module's non-test files importing its package. None when some use is not a plain
+    call (a function value, a callback) or another declaration shares the name, or past 8 calls."""
+    from leakhunter.source.gopackage import package_files
+
     calls: list[tuple[FileContext, Node]] = []
     for f in package_files(ctx):
         for n in gs.nodes_of_type(f, "identifier", "field_identifier"):
@@ -359,27 +468,67 @@ def _callers_cancel(ctx: FileContext, fn: Node, cname: str) -> bool:
                 continue
             p = n.parent
             if p is None:
-                return False
+                return None
             if p.type in ("function_declaration", "method_declaration"):
                 if f is ctx and p == fn:
                     continue
-                return False  # another declaration of the name: a call may reach either
+                return None  # another declaration of the name: a call may reach either
             callee = p if p.type == "selector_expression" and p.child_by_field_name("field") == n else n
             call = callee.parent
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
-                return False  # used as a value (a callback, a method value)
+                return None  # used as a value (a callback, a method value)
             calls.append((f, call))
-    if not calls or len(calls) > 8:
-        return False
-    for f, call in calls:
-        args = gs.arguments(call)
-        cfn = gs.enclosing_function(call)
-        if idx >= len(args) or args[idx].type != "identifier" or cfn is None:
-            return False
-        c = f.text(args[idx])
-        if not (_cancelled_on_return(f, cfn, c, call, 2) or _cancelled_right_after(f, cfn, c, call)):
-            return False
-    return True
+    if name[0].isupper():
+        more = _importer_calls(ctx, name)
+        if more is None:
+            return None
+        calls += more
+    return calls if len(calls) <= 8 else None
+
+
+def _importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
+    """Calls `pkg.Name(...)` of an exported function in the module's other non-test packages that
+    import this one; None when a use is not a call."""
+    import re
+
+    from leakhunter.source import gomod
+    from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.importers import importers
+    from leakhunter.source.program.types import own_path
+
+    d = ctx.path.absolute().parent
+    root = gomod.module_for_dir(d).root
+    path = own_path(ctx)
+    if root is None or not path:
+        return []
+    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    out: list[tuple[FileContext, Node]] = []
+    files = [p for p in importers(root).code.get(path, []) if p.absolute().parent != d]
+    for p in files:
+        try:
+            data = p.read_bytes()
+        except OSError:
+            return None
+        if not needle.search(data):
+            continue
+        f = parsed_file(p.absolute())
+        if f is None:
+            return None
+        aliases = {a for a, ip in gs.imports(f).items() if ip == path}
+        for n in gs.nodes_of_type(f, "field_identifier"):
+            if n.text is None or n.text.decode("utf-8", "replace") != name:
+                continue
+            sel = n.parent
+            op = sel.child_by_field_name("operand") if sel is not None and sel.type == "selector_expression" else None
+            if op is None or f.text(op) not in aliases:
+                continue
+            call = sel.parent if sel is not None else None
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != sel:
+                return None  # `pkg.Name` as a value
+            out.append((f, call))
+            if len(out) > 8:
+                return None
+    return out
 
 
 def _cancelled_right_after(ctx: FileContext, fn: Node, cname: str, call: Node) -> bool:
@@ -456,7 +605,22 @@ def _released_with_request(ctx: FileContext, fn: Node, call: Node) -> str:
         return "head"
     if cexpr is not None and _cancelled_on_return(ctx, fn, cexpr, call):
         return "cancel"
+    if cexpr is not None and cexpr.endswith(".Context()"):
+        ctx_call = _context_call(ctx, fn, call, cexpr)
+        if ctx_call is not None and _server_request_context(ctx, fn, ctx_call):
+            return "cancel"
     return ""
+
+
+def _context_call(ctx: FileContext, fn: Node, call: Node, cexpr: str) -> Node | None:
+    """The `X.Context()` call spelled `cexpr` in `fn` before `call` (the request's context argument)."""
+    body = fn.child_by_field_name("body")
+    for c in gs.walk(body, "call_expression", into_func_literals=True) if body is not None else ():
+        if c.start_byte >= call.end_byte:
+            break
+        if ctx.text(c) == cexpr:
+            return c
+    return None
 
 
 def _request_contexts(ctx: FileContext, fn: Node) -> set[str]:

@@ -67,7 +67,25 @@ def _on_tx(ctx: FileContext, call: Node) -> bool:
         return False
     from leakhunter.source.program.types import expr_type
 
-    return expr_type(ctx, op).lstrip("*") in ("database/sql.Tx", "github.com/jmoiron/sqlx.Tx")
+    return expr_type(ctx, op).lstrip("*") in _STD_TX
+
+
+_STD_TX = ("database/sql.Tx", "github.com/jmoiron/sqlx.Tx")
+"""Transactions of database/sql (sqlx's embeds one): ending the Tx closes what it handed out."""
+
+
+def _rows_of_std_tx(ctx: FileContext, call: Node) -> bool:
+    """Rows of a database/sql transaction, by the receiver's declared type: `Tx.QueryContext` ties the
+    rows to the transaction's context, which Commit and Rollback cancel, and the rows' watcher then
+    closes them (`Rows.awaitDone`), so they end with their owner; a Tx never ended is LH403's finding.
+    (pgx's Tx is not such an owner: its rows hold the connection until closed.)"""
+    fn = call.child_by_field_name("function")
+    op = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
+    if op is None:
+        return False
+    from leakhunter.source.program.types import expr_type
+
+    return expr_type(ctx, op).lstrip("*") in _STD_TX
 
 
 _WITH_CANCEL = frozenset({"context.WithCancel", "context.WithTimeout", "context.WithDeadline"})
@@ -190,6 +208,8 @@ return names, rows.Err()"""
             prepare = acq.kind == "sql-stmt" or (not acq.kind and method_name(ctx, acq.call) in _PREPARE_METHODS)
             if prepare and _on_tx(ctx, acq.call):
                 continue  # statements prepared on a Tx are closed with it
+            if not prepare and _rows_of_std_tx(ctx, acq.call):
+                continue  # rows of a database/sql Tx are closed when it commits or rolls back
             if acq.var == "_":
                 if ctx.is_test:
                     continue  # tests discard the rows of queries that are meant to fail
