@@ -785,6 +785,11 @@ class _Flow:
                 if op == "&":
                     cur = p
                     continue
+                if op == "*" and p.parent is not None and p.parent.type in ("literal_element", "keyed_element"):
+                    # `&selfDestructingFile{*f}`: the struct copy shares the handle (os.File is a
+                    # pointer to its descriptor), so the wrapper holds the value as `f` would
+                    cur = p
+                    continue
                 return _NONE
             if pt == "binary_expression":
                 return _NONE

@@ -99,6 +99,25 @@ def _after_select_leaves(ctx: FileContext, select: Node, loop: Node) -> bool:
     return False
 
 
+_UNITS = {"Nanosecond": 1e-9, "Microsecond": 1e-6, "Millisecond": 1e-3, "Second": 1.0}
+_SHORT_S = 5.0
+"""A `time.After` whose duration is a constant of at most this many seconds holds its timer that long
+at most: the pending timers a loop leaves are bounded by its rate times this (a cost, like the
+allocation Go 1.23+ makes per iteration), not a growth with the program's life."""
+
+
+def _constant_seconds(ctx: FileContext, expr: Node | None) -> float | None:
+    """The value in seconds of a constant duration written `5 * time.Second`, `time.Second`,
+    `500*time.Millisecond` (a number times one of time's units below a minute); None otherwise."""
+    if expr is None:
+        return None
+    text = "".join(ctx.text(expr).split())
+    m = re.fullmatch(r"(?:(\d+(?:\.\d+)?)\*)?time\.(\w+)", text)
+    if m is None or m.group(2) not in _UNITS:
+        return None
+    return float(m.group(1) or 1) * _UNITS[m.group(2)]
+
+
 class TimeAfterInLoop(Rule):
     """`time.After` in a `select` inside a loop, where another case can win and the loop goes on.
 
@@ -123,6 +142,10 @@ class TimeAfterInLoop(Rule):
     is ever pending; `time.After` inside a func literal in the loop; loops that run a
     small constant number of times (`for range 3`, `for i := 0; i < 2; i++`, a range
     over a literal of a few elements): at most that many timers, bounded by the code.
+    A constant duration of at most 5 s (`time.After(5 * time.Second)`) in a select without a
+    `default` case (the loop waits for its channels, it does not spin) is `info` on every Go
+    version: each abandoned timer lives that long at most, so what is pending is bounded by the
+    loop's rate times 5 s and does not grow with the program's life (dendrite's fan-in timeout).
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
@@ -169,15 +192,21 @@ for {
             if all(_leaves_loop(ctx, gs.statements(c), loop) or _one_shot(ctx, c) for c in others):
                 continue
             collected = collects_timers(ctx)
+            args = gs.arguments(call)
+            secs = _constant_seconds(ctx, args[0] if args else None)
+            # a `default` case makes the loop spin: a timer per pass, however short, is no bounded cost
+            short = secs is not None and secs <= _SHORT_S and not any(c.type == "default_case" for c in others)
             why = (
                 f"{version_text(ctx)} collects the abandoned timers, but each iteration still allocates one"
                 if collected
+                else f"on {version_text(ctx)} each abandoned timer lives until it fires, {secs:g} s at most"
+                if short
                 else f"on {version_text(ctx)} each abandoned timer lives until it fires"
             )
             yield self.finding(
                 ctx, call,
                 f"time.After in a select inside the loop at line {loop.start_point[0] + 1}: every iteration "
                 f"where another case wins leaves a pending timer ({why})",
-                severity="info" if collected or ctx.is_test else "warning",
+                severity="info" if collected or short or ctx.is_test else "warning",
                 function=gs.function_name(ctx, call),
             )
