@@ -3,7 +3,8 @@
 Each class comes from held-out set 3's false positives, in a general form, on real Go (vetted here):
 - LH401: a response whose request carries the incoming server request's context (`r.Context()`,
   handed down through callers, exported ones across packages included): net/http cancels it when
-  the handler returns and the transport closes the connection then;
+  the handler returns and the transport closes the connection then; likewise an errgroup's context
+  (done when Wait returns) and contexts captured by closures from a function that cancels them;
 - LH402: rows of a database/sql transaction, closed when it commits or rolls back;
 - LH404: a deadline set on a connection just dialled (it fails only on a closed connection), and a
   batch program under `hack/` whose leaks of every kind (loop, overwrite, end) end with it.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from golab import go_exe
+from golab import go_env, go_exe
 from scanfixtures import FIXTURES, compare, run_rules
 
 PACKAGES = [
@@ -33,6 +34,22 @@ def test_fixtures_vet() -> None:
     res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh404_oneshot/...", "./lh402", "./lh404"],
                          cwd=FIXTURES, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+ERRGROUP = FIXTURES.parent / "errgroupctx"
+
+
+def test_errgroup_fixture_vets() -> None:
+    """Its own module: it needs golang.org/x/sync (from the module cache or the proxy)."""
+    res = subprocess.run([go_exe(), "vet", "./..."], cwd=ERRGROUP, capture_output=True, text=True, timeout=300,
+                         env=go_env())
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_captured_contexts_end_with_the_function() -> None:
+    """An errgroup's context (done when Wait returns) and a deferred cancel's, captured by the closures
+    that send; a group never waited for and a caller's context stay reported."""
+    assert compare("errgroupctx", ["LH401"], root=FIXTURES.parent) == []
 
 
 @pytest.mark.parametrize(("package", "rule"), PACKAGES)

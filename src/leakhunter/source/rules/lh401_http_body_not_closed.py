@@ -332,6 +332,9 @@ def _cancelled_on_return(
         if _server_request_context(ctx, fn, v):
             found = True
             continue
+        if gs.qualified_call_name(ctx, v) == _ERRGROUP and names.index(cname) == 1 and _waits(ctx, fn, names[0], d):
+            found = True  # `g, c := errgroup.WithContext(...)`: c ends when g.Wait returns, before fn does
+            continue
         if gs.qualified_call_name(ctx, v) in _CANCELLERS:
             at = names.index(cname)
             if at + 1 >= len(names) or not _deferred_before(ctx, fn, names[at + 1], call):
@@ -346,9 +349,28 @@ def _cancelled_on_return(
         if not derives or not args or not _soon_cancelled(ctx, fn, args[0], d, depth + 1, level):
             return False
         found = True
-    if not assigned and depth <= 1 and any(n == cname for n, _ in gs.parameters(ctx, fn)):
+    if assigned:
+        return found
+    if depth <= 1 and any(n == cname for n, _ in gs.parameters(ctx, fn)):
         return _callers_cancel(ctx, fn, cname, level)
-    return found
+    outer = gs.enclosing_function(fn) if fn.type == "func_literal" else None
+    if outer is not None:
+        # a context the closure captures (an errgroup's or a goroutine's work): judged where it is made,
+        # as of the closure's creation
+        return _cancelled_on_return(ctx, outer, cname, fn, depth, level)
+    return False
+
+
+_ERRGROUP = "golang.org/x/sync/errgroup.WithContext"
+
+
+def _waits(ctx: FileContext, fn: Node, group: str, after: Node) -> bool:
+    """`group.Wait()` is called in `fn` (outside its closures) after `after`."""
+    body = fn.child_by_field_name("body")
+    for c in gs.walk(body, "call_expression") if body is not None else ():
+        if c.start_byte > after.end_byte and ctx.text(c.child_by_field_name("function")) == f"{group}.Wait":
+            return True
+    return False
 
 
 def _soon_cancelled(ctx: FileContext, fn: Node, expr: Node, at: Node, depth: int = 0, level: int = 0) -> bool:
