@@ -381,6 +381,12 @@ def _soon_cancelled(ctx: FileContext, fn: Node, expr: Node, at: Node, depth: int
     return expr.type == "call_expression" and _server_request_context(ctx, fn, expr)
 
 
+def context_ends_soon(ctx: FileContext, fn: Node, expr: Node, at: Node) -> bool:
+    """The context expression `expr`, used at `at` in `fn`, is cancelled when `fn` or its callers
+    return (for LH402 too: database/sql closes rows whose query context is done)."""
+    return _soon_cancelled(ctx, fn, expr, at)
+
+
 _SENDS = frozenset({"Do", "RoundTrip", "Send"})
 
 

@@ -99,6 +99,11 @@ def _ctx_cancelled(ctx: FileContext, fn: Node, call: Node) -> bool:
     returns their connection, so the rows do not outlive the function.
     """
     args = gs.arguments(call)
+    if args and args[0].type in ("identifier", "call_expression"):
+        from leakhunter.source.rules.lh401_http_body_not_closed import context_ends_soon
+
+        if context_ends_soon(ctx, fn, args[0], call):
+            return True  # the server request's context, an errgroup's, one every caller cancels on return
     if not args or args[0].type != "identifier":
         return False
     cname = ctx.text(args[0])
@@ -159,6 +164,12 @@ class SQLRowsNotClosed(Rule):
     to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
     module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
     and code after the program received its shutdown signal: the kernel releases what they leave.
+    Rows of a database/sql `Tx` (by the receiver's declared type, also sqlx's) are closed when the
+    transaction commits or rolls back (its context ends, and the rows' watcher closes them): not
+    reported (a Tx never ended is LH403's). Rows whose query context ends when the function or its
+    callers return (a `defer cancel()`, the incoming server request's `r.Context()`, an errgroup's
+    context, a parameter every caller passes such a context: as for LH401) are closed by
+    database/sql then: not reported.
     Severity: `error` when no path closes the rows, `warning` when some do.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
 
