@@ -734,7 +734,13 @@ class HTTPBodyNotClosed(Rule):
     `context.WithoutCancel`) leaks nothing on any return, discarded response included (a loop
     iteration or an overwrite before the return still counts); nor does an unexported helper
     whose every caller in the package cancels the context it passes on return or right after
-    the call. A request whose method is HEAD (`"HEAD"`, `http.MethodHead`, any `X.HEAD`), and
+    the call. The same holds for the incoming server request's context (`r.Context()` of a
+    `*http.Request` parameter the function does not send itself; gin's `c.Request.Context()`,
+    echo's `c.Request().Context()`): net/http cancels it when the handler returns; for an
+    errgroup's context in a function that calls the group's `Wait`; for a context a closure
+    captures from a function that ends it; and for a context parameter every caller passes
+    such a context, followed up to four callers (an exported function's callers across the
+    module's packages that import it; at least one call must be seen). A request whose method is HEAD (`"HEAD"`, `http.MethodHead`, any `X.HEAD`), and
     `Head(url)`, has no body to close. A body read to its end on each exit's own path (each
     exit may have its own read; `httputil.DumpResponse(resp, true)` reads and closes it, a
     helper named `DrainBody` drains it) is released. Exits under a test that implies the call

@@ -67,13 +67,19 @@ class FileNotClosed(Rule):
     listener given to `http.Serve`, a conn given to a handler); values put straight
     into a field or a global; functions using `goto`. Exits that cannot run are not counted:
     after a call documented never to fail (`crypto/rand.Read` from Go 1.24, `math/rand.Read`,
-    `bytes.Buffer`/`strings.Builder`/`hash.Hash` writes) or a same-package helper whose only
+    `bytes.Buffer`/`strings.Builder`/`hash.Hash` writes, a deadline set on a connection just
+    dialled: net's sockets refuse one only once closed) or a same-package helper whose only
     error return follows such a call; nor exits under a test that implies the opening call
-    failed (`errors.Is(err, fs.ErrNotExist)`), where there is no file.
+    failed (`errors.Is(err, fs.ErrNotExist)`), where there is no file. A file handed on as a
+    struct copy in a composite literal (`&selfDestructingFile{*f}`) is handed on: the copy shares
+    the descriptor.
     Paths on which the process is ending are not counted (`program.exits`): a failure returned
     to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
     module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
     and code after the program received its shutdown signal: the kernel releases what they leave.
+    In a function that runs once and ends the process soon after it returns (a generator or
+    batch program under `hack/`, `tools/`, `gen/`, a one-shot command), every kind of leak
+    (before the next loop iteration, an overwrite, the end) lasts only until then: not reported.
     Severity: `error` when no path closes it, `warning` when some do.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
