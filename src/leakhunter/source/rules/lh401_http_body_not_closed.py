@@ -637,7 +637,22 @@ def _released_with_request(ctx: FileContext, fn: Node, call: Node) -> str:
         ctx_call = _context_call(ctx, fn, call, cexpr)
         if ctx_call is not None and _server_request_context(ctx, fn, ctx_call):
             return "cancel"
+    if cexpr is None:
+        # `client.DoHTTPRequest(ctx, req)`: a client method given the context beside the request sends
+        # the request with it (gomatrixserverlib's fclient); `http.NewRequest` gave it none of its own
+        args = gs.arguments(call)
+        first = args[0] if len(args) >= 2 else None
+        if first is not None and _is_context(ctx, fn, first) and _soon_cancelled(ctx, fn, first, call):
+            return "cancel"
     return ""
+
+
+def _is_context(ctx: FileContext, fn: Node, expr: Node) -> bool:
+    """`expr` is a `context.Context` parameter (of `fn` or a function enclosing it) or `r.Context()`."""
+    if expr.type == "call_expression":
+        return method_name(ctx, expr) == "Context" and not gs.arguments(expr)
+    name = ctx.text(expr)
+    return expr.type == "identifier" and any(n == name and t == "context.Context" for n, t in _params_outwards(ctx, fn))
 
 
 def _context_call(ctx: FileContext, fn: Node, call: Node, cexpr: str) -> Node | None:
