@@ -3,7 +3,8 @@
 Each class comes from held-out set 3's false positives, in a general form, on real Go (vetted here):
 - LH401: a response whose request carries the incoming server request's context (`r.Context()`,
   handed down through callers, exported ones across packages included): net/http cancels it when
-  the handler returns and the transport closes the connection then; likewise an errgroup's context
+  the handler returns and the transport closes the connection then; likewise a gRPC server method's
+  or server stream's context, an errgroup's context
   (done when Wait returns) and contexts captured by closures from a function that cancels them;
 - LH402: rows of a database/sql transaction, closed when it commits or rolls back;
 - LH404: a deadline set on a connection just dialled (it fails only on a closed connection), and a
@@ -21,6 +22,7 @@ from golab import go_env, go_exe
 from scanfixtures import FIXTURES, compare, run_rules
 
 PACKAGES = [
+    ("lh401_grpc/server", "LH401"),
     ("lh401_serverctx/identity", "LH401"),
     ("lh401_serverctx/routing", "LH401"),
     ("lh402", "LH402"),
@@ -31,7 +33,7 @@ PACKAGES = [
 
 
 def test_fixtures_vet() -> None:
-    res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh404_oneshot/...", "./lh402", "./lh404"],
+    res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh401_grpc/...", "./lh404_oneshot/...", "./lh402", "./lh404"],
                          cwd=FIXTURES, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -352,7 +353,7 @@ def _cancelled_on_return(
     if assigned:
         return found
     if depth <= 1 and any(n == cname for n, _ in gs.parameters(ctx, fn)):
-        return _callers_cancel(ctx, fn, cname, level)
+        return _rpc_handler_context(ctx, fn, cname) or _callers_cancel(ctx, fn, cname, level)
     outer = gs.enclosing_function(fn) if fn.type == "func_literal" else None
     if outer is not None:
         # a context the closure captures (an errgroup's or a goroutine's work): judged where it is made,
@@ -362,6 +363,48 @@ def _cancelled_on_return(
 
 
 _ERRGROUP = "golang.org/x/sync/errgroup.WithContext"
+_STREAM = re.compile(r"^\*?(?:\w+\.)?(?:\w+_\w+Server|ServerStream|(?:ServerStreaming|ClientStreaming|BidiStreaming)Server\[.*\])$")
+
+
+def _rpc_handler_context(ctx: FileContext, fn: Node, cname: str) -> bool:
+    """`cname` is the context of a gRPC server method: `func (s *T) M(ctx context.Context, req *pb.Req)
+    (*pb.Resp, error)` on a type embedding the generated `Unimplemented…Server`. grpc-go cancels that
+    context when the method returns, as net/http does a handler's."""
+    if fn.type != "method_declaration":
+        return False
+    params = gs.parameters(ctx, fn)
+    results = gs.result_types(ctx, fn)
+    if len(params) != 2 or params[0] != (cname, "context.Context") or not params[1][1].startswith("*"):
+        return False
+    if len(results) != 2 or results[1] != "error" or not results[0].startswith("*"):
+        return False
+    return _embeds_unimplemented_server(ctx, fn)
+
+
+def _embeds_unimplemented_server(ctx: FileContext, fn: Node) -> bool:
+    """The method's receiver type embeds a generated `Unimplemented…Server` (in this package's files)."""
+    from leakhunter.source.gopackage import package_files
+
+    recv = fn.child_by_field_name("receiver")
+    rtype = _compact_text(ctx, recv).rpartition(" ")[2].lstrip("(*").rstrip(")") if recv is not None else ""
+    if not rtype.isidentifier():
+        return False
+    for f in package_files(ctx):
+        for spec in gs.nodes_of_type(f, "type_spec"):
+            if f.text(spec.child_by_field_name("name")) != rtype:
+                continue
+            st = spec.child_by_field_name("type")
+            for field in gs.walk(st, "field_declaration") if st is not None and st.type == "struct_type" else ():
+                if field.child_by_field_name("name") is None:
+                    t = f.text(field.child_by_field_name("type")).lstrip("*").rpartition(".")[2]
+                    if t.startswith("Unimplemented") and t.endswith("Server"):
+                        return True
+            return False
+    return False
+
+
+def _compact_text(ctx: FileContext, node: Node) -> str:
+    return " ".join(ctx.text(node).split())
 
 
 def _waits(ctx: FileContext, fn: Node, group: str, after: Node) -> bool:
@@ -412,6 +455,8 @@ def _server_request_context(ctx: FileContext, fn: Node, call: Node) -> bool:
         )
     if not text.isidentifier():
         return False
+    if any(n == text and _STREAM.match(t.replace(" ", "")) for n, t in _params_outwards(ctx, fn)):
+        return True  # a gRPC server stream's context: it ends when the streaming method returns
     owner = next((o for o, n, t in _params_with_owner(ctx, fn) if n == text), None)
     if owner is None or not any(n == text and t.removeprefix("*") == "http.Request" and t.startswith("*")
                                 for n, t in gs.parameters(ctx, owner)):
@@ -755,7 +800,9 @@ class HTTPBodyNotClosed(Rule):
     errgroup's context in a function that calls the group's `Wait`; for a context a closure
     captures from a function that ends it; and for a context parameter every caller passes
     such a context, followed up to four callers (an exported function's callers across the
-    module's packages that import it; at least one call must be seen). A request whose method is HEAD (`"HEAD"`, `http.MethodHead`, any `X.HEAD`), and
+    module's packages that import it; at least one call must be seen). gRPC cancels a server
+    method's context (`M(ctx, *Req) (*Resp, error)` on a type embedding the generated
+    `Unimplemented…Server`) and a server stream's `stream.Context()` when the method returns: same. A request whose method is HEAD (`"HEAD"`, `http.MethodHead`, any `X.HEAD`), and
     `Head(url)`, has no body to close. A body read to its end on each exit's own path (each
     exit may have its own read; `httputil.DumpResponse(resp, true)` reads and closes it, a
     helper named `DrainBody` drains it) is released. Exits under a test that implies the call
