@@ -35,6 +35,7 @@ from leakhunter.source.program.testfail import (
     failed_before,
     fails_test,
     failure_every_caller_reports,
+    gave_up_on_own_timeout,
 )
 
 if TYPE_CHECKING:
@@ -872,8 +873,8 @@ def deliberate_abandon(ctx: FileContext, owner: Node, witness: Node | None) -> b
         return False
     if exits.run_context_done(ctx, witness) or exits.server_closed_case(ctx, witness):
         return True  # the end of the program's run context, a server closed at the end of its life
-    if failed_before(ctx, witness) or failure_every_caller_reports(ctx, witness):
-        return True  # the test has already failed: its failure is the report
+    if failed_before(ctx, witness) or failure_every_caller_reports(ctx, witness) or gave_up_on_own_timeout(ctx, witness):
+        return True  # the test has already failed (or timed out): its failure is the report
     if decl.type == "function_declaration" and name in _LIFETIME_FUNCS:
         return True
     case: Node | None = witness

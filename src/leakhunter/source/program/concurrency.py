@@ -670,8 +670,16 @@ def _wg_use(
                     cc.wg_waits.setdefault(k, []).append((path, call.start_byte))
             else:
                 cc.wg_ops.setdefault(k, set()).add(method)
+                if method == "Add" and not _positive_count(ctx, call):
+                    cc.wg_ops[k].add("Done")  # `wg.Add(-1)` / `wg.Add(val)`: may be a Done (vitess's requestsWaiter)
         return
     cc.opaque.update(keys)
+
+
+def _positive_count(ctx: FileContext, call: Node) -> bool:
+    """`wg.Add(1)`: a constant positive count (anything else may be negative, i.e. a Done)."""
+    args = gs.arguments(call)
+    return len(args) == 1 and args[0].type == "int_literal"
 
 
 def _calls(ctx: FileContext, cc: Concurrency, path: str) -> None:

@@ -452,7 +452,7 @@ def _every_caller_exits(
     ctx: FileContext, fn: Node, depth: int, actions_only: bool = False, tail: bool = False
 ) -> bool:
     name = ctx.text(fn.child_by_field_name("name"))
-    if not name or name in ("main", "init") or depth > 2:
+    if not name or name in ("main", "init") or depth > (_MAX_TAIL_DEPTH if tail else 2):
         return False
     is_method = fn.type == "method_declaration"
     if name[:1].isupper() and not _application_package(ctx):
@@ -676,15 +676,48 @@ def ends_on_return(ctx: FileContext, fn: Node | None, depth: int = 0) -> bool:
         return True
     if _one_shot_command(ctx, fn):
         return True
-    if is_generator(ctx):
+    if is_generator(ctx) or one_shot_program(ctx):
         return True  # a batch program: its closures too end with it
-    if fn.type == "func_literal" or depth > 2 or ctx.is_test:
+    if fn.type == "func_literal" or depth > _MAX_TAIL_DEPTH or ctx.is_test:
         return False
     memo: dict[int, bool] = ctx.cache.setdefault("exits.tail", {})  # type: ignore[assignment]
     if fn.start_byte not in memo:
         memo[fn.start_byte] = False  # recursion guard
         memo[fn.start_byte] = _every_caller_exits(ctx, fn, depth, tail=True)
     return memo[fn.start_byte]
+
+
+_MAX_TAIL_DEPTH = 4
+"""Callers followed up a chain of tail calls (argo's `watch` <- `WaitWatchOrLog` <- `submitWorkflows`
+<- the command's RunE)."""
+
+
+def one_shot_program(ctx: FileContext) -> bool:
+    """`ctx`'s package runs only inside programs of its module that run one job and exit: no program
+    reaching it serves, waits for signals or runs a periodic job (program/oneshot.py). A program-level
+    fact, so every function of such a package ends with the process."""
+    if is_test_code_ctx(ctx):
+        return False
+    got = ctx.cache.get("exits.oneshot_program")
+    if isinstance(got, bool):
+        return got
+    from leakhunter.source.program.oneshot import only_in_one_shot_programs
+    from leakhunter.source.program.types import own_path
+
+    got = only_in_one_shot_programs(ctx.path.absolute().parent, own_path(ctx))
+    ctx.cache["exits.oneshot_program"] = got
+    return got
+
+
+def runs_once_then_exits(ctx: FileContext, node: Node) -> bool:
+    """The code at `node` runs inside a run that ends the process soon after (at most once per
+    process run, or once per input of a one-shot program): `main`, a one-shot CLI command and what
+    only it calls, a generator, any package reached only by one-shot programs. What it leaks
+    (a file, a goroutine, a response) ends with the process a moment later. For the resource rules."""
+    if one_shot_program(ctx):
+        return True
+    fn = node if node.type in gs.FUNC_TYPES else gs.enclosing_function(node)
+    return ends_on_return(ctx, fn) or (fn is not None and ends_on_return(ctx, gs.enclosing_declaration(fn)))
 
 
 def is_test_code_ctx(ctx: FileContext) -> bool:
@@ -709,8 +742,10 @@ def _straight_after(ctx: FileContext, node: Node, fn: Node) -> bool:
     for p in gs.ancestors(node):
         if p is fn or p == fn:
             return True
-        if p.type == "for_statement" or p.type in gs.FUNC_TYPES or p.type == "go_statement":
-            return False
+        if (p.type == "for_statement" and not _stops_on_failure(node, p)) or p.type in gs.FUNC_TYPES or (
+            p.type == "go_statement"
+        ):
+            return False  # a loop that may not end, a closure or goroutine: the call may repeat for ever
         if p.type in ("block", "statement_list") or p.type.endswith("_case"):
             for s in gs.statements(p):
                 if s.start_byte < node.end_byte:
@@ -726,6 +761,26 @@ def _straight_after(ctx: FileContext, node: Node, fn: Node) -> bool:
                         return False
                 if s.type == "return_statement":
                     return True  # the function returns here: what follows the block is not on this path
+    return False
+
+
+def _stops_on_failure(call: Node, loop: Node) -> bool:
+    """`for _, x := range xs { if err := f(x); err != nil { return err } }`: a loop over a finite
+    collection (two variables: not a channel) that stops at the call's first failure, so a leak on
+    the call's failure path happens at most once (a loop that logs and goes on may leak per item)."""
+    clause = next((c for c in loop.named_children if c.type == "range_clause"), None)
+    left = clause.child_by_field_name("left") if clause is not None else None
+    if left is None or len(left.named_children) != 2:
+        return False
+    for p in gs.ancestors(call):
+        if p == loop:
+            return False
+        if p.type == "if_statement":
+            head = p.child_by_field_name("initializer") or p.child_by_field_name("condition")
+            if head is None or not (head.start_byte <= call.start_byte < head.end_byte):
+                return False
+            stmts = gs.statements(p.child_by_field_name("consequence"))
+            return bool(stmts) and stmts[-1].type == "return_statement"
     return False
 
 

@@ -154,12 +154,12 @@ def failure_every_caller_reports(ctx: FileContext, ret: Node) -> bool:
     return cache[key]
 
 
-def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) -> bool:
+def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0, loose: bool = False) -> bool:
     """Every call of `fn` (a declaration of `ctx`'s file) fails the test on its failure.
 
     Callers are looked for in the file first; a helper with no caller there (kept in a
     `helpers_test.go` of its package) is looked up in the package's other files."""
-    seen = _callers_fail(ctx, ctx, fn, idx, depth)
+    seen = _callers_fail(ctx, ctx, fn, idx, depth, loose)
     if seen >= 0 and not ctx.is_test and _exported_support(ctx, fn):
         # test-support code: the tests of the packages that import it call it too, and count
         ext = _importing_tests_fail(ctx, fn, idx, depth)
@@ -173,14 +173,14 @@ def _every_caller_fails(ctx: FileContext, fn: Node, idx: int, depth: int = 0) ->
     for other in package_files(ctx)[1:]:
         if name not in other.source:
             continue
-        n = _callers_fail(other, ctx, fn, idx, depth)
+        n = _callers_fail(other, ctx, fn, idx, depth, loose)
         if n < 0:
             return False
         total += n
     return total > 0
 
 
-def _callers_fail(ctx: FileContext, home: FileContext, fn: Node, idx: int, depth: int) -> int:
+def _callers_fail(ctx: FileContext, home: FileContext, fn: Node, idx: int, depth: int, loose: bool = False) -> int:
     """Number of calls of `fn` (declared in `home`) in `ctx`'s file, -1 if one does not fail."""
     name = home.text(fn.child_by_field_name("name"))
     is_bool = gs.result_types(home, fn) == ["bool"]
@@ -208,7 +208,7 @@ def _callers_fail(ctx: FileContext, home: FileContext, fn: Node, idx: int, depth
             _bool_caller_fails(ctx, call)
             if is_bool
             else _error_caller_fails(ctx, call, idx, depth)
-        )
+        ) or (loose and _asserted_later(ctx, call, idx))
         up = call.parent
         if up is not None and up.type == "expression_list":
             up = up.parent
@@ -224,6 +224,38 @@ def _callers_fail(ctx: FileContext, home: FileContext, fn: Node, idx: int, depth
         if not ok:
             return -1
     return seen
+
+
+_ASSERTS = frozenset({
+    "NoError", "NoErrorf", "Nil", "Nilf", "Error", "Errorf", "ErrorIs", "ErrorContains", "EqualError", "True",
+    "Truef", "False", "Falsef", "Fatal", "Fatalf",
+})
+
+
+def _asserted_later(ctx: FileContext, call: Node, idx: int) -> bool:
+    """The caller keeps the helper's result (`out, err = helper()`) and a later assertion of its
+    function checks it (`if !expectError { require.NoError(t, err) }`, `require.Error(t, err)`): the
+    test judges the failure, even if only on some paths (vitess's `performVDiff2Action`)."""
+    assign = call.parent
+    if assign is not None and assign.type == "expression_list":
+        assign = assign.parent
+    if assign is None or assign.type not in ("short_var_declaration", "assignment_statement"):
+        return False
+    lefts, rights = gs.assignment_sides(assign)
+    if len(rights) != 1 or idx >= len(lefts):
+        return False
+    name = ctx.text(lefts[idx]).strip()
+    fn = gs.enclosing_function(call)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if name in ("", "_") or body is None:
+        return False
+    for c in gs.walk(body, "call_expression"):
+        if c.start_byte <= assign.end_byte:
+            continue
+        head, _, last = gs.call_name(ctx, c).rpartition(".")
+        if head and last in _ASSERTS and name in (ctx.text(a).strip() for a in gs.arguments(c)):
+            return True
+    return False
 
 
 def _asserted(ctx: FileContext, call: Node, is_bool: bool) -> bool:
@@ -353,3 +385,94 @@ def _importing_tests_fail(home: FileContext, fn: Node, idx: int, depth: int) -> 
             return -1
         total += n
     return total
+
+
+_TIMEOUT_MAKERS = ("context.WithTimeout", "context.WithDeadline", "context.WithTimeoutCause",
+                   "context.WithDeadlineCause")
+
+
+def gave_up_on_own_timeout(ctx: FileContext, witness: Node) -> bool:
+    """In test code, `witness` is in a select case that fires only when the test's own timeout ran out:
+    `<-time.After(d)` (or a variable holding it), `<-timer.C` of a `time.NewTimer`, `<-c.Done()` of a
+    context the enclosing function made with `context.WithTimeout`/`WithDeadline`. A goroutine left
+    behind there strands only after the test timed out, which fails (or is meant to fail) the test:
+    vitess's `execVDiffWithRetry`, kubo's daemon start-up wait, argo's e2e `runWithTimeout` (test-support
+    code: a file of a package whose other files import "testing")."""
+    if not is_test_code(ctx) and not _test_support_package(ctx):
+        return False
+    case: Node | None = witness
+    while case is not None and case.type != "communication_case":
+        if case.type in gs.FUNC_TYPES:
+            return False
+        case = case.parent
+    comm = case.child_by_field_name("communication") if case is not None else None
+    if comm is not None and comm.type == "receive_statement":
+        comm = comm.child_by_field_name("right")
+    if comm is None or comm.type != "unary_expression":
+        return False
+    src = comm.child_by_field_name("operand")
+    if src is None:
+        return False
+    timeout = False
+    if src.type == "call_expression":
+        name = gs.qualified_call_name(ctx, src)
+        fn = src.child_by_field_name("function")
+        timeout = name == "time.After" or (
+            name.endswith(".Done") and fn is not None and fn.type == "selector_expression" and not gs.arguments(src)
+            and _made_by(ctx, witness, fn.child_by_field_name("operand"), _TIMEOUT_MAKERS)
+        )
+    elif src.type == "identifier":
+        timeout = _made_by(ctx, witness, src, ("time.After",))
+    elif src.type == "selector_expression" and ctx.text(src.child_by_field_name("field")) == "C":
+        timeout = _made_by(ctx, witness, src.child_by_field_name("operand"), ("time.NewTimer",))
+    if not timeout or case is None:
+        return False
+    # the case hands back a failure that every caller of the helper checks (a timeout nobody
+    # reports strands the sender in a passing test: still shown)
+    ret = next((r for r in gs.statements(case) if r.type == "return_statement"), None)
+    outer = gs.enclosing_function(case)
+    if ret is None or outer is None or outer.type not in ("function_declaration", "method_declaration"):
+        return False
+    idx = _failure_value(ctx, outer, ret)
+    if idx is None:
+        return False
+    memo: dict[int, bool] = ctx.cache.setdefault("testfail.timeout", {})  # type: ignore[assignment]
+    if outer.start_byte not in memo:
+        memo[outer.start_byte] = _every_caller_fails(ctx, outer, idx, loose=True)
+    return memo[outer.start_byte]
+
+
+def _made_by(ctx: FileContext, at: Node, var: Node | None, makers: tuple[str, ...]) -> bool:
+    """`var` is assigned, in a function enclosing `at`, from one of `makers` (and from nothing else)."""
+    if var is None or var.type != "identifier":
+        return False
+    name = ctx.text(var)
+    found = False
+    for fn in (p for p in gs.ancestors(at) if p.type in gs.FUNC_TYPES):
+        body = fn.child_by_field_name("body")
+        for a in gs.walk(body, ("short_var_declaration", "assignment_statement")) if body is not None else ():
+            lefts, rights = gs.assignment_sides(a)
+            names = [ctx.text(x).strip() for x in lefts]
+            if name not in names:
+                continue
+            if len(rights) != 1 or rights[0].type != "call_expression":
+                return False
+            if gs.qualified_call_name(ctx, rights[0]) not in makers:
+                return False
+            found = True
+        if found:
+            return True
+    return False
+
+
+def _test_support_package(ctx: FileContext) -> bool:
+    """Another file of `ctx`'s package imports "testing": the package is test support (argo's
+    `test/e2e/fixtures`), whose helpers run only under `go test`."""
+    got = ctx.cache.get("testfail.support")
+    if isinstance(got, bool):
+        return got
+    from leakhunter.source.gopackage import package_files
+
+    got = any(is_test_code(f) for f in package_files(ctx)[1:])
+    ctx.cache["testfail.support"] = got
+    return got

@@ -62,7 +62,10 @@ class BlockedSend(Rule):
     happen once per component life or while the process ends (a Run/Serve/Stop/Shutdown
     method leaving on a select case or an error, main/init, an error every caller exits
     on: goflow.deliberate_abandon and program/exits.py; a function that runs once before the
-    process ends, main's run context, a server closed at shutdown); a select loop that returns
+    process ends, main's run context, a server closed at shutdown, any function of a package that only
+    one-shot programs reach: program/oneshot.py); in test code, a case that fires only on the test's
+    own timeout (`<-time.After`, a `context.WithTimeout` ctx) and a channel the test closes with
+    `defer close(ch)` (a blocked send panics, it does not strand); a select loop that returns
     only once step counters show every send of the goroutine was received (`if a == 2 && b == 2
     { return }`, the counters raised only in the cases receiving from the channel).
     """
@@ -165,6 +168,8 @@ func fetch(ctx context.Context) (int, error) {
             return  # runs at a time we cannot place on the owner's paths
         if cf.of("recv", "range", where="go") or cf.of("send", where="body"):
             return  # another goroutine consumes, or the owner also produces: a pipeline we do not model
+        if _closed_on_return(ctx, cf):
+            return  # a blocked send panics when the test's `defer close(ch)` runs: it cannot strand
         recvs = cf.of("recv", "range", where="body")
         by_go: dict[int, list[ChanUse]] = {}
         for u in cf.of("send", where="go"):
@@ -227,6 +232,20 @@ func fetch(ctx context.Context) (int, error) {
                         "sender blocked forever",
                         function=gs.function_name(ctx, u.stmt),
                     )
+
+
+def _closed_on_return(ctx: FileContext, cf: ChanFacts) -> bool:
+    """Test code whose owner closes the channel with `defer close(ch)` (vitess's etcd watch test): a
+    sender still blocked when the test returns panics on the closed channel, failing the run loudly;
+    nothing strands. (In production code the same panic is a crash, so the finding stays.)"""
+    from leakhunter.source.program.testfail import is_test_code
+
+    if not is_test_code(ctx):
+        return False
+    return any(
+        u.where == "body" and u.stmt.parent is not None and u.stmt.parent.type == "defer_statement"
+        for u in cf.of("close")
+    )
 
 
 def _why(ctx: FileContext, cf: ChanFacts, res: dict[str, Node | None], recvs: list[ChanUse]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,10 +138,76 @@ func (n *node) Status() (Status, bool) {
             sev: Severity | None = "info" if stops else ("warning" if "can stop receiving" in why else None)
             if ctx.is_test and _LOST_WAKEUP in why:
                 continue  # a test waiting for a wake-up: a lost one hangs and fails the test
+            if _never_used(ctx, op.field.partition(".")[0]):
+                continue  # dead code: nothing in the module names the type or its constructor
             yield self.finding(ctx, node, why, function=gs.function_name(ctx, node), severity=sev)
 
 
 _LOST_WAKEUP = "every send on it is non-blocking"
+
+_USED: dict[tuple[str, str], bool] = {}
+
+
+def _never_used(ctx: FileContext, type_name: str) -> bool:
+    """Nothing in the module outside the type's own file mentions the type or a function of that file
+    returning it (vitess's `HTTPStreamWriterMock`, a mock no test constructs): no value of it exists,
+    so no send on its channel ever runs. A library's exported type counts as used when any file of its
+    module, tests included, names it; one another module alone would use is rare and still dead here."""
+    from leakhunter.source import gomod
+    from leakhunter.source.program.importers import importers
+
+    if not type_name or ctx.is_test:
+        return False
+    makers = {type_name}
+    for fn in gs.nodes_of_type(ctx, "function_declaration"):
+        res = fn.child_by_field_name("result")
+        if res is not None and re.search(rf"\b{re.escape(type_name)}\b", ctx.text(res)):
+            makers.add(ctx.text(fn.child_by_field_name("name")))
+    root = gomod.module_for_dir(ctx.path.absolute().parent).root
+    if root is None:
+        return False
+    key = (str(ctx.path.absolute()), type_name)
+    if key not in _USED:
+        imp = importers(Path(root))
+        files = [*imp.code.get("", []), *(p for k in list(imp.tests) for p in imp.tests.get(k, []))]
+        needle = re.compile(rb"\b(?:" + b"|".join(re.escape(m.encode()) for m in sorted(makers)) + rb")\b")
+        own = ctx.path.absolute()
+        used = _used_in_own_file(ctx, needle, type_name, makers)
+        for f in dict.fromkeys(files) if not used else ():
+            if f.absolute() == own:
+                continue
+            try:
+                if needle.search(f.read_bytes()):
+                    used = True
+                    break
+            except OSError:
+                used = True
+                break
+        _USED[key] = used
+    return not _USED[key]
+
+
+def _used_in_own_file(ctx: FileContext, needle: re.Pattern[bytes], type_name: str, makers: set[str]) -> bool:
+    """A mention of the type or a maker in its own file outside comments, the type's declaration, its
+    methods and the makers themselves (a one-file program that builds and runs it)."""
+
+    def own(d: Node) -> bool:
+        if d.type == "function_declaration":
+            return ctx.text(d.child_by_field_name("name")) in makers
+        if d.type == "method_declaration":
+            return bool(re.search(rf"\b{re.escape(type_name)}\b", ctx.text(d.child_by_field_name("receiver"))))
+        return any(c.type == "type_spec" and ctx.text(c.child_by_field_name("name")) == type_name
+                   for c in d.named_children)
+
+    decls = [d for d in gs.nodes_of_type(ctx, "function_declaration", "method_declaration", "type_declaration")
+             if own(d)]
+    for m in needle.finditer(ctx.source):
+        node = ctx.tree.root_node.descendant_for_byte_range(m.start(), m.end())
+        if node is None or node.type in ("comment", "interpreted_string_literal", "raw_string_literal"):
+            continue
+        if not any(d.start_byte <= m.start() < d.end_byte for d in decls):
+            return True
+    return False
 
 
 def _node_at(ctx: FileContext, start: int) -> Node | None:

@@ -1,0 +1,170 @@
+"""Which packages run only inside one-shot programs (issue #8, "run once, then the process exits").
+
+A leak that can happen at most once per process run, in a program that then exits, is not worth
+a reviewer's time: a code generator's file left open, a release tool's goroutine stranded on an
+error path, a CI helper's unclosed response. Held-out set 3 showed such programs everywhere, in
+directories no name list foresees (vitess `go/cmd/zk`, `go/mysql/collations/tools/makecolldata`,
+dendrite `cmd/dendrite-upgrade-tests`, kubo `test/api-startup`), so this is decided as a fact about
+the PROGRAM, from what its `main` package reaches, not from its directory's name:
+
+- a program is a `package main` directory of the module (test files aside);
+- it reaches the module's packages its files import, transitively (the import graph stands for the
+  call graph: cheap, and it only over-approximates what main can run);
+- it is *long-running* when any file it reaches (its own included) holds a mark of a process that
+  serves or waits for events: a server (`ListenAndServe`, `.Serve(`, `net.Listen`, `grpc.NewServer`),
+  an OS signal wait (`signal.Notify`), a periodic job (`time.NewTicker`, `time.Tick`,
+  `cron`), a forever-block (`select {}`), outside `func init()`; otherwise it runs its job and exits: *one-shot*;
+- a package runs only in one-shot programs when at least one program of the module reaches it, every
+  program that does is one-shot, and it is a program's own code: `package main` itself, or a package
+  whose import path goes through a program's directory or an application segment (`cmd/`, `tools/`,
+  `internal/`, `hack/`, ...). A library package other modules import (a client, a store) is never
+  excused: their programs may be servers.
+
+Conservative on purpose: one long-running program reaching the package, or one mark anywhere in a
+program's reach, keeps every finding.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leakhunter.source import gomod
+
+_LONG_RUNNING = re.compile(
+    rb"\bListenAndServe(?:TLS)?\(|\.Serve(?:TLS)?\(|\bhttp\.Serve\(|\bnet\.Listen(?:TCP|UDP|Unix|Packet)?\("
+    rb"|\bgrpc\.NewServer\(|\bsignal\.Notify(?:Context)?\(|\btime\.NewTicker\(|\btime\.Tick\("
+    rb"|\bcron\.|\bselect\s*\{\s*\}|\bwait\.(?:Until|Forever|JitterUntil)\("
+)
+"""Marks of a process that serves or waits for events rather than running a job and exiting."""
+
+_WORDS = (b"Serve", b"Listen", b"NewServer", b"signal.Notify", b"NewTicker", b"time.Tick", b"cron.", b"select",
+          b"wait.")
+"""Words every mark holds: a file without any of them needs no regex."""
+
+_IMPORT_BLOCK = re.compile(rb'(?ms)^import\s*(?:\((.*?)\)|([\w.]*\s*"[^"\n]+"))')
+_QUOTED = re.compile(rb'"([^"\n]+)"')
+_PACKAGE = re.compile(rb"(?m)^package\s+(\w+)")
+_IGNORED = re.compile(rb"(?m)^//go:build\s+ignore\s*$")
+
+_APP_SEGMENTS = frozenset({
+    "cmd", "cmds", "command", "commands", "internal", "app", "cli", "tools", "tool", "hack", "gen",
+    "generate", "generator", "codegen", "scripts", "script",
+})
+
+
+@dataclass(slots=True)
+class _Package:
+    main: bool = False
+    marked: bool = False
+    imports: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Programs:
+    """The module's programs and, per package import path, the programs that reach it."""
+
+    module: str = ""
+    long_running: dict[str, bool] = field(default_factory=dict)
+    """Program (import path of a `package main` directory) -> reaches a mark of a long-running process."""
+    reached_by: dict[str, set[str]] = field(default_factory=dict)
+    """Package import path -> the programs whose import closure holds it (themselves included)."""
+
+
+_CACHE: dict[str, Programs] = {}
+
+
+def programs(root: Path) -> Programs:
+    """The programs of the module at `root` (one walk per process and module)."""
+    from leakhunter.source.program.importers import importers
+
+    importers(root).code.get("")  # a judgement from every non-test file: said so to the result cache
+    key = str(root)
+    got = _CACHE.get(key)
+    if got is None:
+        got = _CACHE[key] = _build(root)
+    return got
+
+
+def _build(root: Path) -> Programs:
+    module = gomod.module_for_dir(root).module or ""
+    pkgs: dict[str, _Package] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
+        if dirpath != str(root) and "go.mod" in filenames:
+            dirnames[:] = []
+            continue  # a nested module: its own programs
+        rel = os.path.relpath(dirpath, root)
+        path = module if rel == "." else f"{module}/{rel.replace(os.sep, '/')}"
+        for f in filenames:
+            if not f.endswith(".go") or f.endswith("_test.go"):
+                continue
+            try:
+                data = Path(dirpath, f).read_bytes()
+            except OSError:
+                continue
+            if _IGNORED.search(data[:2048]):
+                continue  # `go run gen.go`: a program of its own, judged by exits.is_generator
+            p = pkgs.setdefault(path, _Package())
+            m = _PACKAGE.search(data)
+            if m is not None and m.group(1) == b"main":
+                p.main = True
+            if not p.marked and _marked(data):
+                p.marked = True
+            for blk in _IMPORT_BLOCK.finditer(data[: data.find(b"\nfunc ") if b"\nfunc " in data else len(data)]):
+                for q in _QUOTED.finditer(blk.group(0)):
+                    imp = q.group(1).decode("utf-8", "replace")
+                    if module and (imp == module or imp.startswith(module + "/")):
+                        p.imports.add(imp)
+    out = Programs(module=module)
+    for prog, pkg in pkgs.items():
+        if not pkg.main:
+            continue
+        seen = {prog}
+        todo = [prog]
+        marked = False
+        while todo:
+            cur = pkgs.get(todo.pop())
+            if cur is None:
+                continue
+            marked = marked or cur.marked
+            for imp in cur.imports:
+                if imp not in seen:
+                    seen.add(imp)
+                    todo.append(imp)
+        out.long_running[prog] = marked
+        for s in seen:
+            out.reached_by.setdefault(s, set()).add(prog)
+    return out
+
+
+def _marked(data: bytes) -> bool:
+    """A mark of a long-running process outside `func init()` (argo's logging package installs a
+    signal handler for log levels in every program at init: it does not keep a program running)."""
+    if not any(w in data for w in _WORDS):
+        return False  # most files: a few memchr scans instead of the regex
+    for m in _LONG_RUNNING.finditer(data):
+        start = data.rfind(b"\nfunc ", 0, m.start())
+        if not data.startswith(b"\nfunc init()", start):
+            return True
+    return False
+
+
+def only_in_one_shot_programs(directory: Path, import_path: str) -> bool:
+    """Code of the package at `directory` (import path `import_path`) runs only inside programs of its
+    module that run one job and exit (see the module doc)."""
+    root = gomod.module_for_dir(directory.absolute()).root
+    if root is None or not import_path:
+        return False
+    progs = programs(Path(root).absolute())
+    reached = progs.reached_by.get(import_path)
+    if not reached or any(progs.long_running.get(p, True) for p in reached):
+        return False
+    if import_path in reached:
+        return True  # a one-shot program's own `package main`
+    if any(import_path.startswith(p + "/") for p in reached):
+        return True  # a package inside a program's directory (`go/cmd/zk/internal/zkfs`)
+    rest = import_path.removeprefix(progs.module).strip("/")
+    return bool(_APP_SEGMENTS & set(rest.split("/")))
