@@ -149,6 +149,38 @@ def test_keys_follow_the_packages_that_import_a_package(tmp_path: Path) -> None:
     assert all(k4[x] == k3[x] for x in "acdef"), (k3, k4)
 
 
+def test_an_edit_to_the_tests_that_judged_a_helper_is_seen(tmp_path: Path) -> None:
+    """A test-support helper's finding is left out when every test calling it (in packages
+    that import it) fails on its error (program/testfail.py reads those `_test.go` files).
+    They are not in the helper's key; the lookup is stored with the outcome, and an edit
+    there must re-judge the helper, not replay the old outcome (real `scan` processes)."""
+    fx = Path(__file__).parent / "fixtures" / "scan" / "lh401_testfail" / "support"
+    root = module(tmp_path / "m", {
+        "lh401_testfail/support/support.go": (fx / "support.go").read_text(),
+        "lh401_testfail/support/user/user_test.go": (fx / "user" / "user_test.go").read_text(),
+    }, name="leakhunter.dev/fixtures")
+
+    def run(*extra: str) -> dict[str, object]:
+        env = {**os.environ, "LEAKHUNTER_CACHE_DIR": str(tmp_path / "cache")}
+        res = subprocess.run([sys.executable, "-m", "leakhunter", "scan", "--format", "json", *extra,
+                              "./..."], cwd=root, env=env, capture_output=True, timeout=300)
+        doc: dict[str, object] = json.loads(res.stdout)
+        return doc
+
+    def lines(doc: dict[str, object]) -> list[int]:
+        return sorted(f["line"] for f in doc["findings"] if f["rule"] == "LH401")  # type: ignore[attr-defined]
+
+    first = run()
+    assert lines(first) == lines(run("--no-cache")) and len(lines(first)) == 2
+    user = root / "lh401_testfail/support/user/user_test.go"
+    user.write_text(user.read_text().replace("t.Fatal(err)", "t.Log(err)", 1))
+    again = run()
+    assert lines(again) == lines(run("--no-cache")), lines(again)
+    assert len(lines(again)) == 3 and again["cached_files"] == 0  # support.go re-judged
+    third = run()
+    assert third["cached_files"] == 2 and lines(third) == lines(again)
+
+
 def test_damaged_entries_and_a_damaged_database_are_ignored(tmp_path: Path) -> None:
     root = module(tmp_path / "m", {"a.go": LEAK, "b.go": CLEAN})
     cache = tmp_path / "cache"

@@ -219,6 +219,8 @@ class KeyBuilder:
         self._closure: dict[str, frozenset[str]] = {}
         self._edges_memo: dict[str, list[str]] = {}
         self._rev: dict[str, dict[str, set[str]]] = {}
+        self._code_dirs: dict[str, list[str]] = {}
+        self._lookups: dict[str, dict[tuple[str, str], str]] = {}
         self._prefetched: set[str] = set()
         self._deps_digest: dict[str, str] = {}
         self._module: dict[str, tuple[str, str, str]] = {}
@@ -472,6 +474,7 @@ class KeyBuilder:
         if got is not None:
             return got
         got = {}
+        code_dirs: list[str] = []
         stack = [root]
         while stack:  # os.walk's order and pruning, listing each directory once
             d = stack.pop()
@@ -491,10 +494,69 @@ class KeyBuilder:
                     has_go = True
             stack.extend(reversed(subdirs))
             if has_go:
+                code_dirs.append(d)
                 for imp in self._pkg(d, listing).imports:
                     got.setdefault(imp, set()).add(d)
         self._rev[root] = got
+        self._code_dirs[root] = code_dirs
         return got
+
+    def _test_reverse(self, root: str) -> dict[str, set[str]]:
+        """Import path -> directories under the module root whose `_test.go` files import it
+        (program/testfail.py reads the tests of the packages importing a test-support helper)."""
+        key = "\x00tests\x00" + root
+        got = self._rev.get(key)
+        if got is not None:
+            return got
+        got = {}
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
+            if any(f.endswith("_test.go") for f in filenames):
+                for imp in self._full(dirpath).test_imports:
+                    got.setdefault(imp, set()).add(dirpath)
+        self._rev[key] = got
+        return got
+
+    def _lookup_digest(self, root: str, kind: str, path: str) -> str:
+        """Digest of the files a program/importers.py lookup (kind, import path) returns."""
+        memo = self._lookups.setdefault(root, {})
+        got = memo.get((kind, path))
+        if got is None:
+            got = memo[(kind, path)] = self._lookup_digest_of(root, kind, path)
+        return got
+
+    def _lookup_digest_of(self, root: str, kind: str, path: str) -> str:
+        if kind == "tests":
+            dirs = self._test_reverse(root).get(path, set())
+            return _h(*sorted(self._full(d).full for d in dirs))
+        # path "": every non-test file of the module (exits.py, for exported methods)
+        dirs = self._reverse(root).get(path, set()) if path else set(self._dirs_with_code(root))
+        return _h(*sorted(self._pkg(d).digest for d in dirs))
+
+    def _dirs_with_code(self, root: str) -> list[str]:
+        """Directories of the module with non-test `.go` files (those importing nothing too)."""
+        self._reverse(root)
+        return self._code_dirs.get(root, [])
+
+    def lookup_digests(self, path: Path, looked_up: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """`{kind\0import path: digest}` of what the rules looked up while checking `path`."""
+        root, _, _ = self._module_of(str(path.absolute().parent))
+        if not root:
+            return {}
+        return {f"{kind}\0{imp}": self._lookup_digest(root, kind, imp) for kind, imp in looked_up}
+
+    def lookups_unchanged(self, path: Path, stored: Any) -> bool:
+        """Whether every lookup recorded with a cached outcome still finds the same files."""
+        if not isinstance(stored, dict):
+            return False
+        root, _, _ = self._module_of(str(path.absolute().parent))
+        if not root:
+            return False
+        for k, digest in stored.items():
+            kind, _, imp = str(k).partition("\0")
+            if self._lookup_digest(root, kind, imp) != digest:
+                return False
+        return True
 
     def _importers(self, directory: str) -> set[str]:
         """Directories importing `directory`'s package, transitively up to IMPORTER_LEVELS.

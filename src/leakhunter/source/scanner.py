@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -116,6 +117,9 @@ class FileOutcome:
     """Set by scan_file when the outcome depends only on the file, its package and the rules."""
     peak_rss_kb: int = 0
     """Peak RSS of the worker process that scanned this chunk (set on a chunk's last outcome)."""
+    looked_up: tuple[tuple[str, str], ...] = ()
+    """Other packages' files the rules may have read to judge this file (program/importers.py
+    lookups: (kind, import path)): the cache stores their digest beside the outcome."""
 
 
 # --------------------------------------------------------------------------- file checks
@@ -344,6 +348,10 @@ def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) ->
             out.rule_seconds[rule.id] = out.rule_seconds.get(rule.id, 0.0) + time.thread_time() - t1
     out.scanned = True
     out.cacheable = not out.rule_errors
+    if mod.root is not None:
+        from leakhunter.source.program.importers import consulted
+
+        out.looked_up = tuple(sorted(consulted(mod.root)))
     if not found:
         return out
     if bad_ranges:
@@ -541,24 +549,30 @@ def _with_cache(
     """Cached outcomes for unchanged files, fresh ones (then stored) for the rest."""
     from leakhunter.source.cache import KeyBuilder
 
-    keys = KeyBuilder(rule_ids, max_file_size, store).keys(((f.path, f.size) for f in files), max_file_size)
+    kb = KeyBuilder(rule_ids, max_file_size, store)
+    keys = kb.keys(((f.path, f.size) for f in files), max_file_size)
     hits = store.get_many(keys.values())
     todo: list[SourceFile] = []
     for sf in files:
         k = keys.get(sf.path)
         doc = hits.get(k) if k is not None else None
         oc = _outcome_from_doc(doc, sf) if doc is not None else None
-        if oc is None:
+        # An outcome judged from other packages' files holds only while they are unchanged.
+        if oc is None or (doc and doc.get("looked_up") and not kb.lookups_unchanged(sf.path, doc["looked_up"])):
             todo.append(sf)
             continue
         result.cached_files += 1
         yield oc
-    by_display = {sf.display: keys.get(sf.path) for sf in todo}
+    by_display = {sf.display: sf for sf in todo}
     fresh: list[tuple[str, dict[str, Any]]] = []
     for oc in _outcomes(todo, rule_ids, max_file_size, jobs):
-        k = by_display.get(oc.display)
-        if k is not None and oc.cacheable:
-            fresh.append((k, _outcome_doc(oc)))
+        sf_done = by_display.get(oc.display)
+        k = keys.get(sf_done.path) if sf_done is not None else None
+        if k is not None and sf_done is not None and oc.cacheable:
+            doc = _outcome_doc(oc)
+            if oc.looked_up:
+                doc["looked_up"] = kb.lookup_digests(sf_done.path, oc.looked_up)
+            fresh.append((k, doc))
         yield oc
     store.put_many(fresh)
 
@@ -580,6 +594,9 @@ def scan_paths(
     start = time.perf_counter()
     cfg = config or ScanConfig()
     rule_ids = tuple(sorted(rules if rules is not None else selected_rules(cfg)))
+    loaded = sys.modules.get("leakhunter.source.program.importers")
+    if loaded is not None:  # an earlier scan in this process walked a tree that may have changed
+        loaded.reset()
     walked = collect_files(
         paths,
         exclude=cfg.cli_exclude,

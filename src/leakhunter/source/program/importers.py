@@ -10,24 +10,56 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _IMPORT_RE = re.compile(rb'"([^"\n]+)"')
 _HEAD = 16384
+
+
+class Lookups(dict[str, list[Path]]):
+    """Import path -> files, remembering which paths were asked for.
+
+    A finding judged by reading other packages' files depends on those files: the scan
+    result cache (cache.py) must know which, or an edit there replays a stale outcome. Every
+    `get` is recorded per module root; `consulted` hands the record to the scanner."""
+
+    def __init__(self, root: str, kind: str) -> None:
+        super().__init__()
+        self.root, self.kind = root, kind
+
+    def get(self, key: str, default: Any = None) -> Any:
+        _CONSULTED.setdefault(self.root, set()).add((self.kind, key))
+        return super().get(key, default)
 
 
 @dataclass(slots=True)
 class Importers:
     """Import path -> files importing it, for the module's non-test and test files."""
 
-    code: dict[str, list[Path]] = field(default_factory=dict)
+    code: Lookups
     """Non-test files; the key "" lists every non-test file (exported methods can be
     reached through interfaces from anywhere)."""
-    tests: dict[str, list[Path]] = field(default_factory=dict)
+    tests: Lookups
 
 
 _CACHE: dict[str, Importers] = {}
+_CONSULTED: dict[str, set[tuple[str, str]]] = {}
+
+
+def reset() -> None:
+    """Forget the walks and lookups of earlier scans in this process (the tree may have changed)."""
+    _CACHE.clear()
+    _CONSULTED.clear()
+
+
+def consulted(root: Path | str) -> frozenset[tuple[str, str]]:
+    """Every (kind, import path) looked up under module `root` by this process so far.
+
+    The record only grows: a judgement memoised while checking one file and reused for
+    another was made from lookups already in it, so it over-approximates, never misses."""
+    return frozenset(_CONSULTED.get(str(root), ()))
 
 
 def importers(root: Path) -> Importers:
@@ -36,7 +68,7 @@ def importers(root: Path) -> Importers:
     got = _CACHE.get(key)
     if got is not None:
         return got
-    got = Importers()
+    got = Importers(Lookups(key, "code"), Lookups(key, "tests"))
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith((".", "_")) and d not in ("vendor", "testdata")]
         for f in filenames:
