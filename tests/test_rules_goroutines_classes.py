@@ -5,8 +5,9 @@ shaped after held-out set 3, with the reported twin next to it:
   periodic job, and its own helper package, are not shown; the same code under a daemon that serves
   HTTP, and a library package only the tool imports, are;
 - tests: a helper that gives up on its own timeout and returns an error every caller asserts on
-  (even on some paths only); a channel the test closes with `defer close(ch)`. A timeout nobody
-  reports, and the deferred close in production code, stay shown;
+  (even on some paths only); a test cluster's TearDown that gives up waiting after its own timeout
+  (and a wait only TearDown runs); a channel the test closes with `defer close(ch)`. A timeout nobody
+  reports (a test helper's quiet `Ready`), and the deferred close in production code, stay shown;
 - LH106: a WaitGroup marked done through `Add(-1)`; LH108: a mock nothing constructs; LH104: a relay
   goroutine the receive loop starts for itself, and a message that names the case that wins.
 """

@@ -22,6 +22,7 @@ holds its tests in ordinary files). Kept in one place so every rule judges it al
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
@@ -392,43 +393,28 @@ _TIMEOUT_MAKERS = ("context.WithTimeout", "context.WithDeadline", "context.WithT
 
 
 def gave_up_on_own_timeout(ctx: FileContext, witness: Node) -> bool:
-    """In test code, `witness` is in a select case that fires only when the test's own timeout ran out:
+    """In test code (or a test-support package: one whose other files import "testing"), the owner
+    leaves at `witness` only through a select case that fires when its own timeout ran out:
     `<-time.After(d)` (or a variable holding it), `<-timer.C` of a `time.NewTimer`, `<-c.Done()` of a
-    context the enclosing function made with `context.WithTimeout`/`WithDeadline`. A goroutine left
-    behind there strands only after the test timed out, which fails (or is meant to fail) the test:
-    vitess's `execVDiffWithRetry`, kubo's daemon start-up wait, argo's e2e `runWithTimeout` (test-support
-    code: a file of a package whose other files import "testing")."""
+    context the enclosing function made with `context.WithTimeout`/`WithDeadline`; `witness` is in
+    that case, or after a select holding one. A goroutine left behind there strands only after the
+    test timed out, and is not shown when
+    - the case returns a failure (a non-nil error, `false`) that every caller of the helper checks
+      with an assertion, even on some paths only (vitess's `execVDiffWithRetry`, argo's e2e
+      `runWithTimeout`): the test judges the timeout;
+    - or the function tears test infrastructure down (`TearDown`, `Cleanup`, ... or only called from
+      one: vitess's cluster teardown waits): once, as the test ends.
+    A timeout that hands back an ordinary value nobody checks stays shown (the test passes with the
+    sender stranded)."""
     if not is_test_code(ctx) and not _test_support_package(ctx):
         return False
-    case: Node | None = witness
-    while case is not None and case.type != "communication_case":
-        if case.type in gs.FUNC_TYPES:
-            return False
-        case = case.parent
-    comm = case.child_by_field_name("communication") if case is not None else None
-    if comm is not None and comm.type == "receive_statement":
-        comm = comm.child_by_field_name("right")
-    if comm is None or comm.type != "unary_expression":
+    case = _timeout_case(ctx, witness)
+    if case is None:
         return False
-    src = comm.child_by_field_name("operand")
-    if src is None:
+    if _in_teardown(ctx, case):
+        return True  # test infrastructure tearing down gives up waiting: once, at the end of a test
+    if not (case.start_byte <= witness.start_byte < case.end_byte):
         return False
-    timeout = False
-    if src.type == "call_expression":
-        name = gs.qualified_call_name(ctx, src)
-        fn = src.child_by_field_name("function")
-        timeout = name == "time.After" or (
-            name.endswith(".Done") and fn is not None and fn.type == "selector_expression" and not gs.arguments(src)
-            and _made_by(ctx, witness, fn.child_by_field_name("operand"), _TIMEOUT_MAKERS)
-        )
-    elif src.type == "identifier":
-        timeout = _made_by(ctx, witness, src, ("time.After",))
-    elif src.type == "selector_expression" and ctx.text(src.child_by_field_name("field")) == "C":
-        timeout = _made_by(ctx, witness, src.child_by_field_name("operand"), ("time.NewTimer",))
-    if not timeout or case is None:
-        return False
-    # the case hands back a failure that every caller of the helper checks (a timeout nobody
-    # reports strands the sender in a passing test: still shown)
     ret = next((r for r in gs.statements(case) if r.type == "return_statement"), None)
     outer = gs.enclosing_function(case)
     if ret is None or outer is None or outer.type not in ("function_declaration", "method_declaration"):
@@ -440,6 +426,57 @@ def gave_up_on_own_timeout(ctx: FileContext, witness: Node) -> bool:
     if outer.start_byte not in memo:
         memo[outer.start_byte] = _every_caller_fails(ctx, outer, idx, loose=True)
     return memo[outer.start_byte]
+
+
+def _timeout_case(ctx: FileContext, witness: Node) -> Node | None:
+    """The timeout case holding `witness`, else the timeout case of a select that is an earlier
+    statement of a block enclosing `witness` (within its function)."""
+    cur: Node | None = witness
+    while cur is not None and cur.type != "communication_case":
+        if cur.type in gs.FUNC_TYPES:
+            cur = None
+            break
+        cur = cur.parent
+    if cur is not None:
+        return cur if _is_timeout(ctx, cur) else None
+    prev = witness
+    for p in gs.ancestors(witness):
+        if p.type in gs.FUNC_TYPES:
+            return None
+        if p.type in ("block", "statement_list") or p.type.endswith("_case"):
+            for st in gs.statements(p):
+                if st.start_byte >= prev.start_byte:
+                    break
+                if st.type == "select_statement":
+                    found = next((c for c in st.named_children if c.type == "communication_case"
+                                  and _is_timeout(ctx, c)), None)
+                    if found is not None:
+                        return found
+        prev = p
+    return None
+
+
+def _is_timeout(ctx: FileContext, case: Node) -> bool:
+    comm = case.child_by_field_name("communication")
+    if comm is not None and comm.type == "receive_statement":
+        comm = comm.child_by_field_name("right")
+    if comm is None or comm.type != "unary_expression":
+        return False
+    src = comm.child_by_field_name("operand")
+    if src is None:
+        return False
+    if src.type == "call_expression":
+        name = gs.qualified_call_name(ctx, src)
+        fn = src.child_by_field_name("function")
+        return name == "time.After" or (
+            name.endswith(".Done") and fn is not None and fn.type == "selector_expression" and not gs.arguments(src)
+            and _made_by(ctx, case, fn.child_by_field_name("operand"), _TIMEOUT_MAKERS)
+        )
+    if src.type == "identifier":
+        return _made_by(ctx, case, src, ("time.After",))
+    if src.type == "selector_expression" and ctx.text(src.child_by_field_name("field")) == "C":
+        return _made_by(ctx, case, src.child_by_field_name("operand"), ("time.NewTimer",))
+    return False
 
 
 def _made_by(ctx: FileContext, at: Node, var: Node | None, makers: tuple[str, ...]) -> bool:
@@ -476,3 +513,27 @@ def _test_support_package(ctx: FileContext) -> bool:
     got = any(is_test_code(f) for f in package_files(ctx)[1:])
     ctx.cache["testfail.support"] = got
     return got
+
+
+_TEARDOWN = re.compile(r"(?i)tear_?down|clean_?up|shutdown|^(?:stop|close|kill)")
+
+
+def _in_teardown(ctx: FileContext, node: Node) -> bool:
+    """`node` is in a teardown of test infrastructure: a function named TearDown/Cleanup/Shutdown/
+    Stop/Close/Kill..., or one whose every call in its file is inside such a function (vitess's
+    `waitForMySQLProcessToExit`, run by the cluster's `Teardown`). A wait it gives up on happens once,
+    as the test (or the whole `go test` run) ends."""
+    decl = gs.enclosing_declaration(node)
+    if decl is None:
+        return False
+    name = ctx.text(decl.child_by_field_name("name"))
+    if _TEARDOWN.search(name):
+        return True
+    calls = [
+        c for c in gs.nodes_of_type(ctx, "call_expression")
+        if gs.call_name(ctx, c).rpartition(".")[2] == name and not (decl.start_byte <= c.start_byte < decl.end_byte)
+    ]
+    outer = [gs.enclosing_declaration(c) for c in calls]
+    return bool(outer) and all(
+        o is not None and _TEARDOWN.search(ctx.text(o.child_by_field_name("name"))) for o in outer
+    )
