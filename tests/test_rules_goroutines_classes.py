@@ -8,6 +8,8 @@ shaped after held-out set 3, with the reported twin next to it:
   (even on some paths only); a test cluster's TearDown that gives up waiting after its own timeout
   (and a wait only TearDown runs); a channel the test closes with `defer close(ch)`. A timeout nobody
   reports (a test helper's quiet `Ready`), and the deferred close in production code, stay shown;
+- LH102: the main goroutine of a test binary re-executed as a child that hangs on purpose (called
+  only from TestMain), while the same receive on a goroutine the test starts is shown;
 - LH106: a WaitGroup marked done through `Add(-1)`; LH108: a mock nothing constructs; LH104: a relay
   goroutine the receive loop starts for itself, and a message that names the case that wins.
 """
@@ -34,6 +36,7 @@ PACKAGES = [
     "gs5/waiter",
     "gs5/deadmock",
     "gs5/relay",
+    "gs5/park",
 ]
 MOD = "leakhunter.dev/fixtures"
 

@@ -51,7 +51,9 @@ class BlockedReceive(Rule):
     program anyway); an owner that leaves only when the goroutine signalled its failure
     as its last act (`failCh <- err; return` before it would wait on releaseCh: vault's
     HA locks); a lifecycle method's or a failing command's exit, or a path after the
-    test already failed (goflow.deliberate_abandon).
+    test already failed (goflow.deliberate_abandon). A receive nothing feeds on the process's main
+    goroutine (`main`, `TestMain`, or a function only they call as a statement: a test binary
+    re-executed as a child that hangs until killed) parks the program on purpose and is not shown.
     """
 
     id = "LH102"
@@ -156,6 +158,8 @@ func process(items []Item) error {
         for u in cf.of("recv", "range"):
             if u.op == "recv" and u.guarded:
                 continue
+            if u.where == "body" and _main_goroutine(ctx, cf.owner):
+                return  # the process's main goroutine parks on purpose (`select {}` by another name)
             who = "goroutine" if u.where == "go" else (gs.function_name(ctx, u.stmt) or "it")
             kind = "ranges over" if u.op == "range" else "receives from"
             yield self.finding(
@@ -305,3 +309,28 @@ def _top_level(body: Node, start: int) -> bool:
         if st.start_byte <= start < st.end_byte:
             return st.type in ("expression_statement", "short_var_declaration", "assignment_statement")
     return False
+
+
+def _main_goroutine(ctx: FileContext, fn: Node) -> bool:
+    """`fn` runs on the process's main goroutine: `main`, `TestMain`, or a function every call of which
+    in its file is a plain statement of one of those (telegraf's `externalProcess`, the deliberately
+    hanging child a test re-executes its own binary as). Parking the main goroutine for ever is a
+    program that waits to be killed, not a goroutine left behind."""
+    if fn.type != "function_declaration":
+        return False
+    name = ctx.text(fn.child_by_field_name("name"))
+    if name in ("main", "TestMain"):
+        return name == "TestMain" or gs.package_name(ctx) == "main"
+    calls = [c for c in gs.nodes_of_type(ctx, "call_expression")
+             if (f := c.child_by_field_name("function")) is not None and f.type == "identifier" and ctx.text(f) == name]
+    if not calls:
+        return False
+    for c in calls:
+        st = c.parent
+        if st is None or st.type != "expression_statement" or gs.enclosing_function(c) != gs.enclosing_declaration(c):
+            return False
+        outer = gs.enclosing_declaration(c)
+        oname = ctx.text(outer.child_by_field_name("name")) if outer is not None else ""
+        if oname not in ("main", "TestMain") or (oname == "main" and gs.package_name(ctx) != "main"):
+            return False
+    return True
