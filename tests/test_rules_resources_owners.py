@@ -7,6 +7,8 @@ Each class comes from held-out set 3's false positives, in a general form, on re
   or server stream's context, an errgroup's context
   (done when Wait returns) and contexts captured by closures from a function that cancels them;
 - LH402: rows of a database/sql transaction, closed when it commits or rolls back;
+- LH301: a ticker owned by a background job started once per process run (from a CLI command's
+  `RunE`/`PersistentPreRun`, across packages and exported methods), beside a twin started per query;
 - LH404: a deadline set on a connection just dialled (it fails only on a closed connection), and a
   batch program under `hack/` whose leaks of every kind (loop, overwrite, end) end with it.
 Each quiet case has a reported twin that keeps the rule honest (a context that lives on, a request
@@ -22,6 +24,8 @@ from golab import go_env, go_exe
 from scanfixtures import FIXTURES, compare, run_rules
 
 PACKAGES = [
+    ("lh301_once/tabletserver", "LH301"),
+    ("lh301_once/logutil", "LH301"),
     ("lh401_grpc/server", "LH401"),
     ("lh401_serverctx/identity", "LH401"),
     ("lh401_serverctx/routing", "LH401"),
@@ -33,7 +37,7 @@ PACKAGES = [
 
 
 def test_fixtures_vet() -> None:
-    res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh401_grpc/...", "./lh404_oneshot/...", "./lh402", "./lh404"],
+    res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh401_grpc/...", "./lh301_once/...", "./lh404_oneshot/...", "./lh402", "./lh404"],
                          cwd=FIXTURES, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
 

@@ -455,11 +455,10 @@ def drop_process_ending(ctx: FileContext, acquired: Node, res: ReleaseResult) ->
     if exits.after_shutdown_signal(ctx, acquired):
         res.leaks = []
         return
-    fn = gs.enclosing_function(acquired)
-    if any(e.kind != "return" for e in res.leaks) and exits.ends_on_return(ctx, fn):
-        # the function runs once and the process ends soon after it returns (a generator, a one-shot
-        # command, TestMain support): a value dropped before the next iteration, overwritten or left
-        # at the end lives only until then, like the ones its returns leave
+    if exits.runs_once_then_exits(ctx, acquired):
+        # the code runs once and the process ends soon after (a generator, a one-shot command or
+        # program, TestMain support): a value dropped before the next iteration, overwritten, left
+        # at the end or on any return lives only until then
         res.leaks = []
         return
     res.leaks = [e for e in res.leaks if not (e.kind == "return" and exits.return_ends_process(ctx, e.node))]

@@ -16,7 +16,13 @@ from leakhunter.source.rules._resource import (
     exits_text,
     is_main,
 )
-from leakhunter.source.rules._timers import collects_timers, loop_exits, runs_once, version_text
+from leakhunter.source.rules._timers import (
+    collects_timers,
+    loop_exits,
+    runs_once,
+    started_once,
+    version_text,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -76,7 +82,11 @@ class TickerNotStopped(Rule):
 
     Not reported: tickers in `main` or in functions that never return; tickers
     stored in a field or a global, returned, or passed to another function; a Timer
-    whose channel was received from on that path (it fired).
+    whose channel was received from on that path (it fired). Nor a ticker of a function that
+    runs at most once per process run (`main`, `init`, a CLI command's `Run`/`RunE`/`PersistentPreRun`,
+    a function or method, exported too, whose every call in the module is outside loops in such a
+    function: vttablet's ACL reload job started by its command's `run`), or of a program that runs
+    once and exits: a background job started once at startup owns its ticker for the process's life.
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
@@ -132,6 +142,8 @@ func poll(ctx context.Context, check func() bool) {
         if ticker and not is_main(ctx, acq.fn) and ctx.text(acq.fn.child_by_field_name("name")) != "init":
             go = forever_reader(ctx, acq.fn, acq.var)
             if go is not None:
+                if started_once(ctx, acq.fn):
+                    return None  # a background job started once per process run: its ticker is the process's
                 stops = _stop_called(ctx, acq.fn, acq.var)
                 return self.finding(
                     ctx, acq.call,
@@ -146,7 +158,7 @@ func poll(ctx context.Context, check func() bool) {
                     ),
                 )
         res = check_paths(ctx, acq, _TICKER if ticker else _TIMER)
-        if res is None or not res.leaks:
+        if res is None or not res.leaks or (ticker and started_once(ctx, acq.fn)):
             return None
         collected = collects_timers(ctx)
         severity: Severity

@@ -9,7 +9,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import can_return
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import is_main
-from leakhunter.source.rules._timers import collects_timers, runs_once, version_text
+from leakhunter.source.rules._timers import collects_timers, runs_once, started_once, version_text
 
 
 class TimeTick(Rule):
@@ -31,7 +31,8 @@ class TimeTick(Rule):
 
     Not reported: `time.Tick` at package level, in `main` or `init` of package main,
     and in functions (or goroutines) that never return: their ticker is meant to
-    live for the whole program.
+    live for the whole program; nor in a function that runs at most once per process run (a CLI
+    command's function, or one whose every call in the module is outside loops in such a function).
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
@@ -71,6 +72,8 @@ func waitReady(ctx context.Context, ready func() bool) error {
                 continue
             if not can_return(ctx, fn) or runs_once(ctx, fn):
                 continue  # runs forever, or once for the program's life: one ticker, not one per call
+            if not ctx.is_test and started_once(ctx, fn):
+                continue  # a job started once per process run, found across the module's callers
             collected = collects_timers(ctx)
             why = (
                 f"{version_text(ctx)} collects it once unreferenced, so this only costs until the next GC"
