@@ -3,7 +3,7 @@ shaped after held-out set 3, with the reported twin next to it:
 
 - one-shot programs (program/oneshot.py): a `package main` that reaches no server, signal wait or
   periodic job, and its own helper package, are not shown; the same code under a daemon that serves
-  HTTP, and a library package only the tool imports, are;
+  HTTP (or registers handlers a dependency serves), and a library package only the tool imports, are;
 - tests: a helper that gives up on its own timeout and returns an error every caller asserts on
   (even on some paths only); a test cluster's TearDown that gives up waiting after its own timeout
   (and a wait only TearDown runs); a channel the test closes with `defer close(ch)`. A timeout nobody
@@ -31,6 +31,7 @@ PACKAGES = [
     "gs5/oneshot/shared",
     "gs5/oneshot/daemon",
     "gs5/oneshot/daemon/internal/work",
+    "gs5/oneshot/worker/internal/job",
     "gs5/testtimeout",
     "gs5/closeprod",
     "gs5/waiter",
@@ -50,6 +51,7 @@ def test_programs_are_judged_by_what_they_reach() -> None:
     progs = programs(FIXTURES)
     assert progs.long_running[f"{MOD}/gs5/oneshot/daemon"] is True  # ListenAndServe
     assert progs.long_running[f"{MOD}/gs5/oneshot/tool"] is False
+    assert progs.long_running[f"{MOD}/gs5/oneshot/worker"] is True  # handlers a dependency serves
     assert progs.reached_by[f"{MOD}/gs5/oneshot/tool/internal/fetch"] == {f"{MOD}/gs5/oneshot/tool"}
     judge = {p: only_in_one_shot_programs(FIXTURES / p, f"{MOD}/{p}") for p in PACKAGES[:5]}
     assert judge == {

@@ -13,7 +13,9 @@ the PROGRAM, from what its `main` package reaches, not from its directory's name
 - it is *long-running* when any file it reaches (its own included) holds a mark of a process that
   serves or waits for events: a server (`ListenAndServe`, `.Serve(`, `net.Listen`, `grpc.NewServer`),
   an OS signal wait (`signal.Notify`), a periodic job (`time.NewTicker`, `time.Tick`,
-  `cron`), a forever-block (`select {}`), outside `func init()`; otherwise it runs its job and exits: *one-shot*;
+  `cron`), a forever-block (`select {}`), a service framework run from a dependency (controller-runtime's
+  `NewManager`/`SetupSignalHandler`, informer factories, HTTP handlers registered with `HandleFunc`/
+  `http.Handle` or an `http.Server{}`, a queue `Subscribe`/`Consume`), outside `func init()`; otherwise it runs its job and exits: *one-shot*;
 - a package runs only in one-shot programs when at least one program of the module reaches it, every
   program that does is one-shot, and it is a program's own code: `package main` itself, or a package
   whose import path goes through a program's directory or an application segment (`cmd/`, `tools/`,
@@ -37,11 +39,15 @@ _LONG_RUNNING = re.compile(
     rb"\bListenAndServe(?:TLS)?\(|\.Serve(?:TLS)?\(|\bhttp\.Serve\(|\bnet\.Listen(?:TCP|UDP|Unix|Packet)?\("
     rb"|\bgrpc\.NewServer\(|\bsignal\.Notify(?:Context)?\(|\btime\.NewTicker\(|\btime\.Tick\("
     rb"|\bcron\.|\bselect\s*\{\s*\}|\bwait\.(?:Until|Forever|JitterUntil)\("
+    rb"|SetupSignalHandler|\bNewManager\(|InformerFactory|\bhttp\.Server\{|\bHandleFunc\(|\bhttp\.Handle\("
+    rb"|\.Subscribe\(|\.Consume\("
 )
 """Marks of a process that serves or waits for events rather than running a job and exiting."""
 
 _WORDS = (b"Serve", b"Listen", b"NewServer", b"signal.Notify", b"NewTicker", b"time.Tick", b"cron.", b"select",
-          b"wait.")
+          b"wait.", b"SetupSignalHandler", b"NewManager", b"InformerFactory", b"http.Server", b"Handle",
+          b"Subscribe", b"Consume")
+
 """Words every mark holds: a file without any of them needs no regex."""
 
 _IMPORT_BLOCK = re.compile(rb'(?ms)^import\s*(?:\((.*?)\)|([\w.]*\s*"[^"\n]+"))')
