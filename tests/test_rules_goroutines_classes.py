@@ -10,7 +10,8 @@ shaped after held-out set 3, with the reported twin next to it:
   reports (a test helper's quiet `Ready`), and the deferred close in production code, stay shown;
 - LH102: the main goroutine of a test binary re-executed as a child that hangs on purpose (called
   only from TestMain), while the same receive on a goroutine the test starts is shown;
-- LH106: a WaitGroup marked done through `Add(-1)`; LH108: a mock nothing constructs; LH104: a relay
+- LH106: a WaitGroup marked done through `Add(-1)`; LH108: a mock nothing constructs (a library's
+  exported Broker nobody in the module uses stays shown: other modules may); LH104: a relay
   goroutine the receive loop starts for itself, and a message that names the case that wins.
 """
 

@@ -146,18 +146,26 @@ func (n *node) Status() (Status, bool) {
 _LOST_WAKEUP = "every send on it is non-blocking"
 
 _USED: dict[tuple[str, str], bool] = {}
+_DOUBLE = re.compile(r"Mock|Fake|Stub|Dummy|Noop|Nop[A-Z]")
+"""Names of test doubles: an exported one nothing in its module uses is dead, not someone's API."""
 
 
 def _never_used(ctx: FileContext, type_name: str) -> bool:
     """Nothing in the module outside the type's own file mentions the type or a function of that file
     returning it (vitess's `HTTPStreamWriterMock`, a mock no test constructs): no value of it exists,
-    so no send on its channel ever runs. A library's exported type counts as used when any file of its
-    module, tests included, names it; one another module alone would use is rare and still dead here."""
+    so no send on its channel ever runs. Only for a type no other module can construct (unexported, or
+    in a program's package) or an exported test double (Mock/Fake/Stub...): a library's other exported
+    types are its API, used elsewhere."""
     from leakhunter.source import gomod
     from leakhunter.source.program.importers import importers
 
     if not type_name or ctx.is_test:
         return False
+    if type_name[:1].isupper() and not _DOUBLE.search(type_name):
+        from leakhunter.source.program.exits import _application_package
+
+        if not _application_package(ctx):
+            return False  # a library's exported type: other modules may construct it
     makers = {type_name}
     for fn in gs.nodes_of_type(ctx, "function_declaration"):
         res = fn.child_by_field_name("result")
