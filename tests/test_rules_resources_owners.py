@@ -37,7 +37,7 @@ PACKAGES = [
 
 
 def test_fixtures_vet() -> None:
-    res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh401_grpc/...", "./lh301_once/...", "./lh404_testinfra/...", "./lh404_oneshot/...", "./lh402", "./lh404"],
+    res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh401_grpc/...", "./lh301_once/...", "./lh404_oneshot/...", "./lh402", "./lh404"],
                          cwd=FIXTURES, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
 
@@ -91,13 +91,3 @@ def test_generator_twin_is_reported() -> None:
     assert {f.function for f in run_rules(FIXTURES / "lh404_oneshot/lib/lib.go", ["LH404"])} == {"Kubeify", "Merge"}
     assert run_rules(FIXTURES / "lh404_oneshot/hack/swagger/main.go", ["LH404"]) == []
 
-
-def test_test_infrastructure_is_info() -> None:
-    """A package only `_test.go` files import (end-to-end cluster helpers) leaks for one test run:
-    `info`, as in a `_test.go` file; the same code in a package the application imports too stays
-    a finding of the service."""
-    root = FIXTURES / "lh404_testinfra"
-    assert compare("lh404_testinfra/cluster", ["LH404"]) == []
-    assert compare("lh404_testinfra/shared", ["LH404"]) == []
-    assert {f.severity for f in run_rules(root / "cluster/cluster.go", ["LH404"])} == {"info"}
-    assert {f.severity for f in run_rules(root / "shared/shared.go", ["LH404"])} == {"warning"}

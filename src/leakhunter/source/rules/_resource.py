@@ -455,7 +455,13 @@ def drop_process_ending(ctx: FileContext, acquired: Node, res: ReleaseResult) ->
     if exits.after_shutdown_signal(ctx, acquired):
         res.leaks = []
         return
-    if exits.runs_once_then_exits(ctx, acquired):
+    fn = gs.enclosing_function(acquired)
+    once = (
+        exits.ends_on_return(ctx, fn)  # a closure (a walk's callback) may run once per item: judged itself
+        if fn is not None and fn.type == "func_literal"
+        else exits.runs_once_then_exits(ctx, acquired)
+    )
+    if once:
         # the code runs once and the process ends soon after (a generator, a one-shot command or
         # program, TestMain support): a value dropped before the next iteration, overwritten, left
         # at the end or on any return lives only until then
@@ -495,10 +501,9 @@ def leak_severity(ctx: FileContext, res: ReleaseResult) -> Severity:
     """`error` if no path releases the value, `warning` if some do; `info` in test files.
 
     A test's leaked file or connection lives for one test binary run: a cost, not a
-    production leak (and tests often leave things open on purpose around failures). The same
-    holds in a package only tests use (`test_only_package`: end-to-end test infrastructure).
+    production leak (and tests often leave things open on purpose around failures).
     """
-    if ctx.is_test or test_only_package(ctx):
+    if ctx.is_test:
         return "info"
     return "warning" if res.released or res.transferred else "error"
 
@@ -577,46 +582,3 @@ def local_type_of(ctx: FileContext, fn: Node | None, name: str) -> str:
                     return _compact(ctx.text(r.child_by_field_name("type")))
     return ""
 
-
-_TEST_ONLY: dict[str, bool] = {}
-
-
-def test_only_package(ctx: FileContext) -> bool:
-    """The file's package is test infrastructure: `_test.go` files of the module import it, directly
-    or through other such packages, and no other code does (vitess's `go/test/endtoend/cluster`). What
-    it leaves open lasts one test binary's run, like a `_test.go` file's leak: `info`, not a finding
-    of the service. A `package main`, or a package nothing imports, is no such package."""
-    if ctx.is_test:
-        return True
-    if gs.package_name(ctx) == "main":
-        return False
-    from leakhunter.source import gomod
-    from leakhunter.source.program.importers import importers
-    from leakhunter.source.program.types import own_path
-
-    d = ctx.path.absolute().parent
-    root = gomod.module_for_dir(d).root
-    path = own_path(ctx)
-    if root is None or not path:
-        return False
-    key = f"{root}\x00{path}"
-    if key not in _TEST_ONLY:
-        _TEST_ONLY[key] = _only_tests_import(importers(root), path, 0)
-    return _TEST_ONLY[key]
-
-
-def _only_tests_import(imp: object, path: str, depth: int) -> bool:
-    from leakhunter.source.program.importers import Importers
-    from leakhunter.source.program.index import package_path_for_dir
-
-    assert isinstance(imp, Importers)
-    if depth > 3:
-        return False
-    users = imp.code.get(path, [])
-    if not users:
-        return bool(imp.tests.get(path))  # only tests import it (none at all: a tool's, not a test's)
-    for d in {p.absolute().parent for p in users}:
-        up = package_path_for_dir(d)
-        if not up or up == path or not _only_tests_import(imp, up, depth + 1):
-            return False
-    return True

@@ -81,8 +81,7 @@ class FileNotClosed(Rule):
     batch program under `hack/`, `tools/`, `gen/`, a one-shot command), every kind of leak
     (before the next loop iteration, an overwrite, the end) lasts only until then: not reported.
     Severity: `error` when no path closes it, `warning` when some do.
-    In `_test.go` files findings are `info`: a test binary's leak lasts one test run; so are
-    they in a package only the module's tests import (end-to-end test infrastructure).
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
     """
 
     id = "LH404"
