@@ -504,6 +504,23 @@ def _callers_cancel(ctx: FileContext, fn: Node, cname: str, level: int = 0) -> b
     decides nothing (its callers cannot all be seen)."""
     if fn.type not in ("function_declaration", "method_declaration") or level >= _MAX_LEVELS:
         return False
+    key = (str(ctx.path), len(ctx.source), fn.start_byte, cname, level)
+    got = _CALLERS_MEMO.get(key)
+    if got is None:
+        _CALLERS_MEMO[key] = False  # recursion guard
+        got = _callers_cancel_uncached(ctx, fn, cname, level)
+        if len(_CALLERS_MEMO) > 4096:
+            _CALLERS_MEMO.clear()
+        _CALLERS_MEMO[key] = got
+    return got
+
+
+_CALLERS_MEMO: dict[tuple[str, int, int, str, int], bool] = {}
+"""Answers of `_callers_cancel` per (file and its size, function, parameter, level): a chain of callers is asked
+about again for each response of the functions below it."""
+
+
+def _callers_cancel_uncached(ctx: FileContext, fn: Node, cname: str, level: int) -> bool:
     name_node = fn.child_by_field_name("name")
     name = ctx.text(name_node)
     if not name or (name[0].isupper() and fn.type == "method_declaration"):
