@@ -430,7 +430,8 @@ def context_ends_soon(ctx: FileContext, fn: Node, expr: Node, at: Node) -> bool:
     return _soon_cancelled(ctx, fn, expr, at)
 
 
-_SENDS = frozenset({"Do", "RoundTrip", "Send"})
+_SENDING = ("do", "roundtrip", "send", "execute", "retry", "forward", "proxy")
+"""Call names (lower case, by prefix) that send a request handed to them: `c.Do(r)`, `sendWithRetry(r)`."""
 
 
 def _server_request_context(ctx: FileContext, fn: Node, call: Node) -> bool:
@@ -438,7 +439,8 @@ def _server_request_context(ctx: FileContext, fn: Node, call: Node) -> bool:
     handler returns (ServeHTTP's `cancelCtx`), and the transport's read loop then closes any response
     still open on a request that carries it. `r` is a `*http.Request` parameter of `fn` (or of a
     function enclosing the closure `fn`) that is no outgoing request: `fn` is no `RoundTrip`, and
-    `r` is handed to no `Do`/`RoundTrip`/`Send`. Also gin's `c.Request.Context()` and echo's
+    `r` is handed to no call named like a send (`Do`, `RoundTrip`, `send…`,
+    `retry…`, `forward…`) and `fn` returns no `*http.Response`. Also gin's `c.Request.Context()` and echo's
     `c.Request().Context()` for a `*gin.Context`/`echo.Context` parameter `c`."""
     if method_name(ctx, call) != "Context" or gs.arguments(call):
         return False
@@ -463,10 +465,13 @@ def _server_request_context(ctx: FileContext, fn: Node, call: Node) -> bool:
         return False
     if owner.type == "method_declaration" and ctx.text(owner.child_by_field_name("name")) == "RoundTrip":
         return False
+    if any(r.endswith("http.Response") for r in gs.result_types(ctx, owner)):
+        return False  # hands back a response: a client wrapper given an outgoing request
     body = owner.child_by_field_name("body")
     for c in gs.walk(body, "call_expression", into_func_literals=True) if body is not None else ():
-        if method_name(ctx, c) in _SENDS and any(ctx.text(a) == text for a in gs.arguments(c)):
-            return False  # the function sends this request itself: a client's request
+        last = gs.call_name(ctx, c).rpartition(".")[2].lower()
+        if last.startswith(_SENDING) and any(ctx.text(a) == text for a in gs.arguments(c)):
+            return False  # the function sends this request (itself or through a helper): a client's request
     return True
 
 
