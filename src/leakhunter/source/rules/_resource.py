@@ -262,7 +262,8 @@ _NEVER_FAIL_METHODS = {
     "strings.Builder": frozenset({"Write", "WriteString", "WriteByte", "WriteRune"}),
     "hash.Hash": frozenset({"Write"}), "hash.Hash32": frozenset({"Write"}), "hash.Hash64": frozenset({"Write"}),
     **dict.fromkeys(
-        ("net.Conn", "net.TCPConn", "net.UnixConn", "net.UDPConn", "net.IPConn", "crypto/tls.Conn"),
+        ("net.Conn", "net.TCPConn", "net.UnixConn", "net.UDPConn", "net.IPConn", "crypto/tls.Conn",
+         "net.TCPListener", "net.UnixListener"),
         frozenset({"SetDeadline", "SetReadDeadline", "SetWriteDeadline"}),
     ),
 }
@@ -328,13 +329,14 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
 _DEADLINES = frozenset({"SetDeadline", "SetReadDeadline", "SetWriteDeadline"})
 _DIALS = frozenset({
     "net.Dial", "net.DialTimeout", "net.DialTCP", "net.DialUnix", "net.DialUDP", "net.DialIP",
-    "crypto/tls.Dial", "crypto/tls.DialWithDialer",
+    "crypto/tls.Dial", "crypto/tls.DialWithDialer", "net.ListenTCP", "net.ListenUnix",
 })
 
 
 def _dialled(ctx: FileContext, call: Node, op: Node) -> bool:
-    """`op` is a local variable this function assigned from one of net's dial functions before `call`
-    (the program model does not read `net`'s declarations: the dial tells the type)."""
+    """`op` is a local variable this function assigned from one of net's dial (or TCP/Unix listen)
+    functions before `call` (the program model does not read `net`'s declarations: the call tells the
+    type)."""
     fn = gs.enclosing_function(call)
     body = fn.child_by_field_name("body") if fn is not None else None
     if op.type != "identifier" or body is None:
