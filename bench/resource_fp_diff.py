@@ -95,7 +95,7 @@ def main() -> None:
     s = sub.add_parser("scan", help="scan every corpus with the leakhunter tree SRC into OUT")
     s.add_argument("src")
     s.add_argument("out")
-    s.add_argument("--set", action="append", choices=["tuning", "heldout", "heldout2", "heldout3"])
+    s.add_argument("--set", action="append", choices=["tuning", "heldout", "heldout2", "heldout3", "heldout4"])
     s.add_argument("--work", default="/tmp/lh-precision", help="precision.py's scratch dir (module caches)")
     d = sub.add_parser("diff", help="compare two scan outputs by fingerprint, with verdicts")
     d.add_argument("before")

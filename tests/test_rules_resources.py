@@ -58,7 +58,12 @@ def test_timer_severity_follows_go_directive() -> None:
     old303 = _severities(GO122, "LH303")
     short = _line_of(GO122 / "lh303" / "leak.go", "time.After(5 * time.Second)")
     assert old303.pop(short) == "info"
-    assert set(old303.values()) == {"warning"} and len(old303) == 2
+    # the same constant folding as everywhere: `time.Second / 2` is 0.5 s (info), a const name
+    # divided is still 30 s (warning)
+    half = _line_of(GO122 / "lh303" / "leak.go", "time.After(time.Second / 2)")
+    assert old303.pop(half) == "info"
+    assert old303[_line_of(GO122 / "lh303" / "leak.go", "time.After(idleLimit / 4)")] == "warning"
+    assert set(old303.values()) == {"warning"} and len(old303) == 3
 
 
 def _line_of(path: Path, needle: str) -> int:

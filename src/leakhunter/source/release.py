@@ -169,6 +169,14 @@ _WRAPPERS = frozenset(
 )
 """Neutral functions whose result keeps a reference to their argument (a reader around a file)."""
 
+_ASSERT_PACKAGES = ("github.com/stretchr/testify/assert", "gotest.tools/assert", "gotest.tools/v3/assert")
+_ASSERT_NIL = frozenset({"NoError", "NoErrorf", "Nil", "Nilf", "Empty", "Emptyf"})
+_ASSERT_ERROR = frozenset({
+    "Error", "Errorf", "NotNil", "NotNilf", "ErrorIs", "ErrorIsf", "ErrorAs", "ErrorAsf",
+    "ErrorContains", "ErrorContainsf", "EqualError", "EqualErrorf", "NotEmpty", "NotEmptyf",
+})
+"""testify assertions that return whether they held, by what they say of an error argument."""
+
 _TERMINATORS = frozenset({
     "panic", "os.Exit", "log.Fatal", "log.Fatalf", "log.Fatalln", "log.Panic", "log.Panicf",
     "log.Panicln", "runtime.Goexit", "syscall.Exit",
@@ -659,6 +667,14 @@ class _Flow:
         if c.type == "call_expression" and self.err_var is not None and self._err_predicate(c):
             # os.IsNotExist(err), errors.Is(err, x), errors.As(err, &t): true only if err != nil
             return _clear_fresh(s), set(s)
+        if c.type == "call_expression" and self.err_var is not None:
+            asserted = self._err_assertion(c)
+            if asserted == "nil":
+                # `if assert.NoError(t, err) { resp.Body.Close() }`: false only if err != nil
+                return set(s), _clear_fresh(s)
+            if asserted == "error":
+                # `if assert.Error(t, err) {...}`: true only if err != nil
+                return _clear_fresh(s), set(s)
         if c.type == "call_expression" and self.spec.exhaust:
             fn = c.child_by_field_name("function")
             if (
@@ -685,6 +701,35 @@ class _Flow:
             return False
         last = gs.call_name(self.ctx, call).rpartition(".")[2]
         return last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper())
+
+    def _err_assertion(self, call: Node) -> str:
+        """"nil" / "error" when `call` is a test assertion on the acquisition's error that returns
+        whether it held, "" otherwise.
+
+        testify's assert functions return true when the assertion passed, so a guard
+        `if assert.NoError(t, err) {...}` (also `assert.Nil`/`assert.Empty`, the `...f` forms, a
+        suite's or `assert.New(t)`'s methods, gotest.tools' `assert.Check(t, err)`) is the error
+        check; `assert.Error`/`ErrorIs`/`NotNil`... pass only when err is not nil.
+        """
+        args = gs.arguments(call)
+        if not any(a.type == "identifier" and self.ctx.text(a) == self.err_var for a in args[:2]):
+            return ""
+        qual = gs.qualified_call_name(self.ctx, call)
+        pkg, _, name = qual.rpartition(".")
+        fn = _strip_opt(call.child_by_field_name("function"))
+        if pkg.endswith(_ASSERT_PACKAGES):
+            if name == "Check" and pkg.startswith("gotest.tools"):
+                return "nil"
+        elif not (
+            fn is not None and fn.type == "selector_expression"
+            and any(p.endswith(_ASSERT_PACKAGES) or p.endswith("/testify/suite") for p in gs.imports(self.ctx).values())
+        ):
+            return ""  # a method `x.NoError(err)` counts only in a file that imports an assertion library
+        if name in _ASSERT_NIL:
+            return "nil"
+        if name in _ASSERT_ERROR:
+            return "error"
+        return ""
 
     def _is_var_path(self, n: Node) -> bool:
         """`resp.Body` for a value released through `resp.Body.Close()`."""
@@ -797,6 +842,8 @@ class _Flow:
                 call = p.parent
                 if call is None or call.type != "call_expression":
                     return _TRANSFER
+                if _to_process_owner(self.ctx, cur, 0):
+                    return _TRANSFER
                 ids = [a.id for a in gs.arguments(call)]
                 idx = ids.index(cur.id) if cur.id in ids else 0
                 return callee_effect(self.ctx, call, idx)
@@ -885,6 +932,82 @@ def is_terminator(ctx: FileContext, stmt: Node) -> bool:
 
 
 # ---------------------------------------------------------------------- callees
+
+_PROCESS_SINKS = frozenset({
+    "log.SetOutput", "log.Default().SetOutput", "log/slog.SetDefault", "github.com/sirupsen/logrus.SetOutput",
+    "k8s.io/klog/v2.SetOutput", "google.golang.org/grpc/grpclog.SetLoggerV2", "go.uber.org/zap.ReplaceGlobals",
+})
+"""Calls that install what they are handed as the process's logger or log output: it lives for the process."""
+
+_LOG_WRAPPERS = frozenset({
+    "log.New", "log/slog.New", "log/slog.NewTextHandler", "log/slog.NewJSONHandler",
+    "google.golang.org/grpc/grpclog.NewLoggerV2", "go.uber.org/zap.New", "go.uber.org/zap/zapcore.NewCore",
+    "go.uber.org/zap/zapcore.AddSync", "go.uber.org/zap/zapcore.Lock",
+})
+"""Loggers and handlers whose result writes to the writer they are handed (the file lives as long as they do)."""
+
+
+def _to_process_owner(ctx: FileContext, node: Node, depth: int) -> bool:
+    """Does the value of `node` end up owned by the process: handed to a process-wide sink
+    (`log.SetOutput(f)`, `slog.SetDefault(...)`), or stored in a package-level variable or
+    `os.Stdout`, directly or through writers and loggers that wrap it
+    (`log.SetOutput(io.MultiWriter(os.Stdout, f))`, `l := slog.New(slog.NewTextHandler(f, nil));
+    slog.SetDefault(l)`)?
+
+    A file handed over this way is meant to stay open for the rest of the process (a test
+    binary's log file set up once from TestMain): nothing can close it through its new owner,
+    and closing it would break logging. A wrapper that stays local (`sc := bufio.NewScanner(f)`)
+    does not count: the file still leaks when the function returns.
+    """
+    if depth > 4:
+        return False
+    cur = node
+    p = cur.parent
+    while p is not None and p.type == "parenthesized_expression":
+        cur, p = p, p.parent
+    if p is None:
+        return False
+    if p.type == "argument_list":
+        call = p.parent
+        if call is None or call.type != "call_expression":
+            return False
+        qual = gs.qualified_call_name(ctx, call)
+        if qual in _PROCESS_SINKS:
+            return True
+        return (qual in _WRAPPERS or qual in _LOG_WRAPPERS) and _to_process_owner(ctx, call, depth + 1)
+    if depth == 0:
+        return False  # the value itself stored anywhere is a transfer already; this is for its wrappers
+    if p.type == "expression_list" and p.parent is not None:
+        stmt = p.parent
+        if stmt.type not in ("assignment_statement", "short_var_declaration", "var_spec"):
+            return False
+        lefts, rights = gs.assignment_sides(stmt)
+        ids = [r.id for r in rights]
+        if cur.id not in ids or len(lefts) != len(rights):
+            return False
+        left = lefts[ids.index(cur.id)]
+        if stmt.type == "assignment_statement" and not gs.is_define(stmt):
+            return _is_process_wide(ctx, left)
+        fn = gs.enclosing_function(stmt)
+        if fn is None or left.type != "identifier":
+            return False
+        name = ctx.text(left)
+        return any(
+            use.id != left.id and _to_process_owner(ctx, use, depth + 1)
+            for use in gs.identifiers(ctx, fn, name)
+        )
+    return False
+
+
+def _is_process_wide(ctx: FileContext, left: Node) -> bool:
+    """A package-level variable (`logOut = ...`) or another package's (`os.Stdout = ...`)."""
+    if left.type == "identifier":
+        return not gs.is_local_name(ctx, left, ctx.text(left)) and ctx.text(left) != "_"
+    if left.type == "selector_expression":
+        operand = left.child_by_field_name("operand")
+        return operand is not None and operand.type == "identifier" and ctx.text(operand) in gs.imports(ctx)
+    return False
+
 
 
 def callee_effect(ctx: FileContext, call: Node, index: int) -> int:
