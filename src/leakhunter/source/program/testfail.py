@@ -233,19 +233,29 @@ _ASSERTS = frozenset({
 })
 
 
-def _asserted_later(ctx: FileContext, call: Node, idx: int) -> bool:
-    """The caller keeps the helper's result (`out, err = helper()`) and a later assertion of its
-    function checks it (`if !expectError { require.NoError(t, err) }`, `require.Error(t, err)`): the
-    test judges the failure, even if only on some paths (vitess's `performVDiff2Action`)."""
+def _result_assigned(ctx: FileContext, call: Node, idx: int, strip: bool = True) -> tuple[Node, str] | None:
+    """`a, err := helper()`: the assignment and the name receiving result `idx` of `call`, or None
+    when the call is not the only right-hand side of an assignment."""
     assign = call.parent
     if assign is not None and assign.type == "expression_list":
         assign = assign.parent
     if assign is None or assign.type not in ("short_var_declaration", "assignment_statement"):
-        return False
+        return None
     lefts, rights = gs.assignment_sides(assign)
     if len(rights) != 1 or idx >= len(lefts):
+        return None
+    name = ctx.text(lefts[idx])
+    return assign, name.strip() if strip else name
+
+
+def _asserted_later(ctx: FileContext, call: Node, idx: int) -> bool:
+    """The caller keeps the helper's result (`out, err = helper()`) and a later assertion of its
+    function checks it (`if !expectError { require.NoError(t, err) }`, `require.Error(t, err)`): the
+    test judges the failure, even if only on some paths (vitess's `performVDiff2Action`)."""
+    got = _result_assigned(ctx, call, idx)
+    if got is None:
         return False
-    name = ctx.text(lefts[idx]).strip()
+    assign, name = got
     fn = gs.enclosing_function(call)
     body = fn.child_by_field_name("body") if fn is not None else None
     if name in ("", "_") or body is None:
@@ -293,15 +303,10 @@ def _bool_caller_fails(ctx: FileContext, call: Node) -> bool:
 
 def _error_caller_fails(ctx: FileContext, call: Node, idx: int, depth: int) -> bool:
     """`v, err := helper(); if err != nil { t.Fatal(err) }` (or `require.NoError(t, err)` next)."""
-    assign = call.parent
-    if assign is not None and assign.type == "expression_list":
-        assign = assign.parent
-    if assign is None or assign.type not in ("short_var_declaration", "assignment_statement"):
+    got = _result_assigned(ctx, call, idx, strip=False)
+    if got is None:
         return False
-    lefts, rights = gs.assignment_sides(assign)
-    if len(rights) != 1 or idx >= len(lefts):
-        return False
-    err = ctx.text(lefts[idx])
+    assign, err = got
     if err in ("_", ""):
         return False
     # the `if` it initialises, or the first of the next few statements that mentions err

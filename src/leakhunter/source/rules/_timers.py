@@ -82,6 +82,17 @@ def _innermost_breakable(n: Node) -> Node | None:
     return None
 
 
+def _called_in_place(lit: Node) -> Node | None:
+    """The function enclosing a func literal called where it is written (`func() {...}()`, `go
+    func(){...}()`) outside any loop: it runs as often as that function. None otherwise."""
+    p = lit.parent
+    while p is not None and p.type == "parenthesized_expression":
+        p = p.parent
+    if p is None or p.type != "call_expression" or gs.in_loop(lit) is not None:
+        return None
+    return gs.enclosing_function(lit)
+
+
 def runs_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
     """True if `fn` runs at most once in the life of the program: `main`, `init`, a function (or
     a func literal inside one) called only from such functions outside any loop, or only from a
@@ -93,12 +104,7 @@ def runs_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
     if depth > 3:
         return False
     if fn.type == "func_literal":
-        p = fn.parent
-        while p is not None and p.type == "parenthesized_expression":
-            p = p.parent
-        if p is None or p.type != "call_expression" or gs.in_loop(fn) is not None:
-            return False
-        outer = gs.enclosing_function(fn)
+        outer = _called_in_place(fn)
         return outer is not None and runs_once(ctx, outer, depth + 1)
     if fn.type not in ("function_declaration", "method_declaration"):
         return False
@@ -179,12 +185,7 @@ def _started_once(ctx: FileContext, fn: Node, depth: int) -> bool:
     if fn.type == "func_literal":
         if _command_field(ctx, fn, fn):
             return True
-        p = fn.parent
-        while p is not None and p.type == "parenthesized_expression":
-            p = p.parent
-        if p is None or p.type != "call_expression" or gs.in_loop(fn) is not None:
-            return False
-        outer = gs.enclosing_function(fn)
+        outer = _called_in_place(fn)
         return outer is not None and _started_once(ctx, outer, depth + 1)
     if fn.type not in ("function_declaration", "method_declaration"):
         return False
