@@ -3,13 +3,13 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out set (`--set heldout4`): the modules of HELDOUT4.md (read from its table), chosen
+- held-out set (`--set heldout5`): the modules of HELDOUT5.md (read from its table), chosen
   and committed before any finding on them was seen. Rules must not be tuned on it; it is
-  what the README's precision figure is about (session 5).
-- `--set heldout`, `--set heldout2` and `--set heldout3`: the first three held-out sets
-  (HELDOUT.md, HELDOUT2.md, HELDOUT3.md), triaged at the end of sessions 2, 3 and 4 and read while
-  rules were changed since, so they are TUNING material now: `--set tuning` scans them too, and
-  their verdicts carry over into the tuning sample by fingerprint.
+  what the README's precision figure is about (session 6).
+- `--set heldout` ... `--set heldout4`: the first four held-out sets (HELDOUT.md ... HELDOUT4.md),
+  triaged at the end of sessions 2-5 and read while rules were changed since, so they are TUNING
+  material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
+  sample by fingerprint.
 
 Each corpus is scanned by the real command as a user runs it (`leakhunter scan --format
 json`, no option: default rules, default severities, `info` hidden by the noise policy),
@@ -50,20 +50,21 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 TUNING_MODULES = ["github.com/prometheus/prometheus@v0.316.0", "github.com/ethereum/go-ethereum@v1.17.10"]
 SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout3": 20261205,
-         "heldout4": 20261206}
+         "heldout4": 20261206, "heldout5": 20261207}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
-         "heldout4": "HELDOUT4.md"}
+         "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
-          "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache"}
+          "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
                     "heldout-unsampled-triage.csv", "tuning-triage.csv", "verdicts-heldout2.csv",
                     "sample-heldout2.csv", "heldout2-unsampled-triage.csv", "verdicts-heldout3.csv",
-                    "sample-heldout3.csv", "heldout3-unsampled-triage.csv"],
+                    "sample-heldout3.csv", "heldout3-unsampled-triage.csv", "verdicts-heldout4.csv",
+                    "sample-heldout4.csv", "heldout4-unsampled-triage.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1, 2 and 3 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-4 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled)."""
 PER_CELL = 8
 CONTEXT = 4
@@ -85,7 +86,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT4.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT5.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
@@ -152,6 +153,7 @@ def corpora(which: str, work: Path) -> dict[str, tuple[Path, Path]]:
         mods += [(m, work / CACHES["heldout"]) for m in heldout_modules("heldout")]
         mods += [(m, work / CACHES["heldout2"]) for m in heldout_modules("heldout2")]
         mods += [(m, work / CACHES["heldout3"]) for m in heldout_modules("heldout3")]
+        mods += [(m, work / CACHES["heldout4"]) for m in heldout_modules("heldout4")]
     else:
         mods = [(m, work / CACHES[which]) for m in heldout_modules(which)]
     for mod, cache in mods:
