@@ -235,3 +235,42 @@ def test_binary_upgraded_in_place_is_not_a_restart(tmp_path: Path) -> None:
     assert "restart detected" not in err.decode(), err.decode()
     with Store(db, readonly=True) as st:
         assert len(st.processes(svc.base_url)) == 1
+
+
+def test_each_tick_judges_the_scrape_due_with_it(tmp_path: Path, hanging: str) -> None:
+    """Ticks and scrapes fall due together; a tick must wait for its own round's scrape,
+    or every verdict (--fail-fast, --until-verdict, the live view) comes an interval late.
+    A target that hangs must not hold the ticks back for longer than ROUND_WAIT."""
+    import asyncio
+
+    from leakhunter.watcher import ROUND_WAIT, Watcher
+
+    def run(targets: list[str], db: Path) -> list[tuple[int, int, float]]:
+        store = Store(str(db))
+        w = Watcher(targets, store, interval=0.5, timeout=1.0, warn=lambda _: None)
+        seen: list[tuple[int, int, float]] = []
+        t0 = time.monotonic()
+
+        def on_tick(w: Watcher) -> None:
+            if not w.done:
+                n = len(store.series(targets[0], "goroutines"))  # one point per finished scrape
+                seen.append((w.rounds, n, time.monotonic() - t0))
+
+        try:
+            asyncio.run(w.run(duration=4.0, on_tick=on_tick))
+        finally:
+            store.close()
+        return seen
+
+    with golab.run_lab("chanleak") as svc:
+        alone = run([svc.base_url], tmp_path / "a.db")
+        with_hanging = run([svc.base_url, hanging], tmp_path / "b.db")
+    # Scrapes are due at 0, 0.5, 1.0, ...; tick k (at k * 0.5 s) must see k + 1 of them.
+    assert len(alone) >= 5, alone
+    late = [(k, n) for k, n, _ in alone if n < k + 1]
+    assert len(late) <= 1, alone
+    # The hanging target (phase 0.25 s) never answers: ticks still come once per interval,
+    # each at most ROUND_WAIT of an interval after it fell due.
+    assert len(with_hanging) >= 5, with_hanging
+    for k, _, at in with_hanging:
+        assert at <= k * 0.5 + ROUND_WAIT * 0.5 + 0.3, with_hanging

@@ -95,13 +95,19 @@ class TargetStatus:
 
 
 UNPROVEN_SCRAPES = 3
+"""First scrapes a watcher withholds, at most, while it cannot tell its target's process
+from the last one in the store (no counter, no start time), before it opens a new row."""
 ADOPT_SLACK = 0.5
 """How far another live writer's counters may be ahead of ours at adoption without proving a
 restart (a restart resets them to near zero; an overlapping scrape is a GC or two ahead)."""
 ADOPT_LIVE_WINDOW = 30.0
 """Seconds (plus three intervals) within which the store's last row counts as a live writer's."""
-"""First scrapes a watcher withholds, at most, while it cannot tell its target's process
-from the last one in the store (no counter, no start time), before it opens a new row."""
+ROUND_WAIT = 0.8
+"""A tick waits for the scrapes due at its own time, up to this share of an interval.
+Ticks and scrapes fall due together; a tick that ran at once judged the store one scrape
+old, so every verdict (`--fail-fast`, `--until-verdict`, the live view) came an interval
+late: at soak's 0.5 s, one goroutine per request was called at 3.5 s instead of ~3.0 s
+(bench/RESULTS-detection.md). A target that hangs delays the tick by this much at most."""
 
 
 @dataclass(slots=True)
@@ -128,6 +134,8 @@ class _Target:
     heap_sig: tuple[float, float, float] | None = None
     last_num_gc: float | None = None
     last_forced: float = 0.0
+    done_due: float = -math.inf
+    """Due time (monotonic) up to which every scrape of this target finished or was skipped."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -193,6 +201,8 @@ class Watcher:
         """The last sample time `until_verdict` decided on (see _all_decided)."""
         self._findings: list[Any] | None = None
         self._ssl: ssl.SSLContext | None = None
+        self._scraped = asyncio.Event()
+        """Set by a target loop after each scrape: a waiting tick re-checks its round."""
         self.live_verdicts: dict[str, list[Verdict]] = {}
         """Verdicts without suspects, refreshed each tick for small watches (live view)."""
         for u in self.targets:
@@ -242,6 +252,7 @@ class Watcher:
         # runs in a worker thread beside the scrapes, and the first analysis (also in a
         # worker thread, one interval later) takes it from there via the import lock.
         warm = asyncio.create_task(asyncio.to_thread(_warm_imports))
+        self._scraped = asyncio.Event()
         self.started = time.time()
         self.duration = duration
         deadline = math.inf if duration is None else time.monotonic() + duration
@@ -318,6 +329,8 @@ class Watcher:
                 return
             if time.monotonic() >= deadline:
                 return
+            if len(self.targets) <= LIVE_VERDICT_TARGETS:
+                await self._await_round(t0, nxt, stop)
             self.rounds = k
             # Ticks missed while the loop was busy are skipped, not replayed.
             k = max(k + 1, math.floor((time.monotonic() - t0) / self.interval) + 1)
@@ -398,6 +411,30 @@ class Watcher:
             return _Http11Getter(Client(root, max_body=MAX_BODY))
         return _HttpxGetter(self._ssl_context(), self.timeout)
 
+    async def _await_round(self, t0: float, at: float, stop: asyncio.Event) -> None:
+        """Wait (ROUND_WAIT at most) until every scrape due at or before `at` is done."""
+        limit = at + ROUND_WAIT * self.interval
+
+        def pending() -> bool:
+            for st in self._t.values():
+                if at < t0 + st.phase:
+                    continue
+                due = t0 + st.phase + math.floor((at - t0 - st.phase) / self.interval + 1e-9) \
+                    * self.interval
+                if due > st.done_due + 1e-9:
+                    return True
+            return False
+
+        while not stop.is_set():
+            self._scraped.clear()
+            left = limit - time.monotonic()
+            if left <= 0 or not pending():
+                return
+            try:
+                await asyncio.wait_for(self._scraped.wait(), timeout=left)
+            except TimeoutError:
+                return
+
     def _ssl_context(self) -> ssl.SSLContext:
         """One TLS context for all targets' clients (loading CA certificates costs ~0.1 s)."""
         if self._ssl is None:
@@ -436,6 +473,8 @@ class Watcher:
             if nk > k + 1:
                 self.store.commit()
             k = nk
+            st.done_due = t0 + st.phase + (k - 1) * self.interval
+            self._scraped.set()
 
     # -- one scrape ---------------------------------------------------------------
 
