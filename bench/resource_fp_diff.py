@@ -4,7 +4,7 @@
     python bench/resource_fp_diff.py diff BEFORE_OUT AFTER_OUT
 
 `scan` runs `leakhunter scan --no-cache --format json` (default rules and severities, the
-goroutine rules switched off: they are not what changes here) with the leakhunter source tree
+goroutine rules switched off unless --all-rules: they are not what changes in resource work) with the leakhunter source tree
 SRC (a `git archive` of some commit: PYTHONPATH=SRC) over every corpus of
 bench/precision/precision.py's sets (`tuning` includes held-out set 1), one JSON per corpus
 in OUT. `diff` prints per (set, rule) counts of both runs and every finding only one run
@@ -41,9 +41,10 @@ def cmd_scan(args: argparse.Namespace) -> None:
             if dest.exists():
                 continue
             t0 = time.time()
+            off = [] if args.all_rules else ["--disable", GOROUTINE_RULES]
             res = subprocess.run(
                 ["nice", "-n", "5", sys.executable, "-m", "leakhunter", "scan", "--no-cache", "--format", "json",
-                 "--disable", GOROUTINE_RULES, "-o", str(dest), "."],
+                 *off, "-o", str(dest), "."],
                 cwd=root, capture_output=True, text=True,
                 env={**os.environ, "GOMODCACHE": str(modcache), "PYTHONPATH": str(Path(args.src).absolute())},
             )
@@ -95,7 +96,9 @@ def main() -> None:
     s = sub.add_parser("scan", help="scan every corpus with the leakhunter tree SRC into OUT")
     s.add_argument("src")
     s.add_argument("out")
-    s.add_argument("--set", action="append", choices=["tuning", "heldout", "heldout2", "heldout3", "heldout4"])
+    s.add_argument("--set", action="append", choices=["tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"])
+    s.add_argument("--all-rules", action="store_true",
+                   help="keep the goroutine rules on (for changes to LH1xx and the program-level exclusions)")
     s.add_argument("--work", default="/tmp/lh-precision", help="precision.py's scratch dir (module caches)")
     d = sub.add_parser("diff", help="compare two scan outputs by fingerprint, with verdicts")
     d.add_argument("before")

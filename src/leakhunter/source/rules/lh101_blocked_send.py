@@ -58,7 +58,8 @@ class BlockedSend(Rule):
     on a channel the goroutine signals only on its way out (`errCh <- err; return` next to
     `resCh <- v`: one send, not two; goflow.exclusive_signals); paths on which the test has
     already failed (`t.Error` then return, a timeout case that calls `t.Error`, a test
-    helper whose error every caller fails the test on: program/testfail.py); abandons that
+    helper whose error every caller fails the test on, a send that reports a failed check to a
+    test that fails on every value it receives: program/testfail.py); abandons that
     happen once per component life or while the process ends (a Run/Serve/Stop/Shutdown
     method leaving on a select case or an error, main/init, an error every caller exits
     on: goflow.deliberate_abandon and program/exits.py; a function that runs once before the
@@ -224,7 +225,12 @@ func fetch(ctx context.Context) (int, error) {
                 continue  # a shutdown deadline, a failed start, a failing command: once, not per call
             why = _why(ctx, cf, res, recvs)
             if why:
+                from leakhunter.source.program.testfail import receipt_fails, reports_failure
+
+                mode = receipt_fails(ctx, [r.stmt for r in recvs if r.op == "recv"]) if len(recvs) else ""
                 for u in sites:
+                    if mode and reports_failure(ctx, u.stmt, mode):
+                        continue  # a failed check's report: a passing test never sends it
                     yield self.finding(
                         ctx,
                         u.stmt,

@@ -212,6 +212,8 @@ func first(servers []string) string {
             # stats call fails AND the decode of its result fails), and LH101 already reports this
             # very send as stranded: one finding for one blocked line
             return
+        if _after_reported_failure(ctx, cf, gsends, send, recvs):
+            return
         owner = gs.function_name(ctx, cf.decl) or "the owner"
         buf = f"a buffer of {capacity}" if capacity else "no buffer"
         yield self.finding(
@@ -223,6 +225,21 @@ func first(servers []string) string {
             "blocks forever",
             function=gs.function_name(ctx, send.stmt),
         )
+
+
+def _after_reported_failure(
+    ctx: FileContext, cf: ChanFacts, gsends: list[ChanUse], send: ChanUse, recvs: list[ChanUse]
+) -> bool:
+    """Test code whose every receive fails the test on a failure value, and every send of the goroutine
+    before the extra one reports a failure (`if err != nil { errCh <- err }` ... `errCh <- nil`): the
+    extra send follows only a failure the test received and `t.Fatal`'d (program/testfail.py)."""
+    from leakhunter.source.program.testfail import receipt_fails, reports_failure
+
+    if len(recvs) != 1 or cf.cap != 0 or any(u.op != "recv" for u in recvs):
+        return False
+    earlier = [u for u in gsends if u.stmt.start_byte < send.stmt.start_byte]
+    mode = receipt_fails(ctx, [u.stmt for u in recvs]) if earlier else ""
+    return bool(mode) and all(reports_failure(ctx, u.stmt, mode) for u in earlier)
 
 
 def _blocked_send_reported(ctx: FileContext, stmt: Node) -> bool:
