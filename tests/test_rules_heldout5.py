@@ -12,6 +12,13 @@ class is fixed in a general form, with twins that stay reported:
   channel to an error assertion (`res := <-results; require.ErrorIs(t, res.err, ...)`); the twin only
   logs the handed-over error (tests/fixtures/testifyguard/handover_test.go, vetted by
   tests/test_rules_resources_heldout4.py's `go vet ./...` of that module).
+- Leaks only while the process ends (program/exits.py `_closure_error_ends_process`): a func literal's
+  error return ends the process when the literal is handed to a call that is the tail of a one-shot
+  command (`Run: func(...) { runner(func() error { return serve() }) }`: rclone's `serve docker`), or
+  to a lifecycle framework's job with the option that shuts the process down on its error
+  (cilium/hive's `job.OneShot(name, fn, job.WithShutdown())`, by import path: tests/fixtures/hivejob
+  holds a local stand-in module of that path). Twins: the closure run in a serving loop that logs
+  the error, a hive job without the option.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ def _vet(package: str) -> None:
 
 
 TESTIFY = FIXTURES.parent / "testifyguard"
+HIVE = FIXTURES.parent / "hivejob"
 
 
 def test_timeout_judged_after_a_hand_over() -> None:
@@ -51,3 +59,18 @@ def test_sends_that_report_a_failed_check() -> None:
         ("LH104", "TestFailureAfterDone.func1"),
         ("LH104", "TestDoneAfterLoggedFailure.func1"),
     }
+
+
+def test_closure_fixtures_vet() -> None:
+    _vet("lh404_closure")
+    res = subprocess.run([go_exe(), "vet", "./..."], cwd=HIVE, capture_output=True, text=True, timeout=300,
+                         env=go_env())
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_closure_error_that_ends_the_process() -> None:
+    assert compare("lh404_closure", ["LH404"]) == []
+    assert {f.function for f in run_rules(FIXTURES / "lh404_closure" / "main.go", ["LH404"])} == {"newRetriedListener"}
+    assert compare("hivejob/agent", ["LH404"], root=FIXTURES.parent) == []
+    found = {f.function for f in run_rules(HIVE / "agent" / "agent.go", ["LH404"])}
+    assert found == {"logServer.newLogListener"}

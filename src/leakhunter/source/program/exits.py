@@ -618,9 +618,38 @@ def _hands_on(ctx: FileContext, ret: Node, depth: int) -> bool:
         return False
     if _is_cobra_rune(ctx, outer):
         return True
+    if outer.type == "func_literal":
+        return _closure_error_ends_process(ctx, outer, depth)
     if outer.type not in ("function_declaration", "method_declaration") or depth >= 2:
         return False
     return _every_caller_exits(ctx, outer, depth + 1)
+
+
+_HIVE_JOB = "github.com/cilium/hive/job"
+"""cilium/hive, the lifecycle framework of cilium's programs (and others built on it): a job added with
+the `job.WithShutdown()` option shuts the whole hive, i.e. the process, down when it returns an error."""
+
+
+def _closure_error_ends_process(ctx: FileContext, lit: Node, depth: int) -> bool:
+    """A func literal's error ends the process: the literal is an argument of a call that runs it and
+    then ends the process, because
+    - the call is a tail call of code that runs once and ends the process on return (a one-shot
+      command's `cmd.Run(..., func() error {...})` as its last statement: rclone's `serve docker`);
+      the runner may retry it a bounded number of times before it returns, then the process ends;
+    - or the call hands it to a lifecycle framework with an option that shuts the process down on
+      its error (`job.OneShot(name, fn, job.WithShutdown())` of cilium/hive)."""
+    args = lit.parent
+    call = args.parent if args is not None and args.type == "argument_list" else None
+    if call is None or call.type != "call_expression":
+        return False
+    if _qualified(ctx, call).startswith(_HIVE_JOB + ".") and any(
+        a.type == "call_expression" and _qualified(ctx, a) == _HIVE_JOB + ".WithShutdown" for a in gs.arguments(call)
+    ):
+        return True
+    up = call.parent
+    if up is not None and up.type != "expression_statement":
+        return False  # its result is used: the caller may go on (or loop) on it
+    return _tail_call(ctx, call, depth)
 
 
 # ------------------------------------------------------- run once, then the process ends
