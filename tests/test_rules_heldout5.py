@@ -19,6 +19,10 @@ class is fixed in a general form, with twins that stay reported:
   (cilium/hive's `job.OneShot(name, fn, job.WithShutdown())`, by import path: tests/fixtures/hivejob
   holds a local stand-in module of that path). Twins: the closure run in a serving loop that logs
   the error, a hive job without the option.
+- Released by something the rule did not see (LH109): a method of the receiver whose whole body is the
+  unlock (`c.runlock()`; program/concurrency.py `self_unlocks`), a method value `mu.Unlock` handed to
+  code that calls it later, a lock type's own releasing method (`UnlockToRLock`). Twins: a helper that
+  does not unlock, another function handed over, a method that keeps the lock.
 """
 
 from __future__ import annotations
@@ -74,3 +78,13 @@ def test_closure_error_that_ends_the_process() -> None:
     assert compare("hivejob/agent", ["LH404"], root=FIXTURES.parent) == []
     found = {f.function for f in run_rules(HIVE / "agent" / "agent.go", ["LH404"])}
     assert found == {"logServer.newLogListener"}
+
+
+def test_release_fixture_vets() -> None:
+    _vet("lh109_release")
+
+
+def test_mutex_released_by_helpers() -> None:
+    assert compare("lh109_release", ["LH109"]) == []
+    found = {f.function for f in run_rules(FIXTURES / "lh109_release" / "release.go", ["LH109"])}
+    assert found == {"cache.snapshotTouch", "startAndWaitWrong", "downgradeWrong"}

@@ -97,6 +97,9 @@ class FuncSummary:
     ops: list[FieldOp] = field(default_factory=list)
     self_locks: dict[str, int] = field(default_factory=dict)
     """Receiver mutex field -> line of `r.mu.Lock()` done before any unlock (first statements)."""
+    self_unlocks: dict[str, int] = field(default_factory=dict)
+    """Receiver mutex field ("W"/"R" + name) -> line of `r.mu.Unlock()` (`RUnlock`) when that is the method's
+    whole body: a release helper (cilium's `e.runlock()`)."""
 
 
 @dataclass(frozen=True)
@@ -733,6 +736,14 @@ def _calls(ctx: FileContext, cc: Concurrency, path: str) -> None:
         if info.kind != "method" or info.body is None:
             continue
         rname = _receiver_name(ctx, info.body)
+        only = gs.statements(info.body)
+        if len(only) == 1:
+            text = gs._compact(ctx.text(only[0]))
+            if text.startswith(f"{rname}.") and text.endswith((".Unlock()", ".RUnlock()")):
+                mu = text[len(rname) + 1 : text.rindex(".")]
+                if mu and "." not in mu and "(" not in mu:
+                    kind = "R" if text.endswith(".RUnlock()") else "W"
+                    cc.funcs[info.name].self_unlocks.setdefault(f"{kind}{mu}", goflow.line(only[0]))
         for st in gs.statements(info.body)[:4]:
             text = gs._compact(ctx.text(st))
             if text.startswith(f"{rname}.") and text.endswith((".Lock()", ".RLock()")):
@@ -799,7 +810,8 @@ def _prune(cc: Concurrency) -> None:
     for _ in range(MAX_DEPTH):
         frontier = {c for k in frontier for c in callers.get(k, ())} - relevant
         relevant |= frontier
-    cc.funcs = {k: f for k, f in cc.funcs.items() if k in relevant}
+    # release helpers (`func (e *E) runlock() { e.mu.RUnlock() }`) stay too, without their callers
+    cc.funcs = {k: f for k, f in cc.funcs.items() if k in relevant or f.self_unlocks}
     for f in cc.funcs.values():
         f.calls = [c for c in f.calls if c.callee in relevant]
     cc.gos = [g for g in cc.gos if g.target in relevant]

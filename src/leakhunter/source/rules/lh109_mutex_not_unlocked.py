@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -98,7 +99,7 @@ func (c *cache) get(k string) ([]byte, error) {
         unlocks = [
             c
             for c in later
-            if _method(ctx, c) == (mu, _unlock_of(kind)) and not _in_other_scope(c, body)
+            if (_releases(ctx, c, mu, kind) or _release_helper(ctx, c, mu, kind)) and not _in_other_scope(c, body)
         ]
         deferred = any(
             d.start_byte > call.end_byte and _same_block_chain(stmt, d) for d in defers
@@ -201,6 +202,8 @@ def _unlocked_elsewhere(ctx: FileContext, fn: Node, mu: str) -> bool:
         if f"{mu}.Unlock()".encode() in rest or f"{mu}.RUnlock()".encode() in rest:
             return True
     scope = ctx.text(outer if outer is not None else fn)
+    if re.search(re.escape(mu) + r"\.R?Unlock\b(?!\s*\()", scope):
+        return True  # `srv.NotifyStartedFunc = mu.Unlock`: a method value someone else calls later
     return "RLocker()" in scope and (f"{mu} = " in scope or f"{mu} := " in scope)
 
 
@@ -246,13 +249,45 @@ def _calls(ctx: FileContext, body: Node) -> list[Node]:
     return cached  # type: ignore[return-value]
 
 
+def _releases(ctx: FileContext, call: Node, mu: str, kind: str) -> bool:
+    """`mu.Unlock()` (`RUnlock` for a read lock), or a lock type's own releasing method
+    (`UnlockToRLock`, `UnlockAndNotify`: any method of `mu` whose name holds "Unlock" but the other
+    kind's)."""
+    cmu, cm = _method(ctx, call)
+    if cmu != mu:
+        return False
+    return cm == _unlock_of(kind) or (cm not in _UNLOCKS and "Unlock" in cm)
+
+
+def _release_helper(ctx: FileContext, call: Node, mu: str, kind: str) -> bool:
+    """`r.runlock()` where mu is `r.f`, r the enclosing method's receiver, and `runlock`'s whole body is
+    `r.f.RUnlock()` (`Unlock` for a write lock): a helper of the receiver's type that releases it."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression" or gs.arguments(call):
+        return False
+    operand = ctx.text(fn.child_by_field_name("operand"))
+    if not mu.startswith(operand + ".") or mu.count(".") != 1:
+        return False
+    decl = gs.enclosing_declaration(call)
+    if decl is None or decl.type != "method_declaration":
+        return False
+    recv = decl.child_by_field_name("receiver")
+    names = [ctx.text(p.child_by_field_name("name")) for p in (recv.named_children if recv else [])
+             if p.type == "parameter_declaration"]
+    if operand not in names:
+        return False
+    got = concurrency(ctx).funcs.get(f"{gs.receiver_type(ctx, decl)}.{ctx.text(fn.child_by_field_name('field'))}")
+    return got is not None and f"{kind}{mu.split('.', 1)[1]}" in got.self_unlocks
+
+
 def _method(ctx: FileContext, call: Node) -> tuple[str, str]:
-    """(`t.mu`, `Lock`) for `t.mu.Lock()` with no arguments; ('', '') otherwise."""
+    """(`t.mu`, `Lock`) for `t.mu.Lock()` with no arguments (also for `Unlock`-named methods such
+    as `UnlockToRLock`); ('', method) otherwise."""
     fn = call.child_by_field_name("function")
     if fn is None or fn.type != "selector_expression" or gs.arguments(call):
         return "", ""
     m = ctx.text(fn.child_by_field_name("field"))
-    if m not in _LOCKS and m not in _UNLOCKS:
+    if m not in _LOCKS and m not in _UNLOCKS and "Unlock" not in m:
         return "", m
     return gs._compact(ctx.text(fn.child_by_field_name("operand"))), m
 
