@@ -23,6 +23,13 @@ class is fixed in a general form, with twins that stay reported:
   unlock (`c.runlock()`; program/concurrency.py `self_unlocks`), a method value `mu.Unlock` handed to
   code that calls it later, a lock type's own releasing method (`UnlockToRLock`). Twins: a helper that
   does not unlock, another function handed over, a method that keeps the lock.
+- Released by something the rule did not see (LH401): the connection under a one-connection round
+  tripper closed on the path (`rawConn.Close()` after `cc.RoundTrip(req)`), a helper returning what
+  `http.ReadResponse` parsed from the caller's stream (program/summaries.py), a client option that has
+  the client close the body (`Opts{NoResponse: true}`). Twins: no connection closed, a helper over an
+  http.Client, the option unset.
+- LH108: test support whose field channel its own package's `_test.go` files receive from. Twins: a
+  channel nothing receives from, a production package whose only receiver is its test.
 """
 
 from __future__ import annotations
@@ -88,3 +95,21 @@ def test_mutex_released_by_helpers() -> None:
     assert compare("lh109_release", ["LH109"]) == []
     found = {f.function for f in run_rules(FIXTURES / "lh109_release" / "release.go", ["LH109"])}
     assert found == {"cache.snapshotTouch", "startAndWaitWrong", "downgradeWrong"}
+
+
+def test_released_fixtures_vet() -> None:
+    _vet("lh401_released")
+    _vet("lh108_testsupport/...")
+
+
+def test_bodies_released_by_what_is_under_them() -> None:
+    assert compare("lh401_released", ["LH401"]) == []
+    found = {f.function for f in run_rules(FIXTURES / "lh401_released" / "released.go", ["LH401"])}
+    assert found == {"tunnelKeepConn", "fetchStatus", "repairKeep"}
+
+
+def test_field_channel_received_by_the_package_tests() -> None:
+    assert compare("lh108_testsupport", ["LH108"]) == []
+    assert compare("lh108_testsupport/prod", ["LH108"]) == []
+    assert [f.line for f in run_rules(FIXTURES / "lh108_testsupport" / "client.go", ["LH108"])] == [28]
+    assert len(run_rules(FIXTURES / "lh108_testsupport" / "prod" / "queue.go", ["LH108"])) == 1

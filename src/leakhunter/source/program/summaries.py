@@ -251,7 +251,7 @@ def _returns_fresh(ctx: FileContext, decl: Node, depth: int) -> bool:
         first = vals[0]
         while first.type == "parenthesized_expression" and first.named_children:
             first = first.named_children[0]
-        if first.type == "call_expression":
+        if first.type == "call_expression" and _makes(ctx, first):
             return True
         if first.type == "identifier" and _assigned_from_call(ctx, body, ctx.text(first)):
             return True
@@ -266,12 +266,19 @@ def _assigned_from_call(ctx: FileContext, body: Node, name: str) -> bool:
         names = [ctx.text(x) for x in lefts]
         if name not in names:
             continue
-        if len(rights) == 1 and rights[0].type == "call_expression":
+        if len(rights) == 1 and rights[0].type == "call_expression" and _makes(ctx, rights[0]):
             return True
         i = names.index(name)
-        if len(rights) == len(names) and rights[i].type == "call_expression":
+        if len(rights) == len(names) and rights[i].type == "call_expression" and _makes(ctx, rights[i]):
             return True
     return False
+
+
+def _makes(ctx: FileContext, call: Node) -> bool:
+    """A call whose result may be a resource the caller must release: not one of NOT_CREATORS (a
+    helper returning what `http.ReadResponse` parsed from its caller's stream hands over no
+    transport connection either: livekit's agent endpoint `readResponse`)."""
+    return gs.qualified_call_name(ctx, call) not in NOT_CREATORS
 
 
 # ---------------------------------------------------------------------- parameters

@@ -542,6 +542,11 @@ def _made_by(ctx: FileContext, at: Node, var: Node | None, makers: tuple[str, ..
     return False
 
 
+def test_support_package(ctx: FileContext) -> bool:
+    """Another file of `ctx`'s package imports "testing": its helpers run only under `go test`."""
+    return _test_support_package(ctx)
+
+
 def _test_support_package(ctx: FileContext) -> bool:
     """Another file of `ctx`'s package imports "testing": the package is test support (argo's
     `test/e2e/fixtures`), whose helpers run only under `go test`."""

@@ -223,6 +223,64 @@ def _runs_before(drain: Node, exit_node: Node, acq: Node) -> bool:
     return False
 
 
+_NO_BODY_OPTION = re.compile(r"(?i)^(?:no|discard|close|skip|drop)_?(?:response|resp|body)(?:body)?$")
+"""Option fields asking a client wrapper to close the response body itself (rclone lib/rest's
+`Opts{NoResponse: true}`: `Call` closes `resp.Body` and hands back the status and headers)."""
+
+
+def _body_discarded_by_option(ctx: FileContext, fn: Node, call: Node) -> bool:
+    """An argument of the call is an options literal (`&Opts{...}`, or a variable this function assigned
+    one to) that sets such a field to `true`."""
+    body = fn.child_by_field_name("body")
+    for arg in gs.arguments(call):
+        if arg.type == "unary_expression" and arg.named_children:
+            arg = arg.named_children[-1]
+        lits = [arg] if arg.type == "composite_literal" else []
+        if arg.type == "identifier" and body is not None:
+            name = ctx.text(arg)
+            for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")):
+                if d.start_byte >= call.start_byte:
+                    break
+                v = gs.assigned_value(ctx, d, name)
+                if v is not None and v.type == "unary_expression" and v.named_children:
+                    v = v.named_children[-1]
+                if v is not None:
+                    lits = [v] if v.type == "composite_literal" else []
+        for lit in lits:
+            vals = lit.child_by_field_name("body")
+            for kv in gs.walk(vals, "keyed_element") if vals is not None else ():
+                kids = kv.named_children
+                if (len(kids) == 2 and _NO_BODY_OPTION.match(ctx.text(kids[0]).strip())
+                        and ctx.text(kids[1]).strip() == "true"):
+                    return True
+    return False
+
+
+_CONN = re.compile(r"(?i)conn$")
+
+
+def _conn_closed_first(ctx: FileContext, fn: Node, acq: Node, leak: Exit) -> bool:
+    """A response from `RoundTrip` (a round tripper of one connection: an `http2.ClientConn`, a
+    one-request HTTP/3 transport) on a path that closes a connection (`rawConn.Close()`,
+    `quicConn.CloseWithError(...)`: a variable named *conn) before the exit, on every path to it:
+    closing the connection ends every stream on it, the body's included (xray-core's HTTP/2 proxy
+    tunnel and hysteria's auth request)."""
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    for c in gs.walk(body, "call_expression"):
+        if c.start_byte <= acq.end_byte or c.start_byte >= leak.node.end_byte:
+            continue
+        if method_name(ctx, c) not in ("Close", "CloseWithError"):
+            continue
+        recv = receiver_text(ctx, c)
+        if recv and _CONN.search(recv.rpartition(".")[2]) and _covered(leak.node, c) and _runs_before(
+            c, leak.node, acq
+        ):
+            return True
+    return False
+
+
 def _covered(exit_node: Node, drain: Node) -> bool:
     """The exit is the drain's own statement, or comes after it."""
     if exit_node.start_byte <= drain.start_byte and exit_node.end_byte >= drain.end_byte:
@@ -911,6 +969,10 @@ if resp.StatusCode != http.StatusOK {
                 done = _request_contexts(ctx, acq.fn)
                 if done:
                     res.leaks = [e for e in res.leaks if not _under_done_context(ctx, e.node, acq.fn, done)]
+            if res is not None and res.leaks and _body_discarded_by_option(ctx, acq.fn, acq.call):
+                continue  # `rest.Opts{NoResponse: true}`: the client closes the body before returning
+            if res is not None and res.leaks and method_name(ctx, acq.call) == "RoundTrip":
+                res.leaks = [e for e in res.leaks if not _conn_closed_first(ctx, acq.fn, acq.call, e)]
             if res is None or not res.leaks or _drained_first(ctx, acq.fn, acq.var, acq.call, res.leaks):
                 continue
             if _bodiless(ctx, acq.fn):
