@@ -397,3 +397,22 @@ def test_rewrite_goleak_verify_test_main_gets_a_wrapped_m() -> None:
            b'func TestMain(m *testing.M) {\n\tgl.VerifyTestMain(m, gl.IgnoreCurrent())\n}\n')
     out = rewrite_testmain(src).decode().splitlines()
     assert out[9] == "\tgl.VerifyTestMain(leakhunterM{m}, gl.IgnoreCurrent())"
+
+
+def test_failing_tests_fail_the_run_only_when_asked() -> None:
+    """By default the exit code is about leaks (a failing test without a leak is exit 0 and
+    reported); a CI that runs `leakhunter test` instead of `go test` asks for failures too."""
+    go = _newest()
+    plain = run_test_command(go, "./failing", "--no-scan", "--", "-run", "TestFails")
+    assert plain.code == 0, plain.stderr
+    assert "this test fails on purpose" in plain.stderr
+    strict = run_test_command(go, "./failing", "--no-scan", "--fail-on-test-failure",
+                              "--", "-run", "TestFails")
+    assert strict.code == 1, strict.stderr
+    assert "leakhunter: tests failed in 1 package(s) (1 test(s)); no leak found" in strict.stderr
+    assert strict.before == strict.after
+    passing = run_test_command(go, "./failing", "--no-scan", "--fail-on-test-failure",
+                               "--", "-run", "TestLeakAlso")
+    assert passing.code == 1 and "leaked" in passing.stdout  # a leak is exit 1 as before
+    clean = run_test_command(go, "./clean", "--no-scan", "--fail-on-test-failure")
+    assert clean.code == 0, clean.stderr

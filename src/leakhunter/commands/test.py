@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.usage = (
         "leakhunter test [PACKAGES ...] [--source DIR] [--settle DURATION] [--ignore FUNC] "
         "[--format {text,json,github,sarif}] [--no-scan] [--ancestry {rerun,always,off}] "
-        "[-- GO_TEST_ARGS ...]"
+        "[--fail-on-test-failure] [-- GO_TEST_ARGS ...]"
     )
     p.add_argument("packages", nargs="*", metavar="PACKAGES",
                    help="package patterns as go test takes them (default: ./...)")
@@ -57,6 +57,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "or whose creating line is in the standard library: in a second run of "
                    "only those packages (rerun, default), in the one run (always: for leaks "
                    "that depend on timing; every `go` statement costs a stack walk), or off")
+    p.add_argument("--fail-on-test-failure", action="store_true",
+                   help="exit 1 when a test failed even if nothing leaked (for a CI that runs "
+                   "`leakhunter test` instead of `go test`; by default the exit code is about "
+                   "leaks only, and failing tests are reported, not counted)")
     _split_go_args(p)
 
 
@@ -191,6 +195,12 @@ def run(args: argparse.Namespace) -> int:
             + (f" and {len(unchecked) - 1} more" if len(unchecked) > 1 else "")
             + f": {unchecked[0].note}"
         )
+    failed = [p for p in outcomes if p.tests_failed or (p.has_tests and not p.ok)]
+    if failed and args.fail_on_test_failure:
+        tests = sum(len(p.tests_failed) for p in failed)
+        sys.stderr.write(f"leakhunter: tests failed in {len(failed)} package(s)"
+                         + (f" ({tests} test(s))" if tests else "") + "; no leak found\n")
+        return 1
     return 0
 
 
