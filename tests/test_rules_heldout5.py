@@ -30,6 +30,8 @@ class is fixed in a general form, with twins that stay reported:
   http.Client, the option unset.
 - LH108: test support whose field channel its own package's `_test.go` files receive from. Twins: a
   channel nothing receives from, a production package whose only receiver is its test.
+- LH106 (class 4): a test's WaitGroup that counts expected outcomes (`wg.Add(expectedAccepted)` before
+  a loop of `numRequests` goroutines). Twins: `Add(n)` / `Add(len(items))` for the loop's goroutines.
 """
 
 from __future__ import annotations
@@ -113,3 +115,13 @@ def test_field_channel_received_by_the_package_tests() -> None:
     assert compare("lh108_testsupport/prod", ["LH108"]) == []
     assert [f.line for f in run_rules(FIXTURES / "lh108_testsupport" / "client.go", ["LH108"])] == [28]
     assert len(run_rules(FIXTURES / "lh108_testsupport" / "prod" / "queue.go", ["LH108"])) == 1
+
+
+def test_outcomes_fixture_vets() -> None:
+    _vet("lh106_outcomes")
+
+
+def test_waitgroup_counting_outcomes() -> None:
+    assert compare("lh106_outcomes", ["LH106"]) == []
+    found = {f.function for f in run_rules(FIXTURES / "lh106_outcomes" / "outcomes_test.go", ["LH106"])}
+    assert found == {"TestGoroutineCount.func1", "TestGoroutinePerItem.func1"}
