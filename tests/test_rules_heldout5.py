@@ -107,7 +107,7 @@ def test_released_fixtures_vet() -> None:
 def test_bodies_released_by_what_is_under_them() -> None:
     assert compare("lh401_released", ["LH401"]) == []
     found = {f.function for f in run_rules(FIXTURES / "lh401_released" / "released.go", ["LH401"])}
-    assert found == {"tunnelKeepConn", "fetchStatus", "repairKeep"}
+    assert found == {"tunnelKeepConn", "fetchStatus", "repairKeep", "repairNoBody"}
 
 
 def test_field_channel_received_by_the_package_tests() -> None:

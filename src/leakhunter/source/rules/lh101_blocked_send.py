@@ -227,7 +227,7 @@ func fetch(ctx context.Context) (int, error) {
             if why:
                 from leakhunter.source.program.testfail import receipt_fails, reports_failure
 
-                mode = receipt_fails(ctx, [r.stmt for r in recvs if r.op == "recv"]) if len(recvs) else ""
+                mode = receipt_fails(ctx, [r.stmt for r in recvs])  # a `range` receive is no verdict: ""
                 for u in sites:
                     if mode and reports_failure(ctx, u.stmt, mode):
                         continue  # a failed check's report: a passing test never sends it

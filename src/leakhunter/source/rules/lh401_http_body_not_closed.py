@@ -223,7 +223,9 @@ def _runs_before(drain: Node, exit_node: Node, acq: Node) -> bool:
     return False
 
 
-_NO_BODY_OPTION = re.compile(r"(?i)^(?:no|discard|close|skip|drop)_?(?:response|resp|body)(?:body)?$")
+_NO_BODY_OPTION = re.compile(
+    r"(?i)^(?:(?:no|discard|close|skip|drop)_?(?:response|resp)(?:_?body)?|(?:discard|close)_?(?:response_?|resp_?)?body)$"
+)
 """Option fields asking a client wrapper to close the response body itself (rclone lib/rest's
 `Opts{NoResponse: true}`: `Call` closes `resp.Body` and hands back the status and headers)."""
 
