@@ -223,10 +223,15 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     # early in the recent half leaves a step at its start, and the median of pairwise
     # slopes across a step is positive (a cache warming into the first 10 s of a soak was
     # called at 16.7 s on a busy machine, 1 of 96 control runs, tuning set).
+    # Fewer than three observations there (a target's own GCs grow rarer as its heap grows,
+    # watch without --force-gc) cannot show it: not established, so not called yet (a cache
+    # warming into the window was called in 6 of 16 watch-style runs when this was skipped).
     tx = [a for a in x if a >= x[-1] * 2 / 3]
     if len(tx) >= 3:
         latest = robust_slope(tx, y[len(y) - len(tx):])
         persistent = persistent and latest > 0 and latest >= 0.5 * tr.slope
+    else:
+        persistent = False
     # Grew, then flat: the flat part may be the last third, half or two thirds (a warm-up
     # that ended early in the window leaves a short climb and a long flat).
     pl = None
@@ -374,18 +379,27 @@ def _heap_series(store: Store, target: str, seg: Segment, ev: list[str]) -> tupl
         ev.append(f"live heap read right after a GC leakhunter asked for (heap?gc=1), "
                   f"{len(m)} GCs: exact, one observation per GC")
         return m, "live heap (after GC)"
-    return _distinct_steps(_heap_from_goal(store, target, seg, ev)), "live heap"
+    alloc = {p.ts: p.value for p in store.series(target, "heap_alloc_total")
+             if p.process_id == seg.process_id}
+    return _distinct_steps(_heap_from_goal(store, target, seg, ev), alloc), "live heap"
 
 
-def _distinct_steps(seg: Segment) -> Segment:
-    """One point per step: a value repeated by the next point is the same GC seen again
-    (two writers on one store, or a profile re-read), not a new observation."""
+def _distinct_steps(seg: Segment, alloc: dict[float, float]) -> Segment:
+    """One point per GC cycle: a point repeating the previous one is the same GC seen again
+    (two writers on one store, or a profile re-read), not a new observation — unless the
+    profile's cumulative allocations moved (`alloc`, by timestamp), which only a new cycle
+    publishes. The in-use total of a small, flat heap repeats to the byte from cycle to
+    cycle (one sample per 512 KiB): those are observations of a flat heap, and dropping
+    them left a soak of a service without /debug/vars with 3 "observations" in 45 GCs."""
     out = Segment(seg.process_id)
+    last_alloc: float | None = None
     for t, v in zip(seg.ts, seg.values, strict=True):
-        if out.values and out.values[-1] == v:
+        a = alloc.get(t)
+        if out.values and out.values[-1] == v and (a is None or a == last_alloc):
             continue
         out.ts.append(t)
         out.values.append(v)
+        last_alloc = a
     return out
 
 
