@@ -1,6 +1,10 @@
 // poolmisuse is the lab service for LH503 pool-misuse: a sync.Pool of bytes.Buffers
 // whose users append their request's bytes and Put the buffer back without Reset, so
-// each pooled buffer keeps everything every earlier user wrote and only grows.
+// each pooled buffer keeps everything every earlier user wrote and grows for as long as
+// it stays pooled. The runtime bounds that: a buffer its P did not reuse within one GC
+// cycle moves to the pool's victim cache and is freed at the next GC (Go >= 1.13), so
+// the live heap climbs and falls back; it climbs for good only while every pooled buffer
+// is reused every cycle (steady, high concurrency).
 //
 //	/leak?bytes=B&every=N   one request in N appends B bytes to a pooled buffer for good
 //	/fixed?bytes=B&every=N  Reset before Put, and buffers above 64 KiB are dropped
