@@ -252,7 +252,7 @@ class Watcher:
         # runs in a worker thread beside the scrapes, and the first analysis (also in a
         # worker thread, one interval later) takes it from there via the import lock.
         warm = asyncio.create_task(asyncio.to_thread(_warm_imports))
-        self._scraped = asyncio.Event()
+        self._scraped = asyncio.Event()  # a fresh one per run: an Event binds to the loop that waits on it
         self.started = time.time()
         self.duration = duration
         deadline = math.inf if duration is None else time.monotonic() + duration
