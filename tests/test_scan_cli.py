@@ -56,7 +56,7 @@ def test_default_path_dot_and_go_patterns(tmp_path: Path) -> None:
 
 def test_exclude_and_exclude_tests(tmp_path: Path) -> None:
     root = module(tmp_path / "m", {"a.go": LEAK, "a_test.go": LEAK.replace("Lost", "LostT"), "gen/g.go": LEAK})
-    _, doc, _ = scan_json(".", "--show-info", cwd=root)  # the test file's lost cancel is info
+    _, doc, _ = scan_json(".", "--show-info", "--tests", cwd=root)  # the test file's lost cancel is info
     assert len(doc["findings"]) == 3
     _, doc, _ = scan_json(".", "--exclude-tests", "--exclude", "gen", cwd=root)
     assert rules_of(doc) == [("LH201", "a.go", 6)]
@@ -91,3 +91,32 @@ def test_rules_explains_one_rule_with_examples() -> None:
     res = leakhunter("rules", "LH999")
     assert res.returncode == 2 and res.stderr.count(b"\n") == 1
     assert res.stderr.startswith(b"leakhunter: error: unknown rule 'LH999' (see `leakhunter rules`)")
+
+
+BLOCKED_SEND_TEST = """package demo
+
+import "testing"
+
+func TestFetch(t *testing.T) {
+	ch := make(chan int)
+	go func() { ch <- 1 }()
+}
+"""
+
+
+def test_findings_in_test_files_are_hidden_unless_asked(tmp_path: Path) -> None:
+    """Held-out test-file findings were 28% true: hidden by default, counted, never failing."""
+    root = module(tmp_path / "m", {"a.go": CLEAN, "a_test.go": BLOCKED_SEND_TEST})
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 0 and doc["findings"] == [] and doc["hidden_in_tests"] == 1
+    assert "1 in _test.go hidden (--tests shows them)" in err
+    code, doc, err = scan_json(".", "--tests", cwd=root)
+    assert code == 1 and rules_of(doc) == [("LH101", "a_test.go", 7)] and doc["hidden_in_tests"] == 0
+    assert "_test.go hidden" not in err
+    (root / ".leakhunter.toml").write_text("[scan]\nshow_tests = true\n")
+    assert rules_of(scan_json(".", cwd=root)[1]) == [("LH101", "a_test.go", 7)]
+    res = leakhunter("scan", str(root), "--format", "sarif")
+    assert res.returncode == 1
+    (root / ".leakhunter.toml").write_text("[scan]\nshow_tests = 1\n")
+    res = leakhunter("scan", str(root))
+    assert res.returncode == 2 and b"scan.show_tests must be true or false" in res.stderr

@@ -208,7 +208,9 @@ def cmd_sample(args: argparse.Namespace) -> None:
     work.mkdir(parents=True, exist_ok=True)
     tree = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
-    extra = ["--no-cache"] if args.no_cache else []
+    # `--tests`: findings in _test.go are hidden by default since session 7 (28% true on held-out
+    # sets 1-5); they are still sampled and triaged, in their own cells, so both figures stay published.
+    extra = ["--tests", *(["--no-cache"] if args.no_cache else [])]
     cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     summary: list[dict[str, Any]] = []
     for name, (root, modcache) in corpora(which, Path(args.work)).items():
@@ -321,9 +323,10 @@ def cmd_table(args: argparse.Namespace) -> None:
     by: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for r in rows:
         by[(r["rule"], r["kind"])][r["verdict"] or "undecided"] += 1
-    print(f"Default output of `leakhunter scan` ({args.set} set; sample seed {SEEDS[args.set]}):\n")
+    print(f"`leakhunter scan` output ({args.set} set; sample seed {SEEDS[args.set]}): production code is the "
+          "default output; `_test.go` findings are shown only with `--tests` (hidden by default since session 7)\n")
     for kind in ("prod", "test"):
-        print(f"### {'production code' if kind == 'prod' else '_test.go files'}\n")
+        print(f"### {'production code (default output)' if kind == 'prod' else '_test.go files (--tests)'}\n")
         print("| rule | shown findings | sampled | TP | FP | undecided | TP rate |")
         print("|---|---|---|---|---|---|---|")
         tot: Counter[str] = Counter()

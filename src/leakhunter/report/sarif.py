@@ -111,6 +111,7 @@ def document(
     *,
     root: Path | None = None,
     hidden_severity: int = 0,
+    hidden_tests: int = 0,
 ) -> dict[str, Any]:
     """The SARIF log as a dict (see the module docstring for the shape)."""
     base = (root or Path.cwd()).absolute()
@@ -151,7 +152,8 @@ def document(
         "invocations": [{
             "executionSuccessful": True,
             "toolExecutionNotifications": notifications,
-            "properties": {"unanalysed": len(result.unanalysed), "hiddenBelowMinSeverity": hidden_severity},
+            "properties": {"unanalysed": len(result.unanalysed), "hiddenBelowMinSeverity": hidden_severity,
+                           "hiddenInTests": hidden_tests},
         }],
         "results": [_result(f, index, base) for f in findings],
         "columnKind": "unicodeCodePoints",
@@ -166,5 +168,7 @@ def render(
     *,
     root: Path | None = None,
     hidden_severity: int = 0,
+    hidden_tests: int = 0,
 ) -> str:
-    return json.dumps(document(result, findings, rules, root=root, hidden_severity=hidden_severity), indent=2) + "\n"
+    doc = document(result, findings, rules, root=root, hidden_severity=hidden_severity, hidden_tests=hidden_tests)
+    return json.dumps(doc, indent=2) + "\n"

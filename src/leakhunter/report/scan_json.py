@@ -3,7 +3,7 @@
     {"findings": [{"rule", "name", "severity", "file", "line", "column", "message", "fix",
                    "function", "end_line", "fingerprint"}],
      "files_scanned", "duration_s", "skipped": [{"file", "reason"}], "suppressed",
-     "baseline_hidden", "hidden_below_min_severity", "min_severity",
+     "baseline_hidden", "hidden_below_min_severity", "min_severity", "hidden_in_tests",
      "unanalysed": [{"file", "line", "end_line", "function", "reason"}], "cached_files",
      "worker_peak_rss_mb"}
 
@@ -11,7 +11,8 @@ The contract's keys are always present; the extra keys only add to it. `unanalys
 lists the Go code no rule saw: a function or declaration the parser could not read
 (`line` > 0), or a whole file (`line` 0, `function` ""); generated files are not in it.
 `hidden_below_min_severity` counts findings left out by the noise policy (`info` by
-default; `--show-info` or `--min-severity info` shows them).
+default; `--show-info` or `--min-severity info` shows them); `hidden_in_tests` counts findings
+in `_test.go` files left out by the same policy (`--tests` shows them).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def document(
     baseline_hidden: int = 0,
     hidden_severity: int = 0,
     min_severity: str = "info",
+    hidden_tests: int = 0,
 ) -> dict[str, Any]:
     return {
         "findings": [finding_dict(f) for f in findings],
@@ -58,6 +60,7 @@ def document(
         "baseline_hidden": baseline_hidden,
         "hidden_below_min_severity": hidden_severity,
         "min_severity": min_severity,
+        "hidden_in_tests": hidden_tests,
         "unanalysed": [
             {"file": u.file, "line": u.line, "end_line": u.end_line or u.line, "function": u.function,
              "reason": u.reason}
@@ -75,7 +78,8 @@ def render(
     baseline_hidden: int = 0,
     hidden_severity: int = 0,
     min_severity: str = "info",
+    hidden_tests: int = 0,
 ) -> str:
     doc = document(result, findings, baseline_hidden=baseline_hidden, hidden_severity=hidden_severity,
-                   min_severity=min_severity)
+                   min_severity=min_severity, hidden_tests=hidden_tests)
     return json.dumps(doc, indent=2) + "\n"
