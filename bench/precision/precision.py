@@ -3,11 +3,11 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out set (`--set heldout5`): the modules of HELDOUT5.md (read from its table), chosen
+- held-out set (`--set heldout6`): the modules of HELDOUT6.md (read from its table), chosen
   and committed before any finding on them was seen. Rules must not be tuned on it; it is
-  what the README's precision figure is about (session 6).
-- `--set heldout` ... `--set heldout4`: the first four held-out sets (HELDOUT.md ... HELDOUT4.md),
-  triaged at the end of sessions 2-5 and read while rules were changed since, so they are TUNING
+  what the README's precision figure is about (session 7).
+- `--set heldout` ... `--set heldout5`: the first five held-out sets (HELDOUT.md ... HELDOUT5.md),
+  triaged at the end of sessions 2-6 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint.
 
@@ -50,22 +50,27 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 TUNING_MODULES = ["github.com/prometheus/prometheus@v0.316.0", "github.com/ethereum/go-ethereum@v1.17.10"]
 SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout3": 20261205,
-         "heldout4": 20261206, "heldout5": 20261207}
+         "heldout4": 20261206, "heldout5": 20261207, "heldout6": 20261208}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
-         "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md"}
+         "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
-          "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache"}
+          "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
+          "heldout6": "heldout6/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
                     "heldout-unsampled-triage.csv", "tuning-triage.csv", "verdicts-heldout2.csv",
                     "sample-heldout2.csv", "heldout2-unsampled-triage.csv", "verdicts-heldout3.csv",
                     "sample-heldout3.csv", "heldout3-unsampled-triage.csv", "verdicts-heldout4.csv",
-                    "sample-heldout4.csv", "heldout4-unsampled-triage.csv"],
+                    "sample-heldout4.csv", "heldout4-unsampled-triage.csv", "verdicts-heldout5.csv",
+                    "sample-heldout5.csv", "heldout5-unsampled-triage.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-4 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-5 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled)."""
+TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5")
+"""Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
+their modules too (the newest held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
 CONTEXT = 4
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
@@ -86,7 +91,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT5.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT6.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
@@ -150,10 +155,7 @@ def corpora(which: str, work: Path) -> dict[str, tuple[Path, Path]]:
                                 check=True).stdout.strip()
         out["std"] = (Path(goroot) / "src", work / CACHES["tuning"])
         mods = [(m, work / CACHES["tuning"]) for m in TUNING_MODULES]
-        mods += [(m, work / CACHES["heldout"]) for m in heldout_modules("heldout")]
-        mods += [(m, work / CACHES["heldout2"]) for m in heldout_modules("heldout2")]
-        mods += [(m, work / CACHES["heldout3"]) for m in heldout_modules("heldout3")]
-        mods += [(m, work / CACHES["heldout4"]) for m in heldout_modules("heldout4")]
+        mods += [(m, work / CACHES[old]) for old in TUNED_HELDOUT for m in heldout_modules(old)]
     else:
         mods = [(m, work / CACHES[which]) for m in heldout_modules(which)]
     for mod, cache in mods:
