@@ -8,13 +8,16 @@ noise, without losing a real trend.
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats
 
 from leakhunter.analyze.trend import hamed_rao_factor, mann_kendall_s, plateau, trend
+from leakhunter.analyze.verdicts import STAIR_TREAD_RATIO, staircase
 
 
 def test_s_matches_kendall_tau() -> None:
@@ -215,3 +218,33 @@ def test_files_left_to_the_gc_are_called_and_none_closed_is_no_leak() -> None:
     assert _gc_closed([0.0] * 14) == "no-leak"
     # A few files closed once (a request's file caught at the GC) is no leak.
     assert _gc_closed([0.0] * 6 + [3.0, -1.0] + [0.0] * 6) == "no-leak"
+
+
+def test_a_step_inside_the_late_part_is_not_levelled_off() -> None:
+    """Theil-Sen sees mostly zero pairs in two flat treads; the net rise does not."""
+    x = [float(i) for i in range(60)]
+    y = [min(i, 30) * 10.0 for i in range(60)]
+    y = [v + (200.0 if i >= 57 else 0.0) for i, v in enumerate(y)]
+    p = plateau(x, y)
+    assert p is not None and not p.is_plateau
+
+
+def test_a_doubling_staircase_on_its_latest_tread_is_not_a_plateau() -> None:
+    """A real soak of the lab's pooled-buffer leak (tests/data): the per-GC live heap
+    climbs 5.5 -> 34.6 MiB in doubling steps and is flat for its last 16 s. The
+    grew-then-flat test alone calls that levelled off; its treads say it is a staircase."""
+    data = json.loads((Path(__file__).parent / "data" / "poolmisuse-soak-heap.json").read_text())
+    x, y = data["x"], data["y"]
+    assert plateau(x, y) is not None and plateau(x, y).is_plateau  # type: ignore[union-attr]
+    bar = 0.1 * y[0] if 0.1 * y[0] > (1 << 20) else float(1 << 20)
+    stairs = staircase(x, y, bar)
+    assert stairs is not None
+    longest, latest = stairs
+    assert latest >= 10 and latest < STAIR_TREAD_RATIO * longest
+    # One step (a pool started lazily) has no tread between two rises: still a plateau.
+    assert staircase(x, [0.0] * 20 + [5e6] * (len(x) - 20), bar) is None
+    # A smooth, noisy fill, then noise around a level: short treads, then a long one.
+    rng = np.random.default_rng(9)
+    fill = [min(i, 40) * 2e5 + rng.normal(0, 2e5) for i in range(len(x))]
+    s = staircase(x, fill, bar)
+    assert s is None or s[1] > STAIR_TREAD_RATIO * s[0]

@@ -28,6 +28,7 @@ the early one (a warming cache, a pool filling to its bound).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -199,7 +200,27 @@ def plateau(x: Sequence[float], y: Sequence[float], *, min_late: int = 6,
     late = trend(x[cut:], y[cut:])
     grew = early.growing
     flat = not late.growing and late.slope <= 0.25 * max(early.slope, 0.0)
+    # Theil-Sen is the median pairwise slope, and a late part that is mostly two flat
+    # treads of a staircase has mostly zero pairs: a buffer that doubles (bytes.Buffer,
+    # append) rose 17.7 -> 33.7 MiB in the last third of a soak and read as "levelled off".
+    # Levelled off also means the late part's end is not well above its start.
+    flat = flat and net_rise_rate(x[cut:], y[cut:]) <= 0.25 * max(early.slope, 0.0)
     return Plateau(grew and flat, early, late, float(x[cut]))
+
+
+def net_rise_rate(x: Sequence[float], y: Sequence[float]) -> float:
+    """(median of the last quarter - median of the first quarter) / time between their middles.
+
+    Blind to the order inside each quarter, so a step counts in full wherever it falls
+    between them, and one outlier cannot make it."""
+    n = len(y)
+    if n < 4 or len(x) != n:
+        return 0.0
+    k = max(2, n // 4)
+    dt = statistics.median(x[-k:]) - statistics.median(x[:k])
+    if dt <= 0:
+        return 0.0
+    return (statistics.median(y[-k:]) - statistics.median(y[:k])) / dt
 
 
 # -- the sequential decision ------------------------------------------------------------

@@ -227,11 +227,9 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     # watch without --force-gc) cannot show it: not established, so not called yet (a cache
     # warming into the window was called in 6 of 16 watch-style runs when this was skipped).
     tx = [a for a in x if a >= x[-1] * 2 / 3]
-    if len(tx) >= 3:
-        latest = robust_slope(tx, y[len(y) - len(tx):])
-        persistent = persistent and latest > 0 and latest >= 0.5 * tr.slope
-    else:
-        persistent = False
+    latest = robust_slope(tx, y[len(y) - len(tx):]) if len(tx) >= 3 else 0.0
+    recent_climbs = persistent
+    persistent = persistent and len(tx) >= 3 and latest > 0 and latest >= 0.5 * tr.slope
     # Grew, then flat: the flat part may be the last third, half or two thirds (a warm-up
     # that ended early in the window leaves a short climb and a long flat).
     pl = None
@@ -241,6 +239,19 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
                 cand.early.slope * (cand.split_ts - x[0]) >= bar:
             pl = cand
             break
+    stairs = staircase(x, y, bar) if pl is not None and not persistent else None
+    if stairs is not None and stairs[1] < STAIR_TREAD_RATIO * stairs[0]:
+        # A buffer or slice that doubles grows in steps whose treads double too: on its
+        # latest tread it looks levelled off, and is not (poolmisuse: 5.5 -> 34.6 MiB over
+        # 53 s of soak, last step 16 s before the end, the tread before it 11 s: called
+        # "levelled off - a warm-up or a bounded cache"). Not a plateau until the latest
+        # tread clearly outlasts the ones between earlier steps.
+        ev.append(
+            f"grows in steps: flat for the last {human_duration(stairs[1])}, but flat for up to "
+            f"{human_duration(stairs[0])} between earlier steps; not levelled off until a tread "
+            f"outlasts {STAIR_TREAD_RATIO:g}x that (a doubling buffer or slice grows this way)"
+        )
+        pl = None
     if pl is not None and not persistent:
         ratio = max(pl.late.slope, 0.0) / pl.early.slope if pl.early.slope > 0 else 0.0
         conf = max(0.95, 1 - pl.early.p) * (1 - ratio) * min(1.0, 0.5 + pl.late.p)
@@ -283,11 +294,19 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
         v = Verdict("no-leak", round(conf, 3), per_min, spec.unit, ev, series=spec.name)
         return SeriesResult(v, seg, tr)
     if sig_up and relevant and long_enough and not persistent and growth > 0:
-        ev.append(
-            f"grew {human_amount(growth, spec.unit, sign=True)} but only "
-            f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half: "
-            "the growth is slowing or stopped (a warm-up?); not called a leak yet"
-        )
+        if recent_climbs:
+            ev.append(
+                f"grew {human_amount(growth, spec.unit, sign=True)}, "
+                f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half, but "
+                f"{human_amount(latest * 60, spec.unit, sign=True)}/min over the last third: stopped, "
+                "or between two steps; not called a leak yet"
+            )
+        else:
+            ev.append(
+                f"grew {human_amount(growth, spec.unit, sign=True)} but only "
+                f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half: "
+                "the growth is slowing or stopped (a warm-up?); not called a leak yet"
+            )
     # How much longer: until the window is long enough, the growth at this rate clears
     # the relevance bar, and the ranks can reach the look's threshold.
     waits = [3 * step]
@@ -309,13 +328,44 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     if not sig_up:
         reasons.append("the ranks do not settle a trend yet")
     if not persistent and relevant:
-        reasons.append("the recent half does not climb at a relevant rate")
+        reasons.append("the last third does not climb" if recent_climbs
+                       else "the recent half does not climb at a relevant rate")
     ev.append("not settled: " + "; ".join(reasons or ["the evidence is mixed"]) +
               f" (growth could be up to {human_amount(upper, spec.unit)} over the window)")
     v = Verdict("inconclusive", round(max(0.0, 1 - p_up), 3), per_min, spec.unit, ev,
                 series=spec.name)
     _watch_more(v, more)
     return SeriesResult(v, seg, tr)
+
+
+STAIR_TREAD_RATIO = 2.5
+"""A doubling staircase's next tread is twice its last (constant growth per second)."""
+
+
+def staircase(x: Sequence[float], y: Sequence[float], eps: float) -> tuple[float, float] | None:
+    """(longest tread between two steps, latest tread) in seconds, or None without one.
+
+    A step is a rise of more than `eps`, or of three times the series' typical change
+    from one observation to the next if that is more (the noise), above the median of
+    the tread so far, that holds for three observations; dips and spikes stay on the tread. A single step (a lazily started
+    pool) has no tread between two steps and stays a plateau; a smooth fill has only
+    short treads, so the flat after it outlasts them."""
+    n = len(y)
+    if n < 4:
+        return None
+    noise = statistics.median(abs(y[i] - y[i - 1]) for i in range(1, n))
+    eps = max(eps, 3 * noise)
+    starts = [0]
+    for i in range(1, n):
+        level = statistics.median(y[starts[-1]:i]) + eps
+        if all(v > level for v in y[i:i + 3]):  # a step stays up; a spike does not
+            starts.append(i)
+    if len(starts) < 3:
+        return None
+    longest = max(x[starts[k + 1]] - x[starts[k]] for k in range(1, len(starts) - 1))
+    if longest <= 0:
+        return None
+    return longest, x[-1] - x[starts[-1]]
 
 
 def _gc_closed_result(spec: SeriesSpec, raw: Segment) -> SeriesResult:
