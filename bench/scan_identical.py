@@ -9,6 +9,7 @@ findings, skipped files, unanalysed code, counts.
 
     python bench/scan_identical.py --before d017264            # that commit vs the work tree
     python bench/scan_identical.py --before A --after B --only net/http
+    python bench/scan_identical.py --before A --root /path/to/module   # any Go tree instead
     python bench/scan_identical.py --before A --files src/leakhunter/source/gosyntax.py ...
         # A against A with only these files taken from the work tree (--after): isolates one
         # change from others' concurrent edits of the same tree
@@ -64,6 +65,8 @@ def main() -> int:
     ap.add_argument("--files", nargs="+", metavar="PATH",
                     help="compare --before with --before plus these files of --after (repo-relative paths)")
     ap.add_argument("--only", choices=("net/http", "std"), help="one Go tree only")
+    ap.add_argument("--root", action="append", default=[], metavar="DIR",
+                    help="scan this Go tree instead of GOROOT's (repeatable; GOMODCACHE from the environment)")
     ap.add_argument("--go", default="/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else "go")
     args = ap.parse_args()
     goroot = Path(subprocess.run([args.go, "env", "GOROOT"], capture_output=True, text=True,
@@ -71,6 +74,10 @@ def main() -> int:
     targets = {"net/http": "net/http", "std": "."}
     if args.only:
         targets = {args.only: targets[args.only]}
+    roots = {name: goroot / "src" for name in targets}
+    if args.root:
+        targets = {r: "." for r in args.root}
+        roots = {r: Path(r) for r in args.root}
     ok = True
     with tempfile.TemporaryDirectory(prefix="lh-identical-") as tmp:
         t = Path(tmp)
@@ -86,8 +93,8 @@ def main() -> int:
         else:
             after = snapshot(args.after, t / "after")
         for name, target in targets.items():
-            a = scan(before, target, goroot / "src", t / "a.json")
-            b = scan(after, target, goroot / "src", t / "b.json")
+            a = scan(before, target, roots[name], t / "a.json")
+            b = scan(after, target, roots[name], t / "b.json")
             n = len(json.loads(a)["findings"])
             if a == b:
                 print(f"{name}: identical ({n} findings, {len(a)} bytes of JSON)")

@@ -17,11 +17,14 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.parse import parse
 from leakhunter.source.rule import FileContext
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 T = TypeVar("T")
 
@@ -111,11 +114,16 @@ def _load(ctx: FileContext, sig: tuple[object, ...]) -> list[FileContext]:
             continue
         if _other_package(data, str(pkg)):
             continue  # e.g. the `x_test` files for the view of `x`: not parsed only to be dropped
+        tree = parse(data)
+        if len(data) >= _SKELETON_MIN_BYTES:
+            skeleton = _without_data_literals(data, tree)
+            if skeleton is not None:
+                data, tree = skeleton, parse(skeleton)
         sib = FileContext(
             path=Path(path),
             display_path=str(path),
             source=data,
-            tree=parse(data),
+            tree=tree,
             go_version=ctx.go_version,
             is_test=name.endswith("_test.go"),
         )
@@ -123,6 +131,44 @@ def _load(ctx: FileContext, sig: tuple[object, ...]) -> list[FileContext]:
             continue
         out.append(sib)
     return out
+
+
+_SKELETON_MIN_BYTES = 64 << 10
+"""Siblings from this size on are kept in the view without the insides of their data literals."""
+_DATA_LITERAL_BYTES = 4 << 10
+_BLANK = bytes(10 if b == 10 else 32 for b in range(256))
+"""Every byte to a space except newlines: line numbers and byte offsets stay where they were."""
+
+
+def _without_data_literals(data: bytes, tree: Tree) -> bytes | None:
+    """`data` with the insides of large package-level composite literals blanked, or None.
+
+    A tree costs about 40 times its source, and the view keeps every sibling's tree at
+    once: go-mysql-server's collation tables (146 files, 68 MB of `map[rune]int32{...}`)
+    made one worker 2.7 GB. What siblings give the rules is declarations, types and
+    function bodies, not table rows, so a literal of a `var`/`const` declaration of at
+    least 4 KiB with no `func` in its text keeps its braces (so its type is still
+    read) and loses its elements. The file's own scan parses it whole."""
+    spans: list[tuple[int, int]] = []
+    for decl in tree.root_node.named_children:
+        if decl.type not in ("var_declaration", "const_declaration"):
+            continue
+        stack = [decl]
+        while stack:
+            node = stack.pop()
+            size = node.end_byte - node.start_byte
+            if size < _DATA_LITERAL_BYTES:
+                continue
+            if node.type == "literal_value" and b"func" not in data[node.start_byte:node.end_byte]:
+                spans.append((node.start_byte + 1, node.end_byte - 1))
+                continue
+            stack.extend(node.named_children)
+    if not spans:
+        return None
+    out = bytearray(data)
+    for a, b in spans:
+        out[a:b] = data[a:b].translate(_BLANK)
+    return bytes(out)
 
 
 _PACKAGE_LINE = re.compile(rb"^package[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?:;|//|\r?$)", re.MULTILINE)

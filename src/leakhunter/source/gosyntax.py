@@ -51,7 +51,7 @@ class TreeIndex:
     questions per file, and the answers all come from this one pass.
     """
 
-    __slots__ = ("__weakref__", "by_type", "root", "seen", "starts")
+    __slots__ = ("__weakref__", "by_type", "nodes", "root", "seen", "starts")
 
     def __init__(self, root: Node) -> None:
         by_type: dict[str, list[Node]] = {}
@@ -75,6 +75,7 @@ class TreeIndex:
             break
         self.root = root
         self.by_type = by_type
+        self.nodes = sum(len(v) for v in by_type.values())
         self.starts: dict[str, list[int]] = {}
         self.seen: list[int] = []
         """Ids of nodes of this tree recorded in `_ROOT_OF` (dropped with the index)."""
@@ -122,6 +123,11 @@ def _is_descendant(n: Node, root: Node) -> bool:
 _INDEXES: OrderedDict[int, TreeIndex] = OrderedDict()
 _MAX_INDEXES = 64
 """Trees indexed per process (the file being scanned plus the package siblings rules read)."""
+_MAX_INDEXED_NODES = 1_500_000
+"""...and nodes in them: an indexed node costs about 200 bytes with its share of the tree,
+and 64 files of go-mysql-server's collation tables (120,000 nodes each) held 1.6 GB
+when only the count was bounded. The newest index always stays."""
+_indexed_nodes = 0
 _ALIVE: weakref.WeakValueDictionary[int, TreeIndex] = weakref.WeakValueDictionary()
 """Root node id -> every index still alive (held by `_INDEXES` or by a FileContext's cache).
 An index holds nodes of its tree, so the tree, and with it the id, lives as long as the entry."""
@@ -130,13 +136,16 @@ _ROOT_OF: dict[int, TreeIndex] = {}
 
 
 def _register(idx: TreeIndex) -> None:
+    global _indexed_nodes
     key = idx.root.id
     if key in _INDEXES:
         _INDEXES.move_to_end(key)
         return
     _INDEXES[key] = idx
-    while len(_INDEXES) > _MAX_INDEXES:
+    _indexed_nodes += idx.nodes
+    while len(_INDEXES) > _MAX_INDEXES or (_indexed_nodes > _MAX_INDEXED_NODES and len(_INDEXES) > 1):
         _, old = _INDEXES.popitem(last=False)
+        _indexed_nodes -= old.nodes
         # Forget node ids of the evicted tree: once it is freed, its ids may be reused.
         for k in old.seen:
             if _ROOT_OF.get(k) is old:
