@@ -117,7 +117,9 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
         t0 = time.monotonic()
 
         def on_tick(w: Watcher) -> None:
-            now = time.monotonic() - t0
+            # A leak row counts seconds of load (the goal's clock), warm-up included; a
+            # control counts seconds observed.
+            now = time.monotonic() - t0 + (warmup if run.want else 0.0)
             LOADS.append(os.getloadavg())
             vs = w.verdicts(suspects=False)[base]
             kinds = [v.kind for v in vs if v.is_leak]
@@ -179,7 +181,7 @@ async def main_async(args: argparse.Namespace) -> list[Run]:
         else:
             rates = FULL_GR_RATES if args.full else GR_RATES
         for label, q, rate in rates:
-            jobs.append((svc, exe, q, label, args.cap, 0.0, rate))
+            jobs.append((svc, exe, q, label, args.cap, args.leak_warmup, rate))
     controls = [(c, c) for c in m.controls]
     # The leak services' own fixed code (/fixed: the same traffic, the leak repaired) as
     # controls too: the fds the GC closes must stay at zero where the code closes its
@@ -229,7 +231,8 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         "",
         f"Steady load (the rate in the row) on one lab service at a time ({args.parallel} "
         f"services in parallel per bench process on the shared 2-core machine), scraped every "
-        f"{args.interval:g} s with a forced GC per scrape (soak's defaults). Seconds of load until the "
+        f"{args.interval:g} s with a forced GC per scrape (soak's defaults), observed after "
+        f"{getattr(args, 'leak_warmup', 0.0):g} s of load as warm-up. Seconds of load (warm-up included) until the "
         "first verdict of the right kind (on_tick, as `soak --fail-fast` / `watch "
         "--until-verdict`); *joined*: the leak verdict's suspects include the service's "
         "catalog rule from `scan` at the leaking line. Peer: the two-snapshot threshold "
@@ -242,7 +245,7 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
     for r in runs:
         if not r.want:
             continue
-        cap = args.cap
+        cap = args.cap + getattr(args, "leak_warmup", 0.0)
         lines.append(
             f"| {r.name} | {rule.get(r.name, '')} | {r.rate_label} | "
             f"{r.requests / r.load_s if r.load_s else 0:.0f} | {r.want} | "
@@ -340,12 +343,15 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parallel", type=int, default=3)
-    ap.add_argument("--cap", type=float, default=45.0, help="seconds per leak run at most (leak runs have no warm-up)")
+    ap.add_argument("--cap", type=float, default=45.0, help="seconds each leak run is observed at most (after --leak-warmup)")
     ap.add_argument("--interval", type=float, default=0.5,
                     help="scrape interval, each scrape with a forced GC as soak does (default 0.5)")
     ap.add_argument("--control-runs", type=int, default=20)
     ap.add_argument("--control-cap", type=float, default=20.0,
                     help="seconds each control run is observed")
+    ap.add_argument("--leak-warmup", type=float, default=0.0,
+                    help="seconds of load before a leak run is observed (default 0; soak's default is 10); "
+                    "its times still count from the start of the load")
     ap.add_argument("--control-warmup", type=float, default=10.0,
                     help="seconds of load before a control run is observed (soak's default)")
     ap.add_argument("--only", nargs="*", default=[])
