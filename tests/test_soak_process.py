@@ -115,11 +115,18 @@ class socket_taken:
 
 
 def test_pprof_that_never_answers_exits_2() -> None:
-    port = free_port()
-    t0 = time.monotonic()
-    res = leakhunter("soak", "--pprof", f"http://127.0.0.1:{port}", "--load",
-                     f"http://127.0.0.1:{port}/", "--start-timeout", "1.5s", "--duration", "5s",
-                     timeout=60)
+    import socket
+
+    # Bound, never listening: connections are refused for as long as the test runs, and no
+    # other process can take the port meanwhile (a released "free" port was taken by a
+    # service of a concurrent job once, which answered with a connect timeout instead).
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        t0 = time.monotonic()
+        res = leakhunter("soak", "--pprof", f"http://127.0.0.1:{port}", "--load",
+                         f"http://127.0.0.1:{port}/", "--start-timeout", "1.5s", "--duration", "5s",
+                         timeout=60)
     err = _err(res)
     assert res.returncode == 2, err
     assert f"127.0.0.1:{port}/debug/pprof/ did not answer within 1.5s" in err
