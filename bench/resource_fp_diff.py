@@ -96,7 +96,7 @@ def main() -> None:
     s = sub.add_parser("scan", help="scan every corpus with the leakhunter tree SRC into OUT")
     s.add_argument("src")
     s.add_argument("out")
-    s.add_argument("--set", action="append", choices=["tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5"])
+    s.add_argument("--set", action="append", choices=["tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6"])
     s.add_argument("--all-rules", action="store_true",
                    help="keep the goroutine rules on (for changes to LH1xx and the program-level exclusions)")
     s.add_argument("--work", default="/tmp/lh-precision", help="precision.py's scratch dir (module caches)")
