@@ -43,6 +43,8 @@ class Acquisition:
     fn: Node | None
     kind: str = ""
     """The resource kind the program model gives the call's result type ('' when matched by name only)."""
+    index: int = 0
+    """Which of the call's results `var` receives (`value_index`; 0 for the first)."""
 
     @property
     def line(self) -> int:
@@ -147,6 +149,7 @@ def acquisitions(
     kinds: frozenset[str] = frozenset(),
     *,
     type_named: bool = False,
+    value_index: Callable[[FileContext, Node], int] | None = None,
 ) -> Iterator[Acquisition]:
     """Calls for which `match(ctx, call)` returns a callee name, with their targets.
 
@@ -154,7 +157,9 @@ def acquisitions(
     kinds (`program.summaries`): a wrapper `fetch(u) (*http.Response, error)`, a pgx
     `Tx.Query` — found by type, not by the callee's name. `type_named` also types the calls
     `match` accepted (so a rule can trust the type over its name heuristics).
-    The value is the first result; with two or more results the last one is the error.
+    The value is the first result, or the one `value_index(ctx, call)` names for a call assigned to
+    three or more targets (go-mysql-server's `Query` returns (schema, row iterator, flags, error):
+    the rows are the second); with two or more results the last one is the error.
     """
     for call in gs.nodes_of_type(ctx, "call_expression"):
         callee = match(ctx, call)
@@ -175,6 +180,7 @@ def acquisitions(
         stmt: Node | None = None
         var = ""
         err_var: str | None = None
+        index = 0
         if parent is not None and parent.type == "expression_list":
             holder = parent.parent
             if holder is not None and holder.type in ("short_var_declaration", "assignment_statement", "var_spec"):
@@ -182,17 +188,20 @@ def acquisitions(
                 if len(rights) == 1 and lefts:
                     stmt = holder
                     names = [_compact(ctx.text(n)) for n in lefts]
-                    var = names[0]
+                    at = value_index(ctx, call) if value_index is not None and len(names) >= 3 else 0
+                    index = at if 0 <= at < len(names) - 1 else 0
+                    var = names[index]
                     if len(names) >= 2 and names[-1] != "_":
                         err_var = names[-1]
         elif parent is not None and parent.type == "expression_statement":
             var = "_"
-        yield Acquisition(call, callee, stmt, var, err_var, fn, kind)
+        yield Acquisition(call, callee, stmt, var, err_var, fn, kind, index)
 
 
-def lacks_release(ctx: FileContext, call: Node, methods: frozenset[str]) -> bool:
-    """By the declared type of the call's first result: True only when the program model knows that
-    type and it has none of `methods` (declared, promoted from embedded types, or of an interface).
+def lacks_release(ctx: FileContext, call: Node, methods: frozenset[str], index: int = 0) -> bool:
+    """By the declared type of the call's first result (or result `index`): True only when the program
+    model knows that type and it has none of `methods` (declared, promoted from embedded types, or of an
+    interface).
 
     A rule that matched a call by its method's name (`x.Query(...)`, `x.Begin()`) then knows the
     value is no resource: there is nothing to call to release it (influxdb3-go's QueryIterator).
@@ -201,7 +210,30 @@ def lacks_release(ctx: FileContext, call: Node, methods: frozenset[str]) -> bool
     from leakhunter.source.program import types as ty
 
     results = ty.call_results(ctx, call)
-    return bool(results) and _lacks(ctx, results[0], methods, 0)
+    return len(results) > index and _lacks(ctx, results[index], methods, 0)
+
+
+def released_result(ctx: FileContext, call: Node, methods: frozenset[str], kinds: frozenset[str] = frozenset()) -> int:
+    """By declared types: the index of the call's one result that is the resource, when the first
+    is known to be none (its type has none of `methods`) and exactly one other non-error result is a
+    resource of `kinds` (`program.summaries`) or has one of `methods`; 0 otherwise (unknown types, no
+    such result, or more than one).
+
+    A rule that matched `x.Query(...)` by name must not read the first result as the rows when the
+    declared signature says otherwise: go-mysql-server's `QueryEngine.Query` returns
+    (sql.Schema, sql.RowIter, *sql.QueryFlags, error), and `_, iter, _, err := e.Query(...)`
+    discards the schema, a slice, while the iterator (with Close) is kept."""
+    from leakhunter.source.program import types as ty
+    from leakhunter.source.program.summaries import resource_kind
+
+    results = ty.call_results(ctx, call)
+    if len(results) < 3 or resource_kind(results[0]) in kinds or not _lacks(ctx, results[0], methods, 0):
+        return 0
+    found = [
+        i for i, r in enumerate(results[1:-1], 1)
+        if resource_kind(r) in kinds or any(ty.method(ctx, r, m) is not None for m in methods)
+    ]
+    return found[0] if len(found) == 1 else 0
 
 
 def _lacks(ctx: FileContext, typ: str, methods: frozenset[str], depth: int) -> bool:
@@ -216,7 +248,13 @@ def _lacks(ctx: FileContext, typ: str, methods: frozenset[str], depth: int) -> b
     if any(ty.method(ctx, base, m) is not None for m in methods):
         return False
     if td.kind == "other":
-        return False  # `type A B`: B's promoted methods are not modelled here
+        # `type Schema []*Column`: a slice, map, channel, function or basic type has only the methods
+        # declared on it (checked above); `type A B` of a named B may promote B's embedded fields'
+        # methods: asked of B
+        u = td.underlying.lstrip("*")
+        if u.startswith(("[]", "[", "map[", "chan ", "<-chan", "func")) or (u and "." not in u and "{" not in u):
+            return True
+        return bool(u) and "{" not in u and _lacks(ctx, u, methods, depth + 1)
     return all(_lacks(ctx, emb, methods, depth + 1) for emb in td.embedded)
 
 

@@ -19,6 +19,7 @@ from leakhunter.source.rules._resource import (
     method_name,
     peer_silenced,
     receiver_text,
+    released_result,
     var_used_with,
 )
 
@@ -45,6 +46,11 @@ _CLOSE = frozenset({"Close"})
 _SQL = re.compile(r"^\s*(SELECT|WITH|SHOW|CALL|EXEC|PRAGMA|DESCRIBE|EXPLAIN|VALUES)\b|\bRETURNING\b", re.I)
 
 
+def _rows_result(ctx: FileContext, call: Node) -> int:
+    """Which result holds the rows (or statement), by declared type (`_resource.released_result`)."""
+    return released_result(ctx, call, _CLOSE, frozenset({"sql-rows", "sql-stmt"}))
+
+
 def _match(ctx: FileContext, call: Node) -> str | None:
     m = method_name(ctx, call)
     if m not in _QUERY_METHODS and m not in _PREPARE_METHODS:
@@ -52,22 +58,23 @@ def _match(ctx: FileContext, call: Node) -> str | None:
     recv = receiver_text(ctx, call)
     if not recv or gs.imports(ctx).get(recv) is not None:
         return None
-    if m in _PREPARE_METHODS and "tx" in recv.rpartition(".")[2].lower():
-        return None  # statements prepared on a Tx are closed with it
     return gs.call_name(ctx, call)
 
 
 def _on_tx(ctx: FileContext, call: Node) -> bool:
-    recv = receiver_text(ctx, call)
-    if "tx" in recv.rpartition(".")[2].lower():
-        return True
+    """The receiver is a transaction: by its declared type when the program model knows it (a
+    database/sql or sqlx Tx, or a type named like one: pgx's `Tx`, a store's own `*Tx`), else by its
+    name (`tx.Prepare`, `s.tx.Prepare`). A `ctxDB` is no transaction for containing "tx"."""
     fn = call.child_by_field_name("function")
     op = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
     if op is None:
         return False
     from leakhunter.source.program.types import expr_type
 
-    return expr_type(ctx, op).lstrip("*") in _STD_TX
+    typ = expr_type(ctx, op).lstrip("*")
+    if "." in typ and not typ.startswith(("'", "[]", "map[", "func", "chan")):
+        return typ in _STD_TX or typ.rpartition(".")[2].lower().endswith("tx")
+    return "tx" in receiver_text(ctx, call).rpartition(".")[2].lower()
 
 
 _STD_TX = ("database/sql.Tx", "github.com/jmoiron/sqlx.Tx")
@@ -160,6 +167,13 @@ class SQLRowsNotClosed(Rule):
     `Release`, `More` or `Results` is some other iterator (flux's ResultIterator), not rows;
     nor is one whose declared type (the program model) has no `Close` method, own or
     promoted (influxdb3-go's QueryIterator): there is nothing to release.
+    Which result is the rows is also told by declared type: when the first result has no `Close`
+    and exactly one other (not the error) is rows or has `Close`, that one is judged
+    (go-mysql-server's `QueryEngine.Query` returns (sql.Schema, sql.RowIter, *sql.QueryFlags,
+    error): in `_, iter, _, err := e.Query(...)` the `_` is the schema and `iter` must be closed).
+    A discarded first result whose type has no `Close` is not discarded rows. Statements prepared
+    on a transaction are told by the receiver's declared type when known (a database/sql or sqlx
+    `Tx`, or a type named `...Tx`), else by its name (`tx.Prepare`).
     Paths on which the process is ending are not counted (`program.exits`): a failure returned
     to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
     module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
@@ -212,7 +226,8 @@ for rows.Next() {
 return names, rows.Err()"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        for acq in acquisitions(ctx, _match, frozenset({"sql-rows", "sql-stmt"}), type_named=True):
+        for acq in acquisitions(ctx, _match, frozenset({"sql-rows", "sql-stmt"}), type_named=True,
+                                value_index=_rows_result):
             if peer_silenced(ctx, acq.call, _PEERS):
                 continue  # `//nolint:sqlclosecheck`: the author reviewed sqlclosecheck's report here
             fname = gs.function_name(ctx, acq.call)
@@ -224,6 +239,8 @@ return names, rows.Err()"""
             if acq.var == "_":
                 if ctx.is_test:
                     continue  # tests discard the rows of queries that are meant to fail
+                if not acq.kind and lacks_release(ctx, acq.call, _CLOSE, acq.index):
+                    continue  # by its declared type, what was discarded has no Close: not rows
                 if not prepare and acq.err_var is not None and _sql_literal(ctx, acq.call):
                     yield self.finding(
                         ctx, acq.call,
@@ -239,7 +256,7 @@ return names, rows.Err()"""
                 continue
             if not acq.kind and var_used_with(ctx, acq.fn, acq.var, _FOREIGN_FIELDS):
                 continue  # `it.Release()`, `for it.More()`: an iterator of another kind (flux), not sql rows
-            if not acq.kind and lacks_release(ctx, acq.call, _CLOSE):
+            if not acq.kind and lacks_release(ctx, acq.call, _CLOSE, acq.index):
                 continue  # its declared type has no Close: an iterator of another kind (influxdb3-go), not rows
             res = check_paths(ctx, acq, _STMT_SPEC if prepare else _ROWS_SPEC)
             if res is None or not res.leaks:
