@@ -274,3 +274,39 @@ def test_each_tick_judges_the_scrape_due_with_it(tmp_path: Path, hanging: str) -
     assert len(with_hanging) >= 5, with_hanging
     for k, _, at in with_hanging:
         assert at <= k * 0.5 + ROUND_WAIT * 0.5 + 0.3, with_hanging
+
+
+def test_a_goroutineleak_scrape_forces_no_second_gc(tmp_path: Path) -> None:
+    """The goroutineleak profile runs a GC cycle; a forced GC right before it made two cycles
+    in a few ms, which move every sync.Pool to its victim cache and then free it: under
+    soak, a pool in steady use was emptied every leak_every-th scrape (lab poolmisuse on
+    Go 1.27 stayed at 1-5 MB and was never called). The target's own gctrace says when
+    each cycle ran and why."""
+    import asyncio
+    import re
+
+    from leakhunter.watcher import Watcher
+
+    with golab.run_lab("chanleak", env={"GODEBUG": "gctrace=1"}) as svc:
+        assert svc.proc is not None
+        store = Store(str(tmp_path / "w.db"))
+        w = Watcher([svc.base_url], store, interval=0.25, force_gc_every=0.25, leak_every=2,
+                    timeout=2.0, warn=lambda _: None)
+        try:
+            asyncio.run(w.run(duration=3.0))
+        finally:
+            store.close()
+        svc.proc.terminate()
+        _, err = svc.proc.communicate(timeout=10)
+    cycles = [(float(m.group(1)), m.group(2) or "", m.group(0).rstrip().endswith("(forced)"))
+              for m in re.finditer(r"^gc \d+ @([\d.]+)s \d+%(?: \(([^)]*)\))?:.*$", err, re.M)]
+    forced = [t for t, _, f in cycles if f]
+    leak = [t for t, why, _ in cycles if why.startswith("checking for goroutine leaks")]
+    if not leak:
+        pytest.skip("this toolchain has no goroutineleak profile (Go < 1.27 without the experiment)")
+    assert forced, err[-2000:]
+    # Every leak-check cycle stands alone: no other cycle within 50 ms before it.
+    times = sorted(t for t, _, _ in cycles)
+    for t in leak:
+        before = [u for u in times if t - 0.05 < u < t]
+        assert not before, (t, before, cycles)

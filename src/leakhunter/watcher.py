@@ -27,7 +27,8 @@ How it stays reliable:
   or a counter going backwards opens a new process row, which splits every series,
   so a restart never reads as a leak.
 - The `goroutineleak` profile costs the target a GC cycle, so it is fetched only
-  every `leak_every`-th scrape, and never again once the target answers 404.
+  every `leak_every`-th scrape, and never again once the target answers 404; a scrape
+  that fetches it forces no other GC (two cycles back to back empty every sync.Pool).
 - A GC is forced on the target only when asked (`force_gc_every`: `soak` always, on
   the user's own test service; `watch --force-gc EVERY` opt-in): the live heap changes
   only at a GC, so where GCs are rare (a growing heap makes them rarer; GOGC=off) the
@@ -488,6 +489,14 @@ class Watcher:
         want_leak = st.leak_ok is not False and st.tick % self.leak_every == 0
         force = (self.force_gc_every is not None
                  and ts - st.last_forced >= self.force_gc_every - 0.25 * self.interval)
+        if force and want_leak:
+            # The goroutineleak profile runs a GC cycle of its own: right after a forced one,
+            # two cycles in a few ms move every sync.Pool to its victim cache and then free
+            # it, so a pool in steady use was emptied every leak_every-th scrape (Go 1.27:
+            # lab poolmisuse stayed at 1-5 MB under soak and grew without it). Its GC is
+            # this scrape's GC instead: the heap profile and /debug/vars are read as for an
+            # unforced scrape, and the next scrape forces again.
+            force = False
         pre: dict[str, Any] = {}
         fds_before: int | None = None
         if force:
