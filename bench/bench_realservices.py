@@ -1,0 +1,906 @@
+"""`soak` and `watch` verdicts on real, healthy Go services nobody tuned on (issue 9).
+
+Every verdict figure before this came from the project's own lab services. This bench runs
+the real CLI on services installed from Debian packages (prometheus, alertmanager, etcd,
+nats-server, node-exporter), each under a GET load on its real endpoints at 50 req/s and,
+where GET alone is thin, a background client doing the service's real work (Prometheus
+scraping node-exporter and itself every second with recording rules; alerts posted to
+Alertmanager and notified to a webhook; etcd puts, ranges and a watch; NATS pub/sub,
+queue groups, request/reply and connection churn). Nothing here is a leak: any leak
+verdict is a false alarm until the data says otherwise, so every run keeps its store.
+
+Two styles per service, each N runs, each on a fresh process:
+
+* soak: `leakhunter soak --cmd ... --format json --db ...` with its defaults (10 s warm-up,
+  60 s observed, a forced GC per 0.5 s scrape).
+* watch: the bench starts the service and the load, waits 10 s, then runs
+  `leakhunter watch URL --interval 0.5s --duration 60s --pid PID --format json` (no forced
+  GC: watch's default; the interval is the soak's so the two see as many scrapes).
+
+Both CLIs run in a child Python whose `Watcher.run` is wrapped to write the verdicts of
+every tick to a file (what `--fail-fast` / `--until-verdict` would have stopped on); the
+exit code and the JSON are the CLI's own. Peer: the two-snapshot threshold rule of
+bench_detection.py (latest exceeds the first by 20% and 1 MiB / 20 goroutines / 16 fds)
+on the same stores, at the end and at any scrape.
+
+    nice -n 10 python bench/bench_realservices.py --runs 8 --parallel 2 --json-out r.json
+    python bench/bench_realservices.py --merge r1.json r2.json --markdown out.md
+    PYTHONPATH=<tree>/src python bench/bench_realservices.py --replay ROOT --json-out re.json
+    python bench/bench_realservices.py --study etcd --minutes 5 [--extra=--snapshot-count=1000]
+
+`--replay` judges the kept stores again at every scrape with a pinned tree (the runs import
+the editable install, which another session may change mid-bench); `--study` runs one
+service longer and prints its exact heap after a forced GC every few seconds (what a
+verdict's growth really was). Results: bench/RESULTS-realservices.md.
+
+Needs the Debian packages: prometheus prometheus-alertmanager etcd-server etcd-client
+nats-server prometheus-node-exporter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import dataclasses
+import http.server
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT / "src"))  # after PYTHONPATH: --replay pins a tree with it
+
+NAIVE_REL = 0.20
+NAIVE_FLOOR = {"heap": float(1 << 20), "goroutines": 20.0, "fds": 16.0}
+STORE_SERIES = ("heap_live", "heap_marked", "goroutines", "fds", "rss", "nonheap")
+LOADS: list[float] = []
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# -- the child: the real CLI with every tick's verdicts recorded ----------------------------
+
+def child_main(tick_file: str, argv: list[str]) -> int:
+    """Run `leakhunter <argv>` with Watcher.run wrapped to log each tick's verdicts.
+
+    Why wrap instead of `--fail-fast`: fail-fast stops at the first leak verdict, so the
+    end-of-run verdict (soak's exit code) would be lost; the wrapper sees both."""
+    from leakhunter import cli
+    from leakhunter.watcher import Watcher
+
+    orig = Watcher.run
+    out = open(tick_file, "a", buffering=1)  # noqa: SIM115 - closed at exit
+
+    async def run(self: Watcher, *, duration: float | None, until_verdict: bool = False,
+                  on_tick: Callable[[Watcher], None] | None = None,
+                  stop: asyncio.Event | None = None) -> None:
+        t0 = time.monotonic()
+
+        def hook(w: Watcher) -> None:
+            vs = w.verdicts(suspects=False)
+            for lst in vs.values():
+                out.write(json.dumps({
+                    "t": round(time.monotonic() - t0, 2), "done": w.done,
+                    "load1": os.getloadavg()[0],
+                    "v": [[v.series, v.kind, round(v.slope_per_min, 1)] for v in lst],
+                }) + "\n")
+            if on_tick:
+                on_tick(w)
+
+        await orig(self, duration=duration, until_verdict=until_verdict, on_tick=hook, stop=stop)
+
+    Watcher.run = run  # type: ignore[method-assign]
+    return cli.main(argv)
+
+
+# -- services -----------------------------------------------------------------------------
+
+@dataclass
+class Ports:
+    web: int = field(default_factory=free_port)
+    aux: int = field(default_factory=free_port)
+    aux2: int = field(default_factory=free_port)
+
+
+@dataclass
+class Launch:
+    """How one run of one service is started and driven."""
+
+    cmd: list[str]
+    pprof: str
+    loads: list[str]
+    client: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None = None
+    side: list[list[str]] = field(default_factory=list)  # processes started before the service
+
+
+ServiceFn = Callable[[Path, Ports], Launch]
+
+
+def prometheus(d: Path, p: Ports) -> Launch:
+    # Scrapes itself and a node-exporter every second, evaluates recording rules every second.
+    (d / "rules.yml").write_text(
+        "groups:\n- name: bench\n  interval: 1s\n  rules:\n"
+        "  - record: job:http_requests:rate30s\n"
+        "    expr: sum by (job, handler) (rate(prometheus_http_requests_total[30s]))\n"
+        "  - record: mode:node_cpu:rate30s\n"
+        "    expr: sum by (mode) (rate(node_cpu_seconds_total[30s]))\n"
+        "  - record: instance:go_heap:avg30s\n"
+        "    expr: avg_over_time(go_memstats_heap_inuse_bytes[30s])\n")
+    (d / "prometheus.yml").write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        f"rule_files: ['{d}/rules.yml']\n"
+        "scrape_configs:\n"
+        f"- job_name: prometheus\n  static_configs: [{{targets: ['127.0.0.1:{p.web}']}}]\n"
+        f"- job_name: node\n  static_configs: [{{targets: ['127.0.0.1:{p.aux}']}}]\n")
+    base = f"http://127.0.0.1:{p.web}"
+    now = int(time.time())
+    return Launch(
+        cmd=["prometheus", f"--config.file={d}/prometheus.yml", f"--storage.tsdb.path={d}/data",
+             f"--web.listen-address=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + "/api/v1/query?query=up", base + "/metrics",
+               base + "/api/v1/query?query=sum%20by%20(mode)%20(rate(node_cpu_seconds_total%5B30s%5D))",
+               base + f"/api/v1/query_range?query=up&start={now - 600}&end={now + 3600}&step=5",
+               base + "/api/v1/label/__name__/values"],
+        side=[["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{p.aux}"]],
+    )
+
+
+def node_exporter(d: Path, p: Ports) -> Launch:
+    base = f"http://127.0.0.1:{p.web}"
+    return Launch(
+        cmd=["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{p.web}"],
+        pprof=base,
+        # the full scrape, and the collect[] filter Prometheus scrape configs use (a
+        # registry made per request)
+        loads=[base + "/metrics", base + "/metrics?collect[]=cpu&collect[]=meminfo&collect[]=netdev"],
+    )
+
+
+def alertmanager(d: Path, p: Ports) -> Launch:
+    (d / "am.yml").write_text(
+        "route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\n"
+        "  group_interval: 5s\n  repeat_interval: 10s\n"
+        f"receivers:\n- name: hook\n  webhook_configs:\n  - url: http://127.0.0.1:{SINK_PORT}/hook\n")
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        # As Prometheus does: the same firing alerts re-sent every second with endsAt ahead.
+        import httpx
+
+        async with httpx.AsyncClient(timeout=5) as c:
+            while not stop.is_set():
+                now = time.time()
+                ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 180))
+                alerts = [{"labels": {"alertname": f"Bench{g}", "instance": f"host{i}",
+                                      "severity": "warning"},
+                           "annotations": {"summary": "bench alert"},
+                           "endsAt": ends, "generatorURL": "http://bench/graph"}
+                          for g in range(4) for i in range(10)]
+                with contextlib.suppress(httpx.HTTPError):
+                    await c.post(base + "/api/v2/alerts", json=alerts)
+                await _wait(stop, 1.0)
+
+    return Launch(
+        cmd=["prometheus-alertmanager", f"--config.file={d}/am.yml", f"--storage.path={d}/data",
+             f"--web.listen-address=127.0.0.1:{p.web}", "--cluster.listen-address="],
+        pprof=base,
+        loads=[base + "/api/v2/alerts", base + "/api/v2/status", base + "/api/v2/alerts/groups",
+               base + "/api/v2/silences", base + "/metrics"],
+        client=client,
+    )
+
+
+def etcd(d: Path, p: Ports) -> Launch:
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        # Puts and ranges in turn, one per 20 ms plus the round trip (about 17 puts/s over
+        # 100 keys and 17 ranges/s measured), and a watch on the prefix (etcdctl).
+        import httpx
+
+        watch = await asyncio.create_subprocess_exec(
+            "etcdctl", "--endpoints", f"127.0.0.1:{p.web}", "watch", "--prefix", "/bench/",
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "ETCDCTL_API": "3"})
+
+        def b64(s: bytes) -> str:
+            return base64.b64encode(s).decode()
+
+        try:
+            async with httpx.AsyncClient(timeout=5) as c:
+                i = 0
+                while not stop.is_set():
+                    i += 1
+                    key = f"/bench/k{i % 200}".encode()
+                    with contextlib.suppress(httpx.HTTPError):
+                        if i % 2:
+                            await c.post(base + "/v3/kv/put", json={
+                                "key": b64(key), "value": b64(os.urandom(96))})
+                        else:
+                            await c.post(base + "/v3/kv/range", json={
+                                "key": b64(b"/bench/"), "range_end": b64(b"/bench0"), "limit": 20})
+                    await _wait(stop, 0.02)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                watch.kill()
+            await watch.wait()
+
+    return Launch(
+        cmd=["etcd", "--name", "bench", "--data-dir", f"{d}/data",
+             "--listen-client-urls", base, "--advertise-client-urls", base,
+             "--listen-peer-urls", f"http://127.0.0.1:{p.aux}",
+             "--initial-advertise-peer-urls", f"http://127.0.0.1:{p.aux}",
+             "--initial-cluster", f"bench=http://127.0.0.1:{p.aux}", "--enable-pprof"],
+        pprof=base,
+        loads=[base + "/metrics", base + "/health", base + "/version"],
+        client=client,
+    )
+
+
+def nats(d: Path, p: Ports) -> Launch:
+    mon = f"http://127.0.0.1:{p.aux}"
+
+    async def client(stop: asyncio.Event) -> None:
+        await nats_work("127.0.0.1", p.web, stop)
+
+    return Launch(
+        cmd=["nats-server", "-a", "127.0.0.1", "-p", str(p.web), "-m", str(p.aux),
+             "--profile", str(p.aux2)],
+        pprof=f"http://127.0.0.1:{p.aux2}",
+        loads=[mon + "/varz", mon + "/connz", mon + "/subsz", mon + "/connz?subs=1"],
+        client=client,
+    )
+
+
+SERVICES: dict[str, ServiceFn] = {
+    "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
+    "node-exporter": node_exporter,
+}
+
+
+# -- a small NATS client (the text protocol; our own code) ---------------------------------
+
+class _Nats:
+    def __init__(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        self.r, self.w = r, w
+        self.on_msg: Callable[[list[bytes], bytes], None] | None = None
+        self.pong = asyncio.Event()
+
+    @classmethod
+    async def connect(cls, host: str, port: int, name: str) -> _Nats:
+        r, w = await asyncio.open_connection(host, port)
+        await r.readline()  # INFO
+        w.write(b'CONNECT {"verbose":false,"pedantic":false,"name":"%s"}\r\n' % name.encode())
+        await w.drain()
+        return cls(r, w)
+
+    async def read_loop(self) -> None:
+        while True:
+            line = await self.r.readline()
+            if not line:
+                return
+            if line.startswith(b"MSG"):
+                parts = line.split()
+                data = await self.r.readexactly(int(parts[-1]) + 2)
+                if self.on_msg:
+                    self.on_msg(parts, data[:-2])
+            elif line.startswith(b"PING"):
+                self.w.write(b"PONG\r\n")
+            elif line.startswith(b"PONG"):
+                self.pong.set()
+
+    def pub(self, subject: str, data: bytes, reply: str = "") -> None:
+        r = f" {reply}" if reply else ""
+        self.w.write(f"PUB {subject}{r} {len(data)}\r\n".encode() + data + b"\r\n")
+
+    async def close(self) -> None:
+        self.w.close()
+        with contextlib.suppress(Exception):
+            await self.w.wait_closed()
+
+
+async def nats_work(host: str, port: int, stop: asyncio.Event) -> None:
+    """200 msgs/s of 256 B to a plain subscriber and a 2-member queue group, 20 requests/s
+    answered by a responder through a fresh inbox subscription each, and a short-lived
+    connection every second (connect, subscribe, publish, ping, close)."""
+    conns: list[_Nats] = []
+    tasks: list[asyncio.Task[None]] = []
+
+    async def open_(name: str) -> _Nats:
+        c = await _Nats.connect(host, port, name)
+        conns.append(c)
+        tasks.append(asyncio.create_task(c.read_loop()))
+        return c
+
+    try:
+        sub = await open_("sub")
+        sub.w.write(b"SUB bench.> 1\r\n")
+        for i in range(2):
+            q = await open_(f"q{i}")
+            q.w.write(b"SUB bench.> workers 1\r\n")
+        resp = await open_("responder")
+        resp.w.write(b"SUB svc.echo 1\r\n")
+
+        def answer(parts: list[bytes], data: bytes) -> None:
+            if len(parts) == 5:
+                resp.pub(parts[3].decode(), data)
+
+        resp.on_msg = answer
+        pub = await open_("pub")
+        req = await open_("req")
+        got: dict[str, asyncio.Event] = {}
+        req.on_msg = lambda parts, data: got.pop(parts[1].decode(), asyncio.Event()).set()
+        payload = os.urandom(256)
+
+        async def publish() -> None:
+            n = 0
+            while not stop.is_set():
+                for _ in range(10):
+                    n += 1
+                    pub.pub(f"bench.a.{n % 10}", payload)
+                await pub.w.drain()
+                await _wait(stop, 0.05)
+
+        async def request() -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                inbox = f"_INBOX.bench.{n}"
+                ev = got.setdefault(inbox, asyncio.Event())
+                req.w.write(f"SUB {inbox} {n + 10}\r\nUNSUB {n + 10} 1\r\n".encode())
+                req.pub("svc.echo", b"ping %d" % n, inbox)
+                await req.w.drain()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ev.wait(), 2.0)
+                got.pop(inbox, None)
+                await _wait(stop, 0.05)
+
+        async def churn() -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+                    c = await _Nats.connect(host, port, f"churn{n}")
+                    t = asyncio.create_task(c.read_loop())
+                    c.w.write(b"SUB churn.x 1\r\n")
+                    c.pub("churn.x", b"hello")
+                    c.w.write(b"PING\r\n")
+                    await c.w.drain()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(c.pong.wait(), 2.0)
+                    await c.close()
+                    t.cancel()
+                await _wait(stop, 1.0)
+
+        await asyncio.gather(publish(), request(), churn())
+    except (OSError, asyncio.IncompleteReadError):
+        await stop.wait()
+    finally:
+        for t in tasks:
+            t.cancel()
+        for c in conns:
+            await c.close()
+
+
+# -- webhook sink for Alertmanager -----------------------------------------------------------
+
+class _Sink(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+SINK_PORT = 0
+
+
+def start_sink() -> None:
+    global SINK_PORT
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    SINK_PORT = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+
+# -- one run --------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    service: str
+    style: str  # "soak" or "watch"
+    index: int
+    rc: int | None = None
+    final: str = ""  # the headline verdict at the end
+    final_kinds: dict[str, str] = field(default_factory=dict)  # series -> kind at the end
+    final_leaks: list[str] = field(default_factory=list)
+    slopes: dict[str, float] = field(default_factory=dict)  # series -> slope/min at the end
+    evidence: dict[str, list[str]] = field(default_factory=dict)  # leak verdicts' evidence
+    first_leak_s: float | None = None
+    first_leak_kinds: list[str] = field(default_factory=list)
+    leak_ticks: int = 0
+    ticks: int = 0
+    naive_final: list[str] = field(default_factory=list)
+    naive_any: list[str] = field(default_factory=list)
+    naive_first_s: float | None = None
+    summary: dict[str, list[float]] = field(default_factory=dict)  # series -> first, last, min, max
+    requests: int = 0
+    req_rate: float = 0.0
+    load_errors: int = 0
+    load1: list[float] = field(default_factory=list)
+    store: str = ""
+    error: str = ""
+
+
+async def _wait(stop: asyncio.Event, delay: float) -> bool:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay)
+    return stop.is_set()
+
+
+async def _until_up(url: str, timeout: float, stop: asyncio.Event) -> bool:
+    import httpx
+
+    end = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as c:
+        while time.monotonic() < end and not stop.is_set():
+            with contextlib.suppress(httpx.HTTPError):
+                if (await c.get(url)).status_code == 200:
+                    return True
+            await asyncio.sleep(0.2)
+    return False
+
+
+async def _start(argv: list[str], log: Path) -> asyncio.subprocess.Process:
+    f = open(log, "ab")  # noqa: SIM115 - the child holds it
+    try:
+        return await asyncio.create_subprocess_exec(*argv, stdout=f, stderr=f,
+                                                    start_new_session=True)
+    finally:
+        f.close()
+
+
+async def _stop(p: asyncio.subprocess.Process | None) -> None:
+    if p is None or p.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(p.pid, 15)
+    try:
+        await asyncio.wait_for(p.wait(), 5)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, 9)
+        await p.wait()
+
+
+async def one_run(name: str, style: str, index: int, root: Path, args: argparse.Namespace) -> Run:
+    run = Run(name, style, index)
+    d = root / f"{name}-{style}-{index}"
+    d.mkdir(parents=True)
+    launch = SERVICES[name](d, Ports())
+    db = d / "store.db"
+    ticks = d / "ticks.jsonl"
+    run.store = str(db)
+    stop = asyncio.Event()
+    side: list[asyncio.subprocess.Process] = []
+    svc: asyncio.subprocess.Process | None = None
+    client: asyncio.Task[None] | None = None
+    load_task: asyncio.Task[Any] | None = None
+    load_stop = asyncio.Event()
+    child_argv = [sys.executable, str(Path(__file__).resolve()), "--child", str(ticks), "--"]
+    try:
+        for argv in launch.side:
+            side.append(await _start(argv, d / "side.log"))
+        if style == "soak":
+            cli = ["soak", "--cmd", shlex.join(launch.cmd), "--pprof", launch.pprof,
+                   *[x for u in launch.loads for x in ("--load", u)],
+                   "--format", "json", "--db", str(db),
+                   "--warmup", f"{args.warmup:g}s", "--duration", f"{args.duration:g}s"]
+            child = await asyncio.create_subprocess_exec(
+                *child_argv, *cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if launch.client is not None and await _until_up(
+                    launch.pprof + "/debug/pprof/", 30, stop):
+                client = asyncio.create_task(launch.client(stop))
+            out, err = await child.communicate()
+        else:
+            from leakhunter.collect.loadgen import LoadGenerator
+
+            svc = await _start(launch.cmd, d / "service.log")
+            if not await _until_up(launch.pprof + "/debug/pprof/", 30, stop):
+                raise RuntimeError("the service never answered")
+            if launch.client is not None:
+                client = asyncio.create_task(launch.client(stop))
+            load = LoadGenerator(launch.loads, rate=50.0, concurrency=16,
+                                 duration=args.warmup + args.duration + 120)
+            load_task = asyncio.create_task(load.run(stop=load_stop))
+            await asyncio.sleep(args.warmup)
+            cli = ["watch", launch.pprof, "--interval", "0.5s", "--duration", f"{args.duration:g}s",
+                   "--pid", str(svc.pid), "--db", str(db), "--format", "json"]
+            child = await asyncio.create_subprocess_exec(
+                *child_argv, *cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = await child.communicate()
+            load_stop.set()
+            st = await load_task
+            run.requests, run.load_errors = st.done, st.errors
+            run.req_rate = st.done / max(st.elapsed, 1e-9)
+            if svc.returncode is not None:
+                run.error = f"the service exited ({svc.returncode})"
+        run.rc = child.returncode
+        (d / "cli.json").write_bytes(out)
+        (d / "cli.stderr").write_bytes(err)
+        if child.returncode not in (0, 1):
+            run.error = run.error or f"exit {child.returncode}: {err.decode()[-300:]}"
+        else:
+            _read_json(run, json.loads(out))
+        _read_ticks(run, ticks)
+        _read_store(run, db, launch.pprof)
+    except Exception as exc:  # a row says what went wrong instead of ending the bench
+        run.error = f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        stop.set()
+        load_stop.set()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client, 10)
+        if load_task is not None:
+            with contextlib.suppress(Exception):
+                await load_task
+        await _stop(svc)
+        for p in side:
+            await _stop(p)
+        for sub in ("data",):  # the service's own data (TSDB, WAL) is not evidence
+            shutil.rmtree(d / sub, ignore_errors=True)
+    return run
+
+
+def _read_json(run: Run, doc: dict[str, Any]) -> None:
+    vs = doc["targets"][0]["verdicts"]
+    run.final = vs[0]["kind"] if vs else "-"
+    for v in vs:
+        run.final_kinds[v["series"]] = v["kind"]
+        run.slopes[v["series"]] = v["slope_per_min"]
+        if v["kind"] in ("heap-leak", "goroutine-leak", "non-heap-growth"):
+            run.final_leaks.append(f"{v['kind']} ({v['series']})")
+            run.evidence[v["series"]] = v["evidence"]
+    if "soak" in doc:
+        load = doc["soak"]["load"]
+        run.requests = int(load.get("done") or load.get("requests") or 0)
+        run.load_errors = int(load.get("errors") or 0)
+        run.req_rate = float(load.get("rate") or 0.0)
+
+
+def _read_ticks(run: Run, path: Path) -> None:
+    if not path.exists():
+        return
+    for line in path.read_text().splitlines():
+        t = json.loads(line)
+        run.ticks += 1
+        run.load1.append(t["load1"])
+        LOADS.append(t["load1"])
+        leaks = [f"{k} ({s})" for s, k, _ in t["v"]
+                 if k in ("heap-leak", "goroutine-leak", "non-heap-growth")]
+        if leaks:
+            run.leak_ticks += 1
+            if run.first_leak_s is None:
+                run.first_leak_s = t["t"]
+                run.first_leak_kinds = leaks
+
+
+def _read_store(run: Run, db: Path, pprof: str) -> None:
+    from leakhunter.collect.store import Store
+    from leakhunter.watcher import normalize_target
+
+    store = Store(str(db))
+    try:
+        target = normalize_target(pprof)
+        pts: dict[str, list[Any]] = {}
+        for s in STORE_SERIES:
+            p = store.series(target, s)
+            if p:
+                pts[s] = p
+                vals = [x.value for x in p]
+                run.summary[s] = [vals[0], vals[-1], min(vals), max(vals), float(len(vals)),
+                                  p[-1].ts - p[0].ts]
+        # The peer gets the best heap series there is (exact after a forced GC).
+        heap = pts.get("heap_marked") or pts.get("heap_live") or []
+        t0 = min((p[0].ts for p in pts.values()), default=0.0)
+        for label, p in (("heap", heap), ("goroutines", pts.get("goroutines", [])),
+                         ("fds", pts.get("fds", []))):
+            if len(p) < 2:
+                continue
+            a = p[0].value
+
+            def alarm(b: float, a: float = a, label: str = label) -> bool:
+                return b - a >= max(NAIVE_REL * abs(a), NAIVE_FLOOR[label])
+
+            if alarm(p[-1].value):
+                run.naive_final.append(label)
+            hit = next((x for x in p[1:] if alarm(x.value)), None)
+            if hit is not None:
+                run.naive_any.append(label)
+                at = hit.ts - t0
+                run.naive_first_s = at if run.naive_first_s is None else min(run.naive_first_s, at)
+    finally:
+        store.close()
+
+
+async def main_async(args: argparse.Namespace) -> list[Run]:
+    start_sink()
+    root = Path(args.root) if args.root else Path(os.environ.get("TMPDIR", "/tmp")) / (
+        "lh-realsvc-" + time.strftime("%H%M%S"))
+    root.mkdir(parents=True, exist_ok=True)
+    print(f"stores under {root}", file=sys.stderr)
+    jobs = [(name, style, i) for i in range(args.runs) for name in args.only
+            for style in args.styles]
+    sem = asyncio.Semaphore(args.parallel)
+    runs: list[Run] = []
+
+    async def guarded(job: tuple[str, str, int]) -> Run:
+        async with sem:
+            name, style, i = job
+            r = await one_run(name, style, i, root, args)
+            runs.append(r)
+            if args.json_out:  # saved as it goes: a killed bench keeps what it measured
+                Path(args.json_out).write_text(json.dumps([dataclasses.asdict(x) for x in runs]))
+            print(f"  {name:13} {style:5} {i}: rc={r.rc} final={r.final} leaks={r.final_leaks} "
+                  f"first_leak={r.first_leak_s} {r.first_leak_kinds} naive={r.naive_any} "
+                  f"ticks={r.ticks} req/s={r.req_rate:.0f} err={r.load_errors} {r.error}",
+                  file=sys.stderr, flush=True)
+            return r
+
+    return list(await asyncio.gather(*(guarded(j) for j in jobs)))
+
+
+# -- study: the exact live heap over a longer run (what a false alarm's growth really is) ----
+
+GAUGES = {
+    "prometheus": ("prometheus_tsdb_head_series", "prometheus_tsdb_head_chunks",
+                   "prometheus_tsdb_head_chunks_created_total"),
+    "etcd": ("etcd_debugging_mvcc_keys_total", "etcd_debugging_mvcc_current_revision",
+             "etcd_server_snapshot_apply_in_progress_total"),
+    "alertmanager": ("alertmanager_alerts", "alertmanager_notifications_total"),
+    "node-exporter": (),
+    "nats": (),
+}
+
+
+def _all_metrics(text: str) -> dict[str, float]:
+    """name -> value of the first series of each metric on a /metrics page (labels dropped)."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and line[0] != "#":
+            name, _, rest = line.partition(" ") if "{" not in line.split(" ")[0] else (
+                line.split("{")[0], "", line.rsplit("} ", 1)[-1])
+            with contextlib.suppress(ValueError, IndexError):
+                out.setdefault(name, float(rest.split()[0]))
+    return out
+
+
+async def study(name: str, minutes: float, every: float, out: Path,
+                extra: list[str] | None = None) -> None:
+    """Run one service under the bench's load for `minutes`; every `every` s force a GC
+    (heap?gc=1) and read the exact heap right after it (go_memstats_heap_alloc_bytes from
+    /metrics, else HeapAlloc from /debug/vars), goroutines and the service's own gauges;
+    keep the heap profiles at 10 s and at the end for `leakhunter diff`."""
+    import httpx
+
+    from leakhunter.collect.loadgen import LoadGenerator
+
+    start_sink()
+    out.mkdir(parents=True, exist_ok=True)
+    launch = SERVICES[name](out, Ports())
+    launch.cmd += extra or []
+    stop, load_stop = asyncio.Event(), asyncio.Event()
+    side = [await _start(a, out / "side.log") for a in launch.side]
+    svc = await _start(launch.cmd, out / "service.log")
+    client: asyncio.Task[None] | None = None
+    try:
+        if not await _until_up(launch.pprof + "/debug/pprof/", 30, stop):
+            raise SystemExit("the service never answered")
+        if launch.client is not None:
+            client = asyncio.create_task(launch.client(stop))
+        load = LoadGenerator(launch.loads, rate=50.0, concurrency=16, duration=minutes * 60 + 60)
+        load_task = asyncio.create_task(load.run(stop=load_stop))
+        metrics_url = launch.loads[0].split("/api/")[0].split("/metrics")[0] + "/metrics"
+        if name == "nats":
+            metrics_url = ""
+        t0 = time.monotonic()
+        kept = False
+        print("t_s heap_after_gc_MiB goroutines " + " ".join(GAUGES[name]), flush=True)
+        async with httpx.AsyncClient(timeout=30) as c:
+            while time.monotonic() - t0 < minutes * 60:
+                t = time.monotonic() - t0
+                prof = (await c.get(launch.pprof + "/debug/pprof/heap?gc=1")).content
+                if t >= 10 and not kept:
+                    (out / "heap-10s.pb.gz").write_bytes(prof)
+                    kept = True
+                (out / "heap-last.pb.gz").write_bytes(prof)
+                heap = float("nan")
+                m: dict[str, float] = {}
+                if metrics_url:
+                    r = await c.get(metrics_url)
+                    if r.status_code == 200:
+                        m = _all_metrics(r.text)
+                        heap = m.get("go_memstats_heap_alloc_bytes", heap)
+                if heap != heap:
+                    r = await c.get(launch.pprof + "/debug/vars")
+                    if r.status_code == 200:
+                        heap = float(r.json()["memstats"]["HeapAlloc"])
+                g = (await c.get(launch.pprof + "/debug/pprof/goroutine?debug=1")).text
+                gr = g.split("total ", 1)[1].split()[0] if "total " in g else "?"
+                gauges = " ".join(f"{m.get(k, float('nan')):.0f}" for k in GAUGES[name])
+                print(f"{t:.0f} {heap / (1 << 20):.2f} {gr} {gauges}", flush=True)
+                await asyncio.sleep(max(0.0, every - (time.monotonic() - t0 - t)))
+        load_stop.set()
+        await load_task
+    finally:
+        stop.set()
+        load_stop.set()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client, 10)
+        await _stop(svc)
+        for p in side:
+            await _stop(p)
+        shutil.rmtree(out / "data", ignore_errors=True)
+
+
+def replay(root: Path, out: Path) -> None:
+    """Judge every kept store again, at each of its scrapes and at the end, with the
+    leakhunter first on sys.path (PYTHONPATH=<tree>/src): the runs import the editable
+    install, which another session may change mid-bench; this pins one tree for all runs.
+    Writes {run dir: {"final": [...], "first_leak_s": t, "first_leak": [...], "ticks": n}}."""
+    import leakhunter
+    from leakhunter.analyze.verdicts import analyze_target
+    from leakhunter.collect.store import Store
+
+    res: dict[str, Any] = {"tree": str(Path(leakhunter.__file__).parent)}
+    print(f"judging with {res['tree']}", file=sys.stderr)
+    for d in sorted(p.parent for p in root.glob("*/store.db")):
+        store = Store(str(d / "store.db"), readonly=True)
+        try:
+            target = store.targets()[0]
+            ts = [p.ts for p in store.series(target, "goroutines")]
+            first: tuple[float, list[str]] | None = None
+            for t in ts:
+                store.until = t
+                leaks = [f"{v.kind} ({v.series})" for v in
+                         analyze_target(store, target, with_suspects=False) if v.is_leak]
+                if leaks and first is None:
+                    first = (t - ts[0], leaks)
+            store.until = None
+            vs = analyze_target(store, target, with_suspects=False)
+            res[d.name] = {"final": [f"{v.kind} ({v.series})" for v in vs],
+                           "first_leak_s": None if first is None else round(first[0], 1),
+                           "first_leak": [] if first is None else first[1], "ticks": len(ts)}
+            print(d.name, res[d.name]["final"][:1], first, file=sys.stderr, flush=True)
+        finally:
+            store.close()
+    out.write_text(json.dumps(res, indent=1))
+
+
+def _mib(x: float) -> str:
+    return f"{x / (1 << 20):.1f}"
+
+
+def render(runs: list[Run]) -> str:
+    lines = ["| service | style | runs | leak at the end | leak at any tick (first at) | plateau | "
+             "inconclusive | no-leak | errors | peer at the end | peer at any scrape | req/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    keys = list(dict.fromkeys((r.service, r.style) for r in runs))
+    for name, style in keys:
+        rs = [r for r in runs if r.service == name and r.style == style]
+        ok = [r for r in rs if not r.error]
+        heads = [r.final for r in ok]
+        when = sorted(f"{r.first_leak_s:.1f}s" for r in ok if r.first_leak_s is not None)
+        anyt = sum(1 for r in ok if r.first_leak_s is not None)
+        rates = [r.req_rate for r in ok if r.req_rate]
+        lines.append(
+            f"| {name} | {style} | {len(rs)} | {sum(1 for r in ok if r.final_leaks)} | {anyt}"
+            f"{' (' + ', '.join(when) + ')' if when else ''} | {heads.count('plateau')} | "
+            f"{heads.count('inconclusive')} | {heads.count('no-leak')} | "
+            f"{len(rs) - len(ok)} | {sum(1 for r in ok if r.naive_final)} | "
+            f"{sum(1 for r in ok if r.naive_any)} | "
+            f"{min(rates, default=0):.0f}-{max(rates, default=0):.0f} |")
+    lines += ["", "Per-series shape (median over runs of first → last point of the observed "
+              "window; heap in MiB, goroutines, fds; *heap slope*: the final heap verdict's "
+              "Theil-Sen slope, median and range over the runs):", "",
+              "| service | style | heap_live | heap_marked | goroutines | fds | rss | heap slope |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, style in keys:
+        rs = [r for r in runs if r.service == name and r.style == style and not r.error]
+        cells = []
+        for s in ("heap_live", "heap_marked", "goroutines", "fds", "rss"):
+            vals = [r.summary[s] for r in rs if s in r.summary]
+            if not vals:
+                cells.append("—")
+                continue
+            import statistics
+
+            a = statistics.median(v[0] for v in vals)
+            b = statistics.median(v[1] for v in vals)
+            f = _mib if s in ("heap_live", "heap_marked", "rss") else (lambda x: f"{x:.0f}")
+            cells.append(f"{f(a)} → {f(b)}")
+        sl = sorted(r.slopes["heap_live"] / 1024 for r in rs if "heap_live" in r.slopes)
+        cells.append(f"{sl[len(sl) // 2]:+.0f} KiB/min ({sl[0]:+.0f} to {sl[-1]:+.0f})"
+                     if sl else "—")
+        lines.append(f"| {name} | {style} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        sys.exit(child_main(sys.argv[2], sys.argv[4:]))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=8, help="runs per service and style")
+    ap.add_argument("--parallel", type=int, default=2)
+    ap.add_argument("--only", nargs="*", default=list(SERVICES), choices=list(SERVICES))
+    ap.add_argument("--styles", nargs="*", default=["soak", "watch"], choices=["soak", "watch"])
+    ap.add_argument("--warmup", type=float, default=10.0)
+    ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--root", help="directory for the runs' stores (kept)")
+    ap.add_argument("--json-out", help="save the runs as JSON (written after every run)")
+    ap.add_argument("--merge", nargs="*", help="render saved JSON files instead of running")
+    ap.add_argument("--markdown", help="write the table to this file")
+    ap.add_argument("--study", choices=list(SERVICES),
+                    help="instead: run this service --minutes under the load, printing the exact "
+                         "heap after a forced GC every --every seconds")
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--every", type=float, default=5.0)
+    ap.add_argument("--extra", action="append", default=[],
+                    help="with --study: one more argument for the service, repeatable "
+                         "(--extra=--snapshot-count=1000)")
+    ap.add_argument("--replay", metavar="ROOT",
+                    help="instead: judge the stores under ROOT again at every scrape (with "
+                         "the leakhunter on PYTHONPATH) and write --json-out")
+    args = ap.parse_args()
+    if args.replay:
+        replay(Path(args.replay), Path(args.json_out or "replay.json"))
+        return
+    if args.study:
+        asyncio.run(study(args.study, args.minutes, args.every,
+                          Path(args.root or f"/tmp/lh-study-{args.study}"), args.extra))
+        return
+    missing = [b for b in ("prometheus", "prometheus-alertmanager", "etcd", "etcdctl",
+                           "nats-server", "prometheus-node-exporter") if not shutil.which(b)]
+    if missing and not args.merge:
+        sys.exit(f"missing binaries: {' '.join(missing)} (apt-get install the Debian packages)")
+    t = time.monotonic()
+    if args.merge:
+        runs = [Run(**d) for f in args.merge for d in json.loads(Path(f).read_text())]
+    else:
+        runs = asyncio.run(main_async(args))
+    text = render(runs)
+    if not args.merge:
+        text += f"\n(measured in {time.monotonic() - t:.0f} s"
+        if LOADS:
+            ones = sorted(LOADS)
+            text += f"; load average (1 min) median {ones[len(ones) // 2]:.1f}, max {ones[-1]:.1f}"
+        text += ")\n"
+    print(text)
+    if args.markdown:
+        Path(args.markdown).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
