@@ -16,6 +16,15 @@ session 7); each class is fixed in a general form, with twins that stay reported
   package's option `WithTimeout(3*time.Second)`). Twins: a timeout from configuration (may be zero),
   none, the default client, an option that sets the transport, `Timeout: 0`, a field one assignment
   of which has no timeout.
+- Test support in ordinary files (go-mysql-server's `enginetest`: 791/830 iterators read to io.EOF,
+  5731 rows stranded only after a failed check): a function that takes a `*testing.T`/`B`/`F` or
+  `testing.TB` (or a closure in one) runs only inside a test, so the resource rules give it the
+  `_test.go` severity, `info`. Twin: a helper in the same file without a testing parameter.
+- LH107 with a context that can never be cancelled (trivy's `retrieveExternalVEXDocument`, whose only
+  caller chain starts from `log.WithContextPrefix(context.Background(), ...)`): every caller passes
+  Background/TODO/WithoutCancel, a value-only derivation of one, or such a parameter of its own
+  caller. Twins: a caller with a timeout context, a function nobody calls, a caller forwarding an
+  exported function's parameter.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from scanfixtures import FIXTURES, compare, run_rules
 
 
 def test_fixtures_vet() -> None:
-    res = subprocess.run([go_exe(), "vet", "./lh402_results/", "./lh401_timeout/..."], cwd=FIXTURES,
+    res = subprocess.run([go_exe(), "vet", "./lh402_results/", "./lh401_timeout/...", "./lh404_testsupport/", "./lh107_background/"], cwd=FIXTURES,
                          capture_output=True, text=True, timeout=300, env=go_env())
     assert res.returncode == 0, res.stdout + res.stderr
 
@@ -54,3 +63,16 @@ def test_client_timeout_releases_the_body() -> None:
     for twin in ("configured", "noTimeout", "defaultClient", "otherOption", "zeroTimeout", "Mixed.get"):
         assert got[twin].severity in ("error", "warning"), twin
         assert "Timeout" not in got[twin].message, twin
+
+
+def test_test_support_functions_are_test_code() -> None:
+    assert compare("lh404_testsupport", ["LH404"]) == []
+    got = {f.function: f.severity for f in run_rules(FIXTURES / "lh404_testsupport" / "suite.go", ["LH404"])}
+    assert got == {"TestReadConfig": "info", "TestSubtests.func1": "info", "BenchmarkOpen": "info",
+                   "ReadHeader": "error"}
+
+
+def test_context_never_cancelled_by_any_caller() -> None:
+    assert compare("lh107_background", ["LH107"]) == []
+    found = {f.function for f in run_rules(FIXTURES / "lh107_background" / "vex.go", ["LH107"])}
+    assert found == {"fetchTimed", "Uncalled", "fetchMixed"}

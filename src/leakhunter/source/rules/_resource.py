@@ -537,14 +537,24 @@ def is_main(ctx: FileContext, fn: Node) -> bool:
     )
 
 
-def leak_severity(ctx: FileContext, res: ReleaseResult) -> Severity:
-    """`error` if no path releases the value, `warning` if some do; `info` in test files.
+def leak_severity(ctx: FileContext, res: ReleaseResult, at: Node | None = None) -> Severity:
+    """`error` if no path releases the value, `warning` if some do; `info` in test code.
 
     A test's leaked file or connection lives for one test binary run: a cost, not a
     production leak (and tests often leave things open on purpose around failures).
+    Test code is a `_test.go` file, or (given `at`, the acquisition) a function of another file
+    that takes a `*testing.T`/`B`/`F` or `testing.TB`, or a closure inside one: it can only run
+    inside a test (go-mysql-server's exported `enginetest` suites, `func TestX(t *testing.T,
+    h Harness)`, run by Dolt's tests); test support that takes no `testing` value keeps its
+    severity (it may be called from anywhere).
     """
     if ctx.is_test:
         return "info"
+    if at is not None and "testing" in gs.imports(ctx).values():
+        from leakhunter.source.program.testfail import testing_params
+
+        if testing_params(ctx, at):
+            return "info"
     return "warning" if res.released or res.transferred else "error"
 
 

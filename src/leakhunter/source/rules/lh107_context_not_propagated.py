@@ -59,7 +59,12 @@ class ContextNotPropagated(Rule):
     context parameter `_` or unnamed (the callee never reads it, so passing ctx cancels nothing);
     a function that runs once before the process ends (program/exits.ends_on_return: a one-shot
     CLI command, a generator) or a call after which the process ends: nothing piles up; a
-    request serialised by hand (`req.Write(conn)`) and never handed to a client.
+    request serialised by hand (`req.Write(conn)`) and never handed to a client; a context
+    parameter that can never be cancelled (`never_cancelled`: every call of the function, one at
+    least seen, passes `context.Background()`/`TODO()`/`WithoutCancel(...)`, a value-only
+    derivation of one (`context.WithValue`, a helper whose every return is its context or
+    `WithValue` of it), a local assigned only such, or such a parameter of its caller, up to three
+    callers up): passing it would cancel nothing.
     """
 
     id = "LH107"
@@ -112,6 +117,8 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
         for f in self._candidates(ctx, fn, body, ctx_name, ctx_pkgs, ctx_types, http_pkgs, sql_types, fname):
             if exits.ends_on_return(ctx, fn):
                 return  # runs once per process (a one-shot command, a generator): nothing piles up
+            if never_cancelled(ctx, fn, ctx_name):
+                return  # every caller passes a context that is never done: passing it cancels nothing
             yield f
 
     def _candidates(
@@ -474,3 +481,123 @@ def _sql_types(ctx: FileContext) -> dict[str, str]:
         else:
             add(ctx.text(lefts[0]), "other")
     return {k: next(iter(v)) for k, v in found.items() if len(v) == 1 and "other" not in v}
+
+
+_NEVER_DONE = frozenset({"context.Background", "context.TODO", "context.WithoutCancel"})
+"""Contexts that are never done, whatever they are derived from."""
+_MAX_CALLER_LEVELS = 3
+
+
+def never_cancelled(ctx: FileContext, fn: Node, cname: str, level: int = 0) -> bool:
+    """`cname`, a context parameter of `fn`, can never be cancelled: every call of `fn` (its package's;
+    an exported function's also in the module's packages importing it; at least one seen) passes
+    `context.Background()`/`TODO()`/`WithoutCancel(...)`, a value-only derivation of one
+    (`context.WithValue`, or a function whose every return is its context parameter or
+    `context.WithValue` of it: trivy's `log.WithContextPrefix`), a local assigned only such
+    contexts, or again such a parameter of the caller (up to three callers up). Then the work the
+    function starts without it would not be cancelled with it either: passing it changes nothing
+    (trivy's `NewSBOMReferenceSet` -> `retrieveExternalVEXDocument`)."""
+    from leakhunter.source.rules.lh401_http_body_not_closed import _calls_of
+
+    if fn.type not in ("function_declaration", "method_declaration") or level >= _MAX_CALLER_LEVELS:
+        return False
+    name = ctx.text(fn.child_by_field_name("name"))
+    if not name or (name[0].isupper() and fn.type == "method_declaration"):
+        return False  # an exported method: reached through interfaces from packages not seen here
+    names = [n for n, _ in gs.parameters(ctx, fn)]
+    if cname not in names:
+        return False
+    idx = names.index(cname)
+    calls = _calls_of(ctx, fn, name)
+    if not calls:
+        return False
+    for f, call in calls:
+        args = gs.arguments(call)
+        cfn = gs.enclosing_function(call)
+        if idx >= len(args) or cfn is None:
+            return False
+        arg = args[idx]
+        if cfn == fn and f is ctx and arg.type == "identifier" and ctx.text(arg) == cname:
+            continue  # recursion hands the same context on
+        if not _never_done(f, cfn, arg, call, level + 1, 0, set()):
+            return False
+    return True
+
+
+def _never_done(
+    ctx: FileContext, fn: Node, expr: Node, at: Node, level: int, depth: int, busy: set[tuple[int, str]]
+) -> bool:
+    """A context expression at `at` (in `fn`) that is never done (see `never_cancelled`). `busy`: the
+    locals being judged (`ctx = log.WithContextAttrs(ctx, ...)` derives from its earlier value, which
+    its other assignments decide)."""
+    from leakhunter.source.program.httpclient import declaration
+
+    if depth > 6:
+        return False
+    while expr.type == "parenthesized_expression" and expr.named_children:
+        expr = expr.named_children[0]
+    if expr.type == "call_expression":
+        q = gs.qualified_call_name(ctx, expr)
+        args = gs.arguments(expr)
+        if q in _NEVER_DONE:
+            return True
+        if q == "context.WithValue":
+            return bool(args) and _never_done(ctx, fn, args[0], at, level, depth + 1, busy)
+        if q.startswith("context."):
+            return False  # WithCancel, WithTimeout, ...
+        decl = declaration(ctx, expr)
+        if decl is None:
+            return False
+        i = _value_only(decl[0], decl[1])
+        return i is not None and i < len(args) and _never_done(ctx, fn, args[i], at, level, depth + 1, busy)
+    if expr.type != "identifier":
+        return False
+    name = ctx.text(expr)
+    cur: Node | None = fn
+    while cur is not None:
+        if any(n == name for n, _ in gs.parameters(ctx, cur)):
+            return never_cancelled(ctx, cur, name, level)
+        body = cur.child_by_field_name("body")
+        sets = [
+            d for d in (gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec"),
+                                into_func_literals=True) if body is not None else ())
+            if name in gs.assigned_names(ctx, d)
+        ]
+        if sets:
+            if (cur.id, name) in busy:
+                return True
+            busy.add((cur.id, name))
+            for d in sets:
+                v = gs.assigned_value(ctx, d, name)
+                lefts, rights = gs.assignment_sides(d)
+                if v is None or len(rights) != len(lefts) or not _never_done(ctx, cur, v, d, level, depth + 1, busy):
+                    return False
+            return True
+        cur = gs.enclosing_function(cur) if cur.type == "func_literal" else None
+    return False
+
+
+def _value_only(ctx: FileContext, decl: Node) -> int | None:
+    """The index of the context parameter of a function whose every return hands back that parameter
+    or `context.WithValue` of it (a context with values added, never cancelled on its own); None
+    otherwise."""
+    params = gs.parameters(ctx, decl)
+    cands = [i for i, (n, t) in enumerate(params) if t.endswith("context.Context") and n not in ("", "_")]
+    body = decl.child_by_field_name("body")
+    if len(cands) != 1 or body is None or gs.result_types(ctx, decl)[:1] != ["context.Context"]:
+        return None
+    pname = params[cands[0]][0]
+    rets = list(gs.walk(body, "return_statement"))
+    for r in rets:
+        vals = gs.returned_values(r)
+        if len(vals) != 1:
+            return None
+        v = vals[0]
+        if v.type == "identifier" and ctx.text(v) == pname:
+            continue
+        if v.type == "call_expression" and gs.qualified_call_name(ctx, v) == "context.WithValue":
+            args = gs.arguments(v)
+            if args and args[0].type == "identifier" and ctx.text(args[0]) == pname:
+                continue
+        return None
+    return cands[0] if rets else None

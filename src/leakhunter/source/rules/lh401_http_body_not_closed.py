@@ -911,7 +911,9 @@ class HTTPBodyNotClosed(Rule):
     "Closed but not drained" is not reported: whether the body was read to the end
     cannot be told precisely from the source.
     Severity: `error` when no path closes the body, `warning` when some do.
-    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run; so in
+    functions of other files that take a `*testing.T`/`B`/`F` or `testing.TB` (and closures in
+    them): test support that can only run inside a test.
     A client with `http.Client.Timeout` (`program.httpclient`: a local, package variable or field
     built as `http.Client{Timeout: d}`, then `c.Timeout = d`, or by a constructor of the module or a
     dependency that sets it, also through an option like `WithTimeout(3*time.Second)`; `d` a
@@ -1008,7 +1010,7 @@ if resp.StatusCode != http.StatusOK {
                 ctx, acq.call,
                 f"{acq.var}.Body from {acq.callee} at line {acq.line} is not closed {exits_text(res)}"
                 + _held_until(timeout),
-                severity="info" if timeout else leak_severity(ctx, res),
+                severity="info" if timeout else leak_severity(ctx, res, acq.call),
                 function=fname,
                 fix=(
                     f"{acq.var}.Body.Close() is called on some paths only: replace it with one "

@@ -185,7 +185,9 @@ class SQLRowsNotClosed(Rule):
     context, a parameter every caller passes such a context: as for LH401) are closed by
     database/sql then: not reported.
     Severity: `error` when no path closes the rows, `warning` when some do.
-    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run; so in
+    functions of other files that take a `*testing.T`/`B`/`F` or `testing.TB` (and closures in
+    them): test support that can only run inside a test.
 
     A line the author already silenced for the peer linter (`//nolint:sqlclosecheck`, at the end of the line or
     alone on the line above) is the same finding, reviewed: not reported.
@@ -269,6 +271,6 @@ return names, rows.Err()"""
                 ctx, acq.call,
                 f"{label} from {acq.callee} at line {acq.line} {'is' if prepare else 'are'} "
                 f"not closed {exits_text(res)}",
-                severity=leak_severity(ctx, res),
+                severity=leak_severity(ctx, res, acq.call),
                 function=fname,
             )

@@ -61,7 +61,9 @@ class SQLTxNoRollback(Rule):
     module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
     and code after the program received its shutdown signal: the kernel releases what they leave.
     Severity: `error` when no path ends the transaction, `warning` when some do.
-    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run; so in
+    functions of other files that take a `*testing.T`/`B`/`F` or `testing.TB` (and closures in
+    them): test support that can only run inside a test.
     """
 
     id = "LH403"
@@ -103,6 +105,6 @@ return tx.Commit()"""
                 ctx, acq.call,
                 f"transaction {acq.var} from {acq.callee} at line {acq.line} is neither committed "
                 f"nor rolled back {exits_text(res)}",
-                severity=leak_severity(ctx, res),
+                severity=leak_severity(ctx, res, acq.call),
                 function=gs.function_name(ctx, acq.call),
             )

@@ -81,7 +81,9 @@ class FileNotClosed(Rule):
     batch program under `hack/`, `tools/`, `gen/`, a one-shot command), every kind of leak
     (before the next loop iteration, an overwrite, the end) lasts only until then: not reported.
     Severity: `error` when no path closes it, `warning` when some do.
-    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run; so in
+    functions of other files that take a `*testing.T`/`B`/`F` or `testing.TB` (and closures in
+    them): test support that can only run inside a test.
     """
 
     id = "LH404"
@@ -117,6 +119,6 @@ return io.ReadAll(f)"""
             yield self.finding(
                 ctx, acq.call,
                 f"{acq.var} from {acq.callee} at line {acq.line} is not closed {exits_text(res)}",
-                severity=leak_severity(ctx, res),
+                severity=leak_severity(ctx, res, acq.call),
                 function=gs.function_name(ctx, acq.call),
             )
