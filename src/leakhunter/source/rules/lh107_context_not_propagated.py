@@ -497,31 +497,12 @@ def never_cancelled(ctx: FileContext, fn: Node, cname: str, level: int = 0) -> b
     contexts, or again such a parameter of the caller (up to three callers up). Then the work the
     function starts without it would not be cancelled with it either: passing it changes nothing
     (trivy's `NewSBOMReferenceSet` -> `retrieveExternalVEXDocument`)."""
-    from leakhunter.source.rules.lh401_http_body_not_closed import _calls_of
+    from leakhunter.source.program.callsites import every_caller_argument
 
     if fn.type not in ("function_declaration", "method_declaration") or level >= _MAX_CALLER_LEVELS:
         return False
-    name = ctx.text(fn.child_by_field_name("name"))
-    if not name or (name[0].isupper() and fn.type == "method_declaration"):
-        return False  # an exported method: reached through interfaces from packages not seen here
-    names = [n for n, _ in gs.parameters(ctx, fn)]
-    if cname not in names:
-        return False
-    idx = names.index(cname)
-    calls = _calls_of(ctx, fn, name)
-    if not calls:
-        return False
-    for f, call in calls:
-        args = gs.arguments(call)
-        cfn = gs.enclosing_function(call)
-        if idx >= len(args) or cfn is None:
-            return False
-        arg = args[idx]
-        if cfn == fn and f is ctx and arg.type == "identifier" and ctx.text(arg) == cname:
-            continue  # recursion hands the same context on
-        if not _never_done(f, cfn, arg, call, level + 1, 0, set()):
-            return False
-    return True
+    return every_caller_argument(
+        ctx, fn, cname, lambda f, cfn, arg, call: _never_done(f, cfn, arg, call, level + 1, 0, set()))
 
 
 def _never_done(

@@ -595,104 +595,13 @@ about again for each response of the functions below it."""
 
 
 def _callers_cancel_uncached(ctx: FileContext, fn: Node, cname: str, level: int) -> bool:
-    name_node = fn.child_by_field_name("name")
-    name = ctx.text(name_node)
-    if not name or (name[0].isupper() and fn.type == "method_declaration"):
-        return False  # an exported method: reached through interfaces from packages not seen here
-    idx = [n for n, _ in gs.parameters(ctx, fn)].index(cname)
-    calls = _calls_of(ctx, fn, name)
-    if not calls:
-        return False
-    for f, call in calls:
-        args = gs.arguments(call)
-        cfn = gs.enclosing_function(call)
-        if idx >= len(args) or cfn is None:
-            return False
-        arg = args[idx]
-        if cfn == fn and f is ctx and arg.type == "identifier" and ctx.text(arg) == cname:
-            continue  # `return queryIDServer(ctx, ...)`: recursion hands the same context on
-        if not (
-            _soon_cancelled(f, cfn, arg, call, 0, level + 1)
-            or (arg.type == "identifier" and _cancelled_right_after(f, cfn, f.text(arg), call))
-        ):
-            return False
-    return True
+    from leakhunter.source.program.callsites import every_caller_argument
 
-
-def _calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, Node]] | None:
-    """Every call of the function or method `fn` named `name`: in its package, and for an exported
-    function in the module's non-test files importing its package. None when some use is not a plain
-    call (a function value, a callback) or another declaration shares the name, or past 8 calls."""
-    from leakhunter.source.gopackage import package_files
-
-    calls: list[tuple[FileContext, Node]] = []
-    for f in package_files(ctx):
-        for n in gs.nodes_of_type(f, "identifier", "field_identifier"):
-            if n.text is None or n.text.decode("utf-8", "replace") != name:
-                continue
-            p = n.parent
-            if p is None:
-                return None
-            if p.type in ("function_declaration", "method_declaration"):
-                if f is ctx and p == fn:
-                    continue
-                return None  # another declaration of the name: a call may reach either
-            callee = p if p.type == "selector_expression" and p.child_by_field_name("field") == n else n
-            call = callee.parent
-            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
-                return None  # used as a value (a callback, a method value)
-            calls.append((f, call))
-    if name[0].isupper():
-        more = _importer_calls(ctx, name)
-        if more is None:
-            return None
-        calls += more
-    return calls if len(calls) <= 8 else None
-
-
-def _importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
-    """Calls `pkg.Name(...)` of an exported function in the module's other non-test packages that
-    import this one; None when a use is not a call."""
-    import re
-
-    from leakhunter.source import gomod
-    from leakhunter.source.program.exits import parsed_file
-    from leakhunter.source.program.importers import importers
-    from leakhunter.source.program.types import own_path
-
-    d = ctx.path.absolute().parent
-    root = gomod.module_for_dir(d).root
-    path = own_path(ctx)
-    if root is None or not path:
-        return []
-    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
-    out: list[tuple[FileContext, Node]] = []
-    files = [p for p in importers(root).code.get(path, []) if p.absolute().parent != d]
-    for p in files:
-        try:
-            data = p.read_bytes()
-        except OSError:
-            return None
-        if not needle.search(data):
-            continue
-        f = parsed_file(p.absolute())
-        if f is None:
-            return None
-        aliases = {a for a, ip in gs.imports(f).items() if ip == path}
-        for n in gs.nodes_of_type(f, "field_identifier"):
-            if n.text is None or n.text.decode("utf-8", "replace") != name:
-                continue
-            sel = n.parent
-            op = sel.child_by_field_name("operand") if sel is not None and sel.type == "selector_expression" else None
-            if op is None or f.text(op) not in aliases:
-                continue
-            call = sel.parent if sel is not None else None
-            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != sel:
-                return None  # `pkg.Name` as a value
-            out.append((f, call))
-            if len(out) > 8:
-                return None
-    return out
+    return every_caller_argument(
+        ctx, fn, cname,
+        lambda f, cfn, arg, call: _soon_cancelled(f, cfn, arg, call, 0, level + 1)
+        or (arg.type == "identifier" and _cancelled_right_after(f, cfn, f.text(arg), call)),
+    )
 
 
 def _cancelled_right_after(ctx: FileContext, fn: Node, cname: str, call: Node) -> bool:

@@ -1,0 +1,125 @@
+"""Who calls a function, and with what: every call site of a function of the module.
+
+Rules that judge a parameter by what the callers pass (a context every caller cancels soon, a
+context no caller can cancel) need the calls themselves; this sees the function's package and,
+for an exported function, the module's packages that import it, and gives up (None / False)
+as soon as a use is not a plain call, so a callback or a method value never reads as "no caller".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+from leakhunter.source.rule import FileContext
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+ArgumentCheck = Callable[[FileContext, "Node", "Node", "Node"], bool]
+"""(file of the call, function holding the call, the argument, the call) -> accepted?"""
+
+
+def every_caller_argument(ctx: FileContext, fn: Node, param: str, check: ArgumentCheck) -> bool:
+    """True when `fn` has callers and each passes, for parameter `param`, an argument `check`
+    accepts; a recursive call handing `param` itself on is skipped. False when `fn` is an
+    exported method (reached through interfaces from packages not seen here), or some call
+    cannot be seen."""
+    name = ctx.text(fn.child_by_field_name("name"))
+    if not name or (name[0].isupper() and fn.type == "method_declaration"):
+        return False
+    names = [n for n, _ in gs.parameters(ctx, fn)]
+    if param not in names:
+        return False
+    idx = names.index(param)
+    calls = calls_of(ctx, fn, name)
+    if not calls:
+        return False
+    for f, call in calls:
+        args = gs.arguments(call)
+        cfn = gs.enclosing_function(call)
+        if idx >= len(args) or cfn is None:
+            return False
+        arg = args[idx]
+        if cfn == fn and f is ctx and arg.type == "identifier" and ctx.text(arg) == param:
+            continue  # `return query(ctx, ...)`: recursion hands the same value on
+        if not check(f, cfn, arg, call):
+            return False
+    return True
+
+
+def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, Node]] | None:
+    """Every call of the function or method `fn` named `name`: in its package, and for an exported
+    function in the module's non-test files importing its package. None when some use is not a plain
+    call (a function value, a callback) or another declaration shares the name, or past 8 calls."""
+    from leakhunter.source.gopackage import package_files
+
+    calls: list[tuple[FileContext, Node]] = []
+    for f in package_files(ctx):
+        for n in gs.nodes_of_type(f, "identifier", "field_identifier"):
+            if n.text is None or n.text.decode("utf-8", "replace") != name:
+                continue
+            p = n.parent
+            if p is None:
+                return None
+            if p.type in ("function_declaration", "method_declaration"):
+                if f is ctx and p == fn:
+                    continue
+                return None  # another declaration of the name: a call may reach either
+            callee = p if p.type == "selector_expression" and p.child_by_field_name("field") == n else n
+            call = callee.parent
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
+                return None  # used as a value (a callback, a method value)
+            calls.append((f, call))
+    if name[0].isupper():
+        more = importer_calls(ctx, name)
+        if more is None:
+            return None
+        calls += more
+    return calls if len(calls) <= 8 else None
+
+
+def importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
+    """Calls `pkg.Name(...)` of an exported function in the module's other non-test packages that
+    import this one; None when a use is not a call."""
+    import re
+
+    from leakhunter.source import gomod
+    from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.importers import importers
+    from leakhunter.source.program.types import own_path
+
+    d = ctx.path.absolute().parent
+    root = gomod.module_for_dir(d).root
+    path = own_path(ctx)
+    if root is None or not path:
+        return []
+    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    out: list[tuple[FileContext, Node]] = []
+    files = [p for p in importers(root).code.get(path, []) if p.absolute().parent != d]
+    for p in files:
+        try:
+            data = p.read_bytes()
+        except OSError:
+            return None
+        if not needle.search(data):
+            continue
+        f = parsed_file(p.absolute())
+        if f is None:
+            return None
+        aliases = {a for a, ip in gs.imports(f).items() if ip == path}
+        for n in gs.nodes_of_type(f, "field_identifier"):
+            if n.text is None or n.text.decode("utf-8", "replace") != name:
+                continue
+            sel = n.parent
+            op = sel.child_by_field_name("operand") if sel is not None and sel.type == "selector_expression" else None
+            if op is None or f.text(op) not in aliases:
+                continue
+            call = sel.parent if sel is not None else None
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != sel:
+                return None  # `pkg.Name` as a value
+            out.append((f, call))
+            if len(out) > 8:
+                return None
+    return out
