@@ -169,3 +169,32 @@ def test_files_left_to_the_gc_are_called_under_soak() -> None:
     assert s["finding"]["rule"] == "LH404" and s["line"] in svc.leak_lines(), s
     assert s["file"].endswith("fileleak/main.go") and "no stack" in s["detail"], s
     assert s["unit"] == "fds" and s["growth"] > 100, s
+
+
+def test_without_debug_vars_the_exact_heap_comes_from_metrics(tmp_path: Any) -> None:
+    """A service with the Prometheus Go collector and no expvar (prometheus itself): soak reads
+    go_memstats_heap_alloc_bytes right after each forced GC as the exact live heap. Before,
+    such a service was judged on the heap profile's 512 KiB samples, whose steps made a
+    healthy prometheus a leak at one tick of a soak (bench/RESULTS-realservices.md)."""
+    from leakhunter.collect.store import Store
+
+    svc = M.get("unboundedmap")
+    exe = build_service(svc)
+    db = tmp_path / "s.db"
+    args = soak_args(svc, exe, knob="4096", rate=100, duration="60s", warmup="0s",
+                     extra=("--db", str(db)))
+    cmd = args.index("--cmd") + 1
+    args[cmd] += " -novars -metrics"
+    res = leakhunter(*args, timeout=180)
+    err = res.stderr.decode(errors="replace")
+    assert res.returncode == 1, err[-2000:]
+    heap = next(v for v in _verdicts(json.loads(res.stdout)) if v["series"] == "heap_live")
+    assert heap["kind"] == "heap-leak", heap
+    assert any("exact" in e for e in heap["evidence"]), heap["evidence"]
+    st = Store(str(db))
+    try:
+        target = st.targets()[0]
+        assert not st.series(target, "mem_num_gc")  # no /debug/vars: nothing else gave memstats
+        assert len(st.series(target, "heap_marked")) >= 10
+    finally:
+        st.close()

@@ -33,8 +33,9 @@ How it stays reliable:
   the user's own test service; `watch --force-gc EVERY` opt-in): the live heap changes
   only at a GC, so where GCs are rare (a growing heap makes them rarer; GOGC=off) the
   verdict would otherwise wait for them. A forced scrape fetches
-  `/debug/pprof/heap?gc=1` first and `/debug/vars` right after it, so HeapAlloc is the
-  live heap just after that GC (`heap_marked`: exact, unsampled). Cost: one GC of the
+  `/debug/pprof/heap?gc=1` first and `/debug/vars` (or, without it, the `metrics_url`'s
+  `go_memstats_heap_alloc_bytes`) right after it, so HeapAlloc is the live heap just after
+  that GC (`heap_marked`: exact, unsampled). Cost: one GC of the
   target per forced scrape (bench/RESULTS-detection.md measures it).
 - Files the GC closes: with `--pid`, a forced scrape counts the target's open files
   (descriptors with a path; sockets and pipes come and go on their own) right before
@@ -609,6 +610,12 @@ class Watcher:
         self._add_memory(values, vars_, metrics)
         if force and heap is not None and vars_ and "HeapAlloc" in vars_.memstats:
             values["heap_marked"] = vars_.memstats["HeapAlloc"]
+        elif force and heap is not None and "go_memstats_heap_alloc_bytes" in metrics:
+            # The Prometheus Go collector's HeapAlloc, read right after the GC like
+            # /debug/vars: a service without expvar (prometheus) was otherwise judged on the
+            # heap profile's 512 KiB samples, whose quanta drew a staircase a healthy
+            # prometheus was called a leak on at one tick of a soak.
+            values["heap_marked"] = metrics["go_memstats_heap_alloc_bytes"]
         fds_after = None
         if fds_before is not None and isinstance(pre.get("heap"), bytes):
             from leakhunter.collect.procstat import file_fds

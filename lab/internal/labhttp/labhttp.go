@@ -23,6 +23,14 @@ var Addr = flag.String("addr", "127.0.0.1:0", "listen address")
 // sampling luck.
 var memProfileRate = flag.Int("memprofilerate", 0, "runtime.MemProfileRate (0: leave the default)")
 
+// noVars and promStats make the service look like one with the Prometheus Go collector
+// and no expvar (prometheus itself, and many others): /debug/vars answers 404 and
+// /metrics serves the go_memstats_* gauges that collector exports.
+var (
+	noVars    = flag.Bool("novars", false, "do not serve /debug/vars")
+	promStats = flag.Bool("metrics", false, "serve /metrics: go_memstats_* and go_goroutines in Prometheus text format")
+)
+
 // Mux returns a mux that already serves /debug/pprof/* and /debug/vars.
 func Mux() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -49,5 +57,39 @@ func Serve(mux *http.ServeMux) {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stdout, "listening on http://%s\n", ln.Addr())
-	log.Fatal(http.Serve(ln, mux))
+	var h http.Handler = mux
+	if *noVars || *promStats {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case *noVars && r.URL.Path == "/debug/vars":
+				http.NotFound(w, r)
+			case *promStats && r.URL.Path == "/metrics":
+				writeMemStats(w)
+			default:
+				mux.ServeHTTP(w, r)
+			}
+		})
+	}
+	log.Fatal(http.Serve(ln, h))
+}
+
+func writeMemStats(w http.ResponseWriter) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	for _, g := range []struct {
+		name string
+		v    uint64
+	}{
+		{"go_memstats_heap_alloc_bytes", m.HeapAlloc},
+		{"go_memstats_heap_inuse_bytes", m.HeapInuse},
+		{"go_memstats_heap_idle_bytes", m.HeapIdle},
+		{"go_memstats_heap_released_bytes", m.HeapReleased},
+		{"go_memstats_heap_sys_bytes", m.HeapSys},
+		{"go_memstats_stack_inuse_bytes", m.StackInuse},
+		{"go_memstats_sys_bytes", m.Sys},
+		{"go_goroutines", uint64(runtime.NumGoroutine())},
+	} {
+		fmt.Fprintf(w, "# TYPE %s gauge\n%s %d\n", g.name, g.name, g.v)
+	}
 }
