@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from leakhunter.analyze.trend import hamed_rao_factor, mann_kendall_s, plateau, trend
-from leakhunter.analyze.verdicts import STAIR_TREAD_RATIO, staircase
+from leakhunter.analyze.verdicts import STAIR_TREAD_RATIO, one_step, staircase
 
 
 def test_s_matches_kendall_tau() -> None:
@@ -248,3 +248,21 @@ def test_a_doubling_staircase_on_its_latest_tread_is_not_a_plateau() -> None:
     fill = [min(i, 40) * 2e5 + rng.normal(0, 2e5) for i in range(len(x))]
     s = staircase(x, fill, bar)
     assert s is None or s[1] > STAIR_TREAD_RATIO * s[0]
+
+
+def test_one_step_is_a_buffer_not_a_ramp_nor_a_staircase() -> None:
+    """Real series (tests/data): prometheus' 4 MiB head-chunk writer allocated once, two
+    minutes into a 180 s soak, was called a heap leak; etcd's raft log under writes is a
+    ramp; the pooled buffer that doubles is several steps. Only the first is one step."""
+    data = json.loads((Path(__file__).parent / "data" / "realservices-soak-heap.json").read_text())
+    p, e = data["prometheus"], data["etcd"]
+    step = one_step(p["x"], p["y"], p["bar"])
+    assert step is not None
+    at, size = step
+    assert 100 < at < 140 and 3 << 20 < size < 5 << 20
+    assert one_step(e["x"], e["y"], e["bar"]) is None
+    pool = json.loads((Path(__file__).parent / "data" / "poolmisuse-soak-heap.json").read_text())
+    assert one_step(pool["x"], pool["y"], float(1 << 20)) is None
+    # A leak that starts mid-window climbs after its split: not one step.
+    x = [float(i) for i in range(100)]
+    assert one_step(x, [0.0 if i < 50 else (i - 50) * 1e5 for i in range(100)], float(1 << 20)) is None

@@ -263,6 +263,19 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
         )
         v = Verdict("plateau", round(conf, 3), pl.late.slope * 60, spec.unit, ev, series=spec.name)
         return SeriesResult(v, seg, tr)
+    jump = one_step(x, y, bar) if sig_up and relevant and persistent and long_enough else None
+    if jump is not None:
+        # One jump between two flat levels explains the window better than any climb: a
+        # buffer allocated once (prometheus' 4 MiB head-chunk writer at its first cut, two
+        # minutes in) was called a leak at the end of a 180 s soak. A leak keeps climbing:
+        # a second step, or a climb after this one, makes it one.
+        at, size = jump
+        ev.append(
+            f"grew in one step of {human_amount(size, spec.unit, sign=True)} at "
+            f"{human_duration(at)} in, flat before and after it: one allocation that stays is "
+            "not yet a leak; a second step or a climb after it would be"
+        )
+        persistent = False
     if sig_up and relevant and persistent and long_enough:
         ev.append(
             f"growth {human_amount(growth, spec.unit, sign=True)} is "
@@ -336,6 +349,54 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
                 series=spec.name)
     _watch_more(v, more)
     return SeriesResult(v, seg, tr)
+
+
+STEP_FIT_RATIO = 0.5
+"""One step must leave at most this share of a straight line's squared residuals."""
+
+
+def one_step(x: Sequence[float], y: Sequence[float], bar: float) -> tuple[float, float] | None:
+    """(time, size) of the single step that explains the series, or None.
+
+    The best split into two flat levels (each side at least a sixth of the points) must
+    leave at most half the squared residuals of the least-squares line, and neither level
+    may climb by the relevance bar on its own (Theil-Sen over its span). A ramp (per-request
+    growth), a staircase of several steps (a doubling buffer) and a climb that starts
+    mid-window all fit the line, or climb after the split."""
+    n = len(y)
+    lo = max(3, n // 6)
+    if n < 2 * lo:
+        return None
+    mx, my = sum(x) / n, sum(y) / n
+    sxx = sum((a - mx) ** 2 for a in x)
+    if sxx <= 0:
+        return None
+    b = sum((a - mx) * (v - my) for a, v in zip(x, y, strict=True)) / sxx
+    sse_line = sum((v - my - b * (a - mx)) ** 2 for a, v in zip(x, y, strict=True))
+    if sse_line <= 0:
+        return None
+    pre = [0.0]
+    pre2 = [0.0]
+    for v in y:
+        pre.append(pre[-1] + v)
+        pre2.append(pre2[-1] + v * v)
+    best, k_best = math.inf, 0
+    for k in range(lo, n - lo + 1):
+        s1, s2 = pre[k], pre[n] - pre[k]
+        q1, q2 = pre2[k], pre2[n] - pre2[k]
+        sse = (q1 - s1 * s1 / k) + (q2 - s2 * s2 / (n - k))
+        if sse < best:
+            best, k_best = sse, k
+    if best > STEP_FIT_RATIO * sse_line:
+        return None
+    for a, b2 in ((0, k_best), (k_best, n)):
+        span = x[b2 - 1] - x[a]
+        if span > 0 and robust_slope(x[a:b2], y[a:b2]) * span >= bar:
+            return None
+    size = statistics.median(y[k_best:]) - statistics.median(y[:k_best])
+    if size <= 0:
+        return None
+    return x[k_best], size
 
 
 STAIR_TREAD_RATIO = 2.5
