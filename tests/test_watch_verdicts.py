@@ -17,6 +17,8 @@ import golab
 import pytest
 from watchload import Load, by_series, watch_json, watch_with_load
 
+from leakhunter.collect.store import Store
+
 LEAKS = {"heap-leak", "goroutine-leak", "non-heap-growth"}
 
 
@@ -434,3 +436,21 @@ def test_a_restart_splits_the_series_and_never_fixes_the_leak(tmp_path: Path) ->
     assert h["kind"] == "heap-leak", h
     assert any("before the last restart leaked" in e for e in h["evidence"]), h["evidence"]
     assert any("restart(s) seen" in e for e in h["evidence"]), h["evidence"]
+
+
+def test_force_gc_without_debug_vars_reads_the_exact_heap_from_metrics(tmp_path: Path) -> None:
+    """`watch --force-gc` on one target with no /debug/vars but a Prometheus Go collector
+    (prometheus itself): the watcher finds /metrics and records its HeapAlloc right after
+    each forced GC as the exact live heap, as soak does."""
+    with golab.run_lab("unboundedmap", "-novars", "-metrics") as svc:
+        assert svc.proc is not None
+        load = Load(svc.base_url, lambda i: f"/leak?bytes=4096&k={i}", rate=100, max_seconds=30)
+        rc, _doc, err = watch_with_load(svc.base_url, tmp_path / "w.db", load, "--force-gc", "0.5s",
+                                       duration="12s", interval="0.5s")
+    assert rc in (0, 1), err
+    st = Store(str(tmp_path / "w.db"))
+    try:
+        target = st.targets()[0]
+        assert len(st.series(target, "heap_marked")) >= 10
+    finally:
+        st.close()

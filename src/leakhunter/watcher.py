@@ -394,6 +394,8 @@ class Watcher:
         # One client (a few kept-alive connections) per target, so targets never queue
         # behind each other; plain http uses the light client of `http11.py`.
         client = self._getter(st.url)
+        if self.metrics_url is None and self.force_gc_every is not None and len(self.targets) == 1:
+            self.metrics_url = await self._memstats_metrics(client, st.url)
         metrics = self._getter(self.metrics_url) if self.metrics_url else None
         try:
             await self._target_ticks(client, metrics, st, t0, deadline, stop)
@@ -401,6 +403,23 @@ class Watcher:
             await client.aclose()
             if metrics is not None:
                 await metrics.aclose()
+
+    async def _memstats_metrics(self, client: _Getter, base: str) -> str | None:
+        """`BASE/metrics` when the target has no /debug/vars but exports the Prometheus Go
+        collector's go_memstats_* there (prometheus itself, and many services): with forced
+        GCs, its HeapAlloc read right after each GC is the exact live heap, where the heap
+        profile's 512 KiB samples alone drew steps a healthy prometheus was once called a
+        leak on (bench/RESULTS-realservices.md). Asked once, before the first scrape."""
+        try:
+            status, _ = await client.get(base + "/debug/vars", self.timeout)
+            if status == 200:
+                return None
+            status, body = await client.get(base + "/metrics", self.timeout)
+        except (OSError, TimeoutError, _TransportError):
+            return None
+        if status == 200 and b"\ngo_memstats_heap_alloc_bytes " in b"\n" + body:
+            return base + "/metrics"
+        return None
 
     def _getter(self, base: str) -> _Getter:
         from urllib.parse import urlsplit

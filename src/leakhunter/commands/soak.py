@@ -213,25 +213,6 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-async def _memstats_metrics(base: str) -> str | None:
-    """`BASE/metrics` when the service has no /debug/vars but exports the Prometheus Go
-    collector's go_memstats_* there (prometheus itself, and many services): its HeapAlloc
-    read right after each forced GC is the exact live heap, where the heap profile's
-    512 KiB samples alone drew steps a healthy prometheus was once called a leak on."""
-    import httpx
-
-    try:
-        async with httpx.AsyncClient(timeout=5.0) as client:
-            if (await client.get(base + "/debug/vars")).status_code == 200:
-                return None
-            r = await client.get(base + "/metrics")
-    except httpx.HTTPError:
-        return None
-    if r.status_code == 200 and "\ngo_memstats_heap_alloc_bytes " in "\n" + r.text:
-        return base + "/metrics"
-    return None
-
-
 async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: Any,
                 watcher: Any, outcome: _Outcome, warmup: float, live: bool,
                 preload: threading.Thread) -> None:
@@ -264,8 +245,6 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
         return
     stopper.cancel()
     ready.result()  # raises TargetError: died before answering / never answered
-    if watcher.metrics_url is None:
-        watcher.metrics_url = await _memstats_metrics(watcher.targets[0])
     await asyncio.to_thread(preload.join)  # scipy loaded before the load starts
 
     total = warmup + args.duration
