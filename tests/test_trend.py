@@ -16,8 +16,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from leakhunter.analyze.trend import hamed_rao_factor, mann_kendall_s, plateau, trend
-from leakhunter.analyze.verdicts import STAIR_TREAD_RATIO, one_step, staircase
+from leakhunter.analyze.trend import (
+    STAIR_TREAD_RATIO,
+    hamed_rao_factor,
+    mann_kendall_s,
+    one_step,
+    plateau,
+    staircase,
+    trend,
+)
 
 
 def test_s_matches_kendall_tau() -> None:

@@ -54,11 +54,14 @@ from leakhunter.analyze.series import Segment, downsample, drop_warmup, median_i
 from leakhunter.analyze.trend import (
     SEQ_ALPHA,
     SEQ_N0,
+    STAIR_TREAD_RATIO,
     Trend,
     kendall_up_p,
     look_alpha,
+    one_step,
     plateau,
     robust_slope,
+    staircase,
     trend,
 )
 from leakhunter.collect.store import Store
@@ -349,84 +352,6 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
                 series=spec.name)
     _watch_more(v, more)
     return SeriesResult(v, seg, tr)
-
-
-STEP_FIT_RATIO = 0.5
-"""One step must leave at most this share of a straight line's squared residuals."""
-
-
-def one_step(x: Sequence[float], y: Sequence[float], bar: float) -> tuple[float, float] | None:
-    """(time, size) of the single step that explains the series, or None.
-
-    The best split into two flat levels (each side at least a sixth of the points) must
-    leave at most half the squared residuals of the least-squares line, and neither level
-    may climb by the relevance bar on its own (Theil-Sen over its span). A ramp (per-request
-    growth), a staircase of several steps (a doubling buffer) and a climb that starts
-    mid-window all fit the line, or climb after the split."""
-    n = len(y)
-    lo = max(3, n // 6)
-    if n < 2 * lo:
-        return None
-    mx, my = sum(x) / n, sum(y) / n
-    sxx = sum((a - mx) ** 2 for a in x)
-    if sxx <= 0:
-        return None
-    b = sum((a - mx) * (v - my) for a, v in zip(x, y, strict=True)) / sxx
-    sse_line = sum((v - my - b * (a - mx)) ** 2 for a, v in zip(x, y, strict=True))
-    if sse_line <= 0:
-        return None
-    pre = [0.0]
-    pre2 = [0.0]
-    for v in y:
-        pre.append(pre[-1] + v)
-        pre2.append(pre2[-1] + v * v)
-    best, k_best = math.inf, 0
-    for k in range(lo, n - lo + 1):
-        s1, s2 = pre[k], pre[n] - pre[k]
-        q1, q2 = pre2[k], pre2[n] - pre2[k]
-        sse = (q1 - s1 * s1 / k) + (q2 - s2 * s2 / (n - k))
-        if sse < best:
-            best, k_best = sse, k
-    if best > STEP_FIT_RATIO * sse_line:
-        return None
-    for a, b2 in ((0, k_best), (k_best, n)):
-        span = x[b2 - 1] - x[a]
-        if span > 0 and robust_slope(x[a:b2], y[a:b2]) * span >= bar:
-            return None
-    size = statistics.median(y[k_best:]) - statistics.median(y[:k_best])
-    if size <= 0:
-        return None
-    return x[k_best], size
-
-
-STAIR_TREAD_RATIO = 2.5
-"""A doubling staircase's next tread is twice its last (constant growth per second)."""
-
-
-def staircase(x: Sequence[float], y: Sequence[float], eps: float) -> tuple[float, float] | None:
-    """(longest tread between two steps, latest tread) in seconds, or None without one.
-
-    A step is a rise of more than `eps`, or of three times the series' typical change
-    from one observation to the next if that is more (the noise), above the median of
-    the tread so far, that holds for three observations; dips and spikes stay on the tread. A single step (a lazily started
-    pool) has no tread between two steps and stays a plateau; a smooth fill has only
-    short treads, so the flat after it outlasts them."""
-    n = len(y)
-    if n < 4:
-        return None
-    noise = statistics.median(abs(y[i] - y[i - 1]) for i in range(1, n))
-    eps = max(eps, 3 * noise)
-    starts = [0]
-    for i in range(1, n):
-        level = statistics.median(y[starts[-1]:i]) + eps
-        if all(v > level for v in y[i:i + 3]):  # a step stays up; a spike does not
-            starts.append(i)
-    if len(starts) < 3:
-        return None
-    longest = max(x[starts[k + 1]] - x[starts[k]] for k in range(1, len(starts) - 1))
-    if longest <= 0:
-        return None
-    return longest, x[-1] - x[starts[-1]]
 
 
 def _gc_closed_result(spec: SeriesSpec, raw: Segment) -> SeriesResult:
