@@ -1,13 +1,16 @@
-"""Who calls a function, and with what: every call site of a function of the module.
+"""Who calls a function, and with what; and which declaration a call reaches.
 
 Rules that judge a parameter by what the callers pass (a context every caller cancels soon, a
 context no caller can cancel) need the calls themselves; this sees the function's package and,
 for an exported function, the module's packages that import it, and gives up (None / False)
 as soon as a use is not a plain call, so a callback or a method value never reads as "no caller".
+The other way, `call_declaration` finds the function a call reaches, in this package or in another
+package of the module or its dependencies (a constructor's body, a helper's returns).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -123,3 +126,47 @@ def importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]
             if len(out) > 8:
                 return None
     return out
+
+
+def call_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
+    """The declaration a call reaches: a function or method of this package (`program.summaries`),
+    or `pkg.F` of another package whose directory the module map finds (the module's own packages,
+    its dependencies in the module cache); None otherwise."""
+    from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.index import module_map
+    from leakhunter.source.program.summaries import own_declaration
+
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return None
+    if fn.type != "selector_expression":
+        return own_declaration(ctx, call) if fn.type == "identifier" else None
+    op = fn.child_by_field_name("operand")
+    path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
+    if path is None:
+        return own_declaration(ctx, call)
+    if "." not in path.partition("/")[0]:
+        return None  # std: no client constructors
+    name = ctx.text(fn.child_by_field_name("field"))
+    d = module_map(ctx.path.absolute().parent).directory(path)
+    if d is None:
+        return None
+    needle = f"func {name}(".encode()
+    try:
+        names = sorted(e.name for e in os.scandir(d) if e.name.endswith(".go") and not e.name.endswith("_test.go"))
+    except OSError:
+        return None
+    for n in names:
+        try:
+            data = (d / n).read_bytes()
+        except OSError:
+            continue
+        if needle not in data:
+            continue
+        f = parsed_file(d / n)
+        if f is None:
+            continue
+        for decl in f.tree.root_node.named_children:
+            if decl.type == "function_declaration" and f.text(decl.child_by_field_name("name")) == name:
+                return f, decl
+    return None

@@ -21,10 +21,10 @@ written in the code (`30 * time.Second`, a constant, a parameter bound to such a
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.callsites import call_declaration
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -197,7 +197,7 @@ def _constructor(ctx: FileContext, call: Node, depth: int) -> str:
     it is handed."""
     if depth > _MAX_DEPTH:
         return ""
-    decl = declaration(ctx, call)
+    decl = call_declaration(ctx, call)
     if decl is not None:
         dctx, dnode = decl
         got = _sets_timeout(dctx, dnode, _bind(dctx, dnode, ctx, call), depth + 1, client_param=False)
@@ -207,7 +207,7 @@ def _constructor(ctx: FileContext, call: Node, depth: int) -> str:
         arg = _value_of(arg)
         if arg.type != "call_expression":
             continue
-        odecl = declaration(ctx, arg)
+        odecl = call_declaration(ctx, arg)
         if odecl is None:
             continue
         octx, onode = odecl
@@ -279,47 +279,3 @@ def _field(ctx: FileContext, sel: Node, depth: int) -> str:
         if len(found) > 8 or (found and not all(found)):
             return ""
     return found[0] if found and all(found) else ""
-
-
-def declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
-    """The declaration a call reaches: a function or method of this package (`program.summaries`),
-    or `pkg.F` of another package whose directory the module map finds (the module's own packages,
-    its dependencies in the module cache); None otherwise."""
-    from leakhunter.source.program.exits import parsed_file
-    from leakhunter.source.program.index import module_map
-    from leakhunter.source.program.summaries import _own_declaration
-
-    fn = call.child_by_field_name("function")
-    if fn is None:
-        return None
-    if fn.type != "selector_expression":
-        return _own_declaration(ctx, call) if fn.type == "identifier" else None
-    op = fn.child_by_field_name("operand")
-    path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
-    if path is None:
-        return _own_declaration(ctx, call)
-    if "." not in path.partition("/")[0]:
-        return None  # std: no client constructors
-    name = ctx.text(fn.child_by_field_name("field"))
-    d = module_map(ctx.path.absolute().parent).directory(path)
-    if d is None:
-        return None
-    needle = f"func {name}(".encode()
-    try:
-        names = sorted(e.name for e in os.scandir(d) if e.name.endswith(".go") and not e.name.endswith("_test.go"))
-    except OSError:
-        return None
-    for n in names:
-        try:
-            data = (d / n).read_bytes()
-        except OSError:
-            continue
-        if needle not in data:
-            continue
-        f = parsed_file(d / n)
-        if f is None:
-            continue
-        for decl in f.tree.root_node.named_children:
-            if decl.type == "function_declaration" and f.text(decl.child_by_field_name("name")) == name:
-                return f, decl
-    return None

@@ -91,7 +91,7 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
     if kind == "http-response" and "[]byte" in results[1:]:
         kind = ""  # `Do(ctx, req) (*http.Response, []byte, error)`: the body is already read (and closed)
     if kind:
-        decl = _own_declaration(ctx, call)
+        decl = own_declaration(ctx, call)
         if decl is not None and not _returns_fresh(decl[0], decl[1], depth):
             kind = ""
     memo[key] = kind
@@ -188,7 +188,7 @@ def _site_node(ctx: FileContext, site: tuple[str, int]) -> tuple[FileContext, No
     return None
 
 
-def _own_declaration(ctx: FileContext, call: Node, *, by_name: bool = False) -> tuple[FileContext, Node] | None:
+def own_declaration(ctx: FileContext, call: Node, *, by_name: bool = False) -> tuple[FileContext, Node] | None:
     """The declaration of a same-package function or method a call reaches (None if not one of ours).
 
     `by_name`: a method name only one method of the package has is taken as that method without
@@ -291,7 +291,7 @@ def param_effect(ctx: FileContext, call: Node, index: int, depth: int = 0) -> st
         return _effect_in(ctx, fn, index, depth)
     if fn is None or fn.type not in ("identifier", "selector_expression"):
         return ""
-    decl = _own_declaration(ctx, call, by_name=True)
+    decl = own_declaration(ctx, call, by_name=True)
     if decl is None:
         return ""
     return _effect_in(decl[0], decl[1], index, depth)

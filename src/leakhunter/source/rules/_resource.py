@@ -344,9 +344,9 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
             return True
     if depth >= 2:
         return False
-    from leakhunter.source.program.summaries import _own_declaration
+    from leakhunter.source.program.summaries import own_declaration
 
-    decl = _own_declaration(ctx, call)
+    decl = own_declaration(ctx, call)
     if decl is None:
         return False
     dctx, dnode = decl

@@ -511,7 +511,7 @@ def _never_done(
     """A context expression at `at` (in `fn`) that is never done (see `never_cancelled`). `busy`: the
     locals being judged (`ctx = log.WithContextAttrs(ctx, ...)` derives from its earlier value, which
     its other assignments decide)."""
-    from leakhunter.source.program.httpclient import declaration
+    from leakhunter.source.program.callsites import call_declaration
 
     if depth > 6:
         return False
@@ -526,7 +526,7 @@ def _never_done(
             return bool(args) and _never_done(ctx, fn, args[0], at, level, depth + 1, busy)
         if q.startswith("context."):
             return False  # WithCancel, WithTimeout, ...
-        decl = declaration(ctx, expr)
+        decl = call_declaration(ctx, expr)
         if decl is None:
             return False
         i = _value_only(decl[0], decl[1])
