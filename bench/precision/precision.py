@@ -3,10 +3,12 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out set (`--set heldout6`): the modules of HELDOUT6.md (read from its table), chosen
-  and committed before any finding on them was seen, measured on tree 026c364 (session 7: the
-  README's latest held-out figure). Since that measurement it is tuning material like the others.
-- `--set heldout` ... `--set heldout6`: the six held-out sets (HELDOUT.md ... HELDOUT6.md),
+- held-out set (`--set heldout7`): the modules of HELDOUT7.md (read from its table), chosen
+  and committed before any finding on them was seen, measured in session 8 on two trees (the
+  tree at the start of the session and the tree the lead tags after tuning on the tuning set
+  only): `--tag A` / `--tag B` keep each tree's sample, population and summary apart, and a
+  verdict given on one tree carries to the other by fingerprint (verdicts-heldout7.csv).
+- `--set heldout` ... `--set heldout6`: the six earlier held-out sets (HELDOUT.md ... HELDOUT6.md),
   triaged at the end of sessions 2-7 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
@@ -22,6 +24,8 @@ code and `_test.go` files, and a fixed-seed sample of up to PER_CELL findings is
     python bench/precision/precision.py show --set heldout 3 7  # wider code context of sampled findings
     python bench/precision/precision.py mark --set heldout 3 TP "reason"   # or edit the CSV
     python bench/precision/precision.py table --set heldout    # per-rule table, production and tests
+    python bench/precision/precision.py shown --set heldout7 --tag A     # every shown finding -> CSV
+    python bench/precision/precision.py mark --set heldout7 --tag A S12 FP "reason"  # a shown row
 
 `sample` writes bench/precision/sample-<set>.csv (one row per sampled finding, with the
 code around it: `context`, 4 lines either side, the finding's line marked `>>`) and
@@ -30,6 +34,11 @@ sample-<set>.md (the same, readable, with 12 lines either side). Verdicts go in 
 (undecided; left out of rates). A re-run keeps verdicts of findings still sampled (by
 fingerprint) and remembers every verdict in verdicts-<set>.csv. On the tuning set the verdict
 of the earlier study (verdicts.csv, a more lenient standard) is shown as `earlier_verdict`.
+
+The sample leaves findings out of cells with more than PER_CELL; `shown` lists EVERY finding the
+scan showed (shown-<set>.csv, rows S1, S2, ...) with the verdicts known by fingerprint, so the
+unsampled ones can be triaged too and the figure taken over all shown findings (`table` prints it
+with a 95% Wilson interval when that file exists).
 """
 
 from __future__ import annotations
@@ -50,13 +59,14 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 TUNING_MODULES = ["github.com/prometheus/prometheus@v0.316.0", "github.com/ethereum/go-ethereum@v1.17.10"]
 SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout3": 20261205,
-         "heldout4": 20261206, "heldout5": 20261207, "heldout6": 20261208}
+         "heldout4": 20261206, "heldout5": 20261207, "heldout6": 20261208, "heldout7": 20261209}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
-         "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md"}
+         "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
+         "heldout7": "HELDOUT7.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
-          "heldout6": "heldout6/modcache"}
+          "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -68,14 +78,18 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "sample-heldout6.csv", "heldout6-unsampled-triage.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
 """Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-6 are tuning now;
-a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled)."""
+a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
+Held-out set 7 needs none here: both of its trees read and write verdicts-heldout7.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out set is not here until its measurement is reported)."""
+their modules too (the newest held-out set, heldout7, is not here until its measurement is
+reported)."""
 PER_CELL = 8
 CONTEXT = 4
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
           "verdict", "reason", "context", "fingerprint", "earlier_verdict"]
+SHOWN_FIELDS = ["n", "set", "tree", "corpus", "kind", "rule", "severity", "file", "line", "function",
+                "message", "verdict", "reason", "sampled", "fingerprint"]
 OLD_HISTORY = HERE / "verdicts.csv"
 """Verdicts of the earlier study (all rules and severities shown, a more lenient TP standard):
 offered as `earlier_verdict` hints on the tuning set, never copied into `verdict`."""
@@ -188,17 +202,28 @@ def context_lines(path: Path, line: int, around: int) -> str:
     return "\n".join(f"{'>>' if i + 1 == line else '  '}{i + 1:5d} {lines[i]}" for i in range(lo, hi))
 
 
+def _named(which: str, tag: str) -> str:
+    """`heldout7-B` for a tree-tagged measurement: the sample, population, summary and scans of
+    each tree stay apart, while the verdict history (one verdict per finding) is the set's."""
+    return f"{which}-{tag}" if tag else which
+
+
 def _history(which: str) -> Path:
     return HERE / f"verdicts-{which}.csv"
 
 
-def _sample_csv(which: str) -> Path:
-    return HERE / f"sample-{which}.csv"
+def _sample_csv(which: str, tag: str = "") -> Path:
+    return HERE / f"sample-{_named(which, tag)}.csv"
 
 
-def _known_verdicts(which: str) -> dict[str, dict[str, str]]:
+def _shown_csv(which: str, tag: str = "") -> Path:
+    return HERE / f"shown-{_named(which, tag)}.csv"
+
+
+def _known_verdicts(which: str, tag: str = "") -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for path in [HERE / name for name in CARRY.get(which, [])] + [_history(which), _sample_csv(which)]:
+    for path in ([HERE / name for name in CARRY.get(which, [])]
+                 + [_history(which), _sample_csv(which, tag), _shown_csv(which, tag)]):
         if path.exists():
             with path.open() as fh:
                 out.update({r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict") and r.get("fingerprint")})
@@ -206,8 +231,8 @@ def _known_verdicts(which: str) -> dict[str, dict[str, str]]:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    which = args.set
-    work = Path(args.work) / which
+    which, tag = args.set, args.tag
+    work = Path(args.work) / _named(which, tag)
     work.mkdir(parents=True, exist_ok=True)
     tree = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
@@ -216,6 +241,12 @@ def cmd_sample(args: argparse.Namespace) -> None:
     extra = ["--tests", *(["--no-cache"] if args.no_cache else [])]
     cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     summary: list[dict[str, Any]] = []
+    # The scanned leakhunter is whatever `python -m leakhunter` imports (PYTHONPATH of a snapshot
+    # when a tree is measured while src/ changes): said once, so a wrong tree shows at once.
+    imported = subprocess.run([sys.executable, "-c", "import leakhunter; print(leakhunter.__file__)"],
+                              capture_output=True, text=True).stdout.strip()
+    print(f"scanning with {imported} (LEAKHUNTER_CACHE_DIR={os.environ.get('LEAKHUNTER_CACHE_DIR', '')})",
+          flush=True)
     for name, (root, modcache) in corpora(which, Path(args.work)).items():
         doc = scan(root, work / f"scan-{name.replace('/', '_')}.json", extra, modcache)
         rows = []
@@ -230,6 +261,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
             "prod": sum(r["kind"] == "prod" for r in rows), "test": sum(r["kind"] == "test" for r in rows),
             "hidden_info": doc.get("hidden_below_min_severity", 0), "unanalysed": len(doc.get("unanalysed", [])),
             "exit": doc["_exit"], "wall_s": doc["_wall_s"], "tree": args.tree or tree,
+            "cached_files": doc.get("cached_files"), "leakhunter": imported,
         })
         # Counts only (not findings): enough to see the scan ran, nothing to tune on.
         print(f"{which}/{name}: {doc['files_scanned']} files scanned in {doc['_wall_s']}s, "
@@ -239,7 +271,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     for key in sorted(cells):
         rows = sorted(cells[key], key=lambda r: (r["corpus"], r["file"], r["line"], r["column"], r["rule"]))
         sample.extend(rng.sample(rows, min(args.per_cell, len(rows))))
-    old = _known_verdicts(which)
+    old = _known_verdicts(which, tag)
     earlier: dict[str, dict[str, str]] = {}
     if which == "tuning" and OLD_HISTORY.exists():
         with OLD_HISTORY.open() as fh:
@@ -257,26 +289,26 @@ def cmd_sample(args: argparse.Namespace) -> None:
             "earlier_verdict": f"{hint['verdict']}: {hint.get('reason', '')}" if hint else "",
         })
         r["n"] = i
-    with _sample_csv(which).open("w", newline="") as fh:
+    with _sample_csv(which, tag).open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=FIELDS)
         w.writeheader()
         w.writerows(out_rows)
-    md = [f"# Sample of the default `leakhunter scan` output: {which} set",
+    md = [f"# Sample of the default `leakhunter scan` output: {_named(which, tag)} set",
           "",
           f"Seed {SEEDS[which]}, up to {args.per_cell} per (rule, production/test) cell. Verdicts go in "
-          f"`{_sample_csv(which).name}` (TP / FP / ?).",
+          f"`{_sample_csv(which, tag).name}` (TP / FP / ?).",
           ""]
     for r in sample:
         md += [f"## #{r['n']} {r['rule']} {r['severity']} ({r['kind']}) {r['corpus']}/{r['file']}:{r['line']}"
                f" `{r['function']}`", "", r["message"], "", "```go",
                context_lines(Path(r["root"]) / r["file"], int(r["line"]), 12), "```", ""]
-    (HERE / f"sample-{which}.md").write_text("\n".join(md))
+    (HERE / f"sample-{_named(which, tag)}.md").write_text("\n".join(md))
     (work / "sample.json").write_text(json.dumps(sample, indent=1))
-    (HERE / f"summary-{which}.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (HERE / f"summary-{_named(which, tag)}.json").write_text(json.dumps(summary, indent=1) + "\n")
     population = {f"{r}/{k}": len(v) for (r, k), v in sorted(cells.items())}
-    (HERE / f"population-{which}.json").write_text(json.dumps(population, indent=1) + "\n")
+    (HERE / f"population-{_named(which, tag)}.json").write_text(json.dumps(population, indent=1) + "\n")
     print(f"sampled {len(sample)} of {sum(len(v) for v in cells.values())} shown findings into "
-          f"{_sample_csv(which)} (+ .md)")
+          f"{_sample_csv(which, tag)} (+ .md)")
 
 
 def cmd_fetch(args: argparse.Namespace) -> None:
@@ -285,29 +317,46 @@ def cmd_fetch(args: argparse.Namespace) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> None:
-    sample = json.loads((Path(args.work) / args.set / "sample.json").read_text())
+    work = Path(args.work) / _named(args.set, args.tag)
+    sample = json.loads((work / "sample.json").read_text())
+    shown = _all_shown(work)
     for n in args.n:
-        r = sample[n - 1]
+        r = shown[int(n[1:]) - 1] if n.startswith("S") else sample[int(n) - 1]
         print(f"== #{n} {r['rule']} {r['severity']} ({r['kind']}) {r['corpus']}/{r['file']}:{r['line']} "
-              f"({r['function']})\n   {r['message']}")
+              f"({r['function']})\n   {r['message']}\n   {r['root']}/{r['file']}")
         print(context_lines(Path(r["root"]) / r["file"], int(r["line"]), args.around))
 
 
 def cmd_mark(args: argparse.Namespace) -> None:
-    path = _sample_csv(args.set)
+    shown = args.n.startswith("S")
+    path = (_shown_csv if shown else _sample_csv)(args.set, args.tag)
     with path.open() as fh:
         rows = list(csv.DictReader(fh))
     for r in rows:
-        if r["n"] == str(args.n):
+        if r["n"] == args.n:
             r["verdict"], r["reason"] = args.verdict, args.reason
             break
     else:
-        raise SystemExit(f"no sampled finding #{args.n}")
+        raise SystemExit(f"no {'shown' if shown else 'sampled'} finding #{args.n} in {path.name}")
     with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w = csv.DictWriter(fh, fieldnames=SHOWN_FIELDS if shown else FIELDS)
         w.writeheader()
         w.writerows(rows)
-    merged = _known_verdicts(args.set)
+    # The same finding in the other file (sampled and shown) gets the same verdict, so neither
+    # file carries a stale one back through _known_verdicts.
+    other = (_sample_csv if shown else _shown_csv)(args.set, args.tag)
+    if other.exists():
+        with other.open() as fh:
+            others = list(csv.DictReader(fh))
+        for o in others:
+            if o["fingerprint"] == r["fingerprint"]:
+                o["verdict"], o["reason"] = args.verdict, args.reason
+        with other.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=FIELDS if shown else SHOWN_FIELDS)
+            w.writeheader()
+            w.writerows(others)
+    merged = _known_verdicts(args.set, args.tag)
+    merged[r["fingerprint"]] = r  # this verdict wins over an older one of the same finding
     with _history(args.set).open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
         w.writeheader()
@@ -320,13 +369,14 @@ def _rate(tp: int, n: int) -> str:
 
 def cmd_table(args: argparse.Namespace) -> None:
     """Per-rule table, production and tests apart: shown findings, sampled, TP, FP, rate, weighted total."""
-    with _sample_csv(args.set).open() as fh:
+    named = _named(args.set, args.tag)
+    with _sample_csv(args.set, args.tag).open() as fh:
         rows = list(csv.DictReader(fh))
-    population: dict[str, int] = json.loads((HERE / f"population-{args.set}.json").read_text())
+    population: dict[str, int] = json.loads((HERE / f"population-{named}.json").read_text())
     by: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for r in rows:
         by[(r["rule"], r["kind"])][r["verdict"] or "undecided"] += 1
-    print(f"`leakhunter scan` output ({args.set} set; sample seed {SEEDS[args.set]}): production code is the "
+    print(f"`leakhunter scan` output ({named} set; sample seed {SEEDS[args.set]}): production code is the "
           "default output; `_test.go` findings are shown only with `--tests` (hidden by default since session 7)\n")
     for kind in ("prod", "test"):
         print(f"### {'production code (default output)' if kind == 'prod' else '_test.go files (--tests)'}\n")
@@ -351,7 +401,9 @@ def cmd_table(args: argparse.Namespace) -> None:
         print(f"| **all** | {tot['found']} | {tot['TP'] + tot['FP'] + tot['undecided'] + tot['?']} | {tot['TP']} | "
               f"{tot['FP']} | {tot['undecided'] + tot['?']} | **{_rate(tot['TP'], decided)}** "
               f"(weighted by shown findings: {est}) |\n")
-    summary_path = HERE / f"summary-{args.set}.json"
+    if _shown_csv(args.set, args.tag).exists():
+        _table_shown(_shown_csv(args.set, args.tag))
+    summary_path = HERE / f"summary-{named}.json"
     if summary_path.exists():
         summary = json.loads(summary_path.read_text())
         print("| module | files scanned | shown (production / tests) | info hidden | places unanalysed | tree |")
@@ -359,6 +411,74 @@ def cmd_table(args: argparse.Namespace) -> None:
         for m in summary:
             print(f"| {m['corpus']} | {m['files_scanned']} | {m['shown']} ({m['prod']} / {m['test']}) | "
                   f"{m['hidden_info']} | {m['unanalysed']} | {m.get('tree', '')} |")
+
+
+def wilson(tp: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion: the small populations here (tens of findings)
+    make the normal approximation's interval leave [0, 1] or collapse at 0 and n."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = tp / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _all_shown(work: Path) -> list[dict[str, Any]]:
+    """Every finding the scans in `work` showed, in the sampling order (corpus, file, line, ...)."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(work.glob("findings-*.json")):
+        rows.extend(json.loads(path.read_text()))
+    return sorted(rows, key=lambda r: (r["corpus"], r["kind"] != "prod", r["file"], r["line"], r["column"],
+                                       r["rule"]))
+
+
+def cmd_shown(args: argparse.Namespace) -> None:
+    """Write shown-<set>.csv: every shown finding, with the verdict known for its fingerprint.
+
+    The sample is the fixed-seed draw; this list is what the default output shows in full, so the
+    unsampled findings can be triaged (`mark ... S<n>`) and the figure taken over all of them.
+    A verdict typed in this file before is kept (read back through the history).
+    """
+    work = Path(args.work) / _named(args.set, args.tag)
+    known = _known_verdicts(args.set, args.tag)
+    sampled = {r["fingerprint"] for r in json.loads((work / "sample.json").read_text())}
+    summary = json.loads((HERE / f"summary-{_named(args.set, args.tag)}.json").read_text())
+    tree = summary[0].get("tree", "") if summary else ""
+    out = []
+    for i, r in enumerate(_all_shown(work), 1):
+        prev = known.get(r["fingerprint"], {})
+        out.append({"n": f"S{i}", "set": args.set, "tree": tree, "corpus": r["corpus"], "kind": r["kind"],
+                    "rule": r["rule"], "severity": r["severity"], "file": r["file"], "line": r["line"],
+                    "function": r["function"], "message": r["message"], "verdict": prev.get("verdict", ""),
+                    "reason": prev.get("reason", ""), "sampled": "yes" if r["fingerprint"] in sampled else "",
+                    "fingerprint": r["fingerprint"]})
+    with _shown_csv(args.set, args.tag).open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=SHOWN_FIELDS)
+        w.writeheader()
+        w.writerows(out)
+    todo = [r["n"] for r in out if r["kind"] == "prod" and not r["verdict"]]
+    print(f"{len(out)} shown findings into {_shown_csv(args.set, args.tag)}; production without a verdict: "
+          f"{len(todo)} {' '.join(todo)}")
+
+
+def _table_shown(path: Path) -> None:
+    """All shown findings per rule, production and tests apart, with a 95% Wilson interval."""
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    for kind in ("prod", "test"):
+        mine = [r for r in rows if r["kind"] == kind]
+        print(f"### all shown, {'production (default output)' if kind == 'prod' else '_test.go (--tests)'}\n")
+        print("| rule | shown | TP | FP | undecided | TP / decided |")
+        print("|---|---|---|---|---|---|")
+        for rule in sorted({r["rule"] for r in mine}):
+            c = Counter(r["verdict"] or "undecided" for r in mine if r["rule"] == rule)
+            print(f"| {rule} | {sum(c.values())} | {c['TP']} | {c['FP']} | {c['undecided'] + c['?']} | "
+                  f"{_rate(c['TP'], c['TP'] + c['FP'])} |")
+        c = Counter(r["verdict"] or "undecided" for r in mine)
+        lo, hi = wilson(c["TP"], c["TP"] + c["FP"])
+        print(f"| **all** | {len(mine)} | {c['TP']} | {c['FP']} | {c['undecided'] + c['?']} | "
+              f"**{_rate(c['TP'], c['TP'] + c['FP'])}** (95% Wilson {100 * lo:.0f}-{100 * hi:.0f}%) |\n")
 
 
 def main() -> None:
@@ -370,21 +490,30 @@ def main() -> None:
     s.add_argument("--per-cell", type=int, default=PER_CELL)
     s.add_argument("--no-cache", action="store_true", help="pass --no-cache to leakhunter scan")
     s.add_argument("--tree", default="", help="commit the scanned leakhunter is (default: HEAD of this checkout)")
+    tag_help = "name of the measured tree (e.g. A, B): its sample, population, summary and scans apart"
+    s.add_argument("--tag", default="", help=tag_help)
     f = sub.add_parser("fetch", help="download the set's modules and their dependencies; no scan")
     f.add_argument("--set", choices=SETS, required=True)
     sh = sub.add_parser("show", help="print wider code context of sampled findings")
     sh.add_argument("--set", choices=SETS, required=True)
-    sh.add_argument("n", type=int, nargs="+")
+    sh.add_argument("--tag", default="", help=tag_help)
+    sh.add_argument("n", nargs="+", help="sampled finding numbers, or S<n> rows of shown-<set>.csv")
     sh.add_argument("--around", type=int, default=25)
     t = sub.add_parser("table", help="per-rule table from the verdicts in sample-<set>.csv")
     t.add_argument("--set", choices=SETS, required=True)
+    t.add_argument("--tag", default="", help=tag_help)
     m = sub.add_parser("mark", help="record a verdict: mark --set S N TP|FP|? 'reason'")
     m.add_argument("--set", choices=SETS, required=True)
-    m.add_argument("n", type=int)
+    m.add_argument("--tag", default="", help=tag_help)
+    m.add_argument("n", help="sampled finding number, or S<n> for a row of shown-<set>.csv")
     m.add_argument("verdict", choices=("TP", "FP", "?"))
     m.add_argument("reason")
+    w = sub.add_parser("shown", help="every shown finding of the last sample run -> shown-<set>.csv")
+    w.add_argument("--set", choices=SETS, required=True)
+    w.add_argument("--tag", default="", help=tag_help)
     args = p.parse_args()
-    {"sample": cmd_sample, "show": cmd_show, "table": cmd_table, "mark": cmd_mark, "fetch": cmd_fetch}[args.cmd](args)
+    {"sample": cmd_sample, "show": cmd_show, "table": cmd_table, "mark": cmd_mark, "fetch": cmd_fetch,
+     "shown": cmd_shown}[args.cmd](args)
 
 
 if __name__ == "__main__":
