@@ -109,10 +109,10 @@ def test_findings_in_test_files_are_hidden_unless_asked(tmp_path: Path) -> None:
     root = module(tmp_path / "m", {"a.go": CLEAN, "a_test.go": BLOCKED_SEND_TEST})
     code, doc, err = scan_json(".", cwd=root)
     assert code == 0 and doc["findings"] == [] and doc["hidden_in_tests"] == 1
-    assert "1 in _test.go hidden (--tests shows them)" in err
+    assert "1 in test code hidden (--tests shows them)" in err
     code, doc, err = scan_json(".", "--tests", cwd=root)
     assert code == 1 and rules_of(doc) == [("LH101", "a_test.go", 7)] and doc["hidden_in_tests"] == 0
-    assert "_test.go hidden" not in err
+    assert "test code hidden" not in err
     (root / ".leakhunter.toml").write_text("[scan]\nshow_tests = true\n")
     assert rules_of(scan_json(".", cwd=root)[1]) == [("LH101", "a_test.go", 7)]
     res = leakhunter("scan", str(root), "--format", "sarif")
@@ -120,3 +120,78 @@ def test_findings_in_test_files_are_hidden_unless_asked(tmp_path: Path) -> None:
     (root / ".leakhunter.toml").write_text("[scan]\nshow_tests = 1\n")
     res = leakhunter("scan", str(root))
     assert res.returncode == 2 and b"scan.show_tests must be true or false" in res.stderr
+
+
+BLOCKED_SEND_HELPER = """package {pkg}
+
+import {imp}
+
+func Fetch() int {{
+	ch := make(chan int)
+	go func() {{ ch <- 1 }}()
+	return 0
+}}
+"""
+
+
+def test_findings_in_test_support_are_hidden_like_test_files(tmp_path: Path) -> None:
+    """Test support outside `_test.go` (a testutil package, an e2e harness, a file importing
+    testing or testify) was 21/55 true on held-out code, all 21 harmless: hidden by default.
+    A directory named like one counts only inside the module, and only as a whole name."""
+    files = {
+        "a.go": CLEAN,
+        "internal/testutil/fetch.go": BLOCKED_SEND_HELPER.format(pkg="testutil", imp='"fmt"'),
+        "e2e/fetch.go": BLOCKED_SEND_HELPER.format(pkg="e2e", imp='"fmt"'),
+        "suite/fetch.go": BLOCKED_SEND_HELPER.format(pkg="suite", imp='"github.com/stretchr/testify/require"'),
+        "pkg/harness.go": BLOCKED_SEND_HELPER.format(pkg="pkg", imp='"testing"'),
+        "latest/fetch.go": BLOCKED_SEND_HELPER.format(pkg="latest", imp='"fmt"'),
+        "net/speedtest/fetch.go": BLOCKED_SEND_HELPER.format(pkg="speedtest", imp='"fmt"'),
+    }
+    root = module(tmp_path / "test" / "m", files)  # a checkout under a directory named test
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1 and doc["hidden_in_tests"] == 4, err
+    assert sorted(f["file"] for f in doc["findings"]) == ["latest/fetch.go", "net/speedtest/fetch.go"]
+    assert "4 in test code hidden (--tests shows them)" in err
+    code, doc, _ = scan_json(".", "--tests", cwd=root)
+    assert doc["hidden_in_tests"] == 0 and len(rules_of(doc)) == 6
+
+
+LEAKY_MAIN = """package main
+
+import ({imp})
+
+func fetch() int {{
+	ch := make(chan int)
+	go func() {{ ch <- 1 }}()
+	return 0
+}}
+
+func main() {{
+	{body}
+}}
+"""
+
+
+def test_findings_in_command_line_code_are_hidden_unless_it_serves(tmp_path: Path) -> None:
+    """A CLI's own code runs a command and exits: on held-out code 3 of 33 findings there were
+    true, all harmless. A program whose own code serves keeps its findings (the lab's services
+    are `package main`), and so does what a CLI imports from outside its directory."""
+    files = {
+        "a.go": CLEAN,
+        "cmd/tool/main.go": LEAKY_MAIN.format(imp='"fmt"', body='fmt.Println(fetch())'),
+        "cmd/tool/internal/sub/sub.go": BLOCKED_SEND_HELPER.format(pkg="sub", imp='"fmt"'),
+        "cmd/server/main.go": LEAKY_MAIN.format(
+            imp='"net/http"', body='http.HandleFunc("/", nil); _ = http.ListenAndServe(":0", nil); fetch()'),
+        "lib/lib.go": BLOCKED_SEND_HELPER.format(pkg="lib", imp='"fmt"'),
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1 and doc["hidden_in_commands"] == 2, err
+    assert sorted(f["file"] for f in doc["findings"]) == ["cmd/server/main.go", "lib/lib.go"]
+    assert "2 in command-line code hidden (--commands shows them)" in err
+    code, doc, _ = scan_json(".", "--commands", cwd=root)
+    assert doc["hidden_in_commands"] == 0 and len(doc["findings"]) == 4
+    (root / ".leakhunter.toml").write_text("[scan]\nshow_commands = true\n")
+    assert len(scan_json(".", cwd=root)[1]["findings"]) == 4
+    res = leakhunter("scan", str(root), "--format", "sarif")
+    assert res.returncode == 1 and b'"hiddenInCommands": 0' in res.stdout

@@ -112,6 +112,7 @@ def document(
     root: Path | None = None,
     hidden_severity: int = 0,
     hidden_tests: int = 0,
+    hidden_commands: int = 0,
 ) -> dict[str, Any]:
     """The SARIF log as a dict (see the module docstring for the shape)."""
     base = (root or Path.cwd()).absolute()
@@ -153,7 +154,7 @@ def document(
             "executionSuccessful": True,
             "toolExecutionNotifications": notifications,
             "properties": {"unanalysed": len(result.unanalysed), "hiddenBelowMinSeverity": hidden_severity,
-                           "hiddenInTests": hidden_tests},
+                           "hiddenInTests": hidden_tests, "hiddenInCommands": hidden_commands},
         }],
         "results": [_result(f, index, base) for f in findings],
         "columnKind": "unicodeCodePoints",
@@ -169,6 +170,8 @@ def render(
     root: Path | None = None,
     hidden_severity: int = 0,
     hidden_tests: int = 0,
+    hidden_commands: int = 0,
 ) -> str:
-    doc = document(result, findings, rules, root=root, hidden_severity=hidden_severity, hidden_tests=hidden_tests)
+    doc = document(result, findings, rules, root=root, hidden_severity=hidden_severity, hidden_tests=hidden_tests,
+                   hidden_commands=hidden_commands)
     return json.dumps(doc, indent=2) + "\n"

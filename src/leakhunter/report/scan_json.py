@@ -3,7 +3,7 @@
     {"findings": [{"rule", "name", "severity", "file", "line", "column", "message", "fix",
                    "function", "end_line", "fingerprint"}],
      "files_scanned", "duration_s", "skipped": [{"file", "reason"}], "suppressed",
-     "baseline_hidden", "hidden_below_min_severity", "min_severity", "hidden_in_tests",
+     "baseline_hidden", "hidden_below_min_severity", "min_severity", "hidden_in_tests", "hidden_in_commands",
      "unanalysed": [{"file", "line", "end_line", "function", "reason"}], "cached_files",
      "worker_peak_rss_mb"}
 
@@ -12,7 +12,9 @@ lists the Go code no rule saw: a function or declaration the parser could not re
 (`line` > 0), or a whole file (`line` 0, `function` ""); generated files are not in it.
 `hidden_below_min_severity` counts findings left out by the noise policy (`info` by
 default; `--show-info` or `--min-severity info` shows them); `hidden_in_tests` counts findings
-in `_test.go` files left out by the same policy (`--tests` shows them).
+in test code left out by the same policy: `_test.go` files and test support (`source/testcode.py`;
+`--tests` shows them); `hidden_in_commands` counts findings in the own code of command-line programs
+that do not serve (`program/oneshot.command_program`; `--commands` shows them).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def document(
     hidden_severity: int = 0,
     min_severity: str = "info",
     hidden_tests: int = 0,
+    hidden_commands: int = 0,
 ) -> dict[str, Any]:
     return {
         "findings": [finding_dict(f) for f in findings],
@@ -61,6 +64,7 @@ def document(
         "hidden_below_min_severity": hidden_severity,
         "min_severity": min_severity,
         "hidden_in_tests": hidden_tests,
+        "hidden_in_commands": hidden_commands,
         "unanalysed": [
             {"file": u.file, "line": u.line, "end_line": u.end_line or u.line, "function": u.function,
              "reason": u.reason}
@@ -79,7 +83,8 @@ def render(
     hidden_severity: int = 0,
     min_severity: str = "info",
     hidden_tests: int = 0,
+    hidden_commands: int = 0,
 ) -> str:
     doc = document(result, findings, baseline_hidden=baseline_hidden, hidden_severity=hidden_severity,
-                   min_severity=min_severity, hidden_tests=hidden_tests)
+                   min_severity=min_severity, hidden_tests=hidden_tests, hidden_commands=hidden_commands)
     return json.dumps(doc, indent=2) + "\n"

@@ -54,6 +54,7 @@ def notes(
     hidden_severity: int = 0,
     min_severity: str = "info",
     hidden_tests: int = 0,
+    hidden_commands: int = 0,
 ) -> list[str]:
     """stderr lines: unreadable files and unanalysed functions with their reason, a summary.
 
@@ -96,7 +97,9 @@ def notes(
         below = "info" if min_severity == "warning" else f"below {min_severity}"
         extra.append(f"{hidden_severity} {below} hidden (--show-info shows them)")
     if hidden_tests:
-        extra.append(f"{hidden_tests} in _test.go hidden (--tests shows them)")
+        extra.append(f"{hidden_tests} in test code hidden (--tests shows them)")
+    if hidden_commands:
+        extra.append(f"{hidden_commands} in command-line code hidden (--commands shows them)")
     if result.unanalysed:
         files = len({u.file for u in result.unanalysed})
         whole = sum(1 for u in result.unanalysed if u.line == 0)

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from leakhunter.model import Finding
 from leakhunter.source.config import ScanConfig, selected_rules
+from leakhunter.source.testcode import is_test_file
 from leakhunter.source.walker import SourceFile, collect_files
 
 if TYPE_CHECKING:
@@ -96,6 +97,12 @@ class ScanResult:
     """Files whose outcome came from the result cache (cache.py) instead of a fresh scan."""
     worker_peak_rss_kb: int = 0
     """Largest peak RSS of any process that scanned files (a pool worker, or this process)."""
+    test_code: set[str] = field(default_factory=set)
+    """Display paths of the files with findings that are test code (`testcode.py`: `_test.go` files
+    and test support), whose findings `scan` hides unless asked (`--tests`)."""
+    command_code: set[str] = field(default_factory=set)
+    """Display paths of the files with findings that are a command-line program's own code, in a
+    program that does not serve (`program/oneshot.command_program`): hidden unless `--commands`."""
 
 
 @dataclass
@@ -577,6 +584,17 @@ def _with_cache(
     store.put_many(fresh)
 
 
+def _command_code(path: Path) -> bool:
+    from leakhunter.source.program.index import package_path_for_dir
+    from leakhunter.source.program.oneshot import command_program
+
+    directory = path.absolute().parent
+    try:
+        return command_program(directory, package_path_for_dir(directory)) is not None
+    except (OSError, ValueError):
+        return False
+
+
 def scan_paths(
     paths: Sequence[str],
     *,
@@ -637,6 +655,12 @@ def scan_paths(
             sev = cfg.severity.get(f.rule)
             result.findings.append(dataclasses.replace(f, severity=sev) if sev and sev != f.severity else f)
     result.findings.sort(key=_finding_key)
+    with_findings = {f.file for f in result.findings}
+    result.test_code = {sf.display for sf in walked.files
+                        if sf.display in with_findings and (sf.is_test or is_test_file(sf.path))}
+    result.command_code = {sf.display for sf in walked.files
+                           if sf.display in with_findings and sf.display not in result.test_code
+                           and _command_code(sf.path)}
     result.skipped.sort()
     result.unanalysed.sort(key=lambda u: (u.file, u.line))
     if result.files_scanned and not result.worker_peak_rss_kb:

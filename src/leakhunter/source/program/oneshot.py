@@ -44,6 +44,16 @@ _LONG_RUNNING = re.compile(
 )
 """Marks of a process that serves or waits for events rather than running a job and exiting."""
 
+_SERVES = re.compile(
+    rb"\bListenAndServe(?:TLS)?\(|\.Serve(?:TLS)?\(|\bhttp\.Serve\(|\bnet\.Listen(?:TCP|Unix)?\("
+    rb"|\bgrpc\.NewServer\(|\bselect\s*\{\s*\}|\bwait\.(?:Until|Forever|JitterUntil)\("
+    rb"|SetupSignalHandler|\bNewManager\(|\bhttp\.Server\{|\bHandleFunc\(|\bhttp\.Handle\("
+)
+"""Marks of serving in a program's OWN code (`command_program`): a listener, a server, a controller
+manager, handlers, a forever-block. Not the other marks of `_LONG_RUNNING`: command-line tools wait for
+Ctrl-C (`signal.Notify`), draw progress with a ticker, parse cron lines, list through informers
+(kyverno's kubectl plugin, argo's CLI, vitess' zk and vtclient, jaeger's anonymizer all do)."""
+
 _WORDS = (b"Serve", b"Listen", b"NewServer", b"signal.Notify", b"NewTicker", b"time.Tick", b"cron.", b"select",
           b"wait.", b"SetupSignalHandler", b"NewManager", b"InformerFactory", b"http.Server", b"Handle",
           b"Subscribe", b"Consume")
@@ -65,6 +75,7 @@ _APP_SEGMENTS = frozenset({
 class _Package:
     main: bool = False
     marked: bool = False
+    serves: bool = False
     imports: set[str] = field(default_factory=set)
 
 
@@ -77,6 +88,9 @@ class Programs:
     """Program (import path of a `package main` directory) -> reaches a mark of a long-running process."""
     reached_by: dict[str, set[str]] = field(default_factory=dict)
     """Package import path -> the programs whose import closure holds it (themselves included)."""
+    serves_itself: dict[str, bool] = field(default_factory=dict)
+    """Program -> its own code (its `package main` and the packages under its directory) holds a
+    mark of serving (`_SERVES`), rather than only calling a library that can."""
 
 
 _CACHE: dict[str, Programs] = {}
@@ -119,6 +133,8 @@ def _build(root: Path) -> Programs:
                 p.main = True
             if not p.marked and _marked(data):
                 p.marked = True
+            if p.marked and not p.serves and _marked(data, _SERVES):
+                p.serves = True
             for blk in _IMPORT_BLOCK.finditer(data[: data.find(b"\nfunc ") if b"\nfunc " in data else len(data)]):
                 for q in _QUOTED.finditer(blk.group(0)):
                     imp = q.group(1).decode("utf-8", "replace")
@@ -141,17 +157,19 @@ def _build(root: Path) -> Programs:
                     seen.add(imp)
                     todo.append(imp)
         out.long_running[prog] = marked
+        own = [q for q in pkgs if q == prog or (prog != module and q.startswith(prog + "/"))]
+        out.serves_itself[prog] = any(pkgs[q].serves for q in own)
         for s in seen:
             out.reached_by.setdefault(s, set()).add(prog)
     return out
 
 
-def _marked(data: bytes) -> bool:
+def _marked(data: bytes, marks: re.Pattern[bytes] = _LONG_RUNNING) -> bool:
     """A mark of a long-running process outside `func init()` (argo's logging package installs a
     signal handler for log levels in every program at init: it does not keep a program running)."""
     if not any(w in data for w in _WORDS):
         return False  # most files: a few memchr scans instead of the regex
-    for m in _LONG_RUNNING.finditer(data):
+    for m in marks.finditer(data):
         start = data.rfind(b"\nfunc ", 0, m.start())
         if not data.startswith(b"\nfunc init()", start):
             return True
@@ -174,3 +192,24 @@ def only_in_one_shot_programs(directory: Path, import_path: str) -> bool:
         return True  # a package inside a program's directory (`go/cmd/zk/internal/zkfs`)
     rest = import_path.removeprefix(progs.module).strip("/")
     return bool(_APP_SEGMENTS & set(rest.split("/")))
+
+
+def command_program(directory: Path, import_path: str) -> str | None:
+    """The program whose command-line code the package at `directory` is, if that program does not
+    serve: its own `package main`, or a package under its directory (`cmd/kubectl-x/processor`),
+    in a program whose own code holds no mark of serving (`_SERVES`). A CLI that
+    imports a server library (argo's `argo` CLI, tailscale's, kyverno's kubectl plugin) reaches
+    marks through its imports, so `only_in_one_shot_programs` keeps its findings; its own code
+    still runs a command and exits. A service whose handlers live in `package main` (or under its
+    directory) is marked there, and stays production code. The module root's `package main` owns
+    only itself."""
+    root = gomod.module_for_dir(directory.absolute()).root
+    if root is None or not import_path:
+        return None
+    progs = programs(Path(root).absolute())
+    owners = [p for p in progs.serves_itself
+              if import_path == p or (p != progs.module and import_path.startswith(p + "/"))]
+    if not owners:
+        return None
+    owner = max(owners, key=len)
+    return None if progs.serves_itself[owner] else owner
