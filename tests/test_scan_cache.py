@@ -162,7 +162,7 @@ def test_an_edit_to_the_tests_that_judged_a_helper_is_seen(tmp_path: Path) -> No
 
     def run(*extra: str) -> dict[str, object]:
         env = {**os.environ, "LEAKHUNTER_CACHE_DIR": str(tmp_path / "cache")}
-        res = subprocess.run([sys.executable, "-m", "leakhunter", "scan", "--format", "json", *extra,
+        res = subprocess.run([sys.executable, "-m", "leakhunter", "scan", "--format", "json", "--tests", *extra,
                               "./..."], cwd=root, env=env, capture_output=True, timeout=300)
         doc: dict[str, object] = json.loads(res.stdout)
         return doc

@@ -173,12 +173,16 @@ func main() {{
 
 
 def test_findings_in_command_line_code_are_hidden_unless_it_serves(tmp_path: Path) -> None:
-    """A CLI's own code runs a command and exits: on held-out code 3 of 33 findings there were
-    true, all harmless. A program whose own code serves keeps its findings (the lab's services
-    are `package main`), and so does what a CLI imports from outside its directory."""
+    """A CLI's own code runs a command and exits: on held-out code none of 13 findings there was
+    true. A program whose own code serves keeps its findings (the lab's services are
+    `package main`), so does one that declares no command-line interface (a worker loop in
+    `main`), and so does what a CLI imports from outside its directory."""
     files = {
         "a.go": CLEAN,
-        "cmd/tool/main.go": LEAKY_MAIN.format(imp='"fmt"', body='fmt.Println(fetch())'),
+        "cmd/tool/main.go": LEAKY_MAIN.format(
+            imp='"flag"; "fmt"; "os"', body='fs := flag.NewFlagSet("get", flag.ExitOnError); _ = fs.Parse(os.Args[2:]); '
+            'fmt.Println(fetch())'),
+        "cmd/worker/main.go": LEAKY_MAIN.format(imp='"fmt"', body='for { fmt.Println(fetch()) }'),
         "cmd/tool/internal/sub/sub.go": BLOCKED_SEND_HELPER.format(pkg="sub", imp='"fmt"'),
         "cmd/server/main.go": LEAKY_MAIN.format(
             imp='"net/http"', body='http.HandleFunc("/", nil); _ = http.ListenAndServe(":0", nil); fetch()'),
@@ -187,11 +191,11 @@ def test_findings_in_command_line_code_are_hidden_unless_it_serves(tmp_path: Pat
     root = module(tmp_path / "m", files)
     code, doc, err = scan_json(".", cwd=root)
     assert code == 1 and doc["hidden_in_commands"] == 2, err
-    assert sorted(f["file"] for f in doc["findings"]) == ["cmd/server/main.go", "lib/lib.go"]
+    assert sorted(f["file"] for f in doc["findings"]) == ["cmd/server/main.go", "cmd/worker/main.go", "lib/lib.go"]
     assert "2 in command-line code hidden (--commands shows them)" in err
     code, doc, _ = scan_json(".", "--commands", cwd=root)
-    assert doc["hidden_in_commands"] == 0 and len(doc["findings"]) == 4
+    assert doc["hidden_in_commands"] == 0 and len(doc["findings"]) == 5
     (root / ".leakhunter.toml").write_text("[scan]\nshow_commands = true\n")
-    assert len(scan_json(".", cwd=root)[1]["findings"]) == 4
+    assert len(scan_json(".", cwd=root)[1]["findings"]) == 5
     res = leakhunter("scan", str(root), "--format", "sarif")
     assert res.returncode == 1 and b'"hiddenInCommands": 0' in res.stdout

@@ -74,9 +74,11 @@ _PROBE = """
 import json, sys
 from leakhunter.cli import main
 rc = main(sys.argv[1:])
+light = ("leakhunter.source.program", "leakhunter.source.program.oneshot")  # regexes: command-line code
 heavy = sorted(m for m in sys.modules
                if m.startswith(("tree_sitter", "leakhunter.source.rules", "leakhunter.source.program",
-                                "leakhunter.source.goflow", "leakhunter.source.release", "concurrent.futures")))
+                                "leakhunter.source.goflow", "leakhunter.source.release", "concurrent.futures"))
+               and m not in light)
 print(json.dumps({"rc": rc, "heavy": heavy}), file=sys.stderr)
 """
 

@@ -585,12 +585,10 @@ def _with_cache(
 
 
 def _command_code(path: Path) -> bool:
-    from leakhunter.source.program.index import package_path_for_dir
-    from leakhunter.source.program.oneshot import command_program
+    from leakhunter.source.program.oneshot import command_program_of
 
-    directory = path.absolute().parent
     try:
-        return command_program(directory, package_path_for_dir(directory)) is not None
+        return command_program_of(path.absolute().parent) is not None
     except (OSError, ValueError):
         return False
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,17 @@ manager, handlers, a forever-block. Not the other marks of `_LONG_RUNNING`: comm
 Ctrl-C (`signal.Notify`), draw progress with a ticker, parse cron lines, list through informers
 (kyverno's kubectl plugin, argo's CLI, vitess' zk and vtclient, jaeger's anonymizer all do)."""
 
+_CLI = re.compile(
+    rb"\bcobra\.Command\{|\bcli\.(?:App|Command)\{|\bkingpin\.(?:New|Command)\(|\bffcli\.Command\{"
+    rb"|\bkong\.(?:Parse|New)\(|\bflag\.NewFlagSet\(|\bsubcommands\.Register\("
+)
+"""Marks of a command-line interface: a CLI framework's command, or subcommand flag sets. A program
+that declares none of them (a worker in `main.go` with `flag.Parse()`, a demo) is not taken for a
+command-line tool, whatever else it does."""
+
+_TOOL_SEGMENTS = frozenset({"tools", "hack", "gen", "generate", "generator", "codegen", "scripts"})
+"""Directories of build and maintenance programs (generators, release scripts): tools by their place."""
+
 _WORDS = (b"Serve", b"Listen", b"NewServer", b"signal.Notify", b"NewTicker", b"time.Tick", b"cron.", b"select",
           b"wait.", b"SetupSignalHandler", b"NewManager", b"InformerFactory", b"http.Server", b"Handle",
           b"Subscribe", b"Consume")
@@ -76,6 +88,7 @@ class _Package:
     main: bool = False
     marked: bool = False
     serves: bool = False
+    cli: bool = False
     imports: set[str] = field(default_factory=set)
 
 
@@ -91,16 +104,22 @@ class Programs:
     serves_itself: dict[str, bool] = field(default_factory=dict)
     """Program -> its own code (its `package main` and the packages under its directory) holds a
     mark of serving (`_SERVES`), rather than only calling a library that can."""
+    is_cli: dict[str, bool] = field(default_factory=dict)
+    """Program -> its own code declares a command-line interface (`_CLI`), or it lives in a tools
+    directory (`_TOOL_SEGMENTS`)."""
 
 
 _CACHE: dict[str, Programs] = {}
 
 
-def programs(root: Path) -> Programs:
-    """The programs of the module at `root` (one walk per process and module)."""
-    from leakhunter.source.program.importers import importers
+def programs(root: Path, *, dependency: bool = True) -> Programs:
+    """The programs of the module at `root` (one walk per process and module). `dependency`: a rule
+    is judging from them, so its cached outcome depends on every non-test file of the module (said
+    to the result cache through `importers`); `scan`'s own filter after the rules needs no such key."""
+    if dependency:
+        from leakhunter.source.program.importers import importers
 
-    importers(root).code.get("")  # a judgement from every non-test file: said so to the result cache
+        importers(root).code.get("")  # a judgement from every non-test file: said so to the result cache
     key = str(root)
     got = _CACHE.get(key)
     if got is None:
@@ -122,6 +141,8 @@ def _build(root: Path) -> Programs:
             if not f.endswith(".go") or f.endswith("_test.go"):
                 continue
             try:
+                if not stat.S_ISREG(os.stat(os.path.join(dirpath, f)).st_mode):
+                    continue  # a FIFO named x.go would block the read for ever; the walker reports it
                 data = Path(dirpath, f).read_bytes()
             except OSError:
                 continue
@@ -135,6 +156,8 @@ def _build(root: Path) -> Programs:
                 p.marked = True
             if p.marked and not p.serves and _marked(data, _SERVES):
                 p.serves = True
+            if not p.cli and _CLI.search(data) is not None:
+                p.cli = True
             for blk in _IMPORT_BLOCK.finditer(data[: data.find(b"\nfunc ") if b"\nfunc " in data else len(data)]):
                 for q in _QUOTED.finditer(blk.group(0)):
                     imp = q.group(1).decode("utf-8", "replace")
@@ -159,6 +182,8 @@ def _build(root: Path) -> Programs:
         out.long_running[prog] = marked
         own = [q for q in pkgs if q == prog or (prog != module and q.startswith(prog + "/"))]
         out.serves_itself[prog] = any(pkgs[q].serves for q in own)
+        rest = prog.removeprefix(module).strip("/").split("/")
+        out.is_cli[prog] = any(pkgs[q].cli for q in own) or bool(_TOOL_SEGMENTS & set(rest))
         for s in seen:
             out.reached_by.setdefault(s, set()).add(prog)
     return out
@@ -194,10 +219,22 @@ def only_in_one_shot_programs(directory: Path, import_path: str) -> bool:
     return bool(_APP_SEGMENTS & set(rest.split("/")))
 
 
-def command_program(directory: Path, import_path: str) -> str | None:
-    """The program whose command-line code the package at `directory` is, if that program does not
-    serve: its own `package main`, or a package under its directory (`cmd/kubectl-x/processor`),
-    in a program whose own code holds no mark of serving (`_SERVES`). A CLI that
+def command_program_of(directory: Path) -> str | None:
+    """`command_program` for the package in `directory`, its import path from its go.mod. Light on
+    purpose (regexes over the module's files, no parser): `scan` asks it for every file with a
+    finding, warm re-scans from the result cache included."""
+    info = gomod.module_for_dir(directory.absolute())
+    if info.root is None or not info.module:
+        return None
+    rel = directory.absolute().relative_to(info.root).as_posix()
+    return command_program(directory, info.module if rel == "." else f"{info.module}/{rel}", dependency=False)
+
+
+def command_program(directory: Path, import_path: str, *, dependency: bool = True) -> str | None:
+    """The program whose command-line code the package at `directory` is, if that program is a
+    command-line tool that does not serve: its own `package main`, or a package under its directory
+    (`cmd/kubectl-x/processor`), in a program whose own code declares a CLI (`_CLI`; or that sits in
+    a tools directory) and holds no mark of serving (`_SERVES`). A CLI that
     imports a server library (argo's `argo` CLI, tailscale's, kyverno's kubectl plugin) reaches
     marks through its imports, so `only_in_one_shot_programs` keeps its findings; its own code
     still runs a command and exits. A service whose handlers live in `package main` (or under its
@@ -206,10 +243,10 @@ def command_program(directory: Path, import_path: str) -> str | None:
     root = gomod.module_for_dir(directory.absolute()).root
     if root is None or not import_path:
         return None
-    progs = programs(Path(root).absolute())
+    progs = programs(Path(root).absolute(), dependency=dependency)
     owners = [p for p in progs.serves_itself
               if import_path == p or (p != progs.module and import_path.startswith(p + "/"))]
     if not owners:
         return None
     owner = max(owners, key=len)
-    return None if progs.serves_itself[owner] else owner
+    return owner if progs.is_cli[owner] and not progs.serves_itself[owner] else None
