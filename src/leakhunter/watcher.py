@@ -42,7 +42,18 @@ How it stays reliable:
   the GC and again after it. Files the code never closed are closed by their
   finalizers in that GC (LH404): a forced GC per scrape keeps the fd count flat, so the
   leak shows only as `fds_gc_closed`, how many fewer files were open after each forced
-  GC than before it (zero on average for a healthy service).
+  GC than before it. That difference is not zero for a healthy service whose requests
+  open files of their own: soak's load and scrapes run on fixed, commensurate clocks
+  (a request every 20 ms, a scrape every 500 ms), so the count before the GC falls at
+  the same point of the request cycle all soak long, and the count after it at
+  another (node-exporter: before inside a request, after between two, one GC in six
+  "closed" a file; bench/RESULTS-realservices.md case 5). So half of the forced
+  scrapes, chosen by a coin, are *shams*: the same two counts around the same fetches
+  with `/debug/pprof/heap` without gc=1 (`fds_sham_closed`), and the GC follows the
+  second count, so every scrape still has its exact heap. Both counts of a pair are
+  taken the same time apart (`_FdPair.wait`), so sham and GC pairs sample the same
+  points of any periodic load, and only the coin tells them apart: the verdict asks
+  whether GC pairs lose files more often than sham pairs (an exact two-sample test).
 - Each target has its own small keep-alive client (`http11.py` for http://, httpx for
   https://): measured at 1000 targets every 10 s with ~20% of one core
   (bench/RESULTS-watch.md).
@@ -52,6 +63,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 import ssl
 import sys
 import time
@@ -60,7 +72,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from leakhunter.collect.scrape import HeapTotals, Vars, goroutine_total, heap_totals, parse_vars
-from leakhunter.collect.store import Store, StoreError
+from leakhunter.collect.store import SHAM_SHARE, Store, StoreError
 from leakhunter.errors import CorruptInputError, InputError, UsageError
 
 if TYPE_CHECKING:
@@ -71,6 +83,13 @@ LEAK_EVERY = 6
 LIVE_VERDICT_TARGETS = 20
 MAX_BODY = 64 << 20
 
+
+FD_WAIT_MIN = 0.01
+"""Seconds: the least time between the two fd counts of a pair."""
+FD_WAIT_MARGIN = 1.25
+"""The wait between the two counts is this times the 90th percentile of the recent GC
+pairs' fetch times, so nearly every GC pair (the longer kind) is done in time."""
+FD_WAIT_HISTORY = 20
 
 _HEAP_BOOKKEEPING = ("MSpanSys", "MCacheSys", "BuckHashSys", "GCSys", "OtherSys")
 """Runtime metadata (memstats) that scales with the heap, not with what lives outside it."""
@@ -113,6 +132,28 @@ late: at soak's 0.5 s, one goroutine per request was called at 3.5 s instead of 
 
 
 @dataclass(slots=True)
+class _FdPair:
+    """The fd counts around one forced scrape's fetches (see the module docstring)."""
+
+    sham: bool
+    before: int
+    at: float
+    """time.monotonic() of the first count."""
+
+    @staticmethod
+    def wait(history: list[float], interval: float) -> float:
+        """Seconds from the first count to the second, the same for GC and sham pairs: a
+        GC pair's fetches take longer (the GC), and a second count taken as soon as they
+        are done would fall later in the request cycle than a sham's, which is a bias of
+        its own under a periodic load. At most 40% of the interval."""
+        if not history:
+            return min(0.1, 0.4 * interval)
+        xs = sorted(history)
+        q90 = xs[min(len(xs) - 1, int(0.9 * len(xs)))]
+        return min(max(FD_WAIT_MIN, FD_WAIT_MARGIN * q90), 0.4 * interval)
+
+
+@dataclass(slots=True)
 class _Target:
     url: str
     phase: float
@@ -136,6 +177,8 @@ class _Target:
     heap_sig: tuple[float, float, float] | None = None
     last_num_gc: float | None = None
     last_forced: float = 0.0
+    fd_took: list[float] = field(default_factory=list)
+    """Seconds the latest GC pairs' fetches took (for `_FdPair.wait`)."""
     done_due: float = -math.inf
     """Due time (monotonic) up to which every scrape of this target finished or was skipped."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -203,6 +246,8 @@ class Watcher:
         """The last sample time `until_verdict` decided on (see _all_decided)."""
         self._findings: list[Any] | None = None
         self._ssl: ssl.SSLContext | None = None
+        self._rng = random.Random()
+        """Draws which forced scrapes are shams (a test may seed it)."""
         self._scraped = asyncio.Event()
         """Set by a target loop after each scrape: a waiting tick re-checks its round."""
         self.live_verdicts: dict[str, list[Verdict]] = {}
@@ -518,17 +563,23 @@ class Watcher:
             # unforced scrape, and the next scrape forces again.
             force = False
         pre: dict[str, Any] = {}
-        fds_before: int | None = None
+        pair: _FdPair | None = None
         if force:
             # The GC first, then everything else: /debug/vars read right after it gives
-            # the live heap of that GC (HeapAlloc before new allocations pile up).
+            # the live heap of that GC (HeapAlloc before new allocations pile up). A sham
+            # pair fetches the heap profile without the GC here and forces it after its
+            # second count (below).
             st.last_forced = ts
             if self.pid:
                 from leakhunter.collect.procstat import file_fds
 
-                fds_before = file_fds(self.pid)
+                before = file_fds(self.pid)
+                if before is not None:
+                    pair = _FdPair(self._rng.random() < SHAM_SHARE, before, time.monotonic())
+            sham = pair is not None and pair.sham
+            heap_url = "/debug/pprof/heap" if sham else "/debug/pprof/heap?gc=1"
             try:
-                pre["heap"] = await self._fetch(client, base + "/debug/pprof/heap?gc=1", end)
+                pre["heap"] = await self._fetch(client, base + heap_url, end)
             except Exception as exc:  # recorded like any failed fetch below
                 pre["heap"] = exc
         # (Made after the forced fetch: a coroutine made and then left unawaited, when a
@@ -547,6 +598,9 @@ class Watcher:
         results = dict(zip(jobs, await asyncio.gather(*jobs.values(), return_exceptions=True),
                            strict=True))
         results.update(pre)
+        fds_closed: tuple[str, float] | None = None
+        if pair is not None and isinstance(pre.get("heap"), bytes):
+            fds_closed = await self._second_count(client, metrics_client, st, pair, results, end)
         st.tick += 1
         values: dict[str, float] = {}
         errors: list[str] = []
@@ -635,18 +689,8 @@ class Watcher:
             # heap profile's 512 KiB samples, whose quanta drew a staircase a healthy
             # prometheus was called a leak on at one tick of a soak.
             values["heap_marked"] = metrics["go_memstats_heap_alloc_bytes"]
-        fds_after = None
-        if fds_before is not None and isinstance(pre.get("heap"), bytes):
-            from leakhunter.collect.procstat import file_fds
-
-            # Read after the GC and the fetches that followed it (the finalizers run on
-            # their own goroutine right after the GC): what the GC released.
-            fds_after = file_fds(self.pid) if self.pid else None
-        if fds_before is not None and fds_after is not None:
-            # Signed: files a request had open before and closed itself meanwhile count
-            # as much as files it opened meanwhile count against; only the GC's finalizers
-            # close files *at* the GC, which tilts the balance (analyze: a sign test).
-            values["fds_gc_closed"] = float(fds_before - fds_after)
+        if fds_closed is not None:
+            values[fds_closed[0]] = fds_closed[1]
         if "go_gc_gomemlimit_bytes" in metrics and not st.extra.get("gomemlimit"):
             gml = metrics["go_gc_gomemlimit_bytes"]
             if 0 < gml < 2 ** 62:
@@ -663,6 +707,48 @@ class Watcher:
         identity = self._identity(st, heap, vars_, metrics)
         st.status.heap_live = heap.inuse_space if heap is not None else st.status.heap_live
         self._record(st, ts, values, identity, new_heap, gr_bytes, leak_bytes)
+
+    async def _second_count(
+        self, client: _Getter, metrics_client: _Getter | None, st: _Target, pair: _FdPair,
+        results: dict[str, Any], end: float,
+    ) -> tuple[str, float] | None:
+        """The second fd count of a forced scrape's pair, `_FdPair.wait` after the first;
+        for a sham, then the GC it left out and the memstats read right after it (they
+        replace the scrape's heap profile and /debug/vars or /metrics, so a sham scrape
+        records the same exact heap as any forced scrape). Returns the series and the
+        value: files open at the first count minus at the second. Signed: files a request
+        had open before and closed itself meanwhile count as much as files it opened
+        meanwhile count against; only the GC's finalizers close files *at* the GC."""
+        from leakhunter.collect.procstat import file_fds
+
+        took = time.monotonic() - pair.at
+        if not pair.sham:
+            st.fd_took.append(took)
+            del st.fd_took[:-FD_WAIT_HISTORY]
+        # Read after the GC and the fetches that followed it (the finalizers run on their
+        # own goroutine right after the GC), at the same distance from the first count
+        # for both kinds of pair.
+        wait = _FdPair.wait(st.fd_took[:-1] if not pair.sham else st.fd_took, self.interval)
+        delay = min(pair.at + wait, end) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        after = file_fds(self.pid) if self.pid else None
+        if pair.sham:
+            try:
+                results["heap"] = await self._fetch(client, st.url + "/debug/pprof/heap?gc=1", end)
+            except Exception as exc:  # recorded like any failed fetch
+                results["heap"] = exc
+            again: dict[str, Any] = {}
+            if "vars" in results:
+                again["vars"] = self._fetch(client, st.url + "/debug/vars", end)
+            if "metrics" in results and self.metrics_url and metrics_client is not None:
+                again["metrics"] = self._fetch(metrics_client, self.metrics_url, end)
+            if again:
+                done = await asyncio.gather(*again.values(), return_exceptions=True)
+                results.update(zip(again, done, strict=True))
+        if after is None:
+            return None
+        return ("fds_sham_closed" if pair.sham else "fds_gc_closed", float(pair.before - after))
 
     def _add_memory(
         self, values: dict[str, float], vars_: Vars | None, metrics: dict[str, float]

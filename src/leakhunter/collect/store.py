@@ -47,6 +47,10 @@ from leakhunter.errors import InputError, LeakhunterError
 
 SCHEMA_VERSION = "1"
 
+SHAM_SHARE = 0.5
+"""Share of the forced scrapes whose fd pair the watcher makes a sham (`fds_sham_closed`:
+no GC inside), by a coin; the analysis of `fds_gc_closed` relies on it."""
+
 # Series names written by the watcher (and by `gctrace`); analysis reads them by name.
 SERIES: Mapping[str, str] = {
     "heap_live": "bytes in use after the last GC (heap profile inuse_space total)",
@@ -59,6 +63,7 @@ SERIES: Mapping[str, str] = {
     "nonheap": "anonymous RSS minus (HeapSys - HeapReleased) and heap bookkeeping: memory outside the Go heap (stacks, threads, C)",
     "fds": "open file descriptors",
     "fds_gc_closed": "open files before a forced GC minus after it (finalizers close files the code left open)",
+    "fds_sham_closed": "open files before minus after the same fetches without a GC, on a random half of the forced scrapes (what fds_gc_closed is judged against)",
     "threads": "OS threads (/proc/PID/stat or go_threads)",
     "mem_heap_alloc": "memstats HeapAlloc (includes garbage: sawtooth)",
     "mem_heap_inuse": "memstats HeapInuse",
