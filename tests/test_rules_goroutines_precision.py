@@ -11,7 +11,8 @@ Go code shaped after the module where it was read, plus the true leak next to it
   returns after its error send, a close as the signal; LH102): the owner returns on the goroutine's last message
   (vault's MySQL/ZooKeeper locks); one send reached through two calls (LH104, vault FDB);
 - LH108: a receiver that only stops at shutdown is info; a lost wake-up a test waits for is
-  the test's own failure.
+  the test's own failure;
+- LH109: a lock held in a branch whose every path returns is not held after it (cilium).
 
 The fixtures compile and pass `go vet` (one real Go module, tests/fixtures/scan); the rules
 must report exactly the `// want` lines, and the same code without the escape (a caller
@@ -38,6 +39,7 @@ PACKAGES = [
     "lh101_counted",
     "lh104_twofail",
     "lh101_runonce",
+    "lh109_branchreturn",
     "lh101_runonce/gen",
     "lh101_runonce/e2e",
     "lh101_runonce/wrap",

@@ -10,6 +10,7 @@ from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import Paths, line
 from leakhunter.source.program.concurrency import concurrency
+from leakhunter.source.release import is_terminator
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -107,11 +108,15 @@ func (c *cache) get(k string) ([]byte, error) {
         # held until the first unlock after the lock (in source order), else to the end
         end = min((u.start_byte for u in unlocks), default=body.end_byte)
         fname = gs.function_name(ctx, call)
+        block = stmt.parent
+        held_block_returns = block is not None and block != body and _terminates(ctx, block)
         for c in later:
             if c.start_byte >= end:
                 break
             if _in_other_scope(c, body) or _sibling_case(stmt, c):
                 continue  # runs at another time, or in another case of the lock's switch/select
+            if held_block_returns and not any(p == block for p in gs.ancestors(c)):
+                continue  # every path through the lock's block returns: the call after it runs unlocked
             cmu, cm = _method(ctx, c)
             if (
                 cmu == mu
@@ -368,3 +373,23 @@ def _relocks(ctx: FileContext, call: Node, mu: str, kind: str) -> str:
                 path = " -> ".join(f"{operand}.{k.split('.', 1)[1]}()" for k in chain)
                 return f"{path} (which locks {mu} at line {locks[want + field]})"
     return ""
+
+
+def _terminates(ctx: FileContext, block: Node) -> bool:
+    """Go's terminating statement, simplified: the block's last statement returns, panics or exits,
+    or is an if/else whose branches all terminate (cilium's identity updater locks with a deferred
+    unlock inside `if canSkip { ...; if x { return a } else { return b } }` and calls a locking
+    helper after the if: never with the lock held)."""
+    stmts = gs.statements(block)
+    return bool(stmts) and _terminating(ctx, stmts[-1])
+
+
+def _terminating(ctx: FileContext, stmt: Node) -> bool:
+    if stmt.type in ("return_statement", "goto_statement") or is_terminator(ctx, stmt):
+        return True
+    if stmt.type == "block":
+        return _terminates(ctx, stmt)
+    if stmt.type == "if_statement":
+        then, other = stmt.child_by_field_name("consequence"), stmt.child_by_field_name("alternative")
+        return then is not None and other is not None and _terminates(ctx, then) and _terminating(ctx, other)
+    return False
