@@ -198,3 +198,35 @@ def test_without_debug_vars_the_exact_heap_comes_from_metrics(tmp_path: Any) -> 
         assert len(st.series(target, "heap_marked")) >= 10
     finally:
         st.close()
+
+
+def test_growth_the_user_expects_is_not_a_leak_and_other_growth_still_is() -> None:
+    """etcd's raft log grows until its next snapshot, ~45 min away: a real ramp over a soak
+    (RESULTS-realservices case 3). `--expect-growth RE` names it: the heap verdict yields when the
+    named sites hold the growth, and a pattern matching nothing leaves the leak called. A pattern
+    RE2 refuses is one error line and exit 2, before the service starts."""
+    svc = M.get("unboundedmap")
+    exe = build_service(svc)
+
+    def start(pattern: str) -> subprocess.Popen[bytes]:
+        args = soak_args(svc, exe, knob="4096", rate=100, duration="40s", warmup="0s", interval="1s",
+                         extra=("--expect-growth", pattern))
+        cmd = args.index("--cmd") + 1
+        args[cmd] += " -memprofilerate 4096"  # the attribution, not the verdict, needs the samples
+        return subprocess.Popen([sys.executable, "-m", "leakhunter", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+
+    procs = {"expected": start(r"main\.rememberLeaky"), "other": start(r"^nosuchpkg\.")}
+    out = {k: p.communicate(timeout=240) for k, p in procs.items()}
+    expected = json.loads(out["expected"][0])
+    heap = next(v for v in _verdicts(expected) if v["series"] == "heap_live")
+    assert procs["expected"].returncode == 0, out["expected"][1][-2000:]
+    assert heap["kind"] == "inconclusive", heap
+    assert "growth you expect (--expect-growth)" in heap["evidence"][0] and "rememberLeaky" in heap["evidence"][0]
+    other = json.loads(out["other"][0])
+    heap = next(v for v in _verdicts(other) if v["series"] == "heap_live")
+    assert procs["other"].returncode == 1 and heap["kind"] == "heap-leak", heap
+    assert any("none of the growing sites matches --expect-growth" in e for e in heap["evidence"])
+    res = leakhunter(*soak_args(svc, exe, extra=("--expect-growth", "(")))
+    lines = res.stderr.decode().strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1 and "--expect-growth '(': regexp refused" in lines[0], lines

@@ -67,7 +67,7 @@ import random
 import ssl
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -206,6 +206,7 @@ class Watcher:
         warn: Callable[[str], None] | None = None,
         max_connections: int = 200,
         force_gc_every: float | None = None,
+        expect_growth: Sequence[Any] = (),
     ) -> None:
         if not targets:
             raise UsageError("watch needs at least one target URL")
@@ -231,6 +232,8 @@ class Watcher:
         self.warn = warn or _warn_stderr
         self.max_connections = max_connections
         self.force_gc_every = force_gc_every
+        self.expect_growth = list(expect_growth)
+        """Compiled --expect-growth patterns (analyze/expected.py), applied at every look."""
         self.started: float = 0.0
         self.duration: float | None = None
         self.rounds = 0
@@ -342,7 +345,7 @@ class Watcher:
         findings = self._source_findings() if suspects else None
         out = {
             u: analyze_target(self.store, u, limit_bytes=self.limit_bytes, findings=findings,
-                              with_suspects=suspects)
+                              with_suspects=suspects, expect_growth=self.expect_growth)
             for u in self.targets
         }
         self._cache_put(key, out)
@@ -399,7 +402,8 @@ class Watcher:
 
         with Store(self.store.path, readonly=True) as ro:
             n = ro.sample_count()
-            out = {u: analyze_target(ro, u, limit_bytes=self.limit_bytes, with_suspects=False)
+            out = {u: analyze_target(ro, u, limit_bytes=self.limit_bytes, with_suspects=False,
+                                 expect_growth=self.expect_growth)
                    for u in self.targets}
         # The same numbers `verdicts(suspects=False)` would compute now: a tick's callback
         # asking for them again (soak --fail-fast, the benchmark) gets them for free.
@@ -426,7 +430,8 @@ class Watcher:
             # verdict is the one at its stopping time; one more look can undo a marginal one).
             ro.until = ro.last_sample_ts()
             for u in self.targets:
-                vs = analyze_target(ro, u, limit_bytes=self.limit_bytes, with_suspects=False)
+                vs = analyze_target(ro, u, limit_bytes=self.limit_bytes, with_suspects=False,
+                                 expect_growth=self.expect_growth)
                 main = [v for v in vs if v.series in ("heap_live", "gc_live_heap", "goroutines")]
                 if not main or any(v.kind == "inconclusive" for v in main):
                     return False

@@ -56,6 +56,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from leakhunter.analyze.series import Segment, downsample, drop_warmup, median_interval, segments
 from leakhunter.analyze.trend import (
@@ -657,8 +658,11 @@ def analyze_target(
     limit_bytes: int | None = None,
     findings: Sequence[Finding] | None = None,
     with_suspects: bool = True,
+    expect_growth: Sequence[Any] = (),
 ) -> list[Verdict]:
-    """All verdicts of one target, ordered by precedence (module docstring)."""
+    """All verdicts of one target, ordered by precedence (module docstring). `expect_growth`:
+    compiled `--expect-growth` patterns (analyze/expected.py); a heap leak held by them yields,
+    at every look (the suspects are read for it even when `with_suspects` is off)."""
     from leakhunter.analyze.suspects import suspects_for
 
     results: dict[str, SeriesResult] = {}
@@ -697,6 +701,13 @@ def analyze_target(
     verdicts = [r.verdict for r in ordered]
     if with_suspects:
         suspects_for(store, target, verdicts, findings=findings)
+    if expect_growth and any(v.kind == "heap-leak" for v in verdicts):
+        from leakhunter.analyze.expected import apply_expected
+
+        if not with_suspects:
+            suspects_for(store, target, [v for v in verdicts if v.kind == "heap-leak"])
+        apply_expected(verdicts, expect_growth, SPECS["heap_live"].floor)
+        verdicts.sort(key=lambda v: _ORDER[v.kind])  # stable: a yielded heap verdict moves down
     return verdicts
 
 

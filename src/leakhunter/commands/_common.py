@@ -153,6 +153,15 @@ def add_max_bytes(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_expect_growth(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--expect-growth", action="append", default=[], metavar="RE",
+        help="heap growth at sites whose function (or a frame of their stack) matches this RE2 "
+        "regexp is expected, e.g. a raft log kept until its next snapshot: when such sites hold "
+        "most of the growth and the rest stays under the relevance bar, the heap verdict is "
+        "inconclusive instead of a leak (repeatable)")
+
+
 def use_color(stream: object = None) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set."""
     import os

@@ -19,12 +19,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", metavar="URL", help="only this target (default: all)")
     p.add_argument("-o", "--output", default="report.html", metavar="FILE",
                    help="HTML file to write (default report.html)")
+    from leakhunter.commands._common import add_expect_growth
+
+    add_expect_growth(p)
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from leakhunter.analyze.expected import compile_expected
     from leakhunter.collect.store import Store
     from leakhunter.commands._common import check_output_path
     from leakhunter.errors import UsageError
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         if not store.targets():
             raise UsageError(f"{args.db}: no targets recorded yet")
         try:
-            write_report(store, out, target=args.target)
+            write_report(store, out, target=args.target, expect_growth=compile_expected(args.expect_growth))
         except OSError as exc:
             raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote {out}", file=sys.stderr)

@@ -18,7 +18,9 @@ import argparse
 import threading
 from typing import TYPE_CHECKING, Any
 
+from leakhunter.analyze.expected import compile_expected
 from leakhunter.commands._common import (
+    add_expect_growth,
     add_format,
     nonneg_duration,
     positive_duration,
@@ -70,6 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "memory.max or GOMEMLIMIT of --cmd when set)")
     p.add_argument("--fail-fast", action="store_true",
                    help="stop as soon as a leak verdict is reached")
+    add_expect_growth(p)
     p.add_argument("--source", metavar="DIR",
                    help="Go source of the service: join suspects with `scan` findings")
     p.add_argument("--report", metavar="FILE", help="also write an HTML report")
@@ -122,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--report {args.report}: its directory does not exist")
     for url in args.load:
         check_load_url(url, allow_remote=args.allow_remote)
+    expected = compile_expected(args.expect_growth)  # a refused pattern: exit 2 before anything starts
     target = normalize_target(args.pprof)
     warmup = float(args.warmup) if args.warmup else 0.0
     tmpdir = None
@@ -160,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
             # The user's own test service: a GC-fresh heap every interval, so the live
             # heap has one exact observation per scrape however rare its own GCs are.
             force_gc_every=args.interval, limit_bytes=args.limit,
+            expect_growth=expected,
         )
         live = sys.stderr.isatty() and args.format == "text"
         try:

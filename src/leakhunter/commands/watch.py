@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import argparse
 
-from leakhunter.commands._common import add_format, positive_duration, positive_int, positive_size
+from leakhunter.analyze.expected import compile_expected
+from leakhunter.commands._common import (
+    add_expect_growth,
+    add_format,
+    positive_duration,
+    positive_int,
+    positive_size,
+)
 
 NAME = "watch"
 HELP = "follow live Go services (/debug/pprof, /debug/vars) and decide: leak or not"
@@ -39,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=positive_size, metavar="BYTES",
                    help="memory limit for the time-to-OOM forecast (e.g. 512MiB)")
     p.add_argument("--metrics", metavar="URL", help="Prometheus /metrics URL for RSS and fds")
+    add_expect_growth(p)
     p.add_argument("--pid", type=positive_int, metavar="PID", help="local process id for RSS/fds from /proc")
     p.add_argument("--force-gc", type=positive_duration, default=None, metavar="EVERY",
                    help="ask each target for a GC at most once per EVERY (heap?gc=1) so the "
@@ -69,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--source {args.source}: not a directory")
     if args.timeout > args.interval:
         args.timeout = args.interval
+    expected = compile_expected(args.expect_growth)
     store = Store(args.db)
     try:
         watcher = Watcher(
             args.targets, store, interval=args.interval, metrics_url=args.metrics,
             pid=args.pid, limit_bytes=args.limit, source_dir=args.source,
             timeout=args.timeout, force_gc_every=args.force_gc,
+            expect_growth=expected,
         )
         view = make_view(watcher, live=sys.stderr.isatty() and args.format == "text")
 

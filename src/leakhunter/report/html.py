@@ -257,7 +257,7 @@ def _store_label(store: Store, label: str | None) -> str:
 
 def render_report(store: Store, *, target: str | None = None,
                   verdicts: dict[str, list[Verdict]] | None = None,
-                  store_label: str | None = None) -> str:
+                  store_label: str | None = None, expect_growth: Sequence[Any] = ()) -> str:
     """The report as a string (see `write_report`)."""
     import jinja2
     from plotly.offline import get_plotlyjs
@@ -276,7 +276,8 @@ def render_report(store: Store, *, target: str | None = None,
     if verdicts is None:
         from leakhunter.analyze.verdicts import analyze_target
 
-        verdicts = {t: analyze_target(store, t, findings=findings[t]) for t in targets}
+        verdicts = {t: analyze_target(store, t, findings=findings[t], expect_growth=expect_growth)
+                    for t in targets}
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("leakhunter.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined,
@@ -306,12 +307,13 @@ def _findings(store: Store, target: str) -> list[Finding] | None:
 
 def write_report(store: Store, out_path: Path, *, target: str | None = None,
                  verdicts: dict[str, list[Verdict]] | None = None,
-                 store_label: str | None = None) -> None:
+                 store_label: str | None = None, expect_growth: Sequence[Any] = ()) -> None:
     """Write the self-contained HTML report for `target` (default: every target).
 
     `store_label` replaces "store PATH" in the header (a caller whose store is temporary
     says so rather than naming a file that will be gone)."""
-    html = render_report(store, target=target, verdicts=verdicts, store_label=store_label)
+    html = render_report(store, target=target, verdicts=verdicts, store_label=store_label,
+                         expect_growth=expect_growth)
     out_path = Path(out_path)
     tmp = out_path.with_name(out_path.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")
