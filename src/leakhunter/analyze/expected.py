@@ -11,13 +11,17 @@ gate for everything else:
 - a heap suspect is expected when RE (RE2, searched like Go's `MatchString`) matches its
   function or a frame of its path or callers (`go.etcd.io/raft` matches the raft log's
   `MemoryStorage.Append` under etcd's own caller);
-- a `heap-leak` whose expected suspects hold at least `SHARE` of the attributed growth, and
+- a `heap-leak` whose expected suspects hold most (`SHARE`) of the attributed growth, and
   whose other suspects together grew less than the series' relevance bar, becomes
   `inconclusive`, with a line that says so and names the sites; otherwise it stays a leak,
   with a line saying how much of it was expected, so a leak beside the raft log is still called.
 
-The suspects come from two heap profiles (sampled), so the share is an estimate: the bar on the
-rest, not the share alone, keeps a real leak elsewhere from hiding behind an expected one.
+The suspects come from two heap profiles (sampled: one 512 KiB sample at Go's default rate), so the
+share is an estimate: the bar on the rest, not the share, keeps a real leak elsewhere from hiding
+behind an expected one (a leak elsewhere above the bar stays called). On the four 180 s soaks of
+a healthy etcd 3.4 (bench/RESULTS-realservices.md), `go\.etcd\.io/etcd/(raft|etcdserver)` holds
+74-100% of the attributed growth (the raft log's entries and their marshalled requests); the rest is
+a sampling artefact under the bar (one 512 KiB regexp buffer of the Prometheus process collector).
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from typing import Any
 from leakhunter.model import Suspect, Verdict
 from leakhunter.units import human_bytes
 
-SHARE = 0.8
-"""Part of the attributed heap growth the expected sites must hold for the verdict to yield."""
+SHARE = 0.5
+"""Part of the attributed heap growth the expected sites must hold for the verdict to yield: more
+than any rest, which must also stay under the relevance bar."""
 
 
 def compile_expected(patterns: Sequence[str]) -> list[Any]:
@@ -64,7 +69,7 @@ def apply_expected(verdicts: Sequence[Verdict], res: Sequence[Any], bar: float) 
             continue
         share = expected / total
         names = ", ".join(f"{s.function} (+{human_bytes(s.growth)})" for s in hits[:3])
-        if share >= SHARE and rest < bar:
+        if share > SHARE and rest < bar:
             v.kind = "inconclusive"
             v.evidence.insert(0, (
                 f"growth you expect (--expect-growth): {share:.0%} of the attributed heap growth is at "
