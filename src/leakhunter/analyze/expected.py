@@ -1,4 +1,4 @@
-"""Growth the user expects: a heap that grows where they said it may is not called a leak.
+r"""Growth the user expects: a heap that grows where they said it may is not called a leak.
 
 Some structures grow for longer than any soak: etcd's raft log until its next snapshot
 (`--snapshot-count`, about 45 minutes away under a steady write load), a cache whose bound lies
