@@ -120,7 +120,11 @@ def test_deep_parked_stacks_are_non_heap_growth(tmp_path: Path) -> None:
     ("prog", "path", "rate", "args", "expected", "extra"),
     [
         ("sawtooth", "/work?mb=8", 30, (), {"no-leak", "inconclusive"}, ()),
-        ("boundedcache", "/get?key={i}", 50, ("-max", "500"), {"plateau"}, ()),
+        # 250 entries of 16 KiB (4 MiB, four relevance bars) fill in 5 s at 50 req/s and in 10 s
+        # at the half rate a loaded CI machine's load generator may deliver: the flat tread after
+        # the fill is then long enough to be called a plateau (with 500, the fill took most of the
+        # 22 s window under load, and the verdict was an honest "inconclusive": 1 run in 2 there).
+        ("boundedcache", "/get?key={i}", 50, ("-max", "250"), {"plateau"}, ()),
     ],
 )
 def test_controls_are_not_leaks(tmp_path: Path, prog: str, path: str, rate: float,
