@@ -116,6 +116,7 @@ def test_the_store_path_judges_gc_pairs_against_the_shams(tmp_path: Path) -> Non
                  if v.series == "fds_gc_closed")
         st.close()
         if with_shams:
+            # (600 pairs: the estimate's noise, +-2 SE about 30 files, is above the 16-file bar)
             assert v.kind == "no-leak", v
             assert "Fisher exact" in v.evidence[0], v.evidence
             assert any("as often without a GC" in e for e in v.evidence), v.evidence
