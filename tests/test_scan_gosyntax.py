@@ -85,6 +85,38 @@ def test_generic_method_is_analysed_in_real_go_1_27_code(tmp_path: Path) -> None
     assert doc["unanalysed"] == []
 
 
+NEWLINE_COMMENT = """package demo
+
+import (
+	"context"
+	"errors"
+)
+
+func setup(p string) error { return errors.New(p) }
+
+func Lost(ctx context.Context) error {
+	var err error
+	err = setup("x") /* a general comment spanning
+	lines acts like a newline */if err != nil {
+		return err
+	}
+	c, _ := context.WithCancel(ctx)
+	return c.Err()
+}
+"""
+
+
+def test_a_comment_spanning_lines_before_code_is_analysed(tmp_path: Path) -> None:
+    """go-coap's examples/mcast/client/main.go (held-out set 8): `x = f() /* ...\n... */if err != nil {`
+    is valid Go (the comment acts like a newline), the grammar rejected the function."""
+    root = module(tmp_path / "m", {"a.go": NEWLINE_COMMENT}, go="1.22")
+    _vet(root)
+    code, doc, err = scan_json(str(root), "--no-cache")
+    assert code == 1, err
+    assert [(f["rule"], f["function"]) for f in doc["findings"]] == [("LH201", "Lost")]
+    assert doc["unanalysed"] == []
+
+
 def test_toolchain_sources_the_grammar_rejects_parse_cleanly() -> None:
     """Files of the toolchain's own GOROOT that tree-sitter-go 0.25 rejects as they are."""
     goroot = Path(subprocess.run([go_exe(), "env", "GOROOT"], capture_output=True, text=True,
