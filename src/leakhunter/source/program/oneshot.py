@@ -107,6 +107,10 @@ class Programs:
     is_cli: dict[str, bool] = field(default_factory=dict)
     """Program -> its own code declares a command-line interface (`_CLI`), or it lives in a tools
     directory (`_TOOL_SEGMENTS`)."""
+    cmd_trees: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    """`.../cmd/<name>` directory holding no `package main` of this module -> (declares a CLI, serves),
+    over the packages under it: a command-line tool's code kept in a library module, whose `main`
+    lives elsewhere (pulumi/pkg's `cmd/esc`, built by the esc module)."""
 
 
 _CACHE: dict[str, Programs] = {}
@@ -164,6 +168,13 @@ def _build(root: Path) -> Programs:
                     if module and (imp == module or imp.startswith(module + "/")):
                         p.imports.add(imp)
     out = Programs(module=module)
+    with_main = {t for q, p in pkgs.items() if p.main and (t := _cmd_tree(module, q)) is not None}
+    for path, pkg in pkgs.items():
+        root_of = _cmd_tree(module, path)
+        if root_of is None or root_of in with_main:
+            continue  # a tree with a program of its own: judged as that program
+        cli, serves = out.cmd_trees.get(root_of, (False, False))
+        out.cmd_trees[root_of] = (cli or pkg.cli, serves or pkg.serves)
     for prog, pkg in pkgs.items():
         if not pkg.main:
             continue
@@ -247,6 +258,19 @@ def command_program(directory: Path, import_path: str, *, dependency: bool = Tru
     owners = [p for p in progs.serves_itself
               if import_path == p or (p != progs.module and import_path.startswith(p + "/"))]
     if not owners:
-        return None
+        tree = _cmd_tree(progs.module, import_path)
+        cli, serves = progs.cmd_trees.get(tree or "", (False, False))
+        return tree if cli and not serves else None
     owner = max(owners, key=len)
     return owner if progs.is_cli[owner] and not progs.serves_itself[owner] else None
+
+
+def _cmd_tree(module: str, import_path: str) -> str | None:
+    """`module/x/cmd/esc` for any package at or under `module/x/cmd/esc/...`; None outside a cmd tree."""
+    parts = import_path.removeprefix(module).strip("/").split("/")
+    if "cmd" not in parts:
+        return None
+    i = parts.index("cmd")
+    if i + 1 >= len(parts):
+        return None
+    return "/".join([module, *parts[: i + 2]]) if module else "/".join(parts[: i + 2])
