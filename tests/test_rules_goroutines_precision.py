@@ -12,7 +12,9 @@ Go code shaped after the module where it was read, plus the true leak next to it
   (vault's MySQL/ZooKeeper locks); one send reached through two calls (LH104, vault FDB);
 - LH108: a receiver that only stops at shutdown is info; a lost wake-up a test waits for is
   the test's own failure;
-- LH109: a lock held in a branch whose every path returns is not held after it (cilium);
+- LH109: a lock held in a branch whose every path returns is not held after it (cilium); a loop
+  that unlocks around a blocking call and re-locks holds the lock at its head by design, so a
+  `continue` after the re-lock is right (go-libp2p's webrtc stream, held-out set 8);
 - LH108: a one-slot reply channel made per registration, sent on at most once per registration
   by its dispatcher, never fills (lnd's notifiers, held-out set 7).
 
