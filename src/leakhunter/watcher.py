@@ -90,6 +90,10 @@ FD_WAIT_MARGIN = 1.25
 """The wait between the two counts is this times the 90th percentile of the recent GC
 pairs' fetch times, so nearly every GC pair (the longer kind) is done in time."""
 FD_WAIT_HISTORY = 20
+FD_JITTER = 0.1
+"""Forced scrapes with --pid start up to this share of the interval late, at random..."""
+FD_JITTER_MAX = 0.05
+"""...and at most this many seconds late: covers a load period of 20 ms (50 requests/s)."""
 
 _HEAP_BOOKKEEPING = ("MSpanSys", "MCacheSys", "BuckHashSys", "GCSys", "OtherSys")
 """Runtime metadata (memstats) that scales with the heap, not with what lives outside it."""
@@ -552,8 +556,15 @@ class Watcher:
     async def _scrape(
         self, client: _Getter, metrics_client: _Getter | None, st: _Target, budget: float
     ) -> None:
-        ts = time.time()
         end = time.monotonic() + budget
+        if self.pid and self.force_gc_every is not None:
+            # A random start within FD_JITTER of the interval: soak's load and scrapes run
+            # on commensurate clocks, so without it every GC (and every fd count) fell at
+            # the same point of the request cycle, and a sham's GC, which follows its
+            # second count, at another: node-exporter's heap after a forced GC holds the
+            # requests in flight, and the two kinds of scrape read it at different levels.
+            await asyncio.sleep(self._rng.uniform(0.0, min(FD_JITTER * self.interval, FD_JITTER_MAX)))
+        ts = time.time()
         base = st.url
         want_vars = st.vars_ok is not False or st.tick % 30 == 0
         want_leak = st.leak_ok is not False and st.tick % self.leak_every == 0
