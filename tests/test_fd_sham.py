@@ -136,8 +136,8 @@ def test_a_service_opening_many_short_lived_files_is_no_leak_under_soak(tmp_path
     """lab fdchurn (node-exporter's pattern: files read in 4 goroutines for 8 ms per
     request, each closed by the request) soaked with soak's defaults and --fail-fast: no
     leak verdict at any scrape. On cea555b (the sign test on GC pairs alone) the fd pairs
-    of such soaks lost files at 22-25 of 60-70 forced GCs and gained at 0-2, and soak exited 1
-    (bench/RESULTS-detection.md, session 8). Every forced scrape still has its exact heap,
+    of such soaks lost files at 24 and 47 of 60 forced GCs and gained at 1, and soak exited 1
+    in 3 of 3 runs of this test (bench/RESULTS-detection.md, session 8). Every forced scrape still has its exact heap,
     sham or not."""
     db = tmp_path / "c.db"
     p = _soak_fdchurn(db)
