@@ -394,16 +394,10 @@ def _gc_closed_result(spec: SeriesSpec, raw: Segment, sham: Segment | None = Non
         f"{a_n:.2g} at this look (false-alarm budget {SEQ_ALPHA:g} per series over all looks)"
     ]
     sig = n >= SEQ_N0 and p <= a_n
-    relevant = total >= spec.floor
     long_enough = span >= spec.min_span
-    persistent = recent > 0 and 2 * recent >= 0.25 * total
-    if sig and relevant and long_enough and persistent:
-        ev.append("files the code opened and never closed: the forced GCs' finalizers closed "
-                  "them (LH404); between rare natural GCs they pile up until the process "
-                  "runs out of descriptors")
-        v = Verdict(spec.leak_kind, round(min(0.999, 1 - p), 3), per_min, spec.unit, ev,
-                    series=spec.name)
-        return SeriesResult(v, seg)
+    leak = _files_left(spec, seg, ev, sig=sig, total=total, span=span, recent=recent, p=p, per_min=per_min)
+    if leak is not None:
+        return leak
     if long_enough and not sig and total < spec.floor:
         ev.append(f"{total:+.0f} files over the window, under the relevance bar "
                   f"{spec.floor:.0f}: the GC closes no files the code left open")
@@ -478,16 +472,10 @@ def _gc_against_sham(spec: SeriesSpec, raw: Segment, sham: Segment) -> SeriesRes
         "series over all looks, half to each)"
     ]
     sig = (n >= SEQ_N0 and p_f <= a_f) or (k >= SEQ_N0 and p_c <= a_c)
-    relevant = total >= spec.floor
     long_enough = span >= spec.min_span
-    persistent = recent > 0 and 2 * recent >= 0.25 * total
-    if sig and relevant and long_enough and persistent:
-        ev.append("files the code opened and never closed: the forced GCs' finalizers closed "
-                  "them (LH404); between rare natural GCs they pile up until the process "
-                  "runs out of descriptors")
-        v = Verdict(spec.leak_kind, round(min(0.999, 1 - p), 3), per_min, spec.unit, ev,
-                    series=spec.name)
-        return SeriesResult(v, seg)
+    leak = _files_left(spec, seg, ev, sig=sig, total=total, span=span, recent=recent, p=p, per_min=per_min)
+    if leak is not None:
+        return leak
     # The estimate's noise grows with the window (n times a difference of two means):
     # over 3 minutes of node-exporter it was +-22 files, so "under the bar" asks only that
     # the estimate be within two standard errors of it, or a long soak of a service with
@@ -536,6 +524,21 @@ def _split_cut(values: Sequence[float]) -> float:
 def _fewer(cut: float) -> str:
     """How the evidence names the split of `_split_cut`."""
     return "fewer" if cut == 0 else f"over {cut:.0f} fewer" if cut > 0 else f"at most {-cut - 1:.0f} more"
+
+
+def _files_left(spec: SeriesSpec, seg: Segment, ev: list[str], *, sig: bool, total: float, span: float,
+                recent: float, p: float, per_min: float) -> SeriesResult | None:
+    """The leak verdict of the files-closed-by-the-GC series, whichever test settled it (the sign
+    test of older stores, GC pairs against shams): significant, over the bar, over the minimum
+    span, and the recent half still loses files at the GC."""
+    persistent = recent > 0 and 2 * recent >= 0.25 * total
+    if not (sig and total >= spec.floor and span >= spec.min_span and persistent):
+        return None
+    ev.append("files the code opened and never closed: the forced GCs' finalizers closed "
+              "them (LH404); between rare natural GCs they pile up until the process "
+              "runs out of descriptors")
+    v = Verdict(spec.leak_kind, round(min(0.999, 1 - p), 3), per_min, spec.unit, ev, series=spec.name)
+    return SeriesResult(v, seg)
 
 
 def _heap_series(store: Store, target: str, seg: Segment, ev: list[str]) -> tuple[Segment, str]:
