@@ -404,11 +404,7 @@ def _gc_closed_result(spec: SeriesSpec, raw: Segment, sham: Segment | None = Non
         v = Verdict("no-leak", 0.9 if n == 0 else round(max(0.5, 1 - total / spec.floor), 3),
                     per_min, spec.unit, ev, series=spec.name)
         return SeriesResult(v, seg)
-    step = median_interval(seg) or 1.0
-    v = Verdict("inconclusive", round(max(0.0, 1 - p), 3), per_min, spec.unit, ev,
-                series=spec.name)
-    _watch_more(v, max(3 * step, spec.min_span - span))
-    return SeriesResult(v, seg)
+    return _files_unsettled(spec, seg, ev, p=p, per_min=per_min, span=span)
 
 
 def _gc_against_sham(spec: SeriesSpec, raw: Segment, sham: Segment) -> SeriesResult:
@@ -493,11 +489,7 @@ def _gc_against_sham(spec: SeriesSpec, raw: Segment, sham: Segment) -> SeriesRes
         v = Verdict("no-leak", 0.9 if fell == 0 else round(max(0.5, 1 - max(total, 0.0) / spec.floor), 3),
                     per_min, spec.unit, ev, series=spec.name)
         return SeriesResult(v, seg)
-    step = median_interval(seg) or 1.0
-    v = Verdict("inconclusive", round(max(0.0, 1 - p), 3), per_min, spec.unit, ev,
-                series=spec.name)
-    _watch_more(v, max(3 * step, spec.min_span - span))
-    return SeriesResult(v, seg)
+    return _files_unsettled(spec, seg, ev, p=p, per_min=per_min, span=span)
 
 
 def _split_cut(values: Sequence[float]) -> float:
@@ -538,6 +530,15 @@ def _files_left(spec: SeriesSpec, seg: Segment, ev: list[str], *, sig: bool, tot
               "them (LH404); between rare natural GCs they pile up until the process "
               "runs out of descriptors")
     v = Verdict(spec.leak_kind, round(min(0.999, 1 - p), 3), per_min, spec.unit, ev, series=spec.name)
+    return SeriesResult(v, seg)
+
+
+def _files_unsettled(spec: SeriesSpec, seg: Segment, ev: list[str], *, p: float, per_min: float,
+                     span: float) -> SeriesResult:
+    """Neither test settled the files series yet: `inconclusive`, with how much longer to watch."""
+    step = median_interval(seg) or 1.0
+    v = Verdict("inconclusive", round(max(0.0, 1 - p), 3), per_min, spec.unit, ev, series=spec.name)
+    _watch_more(v, max(3 * step, spec.min_span - span))
     return SeriesResult(v, seg)
 
 
