@@ -220,6 +220,23 @@ def test_two_concurrent_scans_share_the_cache(tmp_path: Path) -> None:
     assert json.loads(nocache.stdout)["cached_files"] == 0
 
 
+def test_scans_started_together_on_a_new_cache_never_destroy_it(tmp_path: Path) -> None:
+    """Two scans that both create the cache: switching a new database to WAL takes a lock SQLite's
+    busy timeout does not wait for, and the loser used to take the lock for damage, move the file
+    aside and start a new one, deleting the winner's tables ("no such table: results"; 4 of 12
+    fresh starts on a loaded machine). A lock is waited out, never repaired."""
+    root = module(tmp_path / "m", {f"p{i}/a.go": LEAK.replace("package demo", f"package p{i}") for i in range(4)})
+    cmd = [sys.executable, "-m", "leakhunter", "scan", "--format", "json", str(root)]
+    for trial in range(8):
+        env = {**os.environ, "LEAKHUNTER_CACHE_DIR": str(tmp_path / f"cache{trial}")}
+        procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [1, 1, 1], [o[1] for o in outs]
+        for _, err in outs:
+            assert b"note:" not in err and b"Traceback" not in err, err.decode()
+        assert not list((tmp_path / f"cache{trial}").glob("*.broken-*"))
+
+
 def test_a_same_size_edit_that_restores_mtime_is_still_seen(tmp_path: Path) -> None:
     """The file table trusts (size, mtime, ctime, inode): faking mtime back cannot fake ctime."""
     root = module(tmp_path / "m", {"a.go": LEAK})

@@ -642,9 +642,12 @@ class ResultCache:
         self.note = ""
         self._db: sqlite3.Connection | None = None
         try:
-            self._db = self._open()
+            self._db = self._open_when_free()
         except (OSError, sqlite3.Error) as exc:
             # A file that is not a database (or a damaged one): move it aside, start afresh once.
+            if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+                self.note = f"result cache at {self.path} stayed locked by another scan; scanned without it"
+                return
             try:
                 if self.path.exists():
                     self.path.replace(self.path.with_name(f"{DB_NAME}.broken-{os.getpid()}"))
@@ -653,6 +656,21 @@ class ResultCache:
             except (OSError, sqlite3.Error) as exc2:
                 self._db = None
                 self.note = f"result cache disabled: {self.path}: {exc2}"
+
+    def _open_when_free(self) -> sqlite3.Connection:
+        """`_open`, waiting out another scan that holds the database (two scans started together
+        both create it; switching a new database to WAL takes a lock SQLite's busy timeout does not
+        wait for). A lock is not damage: moving the file aside then deleted the other scan's tables
+        ("no such table: results", tests/test_scan_cache.py, 4 of 12 concurrent fresh starts)."""
+        deadline = time.monotonic() + 10.0
+        while True:
+            try:
+                return self._open()
+            except sqlite3.OperationalError as exc:
+                text = str(exc).lower()
+                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _open(self) -> sqlite3.Connection:
         self.directory.mkdir(parents=True, exist_ok=True)
