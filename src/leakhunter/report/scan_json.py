@@ -14,7 +14,7 @@ lists the Go code no rule saw: a function or declaration the parser could not re
 default; `--show-info` or `--min-severity info` shows them); `hidden_in_tests` counts findings
 in test code left out by the same policy: `_test.go` files and test support (`source/testcode.py`;
 `--tests` shows them); `hidden_in_commands` counts findings in the own code of command-line programs
-that do not serve (`program/oneshot.command_program`; `--commands` shows them).
+that do not serve (`program/oneshot.command_program_of`; `--commands` shows them).
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ class ScanResult:
     and test support), whose findings `scan` hides unless asked (`--tests`)."""
     command_code: set[str] = field(default_factory=set)
     """Display paths of the files with findings that are a command-line program's own code, in a
-    program that does not serve (`program/oneshot.command_program`): hidden unless `--commands`."""
+    program that does not serve (`program/oneshot.command_program_of`): hidden unless `--commands`."""
 
 
 @dataclass

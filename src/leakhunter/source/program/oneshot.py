@@ -50,7 +50,7 @@ _SERVES = re.compile(
     rb"|\bgrpc\.NewServer\(|\bselect\s*\{\s*\}|\bwait\.(?:Until|Forever|JitterUntil)\("
     rb"|SetupSignalHandler|\bNewManager\(|\bhttp\.Server\{|\bHandleFunc\(|\bhttp\.Handle\("
 )
-"""Marks of serving in a program's OWN code (`command_program`): a listener, a server, a controller
+"""Marks of serving in a program's OWN code (`command_program_of`): a listener, a server, a controller
 manager, handlers, a forever-block. Not the other marks of `_LONG_RUNNING`: command-line tools wait for
 Ctrl-C (`signal.Notify`), draw progress with a ticker, parse cron lines, list through informers
 (kyverno's kubectl plugin, argo's CLI, vitess' zk and vtclient, jaeger's anonymizer all do)."""
@@ -87,8 +87,6 @@ _APP_SEGMENTS = frozenset({
 class _Package:
     main: bool = False
     marked: bool = False
-    serves: bool = False
-    cli: bool = False
     imports: set[str] = field(default_factory=set)
 
 
@@ -101,16 +99,6 @@ class Programs:
     """Program (import path of a `package main` directory) -> reaches a mark of a long-running process."""
     reached_by: dict[str, set[str]] = field(default_factory=dict)
     """Package import path -> the programs whose import closure holds it (themselves included)."""
-    serves_itself: dict[str, bool] = field(default_factory=dict)
-    """Program -> its own code (its `package main` and the packages under its directory) holds a
-    mark of serving (`_SERVES`), rather than only calling a library that can."""
-    is_cli: dict[str, bool] = field(default_factory=dict)
-    """Program -> its own code declares a command-line interface (`_CLI`), or it lives in a tools
-    directory (`_TOOL_SEGMENTS`)."""
-    cmd_trees: dict[str, tuple[bool, bool]] = field(default_factory=dict)
-    """`.../cmd/<name>` directory holding no `package main` of this module -> (declares a CLI, serves),
-    over the packages under it: a command-line tool's code kept in a library module, whose `main`
-    lives elsewhere (pulumi/pkg's `cmd/esc`, built by the esc module)."""
 
 
 _CACHE: dict[str, Programs] = {}
@@ -158,23 +146,12 @@ def _build(root: Path) -> Programs:
                 p.main = True
             if not p.marked and _marked(data):
                 p.marked = True
-            if p.marked and not p.serves and _marked(data, _SERVES):
-                p.serves = True
-            if not p.cli and _CLI.search(data) is not None:
-                p.cli = True
             for blk in _IMPORT_BLOCK.finditer(data[: data.find(b"\nfunc ") if b"\nfunc " in data else len(data)]):
                 for q in _QUOTED.finditer(blk.group(0)):
                     imp = q.group(1).decode("utf-8", "replace")
                     if module and (imp == module or imp.startswith(module + "/")):
                         p.imports.add(imp)
     out = Programs(module=module)
-    with_main = {t for q, p in pkgs.items() if p.main and (t := _cmd_tree(module, q)) is not None}
-    for path, pkg in pkgs.items():
-        root_of = _cmd_tree(module, path)
-        if root_of is None or root_of in with_main:
-            continue  # a tree with a program of its own: judged as that program
-        cli, serves = out.cmd_trees.get(root_of, (False, False))
-        out.cmd_trees[root_of] = (cli or pkg.cli, serves or pkg.serves)
     for prog, pkg in pkgs.items():
         if not pkg.main:
             continue
@@ -191,10 +168,6 @@ def _build(root: Path) -> Programs:
                     seen.add(imp)
                     todo.append(imp)
         out.long_running[prog] = marked
-        own = [q for q in pkgs if q == prog or (prog != module and q.startswith(prog + "/"))]
-        out.serves_itself[prog] = any(pkgs[q].serves for q in own)
-        rest = prog.removeprefix(module).strip("/").split("/")
-        out.is_cli[prog] = any(pkgs[q].cli for q in own) or bool(_TOOL_SEGMENTS & set(rest))
         for s in seen:
             out.reached_by.setdefault(s, set()).add(prog)
     return out
@@ -231,46 +204,90 @@ def only_in_one_shot_programs(directory: Path, import_path: str) -> bool:
 
 
 def command_program_of(directory: Path) -> str | None:
-    """`command_program` for the package in `directory`, its import path from its go.mod. Light on
-    purpose (regexes over the module's files, no parser): `scan` asks it for every file with a
-    finding, warm re-scans from the result cache included."""
-    info = gomod.module_for_dir(directory.absolute())
+    """The command-line program the package in `directory` is own code of, decided from the few directories that can
+    own it, not the whole module: `scan` asks it for every file with a finding, warm re-scans from the
+    result cache included, and a walk of GOROOT/src (two modules) cost 3.4 s there. The owner is the
+    nearest directory at or above `directory` holding a `package main` (the module root's owns only
+    itself), else the `cmd/<name>` tree around it when no program lives in that tree; its own code is
+    that directory's subtree, read for CLI and serving marks (the same definitions as `programs`)."""
+    d = directory.absolute()
+    info = gomod.module_for_dir(d)
     if info.root is None or not info.module:
         return None
-    rel = directory.absolute().relative_to(info.root).as_posix()
-    return command_program(directory, info.module if rel == "." else f"{info.module}/{rel}", dependency=False)
+    root = Path(info.root).absolute()
+    parts = d.relative_to(root).parts
+    owner: Path | None = None
+    for i in range(len(parts), -1, -1):
+        cand = root.joinpath(*parts[:i])
+        if i == 0 and d != root:
+            break  # the module root's program owns only its own directory
+        if _dir_is_main(cand):
+            owner = cand
+            break
+    tree_without_main = False
+    if owner is None:
+        if "cmd" not in parts or parts.index("cmd") + 1 >= len(parts):
+            return None
+        k = parts.index("cmd") + 2
+        owner = root.joinpath(*parts[:k])
+        tree_without_main = True
+    key = str(owner)
+    got = _OWN_TREES.get(key)
+    if got is None:
+        got = _OWN_TREES[key] = _own_tree_marks(owner, subtree=owner != root)
+    cli, serves, has_main = got
+    if tree_without_main and has_main:
+        return None  # a cmd tree with a program of its own: its other packages are not that program's
+    rel = owner.relative_to(root).parts
+    cli = cli or bool(_TOOL_SEGMENTS & set(rel))
+    return str(owner) if cli and not serves else None
 
 
-def command_program(directory: Path, import_path: str, *, dependency: bool = True) -> str | None:
-    """The program whose command-line code the package at `directory` is, if that program is a
-    command-line tool that does not serve: its own `package main`, or a package under its directory
-    (`cmd/kubectl-x/processor`), in a program whose own code declares a CLI (`_CLI`; or that sits in
-    a tools directory) and holds no mark of serving (`_SERVES`). A CLI that
-    imports a server library (argo's `argo` CLI, tailscale's, kyverno's kubectl plugin) reaches
-    marks through its imports, so `only_in_one_shot_programs` keeps its findings; its own code
-    still runs a command and exits. A service whose handlers live in `package main` (or under its
-    directory) is marked there, and stays production code. The module root's `package main` owns
-    only itself."""
-    root = gomod.module_for_dir(directory.absolute()).root
-    if root is None or not import_path:
-        return None
-    progs = programs(Path(root).absolute(), dependency=dependency)
-    owners = [p for p in progs.serves_itself
-              if import_path == p or (p != progs.module and import_path.startswith(p + "/"))]
-    if not owners:
-        tree = _cmd_tree(progs.module, import_path)
-        cli, serves = progs.cmd_trees.get(tree or "", (False, False))
-        return tree if cli and not serves else None
-    owner = max(owners, key=len)
-    return owner if progs.is_cli[owner] and not progs.serves_itself[owner] else None
+_OWN_TREES: dict[str, tuple[bool, bool, bool]] = {}
+"""Owner directory -> (declares a CLI, serves, holds a package main), per process."""
 
 
-def _cmd_tree(module: str, import_path: str) -> str | None:
-    """`module/x/cmd/esc` for any package at or under `module/x/cmd/esc/...`; None outside a cmd tree."""
-    parts = import_path.removeprefix(module).strip("/").split("/")
-    if "cmd" not in parts:
-        return None
-    i = parts.index("cmd")
-    if i + 1 >= len(parts):
-        return None
-    return "/".join([module, *parts[: i + 2]]) if module else "/".join(parts[: i + 2])
+def _go_files(d: Path) -> list[Path]:
+    try:
+        return [Path(e.path) for e in os.scandir(d)
+                if e.name.endswith(".go") and not e.name.endswith("_test.go") and e.is_file()]
+    except OSError:
+        return []
+
+
+def _dir_is_main(d: Path) -> bool:
+    for f in _go_files(d):
+        try:
+            with f.open("rb") as fh:
+                head = fh.read(4096)
+        except OSError:
+            continue
+        if _IGNORED.search(head[:2048]):
+            continue
+        m = _PACKAGE.search(head)
+        if m is not None:
+            return m.group(1) == b"main"
+    return False
+
+
+def _own_tree_marks(owner: Path, *, subtree: bool) -> tuple[bool, bool, bool]:
+    cli = serves = has_main = False
+    for dirpath, dirnames, _ in os.walk(owner) if subtree else [(str(owner), [], [])]:
+        dirnames[:] = [x for x in dirnames if not x.startswith((".", "_")) and x not in ("vendor", "testdata")]
+        d = Path(dirpath)
+        if d != owner and (d / "go.mod").exists():
+            dirnames[:] = []
+            continue
+        for f in _go_files(d):
+            try:
+                data = f.read_bytes()
+            except OSError:
+                continue
+            if _IGNORED.search(data[:2048]):
+                continue
+            m = _PACKAGE.search(data)
+            has_main = has_main or (m is not None and m.group(1) == b"main")
+            cli = cli or _CLI.search(data) is not None
+            if not serves and _marked(data) and _marked(data, _SERVES):
+                serves = True
+    return cli, serves, has_main
