@@ -36,19 +36,15 @@ _TEST_IMPORT = re.compile(
 )
 
 
-def is_test_file(path: Path, source: bytes | None = None) -> bool:
-    """`path` (absolute or relative to the working directory) is test code (module docstring).
-    `source` spares a read when the caller has the bytes."""
-    if path.name.endswith("_test.go"):
+def is_test_file(path: Path) -> bool:
+    """`path` (absolute or relative to the working directory) is test code (module docstring)."""
+    if path.name.endswith("_test.go") or _in_test_directory(path):
         return True
-    if _in_test_directory(path):
-        return True
-    if source is None:
-        try:
-            with path.open("rb") as fh:
-                source = fh.read(64 << 10)
-        except OSError:
-            return False
+    try:
+        with path.open("rb") as fh:
+            source = fh.read(64 << 10)
+    except OSError:
+        return False
     head = source[: i] if (i := source.find(b"\nfunc ")) >= 0 else source
     return _TEST_IMPORT.search(head) is not None
 

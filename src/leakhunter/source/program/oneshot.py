@@ -104,14 +104,11 @@ class Programs:
 _CACHE: dict[str, Programs] = {}
 
 
-def programs(root: Path, *, dependency: bool = True) -> Programs:
-    """The programs of the module at `root` (one walk per process and module). `dependency`: a rule
-    is judging from them, so its cached outcome depends on every non-test file of the module (said
-    to the result cache through `importers`); `scan`'s own filter after the rules needs no such key."""
-    if dependency:
-        from leakhunter.source.program.importers import importers
+def programs(root: Path) -> Programs:
+    """The programs of the module at `root` (one walk per process and module)."""
+    from leakhunter.source.program.importers import importers
 
-        importers(root).code.get("")  # a judgement from every non-test file: said so to the result cache
+    importers(root).code.get("")  # a judgement from every non-test file: said so to the result cache
     key = str(root)
     got = _CACHE.get(key)
     if got is None:
@@ -204,9 +201,10 @@ def only_in_one_shot_programs(directory: Path, import_path: str) -> bool:
 
 
 def command_program_of(directory: Path) -> str | None:
-    """The command-line program the package in `directory` is own code of, decided from the few directories that can
-    own it, not the whole module: `scan` asks it for every file with a finding, warm re-scans from the
-    result cache included, and a walk of GOROOT/src (two modules) cost 3.4 s there. The owner is the
+    """The directory of the command-line program whose own code the package in `directory` is, or
+    None. Decided from the few directories that can own it, not the whole module (`programs`): `scan`
+    asks for every file with a finding, warm re-scans from the result cache included, and a walk of
+    GOROOT/src (two modules) cost 3.4 s there. The owner is the
     nearest directory at or above `directory` holding a `package main` (the module root's owns only
     itself), else the `cmd/<name>` tree around it when no program lives in that tree; its own code is
     that directory's subtree, read for CLI and serving marks (the same definitions as `programs`)."""
@@ -288,6 +286,6 @@ def _own_tree_marks(owner: Path, *, subtree: bool) -> tuple[bool, bool, bool]:
             m = _PACKAGE.search(data)
             has_main = has_main or (m is not None and m.group(1) == b"main")
             cli = cli or _CLI.search(data) is not None
-            if not serves and _marked(data) and _marked(data, _SERVES):
+            if not serves and _marked(data, _SERVES):
                 serves = True
     return cli, serves, has_main

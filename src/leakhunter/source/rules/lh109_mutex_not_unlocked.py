@@ -10,7 +10,6 @@ from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import Paths, line
 from leakhunter.source.program.concurrency import concurrency
-from leakhunter.source.release import is_terminator
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -392,20 +391,9 @@ def _relocks(ctx: FileContext, call: Node, mu: str, kind: str) -> str:
 
 
 def _terminates(ctx: FileContext, block: Node) -> bool:
-    """Go's terminating statement, simplified: the block's last statement returns, panics or exits,
-    or is an if/else whose branches all terminate (cilium's identity updater locks with a deferred
-    unlock inside `if canSkip { ...; if x { return a } else { return b } }` and calls a locking
-    helper after the if: never with the lock held)."""
-    stmts = gs.statements(block)
-    return bool(stmts) and _terminating(ctx, stmts[-1])
-
-
-def _terminating(ctx: FileContext, stmt: Node) -> bool:
-    if stmt.type in ("return_statement", "goto_statement") or is_terminator(ctx, stmt):
-        return True
-    if stmt.type == "block":
-        return _terminates(ctx, stmt)
-    if stmt.type == "if_statement":
-        then, other = stmt.child_by_field_name("consequence"), stmt.child_by_field_name("alternative")
-        return then is not None and other is not None and _terminates(ctx, then) and _terminating(ctx, other)
-    return False
+    """No path runs off the end of `block` (goflow's paths: every one returns, panics, exits or fails
+    the test). Cilium's identity updater locks with a deferred unlock inside `if canSkip { ...; if x {
+    return a } else { return b } }` and calls a locking helper after the if: never with the lock held.
+    A `break`, `continue` or `goto` may leave the block for code after it: not terminating."""
+    r = Paths(ctx, []).seq(gs.statements(block))
+    return not ({"next", "brk", "cont", "hit"} & r.keys())
