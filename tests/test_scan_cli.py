@@ -197,6 +197,11 @@ def test_findings_in_command_line_code_are_hidden_unless_it_serves(tmp_path: Pat
     assert doc["hidden_in_commands"] == 0 and len(doc["findings"]) == 5
     (root / ".leakhunter.toml").write_text("[scan]\nshow_commands = true\n")
     assert len(scan_json(".", cwd=root)[1]["findings"]) == 5
+    (root / ".leakhunter.toml").write_text("[scan]\nshow_commands = \"yes\"\n")
+    res = leakhunter("scan", str(root))
+    lines = res.stderr.decode().strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1 and "scan.show_commands must be true or false" in lines[0], lines
+    (root / ".leakhunter.toml").write_text("[scan]\nshow_commands = true\n")
     res = leakhunter("scan", str(root), "--format", "sarif")
     assert res.returncode == 1 and b'"hiddenInCommands": 0' in res.stdout
 
