@@ -3,12 +3,12 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out set (`--set heldout8`): the modules of HELDOUT8.md (read from its table), chosen
-  and committed before any finding on them was seen, measured in session 8 on one tree (abe24a9)
-  from a snapshot; every finding its default output shows is triaged (verdicts-heldout8.csv).
-  `--tag` names a tree when a set is measured on more than one (held-out 7: `--tag A` / `--tag B`,
-  their samples, populations and summaries apart, one verdict per fingerprint).
-- `--set heldout` ... `--set heldout7`: the seven earlier held-out sets (HELDOUT.md ... HELDOUT7.md),
+- held-out set (`--set heldout9`): the modules of HELDOUT9.md (read from its table), chosen
+  and committed before any finding on them was seen, measured in session 9 on two trees (3510f9c,
+  `--tag A`, and the lead's `heldout9-tree`, `--tag B`) from snapshots; every finding their default
+  output shows is triaged (verdicts-heldout9.csv). `--tag` names a tree when a set is measured on
+  more than one (their samples, populations and summaries apart, one verdict per fingerprint).
+- `--set heldout` ... `--set heldout8`: the eight earlier held-out sets (HELDOUT.md ... HELDOUT8.md),
   triaged at the end of sessions 2-8 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
@@ -26,8 +26,8 @@ A fixed-seed sample of up to PER_CELL findings is drawn per (rule, prod/test) ce
     python bench/precision/precision.py show --set heldout 3 7  # wider code context of sampled findings
     python bench/precision/precision.py mark --set heldout 3 TP "reason"   # or edit the CSV
     python bench/precision/precision.py table --set heldout    # per-rule table, production and tests
-    python bench/precision/precision.py shown --set heldout8     # every shown finding -> CSV
-    python bench/precision/precision.py mark --set heldout8 S12 FP "reason"  # a shown row
+    python bench/precision/precision.py shown --set heldout9 --tag A     # every shown finding -> CSV
+    python bench/precision/precision.py mark --set heldout9 --tag A S12 FP "reason"  # a shown row
 
 `sample` writes bench/precision/sample-<set>.csv (one row per sampled finding, with the
 code around it: `context`, 4 lines either side, the finding's line marked `>>`) and
@@ -62,15 +62,15 @@ HERE = Path(__file__).resolve().parent
 TUNING_MODULES = ["github.com/prometheus/prometheus@v0.316.0", "github.com/ethereum/go-ethereum@v1.17.10"]
 SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout3": 20261205,
          "heldout4": 20261206, "heldout5": 20261207, "heldout6": 20261208, "heldout7": 20261209,
-         "heldout8": 20261210}
+         "heldout8": 20261210, "heldout9": 20261211}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
-         "heldout7": "HELDOUT7.md", "heldout8": "HELDOUT8.md"}
+         "heldout7": "HELDOUT7.md", "heldout8": "HELDOUT8.md", "heldout9": "HELDOUT9.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
-          "heldout8": "heldout8/modcache"}
+          "heldout8": "heldout8/modcache", "heldout9": "heldout9/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -81,14 +81,15 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "sample-heldout5.csv", "heldout5-unsampled-triage.csv", "verdicts-heldout6.csv",
                     "sample-heldout6.csv", "heldout6-unsampled-triage.csv", "verdicts-heldout7.csv",
                     "sample-heldout7-A.csv", "shown-heldout7-A.csv", "sample-heldout7-B.csv",
-                    "shown-heldout7-B.csv"],
+                    "shown-heldout7-B.csv", "verdicts-heldout8.csv", "sample-heldout8.csv",
+                    "shown-heldout8.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-7 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-8 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
-Held-out set 8 needs none here: it reads and writes verdicts-heldout8.csv."""
-TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+Held-out set 9 needs none here: it reads and writes verdicts-heldout9.csv."""
+TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out set, heldout8, is not here until its measurement is
+their modules too (the newest held-out set, heldout9, is not here until its measurement is
 reported)."""
 PER_CELL = 8
 CONTEXT = 4
@@ -112,7 +113,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT6.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT9.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
