@@ -83,3 +83,5 @@ def test_messages_name_the_goroutine_and_the_receiver() -> None:
     assert "leak.go:44" in status.message and "run" in status.message
     block = next(f for f in by_line.values() if "pump.ready" in f.message)
     assert "pump.wait -> pump.block" in block.message
+    slots = {f.message.split("once ")[1] for f in by_line.values() if "once its" in f.message}
+    assert slots == {"its 10 slots are full every send blocks forever", "its 1 slot is full every send blocks forever"}

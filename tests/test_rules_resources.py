@@ -66,6 +66,15 @@ def test_timer_severity_follows_go_directive() -> None:
     assert set(old303.values()) == {"warning"} and len(old303) == 3
 
 
+def test_lh302_message_says_how_often_a_ticker_leaks() -> None:
+    """A `time.Tick` in a loop's body starts a ticker per iteration, not one per call (held-out set 7's
+    lnd polling loop was worded "one leaks per call")."""
+    leak = GO122 / "lh302" / "leak.go"
+    msgs = {f.line: f.message for f in run_rules(leak, ["LH302"])}
+    assert msgs[_line_of(leak, "case <-time.Tick(")].endswith("one leaks per loop iteration)")
+    assert msgs[_line_of(leak, "for range time.Tick(10")].endswith("one leaks per call)")
+
+
 def _line_of(path: Path, needle: str) -> int:
     return next(i for i, t in enumerate(path.read_text().splitlines(), 1) if needle in t)
 

@@ -361,10 +361,10 @@ def _why(cc: Concurrency, op: FieldOp, g: tuple[GoSite, list[str]] | None) -> st
         recvs = cc.of(f, "recv", "range")
         if not recvs and not cc.unbuffered(f):
             caps = sorted({m.cap for m in cc.of(f, "make") if m.cap is not None})
-            size = f"its {caps[0]} slot{'s' if caps[0] != 1 else ''}" if caps else "its buffer"
+            size = (f"its {caps[0]} slot{'s are' if caps[0] != 1 else ' is'}" if caps else "its buffer is")
             return (
                 f"{who}sends on buffered field channel {_short(f)}, which nothing in the package "
-                f"ever receives from: once {size} are full every send blocks forever"
+                f"ever receives from: once {size} full every send blocks forever"
             )
         if not cc.unbuffered(f):
             return ""

@@ -78,7 +78,8 @@ func waitReady(ctx context.Context, ready func() bool) error {
             why = (
                 f"{version_text(ctx)} collects it once unreferenced, so this only costs until the next GC"
                 if collected
-                else f"{version_text(ctx)} keeps an unstopped ticker forever: one leaks per call"
+                else f"{version_text(ctx)} keeps an unstopped ticker forever: one leaks per "
+                + ("loop iteration" if gs.in_loop(call) is not None else "call")
             )
             yield self.finding(
                 ctx, call,
