@@ -17,6 +17,7 @@ function/file/line is the same `Frame` a `scan` finding is joined on.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -276,13 +277,27 @@ _FILE_RULES: dict[str, tuple[str, ...]] = {
 
 
 def _fd_growth(store: Store, target: str, series: str) -> float:
-    """Files left open over the latest process's window: the sum of what each forced GC
-    closed, or the raw count's last minus first."""
+    """Files left open over the latest process's window, or the raw count's last minus first.
+
+    For `fds_gc_closed` it is the verdict's estimate, not the sum of the GC pairs: half the
+    forced scrapes are shams whose GC follows their counts (so the GC pairs see about half
+    the files the GCs closed), and a busy service's own short-lived files make every pair
+    lose a few (node-exporter); what the GCs closed beyond that is the pairs' mean minus the
+    shams', times every forced GC. A store from before the shams has only GC pairs: their sum."""
     proc = store.last_process(target)
-    pts = [p.value for p in store.series(target, series) if proc is None or p.process_id == proc.id]
+
+    def values(name: str) -> list[float]:
+        return [p.value for p in store.series(target, name) if proc is None or p.process_id == proc.id]
+
+    pts = values(series)
     if not pts:
         return 0.0
-    return float(sum(pts)) if series == "fds_gc_closed" else pts[-1] - pts[0]
+    if series != "fds_gc_closed":
+        return pts[-1] - pts[0]
+    shams = values("fds_sham_closed")
+    if not shams:
+        return float(sum(pts))
+    return max(0.0, (statistics.fmean(pts) - statistics.fmean(shams)) * (len(pts) + len(shams)))
 
 
 def suspects_for(
