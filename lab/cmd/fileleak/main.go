@@ -1,7 +1,7 @@
-// fileleak is the lab service for LH404 file-not-closed: each request opens a data file,
-// reads its header and returns without Close. The runtime closes an unreachable *os.File
-// only when a garbage collection finds it, so open descriptors climb between collections;
-// a service whose heap is large (here: -ballast, the classic GC-tuning trick) collects
+// fileleak is the lab service for LH404 file-not-closed: each request opens a file (the
+// service's own executable), reads its header and returns without Close. The runtime closes
+// an unreachable *os.File only when a garbage collection finds it, so open descriptors climb
+// between collections; a service whose heap is large (here: -ballast, the classic GC-tuning trick) collects
 // rarely and runs out of descriptors first.
 //
 //	/leak?every=N   one request in N leaves its file open
@@ -14,7 +14,6 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync/atomic"
 
@@ -71,12 +70,10 @@ var ballastMiB = flag.Int("ballast", 256, "MiB of never-touched ballast that mak
 
 func main() {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "fileleak")
+	// The file each request opens is the service's own executable: it exists for as long as the
+	// service runs, so no run leaves a data file (or a temporary directory) behind.
+	path, err := os.Executable()
 	if err != nil {
-		log.Fatal(err)
-	}
-	path := filepath.Join(dir, "data.bin")
-	if err := os.WriteFile(path, []byte("LABDATA v1 header and payload\n"), 0o600); err != nil {
 		log.Fatal(err)
 	}
 	ballast := make([]byte, *ballastMiB<<20)
