@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 from scanfix import CLEAN, LEAK, TICK, leakhunter, module, rules_of, scan_json
 
 from leakhunter.source.registry import all_rules
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_exit_codes_follow_findings_and_fail_on(tmp_path: Path) -> None:
@@ -74,10 +79,42 @@ def test_rules_lists_every_registered_rule() -> None:
     res = leakhunter("rules")
     assert res.returncode == 0
     lines = res.stdout.decode().splitlines()
-    assert lines[0].split() == ["ID", "NAME", "SEVERITY", "DEFAULT"]
-    listed = [ln.split()[0] for ln in lines[1:]]
+    assert lines[0].split() == ["ID", "NAME", "SEVERITY", "DEFAULT", "TRUE", "ON", "UNSEEN", "CODE"]
+    table = lines[1:lines.index("")]
+    listed = [ln.split()[0] for ln in table]
     assert listed == [r.id for r in all_rules()]
     assert len(listed) >= 20
+    # each rule's measured precision on held-out modules, or "-" where none was ever shown there
+    from leakhunter.report import trust
+
+    for ln in table:
+        rid = ln.split()[0]
+        got = trust.measured(rid)
+        want = [f"{got[0]}/{got[1]}", f"{got[0] / got[1]:.0%}"] if got else ["-"]
+        assert ln.split()[4:] == want, ln
+    assert "held-out modules" in lines[-1]
+
+
+def test_rules_say_how_often_each_rule_was_right_on_unseen_code() -> None:
+    """The measured figures are the held-out triage's (bench/precision/measured.py --check), printed
+    by `rules ID`, in JSON, and as SARIF's per-rule `precision` (a word only from 5 findings up)."""
+    from leakhunter.report import trust
+
+    res = subprocess.run([sys.executable, str(REPO / "bench" / "precision" / "measured.py"), "--check"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    t, n = trust.measured("LH101") or (0, 0)
+    assert n >= 30
+    text = leakhunter("rules", "LH101").stdout.decode()
+    assert f"Measured: {t} of {n} findings" in text
+    doc = json.loads(leakhunter("rules", "LH101", "--format", "json").stdout)
+    assert doc["measured"]["true"] == t and doc["measured"]["triaged"] == n
+    assert doc["measured"]["precision"] == trust.precision_label("LH101")
+    unmeasured = next(r.id for r in all_rules() if trust.measured(r.id) is None)
+    assert "precision on unseen code is unknown" in leakhunter("rules", unmeasured).stdout.decode()
+    small = [r for r, (_, k) in trust.MEASURED.items() if k < trust.MIN_TRIAGED]
+    assert all(trust.precision_label(r) is None for r in small)
+    assert {trust.precision_label(r) for r in trust.MEASURED} <= {None, "very-high", "high", "medium", "low"}
 
 
 def test_rules_explains_one_rule_with_examples() -> None:

@@ -91,6 +91,12 @@ def test_sarif_is_valid_against_the_official_schema(tmp_path: Path) -> None:
     assert [r["id"] for r in rules] == [r.id for r in all_rules() if r.enabled_by_default]
     lh201 = next(r for r in rules if r["id"] == "LH201")
     assert "Fix:" in lh201["help"]["text"] and "```go" in lh201["help"]["markdown"]
+    # each rule's precision as measured on held-out modules (report/trust.py), where there is one
+    from leakhunter.report import trust
+
+    for r in rules:
+        assert r["properties"].get("precision") == trust.precision_label(r["id"]), r["id"]
+    assert rules[0]["properties"]["leakhunterMeasured"]["triaged"] == (trust.measured(rules[0]["id"]) or (0, 0))[1]
     results = run0["results"]
     assert [r["ruleId"] for r in results] == ["LH201", "LH302"]
     loc = results[0]["locations"][0]["physicalLocation"]

@@ -50,6 +50,16 @@ def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
         md += ["", "Leaking:", "```go", rule.leaking_example.strip("\n"), "```"]
     if rule.fixed_example:
         md += ["", "Fixed:", "```go", rule.fixed_example.strip("\n"), "```"]
+    from leakhunter.report import trust
+
+    props: dict[str, Any] = {"tags": ["leak", "go"], "leakhunterName": rule.name}
+    got = trust.measured(rule.id)
+    if got is not None:
+        # measured on held-out modules (source/trust.py); code-scanning UIs sort and filter by it
+        label = trust.precision_label(rule.id)
+        if label is not None:
+            props["precision"] = label
+        props["leakhunterMeasured"] = {"true": got[0], "triaged": got[1], "sets": trust.SETS}
     return {
         "id": rule.id,
         "name": "".join(p.capitalize() for p in rule.name.split("-")) or rule.id,
@@ -57,7 +67,7 @@ def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
         "fullDescription": {"text": doc or short},
         "help": {"text": f"{doc}\n\nFix: {rule.fix}".strip(), "markdown": "\n".join(md)},
         "defaultConfiguration": {"level": _LEVEL[rule.severity], "enabled": rule.enabled_by_default},
-        "properties": {"tags": ["leak", "go"], "leakhunterName": rule.name},
+        "properties": props,
     }
 
 
