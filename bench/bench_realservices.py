@@ -35,6 +35,12 @@ verdict's growth really was). Results: bench/RESULTS-realservices.md.
 
 Needs the Debian packages: prometheus prometheus-alertmanager etcd-server etcd-client
 nats-server prometheus-node-exporter.
+
+Held-out set 2 (`--only caddy docker-registry influxdb pushgateway`; packages caddy
+docker-registry influxdb prometheus-pushgateway), chosen and committed before any run:
+caddy serving files and reverse-proxying, the registry with image pushes and pulls through
+its HTTP API, influxdb with line-protocol writes and queries, the pushgateway with pushes
+and deletes. The default `--only` stays set 1.
 """
 
 from __future__ import annotations
@@ -129,6 +135,7 @@ class Launch:
     loads: list[str]
     client: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None = None
     side: list[list[str]] = field(default_factory=list)  # processes started before the service
+    metrics: str = ""  # the /metrics URL --study reads the exact heap from, when not derivable
 
 
 ServiceFn = Callable[[Path, Ports], Launch]
@@ -271,9 +278,225 @@ def nats(d: Path, p: Ports) -> Launch:
     )
 
 
+# -- held-out set 2 (session 9): services nobody tuned on, chosen before any run -------------
+
+def caddy(d: Path, p: Ports) -> Launch:
+    # Static files (plain, larger, gzip-encoded, a browsed directory) and the same file
+    # through reverse_proxy to a second site of the same process; pprof on the admin API.
+    site = d / "site"
+    (site / "dir").mkdir(parents=True, exist_ok=True)
+    (site / "small.txt").write_bytes(os.urandom(512).hex().encode())
+    (site / "mid.bin").write_bytes(os.urandom(256 << 10))
+    (site / "text.txt").write_text("".join(f"line {i}: the quick brown fox\n" for i in range(2300)))
+    for i in range(50):
+        (site / "dir" / f"f{i:02}.txt").write_text(f"file {i}\n")
+    (d / "Caddyfile").write_text(
+        f"{{\n\tadmin 127.0.0.1:{p.aux2}\n\tauto_https off\n}}\n"
+        f"http://127.0.0.1:{p.web} {{\n\troot * {site}\n\tencode gzip\n"
+        f"\thandle_path /proxy/* {{\n\t\treverse_proxy 127.0.0.1:{p.aux}\n\t}}\n"
+        "\thandle {\n\t\tfile_server browse\n\t}\n}\n"
+        f"http://127.0.0.1:{p.aux} {{\n\troot * {site}\n\tfile_server\n}}\n")
+    base = f"http://127.0.0.1:{p.web}"
+    return Launch(
+        # XDG dirs under the run: caddy autosaves its config and keeps its storage there
+        cmd=["env", f"XDG_CONFIG_HOME={d}/data/config", f"XDG_DATA_HOME={d}/data/share",
+             "caddy", "run", "--config", f"{d}/Caddyfile", "--adapter", "caddyfile"],
+        pprof=f"http://127.0.0.1:{p.aux2}",
+        loads=[base + "/small.txt", base + "/mid.bin", base + "/dir/", base + "/text.txt",
+               base + "/proxy/small.txt"],
+        metrics=f"http://127.0.0.1:{p.aux2}/metrics",
+    )
+
+
+def _digest(b: bytes) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+_OCI_CONFIG = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+_MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def _manifest(config: bytes, layer: bytes) -> bytes:
+    return json.dumps({
+        "schemaVersion": 2, "mediaType": _MANIFEST_V2,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "size": len(config), "digest": _digest(config)},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": len(layer), "digest": _digest(layer)}],
+    }, separators=(",", ":")).encode()
+
+
+def docker_registry(d: Path, p: Ports) -> Launch:
+    (d / "registry.yml").write_text(
+        "version: 0.1\nlog:\n  level: warn\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {d}/data\n"
+        f"http:\n  addr: 127.0.0.1:{p.web}\n  debug:\n    addr: 127.0.0.1:{p.aux}\n"
+        "    prometheus:\n      enabled: true\n      path: /metrics\n")
+    base = f"http://127.0.0.1:{p.web}"
+    import random
+
+    seed_layer = random.Random(20261204).randbytes(64 << 10)  # the same bytes every run
+    seed_manifest = _manifest(_OCI_CONFIG, seed_layer)
+
+    async def client(stop: asyncio.Event) -> None:
+        # Pushes as `docker push` does them through the HTTP API (monolithic blob uploads:
+        # POST then PUT ?digest=, then the manifest), about 2/s over 5 repositories x 20
+        # tags with a fresh 16 KiB layer each; pulls (manifest by tag, its layer) about 4/s.
+        import httpx
+
+        async with httpx.AsyncClient(timeout=10) as c:
+            async def blob(repo: str, data: bytes) -> None:
+                r = await c.post(f"{base}/v2/{repo}/blobs/uploads/")
+                loc = r.headers["location"]
+                loc = loc if loc.startswith("http") else base + loc
+                sep = "&" if "?" in loc else "?"
+                await c.put(f"{loc}{sep}digest={_digest(data)}", content=data,
+                            headers={"Content-Type": "application/octet-stream"})
+
+            async def push(repo: str, tag: str, layer: bytes) -> None:
+                await blob(repo, _OCI_CONFIG)
+                await blob(repo, layer)
+                await c.put(f"{base}/v2/{repo}/manifests/{tag}",
+                            content=_manifest(_OCI_CONFIG, layer),
+                            headers={"Content-Type": _MANIFEST_V2})
+
+            while not stop.is_set():  # the seed image the GET load asks for
+                with contextlib.suppress(httpx.HTTPError, KeyError):
+                    await push("bench/seed", "latest", seed_layer)
+                    break
+                await _wait(stop, 0.5)
+            i = 0
+            while not stop.is_set():
+                i += 1
+                with contextlib.suppress(httpx.HTTPError, KeyError):
+                    if i % 3 == 0:
+                        await push(f"bench/r{i % 5}", f"t{i % 20}", os.urandom(16 << 10))
+                    else:
+                        repo, tag = f"bench/r{i % 5}", f"t{(i * 7) % 20}"
+                        r = await c.get(f"{base}/v2/{repo}/manifests/{tag}",
+                                        headers={"Accept": _MANIFEST_V2})
+                        if r.status_code == 200:
+                            await c.get(f"{base}/v2/{repo}/blobs/{r.json()['layers'][0]['digest']}")
+                await _wait(stop, 0.15)
+
+    return Launch(
+        cmd=["docker-registry", "serve", f"{d}/registry.yml"],
+        pprof=f"http://127.0.0.1:{p.aux}",
+        loads=[base + "/v2/", base + "/v2/_catalog", base + "/v2/bench/seed/tags/list",
+               base + f"/v2/bench/seed/manifests/{_digest(seed_manifest)}",
+               base + f"/v2/bench/seed/blobs/{_digest(seed_layer)}"],
+        client=client,
+        metrics=f"http://127.0.0.1:{p.aux}/metrics",
+    )
+
+
+def influxdb(d: Path, p: Ports) -> Launch:
+    # Its defaults, but data under the run and no usage report to the vendor.
+    (d / "influxdb.conf").write_text(
+        f'reporting-disabled = true\nbind-address = "127.0.0.1:{p.aux}"\n'
+        f'[meta]\n  dir = "{d}/data/meta"\n'
+        f'[data]\n  dir = "{d}/data/data"\n  wal-dir = "{d}/data/wal"\n'
+        f'[http]\n  bind-address = "127.0.0.1:{p.web}"\n  pprof-enabled = true\n'
+        "  log-enabled = false\n")
+    base = f"http://127.0.0.1:{p.web}"
+    q = "/query?db=bench&q="
+
+    def enc(s: str) -> str:
+        import urllib.parse
+
+        return urllib.parse.quote(s)
+
+    async def client(stop: asyncio.Event) -> None:
+        # 10 line-protocol batches/s of 100 points over 500 series, one GROUP BY time query/s.
+        import httpx
+
+        async with httpx.AsyncClient(timeout=10) as c:
+            while not stop.is_set():
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await c.post(base + "/query", data={"q": "CREATE DATABASE bench"})
+                            ).status_code == 200:
+                        break
+                await _wait(stop, 0.5)
+            j = 0
+            while not stop.is_set():
+                j += 1
+                ts = time.time_ns()
+                lines = "\n".join(
+                    f"cpu,host=h{(j * 100 + k) % 500},region=r{k % 5} "
+                    f"value={(j * k) % 1000 / 10},busy={k % 7}i {ts}" for k in range(100))
+                with contextlib.suppress(httpx.HTTPError):
+                    await c.post(base + "/write?db=bench", content=lines)
+                    if j % 10 == 0:
+                        await c.post(base + "/query", data={
+                            "db": "bench", "q": "SELECT mean(value) FROM cpu WHERE time > now() - 30s "
+                                                "GROUP BY time(1s)"})
+                await _wait(stop, 0.1)
+
+    return Launch(
+        cmd=["influxd", "run", "-config", f"{d}/influxdb.conf"],
+        pprof=base,
+        loads=[base + "/ping", base + "/query?q=" + enc("SHOW DATABASES"),
+               base + q + enc("SELECT mean(value) FROM cpu WHERE time > now() - 1m GROUP BY host"),
+               base + q + enc("SHOW SERIES LIMIT 50"),
+               base + q + enc("SELECT last(value) FROM cpu GROUP BY host")],
+        client=client,
+        metrics=base + "/metrics",
+    )
+
+
+def pushgateway(d: Path, p: Ports) -> Launch:
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        # 10 pushes/s (PUT and POST in turn, 20 metrics each) over 50 groups, one group
+        # deleted per second (pushed again later): what batch jobs do to a pushgateway.
+        import httpx
+
+        async with httpx.AsyncClient(timeout=10) as c:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                g = f"{base}/metrics/job/bench{i % 10}/instance/i{(i // 10) % 5}"
+                body = "# TYPE bench_value gauge\n" + "".join(
+                    f'bench_value{{k="{k}"}} {i * k % 997}\n' for k in range(20)) + (
+                    f"# TYPE bench_last_success_seconds gauge\nbench_last_success_seconds {time.time()}\n")
+                with contextlib.suppress(httpx.HTTPError):
+                    if i % 2:
+                        await c.put(g, content=body)
+                    else:
+                        await c.post(g, content=body)
+                    if i % 10 == 0:
+                        await c.delete(f"{base}/metrics/job/bench{(i // 10) % 10}/instance/"
+                                       f"i{(i // 100) % 5}")
+                await _wait(stop, 0.1)
+
+    return Launch(
+        cmd=["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + "/metrics", base + "/api/v1/metrics", base + "/api/v1/status", base + "/",
+               base + "/-/healthy"],
+        client=client,
+        metrics=base + "/metrics",
+    )
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
+    # held-out set 2
+    "caddy": caddy, "docker-registry": docker_registry, "influxdb": influxdb,
+    "pushgateway": pushgateway,
+}
+SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
+SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
+BINARIES = {
+    "prometheus": ["prometheus", "prometheus-node-exporter"],
+    "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
+    "nats": ["nats-server"], "node-exporter": ["prometheus-node-exporter"],
+    "caddy": ["caddy"], "docker-registry": ["docker-registry"], "influxdb": ["influxd"],
+    "pushgateway": ["prometheus-pushgateway"],
 }
 
 
@@ -681,6 +904,10 @@ GAUGES = {
     "alertmanager": ("alertmanager_alerts", "alertmanager_notifications_total"),
     "node-exporter": (),
     "nats": (),
+    "caddy": (),
+    "docker-registry": (),
+    "influxdb": ("go_goroutines",),
+    "pushgateway": ("pushgateway_build_info",),
 }
 
 
@@ -721,7 +948,8 @@ async def study(name: str, minutes: float, every: float, out: Path,
             client = asyncio.create_task(launch.client(stop))
         load = LoadGenerator(launch.loads, rate=50.0, concurrency=16, duration=minutes * 60 + 60)
         load_task = asyncio.create_task(load.run(stop=load_stop))
-        metrics_url = launch.loads[0].split("/api/")[0].split("/metrics")[0] + "/metrics"
+        metrics_url = launch.metrics or (
+            launch.loads[0].split("/api/")[0].split("/metrics")[0] + "/metrics")
         if name == "nats":
             metrics_url = ""
         t0 = time.monotonic()
@@ -854,7 +1082,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=8, help="runs per service and style")
     ap.add_argument("--parallel", type=int, default=2)
-    ap.add_argument("--only", nargs="*", default=list(SERVICES), choices=list(SERVICES))
+    ap.add_argument("--only", nargs="*", default=SET1, choices=list(SERVICES),
+                    help="services to run (default: set 1; held-out set 2: " + " ".join(SET2) + ")")
     ap.add_argument("--styles", nargs="*", default=["soak", "watch"], choices=["soak", "watch"])
     ap.add_argument("--warmup", type=float, default=10.0)
     ap.add_argument("--duration", type=float, default=60.0)
@@ -881,8 +1110,7 @@ def main() -> None:
         asyncio.run(study(args.study, args.minutes, args.every,
                           Path(args.root or f"/tmp/lh-study-{args.study}"), args.extra))
         return
-    missing = [b for b in ("prometheus", "prometheus-alertmanager", "etcd", "etcdctl",
-                           "nats-server", "prometheus-node-exporter") if not shutil.which(b)]
+    missing = [b for n in args.only for b in BINARIES[n] if not shutil.which(b)]
     if missing and not args.merge:
         sys.exit(f"missing binaries: {' '.join(missing)} (apt-get install the Debian packages)")
     t = time.monotonic()
