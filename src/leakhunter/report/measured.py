@@ -8,14 +8,14 @@ figures and SARIF carries them as each rule's `precision`, so a user can weigh a
 rule fared on code like theirs.
 """
 
-SETS = "1, 2, 3, 4, 5, 6, 7, 8"
+SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9"
 """The held-out sets pooled here (bench/precision/HELDOUT*.md)."""
 
 MEASURED: dict[str, tuple[int, int]] = {
-    "LH101": (22, 38),
+    "LH101": (23, 39),
     "LH102": (0, 2),
-    "LH104": (3, 6),
-    "LH107": (21, 29),
+    "LH104": (5, 8),
+    "LH107": (25, 33),
     "LH108": (1, 15),
     "LH109": (4, 10),
     "LH111": (1, 1),
@@ -24,11 +24,11 @@ MEASURED: dict[str, tuple[int, int]] = {
     "LH302": (2, 2),
     "LH303": (0, 11),
     "LH304": (2, 2),
-    "LH401": (17, 38),
+    "LH401": (18, 39),
     "LH402": (5, 19),
-    "LH403": (3, 4),
-    "LH404": (26, 55),
+    "LH403": (9, 20),
+    "LH404": (27, 63),
     "LH502": (0, 8),
 }
 """Rule id -> (true, triaged) over the production findings the default output showed at first contact
-(110 of 252 in all)."""
+(125 of 284 in all)."""
