@@ -29,9 +29,11 @@ A fixed-seed sample of up to PER_CELL findings is drawn per (rule, prod/test) ce
     python bench/precision/precision.py shown --set heldout9 --tag A     # every shown finding -> CSV
     python bench/precision/precision.py mark --set heldout9 --tag A S12 FP "reason"  # a shown row
 
-`sample` writes bench/precision/sample-<set>.csv (one row per sampled finding, with the
-code around it: `context`, 4 lines either side, the finding's line marked `>>`) and
-sample-<set>.md (the same, readable, with 12 lines either side). Verdicts go in the CSV's
+`sample` writes bench/precision/sample-<set>.csv (one row per sampled finding: place, message,
+verdict, reason, fingerprint; its `context` column stays empty) and, in the work directory,
+sample.md (the same, readable, with the code 12 lines either side, the finding's line marked `>>`).
+The corpora's code is third-party: it is read from the module cache for triage and never
+committed (`show` prints more of it). Verdicts go in the CSV's
 `verdict` column: TP (a reviewer of that project would want it fixed), FP, or `?`
 (undecided; left out of rates). A re-run keeps verdicts of findings still sampled (by
 fingerprint) and remembers every verdict in verdicts-<set>.csv. On the tuning set the verdict
@@ -92,7 +94,6 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
 their modules too (the newest held-out set, heldout9, is not here until its measurement is
 reported)."""
 PER_CELL = 8
-CONTEXT = 4
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
           "verdict", "reason", "context", "fingerprint", "earlier_verdict"]
 SHOWN_FIELDS = ["n", "set", "tree", "corpus", "kind", "rule", "severity", "file", "line", "function",
@@ -299,12 +300,11 @@ def cmd_sample(args: argparse.Namespace) -> None:
     for i, r in enumerate(sample, 1):
         prev = old.get(r["fingerprint"], {})
         hint = earlier.get(r["fingerprint"], {})
-        path = Path(r["root"]) / r["file"]
         out_rows.append({
             "n": i, "set": which, "corpus": r["corpus"], "kind": r["kind"], "rule": r["rule"],
             "severity": r["severity"], "file": r["file"], "line": r["line"], "function": r["function"],
             "message": r["message"], "verdict": prev.get("verdict", ""), "reason": prev.get("reason", ""),
-            "context": context_lines(path, int(r["line"]), CONTEXT), "fingerprint": r["fingerprint"],
+            "context": "", "fingerprint": r["fingerprint"],
             "earlier_verdict": f"{hint['verdict']}: {hint.get('reason', '')}" if hint else "",
         })
         r["n"] = i
@@ -321,13 +321,13 @@ def cmd_sample(args: argparse.Namespace) -> None:
         md += [f"## #{r['n']} {r['rule']} {r['severity']} ({r['kind']}) {r['corpus']}/{r['file']}:{r['line']}"
                f" `{r['function']}`", "", r["message"], "", "```go",
                context_lines(Path(r["root"]) / r["file"], int(r["line"]), 12), "```", ""]
-    (HERE / f"sample-{_named(which, tag)}.md").write_text("\n".join(md))
+    (work / "sample.md").write_text("\n".join(md))  # third-party code: in the work dir, never committed
     (work / "sample.json").write_text(json.dumps(sample, indent=1))
     (HERE / f"summary-{_named(which, tag)}.json").write_text(json.dumps(summary, indent=1) + "\n")
     population = {f"{r}/{k}": len(v) for (r, k), v in sorted(cells.items())}
     (HERE / f"population-{_named(which, tag)}.json").write_text(json.dumps(population, indent=1) + "\n")
     print(f"sampled {len(sample)} of {sum(len(v) for v in cells.values())} shown findings into "
-          f"{_sample_csv(which, tag)} (+ .md)")
+          f"{_sample_csv(which, tag)} (code to read: {work / 'sample.md'})")
 
 
 def cmd_fetch(args: argparse.Namespace) -> None:
