@@ -66,6 +66,11 @@ def test_messages_say_why_with_lines() -> None:
     assert f"return at line {_line_of(leak, 'return 0', start)}" in early.message
     deadlock = by_fn["WaitBeforeReceive.func1"]
     assert "wg.Wait()" in deadlock.message and "deadlock" in deadlock.message
+    # LH104 quotes the condition its gather returns on instead of assuming an error (held-out 9's
+    # avalanchego UPnP search returns on the first router found)
+    gathers = {f.function: f.message for f in run_rules(FIXTURES / "lh104" / "leak.go", ["LH104"])}
+    assert "as soon as `r != nil`" in gathers["FirstFound.func1"]
+    assert any("as soon as `err != nil`" in m for m in gathers.values())
 
 
 def test_handler_sleep_is_an_error_elsewhere_a_warning() -> None:

@@ -137,7 +137,8 @@ func first(servers []string) string {
             return None
         owner = gs.function_name(ctx, cf.decl) or "the owner"
         case = _stop_case(ctx, early[0])
-        why = f"when its case `{case}` wins" if case else "on the first error"
+        cond = _guard(ctx, early[0])
+        why = f"when its case `{case}` wins" if case else (f"as soon as `{cond}`" if cond else "on the first error")
         return self.finding(
             ctx,
             send.stmt,
@@ -381,6 +382,18 @@ def _on_error(ctx: FileContext, ret: Node, recv: Node) -> bool:
                 return False
             return bool(_ERRORISH.search(ctx.text(comm)))
     return False
+
+
+def _guard(ctx: FileContext, ret: Node) -> str:
+    """The condition of the `if` right around `ret` (`r != nil`, `err != nil`), one line: the message
+    quotes it rather than assume an error (avalanchego's UPnP gather returns on the first router found)."""
+    for p in gs.ancestors(ret):
+        if p.type in gs.FUNC_TYPES or p.type == "for_statement":
+            return ""
+        if p.type == "if_statement":
+            text = " ".join(ctx.text(p.child_by_field_name("condition")).split())
+            return text if len(text) <= 60 else ""
+    return ""
 
 
 def _stop_case(ctx: FileContext, ret: Node) -> str:
