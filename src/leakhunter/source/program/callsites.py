@@ -26,11 +26,10 @@ ArgumentCheck = Callable[[FileContext, "Node", "Node", "Node"], bool]
 
 def every_caller_argument(ctx: FileContext, fn: Node, param: str, check: ArgumentCheck) -> bool:
     """True when `fn` has callers and each passes, for parameter `param`, an argument `check`
-    accepts; a recursive call handing `param` itself on is skipped. False when `fn` is an
-    exported method (reached through interfaces from packages not seen here), or some call
-    cannot be seen."""
+    accepts; a recursive call handing `param` itself on is skipped. False when some call cannot be
+    seen (`calls_of`: an exported method counts only when no interface of the module names it)."""
     name = ctx.text(fn.child_by_field_name("name"))
-    if not name or (name[0].isupper() and fn.type == "method_declaration"):
+    if not name:
         return False
     names = [n for n, _ in gs.parameters(ctx, fn)]
     if param not in names:
@@ -76,11 +75,58 @@ def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, N
                 return None  # used as a value (a callback, a method value)
             calls.append((f, call))
     if name[0].isupper():
-        more = importer_calls(ctx, name)
+        more = method_calls(ctx, name) if fn.type == "method_declaration" else importer_calls(ctx, name)
         if more is None:
             return None
         calls += more
     return calls if len(calls) <= 8 else None
+
+
+def method_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
+    """Calls `x.Name(...)` of an exported method in the module's other packages' non-test files (any
+    file: a value of the type reaches packages that never import its own). None when the name is
+    anything else there: an interface's method (a call through the interface is invisible), another
+    type's method of that name, a method value, or past 8 calls. bytebase's `Store.ListBookmarkV2`,
+    called with each API handler's request context, is the shape this sees."""
+    import re
+
+    from leakhunter.source import gomod
+    from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.importers import importers
+
+    d = ctx.path.absolute().parent
+    root = gomod.module_for_dir(d).root
+    if root is None:
+        return []
+    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    out: list[tuple[FileContext, Node]] = []
+    for p in importers(root).code.get("", []):
+        if p.absolute().parent == d:
+            continue  # its own package: `calls_of` read those files
+        try:
+            data = p.read_bytes()
+        except OSError:
+            return None
+        if not needle.search(data):
+            continue
+        f = parsed_file(p.absolute())
+        if f is None:
+            return None
+        for n in gs.nodes_of_type(f, "field_identifier"):
+            if n.text is None or n.text.decode("utf-8", "replace") != name:
+                continue
+            up = n.parent
+            if up is None or up.type in ("method_elem", "method_spec", "method_declaration"):
+                return None  # an interface's method, or another type's method of that name
+            if up.type != "selector_expression" or up.child_by_field_name("field") != n:
+                continue  # a struct field or key of that name: not this method
+            call = up.parent
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != up:
+                return None  # a method value: its callers are unknown
+            out.append((f, call))
+            if len(out) > 8:
+                return None
+    return out
 
 
 def importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:

@@ -632,3 +632,41 @@ def local_type_of(ctx: FileContext, fn: Node | None, name: str) -> str:
                     return _compact(ctx.text(r.child_by_field_name("type")))
     return ""
 
+
+_WITH_CANCEL = frozenset({"context.WithCancel", "context.WithTimeout", "context.WithDeadline"})
+
+
+def query_context_ends(ctx: FileContext, fn: Node, call: Node) -> bool:
+    """The context a database/sql call is given (its first argument) ends with the function or its
+    callers: `c, cancel := context.WithCancel/Timeout/Deadline(...)` with `cancel()` called (or
+    deferred) here, the incoming server request's context, an errgroup's, a parameter every caller
+    passes such a context (LH401's `context_ends_soon`).
+
+    database/sql watches that context: when it is done, it closes the rows of `QueryContext` (LH402)
+    and rolls back the transaction of `BeginTx` (LH403), returning their connection, so neither
+    outlives the request or call that made it.
+    """
+    args = gs.arguments(call)
+    if args and args[0].type in ("identifier", "call_expression"):
+        from leakhunter.source.rules.lh401_http_body_not_closed import context_ends_soon
+
+        if context_ends_soon(ctx, fn, args[0], call):
+            return True  # the server request's context, an errgroup's, one every caller cancels on return
+    if not args or args[0].type != "identifier":
+        return False
+    cname = ctx.text(args[0])
+    body = fn.child_by_field_name("body")
+    if body is None:
+        return False
+    for n in gs.walk(body, ("short_var_declaration", "assignment_statement")):
+        left, right = gs.assignment_sides(n)
+        if len(left) != 2 or len(right) != 1 or ctx.text(left[0]) != cname or right[0].type != "call_expression":
+            continue
+        if gs.call_name(ctx, right[0]) not in _WITH_CANCEL:
+            continue
+        cancel = ctx.text(left[1])
+        for c in gs.walk(body, "call_expression", into_func_literals=True):
+            fnode = c.child_by_field_name("function")
+            if fnode is not None and ctx.text(fnode) == cancel and not gs.arguments(c):
+                return True
+    return False

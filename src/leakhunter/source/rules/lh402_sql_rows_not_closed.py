@@ -18,6 +18,7 @@ from leakhunter.source.rules._resource import (
     leak_severity,
     method_name,
     peer_silenced,
+    query_context_ends,
     receiver_text,
     released_result,
     var_used_with,
@@ -93,42 +94,6 @@ def _rows_of_std_tx(ctx: FileContext, call: Node) -> bool:
     from leakhunter.source.program.types import expr_type
 
     return expr_type(ctx, op).lstrip("*") in _STD_TX
-
-
-_WITH_CANCEL = frozenset({"context.WithCancel", "context.WithTimeout", "context.WithDeadline"})
-
-
-def _ctx_cancelled(ctx: FileContext, fn: Node, call: Node) -> bool:
-    """`rows, err := db.QueryContext(c, ...)` where `c, cancel := context.WithCancel/Timeout/
-    Deadline(...)` in the same function and `cancel()` is called (or deferred).
-
-    database/sql watches the query's context: cancelling it closes the rows and
-    returns their connection, so the rows do not outlive the function.
-    """
-    args = gs.arguments(call)
-    if args and args[0].type in ("identifier", "call_expression"):
-        from leakhunter.source.rules.lh401_http_body_not_closed import context_ends_soon
-
-        if context_ends_soon(ctx, fn, args[0], call):
-            return True  # the server request's context, an errgroup's, one every caller cancels on return
-    if not args or args[0].type != "identifier":
-        return False
-    cname = ctx.text(args[0])
-    body = fn.child_by_field_name("body")
-    if body is None:
-        return False
-    for n in gs.walk(body, ("short_var_declaration", "assignment_statement")):
-        left, right = gs.assignment_sides(n)
-        if len(left) != 2 or len(right) != 1 or ctx.text(left[0]) != cname or right[0].type != "call_expression":
-            continue
-        if gs.call_name(ctx, right[0]) not in _WITH_CANCEL:
-            continue
-        cancel = ctx.text(left[1])
-        for c in gs.walk(body, "call_expression", into_func_literals=True):
-            fnode = c.child_by_field_name("function")
-            if fnode is not None and ctx.text(fnode) == cancel and not gs.arguments(c):
-                return True
-    return False
 
 
 def _sql_literal(ctx: FileContext, call: Node) -> bool:
@@ -263,7 +228,7 @@ return names, rows.Err()"""
             res = check_paths(ctx, acq, _STMT_SPEC if prepare else _ROWS_SPEC)
             if res is None or not res.leaks:
                 continue
-            if not prepare and _ctx_cancelled(ctx, acq.fn, acq.call):
+            if not prepare and query_context_ends(ctx, acq.fn, acq.call):
                 continue
             what = "statement" if prepare else "rows"
             label = what if acq.var == what else f"{what} {acq.var}"
