@@ -22,6 +22,7 @@ from leakhunter.analyze.trend import (
     mann_kendall_s,
     one_step,
     plateau,
+    slowing,
     staircase,
     trend,
 )
@@ -273,3 +274,89 @@ def test_one_step_is_a_buffer_not_a_ramp_nor_a_staircase() -> None:
     # A leak that starts mid-window climbs after its split: not one step.
     x = [float(i) for i in range(100)]
     assert one_step(x, [0.0 if i < 50 else (i - 50) * 1e5 for i in range(100)], float(1 << 20)) is None
+
+
+def _fill(rng: np.random.Generator, tau: float, noise: float) -> tuple[list[float], list[float]]:
+    """A cache filling ~ 1 - exp(-t/tau) to 4.5 MiB over 3 MiB, one observation per forced
+    GC every 0.5 s from 10 to 190 s of load (a 180 s soak), with Gaussian noise."""
+    x = np.arange(10.0, 190.0, 0.5)
+    y = 3e6 + 4.5 * 2**20 * (1 - np.exp(-x / tau)) + rng.normal(0, noise, len(x))
+    return list(x - x[0]), list(y)
+
+
+def test_a_fill_that_slows_down_is_told_from_a_ramp() -> None:
+    """node-exporter's warm-up (issue 9) as the lab's slowwarm makes it: a fill with a decay
+    time of 90 s seen over a 180 s soak climbs all along, but its later half grows at under
+    half the earlier half's rate, beyond sampling error; and the level it projects is near
+    the true one. Ramps (a leak: bytes per request times a steady rate) with the same noise
+    and etcd's real ramp are not."""
+    rng = np.random.default_rng(21)
+    level = 3e6 + 4.5 * 2**20
+    hits = 0
+    for _ in range(40):
+        s = slowing(*_fill(rng, 90.0, 0.3 * 2**20))
+        if s is not None:
+            hits += 1
+            assert 30 < s.tau < 200 and 0.85 * level < s.level < 1.25 * level, s
+    assert hits >= 38, hits
+    ramps = 0
+    for _ in range(300):
+        n = int(rng.integers(20, 400))
+        x = np.arange(n) * 0.5
+        y = 1e6 + 1e4 * x + rng.normal(0, 1e4 * max(x[-1], 1.0) / 4, n)
+        ramps += slowing(list(x), list(y)) is not None
+    assert ramps <= 3, ramps  # one-sided 1% and the halved rate: ~0 expected
+    data = json.loads((Path(__file__).parent / "data" / "realservices-soak-heap.json").read_text())
+    assert slowing(data["etcd"]["x"], data["etcd"]["y"]) is None
+
+
+def test_a_fill_that_slows_down_is_inconclusive_never_a_leak_nor_no_leak(tmp_path: Path) -> None:
+    """The verdict on the fill: it grew far beyond the bar, so not `no-leak`; it slows down,
+    so not `heap-leak`; `inconclusive`, saying where it may level off and how long to wait.
+    A ramp of the same size and noise is still called."""
+    from leakhunter.analyze.verdicts import SPECS, analyze_series
+    from leakhunter.collect.store import Store
+
+    rng = np.random.default_rng(22)
+    kinds = []
+    for name, (x, y) in (("fill", _fill(rng, 90.0, 0.1 * 2**20)),
+                         ("ramp", ([i * 0.5 for i in range(360)],
+                                   [3e6 + 2e4 * i * 0.5 + rng.normal(0, 1e5) for i in range(360)]))):
+        store = Store(tmp_path / f"{name}.db")
+        pid = store.open_process("t", ts=x[0])
+        for t, v in zip(x, y, strict=True):
+            store.add_samples("t", pid, t, {"heap_live": v, "heap_marked": v})
+        store.commit()
+        r = analyze_series(store, "t", SPECS["heap_live"])
+        assert r is not None
+        kinds.append(r.verdict.kind)
+        if name == "fill":
+            assert any("slower and slower" in e for e in r.verdict.evidence), r.verdict.evidence
+            assert any("levels off near" in e for e in r.verdict.evidence)
+            assert r.verdict.watch_more_s is not None and r.verdict.watch_more_s > 60
+        store.close()
+    assert kinds == ["inconclusive", "heap-leak"], kinds
+
+
+def test_a_doubling_staircase_is_never_withheld_as_slowing_down(tmp_path: Path) -> None:
+    """The pooled buffer that doubles (tests/data, a real soak) has flat treads after steps,
+    so some windows' later half is flatter than the earlier; at no look where it would be
+    called a leak (the last third climbing) does the slowing-down rule withhold the call."""
+    from leakhunter.analyze.verdicts import SPECS, analyze_series
+    from leakhunter.collect.store import Store
+
+    pool = json.loads((Path(__file__).parent / "data" / "poolmisuse-soak-heap.json").read_text())
+    store = Store(tmp_path / "pool.db")
+    pid = store.open_process("t", ts=pool["x"][0])
+    for t, v in zip(pool["x"], pool["y"], strict=True):
+        store.add_samples("t", pid, t, {"heap_live": v, "heap_marked": v})
+    store.commit()
+    called = 0
+    for t in pool["x"][6:]:
+        store.until = t
+        r = analyze_series(store, "t", SPECS["heap_live"])
+        assert r is not None
+        assert not any("slower and slower" in e for e in r.verdict.evidence), t
+        called += r.verdict.kind == "heap-leak"
+    store.close()
+    assert called > 0

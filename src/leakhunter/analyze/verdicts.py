@@ -62,13 +62,17 @@ from leakhunter.analyze.series import Segment, downsample, drop_warmup, median_i
 from leakhunter.analyze.trend import (
     SEQ_ALPHA,
     SEQ_N0,
+    SLOWING_RATIO,
+    SLOWING_Z,
     STAIR_TREAD_RATIO,
+    Slowing,
     Trend,
     kendall_up_p,
     look_alpha,
     one_step,
     plateau,
     robust_slope,
+    slowing,
     staircase,
     trend,
 )
@@ -289,6 +293,13 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
             "not yet a leak; a second step or a climb after it would be"
         )
         persistent = False
+    # Slower and slower: a climb the trend calls a leak, or whose last third alone lags (a
+    # fill whose rate fell), is judged on its two halves' rates (trend.slowing); only ever
+    # withholds a call, and never says no-leak. Not after one step (that says so itself).
+    slow = slowing(x, y) if (jump is None and sig_up and relevant and long_enough
+                             and recent_climbs) else None
+    if slow is not None:
+        return _slowing_result(spec, seg, tr, ev, slow, p_up=p_up, step=step)
     if sig_up and relevant and persistent and long_enough:
         ev.append(
             f"growth {human_amount(growth, spec.unit, sign=True)} is "
@@ -361,6 +372,34 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     v = Verdict("inconclusive", round(max(0.0, 1 - p_up), 3), per_min, spec.unit, ev,
                 series=spec.name)
     _watch_more(v, more)
+    return SeriesResult(v, seg, tr)
+
+
+def _slowing_result(spec: SeriesSpec, seg: Segment, tr: Trend, ev: list[str], slow: Slowing, *,
+                    p_up: float, step: float) -> SeriesResult:
+    """A climb that slows down clearly (`trend.slowing`), whether the trend would have called
+    it a leak or its last third already lagged: `inconclusive`, never `no-leak` (it still
+    grows, and its level is an extrapolation), with where it may level off and how much
+    longer to watch: about three decay times, when the rate is down to a twentieth."""
+    e, late = slow.early.slope * 60, slow.late.slope * 60
+    ev.append(
+        f"grows, but slower and slower: {human_amount(e, spec.unit, sign=True)}/min over the "
+        f"earlier half of the window, {human_amount(late, spec.unit, sign=True)}/min over the "
+        f"later half (at most {SLOWING_RATIO:g}x, and below it by {slow.z:.1f} standard errors, "
+        f"against {SLOWING_Z:g}); a leak grows at the same rate throughout"
+    )
+    more = max(3 * slow.tau, 3 * step)
+    ev.append(
+        f"if the rate keeps falling as it did (by e every {human_duration(slow.tau)}), it "
+        f"levels off near {human_amount(slow.level, spec.unit)} (now "
+        f"{human_amount(slow.end, spec.unit)}): a warm-up longer than the window, or a "
+        "cache filling toward its bound, not yet a leak"
+    )
+    ev.append(f"soak longer (about {human_duration(more)} more), or start observing later "
+              "(--warmup), to see it level off or keep climbing")
+    v = Verdict("inconclusive", round(max(0.0, 1 - p_up), 3), tr.slope * 60, spec.unit, ev,
+                series=spec.name)
+    _watch_more(v, min(more, 86400.0))
     return SeriesResult(v, seg, tr)
 
 
