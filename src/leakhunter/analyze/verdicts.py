@@ -395,8 +395,8 @@ def _slowing_result(spec: SeriesSpec, seg: Segment, tr: Trend, ev: list[str], sl
         f"{human_amount(slow.end, spec.unit)}): a warm-up longer than the window, or a "
         "cache filling toward its bound, not yet a leak"
     )
-    ev.append(f"soak longer (about {human_duration(more)} more), or start observing later "
-              "(--warmup), to see it level off or keep climbing")
+    ev.append(f"observe about {human_duration(more)} longer, or start observing after the warm-up "
+              "(soak's --warmup), to see it level off or keep climbing")
     v = Verdict("inconclusive", round(max(0.0, 1 - p_up), 3), tr.slope * 60, spec.unit, ev,
                 series=spec.name)
     _watch_more(v, min(more, 86400.0))
