@@ -11,7 +11,8 @@ package of the module or its dependencies (a constructor's body, a helper's retu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
@@ -82,34 +83,41 @@ def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, N
     return calls if len(calls) <= 8 else None
 
 
+def _files_naming(paths: list[Path], name: str) -> Iterator[FileContext | None]:
+    """The parsed files among `paths` whose bytes mention `name` as a word (most are skipped by a byte
+    search, unparsed); None for one that cannot be read or parsed (the caller then knows nothing)."""
+    import re
+
+    from leakhunter.source.program.exits import parsed_file
+
+    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    for p in paths:
+        try:
+            data = p.read_bytes()
+        except OSError:
+            yield None
+            return
+        if needle.search(data):
+            yield parsed_file(p.absolute())
+
+
 def method_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
     """Calls `x.Name(...)` of an exported method in the module's other packages' non-test files (any
     file: a value of the type reaches packages that never import its own). None when the name is
     anything else there: an interface's method (a call through the interface is invisible), another
     type's method of that name, a method value, or past 8 calls. bytebase's `Store.ListBookmarkV2`,
     called with each API handler's request context, is the shape this sees."""
-    import re
 
     from leakhunter.source import gomod
-    from leakhunter.source.program.exits import parsed_file
     from leakhunter.source.program.importers import importers
 
     d = ctx.path.absolute().parent
     root = gomod.module_for_dir(d).root
     if root is None:
         return []
-    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
     out: list[tuple[FileContext, Node]] = []
-    for p in importers(root).code.get("", []):
-        if p.absolute().parent == d:
-            continue  # its own package: `calls_of` read those files
-        try:
-            data = p.read_bytes()
-        except OSError:
-            return None
-        if not needle.search(data):
-            continue
-        f = parsed_file(p.absolute())
+    # its own package's files are `calls_of`'s
+    for f in _files_naming([p for p in importers(root).code.get("", []) if p.absolute().parent != d], name):
         if f is None:
             return None
         for n in gs.nodes_of_type(f, "field_identifier"):
@@ -132,10 +140,8 @@ def method_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] 
 def importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
     """Calls `pkg.Name(...)` of an exported function in the module's other non-test packages that
     import this one; None when a use is not a call."""
-    import re
 
     from leakhunter.source import gomod
-    from leakhunter.source.program.exits import parsed_file
     from leakhunter.source.program.importers import importers
     from leakhunter.source.program.types import own_path
 
@@ -144,17 +150,8 @@ def importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]
     path = own_path(ctx)
     if root is None or not path:
         return []
-    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
     out: list[tuple[FileContext, Node]] = []
-    files = [p for p in importers(root).code.get(path, []) if p.absolute().parent != d]
-    for p in files:
-        try:
-            data = p.read_bytes()
-        except OSError:
-            return None
-        if not needle.search(data):
-            continue
-        f = parsed_file(p.absolute())
+    for f in _files_naming([p for p in importers(root).code.get(path, []) if p.absolute().parent != d], name):
         if f is None:
             return None
         aliases = {a for a, ip in gs.imports(f).items() if ip == path}
