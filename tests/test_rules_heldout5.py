@@ -108,6 +108,10 @@ def test_bodies_released_by_what_is_under_them() -> None:
     assert compare("lh401_released", ["LH401"]) == []
     found = {f.function for f in run_rules(FIXTURES / "lh401_released" / "released.go", ["LH401"])}
     assert found == {"tunnelKeepConn", "fetchStatus", "repairKeep", "repairNoBody"}
+    # a body read to its end in the else-if chain of an `if err != nil { return err }` (held-out 10's
+    # mautrix push gateway) is drained on every path past it; the twin's other branch goes on unread
+    drained = {f.function for f in run_rules(FIXTURES / "lh401_released" / "drained.go", ["LH401"])}
+    assert drained == {"pushSkipsEmpty"}
 
 
 def test_field_channel_received_by_the_package_tests() -> None:

@@ -1229,3 +1229,12 @@ def _never_reaches(ctx: FileContext, src: Node, dst: Node, body: Node) -> bool:
         stmt = stmt.parent
     res = Paths(ctx, [dst]).after(stmt, body)
     return res is not None and "hit" not in res
+
+
+def block_terminates(ctx: FileContext, block: Node) -> bool:
+    """No path runs off the end of `block` (`Paths`: every one returns, panics, exits or fails the
+    test). A `break`, `continue` or `goto` may leave the block for code after it: not terminating.
+    LH109 asks it of a branch that holds a lock (cilium's identity updater); LH401 of the branch beside
+    the one that drains a body (`if err != nil { return err } else if b, err := io.ReadAll(...)`)."""
+    r = Paths(ctx, []).seq(gs.statements(block))
+    return not ({"next", "brk", "cont", "hit"} & r.keys())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
-from leakhunter.source.goflow import Paths, line
+from leakhunter.source.goflow import Paths, block_terminates, line
 from leakhunter.source.program.concurrency import concurrency
 from leakhunter.source.rule import FileContext, Rule
 
@@ -108,7 +108,7 @@ func (c *cache) get(k string) ([]byte, error) {
         end = min((u.start_byte for u in unlocks), default=body.end_byte)
         fname = gs.function_name(ctx, call)
         block = stmt.parent
-        held_block_returns = block is not None and block != body and _terminates(ctx, block)
+        held_block_returns = block is not None and block != body and block_terminates(ctx, block)
         for c in later:
             if c.start_byte >= end:
                 break
@@ -390,10 +390,3 @@ def _relocks(ctx: FileContext, call: Node, mu: str, kind: str) -> str:
     return ""
 
 
-def _terminates(ctx: FileContext, block: Node) -> bool:
-    """No path runs off the end of `block` (goflow's paths: every one returns, panics, exits or fails
-    the test). Cilium's identity updater locks with a deferred unlock inside `if canSkip { ...; if x {
-    return a } else { return b } }` and calls a locking helper after the if: never with the lock held.
-    A `break`, `continue` or `goto` may leave the block for code after it: not terminating."""
-    r = Paths(ctx, []).seq(gs.statements(block))
-    return not ({"next", "brk", "cont", "hit"} & r.keys())
