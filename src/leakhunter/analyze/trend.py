@@ -360,6 +360,11 @@ r = 1/2): the level is near, not a guess far beyond the data."""
 SLOWING_Z = 2.326
 """...and lie below it beyond sampling error: one-sided 1% on the difference of the two
 halves' Theil-Sen slopes (standard errors from their autocorrelation-widened intervals)."""
+SLOWING_THIRDS = 0.8
+"""The last third's rate must also be at most this share of the middle third's. A fill that passes
+the halves' test (rate halved over half the window, so a decay time under 0.72 of it) slows by
+e^(-1/3 / 0.72) = 0.63x or more from one third to the next; a transient then a line does not slow
+there (1x). The margin to 0.8 is for the thirds' noise."""
 SLOWING_MIN_HALF = 8
 """Observations each half needs before its slope is trusted for the comparison."""
 
@@ -413,6 +418,15 @@ def slowing(x: Sequence[float], y: Sequence[float]) -> Slowing | None:
         return None
     z = (early.slope - late.slope) / se
     if z < SLOWING_Z:
+        return None
+    # ...and still slowing from the middle third to the last: a start-up transient in the earlier
+    # half followed by a steady climb (a leak, or influxdb's write cache filling toward a flush far
+    # beyond the window) halves too, but its last two thirds climb alike.
+    lo, hi = x[0] + (x[-1] - x[0]) / 3, x[0] + 2 * (x[-1] - x[0]) / 3
+    i, j = sum(1 for a in x if a < lo), sum(1 for a in x if a < hi)
+    if j - i < SLOWING_MIN_HALF or n - j < SLOWING_MIN_HALF:
+        return None
+    if trend(x[j:], y[j:]).slope > SLOWING_THIRDS * trend(x[i:j], y[i:j]).slope:
         return None
     x_end = x[-1]
     end = late.intercept + late.slope * x_end
