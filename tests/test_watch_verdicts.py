@@ -121,10 +121,13 @@ def test_deep_parked_stacks_are_non_heap_growth(tmp_path: Path) -> None:
     [
         ("sawtooth", "/work?mb=8", 30, (), {"no-leak", "inconclusive"}, ()),
         # 250 entries of 16 KiB (4 MiB, four relevance bars) fill in 5 s at 50 req/s and in 10 s
-        # at the half rate a loaded CI machine's load generator may deliver: the flat tread after
-        # the fill is then long enough to be called a plateau (with 500, the fill took most of the
-        # 22 s window under load, and the verdict was an honest "inconclusive": 1 run in 2 there).
-        ("boundedcache", "/get?key={i}", 50, ("-max", "250"), {"plateau"}, ()),
+        # at the half rate a loaded CI machine's load generator may deliver; the flat tread after
+        # the fill is then usually long enough to be called a plateau, but under the full suite's
+        # own load the verdict was an honest "inconclusive" in 2 of 4 suite runs of session 9 (and
+        # with 500 entries in 1 run in 2 before). This live test holds what a control must never be
+        # (a leak) and that a filled cache is not called clean; the plateau claim itself is held by
+        # the deterministic series tests (test_trend.test_plateau_after_fill_but_not_for_linear_growth).
+        ("boundedcache", "/get?key={i}", 50, ("-max", "250"), {"plateau", "inconclusive"}, ()),
     ],
 )
 def test_controls_are_not_leaks(tmp_path: Path, prog: str, path: str, rate: float,
