@@ -55,7 +55,7 @@ def rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
     props: dict[str, Any] = {"tags": ["leak", "go"], "leakhunterName": rule.name}
     got = trust.measured(rule.id)
     if got is not None:
-        # measured on held-out modules (source/trust.py); code-scanning UIs sort and filter by it
+        # measured on held-out modules (report/trust.py); code-scanning UIs sort and filter by it
         label = trust.precision_label(rule.id)
         if label is not None:
             props["precision"] = label

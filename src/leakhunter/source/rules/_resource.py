@@ -633,6 +633,10 @@ def local_type_of(ctx: FileContext, fn: Node | None, name: str) -> str:
     return ""
 
 
+STD_TX = ("database/sql.Tx", "github.com/jmoiron/sqlx.Tx")
+"""Transactions of database/sql (sqlx's embeds one): their context rolls them back (LH403), and ending
+one closes the rows and statements it handed out (LH402)."""
+
 _WITH_CANCEL = frozenset({"context.WithCancel", "context.WithTimeout", "context.WithDeadline"})
 
 

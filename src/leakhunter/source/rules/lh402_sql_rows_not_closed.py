@@ -11,6 +11,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
+    STD_TX,
     acquisitions,
     check_paths,
     exits_text,
@@ -74,12 +75,8 @@ def _on_tx(ctx: FileContext, call: Node) -> bool:
 
     typ = expr_type(ctx, op).lstrip("*")
     if "." in typ and not typ.startswith(("'", "[]", "map[", "func", "chan")):
-        return typ in _STD_TX or typ.rpartition(".")[2].lower().endswith("tx")
+        return typ in STD_TX or typ.rpartition(".")[2].lower().endswith("tx")
     return "tx" in receiver_text(ctx, call).rpartition(".")[2].lower()
-
-
-_STD_TX = ("database/sql.Tx", "github.com/jmoiron/sqlx.Tx")
-"""Transactions of database/sql (sqlx's embeds one): ending the Tx closes what it handed out."""
 
 
 def _rows_of_std_tx(ctx: FileContext, call: Node) -> bool:
@@ -93,7 +90,7 @@ def _rows_of_std_tx(ctx: FileContext, call: Node) -> bool:
         return False
     from leakhunter.source.program.types import expr_type
 
-    return expr_type(ctx, op).lstrip("*") in _STD_TX
+    return expr_type(ctx, op).lstrip("*") in STD_TX
 
 
 def _sql_literal(ctx: FileContext, call: Node) -> bool:

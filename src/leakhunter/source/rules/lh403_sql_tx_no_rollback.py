@@ -10,6 +10,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
+    STD_TX,
     acquisitions,
     check_paths,
     exits_text,
@@ -38,9 +39,6 @@ def _match(ctx: FileContext, call: Node) -> str | None:
     return gs.call_name(ctx, call)
 
 
-_STD_TX = ("database/sql.Tx", "github.com/jmoiron/sqlx.Tx")
-
-
 def _ended_with_its_context(ctx: FileContext, fn: Node, call: Node) -> bool:
     """`tx, err := db.BeginTx(c, ...)` of database/sql (or sqlx), where `c` ends with the function or its
     callers (a `defer cancel()`, the server request's context, a parameter every caller passes such a
@@ -58,9 +56,9 @@ def _ended_with_its_context(ctx: FileContext, fn: Node, call: Node) -> bool:
     base = results[0].lstrip("*") if results else ""
     if not base:
         return False
-    if base not in _STD_TX:
+    if base not in STD_TX:
         td = ty.type_decl(ctx, base)
-        if td is None or not any(e.lstrip("*") in _STD_TX for e in td.embedded):
+        if td is None or not any(e.lstrip("*") in STD_TX for e in td.embedded):
             return False
     return query_context_ends(ctx, fn, call)
 
