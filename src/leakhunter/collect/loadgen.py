@@ -12,6 +12,10 @@ Why its shape:
   ``late``) instead of firing a catch-up burst.
 - A request budget and a time budget, both optional, and an external stop event: every
   load ends.
+- A *fixed* set of connections, opened before the first request and used in turn: the
+  service holds the same connections (their buffers, their goroutines) from the first
+  second to the last, so the load itself never adds heap mid-soak (a pool that grew at
+  each latency spike did: issue 9, node-exporter).
 - Cheap per request: plain http:// URLs go through the keep-alive client of
   `http11.py` (a fraction of httpx's ~1.4 ms of CPU per request), so the asked rate is
   delivered on a busy machine and the load does not starve the watcher sharing its
@@ -35,10 +39,13 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from leakhunter.errors import UsageError
+
+if TYPE_CHECKING:
+    from leakhunter.collect.http11 import Client
 
 MAX_LATENCIES = 200_000
 """Latencies kept for percentiles; beyond this a uniform reservoir sample is kept."""
@@ -181,6 +188,7 @@ class LoadGenerator:
         deadline = math.inf if self.duration is None else st.started + self.duration
         anchor, i = st.started, 0
         async with _Clients(self.concurrency, self.timeout) as clients:
+            await clients.open(self.urls)
             try:
                 while not stop.is_set():
                     if self.max_requests is not None and st.sent >= self.max_requests:
@@ -245,7 +253,7 @@ class _Clients:
     def __init__(self, concurrency: int, timeout: float) -> None:
         self.concurrency = concurrency
         self.timeout = timeout
-        self._light: dict[str, Any] = {}
+        self._light: dict[str, Client] = {}
         self._httpx: Any = None
 
     async def __aenter__(self) -> _Clients:
@@ -257,16 +265,27 @@ class _Clients:
         if self._httpx is not None:
             await self._httpx.aclose()
 
+    async def open(self, urls: Sequence[str]) -> None:
+        """Open every http:// host's whole pool before the first request (see `http11.Client`)."""
+        for url in urls:
+            u = urlsplit(url.replace("{seq}", "0"))
+            if u.scheme == "http" and f"http://{u.netloc}" not in self._light:
+                await self._client(u.netloc).open(self.concurrency, self.timeout)
+
+    def _client(self, netloc: str) -> Client:
+        from leakhunter.collect.http11 import Client
+
+        root = f"http://{netloc}"
+        c = self._light.get(root)
+        if c is None:
+            c = self._light[root] = Client(root, max_body=MAX_LOAD_BODY)
+        return c
+
     async def get(self, url: str) -> int:
         """GET `url`, read the whole body, return the status."""
         u = urlsplit(url)
         if u.scheme == "http":
-            from leakhunter.collect.http11 import Client
-
-            root = f"http://{u.netloc}"
-            c = self._light.get(root)
-            if c is None:
-                c = self._light[root] = Client(root, max_body=MAX_LOAD_BODY)
+            c = self._client(u.netloc)
             path = (u.path or "/") + (f"?{u.query}" if u.query else "")
             try:
                 status, _ = await c.get(path, self.timeout)
