@@ -40,7 +40,16 @@ Held-out set 2 (`--only caddy docker-registry influxdb pushgateway`; packages ca
 docker-registry influxdb prometheus-pushgateway), chosen and committed before any run:
 caddy serving files and reverse-proxying, the registry with image pushes and pulls through
 its HTTP API, influxdb with line-protocol writes and queries, the pushgateway with pushes
-and deletes. The default `--only` stays set 1.
+and deletes.
+
+Held-out set 3 (`--only blackbox mtail syncthing snmp`; packages prometheus-blackbox-exporter
+mtail syncthing prometheus-snmp-exporter snmpd), chosen and committed before any run:
+blackbox-exporter probing a loopback target the bench serves (HTTP GET, body regexp, POST,
+TCP), mtail tailing a rotated access log the bench writes, syncthing syncing a folder the
+bench changes to a second syncthing over loopback (nothing else leaves loopback), the SNMP
+exporter walking a local snmpd. The default `--only` stays set 1. `--smoke NAME` starts one
+service with its side processes and client, asks each load URL once and prints the status
+codes: a check of the harness that reads no verdict.
 """
 
 from __future__ import annotations
@@ -63,6 +72,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "src"))  # after PYTHONPATH: --replay pins a tree with it
@@ -482,21 +492,250 @@ def pushgateway(d: Path, p: Ports) -> Launch:
     )
 
 
+# -- held-out set 3 (session 10): services nobody tuned on, chosen before any run -------------
+
+def blackbox(d: Path, p: Ports) -> Launch:
+    # Probes are its work: four modules against the bench's loopback target (_Sink's GET
+    # page, its POST, a TCP connect), about 33 probes/s of the 50 req/s.
+    (d / "blackbox.yml").write_text(
+        "modules:\n"
+        "  http_2xx:\n    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4\n"
+        "  http_body:\n    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4\n"
+        "      fail_if_body_not_matches_regexp: ['bench-ok']\n      headers: {Accept: text/html}\n"
+        "  http_post:\n    prober: http\n    timeout: 5s\n    http:\n      method: POST\n"
+        "      preferred_ip_protocol: ip4\n      body: '{\"probe\": \"bench\"}'\n"
+        "      headers: {Content-Type: application/json}\n"
+        "  tcp_connect:\n    prober: tcp\n    timeout: 5s\n    tcp:\n      preferred_ip_protocol: ip4\n")
+    base = f"http://127.0.0.1:{p.web}"
+    page = quote(f"http://127.0.0.1:{SINK_PORT}/page", safe="")
+    post = quote(f"http://127.0.0.1:{SINK_PORT}/hook", safe="")
+    return Launch(
+        cmd=["prometheus-blackbox-exporter", f"--config.file={d}/blackbox.yml",
+             f"--web.listen-address=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + f"/probe?module=http_2xx&target={page}",
+               base + f"/probe?module=http_body&target={page}",
+               base + f"/probe?module=http_post&target={post}",
+               base + f"/probe?module=tcp_connect&target=127.0.0.1:{SINK_PORT}",
+               base + "/metrics", base + "/"],
+        metrics=base + "/metrics",
+    )
+
+
+_MTAIL_PROG = r"""# an access log: counters by method and code, bytes by path, a latency histogram
+counter http_requests_total by method, code
+counter http_bytes_total by path
+histogram http_latency_ms by method buckets 1, 5, 10, 25, 50, 100, 250, 500
+gauge last_request_seconds
+
+/^(?P<ip>\S+) \S+ \S+ \[(?P<ts>[^\]]+)\] "(?P<method>[A-Z]+) (?P<path>\S+) [^"]+" (?P<code>\d{3}) (?P<bytes>\d+) (?P<lat>\d+)$/ {
+  strptime($ts, "02/Jan/2006:15:04:05 -0700")
+  http_requests_total[$method][$code]++
+  http_bytes_total[$path] += $bytes
+  http_latency_ms[$method] = $lat
+  last_request_seconds = timestamp()
+}
+"""
+
+
+def mtail(d: Path, p: Ports) -> Launch:
+    (d / "data" / "progs").mkdir(parents=True, exist_ok=True)
+    (d / "data" / "progs" / "access.mtail").write_text(_MTAIL_PROG)
+    log = d / "data" / "access.log"
+    log.touch()
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        # 200 lines/s (20 every 0.1 s) over bounded label sets, the file rotated every 30 s
+        # as logrotate does (rename, then a new file), which mtail must notice and follow.
+        methods, codes = ["GET", "POST", "PUT", "DELETE"], ["200", "201", "304", "404", "500"]
+        paths = [f"/api/v1/items/{k}" for k in range(10)]
+        n, rotated = 0, time.monotonic()
+        f = open(log, "a", buffering=1)  # noqa: SIM115 - rotated below, closed at the end
+        try:
+            while not stop.is_set():
+                ts = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime())
+                lines = []
+                for _ in range(20):
+                    n += 1
+                    lines.append(f'127.0.0.{n % 50} - - [{ts}] "{methods[n % 4]} {paths[n % 10]} '
+                                 f'HTTP/1.1" {codes[n % 5]} {n % 5000} {n % 300}\n')
+                f.write("".join(lines))
+                if time.monotonic() - rotated > 30:
+                    f.close()
+                    log.rename(log.with_suffix(".log.1"))
+                    f = open(log, "a", buffering=1)  # noqa: SIM115
+                    rotated = time.monotonic()
+                await _wait(stop, 0.1)
+        finally:
+            f.close()
+
+    return Launch(
+        cmd=["mtail", "--progs", f"{d}/data/progs", "--logs", str(log),
+             "--address", "127.0.0.1", "--port", str(p.web), "--logtostderr"],
+        pprof=base,
+        loads=[base + "/metrics", base + "/json", base + "/varz", base + "/progz", base + "/"],
+        client=client,
+        metrics=base + "/metrics",
+    )
+
+
+_ST_OPTIONS = (
+    "<globalAnnounceEnabled>false</globalAnnounceEnabled>"
+    "<localAnnounceEnabled>false</localAnnounceEnabled><relaysEnabled>false</relaysEnabled>"
+    "<natEnabled>false</natEnabled><startBrowser>false</startBrowser><urAccepted>-1</urAccepted>"
+    "<autoUpgradeIntervalH>0</autoUpgradeIntervalH><crashReportingEnabled>false</crashReportingEnabled>"
+    "<stunKeepaliveStartS>0</stunKeepaliveStartS><setLowPriority>false</setLowPriority>")
+
+
+def _st_config(home: Path, me: str, peer: str, gui: int, listen: int, peer_listen: int,
+               folder: Path) -> None:
+    """A syncthing config.xml with nothing that leaves loopback: no discovery, relays,
+    NAT, STUN, usage or crash reports, upgrades; the peer dialled at a fixed address."""
+    (home / "config.xml").write_text(
+        '<configuration version="36">\n'
+        f'<folder id="bench" label="bench" path="{folder}" type="sendreceive" rescanIntervalS="60" '
+        f'fsWatcherEnabled="true" fsWatcherDelayS="1"><device id="{me}"></device>'
+        f'<device id="{peer}"></device></folder>\n'
+        f'<device id="{me}" name="me" compression="metadata"><address>dynamic</address></device>\n'
+        f'<device id="{peer}" name="peer" compression="metadata">'
+        f"<address>tcp://127.0.0.1:{peer_listen}</address></device>\n"
+        f'<gui enabled="true" tls="false"><address>127.0.0.1:{gui}</address>'
+        "<apikey>bench-api-key</apikey></gui>\n"
+        f"<options><listenAddress>tcp://127.0.0.1:{listen}</listenAddress>{_ST_OPTIONS}</options>\n"
+        "</configuration>\n")
+
+
+def syncthing(d: Path, p: Ports) -> Launch:
+    # Two instances over loopback sharing one folder; the measured one (GUI on p.web, sync
+    # on p.aux, pprof on its own port) gets the file changes, the peer (a side process)
+    # receives them.
+    data = d / "data"
+    ids = []
+    for who in ("a", "b"):
+        out = subprocess.run(["syncthing", "generate", f"--home={data}/{who}", "--no-default-folder"],
+                             capture_output=True, text=True, check=True)
+        ids.append((out.stdout + out.stderr).split("Device ID:", 1)[1].split()[0])
+        (data / f"f{who}").mkdir(parents=True, exist_ok=True)
+    gui_b, pprof_port = free_port(), free_port()
+    _st_config(data / "a", ids[0], ids[1], p.web, p.aux, p.aux2, data / "fa")
+    _st_config(data / "b", ids[1], ids[0], gui_b, p.aux2, p.aux, data / "fb")
+    base = f"http://127.0.0.1:{p.web}"
+    common = ["--no-browser", "--no-restart", "--no-default-folder"]
+    # STMONITORED: no monitor parent (1.19 keeps one even with --no-restart), so the pid
+    # soak starts and reads RSS and fds of is the process whose pprof it scrapes.
+    env = ["env", "STNOUPGRADE=1", "STMONITORED=yes"]
+
+    async def client(stop: asyncio.Event) -> None:
+        # ~4 file changes/s over 200 names (create or rewrite 16 KiB, or delete), and a
+        # GUI-like poller once a second with the API key.
+        import random
+
+        import httpx
+
+        rnd = random.Random(38)
+        folder = data / "fa"
+
+        async def files() -> None:
+            while not stop.is_set():
+                f = folder / f"file{rnd.randrange(200):03}.bin"
+                if rnd.random() < 0.2:
+                    with contextlib.suppress(FileNotFoundError):
+                        f.unlink()
+                else:
+                    f.write_bytes(os.urandom(16 << 10))
+                await _wait(stop, 0.25)
+
+        async def gui() -> None:
+            since = 0
+            async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": "bench-api-key"}) as c:
+                while not stop.is_set():
+                    with contextlib.suppress(httpx.HTTPError, ValueError):
+                        ev = await c.get(base + f"/rest/events?since={since}&timeout=1")
+                        if ev.status_code == 200 and ev.json():
+                            since = ev.json()[-1]["id"]
+                        await c.get(base + "/rest/system/status")
+                        await c.get(base + "/rest/system/connections")
+                        await c.get(base + "/rest/db/status?folder=bench")
+                    await _wait(stop, 1.0)
+
+        await asyncio.gather(files(), gui())
+
+    return Launch(
+        cmd=[*env, "syncthing", "serve", f"--home={data}/a", *common,
+             f"--debug-profiler-listen=127.0.0.1:{pprof_port}"],
+        pprof=f"http://127.0.0.1:{pprof_port}",
+        loads=[base + "/", base + "/meta.js", base + f"/qr/?text={ids[0]}",
+               base + "/syncthing/core/syncthingController.js", base + "/assets/css/overrides.css"],
+        client=client,
+        side=[[*env, "syncthing", "serve", f"--home={data}/b", *common]],
+    )
+
+
+def _snmp_metric(name: str, oid: str, typ: str, index: str = "") -> str:
+    idx = f"\n    indexes: [{{labelname: {index}, type: gauge}}]" if index else ""
+    return f"  - name: {name}\n    oid: {oid}\n    type: {typ}{idx}\n"
+
+
+def snmp(d: Path, p: Ports) -> Launch:
+    # snmp_exporter walking a local snmpd (loopback UDP, a side process) on each /snmp:
+    # ifTable and hrStorageTable in one module, a few system scalars in another. The
+    # module file is written here with numeric OIDs (Debian ships no snmp.yml).
+    (d / "snmpd.conf").write_text("rocommunity public 127.0.0.1\nsysLocation bench\nsysContact bench\n")
+    ifx, hr = "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.25.2.3.1"
+    walk = "".join([
+        _snmp_metric("ifDescr", ifx + ".2", "DisplayString", "ifIndex"),
+        _snmp_metric("ifMtu", ifx + ".4", "gauge", "ifIndex"),
+        _snmp_metric("ifOperStatus", ifx + ".8", "gauge", "ifIndex"),
+        _snmp_metric("ifInOctets", ifx + ".10", "counter", "ifIndex"),
+        _snmp_metric("ifOutOctets", ifx + ".16", "counter", "ifIndex"),
+        _snmp_metric("hrStorageDescr", hr + ".3", "DisplayString", "hrStorageIndex"),
+        _snmp_metric("hrStorageSize", hr + ".5", "gauge", "hrStorageIndex"),
+        _snmp_metric("hrStorageUsed", hr + ".6", "gauge", "hrStorageIndex")])
+    system = "".join([
+        _snmp_metric("sysDescr", "1.3.6.1.2.1.1.1", "DisplayString"),
+        _snmp_metric("sysUpTime", "1.3.6.1.2.1.1.3", "gauge"),
+        _snmp_metric("sysName", "1.3.6.1.2.1.1.5", "DisplayString")])
+    (d / "snmp.yml").write_text(
+        "tables:\n  version: 2\n  auth: {community: public}\n  max_repetitions: 25\n"
+        f"  walk: [{ifx}, {hr}]\n  metrics:\n{walk}"
+        "system:\n  version: 2\n  auth: {community: public}\n"
+        "  get: [1.3.6.1.2.1.1.1.0, 1.3.6.1.2.1.1.3.0, 1.3.6.1.2.1.1.5.0]\n"
+        f"  metrics:\n{system}")
+    base = f"http://127.0.0.1:{p.web}"
+    agent = f"127.0.0.1:{p.aux}"
+    return Launch(
+        cmd=["prometheus-snmp-exporter", f"--config.file={d}/snmp.yml",
+             f"--web.listen-address=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + f"/snmp?module=tables&target={agent}", base + f"/snmp?module=system&target={agent}",
+               base + f"/snmp?module=tables&target={agent}", base + "/metrics", base + "/"],
+        side=[["snmpd", "-f", "-Lo", "-C", "-c", f"{d}/snmpd.conf", "-p", f"{d}/snmpd.pid",
+               f"udp:{agent}"]],
+        metrics=base + "/metrics",
+    )
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
     # held-out set 2
     "caddy": caddy, "docker-registry": docker_registry, "influxdb": influxdb,
     "pushgateway": pushgateway,
+    # held-out set 3
+    "blackbox": blackbox, "mtail": mtail, "syncthing": syncthing, "snmp": snmp,
 }
 SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
 SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
+SET3 = ["blackbox", "mtail", "syncthing", "snmp"]
 BINARIES = {
     "prometheus": ["prometheus", "prometheus-node-exporter"],
     "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
     "nats": ["nats-server"], "node-exporter": ["prometheus-node-exporter"],
     "caddy": ["caddy"], "docker-registry": ["docker-registry"], "influxdb": ["influxd"],
     "pushgateway": ["prometheus-pushgateway"],
+    "blackbox": ["prometheus-blackbox-exporter"], "mtail": ["mtail"], "syncthing": ["syncthing"],
+    "snmp": ["prometheus-snmp-exporter", "snmpd"],
 }
 
 
@@ -627,10 +866,22 @@ async def nats_work(host: str, port: int, stop: asyncio.Event) -> None:
 # -- webhook sink for Alertmanager -----------------------------------------------------------
 
 class _Sink(http.server.BaseHTTPRequestHandler):
+    """Alertmanager's webhook receiver (POST) and blackbox-exporter's probe target (GET a
+    4 KiB page with the marker its body module looks for; POST; a TCP connect)."""
+
+    PAGE = b"<html><body>bench-ok " + b"x" * 4000 + b"</body></html>\n"
+
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.send_response(200)
         self.end_headers()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(self.PAGE)))
+        self.end_headers()
+        self.wfile.write(self.PAGE)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -908,6 +1159,10 @@ GAUGES = {
     "docker-registry": (),
     "influxdb": ("go_goroutines",),
     "pushgateway": ("pushgateway_build_info",),
+    "blackbox": ("blackbox_exporter_config_last_reload_successful",),
+    "mtail": ("http_requests_total",),
+    "syncthing": (),
+    "snmp": ("snmp_collection_duration_seconds",),
 }
 
 
@@ -991,6 +1246,42 @@ async def study(name: str, minutes: float, every: float, out: Path,
         for p in side:
             await _stop(p)
         shutil.rmtree(out / "data", ignore_errors=True)
+
+
+async def smoke(name: str, out: Path) -> None:
+    """Start one service as a run would (side processes, the service, its client), wait
+    5 s, GET each load URL once and print its status and size: checks the harness (ports,
+    configs, the client's work) without reading any heap or verdict."""
+    import httpx
+
+    start_sink()
+    out.mkdir(parents=True, exist_ok=True)
+    launch = SERVICES[name](out, Ports())
+    stop = asyncio.Event()
+    side = [await _start(a, out / "side.log") for a in launch.side]
+    svc = await _start(launch.cmd, out / "service.log")
+    client: asyncio.Task[None] | None = None
+    try:
+        up = await _until_up(launch.pprof + "/debug/pprof/", 30, stop)
+        print(f"pprof {launch.pprof}: {'up' if up else 'NOT UP'}")
+        if launch.client is not None:
+            client = asyncio.create_task(launch.client(stop))
+        await asyncio.sleep(5)
+        async with httpx.AsyncClient(timeout=10) as c:
+            for u in [*launch.loads, launch.pprof + "/debug/vars", launch.metrics]:
+                if u:
+                    r = await c.get(u)
+                    print(f"{r.status_code} {len(r.content):8} {u}")
+        if client is not None and client.done():
+            print("client ended early:", client.exception())
+    finally:
+        stop.set()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client, 10)
+        await _stop(svc)
+        for p in side:
+            await _stop(p)
 
 
 def replay(root: Path, out: Path) -> None:
@@ -1083,7 +1374,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=8, help="runs per service and style")
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--only", nargs="*", default=SET1, choices=list(SERVICES),
-                    help="services to run (default: set 1; held-out set 2: " + " ".join(SET2) + ")")
+                    help="services to run (default: set 1; held-out set 2: " + " ".join(SET2)
+                         + "; set 3: " + " ".join(SET3) + ")")
     ap.add_argument("--styles", nargs="*", default=["soak", "watch"], choices=["soak", "watch"])
     ap.add_argument("--warmup", type=float, default=10.0)
     ap.add_argument("--duration", type=float, default=60.0)
@@ -1094,6 +1386,9 @@ def main() -> None:
     ap.add_argument("--study", choices=list(SERVICES),
                     help="instead: run this service --minutes under the load, printing the exact "
                          "heap after a forced GC every --every seconds")
+    ap.add_argument("--smoke", choices=list(SERVICES),
+                    help="instead: start this service, its side processes and client, ask each "
+                         "load URL once and print the status codes (no verdict)")
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--every", type=float, default=5.0)
     ap.add_argument("--extra", action="append", default=[],
@@ -1105,6 +1400,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.replay:
         replay(Path(args.replay), Path(args.json_out or "replay.json"))
+        return
+    if args.smoke:
+        asyncio.run(smoke(args.smoke, Path(args.root or f"/tmp/lh-smoke-{args.smoke}")))
         return
     if args.study:
         asyncio.run(study(args.study, args.minutes, args.every,
