@@ -376,3 +376,25 @@ def test_a_start_up_transient_before_a_steady_climb_is_not_slowing_down() -> Non
             y = 3e6 + size * (1 - np.exp(-x / tau)) + (1.7 * 2**20 / 60) * x + rng.normal(0, 0.1 * 2**20, len(x))
             withheld += slowing(list(x), list(y)) is not None
         assert withheld <= 15, (size, tau, withheld)
+
+
+def test_a_climb_that_stalled_lately_asks_for_a_window_as_long_again(tmp_path: Path) -> None:
+    """node-exporter's exact heap in a 180 s soak (tests/data): +1.5 MiB, the recent half
+    climbing only a quarter as fast; withheld for persistence, `inconclusive`. The advice was
+    "watch about 2 s longer" (three scrapes), which cannot tell a stop from a pause between
+    steps; it is now about the window's length, so the recent half is all new data."""
+    from leakhunter.analyze.verdicts import SPECS, analyze_series
+    from leakhunter.collect.store import Store
+
+    data = json.loads((Path(__file__).parent / "data" / "realservices-soak-heap.json").read_text())
+    x, y = data["node-exporter"]["x"], data["node-exporter"]["y"]
+    store = Store(tmp_path / "ne.db")
+    pid = store.open_process("t", ts=1e9)
+    for t, v in zip(x, y, strict=True):
+        store.add_samples("t", pid, 1e9 + t, {"heap_live": v, "heap_marked": v})
+    store.commit()
+    r = analyze_series(store, "t", SPECS["heap_live"])
+    store.close()
+    assert r is not None and r.verdict.kind == "inconclusive", r and r.verdict.evidence
+    assert any("does not climb at a relevant rate" in e for e in r.verdict.evidence)
+    assert r.verdict.watch_more_s is not None and r.verdict.watch_more_s >= 0.8 * (x[-1] - x[0])

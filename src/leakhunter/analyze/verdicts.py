@@ -349,6 +349,11 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     waits = [3 * step]
     if not long_enough:
         waits.append(spec.min_span - span)
+    if sig_up and relevant and not persistent:
+        # Withheld because the climb stalled lately: a few more scrapes cannot tell a stop
+        # from a pause between steps; a window as long again (whose recent half is then all
+        # new data) can (node-exporter's 180 s soaks were told "about 2 s longer").
+        waits.append(span)
     if tr.slope > 0 and not relevant:
         waits.append(bar / tr.slope - span)
     if not sig_up:
