@@ -57,7 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=positive_float, default=50.0, metavar="N",
                    help="requests per second over all --load URLs (default 50)")
     p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
-                   help="requests in flight at most (default 16)")
+                   help="requests in flight at most, over as many keep-alive connections, all "
+                        "opened before the first request and kept to the end, so the service's "
+                        "connections do not change under the soak (default 16)")
     p.add_argument("--requests", type=positive_int, default=None, metavar="N",
                    help="stop the load after N requests (default: no request budget)")
     p.add_argument("--duration", type=positive_duration, default=60.0, metavar="DUR",
