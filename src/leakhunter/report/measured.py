@@ -8,7 +8,7 @@ figures and SARIF carries them as each rule's `precision`, so a user can weigh a
 rule fared on code like theirs.
 """
 
-SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
+SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12"
 """The held-out sets pooled here (bench/precision/HELDOUT*.md)."""
 
 MEASURED: dict[str, tuple[int, int]] = {
@@ -17,18 +17,18 @@ MEASURED: dict[str, tuple[int, int]] = {
     "LH104": (5, 8),
     "LH107": (25, 33),
     "LH108": (1, 15),
-    "LH109": (4, 11),
+    "LH109": (5, 14),
     "LH111": (1, 2),
     "LH201": (3, 9),
     "LH301": (1, 4),
     "LH302": (2, 2),
     "LH303": (1, 12),
     "LH304": (2, 2),
-    "LH401": (21, 43),
+    "LH401": (22, 44),
     "LH402": (6, 23),
     "LH403": (9, 20),
-    "LH404": (30, 70),
+    "LH404": (31, 76),
     "LH502": (0, 8),
 }
 """Rule id -> (true, triaged) over the production findings the default output showed at first contact
-(135 of 304 in all)."""
+(138 of 314 in all)."""
