@@ -76,7 +76,23 @@ def user_site(stack: Stack) -> tuple[Frame | None, tuple[Frame, ...]]:
     for i, fr in enumerate(stack):
         if not fr.is_runtime:
             return fr, tuple(stack[:i])
+    # All runtime: name what the runtime allocated for (`runtime.malg`, a new goroutine's
+    # descriptor), not the allocator every stack starts in (`runtime.mallocgc`, which told
+    # a user nothing as the subslice lab's second suspect).
+    for i, fr in enumerate(stack):
+        if fr.function not in _ALLOCATORS:
+            return fr, tuple(stack[:i])
     return (stack[0] if stack else None), ()
+
+
+_ALLOCATORS = frozenset({
+    "runtime.mallocgc", "runtime.newobject", "runtime.newarray", "runtime.makeslice",
+    "runtime.makeslicecopy", "runtime.growslice", "runtime.makemap", "runtime.makemap_small",
+    "runtime.makechan", "runtime.rawstring", "runtime.rawbyteslice", "runtime.rawruneslice",
+    "runtime.mallocgcSmallNoscan", "runtime.mallocgcSmallScanNoHeader",
+    "runtime.mallocgcSmallScanHeader", "runtime.mallocgcLarge", "runtime.mallocgcTiny",
+})
+"""The allocator's own entry points: every heap stack starts in one of them."""
 
 
 def _site(stack: Stack) -> Frame | None:
