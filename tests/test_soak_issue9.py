@@ -223,6 +223,38 @@ def test_without_debug_vars_the_exact_heap_comes_from_metrics(tmp_path: Any) -> 
         st.close()
 
 
+def test_a_service_that_serves_only_pprof_is_judged_on_its_exact_heap(tmp_path: Any) -> None:
+    """No expvar, no /metrics: only net/http/pprof, like most users' services (issue 9's
+    acceptance audit, session 10). `heap?gc=1&debug=1` ends with the runtime's MemStats read right
+    after the forced GC; soak asks for that form once /debug/vars is missing, so the exact live
+    heap, the GC count and the heap goal are recorded. Before, such a service was judged on the
+    profile's 512 KiB samples (a 1 KiB/request leak called at 58 s, a warming cache called a leak
+    with --fail-fast in 4 of 4)."""
+    from leakhunter.collect.store import Store
+
+    svc = M.get("unboundedmap")
+    exe = build_service(svc)
+    db = tmp_path / "s.db"
+    args = soak_args(svc, exe, knob="4096", rate=100, duration="40s", warmup="0s",
+                     extra=("--db", str(db)))
+    cmd = args.index("--cmd") + 1
+    args[cmd] += " -novars"
+    res = leakhunter(*args, timeout=180)
+    err = res.stderr.decode(errors="replace")
+    assert res.returncode == 1, err[-2000:]
+    heap = next(v for v in _verdicts(json.loads(res.stdout)) if v["series"] == "heap_live")
+    assert heap["kind"] == "heap-leak", heap
+    assert any("exact" in e for e in heap["evidence"]), heap["evidence"]
+    assert heap["suspects"] and "rememberLeaky" in heap["suspects"][0]["function"], heap["suspects"]
+    st = Store(str(db))
+    try:
+        target = st.targets()[0]
+        assert len(st.series(target, "heap_marked")) >= 10
+        assert len(st.series(target, "mem_num_gc")) >= 10  # the trailer's NumGC
+    finally:
+        st.close()
+
+
 def test_growth_the_user_expects_is_not_a_leak_and_other_growth_still_is() -> None:
     """etcd's raft log grows until its next snapshot, ~45 min away: a real ramp over a soak
     (RESULTS-realservices case 3). `--expect-growth RE` names it: the heap verdict yields when the

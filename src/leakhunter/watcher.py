@@ -174,6 +174,8 @@ class _Target:
     store's last one (see Watcher._record)."""
     vars_ok: bool | None = None
     leak_ok: bool | None = None
+    metrics_heap: bool | None = None
+    """/metrics carries go_memstats_heap_alloc_bytes (None: not read yet)."""
     metrics_ok: bool | None = None
     tick: int = 0
     failing: bool = False
@@ -594,6 +596,8 @@ class Watcher:
                     pair = _FdPair(self._rng.random() < SHAM_SHARE, before, time.monotonic())
             sham = pair is not None and pair.sham
             heap_url = "/debug/pprof/heap" if sham else "/debug/pprof/heap?gc=1"
+            if _memstats_from_profile(st, self.metrics_url):
+                heap_url += "&debug=1" if "?" in heap_url else "?debug=1"
             try:
                 pre["heap"] = await self._fetch(client, base + heap_url, end)
             except Exception as exc:  # recorded like any failed fetch below
@@ -694,8 +698,14 @@ class Watcher:
             from leakhunter.collect.metrics import parse_metrics
 
             metrics = parse_metrics(results["metrics"].decode("utf-8", "replace"))
+            st.metrics_heap = "go_memstats_heap_alloc_bytes" in metrics
         elif "metrics" in results:
             self.store.add_gap(st.url, ts, f"metrics: {_describe(results['metrics'])}")
+        if vars_ is None and heap is not None and heap.memstats:
+            # A service that serves only pprof: the text heap profile's MemStats trailer,
+            # read by the runtime right after the GC this scrape forced, stands in for
+            # /debug/vars (the exact live heap, the heap goal, the GC count).
+            vars_ = Vars(memstats=heap.memstats)
         self._add_memory(values, vars_, metrics)
         if force and heap is not None and vars_ and "HeapAlloc" in vars_.memstats:
             values["heap_marked"] = vars_.memstats["HeapAlloc"]
@@ -751,7 +761,10 @@ class Watcher:
         after = file_fds(self.pid) if self.pid else None
         if pair.sham:
             try:
-                results["heap"] = await self._fetch(client, st.url + "/debug/pprof/heap?gc=1", end)
+                heap_url = "/debug/pprof/heap?gc=1"
+                if _memstats_from_profile(st, self.metrics_url):
+                    heap_url += "&debug=1"
+                results["heap"] = await self._fetch(client, st.url + heap_url, end)
             except Exception as exc:  # recorded like any failed fetch
                 results["heap"] = exc
             again: dict[str, Any] = {}
@@ -1146,3 +1159,12 @@ def normalize_target(url: str) -> str:
         if u.endswith(suffix):
             u = u[: -len(suffix)]
     return u.rstrip("/")
+
+
+def _memstats_from_profile(st: _Target, metrics_url: str | None) -> bool:
+    """Ask for the heap profile's text form, whose MemStats trailer holds the live heap right
+    after the forced GC, when nothing else will tell it: /debug/vars answered without memstats
+    (or not at all) and /metrics, if scraped, has no go_memstats_heap_alloc_bytes."""
+    if st.vars_ok is not False:
+        return False
+    return not metrics_url or st.metrics_heap is False
