@@ -200,7 +200,9 @@ def run(args: argparse.Namespace) -> int:
         _print_result(args, verdicts, st, warmup, target)
         if args.report:
             _write_report(store, args.report, verdicts)
-        return 1 if any(v.is_leak for vs in verdicts.values() for v in vs) else 0
+        from leakhunter.analyze.verdicts import failed
+
+        return 1 if failed(verdicts) else 0
     except KeyboardInterrupt:
         if proc is not None:
             proc.stop()
@@ -352,12 +354,15 @@ def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
     seen = args.duration if observed is None else observed
     out += ["", *summary_lines(stats, seen, warmup)]
     leak = any(v.is_leak for vs in verdicts.values() for v in vs)
+    crossed = any(v.limit_crossed for vs in verdicts.values() for v in vs)
     unsure = [v for vs in verdicts.values() for v in vs
               if v.kind == "inconclusive" and v.series in ("heap_live", "goroutines")]
     if interrupted:
         out.append("result: interrupted (exit 130); the verdicts above are from the data so far")
     elif leak:
-        out.append("result: LEAK (exit 1)")
+        out.append("result: LEAK (exit 1)" + ("; the memory limit is crossed" if crossed else ""))
+    elif crossed:
+        out.append("result: MEMORY LIMIT CROSSED (exit 1); no leak verdict (yet)")
     elif unsure:
         more = max((v.watch_more_s or 0.0) for v in unsure)
         from leakhunter.units import human_duration

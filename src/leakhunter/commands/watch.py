@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         out = verdicts_json.render(verdicts) if args.format == "json" else verdicts_text.render(verdicts)
         sys.stdout.write(out)
         sys.stdout.flush()
-        return 1 if any(v.is_leak for vs in verdicts.values() for v in vs) else 0
+        from leakhunter.analyze.verdicts import failed
+
+        return 1 if failed(verdicts) else 0
     finally:
         store.close()

@@ -152,12 +152,15 @@ def _forecast(v: Verdict) -> str:
         now = human_bytes(v.current_bytes) if v.current_bytes is not None else "the memory"
         return f"LIMIT CROSSED: {now} is at or above the {limit}"
     if v.forecast_s is None:
-        return f"{limit}: no growth toward it"
+        from leakhunter.report.verdicts_text import no_forecast
+
+        return f"{limit}: {no_forecast([v])}"
     span = ""
     if v.forecast_low_s is not None:
         hi = human_duration(v.forecast_high_s) if v.forecast_high_s is not None else "never"
         span = f" (95%: {human_duration(v.forecast_low_s)} to {hi})"
-    return f"reaches the {limit} in ~{human_duration(v.forecast_s)}{span} at this rate"
+    when = "at this rate" if v.is_leak else "if RSS keeps growing as it did (no leak verdict yet)"
+    return f"reaches the {limit} in ~{human_duration(v.forecast_s)}{span} {when}"
 
 
 def _verdict_context(v: Verdict, source_dir: str | None,

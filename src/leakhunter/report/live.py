@@ -134,16 +134,17 @@ def short_target(url: str, width: int) -> str:
 
 
 def limit_cell(vs: list[Verdict]) -> str:
-    """`CROSSED 64 MiB`, `64 MiB in ~5m`, or `-`."""
+    """`CROSSED 64 MiB`, `64 MiB in ~5m`, `64 MiB in ~5m?` (RSS's trend, no leak verdict), or `-`."""
     with_limit = [v for v in vs if v.limit_bytes]
     if not with_limit:
         return "-"
     lim = human_bytes(with_limit[0].limit_bytes or 0)
     if any(v.limit_crossed for v in with_limit):
         return f"CROSSED {lim}"
-    fc = [v.forecast_s for v in with_limit if v.forecast_s is not None]
+    fc = [v for v in with_limit if v.forecast_s is not None]
     if fc:
-        return f"{lim} in ~{human_duration(min(fc))}"
+        v = min(fc, key=lambda v: v.forecast_s or 0.0)
+        return f"{lim} in ~{human_duration(v.forecast_s or 0.0)}" + ("" if v.is_leak else "?")
     return lim
 
 

@@ -45,13 +45,22 @@ def limit_line(vs: Sequence[Verdict]) -> str | None:
         return f"!! LIMIT CROSSED: {now} is at or above the {limit}"
     fc = [v for v in with_limit if v.forecast_s is not None]
     if not fc:
-        return f"limit: {limit}; no growth toward it"
+        return f"limit: {limit}; {no_forecast(with_limit)}"
     v = min(fc, key=lambda v: v.forecast_s or 0.0)
     span = ""
     if v.forecast_low_s is not None:
         hi = human_duration(v.forecast_high_s) if v.forecast_high_s is not None else "never"
         span = f" (95%: {human_duration(v.forecast_low_s)} to {hi})"
-    return f"limit: {limit} reached in ~{human_duration(v.forecast_s or 0.0)}{span} [{v.series}]"
+    when = "" if v.is_leak else " if the growth holds (RSS's trend; no leak verdict yet)"
+    return (f"limit: {limit} reached in ~{human_duration(v.forecast_s or 0.0)}{span}{when} "
+            f"[{v.series}]")
+
+
+def no_forecast(vs: Sequence[Verdict]) -> str:
+    """Why there is no time to the limit: nothing grows, or the growth is not settled."""
+    if any(v.kind == "inconclusive" for v in vs):
+        return "no forecast yet: the growth toward it is not settled"
+    return "not growing toward it"
 
 
 def render(verdicts: Mapping[str, Sequence[Verdict]]) -> str:
