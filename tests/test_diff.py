@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,8 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str, 
 def test_diff_equals_pprof_base(snapshots: tuple[str, ...], index: str, unit: str, by: str) -> None:
     base, new = snapshots[0], snapshots[1]
     theirs = pprof_top(new, unit=unit, by=by, args=("-nodefraction=0", f"-sample_index={index}", "-base", base))
-    mine, doc = leakhunter_top(base, new, "--node-fraction", "0", "--sample-index", index, by=by, command="diff")
+    mine, doc = leakhunter_top(base, new, "--node-fraction", "0", "--sample-index", index, "--keep-profiler",
+                               by=by, command="diff")
     assert_same(mine, theirs)
     base_t = pprof_top(base, unit=unit, args=(f"-sample_index={index}",)).total
     new_t = pprof_top(new, unit=unit, args=(f"-sample_index={index}",)).total
@@ -44,7 +46,7 @@ def test_diff_equals_pprof_base(snapshots: tuple[str, ...], index: str, unit: st
 def test_goroutine_diff_and_default_trimming(snapshots: tuple[str, ...]) -> None:
     gbase, gnew = snapshots[2], snapshots[3]
     theirs = pprof_top(gnew, unit="count", args=("-base", gbase))
-    mine, doc = leakhunter_top(gbase, gnew, command="diff")
+    mine, doc = leakhunter_top(gbase, gnew, "--keep-profiler", command="diff")
     assert_same(mine, theirs)
     row = next(r for r in doc["rows"] if r["function"] == "main.leakSend.func1")
     assert row["cum"] == 30
@@ -55,7 +57,7 @@ def test_output_profile_opens_in_pprof_and_agrees(snapshots: tuple[str, ...], tm
     out = tmp_path / "delta.pb.gz"
     mine, _ = leakhunter_top(
         base, new, "--node-fraction", "0", "--sample-index", "inuse_space", "-o", str(out),
-        by="line", command="diff",
+        "--keep-profiler", by="line", command="diff",
     )
     assert out.exists()
     reread = pprof_top(str(out), unit="bytes", by="line", args=("-nodefraction=0", "-sample_index=inuse_space"))
@@ -85,9 +87,27 @@ def test_large_diff_through_columns_equals_pprof(tmp_path: Path) -> None:
     theirs = pprof_top(str(new), unit="count", by="line", args=(*args, "-base", str(base)))
     mine, doc = leakhunter_top(
         str(base), str(new), "--node-fraction", "0", "--sample-index", "inuse_objects",
-        "-o", str(out), by="line", command="diff",
+        "-o", str(out), "--keep-profiler", by="line", command="diff",
     )
     assert_same(mine, theirs)
     assert int(str(doc["new_total"])) - int(str(doc["base_total"])) >= 6000
     reread = pprof_top(str(out), unit="count", by="line", args=args)
     assert_same(mine, reread)
+
+
+def test_by_default_the_profilers_own_cost_is_left_out(snapshots: tuple[str, ...]) -> None:
+    """Two heap profiles of a live service: the later holds what serving the earlier cost
+    (net/http/pprof's encoding, compress/flate). That is never the service's growth, so it is
+    left out by default (with a line on stderr saying how much); --keep-profiler keeps it, as
+    go tool pprof does (the parity tests above)."""
+    base, new = snapshots[0], snapshots[1]
+    opts = ("--node-fraction", "0", "--sample-index", "alloc_space", "--format", "json")
+    kept = leakhunter("diff", base, new, *opts, "--keep-profiler")
+    dropped = leakhunter("diff", base, new, *opts)
+    assert kept.returncode == 0 and dropped.returncode == 0, dropped.stderr.decode()
+    rows_kept = [r["function"] for r in json.loads(kept.stdout)["rows"]]
+    rows = [r["function"] for r in json.loads(dropped.stdout)["rows"]]
+    assert any(f.startswith(("net/http/pprof", "runtime/pprof", "compress/flate")) for f in rows_kept)
+    assert not any(f.startswith(("net/http/pprof", "runtime/pprof", "compress/flate")) for f in rows)
+    assert "main.grow" in rows
+    assert b"left out the profiler's own samples" in dropped.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from leakhunter.commands._common import check_output_path
 from leakhunter.commands.top import add_table_options, emit, load, write_flame
@@ -25,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", metavar="OUT.pb.gz",
         help="also write the difference as a gzipped pprof profile",
     )
+    parser.add_argument(
+        "--keep-profiler", action="store_true",
+        help="keep what serving the profiles cost (stacks through net/http/pprof, runtime/pprof "
+             "and their compression), as go tool pprof does; left out by default",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +45,22 @@ def run(args: argparse.Namespace) -> int:
     base = load(args.base, args)
     new = load(args.new, args)
     assert isinstance(base, Profile) and isinstance(new, Profile)
+    dropped = [0, 0]
+    if not args.keep_profiler:
+        # Two profiles fetched from a live service differ first by the cost of serving
+        # them: the later one holds what the earlier fetch allocated (its encoding, its
+        # gzip). That growth is the profiler's, never the service's (issue 9's audit: 100%
+        # of a live heap diff was compress/flate under net/http/pprof).
+        from leakhunter.analyze.suspects import without_profiler
+
+        kept = without_profiler(base), without_profiler(new)
+        dropped = [len(p.samples) - len(k.samples) for p, k in zip((base, new), kept, strict=True)]
+        base, new = kept
     merged = merge_negated(base, new)
+    if not args.keep_profiler and any(dropped):
+        print(f"leakhunter: left out the profiler's own samples (stacks through net/http/pprof "
+              f"or runtime/pprof): {dropped[0]} of BASE, {dropped[1]} of NEW; --keep-profiler "
+              "keeps them, as go tool pprof does", file=sys.stderr)
     table = diff(
         base, new, sample_index=args.sample_index, by=args.by, focus=args.focus,
         ignore=args.ignore, node_fraction=args.node_fraction, node_count=args.nodecount,
