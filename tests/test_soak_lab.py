@@ -103,3 +103,5 @@ def test_soak_text_output_shows_the_leaking_line_and_the_fix() -> None:
     assert f"main.go:{line}: LH101 blocked-send" in out, out
     assert src_line in out, out  # the leaking line itself
     assert "fix: " in out and "result: LEAK (exit 1)" in out, out
+    # Called in a few seconds: the closing line says the 12 s were not all watched.
+    assert "of 12s: stopped at the first leak verdict (--fail-fast)" in out, out

@@ -165,6 +165,11 @@ def source_line(file: str, line: int, source_dir: str | None) -> str:
     return ""
 
 
-def summary_lines(stats: LoadStats, duration: float, warmup: float) -> list[str]:
+def summary_lines(stats: LoadStats, duration: float, warmup: float,
+                  asked: float | None = None) -> list[str]:
+    """`asked` is the --duration when the soak stopped before it (--fail-fast)."""
+    seen = f"observed {human_duration(duration)}"
+    if asked is not None:
+        seen += f" of {human_duration(asked)}: stopped at the first leak verdict (--fail-fast)"
     return [f"load: {load_line(stats)} over {human_duration(stats.elapsed)} "
-            f"(warm-up {human_duration(warmup)}, observed {human_duration(duration)})"]
+            f"(warm-up {human_duration(warmup)}, {seen})"]
