@@ -19,9 +19,16 @@ def test_the_user_frame_is_the_place_and_the_rest_the_path() -> None:
     assert [f.function for f in path] == ["runtime.mallocgc", "runtime.growslice", "io.ReadAll"]
 
 
-def test_without_user_code_the_library_frame() -> None:
-    place, _ = user_site(_stack("runtime.mallocgc", "bufio.NewReaderSize", "net/http.(*conn).serve"))
-    assert place is not None and place.function == "bufio.NewReaderSize"
+def test_without_user_code_the_library_frame_that_asked_not_its_helper() -> None:
+    """net/http's connection buffers: `net/http.newBufioWriterSize` (what a user can name:
+    connections), with bufio as the path; bufio.NewWriterSize headed the demo's growth table."""
+    place, path = user_site(_stack("runtime.mallocgc", "bufio.NewWriterSize",
+                                   "net/http.newBufioWriterSize", "net/http.(*conn).serve"))
+    assert place is not None and place.function == "net/http.newBufioWriterSize"
+    assert [f.function for f in path] == ["runtime.mallocgc", "bufio.NewWriterSize"]
+    enc, _ = user_site(_stack("runtime.mallocgc", "encoding/json.(*decodeState).literalStore",
+                              "encoding/json.Unmarshal"))
+    assert enc is not None and enc.function == "encoding/json.(*decodeState).literalStore"
 
 
 def test_an_all_runtime_stack_names_what_the_runtime_allocated_for() -> None:

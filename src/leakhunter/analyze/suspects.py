@@ -73,6 +73,13 @@ def user_site(stack: Stack) -> tuple[Frame | None, tuple[Frame, ...]]:
     for i, fr in enumerate(stack):
         if _is_user(fr):
             return fr, tuple(stack[:i])
+    # No user frame (net/http's own connection buffers): the innermost frame of a package
+    # that does something a user can name (net/http), not the helper it called to allocate
+    # (`bufio.NewWriterSize` headed the demo's growing sites; a user can act on connections,
+    # not on bufio).
+    for i, fr in enumerate(stack):
+        if not fr.is_runtime and fr.package.split("/", 1)[0] not in _HELPER_ROOTS:
+            return fr, tuple(stack[:i])
     for i, fr in enumerate(stack):
         if not fr.is_runtime:
             return fr, tuple(stack[:i])
@@ -84,6 +91,12 @@ def user_site(stack: Stack) -> tuple[Frame | None, tuple[Frame, ...]]:
             return fr, tuple(stack[:i])
     return (stack[0] if stack else None), ()
 
+
+_HELPER_ROOTS = frozenset({
+    "bufio", "bytes", "strings", "strconv", "fmt", "encoding", "compress", "io", "sync",
+    "reflect", "sort", "slices", "maps", "unicode", "internal", "container", "math", "errors",
+})
+"""Standard packages that allocate on behalf of their caller: the path, never the place."""
 
 _ALLOCATORS = frozenset({
     "runtime.mallocgc", "runtime.newobject", "runtime.newarray", "runtime.makeslice",
