@@ -119,6 +119,43 @@ def test_all_targets_unreachable_exits_2(tmp_path: Path) -> None:
     assert "leakhunter: error: no target answered" in err and "Traceback" not in err
 
 
+def test_until_verdict_gives_up_on_a_target_that_never_answers(tmp_path: Path) -> None:
+    """--until-verdict has no deadline: it retried a refused target forever."""
+    t0 = time.monotonic()
+    res = golab.leakhunter("watch", f"http://127.0.0.1:{free_port()}", "--interval", "0.3s",
+                           "--until-verdict", "--give-up", "2s", "--db", str(tmp_path / "w.db"),
+                           timeout=60)
+    took = time.monotonic() - t0
+    err = res.stderr.decode()
+    assert res.returncode == 2, err
+    assert "no target answered for 2s (--give-up)" in err and "refused" in err, err
+    assert "Traceback" not in err and took < 30, (took, err)
+
+
+def test_until_verdict_gives_up_when_the_target_goes_away_and_keeps_the_samples(
+        tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    port = free_port()
+    addr = f"127.0.0.1:{port}"
+    proc = golab.LabProcess(golab.build("boundedcache"), ["-addr", addr, "-max", "100"]).start()
+    args = [sys.executable, "-m", "leakhunter", "watch", f"http://{addr}", "--interval", "0.3s",
+            "--until-verdict", "--give-up", "2s", "--timeout", "0.3s", "--db", str(db)]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as watch:
+        try:
+            wait_for_samples(db, 3)
+            proc.stop()
+            _, err = watch.communicate(timeout=60)
+        finally:
+            proc.stop()
+            if watch.poll() is None:
+                watch.kill()
+    text = err.decode()
+    assert watch.returncode == 2, text
+    assert "no target answered for 2s" in text and f"stays in {db}" in text, text
+    with Store(db, readonly=True) as st:
+        assert len(st.series(f"http://{addr}", "goroutines")) >= 3
+
+
 @pytest.mark.parametrize("argv", [
     ["--interval", "soon"],
     ["--duration", "-3s"],

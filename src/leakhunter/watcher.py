@@ -244,6 +244,7 @@ class Watcher:
         self.duration: float | None = None
         self.rounds = 0
         self.done = False
+        self.gave_up: float | None = None
         n = len(self.targets)
         self._t: dict[str, _Target] = {
             u: _Target(u, phase=(i / n) * self.interval if n > 1 else 0.0,
@@ -298,9 +299,14 @@ class Watcher:
         until_verdict: bool = False,
         on_tick: Callable[[Watcher], None] | None = None,
         stop: asyncio.Event | None = None,
+        give_up: float | None = None,
     ) -> None:
         """Scrape until `duration` seconds passed, `stop` is set, or (with
-        `until_verdict`) every target has a decisive verdict."""
+        `until_verdict`) every target has a decisive verdict.
+
+        `give_up`: stop when no target has answered for that many seconds (since the start
+        or the last answer) and set `gave_up`: `--until-verdict` has no deadline, and a
+        target that is down never reaches a verdict (it retried forever)."""
         if duration is None and not until_verdict and stop is None:
             raise UsageError("give --duration or --until-verdict (or a stop event)")
         stop = stop or asyncio.Event()
@@ -317,7 +323,8 @@ class Watcher:
             asyncio.create_task(self._target_loop(st, t0, deadline, stop))
             for st in self._t.values()
         ]
-        ticker = asyncio.create_task(self._ticker(t0, deadline, stop, until_verdict, on_tick))
+        ticker = asyncio.create_task(self._ticker(t0, deadline, stop, until_verdict, on_tick,
+                                                  give_up))
         try:
             await asyncio.gather(*loops)
         finally:
@@ -364,6 +371,11 @@ class Watcher:
     def elapsed(self) -> float:
         return time.time() - self.started if self.started else 0.0
 
+    def silent_for(self) -> float:
+        """Seconds since any target last answered (since the start if none has)."""
+        last = max((st.status.last_ts for st in self._t.values()), default=0.0)
+        return time.time() - max(last, self.started)
+
     def reachable(self) -> bool:
         """True when at least one target answered at least once."""
         return any(st.status.scrapes > 0 for st in self._t.values())
@@ -377,6 +389,7 @@ class Watcher:
         stop: asyncio.Event,
         until_verdict: bool,
         on_tick: Callable[[Watcher], None] | None,
+        give_up: float | None = None,
     ) -> None:
         k = 1
         while not stop.is_set():
@@ -400,6 +413,10 @@ class Watcher:
                 except Exception as exc:  # a broken view must not stop the watch
                     self.warn(f"live view failed: {exc}")
             if until_verdict and await asyncio.to_thread(self._all_decided):
+                stop.set()
+                return
+            if give_up is not None and self.silent_for() >= give_up:
+                self.gave_up = give_up
                 stop.set()
                 return
 

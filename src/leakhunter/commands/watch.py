@@ -40,6 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop after this long (e.g. 30m); default: until Ctrl-C")
     g.add_argument("--until-verdict", action="store_true",
                    help="stop as soon as every target has a decisive verdict")
+    p.add_argument("--give-up", type=positive_duration, default=120.0, metavar="DUR",
+                   help="with --until-verdict: stop with exit 2 when no target has answered "
+                        "for this long (default 2m; a restart that comes back within it is "
+                        "followed); the samples already taken stay in --db")
     p.add_argument("--db", default="leakhunter.db", metavar="PATH",
                    help="SQLite store to append to (default ./leakhunter.db)")
     p.add_argument("--source", metavar="DIR", help="Go source to join suspects with scan findings")
@@ -96,9 +100,19 @@ def run(args: argparse.Namespace) -> int:
                     loop.add_signal_handler(sig, stop.set)
             with view:
                 await watcher.run(duration=args.duration, until_verdict=args.until_verdict,
-                                  on_tick=view.update, stop=stop)
+                                  on_tick=view.update, stop=stop,
+                                  give_up=args.give_up if args.until_verdict else None)
 
         asyncio.run(main())
+        if watcher.gave_up is not None:
+            from leakhunter.units import human_duration
+
+            raise TargetError(
+                f"no target answered for {human_duration(watcher.gave_up)} (--give-up), so "
+                "--until-verdict stopped without a verdict: " + "; ".join(
+                    f"{s.target}: {s.last_error or 'no answer'}" for s in watcher.status())
+                + (f"; what was collected stays in {args.db} (leakhunter report reads it)"
+                   if watcher.reachable() else ""))
         if not watcher.reachable():
             raise TargetError("no target answered: " + "; ".join(
                 f"{s.target}: {s.last_error or 'no answer'}" for s in watcher.status()))
