@@ -14,7 +14,9 @@ from leakhunter.watcher import Watcher
 def _verdicts(crossed: bool) -> list[Verdict]:
     v = Verdict("heap-leak", 0.999, 3.4 * (1 << 20), "bytes", series="heap_live",
                 limit_bytes=64 << 20, limit_source="--limit", limit_crossed=crossed,
-                forecast_s=None if crossed else 1320.0)
+                forecast_s=None if crossed else 1320.0,
+                forecast_low_s=None if crossed else 900.0,
+                forecast_high_s=None if crossed else 2400.0)
     return [v]
 
 
@@ -35,7 +37,7 @@ def test_table_fits_80_columns_and_keeps_the_verdict(tmp_path: Path) -> None:
             text = con.export_text()
             assert max(len(line) for line in text.splitlines()) <= 80, text
             assert "heap-leak +3.4 MiB/min (100%)" in text, text
-            want = "!! LIMIT CROSSED 64.0 MiB" if crossed else "limit 64.0 MiB in ~22 min"
+            want = "!! LIMIT CROSSED 64.0 MiB" if crossed else "limit 64.0 MiB in ~22 min (15 min-40 min)"
             assert want in text, text
 
 

@@ -134,7 +134,8 @@ def short_target(url: str, width: int) -> str:
 
 
 def limit_cell(vs: list[Verdict]) -> str:
-    """`CROSSED 64 MiB`, `64 MiB in ~5m`, `64 MiB in ~5m?` (RSS's trend, no leak verdict), or `-`."""
+    """`CROSSED 64 MiB`, `64 MiB in ~5m (3m-9m)` (with the 95% interval), `64 MiB in ~5m?`
+    (RSS's trend, no leak verdict), or `-`."""
     with_limit = [v for v in vs if v.limit_bytes]
     if not with_limit:
         return "-"
@@ -144,7 +145,12 @@ def limit_cell(vs: list[Verdict]) -> str:
     fc = [v for v in with_limit if v.forecast_s is not None]
     if fc:
         v = min(fc, key=lambda v: v.forecast_s or 0.0)
-        return f"{lim} in ~{human_duration(v.forecast_s or 0.0)}" + ("" if v.is_leak else "?")
+        cell = f"{lim} in ~{human_duration(v.forecast_s or 0.0)}" + ("" if v.is_leak else "?")
+        if v.forecast_low_s is not None:
+            # The interval travels with the time everywhere the time is shown (issue 9).
+            hi = human_duration(v.forecast_high_s) if v.forecast_high_s is not None else "never"
+            cell += f" ({human_duration(v.forecast_low_s)}-{hi})"
+        return cell
     return lim
 
 
