@@ -22,15 +22,21 @@ a CLI or a daemon reject such findings, so the rules that report a path ask here
   ends the process on that failure: it `log.Fatal`s or `os.Exit`s, returns non-zero from a
   CLI `Run`, returns the error from a cobra `RunE` or urfave/cli `Action`, passes it to
   `cobra.CheckErr`/kingpin's `FatalIfError`, or returns it to a function whose own callers
-  do (two levels). Callers are found by a byte scan of the package's directory
-  and of the module's directories that import it, parsed only when they mention the name;
-  a use that is not a call (a function value) or a caller that ignores or handles the error
-  decides "no". `_test.go` callers are not counted (tests exercise error paths on purpose).
+  do (two levels), or returns at all from a function that ends the process when it returns
+  (`ends_on_return`: main's `if err != nil { fmt.Println(err); return }`, discordgo's airhorn; `return 1`
+  in a `run() int` that main hands to `os.Exit`; a call followed by nothing but straight code to
+  main's end is a tail call, excused as a whole by `ends_on_return`). Callers are found by a byte
+  scan of the package's directory and of the module's directories that import it, parsed only
+  when they mention the name; a use that is not a call (a function value) or a caller that
+  ignores or handles the error decides "no". `_test.go` callers are not counted (tests exercise error paths on purpose).
   The caller may also exit through a logger's fatal event chain (zerolog's `log.Fatal().Err(err).Msg(..)`)
   or `panic(err)` in a named function of a program's package (not an HTTP handler: net/http recovers).
   Every return (success included) of a one-shot CLI command ends the process: ffcli's `Exec: f`,
   cobra's `Run`/`RunE`, urfave/cli's `Action` (told apart from other such fields by the signature; a
-  named function only when the command field is its sole use).
+  named function only when the command field is its sole use; a literal also when assigned,
+  `app.Action = func(c *cli.Context) error {...}`, croc's default action).
+  A bare `return` of a function whose last result is a named `err error` hands back a failure when
+  it sits under `if err != nil {` with no assignment to `err` between (croc's `getStdin`).
   Exported functions and methods are excused only in a program's packages (`package main`, or an
   import path through `cmd/`, `command/`, `internal/`, `app/`, `cli/`, `tools/`): a library's API
   is called by other modules too, whose callers need not exit.
@@ -300,10 +306,47 @@ def returns_failure(ctx: FileContext, fn: Node, ret: Node) -> bool:
     if not results or results[-1] != "error":
         return False
     vals = gs.returned_values(ret)
+    if not vals:
+        return _naked_failure(ctx, fn, ret)
     if len(vals) != len(results):
         return False
     last = ctx.text(vals[-1]).strip()
     return last != "nil"
+
+
+def _naked_failure(ctx: FileContext, fn: Node, ret: Node) -> bool:
+    """A bare `return` of a function whose last result is a named `err error`, inside `if err != nil {`
+    with no assignment to `err` between the test and the return (croc's `getStdin`: `_, err = io.Copy(f,
+    os.Stdin); if err != nil { return }`). The compiler rejects a bare return where the named result is
+    shadowed, so the `err` tested is the one returned; a deferred closure that assigns it (an
+    `err = nil` after the fact) makes the result unknown."""
+    res = fn.child_by_field_name("result")
+    decls = [c for c in res.named_children if c.type == "parameter_declaration"] if res is not None else []
+    names = decls[-1].children_by_field_name("name") if decls else []
+    if not names:
+        return False
+    err = ctx.text(names[-1])
+    body = fn.child_by_field_name("body")
+    for d in gs.walk(body, "defer_statement") if body is not None else ():
+        for a in gs.walk(d, ("short_var_declaration", "assignment_statement"), into_func_literals=True):
+            if err in gs.assigned_names(ctx, a):
+                return False
+    for p in gs.ancestors(ret):
+        if p.type in gs.FUNC_TYPES:
+            return False
+        if p.type != "if_statement":
+            continue
+        cons = p.child_by_field_name("consequence")
+        cond = "".join(ctx.text(p.child_by_field_name("condition")).split())
+        if cons is None or not (cons.start_byte <= ret.start_byte < cons.end_byte):
+            continue
+        if cond not in (f"{err}!=nil", f"nil!={err}"):
+            continue
+        return not any(
+            a.start_byte < ret.start_byte and err in gs.assigned_names(ctx, a)
+            for a in gs.walk(cons, ("short_var_declaration", "assignment_statement"), into_func_literals=True)
+        )
+    return False
 
 
 def return_ends_process(ctx: FileContext, ret: Node) -> bool:
@@ -352,12 +395,7 @@ def _one_shot_command(ctx: FileContext, fn: Node) -> bool:
     once and main returns (or exits) when it returns, so every return of it ends the process. A named
     function counts only when every use of it in the module is such a command field (no other caller)."""
     if fn.type == "func_literal":
-        kv = fn.parent
-        if kv is not None and kv.type == "literal_element":
-            kv = kv.parent
-        if kv is None or kv.type != "keyed_element" or not kv.named_children:
-            return False
-        return _command_signature(ctx, ctx.text(kv.named_children[0]).strip(), fn)
+        return _command_signature(ctx, _command_field(ctx, fn), fn)
     if fn.type != "function_declaration" or not any(
         _command_signature(ctx, k, fn) for k in ("Exec", "RunE", "Action")
     ):
@@ -373,13 +411,28 @@ def _is_cobra_rune(ctx: FileContext, fn: Node) -> bool:
     framework hands the error to main, which exits non-zero (the convention of every such CLI)."""
     if fn.type != "func_literal":
         return False
-    kv = fn.parent
-    if kv is not None and kv.type == "literal_element":
-        kv = kv.parent
-    if kv is None or kv.type != "keyed_element":
+    key = _command_field(ctx, fn)
+    if key not in ("RunE", "PreRunE", "PersistentPreRunE", "Action"):
         return False
-    key = kv.named_children[0] if kv.named_children else None
-    return key is not None and ctx.text(key).strip() in ("RunE", "PreRunE", "PersistentPreRunE", "Action")
+    if fn.parent is not None and fn.parent.type == "expression_list":
+        # `app.Action = func(...)`: a field of that name is a command's only by its signature
+        return _command_signature(ctx, "RunE" if key.endswith("RunE") else key, fn)
+    return True
+
+
+def _command_field(ctx: FileContext, lit: Node) -> str:
+    """The field a func literal is given to: `RunE: func(...)` in a command literal, or an assignment
+    `app.Action = func(...)` (urfave/cli's default action, croc's); "" otherwise."""
+    up = lit.parent
+    if up is not None and up.type == "literal_element":
+        up = up.parent
+    if up is not None and up.type == "keyed_element" and up.named_children:
+        return ctx.text(up.named_children[0]).strip()
+    if up is not None and up.type == "expression_list" and up.parent is not None:
+        lefts, rights = gs.assignment_sides(up.parent) if up.parent.type == "assignment_statement" else ([], [])
+        if len(lefts) == 1 and len(rights) == 1 and lefts[0].type == "selector_expression":
+            return ctx.text(lefts[0].child_by_field_name("field"))
+    return ""
 
 
 _PARSED: OrderedDict[str, FileContext] = OrderedDict()
@@ -613,6 +666,10 @@ def _hands_on(ctx: FileContext, ret: Node, depth: int) -> bool:
     if outer is None:
         return False
     if _nonzero_status(ctx, ret) and is_cli_run(ctx, outer):
+        return True
+    if outer.type != "func_literal" and ends_on_return(ctx, outer):
+        # main's `if err != nil { fmt.Println(err); return }`, `return 1` of a `run() int` whose result
+        # goes to os.Exit: whatever the return hands back (nothing, a status), the process ends after it
         return True
     if not returns_failure(ctx, outer, ret):
         return False
