@@ -11,7 +11,10 @@ real output of `leakhunter.cli.main` on that command line. Classes:
   number, and not finite (nan/inf) — only the values the option refuses are run (a value
   the option accepts would start the command's real work; those are listed as accepted);
 - later: errors found after parsing (a missing input file, an unknown rule, both
-  inputs on stdin, a store that does not exist).
+  inputs on stdin, a store that does not exist);
+- bad content: inputs that exist but are empty, truncated, a gzip bomb, another kind
+  or not a profile at all, for each input of top, diff, list, goroutines, gctrace and
+  report: the line names the input (path, `stdin`, or URL).
 
     python bench/cli_error_table.py            # Markdown table on stdout
     python bench/cli_error_table.py --check    # exit 1 unless every row is one line, exit 2
@@ -23,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import io
 import sys
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,11 +156,84 @@ def rows(tmp: Path | None = None) -> list[Row]:
         ("report", "store missing", ["report", "--db", missing, "-o", missing + ".html"]),
         ("scan", "path missing", ["scan", missing]),
     ]
+    if tmp is not None:
+        later += _bad_content(tmp)
     subs = _subparsers()
     for cmd, klass, argv in later:
         if cmd in subs:
             add(cmd, klass, argv)
     return out
+
+
+# Classes of input (not usage) errors: their line names the input, without the --help hint.
+INPUT_CLASSES = frozenset({
+    "input missing", "store missing", "path missing", "input empty", "input not a profile",
+    "input text", "input truncated gzip", "input gzip bomb", "BASE truncated gzip",
+    "NEW not a profile", "NEW gzip bomb", "input a heap profile", "--diff BASE not a dump",
+    "input without GC lines", "store corrupt",
+})
+
+
+def _tiny_profile() -> bytes:
+    """A valid one-sample heap-style pprof, so a bad NEW can be shown after a good BASE."""
+    from leakhunter.profiles.proto import profile_pb2
+
+    p = profile_pb2.Profile()
+    p.string_table.extend(["", "inuse_space", "bytes", "main.f", "main.go"])
+    st = p.sample_type.add()
+    st.type, st.unit = 1, 2
+    fn = p.function.add()
+    fn.id, fn.name, fn.filename = 1, 3, 4
+    loc = p.location.add()
+    loc.id = 1
+    ln = loc.line.add()
+    ln.function_id, ln.line = 1, 7
+    s = p.sample.add()
+    s.location_id.append(1)
+    s.value.append(4096)
+    return gzip.compress(p.SerializeToString(), mtime=0)
+
+
+def _bad_content(tmp: Path) -> list[tuple[str, str, list[str]]]:
+    """Inputs that exist but are not what they claim: each error line must name its input
+    (with `diff A B` the user must know which one is bad)."""
+    files = {
+        "good.pb.gz": _tiny_profile(),
+        "heap.pb.gz": _tiny_profile(),
+        "empty.pb.gz": b"",
+        "junk.bin": b"\xff" + bytes(range(256)) * 16,
+        "cut.pb.gz": gzip.compress(b"x" * 100_000, mtime=0)[:40],
+        "notes.txt": b"listening on :8080\n",
+        "dump.txt": b"goroutine 1 [running]:\nmain.main()\n\t/src/main.go:5 +0x1d\n",
+        "bad.db": b"\xff" * 4096,
+    }
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with open(tmp / "bomb.pb.gz", "wb") as f:  # 64 MiB of zeros in 64 KiB
+        for _ in range(64):
+            f.write(c.compress(b"\0" * (1 << 20)))
+        f.write(c.flush())
+    t = {name: str(tmp / name) for name in [*files, "bomb.pb.gz"]}
+    return [
+        ("top", "input empty", ["top", t["empty.pb.gz"]]),
+        ("top", "input not a profile", ["top", t["junk.bin"]]),
+        ("top", "input text", ["top", t["notes.txt"]]),
+        ("top", "input truncated gzip", ["top", t["cut.pb.gz"]]),
+        ("top", "input gzip bomb", ["top", "--max-bytes", "16MiB", t["bomb.pb.gz"]]),
+        ("diff", "BASE truncated gzip", ["diff", t["cut.pb.gz"], t["good.pb.gz"]]),
+        ("diff", "NEW not a profile", ["diff", t["good.pb.gz"], t["junk.bin"]]),
+        ("diff", "NEW gzip bomb", ["diff", "--max-bytes", "16MiB", t["good.pb.gz"],
+                                   t["bomb.pb.gz"]]),
+        ("list", "input truncated gzip", ["list", t["cut.pb.gz"], "main"]),
+        ("goroutines", "input empty", ["goroutines", t["empty.pb.gz"]]),
+        ("goroutines", "input a heap profile", ["goroutines", t["heap.pb.gz"]]),
+        ("goroutines", "--diff BASE not a dump", ["goroutines", t["dump.txt"], "--diff",
+                                                  t["junk.bin"]]),
+        ("gctrace", "input without GC lines", ["gctrace", t["notes.txt"]]),
+        ("report", "store corrupt", ["report", "--db", t["bad.db"], "-o",
+                                     str(tmp / "r.html")]),
+    ]
 
 
 def accepted() -> list[tuple[str, str, str]]:
@@ -183,12 +261,16 @@ def check(rs: list[Row]) -> list[str]:
     return bad
 
 
-def markdown(rs: list[Row]) -> str:
+def markdown(rs: list[Row], tmp: Path | None = None) -> str:
+    """The table; `tmp`, the directory the input files were made in, is shown as /tmp/x."""
+    def shown(text: str) -> str:
+        return text.replace(str(tmp), "/tmp/x") if tmp is not None else text
+
     out = ["| command | bad input | command line | exit | the one stderr line |",
            "|---|---|---|---|---|"]
     for r in rs:
-        argv = " ".join(repr(a) if a in ("", ) else a for a in r.argv)
-        line = r.line.replace("|", "\\|")
+        argv = shown(" ".join(repr(a) if a in ("", ) else a for a in r.argv))
+        line = shown(r.line).replace("|", "\\|")
         out.append(f"| {r.command} | {r.klass} | `leakhunter {argv}` | {r.code} | `{line}` |")
     acc = accepted()
     if acc:
@@ -202,13 +284,13 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as d:
         rs = rows(Path(d))
-    if "--check" in sys.argv:
-        bad = check(rs)
-        for b in bad:
-            print(b)
-        print(f"{len(rs)} command lines, {len(bad)} not one line + exit 2")
-        return 1 if bad else 0
-    sys.stdout.write(markdown(rs))
+        if "--check" in sys.argv:
+            bad = check(rs)
+            for b in bad:
+                print(b)
+            print(f"{len(rs)} command lines, {len(bad)} not one line + exit 2")
+            return 1 if bad else 0
+        sys.stdout.write(markdown(rs, Path(d)))
     return 0
 
 

@@ -30,7 +30,7 @@ def test_every_command_and_bad_option_is_one_line_exit_2(tmp_path: Path) -> None
     assert cli_error_table.check(rows) == []
     # Usage errors name the command's own --help on the same line.
     for r in rows:
-        if r.klass not in ("input missing", "store missing", "path missing") and r.argv:
+        if r.klass not in cli_error_table.INPUT_CLASSES and r.argv:
             assert r.line.endswith(f"see 'leakhunter {r.argv[0]} --help'") or \
                 r.argv[0] == "frobnicate", r.line
         assert not r.stdout, (r.argv, r.stdout)  # refused before any work was printed

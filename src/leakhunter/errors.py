@@ -21,6 +21,18 @@ class UsageError(LeakhunterError):
 class InputError(LeakhunterError):
     """An input (file, stdin, URL, Go source) could not be read or understood."""
 
+    def naming(self, what: str) -> InputError:
+        """This error with its line naming the input `what` (a path, `stdin`, a URL).
+
+        The layers that decode bytes do not know where the bytes came from, so their
+        lines say what is wrong but not with which input; with two inputs (`diff A B`)
+        the user could not tell which. The command that read the input names it here.
+        A line that already starts with the name is returned as it is."""
+        text = str(self)
+        if text.startswith((f"{what}:", f"{what} ")):
+            return self
+        return type(self)(f"{what}: {text}")
+
 
 class CorruptInputError(InputError):
     """The bytes are damaged: truncated, random, not the format they claim to be."""
@@ -36,6 +48,10 @@ class WrongKindError(InputError):
 
 class FetchError(InputError):
     """A URL refused, timed out, or answered with an error status."""
+
+
+class OutputError(LeakhunterError):
+    """A file the user asked for (-o, --report, --flame) could not be written (a full disk)."""
 
 
 class TargetError(LeakhunterError):

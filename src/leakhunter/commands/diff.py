@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from leakhunter.analyze.diff import diff, merge_negated
-    from leakhunter.errors import InputError, UsageError
+    from leakhunter.errors import OutputError, UsageError
     from leakhunter.model import Profile
 
     if args.base == "-" and args.new == "-":
@@ -67,13 +67,13 @@ def run(args: argparse.Namespace) -> int:
         merged=merged, cum_sort=args.cum,
     )
     if args.output:
+        from leakhunter.atomic import write_atomic
         from leakhunter.profiles.pprof import encode
 
         try:
-            with open(args.output, "wb") as f:
-                f.write(encode(merged))
+            write_atomic(args.output, encode(merged))
         except OSError as exc:
-            raise InputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+            raise OutputError(f"-o {args.output}: cannot write: {exc.strerror or exc}") from None
     if args.flame:
         write_flame(merged, args, title=f"leakhunter diff {args.base} {args.new}", diff=True)
     emit(table, args)

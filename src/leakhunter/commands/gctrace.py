@@ -66,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
         db = Path(tmpdir) / "gctrace.db"
     try:
         with Store(db) as store:
-            load_into(store, target, runs, end_ts=end_ts)
+            try:
+                load_into(store, target, runs, end_ts=end_ts)
+            except InputError as exc:
+                raise exc.naming(name) from None  # the line says which input has no GC lines
             verdicts = {target: analyze_target(store, target, limit_bytes=args.limit)}
     finally:
         if tmpdir:

@@ -74,23 +74,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load(
-    spec: str, *, max_bytes: int, timeout: float, follow_redirects: bool = False
+    spec: str, *, max_bytes: int, timeout: float, follow_redirects: bool = False,
+    max_unpacked: int | None = None,
 ) -> GoroutineDump:
     """Read one dump. A debug=2 text dump from a file or stdin is streamed to the parser
-    in chunks instead of being read whole; anything else goes through read_input."""
+    in chunks instead of being read whole; anything else goes through read_input.
+
+    `max_bytes` bounds what is read, `max_unpacked` (default: `max_bytes`) what a
+    gzipped dump may decompress to, held whole. Any error names the input."""
     from leakhunter.collect.inputs import is_url, open_local, read_input
+    from leakhunter.commands._common import input_name
+    from leakhunter.errors import InputError
     from leakhunter.profiles import goroutine_text, read_goroutines
     from leakhunter.profiles.decompress import is_gzip
 
-    if spec == "-" or (not is_url(spec) and os.path.isfile(spec)):
-        with open_local(spec, max_bytes=max_bytes) as src:
-            head = src.read(1 << 20)
-            if not is_gzip(head) and goroutine_text.sniff(head) == "debug=2":
-                return goroutine_text.parse_file(src, head)
-            return read_goroutines(head + src.read(), max_bytes=max_bytes)
-    data = read_input(spec, max_bytes=max_bytes, timeout=timeout,
-                      follow_redirects=follow_redirects)
-    return read_goroutines(data, max_bytes=max_bytes)
+    unpacked = max_bytes if max_unpacked is None else max_unpacked
+    try:
+        if spec == "-" or (not is_url(spec) and os.path.isfile(spec)):
+            with open_local(spec, max_bytes=max_bytes) as src:
+                head = src.read(1 << 20)
+                if not is_gzip(head) and goroutine_text.sniff(head) == "debug=2":
+                    return goroutine_text.parse_file(src, head)
+                data = head + src.read()
+        else:
+            data = read_input(spec, max_bytes=max_bytes, timeout=timeout,
+                              follow_redirects=follow_redirects)
+        return read_goroutines(data, max_bytes=unpacked if is_gzip(data) else max_bytes)
+    except InputError as exc:
+        raise exc.naming(input_name(spec)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,11 +124,14 @@ def run(args: argparse.Namespace) -> int:
     if args.diff and args.dump == "-" and args.diff == "-":
         raise UsageError("only one of DUMP and --diff can be '-' (stdin)")
 
+    from leakhunter.commands._common import unpack_limit
+
+    unpacked = unpack_limit(args)
     dump = load(args.dump, max_bytes=args.max_bytes, timeout=args.timeout,
-                follow_redirects=args.follow_redirects)
+                follow_redirects=args.follow_redirects, max_unpacked=unpacked)
     if args.diff:
         base = load(args.diff, max_bytes=args.max_bytes, timeout=args.timeout,
-                    follow_redirects=args.follow_redirects)
+                    follow_redirects=args.follow_redirects, max_unpacked=unpacked)
         result = analysis.diff(base, dump, min_count=min_count, state=state,
                                stuck_count=stuck_count, stuck_minutes=stuck_minutes)
     else:

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from leakhunter.analyze.expected import compile_expected
     from leakhunter.collect.store import Store
     from leakhunter.commands._common import check_output_path
-    from leakhunter.errors import UsageError
+    from leakhunter.errors import OutputError, UsageError
     from leakhunter.report.html import write_report
 
     out = Path(args.output)
@@ -42,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
         try:
             write_report(store, out, target=args.target, expect_growth=compile_expected(args.expect_growth))
         except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+            raise OutputError(f"-o {out}: cannot write: {exc.strerror or exc}") from None
     print(f"wrote {out}", file=sys.stderr)
     return 0

@@ -84,13 +84,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load(spec: str, args: argparse.Namespace) -> object:
-    """Read and decode one profile argument (bytes from collect/, model from profiles/)."""
-    from leakhunter.collect.inputs import read_input
-    from leakhunter.profiles import read_profile
+    """Read and decode one profile argument (bytes from collect/, model from profiles/).
 
-    data = read_input(spec, max_bytes=args.max_bytes, timeout=args.timeout,
-                      follow_redirects=getattr(args, "follow_redirects", False))
-    return read_profile(data, max_bytes=args.max_bytes)
+    Any error names the input (with `diff A B` the user must know which one is bad)."""
+    from leakhunter.collect.inputs import read_input
+    from leakhunter.commands._common import input_name, unpack_limit
+    from leakhunter.errors import InputError
+    from leakhunter.profiles import read_profile
+    from leakhunter.profiles.decompress import is_gzip
+
+    try:
+        data = read_input(spec, max_bytes=args.max_bytes, timeout=args.timeout,
+                          follow_redirects=getattr(args, "follow_redirects", False))
+        limit = unpack_limit(args) if is_gzip(data) else args.max_bytes
+        return read_profile(data, max_bytes=limit)
+    except InputError as exc:
+        raise exc.naming(input_name(spec)) from None
 
 
 def write_flame(prof: object, args: argparse.Namespace, *, title: str, diff: bool = False) -> None:
@@ -98,7 +107,7 @@ def write_flame(prof: object, args: argparse.Namespace, *, title: str, diff: boo
     from pathlib import Path
 
     from leakhunter.analyze.flame import flame_tree
-    from leakhunter.errors import InputError
+    from leakhunter.errors import OutputError
     from leakhunter.model import Profile
     from leakhunter.report.flame import write_flame_page
 
@@ -107,7 +116,7 @@ def write_flame(prof: object, args: argparse.Namespace, *, title: str, diff: boo
     try:
         write_flame_page(Path(args.flame), tree, title=title, diff=diff)
     except OSError as exc:
-        raise InputError(f"--flame {args.flame}: cannot write: {exc.strerror or exc}") from None
+        raise OutputError(f"--flame {args.flame}: cannot write: {exc.strerror or exc}") from None
 
 
 def emit(table: object, args: argparse.Namespace) -> None:

@@ -14,6 +14,14 @@ from leakhunter.errors import CorruptInputError, InputTooLargeError
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 22
 
+# What a gzipped input may decompress to when the user set no --max-bytes. Decoded
+# bytes are held whole, so this is also about the peak memory a gzip bomb costs before
+# it is refused. 256 MiB is more than a real profile needs: a 24 MB pprof (400,000
+# samples of 20 frames, far past a real heap profile) already took 0.7 GB to decode,
+# ~28x its size, so a 256 MiB one would need ~7 GB; and it is the bound the live
+# scrape (collect.scrape), fleet and pyroscope already put on a profile.
+DEFAULT_MAX_UNPACKED = 256 << 20
+
 
 def is_gzip(data: bytes) -> bool:
     return data[:2] == GZIP_MAGIC
@@ -28,7 +36,7 @@ def _size(n: int) -> str:
 
 def _too_large(max_bytes: int) -> InputTooLargeError:
     return InputTooLargeError(
-        f"input decompresses to more than {_size(max_bytes)} "
+        f"gzip data decompresses to more than {_size(max_bytes)} "
         "(a gzip bomb? raise --max-bytes to allow it)"
     )
 

@@ -73,7 +73,6 @@ def page(tree: FlameTree, *, title: str) -> str:
 
 def write_flame_page(out: Path, tree: FlameTree, *, title: str, diff: bool = False) -> None:
     tree.diff = tree.diff or diff
-    out = Path(out)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(page(tree, title=title), encoding="utf-8")
-    tmp.replace(out)
+    from leakhunter.atomic import write_atomic
+
+    write_atomic(Path(out), page(tree, title=title))

@@ -106,10 +106,9 @@ def write_fleet_report(results: Sequence[JobResult], out_path: Path, *,
     from leakhunter.errors import UsageError
 
     html = render_fleet_report(results, meta=meta)
-    out_path = Path(out_path)
-    tmp = out_path.with_name(out_path.name + ".tmp")
+    from leakhunter.atomic import write_atomic
+
     try:
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(out_path)
+        write_atomic(Path(out_path), html)
     except OSError as exc:
         raise UsageError(f"--report {out_path}: {exc.strerror or exc}") from None

@@ -317,7 +317,6 @@ def write_report(store: Store, out_path: Path, *, target: str | None = None,
     says so rather than naming a file that will be gone)."""
     html = render_report(store, target=target, verdicts=verdicts, store_label=store_label,
                          expect_growth=expect_growth)
-    out_path = Path(out_path)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out_path)
+    from leakhunter.atomic import write_atomic
+
+    write_atomic(Path(out_path), html)
