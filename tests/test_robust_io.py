@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,8 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         svc.get("/leak/map?n=500&size=4096")
         (d / "new.pb.gz").write_bytes(svc.get("/debug/pprof/heap?gc=1"))
         (d / "goroutine.txt").write_bytes(svc.get("/debug/pprof/goroutine?debug=2"))
-    return {p.name.split(".")[0]: p for p in d.iterdir()}
+        (d / "goroutine.pb.gz").write_bytes(svc.get("/debug/pprof/goroutine"))
+    return {p.name.replace(".", "-").removesuffix("-gz"): p for p in d.iterdir()}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_gzip_bomb_peak_rss_is_bounded(how: str, bomb: Path, real: dict[str, Pat
         "top": (["top", str(bomb)], None, str(bomb)),
         "top-stdin": (["top", "-"], bomb, "stdin"),
         "goroutines": (["goroutines", str(bomb)], None, str(bomb)),
-        "diff-new": (["diff", "--keep-profiler", str(real["base"]), str(bomb)], None, str(bomb)),
+        "diff-new": (["diff", "--keep-profiler", str(real["base-pb"]), str(bomb)], None, str(bomb)),
         "list": (["list", str(bomb), "main"], None, str(bomb)),
     }
     argv, stdin, name = args[how]
@@ -106,7 +107,7 @@ def test_explicit_max_bytes_still_bounds_and_raises_it(bomb: Path, real: dict[st
     res, peak = run_measured("top", "--max-bytes", "32MiB", str(bomb))
     one_line(res, "32MiB", str(bomb))
     assert peak < 150 << 20, f"peak RSS {peak / 2**20:.0f} MiB"
-    ok = leakhunter("top", "--max-bytes", "512MiB", str(real["new"]))
+    ok = leakhunter("top", "--max-bytes", "512MiB", str(real["new-pb"]))
     assert ok.returncode == 0, ok.stderr.decode()
 
 
@@ -152,7 +153,7 @@ def test_report_on_full_disk_leaves_nothing(full_dir: Path, tmp_path: Path) -> N
 
 def test_flame_on_full_disk_leaves_nothing(full_dir: Path, real: dict[str, Path]) -> None:
     out = full_dir / "flame.html"
-    res = leakhunter("top", "--flame", str(out), str(real["new"]))
+    res = leakhunter("top", "--flame", str(out), str(real["new-pb"]))
     assert _left(full_dir) == []
     one_line(res, f"--flame {out}", "No space left on device")
 
@@ -160,16 +161,16 @@ def test_flame_on_full_disk_leaves_nothing(full_dir: Path, real: dict[str, Path]
 def test_diff_output_on_full_disk_leaves_nothing(full_dir: Path, real: dict[str, Path]) -> None:
     """diff -o wrote in place: a full disk left a truncated profile that looked valid."""
     out = full_dir / "d.pb.gz"
-    res = leakhunter("diff", "--keep-profiler", "-o", str(out), str(real["base"]),
-                     str(real["new"]))
+    res = leakhunter("diff", "--keep-profiler", "-o", str(out), str(real["base-pb"]),
+                     str(real["new-pb"]))
     assert _left(full_dir) == []
     one_line(res, f"-o {out}", "No space left on device")
 
 
 def test_diff_output_is_whole_when_written(tmp_path: Path, real: dict[str, Path]) -> None:
     out = tmp_path / "d.pb.gz"
-    assert leakhunter("diff", "--keep-profiler", "-o", str(out), str(real["base"]),
-                        str(real["new"])).returncode == 0
+    assert leakhunter("diff", "--keep-profiler", "-o", str(out), str(real["base-pb"]),
+                        str(real["new-pb"])).returncode == 0
     assert gzip.decompress(out.read_bytes())
     assert not (tmp_path / "d.pb.gz.tmp").exists()
 
@@ -178,14 +179,14 @@ def test_diff_output_is_whole_when_written(tmp_path: Path, real: dict[str, Path]
 
 def test_diff_says_which_input_is_bad(tmp_path: Path, real: dict[str, Path]) -> None:
     bad = tmp_path / "corrupt.pb.gz"
-    data = real["new"].read_bytes()
+    data = real["new-pb"].read_bytes()
     bad.write_bytes(data[: len(data) // 2])
-    one_line(leakhunter("diff", str(real["base"]), str(bad)), f"{bad}: ", "truncated")
-    one_line(leakhunter("diff", str(bad), str(real["new"])), f"{bad}: ", "truncated")
+    one_line(leakhunter("diff", str(real["base-pb"]), str(bad)), f"{bad}: ", "truncated")
+    one_line(leakhunter("diff", str(bad), str(real["new-pb"])), f"{bad}: ", "truncated")
     rand = tmp_path / "random.bin"
     junk = b"\xff" + os.urandom(4096)  # a first byte no pprof field tag has: "unrecognized"
     rand.write_bytes(junk)
-    one_line(leakhunter("diff", str(rand), str(real["new"])), f"{rand}: ", "unrecognized")
+    one_line(leakhunter("diff", str(rand), str(real["new-pb"])), f"{rand}: ", "unrecognized")
     one_line(leakhunter("top", "-", input=junk), "error: stdin: ", "unrecognized")
 
 
@@ -193,8 +194,8 @@ def test_goroutines_and_list_name_their_input(tmp_path: Path, real: dict[str, Pa
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
     one_line(leakhunter("goroutines", str(empty)), f"{empty}: ", "empty")
-    one_line(leakhunter("goroutines", str(real["goroutine"]), "--diff", str(empty)), f"{empty}: ")
-    one_line(leakhunter("goroutines", str(real["new"])), f"{real['new']}: ", "heap profile")
+    one_line(leakhunter("goroutines", str(real["goroutine-txt"]), "--diff", str(empty)), f"{empty}: ")
+    one_line(leakhunter("goroutines", str(real["new-pb"])), f"{real['new-pb']}: ", "heap profile")
     one_line(leakhunter("list", str(empty), "main"), f"{empty}: ", "empty")
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
@@ -229,3 +230,108 @@ def test_error_table_input_lines_name_their_input(tmp_path: Path) -> None:
         bad = next(a for a in r.argv if a.startswith(str(tmp_path))
                    and Path(a).name not in ("good.pb.gz", "dump.txt"))
         assert f"error: {bad}: " in r.line, (r.klass, r.line)
+
+
+def write_gzipped_dump(path: Path, goroutines: int) -> int:
+    """A debug=2 dump of `goroutines` goroutines in two stacks, gzipped as it is written;
+    returns its decompressed size."""
+    c = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    size = 0
+    with open(path, "wb") as f:
+        batch = []
+        for i in range(1, goroutines + 1):
+            line = 12 if i % 3 else 31
+            batch.append(
+                f"goroutine {i} [chan send, 6 minutes]:\n"
+                f"main.handle({i:#x}, 0xc000{i:08x})\n\t/src/svc/main.go:{line} +0x1d\n"
+                f"created by main.serve in goroutine 1\n\t/src/svc/main.go:40 +0x2f\n\n")
+            if len(batch) == 10_000 or i == goroutines:
+                raw = "".join(batch).encode()
+                size += len(raw)
+                f.write(c.compress(raw))
+                batch = []
+        f.write(c.flush())
+    return size
+
+
+def test_gzipped_text_dump_past_the_in_memory_bound_is_streamed(tmp_path: Path) -> None:
+    """A gzipped debug=2 dump larger than 256 MiB decompressed (the bound on what is held
+    whole) is streamed to the parser like a plain one: read, counted, and cheap."""
+    dump = tmp_path / "goroutine.txt.gz"
+    n = 2_000_000
+    size = write_gzipped_dump(dump, n)
+    assert size > 300 << 20 and dump.stat().st_size < 64 << 20
+    res, peak = run_measured("goroutines", "--format", "json", str(dump))
+    assert res.returncode == 1, res.stderr.decode()  # 2 groups stuck 6 minutes at one line
+    import json
+
+    got = json.loads(res.stdout)
+    assert got["total"] == n and sorted(g["count"] for g in got["groups"]) == [666_666, 1_333_334]
+    assert peak < 250 << 20, f"peak RSS {peak / 2**20:.0f} MiB for {size >> 20} MiB of text"
+    # A limit still bounds it, and names the input.
+    res, _ = run_measured("goroutines", "--max-bytes", "64MiB", str(dump))
+    one_line(res, f"{dump}: ", "64MiB")
+
+
+def test_streamed_gzip_members_padding_and_damage(tmp_path: Path, real: dict[str, Path]) -> None:
+    """The streamed gunzip reads what gzip(1) reads: several members as one stream, zero
+    padding after the last ignored; a stream cut short is refused, naming the file."""
+    text = real["goroutine-txt"].read_bytes()
+    whole = leakhunter("goroutines", "--format", "json", str(real["goroutine-txt"]))
+    two = tmp_path / "two.txt.gz"
+    half = text.index(b"\n\ngoroutine ", len(text) // 2) + 2
+    two.write_bytes(gzip.compress(text[:half]) + gzip.compress(text[half:]) + b"\0" * 512)
+    res = leakhunter("goroutines", "--format", "json", str(two))
+    assert res.returncode == whole.returncode, res.stderr.decode()
+    assert res.stdout == whole.stdout
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(gzip.compress(text * 50)[: -200])
+    one_line(leakhunter("goroutines", str(cut)), f"{cut}: ", "truncated")
+    # A gzipped binary goroutine profile is not text: it is held whole, as before.
+    res = leakhunter("goroutines", "--format", "json", str(real["goroutine-pb"]))
+    assert res.returncode in (0, 1), res.stderr.decode()
+    assert '"kind": "goroutine"' in res.stdout.decode()
+
+
+def _streamed(data: bytes, limit: int, n: int) -> bytes:
+    import io
+
+    from leakhunter.profiles.decompress import GunzipReader
+
+    r = GunzipReader(io.BytesIO(data[3:]), limit, data[:3])
+    if n < 0:
+        return r.read()
+    out = []
+    while chunk := r.read(n):
+        out.append(chunk)
+    return b"".join(out)
+
+
+def _outcome(f: Callable[..., bytes], *args: object) -> bytes | type:
+    from leakhunter.errors import InputError
+
+    try:
+        return f(*args)
+    except InputError as exc:
+        return type(exc)
+
+
+def test_streamed_gunzip_agrees_with_the_whole_one() -> None:
+    """GunzipReader (streamed) and gunzip_bounded (whole) give the same bytes or the same
+    error class, read in any chunk size, on members, padding, garbage and every cut."""
+    import random
+
+    from leakhunter.profiles.decompress import gunzip_bounded
+
+    rnd = random.Random(44)
+    body = b"".join(b"goroutine %d [select]:\n\tmain.go:%d\n\n" % (i, rnd.randrange(99))
+                    for i in range(600))
+    one = gzip.compress(body, mtime=0)
+    cases = [one, one + one, one + b"\0" * 300, one + b"junk", gzip.compress(b"", mtime=0),
+             one[:2] + b"\xff" * 50]
+    cases += [one[:k] for k in range(3, len(one), 37)]
+    for data in cases:
+        for limit in (len(body) * 2 + 10, len(body) // 2):
+            want = _outcome(gunzip_bounded, data, limit)
+            for n in (1, 7, 4096, -1):
+                assert _outcome(_streamed, data, limit, n) == want, (len(data), limit, n)

@@ -159,9 +159,9 @@ def add_max_bytes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-bytes", type=positive_size, default=DEFAULT_MAX_BYTES, metavar="SIZE",
         action=_MaxBytes,
-        help="refuse inputs larger than this (default: 1GiB as read, and 256MiB once "
-             "decompressed from gzip, so a gzip bomb stops there; a value given here "
-             "bounds both)",
+        help="refuse inputs larger than this (default: 1GiB as read or streamed, and 256MiB "
+             "for a gzipped input decompressed into memory, so a gzip bomb stops there; a "
+             "value given here bounds both)",
     )
 
 

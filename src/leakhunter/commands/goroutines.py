@@ -77,23 +77,32 @@ def load(
     spec: str, *, max_bytes: int, timeout: float, follow_redirects: bool = False,
     max_unpacked: int | None = None,
 ) -> GoroutineDump:
-    """Read one dump. A debug=2 text dump from a file or stdin is streamed to the parser
-    in chunks instead of being read whole; anything else goes through read_input.
+    """Read one dump. A debug=2 text dump from a file or stdin, gzipped or not, is
+    streamed to the parser in chunks instead of being read whole; anything else goes
+    through read_input.
 
-    `max_bytes` bounds what is read, `max_unpacked` (default: `max_bytes`) what a
-    gzipped dump may decompress to, held whole. Any error names the input."""
+    `max_bytes` bounds what is read (and a streamed dump, decompressed), `max_unpacked`
+    (default: `max_bytes`) what a gzipped input held whole may decompress to. Any error
+    names the input."""
     from leakhunter.collect.inputs import is_url, open_local, read_input
     from leakhunter.commands._common import input_name
     from leakhunter.errors import InputError
     from leakhunter.profiles import goroutine_text, read_goroutines
-    from leakhunter.profiles.decompress import is_gzip
+    from leakhunter.profiles.decompress import GunzipReader, is_gzip
 
     unpacked = max_bytes if max_unpacked is None else max_unpacked
     try:
         if spec == "-" or (not is_url(spec) and os.path.isfile(spec)):
             with open_local(spec, max_bytes=max_bytes) as src:
                 head = src.read(1 << 20)
-                if not is_gzip(head) and goroutine_text.sniff(head) == "debug=2":
+                if is_gzip(head):
+                    gz = GunzipReader(src, max_bytes, head)
+                    text = gz.read(1 << 20)
+                    if goroutine_text.sniff(text) == "debug=2":
+                        return goroutine_text.parse_file(gz, text)
+                    gz.limit = unpacked  # held whole from here: the in-memory bound
+                    return read_goroutines(text + gz.read(), max_bytes=unpacked)
+                if goroutine_text.sniff(head) == "debug=2":
                     return goroutine_text.parse_file(src, head)
                 data = head + src.read()
         else:

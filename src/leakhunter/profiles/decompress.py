@@ -8,11 +8,18 @@ lets us stop at `max_bytes` having allocated at most that much.
 from __future__ import annotations
 
 import zlib
+from typing import Protocol
 
 from leakhunter.errors import CorruptInputError, InputTooLargeError
 
+
+class _Reader(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 22
+_IN_CHUNK = 1 << 20
 
 # What a gzipped input may decompress to when the user set no --max-bytes. Decoded
 # bytes are held whole, so this is also about the peak memory a gzip bomb costs before
@@ -60,7 +67,7 @@ def gunzip_bounded(data: bytes, max_bytes: int) -> bytes:
                 if total > max_bytes:
                     raise _too_large(max_bytes)
                 buf = d.unconsumed_tail
-                if not chunk and not buf:
+                if not chunk and not buf and not d.eof:  # (an empty member is whole)
                     raise CorruptInputError("truncated gzip data (the stream ends early)")
                 out.append(chunk)
         except zlib.error as exc:
@@ -70,3 +77,59 @@ def gunzip_bounded(data: bytes, max_bytes: int) -> bytes:
             # Trailing bytes after the last member (zero padding) are ignored, as gzip(1) does.
             break
     return b"".join(out)
+
+
+class GunzipReader:
+    """The decompressed bytes of a gzip stream read from `src`, on demand and bounded.
+
+    A goroutine text dump of a million goroutines is ~0.5 GB; gzipped, it was held whole
+    to be decompressed. Read through this, `goroutine_text.parse_file` streams it in
+    chunks like a plain dump, so its memory is a few chunks whatever its size, and the
+    in-memory bound (`DEFAULT_MAX_UNPACKED`) need not refuse it. `limit` may be lowered
+    after the head is read (the caller decides then whether it streams or holds it).
+    """
+
+    def __init__(self, src: _Reader, max_bytes: int, first: bytes = b"") -> None:
+        self._src, self.limit, self._in = src, max_bytes, first
+        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._total = 0
+        self._done = False
+
+    def read(self, n: int = -1, /) -> bytes:
+        if n < 0:
+            chunks: list[bytes] = []
+            while chunk := self.read(_CHUNK):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        if self._total > self.limit:  # the limit was lowered below what was read
+            raise _too_large(self.limit)
+        out: list[bytes] = []
+        got = 0
+        while got < n and not self._done:
+            if self._d.eof:
+                # What follows this member is unused_data only: at the end of a member
+                # read under max_length, unconsumed_tail may hold the same bytes again.
+                rest = self._d.unused_data
+                while len(rest) < 2 and (more := self._src.read(_IN_CHUNK)):
+                    rest += more
+                if not rest.startswith(GZIP_MAGIC):
+                    # Trailing bytes after the last member are ignored, as gzip(1) does.
+                    self._done = True
+                    break
+                self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self._in = rest
+            if not self._in:
+                self._in = self._src.read(_IN_CHUNK)
+                if not self._in:
+                    raise CorruptInputError("truncated gzip data (the stream ends early)")
+            try:
+                chunk = self._d.decompress(self._in, min(n - got, self.limit - self._total + 1))
+            except zlib.error as exc:
+                raise CorruptInputError(f"corrupt gzip data: {exc}") from None
+            self._in = self._d.unconsumed_tail
+            self._total += len(chunk)
+            if self._total > self.limit:
+                raise _too_large(self.limit)
+            out.append(chunk)
+            got += len(chunk)
+        return b"".join(out)
