@@ -335,3 +335,27 @@ def test_streamed_gunzip_agrees_with_the_whole_one() -> None:
             want = _outcome(gunzip_bounded, data, limit)
             for n in (1, 7, 4096, -1):
                 assert _outcome(_streamed, data, limit, n) == want, (len(data), limit, n)
+
+
+def test_url_inputs_are_named_too(tmp_path: Path, real: dict[str, Path]) -> None:
+    """A URL answering bytes that are not a profile: the line names the URL, not just
+    what is wrong (served by a real HTTP server on loopback)."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "good.pb.gz").write_bytes(real["base-pb"].read_bytes())
+    (tmp_path / "cut.pb.gz").write_bytes(real["new-pb"].read_bytes()[:200])
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{srv.server_address[1]}"
+        one_line(leakhunter("diff", f"{base}/good.pb.gz", f"{base}/cut.pb.gz"),
+                 f"error: {base}/cut.pb.gz: ", "truncated")
+        one_line(leakhunter("goroutines", f"{base}/good.pb.gz"),
+                 f"error: {base}/good.pb.gz: ", "heap profile")
+    finally:
+        srv.shutdown()
+        srv.server_close()
