@@ -167,6 +167,16 @@ def test_diff_output_on_full_disk_leaves_nothing(full_dir: Path, real: dict[str,
     one_line(res, f"-o {out}", "No space left on device")
 
 
+def test_scan_output_on_full_disk_leaves_nothing(full_dir: Path) -> None:
+    """scan -o wrote in place: a full disk left a truncated SARIF file CI would read."""
+    out = full_dir / "scan.sarif"
+    src = Path(__file__).parent / "fixtures" / "scan" / "lh101"
+    res = leakhunter("scan", "--format", "sarif", "-o", str(out), str(src))
+    assert _left(full_dir) == []
+    line = one_line(res, f"-o {out}", "No space left on device")
+    assert "--help" not in line
+
+
 def test_diff_output_is_whole_when_written(tmp_path: Path, real: dict[str, Path]) -> None:
     out = tmp_path / "d.pb.gz"
     assert leakhunter("diff", "--keep-profiler", "-o", str(out), str(real["base-pb"]),

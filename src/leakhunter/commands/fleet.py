@@ -214,9 +214,13 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(out)
     sys.stdout.flush()
     if args.report:
+        from leakhunter.errors import OutputError
         from leakhunter.report.fleet_html import write_fleet_report
 
-        write_fleet_report(results, Path(args.report), meta=meta)
+        try:
+            write_fleet_report(results, Path(args.report), meta=meta)
+        except OSError as exc:
+            raise OutputError(f"--report {args.report}: cannot write: {exc.strerror or exc}") from None
     if any(r.is_leak for r in results):
         return 1
     if failed or meta["errors"]:

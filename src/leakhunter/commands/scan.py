@@ -201,10 +201,14 @@ def run(args: argparse.Namespace) -> int:
 
         text = github.render(result, findings)
     if args.output is not None:
+        from leakhunter.atomic import write_atomic
+        from leakhunter.errors import OutputError
+
         try:
-            args.output.write_text(text, encoding="utf-8")
+            # Whole or not at all: a SARIF file cut short by a full disk is read by CI as valid.
+            write_atomic(args.output, text)
         except OSError as exc:
-            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+            raise OutputError(f"-o {args.output}: cannot write: {exc.strerror or exc}") from None
     else:
         out_stream.write(text)
         out_stream.flush()

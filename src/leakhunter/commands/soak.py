@@ -394,7 +394,7 @@ def _write_report(store: Any, path: str, verdicts: dict[str, list[Verdict]]) -> 
     try:
         write_report(store, Path(path), verdicts=verdicts)
     except OSError as exc:
-        from leakhunter.errors import UsageError
+        from leakhunter.errors import OutputError
 
-        raise UsageError(f"--report {path}: {exc.strerror or exc}") from None
+        raise OutputError(f"--report {path}: cannot write: {exc.strerror or exc}") from None
     print(f"report written to {path}", file=sys.stderr)
