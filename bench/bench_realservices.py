@@ -123,7 +123,7 @@ def child_main(tick_file: str, argv: list[str]) -> int:
 
         await orig(self, duration=duration, until_verdict=until_verdict, on_tick=hook, stop=stop)
 
-    Watcher.run = run  # type: ignore[method-assign]
+    Watcher.run = run  # type: ignore[method-assign,assignment]
     return cli.main(argv)
 
 
@@ -1205,7 +1205,7 @@ async def study(name: str, minutes: float, every: float, out: Path,
         load_task = asyncio.create_task(load.run(stop=load_stop))
         metrics_url = launch.metrics or (
             launch.loads[0].split("/api/")[0].split("/metrics")[0] + "/metrics")
-        if name == "nats":
+        if name in ("nats", "syncthing"):  # no /metrics (syncthing's GUI answers any path)
             metrics_url = ""
         t0 = time.monotonic()
         kept = False
@@ -1229,6 +1229,11 @@ async def study(name: str, minutes: float, every: float, out: Path,
                     r = await c.get(launch.pprof + "/debug/vars")
                     if r.status_code == 200:
                         heap = float(r.json()["memstats"]["HeapAlloc"])
+                if heap != heap:  # pprof only (syncthing): the MemStats trailer after a GC
+                    r = await c.get(launch.pprof + "/debug/pprof/heap?gc=1&debug=1")
+                    for line in r.text.splitlines():
+                        if line.startswith("# HeapAlloc = "):
+                            heap = float(line.split("=", 1)[1])
                 g = (await c.get(launch.pprof + "/debug/pprof/goroutine?debug=1")).text
                 gr = g.split("total ", 1)[1].split()[0] if "total " in g else "?"
                 gauges = " ".join(f"{m.get(k, float('nan')):.0f}" for k in GAUGES[name])
@@ -1268,9 +1273,10 @@ async def smoke(name: str, out: Path) -> None:
             client = asyncio.create_task(launch.client(stop))
         await asyncio.sleep(5)
         async with httpx.AsyncClient(timeout=10) as c:
-            for u in [*launch.loads, launch.pprof + "/debug/vars", launch.metrics]:
+            for i, u in enumerate([*launch.loads, launch.pprof + "/debug/vars", launch.metrics]):
                 if u:
                     r = await c.get(u)
+                    (out / f"smoke-{i}.txt").write_bytes(r.content)  # what it answered, to read
                     print(f"{r.status_code} {len(r.content):8} {u}")
         if client is not None and client.done():
             print("client ended early:", client.exception())
