@@ -31,7 +31,7 @@ FIRST_CONTACT = (
     ("4", "sample-heldout4.csv"), ("5", "sample-heldout5.csv"), ("6", "sample-heldout6.csv"),
     ("7", "shown-heldout7-A.csv"), ("8", "shown-heldout8.csv"), ("9", "shown-heldout9-A.csv"),
     ("10", "shown-heldout10-A.csv"), ("11", "shown-heldout11-A.csv"),
-    ("12", "shown-heldout12-A.csv"),
+    ("12", "shown-heldout12-A.csv"), ("13", "shown-heldout13-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
