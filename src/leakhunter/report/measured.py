@@ -28,8 +28,8 @@ MEASURED: dict[str, tuple[int, int]] = {
     "LH401": (22, 44),
     "LH402": (6, 31),
     "LH403": (12, 23),
-    "LH404": (31, 76),
+    "LH404": (32, 76),
     "LH502": (0, 8),
 }
 """Rule id -> (true, triaged) over the production findings the default output showed at first contact
-(149 of 337 in all)."""
+(150 of 337 in all)."""
