@@ -110,7 +110,8 @@ def test_no_gc_lines_is_exit_2(tmp_path: Path, content: bytes) -> None:
     f.write_bytes(content)
     res = golab.leakhunter("gctrace", str(f))
     assert res.returncode == 2
-    assert res.stderr.startswith(b"leakhunter: error: no GODEBUG=gctrace=1 lines")
+    # The line names its input first (which file had no GC lines), then says what is wrong.
+    assert res.stderr.startswith(f"leakhunter: error: {f}: no GODEBUG=gctrace=1 lines".encode())
 
 
 def test_missing_and_directory_are_exit_2(tmp_path: Path) -> None:

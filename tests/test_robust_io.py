@@ -44,19 +44,29 @@ def write_bomb(path: Path, total: int) -> None:
             f.write(block)
 
 
+_MEASURE = """
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss * 1024))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(*args: str, stdin: Path | None = None) -> tuple[subprocess.CompletedProcess[bytes], int]:
-    """Run the CLI; return its result and its own peak RSS in bytes (from wait4)."""
-    with open(stdin or os.devnull, "rb") as inp:
-        p = subprocess.Popen([sys.executable, "-m", "leakhunter", *args], stdin=inp,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # The outputs are one line each: no pipe fills before the child ends.
-        _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    assert p.stdout is not None and p.stderr is not None
-    out, err = p.stdout.read(), p.stderr.read()
-    p.stdout.close()
-    p.stderr.close()
-    return subprocess.CompletedProcess(p.args, p.returncode, out, err), usage.ru_maxrss * 1024
+    """Run the CLI; return its result and its own peak RSS in bytes (from wait4).
+
+    Started by a small Python process, not by this one: Linux carries a process's peak RSS
+    across exec, so a child forked from a pytest worker that has grown to 280 MiB (the full
+    suite) reported 280 MiB whatever it did itself."""
+    import tempfile
+
+    with open(stdin or os.devnull, "rb") as inp, tempfile.NamedTemporaryFile("r") as rss:
+        res = subprocess.run([sys.executable, "-c", _MEASURE, rss.name, sys.executable, "-m",
+                              "leakhunter", *args], stdin=inp, capture_output=True)
+        peak = int(rss.read() or 0)
+    return res, peak
 
 
 @pytest.fixture(scope="module")
