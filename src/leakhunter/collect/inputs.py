@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from leakhunter.errors import FetchError, InputError, InputTooLargeError
+from leakhunter.profiles.decompress import read_to_end
 
 _CHUNK = 1 << 20
 
@@ -47,10 +48,7 @@ class BoundedReader:
 
     def read(self, n: int = -1, /) -> bytes:
         if n < 0:
-            chunks: list[bytes] = []
-            while chunk := self.read(_CHUNK):
-                chunks.append(chunk)
-            return b"".join(chunks)
+            return read_to_end(self.read, _CHUNK)
         try:
             data = self._f.read(min(n, self._limit + 1 - self._seen))
         except OSError as exc:

@@ -8,9 +8,18 @@ lets us stop at `max_bytes` having allocated at most that much.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Protocol
 
 from leakhunter.errors import CorruptInputError, InputTooLargeError
+
+
+def read_to_end(read: Callable[[int], bytes], chunk: int) -> bytes:
+    """`read(-1)` of a bounded reader: chunk by chunk, so every chunk passes its bound check."""
+    chunks: list[bytes] = []
+    while data := read(chunk):
+        chunks.append(data)
+    return b"".join(chunks)
 
 
 class _Reader(Protocol):
@@ -97,10 +106,7 @@ class GunzipReader:
 
     def read(self, n: int = -1, /) -> bytes:
         if n < 0:
-            chunks: list[bytes] = []
-            while chunk := self.read(_CHUNK):
-                chunks.append(chunk)
-            return b"".join(chunks)
+            return read_to_end(self.read, _CHUNK)
         if self._total > self.limit:  # the limit was lowered below what was read
             raise _too_large(self.limit)
         out: list[bytes] = []
