@@ -160,3 +160,14 @@ def human_duration(seconds: float) -> str:
     if s < 2 * 86400:
         return f"{s / 3600:.1f} h"
     return f"{s / 86400:.1f} days"
+
+
+def eta_span(low_s: float | None, high_s: float | None) -> str:
+    """` (95%: 3 min to 9 min)` for a time to the memory limit's interval, '' without one.
+
+    `high_s` None is a rate whose lower bound is not above zero: the limit may never be
+    reached. One wording for the text, the report and the evidence lines alike."""
+    if low_s is None:
+        return ""
+    late = human_duration(high_s) if high_s is not None else "never"
+    return f" (95%: {human_duration(low_s)} to {late})"

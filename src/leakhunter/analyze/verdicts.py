@@ -78,7 +78,7 @@ from leakhunter.analyze.trend import (
 )
 from leakhunter.collect.store import SHAM_SHARE, Store
 from leakhunter.model import Finding, Verdict, VerdictKind
-from leakhunter.units import human_amount, human_bytes, human_duration
+from leakhunter.units import eta_span, human_amount, human_bytes, human_duration
 
 MAX_FIT_POINTS = 400
 REL_MIN = 0.10
@@ -814,26 +814,27 @@ def _forecast(v: Verdict, current: float | None, limit: int | None, src: str,
         v.forecast_low_s = v.forecast_high_s = 0.0
     else:
         eta = left / rate
-        v.forecast_s = round(eta, 1)
-        hi_rate = r.slope_high if r is not None and r.slope_high is not None else None
-        lo_rate = r.slope_low if r is not None and r.slope_low is not None else None
-        if hi_rate is not None and hi_rate > 0 and math.isfinite(hi_rate):
-            v.forecast_low_s = round(left / hi_rate, 1)
-        if lo_rate is not None and lo_rate > 0 and math.isfinite(lo_rate):
-            v.forecast_high_s = round(left / lo_rate, 1)
-        span = ""
-        if v.forecast_low_s is not None:
-            late = (human_duration(v.forecast_high_s) if v.forecast_high_s is not None
-                    else "never")
-            span = f" (95%: {human_duration(v.forecast_low_s)} to {late})"
+        _set_eta(v, left, rate, r.slope_high if r is not None else None,
+                 r.slope_low if r is not None else None)
         v.evidence.append(
             f"at this rate the {src} {human_bytes(limit)} is reached in ~{human_duration(eta)}"
-            f"{span} (now {human_bytes(current)})"
+            f"{eta_span(v.forecast_low_s, v.forecast_high_s)} (now {human_bytes(current)})"
         )
     v.evidence.append(
         f"GOMEMLIMIT≈{human_bytes(0.9 * limit)} (90% of the {src}) makes the GC work harder "
         "before the limit; it delays an OOM, it does not fix a leak"
     )
+
+
+def _set_eta(v: Verdict, left: float, rate: float, hi_rate: float | None,
+             lo_rate: float | None) -> None:
+    """Time to use up `left` bytes at `rate` bytes/s, and its interval from the rate's 95% bounds
+    (the faster bound gives the early end; a lower bound not above zero leaves the late end open)."""
+    v.forecast_s = round(left / rate, 1)
+    if hi_rate is not None and hi_rate > 0 and math.isfinite(hi_rate):
+        v.forecast_low_s = round(left / hi_rate, 1)
+    if lo_rate is not None and lo_rate > 0 and math.isfinite(lo_rate):
+        v.forecast_high_s = round(left / lo_rate, 1)
 
 
 def _rss_forecast(results: dict[str, SeriesResult], rss: Sequence[Any], limit: int,
@@ -860,18 +861,12 @@ def _rss_forecast(results: dict[str, SeriesResult], rss: Sequence[Any], limit: i
     if not (tr.growing and tr.slope > 0):
         return
     target = next((r for r in mem if r.verdict.series == "heap_live"), mem[0]).verdict
-    left = limit - pts[-1].value
-    target.forecast_s = round(left / tr.slope, 1)
-    target.forecast_low_s = round(left / tr.high, 1) if tr.high > 0 and math.isfinite(tr.high) else None
-    target.forecast_high_s = round(left / tr.low, 1) if tr.low > 0 else None
-    span = ""
-    if target.forecast_low_s is not None:
-        late = human_duration(target.forecast_high_s) if target.forecast_high_s is not None else "never"
-        span = f" (95%: {human_duration(target.forecast_low_s)} to {late})"
+    _set_eta(target, limit - pts[-1].value, tr.slope, tr.high, tr.low)
     target.evidence.append(
         f"RSS grows {human_bytes(tr.slope * 60, sign=True)}/min over the window (now "
         f"{human_bytes(pts[-1].value)}): if that holds, the {src} {human_bytes(limit)} is reached in "
-        f"~{human_duration(target.forecast_s)}{span}; a forecast from RSS, not a leak verdict"
+        f"~{human_duration(target.forecast_s or 0.0)}"
+        f"{eta_span(target.forecast_low_s, target.forecast_high_s)}; a forecast from RSS, not a leak verdict"
     )
 
 

@@ -23,7 +23,7 @@ from leakhunter.analyze.suspects import target_suspects
 from leakhunter.collect.store import Store
 from leakhunter.model import Finding, Suspect, Verdict
 from leakhunter.report.html_safe import safe_json, script_safe
-from leakhunter.units import human_amount, human_bytes, human_duration
+from leakhunter.units import eta_span, human_amount, human_bytes, human_duration
 
 _MEM_SERIES = (("heap_live", "live heap (post-GC)"), ("rss", "RSS"),
                ("nonheap", "RSS outside the heap"), ("mem_stack_inuse", "stacks"),
@@ -155,10 +155,7 @@ def _forecast(v: Verdict) -> str:
         from leakhunter.report.verdicts_text import no_forecast
 
         return f"{limit}: {no_forecast([v])}"
-    span = ""
-    if v.forecast_low_s is not None:
-        hi = human_duration(v.forecast_high_s) if v.forecast_high_s is not None else "never"
-        span = f" (95%: {human_duration(v.forecast_low_s)} to {hi})"
+    span = eta_span(v.forecast_low_s, v.forecast_high_s)
     when = "at this rate" if v.is_leak else "if RSS keeps growing as it did (no leak verdict yet)"
     return f"reaches the {limit} in ~{human_duration(v.forecast_s)}{span} {when}"
 

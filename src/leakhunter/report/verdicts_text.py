@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from leakhunter.model import Verdict
-from leakhunter.units import human_amount, human_bytes, human_duration
+from leakhunter.units import eta_span, human_amount, human_bytes, human_duration
 
 MAX_SUSPECTS = 5
 
@@ -47,10 +47,7 @@ def limit_line(vs: Sequence[Verdict]) -> str | None:
     if not fc:
         return f"limit: {limit}; {no_forecast(with_limit)}"
     v = min(fc, key=lambda v: v.forecast_s or 0.0)
-    span = ""
-    if v.forecast_low_s is not None:
-        hi = human_duration(v.forecast_high_s) if v.forecast_high_s is not None else "never"
-        span = f" (95%: {human_duration(v.forecast_low_s)} to {hi})"
+    span = eta_span(v.forecast_low_s, v.forecast_high_s)
     when = "" if v.is_leak else " if the growth holds (RSS's trend; no leak verdict yet)"
     return (f"limit: {limit} reached in ~{human_duration(v.forecast_s or 0.0)}{span}{when} "
             f"[{v.series}]")
