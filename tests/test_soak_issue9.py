@@ -196,6 +196,24 @@ def test_files_left_to_the_gc_are_called_under_soak() -> None:
     assert s["unit"] == "fds" and s["growth"] > 100, s
 
 
+def _exact_heap_leak(tmp_path: Any, flags: str, duration: str) -> tuple[dict[str, Any], Any]:
+    """Soak unboundedmap's 4 KiB/request leak with the service started with `flags` (which
+    endpoints it serves): exit 1, a heap-leak verdict read on the exact heap; (verdict, store)."""
+    svc = M.get("unboundedmap")
+    exe = build_service(svc)
+    db = tmp_path / "s.db"
+    args = soak_args(svc, exe, knob="4096", rate=100, duration=duration, warmup="0s",
+                     extra=("--db", str(db)))
+    args[args.index("--cmd") + 1] += flags
+    res = leakhunter(*args, timeout=180)
+    err = res.stderr.decode(errors="replace")
+    assert res.returncode == 1, err[-2000:]
+    heap = next(v for v in _verdicts(json.loads(res.stdout)) if v["series"] == "heap_live")
+    assert heap["kind"] == "heap-leak", heap
+    assert any("exact" in e for e in heap["evidence"]), heap["evidence"]
+    return heap, db
+
+
 def test_without_debug_vars_the_exact_heap_comes_from_metrics(tmp_path: Any) -> None:
     """A service with the Prometheus Go collector and no expvar (prometheus itself): soak reads
     go_memstats_heap_alloc_bytes right after each forced GC as the exact live heap. Before,
@@ -203,19 +221,7 @@ def test_without_debug_vars_the_exact_heap_comes_from_metrics(tmp_path: Any) -> 
     healthy prometheus a leak at one tick of a soak (bench/RESULTS-realservices.md)."""
     from leakhunter.collect.store import Store
 
-    svc = M.get("unboundedmap")
-    exe = build_service(svc)
-    db = tmp_path / "s.db"
-    args = soak_args(svc, exe, knob="4096", rate=100, duration="60s", warmup="0s",
-                     extra=("--db", str(db)))
-    cmd = args.index("--cmd") + 1
-    args[cmd] += " -novars -metrics"
-    res = leakhunter(*args, timeout=180)
-    err = res.stderr.decode(errors="replace")
-    assert res.returncode == 1, err[-2000:]
-    heap = next(v for v in _verdicts(json.loads(res.stdout)) if v["series"] == "heap_live")
-    assert heap["kind"] == "heap-leak", heap
-    assert any("exact" in e for e in heap["evidence"]), heap["evidence"]
+    _, db = _exact_heap_leak(tmp_path, " -novars -metrics", "60s")
     st = Store(str(db))
     try:
         target = st.targets()[0]
@@ -234,19 +240,7 @@ def test_a_service_that_serves_only_pprof_is_judged_on_its_exact_heap(tmp_path: 
     with --fail-fast in 4 of 4)."""
     from leakhunter.collect.store import Store
 
-    svc = M.get("unboundedmap")
-    exe = build_service(svc)
-    db = tmp_path / "s.db"
-    args = soak_args(svc, exe, knob="4096", rate=100, duration="40s", warmup="0s",
-                     extra=("--db", str(db)))
-    cmd = args.index("--cmd") + 1
-    args[cmd] += " -novars"
-    res = leakhunter(*args, timeout=180)
-    err = res.stderr.decode(errors="replace")
-    assert res.returncode == 1, err[-2000:]
-    heap = next(v for v in _verdicts(json.loads(res.stdout)) if v["series"] == "heap_live")
-    assert heap["kind"] == "heap-leak", heap
-    assert any("exact" in e for e in heap["evidence"]), heap["evidence"]
+    heap, db = _exact_heap_leak(tmp_path, " -novars", "40s")
     assert heap["suspects"] and "rememberLeaky" in heap["suspects"][0]["function"], heap["suspects"]
     st = Store(str(db))
     try:
