@@ -90,6 +90,10 @@ class ReleaseSpec:
     released_by: frozenset[str] = frozenset()
     """Receives from these expressions release the value too (`<-ctx.Done()` for the cancel of `ctx`:
     a context that is done has already been removed from its parent)."""
+    failed: frozenset[str] = frozenset()
+    """Methods on the value whose non-nil result says it is already released (`rows.Err()`: a
+    database/sql Rows reports an error only once Next failed, which closed it, or once its query's
+    context ended, which makes its watcher close it; pgx's rows close themselves on a fatal error)."""
 
 
 ExitKind = Literal["return", "end", "loop", "overwrite"]
@@ -233,6 +237,8 @@ class _Flow:
         self.scoped_loop: Node | None = None
         if acquisition is not None and acquisition.type in ("short_var_declaration", "var_spec"):
             self.scoped_loop = gs.in_loop(acquisition)
+        self.failed_alias = b""
+        """The name an `if` initializer gave the value's failure report (`if err := rows.Err(); ...`)."""
 
     # ------------------------------------------------------------------ driver
 
@@ -453,6 +459,42 @@ class _Flow:
 
     def if_(self, n: Node, s: set[State]) -> set[State]:
         init = n.child_by_field_name("initializer")
+        alias = self._failure_alias(init)
+        if alias:
+            outer, self.failed_alias = self.failed_alias, alias
+            try:
+                return self._if_init(n, init, s)
+            finally:
+                self.failed_alias = outer
+        return self._if_init(n, init, s)
+
+    def _failure_alias(self, init: Node | None) -> bytes:
+        """`x` of `if x := v.Err(); ...` when Err is one of the spec's `failed` methods, else b""."""
+        if init is None or not self.spec.failed or init.type not in ("short_var_declaration", "assignment_statement"):
+            return b""
+        left = init.child_by_field_name("left")
+        right = init.child_by_field_name("right")
+        names = [c for c in left.named_children] if left is not None else []
+        values = [c for c in right.named_children] if right is not None else []
+        if len(names) != 1 or len(values) != 1 or names[0].type != "identifier":
+            return b""
+        return bytes(names[0].text or b"") if self._failure_call(values[0]) else b""
+
+    def _failure_call(self, n: Node | None) -> bool:
+        """`v.Err()` for a `failed` method of the spec."""
+        if n is None:
+            return False
+        n = _strip(n)
+        if n.type != "call_expression" or gs.arguments(n):
+            return False
+        fn = n.child_by_field_name("function")
+        return (
+            fn is not None and fn.type == "selector_expression"
+            and self._is_var(_strip_opt(fn.child_by_field_name("operand")))
+            and self.ctx.text(fn.child_by_field_name("field")) in self.spec.failed
+        )
+
+    def _if_init(self, n: Node, init: Node | None, s: set[State]) -> set[State]:
         if (
             init is not None and init.type == "short_var_declaration" and self.err_var is not None
             and self._assigns_err(init) and not (self.acq is not None and _contains(init, self.acq))
@@ -657,6 +699,12 @@ class _Flow:
                     other = _strip(right)
                 if other is not None:
                     nil_when_true = oper == "=="
+                    if self._failure_call(other) or (
+                        self.failed_alias and other.type == "identifier" and other.text == self.failed_alias
+                    ):
+                        # `rows.Err() != nil`: the rows reported a failure, so they are closed already
+                        gone = _release_all(s)
+                        return (set(s), gone) if nil_when_true else (gone, set(s))
                     if self.err_var is not None and other.type == "identifier" and self.ctx.text(other) == self.err_var:
                         # err != nil  ->  the value is nil on the true branch (fresh err only)
                         cleared = _clear_fresh(s)

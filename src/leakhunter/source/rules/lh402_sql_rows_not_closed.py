@@ -41,7 +41,7 @@ _FOREIGN_FIELDS = frozenset({"Release", "More", "Results"})
 """Members no rows or statement type the rule knows has (database/sql, sqlx, pgx): a value used with
 one is some other iterator matched by its method's name (flux's `Query` returns a ResultIterator
 released with `Release()` and drained with `More()`)."""
-_ROWS_SPEC = ReleaseSpec(methods=frozenset({"Close"}), exhaust=frozenset({"Next"}))
+_ROWS_SPEC = ReleaseSpec(methods=frozenset({"Close"}), exhaust=frozenset({"Next"}), failed=frozenset({"Err"}))
 _STMT_SPEC = ReleaseSpec(methods=frozenset({"Close"}))
 _PEERS = frozenset({"sqlclosecheck"})
 _CLOSE = frozenset({"Close"})
@@ -120,7 +120,10 @@ class SQLRowsNotClosed(Rule):
     after the loop. `defer stmt.Close()` for prepared statements.
 
     Not reported (precision first): the `err != nil` branch; loops that run
-    `for rows.Next()` to the end (Next closes the rows when it returns false); rows
+    `for rows.Next()` to the end (Next closes the rows when it returns false); the branch
+    where `rows.Err()` is not nil (`if err := rows.Err(); err != nil { return err }`, also
+    before the first Next: database/sql reports an error only once Next failed, which
+    closed the rows, or once the query's context ended, when its watcher closes them); rows
     returned, stored, captured by a closure or handed to a helper that is not known to
     leave them open; statements prepared on something named like a transaction (they
     close with it); `Query` methods whose result is never used like rows (`Next`,
