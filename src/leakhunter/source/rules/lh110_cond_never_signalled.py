@@ -32,7 +32,8 @@ class CondNeverSignalled(Rule):
     becomes true.
 
     Not reported: a cond that leaves the function (passed to a call, returned, stored),
-    exported fields, fields assigned from elsewhere.
+    exported fields, fields assigned from elsewhere, and fields whose value is handed on
+    (`r.resc = n.c1`, `return n.c1`): the alias may be signalled.
     """
 
     id = "LH110"
