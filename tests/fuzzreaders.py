@@ -121,6 +121,7 @@ def _heap_text(data: bytes) -> None:
     from leakhunter.profiles import heap_text
 
     _force_profile(heap_text.parse(data))
+    heap_text.totals(data)  # watch's per-scrape reader: the same one-error-line contract
 
 
 def _gctrace(data: bytes) -> None:

@@ -179,6 +179,17 @@ def test_legacy_heap_text_totals_equal_pprof(lab: dict[str, Path]) -> None:
     assert any(name.startswith("main.grow ") for name, _, _ in top.rows)
 
 
+def test_legacy_heap_text_record_totals_equal_the_full_parse(lab: dict[str, Path]) -> None:
+    """`heap_text.totals` (watch's per-scrape reader, symbol lines skipped) sums what `parse` does."""
+    from leakhunter.profiles import heap_text
+
+    data = lab["heap_text"].read_bytes()
+    prof = heap_text.parse(data)
+    full = {st.type: float(sum(s.values[i] for s in prof.samples)) for i, st in enumerate(prof.sample_types)}
+    assert heap_text.totals(data) == full
+    assert full["inuse_space"] > 0
+
+
 def test_sniff_decides_from_bytes(lab: dict[str, Path]) -> None:
     assert sniff(gzip.decompress(lab["allocs"].read_bytes())) == "pprof"
     assert sniff(lab["heap_text"].read_bytes()) == "heap-text"

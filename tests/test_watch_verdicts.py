@@ -461,3 +461,28 @@ def test_force_gc_without_debug_vars_reads_the_exact_heap_from_metrics(tmp_path:
         assert len(st.series(target, "heap_marked")) >= 10
     finally:
         st.close()
+
+
+def test_without_force_gc_a_pprof_only_service_is_judged_on_its_heap_goal(tmp_path: Path) -> None:
+    """`watch` with no --force-gc on a service that serves only pprof (no /debug/vars, no
+    /metrics: most users' services): the text heap profile's MemStats trailer gives the heap goal
+    and the GC count on every scrape, so the live heap's shape is read once per GC, unsampled.
+    Before, the binary profile's 512 KiB samples were all such a target gave watch (a healthy
+    syncthing read as a leak at one tick, held-out real services set 3)."""
+    with golab.run_lab("unboundedmap", "-novars") as svc:
+        assert svc.proc is not None
+        load = Load(svc.base_url, lambda i: f"/leak?bytes=4096&k={i}", rate=100, max_seconds=40)
+        rc, doc, err = watch_with_load(svc.base_url, tmp_path / "w.db", load, duration="25s",
+                                       interval="0.5s")
+    assert rc == 1, err[-2000:]
+    st = Store(str(tmp_path / "w.db"))
+    try:
+        target = st.targets()[0]
+        assert not st.series(target, "heap_marked")  # no GC was forced
+        assert len(st.series(target, "mem_num_gc")) >= 10  # the trailer's NumGC, every scrape
+        assert len(st.series(target, "heap_goal")) >= 5  # once per GC
+    finally:
+        st.close()
+    heap = by_series(doc)["heap_live"]
+    assert heap["kind"] == "heap-leak", heap
+    assert any("heap goal" in e for e in heap["evidence"]), heap["evidence"]

@@ -625,7 +625,12 @@ class Watcher:
             "goroutine": self._fetch(client, base + "/debug/pprof/goroutine?debug=1", end),
         }
         if not force:
-            jobs["heap"] = self._fetch(client, base + "/debug/pprof/heap", end)
+            # Without a forced GC, a service that serves only pprof still tells the heap goal
+            # and the GC count in the text form's MemStats trailer: the live heap's shape once
+            # per GC, unsampled, where the binary form gave only the 512 KiB samples (syncthing
+            # read as a leak at one tick of `watch` on them, held-out real services set 3).
+            plain = "/debug/pprof/heap?debug=1" if _memstats_from_profile(st, self.metrics_url) else "/debug/pprof/heap"
+            jobs["heap"] = self._fetch(client, base + plain, end)
         if want_vars:
             jobs["vars"] = self._fetch(client, base + "/debug/vars", end)
         if want_leak:
@@ -1180,8 +1185,9 @@ def normalize_target(url: str) -> str:
 
 def _memstats_from_profile(st: _Target, metrics_url: str | None) -> bool:
     """Ask for the heap profile's text form, whose MemStats trailer holds the live heap right
-    after the forced GC, when nothing else will tell it: /debug/vars answered without memstats
-    (or not at all) and /metrics, if scraped, has no go_memstats_heap_alloc_bytes."""
+    after a forced GC and, on any scrape, the heap goal and GC count, when nothing else will tell
+    them: /debug/vars answered without memstats (or not at all) and /metrics, if scraped, has no
+    go_memstats_heap_alloc_bytes."""
     if st.vars_ok is not False:
         return False
     return not metrics_url or st.metrics_heap is False

@@ -82,13 +82,11 @@ def heap_totals(data: bytes, *, max_bytes: int = MAX_PROFILE_BYTES) -> HeapTotal
 def _text_heap_totals(raw: bytes) -> HeapTotals:
     from leakhunter.profiles import heap_text
 
-    prof = heap_text.parse(raw)
-    names = [t.type for t in prof.sample_types]
+    sums = heap_text.totals(raw)
     out = HeapTotals(memstats=text_memstats(raw))
     for name in ("inuse_space", "inuse_objects", "alloc_space", "alloc_objects"):
-        if name in names:
-            i = names.index(name)
-            setattr(out, name, float(sum(smp.values[i] for smp in prof.samples)))
+        if name in sums:
+            setattr(out, name, sums[name])
     return out
 
 
