@@ -107,7 +107,7 @@ def child_main(tick_file: str, argv: list[str]) -> int:
 
     async def run(self: Watcher, *, duration: float | None, until_verdict: bool = False,
                   on_tick: Callable[[Watcher], None] | None = None,
-                  stop: asyncio.Event | None = None) -> None:
+                  stop: asyncio.Event | None = None, **more: Any) -> None:
         t0 = time.monotonic()
 
         def hook(w: Watcher) -> None:
@@ -121,7 +121,7 @@ def child_main(tick_file: str, argv: list[str]) -> int:
             if on_tick:
                 on_tick(w)
 
-        await orig(self, duration=duration, until_verdict=until_verdict, on_tick=hook, stop=stop)
+        await orig(self, duration=duration, until_verdict=until_verdict, on_tick=hook, stop=stop, **more)
 
     Watcher.run = run  # type: ignore[method-assign,assignment]
     return cli.main(argv)
