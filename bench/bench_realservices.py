@@ -50,6 +50,14 @@ bench changes to a second syncthing over loopback (nothing else leaves loopback)
 exporter walking a local snmpd. The default `--only` stays set 1. `--smoke NAME` starts one
 service with its side processes and client, asks each load URL once and prints the status
 codes: a check of the harness that reads no verdict.
+
+Held-out set 4 (`--only rclone haproxy-exporter process-exporter smokeping`; packages rclone
+prometheus-haproxy-exporter haproxy prometheus-process-exporter prometheus-smokeping-prober),
+chosen and committed before any run: rclone serving a folder over WebDAV (files read, a
+client uploading, listing, reading back and deleting), the HAProxy exporter parsing a real
+haproxy's stats under traffic through it, process-exporter reading /proc while the bench
+keeps starting short-lived processes of five named groups, the smokeping prober pinging four
+loopback addresses.
 """
 
 from __future__ import annotations
@@ -716,6 +724,153 @@ def snmp(d: Path, p: Ports) -> Launch:
     )
 
 
+# -- held-out set 4 (session 12): services nobody tuned on, chosen before any run -------------
+
+def rclone(d: Path, p: Ports) -> Launch:
+    # A WebDAV file server (`rclone serve webdav` of a local folder); pprof, expvar and
+    # /metrics on its rc server. GETs of files and a directory listing; a client uploading,
+    # listing, reading back and deleting 16 KiB files through WebDAV.
+    srv = d / "data" / "srv"
+    (srv / "dir").mkdir(parents=True, exist_ok=True)
+    (srv / "up").mkdir(parents=True, exist_ok=True)
+    (srv / "small.txt").write_bytes(os.urandom(256).hex().encode())
+    (srv / "f64k.bin").write_bytes(os.urandom(64 << 10))
+    (srv / "f256k.bin").write_bytes(os.urandom(256 << 10))
+    for i in range(50):
+        (srv / "dir" / f"f{i:02}.txt").write_text(f"file {i}\n")
+    (d / "rclone.conf").write_text("")
+    base = f"http://127.0.0.1:{p.web}"
+    rc = f"http://127.0.0.1:{p.aux}"
+
+    async def client(stop: asyncio.Event) -> None:
+        # ~4 WebDAV operations/s over 200 names (bounded): PUT 16 KiB, GET it back,
+        # DELETE one in five, PROPFIND the folder once a second.
+        import random
+
+        import httpx
+
+        rnd = random.Random(47)
+        n = 0
+        async with httpx.AsyncClient(timeout=10) as c:
+            while not stop.is_set():
+                n += 1
+                u = base + f"/up/file{rnd.randrange(200):03}.bin"
+                with contextlib.suppress(httpx.HTTPError):
+                    if rnd.random() < 0.2:
+                        await c.request("DELETE", u)
+                    else:
+                        await c.put(u, content=os.urandom(16 << 10))
+                        await c.get(u)
+                    if n % 4 == 0:
+                        await c.request("PROPFIND", base + "/up/", headers={"Depth": "1"})
+                await _wait(stop, 0.25)
+
+    return Launch(
+        cmd=["rclone", "serve", "webdav", str(srv), "--addr", f"127.0.0.1:{p.web}",
+             "--config", f"{d}/rclone.conf", "--cache-dir", f"{d}/data/cache",
+             "--rc", "--rc-addr", f"127.0.0.1:{p.aux}", "--rc-no-auth", "--rc-enable-metrics"],
+        pprof=rc,
+        loads=[base + "/small.txt", base + "/f64k.bin", base + "/f256k.bin", base + "/dir/",
+               base + "/dir/f07.txt"],
+        client=client,
+        metrics=rc + "/metrics",
+    )
+
+
+def haproxy_exporter(d: Path, p: Ports) -> Launch:
+    # The exporter scrapes a real haproxy's CSV stats page (a side process) on every
+    # /metrics; a client sends ~20 req/s through haproxy to the bench's sink (two servers
+    # in one backend) so the counters it parses move.
+    (d / "haproxy.cfg").write_text(
+        "global\n  maxconn 256\n"
+        "defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n"
+        f"frontend fe\n  bind 127.0.0.1:{p.aux}\n  default_backend be\n"
+        f"backend be\n  balance roundrobin\n  server s1 127.0.0.1:{SINK_PORT}\n"
+        f"  server s2 127.0.0.1:{SINK_PORT}\n"
+        f"listen stats\n  bind 127.0.0.1:{p.aux2}\n  stats enable\n  stats uri /stats\n")
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=10) as c:
+            while not stop.is_set():
+                with contextlib.suppress(httpx.HTTPError):
+                    await c.get(f"http://127.0.0.1:{p.aux}/page")
+                await _wait(stop, 0.05)
+
+    return Launch(
+        cmd=["prometheus-haproxy-exporter",
+             f"--haproxy.scrape-uri=http://127.0.0.1:{p.aux2}/stats;csv",
+             f"--web.listen-address=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + "/metrics", base + "/metrics", base + "/"],
+        client=client,
+        side=[["haproxy", "-db", "-f", f"{d}/haproxy.cfg"]],
+        metrics=base + "/metrics",
+    )
+
+
+def process_exporter(d: Path, p: Ports) -> Launch:
+    # process-exporter reads /proc on each /metrics; it is given five groups of short-lived
+    # processes the client keeps starting (copies of /bin/sleep named bench-w0..4, ~5 new
+    # pids/s, 1-3 s each, ~10 alive), so its per-pid tracking sees steady churn.
+    bindir = d / "data" / "bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+    names = [f"bench-w{k}" for k in range(5)]
+    for nm in names:
+        shutil.copy(shutil.which("sleep") or "/bin/sleep", bindir / nm)
+    (d / "pe.yml").write_text(
+        "process_names:\n  - name: \"{{.Comm}}\"\n    comm:\n"
+        + "".join(f"    - {nm}\n" for nm in names))
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        import random
+
+        rnd = random.Random(47)
+        procs: list[asyncio.subprocess.Process] = []
+        try:
+            while not stop.is_set():
+                procs = [x for x in procs if x.returncode is None]
+                nm = names[rnd.randrange(len(names))]
+                procs.append(await asyncio.create_subprocess_exec(
+                    str(bindir / nm), f"{rnd.uniform(1, 3):.2f}"))
+                await _wait(stop, 0.2)  # asyncio's child watcher reaps the ones that ended
+        finally:
+            for x in procs:
+                with contextlib.suppress(ProcessLookupError):
+                    x.kill()
+                await x.wait()
+
+    return Launch(
+        cmd=["prometheus-process-exporter", "-config.path", f"{d}/pe.yml",
+             "-web.listen-address", f"127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + "/metrics", base + "/"],
+        client=client,
+        metrics=base + "/metrics",
+    )
+
+
+def smokeping(d: Path, p: Ports) -> Launch:
+    # The prober's work is its own: ICMP pings (privileged, as root) to four loopback
+    # addresses, ~30 pings/s, each answer observed into a latency histogram.
+    (d / "smokeping.yml").write_text(
+        "targets:\n"
+        "- hosts: [127.0.0.1, 127.0.0.2]\n  interval: 100ms\n  network: ip4\n  protocol: icmp\n"
+        "- hosts: [127.0.0.3, 127.0.0.4]\n  interval: 200ms\n  network: ip4\n  protocol: icmp\n"
+        "  size: 1400\n")
+    base = f"http://127.0.0.1:{p.web}"
+    return Launch(
+        cmd=["prometheus-smokeping-prober", f"--config.file={d}/smokeping.yml", "--privileged",
+             f"--web.listen-address=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + "/metrics", base + "/"],
+        metrics=base + "/metrics",
+    )
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
@@ -724,10 +879,14 @@ SERVICES: dict[str, ServiceFn] = {
     "pushgateway": pushgateway,
     # held-out set 3
     "blackbox": blackbox, "mtail": mtail, "syncthing": syncthing, "snmp": snmp,
+    # held-out set 4
+    "rclone": rclone, "haproxy-exporter": haproxy_exporter,
+    "process-exporter": process_exporter, "smokeping": smokeping,
 }
 SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
 SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
 SET3 = ["blackbox", "mtail", "syncthing", "snmp"]
+SET4 = ["rclone", "haproxy-exporter", "process-exporter", "smokeping"]
 BINARIES = {
     "prometheus": ["prometheus", "prometheus-node-exporter"],
     "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
@@ -736,6 +895,9 @@ BINARIES = {
     "pushgateway": ["prometheus-pushgateway"],
     "blackbox": ["prometheus-blackbox-exporter"], "mtail": ["mtail"], "syncthing": ["syncthing"],
     "snmp": ["prometheus-snmp-exporter", "snmpd"],
+    "rclone": ["rclone"], "haproxy-exporter": ["prometheus-haproxy-exporter", "haproxy"],
+    "process-exporter": ["prometheus-process-exporter"],
+    "smokeping": ["prometheus-smokeping-prober"],
 }
 
 
@@ -1163,6 +1325,10 @@ GAUGES = {
     "mtail": ("http_requests_total",),
     "syncthing": (),
     "snmp": ("snmp_collection_duration_seconds",),
+    "rclone": ("rclone_bytes_transferred_total",),
+    "haproxy-exporter": ("haproxy_up",),
+    "process-exporter": ("namedprocess_scrape_errors",),
+    "smokeping": ("smokeping_requests_total",),
 }
 
 
@@ -1381,7 +1547,7 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--only", nargs="*", default=SET1, choices=list(SERVICES),
                     help="services to run (default: set 1; held-out set 2: " + " ".join(SET2)
-                         + "; set 3: " + " ".join(SET3) + ")")
+                         + "; set 3: " + " ".join(SET3) + "; set 4: " + " ".join(SET4) + ")")
     ap.add_argument("--styles", nargs="*", default=["soak", "watch"], choices=["soak", "watch"])
     ap.add_argument("--warmup", type=float, default=10.0)
     ap.add_argument("--duration", type=float, default=60.0)
