@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from leakhunter.errors import CorruptInputError
 
 _MAX_HEADER = 64 << 10
+CLOSE_WAIT_S = 2.0
+"""How long closing a connection may wait for its last bytes to be sent."""
 
 
 class HTTPStatusError(Exception):
@@ -42,7 +44,11 @@ class Connection:
         if writer is not None:
             writer.close()
             try:
-                await writer.wait_closed()
+                # Bounded: a close waits for unsent bytes to drain, forever if the peer
+                # never reads them; then they are dropped (soak's teardown must end).
+                await asyncio.wait_for(writer.wait_closed(), CLOSE_WAIT_S)
+            except TimeoutError:
+                writer.transport.abort()
             except OSError:
                 pass
             except asyncio.CancelledError:

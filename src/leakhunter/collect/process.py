@@ -9,7 +9,16 @@ Why this shape:
   group is signalled even when its leader already exited, because a leader that dies
   first can leave children behind.
 - On Linux the direct child also gets PR_SET_PDEATHSIG=SIGKILL, so even a soak killed
-  with `kill -9` (no chance to clean up) does not leave the service running.
+  with `kill -9` (no chance to clean up) does not leave the service running. The child
+  sets it between fork and exec, where nothing may take a lock another thread of soak
+  could have held at the fork: `prctl` is looked up here, at import, and the child only
+  calls it. (It used to `import ctypes` and dlopen libc there: with soak's preload thread
+  importing scipy, which imports ctypes, the forked child waited forever on a module lock
+  whose owner did not exist in it, and soak waited forever in Popen for its exec, silent:
+  6 of 130 forks hung when their moment was swept across a real scipy import, 0 of 130
+  since; the one hung soak of session 11's full suite.)
+- Every wait is bounded: `stop` by its grace and a few seconds more, `wait_http` by its
+  timeout even when the service trickles its answer a byte at a time.
 - Output goes to unlinked temporary files, not pipes: a chatty service can never
   block on a full pipe nobody reads, and its last stderr lines are there to quote when
   it dies ("could not run: ..." with the reason).
@@ -26,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import IO
 
 from leakhunter.errors import TargetError, UsageError
@@ -33,15 +43,33 @@ from leakhunter.errors import TargetError, UsageError
 TAIL_LINES = 15
 
 
-def _pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGKILL the child when soak (its parent) dies."""
+def _find_prctl() -> Callable[..., int] | None:
+    """libc's prctl, resolved in the parent (ctypes imported, libc dlopened, the symbol looked
+    up): the child between fork and exec must not import or dlopen, see the module docstring."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+        fn = ctypes.CDLL(None).prctl
+        fn.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        fn.restype = ctypes.c_int
+        out: Callable[..., int] = fn
+        return out
+    except (OSError, AttributeError, ImportError):
+        return None
+
+
+_PRCTL = _find_prctl()
+_PR_SET_PDEATHSIG = 1
+_SIGKILL = int(signal.SIGKILL)
+
+
+def _pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Ask Linux to SIGKILL the child when soak (its parent) dies: one call of a function
+    resolved before the fork, no import, no lookup."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
 
 
 class ManagedProcess:
@@ -80,7 +108,7 @@ class ManagedProcess:
             self.proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
                 env=self.env, cwd=self.cwd, start_new_session=True,
-                preexec_fn=_pdeathsig if sys.platform.startswith("linux") else None,
+                preexec_fn=_pdeathsig if _PRCTL is not None else None,
             )
         except FileNotFoundError:
             raise TargetError(f"--cmd: {self.argv[0]}: command not found") from None
@@ -167,13 +195,18 @@ async def wait_http(url: str, *, timeout: float, process: ManagedProcess | None 
                 raise TargetError(
                     f"the command {process.exit_description()} before {url} answered"
                 )
+            # httpx's timeouts are per read: a service trickling its answer a byte a second
+            # never trips them, and soak waited forever. The whole attempt is bounded.
+            per = min(2.0, max(0.1, deadline - time.monotonic()))
             try:
-                resp = await client.get(url, timeout=min(2.0, max(0.1, deadline - time.monotonic())))
+                resp = await asyncio.wait_for(client.get(url, timeout=per), per + 0.5)
                 if resp.status_code == 200:
                     return
                 last = f"HTTP {resp.status_code}"
             except httpx.HTTPError as exc:
                 last = describe_http_error(exc)
+            except TimeoutError:
+                last = f"no whole answer within {per + 0.5:.1f}s"
             if time.monotonic() >= deadline:
                 raise TargetError(f"{url} did not answer within {timeout:g}s (last: {last})")
             await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))

@@ -9,12 +9,22 @@ suspects joined to `scan` findings with `--source`), `report` (text/json/html).
 Timeline: load starts; after `--warmup` the watcher starts and observes for
 `--duration` while the load continues; then load and service stop. Exit codes:
 0 no leak, 1 leak, 2 could not run (bad arguments, the command died or never
-answered, no request succeeded), 130 interrupted (the service is stopped first).
+answered, no request succeeded, or the soak overran its bound), 130 interrupted
+(the service is stopped first).
+
+The bound: a soak ends within --start-timeout + --warmup + --duration + --grace +
+OVERRUN_SLACK_S. A watchdog thread enforces it whatever the main thread is stuck in (a
+fork that never execs, an import, a thread the event loop waits for): it kills the
+service's group, prints the closing line or JSON with what the store holds (verdicts
+without suspects, observed_s, `overran: stuck in <phase>`) and exits 2. Session 11's full
+suite had one soak killed silently at its test's 180 s timeout; the cause was a fork in a
+multithreaded soak (collect/process.py), but a soak must never again hang silently.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +54,11 @@ DESCRIPTION = (
 )
 ORDER = 45
 LOAD_SLACK_S = 120.0
+OVERRUN_SLACK_S = 60.0
+"""Beyond start-timeout + warm-up + duration + grace: loading the analysis, stopping the load,
+deciding (with the scan of --source). A lab soak spends 2-6 s on all that at load 10 (120 soaks of fileleak)."""
+TEARDOWN_WAIT_S = 15.0
+"""How long the load's end (requests in flight cancelled, connections closed) may take."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -92,12 +107,148 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 class _Outcome:
-    """What happened during the soak, for the exit code and the messages."""
+    """What happened during the soak, for the exit code and the messages; the watchdog reads
+    it (from its own thread) to say where an overrun was stuck and what was collected."""
 
     def __init__(self) -> None:
         self.interrupted = False
         self.died: str | None = None
         self.observed = 0.0
+        self.phase = "starting"
+        self.proc: ManagedProcess | None = None
+        self.watcher: Any = None
+        self.loadgen: Any = None
+
+
+class _Watchdog:
+    """Ends a soak that overran its bound, from a daemon thread: the main thread may be stuck
+    anywhere (in Popen waiting for a child's exec, in an import, in asyncio.run waiting for a
+    worker thread), so nothing here waits on it. Whoever comes first owns the output: the
+    main thread `claim`s it before printing; once the watchdog fired, the main thread's
+    claim fails and it only waits for the exit."""
+
+    def __init__(self, args: argparse.Namespace, outcome: _Outcome, target: str, warmup: float,
+                 store_path: str, tmpdir: str | None) -> None:
+        import time
+
+        self.args, self.outcome, self.target, self.warmup = args, outcome, target, warmup
+        self.store_path, self.tmpdir = store_path, tmpdir
+        self.bound = float(args.start_timeout + warmup + args.duration + args.grace + OVERRUN_SLACK_S)
+        self.t0 = time.monotonic()
+        self._lock = threading.Lock()
+        self._owner: str | None = None
+        self._done = threading.Event()
+        # What the overrun path needs is imported now: at the overrun the main thread may hold
+        # the import lock of any module (a stuck import is one way to overrun).
+        import leakhunter.analyze.verdicts
+        import leakhunter.collect.store
+        import leakhunter.report.soak_view
+        import leakhunter.report.verdicts_json
+        import leakhunter.report.verdicts_text  # noqa: F401
+        self._thread = threading.Thread(target=self._run, name="soak-watchdog", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def claim(self) -> bool:
+        """The main thread's turn to print; False if the watchdog already took it."""
+        with self._lock:
+            if self._owner is None:
+                self._owner = "main"
+                self._done.set()
+            return self._owner == "main"
+
+    def _run(self) -> None:
+        if self._done.wait(self.bound):
+            return
+        with self._lock:
+            if self._owner is not None:
+                return
+            self._owner = "watchdog"
+        import os
+        import sys
+
+        try:
+            self._overrun()
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            if self.tmpdir:
+                import shutil
+
+                shutil.rmtree(self.tmpdir, ignore_errors=True)
+            os._exit(2)
+
+    def _overrun(self) -> None:
+        import sys
+        import time
+
+        o = self.outcome
+        phase = o.phase
+        _kill_service(o.proc)
+        why = f"stuck in {phase}"
+        took = time.monotonic() - self.t0
+        print(f"leakhunter: error: soak overran its bound of {self.bound:.0f}s (--start-timeout "
+              f"+ --warmup + --duration + --grace + {OVERRUN_SLACK_S:.0f}s): {why} after "
+              f"{took:.0f}s; the service was stopped", file=sys.stderr)
+        w, lg = o.watcher, o.loadgen
+        verdicts: dict[str, list[Verdict]] = {}
+        if w is not None and w.reachable():
+            verdicts = _verdicts_so_far(self.store_path, w)
+        if not verdicts and self.args.format == "text":
+            return  # nothing collected: the error line above is the whole story
+        from leakhunter.collect.loadgen import LoadStats
+
+        stats = lg.stats if lg is not None else LoadStats()
+        if stats.started and not stats.finished:
+            stats.finished = time.monotonic()
+        _print_result(self.args, verdicts, stats, self.warmup, self.target,
+                      observed=o.observed, overran=why)
+
+
+def _kill_service(proc: ManagedProcess | None) -> None:
+    """SIGKILL the service's group at an overrun (there is no time left for a grace). A
+    command whose Popen never returned (its child stuck before exec) is found among soak's
+    children: it leads its own session, so its group is its pid."""
+    import os
+    import signal
+
+    pgids = {proc.pgid} if proc is not None and proc.pgid else set()
+    if not pgids:
+        me = str(os.getpid())
+        with contextlib.suppress(OSError):
+            for d in os.listdir("/proc"):
+                if not d.isdigit():
+                    continue
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    with open(f"/proc/{d}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    if fields[1] == me and fields[2] == d:  # ppid is soak, leads its own group
+                        pgids.add(int(d))
+    for g in pgids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(g, signal.SIGKILL)
+
+
+def _verdicts_so_far(path: str, watcher: Any) -> dict[str, list[Verdict]]:
+    """Verdicts without suspects from the store as it is now, on a read-only connection of
+    this thread's own; bounded (a worker thread joined with a timeout): an overrun must print."""
+    out: dict[str, list[Verdict]] = {}
+
+    def work() -> None:
+        from leakhunter.analyze.verdicts import analyze_target
+        from leakhunter.collect.store import Store
+
+        with Store(path, readonly=True) as ro:
+            for u in watcher.targets:
+                out[u] = analyze_target(ro, u, limit_bytes=watcher.limit_bytes, with_suspects=False,
+                                        expect_growth=watcher.expect_growth)
+
+    t = threading.Thread(target=work, name="soak-overrun-verdicts", daemon=True)
+    t.start()
+    t.join(20.0)
+    return dict(out) if not t.is_alive() else {}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,19 +290,30 @@ def run(args: argparse.Namespace) -> int:
     store = Store(db_path)
     proc: ManagedProcess | None = None
     outcome = _Outcome()
+    dog = _Watchdog(args, outcome, target, warmup, db_path, tmpdir)
+    dog.start()
     old_term = signal.getsignal(signal.SIGTERM)
+
+    def claim() -> None:
+        """Before any output: a fired watchdog prints and exits; wait for it."""
+        if not dog.claim():
+            threading.Event().wait()
+
     try:
         # Until the event loop installs its handlers, a SIGTERM must still unwind through
         # the `finally` below that stops the service.
         signal.signal(signal.SIGTERM, _raise_interrupt)
+        if args.cmd:
+            outcome.phase = "starting the command"
+            proc = ManagedProcess(args.cmd, grace=args.grace)
+            outcome.proc = proc
+            proc.start()
         # The analysis imports scipy (seconds on a busy machine): not in the middle of the
         # load, where it would hold the GIL and stall the requests, but in a thread while
-        # the service starts; `_soak` waits for it before the load begins.
+        # the service starts; `_soak` waits for it before the load begins. Started after the
+        # fork of --cmd: a fork while another thread imports is how soak once hung.
         preload = threading.Thread(target=_preload_analysis, name="preload", daemon=True)
         preload.start()
-        if args.cmd:
-            proc = ManagedProcess(args.cmd, grace=args.grace)
-            proc.start()
         loadgen = LoadGenerator(
             args.load, rate=args.rate, concurrency=args.concurrency,
             # The load ends when observation ends (below); this bound only guarantees it ends.
@@ -168,35 +330,49 @@ def run(args: argparse.Namespace) -> int:
             force_gc_every=args.interval, limit_bytes=args.limit,
             expect_growth=expected,
         )
+        outcome.loadgen, outcome.watcher = loadgen, watcher
         live = sys.stderr.isatty() and args.format == "text"
         try:
             asyncio.run(_soak(args, proc, loadgen, watcher, outcome, warmup, live, preload))
         except TargetError as exc:
+            outcome.phase = "stopping the command"
+            if proc is not None:
+                proc.stop()
+            claim()
             return _could_not_run(str(exc), proc)
         finally:
             # asyncio.run restored the default SIGTERM action on exit: keep unwinding through
             # the cleanup instead, and stop the service now: the verdicts need only the store.
             signal.signal(signal.SIGTERM, _raise_interrupt)
+            outcome.phase = "stopping the command"
             if proc is not None:
                 proc.stop()
         if outcome.interrupted:
+            outcome.phase = "deciding (interrupted)"
+            verdicts = (watcher.verdicts() if watcher.reachable() and loadgen.stats.ok else None)
+            claim()
             print(f"leakhunter: soak interrupted after {outcome.observed:.0f}s of observation; "
                   "the service was stopped", file=sys.stderr)
-            if watcher.reachable() and loadgen.stats.ok:
+            if verdicts is not None:
                 # What was seen so far still helps (a CI job killed by its own timeout).
-                _print_result(args, watcher.verdicts(), loadgen.stats, warmup, target,
+                _print_result(args, verdicts, loadgen.stats, warmup, target,
                               interrupted=True, observed=outcome.observed)
             return 130
         if outcome.died:
+            claim()
             return _could_not_run(outcome.died, proc)
         if not watcher.reachable():
             last = watcher.status()[0].last_error or "no answer"
+            claim()
             return _could_not_run(f"{target} never answered a scrape ({last})", proc)
         st = loadgen.stats
         if st.ok == 0:
             why = st.first_error() or "no request was sent"
+            claim()
             return _could_not_run(f"no load request succeeded ({st.done} sent; {why})", proc)
+        outcome.phase = "deciding (verdicts, suspects" + (" and the scan of --source)" if args.source else ")")
         verdicts = watcher.verdicts()
+        claim()
         _print_result(args, verdicts, st, warmup, target, observed=outcome.observed)
         if args.report:
             _write_report(store, args.report, verdicts)
@@ -206,6 +382,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if proc is not None:
             proc.stop()
+        claim()
         print("leakhunter: soak interrupted; the service was stopped", file=sys.stderr)
         return 130
     finally:
@@ -213,6 +390,7 @@ def run(args: argparse.Namespace) -> int:
         if proc is not None:
             proc.stop()
             proc.close()
+        claim()  # (an error raised above still ends here first: the watchdog stands down)
         store.close()
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
@@ -243,6 +421,7 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, interrupt)
+    outcome.phase = f"waiting for {watcher.targets[0]}/debug/pprof/ to answer"
     ready = asyncio.create_task(
         wait_http(watcher.targets[0] + "/debug/pprof/", timeout=args.start_timeout, process=proc)
     )
@@ -254,6 +433,7 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
         return
     stopper.cancel()
     ready.result()  # raises TargetError: died before answering / never answered
+    outcome.phase = "loading the analysis (scipy)"
     await asyncio.to_thread(preload.join)  # scipy loaded before the load starts
 
     total = warmup + args.duration
@@ -277,6 +457,7 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
     try:
         with view:
             # Warm-up: load only; the service fills its caches and pools.
+            outcome.phase = "the warm-up"
             end = t0 + warmup
             while not stop.is_set() and time.monotonic() < end:
                 with contextlib.suppress(TimeoutError):
@@ -285,6 +466,7 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
             if stop.is_set():
                 return
             view.watcher = watcher
+            outcome.phase = "observing"
             obs0 = time.monotonic()
 
             def on_tick(w: Any) -> None:
@@ -297,9 +479,18 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
             await watcher.run(duration=args.duration, on_tick=on_tick, stop=stop)
             outcome.observed = time.monotonic() - obs0
     finally:
+        outcome.phase = "stopping the load"
         load_stop.set()
         guard_task.cancel()
-        await asyncio.gather(load_task, guard_task, return_exceptions=True)
+        # Bounded: the requests in flight are cancelled and each connection's close is
+        # bounded (http11), so this is quick; if it is not, the load is abandoned (its
+        # sockets close when soak exits) rather than waited for.
+        done, _ = await asyncio.wait({load_task, guard_task}, timeout=TEARDOWN_WAIT_S)
+        for t in done:
+            if not t.cancelled():
+                t.exception()  # retrieved (gather(return_exceptions=True) did this before)
+        if load_task not in done:
+            load_task.cancel()
         if outcome.interrupted:
             stop.set()
 
@@ -327,7 +518,8 @@ def _could_not_run(msg: str, proc: ManagedProcess | None) -> int:
 
 def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
                   stats: LoadStats, warmup: float, target: str, *,
-                  interrupted: bool = False, observed: float | None = None) -> None:
+                  interrupted: bool = False, observed: float | None = None,
+                  overran: str | None = None) -> None:
     import json
     import sys
 
@@ -346,6 +538,8 @@ def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
             "observed_s": round(args.duration if observed is None else observed, 1),
             "load": stats.as_dict(),
             "interrupted": interrupted,
+            # Why the soak was ended at its bound (exit 2), e.g. "stuck in observing"; else null.
+            "overran": overran,
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
@@ -356,13 +550,17 @@ def _print_result(args: argparse.Namespace, verdicts: dict[str, list[Verdict]],
     seen = args.duration if observed is None else observed
     # --fail-fast stops at the first leak verdict: the line says so rather than claim the
     # whole --duration was watched (the acceptance audit read 'observed 60s' of a 16 s run).
-    early = None if interrupted or seen >= args.duration - max(1.0, args.interval) else args.duration
+    early = (None if interrupted or overran or seen >= args.duration - max(1.0, args.interval)
+             else args.duration)
     out += ["", *summary_lines(stats, seen, warmup, asked=early)]
     leak = any(v.is_leak for vs in verdicts.values() for v in vs)
     crossed = any(v.limit_crossed for vs in verdicts.values() for v in vs)
     unsure = [v for vs in verdicts.values() for v in vs
               if v.kind == "inconclusive" and v.series in ("heap_live", "goroutines")]
-    if interrupted:
+    if overran:
+        out.append(f"result: OVERRAN (exit 2): {overran}; the service was stopped; the verdicts "
+                   "above are from the data so far")
+    elif interrupted:
         out.append("result: interrupted (exit 130); the verdicts above are from the data so far")
     elif leak:
         out.append("result: LEAK (exit 1)" + ("; the memory limit is crossed" if crossed else ""))
