@@ -13,7 +13,7 @@ answered, no request succeeded, or the soak overran its bound), 130 interrupted
 (the service is stopped first).
 
 The bound: a soak ends within --start-timeout + --warmup + --duration + --grace +
-OVERRUN_SLACK_S. A watchdog thread enforces it whatever the main thread is stuck in (a
+OVERRUN_SLACK_S + SCAN_S_PER_MB per MB of Go under --source. A watchdog thread enforces it whatever the main thread is stuck in (a
 fork that never execs, an import, a thread the event loop waits for): it kills the
 service's group, prints the closing line or JSON with what the store holds (verdicts
 without suspects, observed_s, `overran: stuck in <phase>`) and exits 2. Session 11's full
@@ -57,6 +57,9 @@ LOAD_SLACK_S = 120.0
 OVERRUN_SLACK_S = 60.0
 """Beyond start-timeout + warm-up + duration + grace: loading the analysis, stopping the load,
 deciding (with the scan of --source). A lab soak spends 2-6 s on all that at load 10 (120 soaks of fileleak)."""
+SCAN_S_PER_MB = 10.0
+"""Added to the bound per MB of Go source under --source, for the decision's scan of it: a big
+tree must not turn a soak into an overrun. net/http (2.3 MB) scans in 4.3 s at load 7 (1.9 s/MB)."""
 TEARDOWN_WAIT_S = 15.0
 """How long the load's end (requests in flight cancelled, connections closed) may take."""
 
@@ -114,6 +117,7 @@ class _Outcome:
         self.interrupted = False
         self.died: str | None = None
         self.observed = 0.0
+        self.source_s = 0.0  # the bound's allowance for scanning --source (set by the preload)
         self.phase = "starting"
         self.proc: ManagedProcess | None = None
         self.watcher: Any = None
@@ -159,7 +163,13 @@ class _Watchdog:
             return self._owner == "main"
 
     def _run(self) -> None:
-        if self._done.wait(self.bound):
+        import time
+
+        # The allowance for --source is known once the preload thread has measured it.
+        while not self._done.wait(1.0):
+            if time.monotonic() - self.t0 >= self.bound + self.outcome.source_s:
+                break
+        else:
             return
         with self._lock:
             if self._owner is not None:
@@ -189,9 +199,10 @@ class _Watchdog:
         _kill_service(o.proc)
         why = f"stuck in {phase}"
         took = time.monotonic() - self.t0
-        print(f"leakhunter: error: soak overran its bound of {self.bound:.0f}s (--start-timeout "
-              f"+ --warmup + --duration + --grace + {OVERRUN_SLACK_S:.0f}s): {why} after "
-              f"{took:.0f}s; the service was stopped", file=sys.stderr)
+        src = (f" + {SCAN_S_PER_MB:.0f}s per MB of --source" if self.args.source else "")
+        print(f"leakhunter: error: soak overran its bound of {self.bound + o.source_s:.0f}s "
+              f"(--start-timeout + --warmup + --duration + --grace + {OVERRUN_SLACK_S:.0f}s{src}): "
+              f"{why} after {took:.0f}s; the service was stopped", file=sys.stderr)
         w, lg = o.watcher, o.loadgen
         verdicts: dict[str, list[Verdict]] = {}
         if w is not None and w.reachable():
@@ -312,7 +323,12 @@ def run(args: argparse.Namespace) -> int:
         # load, where it would hold the GIL and stall the requests, but in a thread while
         # the service starts; `_soak` waits for it before the load begins. Started after the
         # fork of --cmd: a fork while another thread imports is how soak once hung.
-        preload = threading.Thread(target=_preload_analysis, name="preload", daemon=True)
+        def preload_all() -> None:
+            _preload_analysis()
+            if args.source:
+                outcome.source_s = SCAN_S_PER_MB * _go_bytes(args.source) / 1e6
+
+        preload = threading.Thread(target=preload_all, name="preload", daemon=True)
         preload.start()
         loadgen = LoadGenerator(
             args.load, rate=args.rate, concurrency=args.concurrency,
@@ -493,6 +509,21 @@ async def _soak(args: argparse.Namespace, proc: ManagedProcess | None, loadgen: 
             load_task.cancel()
         if outcome.interrupted:
             stop.set()
+
+
+def _go_bytes(root: str) -> int:
+    """Bytes of .go files under `root` (not in hidden, vendor, testdata or node_modules
+    directories, which a scan skips or which hold no Go): what the decision's scan reads."""
+    import os
+
+    total = 0
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if not x.startswith(".") and x not in ("vendor", "testdata", "node_modules")]
+        for f in files:
+            if f.endswith(".go"):
+                with contextlib.suppress(OSError):
+                    total += os.stat(os.path.join(d, f)).st_size
+    return total
 
 
 def _preload_analysis() -> None:
