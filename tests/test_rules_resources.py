@@ -297,3 +297,44 @@ def test_if_scoped_err_and_done_request_context() -> None:
 
     msgs = [f.message for f in run_rules(FIXTURES / "lh401" / "ctxdone.go", ["LH401"])]
     assert msgs == ["res.Body from c.Get at line 31 is not closed on the return at line 39"]
+
+
+def test_the_message_names_the_next_leaking_exits(tmp_path: Path) -> None:
+    """The first leaking return in source order may be one a reviewer knows cannot happen (bce-sdk-go's
+    Stat of a file it just opened, held-out set 14) while the leak is real on the next: the message
+    names the next two exits and counts the rest, instead of "and 3 other paths"."""
+    src = tmp_path / "multi.go"
+    src.write_text("""package multi
+
+import (
+	"crypto/md5"
+	"io"
+	"os"
+)
+
+func sum(name string, a, b, c bool) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Stat(); err != nil {
+		return nil, err
+	}
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, err
+	}
+	if a {
+		return nil, io.EOF
+	}
+	if b {
+		return nil, io.ErrUnexpectedEOF
+	}
+	f.Close()
+	return h.Sum(nil), nil
+}
+""")
+    (f,) = run_rules(src, ["LH404"])
+    assert f.message.endswith(
+        "not closed on the return at line 15 (also the return at line 19 and the return at line 22 "
+        "and 1 other path)"), f.message

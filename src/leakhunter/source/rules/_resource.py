@@ -564,14 +564,22 @@ def leak_severity(ctx: FileContext, res: ReleaseResult, at: Node | None = None) 
 
 
 def exits_text(res: ReleaseResult) -> str:
-    """`on the return at line 18` / `... and 2 other paths` / `before the next loop iteration (line 9)`."""
+    """`on the return at line 18` / `on the return at line 18 (also the return at line 25 and 1 other
+    path)` / `before the next loop iteration (line 9)`.
+
+    The next two leaking exits are named, not counted: the first in source order may be a return a
+    reviewer knows cannot happen (bce-sdk-go's `Stat` of a file just opened, held-out set 14) while
+    the leak is real on the one after it, which "and 1 other path" left them to find."""
     first = res.leaks[0]
     prep = {"return": "on", "end": "at", "loop": "before", "overwrite": "before"}[first.kind]
     text = f"{prep} {first.describe()}"
-    more = len(res.leaks) - 1
-    if more <= 0:
+    others = res.leaks[1:]
+    if not others:
         return text
-    return f"{text} and {more} other path{'s' if more > 1 else ''}"
+    named = " and ".join(e.describe() for e in others[:2])
+    rest = len(others) - 2
+    tail = f" and {rest} other path{'s' if rest > 1 else ''}" if rest > 0 else ""
+    return f"{text} (also {named}{tail})"
 
 
 def var_used_with(ctx: FileContext, fn: Node, var: str, fields: frozenset[str]) -> bool:
