@@ -203,3 +203,13 @@ def _bytes(text: str) -> float:
     assert m, text
     scale = {"B": 1, "kB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}.get(m.group(2) or "B", 1)
     return float(m.group(1)) * scale
+
+
+def test_lost_cancel_message_says_a_deadline_frees_a_timeout_context() -> None:
+    """A WithTimeout whose cancel is dropped stays registered with its parent until the parent ends
+    *or its deadline passes*: the message says the cost is bounded by the timeout (gorm's discarded
+    cancels, held-out set 14), and a WithCancel's says only the parent's end frees it."""
+    by_line = {f.line: f.message for f in run_rules(FIXTURES / "vetfails" / "lh201" / "leak.go", ["LH201"])}
+    assert "deadline passes" in by_line[14] and "bounded by the timeout" in by_line[14], by_line[14]
+    helper = {f.line: f.message for f in run_rules(FIXTURES / "vetfails" / "lh201" / "helper.go", ["LH201"])}
+    assert helper[14].endswith("until the parent ends"), helper[14]
