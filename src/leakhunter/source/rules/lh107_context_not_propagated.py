@@ -64,7 +64,9 @@ class ContextNotPropagated(Rule):
     least seen, passes `context.Background()`/`TODO()`/`WithoutCancel(...)`, a value-only
     derivation of one (`context.WithValue`, a helper whose every return is its context or
     `WithValue` of it), a local assigned only such, or such a parameter of its caller, up to three
-    callers up): passing it would cancel nothing.
+    callers up): passing it would cancel nothing; also a func literal's context parameter when the
+    literal is called on the spot or bound to a local the function only calls, every call passing
+    such a context.
     """
 
     id = "LH107"
@@ -499,10 +501,53 @@ def never_cancelled(ctx: FileContext, fn: Node, cname: str, level: int = 0) -> b
     (trivy's `NewSBOMReferenceSet` -> `retrieveExternalVEXDocument`)."""
     from leakhunter.source.program.callsites import every_caller_argument
 
-    if fn.type not in ("function_declaration", "method_declaration") or level >= _MAX_CALLER_LEVELS:
+    if level >= _MAX_CALLER_LEVELS:
+        return False
+    if fn.type == "func_literal":
+        return _literal_never_cancelled(ctx, fn, cname, level)
+    if fn.type not in ("function_declaration", "method_declaration"):
         return False
     return every_caller_argument(
         ctx, fn, cname, lambda f, cfn, arg, call: _never_done(f, cfn, arg, call, level + 1, 0, set()))
+
+
+def _literal_never_cancelled(ctx: FileContext, lit: Node, cname: str, level: int) -> bool:
+    """`never_cancelled` for a func literal: called on the spot (`func(ctx ...) {...}(context.Background())`)
+    or bound to a local (`do := func(ctx context.Context) {...}`) that the enclosing function only ever
+    calls, each call passing a context that is never done (go-zero's trace handler tests call their
+    request closures with `context.Background()`, held-out set 14). A local that is used any other way
+    (handed to `t.Run`, stored, returned) has callers nobody sees: False."""
+    index = next((i for i, (n, _) in enumerate(gs.parameters(ctx, lit)) if n == cname), None)
+    outer = gs.enclosing_function(lit)
+    if index is None or outer is None:
+        return False
+    parent = lit.parent
+    if parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == lit:
+        calls = [parent]
+    else:
+        decl = parent.parent if parent is not None and parent.type == "expression_list" else None
+        if decl is None or decl.type not in ("short_var_declaration", "assignment_statement"):
+            return False
+        lefts, rights = gs.assignment_sides(decl)
+        if len(lefts) != 1 or len(rights) != 1 or rights[0] != lit or lefts[0].type != "identifier":
+            return False
+        name = ctx.text(lefts[0])
+        body = outer.child_by_field_name("body")
+        calls = []
+        for ident in gs.identifiers(ctx, body, name) if body is not None else ():
+            if ident == lefts[0]:
+                continue
+            call = ident.parent
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != ident:
+                return False  # handed on, stored or reassigned: callers not seen
+            calls.append(call)
+    if not calls:
+        return False
+    for call in calls:
+        args = gs.arguments(call)
+        if index >= len(args) or not _never_done(ctx, outer, args[index], call, level + 1, 0, set()):
+            return False
+    return True
 
 
 def _never_done(
