@@ -209,8 +209,13 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     bar = max(REL_MIN * level, spec.floor)
     growth = tr.slope * span
     per_min = tr.slope * 60
+    # Levels as the medians of the first and last thirds, not the first and last points: a spiky
+    # series (a forced GC with requests in flight) read "2.5 MiB → 665.8 KiB" beside a rising
+    # slope (process-exporter, real-services set 4)
+    tail = y[-max(3, n // 3):]
     ev.append(
-        f"{label} {human_amount(y[0], spec.unit)} → {human_amount(y[-1], spec.unit)} "
+        f"{label} {human_amount(statistics.median(head), spec.unit)} → "
+        f"{human_amount(statistics.median(tail), spec.unit)} (medians of the first and last thirds) "
         f"over {human_duration(span)} ({n} observations); Theil-Sen "
         f"{human_amount(per_min, spec.unit, sign=True)}/min, 95% CI "
         f"[{human_amount(tr.low * 60, spec.unit, sign=True)}, "
