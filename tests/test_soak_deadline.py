@@ -30,7 +30,7 @@ import pytest
 from golab import ROOT, build
 from soaklab import free_port
 
-from leakhunter.commands.soak import OVERRUN_SLACK_S
+from leakhunter.commands._soak_watchdog import OVERRUN_SLACK_S
 
 STUCK = ROOT / "tests" / "fixtures" / "stuckphase"
 
