@@ -186,15 +186,12 @@ def verdicts_so_far(path: str, watcher: Any) -> dict[str, list[Verdict]]:
 
 
 def go_bytes(root: str) -> int:
-    """Bytes of .go files under `root` (not in hidden, vendor, testdata or node_modules
-    directories, which a scan skips or which hold no Go): what the decision's scan reads."""
-    import os
+    """Bytes of the Go files the decision's scan of `root` reads (source/walker's walk: the same
+    files `scan` reads), 0 if `root` cannot be walked any more (the scan will say why)."""
+    from leakhunter.errors import LeakhunterError
+    from leakhunter.source.walker import collect_files
 
-    total = 0
-    for d, dirs, files in os.walk(root):
-        dirs[:] = [x for x in dirs if not x.startswith(".") and x not in ("vendor", "testdata", "node_modules")]
-        for f in files:
-            if f.endswith(".go"):
-                with contextlib.suppress(OSError):
-                    total += os.stat(os.path.join(d, f)).st_size
-    return total
+    try:
+        return sum(f.size for f in collect_files([root]).files)
+    except LeakhunterError:
+        return 0

@@ -472,10 +472,7 @@ class _Flow:
         """`x` of `if x := v.Err(); ...` when Err is one of the spec's `failed` methods, else b""."""
         if init is None or not self.spec.failed or init.type not in ("short_var_declaration", "assignment_statement"):
             return b""
-        left = init.child_by_field_name("left")
-        right = init.child_by_field_name("right")
-        names = [c for c in left.named_children] if left is not None else []
-        values = [c for c in right.named_children] if right is not None else []
+        names, values = gs.assignment_sides(init)
         if len(names) != 1 or len(values) != 1 or names[0].type != "identifier":
             return b""
         return bytes(names[0].text or b"") if self._failure_call(values[0]) else b""
