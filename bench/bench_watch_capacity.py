@@ -10,7 +10,11 @@ every target got a scrape in every interval (from the store: scrapes per target 
 the largest gap between a target's consecutive scrapes). The watch process's CPU is
 read from /proc/PID/stat. Goal: >= 500 targets.
 
-    python bench/bench_watch_capacity.py [--targets 500 1000] [--duration 60]
+`--pprof-only`: the fleet serves no /debug/vars (`-novars`), as most services do; watch then
+reads the heap profile's text form (`heap?debug=1`) on every scrape for its MemStats trailer
+(the heap goal and GC count), which costs more bytes and parsing than the binary form.
+
+    python bench/bench_watch_capacity.py [--targets 500 1000] [--duration 60] [--pprof-only]
 """
 
 from __future__ import annotations
@@ -39,13 +43,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(rest[11]) + int(rest[12])) / TICK
 
 
-def run(n: int, duration: float, interval: float) -> dict[str, float]:
+def run(n: int, duration: float, interval: float, pprof_only: bool = False) -> dict[str, float]:
     exe = golab.build("watchmany")
     fleets = []
     urls: list[str] = []
     try:
         for k in range(0, n, PER_PROCESS):
-            f = subprocess.Popen([str(exe), "-n", str(min(PER_PROCESS, n - k))],
+            f = subprocess.Popen([str(exe), "-n", str(min(PER_PROCESS, n - k)),
+                                  *(["-novars"] if pprof_only else [])],
                                  stdout=subprocess.PIPE, text=True, start_new_session=True)
             fleets.append(f)
             assert f.stdout is not None
@@ -106,10 +111,11 @@ def main() -> None:
     ap.add_argument("--targets", type=int, nargs="+", default=[500])
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--interval", type=float, default=10)
+    ap.add_argument("--pprof-only", action="store_true", help="the fleet serves no /debug/vars")
     a = ap.parse_args()
     for n in a.targets:
-        r = run(n, a.duration, a.interval)
-        print(f"targets={r['targets']} answered={r['answered']} kept_up={r['kept_up']} "
+        r = run(n, a.duration, a.interval, a.pprof_only)
+        print(f"{'pprof-only ' if a.pprof_only else ''}targets={r['targets']} answered={r['answered']} kept_up={r['kept_up']} "
               f"(>= {r['expected']} scrapes each; min {r['min_scrapes']}) "
               f"max_gap={r['max_gap_s']:.1f}s failed_scrapes={r['failed_scrapes']} "
               f"watch_cpu={r['cpu_pct']:.1f}% of one core db={r['db_mb']:.1f}MB "
