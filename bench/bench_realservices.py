@@ -58,6 +58,14 @@ client uploading, listing, reading back and deleting), the HAProxy exporter pars
 haproxy's stats under traffic through it, process-exporter reading /proc while the bench
 keeps starting short-lived processes of five named groups, the smokeping prober pinging four
 loopback addresses.
+
+Held-out set 5 (`--only victoria-metrics garagemq dnss`; packages victoria-metrics garagemq
+dnss, and pika for garagemq's client), chosen and committed before any run, services that
+hold data in memory under write load: VictoriaMetrics taking set 2's influxdb writer (line
+protocol, 500 series) and range queries, the garagemq AMQP broker with persistent messages
+published and consumed plus one queue nobody reads during the run (a backlog in RAM up to its
+`maxMessagesInRam`), dnss caching DNS answers (up to its 2,000-entry bound) for a client asking
+popular and one-off names through a second dnss and the bench's DNS server.
 """
 
 from __future__ import annotations
@@ -871,6 +879,229 @@ def smokeping(d: Path, p: Ports) -> Launch:
     )
 
 
+# -- held-out set 5 (session 13): services holding data in memory under write load ----------
+
+def victoria_metrics(d: Path, p: Ports) -> Launch:
+    # A time-series database (single-node VictoriaMetrics) with its defaults, data under the
+    # run. The writer is set 2's influxdb writer (line protocol on VictoriaMetrics' /write:
+    # 10 batches/s of 100 points over 500 series, a bounded set) plus one range query a second.
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=10) as c:
+            j = 0
+            while not stop.is_set():
+                j += 1
+                ts = time.time_ns()
+                lines = "\n".join(
+                    f"cpu,host=h{(j * 100 + k) % 500},region=r{k % 5} "
+                    f"value={(j * k) % 1000 / 10},busy={k % 7}i {ts}" for k in range(100))
+                with contextlib.suppress(httpx.HTTPError):
+                    await c.post(base + "/write", content=lines)
+                    if j % 10 == 0:
+                        now = time.time()
+                        await c.get(base + "/api/v1/query_range", params={
+                            "query": "avg(cpu_value) by (region)", "start": f"{now - 300:.0f}",
+                            "end": f"{now:.0f}", "step": "5s"})
+                await _wait(stop, 0.1)
+
+    q = base + "/api/v1/query?query="
+    return Launch(
+        cmd=["victoria-metrics", f"-storageDataPath={d}/data/vm",
+             f"-httpListenAddr=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[q + quote("avg(cpu_value) by (region)"), q + quote("topk(5, max(cpu_busy) by (host))"),
+               base + "/api/v1/labels", base + "/api/v1/label/host/values",
+               base + "/api/v1/series?match[]=" + quote('cpu_value{region="r1"}')],
+        client=client,
+        metrics=base + "/metrics",
+    )
+
+
+def _garagemq_work(port: int, halt: threading.Event) -> None:
+    """The broker's real work, blocking (pika) in a thread: a publisher sends persistent
+    messages of 0.5-2 KiB, ~150/s through a topic exchange to four durable work queues and
+    ~50/s straight to a durable `audit` queue; a second connection consumes the work queues
+    with acks (prefetch 64) and keeps up. `audit` is read by no one during a run (a batch
+    job's queue), so it holds every message it gets: a backlog in RAM up to the broker's
+    `maxMessagesInRam` (per queue; 131072 by default), past which the broker keeps them on
+    disk only."""
+    import random
+
+    import pika
+
+    params = pika.ConnectionParameters("127.0.0.1", port, heartbeat=0, blocked_connection_timeout=10)
+
+    def connect() -> Any:
+        while not halt.is_set():
+            try:
+                return pika.BlockingConnection(params)
+            except pika.exceptions.AMQPConnectionError:
+                halt.wait(0.3)
+        return None
+
+    pub = connect()
+    sub = connect()
+    if pub is None or sub is None:
+        return
+    rnd = random.Random(50)
+    try:
+        ch = pub.channel()
+        ch.exchange_declare("events", "topic", durable=True)
+        for k in range(4):
+            ch.queue_declare(f"work-{k}", durable=True)
+            ch.queue_bind(f"work-{k}", "events", f"ev.{k}.#")
+        ch.queue_declare("audit", durable=True)
+
+        def on_msg(c: Any, method: Any, _props: Any, _body: bytes) -> None:
+            c.basic_ack(method.delivery_tag)
+
+        for k in range(4):  # a channel per queue: garagemq interleaves the frames of two
+            cc = sub.channel()  # queues' deliveries on one channel, which pika cannot parse
+            cc.basic_qos(prefetch_count=64)
+            cc.basic_consume(f"work-{k}", on_msg)
+        persistent = pika.BasicProperties(delivery_mode=2, content_type="application/json")
+        t = time.monotonic()
+        n = 0
+        while not halt.is_set():
+            for _ in range(15):
+                n += 1
+                ch.basic_publish("events", f"ev.{n % 4}.item", rnd.randbytes(rnd.randint(512, 2048)),
+                                 persistent)
+            for _ in range(5):
+                ch.basic_publish("", "audit", rnd.randbytes(rnd.randint(512, 2048)), persistent)
+            sub.process_data_events(time_limit=0)
+            t += 0.1
+            while not halt.is_set() and time.monotonic() < t:
+                sub.process_data_events(time_limit=max(0.0, min(0.05, t - time.monotonic())))
+    except pika.exceptions.AMQPError as exc:
+        print(f"garagemq client stopped: {exc!r}", file=sys.stderr, flush=True)
+    finally:
+        for conn in (pub, sub):
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+def garagemq(d: Path, p: Ports) -> Launch:
+    # An AMQP 0-9-1 broker (RabbitMQ's protocol) with the Debian package's config (badger
+    # storage under the run, ports moved); pprof on its --hprof port, expvar there and on the
+    # admin port. GETs of its admin API; a pika client publishing and consuming (above).
+    (d / "garagemq.yaml").write_text(
+        "proto: amqp-rabbit\nusers:\n  - username: guest\n"
+        "    password: 084e0343a0486ff05530df6c705c8bb4\n"
+        f"tcp:\n  ip: 127.0.0.1\n  port: {p.aux}\n  nodelay: false\n  readBufSize: 196608\n"
+        "  writeBufSize: 196608\n"
+        f"admin:\n  ip: 127.0.0.1\n  port: {p.aux2}\n"
+        "queue:\n  shardSize: 8192\n  maxMessagesInRam: 131072\n"
+        f"db:\n  defaultPath: {d}/data/db\n  engine: badger\n"
+        "vhost:\n  defaultPath: /\nsecurity:\n  passwordCheck: md5\n"
+        "connection:\n  channelsMax: 4096\n  frameMaxSize: 65536\n")
+    admin = f"http://127.0.0.1:{p.aux2}"
+
+    async def client(stop: asyncio.Event) -> None:
+        halt = threading.Event()
+        th = threading.Thread(target=_garagemq_work, args=(p.aux, halt), daemon=True)
+        th.start()
+        try:
+            await stop.wait()
+        finally:
+            halt.set()
+            await asyncio.to_thread(th.join, 10)
+
+    return Launch(
+        cmd=["garagemq", "--config", f"{d}/garagemq.yaml", "--hprof", "--hprof-host", "127.0.0.1",
+             "--hprof-port", str(p.web)],
+        pprof=f"http://127.0.0.1:{p.web}",
+        loads=[admin + "/overview", admin + "/queues", admin + "/exchanges", admin + "/connections",
+               admin + "/channels"],
+        client=client,
+    )
+
+
+DNS_PORT = 0
+
+
+def start_dns_upstream() -> int:
+    """A DNS server for the bench's names (a thread, once): every A query gets six A
+    records with a 600 s TTL, the answer of a name served by a small pool of hosts."""
+    global DNS_PORT
+    if DNS_PORT:
+        return DNS_PORT
+    import socket
+    import struct
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    DNS_PORT = s.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            q, addr = s.recvfrom(1500)
+            i = 12
+            while i < len(q) and q[i]:
+                i += 1 + q[i]
+            end = i + 5
+            if end > len(q):
+                continue
+            h = sum(q[12:i]) % 200
+            rrs = b"".join(b"\xc0\x0c\x00\x01\x00\x01" + struct.pack(">IH", 600, 4)
+                           + bytes([10, h, k, 1 + (q[i - 1] % 250)]) for k in range(6))
+            s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x06\x00\x00\x00\x00" + q[12:end] + rrs, addr)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return DNS_PORT
+
+
+def dnss(d: Path, p: Ports) -> Launch:
+    # A caching DNS proxy (dnss in DNS-to-HTTPS mode, cache on: its default) whose upstream is
+    # a second dnss (side process, not measured) answering DNS-over-HTTP from the bench's DNS
+    # server: nothing leaves loopback. pprof and expvar on its monitoring port. Its cache keeps
+    # up to 2,000 answers (maxCacheSize, compiled in) for their TTL (600 s here).
+    up = start_dns_upstream()
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        # ~30 A queries/s: half for 50 popular names (cache hits once asked), half for names
+        # drawn from 20,000 (mostly misses, each answer recorded until the cache is full).
+        import random
+        import socket
+        import struct
+
+        rnd = random.Random(50)
+        loop = asyncio.get_running_loop()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        n = 0
+        try:
+            while not stop.is_set():
+                n += 1
+                name = (f"www{rnd.randrange(50)}.popular.test" if n % 2 else
+                        f"svc{rnd.randrange(20000)}.bench.test")
+                pkt = (struct.pack(">HHHHHH", n % 65536, 0x0100, 1, 0, 0, 0)
+                       + b"".join(bytes([len(x)]) + x.encode() for x in name.split("."))
+                       + b"\x00\x00\x01\x00\x01")
+                with contextlib.suppress(OSError, TimeoutError):
+                    await loop.sock_sendto(s, pkt, ("127.0.0.1", p.aux))
+                    await asyncio.wait_for(loop.sock_recvfrom(s, 1500), 2)
+                await _wait(stop, 1 / 30)
+        finally:
+            s.close()
+
+    return Launch(
+        cmd=["dnss", "-enable_dns_to_https", f"-dns_listen_addr=127.0.0.1:{p.aux}",
+             f"-https_upstream=http://127.0.0.1:{p.aux2}/dns-query",
+             f"-fallback_upstream=127.0.0.1:{up}", f"-monitoring_listen_addr=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + "/", base + "/debug/vars", base + "/debug/requests",
+               base + "/debug/dnsserver/cache/dump"],
+        client=client,
+        side=[["dnss", "-enable_https_to_dns", "-insecure_http_server",
+               f"-https_server_addr=127.0.0.1:{p.aux2}", f"-dns_upstream=127.0.0.1:{up}"]],
+    )
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
@@ -882,11 +1113,14 @@ SERVICES: dict[str, ServiceFn] = {
     # held-out set 4
     "rclone": rclone, "haproxy-exporter": haproxy_exporter,
     "process-exporter": process_exporter, "smokeping": smokeping,
+    # held-out set 5
+    "victoria-metrics": victoria_metrics, "garagemq": garagemq, "dnss": dnss,
 }
 SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
 SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
 SET3 = ["blackbox", "mtail", "syncthing", "snmp"]
 SET4 = ["rclone", "haproxy-exporter", "process-exporter", "smokeping"]
+SET5 = ["victoria-metrics", "garagemq", "dnss"]
 BINARIES = {
     "prometheus": ["prometheus", "prometheus-node-exporter"],
     "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
@@ -898,6 +1132,7 @@ BINARIES = {
     "rclone": ["rclone"], "haproxy-exporter": ["prometheus-haproxy-exporter", "haproxy"],
     "process-exporter": ["prometheus-process-exporter"],
     "smokeping": ["prometheus-smokeping-prober"],
+    "victoria-metrics": ["victoria-metrics"], "garagemq": ["garagemq"], "dnss": ["dnss"],
 }
 
 
@@ -1329,6 +1564,10 @@ GAUGES = {
     "haproxy-exporter": ("haproxy_up",),
     "process-exporter": ("namedprocess_scrape_errors",),
     "smokeping": ("smokeping_requests_total",),
+    "victoria-metrics": ('vm_rows{type="storage/small"}', 'vm_cache_size_bytes{type="storage/tsid"}',
+                         'vm_cache_entries{type="promql/rollupResult"}'),
+    "garagemq": ("badger_v2_puts_total", "audit_ready"),
+    "dnss": ("cache-recorded", "cache-hits"),
 }
 
 
@@ -1341,6 +1580,7 @@ def _all_metrics(text: str) -> dict[str, float]:
                 line.split("{")[0], "", line.rsplit("} ", 1)[-1])
             with contextlib.suppress(ValueError, IndexError):
                 out.setdefault(name, float(rest.split()[0]))
+                out[line.rsplit(" ", 1)[0]] = float(line.rsplit(" ", 1)[1])  # name{labels}
     return out
 
 
@@ -1371,7 +1611,8 @@ async def study(name: str, minutes: float, every: float, out: Path,
         load_task = asyncio.create_task(load.run(stop=load_stop))
         metrics_url = launch.metrics or (
             launch.loads[0].split("/api/")[0].split("/metrics")[0] + "/metrics")
-        if name in ("nats", "syncthing"):  # no /metrics (syncthing's GUI answers any path)
+        if name in ("nats", "syncthing", "garagemq", "dnss"):  # no /metrics (syncthing's GUI
+            # answers any path; garagemq and dnss have only expvar)
             metrics_url = ""
         t0 = time.monotonic()
         kept = False
@@ -1395,6 +1636,13 @@ async def study(name: str, minutes: float, every: float, out: Path,
                     r = await c.get(launch.pprof + "/debug/vars")
                     if r.status_code == 200:
                         heap = float(r.json()["memstats"]["HeapAlloc"])
+                        m.update({k: float(v) for k, v in r.json().items()
+                                  if isinstance(v, int | float)})  # the service's expvars
+                if name == "garagemq":  # the unread queue's length, from the admin API
+                    r = await c.get(launch.loads[1])
+                    for q in r.json().get("items") or []:
+                        if q["name"] == "audit":
+                            m["audit_ready"] = float(q["counters"]["ready"]["value"])
                 if heap != heap:  # pprof only (syncthing): the MemStats trailer after a GC
                     r = await c.get(launch.pprof + "/debug/pprof/heap?gc=1&debug=1")
                     for line in r.text.splitlines():
@@ -1547,7 +1795,8 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--only", nargs="*", default=SET1, choices=list(SERVICES),
                     help="services to run (default: set 1; held-out set 2: " + " ".join(SET2)
-                         + "; set 3: " + " ".join(SET3) + "; set 4: " + " ".join(SET4) + ")")
+                         + "; set 3: " + " ".join(SET3) + "; set 4: " + " ".join(SET4)
+                         + "; set 5: " + " ".join(SET5) + ")")
     ap.add_argument("--styles", nargs="*", default=["soak", "watch"], choices=["soak", "watch"])
     ap.add_argument("--warmup", type=float, default=10.0)
     ap.add_argument("--duration", type=float, default=60.0)
@@ -1570,6 +1819,11 @@ def main() -> None:
                     help="instead: judge the stores under ROOT again at every scrape (with "
                          "the leakhunter on PYTHONPATH) and write --json-out")
     args = ap.parse_args()
+    import importlib.util
+
+    if (not (args.merge or args.replay) and "garagemq" in [*args.only, args.study, args.smoke]
+            and not importlib.util.find_spec("pika")):
+        sys.exit("garagemq's client needs pika (pip install pika)")
     if args.replay:
         replay(Path(args.replay), Path(args.json_out or "replay.json"))
         return
