@@ -216,7 +216,9 @@ def _exact_heap_leak(tmp_path: Any, flags: str, duration: str) -> tuple[dict[str
 
 def test_without_debug_vars_the_exact_heap_comes_from_metrics(tmp_path: Any) -> None:
     """A service with the Prometheus Go collector and no expvar (prometheus itself): soak reads
-    go_memstats_heap_alloc_bytes right after each forced GC as the exact live heap. Before,
+    the exact live heap right after each forced GC (the text heap profile's MemStats trailer;
+    go_memstats_heap_alloc_bytes from /metrics once its profile is too large for the text
+    form, test_watch_reliability's HEAP_TEXT_MAX test). Before,
     such a service was judged on the heap profile's 512 KiB samples, whose steps made a
     healthy prometheus a leak at one tick of a soak (bench/RESULTS-realservices.md)."""
     from leakhunter.collect.store import Store
@@ -225,7 +227,6 @@ def test_without_debug_vars_the_exact_heap_comes_from_metrics(tmp_path: Any) -> 
     st = Store(str(db))
     try:
         target = st.targets()[0]
-        assert not st.series(target, "mem_num_gc")  # no /debug/vars: nothing else gave memstats
         assert len(st.series(target, "heap_marked")) >= 10
     finally:
         st.close()

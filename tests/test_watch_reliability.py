@@ -347,3 +347,72 @@ def test_a_goroutineleak_scrape_forces_no_second_gc(tmp_path: Path) -> None:
     for t in leak:
         before = [u for u in times if t - 0.05 < u < t]
         assert not before, (t, before, cycles)
+
+
+def test_forced_scrapes_start_no_gc_of_their_own(tmp_path: Path) -> None:
+    """Serving a binary heap profile costs the target a fresh gzip writer (~1.3 MB); two of
+    them per 0.5 s (a sham fetches the profile twice) started a GC of the target's own a few
+    ms before most forced ones on a small heap, and two cycles with no request between them
+    free every sync.Pool: soak emptied the pool lab poolmisuse leaks through (4 KiB/request
+    grew 2.8 -> 4.7 MiB in 37 s; 5.4 -> 15.4 MiB in 21 s on the text form). With the text
+    form (~50 KB a fetch) the target's cycles are the forced ones (here under 100 req/s of
+    its healthy endpoint). The target's own gctrace tells forced from unforced cycles."""
+    import asyncio
+    import re
+
+    from leakhunter.collect.loadgen import LoadGenerator
+    from leakhunter.watcher import Watcher
+
+    with golab.run_lab("poolmisuse", env={"GODEBUG": "gctrace=1"}) as svc:
+        assert svc.proc is not None
+        store = Store(str(tmp_path / "w.db"))
+        w = Watcher([svc.base_url], store, interval=0.5, force_gc_every=0.5, pid=svc.proc.pid,
+                    timeout=2.0, warn=lambda _: None)
+        load = LoadGenerator([svc.base_url + "/fixed?bytes=4096"], rate=100, concurrency=16,
+                             duration=8.0)
+
+        async def both() -> None:
+            await asyncio.gather(w.run(duration=6.0), load.run())
+
+        try:
+            asyncio.run(both())
+        finally:
+            store.close()
+        svc.proc.terminate()
+        _, err = svc.proc.communicate(timeout=10)
+    lines = [m.group(0).rstrip() for m in re.finditer(r"^gc \d+ @[\d.]+s \d+%.*$", err, re.M)]
+    forced = sum(x.endswith("(forced)") for x in lines)
+    # Its own: neither forced nor a goroutineleak profile's cycle (Go 1.27, or 1.26 built with
+    # the experiment).
+    own = [x for x in lines if not x.endswith("(forced)") and "goroutine leaks" not in x]
+    print(f"forced {forced}, own {len(own)}, all {len(lines)}")
+    assert forced >= 8, err[-2000:]
+    assert len(own) <= 1, (forced, own)
+
+
+@pytest.mark.parametrize("flags,binary", [(("-novars", "-metrics"), True), (("-novars",), False)])
+def test_a_large_text_heap_profile_moves_its_target_to_the_binary_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], binary: bool
+) -> None:
+    """Past HEAP_TEXT_MAX the text form's size outweighs the gzip writer's fixed cost, so the
+    target is read in binary from then on, its exact heap from /metrics; a target that serves
+    only pprof keeps the text form, whose MemStats trailer is its only memstats."""
+    import asyncio
+
+    from leakhunter import watcher as wmod
+
+    monkeypatch.setattr(wmod, "HEAP_TEXT_MAX", 64)
+    with golab.run_lab("unboundedmap", *flags) as svc:
+        store = Store(str(tmp_path / "w.db"))
+        metrics = svc.base_url + "/metrics" if "-metrics" in flags else None
+        w = wmod.Watcher([svc.base_url], store, interval=0.5, force_gc_every=0.5,
+                         metrics_url=metrics, timeout=2.0, warn=lambda _: None)
+        try:
+            asyncio.run(w.run(duration=4.0))
+            snaps = store.snapshots(svc.base_url, "heap")
+            forms = [store.snapshot_data(s.id)[:2] == b"\x1f\x8b" for s in snaps]
+            marked = store.series(svc.base_url, "heap_marked")
+        finally:
+            store.close()
+    assert snaps and forms[-1] is binary, forms
+    assert len(marked) >= 5, marked

@@ -11,7 +11,8 @@ Modes (issue 11):
   ok                 the upstream's answer, with Content-Length (the control)
   close-delimited    no Content-Length: the body is sent in pieces, then the socket closes
   chunked-odd        chunked with 1..7-byte chunks and chunk extensions
-  truncated-gzip     the heap profile cut in half (Content-Length of the cut body)
+  truncated-gzip     the heap profile (binary or text form) cut in half (Content-Length of
+                     the cut body)
   slow-body          headers at once, then the body at 200 bytes/s
   trickle-headers    one header byte every 0.3 s, forever
   nan-vars           /debug/vars with NaN in memstats
@@ -135,7 +136,7 @@ class Hostile(BaseHTTPRequestHandler):
 
     def mode_truncated_gzip(self, rest: str) -> None:
         status, body = upstream(rest)
-        if body[:2] == b"\x1f\x8b":
+        if body[:2] == b"\x1f\x8b" or body.lstrip().startswith(b"heap profile:"):
             body = body[: len(body) // 2]
         self._send(status, body)
 

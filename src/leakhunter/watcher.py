@@ -37,6 +37,16 @@ How it stays reliable:
   `go_memstats_heap_alloc_bytes`) right after it, so HeapAlloc is the live heap just after
   that GC (`heap_marked`: exact, unsampled). Cost: one GC of the
   target per forced scrape (bench/RESULTS-detection.md measures it).
+- The heap profile is fetched in its text form (`debug=1`): the binary form costs the
+  target a fresh gzip writer, ~1.3 MB of allocation per fetch against ~50 KB (lab
+  poolmisuse; prometheus 1.48 MB against 0.21 MB), and on a small heap that much
+  allocation twice per 0.5 s scrape started a GC of the target's own ~10 ms before
+  the forced one in most scrapes. Two cycles with no request between them free every
+  `sync.Pool` (victim cache), so soak itself emptied the pool a misused-pool leak grows
+  in: lab poolmisuse (4 KiB/request at 100 req/s) grew 2.8 -> 4.7 MiB over 37 s, now
+  5.4 -> 15.4 MiB over 21 s. A target whose text profile passes HEAP_TEXT_MAX (so big a
+  heap that the gzip writer's fixed cost is small beside it) is read in binary from then
+  on, unless the text's MemStats trailer is the only place its memstats are found.
 - Files the GC closes: with `--pid`, a forced scrape counts the target's open files
   (descriptors with a path; sockets and pipes come and go on their own) right before
   the GC and again after it. Files the code never closed are closed by their
@@ -82,6 +92,8 @@ DEFAULT_INTERVAL = 10.0
 LEAK_EVERY = 6
 LIVE_VERDICT_TARGETS = 20
 MAX_BODY = 64 << 20
+HEAP_TEXT_MAX = 2 << 20
+"""A text heap profile larger than this switches its target to the binary form (module docstring)."""
 
 
 FD_WAIT_MIN = 0.01
@@ -176,6 +188,8 @@ class _Target:
     leak_ok: bool | None = None
     metrics_heap: bool | None = None
     """/metrics carries go_memstats_heap_alloc_bytes (None: not read yet)."""
+    heap_binary: bool = False
+    """Its text heap profile passed HEAP_TEXT_MAX: read the binary form (module docstring)."""
     metrics_ok: bool | None = None
     tick: int = 0
     failing: bool = False
@@ -613,7 +627,7 @@ class Watcher:
                     pair = _FdPair(self._rng.random() < SHAM_SHARE, before, time.monotonic())
             sham = pair is not None and pair.sham
             heap_url = "/debug/pprof/heap" if sham else "/debug/pprof/heap?gc=1"
-            if _memstats_from_profile(st, self.metrics_url):
+            if _heap_as_text(st, self.metrics_url):
                 heap_url += "&debug=1" if "?" in heap_url else "?debug=1"
             try:
                 pre["heap"] = await self._fetch(client, base + heap_url, end)
@@ -629,7 +643,7 @@ class Watcher:
             # and the GC count in the text form's MemStats trailer: the live heap's shape once
             # per GC, unsampled, where the binary form gave only the 512 KiB samples (syncthing
             # read as a leak at one tick of `watch` on them, held-out real services set 3).
-            plain = "/debug/pprof/heap?debug=1" if _memstats_from_profile(st, self.metrics_url) else "/debug/pprof/heap"
+            plain = "/debug/pprof/heap?debug=1" if _heap_as_text(st, self.metrics_url) else "/debug/pprof/heap"
             jobs["heap"] = self._fetch(client, base + plain, end)
         if want_vars:
             jobs["vars"] = self._fetch(client, base + "/debug/vars", end)
@@ -650,6 +664,9 @@ class Watcher:
         heap_bytes = results.get("heap")
         new_heap: bytes | None = None
         if isinstance(heap_bytes, bytes):
+            if (len(heap_bytes) > HEAP_TEXT_MAX and heap_bytes[:2] != b"\x1f\x8b"
+                    and not _memstats_from_profile(st, self.metrics_url)):
+                st.heap_binary = True
             try:
                 heap = heap_totals(heap_bytes)
                 sig = (heap.alloc_space, heap.inuse_space, heap.alloc_objects)
@@ -784,7 +801,7 @@ class Watcher:
         if pair.sham:
             try:
                 heap_url = "/debug/pprof/heap?gc=1"
-                if _memstats_from_profile(st, self.metrics_url):
+                if _heap_as_text(st, self.metrics_url):
                     heap_url += "&debug=1"
                 results["heap"] = await self._fetch(client, st.url + heap_url, end)
             except Exception as exc:  # recorded like any failed fetch
@@ -1181,6 +1198,12 @@ def normalize_target(url: str) -> str:
         if u.endswith(suffix):
             u = u[: -len(suffix)]
     return u.rstrip("/")
+
+
+def _heap_as_text(st: _Target, metrics_url: str | None) -> bool:
+    """Fetch the heap profile's text form: far cheaper for the target to serve (no gzip writer),
+    unless it grew past HEAP_TEXT_MAX; always when its trailer is where the memstats come from."""
+    return not st.heap_binary or _memstats_from_profile(st, metrics_url)
 
 
 def _memstats_from_profile(st: _Target, metrics_url: str | None) -> bool:

@@ -82,7 +82,7 @@ def heap_totals(data: bytes, *, max_bytes: int = MAX_PROFILE_BYTES) -> HeapTotal
 def _text_heap_totals(raw: bytes) -> HeapTotals:
     from leakhunter.profiles import heap_text
 
-    sums = heap_text.totals(raw)
+    sums = heap_text.totals(raw, complete=True)  # a live answer: a cut body must not read as a smaller heap
     out = HeapTotals(memstats=text_memstats(raw))
     for name in ("inuse_space", "inuse_objects", "alloc_space", "alloc_objects"):
         if name in sums:

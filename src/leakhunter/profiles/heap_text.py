@@ -95,8 +95,13 @@ def _values(m: re.Match[str], has_alloc: bool, sampling: str, period: int) -> tu
     return values, block
 
 
-def totals(data: bytes) -> dict[str, float]:
+def totals(data: bytes, *, complete: bool = False) -> dict[str, float]:
     """Each sample type's total, as `parse` would sum them, from the record lines alone.
+
+    `complete`: the profile was just served by a Go runtime, which writes in its header the
+    sums of the records below it and ends the MemStats trailer with `# DebugGC`; a body cut
+    short (a dying process, a proxy) still parses as a smaller heap, so the records must add
+    up to the header and the trailer must end, or CorruptInputError says it was truncated.
 
     Why: `watch` reads the text form on every scrape of a service that serves only pprof, for
     the MemStats trailer (the heap goal and GC count, once per GC); the `#` symbol lines are most
@@ -108,6 +113,7 @@ def totals(data: bytes) -> dict[str, float]:
         raise CorruptInputError("empty heap profile")
     has_alloc, sampling, period, types = _header(lines[0])
     sums = [0] * len(types)
+    raw_sums = [0, 0, 0, 0]  # in-use objects, bytes; alloc objects, bytes: as the header has them
     for raw in lines[1:]:
         line = raw.lstrip()
         if not line or line[0] == "#":
@@ -119,6 +125,20 @@ def totals(data: bytes) -> dict[str, float]:
             raise CorruptInputError(f"not a heap profile: malformed record {line[:60]!r}")
         for i, v in enumerate(_values(m, has_alloc, sampling, period)[0]):
             sums[i] += v
+        if complete:
+            for i in range(4):
+                raw_sums[i] += int(m.group(i + 1))
+    if complete:
+        head = _HEADER.match(lines[0])
+        assert head is not None  # _header checked it
+        want = [int(head.group(i + 1)) for i in range(4)]
+        # The runtime adds 1 to the alloc bytes when they equal the in-use bytes.
+        if raw_sums[:3] != want[:3] or want[3] - raw_sums[3] not in (0, 1):
+            raise CorruptInputError(
+                f"heap profile truncated: its records add up to {raw_sums[1]} in-use bytes, "
+                f"its header says {want[1]}")
+        if not any(x.startswith("# DebugGC = ") for x in lines[-4:]):
+            raise CorruptInputError("heap profile truncated: its MemStats trailer does not end")
     return {st.type: float(s) for st, s in zip(types, sums, strict=True)}
 
 
