@@ -301,8 +301,9 @@ def test_if_scoped_err_and_done_request_context() -> None:
 
 def test_the_message_names_the_next_leaking_exits(tmp_path: Path) -> None:
     """The first leaking return in source order may be one a reviewer knows cannot happen (bce-sdk-go's
-    Stat of a file it just opened, held-out set 14) while the leak is real on the next: the message
-    names the next two exits and counts the rest, instead of "and 3 other paths"."""
+    Stat of a file it just opened, held-out set 14, now excused as impossible) while the leak is real
+    on the next: the message names the next two exits and counts the rest, instead of "and 3 other
+    paths"."""
     src = tmp_path / "multi.go"
     src.write_text("""package multi
 
@@ -317,7 +318,7 @@ func sum(name string, a, b, c bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.Stat(); err != nil {
+	if err := f.Sync(); err != nil {
 		return nil, err
 	}
 	h := md5.New()
