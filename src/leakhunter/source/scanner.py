@@ -653,7 +653,8 @@ def scan_paths(
             sev = cfg.severity.get(f.rule)
             result.findings.append(dataclasses.replace(f, severity=sev) if sev and sev != f.severity else f)
     result.findings.sort(key=_finding_key)
-    with_findings = {f.file for f in result.findings}
+    # (Unanalysed places too: code whose findings are hidden cannot fail the run by being unread.)
+    with_findings = {f.file for f in result.findings} | {u.file for u in result.unanalysed}
     result.test_code = {sf.display for sf in walked.files
                         if sf.display in with_findings and (sf.is_test or is_test_file(sf.path))}
     result.command_code = {sf.display for sf in walked.files
