@@ -297,6 +297,11 @@ def param_effect(ctx: FileContext, call: Node, index: int, depth: int = 0) -> st
     return _effect_in(decl[0], decl[1], index, depth)
 
 
+def effect_in_declaration(ctx: FileContext, decl: Node, index: int) -> str:
+    """`param_effect` for a declaration already found (another package's, by `call_declaration`)."""
+    return _effect_in(ctx, decl, index, 0)
+
+
 def _effect_in(ctx: FileContext, decl: Node, index: int, depth: int) -> str:
     from leakhunter.source.release import UNIVERSAL_RELEASE, _identifier_uses, _param_is_neutral
 
