@@ -994,7 +994,8 @@ def garagemq(d: Path, p: Ports) -> Launch:
         f"tcp:\n  ip: 127.0.0.1\n  port: {p.aux}\n  nodelay: false\n  readBufSize: 196608\n"
         "  writeBufSize: 196608\n"
         f"admin:\n  ip: 127.0.0.1\n  port: {p.aux2}\n"
-        "queue:\n  shardSize: 8192\n  maxMessagesInRam: 131072\n"
+        # the package's 131072; a --study may lower it (GARAGEMQ_MAX_IN_RAM) to see the bound soon
+        f"queue:\n  shardSize: 8192\n  maxMessagesInRam: {os.environ.get('GARAGEMQ_MAX_IN_RAM', '131072')}\n"
         f"db:\n  defaultPath: {d}/data/db\n  engine: badger\n"
         "vhost:\n  defaultPath: /\nsecurity:\n  passwordCheck: md5\n"
         "connection:\n  channelsMax: 4096\n  frameMaxSize: 65536\n")
