@@ -422,3 +422,31 @@ def test_the_evidence_states_levels_a_spike_cannot_flip(tmp_path: Path) -> None:
     assert r is not None
     line = next(e for e in r.verdict.evidence if "medians of the first and last thirds" in e)
     assert line.startswith("live heap (after GC) 2.2 MiB → 2.2 MiB"), line
+
+
+def test_a_real_leak_on_a_big_heap_is_never_settled_as_no_leak(tmp_path: Path) -> None:
+    """Real-services set 5's twin: 256 MiB of live data plus a true leak of 5.3 MiB/min, 180 s of
+    exact heap every 0.5 s. The climb (+15.9 MiB) stays under the 10% relevance bar, and the old
+    rule settled it `no-leak` once the window spanned 60 s; it is 318 MiB an hour. It must stay
+    `inconclusive` with a time to wait, while a flat heap with the same noise is `no-leak`."""
+    from leakhunter.analyze.verdicts import SPECS, analyze_series
+    from leakhunter.collect.store import Store
+
+    rng = np.random.default_rng(31)
+    base = 256 * 2**20
+    out = {}
+    for name, rate in (("leak", 5.3 * 2**20 / 60), ("flat", 0.0)):
+        store = Store(tmp_path / f"{name}.db")
+        xs = [i * 0.5 for i in range(360)]
+        pid = store.open_process("t", ts=xs[0])
+        for t in xs:
+            v = base + rate * t + rng.normal(0, 64 * 2**10)
+            store.add_samples("t", pid, t, {"heap_live": v, "heap_marked": v})
+        store.commit()
+        r = analyze_series(store, "t", SPECS["heap_live"])
+        assert r is not None
+        out[name] = r.verdict
+        store.close()
+    assert out["leak"].kind == "inconclusive", out["leak"].evidence
+    assert out["leak"].watch_more_s is not None and out["leak"].watch_more_s > 0
+    assert out["flat"].kind == "no-leak", out["flat"].evidence
