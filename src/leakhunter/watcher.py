@@ -93,6 +93,8 @@ DEFAULT_INTERVAL = 10.0
 LEAK_EVERY = 6
 LIVE_VERDICT_TARGETS = 20
 MAX_BODY = 64 << 20
+FORCED_SHARE = 0.75
+"""Share of a scrape's remaining time its forced heap fetch (GC and profile) may take."""
 HEAP_TEXT_MAX = 2 << 20
 """A text heap profile larger than this switches its target to the binary form (module docstring)."""
 
@@ -633,8 +635,12 @@ class Watcher:
             heap_url = "/debug/pprof/heap" if sham else "/debug/pprof/heap?gc=1"
             if _heap_as_text(st, self.metrics_url, self.force_gc_every):
                 heap_url += "&debug=1" if "?" in heap_url else "?debug=1"
+            # At most three quarters of what is left: a heap endpoint that hangs must not starve
+            # the goroutine profile of the same scrape (a service whose heap profile never
+            # answers read as "never answered a scrape" once every scrape forced a GC).
+            heap_end = time.monotonic() + FORCED_SHARE * max(0.0, end - time.monotonic())
             try:
-                pre["heap"] = await self._fetch(client, base + heap_url, end)
+                pre["heap"] = await self._fetch(client, base + heap_url, heap_end)
             except Exception as exc:  # recorded like any failed fetch below
                 pre["heap"] = exc
         # (Made after the forced fetch: a coroutine made and then left unawaited, when a
