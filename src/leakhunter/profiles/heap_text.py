@@ -77,14 +77,20 @@ def _header(first: str) -> tuple[bool, str, int, list[SampleType]]:
     return has_alloc, sampling, period, types
 
 
-def _values(m: re.Match[str], has_alloc: bool, sampling: str, period: int) -> tuple[list[int], int]:
-    """One record's (values in the order of the sample types, block size), un-sampled as pprof does."""
+def _values(m: re.Match[str], has_alloc: bool, sampling: str, period: int,
+            raw: list[int] | None = None) -> tuple[list[int], int]:
+    """One record's (values in the order of the sample types, block size), un-sampled as pprof does.
+    `raw`, if given, gets the record's numbers as written added to it (in-use count and bytes, alloc
+    count and bytes: the header's order), parsed once for both."""
     values: list[int] = []
     block = 0
-    pairs = ((m.group(3), m.group(4)),) if has_alloc else ()
-    for count_s, size_s in (*pairs, (m.group(1), m.group(2))):
+    pairs = ((m.group(3), m.group(4), 2),) if has_alloc else ()
+    for count_s, size_s, at in (*pairs, (m.group(1), m.group(2), 0)):
         count = to_int(count_s, "heap record count", lo=-_I64, hi=_I64)
         size = to_int(size_s, "heap record bytes", lo=-_I64, hi=_I64)
+        if raw is not None:
+            raw[at] += count
+            raw[at + 1] += size
         if count == 0 and size != 0:
             raise CorruptInputError(f"malformed heap record: count 0 but {size} bytes")
         if count:
@@ -123,11 +129,11 @@ def totals(data: bytes, *, complete: bool = False) -> dict[str, float]:
         m = _SAMPLE.match(line)
         if m is None:
             raise CorruptInputError(f"not a heap profile: malformed record {line[:60]!r}")
-        for i, v in enumerate(_values(m, has_alloc, sampling, period)[0]):
+        for i, v in enumerate(_values(m, has_alloc, sampling, period, raw_sums if complete else None)[0]):
             sums[i] += v
-        if complete:
-            for i in range(4):
-                raw_sums[i] += int(m.group(i + 1))
+        if complete and not has_alloc:
+            raw_sums[2] += int(m.group(3))
+            raw_sums[3] += int(m.group(4))
     if complete:
         head = _HEADER.match(lines[0])
         assert head is not None  # _header checked it
