@@ -33,6 +33,7 @@ FIRST_CONTACT = (
     ("10", "shown-heldout10-A.csv"), ("11", "shown-heldout11-A.csv"),
     ("12", "shown-heldout12-A.csv"), ("13", "shown-heldout13-A.csv"),
     ("14", "shown-heldout14-A.csv"), ("15", "shown-heldout15-A.csv"), ("16", "shown-heldout16-A.csv"),
+    ("17", "shown-heldout17-A.csv"), ("18", "shown-heldout18-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
