@@ -71,6 +71,17 @@ def test_lh104_message_names_the_case_that_wins() -> None:
     assert "first error" not in got[0].message
 
 
+def test_lh101_says_the_owners_deferred_close_makes_the_send_panic() -> None:
+    """Held-out set 15 (embedded-postgres): "leaving the sender blocked forever" beside the owner's
+    `defer close(ch)` was a false claim; the send blocks until the close, then panics."""
+    (f,) = run_rules(FIXTURES / "gs5/closeprod/close.go", ["LH101"])
+    assert "blocked forever" not in f.message
+    assert "and then Wait's deferred close(token) (line 10) makes the send panic (send on closed channel)" in f.message
+    assert "do not close a channel its sender may still send on" in f.fix
+    (g,) = [x for x in run_rules(FIXTURES / "lh101/leak.go", ["LH101"]) if "blocked forever" in x.message][:1]
+    assert "panic" not in g.message and "panic" not in g.fix
+
+
 def test_fixture_packages_pass_go_vet() -> None:
     proc = subprocess.run(
         [go_exe(), "vet", "./gs5/..."], cwd=FIXTURES, env=go_env(), capture_output=True, text=True, timeout=300
