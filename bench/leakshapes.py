@@ -144,16 +144,18 @@ def run_corpus(reps: int) -> tuple[Path, dict[tuple[str, int], Site]]:
     return root, sites
 
 
-def findings(root: Path, rules: list[str] | None) -> set[tuple[str, int]]:
+def findings(root: Path, rules: list[str] | None, *, shown: bool = False) -> set[tuple[str, int]]:
+    """Lines the LH1xx rules report; `shown`: only what `scan` shows with no option (rules on by
+    default, severity above info), the README's "shown by default" column."""
     from scanfixtures import run_rules
 
     from leakhunter.source.registry import all_rules
 
-    ids = rules or [r.id for r in all_rules() if r.id.startswith("LH1")]
+    ids = rules or [r.id for r in all_rules() if r.id.startswith("LH1") and (r.enabled_by_default or not shown)]
     out: set[tuple[str, int]] = set()
     for p in sorted([*root.glob("*.go"), *root.glob("goker/*.go")]):
         rel = str(p.relative_to(root))
-        out |= {(rel, f.line) for f in run_rules(p, ids)}
+        out |= {(rel, f.line) for f in run_rules(p, ids) if not (shown and f.severity == "info")}
     return out
 
 
@@ -179,9 +181,11 @@ def main() -> None:
     ap.add_argument("--markdown")
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--sites", action="store_true", help="list every site with its shapes")
+    ap.add_argument("--shown", action="store_true",
+                    help="only what scan shows with no option (rules on by default, no info)")
     args = ap.parse_args()
     root, sites = run_corpus(args.reps)
-    found = findings(root, args.rules.split(",") if args.rules else None)
+    found = findings(root, args.rules.split(",") if args.rules else None, shown=args.shown)
     out = table(sites, found)
     if args.sites:
         out.append("")
