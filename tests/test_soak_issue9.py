@@ -252,6 +252,36 @@ def test_a_service_that_serves_only_pprof_is_judged_on_its_exact_heap(tmp_path: 
         st.close()
 
 
+def test_a_leak_verdict_names_the_expect_growth_that_turns_a_bounded_fill_into_a_fill() -> None:
+    """A cache whose bound lies beyond the soak (100,000 entries of 16 KiB) is a leak to the heap's
+    shape: only its configuration knows the bound (real-services sets 1-5). The leak verdict says so
+    and names the `--expect-growth` pattern for the site that grew; a second soak given exactly that
+    pattern does not exit 1."""
+    svc = M.get("boundedcache")
+    exe = build_service(svc)
+
+    def start(*extra: str) -> subprocess.Popen[bytes]:
+        args = soak_args(svc, exe, rate=100, duration="30s", warmup="0s", interval="0.5s", extra=extra)
+        cmd = args.index("--cmd") + 1
+        args[cmd] = args[cmd].replace("-max 300", "-max 100000") + " -memprofilerate 4096"
+        return subprocess.Popen([sys.executable, "-m", "leakhunter", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+
+    first = start()
+    out, err = first.communicate(timeout=240)
+    heap = next(v for v in _verdicts(json.loads(out)) if v["series"] == "heap_live")
+    assert first.returncode == 1 and heap["kind"] == "heap-leak", (heap, err[-2000:])
+    hint = next(e for e in heap["evidence"] if "--expect-growth '" in e)
+    pattern = hint.split("--expect-growth '", 1)[1].split("'", 1)[0]
+    assert "main" in pattern and "is a fill, not a leak" in hint, hint
+    second = start("--expect-growth", pattern)
+    out, err = second.communicate(timeout=240)
+    heap = next(v for v in _verdicts(json.loads(out)) if v["series"] == "heap_live")
+    assert second.returncode == 0 and heap["kind"] == "inconclusive", (heap, err[-2000:])
+    assert "growth you expect (--expect-growth)" in heap["evidence"][0]
+    assert not any("is a fill, not a leak" in e for e in heap["evidence"])
+
+
 def test_growth_the_user_expects_is_not_a_leak_and_other_growth_still_is() -> None:
     """etcd's raft log grows until its next snapshot, ~45 min away: a real ramp over a soak
     (RESULTS-realservices case 3). `--expect-growth RE` names it: the heap verdict yields when the

@@ -782,6 +782,10 @@ def analyze_target(
             suspects_for(store, target, [v for v in verdicts if v.kind == "heap-leak"])
         apply_expected(verdicts, expect_growth, SPECS["heap_live"].floor)
         verdicts.sort(key=lambda v: _ORDER[v.kind])  # stable: a yielded heap verdict moves down
+    if with_suspects:
+        from leakhunter.analyze.expected import hint_expected
+
+        hint_expected(verdicts)
     return verdicts
 
 
