@@ -282,6 +282,21 @@ def test_a_leak_verdict_names_the_expect_growth_that_turns_a_bounded_fill_into_a
     assert not any("is a fill, not a leak" in e for e in heap["evidence"])
 
 
+def test_the_hinted_pattern_matches_the_site_literally_and_nothing_wider() -> None:
+    """The hint's pattern is what the user types: RE2 syntax escaped, nothing else (`dgraph-io`, not
+    `dgraph\\-io`), and it matches the function named (with a method's `(*T)`) but not a sibling."""
+    import re2
+
+    from leakhunter.analyze.expected import _literal
+
+    for name, sibling in (("github.com/dgraph-io/badger/skl.newArena", "github.com/dgraph-io/badger/sklXnewArena"),
+                          ("github.com/x/y.(*T).Method", "github.com/x/y.T.Method"),
+                          ("main.get", "mainXget")):
+        pat = _literal(name)
+        assert "\\-" not in pat
+        assert re2.compile(pat).search(name) and not re2.compile(pat).search(sibling), pat
+
+
 def test_growth_the_user_expects_is_not_a_leak_and_other_growth_still_is() -> None:
     """etcd's raft log grows until its next snapshot, ~45 min away: a real ramp over a soak
     (RESULTS-realservices case 3). `--expect-growth RE` names it: the heap verdict yields when the

@@ -90,8 +90,6 @@ def hint_expected(verdicts: Sequence[Verdict]) -> None:
     user's `--expect-growth`. The line names the pattern for the site that grew most, so the answer is
     one copy away. Not when a scan finding explains that site (the code itself says nothing bounds it)
     nor when the user's patterns already matched it."""
-    import re
-
     for v in verdicts:
         if v.kind != "heap-leak" or not v.suspects:
             continue
@@ -102,5 +100,13 @@ def hint_expected(verdicts: Sequence[Verdict]) -> None:
             continue
         v.evidence.append(
             f"if {top.function}'s growth stops at a bound you configured (a cache's size, a log kept until "
-            f"its snapshot), it is a fill, not a leak: --expect-growth '{re.escape(top.function)}' says so, "
+            f"its snapshot), it is a fill, not a leak: --expect-growth '{_literal(top.function)}' says so, "
             "and the rest of the heap is still judged")
+
+
+def _literal(name: str) -> str:
+    """`name` as an RE2 pattern matching it literally, escaping only what RE2 reads as syntax (Python's
+    re.escape also escapes `-`, which RE2 accepts but a user would not type: `dgraph\\-io`)."""
+    import re
+
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", name)
