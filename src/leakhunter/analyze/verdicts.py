@@ -785,7 +785,7 @@ def analyze_target(
     if with_suspects:
         from leakhunter.analyze.expected import hint_expected
 
-        hint_expected(verdicts)
+        hint_expected(verdicts, expect_growth)
     return verdicts
 
 
