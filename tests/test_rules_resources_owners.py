@@ -37,11 +37,14 @@ PACKAGES = [
     ("lh404", "LH404"),
     ("lh404_oneshot/hack/swagger", "LH404"),
     ("lh404_oneshot/lib", "LH404"),
+    ("lh404_cli/cmd/storagetool", "LH404"),
+    ("lh404_cli/cmd/swaggertool", "LH404"),
+    ("lh404_cli/cmd/plaintool", "LH404"),
 ]
 
 
 def test_fixtures_vet() -> None:
-    res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh401_grpc/...", "./lh301_once/...", "./lh404_oneshot/...", "./lh402", "./lh404", "./lh403_reqctx/..."],
+    res = subprocess.run([go_exe(), "vet", "./lh401_serverctx/...", "./lh401_grpc/...", "./lh301_once/...", "./lh404_oneshot/...", "./lh404_cli/...", "./lh402", "./lh404", "./lh403_reqctx/..."],
                          cwd=FIXTURES, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
 

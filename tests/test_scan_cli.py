@@ -277,3 +277,16 @@ def test_a_cli_kept_in_a_library_module_is_command_line_code(tmp_path: Path) -> 
     code, doc, err = scan_json(".", cwd=root)
     assert code == 1 and doc["hidden_in_commands"] == 2, err
     assert [f["file"] for f in doc["findings"]] == ["cmd/agent/server/serve.go"]
+
+
+def test_flag_forks_and_go_flags_mark_a_command_line_tool() -> None:
+    """Held-out set 17: containers/storage's tool parses its subcommands with docker's `mflag` fork,
+    go-swagger's CLI with jessevdk/go-flags; neither matched `flag.NewFlagSet(`, so their own code
+    (commands dispatched by name, which no caller analysis follows) was shown. Both are hidden now;
+    the twin that declares no command-line interface keeps its finding."""
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "scan"
+    code, doc, err = scan_json("lh404_cli", cwd=fixtures)
+    assert code == 1 and doc["hidden_in_commands"] == 2, err
+    assert [f["file"] for f in doc["findings"]] == ["lh404_cli/cmd/plaintool/main.go"]
+    code, doc, _ = scan_json("lh404_cli", "--commands", cwd=fixtures)
+    assert sorted(f["file"].split("/")[2] for f in doc["findings"]) == ["plaintool", "storagetool", "swaggertool"]

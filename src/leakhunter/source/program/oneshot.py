@@ -57,11 +57,14 @@ Ctrl-C (`signal.Notify`), draw progress with a ticker, parse cron lines, list th
 
 _CLI = re.compile(
     rb"\bcobra\.Command\{|\bcli\.(?:App|Command)\{|\bkingpin\.(?:New|Command)\(|\bffcli\.Command\{"
-    rb"|\bkong\.(?:Parse|New)\(|\bflag\.NewFlagSet\(|\bsubcommands\.Register\("
+    rb"|\bkong\.(?:Parse|New)\(|\b\w*flag\.NewFlagSet\(|\bsubcommands\.Register\("
+    rb"|\bflags\.New(?:Named)?Parser\("
 )
 """Marks of a command-line interface: a CLI framework's command, or subcommand flag sets. A program
 that declares none of them (a worker in `main.go` with `flag.Parse()`, a demo) is not taken for a
-command-line tool, whatever else it does."""
+command-line tool, whatever else it does. Flag sets of forks and aliases count (docker's `mflag`,
+`pflag`), and so do jessevdk/go-flags parsers: held-out set 17 showed containers/storage's tool (mflag)
+and go-swagger's (go-flags) as long-lived code."""
 
 _TOOL_SEGMENTS = frozenset({"tools", "hack", "gen", "generate", "generator", "codegen", "scripts"})
 """Directories of build and maintenance programs (generators, release scripts): tools by their place."""
