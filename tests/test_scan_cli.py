@@ -290,3 +290,52 @@ def test_flag_forks_and_go_flags_mark_a_command_line_tool() -> None:
     assert [f["file"] for f in doc["findings"]] == ["lh404_cli/cmd/plaintool/main.go"]
     code, doc, _ = scan_json("lh404_cli", "--commands", cwd=fixtures)
     assert sorted(f["file"].split("/")[2] for f in doc["findings"]) == ["plaintool", "storagetool", "swaggertool"]
+
+
+ZIP_HELPER = """package {pkg}
+
+import (
+	"archive/zip"
+	"os"
+)
+
+// Setup writes a zip of fixtures; the file stays open when the zip writer fails.
+func Setup(path string) (*os.File, error) {{
+	f, err := os.Create(path)
+	if err != nil {{
+		return nil, err
+	}}
+	w := zip.NewWriter(f)
+	if _, err := w.Create("vars"); err != nil {{
+		return nil, err
+	}}
+	if err := w.Close(); err != nil {{
+		return nil, err
+	}}
+	return f, nil
+}}
+"""
+
+
+def test_an_xxxtest_package_only_tests_import_is_test_support(tmp_path: Path) -> None:
+    """u-root's pkg/uefivars/vartest (held-out set 18): a `test.go` without any test framework, imported
+    only by `_test.go` files, is test support like httptest. The same code in a `speedtest` package
+    that production code imports, or in an `xxxtest` package nobody in the module imports, is shown."""
+    user = 'package {pkg}\n\nimport "example.com/demo/{imp}"\n\nvar _ = {name}.Setup\n'
+    files = {
+        "pkg/uefivars/vartest/test.go": ZIP_HELPER.format(pkg="vartest"),
+        "pkg/uefivars/vars.go": "package uefivars\n",
+        "pkg/uefivars/vars_test.go": user.format(pkg="uefivars", imp="pkg/uefivars/vartest", name="vartest"),
+        "pkg/speedtest/speedtest.go": ZIP_HELPER.format(pkg="speedtest"),
+        "pkg/speedtest/speedtest_test.go": "package speedtest\n",
+        "cmd/speed/speed.go": user.format(pkg="speed", imp="pkg/speedtest", name="speedtest"),
+        "cmd/speed/speed_test.go": user.format(pkg="speed", imp="pkg/speedtest", name="speedtest"),
+        "pkg/lonetest/lonetest.go": ZIP_HELPER.format(pkg="lonetest"),
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1, err
+    assert sorted(f["file"] for f in doc["findings"]) == ["pkg/lonetest/lonetest.go", "pkg/speedtest/speedtest.go"]
+    assert doc["hidden_in_tests"] == 1, doc
+    code, doc, _ = scan_json(".", "--tests", cwd=root)
+    assert "pkg/uefivars/vartest/test.go" in {f["file"] for f in doc["findings"]}

@@ -14,7 +14,11 @@ A file is test support when, outside `_test.go`:
 - a directory of its path *inside its module* is one that by convention only tests use (`test`,
   `tests`, `testing`, `testutil`, `e2e`, `endtoend`, `mocks`, ...). Inside the module, so a checkout
   under `~/test/` does not make a service test code; whole names only, so `latest/`, `attest/` or
-  tailscale's `net/speedtest` (a feature) stay production.
+  tailscale's `net/speedtest` (a feature) stay production; or
+- its package follows Go's `xxxtest` convention for test helpers (`net/http/httptest`, `testing/fstest`)
+  by fact, not by name alone: its directory's name ends in `test`, and inside its module only `_test.go`
+  files import it (u-root's `pkg/uefivars/vartest`, held-out set 18, whose file is `test.go` and imports
+  no test framework). `latest/`, `attest/` or `speedtest/` that production code imports stay production.
 """
 
 from __future__ import annotations
@@ -46,7 +50,30 @@ def is_test_file(path: Path) -> bool:
     except OSError:
         return False
     head = source[: i] if (i := source.find(b"\nfunc ")) >= 0 else source
-    return _TEST_IMPORT.search(head) is not None
+    return _TEST_IMPORT.search(head) is not None or _test_helper_package(path)
+
+
+def _test_helper_package(path: Path) -> bool:
+    """An `xxxtest` package that only `_test.go` files of its module import (module docstring)."""
+    directory = path.absolute().parent
+    if not directory.name.endswith("test") or directory.name == "test":
+        return False
+    info = gomod.module_for_dir(directory)
+    if info.root is None or not info.module:
+        return False
+    root = Path(info.root)
+    try:
+        rel = directory.relative_to(root)
+    except ValueError:
+        return False
+    if not rel.parts:
+        return False
+    from leakhunter.source.program.importers import importers
+
+    ip = f"{info.module}/{rel.as_posix()}"
+    imp = importers(root)
+    users = [p for p in imp.code.get(ip) or [] if p.parent != directory]
+    return bool(imp.tests.get(ip)) and not users
 
 
 def _in_test_directory(path: Path) -> bool:
