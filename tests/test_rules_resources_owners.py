@@ -77,10 +77,12 @@ def test_markers_match(package: str, rule: str) -> None:
 def test_server_context_through_callers_is_the_reason() -> None:
     """The identity package's quiet lookups leak if a caller passes a context that lives on: only
     `Publish` and `Revalidate`, which a background loop also calls, are reported (Publish with its
-    status return); `Validate` hands its context to a client method beside the request."""
+    status return); `Validate` hands its context to a client method beside the request, and so does
+    `Probe` with its own context whose cancel it defers (`ProbeDetached`, which never cancels it, is
+    reported)."""
     path = FIXTURES / "lh401_serverctx/identity/identity.go"
     found = run_rules(path, ["LH401"])
-    assert [f.function for f in found] == ["Publish", "Revalidate"]
+    assert [f.function for f in found] == ["Publish", "Revalidate", "ProbeDetached"]
     text = path.read_text().splitlines()
     ret = next(i for i, t in enumerate(text, 1) if 'errors.New("bind failed")' in t)
     assert f"the return at line {ret}" in found[0].message

@@ -692,10 +692,13 @@ def _released_with_request(ctx: FileContext, fn: Node, call: Node) -> str:
             return "cancel"
     if cexpr is None:
         # `client.DoHTTPRequest(ctx, req)`: a client method given the context beside the request sends
-        # the request with it (gomatrixserverlib's fclient); `http.NewRequest` gave it none of its own
+        # the request with it (gomatrixserverlib's fclient); `http.NewRequest` gave it none of its own.
+        # The context may be a parameter or this function's own `context.With*` whose cancel it defers
+        # (restic's rclone probe through `ctxhttp.Do(ctx, client, req)`: `_cancelled_on_return` checks it)
         args = gs.arguments(call)
         first = args[0] if len(args) >= 2 else None
-        if first is not None and _is_context(ctx, fn, first) and _soon_cancelled(ctx, fn, first, call):
+        if first is not None and (_is_context(ctx, fn, first) or first.type == "identifier") \
+                and _soon_cancelled(ctx, fn, first, call):
             return "cancel"
     return ""
 
