@@ -117,6 +117,37 @@ def test_a_comment_spanning_lines_before_code_is_analysed(tmp_path: Path) -> Non
     assert doc["unanalysed"] == []
 
 
+GROUP_ON_ONE_LINE = """package demo
+
+import ( "context" )
+
+const (
+	flagReserved = (1 << 0) /* was a recovery request */
+	flagShutdown = (1 << 1) /* reboot after AP shutdown */)
+
+type ( level int )
+
+// Lost discards a cancel func after declaration groups closed on their last line.
+func Lost(parent context.Context) context.Context {
+	ctx, _ := context.WithCancel(parent)
+	_ = level(flagReserved | flagShutdown)
+	return ctx
+}
+"""
+
+
+def test_a_declaration_group_closed_on_its_last_line_is_analysed(tmp_path: Path) -> None:
+    """u-root's cmds/exp/ectool (held-out set 18, C headers turned into Go): `a = 1 /* c */)` closes a
+    const group on the line of its last spec, valid Go the grammar rejected; nothing is unanalysed now."""
+    assert parser().parse(GROUP_ON_ONE_LINE.encode()).root_node.has_error
+    root = module(tmp_path / "m", {"a.go": GROUP_ON_ONE_LINE}, go="1.22")
+    _vet(root)
+    code, doc, err = scan_json(str(root), "--no-cache")
+    assert code == 1, err
+    assert [(f["rule"], f["function"], f["line"]) for f in doc["findings"]] == [("LH201", "Lost", 13)]
+    assert doc["unanalysed"] == []
+
+
 def test_toolchain_sources_the_grammar_rejects_parse_cleanly() -> None:
     """Files of the toolchain's own GOROOT that tree-sitter-go 0.25 rejects as they are."""
     goroot = Path(subprocess.run([go_exe(), "env", "GOROOT"], capture_output=True, text=True,

@@ -12,6 +12,8 @@ keeping the files `gofmt -e` accepts, the ERROR nodes come from two shapes:
   `err = req.SetupGet(path) /* ...\n... */if err != nil {` (go-coap, held-out set 8). The spec says
   such a comment acts like a newline, so a semicolon goes in after `)`; the grammar's scanner
   does not insert one and the statement fails. The comment is blanked to spaces (newlines kept).
+- a declaration group closed on the line of its last spec: `const ( a = 1 )`, `a = 1 /* c */)`
+  (u-root's ectool, held-out set 18): the space or comment before `)` becomes `;`.
 
 Rather than fork the grammar (the fix is an open pull request upstream), the source bytes
 are rewritten before parsing into a form the grammar accepts, of exactly the same
@@ -189,10 +191,33 @@ def _newline_comments(src: bytes) -> list[tuple[int, int]]:
     return out
 
 
+_GROUPS = frozenset({b"const", b"var", b"type", b"import"})
+
+
+def _group_closers(toks: list[Tok], src: bytes) -> list[tuple[int, bytes]]:
+    """(offset, replacement) ending the last spec of a `const (`/`var (`/`type (`/`import (` group whose
+    `)` shares its line (`a = 1 /* note */)`, u-root's ectool, held-out set 18): the grammar wants a
+    terminator there that Go's automatic semicolon supplies. The space (or comment, blanked) before
+    the `)` becomes `;`; with nothing between the two (`(1 << 1))`) no equal-length form exists."""
+    out: list[tuple[int, bytes]] = []
+    for i, t in enumerate(toks[:-1]):
+        if t[3] not in _GROUPS or toks[i + 1][3] != b"(":
+            continue
+        j = _match(toks, i + 1)
+        if j is None or j - 1 <= i + 1 or toks[j - 1][3] == b";":
+            continue
+        gap = src[toks[j - 1][2]: toks[j][1]]
+        if not gap or b"\n" in gap or b"\r" in gap:
+            continue
+        out.append((toks[j - 1][2], b" " * (len(gap) - 1) + b";"))
+    return out
+
+
 def rewrite(src: bytes) -> bytes:
     """`src` with the shapes above replaced by equal-length forms the grammar accepts."""
     toks = _Toks(tokens(src))
     calls = _builtin_calls(toks)
+    calls += _group_closers(toks, src)
     params = _generic_method_params(toks)
     params += _newline_comments(src)
     if not calls and not params:
