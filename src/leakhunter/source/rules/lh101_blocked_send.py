@@ -169,8 +169,10 @@ func fetch(ctx context.Context) (int, error) {
             return  # runs at a time we cannot place on the owner's paths
         if cf.of("recv", "range", where="go") or cf.of("send", where="body"):
             return  # another goroutine consumes, or the owner also produces: a pipeline we do not model
+        from leakhunter.source.program.testfail import is_test_code
+
         closer = _deferred_close(cf)
-        if closer is not None and _is_test(ctx):
+        if closer is not None and is_test_code(ctx):
             return  # a blocked send panics when the test's `defer close(ch)` runs: it cannot strand
         then = _panics(ctx, cf, closer)
         recvs = cf.of("recv", "range", where="body")
@@ -250,12 +252,6 @@ def _deferred_close(cf: ChanFacts) -> Node | None:
         if u.where == "body" and u.stmt.parent is not None and u.stmt.parent.type == "defer_statement":
             return u.stmt
     return None
-
-
-def _is_test(ctx: FileContext) -> bool:
-    from leakhunter.source.program.testfail import is_test_code
-
-    return is_test_code(ctx)
 
 
 def _panics(ctx: FileContext, cf: ChanFacts, closer: Node | None) -> str:
