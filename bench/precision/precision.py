@@ -3,14 +3,14 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets (`--set heldout17`, `--set heldout18`): the modules of HELDOUT17.md and HELDOUT18.md
+- held-out sets (`--set heldout19`, `--set heldout20`): the modules of HELDOUT19.md and HELDOUT20.md
   (read from their tables), chosen by two helpers from disjoint halves of the alphabet and committed
-  before any finding on them was seen, measured in session 14 on the HEAD of the scans' start
+  before any finding on them was seen, measured in session 15 on the HEAD of the scans' start
   (`--tag A`) from a snapshot; every finding their default output shows is triaged
-  (verdicts-heldout17.csv, verdicts-heldout18.csv). `--tag` names a tree when a set is measured on more than one (their
+  (verdicts-heldout19.csv, verdicts-heldout20.csv). `--tag` names a tree when a set is measured on more than one (their
   samples, populations and summaries apart, one verdict per fingerprint).
-- `--set heldout` ... `--set heldout16`: the sixteen earlier held-out sets (HELDOUT.md ... HELDOUT16.md),
-  triaged at the end of sessions 2-13 and read while rules were changed since, so they are TUNING
+- `--set heldout` ... `--set heldout18`: the eighteen earlier held-out sets (HELDOUT.md ... HELDOUT18.md),
+  triaged at the end of sessions 2-14 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
 
@@ -27,8 +27,8 @@ A fixed-seed sample of up to PER_CELL findings is drawn per (rule, prod/test) ce
     python bench/precision/precision.py show --set heldout 3 7  # wider code context of sampled findings
     python bench/precision/precision.py mark --set heldout 3 TP "reason"   # or edit the CSV
     python bench/precision/precision.py table --set heldout    # per-rule table, production and tests
-    python bench/precision/precision.py shown --set heldout17 --tag A     # every shown finding -> CSV
-    python bench/precision/precision.py mark --set heldout17 --tag A S12 FP "reason"  # a shown row
+    python bench/precision/precision.py shown --set heldout19 --tag A     # every shown finding -> CSV
+    python bench/precision/precision.py mark --set heldout19 --tag A S12 FP "reason"  # a shown row
 
 `sample` writes bench/precision/sample-<set>.csv (one row per sampled finding: place, message,
 verdict, reason, fingerprint; its `context` column stays empty) and, in the work directory,
@@ -68,7 +68,7 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout8": 20261210, "heldout9": 20261211, "heldout10": 20261212, "heldout11": 20261213,
          "heldout12": 20261214, "heldout13": 20261215,
          "heldout14": 20261216, "heldout15": 20261217, "heldout16": 20261218,
-         "heldout17": 20261219, "heldout18": 20261220}
+         "heldout17": 20261219, "heldout18": 20261220, "heldout19": 20261221, "heldout20": 20261222}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -76,14 +76,16 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout10": "HELDOUT10.md", "heldout11": "HELDOUT11.md", "heldout12": "HELDOUT12.md",
          "heldout13": "HELDOUT13.md", "heldout14": "HELDOUT14.md",
          "heldout15": "HELDOUT15.md", "heldout16": "HELDOUT16.md",
-         "heldout17": "HELDOUT17.md", "heldout18": "HELDOUT18.md"}
+         "heldout17": "HELDOUT17.md", "heldout18": "HELDOUT18.md",
+         "heldout19": "HELDOUT19.md", "heldout20": "HELDOUT20.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
           "heldout8": "heldout8/modcache", "heldout9": "heldout9/modcache", "heldout10": "heldout10/modcache",
           "heldout11": "heldout11/modcache", "heldout12": "heldout12/modcache", "heldout13": "heldout13/modcache",
           "heldout14": "heldout14/modcache", "heldout15": "heldout15/modcache", "heldout16": "heldout16/modcache",
-          "heldout17": "heldout17/modcache", "heldout18": "heldout18/modcache"}
+          "heldout17": "heldout17/modcache", "heldout18": "heldout18/modcache",
+          "heldout19": "heldout19/modcache", "heldout20": "heldout20/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -106,16 +108,21 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "shown-heldout14-A.csv", "verdicts-heldout15.csv", "sample-heldout15-A.csv",
                     "shown-heldout15-A.csv", "sample-heldout15-B.csv", "shown-heldout15-B.csv",
                     "verdicts-heldout16.csv", "sample-heldout16-A.csv", "shown-heldout16-A.csv",
-                    "sample-heldout16-B.csv", "shown-heldout16-B.csv"],
+                    "sample-heldout16-B.csv", "shown-heldout16-B.csv", "verdicts-heldout17.csv",
+                    "sample-heldout17-A.csv", "shown-heldout17-A.csv", "sample-heldout17-B.csv",
+                    "shown-heldout17-B.csv", "sample-heldout17-E.csv", "shown-heldout17-E.csv",
+                    "verdicts-heldout18.csv", "sample-heldout18-A.csv", "shown-heldout18-A.csv",
+                    "sample-heldout18-B.csv", "shown-heldout18-B.csv", "sample-heldout18-E.csv",
+                    "shown-heldout18-E.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-16 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-18 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
-Held-out sets 17 and 18 need none here: they read and write verdicts-heldout17.csv / -18.csv."""
+Held-out sets 19 and 20 need none here: they read and write verdicts-heldout19.csv / -20.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
                  "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14",
-                 "heldout15", "heldout16")
+                 "heldout15", "heldout16", "heldout17", "heldout18")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out sets, heldout17 and heldout18, are not here until their
+their modules too (the newest held-out sets, heldout19 and heldout20, are not here until their
 measurement is reported)."""
 PER_CELL = 8
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
@@ -138,7 +145,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT18.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT20.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
