@@ -130,6 +130,30 @@ def test_chunks_keep_a_directory_together(tmp_path: Path) -> None:
             assert dirs.count(d) == 7
 
 
+def test_a_directory_larger_than_a_chunk_goes_as_one_chunk_per_package_view(tmp_path: Path) -> None:
+    # One directory of 1.6 MB beside two small ones (net/http is 82% of net/http/...): whole, it
+    # would keep one worker busy while the other idles. Its package, in-package tests and
+    # external tests each have a package view of their own.
+    external = CLEAN.replace("package demo", "// package demo, said a comment\n\npackage demo_test")
+    big = {f"big/f{i}.go": CLEAN + "\n" * 200_000 for i in range(3)}
+    big |= {f"big/f{i}_test.go": CLEAN + "\n" * 200_000 for i in range(3)}
+    big |= {f"big/x{i}_test.go": external + "\n" * 200_000 for i in range(2)}
+    small = {f"s{d}/f.go": CLEAN for d in range(2)} | {f"s{d}/f_test.go": CLEAN for d in range(2)}
+    root = module(tmp_path / "m", {**big, **small})
+    listed = collect_files([str(root)]).files
+    chunks = _chunks(listed, 2)
+    parts = sorted(sorted(f.path.name for f in c if f.path.parent.name == "big") for c in chunks)
+    assert [p for p in parts if p] == [
+        ["f0.go", "f1.go", "f2.go"],
+        ["f0_test.go", "f1_test.go", "f2_test.go"],
+        ["x0_test.go", "x1_test.go"],
+    ]
+    # small directories still travel whole
+    for chunk in chunks:
+        for d in {f.path.parent for f in chunk if f.path.parent.name != "big"}:
+            assert sum(f.path.parent == d for f in chunk) == 2
+
+
 def test_config_excludes_are_relative_to_the_config_file(tmp_path: Path) -> None:
     root = module(tmp_path / "m", {"a.go": LEAK, "gen/b.go": LEAK})
     cfg = ScanConfig(root=root, exclude=["gen"])

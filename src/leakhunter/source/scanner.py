@@ -431,11 +431,47 @@ def _by_directory(files: list[SourceFile]) -> list[list[SourceFile]]:
     return [sorted(g, key=lambda f: (f.is_test, f.path.name)) for g in groups.values()]
 
 
+_PACKAGE_CLAUSE = re.compile(rb"^package[ \t]+(\w+)", re.MULTILINE)
+
+
+def _package_clause(sf: SourceFile) -> bytes:
+    """The package name of a file from its first 8 KiB (b"" when unreadable or not found there)."""
+    try:
+        with open(sf.path, "rb") as fh:
+            m = _PACKAGE_CLAUSE.search(fh.read(8192))
+    except OSError:
+        return b""
+    return m.group(1) if m else b""
+
+
+def _split_packages(group: list[SourceFile]) -> list[list[SourceFile]]:
+    """A directory's package files, its in-package tests and its external (`_test`) tests as groups.
+
+    Each has a package view of its own (gopackage.py: a test file's view holds its own
+    package clause's files), so they can go to different workers; an in-package test
+    group parses the package files again, cheap next to running the rules. It lets one
+    directory that is most of a tree keep every worker busy: net/http is 82% of
+    net/http/..., and its three groups cost about 1.0, 1.3 and 1.7 s of one core.
+    Only the grouping depends on the package clause read here: the findings do not.
+    """
+    by_kind: dict[bytes, list[SourceFile]] = {b"": []}
+    for f in group:
+        key = _package_clause(f) or b"?" if f.is_test else b""
+        by_kind.setdefault(key, []).append(f)
+    return [g for g in by_kind.values() if g]
+
+
 def _chunks(files: list[SourceFile], jobs: int) -> list[list[SourceFile]]:
-    """Chunks of whole directories, many more than workers, largest first (load balance)."""
+    """Chunks of whole directories, many more than workers, largest first (load balance).
+
+    A directory larger than a chunk goes as one chunk per package view (_split_packages).
+    """
     total = sum(f.size for f in files) or 1
     target = max(total // (jobs * 12), 256 * 1024)
-    groups = sorted(_by_directory(files), key=lambda g: -sum(f.size for f in g))
+    groups: list[list[SourceFile]] = []
+    for g in _by_directory(files):
+        groups.extend(_split_packages(g) if sum(f.size for f in g) > target else [g])
+    groups.sort(key=lambda g: -sum(f.size for f in g))
     chunks: list[list[SourceFile]] = []
     cur: list[SourceFile] = []
     cur_bytes = 0
