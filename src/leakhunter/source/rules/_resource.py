@@ -102,6 +102,8 @@ def _typed_candidate(ctx: FileContext, call: Node) -> bool:
             return True
         if p.type == "expression_list" and p.parent is not None and p.parent.type == "assignment_statement":
             lf, rt = gs.assignment_sides(p.parent)
+            if ident in lf:
+                continue  # assigned again (`resp, err = c.Delete(u)` in the next switch case): no use yet
             if len(lf) == len(rt) and ident in rt and ctx.text(lf[rt.index(ident)]) == "_":
                 continue  # `_ = v`
         return False  # used in some other way: no sign of a resource, leave it to the name rules

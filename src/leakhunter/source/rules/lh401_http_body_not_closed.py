@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -878,6 +879,26 @@ if resp.StatusCode != http.StatusOK {
 }"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
+        """One finding per response variable and set of leaking returns: `resp` assigned from
+        `a.Get` or `a.Delete` in the cases of a switch and left open on one return is one bug,
+        reported at its first call, naming the others (`also a.Delete at line 58`)."""
+        merged: dict[tuple[object, ...], int] = {}
+        out: list[Finding] = []
+        for f, key, also in self._findings(ctx):
+            at = merged.get(key) if key is not None else None
+            if at is None:
+                if key is not None:
+                    merged[key] = len(out)
+                out.append(f)
+                continue
+            first = out[at]
+            head, sep, rest = first.message.partition(" is not closed ")
+            if sep:
+                head = head[:-1] + f", {also})" if head.endswith(")") else f"{head} (also {also})"
+                out[at] = dataclasses.replace(first, message=head + sep + rest)
+        yield from out
+
+    def _findings(self, ctx: FileContext) -> Iterator[tuple[Finding, tuple[object, ...] | None, str]]:
         for acq in acquisitions(ctx, _match, frozenset({"http-response"})):
             if peer_silenced(ctx, acq.call, _PEERS):
                 continue  # `//nolint:bodyclose`: the author reviewed bodyclose's report on this line
@@ -894,7 +915,7 @@ if resp.StatusCode != http.StatusOK {
                     + _held_until(timeout),
                     function=fname,
                     severity="info" if timeout else None,
-                )
+                ), None, ""
                 continue
             if acq.fn is None or not acq.var:
                 continue
@@ -926,9 +947,11 @@ if resp.StatusCode != http.StatusOK {
             if _bodiless(ctx, acq.fn):
                 continue
             timeout = client_timeout(ctx, acq.call)
+            exits = exits_text(res)
+            key = (acq.fn.id, acq.var, exits, bool(timeout))
             yield self.finding(
                 ctx, acq.call,
-                f"{acq.var}.Body from {acq.callee} at line {acq.line} is not closed {exits_text(res)}"
+                f"{acq.var}.Body from {acq.callee} at line {acq.line} is not closed {exits}"
                 + _held_until(timeout),
                 severity="info" if timeout else leak_severity(ctx, res, acq.call),
                 function=fname,
@@ -939,4 +962,4 @@ if resp.StatusCode != http.StatusOK {
                     f"close {acq.var}.Body before assigning {acq.var} again"
                     if res.leaks[0].kind == "overwrite" else None
                 ),
-            )
+            ), key, f"{acq.callee} at line {acq.line}"
