@@ -66,6 +66,15 @@ protocol, 500 series) and range queries, the garagemq AMQP broker with persisten
 published and consumed plus one queue nobody reads during the run (a backlog in RAM up to its
 `maxMessagesInRam`), dnss caching DNS answers (up to its 2,000-entry bound) for a client asking
 popular and one-off names through a second dnss and the bench's DNS server.
+
+Held-out set 6 (`--only chasquid gopls podman`; packages chasquid podman, and gopls v0.23.0
+from the module proxy: `GOBIN=DIR go install golang.org/x/tools/gopls@v0.23.0`, DIR on PATH),
+chosen and committed before any run, three kinds no set had: the chasquid mail server taking
+authenticated submissions over STARTTLS for six local mailboxes, one of which tempfails (a
+backlog in its queue, bounded at 200 items); the gopls language server with one editor's
+session editing, completing and querying a workspace the bench writes; podman's API service
+with an orchestrator's container, volume, secret and tag churn (containers created, never
+started: crun cannot set rlimits in this sandbox).
 """
 
 from __future__ import annotations
@@ -1103,6 +1112,326 @@ def dnss(d: Path, p: Ports) -> Launch:
     )
 
 
+CHASQUID_USERS = 5
+
+
+def _chasquid_work(port: int, halt: threading.Event) -> None:
+    """The mail server's real work, blocking (smtplib) in a thread: ~10 messages/s of 1-8 KiB
+    submitted with STARTTLS and AUTH PLAIN on the submission port, ten per connection then a
+    new connection (a TLS handshake and a login each), to one to three of five local mailboxes
+    (delivered at once by the MDA). One message in twenty goes to `full@`, whose MDA answers
+    EX_TEMPFAIL (a mailbox over quota): it stays in the queue, retried 1, 5, 10 min after, a
+    backlog in RAM bounded by the queue's compiled-in 200 items (past it chasquid answers
+    "queue full"). Authenticated and local only: no SPF, MX or DNS lookup leaves the machine."""
+    import random
+    import smtplib
+    import ssl
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    rnd = random.Random(50)
+    words = ("invoice", "meeting", "report", "status", "draft", "review", "build", "release")
+    n = 0
+    while not halt.is_set():
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+                s.starttls(context=ctx)
+                s.login("u0@bench.test", "secret0")
+                for _ in range(10):
+                    n += 1
+                    to = (["full@bench.test"] if n % 20 == 0 else
+                          [f"u{k}@bench.test" for k in rnd.sample(range(CHASQUID_USERS), rnd.randint(1, 3))])
+                    body = " ".join(rnd.choice(words) for _ in range(rnd.randint(150, 1200)))
+                    msg = (f"From: u0@bench.test\r\nTo: {', '.join(to)}\r\nSubject: {words[n % 8]} {n}\r\n"
+                           f"Message-ID: <{n}.{time.time_ns()}@bench.test>\r\n\r\n{body}\r\n")
+                    with contextlib.suppress(smtplib.SMTPException):  # "queue full" past 200
+                        s.sendmail("u0@bench.test", to, msg)
+                    if halt.wait(0.1):
+                        break
+        except (OSError, smtplib.SMTPException):
+            halt.wait(0.3)
+
+
+def chasquid(d: Path, p: Ports) -> Launch:
+    # An SMTP server (chasquid 1.11): a local domain with six mailboxes, a self-signed
+    # certificate, submission with STARTTLS; the MDA is `sh -c 'cat >/dev/null'` (a mailbox
+    # that takes everything), and for `full` `exit 75` (EX_TEMPFAIL: kept in the queue).
+    # pprof, expvar, /metrics, x/net/trace on its monitoring port.
+    conf = d / "conf"
+    (conf / "certs" / "mx.bench.test").mkdir(parents=True)
+    (conf / "domains" / "bench.test").mkdir(parents=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                    "-subj", "/CN=mx.bench.test",
+                    "-keyout", str(conf / "certs" / "mx.bench.test" / "privkey.pem"),
+                    "-out", str(conf / "certs" / "mx.bench.test" / "fullchain.pem")],
+                   check=True, capture_output=True)
+    for k, user in enumerate([*(f"u{i}" for i in range(CHASQUID_USERS)), "full"]):
+        subprocess.run(["chasquid-util", f"-C={conf}", "user-add", f"{user}@bench.test",
+                        f"--password=secret{k}"], check=True, capture_output=True)
+    mda = 'cat >/dev/null; [ "$1" != full ] || exit 75'
+    (conf / "chasquid.conf").write_text(
+        'hostname: "mx.bench.test"\n'
+        f'smtp_address: "127.0.0.1:{free_port()}"\n'
+        f'submission_address: "127.0.0.1:{p.aux}"\n'
+        f'submission_over_tls_address: "127.0.0.1:{p.aux2}"\n'
+        f'monitoring_address: "127.0.0.1:{p.web}"\n'
+        'mail_delivery_agent_bin: "/bin/sh"\n'
+        f'mail_delivery_agent_args: "-c"\nmail_delivery_agent_args: {json.dumps(mda)}\n'
+        'mail_delivery_agent_args: "sh"\nmail_delivery_agent_args: "%to_user%"\n'
+        f'data_dir: "{d}/data"\n'
+        f'mail_log_path: "{d}/mail.log"\n')
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        halt = threading.Event()
+        th = threading.Thread(target=_chasquid_work, args=(p.aux, halt), daemon=True)
+        th.start()
+        try:
+            await stop.wait()
+        finally:
+            halt.set()
+            await asyncio.to_thread(th.join, 15)
+
+    return Launch(
+        cmd=["chasquid", f"-config_dir={conf}", f"-logfile={d}/chasquid.log"],
+        pprof=base,
+        loads=[base + "/", base + "/debug/vars", base + "/metrics", base + "/debug/traces",
+               base + "/debug/config"],
+        client=client,
+        metrics=base + "/metrics",
+    )
+
+
+GOPLS_PKGS = 8
+GOPLS_VARIANTS = 20
+
+
+def _gopls_file(i: int, f: str, variant: int) -> str:
+    """One file of the workspace gopls serves: package p{i} (importing p{i-1}, a chain),
+    a type, twenty functions over the standard library, and an `Edit` function whose name
+    and body are one of GOPLS_VARIANTS (the client's edits cycle through that bounded set)."""
+    imp = f'\n\t"bench.test/ws/p{i - 1}"' if i and f == "a" else ""
+    use = f"\n\nvar _ = p{i - 1}.F{i - 1}a0" if i and f == "a" else ""
+    fns = "\n\n".join(
+        f"func F{i}{f}{k}(s string, n int) string {{\n\tparts := strings.Fields(s)\n"
+        f"\tsort.Strings(parts)\n\tb, _ := json.Marshal(map[string]int{{\"n\": n + {k}}})\n"
+        f"\treturn fmt.Sprintf(\"%s-%d-%s\", strings.Join(parts, \",\"), n*{k + 1}, b) + strconv.Itoa(len(s))\n}}"
+        for k in range(20))
+    return (f"package p{i}\n\nimport (\n\t\"encoding/json\"\n\t\"fmt\"\n\t\"sort\"\n\t\"strconv\"\n"
+            f"\t\"strings\"{imp}\n)\n\n// Item{f} is a record of package p{i}.\n"
+            f"type Item{f} struct {{\n\tName  string\n\tCount int\n\tTags  []string\n\tNext  *Item{f}\n}}\n\n"
+            f"// Key names the item.\nfunc (it *Item{f}) Key() string {{\n"
+            f"\treturn strings.ToLower(it.Name) + \":\" + strconv.Itoa(it.Count)\n}}{use}\n\n{fns}\n\n"
+            f"func Edit{variant}(it *Item{f}) string {{\n\ts := it.Key() + \"{variant}\"\n"
+            f"\treturn strings.ToUpper(s)\n}}\n")
+
+
+async def _gopls_work(port: int, ws: Path, stop: asyncio.Event) -> None:
+    """An editor's session over LSP (JSON-RPC on TCP): initialize on the workspace, open four
+    files of the last three packages, then ~2 edit cycles/s: a full-text change of one open
+    file (the next of GOPLS_VARIANTS bodies of its `Edit` function: a bounded set of contents),
+    then completion after `strings.`, hover and definition of `Key`, every 5th cycle the file's
+    symbols and `Key`'s references, every 10th a workspace symbol search. Requests the server
+    sends (configuration, registrations, progress) are answered."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    pending: dict[int, asyncio.Future[Any]] = {}
+    ids = iter(range(1, 1 << 62))
+
+    def send(msg: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **msg}).encode()
+        writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    async def read_loop() -> None:
+        while True:
+            n = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    n = int(line.split(b":")[1])
+            if not line:
+                return
+            msg = json.loads(await reader.readexactly(n))
+            if "method" in msg and "id" in msg:  # a request from the server
+                items = (msg.get("params") or {}).get("items") or []
+                send({"id": msg["id"], "result": [{}] * len(items)
+                      if msg["method"] == "workspace/configuration" else None})
+            elif "id" in msg and msg["id"] in pending:
+                fut = pending.pop(msg["id"])
+                if not fut.done():
+                    fut.set_result(msg.get("result"))
+
+    async def call(method: str, params: dict[str, Any]) -> Any:
+        i = next(ids)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        pending[i] = fut
+        send({"id": i, "method": method, "params": params})
+        await writer.drain()
+        try:
+            return await asyncio.wait_for(fut, 30)
+        finally:
+            pending.pop(i, None)
+
+    rl = asyncio.create_task(read_loop())
+    try:
+        root = ws.as_uri()
+        await call("initialize", {
+            "processId": None, "rootUri": root, "workspaceFolders": [{"uri": root, "name": "ws"}],
+            "capabilities": {"workspace": {"configuration": True, "workspaceFolders": True},
+                             "textDocument": {"hover": {"contentFormat": ["plaintext"]},
+                                              "completion": {"completionItem": {"snippetSupport": False}}}}})
+        send({"method": "initialized", "params": {}})
+        files = [(GOPLS_PKGS - 3, "a"), (GOPLS_PKGS - 2, "a"), (GOPLS_PKGS - 1, "a"), (GOPLS_PKGS - 1, "b")]
+        version = {f: 1 for f in files}
+        for i, f in files:
+            send({"method": "textDocument/didOpen", "params": {"textDocument": {
+                "uri": (ws / f"p{i}" / f"{f}.go").as_uri(), "languageId": "go", "version": 1,
+                "text": _gopls_file(i, f, 0)}}})
+        n = 0
+        while not stop.is_set() and not writer.is_closing() and not rl.done():
+            n += 1
+            i, f = files[n % len(files)]
+            version[(i, f)] += 1
+            text = _gopls_file(i, f, n % GOPLS_VARIANTS)
+            uri = (ws / f"p{i}" / f"{f}.go").as_uri()
+            send({"method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version[(i, f)]},
+                "contentChanges": [{"text": text}]}})
+            lines = text.splitlines()
+            last = len(lines) - 2  # `return strings.ToUpper(s)` of Edit
+            key = next(k for k, ln in enumerate(lines) if ln.startswith("func (it *Item"))
+            doc = {"uri": uri}
+            with contextlib.suppress(TimeoutError, ConnectionError):
+                await call("textDocument/completion", {"textDocument": doc,
+                                                       "position": {"line": last, "character": 16}})
+                at = {"textDocument": doc, "position": {"line": key, "character": 18}}
+                await call("textDocument/hover", at)
+                await call("textDocument/definition", at)
+                if n % 5 == 0:
+                    await call("textDocument/documentSymbol", {"textDocument": doc})
+                    await call("textDocument/references", {**at, "context": {"includeDeclaration": True}})
+                if n % 10 == 0:
+                    await call("workspace/symbol", {"query": "Edit"})
+            await _wait(stop, 0.5)
+    finally:
+        rl.cancel()
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+def gopls(d: Path, p: Ports) -> Launch:
+    # The Go language server (gopls v0.23.0, `go install`ed: Debian 12's is 0.5) as a daemon
+    # (`serve -listen`), one editor's session over TCP on a workspace the bench writes: eight
+    # packages in a chain, each two files of twenty functions over the standard library. Its
+    # caches (parsed files, type-checked packages, the file cache on disk) live under the run
+    # (XDG_CACHE_HOME; telemetry off; GOPROXY=off: nothing leaves the machine). pprof on its
+    # -debug port, with its own pages (memory, RPC stats, traces); no expvar (that path
+    # answers its index page) and no memstats on /metrics.
+    ws = d / "ws"
+    ws.mkdir()
+    (ws / "go.mod").write_text("module bench.test/ws\n\ngo 1.24\n")
+    for i in range(GOPLS_PKGS):
+        (ws / f"p{i}").mkdir()
+        for f in ("a", "b"):
+            (ws / f"p{i}" / f"{f}.go").write_text(_gopls_file(i, f, 0))
+    (d / "config" / "go" / "telemetry").mkdir(parents=True)
+    (d / "config" / "go" / "telemetry" / "mode").write_text("off")
+    base = f"http://127.0.0.1:{p.web}"
+
+    async def client(stop: asyncio.Event) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            await _gopls_work(p.aux, ws, stop)
+
+    return Launch(
+        cmd=["env", f"XDG_CACHE_HOME={d}/data/cache", f"XDG_CONFIG_HOME={d}/config", "GOPROXY=off",
+             "GOTOOLCHAIN=local", "GOFLAGS=", "gopls", "serve", f"-listen=127.0.0.1:{p.aux}",
+             f"-debug=127.0.0.1:{p.web}"],
+        pprof=base,
+        loads=[base + "/", base + "/memory", base + "/info", base + "/rpc/", base + "/trace/"],
+        client=client,
+    )
+
+
+def _podman_rootfs() -> bytes:
+    """A small image's layer as a tar, made here: an 'application' of 1 MiB and its config
+    files. Never started (crun cannot set rlimits in this sandbox): the containers made
+    from it are created, inspected and removed, the engine's control plane."""
+    import io
+    import random
+    import tarfile
+
+    rnd = random.Random(50)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in [("app/server", rnd.randbytes(1 << 20)),
+                           *((f"etc/app/conf{k}.yaml", f"key{k}: value{k}\n".encode() * 40)
+                             for k in range(20))]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o755
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def podman(d: Path, p: Ports) -> Launch:
+    # A container engine's API service (podman 4.3 `system service` on loopback TCP, the
+    # hidden --pprof-address flag; storage vfs, state and volumes under the run). GETs of its
+    # lists and disk use; a client doing an orchestrator's work (below). Not loaded: /info and
+    # /version, which run conmon/crun --version each (0.2-0.4 s).
+    api = f"http://127.0.0.1:{p.aux}/v4.0.0/libpod"
+    compat = f"http://127.0.0.1:{p.aux}/v4.0.0"
+
+    async def client(stop: asyncio.Event) -> None:
+        # ~2 cycles/s: create container c{n % 40} (labels, env, a volume mount) from the
+        # imported image, inspect it, remove the one created 20 cycles before (~20 exist at
+        # once); create, inspect and remove a volume; every 3rd cycle a secret made and
+        # deleted; every 5th an image tag added and removed. All names from bounded sets.
+        import httpx
+
+        async with httpx.AsyncClient(timeout=30) as c:
+            with contextlib.suppress(httpx.HTTPError):
+                await c.post(api + "/images/import", content=_podman_rootfs(),
+                             params={"reference": "bench/app:1", "changes": 'CMD ["/app/server"]'},
+                             headers={"Content-Type": "application/x-tar"})
+            n = 0
+            while not stop.is_set():
+                n += 1
+                with contextlib.suppress(httpx.HTTPError):
+                    name = f"c{n % 40}"
+                    await c.post(api + "/containers/create", json={
+                        "image": "bench/app:1", "name": name, "command": ["/app/server", str(n)],
+                        "env": {"N": str(n), "ROLE": "worker"}, "labels": {"app": "bench", "n": str(n % 7)},
+                        "netns": {"nsmode": "none"},
+                        "mounts": [{"destination": "/data", "type": "tmpfs", "source": "tmpfs"}]})
+                    await c.get(api + f"/containers/{name}/json")
+                    await c.delete(api + f"/containers/c{(n - 20) % 40}", params={"force": "true"})
+                    vol = f"v{n % 30}"
+                    await c.post(api + "/volumes/create", json={"Name": vol, "Labels": {"n": str(n)}})
+                    await c.get(api + f"/volumes/{vol}/json")
+                    await c.delete(api + f"/volumes/{vol}")
+                    if n % 3 == 0:
+                        r = await c.post(compat + "/secrets/create", json={
+                            "Name": f"s{n % 10}", "Data": base64.b64encode(b"secret %d" % n).decode()})
+                        if r.status_code < 300:
+                            await c.delete(compat + f"/secrets/s{n % 10}")
+                    if n % 5 == 0:
+                        await c.post(api + "/images/bench/app:1/tag", params={"repo": "bench/app", "tag": f"t{n % 10}"})
+                        await c.post(api + f"/images/bench/app:t{n % 10}/untag",
+                                     params={"repo": "bench/app", "tag": f"t{n % 10}"})
+                await _wait(stop, 0.5)
+
+    return Launch(
+        cmd=["podman", "--root", f"{d}/data/root", "--runroot", f"{d}/data/run", "--storage-driver",
+             "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir",
+             f"{d}/data/tmp", "system", "service", "--time=0", "--pprof-address",
+             f"127.0.0.1:{p.web}", f"tcp://127.0.0.1:{p.aux}"],
+        pprof=f"http://127.0.0.1:{p.web}",
+        loads=[api + "/containers/json?all=true", api + "/images/json", api + "/volumes/json",
+               api + "/system/df", api + "/_ping"],
+        client=client,
+    )
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
@@ -1116,12 +1445,15 @@ SERVICES: dict[str, ServiceFn] = {
     "process-exporter": process_exporter, "smokeping": smokeping,
     # held-out set 5
     "victoria-metrics": victoria_metrics, "garagemq": garagemq, "dnss": dnss,
+    # held-out set 6
+    "chasquid": chasquid, "gopls": gopls, "podman": podman,
 }
 SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
 SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
 SET3 = ["blackbox", "mtail", "syncthing", "snmp"]
 SET4 = ["rclone", "haproxy-exporter", "process-exporter", "smokeping"]
 SET5 = ["victoria-metrics", "garagemq", "dnss"]
+SET6 = ["chasquid", "gopls", "podman"]
 BINARIES = {
     "prometheus": ["prometheus", "prometheus-node-exporter"],
     "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
@@ -1134,6 +1466,8 @@ BINARIES = {
     "process-exporter": ["prometheus-process-exporter"],
     "smokeping": ["prometheus-smokeping-prober"],
     "victoria-metrics": ["victoria-metrics"], "garagemq": ["garagemq"], "dnss": ["dnss"],
+    "chasquid": ["chasquid", "chasquid-util", "openssl"], "gopls": ["gopls", "go"],
+    "podman": ["podman"],
 }
 
 
@@ -1569,6 +1903,9 @@ GAUGES = {
                          'vm_cache_entries{type="promql/rollupResult"}'),
     "garagemq": ("badger_v2_puts_total", "audit_ready"),
     "dnss": ("cache-recorded", "cache-hits"),
+    "chasquid": ("chasquid/queue/putCount", "chasquid/queue/dsnQueued"),
+    "gopls": (),
+    "podman": (),
 }
 
 
@@ -1797,7 +2134,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", default=SET1, choices=list(SERVICES),
                     help="services to run (default: set 1; held-out set 2: " + " ".join(SET2)
                          + "; set 3: " + " ".join(SET3) + "; set 4: " + " ".join(SET4)
-                         + "; set 5: " + " ".join(SET5) + ")")
+                         + "; set 5: " + " ".join(SET5) + "; set 6: " + " ".join(SET6) + ")")
     ap.add_argument("--styles", nargs="*", default=["soak", "watch"], choices=["soak", "watch"])
     ap.add_argument("--warmup", type=float, default=10.0)
     ap.add_argument("--duration", type=float, default=60.0)
