@@ -1216,7 +1216,7 @@ def exclusive_signals(
         if body is None:
             continue
         if all(_never_reaches(ctx, b.stmt, a.stmt, body)
-               or (_only_on_panic(ctx, b.stmt, body) and _nothing_panics_after(a.stmt, body))
+               or (only_on_panic(ctx, b.stmt, body) and nothing_panics_after(a.stmt, body))
                for a in pending for b in signals):
             out.update(
                 (u.stmt.start_byte, u.stmt.end_byte) for u in other.of("recv") if u.where == "body"
@@ -1224,7 +1224,7 @@ def exclusive_signals(
     return frozenset(out)
 
 
-def _only_on_panic(ctx: FileContext, stmt: Node, body: Node) -> bool:
+def only_on_panic(ctx: FileContext, stmt: Node, body: Node) -> bool:
     """`stmt` runs only while the goroutine unwinds from a panic: it sits in the `if` of
     `if r := recover(); r != nil { ... }` inside a `defer func() { ... }()` of `body` itself
     (libopenapi-validator's locateSchemaPropertyNode, held-out set 18: `doneChan <- true` there)."""
@@ -1247,7 +1247,7 @@ def _only_on_panic(ctx: FileContext, stmt: Node, body: Node) -> bool:
 _CANNOT_PANIC = frozenset({"send_statement", "return_statement", "empty_statement"})
 
 
-def _nothing_panics_after(stmt: Node, body: Node) -> bool:
+def nothing_panics_after(stmt: Node, body: Node) -> bool:
     """Every statement that can follow `stmt` in `body` is a send or a return (on the goroutine's own
     channels: they block, they do not panic), so a panic-only signal cannot come after it: whoever
     takes that signal has nothing left to take from `stmt`."""
