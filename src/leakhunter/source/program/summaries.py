@@ -213,11 +213,17 @@ def own_declaration(ctx: FileContext, call: Node, *, by_name: bool = False) -> t
             return None
         name = ctx.text(fn.child_by_field_name("field"))
         sites = _decl_sites(ctx)
-        if ("interface", name) in sites:
-            return None  # a call through an interface may reach any implementation
         same = [v for k, v in sites.items() if k[1] == name and k[0] not in ("", "interface")]
         if not same:
             return None  # no method of that name in this package: nothing of ours to read
+        if ("interface", name) in sites:
+            # a call through an interface may reach any implementation; one on a value of a type
+            # that declares the method reaches that method (squirrel's `sc.Prepare` on its
+            # *StmtCache, beside the Preparer interface it wraps)
+            recv = ty.expr_type(ctx, op).lstrip("*")
+            own = ty.own_path(ctx)
+            cands = sites.get((recv[len(own) + 1 :], name), []) if recv.startswith(own + ".") else []
+            return _site_node(ctx, cands[0]) if len(cands) == 1 else None
         if by_name and len(same) == 1 and len(same[0]) == 1:
             # the package's only method of that name: judged by its body without working out the
             # receiver's type (typing it can mean reading the whole package's declarations); a
@@ -228,8 +234,6 @@ def own_declaration(ctx: FileContext, call: Node, *, by_name: bool = False) -> t
         own = ty.own_path(ctx)
         if not recv.startswith(own + "."):
             return None
-        if ("interface", name) in _decl_sites(ctx):
-            return None  # a call through an interface may reach any implementation
         cands = _decl_sites(ctx).get((recv[len(own) + 1 :], name), [])
         return _site_node(ctx, cands[0]) if len(cands) == 1 else None
     return None
@@ -253,11 +257,54 @@ def _returns_fresh(ctx: FileContext, decl: Node, depth: int) -> bool:
             first = first.named_children[0]
         if first.type == "call_expression" and _makes(ctx, first):
             return True
-        if first.type == "identifier" and _assigned_from_call(ctx, body, ctx.text(first)):
+        if (first.type == "identifier" and _assigned_from_call(ctx, body, ctx.text(first))
+                and not _kept_by_owner(ctx, body, ctx.text(first))):
             return True
         if first.type == "identifier" and ctx.text(first) in generic_params:
             return True  # `must[T](v T, err error) T` passes through what its caller made
     return False
+
+
+def _kept_by_owner(ctx: FileContext, body: Node, name: str) -> bool:
+    """`name` is stored in a field or a map/slice entry (`sc.cache[query] = stmt`, `c.conn = conn`):
+    the function's owner keeps what it returns, and the caller borrows it (squirrel's StmtCache.Prepare,
+    held-out set 20: its Clear closes every cached statement; a caller closing one would break the
+    cache)."""
+    for d in gs.walk(body, "assignment_statement", into_func_literals=True):
+        lefts, rights = gs.assignment_sides(d)
+        for left, right in zip(lefts, rights, strict=False):
+            if (left.type in ("index_expression", "selector_expression") and right.type == "identifier"
+                    and ctx.text(right) == name):
+                return True
+    return False
+
+
+def hands_out_kept(ctx: FileContext, call: Node) -> bool:
+    """The call reaches a function of this package whose every return hands back nil, a field or map
+    entry (`return c.stmts[q]`), or a variable it stored in one (`sc.cache[query] = stmt`): its owner
+    keeps what it returns, and the caller borrows it and must not release it."""
+    decl = own_declaration(ctx, call)
+    body = decl[1].child_by_field_name("body") if decl is not None else None
+    if decl is None or body is None:
+        return False
+    dctx = decl[0]
+    kept = False
+    for ret in gs.walk(body, "return_statement"):
+        vals = ret.named_children[0].named_children if ret.named_children else []
+        if not vals:
+            return False  # a bare return of named results: cannot tell
+        first = vals[0]
+        while first.type == "parenthesized_expression" and first.named_children:
+            first = first.named_children[0]
+        if dctx.text(first) == "nil":
+            continue
+        if first.type in ("index_expression", "selector_expression") or (
+            first.type == "identifier" and _kept_by_owner(dctx, body, dctx.text(first))
+        ):
+            kept = True
+            continue
+        return False
+    return kept
 
 
 def _assigned_from_call(ctx: FileContext, body: Node, name: str) -> bool:

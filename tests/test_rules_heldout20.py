@@ -1,0 +1,40 @@
+"""Held-out sets 19 and 20's false-positive classes (issue #8, session 15, after their measurement:
+tuning), each fixed in a general form with a reported twin, on real Go:
+
+- LH402: a method of the package that keeps what it returns (stores it in a field or map of its
+  owner) hands out a borrowed statement: squirrel's StmtCache.Prepare, whose Clear closes them all.
+  A call on a value of a type that declares the method reaches that method even when an interface
+  of the package names the method too. Twin: a pass-through Prepare, reported.
+- LH107: `//nolint:noctx` (or contextcheck), this check's peer linters, on the call's line or alone
+  above it (storj's tagsql fallbacks); a request built into a named result and returned by a bare
+  `return` (cos-go-sdk-v5's newRequest). Twins: another linter's nolint, and a named-result request
+  sent in the function itself without ctx, both reported (tests/fixtures/scan/lh107/leak.go).
+- LH104: sends in the goroutine's own recover() handler (tengo's RunContext): in
+  tests/test_rules_goroutines_precision.py (lh101_exclusive/recovered_count.go).
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from golab import go_env, go_exe
+from scanfixtures import FIXTURES, compare, run_rules
+
+
+def test_cache_fixture_vets() -> None:
+    res = subprocess.run([go_exe(), "vet", "./lh402_cache/"], cwd=FIXTURES, capture_output=True, text=True,
+                         timeout=300, env=go_env())
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_a_statement_cache_hands_out_borrowed_statements() -> None:
+    assert compare("lh402_cache", ["LH402"]) == []
+    found = run_rules(FIXTURES / "lh402_cache" / "cache.go", ["LH402"])
+    assert [f.function for f in found] == ["Passthrough.Query"]
+
+
+def test_peer_nolint_and_returned_named_requests_are_not_context_leaks() -> None:
+    assert compare("lh107", ["LH107"]) == []
+    assert run_rules(FIXTURES / "lh107" / "fixed_peer.go", ["LH107"]) == []
+    found = {f.function for f in run_rules(FIXTURES / "lh107" / "leak.go", ["LH107"])}
+    assert {"ExecOtherLint", "sendNamed"} <= found
