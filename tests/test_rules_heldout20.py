@@ -38,3 +38,12 @@ def test_peer_nolint_and_returned_named_requests_are_not_context_leaks() -> None
     assert run_rules(FIXTURES / "lh107" / "fixed_peer.go", ["LH107"]) == []
     found = {f.function for f in run_rules(FIXTURES / "lh107" / "leak.go", ["LH107"])}
     assert {"ExecOtherLint", "sendNamed"} <= found
+
+
+def test_an_afterfunc_of_a_short_constant_delay_is_a_bounded_cost() -> None:
+    """LH304 (tview's 50 ms redraw timer, held-out set 20): a constant delay of at most 5 s keeps what
+    its callback captures that long at most: `info`, as LH303 does for `time.After`; a delay the caller
+    passes stays a warning."""
+    got = {f.function: f for f in run_rules(FIXTURES / "lh304" / "leak.go", ["LH304"])}
+    assert got["redraw"].severity == "info" and "50 ms later at most" in got["redraw"].message
+    assert got["send"].severity == "warning"

@@ -4,7 +4,7 @@ registry.py reads it (only while DIGEST matches rule.py and rules/*.py) so that 
 rules does not import every rule module.
 """
 
-DIGEST = "0879a2a29bd520cc4daa58c97ca8b264"
+DIGEST = "dbb90110b551966ea462e4be0033257f"
 RULES: tuple[tuple[str, str, str, bool, str], ...] = (
     # (id, name, severity, enabled by default, module)
     ("LH101", "blocked-send", "error", True, "lh101_blocked_send"),

