@@ -47,3 +47,15 @@ def test_an_afterfunc_of_a_short_constant_delay_is_a_bounded_cost() -> None:
     got = {f.function: f for f in run_rules(FIXTURES / "lh304" / "leak.go", ["LH304"])}
     assert got["redraw"].severity == "info" and "50 ms later at most" in got["redraw"].message
     assert got["send"].severity == "warning"
+
+
+def test_an_error_no_implementation_of_the_interface_returns_strands_nothing() -> None:
+    """LH401 (pulsar-client-go's OAuth transport, held-out set 19): the error branch after a call through
+    an interface of the module whose every implementation returns nil cannot run; the twin's
+    implementation can fail, and the response it leaves open is reported."""
+    res = subprocess.run([go_exe(), "vet", "./lh401_ifacenil/"], cwd=FIXTURES, capture_output=True, text=True,
+                         timeout=300, env=go_env())
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert compare("lh401_ifacenil", ["LH401"]) == []
+    found = run_rules(FIXTURES / "lh401_ifacenil" / "transport.go", ["LH401"])
+    assert [f.function for f in found] == ["refreshing.RoundTrip"]

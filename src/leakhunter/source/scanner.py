@@ -646,9 +646,10 @@ def scan_paths(
     start = time.perf_counter()
     cfg = config or ScanConfig()
     rule_ids = tuple(sorted(rules if rules is not None else selected_rules(cfg)))
-    loaded = sys.modules.get("leakhunter.source.program.importers")
-    if loaded is not None:  # an earlier scan in this process walked a tree that may have changed
-        loaded.reset()
+    for name in ("leakhunter.source.program.importers", "leakhunter.source.program.implementations"):
+        loaded = sys.modules.get(name)
+        if loaded is not None:  # an earlier scan in this process walked a tree that may have changed
+            loaded.reset()
     walked = collect_files(
         paths,
         exclude=cfg.cli_exclude,

