@@ -364,31 +364,11 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
 
     decl = own_declaration(ctx, call)
     if decl is None:
-        impls = _interface_methods(ctx, call)
+        from leakhunter.source.program.implementations import interface_callees
+
+        impls = interface_callees(ctx, call)
         return bool(impls) and all(_decl_never_fails(d, n, depth) for d, n in impls or ())
     return _decl_never_fails(decl[0], decl[1], depth)
-
-
-def _interface_methods(ctx: FileContext, call: Node) -> list[tuple[FileContext, Node]] | None:
-    """The module's methods a call through an interface of the module may reach (implementations.py),
-    or None: not a method call on a value of an interface type the module declares."""
-    from leakhunter.source.program import types as ty
-    from leakhunter.source.program.implementations import methods_named
-
-    fnode = call.child_by_field_name("function")
-    op = fnode.child_by_field_name("operand") if fnode is not None and fnode.type == "selector_expression" else None
-    if op is None or fnode is None:
-        return None
-    from leakhunter.source.gomod import module_for_file
-
-    typ = ty.expr_type(ctx, op).lstrip("*")
-    module = module_for_file(ctx.path).module or ""
-    if not module or not (typ.startswith(module + "/") or typ.startswith(module + ".")):
-        return None  # a type of another module (or std): its implementations are not ours to read
-    td = ty.type_decl(ctx, typ)
-    if td is None or td.kind != "interface":
-        return None
-    return methods_named(ctx, ctx.text(fnode.child_by_field_name("field")))
 
 
 def _decl_never_fails(dctx: FileContext, dnode: Node, depth: int) -> bool:
