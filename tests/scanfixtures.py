@@ -92,3 +92,14 @@ def compare(package: str, rules: Iterable[str], root: Path = FIXTURES) -> list[s
             f"{rel}:{ln}: unexpected {rid}" for rid, ln in sorted(got - want, key=lambda x: x[1])
         ]
     return problems
+
+
+def vet(*packages: str) -> None:
+    """`go vet` the fixture packages: a fixture must be valid Go that the Go toolchain accepts."""
+    import subprocess
+
+    from golab import go_env, go_exe
+
+    res = subprocess.run([go_exe(), "vet", *(f"./{p}/" for p in packages)], cwd=FIXTURES, capture_output=True,
+                         text=True, timeout=300, env=go_env())
+    assert res.returncode == 0, res.stdout + res.stderr

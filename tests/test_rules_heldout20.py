@@ -15,16 +15,11 @@ tuning), each fixed in a general form with a reported twin, on real Go:
 
 from __future__ import annotations
 
-import subprocess
-
-from golab import go_env, go_exe
-from scanfixtures import FIXTURES, compare, run_rules
+from scanfixtures import FIXTURES, compare, run_rules, vet
 
 
 def test_cache_fixture_vets() -> None:
-    res = subprocess.run([go_exe(), "vet", "./lh402_cache/"], cwd=FIXTURES, capture_output=True, text=True,
-                         timeout=300, env=go_env())
-    assert res.returncode == 0, res.stdout + res.stderr
+    vet("lh402_cache")
 
 
 def test_a_statement_cache_hands_out_borrowed_statements() -> None:
@@ -53,9 +48,7 @@ def test_an_error_no_implementation_of_the_interface_returns_strands_nothing() -
     """LH401 (pulsar-client-go's OAuth transport, held-out set 19): the error branch after a call through
     an interface of the module whose every implementation returns nil cannot run; the twin's
     implementation can fail, and the response it leaves open is reported."""
-    res = subprocess.run([go_exe(), "vet", "./lh401_ifacenil/"], cwd=FIXTURES, capture_output=True, text=True,
-                         timeout=300, env=go_env())
-    assert res.returncode == 0, res.stdout + res.stderr
+    vet("lh401_ifacenil")
     assert compare("lh401_ifacenil", ["LH401"]) == []
     found = run_rules(FIXTURES / "lh401_ifacenil" / "transport.go", ["LH401"])
     assert [f.function for f in found] == ["refreshing.RoundTrip"]

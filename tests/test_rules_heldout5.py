@@ -39,14 +39,7 @@ from __future__ import annotations
 import subprocess
 
 from golab import go_env, go_exe
-from scanfixtures import FIXTURES, compare, run_rules
-
-
-def _vet(package: str) -> None:
-    res = subprocess.run([go_exe(), "vet", f"./{package}/"], cwd=FIXTURES, capture_output=True, text=True,
-                         timeout=300, env=go_env())
-    assert res.returncode == 0, res.stdout + res.stderr
-
+from scanfixtures import FIXTURES, compare, run_rules, vet
 
 TESTIFY = FIXTURES.parent / "testifyguard"
 HIVE = FIXTURES.parent / "hivejob"
@@ -59,7 +52,7 @@ def test_timeout_judged_after_a_hand_over() -> None:
 
 
 def test_failreport_fixture_vets() -> None:
-    _vet("lh101_failreport")
+    vet("lh101_failreport")
 
 
 def test_sends_that_report_a_failed_check() -> None:
@@ -74,8 +67,8 @@ def test_sends_that_report_a_failed_check() -> None:
     }
 
 
-def test_closure_fixtures_vet() -> None:
-    _vet("lh404_closure")
+def test_closure_fixturesvet() -> None:
+    vet("lh404_closure")
     res = subprocess.run([go_exe(), "vet", "./..."], cwd=HIVE, capture_output=True, text=True, timeout=300,
                          env=go_env())
     assert res.returncode == 0, res.stdout + res.stderr
@@ -90,7 +83,7 @@ def test_closure_error_that_ends_the_process() -> None:
 
 
 def test_release_fixture_vets() -> None:
-    _vet("lh109_release")
+    vet("lh109_release")
 
 
 def test_mutex_released_by_helpers() -> None:
@@ -99,9 +92,9 @@ def test_mutex_released_by_helpers() -> None:
     assert found == {"cache.snapshotTouch", "startAndWaitWrong", "downgradeWrong"}
 
 
-def test_released_fixtures_vet() -> None:
-    _vet("lh401_released")
-    _vet("lh108_testsupport/...")
+def test_released_fixturesvet() -> None:
+    vet("lh401_released")
+    vet("lh108_testsupport/...")
 
 
 def test_bodies_released_by_what_is_under_them() -> None:
@@ -122,7 +115,7 @@ def test_field_channel_received_by_the_package_tests() -> None:
 
 
 def test_outcomes_fixture_vets() -> None:
-    _vet("lh106_outcomes")
+    vet("lh106_outcomes")
 
 
 def test_waitgroup_counting_outcomes() -> None:

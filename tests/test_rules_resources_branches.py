@@ -4,16 +4,11 @@ none) per case."""
 
 from __future__ import annotations
 
-import subprocess
-
-from golab import go_env, go_exe
-from scanfixtures import FIXTURES, compare, run_rules
+from scanfixtures import FIXTURES, compare, run_rules, vet
 
 
 def test_branches_fixture_vets() -> None:
-    res = subprocess.run([go_exe(), "vet", "./lh401_branches/"], cwd=FIXTURES, capture_output=True, text=True,
-                         timeout=300, env=go_env())
-    assert res.returncode == 0, res.stdout + res.stderr
+    vet("lh401_branches")
 
 
 def test_a_response_from_any_case_of_a_switch_is_one_finding_naming_every_call() -> None:
