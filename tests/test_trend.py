@@ -450,3 +450,23 @@ def test_a_real_leak_on_a_big_heap_is_never_settled_as_no_leak(tmp_path: Path) -
     assert out["leak"].kind == "inconclusive", out["leak"].evidence
     assert out["leak"].watch_more_s is not None and out["leak"].watch_more_s > 0
     assert out["flat"].kind == "no-leak", out["flat"].evidence
+
+
+def test_a_count_withheld_for_its_recent_half_says_so_not_that_it_slows(tmp_path: Path) -> None:
+    """chasquid's queued messages (real-services set 6): +26 goroutines/min, steady, over 60 s. The
+    goroutine verdict is withheld because the recent half adds ~13, under the 40 it must add; it said
+    "the growth is slowing or stopped (a warm-up?)" of a climb as fast in its recent half as overall."""
+    from leakhunter.analyze.verdicts import SPECS, analyze_series
+    from leakhunter.collect.store import Store
+
+    store = Store(tmp_path / "g.db")
+    pid = store.open_process("t", ts=0.0)
+    for i in range(121):
+        t = i * 0.5
+        store.add_samples("t", pid, t, {"goroutines": 40.0 + int(t * 26 / 60)})
+    store.commit()
+    r = analyze_series(store, "t", SPECS["goroutines"])
+    assert r is not None and r.verdict.kind == "inconclusive", r
+    ev = " ".join(r.verdict.evidence)
+    assert "the recent half must add to be called" in ev, ev
+    assert "slowing or stopped" not in ev, ev

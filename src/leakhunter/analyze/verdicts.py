@@ -245,8 +245,10 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     ry = y[len(y) - len(rx):]
     recent = robust_slope(rx, ry) if len(rx) >= 4 else 0.0
     persistent = recent > 0 and recent * span >= bar and recent >= 0.25 * tr.slope
+    half_short = False
     if spec.half_clears:
-        persistent = persistent and recent * (x[-1] - cut) >= spec.half_clears * bar
+        half_short = persistent and recent * (x[-1] - cut) < spec.half_clears * bar
+        persistent = persistent and not half_short
     # ...and so must the last third, at half the window's rate at least: a fill that ended
     # early in the recent half leaves a step at its start, and the median of pairwise
     # slopes across a step is positive (a cache warming into the first 10 s of a soak was
@@ -348,7 +350,15 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
         v = Verdict("no-leak", round(conf, 3), per_min, spec.unit, ev, series=spec.name)
         return SeriesResult(v, seg, tr)
     if sig_up and relevant and long_enough and not persistent and growth > 0:
-        if recent_climbs:
+        if half_short:
+            ev.append(
+                f"grew {human_amount(growth, spec.unit, sign=True)}, "
+                f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half: "
+                f"{human_amount(recent * (x[-1] - cut), spec.unit, sign=True)} there, under the "
+                f"{human_amount(spec.half_clears * bar, spec.unit)} the recent half must add to be called "
+                "(a traffic wave's flank or a fill with a bound climbs this slowly too); not called a leak yet"
+            )
+        elif recent_climbs:
             ev.append(
                 f"grew {human_amount(growth, spec.unit, sign=True)}, "
                 f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half, but "
