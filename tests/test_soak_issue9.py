@@ -297,6 +297,23 @@ def test_the_hinted_pattern_matches_the_site_literally_and_nothing_wider() -> No
         assert re2.compile(pat).search(name) and not re2.compile(pat).search(sibling), pat
 
 
+def test_goroutines_the_user_expects_are_not_a_leak() -> None:
+    """chasquid's queue (real-services set 6): one goroutine per queued message up to a 200-item bound
+    ~8 minutes away; a 240 s soak exited 1 on the goroutine verdict, which --expect-growth did not
+    cover. The lab's blockedsend strands one goroutine per request at main.lookupLeaky: named, the
+    goroutine verdict yields (exit 0, saying so); the heap is still judged."""
+    svc = M.get("blockedsend")
+    exe = build_service(svc)
+    res = leakhunter(*soak_args(svc, exe, duration="10s", warmup="1s", rate=50,
+                                extra=("--expect-growth", r"main\.lookupLeaky")), timeout=120)
+    err = res.stderr.decode(errors="replace")
+    assert res.returncode == 0, err[-2000:]
+    doc = json.loads(res.stdout)
+    gor = next(v for v in _verdicts(doc) if v["series"] == "goroutines")
+    assert gor["kind"] == "inconclusive", gor
+    assert "attributed goroutine growth" in gor["evidence"][0] and "lookupLeaky" in gor["evidence"][0], gor
+
+
 def test_growth_the_user_expects_is_not_a_leak_and_other_growth_still_is() -> None:
     """etcd's raft log grows until its next snapshot, ~45 min away: a real ramp over a soak
     (RESULTS-realservices case 3). `--expect-growth RE` names it: the heap verdict yields when the

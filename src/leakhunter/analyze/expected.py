@@ -26,7 +26,7 @@ a sampling artefact under the bar (one 512 KiB regexp buffer of the Prometheus p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from leakhunter.model import Suspect, Verdict
@@ -49,14 +49,26 @@ def _expected(s: Suspect, res: Sequence[Any]) -> bool:
     return any(r.search(n) for r in res for n in names if n)
 
 
-def apply_expected(verdicts: Sequence[Verdict], res: Sequence[Any], bar: float) -> None:
-    """Turn a heap leak held by expected growth into `inconclusive` (module docstring).
-    `bar`: the heap series' relevance bar in bytes."""
+_WHAT = {"heap-leak": "heap", "goroutine-leak": "goroutine"}
+"""The verdicts a user's expected growth can answer, and what grows in each: a bounded fill holds heap,
+and often a goroutine per item too (chasquid's queue, real-services set 6: one `SendLoop` parked per
+queued message up to its 200-item bound, the exit 1 of a 240 s soak that the heap answer alone left)."""
+
+
+def _amount(kind: str, n: float) -> str:
+    return human_bytes(n) if kind == "heap-leak" else f"{n:g} goroutines"
+
+
+def apply_expected(verdicts: Sequence[Verdict], res: Sequence[Any], bars: Mapping[str, float]) -> None:
+    """Turn a heap or goroutine leak held by expected growth into `inconclusive` (module docstring).
+    `bars`: each verdict kind's relevance bar (bytes, goroutines)."""
     if not res:
         return
     for v in verdicts:
-        if v.kind != "heap-leak" or not v.suspects:
+        if v.kind not in _WHAT or v.kind not in bars or not v.suspects:
             continue
+        kind = v.kind
+        what, bar = _WHAT[kind], bars[kind]
         grown = [s for s in v.suspects if s.growth > 0]
         total = sum(s.growth for s in grown)
         if total <= 0:
@@ -68,21 +80,21 @@ def apply_expected(verdicts: Sequence[Verdict], res: Sequence[Any], bar: float) 
             v.evidence.append("none of the growing sites matches --expect-growth")
             continue
         share = expected / total
-        names = ", ".join(f"{s.function} (+{human_bytes(s.growth)})" for s in hits[:3])
+        names = ", ".join(f"{s.function} (+{_amount(kind, s.growth)})" for s in hits[:3])
         if share > SHARE and rest < bar:
             v.kind = "inconclusive"
             v.evidence.insert(0, (
-                f"growth you expect (--expect-growth): {share:.0%} of the attributed heap growth is at "
-                f"{names}; the rest grew {human_bytes(rest)}, under the {human_bytes(bar)} bar: not "
+                f"growth you expect (--expect-growth): {share:.0%} of the attributed {what} growth is at "
+                f"{names}; the rest grew {_amount(kind, rest)}, under the {_amount(kind, bar)} bar: not "
                 "called a leak (a bounded structure whose bound lies beyond this window)"))
         else:
             v.evidence.append(
-                f"{share:.0%} of the attributed heap growth is at sites you expect to grow ({names}); "
-                f"the other {human_bytes(rest)} is not: still a leak")
+                f"{share:.0%} of the attributed {what} growth is at sites you expect to grow ({names}); "
+                f"the other {_amount(kind, rest)} is not: still a leak")
 
 
 def hint_expected(verdicts: Sequence[Verdict], res: Sequence[Any] = ()) -> None:
-    """Tell the user of a heap leak how to say that it is a bounded fill, in the words they would type.
+    """Tell the user of a heap or goroutine leak how to say that it is a bounded fill, in the words they would type.
 
     Why: a fill whose bound lies beyond the window (etcd's raft log, set 2's InfluxDB cache, set 5's
     garagemq backlog) reads exactly like a leak of the same rate; only the service's configuration
@@ -92,7 +104,7 @@ def hint_expected(verdicts: Sequence[Verdict], res: Sequence[Any] = ()) -> None:
     the queued frames), so the answer is one copy away. Not when a scan finding explains that site
     (the code itself says nothing bounds it)."""
     for v in verdicts:
-        if v.kind != "heap-leak" or not v.suspects:
+        if v.kind not in _WHAT or not v.suspects:
             continue
         left = [s for s in v.suspects if s.growth > 0 and not _expected(s, res)]
         if not left:
@@ -103,7 +115,7 @@ def hint_expected(verdicts: Sequence[Verdict], res: Sequence[Any] = ()) -> None:
         v.evidence.append(
             f"if {top.function}'s growth stops at a bound you configured (a cache's size, a log kept until "
             f"its snapshot), it is a fill, not a leak: --expect-growth '{_literal(top.function)}' says so, "
-            "and the rest of the heap is still judged")
+            f"and the rest of the {_WHAT[v.kind]} growth is still judged")
 
 
 def _literal(name: str) -> str:

@@ -785,12 +785,13 @@ def analyze_target(
     verdicts = [r.verdict for r in ordered]
     if with_suspects:
         suspects_for(store, target, verdicts, findings=findings)
-    if expect_growth and any(v.kind == "heap-leak" for v in verdicts):
+    if expect_growth and any(v.kind in ("heap-leak", "goroutine-leak") for v in verdicts):
         from leakhunter.analyze.expected import apply_expected
 
         if not with_suspects:
-            suspects_for(store, target, [v for v in verdicts if v.kind == "heap-leak"])
-        apply_expected(verdicts, expect_growth, SPECS["heap_live"].floor)
+            suspects_for(store, target, [v for v in verdicts if v.kind in ("heap-leak", "goroutine-leak")])
+        apply_expected(verdicts, expect_growth, {"heap-leak": SPECS["heap_live"].floor,
+                                                 "goroutine-leak": SPECS["goroutines"].floor})
         verdicts.sort(key=lambda v: _ORDER[v.kind])  # stable: a yielded heap verdict moves down
     if with_suspects:
         from leakhunter.analyze.expected import hint_expected

@@ -189,10 +189,11 @@ def input_name(spec: str) -> str:
 def add_expect_growth(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expect-growth", action="append", default=[], metavar="RE",
-        help="heap growth at sites whose function (or a frame of their stack) matches this RE2 "
-        "regexp is expected, e.g. a raft log kept until its next snapshot: when such sites hold "
-        "most of the growth and the rest stays under the relevance bar, the heap verdict is "
-        "inconclusive instead of a leak (repeatable)")
+        help="heap growth, or goroutines parked, at sites whose function (or a frame of their stack) "
+        "matches this RE2 regexp are expected, e.g. a raft log kept until its next snapshot, a mail "
+        "queue's per-message senders up to its bound: when such sites hold most of the growth and "
+        "the rest stays under the relevance bar, the heap (or goroutine) verdict is inconclusive "
+        "instead of a leak (repeatable)")
 
 
 def use_color(stream: object = None) -> bool:
