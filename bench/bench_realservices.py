@@ -929,6 +929,24 @@ def victoria_metrics(d: Path, p: Ports) -> Launch:
     )
 
 
+def _threaded_client(work: Callable[[int, threading.Event], None], port: int, *,
+                     join_s: float) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """A background client whose work is blocking (a pika or smtplib session): run in a thread from
+    the service's start until the run ends, then told to halt and joined."""
+
+    async def client(stop: asyncio.Event) -> None:
+        halt = threading.Event()
+        th = threading.Thread(target=work, args=(port, halt), daemon=True)
+        th.start()
+        try:
+            await stop.wait()
+        finally:
+            halt.set()
+            await asyncio.to_thread(th.join, join_s)
+
+    return client
+
+
 def _garagemq_work(port: int, halt: threading.Event) -> None:
     """The broker's real work, blocking (pika) in a thread: a publisher sends persistent
     messages of 0.5-2 KiB, ~150/s through a topic exchange to four durable work queues and
@@ -1010,15 +1028,7 @@ def garagemq(d: Path, p: Ports) -> Launch:
         "connection:\n  channelsMax: 4096\n  frameMaxSize: 65536\n")
     admin = f"http://127.0.0.1:{p.aux2}"
 
-    async def client(stop: asyncio.Event) -> None:
-        halt = threading.Event()
-        th = threading.Thread(target=_garagemq_work, args=(p.aux, halt), daemon=True)
-        th.start()
-        try:
-            await stop.wait()
-        finally:
-            halt.set()
-            await asyncio.to_thread(th.join, 10)
+    client = _threaded_client(_garagemq_work, p.aux, join_s=10)
 
     return Launch(
         cmd=["garagemq", "--config", f"{d}/garagemq.yaml", "--hprof", "--hprof-host", "127.0.0.1",
@@ -1183,15 +1193,7 @@ def chasquid(d: Path, p: Ports) -> Launch:
         f'mail_log_path: "{d}/mail.log"\n')
     base = f"http://127.0.0.1:{p.web}"
 
-    async def client(stop: asyncio.Event) -> None:
-        halt = threading.Event()
-        th = threading.Thread(target=_chasquid_work, args=(p.aux, halt), daemon=True)
-        th.start()
-        try:
-            await stop.wait()
-        finally:
-            halt.set()
-            await asyncio.to_thread(th.join, 15)
+    client = _threaded_client(_chasquid_work, p.aux, join_s=15)
 
     return Launch(
         cmd=["chasquid", f"-config_dir={conf}", f"-logfile={d}/chasquid.log"],
