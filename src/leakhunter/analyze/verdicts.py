@@ -397,7 +397,8 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     if not sig_up:
         reasons.append("the ranks do not settle a trend yet")
     if not persistent and relevant:
-        reasons.append("the last third does not climb" if recent_climbs
+        reasons.append("the recent half adds too little to be called yet" if half_short
+                       else "the last third does not climb" if recent_climbs
                        else "the recent half does not climb at a relevant rate")
     ev.append("not settled: " + "; ".join(reasons or ["the evidence is mixed"]) +
               f" (growth could be up to {human_amount(upper, spec.unit)} over the window)")
