@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 MAX_METHODS = 8
 """More methods of one name than this and the name says little about the callee: unknown."""
 
-_MEMO: dict[tuple[str, str], list[tuple[str, int]]] = {}
+_MEMO: dict[tuple[str, str], list[str]] = {}
+"""(module root, method name) -> the files declaring a method of that name."""
 
 
 def methods_named(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
@@ -50,12 +51,12 @@ def methods_named(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]]
             except OSError:
                 continue
             if name.encode() in data and pattern.search(data):
-                sites.append((str(path), 0))
+                sites.append(str(path))
         _MEMO[key] = sites
     if not sites or len(sites) > MAX_METHODS:
         return None
     out: list[tuple[FileContext, Node]] = []
-    for path_s, _ in sites:
+    for path_s in sites:
         fctx = parsed_file(Path(path_s))
         if fctx is None:
             return None
