@@ -456,7 +456,7 @@ def _split_packages(group: list[SourceFile]) -> list[list[SourceFile]]:
     """
     by_kind: dict[bytes, list[SourceFile]] = {b"": []}
     for f in group:
-        key = _package_clause(f) or b"?" if f.is_test else b""
+        key = (_package_clause(f) or b"?") if f.is_test else b""
         by_kind.setdefault(key, []).append(f)
     return [g for g in by_kind.values() if g]
 
