@@ -911,18 +911,18 @@ if resp.StatusCode != http.StatusOK {
         reported at its first call, naming the others (`also a.Delete at line 58`)."""
         merged: dict[tuple[object, ...], int] = {}
         out: list[Finding] = []
+        alsos: dict[int, list[str]] = {}
         for f, key, also in self._findings(ctx):
             at = merged.get(key) if key is not None else None
-            if at is None:
-                if key is not None:
-                    merged[key] = len(out)
-                out.append(f)
+            if at is not None:
+                alsos.setdefault(at, []).append(also)
                 continue
-            first = out[at]
-            head, sep, rest = first.message.partition(" is not closed ")
-            if sep:
-                head = head[:-1] + f", {also})" if head.endswith(")") else f"{head} (also {also})"
-                out[at] = dataclasses.replace(first, message=head + sep + rest)
+            if key is not None:
+                merged[key] = len(out)
+            out.append(f)
+        for at, more in alsos.items():
+            head, sep, rest = out[at].message.partition(" is not closed ")
+            out[at] = dataclasses.replace(out[at], message=f"{head} (also {', '.join(more)}){sep}{rest}")
         yield from out
 
     def _findings(self, ctx: FileContext) -> Iterator[tuple[Finding, tuple[object, ...] | None, str]]:
