@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from leakhunter.model import Suspect, Verdict
-from leakhunter.units import human_bytes
+from leakhunter.units import human_amount
 
 SHARE = 0.5
 """Part of the attributed heap growth the expected sites must hold for the verdict to yield: more
@@ -49,14 +49,14 @@ def _expected(s: Suspect, res: Sequence[Any]) -> bool:
     return any(r.search(n) for r in res for n in names if n)
 
 
-_WHAT = {"heap-leak": "heap", "goroutine-leak": "goroutine"}
+_WHAT = {"heap-leak": ("heap", "bytes"), "goroutine-leak": ("goroutine", "goroutines")}
 """The verdicts a user's expected growth can answer, and what grows in each: a bounded fill holds heap,
 and often a goroutine per item too (chasquid's queue, real-services set 6: one `SendLoop` parked per
 queued message up to its 200-item bound, the exit 1 of a 240 s soak that the heap answer alone left)."""
 
 
 def _amount(kind: str, n: float) -> str:
-    return human_bytes(n) if kind == "heap-leak" else f"{n:g} goroutines"
+    return human_amount(n, _WHAT[kind][1])
 
 
 def apply_expected(verdicts: Sequence[Verdict], res: Sequence[Any], bars: Mapping[str, float]) -> None:
@@ -68,7 +68,7 @@ def apply_expected(verdicts: Sequence[Verdict], res: Sequence[Any], bars: Mappin
         if v.kind not in _WHAT or v.kind not in bars or not v.suspects:
             continue
         kind = v.kind
-        what, bar = _WHAT[kind], bars[kind]
+        what, bar = _WHAT[kind][0], bars[kind]
         grown = [s for s in v.suspects if s.growth > 0]
         total = sum(s.growth for s in grown)
         if total <= 0:
@@ -115,7 +115,7 @@ def hint_expected(verdicts: Sequence[Verdict], res: Sequence[Any] = ()) -> None:
         v.evidence.append(
             f"if {top.function}'s growth stops at a bound you configured (a cache's size, a log kept until "
             f"its snapshot), it is a fill, not a leak: --expect-growth '{_literal(top.function)}' says so, "
-            f"and the rest of the {_WHAT[v.kind]} growth is still judged")
+            f"and the rest of the {_WHAT[v.kind][0]} growth is still judged")
 
 
 def _literal(name: str) -> str:
