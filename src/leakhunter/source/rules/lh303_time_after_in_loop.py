@@ -99,13 +99,13 @@ def _after_select_leaves(ctx: FileContext, select: Node, loop: Node) -> bool:
     return False
 
 
-_SHORT_S = 5.0
+SHORT_S = 5.0
 """A `time.After` whose duration is a constant of at most this many seconds holds its timer that long
 at most: the pending timers a loop leaves are bounded by its rate times this (a cost, like the
 allocation Go 1.23+ makes per iteration), not a growth with the program's life."""
 
 
-def _constant_seconds(ctx: FileContext, expr: Node | None) -> float | None:
+def constant_seconds(ctx: FileContext, expr: Node | None) -> float | None:
     """The value in seconds of a constant duration, None when it is not a constant.
 
     goflow's constant folding, not a pattern of its own: `time.Second / 2`, `(5 * time.Second)`,
@@ -191,9 +191,9 @@ for {
                 continue
             collected = collects_timers(ctx)
             args = gs.arguments(call)
-            secs = _constant_seconds(ctx, args[0] if args else None)
+            secs = constant_seconds(ctx, args[0] if args else None)
             # a `default` case makes the loop spin: a timer per pass, however short, is no bounded cost
-            short = secs is not None and secs <= _SHORT_S and not any(c.type == "default_case" for c in others)
+            short = secs is not None and secs <= SHORT_S and not any(c.type == "default_case" for c in others)
             why = (
                 f"{version_text(ctx)} collects the abandoned timers, but each iteration still allocates one"
                 if collected

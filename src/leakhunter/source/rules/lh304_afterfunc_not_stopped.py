@@ -10,7 +10,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import acquisitions, check_paths, exits_text
-from leakhunter.source.rules.lh303_time_after_in_loop import _SHORT_S, _constant_seconds
+from leakhunter.source.rules.lh303_time_after_in_loop import SHORT_S, constant_seconds
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -74,8 +74,8 @@ return nil"""
             if res is None or not res.leaks or not res.released:
                 continue
             args = gs.arguments(acq.call)
-            secs = _constant_seconds(ctx, args[0] if args else None)
-            short = secs is not None and secs <= _SHORT_S
+            secs = constant_seconds(ctx, args[0] if args else None)
+            short = secs is not None and secs <= SHORT_S
             yield self.finding(
                 ctx, acq.call,
                 f"timer {acq.var} from time.AfterFunc at line {acq.line} is stopped on some paths but not "
