@@ -35,6 +35,7 @@ FIRST_CONTACT = (
     ("14", "shown-heldout14-A.csv"), ("15", "shown-heldout15-A.csv"), ("16", "shown-heldout16-A.csv"),
     ("17", "shown-heldout17-A.csv"), ("18", "shown-heldout18-A.csv"),
     ("19", "shown-heldout19-A.csv"), ("20", "shown-heldout20-A.csv"),
+    ("21", "shown-heldout21-A.csv"), ("22", "shown-heldout22-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
