@@ -67,6 +67,14 @@ def test_lh504_in_tests_is_info() -> None:
     assert {f.severity for f in run_rules(FIXTURES / "lh504" / "leak.go", ["LH504"])} == {"error"}
 
 
+def test_lh502_in_tests_is_info() -> None:
+    """A window kept by test code pins its buffer for one test run (held-out sets 11 and 19): shown
+    only with --show-info; the same shape in production code stays a warning."""
+    got = run_rules(FIXTURES / "lh502" / "fixture_test.go", ["LH502"])
+    assert [(f.line, f.severity) for f in got] == [(18, "info")]
+    assert {f.severity for f in run_rules(FIXTURES / "lh502" / "leak.go", ["LH502"])} == {"warning"}
+
+
 def test_lh201_children_of_never_cancelled_parents_are_info() -> None:
     """A lost cancel whose parent is `context.Background()` (directly, through a local, a value,
     `WithoutCancel` or a module helper that substitutes Background for nil) holds only its timer until
