@@ -270,7 +270,8 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
             pl = cand
             break
     stairs = staircase(x, y, bar) if pl is not None and not persistent else None
-    if stairs is not None and stairs[1] < STAIR_TREAD_RATIO * stairs[0]:
+    on_tread = stairs is not None and stairs[1] < STAIR_TREAD_RATIO * stairs[0]
+    if stairs is not None and on_tread:
         # A buffer or slice that doubles grows in steps whose treads double too: on its
         # latest tread it looks levelled off, and is not (poolmisuse: 5.5 -> 34.6 MiB over
         # 53 s of soak, last step 16 s before the end, the tread before it 11 s: called
@@ -365,6 +366,15 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
                 f"{human_amount(latest * 60, spec.unit, sign=True)}/min over the last third: stopped, "
                 "or between two steps; not called a leak yet"
             )
+        elif on_tread:
+            # The staircase line above says why it is not levelled off; "slowing (a warm-up?)" after
+            # it read as a contradiction (poolmisuse's doubling buffer, 4 KiB at 100 req/s).
+            ev.append(
+                f"grew {human_amount(growth, spec.unit, sign=True)} in steps, "
+                f"{human_amount(recent * 60, spec.unit, sign=True)}/min over the recent half, which lies "
+                "mostly on the latest tread: a leak in steps is called at its next step, a warm-up stays "
+                "flat; not called a leak yet"
+            )
         else:
             ev.append(
                 f"grew {human_amount(growth, spec.unit, sign=True)} but only "
@@ -399,6 +409,7 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
     if not persistent and relevant:
         reasons.append("the recent half adds too little to be called yet" if half_short
                        else "the last third does not climb" if recent_climbs
+                       else "the latest tread is not over" if on_tread
                        else "the recent half does not climb at a relevant rate")
     ev.append("not settled: " + "; ".join(reasons or ["the evidence is mixed"]) +
               f" (growth could be up to {human_amount(upper, spec.unit)} over the window)")
