@@ -75,6 +75,13 @@ backlog in its queue, bounded at 200 items); the gopls language server with one 
 session editing, completing and querying a workspace the bench writes; podman's API service
 with an orchestrator's container, volume, secret and tag churn (containers created, never
 started: crun cannot set rlimits in this sandbox).
+
+Real leaks that their projects fixed (`--only nats-leaky nats-fixed coredns-leaky coredns-fixed`;
+each the leaky release and the fixed one, `GOBIN=$LH_LEAKY_BIN/NAME-VERSION go install
+MODULE@VERSION`, LH_LEAKY_BIN defaulting to /tmp/rs7/bin), chosen and committed before any run:
+nats-server v2.8.4/v2.9.0 in cluster mode with one-off queue groups joined and left (a map
+entry per group, nats-server#3338), CoreDNS v1.12.3/v1.12.4 serving a zone whose transfers
+secondaries drop mid-way (a goroutine per dropped transfer, coredns#6548).
 """
 
 from __future__ import annotations
@@ -1434,6 +1441,168 @@ def podman(d: Path, p: Ports) -> Launch:
     )
 
 
+# -- real leaks that their projects fixed (session 16, helper 58): each service twice, the leaky
+# release and the fixed one, under the same load (the fixed one is the control) ----------------
+
+LEAKY_BIN = Path(os.environ.get("LH_LEAKY_BIN", "/tmp/rs7/bin"))  # GOBIN=$LH_LEAKY_BIN/NAME-VERSION
+NATS_LEAKY, NATS_FIXED = "v2.8.4", "v2.9.0"
+COREDNS_LEAKY, COREDNS_FIXED = "v1.12.3", "v1.12.4"
+NATS_QUEUE_CHURN = 500  # one-off queue groups joined and left per second
+COREDNS_RECORDS = 10000  # A records in the zone the transfers send
+COREDNS_BROKEN_AXFR = 2.0  # zone transfers per second the client drops after the first message
+
+
+def _leaky_exe(name: str, version: str) -> str:
+    return str(LEAKY_BIN / f"{name}-{version}" / name)
+
+
+async def _nats_queue_churn(host: str, port: int, stop: asyncio.Event) -> None:
+    """Workers that each join a queue group named for their job and leave it when done
+    (`SUB jobs.N job-N sid`, `UNSUB sid`), NATS_QUEUE_CHURN a second on one connection.
+    nats-server v2.8.4 in cluster mode keeps a last-sent weight per subject+queue in the
+    account's `lqws` map and, on the last member's unsubscribe, deletes it and puts it
+    back with weight 0 (server/route.go:1611-1612): one entry per queue group ever seen
+    (nats-io/nats-server#3338, fixed in v2.9.0 by `else if n > 0`)."""
+    c = await _Nats.connect(host, port, "jobs")
+    reader = asyncio.create_task(c.read_loop())
+    n = 0
+    try:
+        while not stop.is_set():
+            batch = []
+            for _ in range(NATS_QUEUE_CHURN // 20):
+                n += 1
+                batch.append(f"SUB jobs.{n} job-{n} {n}\r\nUNSUB {n}\r\n")
+            c.w.write("".join(batch).encode())
+            await c.w.drain()
+            await _wait(stop, 0.05)
+    finally:
+        reader.cancel()
+        await c.close()
+
+
+def _nats_cluster(version: str) -> ServiceFn:
+    def launch(d: Path, p: Ports) -> Launch:
+        # Set 1's nats load (pub/sub, a queue group, request/reply, connection churn) plus the
+        # one-off queue groups above, on a server with a cluster port (no peer: the port alone
+        # makes it track interest for routes, which is where v2.8.4's map lives).
+        mon = f"http://127.0.0.1:{p.aux}"
+        cluster = free_port()
+
+        async def client(stop: asyncio.Event) -> None:
+            with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+                await asyncio.gather(nats_work("127.0.0.1", p.web, stop),
+                                     _nats_queue_churn("127.0.0.1", p.web, stop))
+            await stop.wait()
+
+        return Launch(
+            cmd=[_leaky_exe("nats-server", version), "-a", "127.0.0.1", "-p", str(p.web),
+                 "-m", str(p.aux), "--profile", str(p.aux2),
+                 "--cluster", f"nats://127.0.0.1:{cluster}", "--cluster_name", "bench"],
+            pprof=f"http://127.0.0.1:{p.aux2}",
+            loads=[mon + "/varz", mon + "/connz", mon + "/subsz", mon + "/routez"],
+            client=client,
+        )
+
+    return launch
+
+
+_SOA_TIMERS = (2026120501).to_bytes(4, "big") + b"".join(
+    x.to_bytes(4, "big") for x in (3600, 600, 86400, 300))
+
+
+def _dns_query(name: str, qtype: int, qid: int) -> bytes:
+    q = b"".join(bytes([len(x)]) + x.encode() for x in name.rstrip(".").split(".")) + b"\0"
+    return qid.to_bytes(2, "big") + b"\0\0\0\1\0\0\0\0\0\0" + q + qtype.to_bytes(2, "big") + b"\0\1"
+
+
+def _recv_exact(s: Any, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise OSError("closed")
+        buf += chunk
+    return buf
+
+
+def _coredns_work(port: int, halt: threading.Event) -> None:
+    """A zone's secondaries and its resolvers: ~40 UDP A queries/s (one in ten for a name
+    that does not exist), a complete AXFR over TCP every 2 s read to its closing SOA, and
+    COREDNS_BROKEN_AXFR transfers a second that a secondary drops after the first message
+    (a reset: SO_LINGER 0). CoreDNS v1.12.3's transfer plugin returns on the client's write
+    error without draining the zone's producer channel (plugin/transfer/transfer.go:136-137):
+    the file plugin's producer goroutine stays blocked on its send for good, one per dropped
+    transfer (coredns/coredns#6548, fixed in v1.12.4 by #7516: drain the channel)."""
+    import random
+    import socket
+    import struct
+
+    rnd = random.Random(58)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(1.0)
+    t0 = time.monotonic()
+    n = broken = 0
+    next_full = next_broken = t0
+    while not halt.is_set():
+        now = time.monotonic()
+        n += 1
+        name = (f"h{rnd.randrange(COREDNS_RECORDS)}.bench.test" if n % 10 else f"nx{n}.bench.test")
+        with contextlib.suppress(OSError):
+            u.sendto(_dns_query(name, 1, n & 0xFFFF), ("127.0.0.1", port))
+            u.recv(512)
+        try:
+            if now >= next_broken:
+                next_broken += 1 / COREDNS_BROKEN_AXFR
+                broken += 1
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                    q = _dns_query("bench.test", 252, broken & 0xFFFF)
+                    s.sendall(len(q).to_bytes(2, "big") + q)
+                    ln = int.from_bytes(_recv_exact(s, 2), "big")
+                    _recv_exact(s, ln)  # the first message only
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            if now >= next_full:
+                next_full += 2.0
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                    q = _dns_query("bench.test", 252, 1)
+                    s.sendall(len(q).to_bytes(2, "big") + q)
+                    while True:
+                        msg = _recv_exact(s, int.from_bytes(_recv_exact(s, 2), "big"))
+                        if msg.endswith(_SOA_TIMERS):  # the closing SOA (the first message
+                            break  # opens with it and ends with an A record)
+        except OSError:
+            halt.wait(0.3)
+        halt.wait(0.025)
+
+
+def _coredns(version: str) -> ServiceFn:
+    def launch(d: Path, p: Ports) -> Launch:
+        # CoreDNS serving one zone from a file (COREDNS_RECORDS A records) with zone transfers
+        # open to anyone, its prometheus, health and ready endpoints for the GET load, pprof
+        # on its own port; a resolver and secondaries as above. UDP and TCP on loopback only.
+        health, ready = free_port(), free_port()
+        zone = ["$ORIGIN bench.test.", "$TTL 300",
+                "@ IN SOA ns1.bench.test. hostmaster.bench.test. 2026120501 3600 600 86400 300",
+                "@ IN NS ns1.bench.test.", "ns1 IN A 127.0.0.1"]
+        zone += [f"h{i} IN A 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+                 for i in range(COREDNS_RECORDS)]
+        (d / "db.bench.test").write_text("\n".join(zone) + "\n")
+        (d / "Corefile").write_text(
+            f"bench.test:{p.web} {{\n  bind 127.0.0.1\n  file {d}/db.bench.test\n"
+            "  transfer {\n    to *\n  }\n"
+            f"  prometheus 127.0.0.1:{p.aux}\n  health 127.0.0.1:{health}\n"
+            f"  ready 127.0.0.1:{ready}\n  pprof 127.0.0.1:{p.aux2}\n  errors\n}}\n")
+        return Launch(
+            cmd=[_leaky_exe("coredns", version), "-conf", str(d / "Corefile")],
+            pprof=f"http://127.0.0.1:{p.aux2}",
+            loads=[f"http://127.0.0.1:{p.aux}/metrics", f"http://127.0.0.1:{health}/health",
+                   f"http://127.0.0.1:{ready}/ready"],
+            client=_threaded_client(_coredns_work, p.web, join_s=15),
+            metrics=f"http://127.0.0.1:{p.aux}/metrics",
+        )
+
+    return launch
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
@@ -1449,6 +1618,9 @@ SERVICES: dict[str, ServiceFn] = {
     "victoria-metrics": victoria_metrics, "garagemq": garagemq, "dnss": dnss,
     # held-out set 6
     "chasquid": chasquid, "gopls": gopls, "podman": podman,
+    # real leaks that their projects fixed (session 16): the leaky release and the fixed one
+    "nats-leaky": _nats_cluster(NATS_LEAKY), "nats-fixed": _nats_cluster(NATS_FIXED),
+    "coredns-leaky": _coredns(COREDNS_LEAKY), "coredns-fixed": _coredns(COREDNS_FIXED),
 }
 SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
 SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
@@ -1456,6 +1628,7 @@ SET3 = ["blackbox", "mtail", "syncthing", "snmp"]
 SET4 = ["rclone", "haproxy-exporter", "process-exporter", "smokeping"]
 SET5 = ["victoria-metrics", "garagemq", "dnss"]
 SET6 = ["chasquid", "gopls", "podman"]
+LEAKS = ["nats-leaky", "nats-fixed", "coredns-leaky", "coredns-fixed"]
 BINARIES = {
     "prometheus": ["prometheus", "prometheus-node-exporter"],
     "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
@@ -1470,6 +1643,10 @@ BINARIES = {
     "victoria-metrics": ["victoria-metrics"], "garagemq": ["garagemq"], "dnss": ["dnss"],
     "chasquid": ["chasquid", "chasquid-util", "openssl"], "gopls": ["gopls", "go"],
     "podman": ["podman"],
+    "nats-leaky": [_leaky_exe("nats-server", NATS_LEAKY)],
+    "nats-fixed": [_leaky_exe("nats-server", NATS_FIXED)],
+    "coredns-leaky": [_leaky_exe("coredns", COREDNS_LEAKY)],
+    "coredns-fixed": [_leaky_exe("coredns", COREDNS_FIXED)],
 }
 
 
@@ -1908,6 +2085,8 @@ GAUGES = {
     "chasquid": ("chasquid/queue/putCount", "chasquid/queue/dsnQueued"),
     "gopls": (),
     "podman": (),
+    "nats-leaky": (), "nats-fixed": (),
+    "coredns-leaky": ("coredns_dns_requests_total",), "coredns-fixed": ("coredns_dns_requests_total",),
 }
 
 
