@@ -197,7 +197,10 @@ def fetch_deps(root: Path, modcache: Path) -> str:
     missing from the module zip, a dependency the proxy refuses) each `require` line is fetched
     alone and failures are counted: a missing dependency only makes its types unknown.
     """
-    marker = modcache / f".deps-{root.name.replace('/', '_')}"
+    # named for the module's whole path in the cache: its last element alone (`v2@v2.7.1`) is shared by
+    # fyne.io/fyne/v2 and alitto/pond/v2 at the same version (held-out set 21), and one marker hid the other
+    rel = root.relative_to(modcache) if root.is_relative_to(modcache) else root
+    marker = modcache / f".deps-{rel.as_posix().strip('/').replace('/', '_')}"
     if marker.exists():
         return marker.read_text()
     env = _go_env(modcache)
