@@ -41,6 +41,24 @@ func Local() int {
 }
 """
 
+OWN_NEW = """package demo
+
+import "context"
+
+type client struct{ name string }
+
+// New calls the package's own `new` with several arguments (insomniacslk/dhcp's nclient4, held-out
+// set 21): the grammar read it as the builtin, and its `opts...` was a syntax error there.
+func New(parent context.Context, name string, opts ...int) (*client, context.Context) {
+	return new(name, parent, opts...)
+}
+
+func new(name string, parent context.Context, opts ...int) (*client, context.Context) {
+	ctx, _ := context.WithCancel(parent)
+	return &client{name: name}, ctx
+}
+"""
+
 GENERIC_METHOD = """package demo
 
 import "context"
@@ -71,6 +89,15 @@ def test_new_expr_is_analysed_in_real_go_1_26_code(tmp_path: Path) -> None:
     code, doc, err = scan_json(str(root), "--no-cache")
     assert code == 1, err
     assert [(f["rule"], f["line"], f["function"]) for f in doc["findings"]] == [("LH201", 12, "Lost")]
+    assert doc["unanalysed"] == [] and doc["skipped"] == []
+
+
+def test_a_package_own_new_with_several_arguments_is_analysed(tmp_path: Path) -> None:
+    root = module(tmp_path / "m", {"a.go": OWN_NEW})
+    _vet(root)
+    code, doc, err = scan_json(str(root), "--no-cache")
+    assert code == 1, err
+    assert [(f["rule"], f["function"]) for f in doc["findings"]] == [("LH201", "new")]
     assert doc["unanalysed"] == [] and doc["skipped"] == []
 
 

@@ -5,7 +5,9 @@ keeping the files `gofmt -e` accepts, the ERROR nodes come from two shapes:
 
 - `new(expr)` (Go 1.26): the grammar reads `new(`/`make(` as the builtin's special
   argument list, a type first. `new(42)`, `new(T{1})`, `new(f())`, `new("key")`, and a
-  local function named `make` called as `make(n - 1)` all fail.
+  local function named `make` called as `make(n - 1)` all fail, and so does a package's own
+  `new` called with more than one argument (`new(iface, nil, nil, opts...)`: insomniacslk/dhcp's
+  nclient4, held-out set 21).
 - generic methods (Go 1.27): `func (r *Rand) N[Int intType](n Int) Int`; the grammar has
   no type parameters on a method, and the whole file becomes one ERROR node.
 - a general comment spanning lines with code after it on its last line:
@@ -149,8 +151,8 @@ def _builtin_calls(toks: list[Tok]) -> list[tuple[int, bytes]]:
         if i > 0 and toks[i - 1][3] in (b".", b"func"):
             continue  # a method or a declaration named new: an ordinary identifier already
         end = _type_end(toks, i + 2)
-        if end is not None and _text(toks, end) in (b")", b","):
-            continue  # new(T), make([]T, n): the grammar's own form
+        if end is not None and _text(toks, end) in ((b")",) if t == b"new" else (b")", b",")):
+            continue  # new(T), make([]T, n): the grammar's own form; `new(a, b)` is the package's own `new`
         out.append((start, _RENAME[t]))
     return out
 
