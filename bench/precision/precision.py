@@ -203,6 +203,12 @@ def fetch_deps(root: Path, modcache: Path) -> str:
     marker = modcache / f".deps-{rel.as_posix().strip('/').replace('/', '_')}"
     if marker.exists():
         return marker.read_text()
+    if not (root / "go.mod").exists():
+        # a module zip made from a repository without go.mod (sendgrid-go, held-out set 22): the proxy
+        # synthesises `module path` with no requirements, and `go mod download` has nothing to read
+        note = "no go.mod: no requirements"
+        marker.write_text(note)
+        return note
     env = _go_env(modcache)
     res = subprocess.run([go_exe(), "mod", "download"], capture_output=True, text=True, env=env, timeout=3600,
                          cwd=root)
