@@ -483,17 +483,23 @@ def _dialled(ctx: FileContext, call: Node, op: Node) -> bool:
 def impossible_failure(ctx: FileContext, fn: Node, exit_node: Node, depth: int = 0) -> bool:
     """The exit is inside `if err != nil` where `err` came from a call that never fails (`never_fails`):
     a path that cannot run strands nothing."""
+    call = failed_call(ctx, fn, exit_node)
+    return call is not None and never_fails(ctx, call, depth)
+
+
+def failed_call(ctx: FileContext, fn: Node, exit_node: Node) -> Node | None:
+    """The call whose failure the exit handles: the exit is inside the nearest `if err != nil` around it,
+    and `err` is that call's last result, set in the if's initializer or the statement before it."""
     cur = exit_node
     for p in gs.ancestors(exit_node):
         if p is fn or p.type in gs.FUNC_TYPES:
-            return False
+            return None
         if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
             cond = _compact(ctx.text(p.child_by_field_name("condition")))
             if cond.endswith("!=nil") and cond[:-5].isidentifier():
-                call = _error_source(ctx, p, cond[:-5])
-                return call is not None and never_fails(ctx, call, depth)
+                return _error_source(ctx, p, cond[:-5])
         cur = p
-    return False
+    return None
 
 
 def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:

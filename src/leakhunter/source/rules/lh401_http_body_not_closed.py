@@ -184,6 +184,31 @@ def _drains(ctx: FileContext, call: Node, var: str, target: str, decodes_to_eof:
     return False
 
 
+def _after_failed_read(ctx: FileContext, fn: Node, var: str, exit_node: Node) -> bool:
+    """The exit handles the failure of a read of the body that can fail only in reading it:
+    `io.Copy(io.Discard, B)` or `io.ReadAll(B)`, B the body or `io.LimitReader` of it (gowebdav's
+    drain of at most N bytes, held-out set 22). A read error makes the transport close the connection
+    itself (the body's EOF signal reports it and the persistConn's read loop ends), so nothing is held
+    there. Not a copy into another writer, whose own write may be what failed, nor a decoder's error,
+    which is about the content, with the connection still open."""
+    from leakhunter.source.rules._resource import failed_call
+
+    call = failed_call(ctx, fn, exit_node)
+    if call is None:
+        return False
+    name = gs.call_name(ctx, call)
+    args = gs.arguments(call)
+    if name in _COPY_FUNCS and len(args) >= 2 and ctx.text(args[0]) in ("io.Discard", "ioutil.Discard"):
+        src = args[1]
+    elif name in ("io.ReadAll", "ioutil.ReadAll") and len(args) == 1:
+        src = args[0]
+    else:
+        return False
+    if src.type == "call_expression" and gs.call_name(ctx, src) == "io.LimitReader" and gs.arguments(src):
+        src = gs.arguments(src)[0]
+    return "".join(ctx.text(src).split()) == f"{var}.Body"
+
+
 def _drained_first(ctx: FileContext, fn: Node, var: str, acq: Node, leaks: list[Exit]) -> bool:
     """Every exit that leaves the body open comes after a read of the body to its end on its own
     path: `io.ReadAll(resp.Body)` / `io.Copy(w, resp.Body)` / `httputil.DumpResponse(resp, true)`
@@ -969,6 +994,8 @@ if resp.StatusCode != http.StatusOK {
                 continue  # `rest.Opts{NoResponse: true}`: the client closes the body before returning
             if res is not None and res.leaks and method_name(ctx, acq.call) == "RoundTrip":
                 res.leaks = [e for e in res.leaks if not _conn_closed_first(ctx, acq.fn, acq.call, e)]
+            if res is not None and res.leaks:
+                res.leaks = [e for e in res.leaks if not _after_failed_read(ctx, acq.fn, acq.var, e.node)]
             if res is None or not res.leaks or _drained_first(ctx, acq.fn, acq.var, acq.call, res.leaks):
                 continue
             if _bodiless(ctx, acq.fn):

@@ -1,0 +1,21 @@
+"""Held-out sets 21 and 22's false-positive classes (issue #8, session 16, after their measurement:
+tuning), each fixed in a general form with a reported twin, on real Go:
+
+- LH401: a return in the error branch of a read that can fail only in reading the body
+  (`io.Copy(io.Discard, io.LimitReader(resp.Body, n))`, gowebdav): the transport closes the
+  connection itself after a failed read. Twin: a copy into a file, whose write may be what failed.
+- LH502: a returned window no caller keeps is `info` (tests/test_rules_memory.py,
+  test_lh502_a_returned_window_no_caller_keeps_is_info).
+- A package's own `new` called with several arguments is analysed (tests/test_scan_gosyntax.py).
+"""
+
+from __future__ import annotations
+
+from scanfixtures import FIXTURES, compare, run_rules, vet
+
+
+def test_a_return_after_a_failed_read_of_the_body_strands_nothing() -> None:
+    vet("lh401_released")
+    assert compare("lh401_released", ["LH401"]) == []
+    found = run_rules(FIXTURES / "lh401_released" / "failedread.go", ["LH401"])
+    assert [f.function for f in found] == ["saveTo"]
