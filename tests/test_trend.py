@@ -475,3 +475,33 @@ def test_a_count_withheld_for_its_recent_half_says_so_not_that_it_slows(tmp_path
     ev = " ".join(r.verdict.evidence)
     assert "the recent half must add to be called" in ev, ev
     assert "slowing or stopped" not in ev and "does not climb" not in ev, ev
+
+
+@pytest.mark.parametrize(("run", "series"), [("coredns-leaky-soak", "goroutines"), ("nats-leaky-watch", "heap_live")])
+def test_a_young_or_stepped_window_of_a_real_leak_is_never_no_leak(tmp_path: Path, run: str, series: str) -> None:
+    """Real leaks their projects fixed (bench/RESULTS-realservices.md, session 16), replayed tick by tick
+    from the stores' first seconds (tests/data): CoreDNS v1.12.3's goroutine per dropped zone transfer
+    read `no-leak` 3 s into the window (+116/min, CI up to +209/min: "at most +10.4 over the window",
+    under the 20 bar); nats-server v2.8.4's queue-group map, its live heap read in 512 KiB profile samples
+    (1.0 -> 2.0 MiB in one step), read `no-leak` from 19.5 s ("Theil-Sen 0 B/min, 95% CI [0 B, 0 B]"), on
+    which `watch --until-verdict` stops. Neither window may settle `no-leak`; both stay `inconclusive`."""
+    from leakhunter.analyze.verdicts import SPECS, analyze_series
+    from leakhunter.collect.store import Store
+
+    data = json.loads((Path(__file__).parent / "data" / "realleaks-early.json").read_text())[run]["series"]
+    store = Store(tmp_path / "s.db")
+    pid = store.open_process("t", ts=1e9)
+    ticks = sorted({ts for pts in data.values() for ts, _ in pts})
+    for ts in ticks:
+        row = {name: v for name, pts in data.items() for t, v in pts if t == ts}
+        store.add_samples("t", pid, 1e9 + ts, row)
+    store.commit()
+    kinds = []
+    for ts in ticks:
+        store.until = 1e9 + ts
+        r = analyze_series(store, "t", SPECS[series])
+        if r is not None:
+            kinds.append((ts, r.verdict.kind))
+    store.close()
+    assert kinds and not [k for k in kinds if k[1] == "no-leak"], kinds
+    assert kinds[-1][1] == "inconclusive", kinds[-1]
