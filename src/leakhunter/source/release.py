@@ -517,9 +517,7 @@ class _Flow:
                     continue
                 if left.type == "identifier":
                     name = self.ctx.text(left)
-                    if name != self.var and name != "_" and right.type == "call_expression" and self._may_hold(
-                        right, lefts.index(left) if len(rights) == 1 else 0
-                    ):
+                    if name != self.var and name != "_" and right.type == "call_expression" and self._may_hold(right):
                         carriers.add(name)
                     continue
                 if (
@@ -536,11 +534,12 @@ class _Flow:
         """`root` names the receiver, a parameter or a package-level variable, not a local object."""
         return bool(root) and root != "_" and (root in outer or not gs.is_local_name(self.ctx, at, root))
 
-    def _may_hold(self, call: Node, index: int) -> bool:
+    def _may_hold(self, call: Node) -> bool:
+        """The call's first result (the one a carrier is assigned from) can keep the value alive."""
         from leakhunter.source.program import types as ty
 
         results = ty.call_results(self.ctx, call)
-        return index >= len(results) or results[index].lstrip("*") not in _CANNOT_HOLD
+        return not results or results[0].lstrip("*") not in _CANNOT_HOLD
 
     def _returns_wrapped(self, n: Node) -> bool:
         for call in gs.walk(n, "call_expression"):

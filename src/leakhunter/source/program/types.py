@@ -333,6 +333,11 @@ def expr_type(ctx: FileContext, n: Node | None, depth: int = 0) -> str:
 
 
 def _map_value(t: str) -> str:
+    return map_parts(t)[1]
+
+
+def map_parts(t: str) -> tuple[str, str]:
+    """(key, value) of a canonical `map[K]V`, brackets inside K balanced; ('', '') if not one."""
     level = 0
     for i, ch in enumerate(t):
         if ch == "[":
@@ -340,8 +345,8 @@ def _map_value(t: str) -> str:
         elif ch == "]":
             level -= 1
             if level == 0:
-                return t[i + 1 :]
-    return ""
+                return t[4:i], t[i + 1 :]
+    return "", ""
 
 
 def _identifier_type(ctx: FileContext, ident: Node, depth: int) -> str:

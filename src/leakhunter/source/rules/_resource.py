@@ -405,7 +405,7 @@ def _json_never_fails(ctx: FileContext, typ: str, depth: int, seen: set[str]) ->
             return False
         return _json_never_fails(ctx, typ[close + 1:], depth + 1, seen)
     if typ.startswith("map["):
-        key, _, value = _map_parts(typ)
+        key, value = ty.map_parts(typ)
         return key in _JSON_SCALARS - {"time.Time", "time.Duration", "bool"} and _json_never_fails(
             ctx, value, depth + 1, seen)
     if typ in seen:
@@ -425,19 +425,6 @@ def _json_never_fails(ctx: FileContext, typ: str, depth: int, seen: set[str]) ->
     if td.kind == "other" and td.underlying:
         return _json_never_fails(ctx, td.underlying, depth + 1, seen)
     return False
-
-
-def _map_parts(typ: str) -> tuple[str, str, str]:
-    """(key, '', value) of `map[K]V`, brackets inside K balanced."""
-    level = 0
-    for i, ch in enumerate(typ[3:], 3):
-        if ch == "[":
-            level += 1
-        elif ch == "]":
-            level -= 1
-            if level == 0:
-                return typ[4:i], "", typ[i + 1:]
-    return "", "", ""
 
 
 def _decl_never_fails(dctx: FileContext, dnode: Node, depth: int) -> bool:

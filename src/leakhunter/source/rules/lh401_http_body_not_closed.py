@@ -17,6 +17,7 @@ from leakhunter.source.rules._resource import (
     acquisitions,
     check_paths,
     exits_text,
+    failed_call,
     leak_severity,
     local_type_of,
     method_name,
@@ -191,8 +192,6 @@ def _after_failed_read(ctx: FileContext, fn: Node, var: str, exit_node: Node) ->
     itself (the body's EOF signal reports it and the persistConn's read loop ends), so nothing is held
     there. Not a copy into another writer, whose own write may be what failed, nor a decoder's error,
     which is about the content, with the connection still open."""
-    from leakhunter.source.rules._resource import failed_call
-
     call = failed_call(ctx, fn, exit_node)
     if call is None:
         return False
