@@ -3,14 +3,14 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets (`--set heldout21`, `--set heldout22`): the modules of HELDOUT21.md and HELDOUT22.md
+- held-out sets (`--set heldout23`, `--set heldout24`): the modules of HELDOUT23.md and HELDOUT24.md
   (read from their tables), chosen by two helpers from disjoint halves of the alphabet and committed
-  before any finding on them was seen, measured in session 16 on the HEAD of the scans' start
+  before any finding on them was seen, measured in session 17 on the HEAD of the scans' start
   (`--tag A`) from a snapshot; every finding their default output shows is triaged
-  (verdicts-heldout21.csv, verdicts-heldout22.csv). `--tag` names a tree when a set is measured on more than one (their
+  (verdicts-heldout23.csv, verdicts-heldout24.csv). `--tag` names a tree when a set is measured on more than one (their
   samples, populations and summaries apart, one verdict per fingerprint).
-- `--set heldout` ... `--set heldout20`: the twenty earlier held-out sets (HELDOUT.md ... HELDOUT20.md),
-  triaged at the end of sessions 2-15 and read while rules were changed since, so they are TUNING
+- `--set heldout` ... `--set heldout22`: the twenty-two earlier held-out sets (HELDOUT.md ... HELDOUT22.md),
+  triaged at the end of sessions 2-16 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
 
@@ -27,8 +27,8 @@ A fixed-seed sample of up to PER_CELL findings is drawn per (rule, prod/test) ce
     python bench/precision/precision.py show --set heldout 3 7  # wider code context of sampled findings
     python bench/precision/precision.py mark --set heldout 3 TP "reason"   # or edit the CSV
     python bench/precision/precision.py table --set heldout    # per-rule table, production and tests
-    python bench/precision/precision.py shown --set heldout21 --tag A     # every shown finding -> CSV
-    python bench/precision/precision.py mark --set heldout21 --tag A S12 FP "reason"  # a shown row
+    python bench/precision/precision.py shown --set heldout23 --tag A     # every shown finding -> CSV
+    python bench/precision/precision.py mark --set heldout23 --tag A S12 FP "reason"  # a shown row
 
 `sample` writes bench/precision/sample-<set>.csv (one row per sampled finding: place, message,
 verdict, reason, fingerprint; its `context` column stays empty) and, in the work directory,
@@ -69,7 +69,8 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout12": 20261214, "heldout13": 20261215,
          "heldout14": 20261216, "heldout15": 20261217, "heldout16": 20261218,
          "heldout17": 20261219, "heldout18": 20261220, "heldout19": 20261221, "heldout20": 20261222,
-         "heldout21": 20261223, "heldout22": 20261224}
+         "heldout21": 20261223, "heldout22": 20261224,
+         "heldout23": 20261225, "heldout24": 20261226}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -79,7 +80,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout15": "HELDOUT15.md", "heldout16": "HELDOUT16.md",
          "heldout17": "HELDOUT17.md", "heldout18": "HELDOUT18.md",
          "heldout19": "HELDOUT19.md", "heldout20": "HELDOUT20.md",
-         "heldout21": "HELDOUT21.md", "heldout22": "HELDOUT22.md"}
+         "heldout21": "HELDOUT21.md", "heldout22": "HELDOUT22.md",
+         "heldout23": "HELDOUT23.md", "heldout24": "HELDOUT24.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -88,7 +90,8 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout14": "heldout14/modcache", "heldout15": "heldout15/modcache", "heldout16": "heldout16/modcache",
           "heldout17": "heldout17/modcache", "heldout18": "heldout18/modcache",
           "heldout19": "heldout19/modcache", "heldout20": "heldout20/modcache",
-          "heldout21": "heldout21/modcache", "heldout22": "heldout22/modcache"}
+          "heldout21": "heldout21/modcache", "heldout22": "heldout22/modcache",
+          "heldout23": "heldout23/modcache", "heldout24": "heldout24/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -119,16 +122,21 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "shown-heldout18-E.csv", "verdicts-heldout19.csv", "sample-heldout19-A.csv",
                     "shown-heldout19-A.csv", "sample-heldout19-H.csv", "shown-heldout19-H.csv",
                     "verdicts-heldout20.csv", "sample-heldout20-A.csv", "shown-heldout20-A.csv",
-                    "sample-heldout20-H.csv", "shown-heldout20-H.csv"],
+                    "sample-heldout20-H.csv", "shown-heldout20-H.csv",
+                    "verdicts-heldout21.csv", "sample-heldout21-A.csv", "shown-heldout21-A.csv",
+                    "sample-heldout21-B.csv", "shown-heldout21-B.csv",
+                    "verdicts-heldout22.csv", "sample-heldout22-A.csv", "shown-heldout22-A.csv",
+                    "sample-heldout22-B.csv", "shown-heldout22-B.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-20 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-22 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
-Held-out sets 21 and 22 need none here: they read and write verdicts-heldout21.csv / -22.csv."""
+Held-out sets 23 and 24 need none here: they read and write verdicts-heldout23.csv / -24.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
                  "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14",
-                 "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20")
+                 "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
+                 "heldout21", "heldout22")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out sets, heldout21 and heldout22, are not here until their
+their modules too (the newest held-out sets, heldout23 and heldout24, are not here until their
 measurement is reported)."""
 PER_CELL = 8
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
@@ -151,7 +159,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT22.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT24.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
