@@ -82,6 +82,12 @@ MODULE@VERSION`, LH_LEAKY_BIN defaulting to /tmp/rs7/bin), chosen and committed 
 nats-server v2.8.4/v2.9.0 in cluster mode with one-off queue groups joined and left (a map
 entry per group, nats-server#3338), CoreDNS v1.12.3/v1.12.4 serving a zone whose transfers
 secondaries drop mid-way (a goroutine per dropped transfer, coredns#6548).
+
+Real leaks, set 2 (`--only openfga-leaky openfga-fixed gobgp-leaky gobgp-fixed`; installed the
+same way, LH_LEAKY_BIN=/tmp/rs8/bin in session 17), chosen and committed before any measured run:
+OpenFGA v1.4.1/v1.4.2 answering ListObjects past its 1000-result cap once per 5 s (a conc pool
+never waited on: 100 workers per call, openfga#1296), gobgpd v3.7.0/v3.8.0 with an operator's
+`gobgp monitor neighbor` ended by its client every 2 s (a watch per ended stream, gobgp#2592).
 """
 
 from __future__ import annotations
@@ -1603,6 +1609,195 @@ def _coredns(version: str) -> ServiceFn:
     return launch
 
 
+# -- real leaks that their projects fixed, set 2 (session 17, helper 61): as above, the leaky
+# release and the fixed one under the same load; chosen and committed before any measured run ---
+
+OPENFGA_LEAKY, OPENFGA_FIXED = "v1.4.1", "v1.4.2"
+GOBGP_LEAKY, GOBGP_FIXED = "v3.7.0", "v3.8.0"
+OPENFGA_GROUPS = 1500  # groups user:anne is a member of: past ListObjects' default 1000-result cap
+OPENFGA_CAPPED_LISTS = 0.2  # ListObjects calls a second that reach the cap (one per 5 s)
+GOBGP_MONITORS = 0.5  # `gobgp monitor neighbor` sessions a second (one per 2 s), each ended by its client
+
+
+def _openfga_model() -> dict[str, Any]:
+    """users, groups of users, documents viewable by users and by group members (schema 1.1)."""
+    direct: dict[str, Any] = {"this": {}}
+    return {"schema_version": "1.1", "type_definitions": [
+        {"type": "user"},
+        {"type": "group", "relations": {"member": direct},
+         "metadata": {"relations": {"member": {"directly_related_user_types": [{"type": "user"}]}}}},
+        {"type": "document", "relations": {"viewer": direct},
+         "metadata": {"relations": {"viewer": {"directly_related_user_types": [
+             {"type": "user"}, {"type": "group", "relation": "member"}]}}}},
+    ]}
+
+
+def _openfga(version: str) -> ServiceFn:
+    def launch(d: Path, p: Ports) -> Launch:
+        # OpenFGA with its in-memory datastore, HTTP API on p.web, metrics on p.aux, pprof on
+        # p.aux2 (all loopback), the playground off. Its client: an application that keeps a
+        # model of users, groups and documents, writes and deletes viewer tuples, asks Check
+        # and small ListObjects questions (under the result cap), and OPENFGA_CAPPED_LISTS a
+        # second asks which groups user:anne is in: OPENFGA_GROUPS of them, past the 1000
+        # results a ListObjects returns by default. v1.4.1's ReverseExpand returns on the
+        # iterator's error (the context ListObjects cancels at the cap) before `pool.Wait()`
+        # (pkg/server/commands/reverseexpand/reverse_expand.go:476), so the conc pool's
+        # workers wait on its task channel for good: openfga/openfga#1296, fixed in v1.4.2
+        # by #1297 (`break LoopOnIterator`, then Wait).
+        grpc_port = free_port()
+        api = f"http://127.0.0.1:{p.web}"
+
+        async def client(stop: asyncio.Event) -> None:
+            import random
+
+            import httpx
+
+            rnd = random.Random(61)
+            async with httpx.AsyncClient(timeout=10) as c:
+                store = ""
+                while not store and not stop.is_set():
+                    with contextlib.suppress(httpx.HTTPError, KeyError):
+                        store = (await c.post(api + "/stores", json={"name": "bench"})).json()["id"]
+                    if not store:
+                        await _wait(stop, 0.3)
+                base = f"{api}/stores/{store}"
+                model = (await c.post(base + "/authorization-models", json=_openfga_model())).json()[
+                    "authorization_model_id"]
+                groups = [{"user": "user:anne", "relation": "member", "object": f"group:g{i}"}
+                          for i in range(OPENFGA_GROUPS)]
+                groups += [{"user": f"user:u{i}", "relation": "member", "object": f"group:g{i % 50}"}
+                           for i in range(200)]
+                for i in range(0, len(groups), 100):  # the memory datastore's 100 per write
+                    await c.post(base + "/write", json={"writes": {"tuple_keys": groups[i:i + 100]},
+                                                         "authorization_model_id": model})
+                live: list[dict[str, str]] = []
+                n = 0
+                next_capped = time.monotonic()
+                while not stop.is_set():
+                    n += 1
+                    with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                        doc = f"document:d{n}"
+                        who = (f"user:u{rnd.randrange(200)}" if n % 3 else
+                               f"group:g{rnd.randrange(50)}#member")
+                        tk = {"user": who, "relation": "viewer", "object": doc}
+                        body: dict[str, Any] = {"writes": {"tuple_keys": [tk]},
+                                                "authorization_model_id": model}
+                        if len(live) > 300:
+                            body["deletes"] = {"tuple_keys": [live.pop(0)]}
+                        await c.post(base + "/write", json=body)
+                        live.append(tk)
+                        for _ in range(4):
+                            pick = rnd.choice(live)
+                            await c.post(base + "/check", json={
+                                "tuple_key": {"user": f"user:u{rnd.randrange(200)}",
+                                              "relation": "viewer", "object": pick["object"]},
+                                "authorization_model_id": model})
+                        await c.post(base + "/list-objects", json={
+                            "authorization_model_id": model, "type": "document",
+                            "relation": "viewer", "user": f"user:u{rnd.randrange(200)}"})
+                        if time.monotonic() >= next_capped:
+                            next_capped += 1 / OPENFGA_CAPPED_LISTS
+                            await c.post(base + "/list-objects", json={
+                                "authorization_model_id": model, "type": "group",
+                                "relation": "member", "user": "user:anne"})
+                    await _wait(stop, 0.1)
+
+        return Launch(
+            cmd=[_leaky_exe("openfga", version), "run", "--datastore-engine", "memory",
+                 "--http-addr", f"127.0.0.1:{p.web}", "--grpc-addr", f"127.0.0.1:{grpc_port}",
+                 "--playground-enabled=false", "--profiler-enabled",
+                 "--profiler-addr", f"127.0.0.1:{p.aux2}", "--metrics-enabled",
+                 "--metrics-addr", f"127.0.0.1:{p.aux}", "--log-level", "warn"],
+            pprof=f"http://127.0.0.1:{p.aux2}",
+            loads=[api + "/healthz", api + "/stores", f"http://127.0.0.1:{p.aux}/metrics"],
+            client=client,
+            metrics=f"http://127.0.0.1:{p.aux}/metrics",
+        )
+
+    return launch
+
+
+def _gobgp_work(cli: list[str], halt: threading.Event) -> None:
+    """A route controller and its operators through gobgp's own CLI (the gRPC API): a route
+    announced about every 0.5 s and withdrawn when ~100 are up, the RIB and the neighbors
+    listed every 2 s, and GOBGP_MONITORS a second an operator's `gobgp monitor neighbor`
+    (a WatchEvent stream for peer-state changes) ended by its client after 0.3 s (SIGTERM:
+    the connection closes). No peer changes state during a run, so no watch gets an event.
+    gobgpd v3.7.0's WatchEvent waits on a context made from context.Background(), not the
+    stream's (pkg/server/grpc_server.go:238): the handler, its watcher and the watcher's loop
+    stay for good per ended watch until an event comes (osrg/gobgp#2592, fixed in v3.8.0)."""
+    live: list[str] = []
+    mons: list[tuple[float, subprocess.Popen[bytes]]] = []
+    n = 0
+    t0 = time.monotonic()
+    next_mon = next_route = next_list = t0
+
+    def run(*args: str) -> None:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run([*cli, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=5, check=False)
+
+    try:
+        while not halt.is_set():
+            now = time.monotonic()
+            for t, m in list(mons):
+                if now - t >= 0.3:
+                    m.terminate()
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        m.wait(2)
+                    mons.remove((t, m))
+            if now >= next_mon:
+                next_mon += 1 / GOBGP_MONITORS
+                with contextlib.suppress(OSError):
+                    mons.append((now, subprocess.Popen([*cli, "monitor", "neighbor"],
+                                                       stdout=subprocess.DEVNULL,
+                                                       stderr=subprocess.DEVNULL)))
+            if now >= next_route:
+                next_route += 0.5
+                n += 1
+                prefix = f"10.{n >> 8 & 255}.{n & 255}.0/24"
+                run("global", "rib", "add", prefix, "-a", "ipv4")
+                live.append(prefix)
+                if len(live) > 100:
+                    run("global", "rib", "del", live.pop(0), "-a", "ipv4")
+            if now >= next_list:
+                next_list += 2.0
+                run("global", "rib", "-a", "ipv4")
+                run("neighbor")
+            halt.wait(0.05)
+    finally:
+        for _, m in mons:
+            m.kill()
+            m.wait()
+
+
+def _gobgp(version: str) -> ServiceFn:
+    def launch(d: Path, p: Ports) -> Launch:
+        # gobgpd with its gRPC API on p.web, BGP on p.aux (loopback), one passive neighbor that
+        # never connects, pprof on p.aux2 (its only HTTP: the GET load asks its cheapest page,
+        # /debug/pprof/cmdline); the work is the gRPC client above.
+        (d / "gobgpd.toml").write_text(
+            '[global.config]\n  as = 65001\n  router-id = "10.255.0.1"\n'
+            f'  port = {p.aux}\n  local-address-list = ["127.0.0.1"]\n'
+            '[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "127.0.0.2"\n'
+            '    peer-as = 65002\n  [neighbors.transport.config]\n    passive-mode = true\n')
+        exe = _leaky_exe("gobgpd", version)
+        cli = [str(Path(exe).parent / "gobgp"), "-u", "127.0.0.1", "-p", str(p.web)]
+
+        async def client(stop: asyncio.Event) -> None:
+            await _threaded_client(lambda _port, halt: _gobgp_work(cli, halt), p.web, join_s=15)(stop)
+
+        return Launch(
+            cmd=[exe, "-f", str(d / "gobgpd.toml"), "--api-hosts", f"127.0.0.1:{p.web}",
+                 "--pprof-host", f"127.0.0.1:{p.aux2}", "-l", "warn", "-p"],
+            pprof=f"http://127.0.0.1:{p.aux2}",
+            loads=[f"http://127.0.0.1:{p.aux2}/debug/pprof/cmdline"],
+            client=client,
+        )
+
+    return launch
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
@@ -1621,6 +1816,9 @@ SERVICES: dict[str, ServiceFn] = {
     # real leaks that their projects fixed (session 16): the leaky release and the fixed one
     "nats-leaky": _nats_cluster(NATS_LEAKY), "nats-fixed": _nats_cluster(NATS_FIXED),
     "coredns-leaky": _coredns(COREDNS_LEAKY), "coredns-fixed": _coredns(COREDNS_FIXED),
+    # real leaks that their projects fixed, set 2 (session 17)
+    "openfga-leaky": _openfga(OPENFGA_LEAKY), "openfga-fixed": _openfga(OPENFGA_FIXED),
+    "gobgp-leaky": _gobgp(GOBGP_LEAKY), "gobgp-fixed": _gobgp(GOBGP_FIXED),
 }
 SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
 SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
@@ -1629,6 +1827,7 @@ SET4 = ["rclone", "haproxy-exporter", "process-exporter", "smokeping"]
 SET5 = ["victoria-metrics", "garagemq", "dnss"]
 SET6 = ["chasquid", "gopls", "podman"]
 LEAKS = ["nats-leaky", "nats-fixed", "coredns-leaky", "coredns-fixed"]
+LEAKS2 = ["openfga-leaky", "openfga-fixed", "gobgp-leaky", "gobgp-fixed"]
 BINARIES = {
     "prometheus": ["prometheus", "prometheus-node-exporter"],
     "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
@@ -1647,6 +1846,10 @@ BINARIES = {
     "nats-fixed": [_leaky_exe("nats-server", NATS_FIXED)],
     "coredns-leaky": [_leaky_exe("coredns", COREDNS_LEAKY)],
     "coredns-fixed": [_leaky_exe("coredns", COREDNS_FIXED)],
+    "openfga-leaky": [_leaky_exe("openfga", OPENFGA_LEAKY)],
+    "openfga-fixed": [_leaky_exe("openfga", OPENFGA_FIXED)],
+    "gobgp-leaky": [_leaky_exe("gobgpd", GOBGP_LEAKY)],
+    "gobgp-fixed": [_leaky_exe("gobgpd", GOBGP_FIXED)],
 }
 
 
@@ -2087,6 +2290,8 @@ GAUGES = {
     "podman": (),
     "nats-leaky": (), "nats-fixed": (),
     "coredns-leaky": ("coredns_dns_requests_total",), "coredns-fixed": ("coredns_dns_requests_total",),
+    "openfga-leaky": ("grpc_server_handled_total",), "openfga-fixed": ("grpc_server_handled_total",),
+    "gobgp-leaky": (), "gobgp-fixed": (),
 }
 
 
