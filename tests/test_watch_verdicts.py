@@ -142,8 +142,31 @@ def test_controls_are_not_leaks(tmp_path: Path, prog: str, path: str, rate: floa
     kinds = {v["series"]: v["kind"] for v in doc["targets"][0]["verdicts"]}
     assert rc == 0, (kinds, err)
     assert not LEAKS & set(kinds.values()), kinds
-    assert kinds["heap_live"] in expected, by_series(doc)["heap_live"]
+    heap = by_series(doc)["heap_live"]
+    if heap["kind"] == "no-leak" and prog == "boundedcache":
+        # The fill lands in the window's first seconds, the part every verdict drops as warm-up
+        # (10%): when the load generator runs ahead, the judged window starts full and flat, and
+        # `no-leak` is the honest answer (1 run in 2 suites of session 16). A filled cache is
+        # not called clean when the judged window still shows the fill.
+        assert _judged_rise(heap) < 1 << 20, heap
+    else:
+        assert heap["kind"] in expected, heap
     assert kinds["goroutines"] == "no-leak"
+
+
+_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+
+
+def _judged_rise(verdict: dict[str, object]) -> float:
+    """Last third's median minus the first third's, from the verdict's own evidence line."""
+    import re
+
+    for line in verdict["evidence"]:  # type: ignore[attr-defined]
+        m = re.search(r"([\d.]+) (B|KiB|MiB|GiB) → ([\d.]+) (B|KiB|MiB|GiB) \(medians of the first and last thirds\)",
+                      str(line))
+        if m:
+            return float(m.group(3)) * _UNITS[m.group(4)] - float(m.group(1)) * _UNITS[m.group(2)]
+    raise AssertionError(f"no levels in the evidence: {verdict}")
 
 
 # -- issue 9: per-GC heap with --force-gc, limits, two writers --------------------------
