@@ -19,3 +19,13 @@ def test_a_return_after_a_failed_read_of_the_body_strands_nothing() -> None:
     assert compare("lh401_released", ["LH401"]) == []
     found = run_rules(FIXTURES / "lh401_released" / "failedread.go", ["LH401"])
     assert [f.function for f in found] == ["saveTo"]
+
+
+def test_a_mode_the_caller_already_left_is_not_the_callee_path() -> None:
+    """LH402 (go-jet's statement cache, held-out set 21): PrepareContext returns a fresh statement only
+    when caching is off, and ExecContext has returned on `!d.cachingEnabled` before it calls it: it only
+    borrows cached statements. Twins: a caller without that test, and one that tested another field."""
+    vet("lh402_modecache")
+    assert compare("lh402_modecache", ["LH402"]) == []
+    found = run_rules(FIXTURES / "lh402_modecache" / "cache.go", ["LH402"])
+    assert sorted(f.function for f in found) == ["DB.ExecUnchecked", "DB.ExecVerbose"]

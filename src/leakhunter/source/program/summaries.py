@@ -292,20 +292,30 @@ def _kept_by_owner(ctx: FileContext, body: Node, name: str) -> bool:
     """`name` is stored in a field or a map/slice entry (`sc.cache[query] = stmt`, `c.conn = conn`):
     the function's owner keeps what it returns, and the caller borrows it (squirrel's StmtCache.Prepare,
     held-out set 20: its Clear closes every cached statement; a caller closing one would break the
-    cache)."""
-    for d in gs.walk(body, "assignment_statement", into_func_literals=True):
+    cache). So is a variable read from one, `v, ok := c.stmts[q]` (go-jet's cache hands back the
+    statement another goroutine stored first)."""
+    for d in gs.walk(body, ("assignment_statement", "short_var_declaration"), into_func_literals=True):
         lefts, rights = gs.assignment_sides(d)
         for left, right in zip(lefts, rights, strict=False):
             if (left.type in ("index_expression", "selector_expression") and right.type == "identifier"
                     and ctx.text(right) == name):
                 return True
+        operand = rights[0].child_by_field_name("operand") if len(rights) == 1 else None
+        if (operand is not None and rights[0].type == "index_expression" and operand.type == "selector_expression"
+                and lefts and lefts[0].type == "identifier" and ctx.text(lefts[0]) == name):
+            return True  # `v, ok := c.stmts[q]`, `v := c.stmts[q]`: an entry of a field's map
     return False
 
 
 def hands_out_kept(ctx: FileContext, call: Node) -> bool:
     """The call reaches a function of this package whose every return hands back nil, a field or map
     entry (`return c.stmts[q]`), or a variable it stored in one (`sc.cache[query] = stmt`): its owner
-    keeps what it returns, and the caller borrows it and must not release it."""
+    keeps what it returns, and the caller borrows it and must not release it. A return in a branch on
+    the receiver's fields that the caller has already left for (`guards.ruled_out_by_caller`: go-jet's
+    `if !d.cachingEnabled { return d.DB.PrepareContext(...) }`, tested by every caller first) is not
+    counted."""
+    from leakhunter.source.program.guards import ruled_out_by_caller
+
     decl = own_declaration(ctx, call)
     body = decl[1].child_by_field_name("body") if decl is not None else None
     if decl is None or body is None:
@@ -313,6 +323,8 @@ def hands_out_kept(ctx: FileContext, call: Node) -> bool:
     dctx = decl[0]
     kept = False
     for ret in gs.walk(body, "return_statement"):
+        if decl[1].type == "method_declaration" and ruled_out_by_caller(dctx, decl[1], ret, ctx, call):
+            continue  # a mode the caller already tested and left for
         vals = ret.named_children[0].named_children if ret.named_children else []
         if not vals:
             return False  # a bare return of named results: cannot tell

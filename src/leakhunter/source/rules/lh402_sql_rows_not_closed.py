@@ -202,7 +202,7 @@ return names, rows.Err()"""
             prepare = acq.kind == "sql-stmt" or (not acq.kind and method_name(ctx, acq.call) in _PREPARE_METHODS)
             if prepare and _on_tx(ctx, acq.call):
                 continue  # statements prepared on a Tx are closed with it
-            if not acq.kind and hands_out_kept(ctx, acq.call):
+            if hands_out_kept(ctx, acq.call):
                 continue  # a statement cache's own Prepare: it keeps what it returns, the caller borrows
             if not prepare and _rows_of_std_tx(ctx, acq.call):
                 continue  # rows of a database/sql Tx are closed when it commits or rolls back

@@ -1,0 +1,112 @@
+"""Branches of a callee that its caller has already ruled out (issue #8, "a flag the caller tested").
+
+A method often serves two modes behind a field of its receiver (`if !d.cachingEnabled { return
+d.DB.PrepareContext(ctx, q) }`, then the caching path), and the package's other methods test the same
+field before they call it (`if !d.cachingEnabled { return d.DB.ExecContext(...) }` ... `d.PrepareContext`):
+at that call the callee's first branch cannot run. A summary of the callee that counts that branch
+(go-jet's statement cache, held-out set 21: "a statement the caller must close", two false findings)
+answers for a path the program never takes.
+
+Only the plainest form is read, on purpose: the callee's branch is the consequence of an `if` whose
+condition reads nothing but fields of its receiver (`!r.f`, `r.f == nil`, `r.a && !r.b`); the caller,
+in a block around the call and before it, has an `if` with the same condition on the call's receiver
+expression, no `else`, whose body always leaves the function (return, panic, or an exit). Nothing
+between them is checked for writes to the field (a method that flips its own mode between the test
+and the call would fool this; none was seen).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+def _receiver_name(ctx: FileContext, method: Node) -> str:
+    recv = method.child_by_field_name("receiver")
+    for p in recv.named_children if recv is not None else ():
+        if p.type == "parameter_declaration":
+            name = p.child_by_field_name("name")
+            return ctx.text(name) if name is not None else ""
+    return ""
+
+
+def _fields_only(ctx: FileContext, cond: Node, recv: str) -> bool:
+    """`cond` reads only fields of `recv` (and nil/true/false), combined with !, &&, ||, ==, !=."""
+    idents = list(gs.walk(cond, "identifier", into_func_literals=True))
+    if not idents or any(n.type == "call_expression" for n in gs.walk(cond, "call_expression")):
+        return False
+    for ident in idents:
+        parent = ident.parent
+        if ctx.text(ident) != recv or parent is None or parent.type != "selector_expression" \
+                or parent.child_by_field_name("operand") != ident:
+            return False
+    return True
+
+
+def _leaves(block: Node | None) -> bool:
+    """The block's last statement leaves the function (return, panic, os.Exit-like)."""
+    stmts = gs.statements(block)
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if last.type == "return_statement":
+        return True
+    if last.type == "expression_statement" and last.named_children:
+        call = last.named_children[0]
+        if call.type == "call_expression":
+            fn = call.child_by_field_name("function")
+            return fn is not None and fn.type == "identifier" and fn.text == b"panic"
+    return False
+
+
+def ruled_out_by_caller(dctx: FileContext, method: Node, node: Node, ctx: FileContext, call: Node) -> bool:
+    """`node` (in `method`, a method declaration of `dctx`) lies in a branch on the receiver's fields
+    that the caller, at `call` (`x.M(...)` in `ctx`), has already left the function for (module doc)."""
+    recv = _receiver_name(dctx, method)
+    fn = call.child_by_field_name("function")
+    operand = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
+    if not recv or recv == "_" or operand is None or operand.type not in ("identifier", "selector_expression"):
+        return False
+    body = method.child_by_field_name("body")
+    wanted: list[str] = []
+    cur = node
+    for p in gs.ancestors(node):
+        if p == body or p.type in gs.FUNC_TYPES:
+            break
+        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur \
+                and p.child_by_field_name("initializer") is None:
+            cond = p.child_by_field_name("condition")
+            if cond is not None and _fields_only(dctx, cond, recv):
+                text = _compact(dctx.text(cond))
+                wanted.append(re.sub(rf"(?<![\w.]){re.escape(recv)}\.", _compact(ctx.text(operand)) + ".", text))
+        cur = p
+    if not wanted:
+        return False
+    caller = gs.enclosing_function(call)
+    for p in gs.ancestors(call):
+        if p == caller:
+            break
+        if p.type != "block":
+            continue
+        for stmt in gs.statements(p):
+            if stmt.start_byte >= call.start_byte:
+                break
+            if stmt.type != "if_statement" or stmt.child_by_field_name("alternative") is not None \
+                    or stmt.child_by_field_name("initializer") is not None:
+                continue
+            cond = stmt.child_by_field_name("condition")
+            if cond is not None and _compact(ctx.text(cond)) in wanted \
+                    and _leaves(stmt.child_by_field_name("consequence")):
+                return True
+    return False
