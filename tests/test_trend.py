@@ -12,6 +12,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -27,6 +28,9 @@ from leakhunter.analyze.trend import (
     staircase,
     trend,
 )
+
+if TYPE_CHECKING:
+    from leakhunter.collect.store import Store
 
 
 def test_s_matches_kendall_tau() -> None:
@@ -487,16 +491,9 @@ def test_a_young_or_stepped_window_of_a_real_leak_is_never_no_leak(tmp_path: Pat
     (1.0 -> 2.0 MiB in one step), read `no-leak` from 19.5 s ("Theil-Sen 0 B/min, 95% CI [0 B, 0 B]"), on
     which `watch --until-verdict` stops. Neither window may settle `no-leak`; both stay `inconclusive`."""
     from leakhunter.analyze.verdicts import SPECS, analyze_series
-    from leakhunter.collect.store import Store
 
     data = json.loads((Path(__file__).parent / "data" / "realleaks-early.json").read_text())[run]["series"]
-    store = Store(tmp_path / "s.db")
-    pid = store.open_process("t", ts=1e9)
-    ticks = sorted({ts for pts in data.values() for ts, _ in pts})
-    for ts in ticks:
-        row = {name: v for name, pts in data.items() for t, v in pts if t == ts}
-        store.add_samples("t", pid, 1e9 + ts, row)
-    store.commit()
+    store, ticks = _replayed(tmp_path, data)
     kinds = []
     for ts in ticks:
         store.until = 1e9 + ts
@@ -517,16 +514,9 @@ def test_a_map_leak_growing_in_steps_keeps_its_call_over_a_long_soak(tmp_path: P
     a heap leak at the end; earlier looks withheld for a lagging last third do not say "stopped"
     unless it did."""
     from leakhunter.analyze.verdicts import SPECS, analyze_series
-    from leakhunter.collect.store import Store
 
     data = json.loads((Path(__file__).parent / "data" / "realleaks-nats180.json").read_text())["series"]
-    store = Store(tmp_path / "s.db")
-    pid = store.open_process("t", ts=1e9)
-    ticks = sorted({ts for pts in data.values() for ts, _ in pts})
-    for ts in ticks:
-        row = {name: v for name, pts in data.items() for t, v in pts if t == ts}
-        store.add_samples("t", pid, 1e9 + ts, row)
-    store.commit()
+    store, ticks = _replayed(tmp_path, data)
     r = analyze_series(store, "t", SPECS["heap_live"])
     assert r is not None and r.verdict.kind == "heap-leak", r and r.verdict.evidence
     for ts in ticks[40::10]:
@@ -537,3 +527,18 @@ def test_a_map_leak_growing_in_steps_keeps_its_call_over_a_long_soak(tmp_path: P
             said_stopped = "stopped, or between two steps" in e
             assert not (said_stopped and re.search(r"\+[1-9][\d.]* \w+/min over the last third", e)), e
     store.close()
+
+
+def _replayed(tmp_path: Path, data: dict[str, list[list[float]]]) -> tuple[Store, list[float]]:
+    """A store holding a real run's series ({name: [[seconds, value], ...]}) as one process, and its
+    scrape times: the verdict replayed on it reads what the run read."""
+    from leakhunter.collect.store import Store
+
+    store = Store(tmp_path / "s.db")
+    pid = store.open_process("t", ts=1e9)
+    ticks = sorted({ts for pts in data.values() for ts, _ in pts})
+    for ts in ticks:
+        row = {name: v for name, pts in data.items() for t, v in pts if t == ts}
+        store.add_samples("t", pid, 1e9 + ts, row)
+    store.commit()
+    return store, ticks
