@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import block_terminates
+from leakhunter.source.program.failures import failed_call
 from leakhunter.source.program.httpclient import client_timeout
 from leakhunter.source.release import Exit, ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
@@ -17,7 +18,6 @@ from leakhunter.source.rules._resource import (
     acquisitions,
     check_paths,
     exits_text,
-    failed_call,
     leak_severity,
     local_type_of,
     method_name,

@@ -1,0 +1,225 @@
+"""Calls that cannot fail, and the exits that handle their failure (issue #8, "impossible paths").
+
+A leak reported on a path that runs only when `json.Marshal` of plain data, `crypto/rand.Read`, a
+deadline setter on the connection just dialled or `Stat` of an open file fails is a path that does not
+run: every held-out triager called such findings false. The resource rules (`rules/_resource.py`) drop
+those exits from their release analysis; the goroutine rules' path walk (`goflow.Paths`) stops there,
+as a path that leaves nothing behind. It is a fact about calls, so it lives with the program model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+
+_NEVER_FAIL = frozenset({"math/rand.Read", "path/filepath.Abs"})
+"""Calls documented never to return an error (crypto/rand.Read from Go 1.24, below), and
+`filepath.Abs`, whose only error is `os.Getwd`'s (the process's working directory removed under it;
+never for an absolute path): held-out set 17's triager called a temporary file left open on that
+branch alone an impossible path (containers/storage's newAtomicFileWriter)."""
+_NEVER_FAIL_METHODS = {
+    "bytes.Buffer": frozenset({"Write", "WriteString", "WriteByte", "WriteRune"}),
+    "strings.Builder": frozenset({"Write", "WriteString", "WriteByte", "WriteRune"}),
+    "hash.Hash": frozenset({"Write"}), "hash.Hash32": frozenset({"Write"}), "hash.Hash64": frozenset({"Write"}),
+    **dict.fromkeys(
+        ("net.Conn", "net.TCPConn", "net.UnixConn", "net.UDPConn", "net.IPConn", "crypto/tls.Conn",
+         "net.TCPListener", "net.UnixListener"),
+        frozenset({"SetDeadline", "SetReadDeadline", "SetWriteDeadline"}),
+    ),
+    "os.File": frozenset({"Stat"}),
+}
+"""Writers whose documentation says the error is always nil; the deadline setters of net's
+connections, which fail only on a connection already closed (`poll.FD` refuses a closed descriptor;
+a socket is always pollable): on the connection just dialled, still open, their error branch
+cannot run; and `Stat` of an open file, an fstat of a valid descriptor, which fails only on EIO-class
+faults of the file system: three held-out triagers (sets 6, 14, 16: relic's logrotate, bce-sdk-go,
+umoci's GetBlob) called a file left open on that branch alone an impossible path."""
+_WRITE_FUNCS = frozenset({"fmt.Fprint", "fmt.Fprintf", "fmt.Fprintln", "io.WriteString"})
+"""Functions that return only their destination writer's error (none, for the writers above)."""
+_RAND_NEVER_FAILS = (1, 24)
+"""crypto/rand.Read "never returns an error" (it crashes the program instead) from Go 1.24."""
+
+
+def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
+    """The call's error result is always nil: a documented never-failing call, or a function of this
+    package whose every error return is nil or follows such a call's (impossible) failure
+    (`generateSecretToken` around `crypto/rand.Read`)."""
+    q = gs.qualified_call_name(ctx, call)
+    if q in _NEVER_FAIL:
+        return True
+    if q in _JSON_MARSHAL:
+        from leakhunter.source.program import types as ty
+
+        args = gs.arguments(call)
+        return bool(args) and _json_never_fails(ctx, ty.expr_type(ctx, args[0]), 0, set())
+    if q == "crypto/rand.Read":
+        return ctx.go_version is None or ctx.go_version >= _RAND_NEVER_FAILS
+    fnode = call.child_by_field_name("function")
+    if q in _WRITE_FUNCS:
+        from leakhunter.source.program import types as ty
+
+        args = gs.arguments(call)
+        dst = args[0] if args else None
+        if dst is not None and dst.type == "unary_expression" and dst.named_children:
+            dst = dst.named_children[-1]  # `&buf`
+        return dst is not None and ty.expr_type(ctx, dst).lstrip("*") in _NEVER_FAIL_METHODS
+    if fnode is not None and fnode.type == "selector_expression":
+        from leakhunter.source.program import types as ty
+
+        op = fnode.child_by_field_name("operand")
+        safe = _NEVER_FAIL_METHODS.get(ty.expr_type(ctx, op).lstrip("*"), frozenset()) if op is not None else frozenset()
+        if ctx.text(fnode.child_by_field_name("field")) in safe:
+            return True
+        if ctx.text(fnode.child_by_field_name("field")) in _DEADLINES and op is not None and _dialled(ctx, call, op):
+            return True
+    if depth >= 2:
+        return False
+    from leakhunter.source.program.summaries import own_declaration
+
+    decl = own_declaration(ctx, call)
+    if decl is None:
+        from leakhunter.source.program.implementations import interface_callees
+
+        impls = interface_callees(ctx, call)
+        return bool(impls) and all(_decl_never_fails(d, n, depth) for d, n in impls or ())
+    return _decl_never_fails(decl[0], decl[1], depth)
+
+
+_JSON_MARSHAL = frozenset({"encoding/json.Marshal", "encoding/json.MarshalIndent"})
+_JSON_SCALARS = frozenset({
+    "string", "bool", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64",
+    "uintptr", "byte", "rune", "time.Time", "time.Duration",
+})
+"""Types json.Marshal always encodes (`time.Time`'s MarshalJSON fails only for years outside 0-9999).
+Not floats: NaN and the infinities are refused ("json: unsupported value")."""
+
+
+def _json_never_fails(ctx: FileContext, typ: str, depth: int, seen: set[str]) -> bool:
+    """json.Marshal of a value of `typ` cannot fail: scalars, and slices, arrays, pointers, string- or
+    integer-keyed maps and structs (exported fields) of such, with no MarshalJSON/MarshalText of their
+    own. An interface, a float, a channel or a func, an unknown type, or a type the program model cannot
+    read decides "may fail": regclient's ocidir writeIndex (held-out set 20) left its temp file open only
+    if marshalling an OCI index of strings, sizes and maps failed, which cannot happen."""
+    from leakhunter.source.program import types as ty
+
+    typ = typ.strip().lstrip("*")
+    if depth > 8 or not typ:
+        return False
+    if typ in _JSON_SCALARS:
+        return True
+    if typ.startswith("["):
+        close = typ.find("]")
+        inner = typ[1:close]
+        if close < 0 or (inner and not inner.isdigit()):
+            return False
+        return _json_never_fails(ctx, typ[close + 1:], depth + 1, seen)
+    if typ.startswith("map["):
+        key, value = ty.map_parts(typ)
+        return key in _JSON_SCALARS - {"time.Time", "time.Duration", "bool"} and _json_never_fails(
+            ctx, value, depth + 1, seen)
+    if typ in seen:
+        return True  # a recursive type (a tree of nodes): its values end in nil pointers
+    if ty.method(ctx, typ, "MarshalJSON") is not None or ty.method(ctx, typ, "MarshalText") is not None:
+        return False
+    td = ty.type_decl(ctx, typ)
+    if td is None:
+        return False
+    seen = seen | {typ}
+    if td.kind == "struct":
+        return all(
+            _json_never_fails(ctx, ft, depth + 1, seen)
+            for name, ft in td.fields.items()
+            if name[:1].isupper() or ft in td.embedded
+        ) and all(_json_never_fails(ctx, e, depth + 1, seen) for e in td.embedded)
+    if td.kind == "other" and td.underlying:
+        return _json_never_fails(ctx, td.underlying, depth + 1, seen)
+    return False
+
+
+def _decl_never_fails(dctx: FileContext, dnode: Node, depth: int) -> bool:
+    results = gs.result_types(dctx, dnode)
+    body = dnode.child_by_field_name("body")
+    if not results or results[-1] != "error" or body is None:
+        return False
+    rets = list(gs.walk(body, "return_statement"))
+    for r in rets:
+        vals = gs.returned_values(r)
+        if len(vals) != len(results):
+            return False  # a bare return of named results, or `return f()`: cannot tell
+        if dctx.text(vals[-1]) != "nil" and not impossible_failure(dctx, dnode, r, depth + 1):
+            return False
+    return bool(rets)
+
+
+_DEADLINES = frozenset({"SetDeadline", "SetReadDeadline", "SetWriteDeadline"})
+_DIALS = frozenset({
+    "net.Dial", "net.DialTimeout", "net.DialTCP", "net.DialUnix", "net.DialUDP", "net.DialIP",
+    "crypto/tls.Dial", "crypto/tls.DialWithDialer", "net.ListenTCP", "net.ListenUnix",
+})
+
+
+def _dialled(ctx: FileContext, call: Node, op: Node) -> bool:
+    """`op` is a local variable this function assigned from one of net's dial (or TCP/Unix listen)
+    functions before `call` (the program model does not read `net`'s declarations: the call tells the
+    type)."""
+    fn = gs.enclosing_function(call)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if op.type != "identifier" or body is None:
+        return False
+    name = ctx.text(op)
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement")):
+        if d.start_byte >= call.start_byte:
+            break
+        v = gs.assigned_value(ctx, d, name)
+        if v is not None and v.type == "call_expression" and gs.qualified_call_name(ctx, v) in _DIALS:
+            return True
+    return False
+
+
+def impossible_failure(ctx: FileContext, fn: Node, exit_node: Node, depth: int = 0) -> bool:
+    """The exit is inside `if err != nil` where `err` came from a call that never fails (`never_fails`):
+    a path that cannot run strands nothing."""
+    call = failed_call(ctx, fn, exit_node)
+    return call is not None and never_fails(ctx, call, depth)
+
+
+def failed_call(ctx: FileContext, fn: Node, exit_node: Node) -> Node | None:
+    """The call whose failure the exit handles: the exit is inside the nearest `if err != nil` around it,
+    and `err` is that call's last result, set in the if's initializer or the statement before it."""
+    cur = exit_node
+    for p in gs.ancestors(exit_node):
+        if p is fn or p.type in gs.FUNC_TYPES:
+            return None
+        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
+            cond = gs._compact(ctx.text(p.child_by_field_name("condition")))
+            if cond.endswith("!=nil") and cond[:-5].isidentifier():
+                return _error_source(ctx, p, cond[:-5])
+        cur = p
+    return None
+
+
+def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:
+    """The call that set `err` just before `if err != nil`: in the if's initializer or the statement
+    before it (`_, err := rand.Read(b)`, `tok, err := token()`), when `err` is its last result."""
+    init = if_stmt.child_by_field_name("initializer")
+    cands = [init] if init is not None else []
+    parent = if_stmt.parent
+    if not cands and parent is not None:
+        stmts = gs.statements(parent)
+        if if_stmt in stmts and stmts.index(if_stmt) > 0:
+            cands = [stmts[stmts.index(if_stmt) - 1]]
+    for st in cands:
+        if st.type not in ("short_var_declaration", "assignment_statement"):
+            continue
+        names = gs.assigned_names(ctx, st)
+        _, rights = gs.assignment_sides(st)
+        if names and names[-1] == err and len(rights) == 1 and rights[0].type == "call_expression":
+            return rights[0]
+    return None
