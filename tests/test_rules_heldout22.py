@@ -29,3 +29,14 @@ def test_a_mode_the_caller_already_left_is_not_the_callee_path() -> None:
     assert compare("lh402_modecache", ["LH402"]) == []
     found = run_rules(FIXTURES / "lh402_modecache" / "cache.go", ["LH402"])
     assert sorted(f.function for f in found) == ["DB.ExecUnchecked", "DB.ExecVerbose"]
+
+
+def test_an_owner_that_returns_only_if_an_infallible_call_fails_strands_nothing() -> None:
+    """LH101 (opentofu's flock, held-out set 22): the owner returns before its receive only when
+    syscall.Kill of its own pid fails, which it cannot; the goroutine path walk stops at such an exit
+    as the resource rules do (program/failures). Twins: a kill of another pid, a json.Marshal of an
+    interface map, both reported."""
+    vet("lh101_impossible")
+    assert compare("lh101_impossible", ["LH101"]) == []
+    found = run_rules(FIXTURES / "lh101_impossible" / "flock.go", ["LH101"])
+    assert sorted(f.function for f in found) == ["LockReporting.func1", "LockSignalling.func1"]

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.failures import impossible_failure
 from leakhunter.source.program.testfail import (
     failed_before,
     fails_test,
@@ -297,6 +298,9 @@ class Paths:
                 return {"hit": None}
             if failure_every_caller_reports(self.ctx, s):
                 return {"stop": s}  # a test helper's failure that every caller fails the test on
+            fn = gs.enclosing_function(s)
+            if fn is not None and impossible_failure(self.ctx, fn, s):
+                return {"stop": s}  # handles the failure of a call that cannot fail: never taken
             return {"exit": s}
         if t == "block":
             return self.seq(gs.statements(s))
