@@ -51,3 +51,15 @@ def test_a_method_stored_in_a_field_is_judged_by_the_calls_through_it() -> None:
     assert compare("lh107_fieldfunc", ["LH107"]) == []
     found = run_rules(FIXTURES / "lh107_fieldfunc" / "backend.go", ["LH107"])
     assert sorted(f.function for f in found) == ["cache.warm", "server.audit"]
+
+
+def test_a_request_kept_as_a_template_is_not_sent_here() -> None:
+    """LH107 (go-quartz's NewCurlJob, held-out set 22): a request built without the function's ctx and
+    handed to a constructor that keeps it in the job (through one more call) is a template, sent later
+    with the context of each run. Twins: handed to a helper that sends it at once, and sent in the
+    return statement itself (`return http.DefaultClient.Do(request)`, which read as "the request is
+    returned" and was missed), both reported."""
+    vet("lh107_template")
+    assert compare("lh107_template", ["LH107"]) == []
+    found = run_rules(FIXTURES / "lh107_template" / "jobs.go", ["LH107"])
+    assert sorted(f.function for f in found) == ["fetch", "probe"]

@@ -343,12 +343,49 @@ def _handed_with_ctx(ctx: FileContext, call: Node, body: Node, ctx_name: str) ->
     for n in gs.walk(body, ("call_expression", "return_statement"), into_func_literals=True):
         if n.start_byte < stmt.end_byte:
             continue
+        if n.type == "return_statement":
+            # the request itself returned (`return req, nil`), not a call's result (`return c.Do(req)`
+            # sends it here: that call is judged below)
+            if req in {ctx.text(v).lstrip("&") for v in gs.returned_values(n)}:
+                return True
+            continue
         idents = {ctx.text(i) for i in gs.walk(n, "identifier", into_func_literals=True)}
-        if n.type == "return_statement" and req in idents:
-            return True
         if n.type == "call_expression":
-            args = {ctx.text(a) for a in gs.arguments(n)}
-            if req in args and ctx_name in idents:
+            args = [ctx.text(a) for a in gs.arguments(n)]
+            if req in args and (ctx_name in idents or _kept_as_template(ctx, n, args.index(req))):
+                return True
+    return False
+
+
+def _kept_as_template(ctx: FileContext, call: Node, index: int, depth: int = 0) -> bool:
+    """The callee keeps argument `index` in a struct (`&CurlJob{request: request}`, directly or through
+    one more call): the request is a template another method sends later, with whatever context it is
+    given then (go-quartz's `NewCurlJob(request)`, whose Execute does `request.WithContext(ctx)`, held-out
+    set 22). Nothing is sent here to be cancelled."""
+    from leakhunter.source.program.callsites import call_declaration
+
+    decl = call_declaration(ctx, call) if depth < 2 else None
+    body = decl[1].child_by_field_name("body") if decl is not None else None
+    if decl is None or body is None:
+        return False
+    dctx, fn = decl
+    params = gs.parameters(dctx, fn)
+    if index >= len(params) or params[index][1].startswith("..."):
+        return False
+    name = params[index][0]
+    if name in ("", "_"):
+        return False
+    for n in gs.walk(body, ("keyed_element", "assignment_statement", "call_expression")):
+        if n.type == "keyed_element" and n.named_children and dctx.text(n.named_children[-1]) == name:
+            return True  # `request: request` in a composite literal
+        if n.type == "assignment_statement":
+            lefts, rights = gs.assignment_sides(n)
+            if any(le.type == "selector_expression" and dctx.text(r) == name
+                   for le, r in zip(lefts, rights, strict=False)):
+                return True  # `j.request = request`
+        if n.type == "call_expression":
+            args = [dctx.text(a) for a in gs.arguments(n)]
+            if name in args and _kept_as_template(dctx, n, args.index(name), depth + 1):
                 return True
     return False
 
