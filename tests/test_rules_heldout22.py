@@ -63,3 +63,22 @@ def test_a_request_kept_as_a_template_is_not_sent_here() -> None:
     assert compare("lh107_template", ["LH107"]) == []
     found = run_rules(FIXTURES / "lh107_template" / "jobs.go", ["LH107"])
     assert sorted(f.function for f in found) == ["fetch", "probe"]
+
+
+def test_a_handshake_after_tls_dial_and_the_removal_of_a_fresh_temp_file_cannot_fail() -> None:
+    """LH404 (held-out set 23: bogdanfinn/tls-client's handshake of a conn tls.Dial returned, jacobsa/fuse's
+    os.Remove of the temp file made a line earlier; set 22's phuslu/log unlinks the same way). Twins:
+    a check after tls.Dial that can fail, the removal of another path: reported."""
+    vet("lh404_fresh")
+    assert compare("lh404_fresh", ["LH404"]) == []
+    found = run_rules(FIXTURES / "lh404_fresh" / "fresh.go", ["LH404"])
+    assert sorted(f.function for f in found) == ["replaceOld", "verifiedTLS"]
+
+
+def test_a_read_of_the_body_under_a_large_limit_reaches_its_end() -> None:
+    """LH401 (go-actions-cache, held-out set 24): io.ReadAll(io.LimitReader(resp.Body, 32*1024)) of small
+    replies reads to EOF. Twin: a 512-byte read of an error page, reported."""
+    vet("lh401_limitdrain")
+    assert compare("lh401_limitdrain", ["LH401"]) == []
+    found = run_rules(FIXTURES / "lh401_limitdrain" / "cache.go", ["LH401"])
+    assert [f.function for f in found] == ["status"]

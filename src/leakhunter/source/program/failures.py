@@ -81,6 +81,11 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
             return True
         if ctx.text(fnode.child_by_field_name("field")) in _DEADLINES and op is not None and _dialled(ctx, call, op):
             return True
+        if ctx.text(fnode.child_by_field_name("field")) in _HANDSHAKES and op is not None \
+                and _dialled(ctx, call, op, _TLS_DIALS):
+            return True
+    if q in _UNLINKS:
+        return _unlinks_fresh_temp(ctx, call)
     if depth >= 2:
         return False
     from leakhunter.source.program.summaries import own_declaration
@@ -184,10 +189,33 @@ _DIALS = frozenset({
 })
 
 
-def _dialled(ctx: FileContext, call: Node, op: Node) -> bool:
-    """`op` is a local variable this function assigned from one of net's dial (or TCP/Unix listen)
-    functions before `call` (the program model does not read `net`'s declarations: the call tells the
-    type)."""
+_HANDSHAKES = frozenset({"Handshake", "HandshakeContext"})
+_TLS_DIALS = frozenset({"crypto/tls.Dial", "crypto/tls.DialWithDialer"})
+"""tls.Dial completes the handshake before it returns the conn; a later Handshake on it takes the
+`isHandshakeComplete` return, nil (bogdanfinn/tls-client's connect, held-out set 23)."""
+_UNLINKS = frozenset({"os.Remove", "syscall.Unlink", "golang.org/x/sys/unix.Unlink"})
+_TEMPS = frozenset({"os.CreateTemp", "io/ioutil.TempFile"})
+
+
+def _unlinks_fresh_temp(ctx: FileContext, call: Node) -> bool:
+    """`os.Remove(f.Name())` (or `syscall.Unlink`) of a file this function just made with os.CreateTemp:
+    the directory was writable a moment ago and the name is the file's own, so only a race with another
+    process deleting it could fail it. Two held-out triagers (sets 22 and 23: phuslu/log's journal,
+    jacobsa/fuse's AnonymousFile) called a file left open on that branch alone an impossible path."""
+    args = gs.arguments(call)
+    if len(args) != 1 or args[0].type != "call_expression":
+        return False
+    fn = args[0].child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression" or ctx.text(fn.child_by_field_name("field")) != "Name":
+        return False
+    op = fn.child_by_field_name("operand")
+    return op is not None and not gs.arguments(args[0]) and _dialled(ctx, call, op, _TEMPS)
+
+
+def _dialled(ctx: FileContext, call: Node, op: Node, makers: frozenset[str] = frozenset()) -> bool:
+    """`op` is a local variable this function assigned from one of `makers` (by default net's dial and
+    TCP/Unix listen functions) before `call` (the program model does not read `net`'s declarations: the
+    call tells the type)."""
     fn = gs.enclosing_function(call)
     body = fn.child_by_field_name("body") if fn is not None else None
     if op.type != "identifier" or body is None:
@@ -197,7 +225,7 @@ def _dialled(ctx: FileContext, call: Node, op: Node) -> bool:
         if d.start_byte >= call.start_byte:
             break
         v = gs.assigned_value(ctx, d, name)
-        if v is not None and v.type == "call_expression" and gs.qualified_call_name(ctx, v) in _DIALS:
+        if v is not None and v.type == "call_expression" and gs.qualified_call_name(ctx, v) in (makers or _DIALS):
             return True
     return False
 
