@@ -82,3 +82,13 @@ def test_a_read_of_the_body_under_a_large_limit_reaches_its_end() -> None:
     assert compare("lh401_limitdrain", ["LH401"]) == []
     found = run_rules(FIXTURES / "lh401_limitdrain" / "cache.go", ["LH401"])
     assert [f.function for f in found] == ["status"]
+
+
+def test_a_returned_object_holding_a_logger_on_the_file_keeps_it() -> None:
+    """LH404 (adhocore/gronx's tasker, held-out set 23): the file goes into a logger, the logger into the
+    returned `&tasker{Log: logger}`: the caller's tasker holds it. Twin: a tasker built from the file's
+    size only, the file dropped: reported."""
+    vet("lh404_owner")
+    assert compare("lh404_owner", ["LH404"]) == []
+    found = run_rules(FIXTURES / "lh404_owner" / "tasker.go", ["LH404"])
+    assert [f.function for f in found] == ["sizedTasker"]
