@@ -490,17 +490,8 @@ def test_a_young_or_stepped_window_of_a_real_leak_is_never_no_leak(tmp_path: Pat
     under the 20 bar); nats-server v2.8.4's queue-group map, its live heap read in 512 KiB profile samples
     (1.0 -> 2.0 MiB in one step), read `no-leak` from 19.5 s ("Theil-Sen 0 B/min, 95% CI [0 B, 0 B]"), on
     which `watch --until-verdict` stops. Neither window may settle `no-leak`; both stay `inconclusive`."""
-    from leakhunter.analyze.verdicts import SPECS, analyze_series
-
     data = json.loads((Path(__file__).parent / "data" / "realleaks-early.json").read_text())[run]["series"]
-    store, ticks = _replayed(tmp_path, data)
-    kinds = []
-    for ts in ticks:
-        store.until = 1e9 + ts
-        r = analyze_series(store, "t", SPECS[series])
-        if r is not None:
-            kinds.append((ts, r.verdict.kind))
-    store.close()
+    kinds = _kinds_at_every_look(tmp_path, data, series)
     assert kinds and not [k for k in kinds if k[1] == "no-leak"], kinds
     assert kinds[-1][1] == "inconclusive", kinds[-1]
 
@@ -538,17 +529,8 @@ def test_a_staircase_count_or_a_climb_before_its_test_settles_is_never_no_leak(
     at 29-36 s beside "at most +54 MiB an hour". A count needs 4x min_span before it is settled clean, and a
     climb the interval shows is judged over the hour: no `no-leak` at any look; the goroutine leak is still
     called within the 12 s kept."""
-    from leakhunter.analyze.verdicts import SPECS, analyze_series
-
     data = json.loads((Path(__file__).parent / "data" / "realleaks2-early.json").read_text())[run]["series"]
-    store, ticks = _replayed(tmp_path, data)
-    kinds = []
-    for ts in ticks:
-        store.until = 1e9 + ts
-        r = analyze_series(store, "t", SPECS[series])
-        if r is not None:
-            kinds.append((ts, r.verdict.kind))
-    store.close()
+    kinds = _kinds_at_every_look(tmp_path, data, series)
     assert kinds and not [k for k in kinds if k[1] == "no-leak"], kinds
     if series == "goroutines":
         assert kinds[-1][1] == "goroutine-leak", kinds[-1]
@@ -567,3 +549,18 @@ def _replayed(tmp_path: Path, data: dict[str, list[list[float]]]) -> tuple[Store
         store.add_samples("t", pid, 1e9 + ts, row)
     store.commit()
     return store, ticks
+
+
+def _kinds_at_every_look(tmp_path: Path, data: dict[str, list[list[float]]], series: str) -> list[tuple[float, str]]:
+    """(seconds, verdict kind) of `series` at each scrape of a replayed run, as its live view said them."""
+    from leakhunter.analyze.verdicts import SPECS, analyze_series
+
+    store, ticks = _replayed(tmp_path, data)
+    kinds: list[tuple[float, str]] = []
+    for ts in ticks:
+        store.until = 1e9 + ts
+        r = analyze_series(store, "t", SPECS[series])
+        if r is not None:
+            kinds.append((ts, r.verdict.kind))
+    store.close()
+    return kinds
