@@ -107,6 +107,12 @@ def _stored_in_field(ctx: FileContext, value: Node) -> str:
     return ""
 
 
+_FIELD_FILES: dict[tuple[str, str, int], list[Path]] = {}
+"""(module root, field name, importers walk) -> the module's non-test files naming the field: read once
+per scan, however many functions stored in fields the rules ask about (kubernetes-size modules store
+handlers in fields everywhere)."""
+
+
 def field_calls(ctx: FileContext, fn: Node, field: str) -> list[tuple[FileContext, Node]] | None:
     """Calls through a struct field that holds `fn` (opentofu's `schema.Backend.ConfigureFunc`, set to each
     backend's `configure` and called with `context.WithValue(context.Background(), ...)`, held-out set 22).
@@ -122,8 +128,24 @@ def field_calls(ctx: FileContext, fn: Node, field: str) -> list[tuple[FileContex
     if root is None:
         return None
     want = ["".join(t.split()) for _, t in gs.parameters(ctx, fn)]
-    files = [f for f in _files_naming(importers(root).code.get("", []), field)]
-    if any(f is None for f in files):
+    code = importers(root).code
+    key = (str(root), field, id(code))  # a new importers walk (importers.reset) is a new tree
+    naming = _FIELD_FILES.get(key)
+    if naming is None:
+        import re
+
+        needle = re.compile(rb"\b" + re.escape(field.encode()) + rb"\b")
+        found: list[Path] = []
+        for path in code.get("", []):
+            try:
+                if needle.search(path.read_bytes()):
+                    found.append(path)
+            except OSError:
+                found = []
+                break
+        naming = _FIELD_FILES[key] = found
+    files = list(_files_naming(naming, field))
+    if not naming or any(f is None for f in files):
         return None
     owners: set[str] = set()
     for f in files:
