@@ -525,6 +525,31 @@ def result_types(ctx: FileContext, fn: Node) -> list[str]:
     return out
 
 
+def const_int(text: str) -> int | None:
+    """The value of a constant integer expression of literals (`64`, `64 << 10`, `32*1024`, `1_000`), None
+    for anything else (a name, a call): buffer sizes and read limits the rules weigh."""
+    import ast
+
+    try:
+        tree = ast.parse(text.replace("_", ""), mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+
+    def ev(n: ast.AST) -> int | None:
+        if isinstance(n, ast.Constant) and isinstance(n.value, int) and not isinstance(n.value, bool):
+            return n.value
+        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.LShift, ast.Mult, ast.Add)):
+            a, b = ev(n.left), ev(n.right)
+            if a is None or b is None or (isinstance(n.op, ast.LShift) and b > 62):
+                return None
+            if isinstance(n.op, ast.LShift):
+                return a << b
+            return a * b if isinstance(n.op, ast.Mult) else a + b
+        return None
+
+    return ev(tree.body)
+
+
 # --------------------------------------------------------------------------- calls
 
 

@@ -107,7 +107,7 @@ def _stored_in_field(ctx: FileContext, value: Node) -> str:
     return ""
 
 
-_FIELD_FILES: dict[tuple[str, str, int], list[Path]] = {}
+_FIELD_FILES: dict[tuple[str, str, int], list[Path] | None] = {}
 """(module root, field name, importers walk) -> the module's non-test files naming the field: read once
 per scan, however many functions stored in fields the rules ask about (kubernetes-size modules store
 handlers in fields everywhere)."""
@@ -130,22 +130,15 @@ def field_calls(ctx: FileContext, fn: Node, field: str) -> list[tuple[FileContex
     want = ["".join(t.split()) for _, t in gs.parameters(ctx, fn)]
     code = importers(root).code
     key = (str(root), field, id(code))  # a new importers walk (importers.reset) is a new tree
-    naming = _FIELD_FILES.get(key)
-    if naming is None:
-        import re
+    if key not in _FIELD_FILES:
+        _FIELD_FILES[key] = _paths_naming(code.get("", []), field)
+    naming = _FIELD_FILES[key]
+    if not naming:
+        return None
+    from leakhunter.source.program.exits import parsed_file
 
-        needle = re.compile(rb"\b" + re.escape(field.encode()) + rb"\b")
-        found: list[Path] = []
-        for path in code.get("", []):
-            try:
-                if needle.search(path.read_bytes()):
-                    found.append(path)
-            except OSError:
-                found = []
-                break
-        naming = _FIELD_FILES[key] = found
-    files = list(_files_naming(naming, field))
-    if not naming or any(f is None for f in files):
+    files = [parsed_file(p.absolute()) for p in naming]
+    if any(f is None for f in files):
         return None
     owners: set[str] = set()
     for f in files:
@@ -190,22 +183,33 @@ def field_calls(ctx: FileContext, fn: Node, field: str) -> list[tuple[FileContex
     return out
 
 
-def _files_naming(paths: list[Path], name: str) -> Iterator[FileContext | None]:
-    """The parsed files among `paths` whose bytes mention `name` as a word (most are skipped by a byte
-    search, unparsed); None for one that cannot be read or parsed (the caller then knows nothing)."""
+def _paths_naming(paths: list[Path], name: str) -> list[Path] | None:
+    """The files among `paths` whose bytes mention `name` as a word (a byte search: most are never
+    parsed); None when one cannot be read (the caller then knows nothing)."""
     import re
 
-    from leakhunter.source.program.exits import parsed_file
-
     needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    found: list[Path] = []
     for p in paths:
         try:
-            data = p.read_bytes()
+            if needle.search(p.read_bytes()):
+                found.append(p)
         except OSError:
-            yield None
-            return
-        if needle.search(data):
-            yield parsed_file(p.absolute())
+            return None
+    return found
+
+
+def _files_naming(paths: list[Path], name: str) -> Iterator[FileContext | None]:
+    """The parsed files among `paths` whose bytes mention `name` as a word; None for one that cannot be
+    read or parsed (the caller then knows nothing)."""
+    from leakhunter.source.program.exits import parsed_file
+
+    naming = _paths_naming(paths, name)
+    if naming is None:
+        yield None
+        return
+    for p in naming:
+        yield parsed_file(p.absolute())
 
 
 def method_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:

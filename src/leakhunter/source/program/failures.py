@@ -79,10 +79,10 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         safe = _NEVER_FAIL_METHODS.get(ty.expr_type(ctx, op).lstrip("*"), frozenset()) if op is not None else frozenset()
         if ctx.text(fnode.child_by_field_name("field")) in safe:
             return True
-        if ctx.text(fnode.child_by_field_name("field")) in _DEADLINES and op is not None and _dialled(ctx, call, op):
+        if ctx.text(fnode.child_by_field_name("field")) in _DEADLINES and op is not None and _assigned_from(ctx, call, op):
             return True
         if ctx.text(fnode.child_by_field_name("field")) in _HANDSHAKES and op is not None \
-                and _dialled(ctx, call, op, _TLS_DIALS):
+                and _assigned_from(ctx, call, op, _TLS_DIALS):
             return True
     if q in _UNLINKS:
         return _unlinks_fresh_temp(ctx, call)
@@ -209,10 +209,10 @@ def _unlinks_fresh_temp(ctx: FileContext, call: Node) -> bool:
     if fn is None or fn.type != "selector_expression" or ctx.text(fn.child_by_field_name("field")) != "Name":
         return False
     op = fn.child_by_field_name("operand")
-    return op is not None and not gs.arguments(args[0]) and _dialled(ctx, call, op, _TEMPS)
+    return op is not None and not gs.arguments(args[0]) and _assigned_from(ctx, call, op, _TEMPS)
 
 
-def _dialled(ctx: FileContext, call: Node, op: Node, makers: frozenset[str] = frozenset()) -> bool:
+def _assigned_from(ctx: FileContext, call: Node, op: Node, makers: frozenset[str] = frozenset()) -> bool:
     """`op` is a local variable this function assigned from one of `makers` (by default net's dial and
     TCP/Unix listen functions) before `call` (the program model does not read `net`'s declarations: the
     call tells the type)."""

@@ -10,7 +10,8 @@ answers for a path the program never takes.
 Only the plainest form is read, on purpose: the callee's branch is the consequence of an `if` whose
 condition reads nothing but fields of its receiver (`!r.f`, `r.f == nil`, `r.a && !r.b`); the caller,
 in a block around the call and before it, has an `if` with the same condition on the call's receiver
-expression, no `else`, whose body always leaves the function (return, panic, or an exit). Nothing
+expression, no `else`, whose body always leaves the function (`goflow.block_terminates`: a return, a
+panic, an exit). Nothing
 between them is checked for writes to the field (a method that flips its own mode between the test
 and the call would fool this; none was seen).
 """
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from leakhunter.source.rule import FileContext
-
-
-def _compact(text: str) -> str:
-    return "".join(text.split())
 
 
 def _receiver_name(ctx: FileContext, method: Node) -> str:
@@ -54,25 +51,11 @@ def _fields_only(ctx: FileContext, cond: Node, recv: str) -> bool:
     return True
 
 
-def _leaves(block: Node | None) -> bool:
-    """The block's last statement leaves the function (return, panic, os.Exit-like)."""
-    stmts = gs.statements(block)
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if last.type == "return_statement":
-        return True
-    if last.type == "expression_statement" and last.named_children:
-        call = last.named_children[0]
-        if call.type == "call_expression":
-            fn = call.child_by_field_name("function")
-            return fn is not None and fn.type == "identifier" and fn.text == b"panic"
-    return False
-
-
 def ruled_out_by_caller(dctx: FileContext, method: Node, node: Node, ctx: FileContext, call: Node) -> bool:
     """`node` (in `method`, a method declaration of `dctx`) lies in a branch on the receiver's fields
     that the caller, at `call` (`x.M(...)` in `ctx`), has already left the function for (module doc)."""
+    from leakhunter.source.goflow import block_terminates
+
     recv = _receiver_name(dctx, method)
     fn = call.child_by_field_name("function")
     operand = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
@@ -88,8 +71,8 @@ def ruled_out_by_caller(dctx: FileContext, method: Node, node: Node, ctx: FileCo
                 and p.child_by_field_name("initializer") is None:
             cond = p.child_by_field_name("condition")
             if cond is not None and _fields_only(dctx, cond, recv):
-                text = _compact(dctx.text(cond))
-                wanted.append(re.sub(rf"(?<![\w.]){re.escape(recv)}\.", _compact(ctx.text(operand)) + ".", text))
+                text = gs._compact(dctx.text(cond))
+                wanted.append(re.sub(rf"(?<![\w.]){re.escape(recv)}\.", gs._compact(ctx.text(operand)) + ".", text))
         cur = p
     if not wanted:
         return False
@@ -106,7 +89,8 @@ def ruled_out_by_caller(dctx: FileContext, method: Node, node: Node, ctx: FileCo
                     or stmt.child_by_field_name("initializer") is not None:
                 continue
             cond = stmt.child_by_field_name("condition")
-            if cond is not None and _compact(ctx.text(cond)) in wanted \
-                    and _leaves(stmt.child_by_field_name("consequence")):
+            cons = stmt.child_by_field_name("consequence")
+            if cond is not None and cons is not None and gs._compact(ctx.text(cond)) in wanted \
+                    and block_terminates(ctx, cons):
                 return True
     return False

@@ -138,18 +138,18 @@ def _build(root: Path) -> Programs:
                 data = Path(dirpath, f).read_bytes()
             except OSError:
                 continue
+            m = _PACKAGE.search(data)
+            main = m is not None and m.group(1) == b"main"
             key = path
             if _IGNORED.search(data[:2048]):
                 # `go run gen.go`: a one-file program of its own (judged itself by exits.is_generator);
                 # what it imports is reached by a program that runs once (go-textseg's gentable,
                 # held-out set 23, whose only caller is such a generator)
-                m = _PACKAGE.search(data)
-                if m is None or m.group(1) != b"main":
+                if not main:
                     continue
                 key = f"{path}#{f}"
             p = pkgs.setdefault(key, _Package())
-            m = _PACKAGE.search(data)
-            if m is not None and m.group(1) == b"main":
+            if main:
                 p.main = True
             if not p.marked and _marked(data):
                 p.marked = True

@@ -193,21 +193,13 @@ API sends (go-actions-cache's 32 KiB bound on small JSON replies, held-out set 2
 
 
 def _large_limit_of(ctx: FileContext, arg: Node, target: str) -> bool:
-    import re
-
-    if arg.type != "call_expression" or gs.call_name(ctx, arg) not in ("io.LimitReader", "ioutil.LimitReader"):
+    if arg.type != "call_expression" or gs.call_name(ctx, arg) != "io.LimitReader":
         return False
     inner = gs.arguments(arg)
     if len(inner) != 2 or ctx.text(inner[0]) != target:
         return False
-    text = "".join(ctx.text(inner[1]).split()).replace("_", "")
-    if not re.fullmatch(r"[0-9]+(?:(?:\*|<<)[0-9]+)*", text):
-        return False
-    tokens = re.split(r"(\*|<<)", text)  # Go's * and << share a precedence: left to right
-    value = int(tokens[0])
-    for op, operand in zip(tokens[1::2], tokens[2::2], strict=True):
-        value = value * int(operand) if op == "*" else value << min(int(operand), 62)
-    return value >= _LARGE_LIMIT
+    n = gs.const_int(ctx.text(inner[1]))
+    return n is not None and n >= _LARGE_LIMIT
 
 
 def _after_failed_read(ctx: FileContext, fn: Node, var: str, exit_node: Node) -> bool:

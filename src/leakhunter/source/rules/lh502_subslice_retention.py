@@ -43,30 +43,6 @@ _SMALL_WINDOW = 4096
 _BIG_MAKE = 32 << 10
 """`make([]byte, N)` with a constant N at least this large is a large buffer."""
 
-def _const_int(text: str) -> int | None:
-    """The value of a constant integer expression of literals (`64`, `64 << 10`, `32*1024`)."""
-    import ast
-
-    try:
-        tree = ast.parse(text.replace("_", ""), mode="eval")
-    except (SyntaxError, ValueError):
-        return None
-
-    def ev(n: ast.AST) -> int | None:
-        if isinstance(n, ast.Constant) and isinstance(n.value, int) and not isinstance(n.value, bool):
-            return n.value
-        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.LShift, ast.Mult, ast.Add)):
-            a, b = ev(n.left), ev(n.right)
-            if a is None or b is None or (isinstance(n.op, ast.LShift) and b > 62):
-                return None
-            if isinstance(n.op, ast.LShift):
-                return a << b
-            return a * b if isinstance(n.op, ast.Mult) else a + b
-        return None
-
-    return ev(tree.body)
-
-
 def _compact(text: str) -> str:
     """`text` without whitespace, so `a . b` and `a.b` compare equal."""
     return "".join(text.split())
@@ -387,7 +363,7 @@ func load(path string) error {
         args = gs.arguments(e)
         if len(args) < 2 or _compact(ctx.text(args[0])) != "[]byte":
             return None
-        return _const_int(ctx.text(args[-1]))
+        return gs.const_int(ctx.text(args[-1]))
 
     def _split_of(self, ctx: FileContext, e: Node, big: dict[str, _Origin], splits: dict[str, _Origin]) -> _Origin | None:
         """Origin if `e` is `bytes.Split(big, ...)` (a slice of pieces) or a variable holding one."""
@@ -419,7 +395,7 @@ func load(path string) error {
             start, end = e.child_by_field_name("start"), e.child_by_field_name("end")
             if start is None and end is not None and e.child_by_field_name("capacity") is None:
                 # a one-bound head window `data[:64]`: small when its end is a small constant
-                size = _const_int(ctx.text(end))
+                size = gs.const_int(ctx.text(end))
                 return o if size is not None and size <= _SMALL_WINDOW else None
             if start is None or end is None:
                 return None
