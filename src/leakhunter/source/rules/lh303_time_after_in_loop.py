@@ -99,6 +99,50 @@ def _after_select_leaves(ctx: FileContext, select: Node, loop: Node) -> bool:
     return False
 
 
+_TIMER_RECEIVE = re.compile(r"<-\s*(?:time\.(?:After|Tick)\s*\(|[\w.\[\]()]+\.C\b\s*$)")
+"""A receive that waits for a timer: `<-time.After(d)`, `<-time.Tick(d)`, `<-t.C` of a Ticker or Timer."""
+
+
+def _waits_for_timer(ctx: FileContext, node: Node | None) -> bool:
+    """`node` is a statement or a case communication that waits for a timer (or sleeps)."""
+    if node is None:
+        return False
+    if node.type == "expression_statement" and node.named_children:
+        node = node.named_children[0]
+    if node.type == "call_expression":
+        return gs.is_call_to(ctx, node, "time.Sleep")
+    if node.type in ("unary_expression", "receive_statement"):
+        return bool(_TIMER_RECEIVE.search(ctx.text(node).strip()))
+    return False
+
+
+def _paced_by_timer(ctx: FileContext, select: Node, loop: Node) -> bool:
+    """Each iteration that reaches the select first waited for a timer of its own: the select sits in
+    the body of a case that received from a timer (go-twitch-irc's pong wait, reached only once the
+    idle-ping `time.After` fired), after a top-level `<-t.C`/`time.Sleep` of the loop body, or the loop
+    ranges over a ticker's channel. Such a loop makes one `time.After` per period of that timer, so
+    what is pending is bounded by the ratio of the two durations, not by the traffic: no growth."""
+    clause = next((c for c in loop.named_children if c.type == "range_clause"), None)
+    ranged = clause.child_by_field_name("right") if clause is not None else None
+    if ranged is not None and (ctx.text(ranged).strip().endswith(".C") or gs.is_call_to(ctx, ranged, "time.Tick")):
+        return True
+    body = loop.child_by_field_name("body")
+    prev = select
+    for p in gs.ancestors(select):
+        if p == body or p.type in gs.FUNC_TYPES:
+            break
+        comm = p.child_by_field_name("communication") if p.type == "communication_case" else None
+        if comm is not None and comm != prev and _waits_for_timer(ctx, comm):
+            return True
+        prev = p
+    for st in gs.statements(body):
+        if st.start_byte <= select.start_byte < st.end_byte:
+            return False  # the statement holding the select: what follows it runs after the select
+        if _waits_for_timer(ctx, st):
+            return True
+    return False
+
+
 SHORT_S = 5.0
 """A `time.After` whose duration is a constant of at most this many seconds holds its timer that long
 at most: the pending timers a loop leaves are bounded by its rate times this (a cost, like the
@@ -137,7 +181,11 @@ class TimeAfterInLoop(Rule):
     pending); selects whose every other case leaves the loop (return, `break L`,
     goto, panic) or is a one-shot shutdown signal (`ctx.Done()`, a quit/stop/done
     channel), and selects followed by an unconditional return, so at most one timer
-    is ever pending; `time.After` inside a func literal in the loop; loops that run a
+    is ever pending; a select the iteration reaches only after waiting for a timer of its own (in the
+    body of a `case <-time.After(d):` or `case <-t.C:`, after a `<-t.C` or `time.Sleep` at the top of the
+    loop body, or in a `for range t.C` loop): one timer per period of that timer, bounded by the ratio
+    of the two durations, never by traffic (go-twitch-irc's pong wait after each idle ping);
+    `time.After` inside a func literal in the loop; loops that run a
     small constant number of times (`for range 3`, `for i := 0; i < 2; i++`, a range
     over a literal of a few elements): at most that many timers, bounded by the code.
     A constant duration of at most 5 s (`time.After(5 * time.Second)`, `time.Second / 2`, a const) in a select without a
@@ -185,7 +233,7 @@ for {
             if loop is None or in_small_loops(ctx, select):
                 continue
             others = [c for c in select.named_children if c.type in ("communication_case", "default_case") and c != case]
-            if not others or _after_select_leaves(ctx, select, loop):
+            if not others or _after_select_leaves(ctx, select, loop) or _paced_by_timer(ctx, select, loop):
                 continue
             if all(_leaves_loop(ctx, gs.statements(c), loop) or _one_shot(ctx, c) for c in others):
                 continue
