@@ -561,9 +561,7 @@ def _every_caller_exits(
             else:
                 callee = node
             call = up if callee is node else callee.parent
-            if callee is node and _framework_action(
-                cctx, node, _COMMAND_KEYS if actions_only or tail else _ACTION_KEYS
-            ):
+            if _framework_action(cctx, callee, _COMMAND_KEYS if actions_only or tail else _ACTION_KEYS):
                 seen += 1
                 continue  # `Action: f` / `RunE: f`: the CLI framework exits with f's error
             if actions_only:
