@@ -105,6 +105,15 @@ def test_lh201_goroutine_handed_a_background_child_is_a_leak() -> None:
     assert all("goroutine started at line" in f.message for f in got), [f.message for f in got]
 
 
+def test_lh201_workers_started_once_per_process_own_their_context() -> None:
+    """A never-cancelled context handed to goroutines by a constructor only main calls, once, is those
+    workers' life (9fans' netshell console, held-out set 24): not reported. Twin: the same made once per
+    accepted connection, in main's accept loop, is a goroutine more per connection: reported."""
+    got = run_rules(FIXTURES / "vetfails" / "lh201" / "once" / "main.go", ["LH201"])
+    assert [f.function for f in got] == ["newSession"]
+    assert compare("vetfails/lh201/once", ["LH201"]) == []
+
+
 def test_lh201_agrees_with_go_vet_lostcancel() -> None:
     """Every cancel go vet's lostcancel reports, LH201 reports on the same line; the only
     others are the documented cases where LH201 reads the helper the cancel is passed to."""

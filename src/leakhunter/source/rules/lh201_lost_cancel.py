@@ -10,6 +10,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.release import ReleaseSpec, analyze, is_local_target
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import drop_process_ending, is_main, peer_silenced
+from leakhunter.source.rules._timers import started_once
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -252,7 +253,10 @@ class LostCancel(Rule):
     asks for the call); a lost `WithTimeout`/`WithDeadline` holds its timer and context until
     the deadline, a bounded cost, reported at `info` (shown with `--show-info`); a test's
     `t.Context()` parent likewise (it ends with the test). Paths on which the process is ending
-    (`program.exits`: a failure every caller turns into `log.Fatal`/exit 1) are not counted.
+    (`program.exits`: a failure every caller turns into `log.Fatal`/exit 1) are not counted. A
+    never-cancelled context handed to goroutines by a function that runs once per process run
+    (main, init, a constructor only those call, a CLI command) is those workers' life, the
+    program's: not reported (9fans' netshell console).
 
     Fix: `defer cancel()` right after the call.
 
@@ -310,6 +314,8 @@ func fetch(parent context.Context, url string) error {
                 root = ""  # WithCancel(nil) panics: judge it as written
             waiter = _goroutine_waiting(ctx, call, _compact(ctx.text(lefts[0]))) if root else None
             if waiter is not None:
+                if root == "background" and _started_once(ctx, call):
+                    continue  # workers started once for the process's life: nothing stops them by design
                 root = ""  # its Done() is what stops a goroutine: the cancel is that goroutine's only end
             stays = (f"goroutine started at line {waiter.start_point[0] + 1} is handed the context and is never "
                      "told to stop" if waiter is not None else "")
@@ -357,6 +363,15 @@ func fetch(parent context.Context, url string) error {
                 severity=test_severity or bounded or ("warning" if partly else "error"),
                 function=function,
             )
+
+
+def _started_once(ctx: FileContext, call: Node) -> bool:
+    """The function making the context runs once per process run (`_timers.started_once`: main, init, a
+    constructor only main calls, a CLI command): 9fans' netshell console, whose reader and writer
+    goroutines serve the program's whole life on a context nobody was meant to cancel. One such
+    context per process is the design, not a leak that grows with calls."""
+    fn = gs.enclosing_function(call)
+    return fn is not None and not ctx.is_test and started_once(ctx, fn)
 
 
 def _until(fname: str) -> str:
