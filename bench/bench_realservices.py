@@ -88,6 +88,12 @@ same way, LH_LEAKY_BIN=/tmp/rs8/bin in session 17), chosen and committed before 
 OpenFGA v1.4.1/v1.4.2 answering ListObjects past its 1000-result cap once per 5 s (a conc pool
 never waited on: 100 workers per call, openfga#1296), gobgpd v3.7.0/v3.8.0 with an operator's
 `gobgp monitor neighbor` ended by its client every 2 s (a watch per ended stream, gobgp#2592).
+
+Real leaks, set 3 (`--only opa-leaky opa-fixed`; installed the same way, LH_LEAKY_BIN=/tmp/rs9/bin
+in session 18), chosen and committed before any measured run: OPA v1.18.0/v1.18.1 as a policy
+decision server whose admin pushes the policy every 10 s while services ask ~12 decisions a second
+(a runtime.AddCleanup whose closure holds the annotation set it cleans: every superseded compile
+stays reachable, opa#8817).
 """
 
 from __future__ import annotations
@@ -1798,6 +1804,101 @@ def _gobgp(version: str) -> ServiceFn:
     return launch
 
 
+# -- real leaks that their projects fixed, set 3 (session 18, helper 64): as above, the leaky
+# release and the fixed one under the same load; chosen and committed before any measured run ---
+
+OPA_LEAKY, OPA_FIXED = "v1.18.0", "v1.18.1"
+OPA_KINDS = 30  # resource kinds, one labelled allow rule each, in the policy the admin keeps updating
+OPA_POLICY_UPDATES = 0.1  # policy updates (PUT /v1/policies/authz, a recompile) a second: one per 10 s
+OPA_DECISIONS = 25.0  # decisions asked a second (POST /v1/data/app/authz)
+
+
+def _opa_policy(revision: int) -> str:
+    """The document service's authorization policy (Rego v1), as its admin pushes it: package
+    and rule METADATA with `labels` (OPA 1.17's rule labels for decision logs), one allow rule
+    per resource kind, a role rule, a deny list, and the revision the admin bumps each push."""
+    parts = [
+        "# METADATA\n# title: document service authorization\n# scope: package\n"
+        "# labels:\n#   service: docs\n#   severity: info\npackage app.authz\n\n"
+        f"revision := {revision}\n\n"
+        f"blocked := {{\"u{revision % 97}\", \"u{(revision * 7) % 97}\"}}\n\n"
+        "default allow := false\n\n"
+        "# METADATA\n# title: admins may do anything\n# labels:\n#   team: platform\n"
+        "#   severity: low\nallow if {\n\tinput.user.role == \"admin\"\n"
+        "\tnot blocked[input.user.id]\n}\n\n"
+        "# METADATA\n# title: a user's groups\nuser_groups contains g if {\n"
+        "\tsome g in input.user.groups\n}\n\n",
+    ]
+    for k in range(OPA_KINDS):
+        parts.append(
+            f"# METADATA\n# title: readers and editors of kind k{k}\n# labels:\n"
+            f"#   kind: k{k}\n#   owner: team-{k % 7}\n"
+            f"allow if {{\n\tinput.resource.kind == \"k{k}\"\n"
+            f"\tinput.action in {{\"read\", \"list\"}}\n"
+            f"\tuser_groups[\"g{k % 10}\"]\n\tnot blocked[input.user.id]\n}}\n\n"
+            f"# METADATA\n# title: owners of kind k{k} may write\n# labels:\n#   kind: k{k}\n"
+            f"allow if {{\n\tinput.resource.kind == \"k{k}\"\n"
+            f"\tinput.action == \"write\"\n\tinput.resource.owner == input.user.id\n}}\n\n")
+    return "".join(parts)
+
+
+def _opa(version: str) -> ServiceFn:
+    def launch(d: Path, p: Ports) -> Launch:
+        # OPA as a policy decision server, REST API and pprof on p.web (loopback), telemetry
+        # off. Its clients: services asking decisions (POST /v1/data/app/authz with a user and
+        # a resource, OPA_DECISIONS a second) and the policy admin pushing the policy with a
+        # new revision OPA_POLICY_UPDATES a second (PUT /v1/policies/authz: every push
+        # recompiles, and builds a new ast.AnnotationSet). v1.17.0-v1.18.0 cache each
+        # evaluated rule's merged labels in the AnnotationSet (keyed by a weak pointer) and
+        # register runtime.AddCleanup(rule, func(k) { as.mergedLabels.Delete(k) }, k), whose
+        # closure holds the set, which holds the rule: the cleanup never runs and every
+        # superseded compile stays reachable (v1/ast/annotations.go:999 in MergedLabels):
+        # open-policy-agent/opa#8817, fixed in v1.18.1 (the cache removed).
+        api = f"http://127.0.0.1:{p.web}"
+
+        async def client(stop: asyncio.Event) -> None:
+            import random
+
+            import httpx
+
+            rnd = random.Random(64)
+            rev = 1
+            async with httpx.AsyncClient(timeout=10) as c:
+                while not stop.is_set():
+                    with contextlib.suppress(httpx.HTTPError):
+                        r = await c.put(api + "/v1/policies/authz", content=_opa_policy(rev))
+                        if r.status_code == 200:
+                            break
+                    await _wait(stop, 0.3)
+                next_push = time.monotonic() + 1 / OPA_POLICY_UPDATES
+                while not stop.is_set():
+                    with contextlib.suppress(httpx.HTTPError):
+                        if time.monotonic() >= next_push:
+                            next_push += 1 / OPA_POLICY_UPDATES
+                            rev += 1
+                            await c.put(api + "/v1/policies/authz", content=_opa_policy(rev))
+                        uid = f"u{rnd.randrange(97)}"
+                        await c.post(api + "/v1/data/app/authz", json={"input": {
+                            "user": {"id": uid, "role": "admin" if rnd.random() < 0.05 else "user",
+                                     "groups": [f"g{rnd.randrange(10)}" for _ in range(2)]},
+                            "action": rnd.choice(["read", "list", "write"]),
+                            "resource": {"kind": f"k{rnd.randrange(OPA_KINDS)}",
+                                         "owner": uid if rnd.random() < 0.3 else "u0"}}})
+                    await _wait(stop, 1 / OPA_DECISIONS)
+
+        return Launch(
+            cmd=[_leaky_exe("opa", version), "run", "--server", "--addr", f"127.0.0.1:{p.web}",
+                 "--pprof", "--disable-telemetry", "--log-level", "error"],
+            pprof=api,
+            loads=[api + "/health", api + "/metrics", api + "/v1/data/app/authz/revision",
+                   api + "/v1/data/app/authz/blocked"],
+            client=client,
+            metrics=api + "/metrics",
+        )
+
+    return launch
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
@@ -1819,6 +1920,8 @@ SERVICES: dict[str, ServiceFn] = {
     # real leaks that their projects fixed, set 2 (session 17)
     "openfga-leaky": _openfga(OPENFGA_LEAKY), "openfga-fixed": _openfga(OPENFGA_FIXED),
     "gobgp-leaky": _gobgp(GOBGP_LEAKY), "gobgp-fixed": _gobgp(GOBGP_FIXED),
+    # real leaks that their projects fixed, set 3 (session 18)
+    "opa-leaky": _opa(OPA_LEAKY), "opa-fixed": _opa(OPA_FIXED),
 }
 SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
 SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
@@ -1828,6 +1931,7 @@ SET5 = ["victoria-metrics", "garagemq", "dnss"]
 SET6 = ["chasquid", "gopls", "podman"]
 LEAKS = ["nats-leaky", "nats-fixed", "coredns-leaky", "coredns-fixed"]
 LEAKS2 = ["openfga-leaky", "openfga-fixed", "gobgp-leaky", "gobgp-fixed"]
+LEAKS3 = ["opa-leaky", "opa-fixed"]
 BINARIES = {
     "prometheus": ["prometheus", "prometheus-node-exporter"],
     "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
@@ -1850,6 +1954,7 @@ BINARIES = {
     "openfga-fixed": [_leaky_exe("openfga", OPENFGA_FIXED)],
     "gobgp-leaky": [_leaky_exe("gobgpd", GOBGP_LEAKY)],
     "gobgp-fixed": [_leaky_exe("gobgpd", GOBGP_FIXED)],
+    "opa-leaky": [_leaky_exe("opa", OPA_LEAKY)], "opa-fixed": [_leaky_exe("opa", OPA_FIXED)],
 }
 
 
@@ -2292,6 +2397,8 @@ GAUGES = {
     "coredns-leaky": ("coredns_dns_requests_total",), "coredns-fixed": ("coredns_dns_requests_total",),
     "openfga-leaky": ("grpc_server_handled_total",), "openfga-fixed": ("grpc_server_handled_total",),
     "gobgp-leaky": (), "gobgp-fixed": (),
+    "opa-leaky": ("http_request_duration_seconds_count",),
+    "opa-fixed": ("http_request_duration_seconds_count",),
 }
 
 
