@@ -52,6 +52,15 @@ class ContextNotPropagated(Rule):
     positives in the same trees: `LoadModFile(loader, context.TODO())` and
     `compactBarrier(context.TODO(), ch)` look alike).
 
+    A handler that waits on a context of its own making (warning): a function holding its caller's
+    context (a `ctx` parameter it never mentions, an `*http.Request` or a gRPC server stream whose
+    `Context()` it never asks for) makes `context.WithCancel(context.Background())` and blocks on that
+    context's `Done()`. When the caller gives up (the stream's client goes away) nothing ends the wait:
+    the handler, its stream and what it registered stay until something else cancels. GoBGP v3.7.0's
+    WatchEvent leaked a goroutine group and ~70 KiB per ended watch this way (osrg/gobgp#2592; `soak`
+    called it in the running daemon); the fix derives from `stream.Context()`. Not reported when the
+    caller's context is looked at anywhere in the function (relayed by hand, or waited on beside).
+
     In `_test.go` files every finding is `info`: work a test does not cancel runs at most until the
     test binary ends (held-out sets 1-20: 7 of 26 such findings true, all harmless).
 
@@ -95,21 +104,81 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         if b"context" not in ctx.source:
             return
-        ctx_pkgs = {k for k, v in gs.imports(ctx).items() if v == "context"}
-        if not ctx_pkgs:
+        any_ctx = {k for k, v in gs.imports(ctx).items() if v in ("context", "golang.org/x/net/context")}
+        if not any_ctx:
             return
+        ctx_pkgs = {k for k, v in gs.imports(ctx).items() if v == "context"}
         ctx_types = {f"{p}.Context" for p in ctx_pkgs}
         http_pkgs = {k for k, v in gs.imports(ctx).items() if v == "net/http"}
         sql_types = _sql_types(ctx)
+        http_req = {f"*{p}.Request" for p in http_pkgs}
+        detaches = b"WithCancel(" in ctx.source and b".Done()" in ctx.source  # a byte test spares the walk
         for info in gs.functions(ctx):
             if info.body is None:
                 continue
+            waits = list(self._detached_waits(
+                ctx, info.node, info.body, any_ctx, {f"{p}.Context" for p in any_ctx}, http_req
+            )) if detaches else []
+            yield from waits
+            if waits:
+                continue  # the wait is the finding; the function's other calls are judged with it fixed
             ctx_names = [n for n, t in gs.parameters(ctx, info.node) if t in ctx_types]
             if not ctx_names or all(n in ("", "_") for n in ctx_names):
                 continue
             name = next(n for n in ctx_names if n not in ("", "_"))
             yield from self._check_fn(
                 ctx, info.node, info.body, name, ctx_pkgs, ctx_types, http_pkgs, sql_types
+            )
+
+    def _detached_waits(
+        self, ctx: FileContext, fn: Node, body: Node, ctx_pkgs: set[str], ctx_types: set[str], http_req: set[str]
+    ) -> Iterator[Finding]:
+        """A function that holds its caller's context (a `ctx` parameter, an `*http.Request`, a gRPC
+        server stream) derives a context from `context.Background()` and then waits on that one's
+        `Done()`, never looking at the caller's: when the caller gives up (the stream's client goes
+        away, the request is cancelled) nothing ends the wait, and the function with all it holds (the
+        stream, its connection's buffers, the watch it registered) stays until something else cancels.
+        GoBGP's WatchEvent (v3.7.0, fixed in v3.8.0 by deriving from `stream.Context()`): a goroutine
+        and ~70 KiB kept per ended watch, found leaking in a real daemon by `soak` (real leaks, set 2)."""
+        sources = [(n, t) for n, t in gs.parameters(ctx, fn)
+                   if n not in ("", "_") and (t in ctx_types or t in http_req or _GRPC_STREAM.search(t))]
+        if not sources:
+            return
+        text = ctx.source[body.start_byte:body.end_byte]
+        for name, typ in sources:
+            held = rb"\b" + re.escape(name.encode()) + (rb"\b" if typ in ctx_types else rb"\s*\.\s*Context\(\)")
+            if re.search(held, text):
+                return  # the caller's context is looked at (passed on, or watched to cancel by hand)
+        name, typ = sources[0]
+        for stmt in gs.walk(body, "short_var_declaration"):
+            if gs.enclosing_function(stmt) != fn:
+                continue
+            lefts, rights = gs.assignment_sides(stmt)
+            if len(lefts) != 2 or len(rights) != 1 or rights[0].type != "call_expression":
+                continue
+            call = rights[0]
+            head, _, method = gs.call_name(ctx, call).rpartition(".")
+            args = gs.arguments(call)
+            if head not in ctx_pkgs or method != "WithCancel" or not args or args[0].type != "call_expression":
+                continue
+            bhead, _, bmethod = gs.call_name(ctx, args[0]).rpartition(".")
+            if bhead not in ctx_pkgs or bmethod not in ("Background", "TODO"):
+                continue
+            derived = ctx.text(lefts[0]).strip()
+            wait = _waits_on_done(ctx, fn, body, derived)
+            if wait is None:
+                continue
+            source = f"{name}.Context()" if typ not in ctx_types else name
+            who = ("the stream's client goes away" if _GRPC_STREAM.search(typ) else
+                   "the request is cancelled" if typ in http_req else f"{name} is cancelled")
+            yield self.finding(
+                ctx, args[0],
+                f"{gs.function_name(ctx, fn)} holds its caller's context ({source}) but waits at line "
+                f"{wait.start_point[0] + 1} on {derived}.Done() of a context derived from {bhead}.{bmethod}(): when "
+                f"{who}, nothing ends the wait, and the function with all it holds stays until something else "
+                f"cancels; derive {derived} from {source}",
+                severity="info" if ctx.is_test else self.severity,
+                function=gs.function_name(ctx, fn),
             )
 
     def _check_fn(
@@ -214,6 +283,33 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
                     severity=in_tests,
                     function=gs.function_name(ctx, call),
                 )
+
+
+_GRPC_STREAM = re.compile(r"^\w+\.\w+_\w+Server$|^\w+_\w+Server$|grpc\.(?:ServerStream|\w+StreamingServer\[)")
+"""A gRPC server stream parameter: protoc-gen-go-grpc's `pb.Svc_MethodServer` interfaces, `grpc.ServerStream`,
+or the generic `grpc.ServerStreamingServer[T]` / `grpc.BidiStreamingServer[Req, Res]`: its `Context()` ends
+when the client goes away."""
+
+
+def _waits_on_done(ctx: FileContext, fn: Node, body: Node, derived: str) -> Node | None:
+    """The statement of `fn` itself (not a closure or goroutine) that blocks on `<-derived.Done()`: the
+    receive as a statement, or a `select` without `default` whose every case receives from it."""
+    want = f"<-{derived}.Done()"
+    for n in gs.walk(body, "unary_expression"):
+        if gs.enclosing_function(n) != fn or "".join(ctx.text(n).split()) != want:
+            continue
+        up = n.parent
+        if up is not None and up.type == "expression_statement":
+            return up
+        if up is not None and up.type == "receive_statement" and up.parent is not None and \
+                up.parent.type == "communication_case":
+            select = up.parent.parent
+            cases = [c for c in select.named_children if c.type in ("communication_case", "default_case")] \
+                if select is not None else []
+            if cases and all(c.type == "communication_case" and want in "".join(ctx.text(
+                    c.child_by_field_name("communication")).split()) for c in cases):
+                return select
+    return None
 
 
 def _callee_ignores_ctx(ctx: FileContext, bg: Node) -> bool:
