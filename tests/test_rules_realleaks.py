@@ -7,11 +7,22 @@ changed, with twins that stay quiet.
   ends when the client goes away, is never looked at, so every ended watch leaves the handler, its
   stream and its subscription behind until an event comes. The HTTP handler of the same shape too.
   Twins: derived from the stream's context, relayed by hand, or waiting on either context.
+- LH112, OpenFGA v1.4.1's ReverseExpand (openfga/openfga#1296, fixed in v1.4.2): a sourcegraph/conc pool
+  fed in a loop that returns on the iterator's error before `Wait`; every worker started so far waits
+  on the pool's task channel for good. The fixture module (tests/fixtures/concpool) replaces conc with
+  a stand-in of the same lifecycle, so the program the finding names is built and run: its leaky
+  function leaves four goroutines per call, the fixed one none. Twins: break-and-wait, a return before
+  the first Go, a deferred Wait, a pool handed to a helper that waits.
 """
 
 from __future__ import annotations
 
+import subprocess
+
+from golab import go_env, go_exe
 from scanfixtures import FIXTURES, compare, run_rules, vet
+
+CONC = FIXTURES.parent / "concpool"
 
 
 def test_a_handler_waiting_on_a_context_of_its_own_making_is_named_at_its_making() -> None:
@@ -22,3 +33,25 @@ def test_a_handler_waiting_on_a_context_of_its_own_making_is_named_at_its_making
     assert all(f.severity == "warning" for f in got.values())
     assert "derive ctx from stream.Context()" in got["server.Watch"].message
     assert "when the request is cancelled" in got["server.Events"].message
+
+
+def test_a_pool_left_without_its_wait_is_named_at_the_return_the_fix_changed() -> None:
+    res = subprocess.run([go_exe(), "vet", "./..."], cwd=CONC, capture_output=True, text=True, timeout=300,
+                         env=go_env())
+    assert res.returncode == 0, res.stderr
+    assert compare("concpool/expand", ["LH112"], root=FIXTURES.parent) == []
+    got = run_rules(CONC / "expand" / "expand.go", ["LH112"])
+    assert [f.function for f in got] == ["Leaky"]
+    assert "on the return at line 38" in got[0].message and got[0].severity == "error"
+
+
+def test_the_pool_finding_is_a_real_leak_when_run() -> None:
+    """The same functions, run 50 times each with the request cancelled partway: the leaky one leaves
+    its workers (4 per call), the fixed one leaves none."""
+    left = {}
+    for which in ("leaky", "fixed"):
+        res = subprocess.run([go_exe(), "run", "./cmd/expandleak", which], cwd=CONC, capture_output=True,
+                             text=True, timeout=300, env=go_env())
+        assert res.returncode == 0, res.stderr
+        left[which] = int(res.stdout.split()[-1])
+    assert left["leaky"] >= 150 and left["fixed"] <= 3, left

@@ -4,7 +4,7 @@ registry.py reads it (only while DIGEST matches rule.py and rules/*.py) so that 
 rules does not import every rule module.
 """
 
-DIGEST = "f16ed741cfc73e58c47493f2f88bcbde"
+DIGEST = "10af4cfda896fb5ebd78b2e11166391f"
 RULES: tuple[tuple[str, str, str, bool, str], ...] = (
     # (id, name, severity, enabled by default, module)
     ("LH101", "blocked-send", "error", True, "lh101_blocked_send"),
@@ -18,6 +18,7 @@ RULES: tuple[tuple[str, str, str, bool, str], ...] = (
     ("LH109", "mutex-not-unlocked", "error", False, "lh109_mutex_not_unlocked"),
     ("LH110", "cond-never-signalled", "error", True, "lh110_cond_never_signalled"),
     ("LH111", "select-exit-never-signalled", "warning", True, "lh111_select_exit_never_signalled"),
+    ("LH112", "pool-not-waited", "error", True, "lh112_pool_not_waited"),
     ("LH201", "lost-cancel", "error", True, "lh201_lost_cancel"),
     ("LH301", "ticker-not-stopped", "warning", True, "lh301_ticker_not_stopped"),
     ("LH302", "time-tick", "warning", True, "lh302_time_tick"),
