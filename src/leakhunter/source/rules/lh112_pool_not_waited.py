@@ -71,7 +71,9 @@ class PoolNotWaited(Rule):
 
     Not reported: exits before the first `p.Go` (no worker yet); a pool handed to another function,
     stored or returned (the receiver waits); `main` and paths that end the process. In `_test.go`
-    files findings are `info`: the workers live until the test binary ends.
+    files findings are `info`: the workers live until the test binary ends. Not yet followed: a pool
+    made by a helper of the module (`concurrency.NewPool(ctx, n)` in later OpenFGA releases), and
+    conc's `stream` and `iter` packages.
     """
 
     id = "LH112"
