@@ -61,6 +61,15 @@ nothing that outlives it, so its lost cancel holds nothing (main_test.go); a lin
 the author silenced with `//nolint:govet` (rooted.go:69)."""
 
 
+def test_lh504_a_cleanup_capturing_a_holder_of_its_object_is_a_warning() -> None:
+    """OPA v1.18.0's leak (real leaks set 3): the cleanup's closure captures the receiver, whose `byRule` map
+    holds the rule the cleanup is attached to. A may (the holder may not hold this object): `warning`.
+    Twin: a receiver whose fields hold no value of the object's type."""
+    got = run_rules(FIXTURES / "lh504" / "cache.go", ["LH504"])
+    assert [(f.function, f.severity) for f in got] == [("Set.Labels", "warning")]
+    assert "field byRule (map[*Rule][]string) holds *Rule values" in got[0].message
+
+
 def test_lh504_in_tests_is_info() -> None:
     """Tests build finalizer cycles on purpose (the runtime checks AddCleanup panics on them): info there."""
     assert {f.severity for f in run_rules(FIXTURES / "lh504" / "cycle_test.go", ["LH504"])} == {"info"}
