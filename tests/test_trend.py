@@ -564,3 +564,16 @@ def _kinds_at_every_look(tmp_path: Path, data: dict[str, list[list[float]]], ser
             kinds.append((ts, r.verdict.kind))
     store.close()
     return kinds
+
+
+@pytest.mark.parametrize("run", ["opa-leaky-soak-2", "opa-leaky-soak-x1"])
+def test_a_tread_between_steps_under_the_bar_is_not_levelled_off(tmp_path: Path, run: str) -> None:
+    """OPA v1.18.0's policy leak (real leaks set 3, tests/data/realleaks3-opa.json): +3 MiB/min in steps of
+    ~0.5 MiB, one per policy push every 10 s, half the 1 MiB heap bar. At ~38 s the last third is one
+    tread, and the grew-then-flat test read "levelled off — a warm-up or a bounded cache" beside the
+    goroutines' no-leak: `watch --until-verdict` would have stopped and said no leak. Steps a quarter of the
+    bar count as stairs now: no look says plateau, and the leak is still called in the 40 s kept."""
+    data = json.loads((Path(__file__).parent / "data" / "realleaks3-opa.json").read_text())[run]["series"]
+    kinds = _kinds_at_every_look(tmp_path, data, "heap_live")
+    assert kinds and not [k for k in kinds if k[1] == "plateau"], [k for k in kinds if k[1] == "plateau"]
+    assert any(k[1] == "heap-leak" for k in kinds), kinds

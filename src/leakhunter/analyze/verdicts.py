@@ -67,6 +67,7 @@ from leakhunter.analyze.trend import (
     SEQ_N0,
     SLOWING_RATIO,
     SLOWING_Z,
+    STAIR_STEP_SHARE,
     STAIR_TREAD_RATIO,
     Slowing,
     Trend,
@@ -283,7 +284,7 @@ def _segment_result(store: Store, target: str, spec: SeriesSpec, raw: Segment) -
                 cand.early.slope * (cand.split_ts - x[0]) >= bar:
             pl = cand
             break
-    stairs = staircase(x, y, bar) if pl is not None and not persistent else None
+    stairs = staircase(x, y, bar * STAIR_STEP_SHARE) if pl is not None and not persistent else None
     on_tread = stairs is not None and stairs[1] < STAIR_TREAD_RATIO * stairs[0]
     if stairs is not None and on_tread:
         # A buffer or slice that doubles grows in steps whose treads double too: on its
