@@ -483,13 +483,13 @@ def function_name(ctx: FileContext, node: Node) -> str:
     return info.name if info else ""
 
 
-def parameters(ctx: FileContext, fn: Node) -> list[tuple[str, str]]:
+def parameters(ctx: FileContext, fn: Node, field: str = "parameters") -> list[tuple[str, str]]:
     """(name, type text) of each parameter of a function; unnamed ones have name ''.
 
     `func(a, b int, ctx context.Context)` gives [("a","int"), ("b","int"), ("ctx","context.Context")].
-    Variadic types keep their `...`.
+    Variadic types keep their `...`. `field="receiver"` gives a method's receiver the same way.
     """
-    plist = fn.child_by_field_name("parameters")
+    plist = fn.child_by_field_name(field)
     out: list[tuple[str, str]] = []
     if plist is None:
         return out

@@ -427,14 +427,21 @@ def leak_severity(ctx: FileContext, res: ReleaseResult, at: Node | None = None) 
     h Harness)`, run by Dolt's tests); test support that takes no `testing` value keeps its
     severity (it may be called from anywhere).
     """
-    if ctx.is_test:
+    if in_test_code(ctx, at):
         return "info"
-    if at is not None and "testing" in gs.imports(ctx).values():
-        from leakhunter.source.program.testfail import testing_params
-
-        if testing_params(ctx, at):
-            return "info"
     return "warning" if res.released or res.transferred else "error"
+
+
+def in_test_code(ctx: FileContext, at: Node | None = None) -> bool:
+    """A `_test.go` file, or (given `at`) code in a function of another file that takes a
+    `*testing.T`/`B`/`F` or `testing.TB`, or a closure inside one: it can only run inside a test."""
+    if ctx.is_test:
+        return True
+    if at is None or "testing" not in gs.imports(ctx).values():
+        return False
+    from leakhunter.source.program.testfail import testing_params
+
+    return bool(testing_params(ctx, at))
 
 
 def exits_text(res: ReleaseResult) -> str:

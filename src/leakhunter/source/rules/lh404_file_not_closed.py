@@ -13,6 +13,8 @@ from leakhunter.source.rules._resource import (
     acquisitions,
     check_paths,
     exits_text,
+    in_test_code,
+    is_main,
     leak_severity,
     local_type_of,
     method_name,
@@ -99,29 +101,6 @@ class FileNotClosed(Rule):
     runs once before the process ends. Connections and listeners dropped that way are not reported.
     """
 
-    def _discarded(self, ctx: FileContext, call: Node, fn: Node) -> Finding | None:
-        """`_, err := os.Create(lockfile)`: the file is opened and dropped on the spot (stellar/go's cache
-        lock, a descriptor per cache fill, missed on held-out set 26). Only the runtime's finalizer closes
-        it, at some later garbage collection; until then each call holds one more descriptor. Not in code
-        that runs once before the process ends (main, a one-shot command, a generator)."""
-        if gs.qualified_call_name(ctx, call) not in _FILE_OPENERS:
-            return None
-        from leakhunter.source.program import exits
-
-        if gs.function_name(ctx, fn) == "main" or exits.runs_once_then_exits(ctx, call) or \
-                exits.process_ends_after(ctx, call):
-            return None
-        tests = ctx.is_test or ("testing" in gs.imports(ctx).values() and _in_testing_function(ctx, call))
-        callee = gs.call_name(ctx, call)
-        return self.finding(
-            ctx, call,
-            f"the file {callee} opens is discarded (`_`): nothing can close it, and its descriptor stays "
-            "open until a garbage collection finalizes it, one more per call"
-            + ("; to test that a path exists, use os.Stat" if callee.endswith("Open") else ""),
-            severity="info" if tests else "warning",
-            function=gs.function_name(ctx, call),
-        )
-
     id = "LH404"
     name = "file-not-closed"
     severity = "error"
@@ -169,6 +148,27 @@ return io.ReadAll(f)"""
             yield self.finding(ctx, acq.call, message, severity=severity,
                                function=gs.function_name(ctx, acq.call))
 
+    def _discarded(self, ctx: FileContext, call: Node, fn: Node) -> Finding | None:
+        """`_, err := os.Create(lockfile)`: the file is opened and dropped on the spot (stellar/go's cache
+        lock, a descriptor per cache fill, missed on held-out set 26). Only the runtime's finalizer closes
+        it, at some later garbage collection; until then each call holds one more descriptor. Not in code
+        that runs once before the process ends (main, a one-shot command, a generator)."""
+        if gs.qualified_call_name(ctx, call) not in _FILE_OPENERS:
+            return None
+        from leakhunter.source.program import exits
+
+        if is_main(ctx, fn) or exits.runs_once_then_exits(ctx, call) or exits.process_ends_after(ctx, call):
+            return None
+        callee = gs.call_name(ctx, call)
+        return self.finding(
+            ctx, call,
+            f"the file {callee} opens is discarded (`_`): nothing can close it, and its descriptor stays "
+            "open until a garbage collection finalizes it, one more per call"
+            + ("; to test that a path exists, use os.Stat" if callee.endswith("Open") else ""),
+            severity="info" if in_test_code(ctx, call) else "warning",
+            function=gs.function_name(ctx, call),
+        )
+
 
 def _start_up_listener(ctx: FileContext, call: Node) -> bool:
     """A stream listener (`net.Listen`, `ListenTCP`, `ListenUnix`, `tls.Listen`) opened outside any
@@ -184,9 +184,3 @@ def _start_up_listener(ctx: FileContext, call: Node) -> bool:
             return False
     return True
 
-
-def _in_testing_function(ctx: FileContext, call: Node) -> bool:
-    """`call` is in a function taking a `*testing.T`/`B`/`F` or `testing.TB` (or a closure in one)."""
-    from leakhunter.source.program.testfail import testing_params
-
-    return bool(testing_params(ctx, call))

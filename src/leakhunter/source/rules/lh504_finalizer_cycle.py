@@ -29,69 +29,39 @@ def _root(ctx: FileContext, n: Node | None) -> str:
     return ""
 
 
-def _bare_type(t: str) -> str:
-    """`Rule` for `*Rule`, `*pkg.Rule[K]`: the named type a parameter's type text points to."""
-    t = t.strip().lstrip("*").split("[", 1)[0]
-    return t.rpartition(".")[2] if t.replace(".", "").replace("_", "").isalnum() else ""
-
-
-def _struct_fields(ctx: FileContext, name: str) -> list[tuple[str, str]]:
-    """(field names, field type text) of the struct type `name` declared in the file's package."""
-    from leakhunter.source.gopackage import package_files
-
-    for f in package_files(ctx):
-        for spec in gs.walk(f.tree.root_node, "type_spec"):
-            n, t = spec.child_by_field_name("name"), spec.child_by_field_name("type")
-            if n is None or t is None or f.text(n) != name or t.type != "struct_type":
-                continue
-            out = []
-            for fd in gs.walk(t, "field_declaration"):
-                ft = fd.child_by_field_name("type")
-                names = ", ".join(f.text(c) for c in fd.children_by_field_name("name")) or f.text(ft)
-                out.append((names, " ".join(f.text(ft).split()) if ft is not None else ""))
-            return out
-    return []
-
-
 def _held_through_fields(
-    ctx: FileContext, call: Node, lit: Node, obj: str, inner: set[str]
-) -> tuple[str, str, str, str] | None:
-    """(captured name, field, field type, object type) when the closure captures a receiver or parameter of
-    the enclosing function whose struct type has a field holding values of the object's type: OPA
-    v1.18.0's `runtime.AddCleanup(rule, func(k ...) { as.mergedLabels.Delete(k) }, k)`, where `as`
-    (the *AnnotationSet receiver) keeps `byRule map[*Rule][]*Annotations`, so the rule is reachable
-    from its own cleanup and never collected (opa#8817, real leaks set 3)."""
-    fn = gs.enclosing_function(call)
-    while fn is not None and fn.type == "func_literal":
-        fn = gs.enclosing_function(fn)
-    if fn is None:
-        return None
-    typed = dict(gs.parameters(ctx, fn))
-    recv = fn.child_by_field_name("receiver") if fn.type == "method_declaration" else None
-    if recv is not None:
-        for p in recv.named_children:
-            if p.type == "parameter_declaration":
-                pname, ptype = p.child_by_field_name("name"), p.child_by_field_name("type")
-                if pname is not None and ptype is not None:
-                    typed[ctx.text(pname)] = ctx.text(ptype)
-    otype = _bare_type(typed.get(obj, ""))
-    if not otype:
-        return None
-    word = re.compile(rf"\b{re.escape(otype)}\b")
+    ctx: FileContext, call: Node, lit: Node, obj: Node, inner: set[str]
+) -> tuple[Node, str, str, str, str] | None:
+    """(the captured name's use, the name, field, field type, object type) when the closure captures a
+    receiver or parameter of the enclosing function whose struct type (the program model's) has a field
+    holding values of the object's type: OPA v1.18.0's `runtime.AddCleanup(rule, func(k ...) {
+    as.mergedLabels.Delete(k) }, k)`, where `as` (the *AnnotationSet receiver) keeps `byRule
+    map[*Rule][]*Annotations`, so the rule is reachable from its own cleanup and never collected
+    (opa#8817, real leaks set 3)."""
+    from leakhunter.source.program import types as ty
+
+    fn = gs.enclosing_declaration(call)
     body = lit.child_by_field_name("body")
-    for name, t in typed.items():
-        if name in ("", "_", obj) or name in inner or body is None or held_use(ctx, body, name) is None:
+    otype = ty.expr_type(ctx, obj).lstrip("*")
+    if fn is None or body is None or "." not in otype:
+        return None
+    own = ty.own_path(ctx) + "."
+    word = re.compile(rf"(?<![\w./]){re.escape(otype)}\b")
+    names = [n for n, _ in gs.parameters(ctx, fn, "receiver") + gs.parameters(ctx, fn)]
+    for name in names:
+        use = _first_use(ctx, body, name) if name not in ("", "_") and name not in inner else None
+        holder = ty.expr_type(ctx, use) if use is not None else ""
+        td = ty.type_decl(ctx, holder) if holder.lstrip("*") != otype else None
+        if use is None or td is None or td.kind != "struct":
             continue
-        holder = _bare_type(t)
-        if not holder or holder == otype:
-            continue
-        for field, ftype in _struct_fields(ctx, holder):
+        for field, ftype in td.fields.items():
             if word.search(ftype):
-                return name, field, ftype, f"*{otype}" if f"*{otype}" in ftype else otype
+                shown = otype.replace(own, "")
+                return use, name, field, ftype.replace(own, ""), f"*{shown}" if f"*{otype}" in ftype else shown
     return None
 
 
-def held_use(ctx: FileContext, body: Node, name: str) -> Node | None:
+def _first_use(ctx: FileContext, body: Node, name: str) -> Node | None:
     """The first mention of `name` in `body`."""
     return next(iter(gs.identifiers(ctx, body, name)), None)
 
@@ -187,13 +157,13 @@ func open(fd int) *File {
             shadow = gs.local_names(ctx, fn)
             if obj in shadow:
                 continue
-            use = next(iter(gs.identifiers(ctx, body, obj)), None)
+            use = _first_use(ctx, body, obj)
             if use is None:
-                held = _held_through_fields(ctx, call, fn, obj, params | shadow)
+                held = _held_through_fields(ctx, call, fn, args[0], params | shadow)
                 if held is not None:
-                    name, field, ftype, otype = held
+                    at, name, field, ftype, otype = held
                     yield self.finding(
-                        ctx, held_use(ctx, body, name) or fn,
+                        ctx, at,
                         f"the {kind} closure captures `{name}`, whose field {field} ({ftype}) holds {otype} "
                         f"values: if it holds `{obj}`, `{obj}` stays reachable from its own {kind}, so it is "
                         f"never collected and the {kind} never runs",
