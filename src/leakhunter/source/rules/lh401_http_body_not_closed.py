@@ -17,6 +17,7 @@ from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
     acquisitions,
     check_paths,
+    dropped_on_the_way_out,
     exits_text,
     leak_severity,
     local_type_of,
@@ -976,6 +977,8 @@ if resp.StatusCode != http.StatusOK {
                     continue  # tests discard responses of requests meant to fail; transports are plumbing
                 if acq.fn is not None and _released_with_request(ctx, acq.fn, acq.call):
                     continue  # a HEAD response, or a request whose context the function cancels on return
+                if acq.fn is not None and dropped_on_the_way_out(ctx, acq.fn, acq.call):
+                    continue  # one request, then the process ends with its connection (an example's main)
                 timeout = client_timeout(ctx, acq.call)
                 yield self.finding(
                     ctx, acq.call,

@@ -12,9 +12,9 @@ from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
     acquisitions,
     check_paths,
+    dropped_on_the_way_out,
     exits_text,
     in_test_code,
-    is_main,
     leak_severity,
     local_type_of,
     method_name,
@@ -153,11 +153,7 @@ return io.ReadAll(f)"""
         lock, a descriptor per cache fill, missed on held-out set 26). Only the runtime's finalizer closes
         it, at some later garbage collection; until then each call holds one more descriptor. Not in code
         that runs once before the process ends (main, a one-shot command, a generator)."""
-        if gs.qualified_call_name(ctx, call) not in _FILE_OPENERS:
-            return None
-        from leakhunter.source.program import exits
-
-        if is_main(ctx, fn) or exits.runs_once_then_exits(ctx, call) or exits.process_ends_after(ctx, call):
+        if gs.qualified_call_name(ctx, call) not in _FILE_OPENERS or dropped_on_the_way_out(ctx, fn, call):
             return None
         callee = gs.call_name(ctx, call)
         return self.finding(
