@@ -345,3 +345,26 @@ def test_an_xxxtest_package_only_tests_import_is_test_support(tmp_path: Path) ->
     assert doc["hidden_in_tests"] == 1, doc
     code, doc, _ = scan_json(".", "--tests", cwd=root)
     assert "pkg/uefivars/vartest/test.go" in {f["file"] for f in doc["findings"]}
+
+
+def test_a_test_named_file_no_production_code_uses_is_test_support(tmp_path: Path) -> None:
+    """enterprise-certificate-proxy's `http_proxy/test_passthrough_proxy.go` (held-out set 25): a proxy
+    kept in an ordinary file for the package's tests, named so, no test framework imported. Hidden with
+    test code. Twins shown: a `mock_store.go` that production code calls (a test-named file the program
+    uses is production), and an unused `contest.go` ("test" is not a whole word of its name)."""
+    user = 'package {pkg}\n\nimport "example.com/demo/{imp}"\n\nvar _ = {name}.Setup\n'
+    files = {
+        "proxy/test_passthrough_proxy.go": ZIP_HELPER.format(pkg="proxy"),
+        "proxy/proxy.go": "package proxy\n\n// Serve is the package's real work.\nfunc Serve() {}\n",
+        "proxy/proxy_test.go": "package proxy\n\nvar _ = Setup\n",
+        "store/mock_store.go": ZIP_HELPER.format(pkg="store"),
+        "cmd/app/app.go": user.format(pkg="app", imp="store", name="store"),
+        "report/contest.go": ZIP_HELPER.format(pkg="report"),
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1, err
+    assert sorted(f["file"] for f in doc["findings"]) == ["report/contest.go", "store/mock_store.go"]
+    assert doc["hidden_in_tests"] == 1, doc
+    code, doc, _ = scan_json(".", "--tests", cwd=root)
+    assert "proxy/test_passthrough_proxy.go" in {f["file"] for f in doc["findings"]}

