@@ -336,7 +336,7 @@ def suspects_for(
     """Attach suspects (and their explanations) to every verdict that is not `no-leak`:
     heap sites to heap verdicts, goroutine groups to the goroutine verdict and to a
     `non-heap-growth` one (stacks); suspects are built once per site (`merge_sites`)."""
-    from leakhunter.analyze.join import by_signature, explain, from_findings
+    from leakhunter.analyze.join import by_signature, explain, from_findings, retainers
 
     if all(v.kind == "no-leak" for v in verdicts):
         return
@@ -347,7 +347,11 @@ def suspects_for(
         if v.kind == "no-leak":
             continue
         if v.series in ("heap_live", "gc_live_heap"):
-            v.suspects = list(sites)
+            # with a cleanup cycle in the source: the sites a finding explains, then what may hold the
+            # others, then those others
+            kept = retainers(sites, findings) if findings and v.kind != "inconclusive" else []
+            v.suspects = list(sites) if not kept else (
+                [s for s in sites if s.finding is not None] + kept + [s for s in sites if s.finding is None])
         elif v.series == "goroutines" or (v.series == "nonheap" and v.kind == "non-heap-growth"):
             # Goroutine stacks explain memory outside the heap only once that growth is
             # established; an unsettled non-heap series would just repeat the groups.

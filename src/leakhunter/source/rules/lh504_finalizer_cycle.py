@@ -168,6 +168,8 @@ func open(fd int) *File {
                         f"values: if it holds `{obj}`, `{obj}` stays reachable from its own {kind}, so it is "
                         f"never collected and the {kind} never runs",
                         function=function, severity=severity or "warning",
+                        fix=f"capture only what the {kind} needs (the field it touches, not `{name}`), or "
+                            f"keep no per-object {kind} on a value `{name}` holds",
                     )
                 continue
             yield self.finding(
