@@ -94,6 +94,20 @@ in session 18), chosen and committed before any measured run: OPA v1.18.0/v1.18.
 decision server whose admin pushes the policy every 10 s while services ask ~12 decisions a second
 (a runtime.AddCleanup whose closure holds the annotation set it cleans: every superseded compile
 stays reachable, opa#8817).
+
+Real leaks, set 4 (`--only amdispatch-leaky amdispatch-fixed amtracing-leaky amtracing-fixed`;
+LH_LEAKY_BIN=/tmp/rs10/bin in session 19), chosen and committed before any measured run: two
+leaks Alertmanager fixed, each the leaky release and the fixed one under one load (a monitoring
+system's alerts: 100 groups re-notified every 10 s to a webhook, a host flapping every 5 s,
+resolved alerts re-sent as Prometheus does). v0.32.1/v0.32.3: a destroyed aggregation group
+swapped for a new one keeps its run() goroutine and timer (alertmanager#5182, fixed by #5241
+in v0.32.2, which the proxy refuses; v0.32.3 adds only silence/API fixes). v0.30.0/v0.30.1:
+each notification wraps the receiver's http.Client transport in one more otelhttp transport
+(alertmanager#4828). v0.30.x: `GOBIN=$LH_LEAKY_BIN/alertmanager-VERSION go install
+github.com/prometheus/alertmanager/cmd/alertmanager@VERSION`. v0.32.x cannot be `go install`ed
+(ui/web.go embeds ui/app/dist, which the module zip lacks): copy the module cache's
+alertmanager@VERSION, put one placeholder ui/app/dist/index.html in it, `go build -o
+$LH_LEAKY_BIN/alertmanager-VERSION/alertmanager ./cmd/alertmanager` (no web UI; the API is whole).
 """
 
 from __future__ import annotations
@@ -1899,6 +1913,103 @@ def _opa(version: str) -> ServiceFn:
     return launch
 
 
+# -- real leaks that their projects fixed, set 4 (session 19, helper rs10): as above, the leaky
+# release and the fixed one under the same load; chosen and committed before any measured run ---
+
+AMD_LEAKY, AMD_FIXED = "v0.32.1", "v0.32.3"  # dispatcher: a group's goroutine per swap (#5241)
+AMT_LEAKY, AMT_FIXED = "v0.30.0", "v0.30.1"  # notify: a tracing transport per notification (#4828)
+AM_ALERTNAMES = 4  # alert rules firing, each on every host
+AM_HOSTS = 25  # hosts (instance label): AM_ALERTNAMES x AM_HOSTS groups, group_by [alertname, instance]
+AM_FLAP_EVERY = 5.0  # seconds between flaps: one host's alerts resolve, and fire again 10 s later
+
+
+class _BigSink(http.server.ThreadingHTTPServer):
+    request_queue_size = 256  # 100 groups, 10 flushes a second: 5 (the default) resets some
+
+
+_AM_SINK: list[int] = []
+
+
+def _am_sink() -> int:
+    """The webhook receiver of set 4's Alertmanager: the bench's sink handler on its own
+    server with a listen backlog for 100 notifications at once."""
+    if not _AM_SINK:
+        srv = _BigSink(("127.0.0.1", 0), _Sink)
+        _AM_SINK.append(srv.server_address[1])
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return _AM_SINK[0]
+
+
+def _alertmanager(version: str) -> ServiceFn:
+    def launch(d: Path, p: Ports) -> Launch:
+        # Alertmanager as a monitoring system's notifier: the alerts of AM_ALERTNAMES rules on
+        # AM_HOSTS hosts re-sent every second with endsAt ahead (as Prometheus does), one group
+        # per alert and host (group_by [alertname, instance], group_wait 1s, group_interval 5s,
+        # repeat_interval 10s: each group is re-notified every 10 s; the hosts join over the
+        # first 10 s, so the groups' flushes spread over the period), and every AM_FLAP_EVERY s
+        # one host's alerts resolve and fire again 10 s later (a flapping host; while resolved
+        # they are re-sent with endsAt now, as Prometheus re-sends resolved alerts). Every
+        # notification goes to one webhook receiver (a sink on loopback).
+        # v0.32.1 (AMD_LEAKY): a group whose alerts all resolved and were notified is marked
+        # destroyed; an alert for it arriving before the dispatcher's maintenance (30 s)
+        # makes a new group, CompareAndSwap'ed into the map (dispatch/dispatch.go:517-520 in
+        # (*Dispatcher).groupAlert), and nothing stops the old one: its run() goroutine
+        # (dispatch.go:690, started at :593) and its timer live on. prometheus/alertmanager
+        # #5182, fixed by #5241 in v0.32.2 (the swapped-out group is cancelled, and run()
+        # returns once its group is destroyed); v0.32.3 (AMD_FIXED) is served, v0.32.2 not.
+        # v0.30.0 (AMT_LEAKY): notify.request (notify/util.go:81) does `client.Transport =
+        # tracing.Transport(client.Transport)` on the receiver's own http.Client, kept for
+        # the integration's life: every notification wraps the chain in one more
+        # otelhttp.Transport (tracing on or off), so memory and per-request work grow with
+        # the notifications sent: prometheus/alertmanager#4828, fixed in v0.30.1 (the tracing
+        # transport added once, when the client is made).
+        (d / "am.yml").write_text(
+            "route:\n  receiver: hook\n  group_by: [alertname, instance]\n  group_wait: 1s\n"
+            "  group_interval: 5s\n  repeat_interval: 10s\n"
+            f"receivers:\n- name: hook\n  webhook_configs:\n"
+            f"  - url: http://127.0.0.1:{_am_sink()}/hook\n")
+        base = f"http://127.0.0.1:{p.web}"
+
+        async def client(stop: asyncio.Event) -> None:
+            import httpx
+
+            def stamp(t: float) -> str:
+                return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+            t0 = time.monotonic()
+            async with httpx.AsyncClient(timeout=5) as c:
+                while not stop.is_set():
+                    now, el = time.time(), time.monotonic() - t0
+                    # the host whose alerts are resolved now: each flap lasts 10 s
+                    down = {int((el - k) / AM_FLAP_EVERY) % AM_HOSTS
+                            for k in (0.0, AM_FLAP_EVERY) if el >= k + AM_FLAP_EVERY}
+                    alerts = [{"labels": {"alertname": f"Bench{g}", "instance": f"host{i}",
+                                          "severity": "warning" if g else "critical",
+                                          "job": "node"},
+                               "annotations": {"summary": f"host{i}: bench rule {g}"},
+                               "startsAt": stamp(now - 600),
+                               "endsAt": stamp(now if i in down else now + 180),
+                               "generatorURL": "http://bench/graph"}
+                              for g in range(AM_ALERTNAMES) for i in range(AM_HOSTS)
+                              if el >= i * 10.0 / AM_HOSTS]  # hosts join over the first 10 s
+                    with contextlib.suppress(httpx.HTTPError):
+                        await c.post(base + "/api/v2/alerts", json=alerts)
+                    await _wait(stop, 1.0)
+
+        return Launch(
+            cmd=[_leaky_exe("alertmanager", version), f"--config.file={d}/am.yml",
+                 f"--storage.path={d}/data", f"--web.listen-address=127.0.0.1:{p.web}",
+                 "--cluster.listen-address=", "--log.level=warn"],
+            pprof=base,
+            loads=[base + "/api/v2/alerts", base + "/api/v2/status", base + "/api/v2/alerts/groups",
+                   base + "/api/v2/silences", base + "/metrics"],
+            client=client,
+            metrics=base + "/metrics",
+        )
+
+    return launch
+
+
 SERVICES: dict[str, ServiceFn] = {
     "prometheus": prometheus, "alertmanager": alertmanager, "etcd": etcd, "nats": nats,
     "node-exporter": node_exporter,
@@ -1922,6 +2033,9 @@ SERVICES: dict[str, ServiceFn] = {
     "gobgp-leaky": _gobgp(GOBGP_LEAKY), "gobgp-fixed": _gobgp(GOBGP_FIXED),
     # real leaks that their projects fixed, set 3 (session 18)
     "opa-leaky": _opa(OPA_LEAKY), "opa-fixed": _opa(OPA_FIXED),
+    # real leaks that their projects fixed, set 4 (session 19)
+    "amdispatch-leaky": _alertmanager(AMD_LEAKY), "amdispatch-fixed": _alertmanager(AMD_FIXED),
+    "amtracing-leaky": _alertmanager(AMT_LEAKY), "amtracing-fixed": _alertmanager(AMT_FIXED),
 }
 SET1 = ["prometheus", "alertmanager", "etcd", "nats", "node-exporter"]
 SET2 = ["caddy", "docker-registry", "influxdb", "pushgateway"]
@@ -1932,6 +2046,7 @@ SET6 = ["chasquid", "gopls", "podman"]
 LEAKS = ["nats-leaky", "nats-fixed", "coredns-leaky", "coredns-fixed"]
 LEAKS2 = ["openfga-leaky", "openfga-fixed", "gobgp-leaky", "gobgp-fixed"]
 LEAKS3 = ["opa-leaky", "opa-fixed"]
+LEAKS4 = ["amdispatch-leaky", "amdispatch-fixed", "amtracing-leaky", "amtracing-fixed"]
 BINARIES = {
     "prometheus": ["prometheus", "prometheus-node-exporter"],
     "alertmanager": ["prometheus-alertmanager"], "etcd": ["etcd", "etcdctl"],
@@ -1955,6 +2070,10 @@ BINARIES = {
     "gobgp-leaky": [_leaky_exe("gobgpd", GOBGP_LEAKY)],
     "gobgp-fixed": [_leaky_exe("gobgpd", GOBGP_FIXED)],
     "opa-leaky": [_leaky_exe("opa", OPA_LEAKY)], "opa-fixed": [_leaky_exe("opa", OPA_FIXED)],
+    "amdispatch-leaky": [_leaky_exe("alertmanager", AMD_LEAKY)],
+    "amdispatch-fixed": [_leaky_exe("alertmanager", AMD_FIXED)],
+    "amtracing-leaky": [_leaky_exe("alertmanager", AMT_LEAKY)],
+    "amtracing-fixed": [_leaky_exe("alertmanager", AMT_FIXED)],
 }
 
 
@@ -2399,6 +2518,14 @@ GAUGES = {
     "gobgp-leaky": (), "gobgp-fixed": (),
     "opa-leaky": ("http_request_duration_seconds_count",),
     "opa-fixed": ("http_request_duration_seconds_count",),
+    "amdispatch-leaky": ('alertmanager_notifications_total{integration="webhook"}',
+                         "alertmanager_dispatcher_aggregation_groups"),
+    "amdispatch-fixed": ('alertmanager_notifications_total{integration="webhook"}',
+                         "alertmanager_dispatcher_aggregation_groups"),
+    "amtracing-leaky": ('alertmanager_notifications_total{integration="webhook"}',
+                        "alertmanager_alerts"),
+    "amtracing-fixed": ('alertmanager_notifications_total{integration="webhook"}',
+                        "alertmanager_alerts"),
 }
 
 
