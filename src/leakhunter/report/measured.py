@@ -8,7 +8,7 @@ figures and SARIF carries them as each rule's `precision`, so a user can weigh a
 rule fared on code like theirs.
 """
 
-SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26"
+SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27"
 """The held-out sets pooled here (bench/precision/HELDOUT*.md)."""
 
 MEASURED: dict[str, tuple[int, int]] = {
@@ -21,7 +21,7 @@ MEASURED: dict[str, tuple[int, int]] = {
     "LH109": (5, 19),
     "LH110": (0, 2),
     "LH111": (1, 2),
-    "LH201": (6, 13),
+    "LH201": (7, 14),
     "LH301": (7, 13),
     "LH302": (4, 6),
     "LH303": (3, 15),
@@ -29,8 +29,8 @@ MEASURED: dict[str, tuple[int, int]] = {
     "LH401": (56, 92),
     "LH402": (14, 49),
     "LH403": (12, 23),
-    "LH404": (140, 224),
+    "LH404": (143, 227),
     "LH502": (0, 10),
 }
 """Rule id -> (true, triaged) over the production findings the default output showed at first contact
-(354 of 648 in all)."""
+(358 of 652 in all)."""
