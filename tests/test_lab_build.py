@@ -59,7 +59,7 @@ def test_manifest_matches_the_lab() -> None:
     rules = [s.rule for s in M.services]
     assert len(rules) == len(set(rules))
     want = {"LH101", "LH102", "LH103", "LH104", "LH105", "LH106", "LH301", "LH401", "LH402",
-            "LH404", "LH501", "LH502", "LH503", "LH504"}
+            "LH404", "LH501", "LH502", "LH503", "LH504", "LH112"}
     assert set(rules) == want
 
 

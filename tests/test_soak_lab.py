@@ -23,7 +23,8 @@ from soaklab import LabService, build_service, manifest, soak_args, toolchain_fo
 M = manifest()
 FULL = os.environ.get("LEAKHUNTER_LAB_FULL") == "1"
 # blockedsend (LH101) is soaked by the text-output test below.
-DEFAULT_LEAKS = {"sleeper", "wgdone", "unboundedmap", "subslice", "tickerleak", "bodyleak", "cleanupcycle"}
+DEFAULT_LEAKS = {"sleeper", "wgdone", "unboundedmap", "subslice", "tickerleak", "bodyleak", "cleanupcycle",
+                 "poolnowait"}
 DEFAULT_CONTROLS = {"bursty", "boundedcache"}
 
 LEAKS = [s for s in M.services if FULL or s.name in DEFAULT_LEAKS]

@@ -347,11 +347,10 @@ def suspects_for(
         if v.kind == "no-leak":
             continue
         if v.series in ("heap_live", "gc_live_heap"):
-            # with a cleanup cycle in the source: the sites a finding explains, then what may hold the
-            # others, then those others
-            kept = retainers(sites, findings) if findings and v.kind != "inconclusive" else []
-            v.suspects = list(sites) if not kept else (
-                [s for s in sites if s.finding is not None] + kept + [s for s in sites if s.finding is None])
+            # the sites a finding explains first (the code and the runtime agree, and the finding says
+            # how to fix it), then what may hold the others (a cleanup cycle), then those others
+            kept = retainers(sites, findings) if findings and v.kind == "heap-leak" else []
+            v.suspects = [s for s in sites if s.finding is not None] + kept + [s for s in sites if s.finding is None]
         elif v.series == "goroutines" or (v.series == "nonheap" and v.kind == "non-heap-growth"):
             # Goroutine stacks explain memory outside the heap only once that growth is
             # established; an unsettled non-heap series would just repeat the groups.
