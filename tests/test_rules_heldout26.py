@@ -30,3 +30,18 @@ def test_a_seek_from_the_start_of_a_file_just_opened_cannot_fail() -> None:
     assert compare("lh404_seek", ["LH404"]) == []
     found = run_rules(FIXTURES / "lh404_seek" / "seek.go", ["LH404"])
     assert sorted(f.function for f in found) == ["at", "tail"]
+
+
+def test_a_loop_over_a_ticker_its_owner_stops_never_ends() -> None:
+    """LH103 (go-session's memory store, held-out set 27's triage: a missed leak): `for range s.ticker.C`
+    in a goroutine whose owner's Close calls `s.ticker.Stop()`; Stop never closes C, so every closed
+    store leaves its loop waiting. A warning (the author meant Stop to end it), shown by default. Twins,
+    quiet: a select on a done channel Close closes, a loop that returns; a loop that stops its own ticker
+    when it ends (go-redis's Heartbeat) is only LH103's usual endless-loop `info`."""
+    vet("lh103_ticker")
+    assert compare("lh103_ticker", ["LH103"]) == []
+    found = run_rules(FIXTURES / "lh103_ticker" / "store.go", ["LH103"])
+    assert sorted((f.function, f.severity) for f in found) == [
+        ("heartbeat", "info"), ("memoryStore.gc", "warning"), ("poll.func1", "warning")]
+    gc = next(f for f in found if f.function == "memoryStore.gc")
+    assert "memoryStore.Close (store.go:37) stops the ticker" in gc.message, gc.message

@@ -65,6 +65,12 @@ class EndlessGoroutine(Rule):
     `return`, a `break` of that loop, `goto`, `panic`/`os.Exit`/`log.Fatal`, or a
     receive from `ctx.Done()` or a channel named like done/quit/stop/close.
 
+    A range over a ticker's channel (`for range s.ticker.C`) never ends either: Stop does not close
+    C. When the owner stops that ticker elsewhere (`Close() { s.ticker.Stop() }`), the author meant
+    Stop to end the loop, and every stopped owner leaves its goroutine waiting for good: that is a
+    `warning`, shown by default (go-session's memory store; grpc-go's binarylog sink until v1.40
+    added a done channel).
+
     `go s.loop()` is followed into `loop` in the same file, or in another file of the
     package (then the finding is on the `go` statement). Measured by its author: 9 of 11
     findings on the Go tree and ten large modules were true; the hand-triaged precision
@@ -126,9 +132,15 @@ func NewCache(ctx context.Context) *Cache {
                 continue
             for stmt in gs.statements(body):
                 target = _unlabel(stmt)
+                ticker = _ranged_ticker(ctx, target) if target.type == "for_statement" else None
+                if ticker is not None and not _has_way_out(ctx, target) and _per_call_state(ctx, go, fn):
+                    stopped = _ticker_stops(ctx, ticker, fn)
+                    if stopped:
+                        yield self._stopped_ticker(ctx, go, target, ticker, stopped)
+                        break
                 if (
                     target.type == "for_statement"
-                    and is_infinite_loop(target)
+                    and (is_infinite_loop(target) or ticker is not None)
                     and not _has_way_out(ctx, target)
                 ):
                     if _per_call_state(ctx, go, fn) and not (command and _started_once(ctx, go)):
@@ -151,6 +163,21 @@ func NewCache(ctx context.Context) *Cache {
                         function=gs.function_name(ctx, target),
                     )
                     break
+
+    def _stopped_ticker(self, ctx: FileContext, go: Node, loop: Node, ticker: Node, stopped: str) -> Finding:
+        """`for range s.ticker.C` in a goroutine whose owner's Close calls `s.ticker.Stop()`: the author
+        meant Stop to end the loop, but Stop never closes C, so every stopped owner leaves its goroutine
+        waiting for good (go-session's memory store, held-out set 27's triage)."""
+        chan = ctx.text(ticker)
+        return self.finding(
+            ctx, loop,
+            f"goroutine started at line {line(go)} ranges over {chan}.C, which Stop never closes: after "
+            f"{stopped} stops the ticker, this goroutine waits on {chan}.C forever (with everything it "
+            f"holds), one more per {gs.function_name(ctx, go) or 'call of its starter'}",
+            function=gs.function_name(ctx, loop), severity="info" if ctx.is_test else "warning",
+            fix=f"select on {chan}.C and on a done channel that {stopped.split(' ')[0]} closes, and return "
+                "when it is closed",
+        )
 
     def _other_file(self, ctx: FileContext, go: Node) -> Iterator[Finding]:
         """`go s.loop()` whose endless body is in another file of the package: report the go statement."""
@@ -195,6 +222,80 @@ func NewCache(ctx context.Context) *Cache {
             f"{starter} leaves one more goroutine running",
             function=gs.function_name(ctx, loop),
         )
+
+
+def _ranged_ticker(ctx: FileContext, loop: Node) -> Node | None:
+    """The ticker of `for range t.C` / `for now := range s.ticker.C` (`t` a *time.Ticker): a range over
+    a channel nothing ever closes, so the loop never ends on its own."""
+    from leakhunter.source.program import types as ty
+
+    rng = next((c for c in loop.named_children if c.type == "range_clause"), None)
+    right = rng.child_by_field_name("right") if rng is not None else None
+    if right is None or right.type != "selector_expression" or ctx.text(right.child_by_field_name("field")) != "C":
+        return None
+    op = right.child_by_field_name("operand")
+    return op if op is not None and ty.expr_type(ctx, op).lstrip("*") == "time.Ticker" else None
+
+
+def _ticker_stops(ctx: FileContext, ticker: Node, fn: Node) -> str:
+    """Where the package stops this ticker from outside the loop's own function `fn` (`s.ticker.Stop()`
+    in `memoryStore.Close`), as "memoryStore.Close (store.go:152)"; '' when nowhere. A Stop inside `fn`
+    (`defer t.Stop()` of the loop itself) runs only after the loop, so it is no owner's attempt to end
+    it (go-redis's Heartbeat). A field is matched by its name and its owner's type; a local variable of
+    the function around a goroutine literal, in that function only."""
+    from leakhunter.source.program import types as ty
+
+    first, last = line(fn), fn.end_point[0] + 1
+
+    def outside(file: str, at: int) -> bool:
+        return file != ctx.path.name or not first <= at <= last
+
+    if ticker.type == "selector_expression":
+        owner = ty.expr_type(ctx, ticker.child_by_field_name("operand")).lstrip("*")
+        key = (owner, ctx.text(ticker.child_by_field_name("field")))
+        if not owner:
+            return ""
+        hits = package_facts(ctx, "lh103.ticker_stops", _field_stops).get(key, [])
+        return next((f"{where} ({file}:{at})" for where, file, at in hits if outside(file, at)), "")
+    # a local: the ticker of the function around a goroutine literal, stopped there after the `go`
+    name = ctx.text(ticker)
+    around = gs.enclosing_declaration(fn) if fn.type == "func_literal" else None
+    if around is None or name in gs.local_names(ctx, fn):
+        return ""
+    for call in gs.walk(around, "call_expression"):
+        callee = call.child_by_field_name("function")
+        if (callee is not None and callee.type == "selector_expression"
+                and ctx.text(callee) == f"{name}.Stop" and outside(ctx.path.name, line(call))):
+            where = gs.function_name(ctx, call) or "its owner"
+            return f"{where} ({ctx.path.name}:{line(call)})"
+    return ""
+
+
+def _field_stops(files: list[FileContext]) -> dict[tuple[str, str], list[tuple[str, str, int]]]:
+    """(owner type, field) -> (function, file, line) of each `x.field.Stop()` in the package."""
+    from leakhunter.source.program import types as ty
+
+    out: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    for f in files:
+        if b".Stop()" not in f.source:
+            continue
+        for call in gs.nodes_of_type(f, "call_expression"):
+            callee = call.child_by_field_name("function")
+            if callee is None or callee.type != "selector_expression" or _field_text(f, callee, "field") != "Stop":
+                continue
+            sel = callee.child_by_field_name("operand")
+            if sel is None or sel.type != "selector_expression":
+                continue
+            owner = ty.expr_type(f, sel.child_by_field_name("operand")).lstrip("*")
+            if owner:
+                where = gs.function_name(f, call) or "its owner"
+                out.setdefault((owner, _field_text(f, sel, "field")), []).append((where, f.path.name, line(call)))
+    return out
+
+
+def _field_text(ctx: FileContext, node: Node, field: str) -> str:
+    child = node.child_by_field_name(field)
+    return ctx.text(child) if child is not None else ""
 
 
 def _started_once(ctx: FileContext, go: Node) -> bool:
