@@ -45,3 +45,14 @@ def test_a_loop_over_a_ticker_its_owner_stops_never_ends() -> None:
         ("heartbeat", "info"), ("memoryStore.gc", "warning"), ("poll.func1", "warning")]
     gc = next(f for f in found if f.function == "memoryStore.gc")
     assert "memoryStore.Close (store.go:37) stops the ticker" in gc.message, gc.message
+
+
+def test_a_reader_that_retries_every_error_spins_once_its_owner_closes_it() -> None:
+    """LH103 (zondax/ledger-go's readThread, held-out set 27's triage, shown there only as `info`): an
+    endless reader answering `if err != nil { continue }` while the owner's Close closes the device: after
+    Close it spins at full speed for good, a warning. Twins: a reader that returns on os.ErrClosed/io.EOF
+    (quiet), a reader of something its owner never closes (the usual info)."""
+    vet("lh103_spin")
+    assert compare("lh103_spin", ["LH103"]) == []
+    found = run_rules(FIXTURES / "lh103_spin" / "device.go", ["LH103"])
+    assert sorted((f.function, f.severity) for f in found) == [("device.readThread", "warning"), ("tap.drain", "info")]

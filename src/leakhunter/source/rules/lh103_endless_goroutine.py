@@ -71,6 +71,10 @@ class EndlessGoroutine(Rule):
     `warning`, shown by default (go-session's memory store; grpc-go's binarylog sink until v1.40
     added a done channel).
 
+    Likewise an endless reader that answers a read error with `continue` while its owner's Close
+    closes what it reads (`d.dev.Read`, `Close() { d.dev.Close() }`): after Close every read fails at
+    once and the goroutine spins at full speed for good, a `warning` (zondax/ledger-go's HID reader).
+
     `go s.loop()` is followed into `loop` in the same file, or in another file of the
     package (then the finding is on the `go` statement). Measured by its author: 9 of 11
     findings on the Go tree and ten large modules were true; the hand-triaged precision
@@ -144,7 +148,8 @@ func NewCache(ctx context.Context) *Cache {
                     and not _has_way_out(ctx, target)
                 ):
                     if _per_call_state(ctx, go, fn) and not (command and _started_once(ctx, go)):
-                        yield self._report(ctx, go, fn, target)
+                        spin = _spins_when_closed(ctx, target, fn) if ticker is None else None
+                        yield self._spinning(ctx, go, target, *spin) if spin else self._report(ctx, go, fn, target)
                     break
                 if (
                     target.type == "select_statement"
@@ -177,6 +182,19 @@ func NewCache(ctx context.Context) *Cache {
             function=gs.function_name(ctx, loop), severity="info" if ctx.is_test else "warning",
             fix=f"select on {chan}.C and on a done channel that {stopped.split(' ')[0]} closes, and return "
                 "when it is closed",
+        )
+
+    def _spinning(self, ctx: FileContext, go: Node, loop: Node, read: str, closer: str) -> Finding:
+        """An endless reader that answers a read error with `continue` while its owner's Close closes what
+        it reads: after Close it spins at full speed for good (`_spins_when_closed`)."""
+        return self.finding(
+            ctx, loop,
+            f"goroutine started at line {line(go)} loops forever and answers an error of {read} with "
+            f"`continue`: after {closer} closes it, every read fails at once, so the goroutine spins at full "
+            f"speed for good, one more per {gs.function_name(ctx, go) or 'call of its starter'}",
+            function=gs.function_name(ctx, loop), severity="info" if ctx.is_test else "warning",
+            fix="return when the read fails because the reader was closed (errors.Is(err, os.ErrClosed), "
+                "io.EOF, or a done channel Close closes), and keep `continue` for errors worth retrying",
         )
 
     def _other_file(self, ctx: FileContext, go: Node) -> Iterator[Finding]:
@@ -255,7 +273,7 @@ def _ticker_stops(ctx: FileContext, ticker: Node, fn: Node) -> str:
         key = (owner, ctx.text(ticker.child_by_field_name("field")))
         if not owner:
             return ""
-        hits = package_facts(ctx, "lh103.ticker_stops", _field_stops).get(key, [])
+        hits = package_facts(ctx, "lh103.field_calls", _field_calls).get((*key, "Stop"), [])
         return next((f"{where} ({file}:{at})" for where, file, at in hits if outside(file, at)), "")
     # a local: the ticker of the function around a goroutine literal, stopped there after the `go`
     name = ctx.text(ticker)
@@ -271,26 +289,73 @@ def _ticker_stops(ctx: FileContext, ticker: Node, fn: Node) -> str:
     return ""
 
 
-def _field_stops(files: list[FileContext]) -> dict[tuple[str, str], list[tuple[str, str, int]]]:
-    """(owner type, field) -> (function, file, line) of each `x.field.Stop()` in the package."""
+def _field_calls(files: list[FileContext]) -> dict[tuple[str, str, str], list[tuple[str, str, int]]]:
+    """(owner type, field, method) -> (function, file, line) of each `x.field.Stop()` / `x.field.Close()`
+    in the package."""
     from leakhunter.source.program import types as ty
 
-    out: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    out: dict[tuple[str, str, str], list[tuple[str, str, int]]] = {}
     for f in files:
-        if b".Stop()" not in f.source:
+        if b".Stop()" not in f.source and b".Close()" not in f.source:
             continue
         for call in gs.nodes_of_type(f, "call_expression"):
             callee = call.child_by_field_name("function")
-            if callee is None or callee.type != "selector_expression" or _field_text(f, callee, "field") != "Stop":
+            method = _field_text(f, callee, "field") if callee is not None and callee.type == "selector_expression" else ""
+            if method not in ("Stop", "Close"):
                 continue
-            sel = callee.child_by_field_name("operand")
+            sel = callee.child_by_field_name("operand") if callee is not None else None
             if sel is None or sel.type != "selector_expression":
                 continue
             owner = ty.expr_type(f, sel.child_by_field_name("operand")).lstrip("*")
             if owner:
                 where = gs.function_name(f, call) or "its owner"
-                out.setdefault((owner, _field_text(f, sel, "field")), []).append((where, f.path.name, line(call)))
+                key = (owner, _field_text(f, sel, "field"), method)
+                out.setdefault(key, []).append((where, f.path.name, line(call)))
     return out
+
+
+_READS = frozenset({"Read", "ReadFrom", "ReadMsg", "ReadMessage", "Recv", "RecvMsg", "Accept", "ReadPacket"})
+
+
+def _spins_when_closed(ctx: FileContext, loop: Node, fn: Node) -> tuple[str, str] | None:
+    """(`ledger.device.Read`, "LedgerDeviceHID.Close (ledger_hid.go:256)") for an endless loop that reads
+    from a field of its owner and answers a read error with `continue` only, while the owner's Close closes
+    that field elsewhere: once closed, the read fails at once, every time, and the loop spins at full speed
+    for good (zondax/ledger-go's readThread, held-out set 27's triage)."""
+    from leakhunter.source.program import types as ty
+
+    body = loop.child_by_field_name("body")
+    if body is None:
+        return None
+    stmts = gs.statements(body)
+    for i, st in enumerate(stmts[:-1]):
+        if st.type not in ("short_var_declaration", "assignment_statement"):
+            continue
+        _, rights = gs.assignment_sides(st)
+        names = gs.assigned_names(ctx, st)
+        call = rights[0] if len(rights) == 1 and rights[0].type == "call_expression" else None
+        callee = call.child_by_field_name("function") if call is not None else None
+        if callee is None or callee.type != "selector_expression" or _field_text(ctx, callee, "field") not in _READS:
+            continue
+        nxt = stmts[i + 1]
+        cons = nxt.child_by_field_name("consequence") if nxt.type == "if_statement" else None
+        if (not names or cons is None or gs._compact(ctx.text(nxt.child_by_field_name("condition"))) != f"{names[-1]}!=nil"
+                or [c.type for c in gs.statements(cons)] != ["continue_statement"]):
+            continue
+        sel = callee.child_by_field_name("operand")
+        if sel is None or sel.type != "selector_expression":
+            continue
+        owner = ty.expr_type(ctx, sel.child_by_field_name("operand")).lstrip("*")
+        if not owner:
+            continue
+        hits = package_facts(ctx, "lh103.field_calls", _field_calls).get(
+            (owner, _field_text(ctx, sel, "field"), "Close"), [])
+        first, last = line(fn), fn.end_point[0] + 1
+        closer = next((f"{w} ({file}:{at})" for w, file, at in hits
+                       if file != ctx.path.name or not first <= at <= last), "")
+        if closer:
+            return ctx.text(callee), closer
+    return None
 
 
 def _field_text(ctx: FileContext, node: Node, field: str) -> str:
