@@ -2,8 +2,8 @@
 tuning), each fixed in a general form with a reported twin, on real Go:
 
 - LH401: a response dropped where it is made (`_, err := http.Get(url)`) in an example client's main
-  that sends one request and exits (set 25): the process's end takes the connection. Twin: the same
-  main polling in a loop, one more connection each round.
+  that sends one request and exits (set 25): the process's end takes the connection. Twins: the same
+  main polling in a loop, one more connection each round; a REPL's command function (a loop calls it).
 - LH404: `if off > 0 { f.Seek(off, io.SeekStart) }` on a file just opened by path cannot fail (set 26's
   objstore). Twins: a seek from the end, an unchecked offset.
 - Test support named so (`test_passthrough_proxy.go`) that no production code uses
@@ -20,6 +20,14 @@ def test_a_response_dropped_once_in_main_ends_with_the_process() -> None:
     assert compare("lh401_oneshot", ["LH401"]) == []
     found = run_rules(FIXTURES / "lh401_oneshot" / "main.go", ["LH401"])
     assert [(f.function, f.line) for f in found] == [("main", 21)]
+
+
+def test_a_response_dropped_per_command_of_a_repl_stays_reported() -> None:
+    """The twin set 25's tag-E re-scan showed lost (httpretty's example/httprepl, a true finding): the
+    program serves nothing, so the one-shot-program model called all of it run-once, but the function
+    runs once per command."""
+    vet("lh401_repl")
+    assert compare("lh401_repl", ["LH401"]) == []
 
 
 def test_a_seek_from_the_start_of_a_file_just_opened_cannot_fail() -> None:

