@@ -64,3 +64,15 @@ def test_a_reader_that_retries_every_error_spins_once_its_owner_closes_it() -> N
     assert compare("lh103_spin", ["LH103"]) == []
     found = run_rules(FIXTURES / "lh103_spin" / "device.go", ["LH103"])
     assert sorted((f.function, f.severity) for f in found) == [("device.readThread", "warning"), ("tap.drain", "info")]
+
+
+def test_a_wait_for_a_goroutine_that_answers_on_some_paths_only_is_reported() -> None:
+    """LH102, the forgotten sender (recall: scan said nothing about a handler waiting on a worker that
+    returns without answering on its error path, the shape whose held connection buffers grew GoBGP's
+    heap in real leaks set 2): `<-res` after a goroutine that sends on some paths only. Twins, quiet: an
+    answer on every path, a deferred close, a select with the context."""
+    vet("lh102_unanswered")
+    assert compare("lh102_unanswered", ["LH102"]) == []
+    found = run_rules(FIXTURES / "lh102_unanswered" / "lookup.go", ["LH102"])
+    assert sorted(f.function for f in found) == ["lookup", "lookupSilentEnd"]
+    assert "returns at line 28 without sending" in next(f for f in found if f.function == "lookup").message

@@ -44,6 +44,11 @@ class BlockedReceive(Rule):
     The fix: `defer close(ch)` in the function that owns (sends on) the channel, right
     after making it; or let the worker also select on `ctx.Done()`.
 
+    Also the forgotten sender: the owner waits for one value (`return <-res`) from a goroutine that
+    sends on some paths only (`if err != nil { return }` before `res <- v`): on the silent path the
+    owner waits for good, and a handler with it, holding its request and connection. Not in test
+    code (a test's worker goes silent only on a test that is failing anyway).
+
     Not reported: a close that is deferred or on every path after the `go`
     statement; receives in a select with another case; channels that leave the
     function or that another goroutine sends on / closes (we cannot see who owns
@@ -106,12 +111,52 @@ func process(items []Item) error {
             if not cf.of("send", "close"):
                 yield from self._never_fed(ctx, cf)
                 continue
-            blocked = self._fed_after_blocking_call(ctx, cf)
+            blocked = self._fed_after_blocking_call(ctx, cf) or self._unanswered(ctx, cf)
             if blocked is not None:
                 yield blocked
                 continue
             yield from self._check_chan(ctx, cf)
         yield from _inline_receives(self, ctx)
+
+    def _unanswered(self, ctx: FileContext, cf: ChanFacts) -> Finding | None:
+        """`res := make(chan T)`, one goroutine that answers on `res` on some paths only (`v, err :=
+        fetch(); if err != nil { return }; res <- v`), and the owner's plain `<-res` after it: on the
+        goroutine's silent path the owner waits for good, and with it whatever it holds (a handler: its
+        request and connection). The forgotten sender, the mirror of LH101's abandoned one."""
+        from leakhunter.source.rules._resource import in_test_code
+
+        signals = cf.of("send", "close")
+        if not signals or any(u.op != "send" or u.where != "go" or u.callee is not None for u in signals):
+            return None
+        if in_test_code(ctx, cf.decl):
+            return None  # a test's worker that fails stays silent on a test that is failing anyway
+        go = signals[0].go
+        if go is None or any(u.go is None or u.go.start_byte != go.start_byte for u in signals):
+            return None
+        fn = goroutine_function(ctx, go)
+        body = fn.child_by_field_name("body") if fn is not None and fn.type == "func_literal" else None
+        recvs = [u for u in cf.of("recv", where="body") if not u.guarded and u.stmt.start_byte > go.end_byte]
+        if (body is None or not recvs or cf.of("range") or loop_between(go, cf.owner) is not None
+                or _main_goroutine(ctx, cf.owner) or gs.function_name(ctx, go) in _PROGRAM_LIFETIME):
+            return None
+        recv = recvs[0]
+        if loop_between(recv.stmt, cf.owner) is not None:
+            return None  # receives counted against sends in a loop: not judged here
+        res = Paths(ctx, [u.stmt for u in signals]).seq(gs.statements(body))
+        if "exit" not in res and "next" not in res:
+            return None  # every path sends (or stops where nothing is left to wait for)
+        silent = res.get("exit")
+        where = (f"returns at line {line(silent)}" if silent is not None and silent.type == "return_statement"
+                 else "can finish")
+        return self.finding(
+            ctx, recv.stmt,
+            f"{gs.function_name(ctx, recv.stmt) or 'the function'} waits for one value from {cf.name} (made at line "
+            f"{line(cf.decl)}), but the goroutine started at line {line(go)} {where} without sending on it: the "
+            "receive then blocks forever, with everything its function holds",
+            function=gs.function_name(ctx, recv.stmt),
+            fix=f"send on {cf.name} on every path of the goroutine (an error value too), or close it there "
+                f"(defer close({cf.name})) and check the received value",
+        )
 
     def _fed_after_blocking_call(self, ctx: FileContext, cf: ChanFacts) -> Finding | None:
         """`go func() { p.waitActive(); close(done) }()` and `<-done`, where waitActive (or a
