@@ -106,3 +106,31 @@ def test_soak_text_output_shows_the_leaking_line_and_the_fix() -> None:
     assert "fix: " in out and "result: LEAK (exit 1)" in out, out
     # Called in a few seconds: the closing line says the 12 s were not all watched.
     assert "of 12s: stopped at the first leak verdict (--fail-fast)" in out, out
+
+
+def test_soak_names_the_goroutine_leak_that_holds_the_heap() -> None:
+    """A handler that answers, then waits for good on a lookup whose worker went silent (LH102's forgotten
+    sender; tests/fixtures/holdconn): each request leaves its goroutine and, through it, net/http's
+    buffers for the connection, allocated in net/http's own frames. The heap verdict's first suspect is
+    the goroutines' LH102 line ("may explain": they hold what grew), as GoBGP v3.7.0's heap grew in
+    grpc's connection buffers while the handler the fix changed held them."""
+    from pathlib import Path
+
+    from golab import build
+    from soaklab import free_port
+
+    mod = Path(__file__).resolve().parent / "fixtures" / "holdconn"
+    exe = build("holdconn", module_dir=mod)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    res = leakhunter("soak", "--cmd", f"{exe} -addr 127.0.0.1:{port}", "--pprof", base, "--load", base + "/leak",
+                     "--rate", "100", "--duration", "25s", "--warmup", "1s", "--interval", "0.5s",
+                     "--format", "json", "--source", str(mod / "cmd" / "holdconn"), timeout=180)
+    assert res.returncode == 1, res.stderr.decode(errors="replace")[-2000:]
+    verdicts = _verdicts(json.loads(res.stdout))
+    heap = next((v for v in verdicts if v["kind"] == "heap-leak"), None)
+    assert heap is not None and any(v["kind"] == "goroutine-leak" for v in verdicts), [v["kind"] for v in verdicts]
+    top = heap["suspects"][0]
+    assert top["finding"] and top["finding"]["rule"] == "LH102", heap["suspects"][:3]
+    assert top["finding"]["line"] == 42 and top["finding"]["file"].endswith("holdconn/main.go"), top
+    assert any("LH102 at main.go:42 may explain" in e for e in heap["evidence"]), heap["evidence"]

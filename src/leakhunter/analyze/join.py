@@ -195,6 +195,36 @@ def retainers(sites: Sequence[Suspect], findings: Sequence[Finding]) -> list[Sus
                     path=(Frame(top.function, top.file, top.line),)) for f in cands]
 
 
+_HELD = "held by the goroutines leaking beside it"
+
+
+def held_by_goroutines(sites: Sequence[Suspect], groups: Sequence[Suspect]) -> list[Suspect]:
+    """Suspects for a growing heap that no site explains while goroutines leak too: a leaked goroutine
+    keeps its stack and all it references, so memory allocated elsewhere for its sake (net/http's or
+    grpc's per-connection buffers, allocated in the library's own frames) grows with it. The leaked
+    groups' findings are offered, "may explain", with the largest unexplained site as their path.
+    GoBGP v3.7.0 (real leaks set 2): the heap grew in grpc's connection buffers, no frame of GoBGP's,
+    while the goroutines parked in the handler the fix changed."""
+    loose = [s for s in sites if s.finding is None and s.unit == "bytes"]
+    if not loose:
+        return []
+    taken = {(s.finding.file, s.finding.line, s.finding.rule) for s in sites if s.finding is not None}
+    growth = sum(s.growth for s in loose)
+    top = max(loose, key=lambda s: s.growth)
+    where = f"{PurePosixPath(top.file).name}:{top.line}" if top.file else top.function
+    out: list[Suspect] = []
+    for g in groups:
+        f = g.finding
+        if f is None or (f.file, f.line, f.rule) in taken:
+            continue
+        taken.add((f.file, f.line, f.rule))
+        detail = (f"{_HELD}, which keep what they reference: the heap profile names where the growth was "
+                  f"allocated ({_func_tail(top.function)} at {where}), not who holds it")
+        out.append(Suspect(g.function, g.file, g.line, growth, "bytes", finding=f, detail=detail,
+                           path=(Frame(top.function, top.file, top.line),)))
+    return out
+
+
 def from_findings(findings: Sequence[Finding], rules: Sequence[str], growth: float,
                   unit: str, why: str) -> list[Suspect]:
     """Suspects for growth that carries no stack at all (open files): the user's lines of
@@ -217,6 +247,6 @@ def explain(suspects: Sequence[Suspect]) -> list[str]:
         where = f"{PurePosixPath(f.file).name}:{f.line}"
         # A state (`chan send`) reads "in chan send"; a sentence (no stack, a signature) follows a colon.
         detail = "" if not s.detail else f": {s.detail}" if ":" in s.detail else f" in {s.detail}"
-        verb = "may explain" if s.detail.startswith(_RETAINS) else "explains"  # a lead, not a proof
+        verb = "may explain" if s.detail.startswith((_RETAINS, _HELD)) else "explains"  # a lead, not a proof
         out.append(f"{f.rule} at {where} {verb} {what}{detail} ({s.function})")
     return out

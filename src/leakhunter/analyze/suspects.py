@@ -336,7 +336,13 @@ def suspects_for(
     """Attach suspects (and their explanations) to every verdict that is not `no-leak`:
     heap sites to heap verdicts, goroutine groups to the goroutine verdict and to a
     `non-heap-growth` one (stacks); suspects are built once per site (`merge_sites`)."""
-    from leakhunter.analyze.join import by_signature, explain, from_findings, retainers
+    from leakhunter.analyze.join import (
+        by_signature,
+        explain,
+        from_findings,
+        held_by_goroutines,
+        retainers,
+    )
 
     if all(v.kind == "no-leak" for v in verdicts):
         return
@@ -348,8 +354,11 @@ def suspects_for(
             continue
         if v.series in ("heap_live", "gc_live_heap"):
             # the sites a finding explains first (the code and the runtime agree, and the finding says
-            # how to fix it), then what may hold the others (a cleanup cycle), then those others
+            # how to fix it), then what may hold the others (a cleanup cycle, goroutines leaking beside
+            # the heap), then those others
             kept = retainers(sites, findings) if findings and v.kind == "heap-leak" else []
+            if findings and v.kind == "heap-leak" and any(o.kind == "goroutine-leak" for o in verdicts):
+                kept += held_by_goroutines(sites + kept, groups)
             v.suspects = [s for s in sites if s.finding is not None] + kept + [s for s in sites if s.finding is None]
         elif v.series == "goroutines" or (v.series == "nonheap" and v.kind == "non-heap-growth"):
             # Goroutine stacks explain memory outside the heap only once that growth is
