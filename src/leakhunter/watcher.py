@@ -44,9 +44,11 @@ How it stays reliable:
   the forced one in most scrapes. Two cycles with no request between them free every
   `sync.Pool` (victim cache), so soak itself emptied the pool a misused-pool leak grows
   in: lab poolmisuse (4 KiB/request at 100 req/s) grew 2.8 -> 4.7 MiB over 37 s, now
-  5.4 -> 15.4 MiB over 21 s. A target whose text profile passes HEAP_TEXT_MAX (so big a
+  5.4 -> 15.4 MiB over 21 s. A target whose first text profile passes HEAP_TEXT_MAX (so big a
   heap that the gzip writer's fixed cost is small beside it) is read in binary from then
-  on, unless the text's MemStats trailer is the only place its memstats are found. An
+  on, unless the text's MemStats trailer is the only place its memstats are found; a later
+  profile switches only past HEAP_TEXT_LATE_MAX, since the switch itself steps the exact
+  heap up by the gzip writer's ~1.2 MiB (a false alarm on healthy Alertmanagers). An
   unforced `watch` of a target with memstats elsewhere keeps the binary form (`_heap_as_text`).
 - Files the GC closes: with `--pid`, a forced scrape counts the target's open files
   (descriptors with a path; sockets and pipes come and go on their own) right before
@@ -96,7 +98,12 @@ MAX_BODY = 64 << 20
 FORCED_SHARE = 0.75
 """Share of a scrape's remaining time its forced heap fetch (GC and profile) may take."""
 HEAP_TEXT_MAX = 2 << 20
-"""A text heap profile larger than this switches its target to the binary form (module docstring)."""
+"""A target whose first text heap profile is larger than this is read in the binary form (module docstring)."""
+HEAP_TEXT_LATE_MAX = 32 << 20
+"""A later text heap profile switches the form only past this: each binary fetch makes the target allocate
+~1.2 MiB that the exact heap read right after it still counts, so a switch inside a soak's window is a
+step up in a healthy heap (Alertmanager v0.30.1 and v0.32.3, real leaks set 4: 4 of 4 fixed soaks that
+switched at ~60 s alarmed). Past 32 MiB of text the heap is large enough for that step to be noise."""
 
 
 FD_WAIT_MIN = 0.01
@@ -192,7 +199,10 @@ class _Target:
     metrics_heap: bool | None = None
     """/metrics carries go_memstats_heap_alloc_bytes (None: not read yet)."""
     heap_binary: bool = False
-    """Its text heap profile passed HEAP_TEXT_MAX: read the binary form (module docstring)."""
+    """Its first text heap profile passed HEAP_TEXT_MAX (or a later one HEAP_TEXT_LATE_MAX): read the
+    binary form (module docstring)."""
+    heap_form_seen: bool = False
+    """A heap profile was read: the form stays unless the text grows past HEAP_TEXT_LATE_MAX."""
     metrics_ok: bool | None = None
     tick: int = 0
     failing: bool = False
@@ -674,9 +684,11 @@ class Watcher:
         heap_bytes = results.get("heap")
         new_heap: bytes | None = None
         if isinstance(heap_bytes, bytes):
-            if (len(heap_bytes) > HEAP_TEXT_MAX and heap_bytes[:2] != b"\x1f\x8b"
+            limit = HEAP_TEXT_LATE_MAX if st.heap_form_seen else HEAP_TEXT_MAX
+            if (len(heap_bytes) > limit and heap_bytes[:2] != b"\x1f\x8b"
                     and not _memstats_from_profile(st, self.metrics_url)):
                 st.heap_binary = True
+            st.heap_form_seen = True
             try:
                 heap = heap_totals(heap_bytes)
                 sig = (heap.alloc_space, heap.inuse_space, heap.alloc_objects)
