@@ -136,3 +136,26 @@ def test_until_bounds_what_the_store_reads(tmp_path: Path) -> None:
         assert [r.ts for r in s.snapshots(url, "goroutine")] == [1.0, 2.0]
         s.until = None
         assert len(s.series(url, "goroutines")) == 3
+
+
+def test_processes_creating_one_store_at_once_all_open_it(tmp_path: Path) -> None:
+    """Two `watch` processes started together on one new --db: one failed with "not a leakhunter store
+    (database is locked)" (SQLite answers a lock upgrade that would deadlock with SQLITE_BUSY at once,
+    busy_timeout or not) or "(duplicate column name: alloc_space)" (both added the column). 8 processes
+    open a new store at the same instant, 15 times: every open succeeds."""
+    import os
+    import time
+
+    failures: list[str] = []
+    for trial in range(15):
+        path = tmp_path / f"s{trial}.db"
+        start = time.time() + 0.6
+        code = (f"import time\nwhile time.time() < {start}: pass\n"
+                f"from leakhunter.collect.store import Store\nStore({str(path)!r}).close()")
+        procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, env=dict(os.environ))
+                 for _ in range(8)]
+        for p in procs:
+            _, err = p.communicate(timeout=60)
+            if p.returncode != 0:
+                failures.append(err.decode(errors="replace").strip().splitlines()[-1])
+    assert not failures, failures

@@ -36,16 +36,20 @@ from __future__ import annotations
 import contextlib
 import gzip
 import math
+import random
 import sqlite3
+import time
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from leakhunter.errors import InputError, LeakhunterError
 
 SCHEMA_VERSION = "1"
+_OPEN_TRIES = 40
+"""Opens of a store that meet another process creating it at the same moment (about 4 s in all)."""
 
 SHAM_SHARE = 0.5
 """Share of the forced scrapes whose fd pair the watcher makes a sham (`fds_sham_closed`:
@@ -96,6 +100,29 @@ CREATE TABLE IF NOT EXISTS target_meta(
 
 MAX_SNAPSHOTS = 12
 """Snapshots kept per (target, process, kind): the first, the latest, and 10 spread out."""
+
+
+def _add_alloc_space(db: sqlite3.Connection, readonly: bool) -> bool:
+    """Give a store made before the column existed its `processes.alloc_space`.
+
+    The heap profile's alloc_space is the one monotone counter every target serves
+    (NumGC needs /debug/vars, a start time needs --pid or process metrics); a second
+    watcher adopts a process row by it, so it is kept with the row.
+    """
+    cols = {str(r[1]) for r in db.execute("PRAGMA table_info(processes)")}
+    if "alloc_space" in cols:
+        return True
+    if readonly:
+        return False
+    try:
+        db.execute("ALTER TABLE processes ADD COLUMN alloc_space REAL")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc).lower():
+            raise
+        db.rollback()  # another watcher creating the same store added it a moment ago
+        return True
+    db.commit()
+    return True
 
 
 class StoreError(LeakhunterError):
@@ -198,54 +225,60 @@ class Store:
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
-        try:
-            if readonly:
-                if not self.path.exists():
-                    raise InputError(f"{self.path}: no such store (run `leakhunter watch` first)")
-                self._db = sqlite3.connect(
-                    f"file:{self.path}?mode=ro", uri=True, timeout=10, check_same_thread=False
-                )
-            else:
-                self._db = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            if not readonly:
-                self._db.executescript(_SCHEMA)
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', ?)", (SCHEMA_VERSION,)
-                )
-                self._db.commit()
-            else:
-                self._db.execute("SELECT count(*) FROM targets").fetchone()
-            self._has_alloc_space = self._add_alloc_space(readonly)
-        except sqlite3.OperationalError as exc:
-            if readonly or "full" not in str(exc).lower():
+        raw: sqlite3.Connection | None = None
+        for attempt in range(_OPEN_TRIES):
+            try:
+                raw = self._connect(readonly)
+                self._has_alloc_space = _add_alloc_space(raw, readonly)
+                break
+            except sqlite3.OperationalError as exc:
+                # Two watchers creating one store at once: one connection's schema statements can meet the
+                # other's in a lock upgrade SQLite answers with SQLITE_BUSY at once, without waiting
+                # (deadlock avoidance), so busy_timeout does not cover it: close and try again.
+                if readonly or "locked" not in str(exc).lower() or attempt == _OPEN_TRIES - 1:
+                    self._fail(exc)
+                if raw is not None:
+                    with contextlib.suppress(Exception):
+                        raw.close()
+                    raw = None
+                time.sleep(0.05 + random.random() * 0.1)
+            except sqlite3.DatabaseError as exc:
                 raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
-            raise StoreError(f"{self.path}: cannot create the store (the disk is full)") from None
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
-        self._db = _Guarded(self._db, self.path)  # type: ignore[assignment]
+        assert raw is not None
+        self._db = _Guarded(raw, self.path)
         self._target_ids: dict[str, int] = {}
         self.until: float | None = None
         """When set, samples and snapshots after this time are not read: the data a
         decision was made on (`watch --until-verdict` reports the verdict it stopped on)."""
 
-    def _add_alloc_space(self, readonly: bool) -> bool:
-        """Give a store made before the column existed its `processes.alloc_space`.
+    def _fail(self, exc: sqlite3.OperationalError) -> NoReturn:
+        if self.readonly or "full" not in str(exc).lower():
+            raise InputError(f"{self.path}: not a leakhunter store ({exc})") from None
+        raise StoreError(f"{self.path}: cannot create the store (the disk is full)") from None
 
-        The heap profile's alloc_space is the one monotone counter every target serves
-        (NumGC needs /debug/vars, a start time needs --pid or process metrics); a second
-        watcher adopts a process row by it, so it is kept with the row.
-        """
-        cols = {str(r[1]) for r in self._db.execute("PRAGMA table_info(processes)")}
-        if "alloc_space" in cols:
-            return True
+    def _connect(self, readonly: bool) -> sqlite3.Connection:
+        """Open (or create) the database and check it is a store; sqlite3's errors pass through."""
         if readonly:
-            return False
-        self._db.execute("ALTER TABLE processes ADD COLUMN alloc_space REAL")
-        self._db.commit()
-        return True
+            if not self.path.exists():
+                raise InputError(f"{self.path}: no such store (run `leakhunter watch` first)")
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10, check_same_thread=False)
+        else:
+            db = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False)
+        try:
+            if not readonly:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA busy_timeout=10000")
+            if not readonly:
+                db.executescript(_SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES('schema', ?)", (SCHEMA_VERSION,))
+                db.commit()
+            else:
+                db.execute("SELECT count(*) FROM targets").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     # -- lifecycle -----------------------------------------------------------------
 
