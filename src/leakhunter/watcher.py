@@ -201,8 +201,6 @@ class _Target:
     heap_binary: bool = False
     """Its first text heap profile passed HEAP_TEXT_MAX (or a later one HEAP_TEXT_LATE_MAX): read the
     binary form (module docstring)."""
-    heap_form_seen: bool = False
-    """A heap profile was read: the form stays unless the text grows past HEAP_TEXT_LATE_MAX."""
     metrics_ok: bool | None = None
     tick: int = 0
     failing: bool = False
@@ -684,11 +682,11 @@ class Watcher:
         heap_bytes = results.get("heap")
         new_heap: bytes | None = None
         if isinstance(heap_bytes, bytes):
-            limit = HEAP_TEXT_LATE_MAX if st.heap_form_seen else HEAP_TEXT_MAX
+            # after the first profile read (heap_sig set) the form stays unless the text grows huge
+            limit = HEAP_TEXT_LATE_MAX if st.heap_sig is not None else HEAP_TEXT_MAX
             if (len(heap_bytes) > limit and heap_bytes[:2] != b"\x1f\x8b"
                     and not _memstats_from_profile(st, self.metrics_url)):
                 st.heap_binary = True
-            st.heap_form_seen = True
             try:
                 heap = heap_totals(heap_bytes)
                 sig = (heap.alloc_space, heap.inuse_space, heap.alloc_objects)

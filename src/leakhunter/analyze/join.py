@@ -178,21 +178,35 @@ def retainers(sites: Sequence[Suspect], findings: Sequence[Finding]) -> list[Sus
     `scan` found (warning and error only), each offered as what may keep the sites' allocations
     alive. The growth they are given is what no finding explains; the detail says it is a lead the
     profile cannot prove, and the largest unexplained site becomes their path."""
-    loose = [s for s in sites if s.finding is None and s.unit == "bytes"]
-    if not loose:
+    loose = _unexplained(sites)
+    if loose is None:
         return []
-    joined = {(s.finding.file, s.finding.line, s.finding.rule) for s in sites if s.finding is not None}
+    growth, top, allocated = loose
+    joined = _joined(sites)
     cands = [f for f in candidates(findings, RETAINERS)
              if f.severity in ("error", "warning") and (f.file, f.line, f.rule) not in joined]
-    growth = sum(s.growth for s in loose)
-    top = max(loose, key=lambda s: s.growth)
-    where = f"{PurePosixPath(top.file).name}:{top.line}" if top.file else top.function
-    detail = (f"{_RETAINS}, allocated elsewhere: the heap profile names where the growth "
-              f"was allocated ({_func_tail(top.function)} at {where}), never what holds it")
+    detail = f"{_RETAINS}, allocated elsewhere: {allocated}, never what holds it"
     if len(cands) > 1:
         detail += f"; 1 of {len(cands)} such findings in the source"
-    return [Suspect(f.function or "", f.file, f.line, growth, "bytes", finding=f, detail=detail,
-                    path=(Frame(top.function, top.file, top.line),)) for f in cands]
+    return [Suspect(f.function or "", f.file, f.line, growth, "bytes", finding=f, detail=detail, path=(top,))
+            for f in cands]
+
+
+def _unexplained(sites: Sequence[Suspect]) -> tuple[float, Frame, str] | None:
+    """(growth, frame of the largest site, "the heap profile names where the growth was allocated
+    (f at x.go:N)") over the heap sites no finding explains; None when every site is explained."""
+    loose = [s for s in sites if s.finding is None and s.unit == "bytes"]
+    if not loose:
+        return None
+    top = max(loose, key=lambda s: s.growth)
+    where = f"{PurePosixPath(top.file).name}:{top.line}" if top.file else top.function
+    return (sum(s.growth for s in loose), Frame(top.function, top.file, top.line),
+            f"the heap profile names where the growth was allocated ({_func_tail(top.function)} at {where})")
+
+
+def _joined(sites: Sequence[Suspect]) -> set[tuple[str, int, str]]:
+    """(file, line, rule) of the findings already joined to a site: not offered again."""
+    return {(s.finding.file, s.finding.line, s.finding.rule) for s in sites if s.finding is not None}
 
 
 _HELD = "held by the goroutines leaking beside it"
@@ -205,23 +219,19 @@ def held_by_goroutines(sites: Sequence[Suspect], groups: Sequence[Suspect]) -> l
     groups' findings are offered, "may explain", with the largest unexplained site as their path.
     GoBGP v3.7.0 (real leaks set 2): the heap grew in grpc's connection buffers, no frame of GoBGP's,
     while the goroutines parked in the handler the fix changed."""
-    loose = [s for s in sites if s.finding is None and s.unit == "bytes"]
-    if not loose:
+    loose = _unexplained(sites)
+    if loose is None:
         return []
-    taken = {(s.finding.file, s.finding.line, s.finding.rule) for s in sites if s.finding is not None}
-    growth = sum(s.growth for s in loose)
-    top = max(loose, key=lambda s: s.growth)
-    where = f"{PurePosixPath(top.file).name}:{top.line}" if top.file else top.function
+    growth, top, allocated = loose
+    taken = _joined(sites)
+    detail = f"{_HELD}, which keep what they reference: {allocated}, not who holds it"
     out: list[Suspect] = []
     for g in groups:
         f = g.finding
         if f is None or (f.file, f.line, f.rule) in taken:
             continue
         taken.add((f.file, f.line, f.rule))
-        detail = (f"{_HELD}, which keep what they reference: the heap profile names where the growth was "
-                  f"allocated ({_func_tail(top.function)} at {where}), not who holds it")
-        out.append(Suspect(g.function, g.file, g.line, growth, "bytes", finding=f, detail=detail,
-                           path=(Frame(top.function, top.file, top.line),)))
+        out.append(Suspect(g.function, g.file, g.line, growth, "bytes", finding=f, detail=detail, path=(top,)))
     return out
 
 

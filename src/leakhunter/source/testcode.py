@@ -87,19 +87,14 @@ def _test_named_file(path: Path, source: bytes) -> bool:
         return False
     directory = path.absolute().parent
     users = [f for f in directory.glob("*.go") if f.name != path.name and not f.name.endswith("_test.go")]
-    exported = {n for n in names if n[:1].isupper()}
-    info = gomod.module_for_dir(directory)
-    if exported and info.root is not None and info.module:
-        try:
-            rel = directory.relative_to(Path(info.root)).as_posix()
-        except ValueError:
-            return False
+    if any(n[:1].isupper() for n in names):
+        place = _import_path(directory)
+        if place is None:
+            return False  # outside a module nobody can say who calls its exported names
         from leakhunter.source.program.importers import importers
 
-        ip = info.module if rel == "." else f"{info.module}/{rel}"
-        users += [f for f in importers(Path(info.root)).code.get(ip) or [] if f.parent != directory]
-    elif exported:
-        return False  # outside a module nobody can say who calls its exported names
+        root, ip = place
+        users += [f for f in importers(root).code.get(ip) or [] if f.parent != directory]
     used = re.compile(rb"\b(?:" + b"|".join(re.escape(n) for n in sorted(names)) + rb")\b")
     for f in users:
         try:
@@ -115,22 +110,28 @@ def _test_helper_package(path: Path) -> bool:
     directory = path.absolute().parent
     if not directory.name.endswith("test") or directory.name == "test":
         return False
-    info = gomod.module_for_dir(directory)
-    if info.root is None or not info.module:
-        return False
-    root = Path(info.root)
-    try:
-        rel = directory.relative_to(root)
-    except ValueError:
-        return False
-    if not rel.parts:
-        return False
+    place = _import_path(directory)
+    if place is None or place[0] == directory:
+        return False  # not in a module, or the module's root package
     from leakhunter.source.program.importers import importers
 
-    ip = f"{info.module}/{rel.as_posix()}"
+    root, ip = place
     imp = importers(root)
     users = [p for p in imp.code.get(ip) or [] if p.parent != directory]
     return bool(imp.tests.get(ip)) and not users
+
+
+def _import_path(directory: Path) -> tuple[Path, str] | None:
+    """(module root, import path) of the package in `directory`; None outside a module."""
+    info = gomod.module_for_dir(directory)
+    if info.root is None or not info.module:
+        return None
+    root = Path(info.root)
+    try:
+        rel = directory.relative_to(root).as_posix()
+    except ValueError:
+        return None
+    return root, info.module if rel == "." else f"{info.module}/{rel}"
 
 
 def _in_test_directory(path: Path) -> bool:

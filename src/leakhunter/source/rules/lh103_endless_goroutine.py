@@ -261,20 +261,8 @@ def _ticker_stops(ctx: FileContext, ticker: Node, fn: Node) -> str:
     (`defer t.Stop()` of the loop itself) runs only after the loop, so it is no owner's attempt to end
     it (go-redis's Heartbeat). A field is matched by its name and its owner's type; a local variable of
     the function around a goroutine literal, in that function only."""
-    from leakhunter.source.program import types as ty
-
-    first, last = line(fn), fn.end_point[0] + 1
-
-    def outside(file: str, at: int) -> bool:
-        return file != ctx.path.name or not first <= at <= last
-
     if ticker.type == "selector_expression":
-        owner = ty.expr_type(ctx, ticker.child_by_field_name("operand")).lstrip("*")
-        key = (owner, ctx.text(ticker.child_by_field_name("field")))
-        if not owner:
-            return ""
-        hits = package_facts(ctx, "lh103.field_calls", _field_calls).get((*key, "Stop"), [])
-        return next((f"{where} ({file}:{at})" for where, file, at in hits if outside(file, at)), "")
+        return _field_called_elsewhere(ctx, ticker, "Stop", fn)
     # a local: the ticker of the function around a goroutine literal, stopped there after the `go`
     name = ctx.text(ticker)
     around = gs.enclosing_declaration(fn) if fn.type == "func_literal" else None
@@ -283,10 +271,28 @@ def _ticker_stops(ctx: FileContext, ticker: Node, fn: Node) -> str:
     for call in gs.walk(around, "call_expression"):
         callee = call.child_by_field_name("function")
         if (callee is not None and callee.type == "selector_expression"
-                and ctx.text(callee) == f"{name}.Stop" and outside(ctx.path.name, line(call))):
+                and ctx.text(callee) == f"{name}.Stop" and _outside(ctx, fn, ctx.path.name, line(call))):
             where = gs.function_name(ctx, call) or "its owner"
             return f"{where} ({ctx.path.name}:{line(call)})"
     return ""
+
+
+def _outside(ctx: FileContext, fn: Node, file: str, at: int) -> bool:
+    """Line `at` of `file` is not inside `fn` (a call in the loop's own function runs only after it)."""
+    return file != ctx.path.name or not line(fn) <= at <= fn.end_point[0] + 1
+
+
+def _field_called_elsewhere(ctx: FileContext, sel: Node, method: str, fn: Node) -> str:
+    """Where the package calls `method` (Stop, Close) on the field `sel` (`s.ticker`, `d.dev`: matched by
+    the field's name and its owner's type) outside `fn`, as "memoryStore.Close (store.go:152)"; ''."""
+    from leakhunter.source.program import types as ty
+
+    owner = ty.expr_type(ctx, sel.child_by_field_name("operand")).lstrip("*")
+    if not owner:
+        return ""
+    key = (owner, ctx.text(sel.child_by_field_name("field")), method)
+    hits = package_facts(ctx, "lh103.field_calls", _field_calls).get(key, [])
+    return next((f"{where} ({file}:{at})" for where, file, at in hits if _outside(ctx, fn, file, at)), "")
 
 
 def _field_calls(files: list[FileContext]) -> dict[tuple[str, str, str], list[tuple[str, str, int]]]:
@@ -300,7 +306,7 @@ def _field_calls(files: list[FileContext]) -> dict[tuple[str, str, str], list[tu
             continue
         for call in gs.nodes_of_type(f, "call_expression"):
             callee = call.child_by_field_name("function")
-            method = _field_text(f, callee, "field") if callee is not None and callee.type == "selector_expression" else ""
+            method = f.text(callee.child_by_field_name("field")) if callee is not None and callee.type == "selector_expression" else ""
             if method not in ("Stop", "Close"):
                 continue
             sel = callee.child_by_field_name("operand") if callee is not None else None
@@ -309,7 +315,7 @@ def _field_calls(files: list[FileContext]) -> dict[tuple[str, str, str], list[tu
             owner = ty.expr_type(f, sel.child_by_field_name("operand")).lstrip("*")
             if owner:
                 where = gs.function_name(f, call) or "its owner"
-                key = (owner, _field_text(f, sel, "field"), method)
+                key = (owner, f.text(sel.child_by_field_name("field")), method)
                 out.setdefault(key, []).append((where, f.path.name, line(call)))
     return out
 
@@ -322,8 +328,6 @@ def _spins_when_closed(ctx: FileContext, loop: Node, fn: Node) -> tuple[str, str
     from a field of its owner and answers a read error with `continue` only, while the owner's Close closes
     that field elsewhere: once closed, the read fails at once, every time, and the loop spins at full speed
     for good (zondax/ledger-go's readThread, held-out set 27's triage)."""
-    from leakhunter.source.program import types as ty
-
     body = loop.child_by_field_name("body")
     if body is None:
         return None
@@ -335,7 +339,7 @@ def _spins_when_closed(ctx: FileContext, loop: Node, fn: Node) -> tuple[str, str
         names = gs.assigned_names(ctx, st)
         call = rights[0] if len(rights) == 1 and rights[0].type == "call_expression" else None
         callee = call.child_by_field_name("function") if call is not None else None
-        if callee is None or callee.type != "selector_expression" or _field_text(ctx, callee, "field") not in _READS:
+        if callee is None or callee.type != "selector_expression" or ctx.text(callee.child_by_field_name("field")) not in _READS:
             continue
         nxt = stmts[i + 1]
         cons = nxt.child_by_field_name("consequence") if nxt.type == "if_statement" else None
@@ -343,24 +347,10 @@ def _spins_when_closed(ctx: FileContext, loop: Node, fn: Node) -> tuple[str, str
                 or [c.type for c in gs.statements(cons)] != ["continue_statement"]):
             continue
         sel = callee.child_by_field_name("operand")
-        if sel is None or sel.type != "selector_expression":
-            continue
-        owner = ty.expr_type(ctx, sel.child_by_field_name("operand")).lstrip("*")
-        if not owner:
-            continue
-        hits = package_facts(ctx, "lh103.field_calls", _field_calls).get(
-            (owner, _field_text(ctx, sel, "field"), "Close"), [])
-        first, last = line(fn), fn.end_point[0] + 1
-        closer = next((f"{w} ({file}:{at})" for w, file, at in hits
-                       if file != ctx.path.name or not first <= at <= last), "")
+        closer = _field_called_elsewhere(ctx, sel, "Close", fn) if sel is not None and sel.type == "selector_expression" else ""
         if closer:
             return ctx.text(callee), closer
     return None
-
-
-def _field_text(ctx: FileContext, node: Node, field: str) -> str:
-    child = node.child_by_field_name(field)
-    return ctx.text(child) if child is not None else ""
 
 
 def _started_once(ctx: FileContext, go: Node) -> bool:
