@@ -484,3 +484,41 @@ def test_a_forcing_watcher_keeps_the_heap_profiles_form_when_it_grows(
             t.join(timeout=10)
             store.close()
     assert len(forms) >= 4 and not any(forms), forms
+
+
+def test_a_forced_scrapes_exact_heap_leaves_out_what_rendering_the_profile_made(tmp_path: Path) -> None:
+    """The exact heap of a forced scrape is the text profile's MemStats trailer, which the runtime reads
+    right after the GC and before it renders the profile. /debug/vars, read after the profile, also
+    counted the rendering's garbage: on tests/fixtures/profilegrow (a flat 0.4 MiB heap whose profile gains
+    a stack per request) it read 0.4 -> 3.5 MiB over a 40 s soak, a ramp of +1.7 MiB/min on a flat heap."""
+    import asyncio
+    import threading
+    import urllib.request
+
+    from leakhunter.watcher import Watcher
+
+    mod = Path(__file__).resolve().parent / "fixtures" / "profilegrow"
+    with golab.LabProcess(golab.build("profilegrow", module_dir=mod)).start() as svc:
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                with urllib.request.urlopen(svc.base_url + "/work", timeout=5) as r:
+                    r.read()
+
+        threads = [threading.Thread(target=load, daemon=True) for _ in range(2)]
+        for t in threads:
+            t.start()
+        store = Store(str(tmp_path / "w.db"))
+        w = Watcher([svc.base_url], store, interval=0.25, force_gc_every=0.25, timeout=5.0, warn=lambda _: None)
+        try:
+            asyncio.run(w.run(duration=5.0))
+            marked = [p.value for p in store.series(svc.base_url, "heap_marked")]
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=10)
+            store.close()
+    assert len(marked) >= 5, marked
+    spread = max(marked[2:]) - min(marked[2:])
+    assert spread < 0.25 * 2**20, [round(v / 2**20, 2) for v in marked]

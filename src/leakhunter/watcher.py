@@ -33,9 +33,11 @@ How it stays reliable:
   the user's own test service; `watch --force-gc EVERY` opt-in): the live heap changes
   only at a GC, so where GCs are rare (a growing heap makes them rarer; GOGC=off) the
   verdict would otherwise wait for them. A forced scrape fetches
-  `/debug/pprof/heap?gc=1` first and `/debug/vars` (or, without it, the `metrics_url`'s
-  `go_memstats_heap_alloc_bytes`) right after it, so HeapAlloc is the live heap just after
-  that GC (`heap_marked`: exact, unsampled). Cost: one GC of the
+  `/debug/pprof/heap?gc=1` first: in the text form its MemStats trailer, which the runtime
+  reads right after the GC and before rendering, holds HeapAlloc, the live heap just after
+  that GC (`heap_marked`: exact, unsampled); in the binary form, `/debug/vars` (or, without it,
+  the `metrics_url`'s `go_memstats_heap_alloc_bytes`) read right after it stands in, counting
+  the garbage the rendering made as well. Cost: one GC of the
   target per forced scrape (bench/RESULTS-detection.md measures it).
 - A forcing watcher fetches the heap profile in its text form (`debug=1`): the binary form costs the
   target a fresh gzip writer, ~1.3 MB of allocation per fetch against ~50 KB (lab
@@ -766,7 +768,14 @@ class Watcher:
             # /debug/vars (the exact live heap, the heap goal, the GC count).
             vars_ = Vars(memstats=heap.memstats)
         self._add_memory(values, vars_, metrics)
-        if force and heap is not None and vars_ and "HeapAlloc" in vars_.memstats:
+        if force and heap is not None and "HeapAlloc" in heap.memstats:
+            # The text profile's own MemStats, which the runtime reads right after the GC and before
+            # it renders the profile: /debug/vars read after the profile also counts the garbage the
+            # rendering made (tests/fixtures/profilegrow: 0.25 MiB live read as 0.5-2.7 MiB, the more
+            # the larger the profile grew, a ramp on a flat heap).
+            values["heap_marked"] = heap.memstats["HeapAlloc"]
+        elif force and heap is not None and vars_ and "HeapAlloc" in vars_.memstats:
+            # The binary form has no MemStats: its gzip writer's ~1.2 MiB is counted, steadily.
             values["heap_marked"] = vars_.memstats["HeapAlloc"]
         elif force and heap is not None and "go_memstats_heap_alloc_bytes" in metrics:
             # The Prometheus Go collector's HeapAlloc, read right after the GC like
