@@ -7,7 +7,8 @@ stores; this judges each store again at its end, once without source findings an
 `scan`'s findings for the module's source (what `soak`/`watch --source DIR` would show), and
 says for each leak verdict whether the fix's line (a file suffix and a line, within the join's
 slack, or named by a suspect's finding as its leaking exit) and the fix's function are among its
-suspects, and at which rank.
+suspects, and at which rank. A goroutine suspect's `created_by` (the `go` statement its goroutines
+were started at, which the output shows with it) counts as one of its places.
 
     PYTHONPATH=<tree>/src python bench/realleaks_suspects.py --root /tmp/rs/opa \\
         --source $GOMODCACHE/github.com/open-policy-agent/opa@v1.18.0 \\
@@ -35,6 +36,8 @@ def _rank(suspects: list[Any], fixes: list[tuple[str, int]], slack: int) -> int 
         places = [(s.file, s.line)]
         if s.finding is not None:
             places.append((s.finding.file, s.finding.line))
+        if getattr(s, "created_by", None) is not None:  # the `go` statement the suspect names
+            places.append((s.created_by.file, s.created_by.line))
         if any(f and f.endswith(ff) and abs(ln - fl) <= slack for f, ln in places for ff, fl in fixes):
             return i
         # a finding made where the value is made names the leaking exit in its message ("on the return
@@ -47,7 +50,9 @@ def _rank(suspects: list[Any], fixes: list[tuple[str, int]], slack: int) -> int 
 
 def _func_rank(suspects: list[Any], name: str) -> int | None:
     for i, s in enumerate(suspects, 1):
-        if name and (name in s.function or (s.finding is not None and name in s.finding.function)):
+        by = getattr(s, "created_by", None)
+        if name and (name in s.function or (s.finding is not None and name in s.finding.function)
+                     or (by is not None and name in by.function)):
             return i
     return None
 

@@ -169,6 +169,11 @@ def test_report_tells_the_whole_story(story_store: Path, tmp_path: Path) -> None
     assert (str(send), text.expandtabs(4).replace("<", "&lt;")) in hot, hot
     assert "LH101 blocked-send" in html
     assert '<p class="fix"><b>Fix:</b> buffer the channel' in html
+    # where the leaked goroutines were started (the `go` statement above the send; a full dump)
+    started = max(i for i, t in enumerate((golab.LAB / "cmd" / "blockedsend" / "main.go").read_text()
+                                          .splitlines()[:send], 1) if t.strip().startswith("go "))
+    assert re.search(rf"started by <code>main\.lookupLeaky \S*blockedsend/main\.go:{started}</code>", html), \
+        re.findall(r"started by <code>[^<]*</code>", html)
     flames = re.findall(r'<script type="application/json" id="(flame-[^"]+)-data">(.*?)</script>',
                         html)
     by_kind: dict[str, list[dict[str, object]]] = {}

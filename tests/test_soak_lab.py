@@ -104,6 +104,11 @@ def test_soak_text_output_shows_the_leaking_line_and_the_fix() -> None:
     assert f"main.go:{line}: LH101 blocked-send" in out, out
     assert src_line in out, out  # the leaking line itself
     assert "fix: " in out and "result: LEAK (exit 1)" in out, out
+    # where the leaked goroutines were started: the `go` statement above the send, from the one full
+    # (debug=2) dump the watcher takes once goroutines grew (debug=1 has no `created by`)
+    lines = svc.source.read_text().splitlines()
+    go_line = max(i for i, text in enumerate(lines[:line], 1) if text.strip().startswith("go "))
+    assert f"started by main.lookupLeaky  {svc.source}:{go_line}" in out, out
     # Called in a few seconds: the closing line says the 12 s were not all watched.
     assert "of 12s: stopped at the first leak verdict (--fail-fast)" in out, out
 

@@ -522,3 +522,43 @@ def test_a_forced_scrapes_exact_heap_leaves_out_what_rendering_the_profile_made(
     assert len(marked) >= 5, marked
     spread = max(marked[2:]) - min(marked[2:])
     assert spread < 0.25 * 2**20, [round(v / 2**20, 2) for v in marked]
+
+
+def test_a_full_goroutine_dump_is_taken_only_once_goroutines_grow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`goroutine?debug=2` stops the target's world while it is written, so the watcher takes one only
+    when goroutines grew (and then at most every CREATORS_EVERY): none while lab blockedsend is idle,
+    one (not one per scrape) once each request leaves a goroutine blocked."""
+    import asyncio
+    import threading
+    import urllib.request
+
+    import leakhunter.watcher as watcher
+    from leakhunter.watcher import Watcher
+
+    monkeypatch.setattr(watcher, "CREATORS_EVERY", 3.0)
+    with golab.LabProcess(golab.build("blockedsend")).start() as svc:
+        def scrape(db: str, seconds: float) -> int:
+            store = Store(str(tmp_path / db))
+            try:
+                asyncio.run(Watcher([svc.base_url], store, interval=0.25, timeout=2.0,
+                                    warn=lambda _: None).run(duration=seconds))
+                return len(store.snapshots(svc.base_url, "goroutine_stacks", store.last_process(svc.base_url).id))
+            finally:
+                store.close()
+
+        assert scrape("idle.db", 2.0) == 0
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                with urllib.request.urlopen(svc.base_url + "/leak?every=1", timeout=5) as r:
+                    r.read()
+
+        t = threading.Thread(target=load, daemon=True)
+        t.start()
+        try:
+            n = scrape("leak.db", 2.5)
+        finally:
+            stop.set()
+            t.join(timeout=10)
+    assert n == 1, n

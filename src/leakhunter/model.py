@@ -211,6 +211,9 @@ class Suspect:
     path: tuple[Frame, ...] = ()
     """The library and runtime frames between the allocation and the user's line (innermost
     first: `runtime.makeslice`, `bytes.growSlice` ...): how the user's line got there."""
+    created_by: Frame | None = None
+    """For a goroutine group: the `go` statement its goroutines were started at (the most common
+    `created by` of a full dump's goroutines parked at this site), often the line a fix changes."""
 
 
 @dataclass(slots=True)

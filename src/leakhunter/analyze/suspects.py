@@ -238,6 +238,37 @@ def goroutine_suspects(store: Store, target: str, process_id: int) -> list[Suspe
                         for (state, fr), g in _significant(grown, 2)])[:TOP]
 
 
+def creators(store: Store, target: str, process_id: int) -> dict[tuple[str, str, int], Frame]:
+    """Where the goroutines parked at each site were started: the most common user-code `created
+    by` per (function, file, line) in the process's latest full dump (`goroutine_stacks`, debug=2,
+    which the watcher fetches only once goroutines grew). {} without one."""
+    snaps = store.snapshots(target, "goroutine_stacks", process_id)
+    dump = _dump(store, snaps[-1]) if snaps else None
+    if dump is None:
+        return {}
+    seen: dict[tuple[str, str, int], Counter[Frame]] = {}
+    for g in dump.groups:
+        fr, by = g.user_frame, g.created_by
+        if fr is None or by is None or by.is_runtime or is_profiler_stack(g.stack):
+            continue
+        seen.setdefault((fr.function, fr.file, fr.line), Counter())[by] += g.count
+    return {site: c.most_common(1)[0][0] for site, c in seen.items()}
+
+
+def with_creators(suspects: list[Suspect], by_site: dict[tuple[str, str, int], Frame]) -> list[Suspect]:
+    """Each goroutine suspect with the `go` statement that started its goroutines, also as its last
+    caller, so a `scan` finding at that statement (LH101's `go func`) joins it."""
+    out = []
+    for s in suspects:
+        by = by_site.get((s.function, s.file, s.line))
+        if by is None:
+            out.append(s)
+            continue
+        callers = s.callers if by in s.callers else (*s.callers, by)
+        out.append(replace(s, created_by=by, callers=callers))
+    return out
+
+
 def leaked_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
     snaps = store.snapshots(target, "goroutineleak", process_id)
     if not snaps:
@@ -291,6 +322,8 @@ def target_suspects(
     # The runtime's proof wins: a site it reports leaked is not listed again as merely grown.
     seen = {(s.function, s.file, s.line) for s in leaked}
     groups = leaked + [s for s in grown if (s.function, s.file, s.line) not in seen]
+    if groups:
+        groups = with_creators(groups, creators(store, target, proc.id))
     if findings:
         join(sites, findings)
         join(groups, findings)

@@ -138,6 +138,8 @@ def _suspect_card(s: Suspect, source_dir: str | None,
         "where": f"{s.file}:{s.line}" if s.file else "(no source position)",
         "code_where": f"{at_file}:{at_line}", "code": code,
         "via": " ← ".join(fr.function for fr in s.path[:4]),
+        "started_by": "" if s.created_by is None else
+        f"{s.created_by.function} {s.created_by.file}:{s.created_by.line}",
         "rule": f.rule if f else "", "rule_name": f.name if f else "",
         "message": f.message if f else "", "fix": f.fix if f else "",
         "severity": f.severity if f else "",

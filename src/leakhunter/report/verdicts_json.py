@@ -10,6 +10,7 @@ Shape::
 `watch_more_s`, `forecast_s` with its 95% interval `forecast_low_s`/`forecast_high_s`,
 `limit_bytes`, `limit_source`, `limit_crossed`, `current_bytes`, a suspect's `unit`,
 `detail` and `path` (the library frames between the allocation and the user's line),
+`created_by` (a goroutine group's `go` statement: {function, file, line} or null),
 a target's `labels`) are additions, never renames: scripts may rely on the contract keys.
 """
 
@@ -35,6 +36,9 @@ def suspect_dict(s: Suspect) -> dict[str, Any]:
                  for fr in s.path],
         "finding": None if f is None else {
             "rule": f.rule, "file": f.file, "line": f.line, "message": f.message,
+        },
+        "created_by": None if s.created_by is None else {
+            "function": s.created_by.function, "file": s.created_by.file, "line": s.created_by.line,
         },
     }
 

@@ -30,6 +30,9 @@ def verdict_lines(v: Verdict, *, indent: str = "  ") -> list[str]:
         out.append(line)
         if s.path:
             out.append(f"{indent}      via " + " <- ".join(fr.function for fr in s.path[:4]))
+        if s.created_by is not None:
+            by = s.created_by
+            out.append(f"{indent}      started by {by.function}  {by.file}:{by.line}")
     return out
 
 
