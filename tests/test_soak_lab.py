@@ -143,3 +143,28 @@ def test_soak_names_the_goroutine_leak_that_holds_the_heap() -> None:
     # (the channel, the closure) grew enough to be joined to the finding directly
     assert any(e.startswith(("LH102 at main.go:42 may explain", "LH102 at main.go:42 explains"))
                for e in heap["evidence"]), heap["evidence"]
+
+
+def test_soak_says_when_a_heap_suspect_is_a_recursion_cut_off_by_the_profile() -> None:
+    """tests/fixtures/deepchain wraps its chain once more per request and keeps what the bottom of the
+    chain allocates, as Alertmanager v0.30.0 wrapped its tracing transport per notification (real leaks
+    set 4): the in-use stacks are the wrapper calling itself, cut at the runtime's recorded depth, and
+    the code that deepens the chain is on none of them. The suspect says so instead of passing the
+    wrapper off as the line to fix."""
+    from pathlib import Path
+
+    from golab import build
+    from soaklab import free_port
+
+    mod = Path(__file__).resolve().parent / "fixtures" / "deepchain"
+    exe = build("deepchain", module_dir=mod)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    res = leakhunter("soak", "--cmd", f"{exe} -addr 127.0.0.1:{port}", "--pprof", base, "--load", base + "/work",
+                     "--rate", "100", "--duration", "20s", "--warmup", "2s", "--interval", "0.5s",
+                     "--format", "json", "--fail-fast", timeout=180)
+    assert res.returncode == 1, res.stderr.decode(errors="replace")[-2000:]
+    heap = next(v for v in _verdicts(json.loads(res.stdout)) if v["kind"] == "heap-leak")
+    top = heap["suspects"][0]
+    assert top["function"] == "main.(*layer).roundTrip", heap["suspects"][:3]
+    assert "stacks cut at the profile's depth inside main.(*layer).roundTrip (x" in top["detail"], top

@@ -113,12 +113,33 @@ def _site(stack: Stack) -> Frame | None:
     return user_site(stack)[0]
 
 
+CUT_DEPTH = 128
+"""The runtime's recorded stack depth (GODEBUG=profstackdepth's default since Go 1.23; inlined frames
+can add a few): a stack this deep was cut. Older toolchains cut at 32, where ordinary server stacks
+end too (Alertmanager's API: 35 frames through 10 middleware layers), so those are not judged."""
+CUT_MIN_REPEATS = 8
+
+
+def cut_recursion(stack: Stack) -> tuple[str, int] | None:
+    """(function, times) when `stack` is a recursion the profile cut off: CUT_DEPTH frames or more, one
+    function repeated CUT_MIN_REPEATS times or more. Its caller, the code that deepens the recursion or
+    the wrapper chain, is above the cut and on no stack (Alertmanager v0.30.0's tracing transport
+    wrapped once more per notification, real leaks set 4)."""
+    if len(stack) < CUT_DEPTH:
+        return None
+    fn, times = Counter(fr.function for fr in stack).most_common(1)[0]
+    return (fn, times) if times >= CUT_MIN_REPEATS else None
+
+
 def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None,
-                 paths: dict[Frame, Stack] | None = None) -> Counter[Frame]:
+                 paths: dict[Frame, Stack] | None = None,
+                 cut: dict[Frame, tuple[int, str, int]] | None = None) -> Counter[Frame]:
     """In-use bytes per allocation site (innermost non-runtime frame).
 
     With `callers`, also records for each site the user frames above it in the
-    heaviest stack seen (for joining a finding at the call site)."""
+    heaviest stack seen (for joining a finding at the call site); with `cut`, the bytes of
+    each site's stacks that are a recursion cut off by the profile, with the function and
+    its most repeats (`cut_recursion`)."""
     idx = profile.sample_index("inuse_space")
     out: Counter[Frame] = Counter()
     heaviest: dict[Frame, int] = {}
@@ -129,6 +150,10 @@ def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None,
         v = s.values[idx]
         if fr is not None and v:
             out[fr] += v
+            rec = cut_recursion(s.stack) if cut is not None else None
+            if cut is not None and rec is not None:
+                had = cut.get(fr, (0, rec[0], 0))
+                cut[fr] = (had[0] + v, rec[0], max(had[2], rec[1]))
             if callers is not None and v > heaviest.get(fr, -1):
                 heaviest[fr] = v
                 pos = s.stack.index(fr)
@@ -207,7 +232,9 @@ def heap_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
         return []
     callers: dict[Frame, Stack] = {}
     paths: dict[Frame, Stack] = {}
-    diff = heap_by_site(b, callers, paths)
+    cut: dict[Frame, tuple[int, str, int]] = {}
+    latest = heap_by_site(b, callers, paths, cut)
+    diff = Counter(latest)
     diff.subtract(heap_by_site(a))
     grown = sorted(((fr, g) for fr, g in diff.items() if g > 0), key=lambda t: -t[1])
     grown = _significant(grown, 0)
@@ -217,9 +244,20 @@ def heap_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
     if top_user:
         grown = [(fr, g) for fr, g in grown if _is_user(fr) or g >= 0.5 * top_user]
     grown.sort(key=lambda t: (not _is_user(t[0]), -t[1]))
-    return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail="inuse_space",
+    return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail=_heap_detail(fr, latest, cut),
                     callers=callers.get(fr, ()), path=paths.get(fr, ()))
             for fr, g in grown[:TOP]]
+
+
+def _heap_detail(fr: Frame, latest: Counter[Frame], cut: dict[Frame, tuple[int, str, int]]) -> str:
+    """`inuse_space`, and when most of the site's bytes sit under a recursion the profile cut off, that:
+    the suspect is then the bottom of a chain whose cause is above the cut, not a line to fix."""
+    held = cut.get(fr)
+    if held is None or held[0] < 0.5 * latest.get(fr, 0):
+        return "inuse_space"
+    fn = held[1].rsplit("/", 1)[-1]
+    return (f"inuse_space; stacks cut at the profile's depth inside {fn} (x{held[2]}): a recursion or "
+            "wrapper chain that deepens with use; what deepens it is above the cut")
 
 
 def goroutine_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
