@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     # Only what this run needs: a re-scan served from the cache is mostly start-up time.
     from leakhunter.report import scan_text
     from leakhunter.source.config import config_for, resolve_rule_id, selected_rules
-    from leakhunter.source.scanner import display_root, scan_paths
+    from leakhunter.source.scanner import display_root, not_built, scan_paths
 
     paths: list[str] = list(args.paths) or ["."]
     cfg = config_for(display_root(paths), args.config)
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"leakhunter: note: {store.note}", file=sys.stderr)
 
     if result.files_scanned == 0:
-        unreadable = [s for s in result.skipped if not s[1].startswith("generated file")]
+        unreadable = [s for s in result.skipped if not not_built(s[1])]
         if unreadable:
             for path, reason in unreadable[:20]:
                 print(f"leakhunter: skipped {path}: {reason}", file=sys.stderr)

@@ -41,11 +41,13 @@ def annotation(f: Finding) -> str:
 
 
 def render(result: ScanResult, findings: Iterable[Finding]) -> str:
+    from leakhunter.source.scanner import not_built
+
     lines = [annotation(f) for f in findings]
     lines += [
         f"::warning file={escape_property(path)},title=leakhunter skipped file::{escape_data(reason)}"
         for path, reason in result.skipped
-        if not reason.startswith("generated file")
+        if not not_built(reason)
     ]
     lines += [
         f"::warning file={escape_property(u.file)},line={u.line},title=leakhunter could not analyse "

@@ -14,6 +14,8 @@ skipped, with the reason, and the scan goes on):
   64 KiB and skipped as generated; anything else is skipped as too large;
 - unreadable (permissions, vanished, a FIFO slipping in, I/O error);
 - generated (`// Code generated ... DO NOT EDIT.` before the package clause);
+- never built: a build constraint false for every Go release the module's `go` directive allows
+  (`// +build !go1.11` beside its replacement; buildtags.py);
 - not valid UTF-8 (Go source must be);
 - syntax errors. tree-sitter recovers; tree-sitter-go lags the language, and
   parse.py rewrites what valid Go it rejects (grammarfix.py), so an ERROR left in the
@@ -143,6 +145,12 @@ def is_generated(head: bytes) -> bool:
     return False
 
 
+def not_built(reason: str) -> bool:
+    """A skip that loses nothing: the file is generated or never built, so it is not the user's code
+    to analyse (not listed as unanalysed, not a failure to read)."""
+    return reason.startswith(("generated file", "never built"))
+
+
 def human_size(n: int) -> str:
     """`512 bytes`, `3.2 KiB`, `11.0 MiB`: sizes in messages users read."""
     if n < 1024:
@@ -270,6 +278,7 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
 def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> FileOutcome:
     from leakhunter.source import gosyntax, suppress
     from leakhunter.source.baseline import fingerprints
+    from leakhunter.source.buildtags import DEFAULT_GO, never_built
     from leakhunter.source.gomod import module_for_file
     from leakhunter.source.gopackage import cached_context
     from leakhunter.source.parse import parse
@@ -295,6 +304,14 @@ def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) ->
     out.size = len(data)
     if is_generated(data[:HEAD_BYTES]):
         out.skip_reason = "generated file (Code generated ... DO NOT EDIT)"
+        out.cacheable = True
+        return out
+    mod = module_for_file(sf.path)
+    constraint = never_built(data[:HEAD_BYTES], mod.go_version)
+    if constraint:
+        since = (f"{mod.go_version[0]}.{mod.go_version[1]} (the module's go directive)" if mod.go_version
+                 else f"{DEFAULT_GO[0]}.{DEFAULT_GO[1]} (no go directive: what the go command assumes)")
+        out.skip_reason = f"never built: `{constraint}` is false for every Go release from {since}"
         out.cacheable = True
         return out
     if data.startswith(b"\xef\xbb\xbf"):
@@ -332,7 +349,6 @@ def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) ->
         )
         out.unanalysed = _unanalysed_decls(tree, data)
 
-    mod = module_for_file(sf.path)
     ctx = FileContext(
         path=sf.path,
         display_path=sf.display,
@@ -680,7 +696,7 @@ def scan_paths(
             result.rule_errors.append((oc.display, rid, err))
         for line, end, fn, why in oc.unanalysed:
             result.unanalysed.append(Unanalysed(oc.display, line, fn, why, end))
-        if not oc.scanned and oc.skip_reason and not oc.skip_reason.startswith("generated file"):
+        if not oc.scanned and oc.skip_reason and not not_built(oc.skip_reason):
             result.unanalysed.append(Unanalysed(oc.display, 0, "", oc.skip_reason))
         for f in oc.findings:
             k = _finding_key(f)
