@@ -749,10 +749,11 @@ def assigned_value(ctx: FileContext, node: Node, name: str) -> Node | None:
 
 
 def is_define(node: Node) -> bool:
-    """True for `:=` (short var decl, or a range clause with `:=`), which declares new names."""
+    """True for `:=` (short var decl, or a range clause or a select case's receive with `:=`), which
+    declares new names."""
     if node.type == "short_var_declaration":
         return True
-    if node.type == "range_clause":
+    if node.type in ("range_clause", "receive_statement"):
         return any(c.type == ":=" for c in node.children)
     return node.type == "var_spec"
 
@@ -856,7 +857,8 @@ def is_used_after(ctx: FileContext, node: Node, name: str, scope: Node) -> bool:
 
 
 def local_names(ctx: FileContext, fn: Node) -> set[str]:
-    """Names declared inside a function (params, results, `:=`, var, range) — not in nested closures."""
+    """Names declared inside a function (params, results, `:=`, var, range, `case v := <-ch`) — not in
+    nested closures."""
     out = {n for n, _ in parameters(ctx, fn) if n}
     res = fn.child_by_field_name("result")
     if res is not None and res.type == "parameter_list":
@@ -864,7 +866,7 @@ def local_names(ctx: FileContext, fn: Node) -> set[str]:
             out.update(ctx.text(n) for n in p.children_by_field_name("name"))
     body = fn.child_by_field_name("body")
     if body is not None:
-        for d in walk(body, ("short_var_declaration", "var_spec", "range_clause")):
+        for d in walk(body, ("short_var_declaration", "var_spec", "range_clause", "receive_statement")):
             if is_define(d):
                 out.update(ctx.text(n) for n in assignment_sides(d)[0] if n.type == "identifier")
     out.discard("_")

