@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from typing import Any
 
 import pytest
@@ -122,16 +123,8 @@ def test_soak_names_the_goroutine_leak_that_holds_the_heap() -> None:
     handler the fix changed held them. On the tree before, the first suspect was a site with no finding."""
     from pathlib import Path
 
-    from golab import build
-    from soaklab import free_port
-
-    mod = Path(__file__).resolve().parent / "fixtures" / "holdconn"
-    exe = build("holdconn", module_dir=mod)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    res = leakhunter("soak", "--cmd", f"{exe} -addr 127.0.0.1:{port}", "--pprof", base, "--load", base + "/leak",
-                     "--rate", "100", "--duration", "25s", "--warmup", "1s", "--interval", "0.5s",
-                     "--format", "json", "--source", str(mod / "cmd" / "holdconn"), timeout=180)
+    src = Path(__file__).resolve().parent / "fixtures" / "holdconn" / "cmd" / "holdconn"
+    res = _soak_fixture("holdconn", "/leak", "--duration", "25s", "--warmup", "1s", "--source", str(src))
     assert res.returncode == 1, res.stderr.decode(errors="replace")[-2000:]
     verdicts = _verdicts(json.loads(res.stdout))
     heap = next((v for v in verdicts if v["kind"] == "heap-leak"), None)
@@ -151,20 +144,23 @@ def test_soak_says_when_a_heap_suspect_is_a_recursion_cut_off_by_the_profile() -
     set 4): the in-use stacks are the wrapper calling itself, cut at the runtime's recorded depth, and
     the code that deepens the chain is on none of them. The suspect says so instead of passing the
     wrapper off as the line to fix."""
-    from pathlib import Path
-
-    from golab import build
-    from soaklab import free_port
-
-    mod = Path(__file__).resolve().parent / "fixtures" / "deepchain"
-    exe = build("deepchain", module_dir=mod)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    res = leakhunter("soak", "--cmd", f"{exe} -addr 127.0.0.1:{port}", "--pprof", base, "--load", base + "/work",
-                     "--rate", "100", "--duration", "20s", "--warmup", "2s", "--interval", "0.5s",
-                     "--format", "json", "--fail-fast", timeout=180)
+    res = _soak_fixture("deepchain", "/work", "--duration", "20s", "--warmup", "2s", "--fail-fast")
     assert res.returncode == 1, res.stderr.decode(errors="replace")[-2000:]
     heap = next(v for v in _verdicts(json.loads(res.stdout)) if v["kind"] == "heap-leak")
     top = heap["suspects"][0]
     assert top["function"] == "main.(*layer).roundTrip", heap["suspects"][:3]
     assert "stacks cut at the profile's depth inside main.(*layer).roundTrip (x" in top["detail"], top
+
+
+def _soak_fixture(name: str, path: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """`soak --format json` of the fixture service tests/fixtures/NAME at 100 requests/s on PATH."""
+    from pathlib import Path
+
+    from golab import build
+    from soaklab import free_port
+
+    exe = build(name, module_dir=Path(__file__).resolve().parent / "fixtures" / name)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    return leakhunter("soak", "--cmd", f"{exe} -addr 127.0.0.1:{port}", "--pprof", base, "--load", base + path,
+                      "--rate", "100", "--interval", "0.5s", "--format", "json", *args, timeout=180)

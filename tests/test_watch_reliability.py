@@ -7,6 +7,7 @@ HTTP server answering 200 with bytes that are not profiles.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -452,23 +453,12 @@ def test_a_forcing_watcher_keeps_the_heap_profiles_form_when_it_grows(
     one is read (as Alertmanager's profile grew past it), on tests/fixtures/profilegrow under load, whose
     profile gains a stack per request: the watcher keeps reading text."""
     import asyncio
-    import threading
-    import urllib.request
 
     import leakhunter.watcher as watcher
     from leakhunter.watcher import Watcher
 
-    mod = Path(__file__).resolve().parent / "fixtures" / "profilegrow"
-    with golab.LabProcess(golab.build("profilegrow", module_dir=mod)).start() as svc:
-        stop = threading.Event()
-
-        def load() -> None:
-            while not stop.is_set():
-                with urllib.request.urlopen(svc.base_url + "/work", timeout=5) as r:
-                    r.read()
-
-        t = threading.Thread(target=load, daemon=True)
-        t.start()
+    with golab.LabProcess(golab.build("profilegrow", module_dir=FIXTURES / "profilegrow")).start() as svc, \
+            _requests(svc.base_url + "/work"):
         forms: list[bool] = []
 
         def after_a_scrape(w: Watcher) -> None:
@@ -480,8 +470,6 @@ def test_a_forcing_watcher_keeps_the_heap_profiles_form_when_it_grows(
         try:
             asyncio.run(w.run(duration=3.0, on_tick=after_a_scrape))
         finally:
-            stop.set()
-            t.join(timeout=10)
             store.close()
     assert len(forms) >= 4 and not any(forms), forms
 
@@ -492,32 +480,17 @@ def test_a_forced_scrapes_exact_heap_leaves_out_what_rendering_the_profile_made(
     counted the rendering's garbage: on tests/fixtures/profilegrow (a flat 0.4 MiB heap whose profile gains
     a stack per request) it read 0.4 -> 3.5 MiB over a 40 s soak, a ramp of +1.7 MiB/min on a flat heap."""
     import asyncio
-    import threading
-    import urllib.request
 
     from leakhunter.watcher import Watcher
 
-    mod = Path(__file__).resolve().parent / "fixtures" / "profilegrow"
-    with golab.LabProcess(golab.build("profilegrow", module_dir=mod)).start() as svc:
-        stop = threading.Event()
-
-        def load() -> None:
-            while not stop.is_set():
-                with urllib.request.urlopen(svc.base_url + "/work", timeout=5) as r:
-                    r.read()
-
-        threads = [threading.Thread(target=load, daemon=True) for _ in range(2)]
-        for t in threads:
-            t.start()
+    with golab.LabProcess(golab.build("profilegrow", module_dir=FIXTURES / "profilegrow")).start() as svc, \
+            _requests(svc.base_url + "/work", threads=2):
         store = Store(str(tmp_path / "w.db"))
         w = Watcher([svc.base_url], store, interval=0.25, force_gc_every=0.25, timeout=5.0, warn=lambda _: None)
         try:
             asyncio.run(w.run(duration=5.0))
             marked = [p.value for p in store.series(svc.base_url, "heap_marked")]
         finally:
-            stop.set()
-            for t in threads:
-                t.join(timeout=10)
             store.close()
     assert len(marked) >= 5, marked
     spread = max(marked[2:]) - min(marked[2:])
@@ -529,8 +502,6 @@ def test_a_full_goroutine_dump_is_taken_only_once_goroutines_grow(tmp_path: Path
     when goroutines grew (and then at most every CREATORS_EVERY): none while lab blockedsend is idle,
     one (not one per scrape) once each request leaves a goroutine blocked."""
     import asyncio
-    import threading
-    import urllib.request
 
     import leakhunter.watcher as watcher
     from leakhunter.watcher import Watcher
@@ -547,18 +518,33 @@ def test_a_full_goroutine_dump_is_taken_only_once_goroutines_grow(tmp_path: Path
                 store.close()
 
         assert scrape("idle.db", 2.0) == 0
-        stop = threading.Event()
-
-        def load() -> None:
-            while not stop.is_set():
-                with urllib.request.urlopen(svc.base_url + "/leak?every=1", timeout=5) as r:
-                    r.read()
-
-        t = threading.Thread(target=load, daemon=True)
-        t.start()
-        try:
+        with _requests(svc.base_url + "/leak?every=1"):
             n = scrape("leak.db", 2.5)
-        finally:
-            stop.set()
-            t.join(timeout=10)
     assert n == 1, n
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@contextlib.contextmanager
+def _requests(url: str, threads: int = 1) -> Iterator[None]:
+    """GETs of `url` back to back from `threads` threads while the block runs (real load on a real
+    service: each request waits for the one before it on its thread)."""
+    import urllib.request
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            with urllib.request.urlopen(url, timeout=5) as r:
+                r.read()
+
+    running = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
+    for t in running:
+        t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for t in running:
+            t.join(timeout=10)
