@@ -823,8 +823,9 @@ _NOT_STRAIGHT = frozenset({"go_statement", "select_statement", "send_statement",
 
 
 def _straight_after(ctx: FileContext, node: Node, fn: Node) -> bool:
-    """Everything after `node` up to the end of `fn` is straight code: no loop but a `range`, no
-    `go`, `select`, send, receive or closure (the process is about to end, not to serve on)."""
+    """Everything after `node` up to the end of `fn`, or up to a statement that ends the process
+    (`os.Exit(0)` closing a mode of main), is straight code: no loop but a `range`, no `go`,
+    `select`, send, receive or closure (the process is about to end, not to serve on)."""
     for p in gs.ancestors(node):
         if p is fn or p == fn:
             return True
@@ -847,6 +848,9 @@ def _straight_after(ctx: FileContext, node: Node, fn: Node) -> bool:
                         return False
                 if s.type == "return_statement":
                     return True  # the function returns here: what follows the block is not on this path
+                if (s.type == "expression_statement" and s.named_children
+                        and ends_process(ctx, s.named_children[0])):
+                    return True  # `os.Exit(0)` after the call (goiardi's export mode): the process ends here
     return False
 
 
