@@ -112,21 +112,19 @@ def _parse_go_build(text: str, tags: set[str]) -> Expr:
         at[0] += 1
         return toks[at[0] - 1]
 
-    def or_expr() -> Expr:
-        left = and_expr()
-        while peek() == "||":
+    def binary(op: str, operand: Callable[[], Expr], both: Callable[[bool, bool], bool]) -> Expr:
+        left = operand()
+        while peek() == op:
             take()
-            right = and_expr()
-            left = (lambda a, b: lambda env: a(env) or b(env))(left, right)
+            right = operand()
+            left = (lambda a, b: lambda env: both(a(env), b(env)))(left, right)
         return left
 
+    def or_expr() -> Expr:
+        return binary("||", and_expr, lambda x, y: x or y)
+
     def and_expr() -> Expr:
-        left = not_expr()
-        while peek() == "&&":
-            take()
-            right = not_expr()
-            left = (lambda a, b: lambda env: a(env) and b(env))(left, right)
-        return left
+        return binary("&&", not_expr, lambda x, y: x and y)
 
     def not_expr() -> Expr:
         if peek() == "!":
