@@ -162,3 +162,43 @@ def test_no_redirect_to_another_host_unless_asked(hostile: str) -> None:
     assert followed.returncode == 0, followed.stderr.decode()
     same = golab.leakhunter("goroutines", f"{hostile}/m/redirect-samehost{dump}", timeout=60)
     assert same.returncode in (0, 1), same.stderr.decode()
+
+
+def test_a_corrupt_full_goroutine_dump_leaves_the_verdict_and_its_suspects_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once goroutines grow the watcher fetches one `goroutine?debug=2` dump for the suspects' "started
+    by". A target answering it with random bytes (hostile mode garbage-stacks, in front of lab blockedsend
+    leaking a goroutine per request) costs that line only: the scrapes, the goroutine-leak verdict and its
+    suspect at the leaking line stay, the suspect just names no creator, and the report renders."""
+    import asyncio
+
+    import leakhunter.watcher as watcher
+    from leakhunter.analyze.verdicts import analyze_target
+    from leakhunter.watcher import Watcher
+
+    monkeypatch.setattr(watcher, "CREATORS_EVERY", 1.0)
+    with golab.run_lab("blockedsend") as svc:
+        proc, base = start_hostile(svc.base_url)
+        target = f"{base}/m/garbage-stacks"
+        try:
+            with Load(svc.base_url, lambda i: "/leak?every=1", rate=50, max_seconds=30):
+                store = Store(str(tmp_path / "w.db"))
+                try:
+                    asyncio.run(Watcher([target], store, interval=0.5, timeout=3.0,
+                                        warn=lambda _: None).run(duration=8.0))
+                    pid = store.last_process(target).id
+                    assert store.snapshots(target, "goroutine_stacks", pid), "the dump was fetched"
+                    gr = next(v for v in analyze_target(store, target) if v.series == "goroutines")
+                finally:
+                    store.close()
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+            if proc.stdout:
+                proc.stdout.close()
+    assert gr.kind == "goroutine-leak", gr.evidence
+    assert gr.suspects and gr.suspects[0].function == "main.lookupLeaky.func1", gr.suspects[:2]
+    assert all(s.created_by is None for s in gr.suspects)
+    rep = golab.leakhunter("report", "--db", str(tmp_path / "w.db"), "-o", str(tmp_path / "r.html"), timeout=120)
+    assert rep.returncode == 0 and b"Traceback" not in rep.stderr, rep.stderr.decode()
+

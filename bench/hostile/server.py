@@ -183,6 +183,13 @@ class Hostile(BaseHTTPRequestHandler):
             body = b"goroutine profile: total " + b"9" * 5000 + b"\n" + body.split(b"\n", 1)[-1]
         self._send(status, body)
 
+    def mode_garbage_stacks(self, rest: str) -> None:
+        """Everything as upstream but the full goroutine dump (`?debug=2`): random bytes."""
+        if "debug=2" in rest:
+            self._send(200, os.urandom(4096))
+            return
+        self.mode_ok(rest)
+
     def mode_garbage(self, rest: str) -> None:
         self._send(200, os.urandom(4096))
 
