@@ -38,7 +38,9 @@ def never_built(head: bytes, go_version: tuple[int, int] | None) -> str | None:
     written, expr, tags = _constraint(head)
     if expr is None or not any(_RELEASE.match(t) for t in tags):
         return None
-    minor = (go_version or DEFAULT_GO)[1] if (go_version or DEFAULT_GO)[0] == 1 else 10 ** 6
+    major, minor = go_version or DEFAULT_GO
+    if major != 1:
+        minor = 10 ** 6  # a Go 2 module: every go1.N release tag holds
     fixed = {t: True for t in tags if (m := _RELEASE.match(t)) and int(m.group(1)) <= minor}
     free = sorted(t for t in tags if t not in fixed)
     if len(free) > _MAX_FREE:
