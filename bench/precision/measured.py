@@ -39,7 +39,7 @@ FIRST_CONTACT = (
     ("23", "shown-heldout23-A.csv"), ("24", "shown-heldout24-A.csv"),
     ("25", "shown-heldout25-A.csv"), ("26", "shown-heldout26-A.csv"),
     ("27", "shown-heldout27-A.csv"), ("28", "shown-heldout28-A.csv"),
-    ("29", "shown-heldout29-A.csv"),
+    ("29", "shown-heldout29-A.csv"), ("30", "shown-heldout30-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
