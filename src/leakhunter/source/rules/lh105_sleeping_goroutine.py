@@ -19,6 +19,7 @@ from leakhunter.source.goflow import (
     under_once,
 )
 from leakhunter.source.rule import FileContext, Rule
+from leakhunter.source.rules._timers import runs_once
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -52,7 +53,9 @@ class SleepingGoroutine(Rule):
     (a sleep inside an endless loop is a periodic job: see LH103). Severity error in
     an HTTP handler (one per request), warning elsewhere, info in `_test.go` files (a test's
     watchdog or an example's run time parks a goroutine for one test run: held-out sets 14 and
-    20, 0 of 4 such findings true); not in main/init/once.
+    20, 0 of 4 such findings true); not in main/init/once, nor in a function that runs once per
+    process (called only from main outside loops: goiardi's node monitor waits a minute before its
+    ticker loop, held-out set 29).
     """
 
     id = "LH105"
@@ -80,6 +83,8 @@ func handle(w http.ResponseWriter, r *http.Request) {
             if program_lifetime(ctx, go) or under_once(ctx, go):
                 continue
             owner = gs.enclosing_function(go)
+            if owner is not None and runs_once(ctx, owner):
+                continue  # one goroutine for the process's life (a monitor main starts once)
             handler = owner is not None and is_http_handler(ctx, owner)
             call = go_call(go)
             if call is not None and gs.is_call_to(ctx, call, "time.Sleep"):
