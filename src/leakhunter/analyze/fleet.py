@@ -754,10 +754,19 @@ class WindowProfiles:
     windows: str = ""
 
 
-def _heap_sites(p: Profile, callers: dict[Frame, Stack] | None = None) -> Counter[Frame]:
-    from leakhunter.analyze.suspects import heap_by_site
+def _heap_suspects(new_p: Profile, old_p: Profile | None, what: str) -> list[Suspect]:
+    """The sites that grew from `old_p` to `new_p`, told as `watch` tells them: the user's line with the
+    path to it, and, when the stacks are a recursion the profile cut off, that (`suspects.heap_detail`)."""
+    from leakhunter.analyze.suspects import heap_by_site, heap_detail
 
-    return heap_by_site(p, callers)
+    callers: dict[Frame, Stack] = {}
+    paths: dict[Frame, Stack] = {}
+    cut: dict[Frame, tuple[int, str, int]] = {}
+    new = heap_by_site(new_p, callers, paths, cut)
+    old = heap_by_site(old_p) if old_p is not None else None
+    return [Suspect(fr.function, fr.file, fr.line, g, "bytes", detail=heap_detail(fr, new, cut, what),
+                    callers=callers.get(fr, ()), path=paths.get(fr, ()))
+            for fr, g in _grown(new, old)]
 
 
 def _grown(new: Counter[K], old: Counter[K] | None) -> list[tuple[K, float]]:
@@ -817,13 +826,8 @@ def profile_suspects(pods: Sequence[PodProfiles], windows: WindowProfiles | None
                        key=lambda p: -_heap_total(p.heap))
     if with_heap:
         top, base = with_heap[0], (with_heap[-1] if len(with_heap) > 1 else None)
-        callers: dict[Frame, Stack] = {}
         assert top.heap is not None
-        new = _heap_sites(top.heap, callers)
-        old = _heap_sites(base.heap) if base is not None and base.heap is not None else None
-        for fr, g in _grown(new, old):
-            heap.append(Suspect(fr.function, fr.file, fr.line, g, "bytes",
-                                detail="inuse_space", callers=callers.get(fr, ())))
+        heap = _heap_suspects(top.heap, base.heap if base is not None else None, "inuse_space")
         notes.append(f"heap profile of {top.replica}" + (f" minus {base.replica}" if base else ""))
     with_gr = sorted((p for p in pods if p.goroutines is not None),
                      key=lambda p: -(p.goroutines.total if p.goroutines else 0))
@@ -841,10 +845,7 @@ def profile_suspects(pods: Sequence[PodProfiles], windows: WindowProfiles | None
     if windows is not None:
         if windows.heap is not None and not heap:
             a, b = windows.heap
-            wc: dict[Frame, Stack] = {}
-            for fr, g in _grown(_heap_sites(b, wc), _heap_sites(a)):
-                heap.append(Suspect(fr.function, fr.file, fr.line, g, "bytes",
-                                    detail="inuse_space (Pyroscope)", callers=wc.get(fr, ())))
+            heap = _heap_suspects(b, a, "inuse_space (Pyroscope)")
             notes.append(f"Pyroscope heap: last window minus first ({windows.windows})")
         if windows.goroutines is not None and not gr:
             a, b = windows.goroutines

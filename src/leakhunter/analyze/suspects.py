@@ -244,19 +244,21 @@ def heap_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
     if top_user:
         grown = [(fr, g) for fr, g in grown if _is_user(fr) or g >= 0.5 * top_user]
     grown.sort(key=lambda t: (not _is_user(t[0]), -t[1]))
-    return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail=_heap_detail(fr, latest, cut),
+    return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail=heap_detail(fr, latest, cut),
                     callers=callers.get(fr, ()), path=paths.get(fr, ()))
             for fr, g in grown[:TOP]]
 
 
-def _heap_detail(fr: Frame, latest: Counter[Frame], cut: dict[Frame, tuple[int, str, int]]) -> str:
-    """`inuse_space`, and when most of the site's bytes sit under a recursion the profile cut off, that:
-    the suspect is then the bottom of a chain whose cause is above the cut, not a line to fix."""
+def heap_detail(fr: Frame, latest: Counter[Frame], cut: dict[Frame, tuple[int, str, int]],
+                what: str = "inuse_space") -> str:
+    """`what` (the sample type), and when most of the site's bytes sit under a recursion the profile cut
+    off, that: the suspect is then the bottom of a chain whose cause is above the cut, not a line to fix.
+    `watch`/`soak` and `fleet` say it alike."""
     held = cut.get(fr)
     if held is None or held[0] < 0.5 * latest.get(fr, 0):
-        return "inuse_space"
+        return what
     fn = held[1].rsplit("/", 1)[-1]
-    return (f"inuse_space; stacks cut at the profile's depth inside {fn} (x{held[2]}): a recursion or "
+    return (f"{what}; stacks cut at the profile's depth inside {fn} (x{held[2]}): a recursion or "
             "wrapper chain that deepens with use; what deepens it is above the cut")
 
 
