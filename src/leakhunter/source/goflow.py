@@ -293,6 +293,8 @@ class Paths:
 
     def stmt(self, s: Node) -> Result:
         t = s.type
+        if t in _SWITCH_TYPES and (s.start_byte, s.end_byte) in self.spans:
+            return {"hit": None}  # a whole select is the target (a non-blocking send that always lands)
         if t == "return_statement":
             if self.contains(s):
                 return {"hit": None}

@@ -142,7 +142,7 @@ func process(items []Item) error {
         recv = recvs[0]
         if loop_between(recv.stmt, cf.owner) is not None:
             return None  # receives counted against sends in a loop: not judged here
-        res = Paths(ctx, [u.stmt for u in signals]).seq(gs.statements(body))
+        res = Paths(ctx, [_landing(ctx, cf, u.stmt) for u in signals]).seq(gs.statements(body))
         if "exit" not in res and "next" not in res:
             return None  # every path sends (or stops where nothing is left to wait for)
         silent = res.get("exit")
@@ -303,6 +303,26 @@ func process(items []Item) error {
                 "blocked forever",
                 function=fn,
             )
+
+
+def _landing(ctx: FileContext, cf: ChanFacts, send: Node) -> Node:
+    """The statement whose execution delivers `send`: the send itself, or the whole `select { case ch <- v:
+    default: }` around it when `ch` is buffered. Only the answering goroutine sends on `ch` (`_unanswered`
+    asks), so its first send finds the buffer empty and lands; the default is never taken then, and a later
+    one that is comes after a value already delivered (cilium's standalone Envoy starter: `started` of
+    capacity 1, fed by such selects, read once by its owner; held-out set 5 re-scanned in session 21)."""
+    case = send.parent
+    sel = case.parent if case is not None and case.type == "communication_case" else None
+    if cf.cap == 0 or sel is None or sel.type != "select_statement":
+        return send
+    for c in sel.named_children:
+        if c.type == "default_case":
+            continue
+        comm = c.child_by_field_name("communication") if c.type == "communication_case" else None
+        if comm is None or comm.type != "send_statement" or \
+                ctx.text(comm.child_by_field_name("channel")) != cf.name:
+            return send  # another case may be the one chosen
+    return sel if any(c.type == "default_case" for c in sel.named_children) else send
 
 
 def _site(use: ChanUse) -> Node:
