@@ -8,17 +8,17 @@ figures and SARIF carries them as each rule's `precision`, so a user can weigh a
 rule fared on code like theirs.
 """
 
-SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29"
+SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30"
 """The held-out sets pooled here (bench/precision/HELDOUT*.md)."""
 
 MEASURED: dict[str, tuple[int, int]] = {
-    "LH101": (67, 96),
+    "LH101": (69, 99),
     "LH102": (2, 4),
     "LH103": (1, 1),
-    "LH104": (8, 14),
+    "LH104": (9, 15),
     "LH105": (0, 1),
     "LH106": (2, 2),
-    "LH107": (27, 52),
+    "LH107": (27, 53),
     "LH108": (1, 16),
     "LH109": (5, 19),
     "LH110": (0, 2),
@@ -26,13 +26,13 @@ MEASURED: dict[str, tuple[int, int]] = {
     "LH201": (7, 14),
     "LH301": (8, 14),
     "LH302": (4, 6),
-    "LH303": (5, 17),
+    "LH303": (6, 18),
     "LH304": (2, 4),
-    "LH401": (62, 98),
-    "LH402": (25, 60),
+    "LH401": (69, 105),
+    "LH402": (25, 62),
     "LH403": (17, 30),
-    "LH404": (156, 249),
+    "LH404": (162, 256),
     "LH502": (0, 10),
 }
 """Rule id -> (true, triaged) over the production findings the default output showed at first contact
-(400 of 711 in all)."""
+(417 of 733 in all)."""
