@@ -17,6 +17,7 @@ from leakhunter.source.rules._resource import (
     check_paths,
     exits_text,
     lacks_release,
+    last_act_of_main,
     leak_severity,
     method_name,
     peer_silenced,
@@ -211,6 +212,8 @@ return names, rows.Err()"""
                     continue  # tests discard the rows of queries that are meant to fail
                 if not acq.kind and lacks_release(ctx, acq.call, _CLOSE, acq.index):
                     continue  # by its declared type, what was discarded has no Close: not rows
+                if acq.fn is not None and last_act_of_main(ctx, acq.fn, acq.call):
+                    continue  # the program ends right after its last statement (an example's main)
                 if not prepare and acq.err_var is not None and _sql_literal(ctx, acq.call):
                     yield self.finding(
                         ctx, acq.call,
