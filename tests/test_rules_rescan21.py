@@ -11,6 +11,9 @@ verdicts carried over), each fixed in a general form with a reported twin, on re
 - LH404 (set 5, weaviate's segment compaction and cleanup): a file left open only in the failing default of a
   switch over named constants (an enum's exhaustiveness guard). Twin, reported: the default of a switch over
   string literals (input being parsed).
+- LH402 (set 8, libp2p's peerstore over go-datastore): results whose `Next()` is a channel, ranged over until
+  it closes, are drained: their producer holds nothing after. Twin, reported: a loop that returns early on a
+  bad entry, leaving the rest unread.
 """
 
 from __future__ import annotations
@@ -39,3 +42,8 @@ def test_a_first_nonblocking_send_into_a_free_buffer_always_lands() -> None:
 def test_an_enum_switch_failing_default_is_an_impossible_path() -> None:
     vet("lh404_enumguard")
     assert compare("lh404_enumguard", ["LH404"]) == []
+
+
+def test_results_ranged_to_the_end_of_their_channel_are_drained() -> None:
+    vet("lh402_rangedrain")
+    assert compare("lh402_rangedrain", ["LH402"]) == []

