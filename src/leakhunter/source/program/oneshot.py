@@ -20,7 +20,9 @@ the PROGRAM, from what its `main` package reaches, not from its directory's name
   program that does is one-shot, and it is a program's own code: `package main` itself, or a package
   whose import path goes through a program's directory or an application segment (`cmd/`, `tools/`,
   `internal/`, `hack/`, ...). A library package other modules import (a client, a store) is never
-  excused: their programs may be servers.
+  excused: their programs may be servers. Measured in session 21: excusing every package only one-shot
+  programs reach removed 3 false findings (debos' actions) and 5 true ones (triton-go's error-response
+  bodies, gocsv's goroutine per callback error, ...) over held-out sets 1, 3, 6-8 and 25-30.
 
 Conservative on purpose: one long-running program reaching the package, or one mark anywhere in a
 program's reach, keeps every finding.
