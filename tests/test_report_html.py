@@ -16,11 +16,11 @@ import dataclasses
 import json
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import golab
+import headless
 import pytest
 from watchload import Load
 
@@ -30,7 +30,7 @@ from leakhunter.watcher import Watcher
 
 PAYLOAD_DIR = "<img src=x onerror=document.title='pwned'>"
 SCRIPT_FN = "main.<script>document.title='pwned2'</script>"
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = headless.CHROMIUM
 
 
 @pytest.fixture(scope="module")
@@ -115,19 +115,9 @@ def test_report_renders_in_headless_chromium(leak_store: Path, tmp_path: Path) -
     html = _report(leak_store, out)
     n_figs, n_points = _figure_points(html)
     assert n_figs == 2 and n_points > 20
-    profile = tmp_path / "chromium-profile"
-    res = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-         "--virtual-time-budget=10000", "--dump-dom", out.as_uri()],
-        capture_output=True, timeout=120,
-    )
-    dom = res.stdout.decode("utf-8", "replace")
-    log = res.stderr.decode("utf-8", "replace")
-    assert res.returncode == 0, log[-2000:]
-    console = [ln for ln in log.splitlines() if "CONSOLE" in ln]
-    assert not [ln for ln in console if "Uncaught" in ln or "Error" in ln], console
+    page = headless.load(out, tmp_path)
+    dom, console = page.dom, page.console
+    assert not headless.errors(console), console
     # Our inline script ran to the end and marked every plot drawn ...
     assert f'data-rendered="{n_figs}"' in dom
     # ... plotly drew one marker per data point of every trace ...
@@ -229,7 +219,6 @@ window.setTimeout(function () {
 @pytest.mark.skipif(not CHROMIUM.exists(),
                     reason="needs /usr/bin/chromium (apt-get install -y chromium)")
 def test_story_renders_in_chromium_at_1280(story_store: Path, tmp_path: Path) -> None:
-    import headless
 
     out = tmp_path / "r.html"
     _report(story_store, out)
