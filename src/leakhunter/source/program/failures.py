@@ -299,9 +299,7 @@ def enum_guard(ctx: FileContext, ret: Node) -> bool:
         exprs = values.named_children if values is not None else []
         if not exprs or not all(_named_constant(ctx, e) for e in exprs):
             return False
-    assert case is not None
-    body = [n for lst in case.named_children if lst.type == "statement_list"
-            for n in lst.named_children if n.type != "comment"]
+    body = gs.statements(case)
     if not body or body[-1] != ret or any(n.type != "assignment_statement" for n in body[:-1]):
         return False
     results = ret.named_children[0].named_children if ret.named_children else []
@@ -313,9 +311,8 @@ def _named_constant(ctx: FileContext, expr: Node) -> bool:
     not a literal, not a call)."""
     if expr.type == "identifier":
         return ctx.text(expr) not in ("nil", "true", "false")
-    if expr.type in ("selector_expression", "qualified_type"):
-        return all(c.type in ("identifier", "field_identifier", "package_identifier", "type_identifier")
-                   for c in expr.named_children)
+    if expr.type == "selector_expression":  # `pkg.Name` in a case is a selector, never a type node
+        return all(c.type in ("identifier", "field_identifier") for c in expr.named_children)
     return False
 
 
