@@ -9,9 +9,12 @@ Each class comes from held-out set 3's false positives, in a general form, on re
 - LH402: rows of a database/sql transaction, closed when it commits or rolls back;
 - LH403: a database/sql transaction begun with a context that ends with the request (an exported store
   method every caller in the module gives its HTTP request's context; held-out set 9, bytebase):
-  database/sql rolls it back then; its twin is also called by a background runner;
+  database/sql rolls it back then; its twin is also called by a background runner; `os.Rename` in the
+  module is no call of the store's `Rename`;
 - LH301: a ticker owned by a background job started once per process run (from a CLI command's
-  `RunE`/`PersistentPreRun`, across packages and exported methods), beside a twin started per query;
+  `RunE`/`PersistentPreRun`, another package's hook named as `PreRunE: servenv.CobraPreRunE`, across
+  packages and exported methods; calls from test support and from functions only tests reach are not the
+  production process: vitess's `PurgeLogs`, session 22), beside twins started per query or per request;
 - LH404: a deadline set on a connection just dialled (it fails only on a closed connection), and a
   batch program under `hack/` whose leaks of every kind (loop, overwrite, end) end with it.
 Each quiet case has a reported twin that keeps the rule honest (a context that lives on, a request

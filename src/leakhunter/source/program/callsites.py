@@ -239,6 +239,9 @@ def method_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] 
                 return None  # an interface's method, or another type's method of that name
             if up.type != "selector_expression" or up.child_by_field_name("field") != n:
                 continue  # a struct field or key of that name: not this method
+            op = up.child_by_field_name("operand")
+            if op is not None and op.type == "identifier" and f.text(op) in gs.imports(f):
+                continue  # `os.Rename(...)` beside a store's `Rename`: a package's function, not this method
             call = up.parent
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != up:
                 return None  # a method value: its callers are unknown

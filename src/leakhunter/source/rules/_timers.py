@@ -178,6 +178,17 @@ def started_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
 
 
 def _started_once(ctx: FileContext, fn: Node, depth: int) -> bool:
+    return _once_state(ctx, fn, depth) is True
+
+
+_UNREACHED = "unreached"
+"""`_once_state` of a function nothing in the module's production code calls (only tests, test support
+or itself): it runs in no production process, so a call in it makes no second start there."""
+
+
+def _once_state(ctx: FileContext, fn: Node, depth: int) -> bool | str:
+    """True: `fn` runs at most once per process; False: it may run more often (or cannot be told);
+    `_UNREACHED`: no production code of the module calls it (vitess's `SetProtocol` test hooks)."""
     from leakhunter.source.program import exits
 
     if depth > _MAX_ONCE_DEPTH or ctx.is_test:
@@ -186,7 +197,7 @@ def _started_once(ctx: FileContext, fn: Node, depth: int) -> bool:
         if _command_field(ctx, fn, fn):
             return True
         outer = _called_in_place(fn)
-        return outer is not None and _started_once(ctx, outer, depth + 1)
+        return False if outer is None else _once_state(ctx, outer, depth + 1)
     if fn.type not in ("function_declaration", "method_declaration"):
         return False
     name = ctx.text(fn.child_by_field_name("name"))
@@ -197,7 +208,8 @@ def _started_once(ctx: FileContext, fn: Node, depth: int) -> bool:
     memo = ctx.cache.setdefault("timers.once", {})
     assert isinstance(memo, dict)
     if fn.start_byte in memo:
-        return bool(memo[fn.start_byte])
+        got: bool | str = memo[fn.start_byte]
+        return got
     memo[fn.start_byte] = False  # recursion guard
     got = _every_call_once(ctx, fn, name, depth)
     memo[fn.start_byte] = got
@@ -218,9 +230,13 @@ def _command_field(ctx: FileContext, fn: Node, value: Node, vctx: FileContext | 
     return bool(params) and params[0][1].lstrip("*").endswith(("cobra.Command", "cli.Context", "cli.Command"))
 
 
-def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool:
-    """Every mention of `fn`'s name in the module's non-test code that may reach it is a call outside
-    any loop, in a function that itself runs once (or a command field naming it); at least one."""
+def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool | str:
+    """Every mention of `fn`'s name in the module's production code that may reach it is a call outside
+    any loop, in a function that itself runs once (or a command field naming it, in any package); at least
+    one (none at all: `_UNREACHED`). Test code and test support (`testcode.is_test_file`) are not the
+    production process, nor are `fn`'s own recursive calls and calls from functions only they reach: vitess
+    calls `servenv.ParseFlags` from test hooks (`tmclienttest.SetProtocol`, and `binlogplayer.SetProtocol`,
+    which only tests call), one start per test, while every program calls it once."""
     import os
     import re
     from pathlib import Path
@@ -229,6 +245,7 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool:
     from leakhunter.source.program.exits import parsed_file
     from leakhunter.source.program.importers import importers
     from leakhunter.source.program.types import own_path
+    from leakhunter.source.testcode import is_test_file
 
     if not name or name == "_":
         return False
@@ -253,7 +270,7 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool:
             data = here.read_bytes() if p == here else p.read_bytes()
         except OSError:
             return False
-        if not needle.search(data):
+        if not needle.search(data) or (p != here and is_test_file(p)):
             continue
         f = ctx if p == here else parsed_file(p)
         if f is None:
@@ -285,16 +302,21 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool:
                 callee = up
             elif is_method or not same_pkg:
                 continue  # a plain name reaches neither a method nor another package's function
-            if same_pkg and _command_field(ctx, fn, callee, f):
+            if _command_field(ctx, fn, callee, f):
                 calls += 1
-                continue  # `RunE: run`
+                continue  # `RunE: run`, `PreRunE: servenv.CobraPreRunE`
             call = callee.parent
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
                 return False  # a function value: called any number of times
+            if f is ctx and fn.start_byte <= call.start_byte < fn.end_byte:
+                continue  # `fn` calling itself (a reset closure): no start beyond its callers'
             caller = gs.enclosing_function(call)
+            if caller is None or gs.in_loop(call) is not None:
+                return False
+            state = _once_state(f, caller, depth + 1)
+            if state == _UNREACHED:
+                continue
             calls += 1
-            if calls > _MAX_ONCE_CALLS or caller is None or gs.in_loop(call) is not None:
+            if calls > _MAX_ONCE_CALLS or state is not True:
                 return False
-            if not _started_once(f, caller, depth + 1):
-                return False
-    return calls > 0
+    return True if calls > 0 else _UNREACHED
