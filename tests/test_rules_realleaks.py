@@ -13,6 +13,13 @@ changed, with twins that stay quiet.
   a stand-in of the same lifecycle, so the program the finding names is built and run: its leaky
   function leaves four goroutines per call, the fixed one none. Twins: break-and-wait, a return before
   the first Go, a deferred Wait, a pool handed to a helper that waits.
+- LH113, Alertmanager v0.32.1's dispatcher (prometheus/alertmanager#5182, fixed in v0.32.3): a destroyed
+  aggregation group is swapped out of its `sync.Map` by `CompareAndSwap` and never stopped, so its `run`
+  goroutine waits for good (the maintenance that stops destroyed groups finds them through the map).
+  The fixture's `go test` runs it: 50 groups left by 50 swaps, 1 by the fixed code. The same over a plain
+  map (`old, ok := m[k]` ... `m[k] = fresh`) and `sync.Map.Store` after a `Load`. Twins: the displaced group
+  cancelled or stopped, handed to a helper, a swapped value whose type runs nothing, a store only under a
+  new key.
 """
 
 from __future__ import annotations
@@ -55,3 +62,24 @@ def test_the_pool_finding_is_a_real_leak_when_run() -> None:
         assert res.returncode == 0, res.stderr
         left[which] = int(res.stdout.split()[-1])
     assert left["leaky"] >= 150 and left["fixed"] <= 3, left
+
+
+def test_a_running_group_swapped_out_unstopped_is_named_at_the_swap() -> None:
+    vet("lh113")
+    assert compare("lh113", ["LH113"]) == []
+    got = run_rules(FIXTURES / "lh113" / "groups.go", ["LH113"])
+    assert sorted(f.function for f in got) == ["Dispatcher.AddLeaky", "Dispatcher.Promote", "Dispatcher.Replace",
+                                               "Registry.Reload", "Registry.Restart"]
+    assert all(f.parks_in == "group.run" and f.severity == "warning" for f in got)
+    leaky = next(f for f in got if f.function == "Dispatcher.AddLeaky")
+    assert "replaces el, a *group whose run goroutine" in leaky.message
+    assert "cancel() or stop()" in leaky.message
+
+
+def test_the_swapped_group_is_a_real_leak_when_run() -> None:
+    """The fixture's own test runs AddLeaky and AddFixed 50 times each with the group destroyed first:
+    the leaky one leaves a goroutine per swap, the fixed one none beyond the live group."""
+    res = subprocess.run([go_exe(), "test", "-run", "TestTheFindingIsARealLeak", "-v", "./lh113/"], cwd=FIXTURES,
+                         capture_output=True, text=True, timeout=300, env=go_env())
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "goroutines left: leaky 5" in res.stdout or "goroutines left: leaky 4" in res.stdout, res.stdout

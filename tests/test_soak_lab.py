@@ -25,7 +25,7 @@ M = manifest()
 FULL = os.environ.get("LEAKHUNTER_LAB_FULL") == "1"
 # blockedsend (LH101) is soaked by the text-output test below.
 DEFAULT_LEAKS = {"sleeper", "wgdone", "unboundedmap", "subslice", "tickerleak", "bodyleak", "cleanupcycle",
-                 "poolnowait"}
+                 "poolnowait", "replacedgroup"}
 DEFAULT_CONTROLS = {"bursty", "boundedcache"}
 
 LEAKS = [s for s in M.services if FULL or s.name in DEFAULT_LEAKS]

@@ -185,6 +185,10 @@ class Finding:
     function: str = ""
     end_line: int = 0
     fingerprint: str = ""
+    parks_in: str = ""
+    """`Type.method` whose goroutines this leak strands, when they wait somewhere else than the finding's
+    line (LH113: orphaned where a value is swapped out, parked in its `run`): runtime groups parked there
+    join the finding. Empty for most rules, and then left out of JSON."""
 
 
 VerdictKind = Literal[

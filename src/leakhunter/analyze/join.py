@@ -90,12 +90,29 @@ def _match_frame(function: str, file: str, line: int, f: Finding) -> bool:
     return _same_function(function, f.function)
 
 
+def _method_tail(fn: str) -> str:
+    """`github.com/x/dispatch.(*aggrGroup).run` -> `aggrGroup.run` ('' for a plain function)."""
+    parts = [p.strip("()*") for p in fn.rsplit("/", 1)[-1].split(".")[1:]]
+    parts = [p for p in parts if p and not (p.startswith("func") and p[4:].isdigit())]
+    return ".".join(parts[-2:]) if len(parts) >= 2 else ""
+
+
+def _parked_in(s: Suspect, f: Finding) -> bool:
+    """A goroutine group parked in the method the finding says its leak strands (LH113's `T.run`), in the
+    finding's package: the goroutines wait there, the finding is where they were orphaned."""
+    if not f.parks_in or s.unit != "goroutines" or _method_tail(s.function) != f.parks_in:
+        return False
+    return _same_file(str(PurePosixPath(s.file).parent), str(PurePosixPath(f.file).parent)) or not \
+        PurePosixPath(f.file).parent.parts
+
+
 def match(s: Suspect, f: Finding) -> bool:
-    """The finding is at the suspect's site, or at one of the user frames that called it,
-    and its rule is one that produces this kind of growth."""
+    """The finding is at the suspect's site, or at one of the user frames that called it, or names
+    the method the suspect's goroutines are parked in; and its rule is one that produces this kind of
+    growth."""
     if not can_explain(s, f):
         return False
-    if _match_frame(s.function, s.file, s.line, f):
+    if _match_frame(s.function, s.file, s.line, f) or _parked_in(s, f):
         return True
     return any(_match_frame(c.function, c.file, c.line, f) for c in s.callers)
 

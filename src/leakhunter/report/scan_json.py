@@ -1,7 +1,7 @@
 """`leakhunter scan --format json`: the DESIGN.md contract, for scripts.
 
     {"findings": [{"rule", "name", "severity", "file", "line", "column", "message", "fix",
-                   "function", "end_line", "fingerprint"}],
+                   "function", "end_line", "fingerprint", "parks_in" (LH113 only)}],
      "files_scanned", "duration_s", "skipped": [{"file", "reason"}], "suppressed",
      "baseline_hidden", "hidden_below_min_severity", "min_severity", "hidden_in_tests", "hidden_in_commands",
      "unanalysed": [{"file", "line", "end_line", "function", "reason"}], "cached_files",
@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
+    d = _finding_fields(f)
+    if f.parks_in:
+        d["parks_in"] = f.parks_in  # only LH113's: every other finding's JSON is as before
+    return d
+
+
+def _finding_fields(f: Finding) -> dict[str, Any]:
     return {
         "rule": f.rule,
         "name": f.name,

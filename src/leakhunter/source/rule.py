@@ -62,6 +62,7 @@ class Rule:
         severity: Severity | None = None,
         function: str = "",
         fix: str | None = None,
+        parks_in: str = "",
     ) -> Finding:
         """Build a Finding at `node` (1-based line and column, as go vet prints them)."""
         row, col = node.start_point
@@ -76,4 +77,5 @@ class Rule:
             fix=fix if fix is not None else self.fix,
             function=function,
             end_line=node.end_point[0] + 1,
+            parks_in=parks_in,
         )

@@ -4,7 +4,7 @@ registry.py reads it (only while DIGEST matches rule.py and rules/*.py) so that 
 rules does not import every rule module.
 """
 
-DIGEST = "aa89d9f563b0c0878b882e867dab871e"
+DIGEST = "f18d6405cf9e475ed3679a3639230936"
 RULES: tuple[tuple[str, str, str, bool, str], ...] = (
     # (id, name, severity, enabled by default, module)
     ("LH101", "blocked-send", "error", True, "lh101_blocked_send"),
@@ -19,6 +19,7 @@ RULES: tuple[tuple[str, str, str, bool, str], ...] = (
     ("LH110", "cond-never-signalled", "error", True, "lh110_cond_never_signalled"),
     ("LH111", "select-exit-never-signalled", "warning", True, "lh111_select_exit_never_signalled"),
     ("LH112", "pool-not-waited", "error", True, "lh112_pool_not_waited"),
+    ("LH113", "running-value-replaced", "warning", False, "lh113_running_value_replaced"),
     ("LH201", "lost-cancel", "error", True, "lh201_lost_cancel"),
     ("LH301", "ticker-not-stopped", "warning", True, "lh301_ticker_not_stopped"),
     ("LH302", "time-tick", "warning", True, "lh302_time_tick"),
