@@ -307,6 +307,28 @@ def test_many_goroutines_parked_at_one_line_are_stuck_and_joined_to_scan() -> No
         assert pool and pool[0]["suspect"] and not pool[0]["stuck"]
 
 
+def test_groups_parked_in_a_swapped_out_value_join_the_swap() -> None:
+    """lab/cmd/replacedgroup (Alertmanager's dispatcher leak): the leaked goroutines wait in
+    `(*group).run`, far from the line that orphaned them; --source joins the group to scan's LH113 at
+    the `CompareAndSwap` (its finding's `parks_in`), and the group says where it was started."""
+    import urllib.request
+
+    from soaklab import manifest
+
+    svc = manifest().get("replacedgroup")
+    with run_lab("replacedgroup") as p:
+        for _ in range(160):
+            urllib.request.urlopen(p.base_url + "/leak?every=1", timeout=10).read()
+        url = p.base_url + "/debug/pprof/goroutine?debug=2"
+        res = leakhunter("goroutines", url, "--min-wait", "0", "--source", str(svc.source_dir),
+                         "--format", "json")
+        assert res.returncode == 1, res.stderr.decode()
+        g = next(g for g in json.loads(res.stdout)["groups"] if g["stuck"])
+        assert g["count"] >= 150 and g["user_frame"]["function"] == "main.(*group).run", g
+        assert g["finding"] and g["finding"]["rule"] == "LH113", g
+        assert g["finding"]["line"] in svc.leak_lines() and g["user_frame"]["line"] in svc.leak_lines(), g
+
+
 def test_min_wait_rejects_bad_values() -> None:
     res = leakhunter("goroutines", "-", "--min-wait", "soon", input=b"")
     assert res.returncode == 2 and b"Traceback" not in res.stderr
