@@ -285,6 +285,55 @@ def test_a_cli_kept_in_a_library_module_is_command_line_code(tmp_path: Path) -> 
     assert [f["file"] for f in doc["findings"]] == ["cmd/agent/server/serve.go"]
 
 
+SUBCOMMAND = """package {pkg}
+
+import (
+	"flag"
+	"fmt"
+	{imp}
+)
+
+var fs = flag.NewFlagSet("{pkg}", flag.ExitOnError)
+
+func Run() {{
+	fmt.Println(fs.Name())
+	{body}
+}}
+"""
+
+
+def test_a_serving_programs_subcommand_tree_is_command_line_code(tmp_path: Path) -> None:
+    """influxd serves (`influxd run`, its launcher tree) and also carries one-shot subcommands
+    (`influxd inspect merge-schema` reads its input files and exits): held-out set 1's schema file left
+    open on an error there was false. A tree right below a serving program that declares commands,
+    serves nothing and that only the program's own main imports is command-line code; the serving
+    tree keeps its finding, and so does a command tree the serving code imports too."""
+    main = LEAKY_MAIN.format(
+        imp='"net/http"; "example.com/m/cmd/d/inspect"; "example.com/m/cmd/d/launcher"; "example.com/m/cmd/d/shared"',
+        body='inspect.Run(); launcher.Run(); shared.Run(); _ = http.ListenAndServe(":0", nil)')
+    files = {
+        "a.go": CLEAN,
+        "cmd/d/main.go": main,
+        "cmd/d/inspect/inspect.go": SUBCOMMAND.format(pkg="inspect", imp='"example.com/m/cmd/d/inspect/schema"',
+                                                      body="schema.Fetch()"),
+        "cmd/d/inspect/schema/schema.go": BLOCKED_SEND_HELPER.format(pkg="schema", imp='"fmt"'),
+        "cmd/d/launcher/launcher.go": SUBCOMMAND.format(
+            pkg="launcher", imp='"net/http"; "example.com/m/cmd/d/launcher/store"; "example.com/m/cmd/d/shared/cache"',
+            body='store.Fetch(); cache.Fetch(); _ = http.ListenAndServe(":0", nil)'),
+        "cmd/d/launcher/store/store.go": BLOCKED_SEND_HELPER.format(pkg="store", imp='"fmt"'),
+        "cmd/d/shared/shared.go": SUBCOMMAND.format(pkg="shared", imp='"example.com/m/cmd/d/shared/cache"',
+                                                    body="cache.Fetch()"),
+        "cmd/d/shared/cache/cache.go": BLOCKED_SEND_HELPER.format(pkg="cache", imp='"fmt"'),
+    }
+    root = module(tmp_path / "m", files, name="example.com/m")
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1 and doc["hidden_in_commands"] == 1, err
+    assert sorted(f["file"] for f in doc["findings"]) == [
+        "cmd/d/launcher/store/store.go", "cmd/d/main.go", "cmd/d/shared/cache/cache.go"]
+    code, doc, _ = scan_json(".", "--commands", cwd=root)
+    assert doc["hidden_in_commands"] == 0 and len(doc["findings"]) == 4
+
+
 def test_flag_forks_and_go_flags_mark_a_command_line_tool() -> None:
     """Held-out set 17: containers/storage's tool parses its subcommands with docker's `mflag` fork,
     go-swagger's CLI with jessevdk/go-flags; neither matched `flag.NewFlagSet(`, so their own code

@@ -250,7 +250,53 @@ def command_program_of(directory: Path) -> str | None:
         return None  # a cmd tree with a program of its own: its other packages are not that program's
     rel = owner.relative_to(root).parts
     cli = cli or bool(_TOOL_SEGMENTS & set(rel))
+    if cli and serves and not tree_without_main and owner != root and d != owner:
+        sub = _command_subtree(root, owner, d, info.module)
+        return str(sub) if sub is not None else None
     return str(owner) if cli and not serves else None
+
+
+_SUBTREES: dict[str, bool] = {}
+"""Subtree directory -> it is a non-serving command's own code (`_command_subtree`), per process."""
+
+
+def _command_subtree(root: Path, owner: Path, d: Path, module: str) -> Path | None:
+    """The subcommand tree of a serving program that holds `d`: the directory right below the program's
+    (`cmd/influxd/inspect` for `cmd/influxd/inspect/type_conflicts`) when it declares CLI commands,
+    serves nothing, holds no program, and nothing of the program's tree but the program's own `package
+    main` imports it (the serving code never calls into it). `influxd inspect merge-schema` runs in
+    a process that runs that command and exits, whatever `influxd run` does (held-out set 1, tuning:
+    its schema files read per input); `influxd run`'s own `launcher` tree serves and stays shown."""
+    sub = owner / d.relative_to(owner).parts[0]
+    key = str(sub)
+    got = _SUBTREES.get(key)
+    if got is None:
+        cli, serves, has_main = _OWN_TREES.get(key) or _own_tree_marks(sub, subtree=True)
+        got = cli and not serves and not has_main and not _imported_beside(owner, sub, module, root)
+        _SUBTREES[key] = got
+    return sub if got else None
+
+
+def _imported_beside(owner: Path, sub: Path, module: str, root: Path) -> bool:
+    """A package of the program's tree outside `sub`, other than the program's own directory, imports
+    a package of `sub`."""
+    prefix = f'"{module}/{sub.relative_to(root).as_posix()}'.encode()
+    for dirpath, dirnames, _ in os.walk(owner):
+        dirnames[:] = [x for x in dirnames if not x.startswith((".", "_")) and x not in ("vendor", "testdata")]
+        here = Path(dirpath)
+        if here == sub:
+            dirnames[:] = []
+            continue
+        if here == owner:
+            continue  # the program registers its commands
+        for f in _go_files(here):
+            try:
+                data = f.read_bytes()
+            except OSError:
+                return True
+            if prefix in data[: data.find(b"\nfunc ") if b"\nfunc " in data else len(data)]:
+                return True
+    return False
 
 
 _OWN_TREES: dict[str, tuple[bool, bool, bool]] = {}
