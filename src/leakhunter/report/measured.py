@@ -8,31 +8,31 @@ figures and SARIF carries them as each rule's `precision`, so a user can weigh a
 rule fared on code like theirs.
 """
 
-SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30"
+SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31"
 """The held-out sets pooled here (bench/precision/HELDOUT*.md)."""
 
 MEASURED: dict[str, tuple[int, int]] = {
-    "LH101": (69, 99),
-    "LH102": (2, 4),
+    "LH101": (70, 100),
+    "LH102": (3, 5),
     "LH103": (1, 1),
     "LH104": (9, 15),
-    "LH105": (0, 1),
+    "LH105": (0, 2),
     "LH106": (2, 2),
-    "LH107": (27, 53),
+    "LH107": (31, 57),
     "LH108": (1, 16),
     "LH109": (5, 19),
     "LH110": (0, 2),
     "LH111": (1, 2),
-    "LH201": (7, 14),
+    "LH201": (9, 16),
     "LH301": (8, 14),
     "LH302": (4, 6),
-    "LH303": (6, 18),
+    "LH303": (8, 20),
     "LH304": (2, 4),
-    "LH401": (69, 105),
-    "LH402": (25, 62),
+    "LH401": (71, 108),
+    "LH402": (25, 63),
     "LH403": (17, 30),
-    "LH404": (162, 256),
+    "LH404": (167, 261),
     "LH502": (0, 10),
 }
 """Rule id -> (true, triaged) over the production findings the default output showed at first contact
-(417 of 733 in all)."""
+(434 of 753 in all)."""
