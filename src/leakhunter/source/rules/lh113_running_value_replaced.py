@@ -28,13 +28,15 @@ class Runner:
 
 class RunningValueReplaced(Rule):
     """A map entry (or atomic pointer) holding a value whose goroutine runs until it is stopped is
-    replaced by `CompareAndSwap`/`Swap`, and nothing stops the value it displaces.
+    replaced, and nothing stops the value it displaces.
 
     The pattern: a type `T` has a method `run` that a `go v.run(...)` starts and that loops until the
     value's context is cancelled or its done channel closed, and a `stop` method (or a `cancel` field)
-    that does it; a function replaces the `*T` held under a key, `m.CompareAndSwap(key, old, fresh)` or
-    `prev, _ := m.Swap(key, fresh)`, and calls neither `stop` nor `cancel` on `old`/`prev`, nor hands it
-    to anything that could.
+    that does it; a function replaces the `*T` held under a key, `m.CompareAndSwap(key, old, fresh)`,
+    `prev, _ := m.Swap(key, fresh)`, or `m[key] = fresh` / `m.Store(key, fresh)` after reading the old
+    entry into a name (`old, ok := m[key]`, `old, ok := m.Load(key)`), and calls neither `stop` nor
+    `cancel` on the old value, nor hands it to anything that could. (A store that never read the
+    entry, or read it into `_`, is not judged: most such stores only add under a new key.)
 
     Why it leaks: the map was the only way to reach the old value, and the code that stops values
     (a maintenance sweep, a shutdown) finds them through the map. The displaced value's goroutine waits
