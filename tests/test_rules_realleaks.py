@@ -19,7 +19,9 @@ changed, with twins that stay quiet.
   The fixture's `go test` runs it: 50 groups left by 50 swaps, 1 by the fixed code. The same over a plain
   map (`old, ok := m[k]` ... `m[k] = fresh`) and `sync.Map.Store` after a `Load`. Twins: the displaced group
   cancelled or stopped, handed to a helper, a swapped value whose type runs nothing, a store only under a
-  new key.
+  new key, a store only where the entry read was nil or absent (etcd's watch streams), a stored record of
+  another package's type of the same name as a runner (centrifuge's `*controlpb.Node`; both from the
+  corpora's caches, session 22).
 """
 
 from __future__ import annotations

@@ -195,15 +195,49 @@ def _read_before(ctx: FileContext, at: Node, m: Node | None, k: Node | None, *, 
         else:
             same = False
         if same:
-            return ctx.text(lefts[0])
+            old = ctx.text(lefts[0])
+            ok = ctx.text(lefts[1]) if len(lefts) > 1 and lefts[1].type == "identifier" else ""
+            return None if _absent_at(ctx, at, d, old, ok) else old
     return None
 
 
-def _runner_of(ctx: FileContext, value: Node, runners: dict[str, Runner]) -> Runner | None:
-    from leakhunter.source.program.types import expr_type
+def _absent_at(ctx: FileContext, at: Node, read: Node, old: str, ok: str) -> bool:
+    """The store runs only where the entry was absent: under `if old == nil` / `if !ok` (or in the
+    `else` of `if old != nil` / `if ok`), or after `old` was given another value (etcd's
+    `wgs := w.streams[k]; if wgs == nil { wgs = newStream(); w.streams[k] = wgs }`)."""
+    fn = gs.enclosing_function(at)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    for d in gs.walk(body, ("assignment_statement",), into_func_literals=False) if body is not None else ():
+        if read.end_byte <= d.start_byte < at.start_byte and old in gs.assigned_names(ctx, d):
+            return True
+    absent = {f"{old}==nil", f"!{ok}"} if ok else {f"{old}==nil"}
+    present = {f"{old}!=nil", ok} if ok else {f"{old}!=nil"}
+    for p in gs.ancestors(at):
+        if p == fn:
+            break
+        if p.type != "if_statement":
+            continue
+        cond = "".join(ctx.text(p.child_by_field_name("condition")).split())
+        cons, alt = p.child_by_field_name("consequence"), p.child_by_field_name("alternative")
+        if (_holds(cons, at) and cond in absent) or (_holds(alt, at) and cond in present):
+            return True
+    return False
 
-    t = expr_type(ctx, value).lstrip("*").rsplit(".", 1)[-1]
-    return runners.get(t) if t else None
+
+def _holds(branch: Node | None, at: Node) -> bool:
+    return branch is not None and branch.start_byte <= at.start_byte < branch.end_byte
+
+
+def _runner_of(ctx: FileContext, value: Node, runners: dict[str, Runner]) -> Runner | None:
+    """The runner whose type `value` has: a type of this very package (centrifuge's own `Node` runs a
+    goroutine; the `*controlpb.Node` its registry stores does not)."""
+    from leakhunter.source.program.types import expr_type, own_path
+
+    t = expr_type(ctx, value).lstrip("*")
+    pkg, _, name = t.rpartition(".")
+    if not name or (pkg and pkg != own_path(ctx)):
+        return None
+    return runners.get(name)
 
 
 def _stopped_or_handed_on(ctx: FileContext, fn: Node, displaced: str, runner: Runner) -> bool:
