@@ -89,7 +89,7 @@ if m.CompareAndSwap(key, old, g) {
             if fn is None or (displaced and _stopped_or_handed_on(ctx, fn, displaced, runner)):
                 continue
             what = displaced or "the value it displaces (its result is dropped)"
-            stops = " or ".join(f"{s}()" for s in runner.stops)
+            stops = " or ".join(f"{s}()" for s in _named_stops(runner.stops))
             yield self.finding(
                 ctx, call,
                 f"{verb} replaces {what}, a *{runner.type} whose {runner.method} goroutine (started at "
@@ -98,6 +98,15 @@ if m.CompareAndSwap(key, old, g) {
                 function=gs.function_name(ctx, call),
                 parks_in=f"{runner.type}.{runner.method}",
             )
+
+
+_STOP_WORDS = ("stop", "close", "cancel", "shutdown", "quit", "done")
+
+
+def _named_stops(stops: tuple[str, ...]) -> list[str]:
+    """The two stops to name in the message: those called like a stop first (`stop`, `Close`, `cancel`),
+    then the others (a resume method that also cancels is a stop too, but not the one to call)."""
+    return sorted(stops, key=lambda n: (not n.lower().startswith(_STOP_WORDS), n))[:2]
 
 
 def _replacement(ctx: FileContext, call: Node, runners: dict[str, Runner]) -> tuple[str, Runner, str] | None:
