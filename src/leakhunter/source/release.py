@@ -466,11 +466,15 @@ class _Flow:
             return False
         values = gs.returned_values(n)
         returned = {self.ctx.text(v) for v in values if v.type == "identifier"}
+        returned |= {self.ctx.text(v.named_children[-1]) for v in values if v.type == "unary_expression"
+                     and self.ctx.text(v.child_by_field_name("operator")) == "&" and v.named_children
+                     and v.named_children[-1].type == "identifier"}  # `return &i`
         literals = [v.named_children[-1] if v.type == "unary_expression" and v.named_children else v for v in values]
         literals = [v for v in literals if v.type == "composite_literal"]
         if not returned and not literals:
             return False
         carriers = {self.var}
+        holders: set[str] = set()  # objects whose loggers write to the value
         for d in gs.walk(body, ("short_var_declaration", "assignment_statement"), into_func_literals=False):
             if d.start_byte >= n.start_byte:
                 break
@@ -478,14 +482,30 @@ class _Flow:
             if len(lefts) != len(rights):
                 continue
             for left, right in zip(lefts, rights, strict=True):
-                if left.type != "identifier" or right.type != "call_expression":
+                if left.type == "selector_expression":
+                    # `i.log = log.New(logfile, "", 0)`: the local object i now holds a logger on the value
+                    obj = left.child_by_field_name("operand")
+                    if obj is not None and obj.type == "identifier" and self.ctx.text(obj) != self.var \
+                            and self._holding_call(right, carriers):
+                        holders.add(self.ctx.text(obj))
+                    continue
+                if left.type != "identifier":
+                    continue
+                name = self.ctx.text(left)
+                lit = right.named_children[-1] if right.type == "unary_expression" and right.named_children else right
+                if lit.type == "composite_literal" and name != self.var and any(
+                        self._holding_call(c, carriers) for c in gs.walk(lit, "call_expression")):
+                    holders.add(name)  # `i := &Installer{show: log.New(io.MultiWriter(os.Stdout, f), "", 0)}`
+                    continue
+                if right.type != "call_expression":
                     continue
                 mentions = {self.ctx.text(i) for i in gs.walk(right, "identifier", into_func_literals=True)}
-                name = self.ctx.text(left)
                 if gs.call_name(self.ctx, right) == "append" and name in returned and mentions & carriers:
                     return True
                 if mentions & carriers and name != self.var and self._may_hold(right):
                     carriers.add(name)  # `l := log.New(f, ...)`: l carries f
+        if returned & holders:
+            return True  # `return i`, the object whose loggers write to the value (edgectl's NewInstaller, set 32)
         # `return &Tasker{Log: logger}` with `logger = log.New(file, ...)`: the returned object holds a
         # value made from it (adhocore/gronx's tasker log, held-out set 23); the value itself in the
         # literal is the ordinary transfer, judged elsewhere
@@ -493,6 +513,13 @@ class _Flow:
             {self.ctx.text(i) for i in gs.walk(lit, "identifier", into_func_literals=False)} & (carriers - {self.var})
             for lit in literals
         )
+
+    def _holding_call(self, call: Node, carriers: set[str]) -> bool:
+        """A logger or writer made on the value or a carrier (`log.New(f, ...)`, `log.New(io.MultiWriter(w, f))`)."""
+        if call.type != "call_expression" or gs.qualified_call_name(self.ctx, call) not in _LOG_WRAPPERS | _WRAPPERS:
+            return False
+        mentions = {self.ctx.text(i) for i in gs.walk(call, "identifier", into_func_literals=False)}
+        return bool(mentions & carriers) and self._may_hold(call)
 
     def _stored_holder(self, n: Node) -> bool:
         """Before the exit `n`, on every path to it, something made from the value is stored in an object

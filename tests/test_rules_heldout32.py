@@ -1,0 +1,37 @@
+"""Held-out set 32's false shapes (issue #8, session 22, after its measurement: tuning), each fixed in a
+general form with reported twins, on real Go:
+
+- LH101 (and every rule that follows paths with `goflow.Paths`): a goroutine started under `if C` and
+  received from under a later `if C` on the same pure condition (local names and literals, nothing
+  assigned to them in the function) is received from on every path that started it (gaochao1/sw's SNMP
+  walkers: thirteen findings on the infeasible path through `C` true then false). Twins, reported: the
+  flag reassigned between, another condition, an early return between, a field a call may change.
+- LH404: a file handed to the loggers of the object the function returns (`i := &Installer{show:
+  log.New(io.MultiWriter(os.Stdout, f), "", 0)}; i.log = log.New(f, ...); return i`, or `return &u`):
+  the object owns it for its life (edgectl's NewInstaller and NewUpgrader, two findings). Twins, reported:
+  an object given only the file's name, a return that drops the object after the logger was made, a
+  logger nobody keeps.
+- LH401: a request a helper of the module builds from the context it is given (`req, err :=
+  c.build(ctx, ...)`, the helper's `req.WithContext(ctx)`), sent under a context whose cancel the function
+  defers (in a closure): the cancel ends the request on every return (splitio's SSE client). Twins,
+  reported: a helper that builds it with no context, and a context nothing cancels.
+"""
+
+from __future__ import annotations
+
+from scanfixtures import compare, vet
+
+
+def test_a_receive_under_the_same_condition_as_the_start_is_reached() -> None:
+    vet("lh101_samecond")
+    assert compare("lh101_samecond", ["LH101"]) == []
+
+
+def test_a_file_the_returned_objects_loggers_write_to_is_handed_on() -> None:
+    vet("lh404_logholder")
+    assert compare("lh404_logholder", ["LH404"]) == []
+
+
+def test_a_request_a_helper_builds_from_a_cancelled_context_is_released_on_return() -> None:
+    vet("lh401_helperctx")
+    assert compare("lh401_helperctx", ["LH401"]) == []
