@@ -432,6 +432,16 @@ def receiver_type(ctx: FileContext, method: Node) -> str:
     return ""
 
 
+def receiver_name(ctx: FileContext, method: Node) -> str:
+    """The receiver's name of a method_declaration (`t` for `(t *T)`), '' if unnamed or none."""
+    recv = method.child_by_field_name("receiver")
+    for p in recv.named_children if recv is not None else ():
+        if p.type == "parameter_declaration":
+            name = p.child_by_field_name("name")
+            return ctx.text(name) if name is not None else ""
+    return ""
+
+
 def functions(ctx: FileContext) -> list[FuncInfo]:
     """Every function, method and func literal of the file, in source order (memoised)."""
     cached = ctx.cache.get("gosyntax.functions")

@@ -29,15 +29,6 @@ if TYPE_CHECKING:
     from leakhunter.source.rule import FileContext
 
 
-def _receiver_name(ctx: FileContext, method: Node) -> str:
-    recv = method.child_by_field_name("receiver")
-    for p in recv.named_children if recv is not None else ():
-        if p.type == "parameter_declaration":
-            name = p.child_by_field_name("name")
-            return ctx.text(name) if name is not None else ""
-    return ""
-
-
 def _fields_only(ctx: FileContext, cond: Node, recv: str) -> bool:
     """`cond` reads only fields of `recv` (and nil/true/false), combined with !, &&, ||, ==, !=."""
     idents = list(gs.walk(cond, "identifier", into_func_literals=True))
@@ -56,7 +47,7 @@ def ruled_out_by_caller(dctx: FileContext, method: Node, node: Node, ctx: FileCo
     that the caller, at `call` (`x.M(...)` in `ctx`), has already left the function for (module doc)."""
     from leakhunter.source.goflow import block_terminates
 
-    recv = _receiver_name(dctx, method)
+    recv = gs.receiver_name(dctx, method)
     fn = call.child_by_field_name("function")
     operand = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
     if not recv or recv == "_" or operand is None or operand.type not in ("identifier", "selector_expression"):

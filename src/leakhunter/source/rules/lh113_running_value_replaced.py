@@ -339,19 +339,10 @@ def _runners(files: list[FileContext]) -> dict[str, Runner]:
     return out
 
 
-def _receiver_name(f: FileContext, m: Node) -> str:
-    recv = m.child_by_field_name("receiver")
-    for p in recv.named_children if recv is not None else ():
-        if p.type == "parameter_declaration":
-            n = p.child_by_field_name("name")
-            return f.text(n) if n is not None else ""
-    return ""
-
-
 def _waits_on_self(f: FileContext, m: Node) -> bool:
     """The method loops and receives from the receiver's own context or channel (`<-g.ctx.Done()`,
     `<-g.done`): it runs until something ends that."""
-    r = _receiver_name(f, m)
+    r = gs.receiver_name(f, m)
     body = m.child_by_field_name("body")
     if not r or body is None or not any(True for _ in gs.walk(body, "for_statement")):
         return False
@@ -366,7 +357,7 @@ def _stops(methods: dict[str, tuple[FileContext, Node]], runner: str) -> tuple[s
     (a cancel func: `g.cancel()`), and those cancel fields themselves."""
     names: set[str] = set()
     for name, (f, m) in methods.items():
-        r = _receiver_name(f, m)
+        r = gs.receiver_name(f, m)
         body = m.child_by_field_name("body")
         if name == runner or not r or body is None:
             continue

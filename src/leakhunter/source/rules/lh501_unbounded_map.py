@@ -425,7 +425,7 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
                 return None
         else:
             operand = target.child_by_field_name("operand")
-            recv = self._receiver_name(ctx, decl) if decl.type == "method_declaration" else ""
+            recv = gs.receiver_name(ctx, decl) if decl.type == "method_declaration" else ""
             if index is None or not recv or operand is None or ctx.text(operand) != recv:
                 return None
         return target, index, decl
@@ -517,16 +517,6 @@ func logout(id string) { delete(sessions, id) } // entries leave when the sessio
             return text in ("t", "typ", "rt", "rtyp")
         return "TypeOf(" in text or "typ" in text.lower()
 
-    @staticmethod
-    def _receiver_name(ctx: FileContext, method: Node) -> str:
-        recv = method.child_by_field_name("receiver")
-        if recv is None:
-            return ""
-        for p in recv.named_children:
-            if p.type == "parameter_declaration":
-                n = p.child_by_field_name("name")
-                return ctx.text(n) if n is not None else ""
-        return ""
 
     @staticmethod
     def _added(ctx: FileContext, node: Node) -> tuple[Node | None, Node | None]:
