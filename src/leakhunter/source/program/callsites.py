@@ -285,6 +285,21 @@ def importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]
     return out
 
 
+def callee_parameter(ctx: FileContext, call: Node, index: int) -> tuple[FileContext, Node, str] | None:
+    """(file, declaration, name of parameter `index`) of the function `call` reaches (`call_declaration`);
+    None when it is not found, the parameter is variadic or it has no name: what the callee does with
+    the argument cannot be read then."""
+    got = call_declaration(ctx, call)
+    if got is None:
+        return None
+    dctx, fn = got
+    params = gs.parameters(dctx, fn)
+    if index >= len(params) or params[index][1].startswith("..."):
+        return None
+    name = params[index][0]
+    return None if name in ("", "_") else (dctx, fn, name)
+
+
 def call_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
     """The declaration a call reaches: a function or method of this package (`program.summaries`),
     or `pkg.F` of another package whose directory the module map finds (the module's own packages,

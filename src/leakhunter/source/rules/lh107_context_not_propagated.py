@@ -458,19 +458,13 @@ def _kept_as_template(ctx: FileContext, call: Node, index: int, depth: int = 0) 
     one more call): the request is a template another method sends later, with whatever context it is
     given then (go-quartz's `NewCurlJob(request)`, whose Execute does `request.WithContext(ctx)`, held-out
     set 22). Nothing is sent here to be cancelled."""
-    from leakhunter.source.program.callsites import call_declaration
+    from leakhunter.source.program.callsites import callee_parameter
 
-    decl = call_declaration(ctx, call) if depth < 2 else None
-    body = decl[1].child_by_field_name("body") if decl is not None else None
-    if decl is None or body is None:
+    got = callee_parameter(ctx, call, index) if depth < 2 else None
+    body = got[1].child_by_field_name("body") if got is not None else None
+    if got is None or body is None:
         return False
-    dctx, fn = decl
-    params = gs.parameters(dctx, fn)
-    if index >= len(params) or params[index][1].startswith("..."):
-        return False
-    name = params[index][0]
-    if name in ("", "_"):
-        return False
+    dctx, _decl, name = got
     for n in gs.walk(body, ("keyed_element", "assignment_statement", "call_expression")):
         if n.type == "keyed_element" and n.named_children and dctx.text(n.named_children[-1]) == name:
             return True  # `request: request` in a composite literal

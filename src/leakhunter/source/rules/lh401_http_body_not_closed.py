@@ -196,18 +196,14 @@ def _callee_reads_to_eof(ctx: FileContext, call: Node, idx: int) -> bool:
     can return: excelize's `OpenReader(r)` begins `b, err := io.ReadAll(r)`, so a body handed to it is
     at EOF whatever it returns (starlib's xlsx loader, held-out set 31; set 24's shape one call deeper).
     A callee that decodes part of it, or may return first, does not drain it."""
-    from leakhunter.source.program.callsites import call_declaration
+    from leakhunter.source.program.callsites import callee_parameter
 
-    got = call_declaration(ctx, call)
+    got = callee_parameter(ctx, call, idx)
     if got is None:
         return False
-    fctx, decl = got
-    params = gs.parameters(fctx, decl)
-    if idx >= len(params) or params[idx][1].startswith("..."):
-        return False
-    pname = params[idx][0]
+    fctx, decl, pname = got
     body = decl.child_by_field_name("body")
-    for stmt in gs.statements(body)[: _MAX_LEAD + 1] if body is not None and pname not in ("", "_") else ():
+    for stmt in gs.statements(body)[: _MAX_LEAD + 1] if body is not None else ():
         for c in gs.walk(stmt, "call_expression", into_func_literals=False):
             name = gs.call_name(fctx, c)
             args = [fctx.text(a) for a in gs.arguments(c)]
