@@ -4,7 +4,8 @@ general form with reported twins, on real Go:
 - LH101 (and every rule that follows paths with `goflow.Paths`): a goroutine started under `if C` and
   received from under a later `if C` on the same pure condition (local names and literals, nothing
   assigned to them in the function) is received from on every path that started it (gaochao1/sw's SNMP
-  walkers: thirteen findings on the infeasible path through `C` true then false). Twins, reported: the
+  walkers: thirteen findings on the infeasible path through `C` true then false; `!quiet` and `quiet ==
+  false` are one condition). Twins, reported: the
   flag reassigned between, another condition, an early return between, a field a call may change.
 - LH404: a file handed to the loggers of the object the function returns (`i := &Installer{show:
   log.New(io.MultiWriter(os.Stdout, f), "", 0)}; i.log = log.New(f, ...); return i`, or `return &u`):

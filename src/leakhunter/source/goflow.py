@@ -26,6 +26,7 @@ HTTP handlers, and constant durations (`24 * time.Hour`) for LH103/LH105.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -487,8 +488,18 @@ class Paths:
 
 
 def _cond_key(ctx: FileContext, if_stmt: Node) -> str:
+    """The condition's text without spaces, a boolean name compared with a literal written as itself or
+    its negation (`ignore == false` and `!ignore` are one condition; `ok != true` is `!ok`)."""
     cond = if_stmt.child_by_field_name("condition")
-    return "".join(ctx.text(cond).split()) if cond is not None else ""
+    text = "".join(ctx.text(cond).split()) if cond is not None else ""
+    m = _BOOL_COMPARE.fullmatch(text)
+    if m is None:
+        return text
+    name, op, lit = m.groups()
+    return name if (op == "==") == (lit == "true") else f"!{name}"
+
+
+_BOOL_COMPARE = re.compile(r"([A-Za-z_]\w*)(==|!=)(true|false)")
 
 
 _PURE_CONDITION = frozenset({
