@@ -64,13 +64,16 @@ def _same_file(a: str, b: str) -> bool:
     return k > 0 and pa[-k:] == pb[-k:]
 
 
+def _name_parts(fn: str) -> list[str]:
+    """`x/cmd/x.(*T).leakSend.func1` → `["T", "leakSend"]`: the names after the package, closures dropped."""
+    parts = fn.rsplit("/", 1)[-1].split(".")
+    return [p.strip("()*") for p in parts[1:] if not p.startswith("func") or not p[4:].isdigit()]
+
+
 def _func_tail(fn: str) -> str:
     """`leakhunter.dev/lab/cmd/x.leakSend.func1` → `leakSend` (what a finding calls it)."""
-    tail = fn.rsplit("/", 1)[-1]
-    parts = tail.split(".")
-    parts = [p for p in parts[1:] if not p.startswith("func") or not p[4:].isdigit()]
-    parts = [p.strip("()*") for p in parts]
-    return parts[-1] if parts else tail
+    parts = _name_parts(fn)
+    return parts[-1] if parts else fn.rsplit("/", 1)[-1]
 
 
 def _same_function(suspect_fn: str, finding_fn: str) -> bool:
@@ -92,8 +95,7 @@ def _match_frame(function: str, file: str, line: int, f: Finding) -> bool:
 
 def _method_tail(fn: str) -> str:
     """`github.com/x/dispatch.(*aggrGroup).run` -> `aggrGroup.run` ('' for a plain function)."""
-    parts = [p.strip("()*") for p in fn.rsplit("/", 1)[-1].split(".")[1:]]
-    parts = [p for p in parts if p and not (p.startswith("func") and p[4:].isdigit())]
+    parts = _name_parts(fn)
     return ".".join(parts[-2:]) if len(parts) >= 2 else ""
 
 

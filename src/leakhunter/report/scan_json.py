@@ -29,14 +29,7 @@ if TYPE_CHECKING:
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
-    d = _finding_fields(f)
-    if f.parks_in:
-        d["parks_in"] = f.parks_in  # only LH113's: every other finding's JSON is as before
-    return d
-
-
-def _finding_fields(f: Finding) -> dict[str, Any]:
-    return {
+    d = {
         "rule": f.rule,
         "name": f.name,
         "severity": f.severity,
@@ -49,6 +42,9 @@ def _finding_fields(f: Finding) -> dict[str, Any]:
         "end_line": f.end_line or f.line,
         "fingerprint": f.fingerprint,
     }
+    if f.parks_in:
+        d["parks_in"] = f.parks_in  # only LH113's: every other finding's JSON is as before
+    return d
 
 
 def document(

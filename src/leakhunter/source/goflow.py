@@ -515,19 +515,18 @@ def _known_conditions(ctx: FileContext, node: Node, body: Node) -> dict[str, boo
     """Conditions of the `if`s (without initializer) that `node` sits in, inside `body`: True in the
     consequence, False in the `else`, when the condition is pure (local names and literals, comparisons,
     `!`, `&&`, `||`; no call, field, package variable or receive) and nothing in the function assigns,
-    increments or takes the address of a name it reads. A later `if` on the same condition then takes the same branch: a
-    goroutine started under `if ignoreX == false` is received from under the same `if ignoreX == false`
+    increments or takes the address of a name it reads. A later `if` on the same condition then takes the
+    same branch: a goroutine started under `if ignoreX == false` is received from under the same `if ignoreX == false`
     (gaochao1/sw's SNMP walkers, held-out set 32: thirteen findings on that infeasible path)."""
     out: dict[str, bool] = {}
-    fn_body = body
     for p in gs.ancestors(node):
-        if p == fn_body or p.type in gs.FUNC_TYPES:
+        if p == body or p.type in gs.FUNC_TYPES:
             break
         if p.type != "if_statement" or p.child_by_field_name("initializer") is not None:
             continue
         cond = p.child_by_field_name("condition")
         cons, alt = p.child_by_field_name("consequence"), p.child_by_field_name("alternative")
-        if cond is None or not _pure(ctx, cond, fn_body):
+        if cond is None or not _pure(ctx, cond, body):
             continue
         if cons is not None and cons.start_byte <= node.start_byte < cons.end_byte:
             out.setdefault(_cond_key(ctx, p), True)

@@ -516,7 +516,7 @@ class _Flow:
 
     def _holding_call(self, call: Node, carriers: set[str]) -> bool:
         """A logger or writer made on the value or a carrier (`log.New(f, ...)`, `log.New(io.MultiWriter(w, f))`)."""
-        if call.type != "call_expression" or gs.qualified_call_name(self.ctx, call) not in _LOG_WRAPPERS | _WRAPPERS:
+        if call.type != "call_expression" or gs.qualified_call_name(self.ctx, call) not in _HOLDING_WRAPPERS:
             return False
         mentions = {self.ctx.text(i) for i in gs.walk(call, "identifier", into_func_literals=False)}
         return bool(mentions & carriers) and self._may_hold(call)
@@ -1162,6 +1162,9 @@ _LOG_WRAPPERS = frozenset({
     "go.uber.org/zap/zapcore.AddSync", "go.uber.org/zap/zapcore.Lock",
 })
 """Loggers and handlers whose result writes to the writer they are handed (the file lives as long as they do)."""
+
+_HOLDING_WRAPPERS = _LOG_WRAPPERS | _WRAPPERS
+"""Calls whose result keeps the value it is handed (a logger on a file, a writer around it)."""
 
 
 def _to_process_owner(ctx: FileContext, node: Node, depth: int) -> bool:

@@ -150,8 +150,8 @@ def _overwrite(ctx: FileContext, node: Node, runners: dict[str, Runner]) -> tupl
         lefts, rights = gs.assignment_sides(node)
         if len(lefts) != 1 or len(rights) != 1 or lefts[0].type != "index_expression":
             return None
-        if _op(ctx, node) != "=":
-            return None
+        if ctx.text(node.child_by_field_name("operator")) != "=":
+            return None  # `m[k] += x`: no value is replaced
         target, fresh = lefts[0], rights[0]
         verb = f"the assignment to {ctx.text(target)}"
         m, k = target.child_by_field_name("operand"), target.child_by_field_name("index")
@@ -168,13 +168,6 @@ def _overwrite(ctx: FileContext, node: Node, runners: dict[str, Runner]) -> tupl
     if runner is None or read is None:
         return None
     return read, runner, verb
-
-
-def _op(ctx: FileContext, assign: Node) -> str:
-    for c in assign.children:
-        if not c.is_named:
-            return ctx.text(c)
-    return ""
 
 
 def _read_before(ctx: FileContext, at: Node, m: Node | None, k: Node | None, *, index: bool) -> str | None:

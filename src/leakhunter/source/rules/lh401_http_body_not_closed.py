@@ -461,9 +461,8 @@ def _built_by_helper(ctx: FileContext, call: Node) -> list[str | None] | None:
     (splitio's SSE client builds its stream request so from a context whose cancel it defers, held-out
     set 32). None when the helper is not found or builds it otherwise."""
     from leakhunter.source.program.callsites import call_declaration
-    from leakhunter.source.program.summaries import own_declaration
 
-    got = own_declaration(ctx, call) or call_declaration(ctx, call)
+    got = call_declaration(ctx, call)
     if got is None:
         return None
     hctx, decl = got
