@@ -121,3 +121,30 @@ def test_the_table_script_runs_as_a_script() -> None:
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout[-3000:]
     assert re.search(r"\d+ command lines, 0 not one line", res.stdout)
+
+
+def test_closed_stderr_costs_only_the_notes(tmp_path: Path) -> None:
+    """A harness that stopped reading stderr: scan still writes its whole result and exits
+    with its own code (a BrokenPipeError on the summary line was an internal error), and
+    an input error is still exit 2 without a crash file."""
+    src = tmp_path / "m"
+    src.mkdir()
+    (src / "go.mod").write_text("module m\n\ngo 1.22\n")
+    (src / "main.go").write_text(
+        "package main\n\nfunc main() {\n\tch := make(chan int)\n\tgo func() { ch <- 1 }()\n}\n")
+    r, w = os.pipe()
+    os.close(r)
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    try:
+        scan = subprocess.run([sys.executable, "-m", "leakhunter", "scan", "--format", "json", str(src)],
+                              stdout=subprocess.PIPE, stderr=w, env=env, timeout=120)
+        bad = subprocess.run([sys.executable, "-m", "leakhunter", "top", str(tmp_path / "missing.pb.gz")],
+                             stdout=subprocess.PIPE, stderr=w, env=env, timeout=120)
+    finally:
+        os.close(w)
+    assert scan.returncode == 1, scan.stdout[-2000:]
+    import json
+
+    assert [f["rule"] for f in json.loads(scan.stdout)["findings"]] == ["LH101"]
+    assert bad.returncode == 2 and bad.stdout == b""
+    assert not list(tmp_path.glob("leakhunter-crash-*"))

@@ -10,6 +10,7 @@ Real processes throughout: a lab service and /bin/sh.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import signal
@@ -288,3 +289,23 @@ def test_normal_end_stops_the_whole_process_group() -> None:
     finally:
         _cleanup(marker)
         _cleanup(f"-addr 127.0.0.1:{port}")
+
+
+def test_soak_whose_stderr_reader_left_still_gives_its_verdict() -> None:
+    """`soak ... 2>&1 | tee log` whose tee died: the progress lines are lost, the soak is
+    not (it crashed with a traceback on the first progress line before)."""
+    port = free_port()
+    r, w = os.pipe()
+    os.close(r)  # the stderr reader is gone before the first progress line
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "leakhunter", "soak", "--cmd", f"{_svc_exe()} -addr 127.0.0.1:{port}",
+             "--pprof", f"http://127.0.0.1:{port}", "--load", f"http://127.0.0.1:{port}/fixed",
+             "--warmup", "0.5s", "--duration", "3s", "--interval", "0.5s", "--format", "json"],
+            stdout=subprocess.PIPE, stderr=w, timeout=120)
+    finally:
+        os.close(w)
+        _cleanup(f"-addr 127.0.0.1:{port}")
+    assert res.returncode in (0, 1), res.stdout[-2000:]
+    doc = json.loads(res.stdout)
+    assert doc["targets"][0]["verdicts"], doc

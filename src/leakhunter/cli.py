@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     an unexpected exception writes its traceback to a file and names that file, because
     exit 1 would read as "leak found". Output that cannot be written (a closed pipe, a
     full disk) is also exit 2: the result did not reach its reader. A closed pipe
-    (`| head -1`) is quiet, since the reader left on purpose; a full disk says so.
+    (`| head -1`) is quiet, since the reader left on purpose; a full disk says so. A
+    closed stderr costs only the progress and notes: the command runs to its result.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     # A command module is named for its command: when the first word names one, import
@@ -102,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     only = first if first.isidentifier() and _is_command(first) else None
     command = f"leakhunter {only}" if only else "leakhunter"
     watched = _watch_stdout()
+    _guard_stderr()
     try:
         parser = build_parser(only)
         try:
@@ -207,6 +209,38 @@ def _watch_stdout() -> _WatchedStdout | None:
         line_buffering=out.line_buffering, write_through=out.write_through,
     )
     return raw
+
+
+class _DiagnosticStderr(io.FileIO):
+    """fd 2, whose write errors are dropped.
+
+    stderr carries progress and notes, never the result: a soak whose `2>&1 | tee` was
+    closed, or a scan run by a harness that stopped reading, must still finish, write its
+    result to stdout or -o and exit with its verdict, not die in the middle with a
+    traceback and throw away what it collected."""
+
+    def write(self, b: Any) -> int:
+        try:
+            return super().write(b)
+        except OSError:
+            return len(memoryview(b))
+
+
+def _guard_stderr() -> None:
+    """Put a `_DiagnosticStderr` under sys.stderr when it is the process's real fd 2."""
+    err = sys.stderr
+    if type(err) is not io.TextIOWrapper:  # captured or replaced (tests, embedding)
+        return
+    try:
+        if err.fileno() != 2:
+            return
+        err.flush()
+    except (OSError, ValueError):
+        return
+    sys.stderr = io.TextIOWrapper(
+        io.BufferedWriter(_DiagnosticStderr(2, "w", closefd=False)), encoding=err.encoding,
+        errors=err.errors, line_buffering=err.line_buffering, write_through=err.write_through,
+    )
 
 
 def _silence_stdout() -> None:
