@@ -146,6 +146,8 @@ def human_count(n: float, *, sign: bool = False) -> str:
 def human_amount(n: float, unit: str, *, sign: bool = False) -> str:
     if unit == "bytes":
         return human_bytes(n, sign=sign)
+    if unit == "bytes/request":
+        return f"{human_bytes(n, sign=sign)}/request"
     return f"{human_count(n, sign=sign)} {unit}"
 
 

@@ -262,6 +262,7 @@ class Watcher:
         max_connections: int = 200,
         force_gc_every: float | None = None,
         expect_growth: Sequence[Any] = (),
+        load_done: Callable[[], float] | None = None,
     ) -> None:
         if not targets:
             raise UsageError("watch needs at least one target URL")
@@ -289,6 +290,9 @@ class Watcher:
         self.force_gc_every = force_gc_every
         self.expect_growth = list(expect_growth)
         """Compiled --expect-growth patterns (analyze/expected.py), applied at every look."""
+        self.load_done = load_done
+        """Requests the driving load has completed so far (soak's own load generator): stored
+        with every scrape as `load_requests`, so the analysis can read allocation per request."""
         self.started: float = 0.0
         self.duration: float | None = None
         self.rounds = 0
@@ -1109,6 +1113,8 @@ class Watcher:
         if ident.get("alloc_space") is not None:
             st.alloc_space = ident["alloc_space"]
         pid = st.process_id
+        if self.load_done is not None:
+            values["load_requests"] = float(self.load_done())
         store.add_samples(st.url, pid, ts, values)
         if heap_bytes is not None:
             store.add_snapshot(st.url, pid, ts, "heap", heap_bytes)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from leakhunter.analyze.trend import Trend, plateau, trend
-from leakhunter.analyze.verdicts import REL_MIN, SPECS, SeriesSpec
+from leakhunter.analyze.verdicts import SPECS, SeriesSpec
 from leakhunter.collect.prometheus import JobHistory
 from leakhunter.collect.prometheus import RangeSeries as Points
 from leakhunter.model import Finding, Frame, GoroutineDump, Profile, Stack, Suspect, Verdict
@@ -267,7 +267,7 @@ def judge_life(life: Life, spec: SeriesSpec) -> Life:
     cut = int(len(yt) * 0.1) if len(yt) >= 10 else 0
     xt, yt = xt[cut:], yt[cut:]
     full_level = abs(float(np.median(yf[: max(3, len(yf) // 3)])))
-    full_bar = max(REL_MIN * full_level, spec.floor)
+    full_bar = max(spec.rel_min * full_level, spec.floor)
     # Plateau over the whole life (the warm-up is what it looks for).
     note = _knee_plateau(xf, yf, full_bar, spec.unit)
     if note:
@@ -282,7 +282,7 @@ def judge_life(life: Life, spec: SeriesSpec) -> Life:
     n = len(yd)
     third = max(3, n // 3)
     level = abs(float(np.median(yd[:third])))
-    bar = max(REL_MIN * level, spec.floor)
+    bar = max(spec.rel_min * level, spec.floor)
     life.level, life.bar, life.span = level, bar, span
     # Screen: a relevant leak moves the last third's median >= ~2/3 of the bar above the
     # first third's. Far below that, no trend test can call it a leak: flat, cheaply.

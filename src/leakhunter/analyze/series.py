@@ -50,6 +50,41 @@ def segments(store: Store, target: str, name: str) -> list[Segment]:
     return out
 
 
+PER_REQUEST_MIN = 50
+"""Requests one allocation-per-request point spans at least: a 0.5 s scrape at 50 req/s holds 25,
+and the target's own rendering of the profile each scrape asks for lands whole in one interval."""
+
+
+def per_request(store: Store, target: str, name: str = "heap_alloc_total",
+                per: str = "load_requests") -> list[Segment]:
+    """`name`'s increase per request of the driving load, between scrapes, one segment per process
+    identity (points span PER_REQUEST_MIN requests or more). Empty without a load count: under
+    `watch` traffic comes and goes, and an allocation rate says nothing about one request."""
+    load = {(p.process_id, p.ts): p.value for p in store.series(target, per)}
+    if not load:
+        return []
+    out: list[Segment] = []
+    by_pid: dict[int, Segment] = {}
+    start: dict[int, tuple[float, float]] = {}
+    for p in store.series(target, name):
+        done = load.get((p.process_id, p.ts))
+        if done is None:
+            continue
+        prev = start.get(p.process_id)
+        if prev is not None and done - prev[1] < PER_REQUEST_MIN:
+            continue  # the point spans more requests: keep its start
+        start[p.process_id] = (p.value, done)
+        if prev is None or p.value < prev[0]:
+            continue
+        seg = by_pid.get(p.process_id)
+        if seg is None:
+            seg = by_pid[p.process_id] = Segment(p.process_id)
+            out.append(seg)
+        seg.ts.append(p.ts)
+        seg.values.append((p.value - prev[0]) / (done - prev[1]))
+    return out
+
+
 def drop_warmup(seg: Segment, fraction: float = WARMUP_FRACTION) -> Segment:
     n = len(seg)
     k = int(n * fraction) if n >= 10 else 0

@@ -133,14 +133,15 @@ def cut_recursion(stack: Stack) -> tuple[str, int] | None:
 
 def heap_by_site(profile: Profile, callers: dict[Frame, Stack] | None = None,
                  paths: dict[Frame, Stack] | None = None,
-                 cut: dict[Frame, tuple[int, str, int]] | None = None) -> Counter[Frame]:
-    """In-use bytes per allocation site (innermost non-runtime frame).
+                 cut: dict[Frame, tuple[int, str, int]] | None = None,
+                 what: str = "inuse_space") -> Counter[Frame]:
+    """In-use bytes (or another sample type, `what`) per allocation site (innermost non-runtime frame).
 
     With `callers`, also records for each site the user frames above it in the
     heaviest stack seen (for joining a finding at the call site); with `cut`, the bytes of
     each site's stacks that are a recursion cut off by the profile, with the function and
     its most repeats (`cut_recursion`)."""
-    idx = profile.sample_index("inuse_space")
+    idx = profile.sample_index(what)
     out: Counter[Frame] = Counter()
     heaviest: dict[Frame, int] = {}
     for s in profile.samples:
@@ -236,7 +237,40 @@ def heap_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
     latest = heap_by_site(b, callers, paths, cut)
     diff = Counter(latest)
     diff.subtract(heap_by_site(a))
-    grown = sorted(((fr, g) for fr, g in diff.items() if g > 0), key=lambda t: -t[1])
+    return _site_suspects(list(diff.items()), "bytes", latest, callers, paths, cut, "inuse_space")
+
+
+def alloc_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
+    """Sites whose allocation per request of the driving load grew: alloc_space per request over
+    the first third of the kept heap profiles against the last third (the `alloc_per_request`
+    verdict's own measure, site by site). A chain walked per request shows as the sites each link
+    allocates at; when the profile cut the chain's stacks, `heap_detail` says so."""
+    load = {p.ts: p.value for p in store.series(target, "load_requests") if p.process_id == process_id}
+    snaps = [s for s in store.snapshots(target, "heap", process_id) if s.ts in load]
+    if len(snaps) < 4:
+        return []
+    k = len(snaps) // 3
+    marks = (snaps[0], snaps[k], snaps[-1 - k], snaps[-1])
+    done = [load[s.ts] for s in marks]
+    profs = [_profile(store, s) for s in marks]
+    if done[1] <= done[0] or done[3] <= done[2] or any(p is None for p in profs):
+        return []
+    callers: dict[Frame, Stack] = {}
+    paths: dict[Frame, Stack] = {}
+    cut: dict[Frame, tuple[int, str, int]] = {}
+    by = [heap_by_site(p, what="alloc_space") for p in profs[:3] if p is not None]
+    latest = heap_by_site(profs[3], callers, paths, cut, what="alloc_space") if profs[3] else Counter()
+    early, late = done[1] - done[0], done[3] - done[2]
+    grew = [(fr, round((latest[fr] - by[2][fr]) / late - (by[1][fr] - by[0][fr]) / early))
+            for fr in latest]
+    return _site_suspects(grew, "bytes/request", latest, callers, paths, cut, "alloc_space")
+
+
+def _site_suspects(diff: list[tuple[Frame, int]], unit: str, latest: Counter[Frame],
+                   callers: dict[Frame, Stack], paths: dict[Frame, Stack],
+                   cut: dict[Frame, tuple[int, str, int]], what: str) -> list[Suspect]:
+    """The sites that grew, largest first, as suspects."""
+    grown = sorted(((fr, g) for fr, g in diff if g > 0), key=lambda t: -t[1])
     grown = _significant(grown, 0)
     # The user's lines first: a site with no user frame at all (the HTTP server's
     # per-connection buffers) stays only when it is a large share of the growth.
@@ -244,7 +278,7 @@ def heap_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
     if top_user:
         grown = [(fr, g) for fr, g in grown if _is_user(fr) or g >= 0.5 * top_user]
     grown.sort(key=lambda t: (not _is_user(t[0]), -t[1]))
-    return [Suspect(fr.function, fr.file, fr.line, float(g), "bytes", detail=heap_detail(fr, latest, cut),
+    return [Suspect(fr.function, fr.file, fr.line, float(g), unit, detail=heap_detail(fr, latest, cut, what),
                     callers=callers.get(fr, ()), path=paths.get(fr, ()))
             for fr, g in grown[:TOP]]
 
@@ -433,6 +467,9 @@ def suspects_for(
             if findings and v.kind == "heap-leak" and any(o.kind == "goroutine-leak" for o in verdicts):
                 kept += held_by_goroutines(sites + kept, groups)
             v.suspects = [s for s in sites if s.finding is not None] + kept + [s for s in sites if s.finding is None]
+        elif v.series == "alloc_per_request":
+            proc = store.last_process(target)
+            v.suspects = alloc_suspects(store, target, proc.id) if proc is not None else []
         elif v.series == "goroutines" or (v.series == "nonheap" and v.kind == "non-heap-growth"):
             # Goroutine stacks explain memory outside the heap only once that growth is
             # established; an unsettled non-heap series would just repeat the groups.

@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
             # The user's own test service: a GC-fresh heap every interval, so the live
             # heap has one exact observation per scrape however rare its own GCs are.
             force_gc_every=args.interval, limit_bytes=args.limit,
-            expect_growth=expected,
+            expect_growth=expected, load_done=lambda: float(loadgen.stats.done),
         )
         outcome.loadgen, outcome.watcher = loadgen, watcher
         live = sys.stderr.isatty() and args.format == "text"

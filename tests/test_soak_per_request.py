@@ -1,0 +1,56 @@
+"""`soak` reads the allocation per request of its own steady load (`alloc_per_request`).
+
+A chain kept across requests and walked by each (Alertmanager v0.30.0's tracing client, wrapped once
+more per notification) retains a few bytes per request, under the live heap's bar for minutes, while
+each request allocates more than the last: tests/fixtures/wrapchain does the same on purpose. Its
+leaking endpoint is a heap leak on that series, with the chain's layer as the suspect and the cut
+stacks said; its fixed endpoint, and a healthy service whose heap profile (and so the cost of
+rendering it for the watcher) grows with every request, are not.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import golab
+import pytest
+from soaklab import free_port
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _soak(name: str, path: str, duration: str) -> tuple[int, list[dict[str, Any]], str]:
+    exe = golab.build(name, module_dir=FIXTURES / name)
+    port = free_port()
+    res = subprocess.run(
+        [sys.executable, "-m", "leakhunter", "soak", "--cmd", f"{exe} -addr 127.0.0.1:{port}",
+         "--pprof", f"http://127.0.0.1:{port}", "--load", f"http://127.0.0.1:{port}{path}",
+         "--warmup", "2s", "--duration", duration, "--interval", "0.5s", "--format", "json"],
+        capture_output=True, timeout=300)
+    err = res.stderr.decode(errors="replace")
+    doc = json.loads(res.stdout) if res.stdout.strip() else {"targets": []}
+    return res.returncode, [v for t in doc["targets"] for v in t["verdicts"]], err
+
+
+def test_a_chain_walked_per_request_is_a_heap_leak_on_its_allocation_per_request() -> None:
+    code, verdicts, err = _soak("wrapchain", "/leak", "40s")
+    per = [v for v in verdicts if v["series"] == "alloc_per_request"]
+    assert code == 1 and per and per[0]["kind"] == "heap-leak", (code, err[-2000:], verdicts)
+    v = per[0]
+    assert v["unit"] == "bytes/request" and v["slope_per_min"] > 0
+    assert any("allocation per request" in e and "/request" in e for e in v["evidence"]), v["evidence"]
+    top = v["suspects"][0]
+    assert top["function"] == "main.(*layer).serve", v["suspects"]
+    # the live heap kept one small struct per request: not what called it
+    assert not [x for x in verdicts if x["series"] == "heap_live" and x["kind"] == "heap-leak"], verdicts
+
+
+@pytest.mark.parametrize(("name", "path"), [("wrapchain", "/fixed"), ("profilegrow", "/work")])
+def test_steady_work_per_request_is_not_called(name: str, path: str) -> None:
+    code, verdicts, err = _soak(name, path, "40s")
+    assert code == 0, (code, err[-2000:], verdicts)
+    assert not [v for v in verdicts if v["series"] == "alloc_per_request"], verdicts
