@@ -43,8 +43,14 @@ def test_a_chain_walked_per_request_is_a_heap_leak_on_its_allocation_per_request
     v = per[0]
     assert v["unit"] == "bytes/request" and v["slope_per_min"] > 0
     assert any("allocation per request" in e and "/request" in e for e in v["evidence"]), v["evidence"]
-    top = v["suspects"][0]
-    assert top["function"] == "main.(*layer).serve", v["suspects"]
+    # first the line that adds a link per request (the fix's line), then the chain's own cost
+    src = FIXTURES / "wrapchain" / "cmd" / "wrapchain" / "main.go"
+    leak = [i for i, t in enumerate(src.read_text().splitlines(), 1) if "// LEAK:" in t]
+    top, chain = v["suspects"][0], v["suspects"][1]
+    assert top["function"] == "main.(*chain).wrap" and [top["line"]] == leak, v["suspects"]
+    assert "adds a link to the layer.Layer chain" in top["detail"] and "NewLayer" in top["detail"], top
+    assert chain["function"].endswith("layer.(*Layer).Serve") and "stacks cut" in chain["detail"], chain
+    assert not [e for e in v["evidence"] if "--expect-growth" in e], v["evidence"]  # a cost, not a fill
     # the live heap kept one small struct per request: not what called it
     assert not [x for x in verdicts if x["series"] == "heap_live" and x["kind"] == "heap-leak"], verdicts
 

@@ -55,6 +55,12 @@ and often a goroutine per item too (chasquid's queue, real-services set 6: one `
 queued message up to its 200-item bound, the exit 1 of a 240 s soak that the heap answer alone left)."""
 
 
+def _answers(v: Verdict) -> bool:
+    """A fill is growth in what it holds: a heap or goroutine leak counted in bytes or goroutines,
+    not a cost that grows per request (`alloc_per_request`, which no bound of a structure explains)."""
+    return v.kind in _WHAT and v.unit == _WHAT[v.kind][1]
+
+
 def _amount(kind: str, n: float) -> str:
     return human_amount(n, _WHAT[kind][1])
 
@@ -65,7 +71,7 @@ def apply_expected(verdicts: Sequence[Verdict], res: Sequence[Any], bars: Mappin
     if not res:
         return
     for v in verdicts:
-        if v.kind not in _WHAT or v.kind not in bars or not v.suspects:
+        if not _answers(v) or v.kind not in bars or not v.suspects:
             continue
         kind = v.kind
         what, bar = _WHAT[kind][0], bars[kind]
@@ -104,7 +110,7 @@ def hint_expected(verdicts: Sequence[Verdict], res: Sequence[Any] = ()) -> None:
     the queued frames), so the answer is one copy away. Not when a scan finding explains that site
     (the code itself says nothing bounds it)."""
     for v in verdicts:
-        if v.kind not in _WHAT or not v.suspects:
+        if not _answers(v) or not v.suspects:
             continue
         left = [s for s in v.suspects if s.growth > 0 and not _expected(s, res)]
         if not left:
