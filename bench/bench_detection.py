@@ -106,12 +106,13 @@ async def one_run(svc: LabService, exe: Path, query: str, label: str, cap: float
         await wait_http(base + "/debug/pprof/", timeout=30, process=proc)
         # Exactly soak's watcher (commands/soak.py) at this interval: a forced GC per
         # scrape, the same fetch timeout.
+        load = LoadGenerator([url], rate=rate, concurrency=16, duration=cap + 60)
         watcher = Watcher([base], store, interval=interval, pid=proc.pid,
                           source_dir=None if svc.control else str(svc.source_dir),
                           warn=lambda _: None, force_gc_every=interval if force_gc else None,
-                          timeout=min(5.0, max(2.0, interval)))
+                          timeout=min(5.0, max(2.0, interval)),
+                          load_done=lambda: float(load.stats.done))
         stop, load_stop = asyncio.Event(), asyncio.Event()
-        load = LoadGenerator([url], rate=rate, concurrency=16, duration=cap + 60)
         load_task = asyncio.create_task(load.run(stop=load_stop))
         await asyncio.sleep(warmup)  # as `soak --warmup`: load first, observe after
         t0 = time.monotonic()
