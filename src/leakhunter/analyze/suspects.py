@@ -252,21 +252,19 @@ def alloc_suspects(store: Store, target: str, process_id: int) -> list[Suspect]:
     k = len(snaps) // 3
     marks = (snaps[0], snaps[k], snaps[-1 - k], snaps[-1])
     done = [load[s.ts] for s in marks]
-    profs = [_profile(store, s) for s in marks]
-    if done[1] <= done[0] or done[3] <= done[2] or any(p is None for p in profs):
+    profs = [p for p in (_profile(store, s) for s in marks) if p is not None]
+    if len(profs) < 4 or done[1] <= done[0] or done[3] <= done[2]:
         return []
     callers: dict[Frame, Stack] = {}
     paths: dict[Frame, Stack] = {}
     cut: dict[Frame, tuple[int, str, int]] = {}
-    by = [heap_by_site(p, what="alloc_space") for p in profs[:3] if p is not None]
-    latest = heap_by_site(profs[3], callers, paths, cut, what="alloc_space") if profs[3] else Counter()
+    by = [heap_by_site(p, what="alloc_space") for p in profs[:3]]
+    latest = heap_by_site(profs[3], callers, paths, cut, what="alloc_space")
     early, late = done[1] - done[0], done[3] - done[2]
     grew = [(fr, round((latest[fr] - by[2][fr]) / late - (by[1][fr] - by[0][fr]) / early))
             for fr in latest]
     sites = _site_suspects(grew, "bytes/request", latest, callers, paths, cut, "alloc_space")
     chains = {held[1] for fr, held in cut.items() if any(s.function == fr.function for s in sites)}
-    if profs[0] is None or profs[3] is None:
-        return sites
     return _chain_builders(profs[0], profs[3], done[3] - done[0], chains) + sites
 
 
@@ -312,13 +310,13 @@ def _chain_builders(before: Profile, after: Profile, requests: float, chains: se
     late = builders(after, True)
     late.subtract(builders(before, False))
 
-    def by(fr: Frame) -> str:
+    def called_by(fr: Frame) -> str:
         up = callers.get(fr, ())
         return f", called by {up[0].function.rsplit('/', 1)[-1]} {up[0].file.rsplit('/', 1)[-1]}:{up[0].line}" if up else ""
 
     return [Suspect(fr.function, fr.file, fr.line, float(round(g / requests)), "bytes/request",
                     detail=f"adds a link to the {made[fr][0]}.{made[fr][1]} chain the requests walk "
-                           f"({made[fr][2]} called here while the service ran{by(fr)}): build it once, at setup",
+                           f"({made[fr][2]} called here while the service ran{called_by(fr)}): build it once, at setup",
                     callers=callers.get(fr, ()))
             for fr, g in late.most_common(2) if g > 0]
 
