@@ -11,6 +11,8 @@ rendering it for the watcher) grows with every request, are not.
 from __future__ import annotations
 
 import json
+import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -23,21 +25,22 @@ from soaklab import free_port
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _soak(name: str, path: str, duration: str) -> tuple[int, list[dict[str, Any]], str]:
+def _soak(name: str, path: str, duration: str, *extra: str) -> tuple[int, list[dict[str, Any]], str]:
     exe = golab.build(name, module_dir=FIXTURES / name)
     port = free_port()
     res = subprocess.run(
         [sys.executable, "-m", "leakhunter", "soak", "--cmd", f"{exe} -addr 127.0.0.1:{port}",
          "--pprof", f"http://127.0.0.1:{port}", "--load", f"http://127.0.0.1:{port}{path}",
-         "--warmup", "2s", "--duration", duration, "--interval", "0.5s", "--format", "json"],
+         "--warmup", "2s", "--duration", duration, "--interval", "0.5s", "--format", "json", *extra],
         capture_output=True, timeout=300)
     err = res.stderr.decode(errors="replace")
     doc = json.loads(res.stdout) if res.stdout.strip() else {"targets": []}
     return res.returncode, [v for t in doc["targets"] for v in t["verdicts"]], err
 
 
-def test_a_chain_walked_per_request_is_a_heap_leak_on_its_allocation_per_request() -> None:
-    code, verdicts, err = _soak("wrapchain", "/leak", "40s")
+def test_a_chain_walked_per_request_is_a_heap_leak_on_its_allocation_per_request(tmp_path: Path) -> None:
+    db = tmp_path / "soak.db"
+    code, verdicts, err = _soak("wrapchain", "/leak", "40s", "--db", str(db))
     per = [v for v in verdicts if v["series"] == "alloc_per_request"]
     assert code == 1 and per and per[0]["kind"] == "heap-leak", (code, err[-2000:], verdicts)
     v = per[0]
@@ -51,6 +54,16 @@ def test_a_chain_walked_per_request_is_a_heap_leak_on_its_allocation_per_request
     assert "adds a link to the layer.Layer chain" in top["detail"] and "NewLayer" in top["detail"], top
     assert chain["function"].endswith("layer.(*Layer).Serve") and "stacks cut" in chain["detail"], chain
     assert not [e for e in v["evidence"] if "--expect-growth" in e], v["evidence"]  # a cost, not a fill
+    # the report plots the series the verdict judged, climbing
+    html = tmp_path / "r.html"
+    rep = subprocess.run([sys.executable, "-m", "leakhunter", "report", "--db", str(db), "-o", str(html)],
+                         capture_output=True, timeout=120)
+    assert rep.returncode == 0, rep.stderr.decode(errors="replace")[-2000:]
+    fig = re.search(r'<script type="application/json" id="fig-req-\d+">(.*?)</script>', html.read_text(), re.S)
+    assert fig is not None
+    trace = json.loads(fig.group(1))["data"][0]
+    assert trace["name"] == "allocated per request" and len(trace["y"]) >= 20
+    assert statistics.median(trace["y"][-10:]) > 2 * statistics.median(trace["y"][:10])
     # the live heap kept one small struct per request: not what called it
     assert not [x for x in verdicts if x["series"] == "heap_live" and x["kind"] == "heap-leak"], verdicts
 

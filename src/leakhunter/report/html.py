@@ -38,15 +38,31 @@ def _iso(ts: float) -> str:
 
 def _figure(store: Store, target: str, series: Sequence[tuple[str, str]], title: str,
             yunit: str, restarts: list[float]) -> dict[str, Any]:
+    traces = [(label, [(p.ts, p.value) for p in store.series(target, name)]) for name, label in series]
+    return _plot(traces, title, yunit, restarts)
+
+
+def _per_request_figure(store: Store, target: str, restarts: list[float]) -> dict[str, Any] | None:
+    """The allocation per request of soak's load (the `alloc_per_request` verdict's series); None
+    for a store without a load count (`watch`)."""
+    from leakhunter.analyze.series import per_request
+
+    pts = [(t, v) for seg in per_request(store, target) for t, v in zip(seg.ts, seg.values, strict=True)]
+    if not pts:
+        return None
+    return _plot([("allocated per request", pts)], "allocation per request", "KiB", restarts)
+
+
+def _plot(traces: Sequence[tuple[str, Sequence[tuple[float, float]]]], title: str, yunit: str,
+          restarts: list[float]) -> dict[str, Any]:
     data = []
-    scale = 1 / (1 << 20) if yunit == "MiB" else 1.0
-    for name, label in series:
-        pts = store.series(target, name)
+    scale = {"MiB": 1 / (1 << 20), "KiB": 1 / (1 << 10)}.get(yunit, 1.0)
+    for label, pts in traces:
         if not pts:
             continue
         data.append({
             "type": "scatter", "mode": "lines+markers", "name": label,
-            "x": [_iso(p.ts) for p in pts], "y": [round(p.value * scale, 4) for p in pts],
+            "x": [_iso(t) for t, _ in pts], "y": [round(v * scale, 4) for _, v in pts],
             "marker": {"size": 3},
         })
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": _iso(t), "x1": _iso(t),
@@ -231,6 +247,7 @@ def _target_context(store: Store, target: str, verdicts: list[Verdict],
         "fig_mem": safe_json(_figure(store, target, _MEM_SERIES, "memory", "MiB", restarts)),
         "fig_gr": safe_json(_figure(store, target, _COUNT_SERIES, "goroutines and fds",
                                      "count", restarts)),
+        "fig_req": safe_json(fig) if (fig := _per_request_figure(store, target, restarts)) else "",
         "verdicts": vctx,
         "leaks": leaks,
         "flames": _flames(store, target),
