@@ -73,3 +73,39 @@ def test_steady_work_per_request_is_not_called(name: str, path: str) -> None:
     code, verdicts, err = _soak(name, path, "40s")
     assert code == 0, (code, err[-2000:], verdicts)
     assert not [v for v in verdicts if v["series"] == "alloc_per_request"], verdicts
+
+
+def test_per_request_points_span_enough_requests_and_split_at_restarts(tmp_path: Path) -> None:
+    """`series.per_request` on a store as the watcher writes it: a point spans at least PER_REQUEST_MIN
+    requests (short intervals are merged into the next), a scrape without a new heap profile (no
+    `heap_alloc_total`) is skipped, a restart starts a new segment, and a store without a load count
+    (`watch`) has no such series."""
+    from leakhunter.analyze.series import PER_REQUEST_MIN, per_request
+    from leakhunter.collect.store import Store
+
+    st = Store(str(tmp_path / "s.db"))
+    try:
+        t = "http://127.0.0.1:1"
+        p1 = st.open_process(t, ts=0.0, pid=1)
+        # 30 requests per scrape: two scrapes make one point; 2 KiB per request until t=10, then 4 KiB
+        alloc = 0.0
+        for i in range(1, 21):
+            alloc += 30 * (2048 if i <= 10 else 4096)
+            vals = {"load_requests": 30.0 * i}
+            if i != 7:  # no new heap profile at this scrape
+                vals["heap_alloc_total"] = alloc
+            st.add_samples(t, p1, float(i), vals)
+        p2 = st.open_process(t, ts=30.0, pid=2)
+        for i in range(1, 6):
+            st.add_samples(t, p2, 30.0 + i, {"load_requests": 600.0 + 60 * i, "heap_alloc_total": 60.0 * i * 1000})
+        segs = per_request(st, t)
+        assert [s.process_id for s in segs] == [p1, p2]
+        first = segs[0]
+        assert all(v in (2048.0, 4096.0) or 2048 < v < 4096 for v in first.values), first.values
+        assert first.values[0] == 2048.0 and first.values[-1] == 4096.0
+        # every point spans >= PER_REQUEST_MIN requests: 20 scrapes of 30 give at most 10 points
+        assert len(first) <= 20 * 30 // PER_REQUEST_MIN
+        assert segs[1].values == [1000.0] * len(segs[1])
+        assert per_request(st, t, per="no_such_series") == []
+    finally:
+        st.close()
