@@ -175,6 +175,42 @@ def test_a_declaration_group_closed_on_its_last_line_is_analysed(tmp_path: Path)
     assert doc["unanalysed"] == []
 
 
+HEADER_ON_TWO_LINES = """package demo
+
+import (
+	"context"
+	"os"
+)
+
+// Lost links a file in an if header whose init statement ends its line, then discards a cancel func.
+func Lost(parent context.Context, a, b string) (context.Context, error) {
+	if err := os.Symlink(a, b)
+		err != nil {
+		return nil, err
+	}
+	if n := len(a)
+		n > 1 {
+		a = a[1:]
+	}
+	ctx, _ := context.WithCancel(parent)
+	return ctx, nil
+}
+"""
+
+
+def test_an_if_header_whose_init_statement_ends_a_line_is_analysed(tmp_path: Path) -> None:
+    """kobe's pkg/ansible/runner.go (held-out set 34): `if err := os.Symlink(...)` ending a line and
+    `err != nil {` on the next is valid Go (the newline ends the statement), gofmt keeps it, and the
+    grammar rejected it: the module's scan listed it unanalysed and exited 2."""
+    assert parser().parse(HEADER_ON_TWO_LINES.encode()).root_node.has_error
+    root = module(tmp_path / "m", {"a.go": HEADER_ON_TWO_LINES}, go="1.22")
+    _vet(root)
+    code, doc, err = scan_json(str(root), "--no-cache")
+    assert code == 1, err
+    assert [(f["rule"], f["function"], f["line"]) for f in doc["findings"]] == [("LH201", "Lost", 18)]
+    assert doc["unanalysed"] == []
+
+
 def test_toolchain_sources_the_grammar_rejects_parse_cleanly() -> None:
     """Files of the toolchain's own GOROOT that tree-sitter-go 0.25 rejects as they are."""
     goroot = Path(subprocess.run([go_exe(), "env", "GOROOT"], capture_output=True, text=True,

@@ -16,6 +16,10 @@ keeping the files `gofmt -e` accepts, the ERROR nodes come from two shapes:
   does not insert one and the statement fails. The comment is blanked to spaces (newlines kept).
 - a declaration group closed on the line of its last spec: `const ( a = 1 )`, `a = 1 /* c */)`
   (u-root's ectool, held-out set 18): the space or comment before `)` becomes `;`.
+- an `if`/`switch`/`for` header whose init statement ends a line: `if err := f()\n\t\terr != nil {`
+  (kobe's ansible runner, held-out set 34). Go's automatic semicolon ends the statement at the
+  newline; the grammar's scanner inserts none there. The first indentation byte of the next
+  line becomes `;`.
 
 Rather than fork the grammar (the fix is an open pull request upstream), the source bytes
 are rewritten before parsing into a form the grammar accepts, of exactly the same
@@ -215,11 +219,48 @@ def _group_closers(toks: list[Tok], src: bytes) -> list[tuple[int, bytes]]:
     return out
 
 
+_HEADS = frozenset({b"if", b"switch", b"for"})
+_ENDS_STATEMENT = frozenset({b")", b"]", b"}", b"++", b"--", b"break", b"continue", b"return", b"fallthrough"})
+"""Tokens after which a newline ends a statement (with identifiers and literals), by Go's semicolon rule."""
+
+
+def _header_semicolons(toks: list[Tok], src: bytes) -> list[tuple[int, bytes]]:
+    """(offset, b";") for each newline in an `if`/`switch`/`for` header, outside brackets, where Go
+    inserts a semicolon: after a token that ends a statement, before the next one (kobe's
+    `if err := os.Symlink(a, b)` ending a line and `err != nil {` on the next, held-out set 34). The
+    `;` takes the first indentation byte of the next line, so lines and columns stay."""
+    out: list[tuple[int, bytes]] = []
+    for i, t in enumerate(toks):
+        if t[3] not in _HEADS:
+            continue
+        depth = 0
+        for j in range(i + 1, len(toks) - 1):
+            tj = toks[j][3]
+            if tj in _OPEN:
+                if tj == b"{" and depth == 0:
+                    break  # the body
+                depth += 1
+                continue
+            if tj in _CLOSE:
+                depth -= 1
+            if depth or toks[j + 1][3] in (b";", b"{"):
+                continue
+            if toks[j][0] not in ("id", "num", "str") and tj not in _ENDS_STATEMENT:
+                continue
+            gap = src[toks[j][2]: toks[j + 1][1]]
+            nl = gap.rfind(b"\n")
+            if nl < 0 or not gap[nl + 1:] or gap[nl + 1:nl + 2] not in (b"\t", b" "):
+                continue
+            out.append((toks[j][2] + nl + 1, b";"))
+    return out
+
+
 def rewrite(src: bytes) -> bytes:
     """`src` with the shapes above replaced by equal-length forms the grammar accepts."""
     toks = _Toks(tokens(src))
     calls = _builtin_calls(toks)
     calls += _group_closers(toks, src)
+    calls += _header_semicolons(toks, src)
     params = _generic_method_params(toks)
     params += _newline_comments(src)
     if not calls and not params:
