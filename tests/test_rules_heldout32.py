@@ -1,5 +1,5 @@
-"""Held-out set 32's false shapes (issue #8, session 22, after its measurement: tuning), and set 33's
-(session 23, the last test), each fixed in a general form with reported twins, on real Go:
+"""Held-out set 32's false shapes (issue #8, session 22, after its measurement: tuning), and sets 33 and
+34's (session 23: the last two tests, one each), each fixed in a general form with reported twins, on real Go:
 
 - LH101 (and every rule that follows paths with `goflow.Paths`): a goroutine started under `if C` and
   received from under a later `if C` on the same pure condition (local names and literals, nothing
@@ -46,3 +46,12 @@ def test_a_file_handed_on_as_a_dereferenced_copy_is_not_dropped() -> None:
     the name, and an error return before the copy is stored."""
     vet("lh404_derefcopy")
     assert compare("lh404_derefcopy", ["LH404"]) == []
+
+
+def test_rows_a_helper_reads_to_the_end_are_closed() -> None:
+    """Held-out set 34 (measured session 23 on 08c485a): LH402 on rows handed to go-doudou's
+    `dbvendor.Scan(rows, &result)`, whose `for rows.Next()` loop nothing leaves early: it ends only
+    when Next returns false, which closes the rows. Twins, reported: a helper that reads one row with
+    `if rows.Next()`, and one whose loop may break."""
+    vet("lh402_helperdrain")
+    assert compare("lh402_helperdrain", ["LH402"]) == []
