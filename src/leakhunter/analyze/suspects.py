@@ -300,11 +300,17 @@ def _chain_builders(before: Profile, after: Profile, requests: float, chains: se
                        if not smp.stack[j].function.startswith(pkg + ".")), None)
             if up is None:
                 continue
+            via = ""
+            if smp.stack[up].function.rsplit(".", 1)[-1] in (typ, f"New{typ}", f"new{typ}") and up + 1 < len(smp.stack):
+                # a constructor of its own, named for the type (Alertmanager's tracing.Transport wraps
+                # otelhttp.NewTransport): what adds the links is the code that calls it, a frame up
+                via = f" through {_short(smp.stack[up])}"
+                up += 1
             fr = smp.stack[up]
             out[fr] += smp.values[idx]
             if keep and fr not in callers:
                 callers[fr] = tuple(f for f in smp.stack[up + 1:] if _is_user(f))[:8]
-                made[fr] = (pkg.rsplit("/", 1)[-1], typ, smp.stack[at].function.rsplit(".", 1)[-1])
+                made[fr] = (pkg.rsplit("/", 1)[-1], typ, smp.stack[at].function.rsplit(".", 1)[-1] + via)
         return out
 
     late = builders(after, True)
@@ -312,13 +318,18 @@ def _chain_builders(before: Profile, after: Profile, requests: float, chains: se
 
     def called_by(fr: Frame) -> str:
         up = callers.get(fr, ())
-        return f", called by {up[0].function.rsplit('/', 1)[-1]} {up[0].file.rsplit('/', 1)[-1]}:{up[0].line}" if up else ""
+        return f", called by {_short(up[0])}" if up else ""
 
     return [Suspect(fr.function, fr.file, fr.line, float(round(g / requests)), "bytes/request",
                     detail=f"adds a link to the {made[fr][0]}.{made[fr][1]} chain the requests walk "
                            f"({made[fr][2]} called here while the service ran{called_by(fr)}): build it once, at setup",
                     callers=callers.get(fr, ()))
             for fr, g in late.most_common(2) if g > 0]
+
+
+def _short(fr: Frame) -> str:
+    """`pkg.Func file.go:12`, for a frame named inside a sentence."""
+    return f"{fr.function.rsplit('/', 1)[-1]} {fr.file.rsplit('/', 1)[-1]}:{fr.line}"
 
 
 def _site_suspects(diff: list[tuple[Frame, int]], unit: str, latest: Counter[Frame],
