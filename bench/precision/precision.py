@@ -3,13 +3,13 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out set (`--set heldout34`): the modules of HELDOUT34.md (read from its table), chosen by a
-  helper and committed before any finding on them was seen, measured in session 23 on the HEAD of the
+- held-out set (`--set heldout35`): the modules of HELDOUT35.md (read from its table), chosen by a
+  helper and committed before any finding on them was seen, measured in session 24 on the HEAD of the
   scans' start (`--tag A`) from a snapshot; every finding its default output shows is triaged
-  (verdicts-heldout34.csv). `--tag` names a tree when a set is measured on more than one (their
+  (verdicts-heldout35.csv). `--tag` names a tree when a set is measured on more than one (their
   samples, populations and summaries apart, one verdict per fingerprint).
-- `--set heldout` ... `--set heldout33`: the thirty-three earlier held-out sets (HELDOUT.md ... HELDOUT33.md),
-  triaged at the end of sessions 2-23 and read while rules were changed since, so they are TUNING
+- `--set heldout` ... `--set heldout34`: the thirty-four earlier held-out sets (HELDOUT.md ... HELDOUT34.md),
+  triaged at the end of sessions 2-24 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
 
@@ -26,8 +26,8 @@ A fixed-seed sample of up to PER_CELL findings is drawn per (rule, prod/test) ce
     python bench/precision/precision.py show --set heldout 3 7  # wider code context of sampled findings
     python bench/precision/precision.py mark --set heldout 3 TP "reason"   # or edit the CSV
     python bench/precision/precision.py table --set heldout    # per-rule table, production and tests
-    python bench/precision/precision.py shown --set heldout34 --tag A     # every shown finding -> CSV
-    python bench/precision/precision.py mark --set heldout34 --tag A S12 FP "reason"  # a shown row
+    python bench/precision/precision.py shown --set heldout35 --tag A     # every shown finding -> CSV
+    python bench/precision/precision.py mark --set heldout35 --tag A S12 FP "reason"  # a shown row
 
 `sample` writes bench/precision/sample-<set>.csv (one row per sampled finding: place, message,
 verdict, reason, fingerprint; its `context` column stays empty) and, in the work directory,
@@ -73,7 +73,8 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout25": 20261227, "heldout26": 20261228, "heldout27": 20261229,
          "heldout28": 20261230, "heldout29": 20261231, "heldout30": 20270101,
          "heldout31": 20270102, "heldout32": 20270103,
-         "heldout33": 20270104, "heldout34": 20270105}
+         "heldout33": 20270104, "heldout34": 20270105,
+         "heldout35": 20270106}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -89,7 +90,7 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout27": "HELDOUT27.md", "heldout28": "HELDOUT28.md", "heldout29": "HELDOUT29.md",
          "heldout30": "HELDOUT30.md", "heldout31": "HELDOUT31.md",
          "heldout32": "HELDOUT32.md", "heldout33": "HELDOUT33.md",
-         "heldout34": "HELDOUT34.md"}
+         "heldout34": "HELDOUT34.md", "heldout35": "HELDOUT35.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -104,7 +105,8 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout27": "heldout27/modcache", "heldout28": "heldout28/modcache",
           "heldout29": "heldout29/modcache", "heldout30": "heldout30/modcache",
           "heldout31": "heldout31/modcache", "heldout32": "heldout32/modcache",
-          "heldout33": "heldout33/modcache", "heldout34": "heldout34/modcache"}
+          "heldout33": "heldout33/modcache", "heldout34": "heldout34/modcache",
+          "heldout35": "heldout35/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -152,18 +154,19 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout30.csv", "sample-heldout30-A.csv", "shown-heldout30-A.csv",
                     "verdicts-heldout31.csv", "sample-heldout31-A.csv", "shown-heldout31-A.csv",
                     "verdicts-heldout32.csv", "sample-heldout32-A.csv", "shown-heldout32-A.csv",
-                    "verdicts-heldout33.csv", "sample-heldout33-A.csv", "shown-heldout33-A.csv"],
+                    "verdicts-heldout33.csv", "sample-heldout33-A.csv", "shown-heldout33-A.csv",
+                    "verdicts-heldout34.csv", "sample-heldout34-A.csv", "shown-heldout34-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-33 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-34 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
-Held-out set 34 needs none here: it reads and writes verdicts-heldout34.csv."""
+Held-out set 35 needs none here: it reads and writes verdicts-heldout35.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
                  "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14",
                  "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                  "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
-                 "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33")
+                 "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out set, heldout34, is not here until its
+their modules too (the newest held-out set, heldout35, is not here until its
 measurement is reported)."""
 PER_CELL = 8
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
@@ -186,7 +189,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT34.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT35.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
