@@ -1,5 +1,5 @@
 """Held-out set 32's false shapes (issue #8, session 22, after its measurement: tuning), and sets 33 and
-34's (session 23: the last two tests, one each), each fixed in a general form with reported twins, on real Go:
+34's (sessions 23 and 24: the last tests), each fixed in a general form with reported twins, on real Go:
 
 - LH101 (and every rule that follows paths with `goflow.Paths`): a goroutine started under `if C` and
   received from under a later `if C` on the same pure condition (local names and literals, nothing
@@ -55,3 +55,22 @@ def test_rows_a_helper_reads_to_the_end_are_closed() -> None:
     `if rows.Next()`, and one whose loop may break."""
     vet("lh402_helperdrain")
     assert compare("lh402_helperdrain", ["LH402"]) == []
+
+
+def test_a_re_test_of_an_error_already_known_nil_is_dead() -> None:
+    """Held-out set 34 (measured session 23 on 08c485a): LH404 on webx-top/com's UnTarGz, where `fw, _ :=
+    os.Create(...)` is followed by `if err != nil { return err }` re-testing the earlier call's error, nil
+    since the first check returned on it: the return is dead and the file is closed on every path that
+    runs. Twins, reported: the create's own error, an error set between the checks, one set later in the
+    loop, one set by a closure."""
+    vet("lh404_staleerr")
+    assert compare("lh404_staleerr", ["LH404"]) == []
+
+
+def test_a_file_duplicated_onto_stderr_backs_it() -> None:
+    """Held-out set 34 (measured session 23 on 08c485a): LH404 on Monibuca's crash log, opened in `init`
+    and duplicated onto stderr (`syscall.Dup2(int(logFile.Fd()), int(os.Stderr.Fd()))`, Dup3 on arm64):
+    the file backs stderr for the process's life by design. Twin, reported: a descriptor only read with
+    fstat and dropped."""
+    vet("lh404_dup")
+    assert compare("lh404_dup", ["LH404"]) == []

@@ -273,6 +273,8 @@ def impossible_failure(ctx: FileContext, fn: Node, exit_node: Node, depth: int =
     strands nothing."""
     if exit_node.type == "return_statement" and enum_guard(ctx, exit_node):
         return True
+    if stale_error_check(ctx, fn, exit_node):
+        return True
     call = failed_call(ctx, fn, exit_node)
     return call is not None and never_fails(ctx, call, depth)
 
@@ -349,3 +351,97 @@ def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:
         if names and names[-1] == err and len(rights) == 1 and rights[0].type == "call_expression":
             return rights[0]
     return None
+
+
+def stale_error_check(ctx: FileContext, fn: Node, exit_node: Node) -> bool:
+    """The exit is inside `if err != nil` where `err` is known nil: an earlier `if err != nil` around whose
+    consequence nothing falls through (a return, a `continue`, a panic) dominates it, and nothing assigned
+    `err` since. A second `f, _ := os.Create(p); if err != nil { return err }` that re-tests the first
+    call's error is dead code, and the file is closed on every path that runs (webx-top/com's UnTarGz,
+    held-out set 34). A loop between the two checks counts its every assignment to `err` (a later
+    iteration may reach the re-test with a new error); `&err`, a shadowing `err :=` and a receive into
+    `err` are assignments too."""
+    guard: Node | None = None
+    err = ""
+    cur = exit_node
+    for p in gs.ancestors(exit_node):
+        if p is fn or p.type in gs.FUNC_TYPES:
+            return False
+        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
+            cond = gs._compact(ctx.text(p.child_by_field_name("condition")))
+            if cond.endswith("!=nil") and cond[:-5].isidentifier():
+                guard, err = p, cond[:-5]
+                break
+        cur = p
+    if guard is None or guard.child_by_field_name("initializer") is not None \
+            or err in gs.package_level_names(ctx):
+        return False
+    loops: list[Node] = []
+    cur = guard
+    for p in gs.ancestors(guard):
+        if p is fn or p.type in gs.FUNC_TYPES:
+            return False
+        if p.type == "for_statement":
+            loops.append(p)
+        if p.type in ("block", "statement_list"):
+            stmts = gs.statements(p)
+            if cur in stmts:
+                for prev in reversed(stmts[: stmts.index(cur)]):
+                    if _leaves_on_error(ctx, prev, err):
+                        return not _writes(ctx, fn, err, prev.end_byte, guard.start_byte) and not any(
+                            _writes(ctx, fn, err, lp.start_byte, lp.end_byte) for lp in loops)
+        cur = p
+    return False
+
+
+def _leaves_on_error(ctx: FileContext, stmt: Node, err: str) -> bool:
+    """`if err != nil { ...; return }` (no initializer, no else) whose consequence ends by leaving: the
+    code after it runs only with `err == nil`."""
+    if stmt.type != "if_statement" or stmt.child_by_field_name("initializer") is not None \
+            or stmt.child_by_field_name("alternative") is not None:
+        return False
+    if gs._compact(ctx.text(stmt.child_by_field_name("condition"))) != f"{err}!=nil":
+        return False
+    body = gs.statements(stmt.child_by_field_name("consequence"))
+    if not body:
+        return False
+    last = body[-1]
+    if last.type in ("return_statement", "continue_statement", "break_statement", "goto_statement"):
+        return True
+    from leakhunter.source.goflow import is_terminating_call
+
+    call = last.named_children[0] if last.type == "expression_statement" and last.named_children else None
+    return call is not None and call.type == "call_expression" and is_terminating_call(ctx, call)
+
+
+def _writes(ctx: FileContext, fn: Node, name: str, start: int, end: int) -> bool:
+    """Something in `fn` between the byte offsets may change `name`: an assignment or declaration of it,
+    a receive into it, `&name`, a range variable of that name; in a closure anywhere, since it may be
+    called between them."""
+    for n in gs.walk(fn, ("assignment_statement", "short_var_declaration", "var_spec", "receive_statement",
+                          "unary_expression", "range_clause", "inc_statement", "dec_statement"),
+                     into_func_literals=True):
+        if (n.end_byte <= start or n.start_byte >= end) and not _in_closure(n, fn):
+            continue
+        if n.type == "unary_expression":
+            if ctx.text(n.child_by_field_name("operator")) == "&" and ctx.text(n.child_by_field_name("operand")) == name:
+                return True
+            continue
+        target = n.child_by_field_name("left") if n.type != "var_spec" else n
+        if n.type in ("inc_statement", "dec_statement"):
+            target = n
+        if target is None:
+            continue
+        for c in gs.walk(target, "identifier", include_self=True):
+            if ctx.text(c) == name and (n.type != "var_spec" or c.parent == n):
+                return True
+    return False
+
+
+def _in_closure(n: Node, fn: Node) -> bool:
+    for p in gs.ancestors(n):
+        if p is fn:
+            return False
+        if p.type == "func_literal":
+            return True
+    return False

