@@ -191,8 +191,8 @@ def _descriptor_held_on_purpose(ctx: FileContext, fn: Node, var: str) -> bool:
             if args is not None and needle in ctx.text(args):
                 return True
         elif q in _DUPS:
-            args = gs.arguments(n)
-            if args and needle in ctx.text(args[0]):
+            first = gs.arguments(n)[:1]
+            if first and needle in ctx.text(first[0]):
                 return True
     return False
 
