@@ -13,6 +13,8 @@ closes it) they had to guess. This package answers instead, from declarations an
 - `concurrency`: channel and sync facts across a package (struct-field channels, which
   functions block on which channel, sends/receives/closes reachable), used by the
   goroutine rules.
+- `once`: which functions run at most once per process run (`main`, `init`, a CLI command, what
+  only they call): what they start lives as long as the program by design.
 
 It sits under `source/` and imports nothing above it.
 """

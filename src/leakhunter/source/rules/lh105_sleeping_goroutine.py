@@ -18,8 +18,8 @@ from leakhunter.source.goflow import (
     program_lifetime,
     under_once,
 )
+from leakhunter.source.program.once import runs_once
 from leakhunter.source.rule import FileContext, Rule
-from leakhunter.source.rules._timers import runs_once
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.once import started_once
 from leakhunter.source.release import ReleaseSpec, analyze, is_local_target
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import drop_process_ending, is_main, peer_silenced
-from leakhunter.source.rules._timers import started_once
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -366,7 +366,7 @@ func fetch(parent context.Context, url string) error {
 
 
 def _started_once(ctx: FileContext, call: Node) -> bool:
-    """The function making the context runs once per process run (`_timers.started_once`: main, init, a
+    """The function making the context runs once per process run (`program.once.started_once`: main, init, a
     constructor only main calls, a CLI command): 9fans' netshell console, whose reader and writer
     goroutines serve the program's whole life on a context nobody was meant to cancel. One such
     context per process is the design, not a leak that grows with calls."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.once import runs_once, started_once
 from leakhunter.source.release import ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
@@ -16,13 +17,7 @@ from leakhunter.source.rules._resource import (
     exits_text,
     is_main,
 )
-from leakhunter.source.rules._timers import (
-    collects_timers,
-    loop_exits,
-    runs_once,
-    started_once,
-    version_text,
-)
+from leakhunter.source.rules._timers import collects_timers, loop_exits, version_text
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.program.once import runs_once, started_once
 from leakhunter.source.release import can_return
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import is_main
-from leakhunter.source.rules._timers import collects_timers, runs_once, started_once, version_text
+from leakhunter.source.rules._timers import collects_timers, version_text
 
 
 class TimeTick(Rule):

@@ -1,0 +1,261 @@
+"""Which functions run at most once per process run (issue #8, "a ticker owned by a goroutine started once").
+
+A ticker, a sleeping goroutine or a context made by `main`, `init`, a CLI command's `RunE`, or a
+function only such code calls outside loops lives as long as the program by design: one of them, not
+one per call. Two answers, of different reach: `runs_once` reads only the function's own package
+(unexported functions, a package-level `var` initializer); `started_once` follows calls across the
+module's packages (exported functions and methods, command fields, functions that end the program) and
+is asked only about a finding about to be shown, since it may read every file that mentions the name.
+The timer rules, LH105 and LH201 ask it; it is a fact about the program's calls, so it lives here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+
+def _called_in_place(lit: Node) -> Node | None:
+    """The function enclosing a func literal called where it is written (`func() {...}()`, `go
+    func(){...}()`) outside any loop: it runs as often as that function. None otherwise."""
+    p = lit.parent
+    while p is not None and p.type == "parenthesized_expression":
+        p = p.parent
+    if p is None or p.type != "call_expression" or gs.in_loop(lit) is not None:
+        return None
+    return gs.enclosing_function(lit)
+
+
+def runs_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
+    """True if `fn` runs at most once in the life of the program: `main`, `init`, a function (or
+    a func literal inside one) called only from such functions outside any loop, or only from a
+    package-level `var` initializer (`var defaultPoller = newPoller()`).
+
+    A ticker owned by such a goroutine lives as long as the program by design: one ticker,
+    not one per call. Exported functions may be called from other packages: never "once".
+    """
+    if depth > 3:
+        return False
+    if fn.type == "func_literal":
+        outer = _called_in_place(fn)
+        return outer is not None and runs_once(ctx, outer, depth + 1)
+    if fn.type not in ("function_declaration", "method_declaration"):
+        return False
+    name = ctx.text(fn.child_by_field_name("name"))
+    if fn.type == "function_declaration" and (name == "init" or (name == "main" and gs.package_name(ctx) == "main")):
+        return True
+    if not name or name[0].isupper() or name == "_":
+        return False
+    from leakhunter.source.gopackage import package_files
+
+    refs = 0
+    for f in package_files(ctx):
+        if f.is_test:
+            continue
+        wanted = "field_identifier" if fn.type == "method_declaration" else "identifier"
+        stack = [f.tree.root_node]
+        while stack:
+            n = stack.pop()
+            if n.type == wanted and n.text == name.encode():
+                p = n.parent
+                if p is not None and p.type in ("function_declaration", "method_declaration") and n == p.child_by_field_name("name"):
+                    continue
+                if p is not None and p.type == "method_elem":
+                    return False  # an interface method: callers are anyone's
+                if not _is_called(n):
+                    return False  # a function value (`handler(waitReady)`): called any number of times
+                refs += 1
+                caller = gs.enclosing_function(n)
+                if caller is None:
+                    if not any(a.type == "var_declaration" for a in gs.ancestors(n)):
+                        return False
+                    continue
+                if gs.in_loop(n) is not None or not runs_once(f, caller, depth + 1):
+                    return False
+                continue
+            stack.extend(n.children)
+    return refs > 0
+
+
+def _is_called(name: Node) -> bool:
+    """True if this mention of a function's name is the callee of a call (`f()`, `x.f()`),
+    not a function value handed on, whose calls cannot be counted from here."""
+    callee = name
+    p = name.parent
+    if p is not None and p.type == "selector_expression" and p.child_by_field_name("field") == name:
+        callee, p = p, p.parent
+    return p is not None and p.type == "call_expression" and p.child_by_field_name("function") == callee
+
+
+_COMMAND_KEYS = frozenset({
+    "Run", "RunE", "PreRun", "PreRunE", "PersistentPreRun", "PersistentPreRunE", "Action", "Before",
+})
+"""Command fields whose function a CLI framework calls once per process run (cobra, urfave/cli)."""
+_MAX_ONCE_DEPTH = 3
+_MAX_ONCE_CALLS = 12
+
+
+def started_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
+    """`fn` runs at most once per process run (what it starts lives as long as the process by design):
+    `runs_once`, or (across packages) a function `program.exits` says runs once then ends the program,
+    a command function of a CLI framework (`RunE: run`, `PersistentPreRun: func(cmd, args) {...}`:
+    cobra and urfave/cli call it once), a func literal called in place in such a function, or a
+    function or method, exported too, whose every call in the module's non-test code is outside
+    loops in such a function (vttablet's `InitACL` from the command's `run`, vitess's `PurgeLogs`
+    from each program's flag parsing). For the timer rules: a ticker owned by a background job
+    started once at startup is the process's, not a leak per call. Only asked about a finding
+    about to be shown (it may read every file of the module that mentions the name)."""
+    if runs_once(ctx, fn):
+        return True
+    return _started_once(ctx, fn, depth)
+
+
+def _started_once(ctx: FileContext, fn: Node, depth: int) -> bool:
+    return _once_state(ctx, fn, depth) is True
+
+
+_UNREACHED = "unreached"
+"""`_once_state` of a function nothing in the module's production code calls (only tests, test support
+or itself): it runs in no production process, so a call in it makes no second start there."""
+
+
+def _once_state(ctx: FileContext, fn: Node, depth: int) -> bool | str:
+    """True: `fn` runs at most once per process; False: it may run more often (or cannot be told);
+    `_UNREACHED`: no production code of the module calls it (vitess's `SetProtocol` test hooks)."""
+    from leakhunter.source.program import exits
+
+    if depth > _MAX_ONCE_DEPTH or ctx.is_test:
+        return False
+    if fn.type == "func_literal":
+        if _command_field(ctx, fn, fn):
+            return True
+        outer = _called_in_place(fn)
+        return False if outer is None else _once_state(ctx, outer, depth + 1)
+    if fn.type not in ("function_declaration", "method_declaration"):
+        return False
+    name = ctx.text(fn.child_by_field_name("name"))
+    if fn.type == "function_declaration" and (name == "init" or (name == "main" and gs.package_name(ctx) == "main")):
+        return True
+    if exits.ends_on_return(ctx, fn):
+        return True
+    memo = ctx.cache.setdefault("program.once", {})
+    assert isinstance(memo, dict)
+    if fn.start_byte in memo:
+        got: bool | str = memo[fn.start_byte]
+        return got
+    memo[fn.start_byte] = False  # recursion guard
+    got = _every_call_once(ctx, fn, name, depth)
+    memo[fn.start_byte] = got
+    return got
+
+
+def _command_field(ctx: FileContext, fn: Node, value: Node, vctx: FileContext | None = None) -> bool:
+    """`value` (the function `fn` or its name, in `vctx`'s file) is a CLI command's field (`RunE: run`)
+    and `fn` has a command's signature (its first parameter a `*cobra.Command` or `*cli.Context`)."""
+    vc = vctx or ctx
+    el = value.parent
+    kv = el.parent if el is not None and el.type == "literal_element" else el
+    if kv is None or kv.type != "keyed_element" or len(kv.named_children) != 2:
+        return False
+    if kv.named_children[1] not in (el, value) or vc.text(kv.named_children[0]).strip() not in _COMMAND_KEYS:
+        return False
+    params = gs.parameters(ctx, fn)
+    return bool(params) and params[0][1].lstrip("*").endswith(("cobra.Command", "cli.Context", "cli.Command"))
+
+
+def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool | str:
+    """Every mention of `fn`'s name in the module's production code that may reach it is a call outside
+    any loop, in a function that itself runs once (or a command field naming it, in any package); at least
+    one (none at all: `_UNREACHED`). Test code and test support (`testcode.is_test_file`) are not the
+    production process, nor are `fn`'s own recursive calls and calls from functions only they reach: vitess
+    calls `servenv.ParseFlags` from test hooks (`tmclienttest.SetProtocol`, and `binlogplayer.SetProtocol`,
+    which only tests call), one start per test, while every program calls it once."""
+    import os
+    import re
+    from pathlib import Path
+
+    from leakhunter.source import gomod
+    from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.importers import importers
+    from leakhunter.source.program.types import own_path
+    from leakhunter.source.testcode import is_test_file
+
+    if not name or name == "_":
+        return False
+    is_method = fn.type == "method_declaration"
+    here = ctx.path.absolute()
+    d = here.parent
+    root = gomod.module_for_dir(d).root
+    path = own_path(ctx)
+    try:
+        files = sorted(Path(e.path).absolute() for e in os.scandir(d)
+                       if e.name.endswith(".go") and not e.name.endswith("_test.go"))
+    except OSError:
+        return False
+    if name[0].isupper() and root is not None:
+        # an exported method may be reached through an interface from any package of the module
+        more = importers(root).code.get("" if is_method else path, [])
+        files += [p.absolute() for p in more if p.absolute().parent != d]
+    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    calls = 0
+    for p in files:
+        try:
+            data = here.read_bytes() if p == here else p.read_bytes()
+        except OSError:
+            return False
+        if not needle.search(data) or (p != here and is_test_file(p)):
+            continue
+        f = ctx if p == here else parsed_file(p)
+        if f is None:
+            return False
+        aliases = {a for a, ip in gs.imports(f).items() if ip == path}
+        same_pkg = p.parent == d
+        for m in needle.finditer(f.source):
+            n = f.tree.root_node.descendant_for_byte_range(m.start(), m.end())
+            if n is None or n.type not in ("identifier", "field_identifier"):
+                continue
+            up = n.parent
+            if up is None:
+                return False
+            if up.type in ("function_declaration", "method_declaration") and up.child_by_field_name("name") == n:
+                if f is ctx and up == fn:
+                    continue
+                if not same_pkg or is_method != (up.type == "method_declaration"):
+                    continue  # another package's function, or a method beside a function of that name
+                return False  # a second declaration of the name (another type's method): cannot tell
+            if up.type in ("method_elem", "field_declaration"):
+                continue
+            callee = n
+            if up.type == "selector_expression":
+                if up.child_by_field_name("field") != n:
+                    continue
+                op = up.child_by_field_name("operand")
+                if not is_method and (op is None or f.text(op) not in aliases):
+                    continue  # another package's function of that name
+                callee = up
+            elif is_method or not same_pkg:
+                continue  # a plain name reaches neither a method nor another package's function
+            if _command_field(ctx, fn, callee, f):
+                calls += 1
+                continue  # `RunE: run`, `PreRunE: servenv.CobraPreRunE`
+            call = callee.parent
+            if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
+                return False  # a function value: called any number of times
+            if f is ctx and fn.start_byte <= call.start_byte < fn.end_byte:
+                continue  # `fn` calling itself (a reset closure): no start beyond its callers'
+            caller = gs.enclosing_function(call)
+            if caller is None or gs.in_loop(call) is not None:
+                return False
+            state = _once_state(f, caller, depth + 1)
+            if state == _UNREACHED:
+                continue
+            calls += 1
+            if calls > _MAX_ONCE_CALLS or state is not True:
+                return False
+    return True if calls > 0 else _UNREACHED
