@@ -42,7 +42,7 @@ FIRST_CONTACT = (
     ("29", "shown-heldout29-A.csv"), ("30", "shown-heldout30-A.csv"),
     ("31", "shown-heldout31-A.csv"), ("32", "shown-heldout32-A.csv"),
     ("33", "shown-heldout33-A.csv"), ("34", "shown-heldout34-A.csv"),
-    ("35", "shown-heldout35-A.csv"),
+    ("35", "shown-heldout35-A.csv"), ("36", "shown-heldout36-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
