@@ -396,10 +396,11 @@ def peer_silenced(ctx: FileContext, node: Node, linters: frozenset[str]) -> bool
     """The author already reviewed this very finding from the peer linter and silenced it there:
     `//nolint:govet` (lostcancel), `//nolint:bodyclose`, `//nolint:sqlclosecheck` at the end of
     the line or alone on the line above (bare `//nolint` is handled by the scanner for every rule)."""
-    row = int(node.start_point[0])
-    lines = ctx.source.split(b"\n", row + 1)
-    here = lines[row] if row < len(lines) else b""
-    above = lines[row - 1] if row >= 1 else b""
+    src = ctx.source
+    start = src.rfind(b"\n", 0, node.start_byte) + 1  # the line's own bytes: asked per acquisition,
+    end = src.find(b"\n", node.start_byte)            # so never a split of the whole file
+    here = src[start : end if end >= 0 else len(src)]
+    above = src[src.rfind(b"\n", 0, start - 1) + 1 : start - 1] if start > 0 else b""
     for text in (here, above if above.lstrip().startswith(b"//") else b""):
         m = _NOLINT.search(text)
         if m and m.group(1) and linters & {x.strip() for x in m.group(1).decode("utf-8", "replace").split(",")}:
@@ -484,9 +485,10 @@ def in_test_code(ctx: FileContext, at: Node | None = None) -> bool:
     return bool(testing_params(ctx, at))
 
 
-def exits_text(res: ReleaseResult) -> str:
+def exits_text(res: ReleaseResult, releases: str = "") -> str:
     """`on the return at line 18` / `on the return at line 18 (also the return at line 25 and 1 other
-    path)` / `before the next loop iteration (line 9)`.
+    path)` / `before the next loop iteration (line 9)`; given the verb (`closes`), `on the return at
+    line 18 (no path closes it)` when no path releases the value or hands it on.
 
     The next two leaking exits are named, not counted: the first in source order may be a return a
     reviewer knows cannot happen (bce-sdk-go's `Stat` of a file just opened, held-out set 14) while
@@ -494,13 +496,16 @@ def exits_text(res: ReleaseResult) -> str:
     first = res.leaks[0]
     prep = {"return": "on", "end": "at", "loop": "before", "overwrite": "before"}[first.kind]
     text = f"{prep} {first.describe()}"
+    # nothing releases it anywhere: said, lest "not closed on the return at line 76" read as if the
+    # other paths closed it (go-dry's HTTPPostJSON, whose only return drops the body; held-out set 35)
+    never = f"no path {releases} it" if releases and not res.released and not res.transferred else ""
     others = res.leaks[1:]
     if not others:
-        return text
+        return f"{text} ({never})" if never else text
     named = " and ".join(e.describe() for e in others[:2])
     rest = len(others) - 2
     tail = f" and {rest} other path{'s' if rest > 1 else ''}" if rest > 0 else ""
-    return f"{text} (also {named}{tail})"
+    return f"{text} (also {named}{tail}{'; ' + never if never else ''})"
 
 
 def var_used_with(ctx: FileContext, fn: Node, var: str, fields: frozenset[str]) -> bool:

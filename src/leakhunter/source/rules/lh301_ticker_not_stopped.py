@@ -173,7 +173,7 @@ func poll(ctx context.Context, check func() bool) {
         )
         return self.finding(
             ctx, acq.call,
-            f"{kind} {acq.var} from {acq.callee} at line {acq.line} is not stopped {exits_text(res)} {why}",
+            f"{kind} {acq.var} from {acq.callee} at line {acq.line} is not stopped {exits_text(res, 'stops')} {why}",
             severity=severity, function=fname,
             fix=(
                 f"{acq.var}.Stop() is called on some paths only: replace it with one "

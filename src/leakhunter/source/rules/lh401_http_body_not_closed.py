@@ -1083,7 +1083,7 @@ if resp.StatusCode != http.StatusOK {
             if _bodiless(ctx, acq.fn):
                 continue
             timeout = client_timeout(ctx, acq.call)
-            exits = exits_text(res)
+            exits = exits_text(res, "closes")
             key = (acq.fn.id, acq.var, exits, bool(timeout))
             yield self.finding(
                 ctx, acq.call,

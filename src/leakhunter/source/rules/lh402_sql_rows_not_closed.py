@@ -241,7 +241,7 @@ return names, rows.Err()"""
             yield self.finding(
                 ctx, acq.call,
                 f"{label} from {acq.callee} at line {acq.line} {'is' if prepare else 'are'} "
-                f"not closed {exits_text(res)}",
+                f"not closed {exits_text(res, 'closes' if prepare else '')}",
                 severity=leak_severity(ctx, res, acq.call),
                 function=fname,
             )

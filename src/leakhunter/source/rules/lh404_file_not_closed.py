@@ -140,7 +140,7 @@ return io.ReadAll(f)"""
             if res is None or not res.leaks or _descriptor_held_on_purpose(ctx, acq.fn, acq.var):
                 continue
             severity = leak_severity(ctx, res, acq.call)
-            message = f"{acq.var} from {acq.callee} at line {acq.line} is not closed {exits_text(res)}"
+            message = f"{acq.var} from {acq.callee} at line {acq.line} is not closed {exits_text(res, 'closes')}"
             if severity == "warning" and _start_up_listener(ctx, acq.call):
                 # Held-out sets 1-6: 13 of 14 such findings were a start-up error that ends the
                 # process (a chmod of the socket just made, a caller that log.Fatal's) and the
