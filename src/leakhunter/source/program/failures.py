@@ -334,9 +334,8 @@ def failed_call(ctx: FileContext, fn: Node, exit_node: Node) -> Node | None:
     return None
 
 
-def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:
-    """The call that set `err` just before `if err != nil`: in the if's initializer or the statement
-    before it (`_, err := rand.Read(b)`, `tok, err := token()`), when `err` is its last result."""
+def _setting_statements(if_stmt: Node) -> list[Node]:
+    """The assignment that sets what an `if` tests: its initializer, or else the statement before it."""
     init = if_stmt.child_by_field_name("initializer")
     cands = [init] if init is not None else []
     parent = if_stmt.parent
@@ -344,9 +343,13 @@ def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:
         stmts = gs.statements(parent)
         if if_stmt in stmts and stmts.index(if_stmt) > 0:
             cands = [stmts[stmts.index(if_stmt) - 1]]
-    for st in cands:
-        if st.type not in ("short_var_declaration", "assignment_statement"):
-            continue
+    return [st for st in cands if st.type in ("short_var_declaration", "assignment_statement")]
+
+
+def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:
+    """The call that set `err` just before `if err != nil`: in the if's initializer or the statement
+    before it (`_, err := rand.Read(b)`, `tok, err := token()`), when `err` is its last result."""
+    for st in _setting_statements(if_stmt):
         names = gs.assigned_names(ctx, st)
         _, rights = gs.assignment_sides(st)
         if names and names[-1] == err and len(rights) == 1 and rights[0].type == "call_expression":
@@ -470,16 +473,7 @@ def short_write_guard(ctx: FileContext, exit_node: Node) -> bool:
 
 def _wrote(ctx: FileContext, if_stmt: Node, n: str, err: str, buf: str) -> bool:
     """`n, err := w.Write(buf)` (or `= w.WriteString(buf)`) is the if's initializer or the statement before it."""
-    init = if_stmt.child_by_field_name("initializer")
-    cands = [init] if init is not None else []
-    parent = if_stmt.parent
-    if not cands and parent is not None:
-        stmts = gs.statements(parent)
-        if if_stmt in stmts and stmts.index(if_stmt) > 0:
-            cands = [stmts[stmts.index(if_stmt) - 1]]
-    for st in cands:
-        if st.type not in ("short_var_declaration", "assignment_statement"):
-            continue
+    for st in _setting_statements(if_stmt):
         _, rights = gs.assignment_sides(st)
         if gs.assigned_names(ctx, st) != [n, err] or len(rights) != 1 or rights[0].type != "call_expression":
             continue
