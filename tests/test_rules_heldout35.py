@@ -14,6 +14,9 @@ fixed in a general form with reported twins, on real Go:
   length the write was not given.
 - LH201 (in test_rules_memory's vetfails/lh201/started.go): under a never-cancelled parent, only paths
   that have started the goroutine handed the context count (libcompose's ProjectUp, set 36).
+- LH101 in Ginkgo specs: a goroutine whose send a later select receives unless its timeout calls Ginkgo's
+  `Fail` (which fails the spec and panics out of it) is stranded only after the spec failed (rueidis'
+  adapter tests, set 35, six findings that `--tests` showed). Twin, reported: a timeout that only logs.
 - Messages (set 35's triager): "not closed on the return at line 76" read as if other paths closed the
   value when none does (go-dry's HTTPPostJSON, one return); the message now says "no path closes it".
 """
@@ -44,3 +47,7 @@ def test_a_file_under_a_logger_in_the_returned_literal_is_handed_on() -> None:
 def test_a_short_write_without_an_error_cannot_happen() -> None:
     vet("lh404_shortwrite")
     assert compare("lh404_shortwrite", ["LH404"]) == []
+
+
+def test_a_goroutine_stranded_only_after_ginkgo_fail_is_not_reported() -> None:
+    assert compare("ginkgofail", ["LH101"], root=FIXTURES.parent) == []
