@@ -43,7 +43,7 @@ FIRST_CONTACT = (
     ("31", "shown-heldout31-A.csv"), ("32", "shown-heldout32-A.csv"),
     ("33", "shown-heldout33-A.csv"), ("34", "shown-heldout34-A.csv"),
     ("35", "shown-heldout35-A.csv"), ("36", "shown-heldout36-A.csv"),
-    ("37", "shown-heldout37-A.csv"),
+    ("37", "shown-heldout37-A.csv"), ("38", "shown-heldout38-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,10 +3,10 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets (`--set heldout35`, `--set heldout36`, `--set heldout37`): the modules of HELDOUT35.md,
-  HELDOUT36.md and HELDOUT37.md (read from each table), each chosen by a helper and committed before any finding on it was seen,
+- held-out sets (`--set heldout35` ... `--set heldout38`): the modules of HELDOUT35.md ... HELDOUT38.md
+  (read from each table), each chosen by a helper and committed before any finding on it was seen,
   measured in session 24 on the HEAD of its scans' start (`--tag A`) from a snapshot; every finding
-  its default output shows is triaged (verdicts-heldout35.csv ... verdicts-heldout37.csv). `--tag` names a tree when a set is measured on more than one (their
+  its default output shows is triaged (verdicts-heldout35.csv ... verdicts-heldout38.csv). `--tag` names a tree when a set is measured on more than one (their
   samples, populations and summaries apart, one verdict per fingerprint).
 - `--set heldout` ... `--set heldout34`: the thirty-four earlier held-out sets (HELDOUT.md ... HELDOUT34.md),
   triaged at the end of sessions 2-24 and read while rules were changed since, so they are TUNING
@@ -75,7 +75,7 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout31": 20270102, "heldout32": 20270103,
          "heldout33": 20270104, "heldout34": 20270105,
          "heldout35": 20270106, "heldout36": 20270107,
-         "heldout37": 20270108}
+         "heldout37": 20270108, "heldout38": 20270109}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -92,7 +92,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout30": "HELDOUT30.md", "heldout31": "HELDOUT31.md",
          "heldout32": "HELDOUT32.md", "heldout33": "HELDOUT33.md",
          "heldout34": "HELDOUT34.md", "heldout35": "HELDOUT35.md",
-         "heldout36": "HELDOUT36.md", "heldout37": "HELDOUT37.md"}
+         "heldout36": "HELDOUT36.md", "heldout37": "HELDOUT37.md",
+         "heldout38": "HELDOUT38.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -109,7 +110,7 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout31": "heldout31/modcache", "heldout32": "heldout32/modcache",
           "heldout33": "heldout33/modcache", "heldout34": "heldout34/modcache",
           "heldout35": "heldout35/modcache", "heldout36": "heldout36/modcache",
-          "heldout37": "heldout37/modcache"}
+          "heldout37": "heldout37/modcache", "heldout38": "heldout38/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -162,14 +163,14 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
          "heldout3": ["heldout3-unsampled-triage.csv"]}
 """Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-34 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
-Held-out sets 35 to 37 need none here: each reads and writes its own verdicts-heldoutNN.csv."""
+Held-out sets 35 to 38 need none here: each reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
                  "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14",
                  "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                  "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                  "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out sets, heldout35 to heldout37, are not here until their
+their modules too (the newest held-out sets, heldout35 to heldout38, are not here until their
 measurement is reported)."""
 PER_CELL = 8
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
@@ -192,7 +193,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT37.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT38.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
