@@ -12,6 +12,9 @@ fixed in a general form with reported twins, on real Go:
 - LH404: `if err == nil && n < len(msg)` right after `n, err := f.Write(msg)` is dead by io.Writer's
   contract (polaris-go's cache file, set 36). Twins, reported: the guard after a Read, and one on a
   length the write was not given.
+- LH401: a return under `if resp.StatusCode == 204` (or 304) leaves nothing open: such a response has no
+  body (aringo's Call, set 36: its message named that return first, not the leak on other statuses).
+  Twin, reported: a return on 202.
 - LH201 (in test_rules_memory's vetfails/lh201/started.go): under a never-cancelled parent, only paths
   that have started the goroutine handed the context count (libcompose's ProjectUp, set 36).
 - LH101 in Ginkgo specs: a goroutine whose send a later select receives unless its timeout calls Ginkgo's
@@ -51,3 +54,10 @@ def test_a_short_write_without_an_error_cannot_happen() -> None:
 
 def test_a_goroutine_stranded_only_after_ginkgo_fail_is_not_reported() -> None:
     assert compare("ginkgofail", ["LH101"], root=FIXTURES.parent) == []
+
+
+def test_a_return_on_a_bodiless_status_leaves_nothing_open() -> None:
+    vet("lh401_nocontent")
+    assert compare("lh401_nocontent", ["LH401"]) == []
+    got = {f.line: f.message for f in run_rules(FIXTURES / "lh401_nocontent" / "call.go", ["LH401"])}
+    assert got[16] == "resp.Body from c.Do at line 16 is not closed on the return at line 24"
