@@ -109,3 +109,46 @@ def test_per_request_points_span_enough_requests_and_split_at_restarts(tmp_path:
         assert per_request(st, t, per="no_such_series") == []
     finally:
         st.close()
+
+
+@pytest.mark.parametrize(("path", "leaks"), [("/leak", True), ("/fixed", False)])
+def test_watch_reads_allocation_per_request_from_the_services_request_counter(
+        tmp_path: Path, path: str, leaks: bool) -> None:
+    """`watch --metrics URL --requests-metric NAME`: the service's own request counter (summed over its
+    labels) stands in for soak's load count, so watch calls the same chain leak by its allocation per
+    request under traffic it does not drive, and not the fixed endpoint."""
+    from watchload import Load, watch_with_load
+
+    exe = golab.build("wrapchain", module_dir=FIXTURES / "wrapchain")
+    with golab.LabProcess(exe) as svc:
+        base = svc.base_url
+        db = tmp_path / "w.db"
+        code, doc, err = watch_with_load(
+            base, db, Load(base, lambda i: path, rate=50, max_seconds=60), "--metrics", base + "/metrics",
+            "--requests-metric", "wrapchain_requests_total", duration="40s")
+    verdicts = doc["targets"][0]["verdicts"] if doc else []
+    per = [v for v in verdicts if v["series"] == "alloc_per_request"]
+    if leaks:
+        assert code == 1 and per and per[0]["kind"] == "heap-leak", (code, err[-2000:], verdicts)
+        assert per[0]["unit"] == "bytes/request"
+    else:
+        assert code == 0 and not per, (code, err[-2000:], verdicts)
+
+
+def test_requests_metric_needs_the_metrics_page_and_a_name() -> None:
+    for extra, said in ((["--requests-metric", "x"], "give --metrics URL too"),
+                        (["--metrics", "http://127.0.0.1:1/metrics", "--requests-metric", " "], "needs the name")):
+        res = golab.leakhunter("watch", "http://127.0.0.1:1", "--duration", "1s", *extra, timeout=60)
+        err = res.stderr.decode()
+        assert res.returncode == 2 and said in err and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_counter_total_sums_a_family_over_its_labels() -> None:
+    from leakhunter.collect.metrics import counter_total
+
+    page = ('# TYPE http_requests_total counter\nhttp_requests_total{code="200",path="/a}b"} 10\n'
+            'http_requests_total{code="500"} 2.5 1700000000000\nhttp_requests_total_created 99\n'
+            "http_requests_total NaN\nbad{ 4\n")
+    assert counter_total(page, "http_requests_total") == 12.5
+    assert counter_total(page, "http_requests") == 12.5  # an OpenMetrics family named without _total
+    assert counter_total(page, "nope") is None

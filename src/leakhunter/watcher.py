@@ -263,6 +263,7 @@ class Watcher:
         force_gc_every: float | None = None,
         expect_growth: Sequence[Any] = (),
         load_done: Callable[[], float] | None = None,
+        requests_metric: str | None = None,
     ) -> None:
         if not targets:
             raise UsageError("watch needs at least one target URL")
@@ -270,6 +271,10 @@ class Watcher:
             raise UsageError("--interval must be positive")
         if (metrics_url or pid) and len(targets) > 1:
             raise UsageError("--metrics and --pid describe one process: give a single target")
+        if requests_metric is not None and not requests_metric.strip():
+            raise UsageError("--requests-metric needs the name of a counter")
+        if requests_metric and not metrics_url:
+            raise UsageError("--requests-metric names a counter of the --metrics page: give --metrics URL too")
         seen: set[str] = set()
         self.targets: list[str] = []
         for t in targets:
@@ -293,6 +298,10 @@ class Watcher:
         self.load_done = load_done
         """Requests the driving load has completed so far (soak's own load generator): stored
         with every scrape as `load_requests`, so the analysis can read allocation per request."""
+        self.requests_metric = requests_metric
+        """`watch --requests-metric`: a counter of the /metrics page (summed over its labels) of the
+        requests the service has served, stored as `load_requests` in place of soak's own count:
+        under watch traffic comes and goes, but allocation per request served is still a ratio."""
         self.started: float = 0.0
         self.duration: float | None = None
         self.rounds = 0
@@ -784,8 +793,18 @@ class Watcher:
         if "metrics" in results and isinstance(results["metrics"], bytes):
             from leakhunter.collect.metrics import parse_metrics
 
-            metrics = parse_metrics(results["metrics"].decode("utf-8", "replace"))
+            page = results["metrics"].decode("utf-8", "replace")
+            metrics = parse_metrics(page)
             st.metrics_heap = "go_memstats_heap_alloc_bytes" in metrics
+            if self.requests_metric:
+                from leakhunter.collect.metrics import counter_total
+
+                served = counter_total(page, self.requests_metric)
+                if served is not None:
+                    values["load_requests"] = served
+                elif st.tick <= 1:
+                    self.warn(f"{self.metrics_url}: no counter {self.requests_metric!r} on the page: "
+                              "no allocation per request")
         elif "metrics" in results:
             self.store.add_gap(st.url, ts, f"metrics: {_describe(results['metrics'])}")
         if vars_ is None and heap is not None and heap.memstats:

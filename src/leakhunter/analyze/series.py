@@ -59,7 +59,8 @@ def per_request(store: Store, target: str, name: str = "heap_alloc_total",
                 per: str = "load_requests") -> list[Segment]:
     """`name`'s increase per request of the driving load, between scrapes, one segment per process
     identity (points span PER_REQUEST_MIN requests or more). Empty without a load count: under
-    `watch` traffic comes and goes, and an allocation rate says nothing about one request."""
+    `watch` traffic comes and goes, and an allocation rate says nothing about one request, unless
+    `--requests-metric` reads the count from the service's own counter."""
     load = {(p.process_id, p.ts): p.value for p in store.series(target, per)}
     if not load:
         return []

@@ -10,7 +10,7 @@ segment (series are split at restarts; warm-up dropped; see `series.py`):
 | `nonheap` (RSS - heap held) | `non-heap-growth`  |
 | `fds`                       | `non-heap-growth`  |
 | `fds_gc_closed`             | `non-heap-growth`  |
-| `alloc_per_request` (soak)  | `heap-leak`        |
+| `alloc_per_request` (soak, watch --requests-metric) | `heap-leak` |
 
 `fds_gc_closed` is, per forced GC, how many fewer files were open right after it than
 right before (the watcher counts them around the GC): files the code never closed are
@@ -27,7 +27,8 @@ under the same alpha-spending budget (the look is the number of pairs), plus at 
 Stores without shams (older watchers) get the one-sample sign test they were made for.
 
 `alloc_per_request` is the bytes the target allocated per request of soak's own steady load
-between scrapes (`series.per_request`). A service that keeps something across requests that
+between scrapes (`series.per_request`), or under `watch --requests-metric` per request the
+service's own counter says it served. A service that keeps something across requests that
 every request walks (a wrapper added to a shared client per call, a list scanned per request)
 retains little, and the live heap stays flat, but each request costs more than the last, and
 the memory in flight with it: Alertmanager v0.30.0's tracing transport, wrapped once more per

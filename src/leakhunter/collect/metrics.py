@@ -35,3 +35,37 @@ def parse_metrics(text: str) -> dict[str, float]:
             continue
         out.setdefault(m.group(1), v)
     return out
+
+
+def counter_total(text: str, name: str) -> float | None:
+    """The sum of every series of the counter family `name` (all label sets; `name` or, for an
+    OpenMetrics counter, `name` without its `_total`), None when the page has none. For `watch
+    --requests-metric`: the requests a service has served, to divide its allocation by. Plain string
+    matching, not a pattern built from the user's name: the name is input, the page foreign."""
+    names = (name, name + "_total") if not name.endswith("_total") else (name,)
+    total = 0.0
+    found = False
+    for line in text.splitlines():
+        if not line or line[0] == "#":
+            continue
+        head = line.split("{", 1)[0].split(None, 1)[0] if line.strip() else ""
+        if head not in names:
+            continue
+        rest = line[len(head):]
+        if rest.startswith("{"):
+            close = rest.rfind("}")
+            if close < 0:
+                continue
+            rest = rest[close + 1 :]
+        parts = rest.split()
+        if not parts:
+            continue
+        try:
+            v = float(parts[0])
+        except ValueError:
+            continue
+        if math.isnan(v) or math.isinf(v) or v < 0:
+            continue
+        total += v
+        found = True
+    return total if found else None

@@ -60,7 +60,8 @@ SERIES: Mapping[str, str] = {
     "heap_live": "bytes in use after the last GC (heap profile inuse_space total)",
     "heap_objects": "objects in use after the last GC (heap profile inuse_objects total)",
     "heap_alloc_total": "bytes allocated since start (heap profile alloc_space total)",
-    "load_requests": "requests the driving load (soak's own generator) completed so far",
+    "load_requests": "requests the driving load (soak's own generator) completed so far, or under watch "
+                     "the --requests-metric counter of the service's /metrics page",
     "heap_goal": "memstats NextGC, once per GC cycle: (exact live heap) x (1+GOGC/100) + stacks",
     "goroutines": "number of goroutines",
     "goroutines_leaked": "goroutines the runtime reports leaked (goroutineleak profile)",

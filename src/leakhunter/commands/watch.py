@@ -50,6 +50,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=positive_size, metavar="BYTES",
                    help="memory limit for the time-to-OOM forecast (e.g. 512MiB)")
     p.add_argument("--metrics", metavar="URL", help="Prometheus /metrics URL for RSS and fds")
+    p.add_argument("--requests-metric", metavar="NAME",
+                   help="a counter on the --metrics page of the requests the service served (summed "
+                        "over its labels, e.g. http_requests_total): watch then also judges the "
+                        "allocation per request (a chain every request walks), as soak does")
     add_expect_growth(p)
     p.add_argument("--pid", type=positive_int, metavar="PID", help="local process id for RSS/fds from /proc")
     p.add_argument("--force-gc", type=positive_duration, default=None, metavar="EVERY",
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             args.targets, store, interval=args.interval, metrics_url=args.metrics,
             pid=args.pid, limit_bytes=args.limit, source_dir=args.source,
             timeout=args.timeout, force_gc_every=args.force_gc,
-            expect_growth=expected,
+            expect_growth=expected, requests_metric=args.requests_metric,
         )
         view = make_view(watcher, live=sys.stderr.isatty() and args.format == "text")
 
