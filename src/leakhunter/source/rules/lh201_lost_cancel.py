@@ -353,7 +353,7 @@ func fetch(parent context.Context, url string) error {
                 # under a never-cancelled parent only a path that has started the goroutine leaves
                 # something running (libcompose's ProjectUp returns before its log goroutine starts,
                 # or in the branch that never starts it: held-out set 36)
-                res.leaks = [e for e in res.leaks if _started_before(waiter, e.node)]
+                res.leaks = [e for e in res.leaks if _may_have_started(ctx, waiter, e.node)]
             if not res.leaks:
                 continue
             more = len(res.leaks) - 1
@@ -371,25 +371,43 @@ func fetch(parent context.Context, url string) error {
             )
 
 
-def _started_before(go: Node, exit_node: Node) -> bool:
-    """Every path to `exit_node` has run the `go` statement: it is a statement of a block around the
-    exit, before the statement that holds the exit (a `go` inside a branch or a loop may not have run)."""
-    block = go.parent
-    if block is not None and block.type == "statement_list":
-        block = block.parent  # tree-sitter-go 0.25 puts a block's statements in a statement_list
-    if block is None:
+def _may_have_started(ctx: FileContext, go: Node, exit_node: Node) -> bool:
+    """Some path to `exit_node` may have run the `go` statement. No, when the exit comes before the
+    statement holding the `go`, or when the `go` sits in a branch that always leaves the function
+    (`if !detached { go log(ctx); ...; return nil }`, then `return nil`): a path after that branch
+    never ran it. A `go` in a loop or in a branch that falls through may have run: kept."""
+    from leakhunter.source.goflow import block_terminates
+
+    exit_anc = [exit_node, *gs.ancestors(exit_node)]
+    for p in gs.ancestors(go):
+        if p in exit_anc:
+            common = p
+            break
+    else:
         return False
-    stmts = gs.statements(block)
-    if go not in stmts:
+    if common.type == "statement_list" and common.parent is not None:
+        common = common.parent
+    stmts = gs.statements(common)
+    s_go = next((a for a in (go, *gs.ancestors(go)) if a in stmts), None)
+    s_exit = next((a for a in exit_anc if a in stmts), None)
+    if s_go is None:
         return False
-    if exit_node.parent == block and exit_node not in stmts:
-        return True  # the block's closing brace: the end of the function after the `go`
-    for p in gs.ancestors(exit_node):
-        if p == block:
-            return False
-        if p in stmts:
-            return stmts.index(go) < stmts.index(p)
-    return False
+    # no statement holds the exit: it is the block's closing brace, after every statement
+    s_exit_index = len(stmts) if s_exit is None else stmts.index(s_exit)
+    if s_go is s_exit:
+        return go.start_byte < exit_node.start_byte
+    if stmts.index(s_go) > s_exit_index:
+        return False
+    cur = go
+    for p in gs.ancestors(go):
+        if p is s_go.parent or p is common:
+            break
+        if p.type == "if_statement" and cur is not p.child_by_field_name("condition"):
+            branch = cur if cur.type == "block" else None
+            if branch is not None and block_terminates(ctx, branch):
+                return False  # the branch holding the `go` never falls through to the exit
+        cur = p
+    return True
 
 
 def _started_once(ctx: FileContext, call: Node) -> bool:
