@@ -322,6 +322,12 @@ def _named_constant(ctx: FileContext, expr: Node) -> bool:
 def failed_call(ctx: FileContext, fn: Node, exit_node: Node) -> Node | None:
     """The call whose failure the exit handles: the exit is inside the nearest `if err != nil` around it,
     and `err` is that call's last result, set in the if's initializer or the statement before it."""
+    guard = _error_guard(ctx, fn, exit_node)
+    return _error_source(ctx, guard[0], guard[1]) if guard is not None else None
+
+
+def _error_guard(ctx: FileContext, fn: Node, exit_node: Node) -> tuple[Node, str] | None:
+    """The nearest `if err != nil` (any plain name) whose consequence holds the exit, and the name."""
     cur = exit_node
     for p in gs.ancestors(exit_node):
         if p is fn or p.type in gs.FUNC_TYPES:
@@ -329,7 +335,7 @@ def failed_call(ctx: FileContext, fn: Node, exit_node: Node) -> Node | None:
         if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
             cond = gs._compact(ctx.text(p.child_by_field_name("condition")))
             if cond.endswith("!=nil") and cond[:-5].isidentifier():
-                return _error_source(ctx, p, cond[:-5])
+                return p, cond[:-5]
         cur = p
     return None
 
@@ -365,20 +371,11 @@ def stale_error_check(ctx: FileContext, fn: Node, exit_node: Node) -> bool:
     held-out set 34). A loop between the two checks counts its every assignment to `err` (a later
     iteration may reach the re-test with a new error); `&err`, a shadowing `err :=` and a receive into
     `err` are assignments too."""
-    guard: Node | None = None
-    err = ""
-    cur = exit_node
-    for p in gs.ancestors(exit_node):
-        if p is fn or p.type in gs.FUNC_TYPES:
-            return False
-        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
-            cond = gs._compact(ctx.text(p.child_by_field_name("condition")))
-            if cond.endswith("!=nil") and cond[:-5].isidentifier():
-                guard, err = p, cond[:-5]
-                break
-        cur = p
-    if guard is None or guard.child_by_field_name("initializer") is not None \
-            or err in gs.package_level_names(ctx):
+    found = _error_guard(ctx, fn, exit_node)
+    if found is None:
+        return False
+    guard, err = found
+    if guard.child_by_field_name("initializer") is not None or err in gs.package_level_names(ctx):
         return False
     loops: list[Node] = []
     cur = guard
