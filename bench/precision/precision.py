@@ -236,8 +236,9 @@ def fetch_deps(root: Path, modcache: Path) -> str:
     """Every requirement of the module at `root` into `modcache` (once; a marker remembers it).
 
     `go mod download` of the whole build list first; where that fails (a directory replacement
-    missing from the module zip, a dependency the proxy refuses) each `require` line is fetched
-    alone and failures are counted: a missing dependency only makes its types unknown.
+    missing from the module zip, a dependency the proxy refuses) each `require` line, and each module a
+    `replace` line points to, is fetched alone and failures are counted: a missing dependency only makes
+    its types unknown.
     """
     # named for the module's whole path in the cache: its last element alone (`v2@v2.7.1`) is shared by
     # fyne.io/fyne/v2 and alitto/pond/v2 at the same version (held-out set 21), and one marker hid the other
@@ -257,8 +258,12 @@ def fetch_deps(root: Path, modcache: Path) -> str:
     if res.returncode == 0:
         note = "all requirements"
     else:
-        reqs = re.findall(r"^\s*(?:require\s+)?([\w.~-]+\.[\w.~/-]+)\s+(v[\w.+-]+)(?:\s*//.*)?$",
-                          (root / "go.mod").read_text(), re.M)
+        gomod = (root / "go.mod").read_text()
+        reqs = re.findall(r"^\s*(?:require\s+)?([\w.~-]+\.[\w.~/-]+)\s+(v[\w.+-]+)(?:\s*//.*)?$", gomod, re.M)
+        # and the modules `replace` points to (`replace a => b v1.2.3`): the build uses b, and a scan
+        # with only a's zip cannot type what b declares (set 37's tlsdialer over getlantern/utls)
+        reqs += re.findall(r"^\s*(?:replace\s+)?\S+(?:\s+v\S+)?\s+=>\s+([\w.~-]+\.[\w.~/-]+)\s+(v[\w.+-]+)\s*$",
+                           gomod, re.M)
         failed = [f"{m}@{v}" for m, v in reqs
                   if subprocess.run([go_exe(), "mod", "download", f"{m}@{v}"], capture_output=True, env=env,
                                     timeout=600, cwd=modcache).returncode != 0]
