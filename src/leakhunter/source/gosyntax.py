@@ -364,6 +364,19 @@ def _map_parents(node: Node) -> None:
             stack.append(c)
 
 
+def guarding_ifs(node: Node, stop: Node | None = None) -> Iterator[Node]:
+    """The `if` statements whose consequence holds `node`, innermost first, up to `stop` (exclusive)
+    or the enclosing function: the conditions a path to `node` found true (`if err != nil { return }`
+    around an exit; an `else` branch, or the condition itself, is not the consequence)."""
+    cur = node
+    for p in ancestors(node):
+        if p.type in FUNC_TYPES or (stop is not None and p == stop):
+            return
+        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
+            yield p
+        cur = p
+
+
 def enclosing_function(node: Node) -> Node | None:
     """The innermost function_declaration / method_declaration / func_literal holding `node`."""
     for p in ancestors(node):

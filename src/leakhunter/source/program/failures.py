@@ -223,15 +223,10 @@ def _seeks_from_start(ctx: FileContext, call: Node, op: Node) -> bool:
     off = gs._compact(ctx.text(args[0]))
     if off.isdigit():
         return True
-    cur = call
-    for p in gs.ancestors(call):
-        if p.type in gs.FUNC_TYPES:
-            return False
-        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
-            parts = gs._compact(ctx.text(p.child_by_field_name("condition"))).split("&&")
-            if any(c in (f"{off}>0", f"{off}>=0", f"0<{off}", f"0<={off}") for c in parts):
-                return True
-        cur = p
+    for p in gs.guarding_ifs(call):
+        parts = gs._compact(ctx.text(p.child_by_field_name("condition"))).split("&&")
+        if any(c in (f"{off}>0", f"{off}>=0", f"0<{off}", f"0<={off}") for c in parts):
+            return True
     return False
 
 
@@ -328,15 +323,10 @@ def failed_call(ctx: FileContext, fn: Node, exit_node: Node) -> Node | None:
 
 def _error_guard(ctx: FileContext, fn: Node, exit_node: Node) -> tuple[Node, str] | None:
     """The nearest `if err != nil` (any plain name) whose consequence holds the exit, and the name."""
-    cur = exit_node
-    for p in gs.ancestors(exit_node):
-        if p is fn or p.type in gs.FUNC_TYPES:
-            return None
-        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
-            cond = gs._compact(ctx.text(p.child_by_field_name("condition")))
-            if cond.endswith("!=nil") and cond[:-5].isidentifier():
-                return p, cond[:-5]
-        cur = p
+    for p in gs.guarding_ifs(exit_node, fn):
+        cond = gs._compact(ctx.text(p.child_by_field_name("condition")))
+        if cond.endswith("!=nil") and cond[:-5].isidentifier():
+            return p, cond[:-5]
     return None
 
 
@@ -455,16 +445,11 @@ def short_write_guard(ctx: FileContext, exit_node: Node) -> bool:
     """The exit is inside `if err == nil && n < len(b)` right after `n, err := w.Write(b)`: io.Writer's
     contract says Write returns a non-nil error whenever it writes less than len(b), so the branch is
     dead (the old os.WriteFile idiom; polaris-go's cache file, held-out set 36). `WriteString(s)` too."""
-    cur = exit_node
-    for p in gs.ancestors(exit_node):
-        if p.type in gs.FUNC_TYPES:
-            return False
-        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
-            m = _SHORT_WRITE.match(gs._compact(ctx.text(p.child_by_field_name("condition"))))
-            if m is not None:
-                err, n, buf = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(6), m.group(4), m.group(5))
-                return _wrote(ctx, p, n, err, buf)
-        cur = p
+    for p in gs.guarding_ifs(exit_node):
+        m = _SHORT_WRITE.match(gs._compact(ctx.text(p.child_by_field_name("condition"))))
+        if m is not None:
+            err, n, buf = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(6), m.group(4), m.group(5))
+            return _wrote(ctx, p, n, err, buf)
     return False
 
 

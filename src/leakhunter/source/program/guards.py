@@ -54,17 +54,11 @@ def ruled_out_by_caller(dctx: FileContext, method: Node, node: Node, ctx: FileCo
         return False
     body = method.child_by_field_name("body")
     wanted: list[str] = []
-    cur = node
-    for p in gs.ancestors(node):
-        if p == body or p.type in gs.FUNC_TYPES:
-            break
-        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur \
-                and p.child_by_field_name("initializer") is None:
-            cond = p.child_by_field_name("condition")
-            if cond is not None and _fields_only(dctx, cond, recv):
-                text = gs._compact(dctx.text(cond))
-                wanted.append(re.sub(rf"(?<![\w.]){re.escape(recv)}\.", gs._compact(ctx.text(operand)) + ".", text))
-        cur = p
+    for p in gs.guarding_ifs(node, body):
+        cond = p.child_by_field_name("condition")
+        if p.child_by_field_name("initializer") is None and cond is not None and _fields_only(dctx, cond, recv):
+            text = gs._compact(dctx.text(cond))
+            wanted.append(re.sub(rf"(?<![\w.]){re.escape(recv)}\.", gs._compact(ctx.text(operand)) + ".", text))
     if not wanted:
         return False
     caller = gs.enclosing_function(call)

@@ -313,7 +313,6 @@ func fetch(parent context.Context, url string) error {
             if root == "nil":
                 root = ""  # WithCancel(nil) panics: judge it as written
             waiter = _goroutine_waiting(ctx, call, _compact(ctx.text(lefts[0]))) if root else None
-            by_waiter = waiter is not None  # the goroutine is the only reason a lost cancel matters here
             if waiter is not None:
                 if root == "background" and _started_once(ctx, call):
                     continue  # workers started once for the process's life: nothing stops them by design
@@ -349,8 +348,9 @@ func fetch(parent context.Context, url string) error {
                 continue
             partly = res.released or res.transferred
             drop_process_ending(ctx, call, res)
-            if by_waiter and waiter is not None:
-                # under a never-cancelled parent only a path that has started the goroutine leaves
+            if waiter is not None:
+                # the goroutine is the only reason a lost cancel matters here (its root was cleared for
+                # it): under a never-cancelled parent only a path that has started it leaves
                 # something running (libcompose's ProjectUp returns before its log goroutine starts,
                 # or in the branch that never starts it: held-out set 36)
                 res.leaks = [e for e in res.leaks if _may_have_started(ctx, waiter, e.node)]
@@ -402,10 +402,8 @@ def _may_have_started(ctx: FileContext, go: Node, exit_node: Node) -> bool:
     for p in gs.ancestors(go):
         if p is s_go.parent or p is common:
             break
-        if p.type == "if_statement" and cur is not p.child_by_field_name("condition"):
-            branch = cur if cur.type == "block" else None
-            if branch is not None and block_terminates(ctx, branch):
-                return False  # the branch holding the `go` never falls through to the exit
+        if p.type == "if_statement" and cur.type == "block" and block_terminates(ctx, cur):
+            return False  # the branch holding the `go` never falls through to the exit
         cur = p
     return True
 

@@ -241,18 +241,13 @@ def _bodiless_status(ctx: FileContext, var: str, exit_node: Node) -> bool:
     either): such a response has no body (net/http hands back `http.NoBody`, and the connection is free
     for reuse at once), so returning without Close leaves nothing held (aringo's `Call`, held-out set 36,
     whose real leak is the next return, on any other non-200 status)."""
-    cur = exit_node
-    for p in gs.ancestors(exit_node):
-        if p.type in gs.FUNC_TYPES:
-            return False
-        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
-            cond = p.child_by_field_name("condition")
-            if cond is not None and cond.type == "binary_expression" \
-                    and ctx.text(cond.child_by_field_name("operator")) == "==":
-                sides = {"".join(ctx.text(cond.child_by_field_name(f)).split()) for f in ("left", "right")}
-                if f"{var}.StatusCode" in sides and sides & _EMPTY_STATUS:
-                    return True
-        cur = p
+    for p in gs.guarding_ifs(exit_node):
+        cond = p.child_by_field_name("condition")
+        if cond is not None and cond.type == "binary_expression" \
+                and ctx.text(cond.child_by_field_name("operator")) == "==":
+            sides = {"".join(ctx.text(cond.child_by_field_name(f)).split()) for f in ("left", "right")}
+            if f"{var}.StatusCode" in sides and sides & _EMPTY_STATUS:
+                return True
     return False
 
 
@@ -895,17 +890,12 @@ def _under_done_context(ctx: FileContext, exit_node: Node, fn: Node, names: set[
     """The exit is reached only once the request's context is done (`if err := c.Err(); err != nil`,
     `if c.Err() != nil`): the transport has then torn the connection down itself (its read loop
     closes the body when the request's context ends), so the unclosed body holds nothing."""
-    cur = exit_node
-    for p in gs.ancestors(exit_node):
-        if p is fn or p.type in gs.FUNC_TYPES:
-            return False
-        if p.type == "if_statement" and p.child_by_field_name("consequence") == cur:
-            cond = "".join(ctx.text(p.child_by_field_name("condition")).split())
-            init = "".join(ctx.text(p.child_by_field_name("initializer")).split())
-            for c in names:
-                if cond == f"{c}.Err()!=nil" or (init.endswith(f":={c}.Err()") and cond == init.partition(":=")[0] + "!=nil"):
-                    return True
-        cur = p
+    for p in gs.guarding_ifs(exit_node, fn):
+        cond = "".join(ctx.text(p.child_by_field_name("condition")).split())
+        init = "".join(ctx.text(p.child_by_field_name("initializer")).split())
+        for c in names:
+            if cond == f"{c}.Err()!=nil" or (init.endswith(f":={c}.Err()") and cond == init.partition(":=")[0] + "!=nil"):
+                return True
     return False
 
 

@@ -419,7 +419,7 @@ func load(path string) error {
                 # a one-bound head window `data[:64]`: small when its end is a small constant
                 size = gs.const_int(ctx.text(end))
                 return o if size is not None and size <= _SMALL_WINDOW else None
-            if o.limit and (start is None or ctx.text(start).strip() == "0") and end is not None \
+            if o.limit and start is not None and ctx.text(start).strip() == "0" and end is not None \
                     and o.limit in (_compact(ctx.text(end)), _compact(ctx.text(end)) + "+1"):
                 # `p[0:limit]` of a read capped at limit+1 bytes: all of the buffer but a byte, nothing
                 # pinned in vain (snowflake's limitedRead, held-out set 37)
