@@ -43,8 +43,8 @@ def _figure(store: Store, target: str, series: Sequence[tuple[str, str]], title:
 
 
 def _per_request_figure(store: Store, target: str, restarts: list[float]) -> dict[str, Any] | None:
-    """The allocation per request of soak's load (the `alloc_per_request` verdict's series); None
-    for a store without a load count (`watch`)."""
+    """The allocation per request of soak's load, or of the requests `watch --requests-metric` counted
+    (the `alloc_per_request` verdict's series); None for a store without a request count."""
     from leakhunter.analyze.series import per_request
 
     pts = [(t, v) for seg in per_request(store, target) for t, v in zip(seg.ts, seg.values, strict=True)]
