@@ -143,6 +143,26 @@ def test_requests_metric_needs_the_metrics_page_and_a_name() -> None:
         assert res.returncode == 2 and said in err and err.count("\n") == 1 and "Traceback" not in err, err
 
 
+def test_a_counter_missing_from_the_page_is_said_once_and_the_watch_goes_on(tmp_path: Path) -> None:
+    """A --requests-metric name the page does not carry: one warning line, no allocation per request,
+    and the rest of the watch (its samples, its verdicts) kept as without the option."""
+    import sqlite3
+
+    exe = golab.build("wrapchain", module_dir=FIXTURES / "wrapchain")
+    with golab.LabProcess(exe) as svc:
+        db = tmp_path / "w.db"
+        res = golab.leakhunter("watch", svc.base_url, "--metrics", svc.base_url + "/metrics",
+                               "--requests-metric", "no_such_requests_total", "--interval", "0.5s",
+                               "--duration", "4s", "--db", str(db), "--format", "json", timeout=120)
+    err = res.stderr.decode()
+    assert res.returncode in (0, 1) and "Traceback" not in err, err
+    assert err.count("no counter 'no_such_requests_total'") == 1, err
+    with sqlite3.connect(db) as c:
+        series = {r[0] for r in c.execute("SELECT DISTINCT series FROM samples")}
+    assert "goroutines" in series and "load_requests" not in series, series
+    assert json.loads(res.stdout)["targets"][0]["verdicts"]
+
+
 def test_counter_total_sums_a_family_over_its_labels() -> None:
     from leakhunter.collect.metrics import counter_total
 
