@@ -3,12 +3,12 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets (`--set heldout35` ... `--set heldout38`): the modules of HELDOUT35.md ... HELDOUT38.md
+- held-out sets (`--set heldout39`, `--set heldout40`): the modules of HELDOUT39.md and HELDOUT40.md
   (read from each table), each chosen by a helper and committed before any finding on it was seen,
-  measured in session 24 on the HEAD of its scans' start (`--tag A`) from a snapshot; every finding
-  its default output shows is triaged (verdicts-heldout35.csv ... verdicts-heldout38.csv). `--tag` names a tree when a set is measured on more than one (their
+  measured in session 25 on the HEAD of its scans' start (`--tag A`) from a snapshot; every finding
+  its default output shows is triaged (verdicts-heldout39.csv, verdicts-heldout40.csv). `--tag` names a tree when a set is measured on more than one (their
   samples, populations and summaries apart, one verdict per fingerprint).
-- `--set heldout` ... `--set heldout34`: the thirty-four earlier held-out sets (HELDOUT.md ... HELDOUT34.md),
+- `--set heldout` ... `--set heldout38`: the thirty-eight earlier held-out sets (HELDOUT.md ... HELDOUT38.md),
   triaged at the end of sessions 2-24 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
@@ -26,8 +26,8 @@ A fixed-seed sample of up to PER_CELL findings is drawn per (rule, prod/test) ce
     python bench/precision/precision.py show --set heldout 3 7  # wider code context of sampled findings
     python bench/precision/precision.py mark --set heldout 3 TP "reason"   # or edit the CSV
     python bench/precision/precision.py table --set heldout    # per-rule table, production and tests
-    python bench/precision/precision.py shown --set heldout35 --tag A     # every shown finding -> CSV
-    python bench/precision/precision.py mark --set heldout35 --tag A S12 FP "reason"  # a shown row
+    python bench/precision/precision.py shown --set heldout39 --tag A     # every shown finding -> CSV
+    python bench/precision/precision.py mark --set heldout39 --tag A S12 FP "reason"  # a shown row
 
 `sample` writes bench/precision/sample-<set>.csv (one row per sampled finding: place, message,
 verdict, reason, fingerprint; its `context` column stays empty) and, in the work directory,
@@ -75,7 +75,8 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout31": 20270102, "heldout32": 20270103,
          "heldout33": 20270104, "heldout34": 20270105,
          "heldout35": 20270106, "heldout36": 20270107,
-         "heldout37": 20270108, "heldout38": 20270109}
+         "heldout37": 20270108, "heldout38": 20270109,
+         "heldout39": 20270110, "heldout40": 20270111}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -93,7 +94,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout32": "HELDOUT32.md", "heldout33": "HELDOUT33.md",
          "heldout34": "HELDOUT34.md", "heldout35": "HELDOUT35.md",
          "heldout36": "HELDOUT36.md", "heldout37": "HELDOUT37.md",
-         "heldout38": "HELDOUT38.md"}
+         "heldout38": "HELDOUT38.md", "heldout39": "HELDOUT39.md",
+         "heldout40": "HELDOUT40.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -110,7 +112,8 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout31": "heldout31/modcache", "heldout32": "heldout32/modcache",
           "heldout33": "heldout33/modcache", "heldout34": "heldout34/modcache",
           "heldout35": "heldout35/modcache", "heldout36": "heldout36/modcache",
-          "heldout37": "heldout37/modcache", "heldout38": "heldout38/modcache"}
+          "heldout37": "heldout37/modcache", "heldout38": "heldout38/modcache",
+          "heldout39": "heldout39/modcache", "heldout40": "heldout40/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -159,18 +162,23 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout31.csv", "sample-heldout31-A.csv", "shown-heldout31-A.csv",
                     "verdicts-heldout32.csv", "sample-heldout32-A.csv", "shown-heldout32-A.csv",
                     "verdicts-heldout33.csv", "sample-heldout33-A.csv", "shown-heldout33-A.csv",
-                    "verdicts-heldout34.csv", "sample-heldout34-A.csv", "shown-heldout34-A.csv"],
+                    "verdicts-heldout34.csv", "sample-heldout34-A.csv", "shown-heldout34-A.csv",
+                    "verdicts-heldout35.csv", "sample-heldout35-A.csv", "shown-heldout35-A.csv",
+                    "verdicts-heldout36.csv", "sample-heldout36-A.csv", "shown-heldout36-A.csv",
+                    "verdicts-heldout37.csv", "sample-heldout37-A.csv", "shown-heldout37-A.csv",
+                    "verdicts-heldout38.csv", "sample-heldout38-A.csv", "shown-heldout38-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-34 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-38 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
-Held-out sets 35 to 38 need none here: each reads and writes its own verdicts-heldoutNN.csv."""
+Held-out sets 39 and 40 need none here: each reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
                  "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14",
                  "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                  "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
-                 "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34")
+                 "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34",
+                 "heldout35", "heldout36", "heldout37", "heldout38")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out sets, heldout35 to heldout38, are not here until their
+their modules too (the newest held-out sets, heldout39 and heldout40, are not here until their
 measurement is reported)."""
 PER_CELL = 8
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
@@ -193,7 +201,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT38.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT40.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
