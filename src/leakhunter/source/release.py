@@ -903,7 +903,11 @@ class _Flow:
         if not args or args[0].type != "identifier" or self.ctx.text(args[0]) != self.err_var:
             return False
         last = gs.call_name(self.ctx, call).rpartition(".")[2]
-        return last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper())
+        if last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper()):
+            return True
+        from leakhunter.source.program.failures import error_classifier
+
+        return error_classifier(self.ctx, call)
 
     def _err_assertion(self, call: Node) -> str:
         """"nil" / "error" when `call` is a test assertion on the acquisition's error that returns

