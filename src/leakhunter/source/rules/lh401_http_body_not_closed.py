@@ -46,7 +46,10 @@ _PEERS = frozenset({"bodyclose"})
 
 
 def _is_client(ctx: FileContext, call: Node, recv: str) -> bool:
-    """Does `recv` (the receiver of a Do/Get/Post call) look like an *http.Client?"""
+    """Does `recv` (the receiver of a Do/Get/Post call) look like an *http.Client? By its type when
+    known, else by a name that ends in "client" (`c.httpClient`, `apiClient`): a name that only holds
+    the word (`cfg.ClientSessionCache.Get(key)`, a TLS session cache lookup whose type was not on
+    disk, held-out set 37) names something of a client's, not the client."""
     head, _, rest = recv.partition(".")
     if gs.imports(ctx).get(head) == "net/http" and rest in ("DefaultClient",):
         return True
@@ -54,7 +57,7 @@ def _is_client(ctx: FileContext, call: Node, recv: str) -> bool:
     if local_type_of(ctx, fn, recv) in ("http.Client", "*http.Client"):
         return True
     last = recv.rpartition(".")[2]
-    return "client" in last.lower() and "()" not in recv
+    return last.lower().endswith("client") and "()" not in recv
 
 
 def _request_arg(ctx: FileContext, call: Node) -> bool:
