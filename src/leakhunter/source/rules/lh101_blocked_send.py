@@ -16,6 +16,7 @@ from leakhunter.source.goflow import (
     describe,
     exclusive_signals,
     goroutine_function,
+    in_dead_case,
     is_guarded,
     line,
     loop_between,
@@ -474,7 +475,7 @@ def _consumer_leaves_early(
     looping = [u for u in sends if loop_between(u.stmt, u.callee or u.go or cf.body) is not None]
     if not looping:
         return ""
-    exits = loop_exits(recvs[0].stmt)
+    exits = [ex for ex in loop_exits(recvs[0].stmt) if not in_dead_case(ctx, ex)]
     if not exits or all(deliberate_abandon(ctx, cf.owner, ex) for ex in exits):
         return ""
     owner = gs.function_name(ctx, cf.decl) or "the owner"
