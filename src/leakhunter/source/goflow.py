@@ -1253,8 +1253,9 @@ def _labels_inside(loop: Node, label: bytes) -> bool:
 
 def _never_done_receive(ctx: FileContext, comm: Node) -> bool:
     """`<-ctx.Done()` where `ctx` is `context.Background()`, a local set only to such contexts, or a
-    parameter every caller fills with one (`program.contexts.never_done`): the receive never
-    completes. Cached per receive: a select in a loop is walked once per path."""
+    parameter every caller fills with one (`program.contexts.never_done`), callers only the module
+    has (an exported library function's users pass their own): the receive never completes. Cached
+    per receive: a select in a loop is walked once per path."""
     if comm.type != "unary_expression" or not comm.named_children:
         return False
     call = comm.named_children[0]
@@ -1271,7 +1272,7 @@ def _never_done_receive(ctx: FileContext, comm: Node) -> bool:
         from leakhunter.source.program.contexts import never_done
 
         owner = gs.enclosing_function(comm)
-        got = owner is not None and never_done(ctx, owner, operand, comm)
+        got = owner is not None and never_done(ctx, owner, operand, comm, closed=True)
         memo[comm.id] = got
     return got
 

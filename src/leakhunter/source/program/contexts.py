@@ -23,7 +23,7 @@ _NEVER_DONE = frozenset({"context.Background", "context.TODO", "context.WithoutC
 _MAX_CALLER_LEVELS = 3
 
 
-def never_cancelled(ctx: FileContext, fn: Node, cname: str, level: int = 0) -> bool:
+def never_cancelled(ctx: FileContext, fn: Node, cname: str, level: int = 0, closed: bool = False) -> bool:
     """`cname`, a context parameter of `fn`, can never be cancelled: every call of `fn` (its package's;
     an exported function's also in the module's packages importing it; at least one seen) passes
     `context.Background()`/`TODO()`/`WithoutCancel(...)`, a value-only derivation of one
@@ -31,20 +31,33 @@ def never_cancelled(ctx: FileContext, fn: Node, cname: str, level: int = 0) -> b
     `context.WithValue` of it: trivy's `log.WithContextPrefix`), a local assigned only such
     contexts, or again such a parameter of the caller (up to three callers up). Then the work the
     function starts without it would not be cancelled with it either: passing it changes nothing
-    (trivy's `NewSBOMReferenceSet` -> `retrieveExternalVEXDocument`)."""
+    (trivy's `NewSBOMReferenceSet` -> `retrieveExternalVEXDocument`).
+
+    `closed`: only for functions nobody outside the module can call (`_closed`), at every level: a
+    library's exported API called with `context.Background()` by its own tests and examples is called
+    with cancellable contexts by its users, and a select case on its `Done()` fires for them."""
     from leakhunter.source.program.callsites import every_caller_argument
 
     if level >= _MAX_CALLER_LEVELS:
         return False
     if fn.type == "func_literal":
-        return _literal_never_cancelled(ctx, fn, cname, level)
-    if fn.type not in ("function_declaration", "method_declaration"):
+        return _literal_never_cancelled(ctx, fn, cname, level, closed)
+    if fn.type not in ("function_declaration", "method_declaration") or (closed and not _closed(ctx, fn)):
         return False
     return every_caller_argument(
-        ctx, fn, cname, lambda f, cfn, arg, call: never_done(f, cfn, arg, call, level + 1, 0, set()))
+        ctx, fn, cname, lambda f, cfn, arg, call: never_done(f, cfn, arg, call, level + 1, 0, set(), closed))
 
 
-def _literal_never_cancelled(ctx: FileContext, lit: Node, cname: str, level: int) -> bool:
+def _closed(ctx: FileContext, decl: Node) -> bool:
+    """Only the module can call `decl`: it is in a `main` package or an `internal/` directory, or it is
+    an unexported function or method."""
+    if gs.package_name(ctx) == "main" or "/internal/" in f"/{ctx.path}":
+        return True
+    name = ctx.text(decl.child_by_field_name("name"))
+    return bool(name) and not name[:1].isupper()
+
+
+def _literal_never_cancelled(ctx: FileContext, lit: Node, cname: str, level: int, closed: bool = False) -> bool:
     """`never_cancelled` for a func literal: called on the spot (`func(ctx ...) {...}(context.Background())`)
     or bound to a local (`do := func(ctx context.Context) {...}`) that the enclosing function only ever
     calls, each call passing a context that is never done (go-zero's trace handler tests call their
@@ -78,14 +91,14 @@ def _literal_never_cancelled(ctx: FileContext, lit: Node, cname: str, level: int
         return False
     for call in calls:
         args = gs.arguments(call)
-        if index >= len(args) or not never_done(ctx, outer, args[index], call, level + 1, 0, set()):
+        if index >= len(args) or not never_done(ctx, outer, args[index], call, level + 1, 0, set(), closed):
             return False
     return True
 
 
 def never_done(
     ctx: FileContext, fn: Node, expr: Node, at: Node, level: int = 0, depth: int = 0,
-    busy: set[tuple[int, str]] | None = None,
+    busy: set[tuple[int, str]] | None = None, closed: bool = False,
 ) -> bool:
     """A context expression at `at` (in `fn`) that is never done (see `never_cancelled`). `busy`: the
     locals being judged (`ctx = log.WithContextAttrs(ctx, ...)` derives from its earlier value, which
@@ -104,21 +117,21 @@ def never_done(
         if q in _NEVER_DONE:
             return True
         if q == "context.WithValue":
-            return bool(args) and never_done(ctx, fn, args[0], at, level, depth + 1, busy)
+            return bool(args) and never_done(ctx, fn, args[0], at, level, depth + 1, busy, closed)
         if q.startswith("context."):
             return False  # WithCancel, WithTimeout, ...
         decl = call_declaration(ctx, expr)
         if decl is None:
             return False
         i = _value_only(decl[0], decl[1])
-        return i is not None and i < len(args) and never_done(ctx, fn, args[i], at, level, depth + 1, busy)
+        return i is not None and i < len(args) and never_done(ctx, fn, args[i], at, level, depth + 1, busy, closed)
     if expr.type != "identifier":
         return False
     name = ctx.text(expr)
     cur: Node | None = fn
     while cur is not None:
         if any(n == name for n, _ in gs.parameters(ctx, cur)):
-            return never_cancelled(ctx, cur, name, level)
+            return never_cancelled(ctx, cur, name, level, closed)
         body = cur.child_by_field_name("body")
         sets = [
             d for d in (gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec"),
@@ -132,7 +145,7 @@ def never_done(
             for d in sets:
                 v = gs.assigned_value(ctx, d, name)
                 lefts, rights = gs.assignment_sides(d)
-                if v is None or len(rights) != len(lefts) or not never_done(ctx, cur, v, d, level, depth + 1, busy):
+                if v is None or len(rights) != len(lefts) or not never_done(ctx, cur, v, d, level, depth + 1, busy, closed):
                     return False
             return True
         cur = gs.enclosing_function(cur) if cur.type == "func_literal" else None
