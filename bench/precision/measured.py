@@ -45,6 +45,7 @@ FIRST_CONTACT = (
     ("35", "shown-heldout35-A.csv"), ("36", "shown-heldout36-A.csv"),
     ("37", "shown-heldout37-A.csv"), ("38", "shown-heldout38-A.csv"),
     ("39", "shown-heldout39-A.csv"), ("40", "shown-heldout40-A.csv"),
+    ("41", "shown-heldout41-A.csv"), ("42", "shown-heldout42-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,10 +3,10 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets (`--set heldout39`, `--set heldout40`): the modules of HELDOUT39.md and HELDOUT40.md
+- held-out sets (`--set heldout39` ... `--set heldout42`): the modules of HELDOUT39.md ... HELDOUT42.md
   (read from each table), each chosen by a helper and committed before any finding on it was seen,
   measured in session 25 on the HEAD of its scans' start (`--tag A`) from a snapshot; every finding
-  its default output shows is triaged (verdicts-heldout39.csv, verdicts-heldout40.csv). `--tag` names a tree when a set is measured on more than one (their
+  its default output shows is triaged (verdicts-heldout39.csv ... verdicts-heldout42.csv). `--tag` names a tree when a set is measured on more than one (their
   samples, populations and summaries apart, one verdict per fingerprint).
 - `--set heldout` ... `--set heldout38`: the thirty-eight earlier held-out sets (HELDOUT.md ... HELDOUT38.md),
   triaged at the end of sessions 2-24 and read while rules were changed since, so they are TUNING
@@ -76,7 +76,8 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout33": 20270104, "heldout34": 20270105,
          "heldout35": 20270106, "heldout36": 20270107,
          "heldout37": 20270108, "heldout38": 20270109,
-         "heldout39": 20270110, "heldout40": 20270111}
+         "heldout39": 20270110, "heldout40": 20270111,
+         "heldout41": 20270112, "heldout42": 20270113}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -95,7 +96,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout34": "HELDOUT34.md", "heldout35": "HELDOUT35.md",
          "heldout36": "HELDOUT36.md", "heldout37": "HELDOUT37.md",
          "heldout38": "HELDOUT38.md", "heldout39": "HELDOUT39.md",
-         "heldout40": "HELDOUT40.md"}
+         "heldout40": "HELDOUT40.md", "heldout41": "HELDOUT41.md",
+         "heldout42": "HELDOUT42.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -113,7 +115,8 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout33": "heldout33/modcache", "heldout34": "heldout34/modcache",
           "heldout35": "heldout35/modcache", "heldout36": "heldout36/modcache",
           "heldout37": "heldout37/modcache", "heldout38": "heldout38/modcache",
-          "heldout39": "heldout39/modcache", "heldout40": "heldout40/modcache"}
+          "heldout39": "heldout39/modcache", "heldout40": "heldout40/modcache",
+          "heldout41": "heldout41/modcache", "heldout42": "heldout42/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -170,7 +173,7 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
          "heldout3": ["heldout3-unsampled-triage.csv"]}
 """Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-38 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
-Held-out sets 39 and 40 need none here: each reads and writes its own verdicts-heldoutNN.csv."""
+Held-out sets 39 to 42 need none here: each reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
                  "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14",
                  "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
@@ -178,7 +181,7 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34",
                  "heldout35", "heldout36", "heldout37", "heldout38")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out sets, heldout39 and heldout40, are not here until their
+their modules too (the newest held-out sets, heldout39 to heldout42, are not here until their
 measurement is reported)."""
 PER_CELL = 8
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
@@ -201,7 +204,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT40.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT42.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
