@@ -46,7 +46,7 @@ _TEST_WORDS = frozenset({"test", "tests", "testing", "e2e"})
 only, so `latest-release/` or `speedtest/` stay production."""
 
 _TEST_IMPORT = re.compile(
-    rb'"(?:testing|github\.com/stretchr/testify(?:/[^"]*)?|github\.com/onsi/(?:ginkgo|gomega)(?:/[^"]*)?'
+    rb'"(?:testing|github\.com/stretchr/testify(?:/[^"]*)?|github\.com/(?:onsi|bsm)/(?:ginkgo|gomega)(?:/[^"]*)?'
     rb'|gotest\.tools(?:/[^"]*)?)"'
 )
 
