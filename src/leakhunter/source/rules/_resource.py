@@ -165,6 +165,30 @@ def acquisitions(
     the rows are the second); with two or more results the last one is the error.
     """
     for call in gs.nodes_of_type(ctx, "call_expression"):
+        # Where the value goes first: a call whose result is neither assigned nor dropped as a
+        # statement (an argument, a link of a chain, a return value) yields nothing any rule asks
+        # about, so it is passed over before its name and type are looked at (a 40,000-line file
+        # of `s.Search().Key(k).Query(q).Build()` chains spent half its scan typing those Querys).
+        parent = call.parent
+        while parent is not None and parent.type == "parenthesized_expression":
+            parent = parent.parent
+        stmt: Node | None = None
+        var = ""
+        err_var: str | None = None
+        index = 0
+        lefts: list[Node] = []
+        if parent is not None and parent.type == "expression_list":
+            holder = parent.parent
+            if holder is not None and holder.type in ("short_var_declaration", "assignment_statement", "var_spec"):
+                lefts, rights = gs.assignment_sides(holder)
+                if len(rights) == 1 and lefts:
+                    stmt = holder
+            if stmt is None:
+                continue
+        elif parent is not None and parent.type == "expression_statement":
+            var = "_"
+        else:
+            continue
         callee = match(ctx, call)
         kind = ""
         if kinds and (callee is None or type_named):
@@ -177,27 +201,13 @@ def acquisitions(
         if callee is None:
             continue
         fn = gs.enclosing_function(call)
-        parent = call.parent
-        while parent is not None and parent.type == "parenthesized_expression":
-            parent = parent.parent
-        stmt: Node | None = None
-        var = ""
-        err_var: str | None = None
-        index = 0
-        if parent is not None and parent.type == "expression_list":
-            holder = parent.parent
-            if holder is not None and holder.type in ("short_var_declaration", "assignment_statement", "var_spec"):
-                lefts, rights = gs.assignment_sides(holder)
-                if len(rights) == 1 and lefts:
-                    stmt = holder
-                    names = [_compact(ctx.text(n)) for n in lefts]
-                    at = value_index(ctx, call) if value_index is not None and len(names) >= 3 else 0
-                    index = at if 0 <= at < len(names) - 1 else 0
-                    var = names[index]
-                    if len(names) >= 2 and names[-1] != "_":
-                        err_var = names[-1]
-        elif parent is not None and parent.type == "expression_statement":
-            var = "_"
+        if stmt is not None:
+            names = [_compact(ctx.text(n)) for n in lefts]
+            at = value_index(ctx, call) if value_index is not None and len(names) >= 3 else 0
+            index = at if 0 <= at < len(names) - 1 else 0
+            var = names[index]
+            if len(names) >= 2 and names[-1] != "_":
+                err_var = names[-1]
         yield Acquisition(call, callee, stmt, var, err_var, fn, kind, index)
 
 
