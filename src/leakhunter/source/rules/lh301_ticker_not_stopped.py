@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding, Severity
 from leakhunter.source import gosyntax as gs
-from leakhunter.source.program.once import runs_once, started_once
+from leakhunter.source.program.once import runs_once, service_starter, started_once
 from leakhunter.source.release import ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
@@ -137,7 +137,7 @@ func poll(ctx context.Context, check func() bool) {
         if ticker and not is_main(ctx, acq.fn) and ctx.text(acq.fn.child_by_field_name("name")) != "init":
             go = forever_reader(ctx, acq.fn, acq.var)
             if go is not None:
-                if started_once(ctx, acq.fn):
+                if started_once(ctx, acq.fn) or service_starter(ctx, acq.fn):
                     return None  # a background job started once per process run: its ticker is the process's
                 stops = _stop_called(ctx, acq.fn, acq.var)
                 return self.finding(
