@@ -512,6 +512,9 @@ def error_classifier(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     return True
 
 
+_SENTINEL = re.compile(r"[Ee]rr[A-Z0-9_]")
+
+
 def _needs_error(ctx: FileContext, e: Node, p: str, depth: int) -> bool:
     """Expression `e` is true only when the error `p` is not nil (or reads `p.Error()`, which a nil
     error would panic on)."""
@@ -529,10 +532,11 @@ def _needs_error(ctx: FileContext, e: Node, p: str, depth: int) -> bool:
         sides = [ctx.text(left), ctx.text(right)]
         if p in sides and op in ("!=", "=="):
             other = right if sides[0] == p else left
-            # err != nil; err == io.EOF / ErrClosed (a sentinel, never nil)
-            return (op == "!=" and other.type == "nil") or (
-                op == "==" and other.type in ("identifier", "selector_expression") and other.type != "nil"
-                and ctx.text(other) != "nil")
+            # err != nil; err == io.EOF / ErrClosed: a sentinel, never nil (a package's `pkg.Name`, or
+            # a name Go's convention gives sentinel errors; not `err == target`, a parameter that may be)
+            return (op == "!=" and other.type == "nil") or (op == "==" and (
+                (other.type == "selector_expression" and (other.child_by_field_name("operand") or other).type
+                 == "identifier") or (other.type == "identifier" and _SENTINEL.match(ctx.text(other)) is not None)))
         return False
     if e.type == "call_expression":
         args = gs.arguments(e)
