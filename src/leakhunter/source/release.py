@@ -90,6 +90,11 @@ class ReleaseSpec:
     released_by: frozenset[str] = frozenset()
     """Receives from these expressions release the value too (`<-ctx.Done()` for the cancel of `ctx`:
     a context that is done has already been removed from its parent)."""
+    drains: frozenset[tuple[str, int]] = frozenset()
+    """(function, argument index): a call that reads the value's path to its end releases it
+    (`io.ReadAll(resp.Body)`: a body read to EOF has handed its connection back, and after a failed
+    read the transport closed it). The index is where the value must stand; ("io.Copy", 1) also needs
+    `io.Discard` as the destination, whose writes cannot fail first."""
     failed: frozenset[str] = frozenset()
     """Methods on the value whose non-nil result says it is already released (`rows.Err()`: a
     database/sql Rows reports an error only once Next failed, which closed it, or once its query's
@@ -661,13 +666,13 @@ class _Flow:
         if clause is None:
             header = [c for c in n.named_children if c != body and c.type != "comment"]
             cond = header[0] if header else None
-            infinite = cond is None
+            infinite = cond is None or cond.type == "true"
         elif clause.type == "for_clause":
             init = clause.child_by_field_name("initializer")
             if init is not None:
                 s = self.simple(init, s)
             cond = clause.child_by_field_name("condition")
-            infinite = cond is None
+            infinite = cond is None or cond.type == "true"  # `for i := 0; true; i++` (arpc's example, set 41)
         else:
             s = self.simple(clause, s)
             infinite = self._never_closed(clause.child_by_field_name("right"))
@@ -982,6 +987,15 @@ class _Flow:
                 eff = max(eff, e)
         return eff
 
+    def _drains(self, call: Node, arg: Node) -> bool:
+        """`call` reads `arg` (the value's path) to its end (`ReleaseSpec.drains`)."""
+        q = gs.qualified_call_name(self.ctx, call)
+        args = gs.arguments(call)
+        for name, index in self.spec.drains:
+            if q == name and index < len(args) and args[index].id == arg.id:
+                return index == 0 or self.ctx.text(args[0]) in ("io.Discard", "ioutil.Discard")
+        return False
+
     def _mentions(self, node: Node) -> bool:
         if not self.dotted:
             return any(True for _ in gs.identifiers(self.ctx, node, self.var))
@@ -1053,6 +1067,8 @@ class _Flow:
                     return _TRANSFER
                 if _to_process_owner(self.ctx, cur, 0):
                     return _TRANSFER
+                if self.spec.drains and depth == plen and self._drains(call, cur):
+                    return _RELEASE
                 if gs.qualified_call_name(self.ctx, call) == "unsafe.Pointer":
                     # the same pointer, untyped: `atomic.StorePointer(&global, unsafe.Pointer(sock))`
                     # stores the socket as `global = sock` would (go-systemd's journal, held-out set 39)

@@ -41,7 +41,8 @@ _RESPONSE_FIELDS = frozenset({
     "Body", "StatusCode", "Status", "Header", "ContentLength", "Cookies", "Location", "Request",
     "TLS", "Trailer", "Proto", "Uncompressed", "TransferEncoding",
 })
-_SPEC = ReleaseSpec(methods=frozenset({"Close"}), path=("Body",))
+_SPEC = ReleaseSpec(methods=frozenset({"Close"}), path=("Body",), drains=frozenset({
+    ("io.ReadAll", 0), ("io/ioutil.ReadAll", 0), ("io.Copy", 1), ("io.CopyBuffer", 1)}))
 _PEERS = frozenset({"bodyclose"})
 
 
@@ -294,7 +295,8 @@ def _bodiless_status(ctx: FileContext, var: str, exit_node: Node) -> bool:
 def _after_failed_read(ctx: FileContext, fn: Node, var: str, exit_node: Node) -> bool:
     """The exit handles the failure of a read of the body that can fail only in reading it:
     `io.Copy(io.Discard, B)` or `io.ReadAll(B)`, B the body or `io.LimitReader` of it (gowebdav's
-    drain of at most N bytes, held-out set 22). A read error makes the transport close the connection
+    drain of at most N bytes, held-out set 22), or the body's own `Read` (a loop that streams the body
+    until `Read` returns io.EOF or an error: supervisord's log tail, held-out set 40). A read error makes the transport close the connection
     itself (the body's EOF signal reports it and the persistConn's read loop ends), so nothing is held
     there. Not a copy into another writer, whose own write may be what failed, nor a decoder's error,
     which is about the content, with the connection still open."""
@@ -303,6 +305,8 @@ def _after_failed_read(ctx: FileContext, fn: Node, var: str, exit_node: Node) ->
         return False
     name = gs.call_name(ctx, call)
     args = gs.arguments(call)
+    if "".join(name.split()) == f"{var}.Body.Read":
+        return True  # `n, err := resp.Body.Read(buf); if err != nil { return err }`: EOF, or a failed read
     if name in _COPY_FUNCS and len(args) >= 2 and ctx.text(args[0]) in ("io.Discard", "ioutil.Discard"):
         src = args[1]
     elif name in ("io.ReadAll", "ioutil.ReadAll") and len(args) == 1:
