@@ -211,6 +211,39 @@ def test_an_if_header_whose_init_statement_ends_a_line_is_analysed(tmp_path: Pat
     assert _scanned_after_rewrite(tmp_path, HEADER_ON_TWO_LINES) == [("LH201", "Lost", 18)]
 
 
+LABEL_NAMED_NEW = """package demo
+
+import "context"
+
+// Dedup keeps the first of each error (a label named new, as projectdiscovery's errkit has), then
+// discards a cancel func.
+func Dedup(parent context.Context, errs, seen []error) (context.Context, []error) {
+	var out []error
+	for _, e := range errs {
+		found := false
+	new:
+		for _, s := range seen {
+			if s == e {
+				found = true
+				break new
+			}
+		}
+		if !found {
+			out = append(out, e)
+		}
+	}
+	ctx, _ := context.WithCancel(parent)
+	return ctx, out
+}
+"""
+
+
+def test_a_label_named_new_is_analysed(tmp_path: Path) -> None:
+    """projectdiscovery/utils' errkit (held-out set 42): a label named `new` (`new:`, `break new`) is valid
+    Go that the grammar read as the builtin's token; the method was listed unanalysed and the scan exited 2."""
+    assert _scanned_after_rewrite(tmp_path, LABEL_NAMED_NEW) == [("LH201", "Dedup", 22)]
+
+
 def test_toolchain_sources_the_grammar_rejects_parse_cleanly() -> None:
     """Files of the toolchain's own GOROOT that tree-sitter-go 0.25 rejects as they are."""
     goroot = Path(subprocess.run([go_exe(), "env", "GOROOT"], capture_output=True, text=True,

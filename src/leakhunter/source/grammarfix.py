@@ -16,6 +16,8 @@ keeping the files `gofmt -e` accepts, the ERROR nodes come from two shapes:
   does not insert one and the statement fails. The comment is blanked to spaces (newlines kept).
 - a declaration group closed on the line of its last spec: `const ( a = 1 )`, `a = 1 /* c */)`
   (u-root's ectool, held-out set 18): the space or comment before `)` becomes `;`.
+- a label named `new` or `make` (`new:` ... `break new`: projectdiscovery's errkit, held-out set 42):
+  both become `nEw`/`mAke`, as the calls do.
 - an `if`/`switch`/`for` header whose init statement ends a line: `if err := f()\n\t\terr != nil {`
   (kobe's ansible runner, held-out set 34). Go's automatic semicolon ends the statement at the
   newline; the grammar's scanner inserts none there. The first indentation byte of the next
@@ -161,6 +163,23 @@ def _builtin_calls(toks: list[Tok]) -> list[tuple[int, bytes]]:
     return out
 
 
+def _labels(toks: list[Tok]) -> list[tuple[int, bytes]]:
+    """(offset, replacement) for a label named `new` or `make`: `new:` opening a statement and its
+    `break new` / `continue new` / `goto new` (projectdiscovery/utils' errkit, held-out set 42: a
+    valid file whose method was left unanalysed). The grammar reads the predeclared names as the
+    builtins' own tokens there too."""
+    out: list[tuple[int, bytes]] = []
+    for i, (kind, start, _end, t) in enumerate(toks):
+        if kind != "id" or t not in _RENAME:
+            continue
+        before = toks[i - 1][3] if i > 0 else b""
+        # `new:` (not `new :=`); a key `new: v` in a literal renamed too is still an identifier there
+        if before in (b"break", b"continue", b"goto") or (
+                _text(toks, i + 1) == b":" and _text(toks, i + 2) != b"="):
+            out.append((start, _RENAME[t]))
+    return out
+
+
 def _generic_method_params(toks: list[Tok]) -> list[tuple[int, int]]:
     """Byte ranges of the type parameter lists of top-level generic methods (Go 1.27)."""
     out: list[tuple[int, int]] = []
@@ -259,6 +278,7 @@ def rewrite(src: bytes) -> bytes:
     """`src` with the shapes above replaced by equal-length forms the grammar accepts."""
     toks = _Toks(tokens(src))
     calls = _builtin_calls(toks)
+    calls += _labels(toks)
     calls += _group_closers(toks, src)
     calls += _header_semicolons(toks, src)
     params = _generic_method_params(toks)
