@@ -228,6 +228,9 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
                     continue
                 if not same_pkg or is_method != (up.type == "method_declaration"):
                     continue  # another package's function, or a method beside a function of that name
+                if not is_method and p != here:
+                    continue  # the same function in another file of the package: a build variant
+                    # (`stats_darwin.go`, `stats_linux.go`: one build holds one of them)
                 return False  # a second declaration of the name (another type's method): cannot tell
             if up.type in ("method_elem", "field_declaration"):
                 continue
