@@ -3,13 +3,13 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets (`--set heldout39` ... `--set heldout42`): the modules of HELDOUT39.md ... HELDOUT42.md
-  (read from each table), each chosen by a helper and committed before any finding on it was seen,
-  measured in session 25 on the HEAD of its scans' start (`--tag A`) from a snapshot; every finding
-  its default output shows is triaged (verdicts-heldout39.csv ... verdicts-heldout42.csv). `--tag` names a tree when a set is measured on more than one (their
-  samples, populations and summaries apart, one verdict per fingerprint).
-- `--set heldout` ... `--set heldout38`: the thirty-eight earlier held-out sets (HELDOUT.md ... HELDOUT38.md),
-  triaged at the end of sessions 2-24 and read while rules were changed since, so they are TUNING
+- held-out sets: none pending. Sets 39-42 (HELDOUT39.md ... HELDOUT42.md) were chosen by helpers and committed
+  before any finding on them was seen, measured in session 25 on the HEAD of each scan's start (`--tag A`) from a
+  snapshot and triaged whole (verdicts-heldout39.csv ... verdicts-heldout42.csv); rules were changed after them, so
+  they are tuning material now (below). A new held-out set needs a new list and a new seed (next: heldout43,
+  20270114), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
+- `--set heldout` ... `--set heldout42`: the forty-two held-out sets (HELDOUT.md ... HELDOUT42.md),
+  triaged at the end of sessions 2-25 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
 
@@ -169,20 +169,24 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout35.csv", "sample-heldout35-A.csv", "shown-heldout35-A.csv",
                     "verdicts-heldout36.csv", "sample-heldout36-A.csv", "shown-heldout36-A.csv",
                     "verdicts-heldout37.csv", "sample-heldout37-A.csv", "shown-heldout37-A.csv",
-                    "verdicts-heldout38.csv", "sample-heldout38-A.csv", "shown-heldout38-A.csv"],
+                    "verdicts-heldout38.csv", "sample-heldout38-A.csv", "shown-heldout38-A.csv",
+                    "verdicts-heldout39.csv", "sample-heldout39-A.csv", "shown-heldout39-A.csv",
+                    "verdicts-heldout40.csv", "sample-heldout40-A.csv", "shown-heldout40-A.csv",
+                    "verdicts-heldout41.csv", "sample-heldout41-A.csv", "shown-heldout41-A.csv",
+                    "verdicts-heldout42.csv", "sample-heldout42-A.csv", "shown-heldout42-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-38 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-42 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
-Held-out sets 39 to 42 need none here: each reads and writes its own verdicts-heldoutNN.csv."""
+Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
                  "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14",
                  "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
                  "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                  "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34",
-                 "heldout35", "heldout36", "heldout37", "heldout38")
+                 "heldout35", "heldout36", "heldout37", "heldout38", "heldout39", "heldout40",
+                 "heldout41", "heldout42")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
-their modules too (the newest held-out sets, heldout39 to heldout42, are not here until their
-measurement is reported)."""
+their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
 FIELDS = ["n", "set", "corpus", "kind", "rule", "severity", "file", "line", "function", "message",
           "verdict", "reason", "context", "fingerprint", "earlier_verdict"]
