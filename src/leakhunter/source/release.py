@@ -907,12 +907,9 @@ class _Flow:
         args = gs.arguments(call)
         if not args or args[0].type != "identifier" or self.ctx.text(args[0]) != self.err_var:
             return False
-        last = gs.call_name(self.ctx, call).rpartition(".")[2]
-        if last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper()):
-            return True
-        from leakhunter.source.program.failures import error_classifier
+        from leakhunter.source.program.failures import tests_error
 
-        return error_classifier(self.ctx, call)
+        return tests_error(self.ctx, call)
 
     def _err_assertion(self, call: Node) -> str:
         """"nil" / "error" when `call` is a test assertion on the acquisition's error that returns

@@ -541,12 +541,20 @@ def _needs_error(ctx: FileContext, e: Node, p: str, depth: int) -> bool:
     if e.type == "call_expression":
         args = gs.arguments(e)
         if args and ctx.text(args[0]) == p:
-            last = gs.call_name(ctx, e).rpartition(".")[2]
-            if last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper()):
-                return True
-            return error_classifier(ctx, e, depth + 1)
+            return tests_error(ctx, e, depth + 1)
         return any(ctx.text(a).replace(" ", "").startswith(f"{p}.Error()") for a in args)
     return False
+
+
+def tests_error(ctx: FileContext, call: Node, depth: int = 0) -> bool:
+    """`call`, handed an error as its first argument, is true only when that error is not nil: by its
+    name (`errors.Is`, `errors.As`, `os.IsNotExist`, any `IsXxx` classifier) or, for a function of the
+    module, by its body (`error_classifier`). The release analysis asks it of a guard right after an
+    acquisition (`if isMissingDir(err) { return }`: the value is nil there)."""
+    last = gs.call_name(ctx, call).rpartition(".")[2]
+    if last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper()):
+        return True
+    return error_classifier(ctx, call, depth)
 
 
 _ADDR_OF_NETWORK = {"tcp": "*net.TCPAddr", "udp": "*net.UDPAddr", "unix": "*net.UnixAddr", "ip": "*net.IPAddr"}

@@ -307,8 +307,8 @@ def _max_sends(ctx: FileContext, body: Node, targets: list[Node]) -> int:
     # All in one deferred handler (`defer func() { if e := recover(); e != nil { c <- err; return };
     # c <- nil }()`): its own paths decide, one send each (dubbogo/triple's Invoke, held-out set 41).
     owners = [gs.enclosing_function(t) for t in targets]
-    one_handler = len({o.id for o in owners if o is not None}) == 1 and owners[0] is not None \
-        and owners[0] != body.parent and None not in owners
+    one_handler = None not in owners and len({o.id for o in owners if o is not None}) == 1 \
+        and owners[0] != body.parent
     if on_panic and len(on_panic) < len(targets) and not one_handler:
         rest = [t for t in targets if t not in on_panic]
         n = _max_sends(ctx, body, rest)
