@@ -150,11 +150,17 @@ def _expvar(data: bytes) -> None:
 def _prometheus(data: bytes) -> None:
     import math
 
-    from leakhunter.collect.metrics import parse_metrics
+    from leakhunter.collect.metrics import counter_total, parse_metrics
 
-    out = parse_metrics(data.decode("utf-8", "replace"))
+    page = data.decode("utf-8", "replace")
+    out = parse_metrics(page)
     if not all(math.isfinite(x) for x in out.values()):
         raise ContractError("non-finite metric accepted")
+    # `watch --requests-metric`: the sum over a family's series must stay a usable request count
+    for name in ("http_requests_total", "go_goroutines"):
+        total = counter_total(page, name)
+        if total is not None and not (math.isfinite(total) and total >= 0):
+            raise ContractError(f"counter total {total!r} accepted")
 
 
 def _scrape(data: bytes) -> None:

@@ -172,3 +172,12 @@ def test_counter_total_sums_a_family_over_its_labels() -> None:
     assert counter_total(page, "http_requests_total") == 12.5
     assert counter_total(page, "http_requests") == 12.5  # an OpenMetrics family named without _total
     assert counter_total(page, "nope") is None
+
+
+def test_a_counter_total_that_overflows_is_no_count() -> None:
+    """A page whose series of one family add up past a float's range (hostile or broken exporter) gives
+    no request count, not an infinite one that every allocation divides to zero."""
+    from leakhunter.collect.metrics import counter_total
+
+    page = 'r_total{a="1"} 1e308\nr_total{a="2"} 1e308\n'
+    assert counter_total(page, "r_total") is None

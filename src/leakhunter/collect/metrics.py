@@ -68,4 +68,5 @@ def counter_total(text: str, name: str) -> float | None:
             continue
         total += v
         found = True
-    return total if found else None
+    # series that add up past a float's range are no count (an exporter's garbage, not traffic)
+    return total if found and math.isfinite(total) else None
