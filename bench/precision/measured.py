@@ -46,6 +46,8 @@ FIRST_CONTACT = (
     ("37", "shown-heldout37-A.csv"), ("38", "shown-heldout38-A.csv"),
     ("39", "shown-heldout39-A.csv"), ("40", "shown-heldout40-A.csv"),
     ("41", "shown-heldout41-A.csv"), ("42", "shown-heldout42-A.csv"),
+    ("43", "shown-heldout43-A.csv"), ("44", "shown-heldout44-A.csv"),
+    ("45", "shown-heldout45-A.csv"), ("46", "shown-heldout46-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,11 +3,12 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets: none pending. Sets 39-42 (HELDOUT39.md ... HELDOUT42.md) were chosen by helpers and committed
-  before any finding on them was seen, measured in session 25 on the HEAD of each scan's start (`--tag A`) from a
-  snapshot and triaged whole (verdicts-heldout39.csv ... verdicts-heldout42.csv); rules were changed after them, so
-  they are tuning material now (below). A new held-out set needs a new list and a new seed (next: heldout43,
-  20270114), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
+- held-out sets 43-46 (HELDOUT43.md ... HELDOUT46.md, seeds 20270114-20270117): pending in session 26, each list
+  chosen and committed by its own helper before any finding on it was seen, measured on the HEAD of each scan's
+  start (`--tag A`) from a snapshot and triaged whole (verdicts-heldout43.csv ...). Not in TUNED_HELDOUT until
+  their measurement is reported. Sets 39-42 were measured in session 25 and are tuning material now (below).
+  A newer held-out set needs a new list and a new seed (next: heldout47, 20270118), wired in SEEDS, LISTS,
+  CACHES and measured.py's FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout42`: the forty-two held-out sets (HELDOUT.md ... HELDOUT42.md),
   triaged at the end of sessions 2-25 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
@@ -77,7 +78,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout35": 20270106, "heldout36": 20270107,
          "heldout37": 20270108, "heldout38": 20270109,
          "heldout39": 20270110, "heldout40": 20270111,
-         "heldout41": 20270112, "heldout42": 20270113}
+         "heldout41": 20270112, "heldout42": 20270113,
+         "heldout43": 20270114, "heldout44": 20270115,
+         "heldout45": 20270116, "heldout46": 20270117}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -97,7 +100,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout36": "HELDOUT36.md", "heldout37": "HELDOUT37.md",
          "heldout38": "HELDOUT38.md", "heldout39": "HELDOUT39.md",
          "heldout40": "HELDOUT40.md", "heldout41": "HELDOUT41.md",
-         "heldout42": "HELDOUT42.md"}
+         "heldout42": "HELDOUT42.md", "heldout43": "HELDOUT43.md",
+         "heldout44": "HELDOUT44.md", "heldout45": "HELDOUT45.md",
+         "heldout46": "HELDOUT46.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -116,7 +121,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout35": "heldout35/modcache", "heldout36": "heldout36/modcache",
           "heldout37": "heldout37/modcache", "heldout38": "heldout38/modcache",
           "heldout39": "heldout39/modcache", "heldout40": "heldout40/modcache",
-          "heldout41": "heldout41/modcache", "heldout42": "heldout42/modcache"}
+          "heldout41": "heldout41/modcache", "heldout42": "heldout42/modcache",
+          "heldout43": "heldout43/modcache", "heldout44": "heldout44/modcache",
+          "heldout45": "heldout45/modcache", "heldout46": "heldout46/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
