@@ -119,7 +119,11 @@ def test_deep_parked_stacks_are_non_heap_growth(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("prog", "path", "rate", "args", "expected", "extra"),
     [
-        ("sawtooth", "/work?mb=8", 30, (), {"no-leak", "inconclusive"}, ()),
+        # The watch sees the load begin (watch_with_load), so the live heap may step from idle to
+        # the working level of requests in flight in the window's first seconds and stay there:
+        # `plateau` ("levelled off - a warm-up") describes that honestly (CI, 1 run in ~30
+        # suites, session 25's last run); it is held below to a rise the load explains.
+        ("sawtooth", "/work?mb=8", 30, (), {"no-leak", "inconclusive", "plateau"}, ()),
         # 250 entries of 16 KiB (4 MiB, four relevance bars) fill in 5 s at 50 req/s and in 10 s
         # at the half rate a loaded CI machine's load generator may deliver; the flat tread after
         # the fill is then usually long enough to be called a plateau, but under the full suite's
@@ -151,6 +155,10 @@ def test_controls_are_not_leaks(tmp_path: Path, prog: str, path: str, rate: floa
         assert _judged_rise(heap) < 1 << 20, heap
     else:
         assert heap["kind"] in expected, heap
+    if heap["kind"] == "plateau" and prog == "sawtooth":
+        # Requests in flight hold a 64 KiB chunk each: a warm-up of a few MiB at most, never
+        # growth that keeps on (the late slope) or a level the load cannot explain.
+        assert _judged_rise(heap) < 3 << 20 and heap["slope_per_min"] <= 256 << 10, heap
     assert kinds["goroutines"] == "no-leak"
 
 
