@@ -270,10 +270,13 @@ def _finding_at(path: Path, rule: str, needle: str) -> Finding:
 
 def test_messages_name_the_real_problem() -> None:
     """The message and fix say what is wrong at that place: the line that overwrites a
-    response, a Stop that exists but runs on some paths only, a Stop that cannot end a loop."""
+    response, a body read to its end (not closed) on some paths only, a Stop that exists but runs
+    on some paths only, a Stop that cannot end a loop."""
     over = _finding_at(FIXTURES / "lh401" / "overwrite.go", "LH401", "resp, err := http.Get(url)")
     assert "assignment at line 12, which overwrites it" in over.message
     assert "before assigning resp again" in over.fix
+    drained = _finding_at(FIXTURES / "lh401" / "drainedsome.go", "LH401", "resp, err := http.Get(url)")
+    assert "read to its end on some paths only" in drained.fix and "Close() is called" not in drained.fix
     path = FIXTURES / "lh301" / "messages.go"
     lines = path.read_text().splitlines()
     first, second = (i for i, t in enumerate(lines, 1) if "time.NewTicker(time.Second)" in t)

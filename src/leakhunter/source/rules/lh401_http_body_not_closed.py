@@ -1153,7 +1153,13 @@ if resp.StatusCode != http.StatusOK {
                 fix=(
                     f"{acq.var}.Body.Close() is called on some paths only: replace it with one "
                     f"`defer {acq.var}.Body.Close()` right after the error check"
-                    if res.released and res.leaks[0].kind != "overwrite" else
+                    if res.released and res.leaks[0].kind != "overwrite"
+                    and f"{acq.var}.Body.Close()" in ctx.text(acq.fn) else
+                    # released by reading it to its end on some paths (ReleaseSpec.drains), no Close
+                    f"{acq.var}.Body is read to its end on some paths only: close it on every path "
+                    f"with one `defer {acq.var}.Body.Close()` right after the error check"
+                    if res.released and res.leaks[0].kind != "overwrite"
+                    and re.search(r"\b(?:ReadAll|Copy)\(", ctx.text(acq.fn)) else
                     f"close {acq.var}.Body before assigning {acq.var} again"
                     if res.leaks[0].kind == "overwrite" else None
                 ),
