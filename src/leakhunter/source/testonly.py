@@ -46,6 +46,8 @@ class _Decl:
     text: bytes
     root: bool = False
     methods: list[_Decl] = field(default_factory=list)
+    names: set[bytes] | None = None
+    """The package's declared names its text mentions (read once, asked by both reaches)."""
 
 
 def _decls(path: Path, source: bytes, main: bool) -> list[_Decl]:
@@ -53,10 +55,12 @@ def _decls(path: Path, source: bytes, main: bool) -> list[_Decl]:
     at column 0); the comment lines just above a `func` are read for its directives."""
     starts = [m.start() for m in _DECL.finditer(source)]
     out = []
+    first, prev = 1, 0
     for i, at in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(source)
         text = _TRAILING_COMMENT.sub(b"", source[at:end])  # the next declaration's doc comment
-        first = source.count(b"\n", 0, at) + 1
+        first += source.count(b"\n", prev, at)
+        prev = at
         last = first + text.rstrip(b"\n").count(b"\n")
         head = source[max(0, at - 400):at]
         lead = [ln for ln in head.split(b"\n")[:-1][-4:] if ln.startswith(b"//")]
@@ -111,6 +115,8 @@ def test_only_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
                 d.root = True  # a type this reading does not see declared (a `type (...)` group)
             else:
                 owner.methods.append(d)
+    declared = funcs.keys() | types.keys()
+
     def reach(work: list[_Decl]) -> set[int]:
         seen: set[int] = set()
         while work:
@@ -119,7 +125,9 @@ def test_only_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
                 continue
             seen.add(id(d))
             work.extend(d.methods)
-            for name in set(_IDENT.findall(d.text)):
+            if d.names is None:
+                d.names = declared.intersection(_IDENT.findall(d.text))
+            for name in d.names:
                 work.extend(funcs.get(name, ()))
                 if (t := types.get(name)) is not None:
                     work.append(t)

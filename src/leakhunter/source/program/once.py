@@ -55,14 +55,16 @@ def runs_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
     from leakhunter.source.gopackage import package_files
 
     refs = 0
+    needle = name.encode()
+    wanted = "field_identifier" if fn.type == "method_declaration" else "identifier"
     for f in package_files(ctx):
-        if f.is_test:
+        # A file that never spells the name holds no call of it; the others are read from their
+        # tree's index of nodes by type (a walk of every node per question was ~6 ms of Python).
+        if f.is_test or needle not in f.source:
             continue
-        wanted = "field_identifier" if fn.type == "method_declaration" else "identifier"
-        stack = [f.tree.root_node]
-        while stack:
-            n = stack.pop()
-            if n.type == wanted and n.text == name.encode():
+        src = f.source
+        for n in gs.tree_index(f.tree.root_node).by_type.get(wanted, ()):
+            if src[n.start_byte:n.end_byte] == needle:
                 p = n.parent
                 if p is not None and p.type in ("function_declaration", "method_declaration") and n == p.child_by_field_name("name"):
                     continue
@@ -78,8 +80,6 @@ def runs_once(ctx: FileContext, fn: Node, depth: int = 0) -> bool:
                     continue
                 if gs.in_loop(n) is not None or not runs_once(f, caller, depth + 1):
                     return False
-                continue
-            stack.extend(n.children)
     return refs > 0
 
 
