@@ -855,8 +855,12 @@ class _Flow:
                         # `rows.Err() != nil`: the rows reported a failure, so they are closed already
                         gone = _release_all(s)
                         return (set(s), gone) if nil_when_true else (gone, set(s))
-                    if self.err_var is not None and other.type == "identifier" and self.ctx.text(other) == self.err_var:
-                        # err != nil  ->  the value is nil on the true branch (fresh err only)
+                    if self.err_var is not None and (
+                        (other.type == "identifier" and self.ctx.text(other) == self.err_var)
+                        or self._err_wrapper(other)
+                    ):
+                        # err != nil  ->  the value is nil on the true branch (fresh err only); so is
+                        # `errors.WithStack(err) != nil` (a wrapper that keeps a nil error nil)
                         cleared = _clear_fresh(s)
                         return (set(s), cleared) if nil_when_true else (cleared, set(s))
                     if self._is_var(other) or self._is_var_path(other):
@@ -902,6 +906,17 @@ class _Flow:
         if not self.dotted:
             return n.type == "identifier" and n.text == self.var_b
         return n.type == "selector_expression" and _compact(self.ctx.text(n)) == self.var
+
+    def _err_wrapper(self, n: Node) -> bool:
+        """`n` is `W(err)` of the acquisition's error, and W returns nil for a nil error."""
+        if n.type != "call_expression":
+            return False
+        args = gs.arguments(n)
+        if not args or args[0].type != "identifier" or self.ctx.text(args[0]) != self.err_var:
+            return False
+        from leakhunter.source.program.failures import keeps_nil
+
+        return keeps_nil(self.ctx, n)
 
     def _err_predicate(self, call: Node) -> bool:
         args = gs.arguments(call)
@@ -952,6 +967,12 @@ class _Flow:
             return False
         left = n.child_by_field_name("left")
         if left is None:
+            return False
+        lefts, rights = gs.assignment_sides(n)
+        if len(lefts) == 1 and len(rights) == 1 and self.ctx.text(lefts[0]) == self.err_var \
+                and self._err_wrapper(_strip(rights[0])):
+            # `err = errorutils.CheckError(err)`, `if err := errors.WithStack(err); err != nil`:
+            # still nil exactly when the acquisition's error was
             return False
         return any(c.type == "identifier" and self.ctx.text(c) == self.err_var for c in left.named_children)
 

