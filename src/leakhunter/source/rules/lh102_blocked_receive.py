@@ -20,6 +20,7 @@ from leakhunter.source.goflow import (
     line,
     loop_between,
 )
+from leakhunter.source.program.once import main_goroutine, parks_on_purpose
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ func process(items []Item) error {
         body = fn.child_by_field_name("body") if fn is not None and fn.type == "func_literal" else None
         recvs = [u for u in cf.of("recv", where="body") if not u.guarded and u.stmt.start_byte > go.end_byte]
         if (body is None or not recvs or cf.of("range") or loop_between(go, cf.owner) is not None
-                or _main_goroutine(ctx, cf.owner) or gs.function_name(ctx, go) in _PROGRAM_LIFETIME):
+                or main_goroutine(ctx, cf.owner) or gs.function_name(ctx, go) in _PROGRAM_LIFETIME):
             return None
         recv = recvs[0]
         if loop_between(recv.stmt, cf.owner) is not None:
@@ -203,7 +204,7 @@ func process(items []Item) error {
         for u in cf.of("recv", "range"):
             if u.op == "recv" and u.guarded:
                 continue
-            if u.where == "body" and (_main_goroutine(ctx, cf.owner) or _runs_until_exit(ctx, cf.owner)):
+            if u.where == "body" and parks_on_purpose(ctx, cf.owner):
                 return  # the process's main goroutine parks on purpose (`select {}` by another name)
             who = "goroutine" if u.where == "go" else (gs.function_name(ctx, u.stmt) or "it")
             kind = "ranges over" if u.op == "range" else "receives from"
@@ -376,40 +377,3 @@ def _top_level(body: Node, start: int) -> bool:
     return False
 
 
-_RUN_NAMES = frozenset({"Run", "Serve", "ListenAndServe", "run", "serve"})
-
-
-def _runs_until_exit(ctx: FileContext, decl: Node) -> bool:
-    """`decl` is a server's or daemon's run method or function (`Run`, `Serve`, `ListenAndServe`): one
-    that parks its caller for good on a channel nothing signals keeps the process alive while its
-    servers work, and the process ends by `os.Exit` from a signal handler (marmotedu/iam's
-    `preparedAuthzServer.Run`, `<-stopCh // blocking here via channel to prevents the process exit`,
-    held-out set 42). A handler or helper that blocks its caller for good is still reported."""
-    if decl.type not in ("function_declaration", "method_declaration") or ctx.is_test:
-        return False
-    return ctx.text(decl.child_by_field_name("name")) in _RUN_NAMES
-
-
-def _main_goroutine(ctx: FileContext, fn: Node) -> bool:
-    """`fn` runs on the process's main goroutine: `main`, `TestMain`, or a function every call of which
-    in its file is a plain statement of one of those (telegraf's `externalProcess`, the deliberately
-    hanging child a test re-executes its own binary as). Parking the main goroutine for ever is a
-    program that waits to be killed, not a goroutine left behind."""
-    if fn.type != "function_declaration":
-        return False
-    name = ctx.text(fn.child_by_field_name("name"))
-    if name in ("main", "TestMain"):
-        return name == "TestMain" or gs.package_name(ctx) == "main"
-    calls = [c for c in gs.nodes_of_type(ctx, "call_expression")
-             if (f := c.child_by_field_name("function")) is not None and f.type == "identifier" and ctx.text(f) == name]
-    if not calls:
-        return False
-    for c in calls:
-        st = c.parent
-        if st is None or st.type != "expression_statement" or gs.enclosing_function(c) != gs.enclosing_declaration(c):
-            return False
-        outer = gs.enclosing_declaration(c)
-        oname = ctx.text(outer.child_by_field_name("name")) if outer is not None else ""
-        if oname not in ("main", "TestMain") or (oname == "main" and gs.package_name(ctx) != "main"):
-            return False
-    return True

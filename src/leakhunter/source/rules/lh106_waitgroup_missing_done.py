@@ -39,7 +39,9 @@ class WaitGroupMissingDone(Rule):
     failed (`t.Error(err); return` before `wg.Done()`: the failure is the report;
     program/testfail.py; 3 of 3 shown on the tuning set were this shape); in test code, a
     WaitGroup that counts expected outcomes (`wg.Add(expectedAccepted)` before a loop starting
-    another number of goroutines): its Wait blocks only when the test is failing.
+    another number of goroutines): its Wait blocks only when the test is failing; a Wait nothing marks
+    Done in a function that parks the process on purpose (`main`'s closing `wg.Add(1); wg.Wait()`, a
+    service's start method run once per process: `once.parks_on_purpose`).
     """
 
     id = "LH106"
@@ -100,7 +102,7 @@ wg.Wait()"""
                 if file != path:
                     continue
                 node = gs.call_at(ctx, start)
-                if node is None:
+                if node is None or _parks(ctx, node):
                     continue
                 yield self.finding(
                     ctx,
@@ -156,6 +158,8 @@ wg.Wait()"""
         if set(methods) - {"Add", "Wait"}:
             return
         wait = methods["Wait"]
+        if _parks(ctx, wait):
+            return
         yield self.finding(
             ctx,
             wait,
@@ -220,6 +224,15 @@ wg.Wait()"""
                 f"deferred): {outer}.Wait() then blocks forever",
                 function=gs.function_name(ctx, done),
             )
+
+
+def _parks(ctx: FileContext, wait: Node) -> bool:
+    """The Wait nothing marks Done is in the body of a function that parks the process on purpose
+    (`once.parks_on_purpose`: `main`'s closing `wg.Add(1); wg.Wait()`, a `Start` run once per process)."""
+    from leakhunter.source.program.once import parks_on_purpose
+
+    decl = gs.enclosing_declaration(wait)
+    return decl is not None and gs.enclosing_function(wait) == decl and parks_on_purpose(ctx, decl)
 
 
 def _counts_outcomes(ctx: FileContext, owner: Node, go: Node, add: Node) -> bool:
