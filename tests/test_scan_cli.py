@@ -210,6 +210,7 @@ func fetch() int {{
 }}
 
 func main() {{
+	_ = fetch()
 	{body}
 }}
 """
@@ -458,12 +459,13 @@ func main() {{
 """
 
 
-def test_a_function_only_tests_reach_is_test_code(tmp_path: Path) -> None:
+def test_a_function_production_never_reaches_is_hidden_with_test_code(tmp_path: Path) -> None:
     """supervisord's `HTTPChecker` (held-out set 40): a `package main` type whose constructor and
     leaking `Check` only `content_checker_test.go` names; the program never runs it, so its leak is
-    one of two tests. Hidden with test code (`testonly.py`); so is an unexported function of a library
-    that only its tests call. Twins shown: the same code a program's `main` uses, a library's
-    exported method (other packages may call it), and dead code no test names either."""
+    one of two tests. gravwell's `loadRemotePublicKey` (set 43): an unexported function nothing calls.
+    Both hidden with test code (`unreached.py`); so is an unexported function of a library that only
+    its tests call. Twins shown: the same code a program's `main` uses, and a library's exported method
+    (other packages may call it)."""
     test = 'package {pkg}\n\nimport "testing"\n\nfunc TestCheck(t *testing.T) {{ {use} }}\n'
     files = {
         "cmd/tested/checker.go": CHECKER.format(pkg="main"),
@@ -482,12 +484,12 @@ def test_a_function_only_tests_reach_is_test_code(tmp_path: Path) -> None:
     assert code == 1, err
     shown = sorted((f["file"], f["function"]) for f in doc["findings"])
     assert shown == [
-        ("cmd/dead/checker.go", "HTTPChecker.Check"), ("cmd/dead/checker.go", "probe"),
         ("cmd/used/checker.go", "HTTPChecker.Check"), ("cmd/used/checker.go", "probe"),
         ("health/checker.go", "HTTPChecker.Check"),
     ], shown
-    assert doc["hidden_in_tests"] == 3, doc
+    assert doc["hidden_in_tests"] == 5, doc
     code, doc, _ = scan_json(".", "--tests", cwd=root)
     assert {(f["file"], f["function"]) for f in doc["findings"]} >= {
         ("cmd/tested/checker.go", "HTTPChecker.Check"), ("cmd/tested/checker.go", "probe"),
+        ("cmd/dead/checker.go", "HTTPChecker.Check"), ("cmd/dead/checker.go", "probe"),
         ("health/checker.go", "probe")}

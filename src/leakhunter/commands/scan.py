@@ -20,7 +20,8 @@ DESCRIPTION = (
     "By default only warning and error findings are shown (info findings are costs, not leaks: "
     "--show-info or --min-severity info shows them), and findings in test code are hidden "
     "(--tests shows them): *_test.go files and test support (files importing testing, testify, "
-    "ginkgo or gomega, and directories such as test/, testutil/, e2e/, mocks/): on held-out code "
+    "ginkgo or gomega, and directories such as test/, testutil/, e2e/, mocks/), and functions the "
+    "package's production code never reaches (only tests, or nothing): on held-out code "
     "28% of the former were true and every true one of the latter was harmless; `leakhunter test` "
     "proves test goroutine leaks at run time. Findings in command-line programs' own code are hidden "
     "too (--commands shows them): on held-out code none of 13 was true. "
@@ -71,7 +72,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tests", action="store_true",
         help="show findings in test code too: *_test.go files and test support (files importing "
-        "testing/testify/ginkgo/gomega, directories such as test/, testutil/, e2e/, mocks/); default: "
+        "testing/testify/ginkgo/gomega, directories such as test/, testutil/, e2e/, mocks/) and "
+        "functions production code never reaches (only tests, or nothing); default: "
         "hidden and counted in the summary; hidden findings never fail the run",
     )
     p.add_argument(

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from leakhunter.model import Finding
 from leakhunter.source.config import ScanConfig, selected_rules
 from leakhunter.source.testcode import is_test_file
-from leakhunter.source.testonly import only_tests_reach
+from leakhunter.source.unreached import production_never_reaches
 from leakhunter.source.walker import SourceFile, collect_files
 
 if TYPE_CHECKING:
@@ -103,16 +103,16 @@ class ScanResult:
     test_code: set[str] = field(default_factory=set)
     """Display paths of the files with findings that are test code (`testcode.py`: `_test.go` files
     and test support), whose findings `scan` hides unless asked (`--tests`)."""
-    test_only: set[tuple[str, int, int, str, str]] = field(default_factory=set)
-    """Keys of findings in ordinary files, in functions only the package's tests reach
-    (`testonly.py`): test code too, hidden with `test_code` unless asked (`--tests`)."""
+    unreached: set[tuple[str, int, int, str, str]] = field(default_factory=set)
+    """Keys of findings in ordinary files, in functions the package's production code never reaches
+    (`unreached.py`: only tests do, or nothing): hidden with `test_code` unless asked (`--tests`)."""
     command_code: set[str] = field(default_factory=set)
     """Display paths of the files with findings that are a command-line program's own code, in a
     program that does not serve (`program/oneshot.command_program_of`): hidden unless `--commands`."""
 
     def in_test_code(self, f: Finding) -> bool:
-        """`f` is in test code: a test file or test support, or a function only tests reach."""
-        return f.file in self.test_code or _finding_key(f) in self.test_only
+        """`f` is in test code: a test file or test support, or a function production never reaches."""
+        return f.file in self.test_code or _finding_key(f) in self.unreached
 
 
 @dataclass
@@ -671,7 +671,7 @@ def scan_paths(
     cfg = config or ScanConfig()
     rule_ids = tuple(sorted(rules if rules is not None else selected_rules(cfg)))
     for name in ("leakhunter.source.program.importers", "leakhunter.source.program.implementations",
-                 "leakhunter.source.testonly"):
+                 "leakhunter.source.unreached"):
         loaded = sys.modules.get(name)
         if loaded is not None:  # an earlier scan in this process walked a tree that may have changed
             loaded.reset()
@@ -720,9 +720,9 @@ def scan_paths(
     result.test_code = {sf.display for sf in walked.files
                         if sf.display in with_findings and (sf.is_test or is_test_file(sf.path))}
     shown_paths = {sf.display: sf.path for sf in walked.files if sf.display in with_findings}
-    result.test_only = {_finding_key(f) for f in result.findings
+    result.unreached = {_finding_key(f) for f in result.findings
                         if f.file not in result.test_code and f.file in shown_paths
-                        and only_tests_reach(shown_paths[f.file], f.line)}
+                        and production_never_reaches(shown_paths[f.file], f.line)}
     result.command_code = {sf.display for sf in walked.files
                            if sf.display in with_findings and sf.display not in result.test_code
                            and _command_code(sf.path)}

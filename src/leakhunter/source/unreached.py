@@ -1,21 +1,22 @@
-"""Functions that only tests reach: production code whose leak happens only when a test runs it.
+"""Functions production code never reaches: a leak there happens only when a test runs it, or never.
 
-`testcode.py` decides per file; this decides per function, for functions in ordinary files that the
-package's own production code never reaches and its `_test.go` files do. supervisord's `HTTPChecker`
-(held-out set 40) is a type of `package main` whose constructor and `Check` method (an unclosed
-body) are named only by `content_checker_test.go`: nothing outside a main package can call it and
-nothing in the program does, so the leak exists in two tests only, and triage counted it false (set
-34's html2article `load` got the same verdict). `scan` shows such findings with `--tests`, as it
-does test files' own.
+`testcode.py` decides per file; this decides per function, for functions of ordinary files that the
+package's own production code never reaches. supervisord's `HTTPChecker` (held-out set 40) is a type
+of `package main` whose constructor and `Check` method (an unclosed body) are named only by
+`content_checker_test.go`: nothing outside a main package can call it and nothing in the program
+does, so the leak exists in two tests only, and triage counted it false (set 34's html2article `load`
+got the same verdict). gravwell's `loadRemotePublicKey` (set 43), an unexported function nothing
+calls, leaks on no path that runs: dead code, counted false too. `scan` shows such findings with
+`--tests`, with test files' own.
 
 Reach is by name, over every `.go` file of the directory whatever its build tags, from the roots a
 package offers: `main` and `init`, package-level `var`/`const` declarations (their initializers
-run), functions with an `//export` or `//go:linkname` directive, and in a package other than main
-every exported function and type (other packages may call them). A reached declaration reaches
-every top-level function and type its text names (comments included, so a name mentioned anywhere
-in reached code counts), a reached type all its methods (an interface call may reach any of them).
-The tests reach the same way, from every name their files hold; what is
-reached by neither is dead code and stays production: only a function the tests reach moves. Names, not types, so the answer errs toward production, never toward hiding.
+run), functions with an `//export`, `//go:wasmexport` or `//go:linkname` directive, and in a package
+other than a program's `main` every exported function and type (other packages, or a plugin's host,
+may call them). A reached declaration reaches every top-level function and type its text names
+(comments included, so a name mentioned anywhere in reached code counts), a reached type all its
+methods (an interface call may reach any of them). Names, not types, so the answer errs toward
+production, never toward hiding.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ _DECL = re.compile(rb"^(?:func|type|var|const|import)\b", re.MULTILINE)
 _FUNC = re.compile(rb"func\s*(?:\(\s*(?:\w+\s+)?\*?\s*(\w+)\s*(?:\[[^\]]*\])?\s*\)\s*)?(\w+)")
 _TYPE = re.compile(rb"type\s+(\w+)")
 _IDENT = re.compile(rb"[A-Za-z_]\w*")
-_DIRECTIVE = re.compile(rb"//(?:export\s|go:linkname\s)")
+_DIRECTIVE = re.compile(rb"//(?:export\s|go:wasmexport\s|go:linkname\s)")
 _TRAILING_COMMENT = re.compile(rb"(?:\n//[^\n]*)+\n*\Z")
 _PACKAGE = re.compile(rb"^package\s+(\w+)", re.MULTILINE)
+_MAIN = re.compile(rb"^func\s+main\s*\(", re.MULTILINE)
 
 
 @dataclass
@@ -83,23 +85,20 @@ def _decls(path: Path, source: bytes, main: bool) -> list[_Decl]:
 
 
 @lru_cache(maxsize=256)
-def test_only_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
-    """file name -> (first, last) line ranges of the functions of `directory`'s package (module
-    docstring) that production code does not reach and the `_test.go` files of the directory do."""
+def unreached_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
+    """file name -> (first, last) line ranges of the functions of `directory`'s package that its
+    production code does not reach (module docstring)."""
     prod: list[tuple[Path, bytes]] = []
-    tests: list[bytes] = []
     try:
-        for p in sorted(directory.glob("*.go")):
-            if p.name.endswith("_test.go"):
-                tests.append(p.read_bytes())
-            else:
-                prod.append((p, p.read_bytes()))
+        prod = [(p, p.read_bytes()) for p in sorted(directory.glob("*.go")) if not p.name.endswith("_test.go")]
     except OSError:
         return {}
-    if not prod or not tests:
+    if not prod:
         return {}
     pkg = next((m.group(1) for _, src in prod if (m := _PACKAGE.search(src)) is not None), b"")
-    main = pkg == b"main"
+    # a program's main package: nothing imports it, so its exported names are no roots; one without
+    # `func main` is built as a plugin or a C library, whose host looks exported names up
+    main = pkg == b"main" and any(_MAIN.search(src) for _, src in prod)
     decls = [d for p, src in prod for d in _decls(p, src, main)]
     funcs: dict[bytes, list[_Decl]] = {}
     types: dict[bytes, _Decl] = {}
@@ -134,20 +133,19 @@ def test_only_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
         return seen
 
     production = reach([d for d in decls if d.root])
-    named = {n for src in tests for n in _IDENT.findall(src)}
-    by_tests = reach([d for name in named for d in (*funcs.get(name, ()), *filter(None, [types.get(name)]))])
     out: dict[str, list[tuple[int, int]]] = {}
     for d in decls:
-        if d.kind in ("func", "method") and id(d) in by_tests and id(d) not in production:
+        if d.kind in ("func", "method") and id(d) not in production:
             out.setdefault(d.file, []).append((d.first, d.last))
     return {f: tuple(r) for f, r in out.items()}
 
 
-def only_tests_reach(path: Path, line: int) -> bool:
-    """`line` of the ordinary Go file `path` is in a function only its package's tests reach."""
-    return any(a <= line <= b for a, b in test_only_lines(path.absolute().parent).get(path.name, ()))
+def production_never_reaches(path: Path, line: int) -> bool:
+    """`line` of the ordinary Go file `path` is in a function its package's production code never
+    reaches (only tests do, or nothing)."""
+    return any(a <= line <= b for a, b in unreached_lines(path.absolute().parent).get(path.name, ()))
 
 
 def reset() -> None:
     """Forget what earlier scans read (a long-lived process scanning a tree that changed)."""
-    test_only_lines.cache_clear()
+    unreached_lines.cache_clear()
