@@ -188,6 +188,7 @@ async def wait_http(url: str, *, timeout: float, process: ManagedProcess | None 
 
     deadline = time.monotonic() + timeout
     last = "no answer"
+    definite = ""  # the last answer that was not a timeout (refused, an HTTP status)
     delay = 0.05
     async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
         while True:
@@ -198,16 +199,25 @@ async def wait_http(url: str, *, timeout: float, process: ManagedProcess | None 
             # httpx's timeouts are per read: a service trickling its answer a byte a second
             # never trips them, and soak waited forever. The whole attempt is bounded.
             per = min(2.0, max(0.1, deadline - time.monotonic()))
+            timed_out = False
             try:
                 resp = await asyncio.wait_for(client.get(url, timeout=per), per + 0.5)
                 if resp.status_code == 200:
                     return
                 last = f"HTTP {resp.status_code}"
+            except httpx.TimeoutException as exc:
+                last, timed_out = describe_http_error(exc), True
             except httpx.HTTPError as exc:
                 last = describe_http_error(exc)
             except TimeoutError:
-                last = f"no whole answer within {per + 0.5:.1f}s"
+                last, timed_out = f"no whole answer within {per + 0.5:.1f}s", True
+            if not timed_out:
+                definite = last
             if time.monotonic() >= deadline:
+                if timed_out and definite and per < 2.0:
+                    # the final attempt only had what was left of the deadline (on a loaded machine
+                    # a refused port read "ConnectTimeout"): the answer the target gave is the news
+                    last = f"{definite}; the final attempt, cut to {per:.1f}s by the deadline, timed out"
                 raise TargetError(f"{url} did not answer within {timeout:g}s (last: {last})")
             await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 1.5, 0.5)
