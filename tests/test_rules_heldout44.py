@@ -8,6 +8,9 @@ fixed in a general form with reported twins, on real Go:
   `WithStack` and their kind, `errors.Join`, by name) says the same as `err != nil`, also when it is
   assigned back (`err = CheckError(err)`, `if err := Wrap(err, m); err != nil`). Twin, reported: a
   wrapper that makes an error of nil (`fmt.Errorf("%s: %v", msg, err)`).
+- LH404 (in lh404/impossible.go): `net.SplitHostPort(conn.LocalAddr().String())` of a TCP or UDP
+  connection cannot fail (gravwell's hec generator, set 43; the network read from `net.DialTCP` and
+  its kind too). Twin, reported: a Unix socket's address, a path.
 - LH104 (in test_rules_goroutines_precision's lh104_goexit): sends each followed by `runtime.Goexit()`
   end their goroutine (godef's visitor in go-langserver, set 44), and so do sends followed by `return`
   in a labelled loop (gravwell's test reader, set 43); a recover handler under `if !Panic` sends only

