@@ -3,14 +3,14 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 43-46 (HELDOUT43.md ... HELDOUT46.md, seeds 20270114-20270117): pending in session 26, each list
-  chosen and committed by its own helper before any finding on it was seen, measured on the HEAD of each scan's
-  start (`--tag A`) from a snapshot and triaged whole (verdicts-heldout43.csv ...). Not in TUNED_HELDOUT until
-  their measurement is reported. Sets 39-42 were measured in session 25 and are tuning material now (below).
-  A newer held-out set needs a new list and a new seed (next: heldout47, 20270118), wired in SEEDS, LISTS,
-  CACHES and measured.py's FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout42`: the forty-two held-out sets (HELDOUT.md ... HELDOUT42.md),
-  triaged at the end of sessions 2-25 and read while rules were changed since, so they are TUNING
+- held-out sets: none pending. Sets 43-46 (HELDOUT43.md ... HELDOUT46.md) were chosen by helpers and committed
+  before any finding on them was seen, measured in session 26 on the HEAD of each scan's start (`--tag A`) from a
+  snapshot and triaged whole (verdicts-heldout43.csv ... verdicts-heldout46.csv); rules were changed after them, so
+  they are tuning material now (below; tag W is the session's re-scan). A new held-out set needs a new list and a
+  new seed (next: heldout47, 20270118), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its
+  helper starts.
+- `--set heldout` ... `--set heldout46`: the forty-six held-out sets (HELDOUT.md ... HELDOUT46.md),
+  triaged at the end of sessions 2-26 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
 
@@ -180,9 +180,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout39.csv", "sample-heldout39-A.csv", "shown-heldout39-A.csv",
                     "verdicts-heldout40.csv", "sample-heldout40-A.csv", "shown-heldout40-A.csv",
                     "verdicts-heldout41.csv", "sample-heldout41-A.csv", "shown-heldout41-A.csv",
-                    "verdicts-heldout42.csv", "sample-heldout42-A.csv", "shown-heldout42-A.csv"],
+                    "verdicts-heldout42.csv", "sample-heldout42-A.csv", "shown-heldout42-A.csv",
+                    "verdicts-heldout43.csv", "sample-heldout43-A.csv", "shown-heldout43-A.csv",
+                    "verdicts-heldout44.csv", "sample-heldout44-A.csv", "shown-heldout44-A.csv",
+                    "verdicts-heldout45.csv", "sample-heldout45-A.csv", "shown-heldout45-A.csv",
+                    "verdicts-heldout46.csv", "sample-heldout46-A.csv", "shown-heldout46-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-42 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-46 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -191,7 +195,7 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                  "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34",
                  "heldout35", "heldout36", "heldout37", "heldout38", "heldout39", "heldout40",
-                 "heldout41", "heldout42")
+                 "heldout41", "heldout42", "heldout43", "heldout44", "heldout45", "heldout46")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
@@ -215,7 +219,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT42.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT46.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
