@@ -494,13 +494,8 @@ def error_classifier(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     fctx, decl, p = got
     if gs.result_types(fctx, decl) != ["bool"]:
         return False
-    stmts = gs.statements(decl.child_by_field_name("body"))
-    if stmts and stmts[0].type == "if_statement" and stmts[0].child_by_field_name("initializer") is None:
-        cond = stmts[0].child_by_field_name("condition")
-        inner = gs.statements(stmts[0].child_by_field_name("consequence"))
-        if cond is not None and "".join(fctx.text(cond).split()) in (f"{p}==nil", f"nil=={p}") and \
-                len(inner) == 1 and "".join(fctx.text(inner[0]).split()) == "returnfalse":
-            return True
+    if _nil_first(fctx, decl, p, "false"):
+        return True
     body = decl.child_by_field_name("body")
     rets = list(gs.walk(body, "return_statement", into_func_literals=False)) if body is not None else []
     if not rets:
@@ -512,6 +507,17 @@ def error_classifier(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         if not (fctx.text(vals[0]) == "false" or _needs_error(fctx, vals[0], p, depth)):
             return False
     return True
+
+
+def _nil_first(ctx: FileContext, decl: Node, p: str, value: str) -> bool:
+    """`decl`'s body starts with `if p == nil { return <value> }`: what a nil error gives is settled."""
+    stmts = gs.statements(decl.child_by_field_name("body"))
+    if not stmts or stmts[0].type != "if_statement" or stmts[0].child_by_field_name("initializer") is not None:
+        return False
+    cond = stmts[0].child_by_field_name("condition")
+    inner = gs.statements(stmts[0].child_by_field_name("consequence"))
+    return cond is not None and "".join(ctx.text(cond).split()) in (f"{p}==nil", f"nil=={p}") and \
+        len(inner) == 1 and "".join(ctx.text(inner[0]).split()) == f"return{value}"
 
 
 _SENTINEL = re.compile(r"[Ee]rr[A-Z0-9_]")
@@ -601,14 +607,9 @@ def keeps_nil(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     if not params or params[0][1] != "error" or params[0][0] in ("", "_") or gs.result_types(fctx, decl) != ["error"]:
         return False
     p = params[0][0]
+    if _nil_first(fctx, decl, p, "nil"):
+        return True
     body = decl.child_by_field_name("body")
-    stmts = gs.statements(body) if body is not None else []
-    if stmts and stmts[0].type == "if_statement" and stmts[0].child_by_field_name("initializer") is None:
-        cond = stmts[0].child_by_field_name("condition")
-        inner = gs.statements(stmts[0].child_by_field_name("consequence"))
-        if cond is not None and "".join(fctx.text(cond).split()) in (f"{p}==nil", f"nil=={p}") and \
-                len(inner) == 1 and "".join(fctx.text(inner[0]).split()) == "returnnil":
-            return True
     if body is None:
         return False
     rets = list(gs.walk(body, "return_statement"))
