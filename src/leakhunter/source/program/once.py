@@ -254,7 +254,7 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
                 op = up.child_by_field_name("operand")
                 if not is_method and (op is None or f.text(op) not in aliases):
                     continue  # another package's function of that name
-                if is_method and op is not None and recv and _another_type(f, op, recv):
+                if is_method and op is not None and recv and _another_type(f, op, recv, name):
                     continue  # `t.Start()` on a value of another concrete type: its own Start
                 callee = up
             elif is_method or not same_pkg:
@@ -279,17 +279,19 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
     return True if calls > 0 else _UNREACHED
 
 
-def _another_type(f: FileContext, op: Node, recv: str) -> bool:
-    """The operand of `op.Name()` has a concrete type the program model knows and it is not `recv`
-    (a method named like one of the receiver's is another type's: free5gc's `N3IWF.Start` beside every
-    service's own `Start`, held-out set 46). An interface, or a type not worked out, may be `recv`."""
+def _another_type(f: FileContext, op: Node, recv: str, name: str) -> bool:
+    """The operand of `op.name()` has a type the program model knows, not `recv`, that declares a method
+    `name` of its own: the call reaches that method (free5gc's `N3IWF.Start` beside every service's own
+    `Start`, held-out set 46). An interface, a type that only embeds one with the method (promoted: it
+    may be `recv`'s), or a type not worked out may reach `recv`'s."""
     from leakhunter.source.program import types as ty
 
     t = ty.expr_type(f, op).lstrip("*")
-    if not t or t == recv:
+    if not t or t == recv or "." not in t:
         return False
-    td = ty.type_decl(f, t)
-    return td is not None and td.kind != "interface"
+    path, _, tname = t.rpartition(".")
+    decls = ty.lookup(f, path)
+    return decls is not None and (tname, name) in decls.methods
 
 
 def service_starter(ctx: FileContext, fn: Node) -> bool:
