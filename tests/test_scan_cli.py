@@ -478,6 +478,9 @@ def test_a_function_production_never_reaches_is_hidden_with_test_code(tmp_path: 
         "cmd/dead/main.go": SERVE.format(pkg="main", use=""),
         "health/checker.go": CHECKER.format(pkg="health"),
         "health/checker_test.go": test.format(pkg="health", use='probe("x")'),
+        # a library directory with a `package main` generator beside it keeps its exported roots
+        "gen/checker.go": CHECKER.format(pkg="gen"),
+        "gen/build.go": "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
     }
     root = module(tmp_path / "m", files)
     code, doc, err = scan_json(".", cwd=root)
@@ -485,9 +488,10 @@ def test_a_function_production_never_reaches_is_hidden_with_test_code(tmp_path: 
     shown = sorted((f["file"], f["function"]) for f in doc["findings"])
     assert shown == [
         ("cmd/used/checker.go", "HTTPChecker.Check"), ("cmd/used/checker.go", "probe"),
+        ("gen/checker.go", "HTTPChecker.Check"),
         ("health/checker.go", "HTTPChecker.Check"),
     ], shown
-    assert doc["hidden_in_tests"] == 5, doc
+    assert doc["hidden_in_tests"] == 6, doc
     code, doc, _ = scan_json(".", "--tests", cwd=root)
     assert {(f["file"], f["function"]) for f in doc["findings"]} >= {
         ("cmd/tested/checker.go", "HTTPChecker.Check"), ("cmd/tested/checker.go", "probe"),

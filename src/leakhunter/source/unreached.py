@@ -95,10 +95,11 @@ def unreached_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
         return {}
     if not prod:
         return {}
-    pkg = next((m.group(1) for _, src in prod if (m := _PACKAGE.search(src)) is not None), b"")
+    pkgs = {m.group(1) if (m := _PACKAGE.search(src)) is not None else b"" for _, src in prod}
     # a program's main package: nothing imports it, so its exported names are no roots; one without
-    # `func main` is built as a plugin or a C library, whose host looks exported names up
-    main = pkg == b"main" and any(_MAIN.search(src) for _, src in prod)
+    # `func main` is built as a plugin or a C library, whose host looks exported names up; a library
+    # directory holding a `package main` generator (`//go:build ignore`) keeps its exported roots
+    main = pkgs == {b"main"} and any(_MAIN.search(src) for _, src in prod)
     decls = [d for p, src in prod for d in _decls(p, src, main)]
     funcs: dict[bytes, list[_Decl]] = {}
     types: dict[bytes, _Decl] = {}
