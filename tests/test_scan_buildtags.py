@@ -45,8 +45,8 @@ func setup{name}(fd uintptr) error {{
 
 
 def test_a_file_no_toolchain_builds_is_skipped_and_its_twin_is_reported(tmp_path: Path) -> None:
-    (tmp_path / "legacy.go").write_text("// +build linux,!go1.11\n\n" + OPEN_DEV.format(name="openDev"))
-    (tmp_path / "current.go").write_text("//go:build linux && (amd64 || arm64)\n\n" + OPEN_DEV.format(name="openDevNow"))
+    (tmp_path / "legacy.go").write_text("// +build linux,!go1.11\n\n" + OPEN_DEV.format(name="OpenDev"))
+    (tmp_path / "current.go").write_text("//go:build linux && (amd64 || arm64)\n\n" + OPEN_DEV.format(name="OpenDevNow"))
     res = leakhunter("scan", str(tmp_path), "--no-cache", "--format", "json", timeout=120)
     doc = json.loads(res.stdout)
     places = [(Path(f["file"]).name, f["rule"]) for f in doc["findings"]]
