@@ -62,33 +62,31 @@ def test_one_kib_per_request_is_a_leak_at_the_users_line() -> None:
             assert not s["function"].startswith("runtime."), s
 
 
+def _control_soak(svc: LabService, *, duration: str, interval: str, rate: float, fail_fast: bool,
+                  timeout: float) -> dict[str, Any]:
+    """Soak a control with a 10 s warm-up: exit 0 and no leak verdict; its live heap's verdict."""
+    res = leakhunter(*soak_args(svc, build_service(svc), duration=duration, warmup="10s", interval=interval,
+                                rate=rate, fail_fast=fail_fast), timeout=timeout)
+    err = res.stderr.decode(errors="replace")
+    assert res.returncode == 0, err[-2000:]
+    doc = json.loads(res.stdout)
+    assert not [v for v in _verdicts(doc) if v["kind"] in LEAKS]
+    return next(v for v in _verdicts(doc) if v["series"] == "heap_live")
+
+
 def test_a_buffer_filling_in_doubling_steps_to_its_bound_is_not_a_leak_at_any_scrape() -> None:
     """bufwarm, a journal in one bytes.Buffer filled to 12 MiB: its live heap climbs in doubling steps
     (2, 4, 8, 16 MiB of capacity at about 5, 10 and 20 s at 100 req/s), the staircase poolmisuse's
     leaking pooled buffers draw, and then stays flat. Any rule that calls a leak from steps within 20 s
     (issue 9's poolmisuse goal) must not call this one: no leak verdict at any scrape of a 40 s soak,
     and not `no-leak` either (it grew by eight relevance bars)."""
-    svc = M.get("bufwarm")
-    exe = build_service(svc)
-    res = leakhunter(*soak_args(svc, exe, duration="40s", warmup="10s", interval="0.5s",
-                                rate=100, fail_fast=True), timeout=200)
-    err = res.stderr.decode(errors="replace")
-    assert res.returncode == 0, err[-2000:]
-    doc = json.loads(res.stdout)
-    assert not [v for v in _verdicts(doc) if v["kind"] in LEAKS]
-    heap = next(v for v in _verdicts(doc) if v["series"] == "heap_live")
+    heap = _control_soak(M.get("bufwarm"), duration="40s", interval="0.5s", rate=100, fail_fast=True,
+                         timeout=200)
     assert heap["kind"] in ("inconclusive", "plateau"), heap
 
 
 def test_a_cache_warming_for_20s_is_not_a_leak_at_any_scrape() -> None:
-    svc = M.get("warmcache")
-    exe = build_service(svc)
-    res = leakhunter(*soak_args(svc, exe, duration="20s", warmup="10s", interval="1s",
-                                rate=50, fail_fast=True), timeout=180)
-    err = res.stderr.decode(errors="replace")
-    assert res.returncode == 0, err[-2000:]
-    doc = json.loads(res.stdout)
-    assert not [v for v in _verdicts(doc) if v["kind"] in LEAKS]
+    _control_soak(M.get("warmcache"), duration="20s", interval="1s", rate=50, fail_fast=True, timeout=180)
 
 
 def test_a_cache_warming_slower_and_slower_past_the_soak_is_not_a_leak() -> None:
@@ -103,14 +101,7 @@ def test_a_cache_warming_slower_and_slower_past_the_soak_is_not_a_leak() -> None
     import dataclasses
 
     svc = dataclasses.replace(M.get("slowwarm"), args=("-keys", "2250", "-size", "2048"))
-    exe = build_service(svc)
-    res = leakhunter(*soak_args(svc, exe, duration="90s", warmup="10s", interval="0.5s",
-                                rate=50, fail_fast=False), timeout=300)
-    err = res.stderr.decode(errors="replace")
-    assert res.returncode == 0, err[-2000:]
-    doc = json.loads(res.stdout)
-    assert not [v for v in _verdicts(doc) if v["kind"] in LEAKS]
-    heap = next(v for v in _verdicts(doc) if v["series"] == "heap_live")
+    heap = _control_soak(svc, duration="90s", interval="0.5s", rate=50, fail_fast=False, timeout=300)
     # Never `no-leak`: it grew, by far more than the bar.
     assert heap["kind"] in ("inconclusive", "plateau"), heap
     if heap["kind"] == "inconclusive":
