@@ -1397,6 +1397,8 @@ def _deferred_by(defer: Node, body: Node) -> bool:
             return False
         cur = cur.parent
     return cur is not None
+
+
 _CANNOT_PANIC = frozenset({"send_statement", "return_statement", "empty_statement"})
 
 

@@ -69,6 +69,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.goflow import is_infinite_loop
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -666,13 +667,13 @@ class _Flow:
         if clause is None:
             header = [c for c in n.named_children if c != body and c.type != "comment"]
             cond = header[0] if header else None
-            infinite = cond is None or cond.type == "true"
+            infinite = is_infinite_loop(n)
         elif clause.type == "for_clause":
             init = clause.child_by_field_name("initializer")
             if init is not None:
                 s = self.simple(init, s)
             cond = clause.child_by_field_name("condition")
-            infinite = cond is None or cond.type == "true"  # `for i := 0; true; i++` (arpc's example, set 41)
+            infinite = is_infinite_loop(n)  # also `for i := 0; true; i++` (arpc's example, set 41)
         else:
             s = self.simple(clause, s)
             infinite = self._never_closed(clause.child_by_field_name("right"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -305,8 +305,6 @@ def call_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] |
     """The declaration a call reaches: a function or method of this package (`program.summaries`),
     or `pkg.F` of another package whose directory the module map finds (the module's own packages,
     its dependencies in the module cache); None otherwise."""
-    from leakhunter.source.program.exits import parsed_file
-    from leakhunter.source.program.index import module_map
     from leakhunter.source.program.summaries import own_declaration
 
     fn = call.child_by_field_name("function")
@@ -315,34 +313,48 @@ def call_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] |
     if fn.type != "selector_expression":
         return own_declaration(ctx, call) if fn.type == "identifier" else None
     op = fn.child_by_field_name("operand")
-    path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
-    if path is None:
+    if op is None or op.type != "identifier" or ctx.text(op) not in gs.imports(ctx):
         return own_declaration(ctx, call)
-    if "." not in path.partition("/")[0]:
-        return None  # std: no client constructors
-    name = ctx.text(fn.child_by_field_name("field"))
-    d = module_map(ctx.path.absolute().parent).directory(path)
-    if d is None:
+    got = _imported(ctx, fn)
+    if got is None:
+        return None  # std (no client constructors), or a package the module map does not find
+    name, d = got
+    for f in _files_spelling(d, re.compile(re.escape(f"func {name}(".encode()))):
+        for decl in f.tree.root_node.named_children:
+            if decl.type == "function_declaration" and f.text(decl.child_by_field_name("name")) == name:
+                return f, decl
+    return None
+
+
+def _imported(ctx: FileContext, fn: Node) -> tuple[str, Path] | None:
+    """(name, directory) for the callee `pkg.Name` of an imported non-std package whose directory the
+    module map finds; None otherwise."""
+    from leakhunter.source.program.index import module_map
+
+    op = fn.child_by_field_name("operand")
+    path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
+    if path is None or "." not in path.partition("/")[0]:
         return None
-    needle = f"func {name}(".encode()
+    d = module_map(ctx.path.absolute().parent).directory(path)
+    return (ctx.text(fn.child_by_field_name("field")), d) if d is not None else None
+
+
+def _files_spelling(d: Path, needle: re.Pattern[bytes]) -> Iterator[FileContext]:
+    """The parsed non-test Go files of directory `d` whose text matches `needle`, in name order (a file
+    that does not spell what is sought is not parsed)."""
+    from leakhunter.source.program.exits import parsed_file
+
     try:
         names = sorted(e.name for e in os.scandir(d) if e.name.endswith(".go") and not e.name.endswith("_test.go"))
     except OSError:
-        return None
+        return
     for n in names:
         try:
             data = (d / n).read_bytes()
         except OSError:
             continue
-        if needle not in data:
-            continue
-        f = parsed_file(d / n)
-        if f is None:
-            continue
-        for decl in f.tree.root_node.named_children:
-            if decl.type == "function_declaration" and f.text(decl.child_by_field_name("name")) == name:
-                return f, decl
-    return None
+        if needle.search(data) and (f := parsed_file(d / n)) is not None:
+            yield f
 
 
 def var_function(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
@@ -352,46 +364,24 @@ def var_function(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | Non
     The literal is the variable's first value; a program may assign it another (jfrog's CLI does, a
     `PanicOnError`), so a question asked of it should be one any sane replacement answers the same."""
     from leakhunter.source.gopackage import package_files
-    from leakhunter.source.program.exits import parsed_file
-    from leakhunter.source.program.index import module_map
 
     fn = call.child_by_field_name("function")
     if fn is None:
         return None
+    cands: Iterable[FileContext]
     if fn.type == "identifier":
         from leakhunter.source.program import types as ty
 
-        if ty.is_local(ctx, fn, ctx.text(fn)):
+        name = ctx.text(fn)
+        if ty.is_local(ctx, fn, name):
             return None
-        name, files = ctx.text(fn), None
-    elif fn.type == "selector_expression":
-        op = fn.child_by_field_name("operand")
-        path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
-        if path is None or "." not in path.partition("/")[0]:
-            return None
-        name = ctx.text(fn.child_by_field_name("field"))
-        d = module_map(ctx.path.absolute().parent).directory(path)
-        if d is None:
-            return None
-        try:
-            files = sorted(d / e.name for e in os.scandir(d) if e.name.endswith(".go") and not e.name.endswith("_test.go"))
-        except OSError:
-            return None
+        needle = _var_func_needle(name)
+        cands = [f for f in package_files(ctx) if needle.search(f.source)]
+    elif fn.type == "selector_expression" and (got := _imported(ctx, fn)) is not None:
+        name, d = got
+        cands = _files_spelling(d, _var_func_needle(name))
     else:
         return None
-    needle = re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*=\s*func\s*\(")
-    cands: list[FileContext] = []
-    if files is None:
-        cands = [f for f in package_files(ctx) if needle.search(f.source)]
-    else:
-        for p in files:
-            try:
-                if needle.search(p.read_bytes()):
-                    f = parsed_file(p)
-                    if f is not None:
-                        cands.append(f)
-            except OSError:
-                continue
     for f in cands:
         for decl in f.tree.root_node.named_children:
             if decl.type != "var_declaration":
@@ -403,3 +393,7 @@ def var_function(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | Non
                 if names == [name] and len(vals) == 1 and vals[0].type == "func_literal":
                     return f, vals[0]
     return None
+
+
+def _var_func_needle(name: str) -> re.Pattern[bytes]:
+    return re.compile(rb"\b" + re.escape(name.encode()) + rb"\s*=\s*func\s*\(")

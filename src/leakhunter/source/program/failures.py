@@ -516,8 +516,8 @@ def _nil_first(ctx: FileContext, decl: Node, p: str, value: str) -> bool:
         return False
     cond = stmts[0].child_by_field_name("condition")
     inner = gs.statements(stmts[0].child_by_field_name("consequence"))
-    return cond is not None and "".join(ctx.text(cond).split()) in (f"{p}==nil", f"nil=={p}") and \
-        len(inner) == 1 and "".join(ctx.text(inner[0]).split()) == f"return{value}"
+    return cond is not None and gs._compact(ctx.text(cond)) in (f"{p}==nil", f"nil=={p}") and \
+        len(inner) == 1 and gs._compact(ctx.text(inner[0])) == f"return{value}"
 
 
 _SENTINEL = re.compile(r"[Ee]rr[A-Z0-9_]")
@@ -613,8 +613,8 @@ def keeps_nil(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     if body is None:
         return False
     rets = list(gs.walk(body, "return_statement"))
-    if not rets or any(fctx.text(a) == p for a in gs.walk(body, "identifier") if _assigned_here(a)):
-        return False
+    if not rets or _writes(fctx, decl, p, body.start_byte, body.end_byte):
+        return False  # the parameter reassigned (or its address taken): its nil is no longer known
     for r in rets:
         vals = gs.returned_values(r)
         if len(vals) != 1:
@@ -626,21 +626,11 @@ def keeps_nil(ctx: FileContext, call: Node, depth: int = 0) -> bool:
             args = gs.arguments(v)
             if args and fctx.text(args[0]) == p and keeps_nil(fctx, v, depth + 1):
                 continue
-        if any("".join(fctx.text(g.child_by_field_name("condition")).split()) in (f"{p}!=nil", f"nil!={p}")
+        if any(gs._compact(fctx.text(g.child_by_field_name("condition"))) in (f"{p}!=nil", f"nil!={p}")
                for g in gs.guarding_ifs(r, decl)):
             continue
         return False
     return True
-
-
-def _assigned_here(ident: Node) -> bool:
-    """`ident` is a target of an assignment (the parameter reassigned: its nil no longer known)."""
-    p = ident.parent
-    if p is not None and p.type == "expression_list":
-        holder = p.parent
-        return holder is not None and holder.type in ("assignment_statement", "short_var_declaration") and \
-            holder.child_by_field_name("left") == p
-    return False
 
 
 _ADDR_OF_NETWORK = {"tcp": "*net.TCPAddr", "udp": "*net.UDPAddr", "unix": "*net.UnixAddr", "ip": "*net.IPAddr"}
