@@ -48,6 +48,8 @@ FIRST_CONTACT = (
     ("41", "shown-heldout41-A.csv"), ("42", "shown-heldout42-A.csv"),
     ("43", "shown-heldout43-A.csv"), ("44", "shown-heldout44-A.csv"),
     ("45", "shown-heldout45-A.csv"), ("46", "shown-heldout46-A.csv"),
+    ("47", "shown-heldout47-A.csv"), ("48", "shown-heldout48-A.csv"),
+    ("49", "shown-heldout49-A.csv"), ("50", "shown-heldout50-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
