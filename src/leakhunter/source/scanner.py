@@ -103,16 +103,22 @@ class ScanResult:
     test_code: set[str] = field(default_factory=set)
     """Display paths of the files with findings that are test code (`testcode.py`: `_test.go` files
     and test support), whose findings `scan` hides unless asked (`--tests`)."""
-    unreached: set[tuple[str, int, int, str, str]] = field(default_factory=set)
-    """Keys of findings in ordinary files, in functions the package's production code never reaches
-    (`unreached.py`: only tests do, or nothing): hidden with `test_code` unless asked (`--tests`)."""
+    reach_paths: dict[str, Path] = field(default_factory=dict)
+    """Display path -> path of the ordinary files with findings, where `in_test_code` asks `unreached.py`
+    whether production code reaches a finding's function (only tests do, or nothing: hidden with
+    `test_code` unless asked, `--tests`). Asked per finding a caller shows, not per finding: reading a
+    package's reach costs tens of ms, and the `info` findings a default scan hides never need it (a
+    cached re-scan of net/http/... spent a third of its time there)."""
     command_code: set[str] = field(default_factory=set)
     """Display paths of the files with findings that are a command-line program's own code, in a
     program that does not serve (`program/oneshot.command_program_of`): hidden unless `--commands`."""
 
     def in_test_code(self, f: Finding) -> bool:
         """`f` is in test code: a test file or test support, or a function production never reaches."""
-        return f.file in self.test_code or _finding_key(f) in self.unreached
+        if f.file in self.test_code:
+            return True
+        path = self.reach_paths.get(f.file)
+        return path is not None and production_never_reaches(path, f.line)
 
 
 @dataclass
@@ -719,10 +725,8 @@ def scan_paths(
     with_findings = {f.file for f in result.findings} | {u.file for u in result.unanalysed}
     result.test_code = {sf.display for sf in walked.files
                         if sf.display in with_findings and (sf.is_test or is_test_file(sf.path))}
-    shown_paths = {sf.display: sf.path for sf in walked.files if sf.display in with_findings}
-    result.unreached = {_finding_key(f) for f in result.findings
-                        if f.file not in result.test_code and f.file in shown_paths
-                        and production_never_reaches(shown_paths[f.file], f.line)}
+    result.reach_paths = {sf.display: sf.path for sf in walked.files
+                          if sf.display in with_findings and sf.display not in result.test_code}
     result.command_code = {sf.display for sf in walked.files
                            if sf.display in with_findings and sf.display not in result.test_code
                            and _command_code(sf.path)}
