@@ -664,6 +664,7 @@ class Watcher:
             force = False
         pre: dict[str, Any] = {}
         pair: _FdPair | None = None
+        heap_load: float | None = None
         if force:
             # The GC first, then everything else: /debug/vars read right after it gives
             # the live heap of that GC (HeapAlloc before new allocations pile up). A sham
@@ -684,10 +685,18 @@ class Watcher:
             # the goroutine profile of the same scrape (a service whose heap profile never
             # answers read as "never answered a scrape" once every scrape forced a GC).
             heap_end = time.monotonic() + FORCED_SHARE * max(0.0, end - time.monotonic())
+            before = self.load_done() if self.load_done is not None else None
             try:
                 pre["heap"] = await self._fetch(client, base + heap_url, heap_end)
             except Exception as exc:  # recorded like any failed fetch below
                 pre["heap"] = exc
+            if before is not None and self.load_done is not None and not sham:
+                # The profile's allocations stop at the GC this request ran: the load count
+                # belongs to that moment, not to the end of the scrape (the goroutine profile
+                # and an fd pair come after it). Read at the end, a loaded machine put 100s of
+                # ms of requests between the two, and the allocation per request of a steadily
+                # growing chain swung by a third from point to point (test_soak_per_request).
+                heap_load = (before + self.load_done()) / 2
         # (Made after the forced fetch: a coroutine made and then left unawaited, when a
         # stop cancels that fetch, is a RuntimeWarning.)
         jobs: dict[str, Any] = {
@@ -845,6 +854,8 @@ class Watcher:
             st.last_num_gc = ngc
         identity = self._identity(st, heap, vars_, metrics)
         st.status.heap_live = heap.inuse_space if heap is not None else st.status.heap_live
+        if heap_load is not None and "heap_alloc_total" in values:
+            values["load_requests"] = heap_load
         self._record(st, ts, values, identity, new_heap, gr_bytes, leak_bytes)
         if self._creators_due(st, ts, values.get("goroutines")):
             await self._fetch_creators(client, st, end)
@@ -1132,7 +1143,7 @@ class Watcher:
         if ident.get("alloc_space") is not None:
             st.alloc_space = ident["alloc_space"]
         pid = st.process_id
-        if self.load_done is not None:
+        if self.load_done is not None and "load_requests" not in values:  # (see heap_load in _scrape)
             values["load_requests"] = float(self.load_done())
         store.add_samples(st.url, pid, ts, values)
         if heap_bytes is not None:
