@@ -180,10 +180,10 @@ def run(args: argparse.Namespace) -> int:
         shown = kept
         hidden_code |= result.test_code
     if not (args.commands or cfg.show_commands):
-        kept = [f for f in shown if f.file not in result.command_code]
+        kept = [f for f in shown if not result.in_command_code(f.file)]
         in_commands = len(shown) - len(kept)
         shown = kept
-        hidden_code |= result.command_code
+        hidden_code |= {u.file for u in result.unanalysed if result.in_command_code(u.file)}
     findings = shown
     if hidden_code and result.unanalysed:
         # Code whose findings are hidden cannot hide a leak from this run either: an 11 MiB

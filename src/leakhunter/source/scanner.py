@@ -103,22 +103,30 @@ class ScanResult:
     test_code: set[str] = field(default_factory=set)
     """Display paths of the files with findings that are test code (`testcode.py`: `_test.go` files
     and test support), whose findings `scan` hides unless asked (`--tests`)."""
-    reach_paths: dict[str, Path] = field(default_factory=dict)
-    """Display path -> path of the ordinary files with findings, where `in_test_code` asks `unreached.py`
-    whether production code reaches a finding's function (only tests do, or nothing: hidden with
-    `test_code` unless asked, `--tests`). Asked per finding a caller shows, not per finding: reading a
-    package's reach costs tens of ms, and the `info` findings a default scan hides never need it (a
-    cached re-scan of net/http/... spent a third of its time there)."""
-    command_code: set[str] = field(default_factory=set)
-    """Display paths of the files with findings that are a command-line program's own code, in a
-    program that does not serve (`program/oneshot.command_program_of`): hidden unless `--commands`."""
+    code_paths: dict[str, Path] = field(default_factory=dict)
+    """Display path -> path of the ordinary files with findings (or unanalysed places). `in_test_code`
+    asks `unreached.py` of them whether production code reaches a finding's function (only tests do, or
+    nothing: hidden with `test_code` unless asked, `--tests`); `in_command_code` asks whether a file is a
+    command-line program's own code, in a program that does not serve (`program/oneshot.
+    command_program_of`: hidden unless `--commands`). Asked per finding a caller shows, not per
+    finding: reading a package's reach costs tens of ms, and the `info` findings a default scan hides
+    never need it (a cached re-scan of net/http/... spent a third of its time there)."""
+    _commands: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def in_test_code(self, f: Finding) -> bool:
         """`f` is in test code: a test file or test support, or a function production never reaches."""
         if f.file in self.test_code:
             return True
-        path = self.reach_paths.get(f.file)
+        path = self.code_paths.get(f.file)
         return path is not None and production_never_reaches(path, f.line)
+
+    def in_command_code(self, file: str) -> bool:
+        """`file` (a display path with findings) is a one-shot command-line program's own code."""
+        got = self._commands.get(file)
+        if got is None:
+            path = self.code_paths.get(file)
+            got = self._commands[file] = path is not None and _command_code(path)
+        return got
 
 
 @dataclass
@@ -725,11 +733,8 @@ def scan_paths(
     with_findings = {f.file for f in result.findings} | {u.file for u in result.unanalysed}
     result.test_code = {sf.display for sf in walked.files
                         if sf.display in with_findings and (sf.is_test or is_test_file(sf.path))}
-    result.reach_paths = {sf.display: sf.path for sf in walked.files
-                          if sf.display in with_findings and sf.display not in result.test_code}
-    result.command_code = {sf.display for sf in walked.files
-                           if sf.display in with_findings and sf.display not in result.test_code
-                           and _command_code(sf.path)}
+    result.code_paths = {sf.display: sf.path for sf in walked.files
+                         if sf.display in with_findings and sf.display not in result.test_code}
     result.skipped.sort()
     result.unanalysed.sort(key=lambda u: (u.file, u.line))
     if result.files_scanned and not result.worker_peak_rss_kb:
