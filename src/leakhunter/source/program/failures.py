@@ -71,6 +71,8 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         return _kills_self(ctx, call)
     if q == "net.SplitHostPort":
         return _splits_own_address(ctx, call)
+    if q in _RESOLVERS:
+        return _resolves_own_address(ctx, call)
     fnode = call.child_by_field_name("function")
     if q in _WRITE_FUNCS:
         from leakhunter.source.program import types as ty
@@ -688,20 +690,55 @@ def _splits_own_address(ctx: FileContext, call: Node) -> bool:
     fail (gravwell's hec generator, held-out set 43: a connection "not closed" on that error). A Unix
     socket's address is a path, an IP connection's has no port: those keep their exit."""
     args = gs.arguments(call)
-    text = args[0] if len(args) == 1 else None
-    if text is None or text.type != "call_expression" or gs.arguments(text):
+    fn = gs.enclosing_function(call)
+    return len(args) == 1 and fn is not None and _own_address_text(ctx, fn, args[0]) in ("tcp", "udp")
+
+
+_RESOLVERS = {"net.ResolveTCPAddr": "tcp", "net.ResolveUDPAddr": "udp"}
+
+
+def _resolves_own_address(ctx: FileContext, call: Node) -> bool:
+    """`net.ResolveUDPAddr(laddr.Network(), laddr.String())` of a UDP connection's own address (TCP's
+    with ResolveTCPAddr): an IP literal and a port, which resolve without a lookup (wireguard-go's
+    listenNet, held-out set 49). The network must be the address's own, or its literal name."""
+    args = gs.arguments(call)
+    fn = gs.enclosing_function(call)
+    if len(args) != 2 or fn is None:
         return False
-    f = text.child_by_field_name("function")
-    if f is None or f.type != "selector_expression" or ctx.text(f.child_by_field_name("field")) != "String":
+    want = _RESOLVERS[gs.qualified_call_name(ctx, call)]
+    if _own_address_text(ctx, fn, args[1]) != want:
         return False
+    net = args[0]
+    if gs.string_value(ctx, net) == want:
+        return True
+    f = net.child_by_field_name("function") if net.type == "call_expression" else None
+    addr = args[1].child_by_field_name("function")
+    return (f is not None and addr is not None and f.type == "selector_expression" and not gs.arguments(net)
+            and ctx.text(f.child_by_field_name("field")) == "Network"
+            and ctx.text(f.child_by_field_name("operand")) == ctx.text(addr.child_by_field_name("operand")))
+
+
+def _own_address_text(ctx: FileContext, fn: Node, e: Node) -> str:
+    """The network ("tcp", "udp", ...) of the connection whose own address `e` prints: `X.String()`
+    where X is `c.LocalAddr()` (`RemoteAddr`, a listener's `Addr`) or a local assigned only from one;
+    "" otherwise."""
+    f = e.child_by_field_name("function") if e.type == "call_expression" else None
+    if f is None or f.type != "selector_expression" or gs.arguments(e) \
+            or ctx.text(f.child_by_field_name("field")) != "String":
+        return ""
     addr = f.child_by_field_name("operand")
+    if addr is not None and addr.type == "identifier":
+        body = fn.child_by_field_name("body")
+        made = [gs.assigned_value(ctx, d, ctx.text(addr)) for d in gs.walk(
+            body, ("short_var_declaration", "assignment_statement"))
+            if ctx.text(addr) in gs.assigned_names(ctx, d)] if body is not None else []
+        addr = made[0] if len(made) == 1 else None
     g = addr.child_by_field_name("function") if addr is not None and addr.type == "call_expression" else None
     if addr is None or g is None or g.type != "selector_expression" or gs.arguments(addr) \
             or ctx.text(g.child_by_field_name("field")) not in _ADDR_METHODS:
-        return False
+        return ""
     conn = g.child_by_field_name("operand")
-    fn = gs.enclosing_function(call)
-    return conn is not None and fn is not None and _network_of(ctx, fn, conn) in ("tcp", "udp")
+    return _network_of(ctx, fn, conn) if conn is not None else ""
 
 
 def _network_of(ctx: FileContext, fn: Node, conn: Node) -> str:
