@@ -3,13 +3,14 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 47-50 (HELDOUT47.md ... HELDOUT50.md, seeds 20270118-20270121): session 27's, each list chosen
-  and committed by its own helper before any finding on it is seen, measured on the HEAD of each scan's start
-  (`--tag A`) from a snapshot and triaged whole (verdicts-heldout47.csv ... verdicts-heldout50.csv). A new
-  held-out set needs a new list and a new seed (next: heldout51, 20270122), wired in SEEDS, LISTS, CACHES and
-  measured.py's FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout46`: the forty-six held-out sets (HELDOUT.md ... HELDOUT46.md),
-  triaged at the end of sessions 2-26 and read while rules were changed since, so they are TUNING
+- held-out sets: none pending. Sets 47-50 (HELDOUT47.md ... HELDOUT50.md) were chosen by helpers and committed
+  before any finding on them was seen, measured in session 27 on the HEAD of each scan's start (`--tag A`) from a
+  snapshot and triaged whole (verdicts-heldout47.csv ... verdicts-heldout50.csv); rules were changed after them, so
+  they are tuning material now (below; tag X is the session's re-scan). A new held-out set needs a new list and a
+  new seed (next: heldout51, 20270122), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its
+  helper starts.
+- `--set heldout` ... `--set heldout50`: the fifty held-out sets (HELDOUT.md ... HELDOUT50.md),
+  triaged at the end of sessions 2-27 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
 
@@ -189,9 +190,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout43.csv", "sample-heldout43-A.csv", "shown-heldout43-A.csv",
                     "verdicts-heldout44.csv", "sample-heldout44-A.csv", "shown-heldout44-A.csv",
                     "verdicts-heldout45.csv", "sample-heldout45-A.csv", "shown-heldout45-A.csv",
-                    "verdicts-heldout46.csv", "sample-heldout46-A.csv", "shown-heldout46-A.csv"],
+                    "verdicts-heldout46.csv", "sample-heldout46-A.csv", "shown-heldout46-A.csv",
+                    "verdicts-heldout47.csv", "sample-heldout47-A.csv", "shown-heldout47-A.csv",
+                    "verdicts-heldout48.csv", "sample-heldout48-A.csv", "shown-heldout48-A.csv",
+                    "verdicts-heldout49.csv", "sample-heldout49-A.csv", "shown-heldout49-A.csv",
+                    "verdicts-heldout50.csv", "sample-heldout50-A.csv", "shown-heldout50-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-46 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-50 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -200,7 +205,8 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27",
                  "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34",
                  "heldout35", "heldout36", "heldout37", "heldout38", "heldout39", "heldout40",
-                 "heldout41", "heldout42", "heldout43", "heldout44", "heldout45", "heldout46")
+                 "heldout41", "heldout42", "heldout43", "heldout44", "heldout45", "heldout46",
+                 "heldout47", "heldout48", "heldout49", "heldout50")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
