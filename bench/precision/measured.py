@@ -50,6 +50,8 @@ FIRST_CONTACT = (
     ("45", "shown-heldout45-A.csv"), ("46", "shown-heldout46-A.csv"),
     ("47", "shown-heldout47-A.csv"), ("48", "shown-heldout48-A.csv"),
     ("49", "shown-heldout49-A.csv"), ("50", "shown-heldout50-A.csv"),
+    ("51", "shown-heldout51-A.csv"), ("52", "shown-heldout52-A.csv"),
+    ("53", "shown-heldout53-A.csv"), ("54", "shown-heldout54-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,12 +3,13 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets: none pending. Sets 47-50 (HELDOUT47.md ... HELDOUT50.md) were chosen by helpers and committed
-  before any finding on them was seen, measured in session 27 on the HEAD of each scan's start (`--tag A`) from a
-  snapshot and triaged whole (verdicts-heldout47.csv ... verdicts-heldout50.csv); rules were changed after them, so
-  they are tuning material now (below; tag X is the session's re-scan). A new held-out set needs a new list and a
-  new seed (next: heldout51, 20270122), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its
-  helper starts.
+- held-out sets 51-54 (HELDOUT51.md ... HELDOUT54.md, seeds 20270122-20270125): session 27's second round, each
+  list chosen and committed by its own helper before any finding on it is seen, measured on the HEAD of each
+  scan's start (`--tag A`) from a snapshot and triaged whole (verdicts-heldout51.csv ... verdicts-heldout54.csv).
+  Sets 47-50 (HELDOUT47.md ... HELDOUT50.md), the session's first round, were measured the same way; rules were
+  changed after them, so they are tuning material now (below; tag X is the session's re-scan). A new held-out set
+  needs a new list and a new seed (next: heldout55, 20270126), wired in SEEDS, LISTS, CACHES and measured.py's
+  FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout50`: the fifty held-out sets (HELDOUT.md ... HELDOUT50.md),
   triaged at the end of sessions 2-27 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
@@ -82,7 +83,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout43": 20270114, "heldout44": 20270115,
          "heldout45": 20270116, "heldout46": 20270117,
          "heldout47": 20270118, "heldout48": 20270119,
-         "heldout49": 20270120, "heldout50": 20270121}
+         "heldout49": 20270120, "heldout50": 20270121,
+         "heldout51": 20270122, "heldout52": 20270123,
+         "heldout53": 20270124, "heldout54": 20270125}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -106,7 +109,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout44": "HELDOUT44.md", "heldout45": "HELDOUT45.md",
          "heldout46": "HELDOUT46.md", "heldout47": "HELDOUT47.md",
          "heldout48": "HELDOUT48.md", "heldout49": "HELDOUT49.md",
-         "heldout50": "HELDOUT50.md"}
+         "heldout50": "HELDOUT50.md", "heldout51": "HELDOUT51.md",
+         "heldout52": "HELDOUT52.md", "heldout53": "HELDOUT53.md",
+         "heldout54": "HELDOUT54.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -129,7 +134,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout43": "heldout43/modcache", "heldout44": "heldout44/modcache",
           "heldout45": "heldout45/modcache", "heldout46": "heldout46/modcache",
           "heldout47": "heldout47/modcache", "heldout48": "heldout48/modcache",
-          "heldout49": "heldout49/modcache", "heldout50": "heldout50/modcache"}
+          "heldout49": "heldout49/modcache", "heldout50": "heldout50/modcache",
+          "heldout51": "heldout51/modcache", "heldout52": "heldout52/modcache",
+          "heldout53": "heldout53/modcache", "heldout54": "heldout54/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -230,7 +237,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT50.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT54.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
