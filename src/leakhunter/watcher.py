@@ -685,18 +685,18 @@ class Watcher:
             # the goroutine profile of the same scrape (a service whose heap profile never
             # answers read as "never answered a scrape" once every scrape forced a GC).
             heap_end = time.monotonic() + FORCED_SHARE * max(0.0, end - time.monotonic())
-            before = self.load_done() if self.load_done is not None else None
+            load_before = self.load_done() if self.load_done is not None else None
             try:
                 pre["heap"] = await self._fetch(client, base + heap_url, heap_end)
             except Exception as exc:  # recorded like any failed fetch below
                 pre["heap"] = exc
-            if before is not None and self.load_done is not None and not sham:
+            if load_before is not None and self.load_done is not None and not sham:
                 # The profile's allocations stop at the GC this request ran: the load count
                 # belongs to that moment, not to the end of the scrape (the goroutine profile
                 # and an fd pair come after it). Read at the end, a loaded machine put 100s of
                 # ms of requests between the two, and the allocation per request of a steadily
                 # growing chain swung by a third from point to point (test_soak_per_request).
-                heap_load = (before + self.load_done()) / 2
+                heap_load = (load_before + self.load_done()) / 2
         # (Made after the forced fetch: a coroutine made and then left unawaited, when a
         # stop cancels that fetch, is a RuntimeWarning.)
         jobs: dict[str, Any] = {

@@ -870,9 +870,9 @@ class _Flow:
                 elif self.err_var is not None:
                     from leakhunter.source.program.failures import is_sentinel
 
-                    lt, rt = _strip(left), _strip(right)
-                    sentinel = (rt if self.ctx.text(lt) == self.err_var
-                                else lt if self.ctx.text(rt) == self.err_var else None)
+                    ln, rn = _strip(left), _strip(right)
+                    sentinel = (rn if self.ctx.text(ln) == self.err_var
+                                else ln if self.ctx.text(rn) == self.err_var else None)
                     if sentinel is not None and is_sentinel(self.ctx, sentinel):
                         # `if err == sql.ErrNoRows { break }`: a sentinel is never nil, so err is not
                         # either and the value is nil there, as under `err != nil`, also when the
