@@ -3,14 +3,13 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 51-54 (HELDOUT51.md ... HELDOUT54.md, seeds 20270122-20270125): session 27's second round, each
-  list chosen and committed by its own helper before any finding on it is seen, measured on the HEAD of each
-  scan's start (`--tag A`) from a snapshot and triaged whole (verdicts-heldout51.csv ... verdicts-heldout54.csv).
-  Sets 47-50 (HELDOUT47.md ... HELDOUT50.md), the session's first round, were measured the same way; rules were
-  changed after them, so they are tuning material now (below; tag X is the session's re-scan). A new held-out set
-  needs a new list and a new seed (next: heldout55, 20270126), wired in SEEDS, LISTS, CACHES and measured.py's
+- held-out sets: none pending. Sets 47-50 and 51-54 (HELDOUT47.md ... HELDOUT54.md), session 27's two rounds, were
+  chosen by helpers and committed before any finding on them was seen, measured on the HEAD of each scan's start
+  (`--tag A`) from a snapshot and triaged whole (verdicts-heldout47.csv ... verdicts-heldout54.csv); rules were
+  changed after each round, so they are tuning material now (below; tag X is the re-scan of 47-50). A new held-out
+  set needs a new list and a new seed (next: heldout55, 20270126), wired in SEEDS, LISTS, CACHES and measured.py's
   FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout50`: the fifty held-out sets (HELDOUT.md ... HELDOUT50.md),
+- `--set heldout` ... `--set heldout54`: the fifty-four held-out sets (HELDOUT.md ... HELDOUT54.md),
   triaged at the end of sessions 2-27 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
@@ -201,9 +200,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout47.csv", "sample-heldout47-A.csv", "shown-heldout47-A.csv",
                     "verdicts-heldout48.csv", "sample-heldout48-A.csv", "shown-heldout48-A.csv",
                     "verdicts-heldout49.csv", "sample-heldout49-A.csv", "shown-heldout49-A.csv",
-                    "verdicts-heldout50.csv", "sample-heldout50-A.csv", "shown-heldout50-A.csv"],
+                    "verdicts-heldout50.csv", "sample-heldout50-A.csv", "shown-heldout50-A.csv",
+                    "verdicts-heldout51.csv", "sample-heldout51-A.csv", "shown-heldout51-A.csv",
+                    "verdicts-heldout52.csv", "sample-heldout52-A.csv", "shown-heldout52-A.csv",
+                    "verdicts-heldout53.csv", "sample-heldout53-A.csv", "shown-heldout53-A.csv",
+                    "verdicts-heldout54.csv", "sample-heldout54-A.csv", "shown-heldout54-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-50 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-54 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -213,7 +216,8 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34",
                  "heldout35", "heldout36", "heldout37", "heldout38", "heldout39", "heldout40",
                  "heldout41", "heldout42", "heldout43", "heldout44", "heldout45", "heldout46",
-                 "heldout47", "heldout48", "heldout49", "heldout50")
+                 "heldout47", "heldout48", "heldout49", "heldout50", "heldout51", "heldout52",
+                 "heldout53", "heldout54")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
