@@ -6,7 +6,8 @@
 - held-out sets: none pending. Sets 47-50 and 51-54 (HELDOUT47.md ... HELDOUT54.md), session 27's two rounds, were
   chosen by helpers and committed before any finding on them was seen, measured on the HEAD of each scan's start
   (`--tag A`) from a snapshot and triaged whole (verdicts-heldout47.csv ... verdicts-heldout54.csv); rules were
-  changed after each round, so they are tuning material now (below; tag X is the re-scan of 47-50). A new held-out
+  changed after round one (tag X is its re-scan), and round two's findings have been read, so both are tuning
+  material now (below); no rule was changed after round two in session 27. A new held-out
   set needs a new list and a new seed (next: heldout55, 20270126), wired in SEEDS, LISTS, CACHES and measured.py's
   FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout54`: the fifty-four held-out sets (HELDOUT.md ... HELDOUT54.md),
