@@ -771,6 +771,15 @@ def assigned_value(ctx: FileContext, node: Node, name: str) -> Node | None:
     return None
 
 
+def assigned_values(ctx: FileContext, body: Node | None, name: str) -> list[Node | None]:
+    """What each `:=` or `=` in `body` (not in its closures) gives `name`, in order (`assigned_value`:
+    None where the assignment is not one-to-one): a local's sources, to read where it came from."""
+    if body is None:
+        return []
+    return [assigned_value(ctx, d, name) for d in walk(body, ("short_var_declaration", "assignment_statement"))
+            if name in assigned_names(ctx, d)]
+
+
 def is_define(node: Node) -> bool:
     """True for `:=` (short var decl, or a range clause or a select case's receive with `:=`), which
     declares new names."""

@@ -728,10 +728,7 @@ def _own_address_text(ctx: FileContext, fn: Node, e: Node) -> str:
         return ""
     addr = f.child_by_field_name("operand")
     if addr is not None and addr.type == "identifier":
-        body = fn.child_by_field_name("body")
-        made = [gs.assigned_value(ctx, d, ctx.text(addr)) for d in gs.walk(
-            body, ("short_var_declaration", "assignment_statement"))
-            if ctx.text(addr) in gs.assigned_names(ctx, d)] if body is not None else []
+        made = gs.assigned_values(ctx, fn.child_by_field_name("body"), ctx.text(addr))
         addr = made[0] if len(made) == 1 else None
     g = addr.child_by_field_name("function") if addr is not None and addr.type == "call_expression" else None
     if addr is None or g is None or g.type != "selector_expression" or gs.arguments(addr) \
@@ -750,10 +747,7 @@ def _network_of(ctx: FileContext, fn: Node, conn: Node) -> str:
     network = _NETWORK_OF_TYPE.get(ty.expr_type(ctx, conn).lstrip("*"), "")
     if network or conn.type != "identifier":
         return network
-    body = fn.child_by_field_name("body")
-    made = [gs.assigned_value(ctx, d, ctx.text(conn)) for d in gs.walk(
-        body, ("short_var_declaration", "assignment_statement")) if ctx.text(conn) in gs.assigned_names(ctx, d)] \
-        if body is not None else []
+    made = gs.assigned_values(ctx, fn.child_by_field_name("body"), ctx.text(conn))
     if len(made) == 1 and made[0] is not None and made[0].type == "call_expression" \
             and gs.qualified_call_name(ctx, made[0]) in _TYPED_OPENERS:
         return _TYPED_OPENERS[gs.qualified_call_name(ctx, made[0])]
