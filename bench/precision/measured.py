@@ -52,6 +52,8 @@ FIRST_CONTACT = (
     ("49", "shown-heldout49-A.csv"), ("50", "shown-heldout50-A.csv"),
     ("51", "shown-heldout51-A.csv"), ("52", "shown-heldout52-A.csv"),
     ("53", "shown-heldout53-A.csv"), ("54", "shown-heldout54-A.csv"),
+    ("55", "shown-heldout55-A.csv"), ("56", "shown-heldout56-A.csv"),
+    ("57", "shown-heldout57-A.csv"), ("58", "shown-heldout58-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,13 +3,13 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets: none pending. Sets 47-50 and 51-54 (HELDOUT47.md ... HELDOUT54.md), session 27's two rounds, were
-  chosen by helpers and committed before any finding on them was seen, measured on the HEAD of each scan's start
-  (`--tag A`) from a snapshot and triaged whole (verdicts-heldout47.csv ... verdicts-heldout54.csv); rules were
-  changed after round one (tag X is its re-scan), and round two's findings have been read, so both are tuning
-  material now (below); no rule was changed after round two in session 27. A new held-out
-  set needs a new list and a new seed (next: heldout55, 20270126), wired in SEEDS, LISTS, CACHES and measured.py's
-  FIRST_CONTACT before its helper starts.
+- held-out sets 55-58 (HELDOUT55.md ... HELDOUT58.md, seeds 20270126-20270129): session 28's round, each list
+  chosen and committed by its own helper before any finding on it is seen, measured on the HEAD of each scan's
+  start (`--tag A`) from a snapshot and triaged whole (verdicts-heldout55.csv ... verdicts-heldout58.csv). Sets
+  47-50 and 51-54 (HELDOUT47.md ... HELDOUT54.md), session 27's two rounds, were measured the same way; rules
+  were changed after round one (tag X is its re-scan), and round two's findings have been read, so both are
+  tuning material now (below). A new held-out set needs a new list and a new seed (next: heldout59, 20270130),
+  wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout54`: the fifty-four held-out sets (HELDOUT.md ... HELDOUT54.md),
   triaged at the end of sessions 2-27 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
@@ -85,7 +85,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout47": 20270118, "heldout48": 20270119,
          "heldout49": 20270120, "heldout50": 20270121,
          "heldout51": 20270122, "heldout52": 20270123,
-         "heldout53": 20270124, "heldout54": 20270125}
+         "heldout53": 20270124, "heldout54": 20270125,
+         "heldout55": 20270126, "heldout56": 20270127,
+         "heldout57": 20270128, "heldout58": 20270129}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -111,7 +113,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout48": "HELDOUT48.md", "heldout49": "HELDOUT49.md",
          "heldout50": "HELDOUT50.md", "heldout51": "HELDOUT51.md",
          "heldout52": "HELDOUT52.md", "heldout53": "HELDOUT53.md",
-         "heldout54": "HELDOUT54.md"}
+         "heldout54": "HELDOUT54.md", "heldout55": "HELDOUT55.md",
+         "heldout56": "HELDOUT56.md", "heldout57": "HELDOUT57.md",
+         "heldout58": "HELDOUT58.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -136,7 +140,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout47": "heldout47/modcache", "heldout48": "heldout48/modcache",
           "heldout49": "heldout49/modcache", "heldout50": "heldout50/modcache",
           "heldout51": "heldout51/modcache", "heldout52": "heldout52/modcache",
-          "heldout53": "heldout53/modcache", "heldout54": "heldout54/modcache"}
+          "heldout53": "heldout53/modcache", "heldout54": "heldout54/modcache",
+          "heldout55": "heldout55/modcache", "heldout56": "heldout56/modcache",
+          "heldout57": "heldout57/modcache", "heldout58": "heldout58/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -242,7 +248,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT54.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT58.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
