@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.constexpr import constant_bool
 from leakhunter.source.program.failures import impossible_failure
 from leakhunter.source.program.testfail import (
     failed_before,
@@ -360,7 +361,11 @@ class Paths:
 
     def _fixed(self, s: Node) -> bool | None:
         """The value this `if`'s condition must have on the path: the same pure condition as an `if`
-        that the path's start sits in (`known`), with nothing assigned to it since; None if free."""
+        that the path's start sits in (`known`), with nothing assigned to it since, or a constant
+        (`if debug {` with `const debug = false`: `deadcode`); None if free."""
+        constant = constant_bool(self.ctx, s.child_by_field_name("condition"))
+        if constant is not None:
+            return constant
         if not self.known or s.child_by_field_name("initializer") is not None:
             return None
         return self.known.get(_cond_key(self.ctx, s))

@@ -298,7 +298,7 @@ def scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> 
 
 
 def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) -> FileOutcome:
-    from leakhunter.source import gosyntax, suppress
+    from leakhunter.source import deadcode, gosyntax, suppress
     from leakhunter.source.baseline import fingerprints
     from leakhunter.source.buildtags import DEFAULT_GO, never_built
     from leakhunter.source.gomod import module_for_file
@@ -401,6 +401,7 @@ def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) ->
         return out
     if bad_ranges:
         found = [f for f in found if not any(a <= f.line <= b for a, b in bad_ranges)]
+    found = [f for f in found if not deadcode.is_dead(ctx, f.line - 1, max(f.column - 1, 0))]
     comments = gosyntax.nodes_of_type(ctx, "comment")
     sup = suppress.collect(tree, data, comments)
     if sup:

@@ -1,0 +1,116 @@
+"""Values of constant conditions: `if debug {`, `if !nativeReceive {`, `if verbose > 1 {`.
+
+The compiler drops a branch whose condition is a constant; code under it never runs, and a leak
+written there is no leak (btrfs's `const nativeReceive = false` guards an unfinished native
+receive that opens two files and panics "not implemented": held-out set 54). Only constants
+declared in the same file (package level, or in the enclosing function) are read: a file compiles
+only together with its own declarations, whatever its build tags, while a constant declared in
+another file may have a twin under other tags (`debug_on.go` / `debug_off.go`), so its value
+is not known from here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leakhunter.source import gosyntax as gs
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from leakhunter.source.rule import FileContext
+
+Value = bool | int
+
+_DEPTH = 8
+"""How many constants deep a value is followed (`const a = b; const b = !c; ...`)."""
+
+_COMPARE = {
+    "==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+
+
+def constant_bool(ctx: FileContext, expr: Node | None) -> bool | None:
+    """The condition's value when the compiler knows it; None when it may vary."""
+    v = _value(ctx, expr, 0)
+    return v if isinstance(v, bool) else None
+
+
+def _value(ctx: FileContext, n: Node | None, depth: int) -> Value | None:
+    if n is None or depth > _DEPTH:
+        return None
+    t = n.type
+    if t == "true":
+        return True
+    if t == "false":
+        return False
+    if t == "int_literal":
+        try:
+            return int(ctx.text(n).replace("_", ""), 0)
+        except ValueError:
+            return None
+    if t == "parenthesized_expression":
+        inner = [c for c in n.named_children if c.type != "comment"]
+        return _value(ctx, inner[0], depth) if len(inner) == 1 else None
+    if t == "unary_expression":
+        op = ctx.text(n.child_by_field_name("operator"))
+        v = _value(ctx, n.child_by_field_name("operand"), depth)
+        if op == "!" and isinstance(v, bool):
+            return not v
+        if op == "-" and isinstance(v, int) and not isinstance(v, bool):
+            return -v
+        return None
+    if t == "binary_expression":
+        return _binary(ctx, n, depth)
+    if t == "identifier":
+        return _constant(ctx, n, depth)
+    return None
+
+
+def _binary(ctx: FileContext, n: Node, depth: int) -> Value | None:
+    op = ctx.text(n.child_by_field_name("operator"))
+    left = _value(ctx, n.child_by_field_name("left"), depth)
+    if op in ("&&", "||"):
+        if not isinstance(left, bool):
+            return None
+        if (op == "&&" and left is False) or (op == "||" and left is True):
+            return left  # short-circuit: the right side is never evaluated
+        right = _value(ctx, n.child_by_field_name("right"), depth)
+        return right if isinstance(right, bool) else None
+    if left is None:
+        return None
+    right = _value(ctx, n.child_by_field_name("right"), depth)
+    if right is None or isinstance(left, bool) != isinstance(right, bool):
+        return None
+    cmp = _COMPARE.get(op)
+    if cmp is None or (isinstance(left, bool) and op not in ("==", "!=")):
+        return None
+    return bool(cmp(left, right))
+
+
+def _constant(ctx: FileContext, ident: Node, depth: int) -> Value | None:
+    """A `const` of this file that `ident` names, not shadowed by a local variable or parameter."""
+    name = ctx.text(ident)
+    local = _local_const(ctx, ident, name) if b"const" in ctx.source else None
+    spec = local or gs.package_consts(ctx).get(name)
+    if spec is None or gs.is_local_name(ctx, ident, name):
+        return None
+    names = [ctx.text(c) for c in spec.children_by_field_name("name")]
+    value = spec.child_by_field_name("value")
+    if value is None or name not in names:
+        return None  # implicit repetition (`iota` blocks): not followed
+    exprs = [c for c in value.named_children if c.type != "comment"] if value.type == "expression_list" else [value]
+    if len(exprs) != len(names):
+        return None
+    return _value(ctx, exprs[names.index(name)], depth + 1)
+
+
+def _local_const(ctx: FileContext, ident: Node, name: str) -> Node | None:
+    fn = gs.enclosing_function(ident)
+    while fn is not None:
+        for spec in gs.walk(fn, "const_spec"):
+            if spec.start_byte < ident.start_byte and name in (ctx.text(c) for c in spec.children_by_field_name("name")):
+                return spec
+        fn = gs.enclosing_function(fn)
+    return None
