@@ -55,10 +55,33 @@ def module_for_dir(directory: Path) -> ModuleInfo:
             return ModuleInfo(directory, module, version)
     except OSError:
         pass
+    cached = _cached_module(directory)
+    if cached is not None:
+        return cached
     parent = directory.parent
     if parent == directory:
         return ModuleInfo()
     return module_for_dir(parent)
+
+
+_VERSIONED = re.compile(r"^(.+)@v\d[^/]*$")
+
+
+def _cached_module(directory: Path) -> ModuleInfo | None:
+    """A module-cache copy of a module without go.mod (`<GOMODCACHE>/github.com/coreos/x@v1.0.0`):
+    the go command synthesizes `module github.com/coreos/x` for it, so its packages import each
+    other by that path."""
+    m = _VERSIONED.match(directory.name)
+    if m is None:
+        return None
+    parts = [m.group(1)]
+    for up in directory.parents:
+        if (up / "cache" / "download").is_dir():
+            path = "/".join(reversed(parts))
+            module = re.sub(r"!([a-z])", lambda x: x.group(1).upper(), path)
+            return ModuleInfo(directory, module, None)
+        parts.append(up.name)
+    return None
 
 
 def module_for_file(path: Path) -> ModuleInfo:

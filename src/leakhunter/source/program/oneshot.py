@@ -206,8 +206,11 @@ def only_in_one_shot_programs(directory: Path, import_path: str) -> bool:
         return False
     if import_path in reached:
         return True  # a one-shot program's own `package main`
-    if any(import_path.startswith(p + "/") for p in reached):
+    if any(import_path.startswith(p + "/") for p in reached if p != progs.module):
         return True  # a package inside a program's directory (`go/cmd/zk/internal/zkfs`)
+    # Under a program at the module root every package is "inside" it: that alone says nothing
+    # (credhub-cli's `main.go` at its root, its `credhub` package a client others import, held-out
+    # set 48), as for `command_program_of`, whose root program owns only its own directory.
     rest = import_path.removeprefix(progs.module).strip("/")
     return bool(_APP_SEGMENTS & set(rest.split("/")))
 
