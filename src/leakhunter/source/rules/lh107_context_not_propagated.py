@@ -76,7 +76,8 @@ class ContextNotPropagated(Rule):
     package (or the method `T.M` when `x` is a parameter of type `T`/`*T`) leaves its
     context parameter `_` or unnamed (the callee never reads it, so passing ctx cancels nothing);
     a function that runs once before the process ends (program/exits.ends_on_return: a one-shot
-    CLI command, a generator) or a call after which the process ends: nothing piles up; a
+    CLI command, a generator), a closure inside one, or a call after which the process ends: nothing
+    piles up; a
     request serialised by hand (`req.Write(conn)`) and never handed to a client; a context
     parameter that can never be cancelled (`never_cancelled`: every call of the function, one at
     least seen, passes `context.Background()`/`TODO()`/`WithoutCancel(...)`, a value-only
@@ -195,8 +196,10 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
     ) -> Iterator[Finding]:
         fname = gs.function_name(ctx, fn)
         for f in self._candidates(ctx, fn, body, ctx_name, ctx_pkgs, ctx_types, http_pkgs, sql_types, fname):
-            if exits.ends_on_return(ctx, fn):
-                return  # runs once per process (a one-shot command, a generator): nothing piles up
+            if exits.ends_on_return(ctx, fn) or (
+                    fn.type == "func_literal" and exits.ends_on_return(ctx, gs.enclosing_declaration(fn))):
+                return  # runs once per process (a one-shot command, a generator): nothing piles up; a
+                # closure runs within such a run (gubernator's healthcheck retries `http.Get` in one)
             if never_cancelled(ctx, fn, ctx_name):
                 return  # every caller passes a context that is never done: passing it cancels nothing
             yield f
