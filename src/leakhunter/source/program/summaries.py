@@ -59,10 +59,12 @@ RESOURCE_TYPES: dict[str, str] = {
 NOT_CREATORS = frozenset({
     "net/http/httptest.ResponseRecorder.Result",
     "net/http.ReadResponse",
+    "os.NewFile",
 })
 """Callees whose declared result is a resource type but which hold nothing that needs a release:
 a recorder's response is an in-memory buffer; `http.ReadResponse` parses from a reader the
-caller already owns (no transport connection behind its body)."""
+caller already owns (no transport connection behind its body); `os.NewFile` wraps a descriptor someone
+else opened and owns (an inherited fd, one a `defer syscall.Close(fd)` closes)."""
 
 BUFFERED_BODIES = frozenset({
     "github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime.Pipeline.Do",
@@ -135,7 +137,7 @@ def _skips_body_download(ctx: FileContext, call: Node) -> bool:
     return bool(args) and args[0].type == "identifier" and ctx.text(args[0]) in params
 
 
-_NEEDLES = (b"http.Response", b"Rows", b"Stmt", b"sql.Tx")
+_NEEDLES = (b"http.Response", b"Rows", b"Stmt", b"sql.Tx", b"os.File")
 """Spellings a package needs to return a response, rows, a statement or a transaction (the kinds
 the rules ask about by type today): a package of the module or a dependency that spells none of
 them is not read for a call into it (files, connections and timers from other non-std packages

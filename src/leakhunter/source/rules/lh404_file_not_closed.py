@@ -56,7 +56,8 @@ class FileNotClosed(Rule):
 
     The pattern: `f, err := os.Open(p)` (also `os.Create`, `os.OpenFile`,
     `os.CreateTemp`, `net.Dial*`, `net.Listen*`, `tls.Dial`, a local `net.Dialer`'s
-    `Dial`/`DialContext`) and a path from there to a return that does not call
+    `Dial`/`DialContext`, or a function of the module declared to return a fresh `*os.File`:
+    `program.summaries`) and a path from there to a return that does not call
     `f.Close()` — an early return after a failed read, or no Close at all.
 
     Why it leaks: the *os.File has a finalizer, but it runs only when the collector
@@ -128,7 +129,7 @@ defer f.Close()
 return io.ReadAll(f)"""
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        for acq in acquisitions(ctx, _match):
+        for acq in acquisitions(ctx, _match, frozenset({"file"})):
             if acq.var == "_" and acq.fn is not None and acq.stmt is not None:
                 dropped = self._discarded(ctx, acq.call, acq.fn)
                 if dropped is not None:
