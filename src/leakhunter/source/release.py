@@ -70,14 +70,7 @@ from typing import TYPE_CHECKING, Literal
 
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import is_infinite_loop
-
-_INFALLIBLE_WRITERS = frozenset({"bytes.Buffer", "strings.Builder", "hash.Hash", "hash.Hash32", "hash.Hash64"})
-"""Writers whose Write never returns an error (their documentation says so)."""
-_INFALLIBLE_MAKERS = frozenset({
-    "bytes.NewBuffer", "bytes.NewBufferString", "crypto/md5.New", "crypto/sha1.New", "crypto/sha256.New",
-    "crypto/sha512.New", "hash/crc32.NewIEEE", "hash/fnv.New32a", "hash/fnv.New64a",
-})
-"""Constructors of such writers, by import path."""
+from leakhunter.source.program.failures import never_failing_writer
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -1081,39 +1074,10 @@ class _Flow:
         args = gs.arguments(call)
         for name, index in self.spec.drains:
             if q == name and index < len(args) and args[index].id == arg.id:
-                return index == 0 or self._never_fails(args[0])
+                # io.Copy(dst, body) stops only at the body's end (or a read error, which ends the
+                # connection) when writing to dst cannot fail: io.Discard, a bytes.Buffer, a hash
+                return index == 0 or never_failing_writer(self.ctx, args[0])
         return False
-
-    def _never_fails(self, dst: Node) -> bool:
-        """A copy into `dst` stops only at the source's end (or a read error, which ends the connection):
-        `io.Discard`, or a writer whose Write cannot fail (a `bytes.Buffer`, a `strings.Builder`, a hash).
-        smimesign's timestamp client copies the reply into a `bytes.Buffer` (held-out set 43); a copy into a
-        file or a connection may stop early on a write error, with the body left unread."""
-        if self.ctx.text(dst) in ("io.Discard", "ioutil.Discard"):
-            return True
-        from leakhunter.source.program import types as ty
-
-        if ty.expr_type(self.ctx, dst).lstrip("*") in _INFALLIBLE_WRITERS:
-            return True
-        if dst.type != "identifier":
-            return False
-        # a local made by a constructor the type index does not read (`bytes` is not in its std set)
-        fn = gs.enclosing_function(dst)
-        values = gs.assigned_values(self.ctx, fn.child_by_field_name("body") if fn is not None else None,
-                                    self.ctx.text(dst))
-        return bool(values) and all(v is not None and self._infallible_maker(v) for v in values)
-
-    def _infallible_maker(self, v: Node) -> bool:
-        if v.type == "unary_expression" and v.named_children:
-            v = v.named_children[-1]  # `&bytes.Buffer{}`
-        if v.type == "composite_literal":
-            return "".join(self.ctx.text(v.child_by_field_name("type")).split()) in _INFALLIBLE_WRITERS
-        if v.type != "call_expression":
-            return False
-        if gs.call_name(self.ctx, v) == "new":
-            args = gs.arguments(v)
-            return len(args) == 1 and self.ctx.text(args[0]) in _INFALLIBLE_WRITERS
-        return gs.qualified_call_name(self.ctx, v) in _INFALLIBLE_MAKERS
 
     def _mentions(self, node: Node) -> bool:
         if not self.dotted:
