@@ -6,6 +6,10 @@ version the module declares, not on the toolchain running leakhunter. The module
 path also gives findings a location that does not depend on where the user ran
 the scan from, which keeps baseline fingerprints stable.
 
+A module-cache copy of a module that has no go.mod (old modules, fetched as dependencies) gets
+the module path the go command synthesizes for it from its cache directory, so its packages'
+imports of each other resolve (`_cached_module`).
+
 Lookups are cached per directory: a tree of ten thousand files has a few hundred
 directories and usually one go.mod.
 """

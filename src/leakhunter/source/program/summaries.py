@@ -138,10 +138,10 @@ def _skips_body_download(ctx: FileContext, call: Node) -> bool:
 
 
 _NEEDLES = (b"http.Response", b"Rows", b"Stmt", b"sql.Tx", b"os.File")
-"""Spellings a package needs to return a response, rows, a statement or a transaction (the kinds
-the rules ask about by type today): a package of the module or a dependency that spells none of
-them is not read for a call into it (files, connections and timers from other non-std packages
-are not found by type for that reason; std packages are always read)."""
+"""Spellings a package needs to return a response, rows, a statement, a transaction or a file (the
+kinds the rules ask about by type today): a package of the module or a dependency that spells none
+of them is not read for a call into it (connections and timers from other non-std packages are not
+found by type for that reason; std packages are always read)."""
 
 
 _OWN_NEEDLES = (*_NEEDLES, b"http.Client", b"http.Transport", b"RoundTripper", b"sql.DB", b"sql.Conn", b"pgx", b"sqlx")
