@@ -181,3 +181,17 @@ def test_deeply_nested_goroutines_scan_in_linear_time(tmp_path: Path) -> None:
     code, doc, _ = scan_json(str(root), "--no-cache")
     assert time.monotonic() - t0 < 20
     assert code == 1 and ("LH201", "a.go", 6) in rules_of(doc)
+
+
+def test_a_constant_too_large_for_a_float_is_no_rule_error(tmp_path: Path) -> None:
+    """A 400-digit literal (valid syntax; the fuzz test's mutation) made the duration reader of the
+    goroutine rules raise OverflowError, which the scanner caught as a rule error for the file."""
+    from leakhunter.source.scanner import scan_paths
+
+    digits = "7" * 400
+    src = ("package demo\n\nimport \"time\"\n\nfunc Wait() int {\n\tch := make(chan int)\n"
+           f"\tgo func() {{ time.Sleep({digits} * time.Nanosecond); ch <- 1 }}()\n"
+           f"\tselect {{\n\tcase v := <-ch:\n\t\treturn v\n\tcase <-time.After({digits}):\n\t\treturn 0\n\t}}\n}}\n")
+    root = module(tmp_path / "m", {"big.go": src.encode()})
+    res = scan_paths([str(root)], jobs=1)
+    assert res.rule_errors == [], res.rule_errors

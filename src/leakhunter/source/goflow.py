@@ -1144,8 +1144,8 @@ def duration_ns(ctx: FileContext, node: Node | None, depth: int = 0) -> float | 
     if t == "int_literal":
         try:
             return float(int(ctx.text(node).replace("_", ""), 0))
-        except ValueError:
-            return None
+        except (ValueError, OverflowError):
+            return None  # not a number Python reads, or past a float (a 400-digit constant)
     if t == "float_literal":
         try:
             return float(ctx.text(node).replace("_", ""))
