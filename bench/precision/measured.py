@@ -54,6 +54,8 @@ FIRST_CONTACT = (
     ("53", "shown-heldout53-A.csv"), ("54", "shown-heldout54-A.csv"),
     ("55", "shown-heldout55-A.csv"), ("56", "shown-heldout56-A.csv"),
     ("57", "shown-heldout57-A.csv"), ("58", "shown-heldout58-A.csv"),
+    ("59", "shown-heldout59-A.csv"), ("60", "shown-heldout60-A.csv"),
+    ("61", "shown-heldout61-A.csv"), ("62", "shown-heldout62-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,14 +3,14 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 55-58 (HELDOUT55.md ... HELDOUT58.md, seeds 20270126-20270129): session 28's round, each list
-  chosen and committed by its own helper before any finding on it is seen, measured on the HEAD of each scan's
-  start (`--tag A`) from a snapshot and triaged whole (verdicts-heldout55.csv ... verdicts-heldout58.csv). Sets
-  47-50 and 51-54 (HELDOUT47.md ... HELDOUT54.md), session 27's two rounds, were measured the same way; rules
-  were changed after round one (tag X is its re-scan), and round two's findings have been read, so both are
-  tuning material now (below). A new held-out set needs a new list and a new seed (next: heldout59, 20270130),
+- held-out sets 59-62 (HELDOUT59.md ... HELDOUT62.md, seeds 20270130-20270133): session 28's second round, each
+  list chosen and committed by its own helper before any finding on it is seen, all measured on one frozen tree
+  (`--tag A`, the scan code with the session's fixes) and triaged whole. Sets 55-58 (HELDOUT55.md ... HELDOUT58.md,
+  seeds 20270126-20270129), the session's first round, were measured the same way on the tree session 27 left;
+  rules were changed after them (tag Z is their re-scan), so they are tuning material now (below), as are sets
+  47-54, session 27's two rounds. A new held-out set needs a new list and a new seed (next: heldout63, 20270134),
   wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout54`: the fifty-four held-out sets (HELDOUT.md ... HELDOUT54.md),
+- `--set heldout` ... `--set heldout58`: the fifty-eight held-out sets (HELDOUT.md ... HELDOUT58.md),
   triaged at the end of sessions 2-27 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint. A new held-out set needs a new list.
@@ -87,7 +87,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout51": 20270122, "heldout52": 20270123,
          "heldout53": 20270124, "heldout54": 20270125,
          "heldout55": 20270126, "heldout56": 20270127,
-         "heldout57": 20270128, "heldout58": 20270129}
+         "heldout57": 20270128, "heldout58": 20270129,
+         "heldout59": 20270130, "heldout60": 20270131,
+         "heldout61": 20270132, "heldout62": 20270133}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -115,7 +117,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout52": "HELDOUT52.md", "heldout53": "HELDOUT53.md",
          "heldout54": "HELDOUT54.md", "heldout55": "HELDOUT55.md",
          "heldout56": "HELDOUT56.md", "heldout57": "HELDOUT57.md",
-         "heldout58": "HELDOUT58.md"}
+         "heldout58": "HELDOUT58.md", "heldout59": "HELDOUT59.md",
+         "heldout60": "HELDOUT60.md", "heldout61": "HELDOUT61.md",
+         "heldout62": "HELDOUT62.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -142,7 +146,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout51": "heldout51/modcache", "heldout52": "heldout52/modcache",
           "heldout53": "heldout53/modcache", "heldout54": "heldout54/modcache",
           "heldout55": "heldout55/modcache", "heldout56": "heldout56/modcache",
-          "heldout57": "heldout57/modcache", "heldout58": "heldout58/modcache"}
+          "heldout57": "heldout57/modcache", "heldout58": "heldout58/modcache",
+          "heldout59": "heldout59/modcache", "heldout60": "heldout60/modcache",
+          "heldout61": "heldout61/modcache", "heldout62": "heldout62/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -211,9 +217,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout51.csv", "sample-heldout51-A.csv", "shown-heldout51-A.csv",
                     "verdicts-heldout52.csv", "sample-heldout52-A.csv", "shown-heldout52-A.csv",
                     "verdicts-heldout53.csv", "sample-heldout53-A.csv", "shown-heldout53-A.csv",
-                    "verdicts-heldout54.csv", "sample-heldout54-A.csv", "shown-heldout54-A.csv"],
+                    "verdicts-heldout54.csv", "sample-heldout54-A.csv", "shown-heldout54-A.csv",
+                    "verdicts-heldout55.csv", "sample-heldout55-A.csv", "shown-heldout55-A.csv",
+                    "verdicts-heldout56.csv", "sample-heldout56-A.csv", "shown-heldout56-A.csv",
+                    "verdicts-heldout57.csv", "sample-heldout57-A.csv", "shown-heldout57-A.csv",
+                    "verdicts-heldout58.csv", "sample-heldout58-A.csv", "shown-heldout58-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-54 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-58 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -224,7 +234,7 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout35", "heldout36", "heldout37", "heldout38", "heldout39", "heldout40",
                  "heldout41", "heldout42", "heldout43", "heldout44", "heldout45", "heldout46",
                  "heldout47", "heldout48", "heldout49", "heldout50", "heldout51", "heldout52",
-                 "heldout53", "heldout54")
+                 "heldout53", "heldout54", "heldout55", "heldout56", "heldout57", "heldout58")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
@@ -248,7 +258,7 @@ def go_exe() -> str:
 
 
 def heldout_modules(which: str = "heldout") -> list[str]:
-    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT58.md (the committed, fixed list)."""
+    """MODULE@VERSION from the table of HELDOUT.md ... HELDOUT62.md (the committed, fixed list)."""
     out = []
     for line in (HERE / LISTS[which]).read_text().splitlines():
         m = re.match(r"^\|\s*([\w.-]+\.[\w.-]+(?:/[\w./-]+)?)\s*\|\s*(v[\w.+-]+)\s*\|", line)
