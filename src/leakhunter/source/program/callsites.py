@@ -326,6 +326,32 @@ def call_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] |
     return None
 
 
+def method_declaration(ctx: FileContext, qualified: str) -> tuple[FileContext, Node] | None:
+    """The declaration of method `path.Type.Method` (as `types.resolve_call` names it) in the package
+    directory the module map finds for `path` (another package of the module, or a dependency); None for
+    std, or when it is not found. `a.client.Do(req)` on a `*internalhttp.Client` reaches that Do."""
+    from leakhunter.source.program.index import module_map
+
+    path, _, rest = qualified.rpartition(".")
+    path, _, tname = path.rpartition(".")
+    name = rest
+    if not path or not tname or "." not in path.partition("/")[0]:
+        return None
+    d = module_map(ctx.path.absolute().parent).directory(path)
+    if d is None:
+        return None
+    needle = re.compile(rb"func \([^)]*\b" + re.escape(tname.encode()) + rb"(?:\[[^\]]*\])?\) " + re.escape(name.encode())
+                        + rb"\b")
+    for f in _files_spelling(d, needle):
+        for decl in f.tree.root_node.named_children:
+            if decl.type != "method_declaration" or f.text(decl.child_by_field_name("name")) != name:
+                continue
+            recv = gs.parameters(f, decl, "receiver")
+            if recv and recv[0][1].lstrip("*").partition("[")[0] == tname:
+                return f, decl
+    return None
+
+
 def _imported(ctx: FileContext, fn: Node) -> tuple[str, Path] | None:
     """(name, directory) for the callee `pkg.Name` of an imported non-std package whose directory the
     module map finds; None otherwise."""

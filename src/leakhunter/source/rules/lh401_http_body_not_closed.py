@@ -12,6 +12,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import block_terminates
 from leakhunter.source.program.failures import failed_call
 from leakhunter.source.program.httpclient import client_timeout
+from leakhunter.source.program.summaries import hands_back_released
 from leakhunter.source.release import Exit, ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
@@ -1100,6 +1101,8 @@ if resp.StatusCode != http.StatusOK {
                     continue  # a HEAD response, or a request whose context the function cancels on return
                 if acq.fn is not None and dropped_on_the_way_out(ctx, acq.fn, acq.call):
                     continue  # one request, then the process ends with its connection (an example's main)
+                if not acq.callee.startswith("http.") and hands_back_released(ctx, acq.call):
+                    continue  # the module's own client closes (or reads) the body before handing it back
                 timeout = client_timeout(ctx, acq.call)
                 yield self.finding(
                     ctx, acq.call,
