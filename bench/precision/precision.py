@@ -409,14 +409,30 @@ def _shown_csv(which: str, tag: str = "") -> Path:
     return HERE / f"shown-{_named(which, tag)}.csv"
 
 
+def _place(r: Any) -> str:
+    """A finding's place and words: the second key verdicts carry by, for a finding whose fingerprint
+    moved while it stayed the same (session 28: a go.mod-less module-cache copy's file key gained its
+    module path, and with it every fingerprint of set 55's nsfilelock and set 58's pouch)."""
+    return f"place:{r.get('corpus')}|{r.get('file')}|{r.get('line')}|{r.get('rule')}|{r.get('message')}"
+
+
 def _known_verdicts(which: str, tag: str = "") -> dict[str, dict[str, str]]:
+    """Verdicts by fingerprint, and by `_place` for the set's own earlier files (a fingerprint first)."""
     out: dict[str, dict[str, str]] = {}
+    by_place: dict[str, dict[str, str]] = {}
+    own = [_history(which), *sorted(HERE.glob(f"shown-{which}-*.csv"))]
     for path in ([HERE / name for name in CARRY.get(which, [])]
                  + [_history(which), _sample_csv(which, tag), _shown_csv(which, tag)]):
         if path.exists():
             with path.open() as fh:
                 out.update({r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict") and r.get("fingerprint")})
-    return out
+    for path in own:
+        if path.exists():
+            with path.open() as fh:
+                for r in csv.DictReader(fh):
+                    if r.get("verdict") in ("TP", "FP"):
+                        by_place.setdefault(_place(r), r)
+    return {**by_place, **out}
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
@@ -479,7 +495,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
             earlier = {r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict")}
     out_rows = []
     for i, r in enumerate(sample, 1):
-        prev = old.get(r["fingerprint"], {})
+        prev = old.get(r["fingerprint"]) or old.get(_place(r), {})
         hint = earlier.get(r["fingerprint"], {})
         out_rows.append({
             "n": i, "set": which, "corpus": r["corpus"], "kind": r["kind"], "rule": r["rule"],
@@ -647,7 +663,7 @@ def cmd_shown(args: argparse.Namespace) -> None:
     tree = summary[0].get("tree", "") if summary else ""
     out = []
     for i, r in enumerate(_all_shown(work), 1):
-        prev = known.get(r["fingerprint"], {})
+        prev = known.get(r["fingerprint"]) or known.get(_place(r), {})
         out.append({"n": f"S{i}", "set": args.set, "tree": tree, "corpus": r["corpus"], "kind": r["kind"],
                     "rule": r["rule"], "severity": r["severity"], "file": r["file"], "line": r["line"],
                     "function": r["function"], "message": r["message"], "verdict": prev.get("verdict", ""),
