@@ -92,8 +92,7 @@ def _binary(ctx: FileContext, n: Node, depth: int) -> Value | None:
 def _constant(ctx: FileContext, ident: Node, depth: int) -> Value | None:
     """A `const` of this file that `ident` names, not shadowed by a local variable or parameter."""
     name = ctx.text(ident)
-    local = _local_const(ctx, ident, name) if b"const" in ctx.source else None
-    spec = local or gs.package_consts(ctx).get(name)
+    spec = gs.const_spec(ctx, ident) if b"const" in ctx.source else None
     if spec is None or gs.is_local_name(ctx, ident, name):
         return None
     names = [ctx.text(c) for c in spec.children_by_field_name("name")]
@@ -104,13 +103,3 @@ def _constant(ctx: FileContext, ident: Node, depth: int) -> Value | None:
     if len(exprs) != len(names):
         return None
     return _value(ctx, exprs[names.index(name)], depth + 1)
-
-
-def _local_const(ctx: FileContext, ident: Node, name: str) -> Node | None:
-    fn = gs.enclosing_function(ident)
-    while fn is not None:
-        for spec in gs.walk(fn, "const_spec"):
-            if spec.start_byte < ident.start_byte and name in (ctx.text(c) for c in spec.children_by_field_name("name")):
-                return spec
-        fn = gs.enclosing_function(fn)
-    return None

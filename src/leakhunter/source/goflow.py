@@ -1178,7 +1178,7 @@ def duration_ns(ctx: FileContext, node: Node | None, depth: int = 0) -> float | 
             return left / right
         return None
     if t == "identifier":
-        spec = _const_spec(ctx, node)
+        spec = gs.const_spec(ctx, node)
         if spec is None:
             return None
         names, values = gs.assignment_sides(spec)
@@ -1186,16 +1186,6 @@ def duration_ns(ctx: FileContext, node: Node | None, depth: int = 0) -> float | 
             if ctx.text(n) == ctx.text(node):
                 return duration_ns(ctx, v, depth + 1)
     return None
-
-
-def _const_spec(ctx: FileContext, ident: Node) -> Node | None:
-    name = ctx.text(ident)
-    fn = gs.enclosing_function(ident)
-    if fn is not None:
-        for spec in gs.walk(fn, "const_spec"):
-            if any(ctx.text(n) == name for n in spec.children_by_field_name("name")):
-                return spec
-    return gs.package_consts(ctx).get(name)
 
 
 _BREAKABLE = frozenset(

@@ -803,6 +803,20 @@ def package_consts(ctx: FileContext) -> dict[str, Node]:
     return _package_specs(ctx, "const")
 
 
+def const_spec(ctx: FileContext, ident: Node) -> Node | None:
+    """The `const` spec that `ident`'s name refers to: one declared earlier in an enclosing function
+    (innermost first), else this file's package-level one; None otherwise. Shadowing by a variable or
+    parameter is the caller's question (`is_local_name`)."""
+    name = ctx.text(ident)
+    fn = enclosing_function(ident)
+    while fn is not None:
+        for spec in walk(fn, "const_spec"):
+            if spec.start_byte < ident.start_byte and name in (ctx.text(c) for c in spec.children_by_field_name("name")):
+                return spec
+        fn = enclosing_function(fn)
+    return package_consts(ctx).get(name)
+
+
 def package_level_names(ctx: FileContext) -> set[str]:
     """Names of package-level vars and consts declared in this file."""
     return set(package_vars(ctx)) | set(package_consts(ctx))
