@@ -124,13 +124,8 @@ def _tx_bound_by_wrapper(ctx: FileContext, call: Node, prepare: bool, depth: int
 
     def bound(v: Node) -> bool:
         if v.type == "identifier":
-            name = dctx.text(v)
-            sources = []
-            for a in gs.walk(body, ("short_var_declaration", "assignment_statement")):
-                lefts, rights = gs.assignment_sides(a)
-                if lefts and rights and dctx.text(lefts[0]) == name:
-                    sources.append(rights[0])
-            return bool(sources) and all(bound(r) for r in sources)
+            sources = gs.assigned_values(dctx, body, dctx.text(v))
+            return bool(sources) and all(r is not None and bound(r) for r in sources)
         if v.type != "call_expression":
             return False
         fn = v.child_by_field_name("function")
