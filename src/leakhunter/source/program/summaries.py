@@ -20,6 +20,7 @@ Two questions the close/stop rules used to answer from names alone:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
@@ -101,7 +102,7 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
         return ""
     results = ty.call_results(ctx, call)
     kind = resource_kind(results[0]) if results else ""
-    if kind == "http-response" and "[]byte" in results[1:]:
+    if kind == "http-response" and body_read_with(results):
         kind = ""  # `Do(ctx, req) (*http.Response, []byte, error)`: the body is already read (and closed)
     if kind:
         decl = own_declaration(ctx, call)
@@ -423,11 +424,13 @@ def _from_reading_calls(ctx: FileContext, body: Node, name: str) -> bool:
             calls.append(rights[0])
     if not calls:
         return False
-    for call in calls:
-        results = ty.call_results(ctx, call)
-        if not results or results[0] != "*net/http.Response" or "[]byte" not in results[1:]:
-            return False
-    return True
+    return all(body_read_with(ty.call_results(ctx, call)) for call in calls)
+
+
+def body_read_with(results: Sequence[str]) -> bool:
+    """Declared results `(*http.Response, []byte, ...)`: the callee hands the body back read (and, as
+    every such API does, closed); the response beside it holds no connection."""
+    return bool(results) and results[0] == "*net/http.Response" and "[]byte" in results[1:]
 
 
 def hands_back_released(ctx: FileContext, call: Node) -> bool:

@@ -12,7 +12,7 @@ from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import block_terminates
 from leakhunter.source.program.failures import failed_call
 from leakhunter.source.program.httpclient import client_timeout
-from leakhunter.source.program.summaries import hands_back_released
+from leakhunter.source.program.summaries import body_read_with, hands_back_released
 from leakhunter.source.release import Exit, ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
 from leakhunter.source.rules._resource import (
@@ -142,7 +142,7 @@ def _receiver_returns_response(ctx: FileContext, call: Node, method: str) -> boo
         # (a dot-imported `Client` in net/http's external tests, a dependency not on disk)
         return False if types.type_decl(ctx, t) is not None else None
     # `(*http.Response, []byte, error)`: the body comes back read (client_golang's api.Client.Do)
-    return bool(sig.results) and sig.results[0] == "*net/http.Response" and "[]byte" not in sig.results[1:]
+    return bool(sig.results) and sig.results[0] == "*net/http.Response" and not body_read_with(sig.results)
 
 
 _HEAD_MARKS = (b"MethodHead", b'"HEAD"')
