@@ -56,6 +56,10 @@ FIRST_CONTACT = (
     ("57", "shown-heldout57-A.csv"), ("58", "shown-heldout58-A.csv"),
     ("59", "shown-heldout59-A.csv"), ("60", "shown-heldout60-A.csv"),
     ("61", "shown-heldout61-A.csv"), ("62", "shown-heldout62-A.csv"),
+    ("63", "shown-heldout63-A.csv"), ("64", "shown-heldout64-A.csv"),
+    ("65", "shown-heldout65-A.csv"), ("66", "shown-heldout66-A.csv"),
+    ("67", "shown-heldout67-A.csv"), ("68", "shown-heldout68-A.csv"),
+    ("69", "shown-heldout69-A.csv"), ("70", "shown-heldout70-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,17 +3,15 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 59-62 (HELDOUT59.md ... HELDOUT62.md, seeds 20270130-20270133): session 28's second round, each
-  list chosen and committed by its own helper before any finding on it is seen, all measured on one frozen tree
-  (`--tag A`, the scan code with the session's fixes) and triaged whole. Sets 55-58 (HELDOUT55.md ... HELDOUT58.md,
-  seeds 20270126-20270129), the session's first round, were measured the same way on the tree session 27 left;
-  rules were changed after them (tag Z is their re-scan), so they are tuning material now (below), as are sets
-  47-54, session 27's two rounds. A new held-out set needs a new list and a new seed (next: heldout63, 20270134),
-  wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout58`: the fifty-eight held-out sets (HELDOUT.md ... HELDOUT58.md),
-  triaged at the end of sessions 2-27 and read while rules were changed since, so they are TUNING
+- held-out sets 63-66 (HELDOUT63.md ... HELDOUT66.md, seeds 20270134-20270137): session 29's first round,
+  and sets 67-70 (HELDOUT67.md ... HELDOUT70.md, seeds 20270138-20270141), its second; each list chosen and
+  committed by its own helper before any finding on it is seen, each round measured on one frozen tree
+  (`--tag A`) and triaged whole. A new held-out set needs a new list and a new seed (next: heldout71,
+  20270142), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
+- `--set heldout` ... `--set heldout62`: the sixty-two held-out sets (HELDOUT.md ... HELDOUT62.md),
+  triaged at the end of sessions 2-28 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
-  sample by fingerprint. A new held-out set needs a new list.
+  sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28).
 
 Each corpus is scanned by the real command as a user runs it (`leakhunter scan --format
 json`, no option: default rules, default severities, `info` hidden by the noise policy),
@@ -89,7 +87,11 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout55": 20270126, "heldout56": 20270127,
          "heldout57": 20270128, "heldout58": 20270129,
          "heldout59": 20270130, "heldout60": 20270131,
-         "heldout61": 20270132, "heldout62": 20270133}
+         "heldout61": 20270132, "heldout62": 20270133,
+         "heldout63": 20270134, "heldout64": 20270135,
+         "heldout65": 20270136, "heldout66": 20270137,
+         "heldout67": 20270138, "heldout68": 20270139,
+         "heldout69": 20270140, "heldout70": 20270141}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -119,7 +121,11 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout56": "HELDOUT56.md", "heldout57": "HELDOUT57.md",
          "heldout58": "HELDOUT58.md", "heldout59": "HELDOUT59.md",
          "heldout60": "HELDOUT60.md", "heldout61": "HELDOUT61.md",
-         "heldout62": "HELDOUT62.md"}
+         "heldout62": "HELDOUT62.md", "heldout63": "HELDOUT63.md",
+         "heldout64": "HELDOUT64.md", "heldout65": "HELDOUT65.md",
+         "heldout66": "HELDOUT66.md", "heldout67": "HELDOUT67.md",
+         "heldout68": "HELDOUT68.md", "heldout69": "HELDOUT69.md",
+         "heldout70": "HELDOUT70.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -148,7 +154,11 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout55": "heldout55/modcache", "heldout56": "heldout56/modcache",
           "heldout57": "heldout57/modcache", "heldout58": "heldout58/modcache",
           "heldout59": "heldout59/modcache", "heldout60": "heldout60/modcache",
-          "heldout61": "heldout61/modcache", "heldout62": "heldout62/modcache"}
+          "heldout61": "heldout61/modcache", "heldout62": "heldout62/modcache",
+          "heldout63": "heldout63/modcache", "heldout64": "heldout64/modcache",
+          "heldout65": "heldout65/modcache", "heldout66": "heldout66/modcache",
+          "heldout67": "heldout67/modcache", "heldout68": "heldout68/modcache",
+          "heldout69": "heldout69/modcache", "heldout70": "heldout70/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -221,9 +231,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout55.csv", "sample-heldout55-A.csv", "shown-heldout55-A.csv",
                     "verdicts-heldout56.csv", "sample-heldout56-A.csv", "shown-heldout56-A.csv",
                     "verdicts-heldout57.csv", "sample-heldout57-A.csv", "shown-heldout57-A.csv",
-                    "verdicts-heldout58.csv", "sample-heldout58-A.csv", "shown-heldout58-A.csv"],
+                    "verdicts-heldout58.csv", "sample-heldout58-A.csv", "shown-heldout58-A.csv",
+                    "verdicts-heldout59.csv", "sample-heldout59-A.csv", "shown-heldout59-A.csv",
+                    "verdicts-heldout60.csv", "sample-heldout60-A.csv", "shown-heldout60-A.csv",
+                    "verdicts-heldout61.csv", "sample-heldout61-A.csv", "shown-heldout61-A.csv",
+                    "verdicts-heldout62.csv", "sample-heldout62-A.csv", "shown-heldout62-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-58 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-62 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -234,7 +248,8 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout35", "heldout36", "heldout37", "heldout38", "heldout39", "heldout40",
                  "heldout41", "heldout42", "heldout43", "heldout44", "heldout45", "heldout46",
                  "heldout47", "heldout48", "heldout49", "heldout50", "heldout51", "heldout52",
-                 "heldout53", "heldout54", "heldout55", "heldout56", "heldout57", "heldout58")
+                 "heldout53", "heldout54", "heldout55", "heldout56", "heldout57", "heldout58",
+                 "heldout59", "heldout60", "heldout61", "heldout62")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
