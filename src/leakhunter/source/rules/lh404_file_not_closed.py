@@ -75,7 +75,8 @@ class FileNotClosed(Rule):
     into a field or a global; functions using `goto`. Exits that cannot run are not counted:
     after a call documented never to fail (`crypto/rand.Read` from Go 1.24, `math/rand.Read`,
     `bytes.Buffer`/`strings.Builder`/`hash.Hash` writes, a deadline set on a connection just
-    dialled: net's sockets refuse one only once closed) or a same-package helper whose only
+    dialled: net's sockets refuse one only once closed; `x509.MarshalPKCS8PrivateKey` of a key the
+    function just generated, as Go's generate_cert.go does) or a same-package helper whose only
     error return follows such a call; nor exits under a test that implies the opening call
     failed (`errors.Is(err, fs.ErrNotExist)`), where there is no file. A file handed on as a
     struct copy in a composite literal (`&selfDestructingFile{*f}`) is handed on: the copy shares
