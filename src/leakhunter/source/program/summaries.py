@@ -440,9 +440,18 @@ def hands_back_released(ctx: FileContext, call: Node) -> bool:
     LH401 asks it of a response discarded at the call (`_, err = a.client.Do(req)` on newrelic's own
     client, which reads and closes the body inside: four false findings in held-out set 62). The
     standard library's clients are never judged so: their responses are the ones to close."""
+    decl = callee_declaration(ctx, call)
+    return decl is not None and not _returns_fresh(decl[0], decl[1], 0)
+
+
+def callee_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node] | None:
+    """The declaration a call reaches outside the standard library: a function or method of this
+    package, `pkg.F` of another package of the module or a dependency, or a method of another
+    package's type (`c.utsm.Subscribe` on a `*utsm.Manager`); None for std or when not found. What a
+    question about the callee's own code (does it hand back an open response, can it fail) reads."""
     resolved = ty.resolve_call(ctx, call)
     if resolved is None or "." not in resolved[0].partition("/")[0]:
-        return False
+        return None
     decl = own_declaration(ctx, call)
     if decl is None:
         from leakhunter.source.program.callsites import call_declaration, method_declaration
@@ -451,7 +460,7 @@ def hands_back_released(ctx: FileContext, call: Node) -> bool:
         decl = call_declaration(ctx, call) if fn is not None and fn.type == "selector_expression" else None
         if decl is None and resolved[0].rpartition("/")[2].count(".") == 2:
             decl = method_declaration(ctx, resolved[0])  # a method of another package's type
-    return decl is not None and not _returns_fresh(decl[0], decl[1], 0)
+    return decl
 
 
 def _makes(ctx: FileContext, call: Node) -> bool:
