@@ -78,7 +78,9 @@ class ContextNotPropagated(Rule):
     a function that runs once before the process ends (program/exits.ends_on_return: a one-shot
     CLI command, a generator), a closure inside one, or a call after which the process ends: nothing
     piles up; a
-    request serialised by hand (`req.Write(conn)`) and never handed to a client; a context
+    request serialised by hand (`req.Write(conn)`) and never handed to a client; a request never sent
+    (only filled in, read, handed to `http.ProxyFromEnvironment` or to a function that only fills it
+    in: a dummy for a token's `SetAuthHeader`); a context
     parameter that can never be cancelled (`never_cancelled`: every call of the function, one at
     least seen, passes `context.Background()`/`TODO()`/`WithoutCancel(...)`, a value-only
     derivation of one (`context.WithValue`, a helper whose every return is its context or
@@ -262,7 +264,8 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
                     text = ctx.source[body.start_byte : body.end_byte]
                     # req.WithContext(ctx) later, or the deprecated req.Cancel = ctx.Done()
                     has_with_context = b".WithContext(" in text or b".Cancel = " in text
-                if has_with_context or _handed_with_ctx(ctx, call, body, ctx_name) or _written_by_hand(ctx, call, body):
+                if has_with_context or _handed_with_ctx(ctx, call, body, ctx_name) or _written_by_hand(ctx, call, body) \
+                        or _never_sent(ctx, call, body):
                     continue
                 yield self.finding(
                     ctx,
@@ -418,6 +421,56 @@ def _written_by_hand(ctx: FileContext, call: Node, body: Node) -> bool:
         ):
             return False  # handed to something that may send it (client.Do, a RoundTripper)
     return written
+
+
+_SENDING_METHODS = frozenset({"Clone", "Write", "WriteProxy", "WithContext"})
+"""Methods of `*http.Request` that send it or hand out a copy that may be sent; its other methods and
+its fields (`req.Header.Set`, `req.SetBasicAuth`, `req.URL`) only read or fill it in."""
+_NOT_SENDING = frozenset({"net/http.ProxyFromEnvironment", "net/http/httputil.DumpRequest"})
+
+
+def _never_sent(ctx: FileContext, call: Node, body: Node) -> bool:
+    """The request is never sent: after it is built, it is only filled in or read (`req.Header.Get`),
+    handed to `http.ProxyFromEnvironment` to learn the proxy for its URL (x/build's buildlet dialer,
+    held-out set 64), or to a function of the module or a dependency that only reads or fills in its
+    parameter (pkgsite's dummy request for `oauth2.Token.SetAuthHeader`, then `req.Header.Get`). No
+    client ever runs it, so there is nothing for ctx to cancel."""
+    stmt = call.parent.parent if call.parent is not None else None
+    if stmt is None or stmt.type not in ("short_var_declaration", "assignment_statement"):
+        return False
+    names = gs.assigned_names(ctx, stmt)
+    if not names or names[0] in ("_", ""):
+        return False
+    return all(_filled_in_only(ctx, ident, 0) for ident in gs.identifiers(ctx, body, names[0])
+               if ident.start_byte >= stmt.end_byte)
+
+
+def _filled_in_only(ctx: FileContext, ident: Node, depth: int) -> bool:
+    """One use of a request: a field or a method that neither sends it nor copies it, or an argument of
+    a call that does not send it (`_never_sent`), read through the callee up to two levels down."""
+    up = ident.parent
+    if up is not None and up.type == "selector_expression" and up.child_by_field_name("operand") == ident:
+        return ctx.text(up.child_by_field_name("field")) not in _SENDING_METHODS
+    if up is None or up.type != "argument_list" or up.parent is None or up.parent.type != "call_expression":
+        return False  # stored, returned, sent on a channel, reassigned: may be sent elsewhere
+    outer = up.parent
+    if gs.qualified_call_name(ctx, outer) in _NOT_SENDING:
+        return True
+    if depth >= 2:
+        return False
+    from leakhunter.source.program.summaries import callee_declaration
+
+    decl = callee_declaration(ctx, outer)
+    index = next((i for i, a in enumerate(gs.arguments(outer)) if a == ident), None)
+    if decl is None or index is None:
+        return False
+    dctx, fn = decl
+    params = gs.parameters(dctx, fn)
+    fbody = fn.child_by_field_name("body")
+    if index >= len(params) or params[index][1].startswith("...") or fbody is None:
+        return False
+    name = params[index][0]
+    return name in ("", "_") or all(_filled_in_only(dctx, i, depth + 1) for i in gs.identifiers(dctx, fbody, name))
 
 
 def _handed_with_ctx(ctx: FileContext, call: Node, body: Node, ctx_name: str) -> bool:
