@@ -3,6 +3,11 @@
 btrfs (held-out set 54) keeps an unfinished native receive behind `if !nativeReceive { ...; return }`
 with `const nativeReceive = false`; the two opens after it never run. Twins whose condition can vary
 (a package variable, a parameter shadowing the constant, a runtime value) stay reported.
+
+x/build's coordinator (held-out set 64) declares `const devPause = false` in coordinator.go and sleeps
+under it in buildstatus.go (tests/fixtures/scan/deadconst_shared): a constant of another file of the
+package counts when that file is in every build; a constant whose files carry build constraints or
+OS suffixes (a twin per build) does not.
 """
 
 from __future__ import annotations
@@ -29,3 +34,13 @@ def test_paths_take_the_only_branch_a_constant_allows() -> None:
     """The rules themselves (no scanner filter) see `Send`'s early return as never taken."""
     send_line = next(i for i, t in enumerate(FILE.read_text().splitlines(), 1) if "func Send()" in t)
     assert not {ln for rid, ln in found(FILE, ["LH101"]) if send_line < ln < send_line + 8}
+
+
+SHARED = FIXTURES / "deadconst_shared" / "status.go"
+
+
+def test_a_constant_of_an_always_built_file_of_the_package_counts() -> None:
+    vet("deadconst_shared")
+    res = scan_paths([str(SHARED.parent)], rules=["LH404"], jobs=1)
+    got = {(f.rule, f.line) for f in res.findings}
+    assert got == wanted(SHARED, ["LH404"]) and len(got) == 1

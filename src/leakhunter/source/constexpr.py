@@ -2,11 +2,13 @@
 
 The compiler drops a branch whose condition is a constant; code under it never runs, and a leak
 written there is no leak (btrfs's `const nativeReceive = false` guards an unfinished native
-receive that opens two files and panics "not implemented": held-out set 54). Only constants
-declared in the same file (package level, or in the enclosing function) are read: a file compiles
-only together with its own declarations, whatever its build tags, while a constant declared in
-another file may have a twin under other tags (`debug_on.go` / `debug_off.go`), so its value
-is not known from here.
+receive that opens two files and panics "not implemented": held-out set 54). Constants declared
+in the same file (package level, or in the enclosing function) are read, and a package-level one of
+another file of the package that every build compiles (no build constraint, no GOOS/GOARCH suffix):
+a file compiles only together with its own declarations, whatever its build tags, and a twin of an
+always-built file's constant would not compile beside it; a constant declared in another file with
+a constraint may have a twin under other tags (`debug_on.go` / `debug_off.go`), so its value is not
+known from here.
 """
 
 from __future__ import annotations
@@ -90,11 +92,17 @@ def _binary(ctx: FileContext, n: Node, depth: int) -> Value | None:
 
 
 def _constant(ctx: FileContext, ident: Node, depth: int) -> Value | None:
-    """A `const` of this file that `ident` names, not shadowed by a local variable or parameter."""
+    """A `const` that `ident` names, not shadowed by a local variable or parameter: of this file, or
+    of another file of the package that every build compiles (`_shared_const`)."""
     name = ctx.text(ident)
     spec = gs.const_spec(ctx, ident) if b"const" in ctx.source else None
-    if spec is None or gs.is_local_name(ctx, ident, name):
+    if gs.is_local_name(ctx, ident, name):
         return None
+    if spec is None:
+        got = _shared_const(ctx, name)
+        if got is None:
+            return None
+        ctx, spec = got
     names = [ctx.text(c) for c in spec.children_by_field_name("name")]
     value = spec.child_by_field_name("value")
     if value is None or name not in names:
@@ -103,3 +111,21 @@ def _constant(ctx: FileContext, ident: Node, depth: int) -> Value | None:
     if len(exprs) != len(names):
         return None
     return _value(ctx, exprs[names.index(name)], depth + 1)
+
+
+def _shared_const(ctx: FileContext, name: str) -> tuple[FileContext, Node] | None:
+    """The package-level `const name` of another file of the package, when that file is in every build
+    (no build constraint, no GOOS/GOARCH suffix: `buildtags.always_built`): it is then the only
+    declaration of the name in any build, so its value holds wherever the name is used (x/build's
+    `const devPause = false` in coordinator.go, read in buildstatus.go, held-out set 64). A constant
+    of a file with a constraint may have a twin under other tags (`debug_on.go` / `debug_off.go`)."""
+    from leakhunter.source.buildtags import always_built
+    from leakhunter.source.gopackage import package_files
+
+    for f in package_files(ctx)[1:]:
+        if b"const" not in f.source:
+            continue
+        spec = gs.package_consts(f).get(name)
+        if spec is not None:
+            return (f, spec) if always_built(f.path.name, f.source[:4096]) else None
+    return None
