@@ -6,8 +6,8 @@ with `const nativeReceive = false`; the two opens after it never run. Twins whos
 
 x/build's coordinator (held-out set 64) declares `const devPause = false` in coordinator.go and sleeps
 under it in buildstatus.go (tests/fixtures/scan/deadconst_shared): a constant of another file of the
-package counts when that file is in every build; a constant whose files carry build constraints or
-OS suffixes (a twin per build) does not.
+package counts when no other file of the directory declares the name, whatever the build tags (a file
+under a constraint too); a name declared in two files (a twin per build) does not.
 """
 
 from __future__ import annotations

@@ -51,29 +51,6 @@ def never_built(head: bytes, go_version: tuple[int, int] | None) -> str | None:
     return written
 
 
-_GOOS = frozenset({
-    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux", "nacl", "netbsd",
-    "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
-})
-_GOARCH = frozenset({
-    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle", "mips64",
-    "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390", "s390x",
-    "sparc", "sparc64", "wasm",
-})
-
-
-def always_built(name: str, head: bytes) -> bool:
-    """The file is in every build of its package: no `//go:build` or `// +build` line, and no
-    `_GOOS`/`_GOARCH` suffix on its name (`debug_linux.go`). A declaration it holds is then the only
-    one of its name in the package for every build (a twin elsewhere would not compile with it)."""
-    parts = name.removesuffix(".go").removesuffix("_test").split("_")[1:]
-    if parts and (parts[-1] in _GOOS or parts[-1] in _GOARCH):
-        return False
-    if len(parts) >= 2 and parts[-2] in _GOOS and parts[-1] in _GOARCH:
-        return False
-    return not _constraint(head)[0]
-
-
 def _constraint(head: bytes) -> tuple[str, Expr | None, set[str]]:
     go_build: str | None = None
     plus: list[str] = []

@@ -4,11 +4,10 @@ The compiler drops a branch whose condition is a constant; code under it never r
 written there is no leak (btrfs's `const nativeReceive = false` guards an unfinished native
 receive that opens two files and panics "not implemented": held-out set 54). Constants declared
 in the same file (package level, or in the enclosing function) are read, and a package-level one of
-another file of the package that every build compiles (no build constraint, no GOOS/GOARCH suffix):
-a file compiles only together with its own declarations, whatever its build tags, and a twin of an
-always-built file's constant would not compile beside it; a constant declared in another file with
-a constraint may have a twin under other tags (`debug_on.go` / `debug_off.go`), so its value is not
-known from here.
+another file of the package when it is the only declaration of its name in the directory, whatever
+the build tags: a file compiles only together with its own declarations, and one that names a
+constant of another file compiles only in builds holding that file. A name declared in two files
+may have a twin per build (`debug_on.go` / `debug_off.go`), so its value is not known from here.
 """
 
 from __future__ import annotations
@@ -93,7 +92,7 @@ def _binary(ctx: FileContext, n: Node, depth: int) -> Value | None:
 
 def _constant(ctx: FileContext, ident: Node, depth: int) -> Value | None:
     """A `const` that `ident` names, not shadowed by a local variable or parameter: of this file, or
-    of another file of the package that every build compiles (`_shared_const`)."""
+    of another file of the package, the only declaration of its name (`_shared_const`)."""
     name = ctx.text(ident)
     spec = gs.const_spec(ctx, ident) if b"const" in ctx.source else None
     if gs.is_local_name(ctx, ident, name):
@@ -114,18 +113,22 @@ def _constant(ctx: FileContext, ident: Node, depth: int) -> Value | None:
 
 
 def _shared_const(ctx: FileContext, name: str) -> tuple[FileContext, Node] | None:
-    """The package-level `const name` of another file of the package, when that file is in every build
-    (no build constraint, no GOOS/GOARCH suffix: `buildtags.always_built`): it is then the only
-    declaration of the name in any build, so its value holds wherever the name is used (x/build's
-    `const devPause = false` in coordinator.go, read in buildstatus.go, held-out set 64). A constant
-    of a file with a constraint may have a twin under other tags (`debug_on.go` / `debug_off.go`)."""
-    from leakhunter.source.buildtags import always_built
+    """The package-level `const name` of another file of the package, when no other file of the
+    directory, whatever its build tags, declares the name at package level: in every build that
+    compiles this file the name is that constant (a build without its file would not compile this
+    one), so its value holds (x/build's `const devPause = false` in coordinator.go, read in
+    buildstatus.go, held-out set 64). A name declared in two files (`debug_on.go` / `debug_off.go`,
+    a const in one and a var in the other) has a value per build: unknown."""
     from leakhunter.source.gopackage import package_files
 
+    found: tuple[FileContext, Node] | None = None
     for f in package_files(ctx)[1:]:
-        if b"const" not in f.source:
+        if name.encode() not in f.source:
             continue
         spec = gs.package_consts(f).get(name)
-        if spec is not None:
-            return (f, spec) if always_built(f.path.name, f.source[:4096]) else None
-    return None
+        if spec is None and name not in gs.package_vars(f):
+            continue
+        if spec is None or found is not None:
+            return None  # a var of the name, or a second declaration: a twin for other builds
+        found = (f, spec)
+    return found
