@@ -29,6 +29,8 @@ def test_a_receive_under_the_same_condition_as_the_start_is_reached() -> None:
 
 
 def test_a_file_the_returned_objects_loggers_write_to_is_handed_on() -> None:
+    """Also (held-out set 66, parser.go): a logger's method value or a closure calling it stored in the
+    returned object (go-ansiterm), a logger handed to the object's setter (ultraviolet)."""
     vet("lh404_logholder")
     assert compare("lh404_logholder", ["LH404"]) == []
 

