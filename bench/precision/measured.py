@@ -60,6 +60,8 @@ FIRST_CONTACT = (
     ("65", "shown-heldout65-A.csv"), ("66", "shown-heldout66-A.csv"),
     ("67", "shown-heldout67-A.csv"), ("68", "shown-heldout68-A.csv"),
     ("69", "shown-heldout69-A.csv"), ("70", "shown-heldout70-A.csv"),
+    ("71", "shown-heldout71-A.csv"), ("72", "shown-heldout72-A.csv"),
+    ("73", "shown-heldout73-A.csv"), ("74", "shown-heldout74-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,15 +3,16 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 63-66 (HELDOUT63.md ... HELDOUT66.md, seeds 20270134-20270137): session 29's first round,
-  and sets 67-70 (HELDOUT67.md ... HELDOUT70.md, seeds 20270138-20270141), its second; each list chosen and
-  committed by its own helper before any finding on it is seen, each round measured on one frozen tree
-  (`--tag A`) and triaged whole. A new held-out set needs a new list and a new seed (next: heldout71,
-  20270142), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout62`: the sixty-two held-out sets (HELDOUT.md ... HELDOUT62.md),
-  triaged at the end of sessions 2-28 and read while rules were changed since, so they are TUNING
+- held-out sets 71-74 (HELDOUT71.md ... HELDOUT74.md, seeds 20270142-20270145): session 29's third round,
+  each list chosen and committed by its own helper before any finding on it is seen, measured on one frozen
+  tree (`--tag A`, the scan code with the fixes made after the session's first two rounds) and triaged whole.
+  A new held-out set needs a new list and a new seed (next: heldout75, 20270146), wired in SEEDS, LISTS,
+  CACHES and measured.py's FIRST_CONTACT before its helper starts.
+- `--set heldout` ... `--set heldout70`: the seventy held-out sets (HELDOUT.md ... HELDOUT70.md),
+  triaged at the end of sessions 2-29 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
-  sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28).
+  sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1) and
+  67-70 (tree b6557b5) were session 29's first two rounds.
 
 Each corpus is scanned by the real command as a user runs it (`leakhunter scan --format
 json`, no option: default rules, default severities, `info` hidden by the noise policy),
@@ -91,7 +92,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout63": 20270134, "heldout64": 20270135,
          "heldout65": 20270136, "heldout66": 20270137,
          "heldout67": 20270138, "heldout68": 20270139,
-         "heldout69": 20270140, "heldout70": 20270141}
+         "heldout69": 20270140, "heldout70": 20270141,
+         "heldout71": 20270142, "heldout72": 20270143,
+         "heldout73": 20270144, "heldout74": 20270145}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -125,7 +128,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout64": "HELDOUT64.md", "heldout65": "HELDOUT65.md",
          "heldout66": "HELDOUT66.md", "heldout67": "HELDOUT67.md",
          "heldout68": "HELDOUT68.md", "heldout69": "HELDOUT69.md",
-         "heldout70": "HELDOUT70.md"}
+         "heldout70": "HELDOUT70.md", "heldout71": "HELDOUT71.md",
+         "heldout72": "HELDOUT72.md", "heldout73": "HELDOUT73.md",
+         "heldout74": "HELDOUT74.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -158,7 +163,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout63": "heldout63/modcache", "heldout64": "heldout64/modcache",
           "heldout65": "heldout65/modcache", "heldout66": "heldout66/modcache",
           "heldout67": "heldout67/modcache", "heldout68": "heldout68/modcache",
-          "heldout69": "heldout69/modcache", "heldout70": "heldout70/modcache"}
+          "heldout69": "heldout69/modcache", "heldout70": "heldout70/modcache",
+          "heldout71": "heldout71/modcache", "heldout72": "heldout72/modcache",
+          "heldout73": "heldout73/modcache", "heldout74": "heldout74/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -235,9 +242,17 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout59.csv", "sample-heldout59-A.csv", "shown-heldout59-A.csv",
                     "verdicts-heldout60.csv", "sample-heldout60-A.csv", "shown-heldout60-A.csv",
                     "verdicts-heldout61.csv", "sample-heldout61-A.csv", "shown-heldout61-A.csv",
-                    "verdicts-heldout62.csv", "sample-heldout62-A.csv", "shown-heldout62-A.csv"],
+                    "verdicts-heldout62.csv", "sample-heldout62-A.csv", "shown-heldout62-A.csv",
+                    "verdicts-heldout63.csv", "sample-heldout63-A.csv", "shown-heldout63-A.csv",
+                    "verdicts-heldout64.csv", "sample-heldout64-A.csv", "shown-heldout64-A.csv",
+                    "verdicts-heldout65.csv", "sample-heldout65-A.csv", "shown-heldout65-A.csv",
+                    "verdicts-heldout66.csv", "sample-heldout66-A.csv", "shown-heldout66-A.csv",
+                    "verdicts-heldout67.csv", "sample-heldout67-A.csv", "shown-heldout67-A.csv",
+                    "verdicts-heldout68.csv", "sample-heldout68-A.csv", "shown-heldout68-A.csv",
+                    "verdicts-heldout69.csv", "sample-heldout69-A.csv", "shown-heldout69-A.csv",
+                    "verdicts-heldout70.csv", "sample-heldout70-A.csv", "shown-heldout70-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-62 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-70 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -249,7 +264,8 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout41", "heldout42", "heldout43", "heldout44", "heldout45", "heldout46",
                  "heldout47", "heldout48", "heldout49", "heldout50", "heldout51", "heldout52",
                  "heldout53", "heldout54", "heldout55", "heldout56", "heldout57", "heldout58",
-                 "heldout59", "heldout60", "heldout61", "heldout62")
+                 "heldout59", "heldout60", "heldout61", "heldout62", "heldout63", "heldout64",
+                 "heldout65", "heldout66", "heldout67", "heldout68", "heldout69", "heldout70")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
@@ -588,10 +604,18 @@ def cmd_mark(args: argparse.Namespace) -> None:
             w.writerows(others)
     merged = _known_verdicts(args.set, args.tag)
     merged[r["fingerprint"]] = r  # this verdict wins over an older one of the same finding
+    # one row per finding: _known_verdicts also keys each row by its place (`_place`), and writing both
+    # keys wrote every verdict twice (session 29's helpers removed the copies by hand)
+    rows: dict[str, dict[str, str]] = {}
+    for key, row in merged.items():
+        if key.startswith("place:"):
+            rows.setdefault(row.get("fingerprint") or key, row)
+        else:
+            rows[key] = row
     with _history(args.set).open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
         w.writeheader()
-        w.writerows(sorted(merged.values(), key=lambda r: (r["rule"], r.get("corpus", ""), r["file"], int(r["line"]))))
+        w.writerows(sorted(rows.values(), key=lambda r: (r["rule"], r.get("corpus", ""), r["file"], int(r["line"]))))
 
 
 def _rate(tp: int, n: int) -> str:
