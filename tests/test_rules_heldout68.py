@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from scanfixtures import FIXTURES, compare, run_rules, vet
 
 
@@ -40,3 +42,57 @@ def test_acquire_without_a_deadline_cannot_fail() -> None:
     censor returns before `wg.Done()` only if `sem.Acquire(context.Background(), 1)` fails, which it
     cannot (it fails only with its context's error). Twin: a caller's context, which can end."""
     assert compare("censor", ["LH106"], root=SEMGATE) == []
+
+
+DOTLESS_HELPERS = """package svc
+
+import (
+	"io"
+	"net/http"
+)
+
+// fetchStatus drains and closes the body before handing the response back for its status.
+func fetchStatus(u string) (*http.Response, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp, nil
+}
+
+// fetchOpen hands the response back with its body open.
+func fetchOpen(u string) (*http.Response, error) {
+	return http.Get(u)
+}
+
+func Up(u string) bool {
+	resp, err := fetchStatus(u)
+	if err != nil {
+		return false
+	}
+	return resp.StatusCode == 200
+}
+
+func UpOpen(u string) bool {
+	resp, err := fetchOpen(u)
+	if err != nil {
+		return false
+	}
+	return resp.StatusCode == 200
+}
+"""
+
+
+def test_a_module_named_without_a_dot_is_not_the_standard_library(tmp_path: Path) -> None:
+    """`module myservice` (no dot, common for private services): its packages' paths look like the standard
+    library's, and the callee lookup (`summaries.callee_declaration`) must still read its helpers: a helper
+    that closes the body hands back a released response; one that hands back the open body leaks."""
+    from leakhunter.source.scanner import scan_paths
+
+    (tmp_path / "go.mod").write_text("module myservice\n\ngo 1.22\n")
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "svc.go").write_text(DOTLESS_HELPERS)
+    res = scan_paths([str(tmp_path / "svc")], rules=["LH401"], jobs=1)
+    assert [f.function for f in res.findings] == ["UpOpen"], res.findings

@@ -495,10 +495,10 @@ def callee_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node]
     package's type (`c.utsm.Subscribe` on a `*utsm.Manager`); None for std or when not found. What a
     question about the callee's own code (does it hand back an open response, can it fail) reads."""
     resolved = ty.resolve_call(ctx, call)
-    if resolved is None or "." not in resolved[0].partition("/")[0]:
+    if resolved is not None and _standard_library(ctx, resolved[0]):
         return None
     decl = own_declaration(ctx, call)
-    if decl is None:
+    if decl is None and resolved is not None:
         from leakhunter.source.program.callsites import call_declaration, method_declaration
 
         fn = call.child_by_field_name("function")
@@ -506,6 +506,19 @@ def callee_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node]
         if decl is None and resolved[0].rpartition("/")[2].count(".") == 2:
             decl = method_declaration(ctx, resolved[0])  # a method of another package's type
     return decl
+
+
+def _standard_library(ctx: FileContext, qualified: str) -> bool:
+    """`net/http.Client.Do` names the standard library: its first path element has no dot and the module's
+    own path does not start with it (a module may be named `myservice`, without a dot)."""
+    from leakhunter.source.program.index import module_map
+
+    slash = qualified.rfind("/")
+    path = qualified[: qualified.find(".", slash + 1)] if "." in qualified[slash + 1:] else qualified
+    if "." in path.partition("/")[0]:
+        return False
+    module = module_map(ctx.path.absolute().parent).module
+    return not (module and (path == module or path.startswith(module + "/")))
 
 
 def _makes(ctx: FileContext, call: Node) -> bool:
