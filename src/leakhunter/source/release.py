@@ -560,14 +560,7 @@ class _Flow:
         """Locals handed a carrier other than the value by a method of theirs that keeps its parameter
         (`t.SetLogger(logger)` with `logger := log.New(f, ...)`: ultraviolet's NewTerminal, held-out set
         66): the object holds the value now."""
-        from leakhunter.source.program.summaries import _effect_in, callee_declaration, param_effect
-
-        def keeps(call: Node, i: int) -> bool:
-            effect = param_effect(self.ctx, call, i)
-            if not effect:  # a method name several types of the package have: the receiver's type decides
-                decl = callee_declaration(self.ctx, call)
-                effect = _effect_in(decl[0], decl[1], i, 0) if decl is not None else ""
-            return effect == "keep"
+        from leakhunter.source.program.summaries import keeps_argument
 
         out: set[str] = set()
         for call in gs.walk(body, "call_expression", into_func_literals=False):
@@ -578,7 +571,8 @@ class _Flow:
             if obj is None or obj.type != "identifier" or self.ctx.text(obj) == self.var:
                 continue
             for i, arg in enumerate(gs.arguments(call)):
-                if arg.type == "identifier" and self.ctx.text(arg) in carriers - {self.var} and keeps(call, i):
+                if arg.type == "identifier" and self.ctx.text(arg) in carriers - {self.var} \
+                        and keeps_argument(self.ctx, call, i):
                     out.add(self.ctx.text(obj))
         return out
 

