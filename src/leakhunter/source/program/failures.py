@@ -144,9 +144,9 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         return _unlinks_fresh_temp(ctx, call)
     if depth >= 2:
         return False
-    from leakhunter.source.program.summaries import callee_declaration, own_declaration
+    from leakhunter.source.program.summaries import callee_declaration
 
-    decl = own_declaration(ctx, call) or callee_declaration(ctx, call)
+    decl = callee_declaration(ctx, call)
     if decl is None:
         from leakhunter.source.program.implementations import interface_callees
 
