@@ -398,18 +398,27 @@ def _calls(ctx: FileContext, body: Node, ctx_types: set[str]) -> Iterator[Node]:
         stack.extend(reversed(n.children))
 
 
+def _request_local(ctx: FileContext, call: Node) -> tuple[Node, str] | None:
+    """(the statement, the local) that `req, err := http.NewRequest(...)` assigns; None when the request
+    is used inline or dropped (`_`)."""
+    stmt = call.parent.parent if call.parent is not None else None
+    if stmt is None or stmt.type not in ("short_var_declaration", "assignment_statement"):
+        return None
+    names = gs.assigned_names(ctx, stmt)
+    if not names or names[0] in ("_", ""):
+        return None
+    return stmt, names[0]
+
+
 def _written_by_hand(ctx: FileContext, call: Node, body: Node) -> bool:
     """The request is serialised by hand (`req.Write(conn)`, `req.WriteProxy(w)`) onto a connection
     the function dialled itself, and never handed to a client: no client call exists to cancel (the
     ctx governs the dial and the conn; `http.ReadResponse(r, req)` only reads the answer). Tailscale's
     DERP client upgrades its conn this way."""
-    stmt = call.parent.parent if call.parent is not None else None
-    if stmt is None or stmt.type not in ("short_var_declaration", "assignment_statement"):
+    got = _request_local(ctx, call)
+    if got is None:
         return False
-    names = gs.assigned_names(ctx, stmt)
-    if not names or names[0] in ("_", ""):
-        return False
-    req = names[0]
+    stmt, req = got
     written = False
     for n in gs.walk(body, "call_expression", into_func_literals=True):
         if n.start_byte < stmt.end_byte:
@@ -435,13 +444,11 @@ def _never_sent(ctx: FileContext, call: Node, body: Node) -> bool:
     held-out set 64), or to a function of the module or a dependency that only reads or fills in its
     parameter (pkgsite's dummy request for `oauth2.Token.SetAuthHeader`, then `req.Header.Get`). No
     client ever runs it, so there is nothing for ctx to cancel."""
-    stmt = call.parent.parent if call.parent is not None else None
-    if stmt is None or stmt.type not in ("short_var_declaration", "assignment_statement"):
+    got = _request_local(ctx, call)
+    if got is None:
         return False
-    names = gs.assigned_names(ctx, stmt)
-    if not names or names[0] in ("_", ""):
-        return False
-    return all(_filled_in_only(ctx, ident, 0) for ident in gs.identifiers(ctx, body, names[0])
+    stmt, req = got
+    return all(_filled_in_only(ctx, ident, 0) for ident in gs.identifiers(ctx, body, req)
                if ident.start_byte >= stmt.end_byte)
 
 
