@@ -62,6 +62,8 @@ FIRST_CONTACT = (
     ("69", "shown-heldout69-A.csv"), ("70", "shown-heldout70-A.csv"),
     ("71", "shown-heldout71-A.csv"), ("72", "shown-heldout72-A.csv"),
     ("73", "shown-heldout73-A.csv"), ("74", "shown-heldout74-A.csv"),
+    ("75", "shown-heldout75-A.csv"), ("76", "shown-heldout76-A.csv"),
+    ("77", "shown-heldout77-A.csv"), ("78", "shown-heldout78-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,18 +3,16 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 71-74 (HELDOUT71.md ... HELDOUT74.md, seeds 20270142-20270145): session 29's third round,
-  each list chosen and committed by its own helper before any finding on it is seen, measured on one frozen
-  tree (`--tag A`, dcd802e, the scan code with the fixes made after the session's first two rounds) and
-  triaged whole: 94/111 = 84.7%. One rule was changed after them (LH105, set 73's deadline goroutine), so
-  the next session adds them to CARRY and TUNED_HELDOUT before its own round. A new held-out set needs a
-  new list and a new seed (next: heldout75, 20270146), wired in SEEDS, LISTS, CACHES and measured.py's
-  FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout70`: the seventy held-out sets (HELDOUT.md ... HELDOUT70.md),
+- held-out sets 75-78 (HELDOUT75.md ... HELDOUT78.md, seeds 20270146-20270149): session 29's fourth round, each
+  list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
+  (`--tag A`, the session's final scan code) and triaged whole. A new held-out set needs a new list and a new
+  seed (next: heldout79, 20270150), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its
+  helper starts.
+- `--set heldout` ... `--set heldout74`: the seventy-four held-out sets (HELDOUT.md ... HELDOUT74.md),
   triaged at the end of sessions 2-29 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
-  sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1) and
-  67-70 (tree b6557b5) were session 29's first two rounds.
+  sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1), 67-70
+  (b6557b5) and 71-74 (dcd802e) were session 29's first three rounds.
 
 Each corpus is scanned by the real command as a user runs it (`leakhunter scan --format
 json`, no option: default rules, default severities, `info` hidden by the noise policy),
@@ -96,7 +94,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout67": 20270138, "heldout68": 20270139,
          "heldout69": 20270140, "heldout70": 20270141,
          "heldout71": 20270142, "heldout72": 20270143,
-         "heldout73": 20270144, "heldout74": 20270145}
+         "heldout73": 20270144, "heldout74": 20270145,
+         "heldout75": 20270146, "heldout76": 20270147,
+         "heldout77": 20270148, "heldout78": 20270149}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -132,7 +132,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout68": "HELDOUT68.md", "heldout69": "HELDOUT69.md",
          "heldout70": "HELDOUT70.md", "heldout71": "HELDOUT71.md",
          "heldout72": "HELDOUT72.md", "heldout73": "HELDOUT73.md",
-         "heldout74": "HELDOUT74.md"}
+         "heldout74": "HELDOUT74.md", "heldout75": "HELDOUT75.md",
+         "heldout76": "HELDOUT76.md", "heldout77": "HELDOUT77.md",
+         "heldout78": "HELDOUT78.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -167,7 +169,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout67": "heldout67/modcache", "heldout68": "heldout68/modcache",
           "heldout69": "heldout69/modcache", "heldout70": "heldout70/modcache",
           "heldout71": "heldout71/modcache", "heldout72": "heldout72/modcache",
-          "heldout73": "heldout73/modcache", "heldout74": "heldout74/modcache"}
+          "heldout73": "heldout73/modcache", "heldout74": "heldout74/modcache",
+          "heldout75": "heldout75/modcache", "heldout76": "heldout76/modcache",
+          "heldout77": "heldout77/modcache", "heldout78": "heldout78/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -252,9 +256,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout67.csv", "sample-heldout67-A.csv", "shown-heldout67-A.csv",
                     "verdicts-heldout68.csv", "sample-heldout68-A.csv", "shown-heldout68-A.csv",
                     "verdicts-heldout69.csv", "sample-heldout69-A.csv", "shown-heldout69-A.csv",
-                    "verdicts-heldout70.csv", "sample-heldout70-A.csv", "shown-heldout70-A.csv"],
+                    "verdicts-heldout70.csv", "sample-heldout70-A.csv", "shown-heldout70-A.csv",
+                    "verdicts-heldout71.csv", "sample-heldout71-A.csv", "shown-heldout71-A.csv",
+                    "verdicts-heldout72.csv", "sample-heldout72-A.csv", "shown-heldout72-A.csv",
+                    "verdicts-heldout73.csv", "sample-heldout73-A.csv", "shown-heldout73-A.csv",
+                    "verdicts-heldout74.csv", "sample-heldout74-A.csv", "shown-heldout74-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-70 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-74 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -267,7 +275,8 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout47", "heldout48", "heldout49", "heldout50", "heldout51", "heldout52",
                  "heldout53", "heldout54", "heldout55", "heldout56", "heldout57", "heldout58",
                  "heldout59", "heldout60", "heldout61", "heldout62", "heldout63", "heldout64",
-                 "heldout65", "heldout66", "heldout67", "heldout68", "heldout69", "heldout70")
+                 "heldout65", "heldout66", "heldout67", "heldout68", "heldout69", "heldout70",
+                 "heldout71", "heldout72", "heldout73", "heldout74")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
