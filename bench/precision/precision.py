@@ -5,8 +5,9 @@
   prometheus and go-ethereum. Rules may be tuned on it.
 - held-out sets 75-78 (HELDOUT75.md ... HELDOUT78.md, seeds 20270146-20270149): session 29's fourth round, each
   list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
-  (`--tag A`, 2c06c1f, the session's final scan code) and triaged whole: 98/120 = 81.7%. No rule has been
-  changed after them yet; once one is, they go into CARRY and TUNED_HELDOUT. A new held-out set needs a new list and a new
+  (`--tag A`, 2c06c1f, the session's final scan code) and triaged whole: 98/120 = 81.7%. A rule was changed
+  after them (LH401's summaries, set 78's actions-runner-controller client), so they are TUNING material now
+  (CARRY, TUNED_HELDOUT), like every set before them. A new held-out set needs a new list and a new
   seed (next: heldout79, 20270150), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its
   helper starts.
 - `--set heldout` ... `--set heldout74`: the seventy-four held-out sets (HELDOUT.md ... HELDOUT74.md),
@@ -261,9 +262,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout71.csv", "sample-heldout71-A.csv", "shown-heldout71-A.csv",
                     "verdicts-heldout72.csv", "sample-heldout72-A.csv", "shown-heldout72-A.csv",
                     "verdicts-heldout73.csv", "sample-heldout73-A.csv", "shown-heldout73-A.csv",
-                    "verdicts-heldout74.csv", "sample-heldout74-A.csv", "shown-heldout74-A.csv"],
+                    "verdicts-heldout74.csv", "sample-heldout74-A.csv", "shown-heldout74-A.csv",
+                    "verdicts-heldout75.csv", "sample-heldout75-A.csv", "shown-heldout75-A.csv",
+                    "verdicts-heldout76.csv", "sample-heldout76-A.csv", "shown-heldout76-A.csv",
+                    "verdicts-heldout77.csv", "sample-heldout77-A.csv", "shown-heldout77-A.csv",
+                    "verdicts-heldout78.csv", "sample-heldout78-A.csv", "shown-heldout78-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-74 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-78 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -277,7 +282,8 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout53", "heldout54", "heldout55", "heldout56", "heldout57", "heldout58",
                  "heldout59", "heldout60", "heldout61", "heldout62", "heldout63", "heldout64",
                  "heldout65", "heldout66", "heldout67", "heldout68", "heldout69", "heldout70",
-                 "heldout71", "heldout72", "heldout73", "heldout74")
+                 "heldout71", "heldout72", "heldout73", "heldout74", "heldout75", "heldout76",
+                 "heldout77", "heldout78")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
