@@ -335,9 +335,10 @@ def method_declaration(ctx: FileContext, qualified: str) -> tuple[FileContext, N
     path, _, rest = qualified.rpartition(".")
     path, _, tname = path.rpartition(".")
     name = rest
-    if not path or not tname or "." not in path.partition("/")[0]:
+    mm = module_map(ctx.path.absolute().parent)
+    if not path or not tname or mm.standard(path):
         return None
-    d = module_map(ctx.path.absolute().parent).directory(path)
+    d = mm.directory(path)
     if d is None:
         return None
     needle = re.compile(rb"func \([^)]*\b" + re.escape(tname.encode()) + rb"(?:\[[^\]]*\])?\) " + re.escape(name.encode())

@@ -580,7 +580,7 @@ def _under_non_nil(ctx: FileContext, node: Node, p: str, body: Node | None) -> b
             return False
         if up.type == "if_statement" and up.child_by_field_name("consequence") == cur \
                 and up.child_by_field_name("initializer") is None \
-                and "".join(ctx.text(up.child_by_field_name("condition")).split()) == f"{p}!=nil":
+                and gs._compact(ctx.text(up.child_by_field_name("condition"))) == f"{p}!=nil":
             return True
         cur = up
     return False

@@ -406,6 +406,13 @@ class ModuleMap:
                     requires[mm.group(1).decode()] = mm.group(2).decode()
         return cls(root, module, requires, replaces)
 
+    def standard(self, path: str) -> bool:
+        """The import path names the standard library: its first element has no dot and it is not this
+        module's own (a module may be named `myservice`, without a dot)."""
+        if "." in path.partition("/")[0]:
+            return False
+        return not (self.module and (path == self.module or path.startswith(self.module + "/")))
+
     def directory(self, path: str) -> Path | None:
         if self.root is not None and self.module and (path == self.module or path.startswith(self.module + "/")):
             return self.root / path[len(self.module) :].lstrip("/")

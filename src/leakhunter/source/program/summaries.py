@@ -333,7 +333,7 @@ def _body_closed_here(ctx: FileContext, body: Node, name: str) -> bool:
     has no body to close), and a Close whose error is assigned or checked at the top level."""
     want = f"{name}.Body.Close"
     for st in gs.statements(body):  # on every path: at the function's top level, not under an `if`
-        if st.type == "if_statement" and _compact_text(ctx, st.child_by_field_name("condition")) == f"{name}!=nil" \
+        if st.type == "if_statement" and gs._compact(ctx.text(st.child_by_field_name("condition"))) == f"{name}!=nil" \
                 and st.child_by_field_name("alternative") is None:
             inner = [s for s in gs.statements(st.child_by_field_name("consequence")) if s.type == "defer_statement"]
             if any(_defers_close(ctx, d, want) for d in inner):
@@ -354,10 +354,6 @@ def _body_closed_here(ctx: FileContext, body: Node, name: str) -> bool:
                     and ctx.text(rights[0].child_by_field_name("function")) == want:
                 return True
     return False
-
-
-def _compact_text(ctx: FileContext, node: Node | None) -> str:
-    return "".join(ctx.text(node).split()) if node is not None else ""
 
 
 def _defers_close(ctx: FileContext, stmt: Node, want: str) -> bool:
@@ -518,16 +514,13 @@ def callee_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node]
 
 
 def _standard_library(ctx: FileContext, qualified: str) -> bool:
-    """`net/http.Client.Do` names the standard library: its first path element has no dot and the module's
-    own path does not start with it (a module may be named `myservice`, without a dot)."""
+    """`net/http.Client.Do` names the standard library (`ModuleMap.standard`: a module named without a dot,
+    `myservice`, is not)."""
     from leakhunter.source.program.index import module_map
 
     slash = qualified.rfind("/")
     path = qualified[: qualified.find(".", slash + 1)] if "." in qualified[slash + 1:] else qualified
-    if "." in path.partition("/")[0]:
-        return False
-    module = module_map(ctx.path.absolute().parent).module
-    return not (module and (path == module or path.startswith(module + "/")))
+    return module_map(ctx.path.absolute().parent).standard(path)
 
 
 def _makes(ctx: FileContext, call: Node) -> bool:
