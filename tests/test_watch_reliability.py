@@ -487,8 +487,25 @@ def test_a_forced_scrapes_exact_heap_leaves_out_what_rendering_the_profile_made(
             _requests(svc.base_url + "/work", threads=2):
         store = Store(str(tmp_path / "w.db"))
         w = Watcher([svc.base_url], store, interval=0.25, force_gc_every=0.25, timeout=5.0, warn=lambda _: None)
+
+        async def until_enough_scrapes() -> None:
+            # A count of scrapes, not a fixed 5 s: on a loaded CI machine a forced scrape of this
+            # growing profile took over a second, and 5 s gave 4 samples (CI, session 29).
+            stop = asyncio.Event()
+
+            async def count() -> None:
+                while not stop.is_set():
+                    if len(store.series(svc.base_url, "heap_marked")) >= 7:
+                        stop.set()
+                    await asyncio.sleep(0.1)
+
+            counter = asyncio.create_task(count())
+            await w.run(duration=40.0, stop=stop)
+            stop.set()
+            await counter
+
         try:
-            asyncio.run(w.run(duration=5.0))
+            asyncio.run(until_enough_scrapes())
             marked = [p.value for p in store.series(svc.base_url, "heap_marked")]
         finally:
             store.close()
