@@ -64,6 +64,8 @@ FIRST_CONTACT = (
     ("73", "shown-heldout73-A.csv"), ("74", "shown-heldout74-A.csv"),
     ("75", "shown-heldout75-A.csv"), ("76", "shown-heldout76-A.csv"),
     ("77", "shown-heldout77-A.csv"), ("78", "shown-heldout78-A.csv"),
+    ("79", "shown-heldout79-A.csv"), ("80", "shown-heldout80-A.csv"),
+    ("81", "shown-heldout81-A.csv"), ("82", "shown-heldout82-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,14 +3,13 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 75-78 (HELDOUT75.md ... HELDOUT78.md, seeds 20270146-20270149): session 29's fourth round, each
+- held-out sets 79-82 (HELDOUT79.md ... HELDOUT82.md, seeds 20270150-20270153): session 30's first round, each
   list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
-  (`--tag A`, 2c06c1f, the session's final scan code) and triaged whole: 98/120 = 81.7%. A rule was changed
-  after them (LH401's summaries, set 78's actions-runner-controller client), so they are TUNING material now
-  (CARRY, TUNED_HELDOUT), like every set before them. A new held-out set needs a new list and a new
-  seed (next: heldout79, 20270150), wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its
+  (`--tag A`, 823f70a, whose scan code is session 29's last) and triaged whole. Sets 1-78 are TUNING
+  material (CARRY, TUNED_HELDOUT): rules were changed after each of them was measured. A new held-out set
+  needs a new list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its
   helper starts.
-- `--set heldout` ... `--set heldout74`: the seventy-four held-out sets (HELDOUT.md ... HELDOUT74.md),
+- `--set heldout` ... `--set heldout78`: the seventy-eight held-out sets (HELDOUT.md ... HELDOUT78.md),
   triaged at the end of sessions 2-29 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1), 67-70
@@ -98,7 +97,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout71": 20270142, "heldout72": 20270143,
          "heldout73": 20270144, "heldout74": 20270145,
          "heldout75": 20270146, "heldout76": 20270147,
-         "heldout77": 20270148, "heldout78": 20270149}
+         "heldout77": 20270148, "heldout78": 20270149,
+         "heldout79": 20270150, "heldout80": 20270151,
+         "heldout81": 20270152, "heldout82": 20270153}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -136,7 +137,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout72": "HELDOUT72.md", "heldout73": "HELDOUT73.md",
          "heldout74": "HELDOUT74.md", "heldout75": "HELDOUT75.md",
          "heldout76": "HELDOUT76.md", "heldout77": "HELDOUT77.md",
-         "heldout78": "HELDOUT78.md"}
+         "heldout78": "HELDOUT78.md", "heldout79": "HELDOUT79.md",
+         "heldout80": "HELDOUT80.md", "heldout81": "HELDOUT81.md",
+         "heldout82": "HELDOUT82.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -173,7 +176,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout71": "heldout71/modcache", "heldout72": "heldout72/modcache",
           "heldout73": "heldout73/modcache", "heldout74": "heldout74/modcache",
           "heldout75": "heldout75/modcache", "heldout76": "heldout76/modcache",
-          "heldout77": "heldout77/modcache", "heldout78": "heldout78/modcache"}
+          "heldout77": "heldout77/modcache", "heldout78": "heldout78/modcache",
+          "heldout79": "heldout79/modcache", "heldout80": "heldout80/modcache",
+          "heldout81": "heldout81/modcache", "heldout82": "heldout82/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
