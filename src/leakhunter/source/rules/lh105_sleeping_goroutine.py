@@ -57,11 +57,17 @@ class SleepingGoroutine(Rule):
     process (called only from main outside loops: goiardi's node monitor waits a minute before its
     ticker loop, held-out set 29); a goroutine that ends the process once its wait is over
     (`time.Sleep(d); os.Exit(0)`: a deadline, not a parked goroutine).
+
+    Off by default in `scan` (`--enable LH105`): at first contact with modules nobody tuned it on, 1 of
+    7 findings was true (held-out sets 1-78: watchdogs, deadlines and back-offs that sleep once per
+    process or per test). `soak`, `watch` and `report` still run it: there a finding is shown only
+    beside goroutines measured to grow in `time.Sleep` at the same code.
     """
 
     id = "LH105"
     name = "sleeping-goroutine"
     severity = "warning"
+    enabled_by_default = False
     fix = "use time.AfterFunc (stoppable, no parked goroutine) or wait on ctx.Done() with a timer"
     leaking_example = """\
 func handle(w http.ResponseWriter, r *http.Request) {

@@ -136,11 +136,17 @@ class SubsliceRetention(Rule):
 
     Fix: copy the piece so the buffer can be freed: `bytes.Clone(p)`,
     `strings.Clone(s)`, `string(p)`, or `copy` into a new slice.
+
+    Off by default in `scan` (`--enable LH502`): at first contact with modules nobody tuned it on, 0 of
+    14 findings were true (held-out sets 1-78: a few hundred bytes of /proc or a JSON answer kept,
+    never a buffer worth holding). `soak`, `watch` and `report` still run it: there a finding is
+    shown only beside a measured growth at the same code, the evidence its syntax lacks.
     """
 
     id = "LH502"
     name = "subslice-retention"
     severity = "warning"
+    enabled_by_default = False
     fix = "copy the piece before keeping it: bytes.Clone / strings.Clone / string(b), so the large buffer can be freed"
     leaking_example = """\
 var names = map[string][]byte{}
