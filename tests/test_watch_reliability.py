@@ -461,14 +461,23 @@ def test_a_forcing_watcher_keeps_the_heap_profiles_form_when_it_grows(
             _requests(svc.base_url + "/work"):
         forms: list[bool] = []
 
-        def after_a_scrape(w: Watcher) -> None:
-            forms.append(w._t[svc.base_url].heap_binary)
-            monkeypatch.setattr(watcher, "HEAP_TEXT_MAX", 1)  # every later profile is "too big"
+        async def watch() -> None:
+            # Until five ticks, not a fixed 3 s: a loaded CI machine takes over a second per forced
+            # scrape of this growing profile (the exact-heap test below got 4 samples in 5 s there).
+            stop = asyncio.Event()
+
+            def after_a_scrape(w: Watcher) -> None:
+                forms.append(w._t[svc.base_url].heap_binary)
+                monkeypatch.setattr(watcher, "HEAP_TEXT_MAX", 1)  # every later profile is "too big"
+                if len(forms) >= 5:
+                    stop.set()
+
+            await w.run(duration=30.0, on_tick=after_a_scrape, stop=stop)
 
         store = Store(str(tmp_path / "w.db"))
         w = Watcher([svc.base_url], store, interval=0.25, force_gc_every=0.25, timeout=2.0, warn=lambda _: None)
         try:
-            asyncio.run(w.run(duration=3.0, on_tick=after_a_scrape))
+            asyncio.run(watch())
         finally:
             store.close()
     assert len(forms) >= 4 and not any(forms), forms
