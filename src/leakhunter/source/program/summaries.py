@@ -155,18 +155,18 @@ def _may_return_resource(ctx: FileContext, call: Node) -> bool:
         return True
     op = fn.child_by_field_name("operand") if fn.type == "selector_expression" else None
     path = gs.imports(ctx).get(ctx.text(op)) if op is not None and op.type == "identifier" else None
-    if path is None and not dir_mentions(ctx.path.absolute().parent, _OWN_NEEDLES):
-        # a function of this package, or a method on a value typed in it: a package that spells
-        # no response, rows, statement, client or database type can hand out none of them
-        return False
-    if fn.type != "selector_expression" or op is None:
-        return True
+    own_mentions = path is not None or dir_mentions(ctx.path.absolute().parent, _OWN_NEEDLES)
+    if op is None or fn.type != "selector_expression":
+        # a function of this package: a package that spells no response, rows, statement, client or
+        # database type can hand out none of them
+        return own_mentions
     if path is None:
-        # a method: judge the package that declares the receiver's type
+        # a method: judge the package that declares the receiver's type (`a.c.Do(req, &out)` on another
+        # package's client, from a package that itself spells no resource type)
         recv = ty.expr_type(ctx, op).lstrip("*")
         path = recv.rpartition(".")[0] if "." in recv and not recv.startswith(("'", "[]", "map[")) else ""
         if not path or path == ty.own_path(ctx):
-            return True
+            return own_mentions
     if "." not in path.partition("/")[0]:
         return True
     return package_mentions(ctx.path.absolute().parent, path, _NEEDLES)

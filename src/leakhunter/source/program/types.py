@@ -149,8 +149,9 @@ def lookup(ctx: FileContext, path: str) -> ix.PackageDecls | None:
     """The declarations of import path `path` as seen from this file; None when unknown."""
     if path == own_path(ctx):
         return own_package(ctx)
-    if "." not in path.partition("/")[0] and path not in STD_PACKAGES:
-        return None
+    if "." not in path.partition("/")[0] and path not in STD_PACKAGES \
+            and ix.module_map(ctx.path.absolute().parent).standard(path):
+        return None  # not a package of the standard library, nor of a module named without a dot
     return ix.package(ctx.path.absolute().parent, path)
 
 
