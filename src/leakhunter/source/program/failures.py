@@ -651,20 +651,24 @@ def tests_error(ctx: FileContext, call: Node, depth: int = 0, index: int = 0) ->
 _KEEPS_NIL = frozenset({
     f"{pkg}.{name}"
     for pkg, names in (
-        ("github.com/pkg/errors", ("Wrap", "Wrapf", "WithStack", "WithMessage", "WithMessagef")),
-        ("github.com/cockroachdb/errors", ("Wrap", "Wrapf", "WithStack", "WithMessage", "WithMessagef")),
-        ("emperror.dev/errors", ("Wrap", "Wrapf", "WithStack", "WithMessage", "WithMessagef")),
-        ("github.com/juju/errors", ("Trace", "Annotate", "Annotatef", "Mask", "Maskf")),
+        ("github.com/pkg/errors", ("Wrap", "Wrapf", "WithStack", "WithMessage", "WithMessagef", "Cause")),
+        ("github.com/cockroachdb/errors", ("Wrap", "Wrapf", "WithStack", "WithMessage", "WithMessagef", "Cause")),
+        ("emperror.dev/errors", ("Wrap", "Wrapf", "WithStack", "WithMessage", "WithMessagef", "Cause")),
+        ("github.com/juju/errors", ("Trace", "Annotate", "Annotatef", "Mask", "Maskf", "Cause")),
+        ("github.com/pingcap/errors", ("Trace", "Annotate", "Annotatef", "Wrap", "Wrapf", "WithStack",
+                                      "WithMessage", "Cause")),
         ("github.com/gravitational/trace", ("Wrap",)),
         ("github.com/go-errors/errors", ("Wrap", "WrapPrefix")),
         ("github.com/rotisserie/eris", ("Wrap", "Wrapf")),
         ("github.com/palantir/stacktrace", ("Propagate",)),
         ("braces.dev/errtrace", ("Wrap",)),
-        ("errors", ("Join",)),
+        ("errors", ("Join", "Unwrap")),
     )
     for name in names
 })
-"""Error wrappers documented to return nil for a nil error (`errors.Wrap(nil, "x") == nil`)."""
+"""Error wrappers documented to return nil for a nil error (`errors.Wrap(nil, "x") == nil`), and unwrappers
+(`errors.Cause`, `errors.Unwrap`) whose result is non-nil only when the error is: what the rules ask of them
+is one way, "W(err) is not nil, so err is not"."""
 _KEEPS_NIL_DEPTH = 2
 
 
