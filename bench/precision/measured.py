@@ -66,6 +66,8 @@ FIRST_CONTACT = (
     ("77", "shown-heldout77-A.csv"), ("78", "shown-heldout78-A.csv"),
     ("79", "shown-heldout79-A.csv"), ("80", "shown-heldout80-A.csv"),
     ("81", "shown-heldout81-A.csv"), ("82", "shown-heldout82-A.csv"),
+    ("83", "shown-heldout83-A.csv"), ("84", "shown-heldout84-A.csv"),
+    ("85", "shown-heldout85-A.csv"), ("86", "shown-heldout86-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,14 +3,14 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 79-82 (HELDOUT79.md ... HELDOUT82.md, seeds 20270150-20270153): session 30's first round, each
+- held-out sets 83-86 (HELDOUT83.md ... HELDOUT86.md, seeds 20270154-20270157): session 30's second round, each
   list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
-  (`--tag A`, 823f70a, whose scan code is session 29's last) and triaged whole. Sets 1-78 are TUNING
-  material (CARRY, TUNED_HELDOUT): rules were changed after each of them was measured. A new held-out set
-  needs a new list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its
-  helper starts.
-- `--set heldout` ... `--set heldout78`: the seventy-eight held-out sets (HELDOUT.md ... HELDOUT78.md),
-  triaged at the end of sessions 2-29 and read while rules were changed since, so they are TUNING
+  (`--tag A`) and triaged whole. Sets 1-82 are TUNING material (CARRY, TUNED_HELDOUT): rules were changed
+  after each of them was measured (sets 79-82, session 30's first round on 823f70a: 157/177 = 88.7%). A new
+  held-out set needs a new list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT
+  before its helper starts.
+- `--set heldout` ... `--set heldout82`: the eighty-two held-out sets (HELDOUT.md ... HELDOUT82.md),
+  triaged at the end of sessions 2-30 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1), 67-70
   (b6557b5) and 71-74 (dcd802e) were session 29's first three rounds.
@@ -99,7 +99,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout75": 20270146, "heldout76": 20270147,
          "heldout77": 20270148, "heldout78": 20270149,
          "heldout79": 20270150, "heldout80": 20270151,
-         "heldout81": 20270152, "heldout82": 20270153}
+         "heldout81": 20270152, "heldout82": 20270153,
+         "heldout83": 20270154, "heldout84": 20270155,
+         "heldout85": 20270156, "heldout86": 20270157}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -139,7 +141,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout76": "HELDOUT76.md", "heldout77": "HELDOUT77.md",
          "heldout78": "HELDOUT78.md", "heldout79": "HELDOUT79.md",
          "heldout80": "HELDOUT80.md", "heldout81": "HELDOUT81.md",
-         "heldout82": "HELDOUT82.md"}
+         "heldout82": "HELDOUT82.md", "heldout83": "HELDOUT83.md",
+         "heldout84": "HELDOUT84.md", "heldout85": "HELDOUT85.md",
+         "heldout86": "HELDOUT86.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -178,7 +182,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout75": "heldout75/modcache", "heldout76": "heldout76/modcache",
           "heldout77": "heldout77/modcache", "heldout78": "heldout78/modcache",
           "heldout79": "heldout79/modcache", "heldout80": "heldout80/modcache",
-          "heldout81": "heldout81/modcache", "heldout82": "heldout82/modcache"}
+          "heldout81": "heldout81/modcache", "heldout82": "heldout82/modcache",
+          "heldout83": "heldout83/modcache", "heldout84": "heldout84/modcache",
+          "heldout85": "heldout85/modcache", "heldout86": "heldout86/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -271,9 +277,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout75.csv", "sample-heldout75-A.csv", "shown-heldout75-A.csv",
                     "verdicts-heldout76.csv", "sample-heldout76-A.csv", "shown-heldout76-A.csv",
                     "verdicts-heldout77.csv", "sample-heldout77-A.csv", "shown-heldout77-A.csv",
-                    "verdicts-heldout78.csv", "sample-heldout78-A.csv", "shown-heldout78-A.csv"],
+                    "verdicts-heldout78.csv", "sample-heldout78-A.csv", "shown-heldout78-A.csv",
+                    "verdicts-heldout79.csv", "sample-heldout79-A.csv", "shown-heldout79-A.csv",
+                    "verdicts-heldout80.csv", "sample-heldout80-A.csv", "shown-heldout80-A.csv",
+                    "verdicts-heldout81.csv", "sample-heldout81-A.csv", "shown-heldout81-A.csv",
+                    "verdicts-heldout82.csv", "sample-heldout82-A.csv", "shown-heldout82-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-78 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-82 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -288,7 +298,7 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout59", "heldout60", "heldout61", "heldout62", "heldout63", "heldout64",
                  "heldout65", "heldout66", "heldout67", "heldout68", "heldout69", "heldout70",
                  "heldout71", "heldout72", "heldout73", "heldout74", "heldout75", "heldout76",
-                 "heldout77", "heldout78")
+                 "heldout77", "heldout78", "heldout79", "heldout80", "heldout81", "heldout82")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
