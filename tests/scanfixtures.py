@@ -103,3 +103,17 @@ def vet(*packages: str) -> None:
     res = subprocess.run([go_exe(), "vet", *(f"./{p}/" for p in packages)], cwd=FIXTURES, capture_output=True,
                          text=True, timeout=300, env=go_env())
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def vet_module(*roots: Path) -> None:
+    """`go vet ./...` in each module root: a fixture module of its own beside tests/fixtures/scan (a module
+    named without a dot, or one whose dependency's declarations come through a `replace`), and the
+    replaced module itself, must be valid Go too."""
+    import subprocess
+
+    from golab import go_env, go_exe
+
+    for root in roots:
+        res = subprocess.run([go_exe(), "vet", "./..."], cwd=root, capture_output=True, text=True, timeout=300,
+                             env=go_env())
+        assert res.returncode == 0, f"{root}: " + res.stdout + res.stderr

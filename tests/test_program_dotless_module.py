@@ -11,18 +11,13 @@ on real Go, vetted (tests/fixtures/dotless):
 
 from __future__ import annotations
 
-import subprocess
-
-from golab import go_env, go_exe
-from scanfixtures import FIXTURES, compare, run_rules
+from scanfixtures import FIXTURES, compare, run_rules, vet_module
 
 DOTLESS = FIXTURES.parent / "dotless"
 
 
 def test_fixture_is_valid_go() -> None:
-    res = subprocess.run([go_exe(), "vet", "./..."], cwd=DOTLESS, capture_output=True, text=True, timeout=300,
-                         env=go_env())
-    assert res.returncode == 0, res.stdout + res.stderr
+    vet_module(DOTLESS)
 
 
 def test_the_module_clients_open_response_is_found_in_a_dotless_module() -> None:

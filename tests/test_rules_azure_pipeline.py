@@ -9,18 +9,13 @@ their own import paths, through a `replace`; the twin that asks for the raw body
 
 from __future__ import annotations
 
-import subprocess
-
-from golab import go_env, go_exe
-from scanfixtures import FIXTURES, compare
+from scanfixtures import FIXTURES, compare, vet_module
 
 ROOT = FIXTURES.parent / "azpipeline"
 
 
 def test_fixture_is_valid_go() -> None:
-    res = subprocess.run([go_exe(), "vet", "./..."], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                         env=go_env())
-    assert res.returncode == 0, res.stdout + res.stderr
+    vet_module(ROOT)
 
 
 def test_downloaded_body_needs_no_close_but_a_raw_one_does() -> None:

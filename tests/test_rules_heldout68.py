@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanfixtures import FIXTURES, compare, run_rules, vet
+from scanfixtures import FIXTURES, compare, run_rules, vet, vet_module
 
 
 def test_fixture_is_valid_go() -> None:
@@ -28,13 +28,7 @@ SEMGATE = FIXTURES.parent / "semgate"
 
 
 def test_semgate_fixture_is_valid_go() -> None:
-    import subprocess
-
-    from golab import go_env, go_exe
-
-    res = subprocess.run([go_exe(), "vet", "./..."], cwd=SEMGATE, capture_output=True, text=True, timeout=300,
-                         env=go_env())
-    assert res.returncode == 0, res.stdout + res.stderr
+    vet_module(SEMGATE)
 
 
 def test_acquire_without_a_deadline_cannot_fail() -> None:

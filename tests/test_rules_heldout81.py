@@ -10,19 +10,13 @@
 
 from __future__ import annotations
 
-import subprocess
-
-from golab import go_env, go_exe
-from scanfixtures import FIXTURES, compare, run_rules
+from scanfixtures import FIXTURES, compare, run_rules, vet_module
 
 ERRCAUSE = FIXTURES.parent / "errcause"
 
 
 def test_fixture_is_valid_go() -> None:
-    for d in (ERRCAUSE, ERRCAUSE / "third_party" / "errors"):
-        res = subprocess.run([go_exe(), "vet", "./..."], cwd=d, capture_output=True, text=True, timeout=300,
-                             env=go_env())
-        assert res.returncode == 0, res.stdout + res.stderr
+    vet_module(ERRCAUSE, ERRCAUSE / "third_party" / "errors")
 
 
 def test_a_classifier_of_the_unwrapped_error_means_the_open_failed() -> None:
