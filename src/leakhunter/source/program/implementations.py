@@ -3,11 +3,11 @@
 A call `src.InvalidateToken()` on a value of an interface type of the module reaches one of the
 methods of that name the module declares (or one a dependency or a caller brings: then nothing is
 known); a call on a dependency's interface, one of the methods that dependency's package declares
-on its own types (an SDK's services). When every such method of the module says the same thing (its error is always nil), a rule
-may believe it: pulsar-client-go's token cache, held-out set 19, whose only InvalidateToken returns
-nil, so a response left open on its error branch strands nothing. Found by a byte search of every
-non-test file of the module (through importers.py, so the result cache knows the judgement read
-them all), parsed only where a method of that name is declared.
+on its own types (an SDK's services). When every such method says the same thing (its error is
+always nil), a rule may believe it: pulsar-client-go's token cache, held-out set 19, whose only
+InvalidateToken returns nil, so a response left open on its error branch strands nothing. Found by a
+byte search of every non-test file of the module (through importers.py, so the result cache knows the
+judgement read them all), parsed only where a method of that name is declared.
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def _may_return_resource(ctx: FileContext, call: Node) -> bool:
         path = recv.rpartition(".")[0] if "." in recv and not recv.startswith(("'", "[]", "map[")) else ""
         if not path or path == ty.own_path(ctx):
             return own_mentions
-    if "." not in path.partition("/")[0]:
+    if _standard_library(ctx, path):
         return True
     return package_mentions(ctx.path.absolute().parent, path, _NEEDLES)
 
