@@ -169,6 +169,31 @@ def test_a_declaration_group_closed_on_its_last_line_is_analysed(tmp_path: Path)
     assert _scanned_after_rewrite(tmp_path, GROUP_ON_ONE_LINE) == [("LH201", "Lost", 13)]
 
 
+GROUP_TIGHT = """package demo
+
+import "context"
+
+const (
+	indexHTML = `<html></html>`)
+
+var (
+	defaultName, otherName = "index", `other`)
+
+// Lost discards a cancel func after declaration groups whose `)` touches their last value.
+func Lost(parent context.Context) context.Context {
+	ctx, _ := context.WithCancel(parent)
+	_ = indexHTML + defaultName + otherName
+	return ctx
+}
+"""
+
+
+def test_a_group_whose_closer_touches_its_last_value_is_analysed(tmp_path: Path) -> None:
+    """ajstarks/deck's generated `const (\nindex = ``)` (held-out set 86, the one place it left unanalysed,
+    exit 2): no blank before the `)` to turn into `;`, so one blank of that line moves there."""
+    assert _scanned_after_rewrite(tmp_path, GROUP_TIGHT) == [("LH201", "Lost", 13)]
+
+
 def _scanned_after_rewrite(tmp_path: Path, source: str) -> list[tuple[str, str, int]]:
     """(rule, function, line) of the findings in `source`, a file the grammar rejects as it is, that the
     toolchain builds and that nothing leaves unanalysed now."""
