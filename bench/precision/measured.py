@@ -68,6 +68,8 @@ FIRST_CONTACT = (
     ("81", "shown-heldout81-A.csv"), ("82", "shown-heldout82-A.csv"),
     ("83", "shown-heldout83-A.csv"), ("84", "shown-heldout84-A.csv"),
     ("85", "shown-heldout85-A.csv"), ("86", "shown-heldout86-A.csv"),
+    ("87", "shown-heldout87-A.csv"), ("88", "shown-heldout88-A.csv"),
+    ("89", "shown-heldout89-A.csv"), ("90", "shown-heldout90-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
