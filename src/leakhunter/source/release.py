@@ -254,6 +254,8 @@ class _Flow:
             self.scoped_loop = gs.in_loop(acquisition)
         self.failed_alias = b""
         """The name an `if` initializer gave the value's failure report (`if err := rows.Err(); ...`)."""
+        self._aliases: frozenset[str] | None = None
+        """`_err_aliases`, once worked out."""
 
     # ------------------------------------------------------------------ driver
 
@@ -961,6 +963,7 @@ class _Flow:
                     if self.err_var is not None and (
                         (other.type == "identifier" and self.ctx.text(other) == self.err_var)
                         or self._err_wrapper(other)
+                        or (other.type == "identifier" and self.ctx.text(other) in self._err_aliases())
                     ):
                         # err != nil  ->  the value is nil on the true branch (fresh err only); so is
                         # `errors.WithStack(err) != nil` (a wrapper that keeps a nil error nil)
@@ -1036,6 +1039,29 @@ class _Flow:
         from leakhunter.source.program.failures import keeps_nil
 
         return keeps_nil(self.ctx, n)
+
+    def _err_aliases(self) -> frozenset[str]:
+        """Locals of the function whose every assignment is `W(err)` of the acquisition's error, W keeping
+        nil nil: `netErr := network.Adapter(err); if netErr != nil { continue }` holds only when err does
+        (fission's specialize retry, held-out set 89). Worked out once per analysis."""
+        if self._aliases is not None:
+            return self._aliases
+        body = self.fn.child_by_field_name("body")
+        sources: dict[str, bool] = {}
+        if body is not None and self.err_var is not None:
+            for d in gs.walk(body, ("short_var_declaration", "assignment_statement")):
+                lefts, rights = gs.assignment_sides(d)
+                for i, left in enumerate(lefts):
+                    if left.type != "identifier":
+                        continue
+                    name = self.ctx.text(left)
+                    if name == self.err_var:
+                        continue
+                    right = _strip(rights[i]) if len(rights) == len(lefts) else None
+                    ok = right is not None and self._err_wrapper(right)
+                    sources[name] = sources.get(name, True) and ok
+        self._aliases = frozenset(n for n, ok in sources.items() if ok)
+        return self._aliases
 
     def _err_predicate(self, call: Node) -> bool:
         """`os.IsNotExist(err)`, `errors.Is(err, x)`: true only if err != nil; so with the error unwrapped by a
