@@ -148,7 +148,7 @@ _OWN_NEEDLES = (*_NEEDLES, b"http.Client", b"http.Transport", b"RoundTripper", b
 def _may_return_resource(ctx: FileContext, call: Node) -> bool:
     """False when the callee is `pkg.F` (or a method of a type) of a non-std package whose files
     never spell a resource type: reading (parsing) that package could not find one."""
-    from leakhunter.source.program.index import dir_mentions, package_mentions
+    from leakhunter.source.program.index import dir_mentions, module_map, package_mentions
 
     fn = call.child_by_field_name("function")
     if fn is None:
@@ -167,7 +167,7 @@ def _may_return_resource(ctx: FileContext, call: Node) -> bool:
         path = recv.rpartition(".")[0] if "." in recv and not recv.startswith(("'", "[]", "map[")) else ""
         if not path or path == ty.own_path(ctx):
             return own_mentions
-    if _standard_library(ctx, path):
+    if module_map(ctx.path.absolute().parent).standard(path):
         return True
     return package_mentions(ctx.path.absolute().parent, path, _NEEDLES)
 
