@@ -70,6 +70,8 @@ FIRST_CONTACT = (
     ("85", "shown-heldout85-A.csv"), ("86", "shown-heldout86-A.csv"),
     ("87", "shown-heldout87-A.csv"), ("88", "shown-heldout88-A.csv"),
     ("89", "shown-heldout89-A.csv"), ("90", "shown-heldout90-A.csv"),
+    ("91", "shown-heldout91-A.csv"), ("92", "shown-heldout92-A.csv"),
+    ("93", "shown-heldout93-A.csv"), ("94", "shown-heldout94-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,13 +3,13 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 87-90 (HELDOUT87.md ... HELDOUT90.md, seeds 20270158-20270161): session 30's third round, each
+- held-out sets 91-94 (HELDOUT91.md ... HELDOUT94.md, seeds 20270162-20270165): session 31's first round, each
   list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
-  (`--tag A`) and triaged whole. Sets 1-86 are TUNING material (CARRY, TUNED_HELDOUT): rules were changed
-  after each of them was measured (session 30's first round, sets 79-82 on 823f70a: 157/177 = 88.7%; its
-  second, sets 83-86 on a5aa23e: 96/101 = 95.0%). A new held-out set needs a new list and a new seed, wired
-  in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout86`: the eighty-six held-out sets (HELDOUT.md ... HELDOUT86.md),
+  (`--tag A`) and triaged whole. Sets 1-90 are TUNING material (CARRY, TUNED_HELDOUT): rules were changed
+  after each of them was measured (session 30's three rounds: sets 79-82 on 823f70a, 157/177 = 88.7%;
+  83-86 on a5aa23e, 96/101 = 95.0%; 87-90 on e23d49a, 70/78 = 89.7%). A new held-out set needs a new list
+  and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
+- `--set heldout` ... `--set heldout90`: the ninety held-out sets (HELDOUT.md ... HELDOUT90.md),
   triaged at the end of sessions 2-30 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1), 67-70
@@ -103,7 +103,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout83": 20270154, "heldout84": 20270155,
          "heldout85": 20270156, "heldout86": 20270157,
          "heldout87": 20270158, "heldout88": 20270159,
-         "heldout89": 20270160, "heldout90": 20270161}
+         "heldout89": 20270160, "heldout90": 20270161,
+         "heldout91": 20270162, "heldout92": 20270163,
+         "heldout93": 20270164, "heldout94": 20270165}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -147,7 +149,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout84": "HELDOUT84.md", "heldout85": "HELDOUT85.md",
          "heldout86": "HELDOUT86.md", "heldout87": "HELDOUT87.md",
          "heldout88": "HELDOUT88.md", "heldout89": "HELDOUT89.md",
-         "heldout90": "HELDOUT90.md"}
+         "heldout90": "HELDOUT90.md", "heldout91": "HELDOUT91.md", "heldout92": "HELDOUT92.md",
+         "heldout93": "HELDOUT93.md", "heldout94": "HELDOUT94.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -190,7 +193,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout83": "heldout83/modcache", "heldout84": "heldout84/modcache",
           "heldout85": "heldout85/modcache", "heldout86": "heldout86/modcache",
           "heldout87": "heldout87/modcache", "heldout88": "heldout88/modcache",
-          "heldout89": "heldout89/modcache", "heldout90": "heldout90/modcache"}
+          "heldout89": "heldout89/modcache", "heldout90": "heldout90/modcache",
+          "heldout91": "heldout91/modcache", "heldout92": "heldout92/modcache",
+          "heldout93": "heldout93/modcache", "heldout94": "heldout94/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -291,9 +296,13 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout83.csv", "sample-heldout83-A.csv", "shown-heldout83-A.csv",
                     "verdicts-heldout84.csv", "sample-heldout84-A.csv", "shown-heldout84-A.csv",
                     "verdicts-heldout85.csv", "sample-heldout85-A.csv", "shown-heldout85-A.csv",
-                    "verdicts-heldout86.csv", "sample-heldout86-A.csv", "shown-heldout86-A.csv"],
+                    "verdicts-heldout86.csv", "sample-heldout86-A.csv", "shown-heldout86-A.csv",
+                    "verdicts-heldout87.csv", "sample-heldout87-A.csv", "shown-heldout87-A.csv",
+                    "verdicts-heldout88.csv", "sample-heldout88-A.csv", "shown-heldout88-A.csv",
+                    "verdicts-heldout89.csv", "sample-heldout89-A.csv", "shown-heldout89-A.csv",
+                    "verdicts-heldout90.csv", "sample-heldout90-A.csv", "shown-heldout90-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-86 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-90 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -309,7 +318,8 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout65", "heldout66", "heldout67", "heldout68", "heldout69", "heldout70",
                  "heldout71", "heldout72", "heldout73", "heldout74", "heldout75", "heldout76",
                  "heldout77", "heldout78", "heldout79", "heldout80", "heldout81", "heldout82",
-                 "heldout83", "heldout84", "heldout85", "heldout86")
+                 "heldout83", "heldout84", "heldout85", "heldout86", "heldout87", "heldout88",
+                 "heldout89", "heldout90")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
