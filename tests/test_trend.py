@@ -577,3 +577,37 @@ def test_a_tread_between_steps_under_the_bar_is_not_levelled_off(tmp_path: Path,
     kinds = _kinds_at_every_look(tmp_path, data, "heap_live")
     assert kinds and not [k for k in kinds if k[1] == "plateau"], [k for k in kinds if k[1] == "plateau"]
     assert any(k[1] == "heap-leak" for k in kinds), kinds
+
+
+def test_sampled_heap_growth_of_a_few_profile_steps_is_not_called(tmp_path: Path) -> None:
+    """A watch without --force-gc whose heap goal is unusable (here: none) reads the live heap from
+    the sampled heap profile, whose in-use total moves in ~512 KiB steps. stackgrowth's 480 parked
+    goroutines add ~300 KiB of descriptors; CI once read that as +1.25 MiB in steps and called a heap
+    leak whose suspect was a sampled bufio writer. The same climb read exactly (heap?gc=1) is called,
+    and a sampled climb of 4 MiB is called."""
+    from leakhunter.analyze.verdicts import SPECS, analyze_series
+    from leakhunter.collect.store import Store
+
+    step = 512 * 2**10
+    kinds = {}
+    for name, ups, exact in (("sampled-small", (14, 28, 40), False), ("exact-small", (14, 28, 40), True),
+                             ("sampled-large", (6, 12, 18, 24, 30, 36, 42), False)):
+        store = Store(tmp_path / f"{name}.db")
+        pid = store.open_process("t", ts=0.0)
+        for i in range(48):
+            # the profile's total in whole steps; the exact read climbs smoothly to the same height
+            v = 1.75 * 2**20 + step * (len(ups) * i / 48 if exact else sum(i >= u for u in ups))
+            row = {"heap_live": v, "heap_alloc_total": 1e6 * (i + 1)}
+            if exact:
+                row["heap_marked"] = v
+            store.add_samples("t", pid, i * 0.5, row)
+        store.commit()
+        r = analyze_series(store, "t", SPECS["heap_live"])
+        assert r is not None
+        kinds[name] = r.verdict
+        store.close()
+    small = kinds["sampled-small"]
+    assert small.kind == "inconclusive", small.evidence
+    assert any("sampling error" in e for e in small.evidence), small.evidence
+    assert kinds["exact-small"].kind == "heap-leak", kinds["exact-small"].evidence
+    assert kinds["sampled-large"].kind == "heap-leak", kinds["sampled-large"].evidence
