@@ -6,13 +6,15 @@
   the process's ticker by design. `program.once` now counts a func literal handed to `Do` of a package-level
   `sync.Once`, in place or returned by a function every call of which in the file is so handed. Twin: a
   `sync.Once` field, once per object (one per request), stays reported.
-(Set 90's other false shape, `time.After` aimed at one deadline fixed before a loop over eight shards, is not
-fixed.)
+- LH303 (tests/fixtures/scan/lh303_deadline, session 31): riot's search gathers one result per shard with
+  `case <-time.After(deadline.Sub(time.Now())):` to a deadline fixed before the loop: every timer fires at
+  that one instant, an overall timeout re-armed per iteration. Twins, reported: a full timeout per
+  iteration, and a deadline the loop moves.
 """
 
 from __future__ import annotations
 
-from scanfixtures import FIXTURES, compare, run_rules, vet_module
+from scanfixtures import FIXTURES, compare, run_rules, vet, vet_module
 
 GO122 = FIXTURES.parent / "scan_go122"
 
@@ -25,3 +27,8 @@ def test_a_ticker_a_package_level_once_starts_is_the_processs() -> None:
     assert compare("lh301_onceticker", ["LH301"], root=GO122) == []
     found = run_rules(GO122 / "lh301_onceticker" / "factory.go", ["LH301"])
     assert [f.function for f in found] == ["factory.runClientReset"]
+
+
+def test_time_after_to_a_deadline_the_loop_does_not_move_is_one_timeout() -> None:
+    vet("lh303_deadline")
+    assert compare("lh303_deadline", ["LH303"]) == []

@@ -98,6 +98,26 @@ def _signal_case(ctx: FileContext, case: Node) -> bool:
     )
 
 
+def _never_fires(ctx: FileContext, case: Node) -> bool:
+    """A case receiving from an unexported channel field that nothing in the package sends on or closes
+    (the program model's field facts): it never wins, so it abandons no timer (politeia's anchor loop,
+    whose `checkAnchor` channel is made and never fed, held-out set 91)."""
+    comm = case.child_by_field_name("communication")
+    recv = next((n for n in gs.walk(comm, "unary_expression") if ctx.text(n).startswith("<-")), None) \
+        if comm is not None else None
+    operand = recv.child_by_field_name("operand") if recv is not None else None
+    if recv is None or operand is None or operand.type != "selector_expression":
+        return False
+    from leakhunter.source.program.concurrency import concurrency
+
+    cc = concurrency(ctx)
+    path = str(ctx.path)
+    for key, ops in cc.ops.items():
+        if any(o.op == "recv" and o.file == path and o.start == recv.start_byte for o in ops):
+            return cc.known(key) and not cc.of(key, "send", "close")
+    return False
+
+
 def _one_shot_timer(ctx: FileContext, case: Node, loop: Node) -> bool:
     """A case receiving from a timer that fires once per call: `<-t.C` of `t := time.NewTimer(d)`, or
     `<-deadline` of `deadline := time.After(d)`, made before the loop and neither made again nor
@@ -209,6 +229,40 @@ def _paced_by_timer(ctx: FileContext, select: Node, loop: Node) -> bool:
     return False
 
 
+def _to_fixed_deadline(ctx: FileContext, expr: Node | None, loop: Node) -> bool:
+    """The duration is the time left to a deadline the loop does not move: `time.Until(deadline)` or
+    `deadline.Sub(time.Now())` of a local or parameter not assigned in the loop. Every timer the loop
+    makes then fires at that one instant, so what it abandons is freed together at the deadline the call
+    waits for anyway: one overall timeout re-armed per iteration, never a pile that grows (riot's search
+    gathering one result per shard to a common deadline, held-out set 90)."""
+    if expr is None or expr.type != "call_expression":
+        return False
+    args = gs.arguments(expr)
+    target: Node | None
+    if gs.is_call_to(ctx, expr, "time.Until") and len(args) == 1:
+        target = args[0]
+    else:
+        f = expr.child_by_field_name("function")
+        if (f is None or f.type != "selector_expression" or ctx.text(f.child_by_field_name("field")) != "Sub"
+                or len(args) != 1 or args[0].type != "call_expression" or not gs.is_call_to(ctx, args[0], "time.Now")):
+            return False
+        target = f.child_by_field_name("operand")
+    if target is None or target.type != "identifier":
+        return False
+    name = ctx.text(target)
+    fn = gs.enclosing_function(loop)
+    if fn is None:
+        return False
+    for n in gs.walk(fn, ("short_var_declaration", "assignment_statement", "var_spec", "inc_statement"),
+                     into_func_literals=True):
+        if name in gs.assigned_names(ctx, n) and not n.end_byte <= loop.start_byte:
+            return False  # moved in the loop (a sliding idle deadline) or after it
+    return not any(
+        n.type == "unary_expression" and ctx.text(n).replace(" ", "") == f"&{name}"
+        for n in gs.walk(fn, "unary_expression", into_func_literals=True)
+    )
+
+
 SHORT_S = 5.0
 """A `time.After` whose duration is a constant of at most this many seconds holds its timer that long
 at most: the pending timers a loop leaves are bounded by its rate times this (a cost, like the
@@ -246,7 +300,8 @@ class TimeAfterInLoop(Rule):
     Not reported: a `time.After` outside a select (it fires each time, nothing stays
     pending); selects whose every other case leaves the loop (return, `break L`,
     goto, panic) or is a one-shot shutdown signal (`ctx.Done()`, a quit/stop/done
-    channel) or a one-shot timer made before the loop and not Reset in it (`<-timeout.C` of a
+    channel) or a channel field nothing in the package sends on or closes (it never wins) or a one-shot
+    timer made before the loop and not Reset in it (`<-timeout.C` of a
     `time.NewTimer`, a `time.After` channel kept in a variable: an overall deadline wins once per
     call) or a channel handed to `signal.Notify` (an OS signal: the timers abandoned number the
     signals), and selects followed by an unconditional return, so at most one timer
@@ -254,7 +309,9 @@ class TimeAfterInLoop(Rule):
     body of a `case <-time.After(d):` or `case <-t.C:`, after a `<-t.C` or `time.Sleep` at the top of the
     loop body, or in a `for range t.C` loop): one timer per period of that timer, bounded by the ratio
     of the two durations, never by traffic (go-twitch-irc's pong wait after each idle ping);
-    `time.After` inside a func literal in the loop; loops that run a
+    `time.After` inside a func literal in the loop; a duration that is the time left to a deadline the
+    loop does not move (`time.Until(deadline)`, `deadline.Sub(time.Now())`): every timer fires at that
+    one instant, an overall timeout re-armed per iteration; loops that run a
     small constant number of times (`for range 3`, `for i := 0; i < 2; i++`, a range
     over a literal of a few elements): at most that many timers, bounded by the code.
     A constant duration of at most 5 s (`time.After(5 * time.Second)`, `time.Second / 2`, a const) in a select without a
@@ -305,10 +362,12 @@ for {
             if not others or _after_select_leaves(ctx, select, loop) or _paced_by_timer(ctx, select, loop):
                 continue
             if all(_leaves_loop(ctx, gs.statements(c), loop) or _one_shot(ctx, c) or _one_shot_timer(ctx, c, loop)
-                   or _signal_case(ctx, c) for c in others):
+                   or _signal_case(ctx, c) or _never_fires(ctx, c) for c in others):
+                continue
+            args = gs.arguments(call)
+            if _to_fixed_deadline(ctx, args[0] if args else None, loop):
                 continue
             collected = collects_timers(ctx)
-            args = gs.arguments(call)
             secs = constant_seconds(ctx, args[0] if args else None)
             # a `default` case makes the loop spin: a timer per pass, however short, is no bounded cost
             short = secs is not None and secs <= SHORT_S and not any(c.type == "default_case" for c in others)
