@@ -72,6 +72,8 @@ FIRST_CONTACT = (
     ("89", "shown-heldout89-A.csv"), ("90", "shown-heldout90-A.csv"),
     ("91", "shown-heldout91-A.csv"), ("92", "shown-heldout92-A.csv"),
     ("93", "shown-heldout93-A.csv"), ("94", "shown-heldout94-A.csv"),
+    ("95", "shown-heldout95-A.csv"), ("96", "shown-heldout96-A.csv"),
+    ("97", "shown-heldout97-A.csv"), ("98", "shown-heldout98-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
