@@ -12,6 +12,12 @@
   into a channel of capacity 2; the reader's send inside its loop is followed by `return`, a last word sent
   at most once, not "a send in a loop" that outlasts the owner's early return. Twin, reported: a producer
   whose send in the loop goes round again.
+- LH102 (tests/fixtures/scan/lh102_deferredsend): onet's tryConnect (set 92) releases its listener goroutine's
+  receive with `defer func() { stopCh <- true }()`: a deferred call runs on every way out, so the receive
+  always gets its value. Twins, reported: a deferred send under a condition, and a goroutine that ranges.
+- LH107 (tests/fixtures/scan/lh107_cachedreq): phlare's agent (set 92) builds its scrape request once with
+  http.NewRequest, keeps it in `t.req` and sends `t.req` with `ctxhttp.Do(ctx, ...)`: the request is followed
+  under the name it is kept as. Twin, reported: the cached request sent with Client.Do, no ctx.
 """
 
 from __future__ import annotations
@@ -40,3 +46,13 @@ def test_a_ticker_an_fx_constructor_starts_is_the_processs() -> None:
 def test_a_send_followed_by_return_is_a_last_word_not_a_loop() -> None:
     vet("lh101_lastword")
     assert compare("lh101_lastword", ["LH101"]) == []
+
+
+def test_a_deferred_send_answers_a_single_receive() -> None:
+    vet("lh102_deferredsend")
+    assert compare("lh102_deferredsend", ["LH102"]) == []
+
+
+def test_a_request_kept_in_a_field_and_sent_with_ctx_is_not_reported() -> None:
+    vet("lh107_cachedreq")
+    assert compare("lh107_cachedreq", ["LH107"]) == []

@@ -223,6 +223,8 @@ func process(items []Item) error {
             return
         if any(u.where == "defer" and u.op == "close" for u in cf.uses):
             return
+        if _deferred_sends_answer(cf):
+            return
         if cf.of("send", "close", where="go") or cf.of("recv", "range", where="body"):
             return  # a producer goroutine, or the owner also consumes: not modelled
         decl_fn = gs.enclosing_declaration(cf.decl)
@@ -304,6 +306,31 @@ func process(items []Item) error {
                 "blocked forever",
                 function=fn,
             )
+
+
+def _deferred_sends_answer(cf: ChanFacts) -> bool:
+    """The owner's deferred func literals send one value per single-receive goroutine, unconditionally: a
+    deferred call runs on every way out, panics too, so each receive gets its value (onet's tryConnect, `defer func() { stopCh <-
+    true }()` into a channel of capacity 1, held-out set 92: "never sends on or closes it" was said of it).
+    A goroutine that ranges needs a close; more receiving goroutines than deferred sends leave one waiting."""
+    sends = [u for u in cf.uses if u.where == "defer" and u.op == "send" and _top_level_of_literal(u.stmt)]
+    if not sends:
+        return False
+    consumers = cf.of("recv", "range", where="go")
+    if not consumers or any(u.op == "range" for u in consumers):
+        return False
+    starts = {u.go.start_byte for u in consumers if u.go is not None}
+    return len(consumers) == len(starts) and len(starts) <= len(sends)
+
+
+def _top_level_of_literal(stmt: Node) -> bool:
+    """A statement of the func literal's own body, not under an `if`, loop, switch or select: it runs
+    whenever the literal does."""
+    block = stmt.parent
+    if block is not None and block.type == "statement_list":
+        block = block.parent
+    return block is not None and block.type == "block" and block.parent is not None \
+        and block.parent.type == "func_literal"
 
 
 def _landing(ctx: FileContext, cf: ChanFacts, send: Node) -> Node:

