@@ -154,3 +154,16 @@ def test_std_and_cmd_packages_have_their_import_paths() -> None:
                                  check=True).stdout.strip())
     assert ix.package_path_for_dir(goroot / "src" / "net" / "http") == "net/http"
     assert ix.package_path_for_dir(goroot / "src" / "cmd" / "go") == "cmd/go"
+
+
+def test_a_bufio_scanner_is_typed_so_its_scan_is_told_from_a_modules_own() -> None:
+    """`for sc.Scan()` of a bufio.Scanner is not a call of a module's exported `Scan` method: the run-once
+    search must know its type (Intel's device plugins, held-out set 92, whose process-lifetime `Scan`
+    loops read as started per call while the module had `scanner.Scan()` loops elsewhere)."""
+    fixture = Path(__file__).parent / "fixtures" / "scan" / "lh404_scanlines" / "lines.go"
+    ctx = _ctx(fixture)
+    sel = next(n for n in gs.nodes_of_type(ctx, "selector_expression") if ctx.text(n).endswith(".Scan"))
+    op = sel.child_by_field_name("operand")
+    assert op is not None
+    assert types.expr_type(ctx, op).lstrip("*") == "bufio.Scanner"
+    assert types.method(ctx, "*bufio.Scanner", "Scan") is not None

