@@ -48,7 +48,7 @@ _LONG_RUNNING = re.compile(
 """Marks of a process that serves or waits for events rather than running a job and exiting."""
 
 _SERVES = re.compile(
-    rb"\bListenAndServe(?:TLS)?\(|\.Serve\w*\(|\bhttp\.Serve\(|\bnet\.Listen(?:TCP|Unix)?\("
+    rb"\bListenAndServe(?:TLS)?\(|\.Serve(?:[A-Z]\w*)?\(|\bhttp\.Serve\(|\bnet\.Listen(?:TCP|Unix)?\("
     rb"|\bgrpc\.NewServer\(|\bselect\s*\{\s*\}|\bwait\.(?:Until|Forever|JitterUntil)\("
     rb"|SetupSignalHandler|\bNewManager\(|\bhttp\.Server\{|\bHandleFunc\(|\bhttp\.Handle\("
 )
