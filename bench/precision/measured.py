@@ -74,6 +74,8 @@ FIRST_CONTACT = (
     ("93", "shown-heldout93-A.csv"), ("94", "shown-heldout94-A.csv"),
     ("95", "shown-heldout95-A.csv"), ("96", "shown-heldout96-A.csv"),
     ("97", "shown-heldout97-A.csv"), ("98", "shown-heldout98-A.csv"),
+    ("99", "shown-heldout99-A.csv"), ("100", "shown-heldout100-A.csv"),
+    ("101", "shown-heldout101-A.csv"), ("102", "shown-heldout102-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -3,8 +3,8 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 91-94 (HELDOUT91.md ... HELDOUT94.md, seeds 20270162-20270165) and 95-98 (seeds 20270166-20270169,
-  on the tree after round one's fixes): session 31's first and second rounds, each
+- held-out sets 91-94 (HELDOUT91.md ... HELDOUT94.md, seeds 20270162-20270165), 95-98 (seeds 20270166-20270169,
+  on the tree after round one's fixes) and 99-102 (seeds 20270170-20270173): session 31's three rounds, each
   list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
   (`--tag A`) and triaged whole. Sets 1-90 are TUNING material (CARRY, TUNED_HELDOUT): rules were changed
   after each of them was measured (session 30's three rounds: sets 79-82 on 823f70a, 157/177 = 88.7%;
@@ -108,7 +108,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout91": 20270162, "heldout92": 20270163,
          "heldout93": 20270164, "heldout94": 20270165,
          "heldout95": 20270166, "heldout96": 20270167,
-         "heldout97": 20270168, "heldout98": 20270169}
+         "heldout97": 20270168, "heldout98": 20270169,
+         "heldout99": 20270170, "heldout100": 20270171,
+         "heldout101": 20270172, "heldout102": 20270173}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -154,7 +156,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout88": "HELDOUT88.md", "heldout89": "HELDOUT89.md",
          "heldout90": "HELDOUT90.md", "heldout91": "HELDOUT91.md", "heldout92": "HELDOUT92.md",
          "heldout93": "HELDOUT93.md", "heldout94": "HELDOUT94.md", "heldout95": "HELDOUT95.md",
-         "heldout96": "HELDOUT96.md", "heldout97": "HELDOUT97.md", "heldout98": "HELDOUT98.md"}
+         "heldout96": "HELDOUT96.md", "heldout97": "HELDOUT97.md", "heldout98": "HELDOUT98.md",
+         "heldout99": "HELDOUT99.md", "heldout100": "HELDOUT100.md", "heldout101": "HELDOUT101.md",
+         "heldout102": "HELDOUT102.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -201,7 +205,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout91": "heldout91/modcache", "heldout92": "heldout92/modcache",
           "heldout93": "heldout93/modcache", "heldout94": "heldout94/modcache",
           "heldout95": "heldout95/modcache", "heldout96": "heldout96/modcache",
-          "heldout97": "heldout97/modcache", "heldout98": "heldout98/modcache"}
+          "heldout97": "heldout97/modcache", "heldout98": "heldout98/modcache",
+          "heldout99": "heldout99/modcache", "heldout100": "heldout100/modcache",
+          "heldout101": "heldout101/modcache", "heldout102": "heldout102/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
