@@ -3,15 +3,14 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 91-94 (HELDOUT91.md ... HELDOUT94.md, seeds 20270162-20270165), 95-98 (seeds 20270166-20270169,
-  on the tree after round one's fixes) and 99-102 (seeds 20270170-20270173): session 31's three rounds, each
-  list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
-  (`--tag A`) and triaged whole. Sets 1-90 are TUNING material (CARRY, TUNED_HELDOUT): rules were changed
-  after each of them was measured (session 30's three rounds: sets 79-82 on 823f70a, 157/177 = 88.7%;
-  83-86 on a5aa23e, 96/101 = 95.0%; 87-90 on e23d49a, 70/78 = 89.7%). A new held-out set needs a new list
-  and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout90`: the ninety held-out sets (HELDOUT.md ... HELDOUT90.md),
-  triaged at the end of sessions 2-30 and read while rules were changed since, so they are TUNING
+- held-out sets 91-102 (HELDOUT91.md ... HELDOUT102.md, seeds 20270162-20270173): session 31's three rounds,
+  each list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
+  (`--tag A`; 91-94 on 35f7232, 95-98 on 0ebfda1, 99-102 on e600cc3) and triaged whole: 83/103, 113/129 and
+  93/106 = 289/338 = 85.5%. They are TUNING material now (CARRY, TUNED_HELDOUT), as are sets 1-90: rules were
+  changed after each of them was measured. A new held-out set (the next is heldout103, seed 20270174) needs a new
+  list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
+- `--set heldout` ... `--set heldout102`: the 102 held-out sets (HELDOUT.md ... HELDOUT102.md),
+  triaged at the end of sessions 2-31 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1), 67-70
   (b6557b5) and 71-74 (dcd802e) were session 29's first three rounds.
@@ -312,9 +311,21 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout87.csv", "sample-heldout87-A.csv", "shown-heldout87-A.csv",
                     "verdicts-heldout88.csv", "sample-heldout88-A.csv", "shown-heldout88-A.csv",
                     "verdicts-heldout89.csv", "sample-heldout89-A.csv", "shown-heldout89-A.csv",
-                    "verdicts-heldout90.csv", "sample-heldout90-A.csv", "shown-heldout90-A.csv"],
+                    "verdicts-heldout90.csv", "sample-heldout90-A.csv", "shown-heldout90-A.csv",
+                    "verdicts-heldout91.csv", "sample-heldout91-A.csv", "shown-heldout91-A.csv",
+                    "verdicts-heldout92.csv", "sample-heldout92-A.csv", "shown-heldout92-A.csv",
+                    "verdicts-heldout93.csv", "sample-heldout93-A.csv", "shown-heldout93-A.csv",
+                    "verdicts-heldout94.csv", "sample-heldout94-A.csv", "shown-heldout94-A.csv",
+                    "verdicts-heldout95.csv", "sample-heldout95-A.csv", "shown-heldout95-A.csv",
+                    "verdicts-heldout96.csv", "sample-heldout96-A.csv", "shown-heldout96-A.csv",
+                    "verdicts-heldout97.csv", "sample-heldout97-A.csv", "shown-heldout97-A.csv",
+                    "verdicts-heldout98.csv", "sample-heldout98-A.csv", "shown-heldout98-A.csv",
+                    "verdicts-heldout99.csv", "sample-heldout99-A.csv", "shown-heldout99-A.csv",
+                    "verdicts-heldout100.csv", "sample-heldout100-A.csv", "shown-heldout100-A.csv",
+                    "verdicts-heldout101.csv", "sample-heldout101-A.csv", "shown-heldout101-A.csv",
+                    "verdicts-heldout102.csv", "sample-heldout102-A.csv", "shown-heldout102-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-90 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-102 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -331,7 +342,9 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout71", "heldout72", "heldout73", "heldout74", "heldout75", "heldout76",
                  "heldout77", "heldout78", "heldout79", "heldout80", "heldout81", "heldout82",
                  "heldout83", "heldout84", "heldout85", "heldout86", "heldout87", "heldout88",
-                 "heldout89", "heldout90")
+                 "heldout89", "heldout90", "heldout91", "heldout92", "heldout93", "heldout94",
+                 "heldout95", "heldout96", "heldout97", "heldout98", "heldout99", "heldout100",
+                 "heldout101", "heldout102")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
