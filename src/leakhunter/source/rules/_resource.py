@@ -304,7 +304,7 @@ def check_paths(ctx: FileContext, acq: Acquisition, spec: ReleaseSpec) -> Releas
     if res.leaks:
         closer = _deferred_companion_closer(ctx, acq)
         if closer is not None:
-            res.leaks = [e for e in res.leaks if e.node is None or e.node.start_byte < closer.start_byte]
+            res.leaks = [e for e in res.leaks if e.node.start_byte < closer.start_byte]
     return res
 
 
