@@ -377,6 +377,16 @@ def guarding_ifs(node: Node, stop: Node | None = None) -> Iterator[Node]:
         cur = p
 
 
+def guarded_by(ctx: FileContext, node: Node, conditions: set[str]) -> bool:
+    """Some `if` whose consequence holds `node` (`guarding_ifs`) has one of `conditions` (whitespace-free
+    text, `len(ch)>0`) as its condition or one `&&` conjunct of it: the path to `node` found it true."""
+    for p in guarding_ifs(node):
+        cond = p.child_by_field_name("condition")
+        if cond is not None and conditions.intersection(_compact(ctx.text(cond)).split("&&")):
+            return True
+    return False
+
+
 def enclosing_function(node: Node) -> Node | None:
     """The innermost function_declaration / method_declaration / func_literal holding `node`."""
     for p in ancestors(node):

@@ -64,10 +64,32 @@ def is_test_file(path: Path) -> bool:
             source = fh.read(64 << 10)
     except OSError:
         return False
-    head = source[: i] if (i := source.find(b"\nfunc ")) >= 0 else source
-    if _TEST_IMPORT.search(head) is not None:
+    if _imports_test_framework(source):
         return not _production_calls(path, source)
     return _test_helper_package(path) or _test_named_file(path, source)
+
+
+def _imports_test_framework(source: bytes) -> bool:
+    """The file imports `testing` or a test framework before its first function."""
+    head = source[: i] if (i := source.find(b"\nfunc ")) >= 0 else source
+    return _TEST_IMPORT.search(head) is not None
+
+
+def _declared_names(source: bytes) -> set[bytes]:
+    """The file's top-level functions, types, variables and constants (not `_`, `init`, `main`)."""
+    return {m.group(1) for m in _TOP_LEVEL.finditer(source)} - {b"_", b"init", b"main"}
+
+
+def _importing_files(directory: Path) -> list[Path] | None:
+    """Ordinary files of other packages of the module that import the package in `directory`; None
+    outside a module, where nobody can say who does."""
+    place = _import_path(directory)
+    if place is None:
+        return None
+    from leakhunter.source.program.importers import importers
+
+    root, ip = place
+    return [f for f in importers(root).code.get(ip) or [] if f.parent != directory]
 
 
 def _production_calls(path: Path, source: bytes) -> bool:
@@ -75,18 +97,8 @@ def _production_calls(path: Path, source: bytes) -> bool:
     of its module names (`pkg.Name`, in a file that is not test code itself): it is the program's, and takes
     an optional `*testing.T` (HttpRunner's `hrp.NewRunner(t)`, called with nil by its `hrp run` command:
     six goroutine leaks there were hidden as test support, held-out set 78)."""
-    names = {m.group(1) for m in _TOP_LEVEL.finditer(source)} - {b"_", b"init", b"main"}
-    exported = sorted(n for n in names if n[:1].isupper())
-    if not exported:
-        return False
-    directory = path.absolute().parent
-    place = _import_path(directory)
-    if place is None:
-        return False
-    from leakhunter.source.program.importers import importers
-
-    root, ip = place
-    users = [f for f in importers(root).code.get(ip) or [] if f.parent != directory]
+    exported = sorted(n for n in _declared_names(source) if n[:1].isupper())
+    users = _importing_files(path.absolute().parent) if exported else None
     if not users:
         return False
     used = re.compile(rb"\.(?:" + b"|".join(re.escape(n) for n in exported) + rb")\b")
@@ -97,8 +109,7 @@ def _production_calls(path: Path, source: bytes) -> bool:
             data = f.read_bytes()
         except OSError:
             continue
-        head = data[: i] if (i := data.find(b"\nfunc ")) >= 0 else data
-        if _TEST_IMPORT.search(head) is None and used.search(data):
+        if not _imports_test_framework(data) and used.search(data):
             return True
     return False
 
@@ -121,19 +132,16 @@ def _test_named_file(path: Path, source: bytes) -> bool:
     production."""
     if not _FILE_TEST_WORDS.intersection(re.split(r"[-_.]", path.name[: -len(".go")].lower())):
         return False
-    names = {m.group(1) for m in _TOP_LEVEL.finditer(source)} - {b"_", b"init", b"main"}
+    names = _declared_names(source)
     if not names:
         return False
     directory = path.absolute().parent
     users = [f for f in directory.glob("*.go") if f.name != path.name and not f.name.endswith("_test.go")]
     if any(n[:1].isupper() for n in names):
-        place = _import_path(directory)
-        if place is None:
+        others = _importing_files(directory)
+        if others is None:
             return False  # outside a module nobody can say who calls its exported names
-        from leakhunter.source.program.importers import importers
-
-        root, ip = place
-        users += [f for f in importers(root).code.get(ip) or [] if f.parent != directory]
+        users += others
     used = re.compile(rb"\b(?:" + b"|".join(re.escape(n) for n in sorted(names)) + rb")\b")
     for f in users:
         try:

@@ -144,6 +144,11 @@ class Concurrency:
             and any(m.resolved for m in self.of(name, "make"))
         )
 
+    def never_fed(self, name: str) -> bool:
+        """A known channel field nothing in the package sends on or closes: a receive from it never
+        completes (LH111's exit that never comes, LH303's case that never wins)."""
+        return self.known(name) and not self.of(name, "send", "close")
+
     def unbuffered(self, name: str) -> bool:
         makes = self.of(name, "make")
         return bool(makes) and all(m.cap == 0 for m in makes)

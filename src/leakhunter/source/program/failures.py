@@ -275,11 +275,7 @@ def _seeks_from_start(ctx: FileContext, call: Node, op: Node) -> bool:
         return False
     if off.isdigit():
         return True
-    for p in gs.guarding_ifs(call):
-        parts = gs._compact(ctx.text(p.child_by_field_name("condition"))).split("&&")
-        if any(c in (f"{off}>0", f"{off}>=0", f"0<{off}", f"0<={off}") for c in parts):
-            return True
-    return False
+    return gs.guarded_by(ctx, call, {f"{off}>0", f"{off}>=0", f"0<{off}", f"0<={off}"})
 
 
 def _unlinks_fresh_temp(ctx: FileContext, call: Node) -> bool:

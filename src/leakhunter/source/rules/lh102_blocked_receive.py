@@ -313,12 +313,7 @@ def _buffered_value_checked(ctx: FileContext, recv: Node, chan: str) -> bool:
     """The receive runs only under `if len(ch) > 0 {` (or `!= 0`, `>= 1`): a value is already in the
     buffer, and the owner is the only receiver, so it cannot wait (spiceai's RunCommand, `if len(cmdErr) >
     0 { return <-cmdErr }` after the goroutine signalled it was done, held-out set 98)."""
-    ok = {f"len({chan})>0", f"len({chan})!=0", f"len({chan})>=1", f"0<len({chan})"}
-    for p in gs.guarding_ifs(recv):
-        cond = p.child_by_field_name("condition")
-        if cond is not None and ok.intersection(gs._compact(ctx.text(cond)).split("&&")):
-            return True
-    return False
+    return gs.guarded_by(ctx, recv, {f"len({chan})>0", f"len({chan})!=0", f"len({chan})>=1", f"0<len({chan})"})
 
 
 def _deferred_sends_answer(cf: ChanFacts) -> bool:

@@ -9,7 +9,6 @@ from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import is_infinite_loop, line, loop_exits
 from leakhunter.source.program.concurrency import (
-    Concurrency,
     FieldOp,
     concurrency,
     may_touch_fields,
@@ -84,7 +83,7 @@ func (w *worker) Stop() { close(w.done) }"""
             dead: list[FieldOp] = []
             for e in exits:
                 op = _exit_case_op(e, loop, recv_at)
-                if op is None or not _never_signalled(cc, op.field):
+                if op is None or not cc.never_fed(op.field):
                     dead = []
                     break
                 dead.append(op)
@@ -106,10 +105,6 @@ func (w *worker) Stop() { close(w.done) }"""
                 "the goroutine running it never ends",
                 function=gs.function_name(ctx, loop),
             )
-
-
-def _never_signalled(cc: Concurrency, key: str) -> bool:
-    return cc.known(key) and not cc.of(key, "send", "close")
 
 
 def _exit_case_op(e: Node, loop: Node, recv_at: dict[int, FieldOp]) -> FieldOp | None:

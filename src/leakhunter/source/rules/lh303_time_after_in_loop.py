@@ -114,7 +114,7 @@ def _never_fires(ctx: FileContext, case: Node) -> bool:
     path = str(ctx.path)
     for key, ops in cc.ops.items():
         if any(o.op == "recv" and o.file == path and o.start == recv.start_byte for o in ops):
-            return cc.known(key) and not cc.of(key, "send", "close")
+            return cc.never_fed(key)
     return False
 
 
@@ -150,9 +150,13 @@ def _one_shot_timer(ctx: FileContext, case: Node, loop: Node) -> bool:
         if f is not None and f.type == "selector_expression" and ctx.text(f.child_by_field_name("operand")) == name \
                 and ctx.text(f.child_by_field_name("field")) == "Reset":
             return False
-    return not any(
-        n.type == "unary_expression" and ctx.text(n).replace(" ", "") == f"&{name}"
-        for n in gs.walk(fn, "unary_expression", into_func_literals=True)
+    return not _address_taken(ctx, fn, name)
+
+
+def _address_taken(ctx: FileContext, fn: Node, name: str) -> bool:
+    """`&name` appears in `fn`: whoever holds the pointer may set the variable anywhere."""
+    return any(
+        ctx.text(n).replace(" ", "") == f"&{name}" for n in gs.walk(fn, "unary_expression", into_func_literals=True)
     )
 
 
@@ -257,10 +261,7 @@ def _to_fixed_deadline(ctx: FileContext, expr: Node | None, loop: Node) -> bool:
                      into_func_literals=True):
         if name in gs.assigned_names(ctx, n) and not n.end_byte <= loop.start_byte:
             return False  # moved in the loop (a sliding idle deadline) or after it
-    return not any(
-        n.type == "unary_expression" and ctx.text(n).replace(" ", "") == f"&{name}"
-        for n in gs.walk(fn, "unary_expression", into_func_literals=True)
-    )
+    return not _address_taken(ctx, fn, name)
 
 
 SHORT_S = 5.0
