@@ -76,6 +76,8 @@ FIRST_CONTACT = (
     ("97", "shown-heldout97-A.csv"), ("98", "shown-heldout98-A.csv"),
     ("99", "shown-heldout99-A.csv"), ("100", "shown-heldout100-A.csv"),
     ("101", "shown-heldout101-A.csv"), ("102", "shown-heldout102-A.csv"),
+    ("103", "shown-heldout103-A.csv"), ("104", "shown-heldout104-A.csv"),
+    ("105", "shown-heldout105-A.csv"), ("106", "shown-heldout106-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
