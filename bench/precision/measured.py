@@ -78,6 +78,8 @@ FIRST_CONTACT = (
     ("101", "shown-heldout101-A.csv"), ("102", "shown-heldout102-A.csv"),
     ("103", "shown-heldout103-A.csv"), ("104", "shown-heldout104-A.csv"),
     ("105", "shown-heldout105-A.csv"), ("106", "shown-heldout106-A.csv"),
+    ("107", "shown-heldout107-A.csv"), ("108", "shown-heldout108-A.csv"),
+    ("109", "shown-heldout109-A.csv"), ("110", "shown-heldout110-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
