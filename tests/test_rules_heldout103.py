@@ -1,0 +1,24 @@
+"""Held-out sets 103-106's false shapes fixed after their measurement (tuning, session 32's round one), on
+real Go, vetted:
+
+- LH401 (tests/fixtures/scan/lh401_resetcontent): go-gh's REST DoWithContext (set 103) returns early under
+  `if resp.StatusCode == http.StatusResetContent`; a 205 must carry no content (RFC 9110 15.3.6), so the
+  response comes back with http.NoBody. Twin, reported: the same return on 202 Accepted.
+"""
+
+from __future__ import annotations
+
+import pytest
+from scanfixtures import compare, vet
+
+SHAPES = {
+    "a return on 205 Reset Content leaves no body open": ("lh401_resetcontent", "LH401"),
+}
+"""Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the
+package's `// want` markers are exactly the findings, its twins reported, the shape not."""
+
+
+@pytest.mark.parametrize(("package", "rule"), list(SHAPES.values()), ids=list(SHAPES))
+def test_the_shape_is_excused_and_its_twins_reported(package: str, rule: str) -> None:
+    vet(package)
+    assert compare(package, [rule]) == []
