@@ -4,6 +4,10 @@ real Go, vetted:
 - LH401 (tests/fixtures/scan/lh401_resetcontent): go-gh's REST DoWithContext (set 103) returns early under
   `if resp.StatusCode == http.StatusResetContent`; a 205 must carry no content (RFC 9110 15.3.6), so the
   response comes back with http.NoBody. Twin, reported: the same return on 202 Accepted.
+- LH107 (tests/fixtures/scan/lh107_valuectx): go-livepeer's remote transcoder (set 104) builds its context
+  from context.Background() through another package's value helpers (`clog.AddManifestID` returns
+  `AddVal(ctx, ...)`, which reassigns `ctx = context.WithValue(ctx, ...)` and returns it): it can never be
+  cancelled, so the request built without it loses nothing. Twin, reported: a helper that adds a deadline.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from scanfixtures import compare, vet
 
 SHAPES = {
     "a return on 205 Reset Content leaves no body open": ("lh401_resetcontent", "LH401"),
+    "a context built by value-only helpers of another package is never cancelled": ("lh107_valuectx", "LH107"),
 }
 """Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the
 package's `// want` markers are exactly the findings, its twins reported, the shape not."""

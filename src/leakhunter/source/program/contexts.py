@@ -152,10 +152,13 @@ def never_done(
     return False
 
 
-def _value_only(ctx: FileContext, decl: Node) -> int | None:
-    """The index of the context parameter of a function whose every return hands back that parameter
-    or `context.WithValue` of it (a context with values added, never cancelled on its own); None
-    otherwise."""
+def _value_only(ctx: FileContext, decl: Node, depth: int = 0) -> int | None:
+    """The index of the context parameter of a function whose every return hands back a value-only
+    derivation of that parameter (a context with values added, never cancelled on its own); None
+    otherwise. A derivation is the parameter itself (every assignment to it in the body being one
+    again: `ctx = context.WithValue(ctx, k, m)`), `context.WithValue` of one, or a call of another such
+    function on one, up to three calls deep (go-livepeer's `clog.AddManifestID` returns `AddVal(ctx, ...)`,
+    which stores its values map with `ctx = context.WithValue(ctx, ...)` and returns ctx, held-out set 104)."""
     params = gs.parameters(ctx, decl)
     cands = [i for i, (n, t) in enumerate(params) if t.endswith("context.Context") and n not in ("", "_")]
     body = decl.child_by_field_name("body")
@@ -163,16 +166,38 @@ def _value_only(ctx: FileContext, decl: Node) -> int | None:
         return None
     pname = params[cands[0]][0]
     rets = list(gs.walk(body, "return_statement"))
+    if not rets:
+        return None
+    sets = [d for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec"))
+            if pname in gs.assigned_names(ctx, d)]
+    if any(d.type != "assignment_statement" or not _derived(ctx, gs.assigned_value(ctx, d, pname), pname, depth)
+           for d in sets):
+        return None  # shadowed, or set to something else than a derivation of itself
     for r in rets:
         vals = gs.returned_values(r)
-        if len(vals) != 1:
+        if len(vals) != 1 or not _derived(ctx, vals[0], pname, depth):
             return None
-        v = vals[0]
-        if v.type == "identifier" and ctx.text(v) == pname:
-            continue
-        if v.type == "call_expression" and gs.qualified_call_name(ctx, v) == "context.WithValue":
-            args = gs.arguments(v)
-            if args and args[0].type == "identifier" and ctx.text(args[0]) == pname:
-                continue
-        return None
-    return cands[0] if rets else None
+    return cands[0]
+
+
+def _derived(ctx: FileContext, v: Node | None, pname: str, depth: int) -> bool:
+    """`v` is `pname`, `context.WithValue(<derived>, ...)` or a value-only function called on a derived
+    context (see `_value_only`)."""
+    from leakhunter.source.program.callsites import call_declaration
+
+    while v is not None and v.type == "parenthesized_expression" and v.named_children:
+        v = v.named_children[0]
+    if v is None:
+        return False
+    if v.type == "identifier":
+        return ctx.text(v) == pname
+    if v.type != "call_expression":
+        return False
+    args = gs.arguments(v)
+    if gs.qualified_call_name(ctx, v) == "context.WithValue":
+        return bool(args) and _derived(ctx, args[0], pname, depth)
+    if depth >= 3 or gs.qualified_call_name(ctx, v).startswith("context."):
+        return False
+    decl = call_declaration(ctx, v)
+    i = _value_only(decl[0], decl[1], depth + 1) if decl is not None else None
+    return i is not None and i < len(args) and _derived(ctx, args[i], pname, depth)
