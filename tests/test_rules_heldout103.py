@@ -8,6 +8,12 @@ real Go, vetted:
   from context.Background() through another package's value helpers (`clog.AddManifestID` returns
   `AddVal(ctx, ...)`, which reassigns `ctx = context.WithValue(ctx, ...)` and returns it): it can never be
   cancelled, so the request built without it loses nothing. Twin, reported: a helper that adds a deadline.
+- LH301 (tests/fixtures/scan/lh301_unusedoption): kserve modelmesh-runtime-adapter's pull manager (set 104)
+  starts its client cache's cleanup ticker from a constructor only main reaches, seven calls up (the call
+  search now follows eight, was three); the constructor's other
+  caller is the func literal returned by the option `CacheOptions`, which nothing in the module calls, so
+  the literal runs in no production process (program.once). Twin, reported: an option the program applies
+  once per request.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from scanfixtures import compare, vet
 SHAPES = {
     "a return on 205 Reset Content leaves no body open": ("lh401_resetcontent", "LH401"),
     "a context built by value-only helpers of another package is never cancelled": ("lh107_valuectx", "LH107"),
+    "an option closure nothing asks for makes no second start": ("lh301_unusedoption/pullman", "LH301"),
 }
 """Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the
 package's `// want` markers are exactly the findings, its twins reported, the shape not."""

