@@ -1,4 +1,4 @@
-"""Held-out sets 103-106's false shapes fixed after their measurement (tuning, session 32's round one), on
+"""Held-out sets 103-110's false shapes fixed after their measurement (tuning, session 32), on
 real Go, vetted:
 
 - LH401 (tests/fixtures/scan/lh401_resetcontent): go-gh's REST DoWithContext (set 103) returns early under
@@ -14,6 +14,10 @@ real Go, vetted:
   caller is the func literal returned by the option `CacheOptions`, which nothing in the module calls, so
   the literal runs in no production process (program.once). Twin, reported: an option the program applies
   once per request.
+- LH301 (tests/fixtures/scan/lh301_ifacecall): hybridnet's daemon (set 107) starts its neighbour-cache
+  cleaner from `CtrlHub.Run`, which main calls once; the module's other `.Run(` calls in loops are on
+  interfaces CtrlHub does not implement (another signature, or a method it lacks), so they cannot reach it.
+  Twin, reported: a method reached per request through an interface its type implements.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ SHAPES = {
     "a return on 205 Reset Content leaves no body open": ("lh401_resetcontent", "LH401"),
     "a context built by value-only helpers of another package is never cancelled": ("lh107_valuectx", "LH107"),
     "an option closure nothing asks for makes no second start": ("lh301_unusedoption/pullman", "LH301"),
+    "a call on an interface the type does not implement cannot reach its method": ("lh301_ifacecall/daemon", "LH301"),
 }
 """Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the
 package's `// want` markers are exactly the findings, its twins reported, the shape not."""
