@@ -21,6 +21,10 @@ real Go, vetted:
 - LH301 (tests/fixtures/scan/lh301_oncedo): conjure's station statistics (set 109) start their ticker
   goroutines in `initStats`, handed by name to `Do` of a package-level sync.Once: once per process,
   however often the getter runs. Twin, reported: a method handed to a sync.Once that is a field.
+- LH301 (tests/fixtures/scan/lh301_samename/monitor): go-livepeer's sender monitor and redeemer (set 104) start
+  their cleanup loops from `Start`, which the node calls once; another type of the package also declares
+  `Start`, and the call search gave up on a second declaration of the name. Each call is now judged by its
+  operand's type. Twin, reported: the other type's ticker, started per sender.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ SHAPES = {
     "an option closure nothing asks for makes no second start": ("lh301_unusedoption/pullman", "LH301"),
     "a call on an interface the type does not implement cannot reach its method": ("lh301_ifacecall/daemon", "LH301"),
     "a function handed by name to a package-level sync.Once runs once": ("lh301_oncedo", "LH301"),
+    "another type's method of the same name does not hide a once-per-process start": ("lh301_samename/monitor", "LH301"),
 }
 """Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the
 package's `// want` markers are exactly the findings, its twins reported, the shape not."""

@@ -309,7 +309,9 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
                 if not is_method and p != here:
                     continue  # the same function in another file of the package: a build variant
                     # (`stats_darwin.go`, `stats_linux.go`: one build holds one of them)
-                return False  # a second declaration of the name (another type's method): cannot tell
+                if is_method:
+                    continue  # another type's method of that name: each call below is judged by its operand
+                return False  # a second declaration of the name: cannot tell
             if up.type in ("method_elem", "field_declaration"):
                 continue
             callee = n
