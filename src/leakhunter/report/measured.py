@@ -12,7 +12,7 @@ SETS = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 2
 """The held-out sets pooled here (bench/precision/HELDOUT*.md)."""
 
 MEASURED: dict[str, tuple[int, int]] = {
-    "LH101": (321, 384),
+    "LH101": (319, 384),
     "LH102": (9, 22),
     "LH103": (18, 21),
     "LH104": (34, 45),
@@ -24,16 +24,16 @@ MEASURED: dict[str, tuple[int, int]] = {
     "LH110": (0, 2),
     "LH111": (1, 7),
     "LH201": (52, 66),
-    "LH301": (135, 172),
+    "LH301": (132, 172),
     "LH302": (21, 24),
     "LH303": (64, 111),
     "LH304": (4, 8),
-    "LH401": (468, 586),
+    "LH401": (466, 586),
     "LH402": (106, 208),
     "LH403": (39, 54),
-    "LH404": (808, 974),
+    "LH404": (806, 974),
     "LH502": (0, 14),
     "LH504": (1, 3),
 }
 """Rule id -> (true, triaged) over the production findings the default output showed at first contact
-(2232 of 2945 in all)."""
+(2223 of 2945 in all)."""
