@@ -542,12 +542,16 @@ def _place(r: Any) -> str:
 
 
 def _known_verdicts(which: str, tag: str = "") -> dict[str, dict[str, str]]:
-    """Verdicts by fingerprint, and by `_place` for the set's own earlier files (a fingerprint first)."""
+    """Verdicts by fingerprint, and by `_place` for the set's own earlier files (a fingerprint first).
+
+    The set's verdict history is read last, so it wins: `mark` writes every verdict there, and a tag's own
+    earlier CSVs may predate a later re-mark (a re-scan as tag B kept two findings true that an audit of tag
+    A had turned false, session 32)."""
     out: dict[str, dict[str, str]] = {}
     by_place: dict[str, dict[str, str]] = {}
     own = [_history(which), *sorted(HERE.glob(f"shown-{which}-*.csv"))]
     for path in ([HERE / name for name in CARRY.get(which, [])]
-                 + [_history(which), _sample_csv(which, tag), _shown_csv(which, tag)]):
+                 + [_sample_csv(which, tag), _shown_csv(which, tag), _history(which)]):
         if path.exists():
             with path.open() as fh:
                 out.update({r["fingerprint"]: r for r in csv.DictReader(fh) if r.get("verdict") and r.get("fingerprint")})
