@@ -80,6 +80,8 @@ FIRST_CONTACT = (
     ("105", "shown-heldout105-A.csv"), ("106", "shown-heldout106-A.csv"),
     ("107", "shown-heldout107-A.csv"), ("108", "shown-heldout108-A.csv"),
     ("109", "shown-heldout109-A.csv"), ("110", "shown-heldout110-A.csv"),
+    ("111", "shown-heldout111-A.csv"), ("112", "shown-heldout112-A.csv"),
+    ("113", "shown-heldout113-A.csv"), ("114", "shown-heldout114-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -8,7 +8,8 @@
   (`--tag A`; 91-94 on 35f7232, 95-98 on 0ebfda1, 99-102 on e600cc3) and triaged whole: 83/103, 113/129 and
   93/106 = 289/338 = 85.5%. They are TUNING material now (CARRY, TUNED_HELDOUT), as are sets 1-90: rules were
   changed after each of them was measured. Sets 103-106 (seeds 20270174-20270177)
-  and 107-110 (20270178-20270181) are session 32's two rounds, wired before their lists were chosen. A new held-out set needs a new
+  107-110 (20270178-20270181) and 111-114 (20270182-20270185) are session 32's three rounds, wired before
+  their lists were chosen. A new held-out set needs a new
   list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout102`: the 102 held-out sets (HELDOUT.md ... HELDOUT102.md),
   triaged at the end of sessions 2-31 and read while rules were changed since, so they are TUNING
@@ -114,7 +115,9 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout103": 20270174, "heldout104": 20270175,
          "heldout105": 20270176, "heldout106": 20270177,
          "heldout107": 20270178, "heldout108": 20270179,
-         "heldout109": 20270180, "heldout110": 20270181}
+         "heldout109": 20270180, "heldout110": 20270181,
+         "heldout111": 20270182, "heldout112": 20270183,
+         "heldout113": 20270184, "heldout114": 20270185}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -164,7 +167,9 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout99": "HELDOUT99.md", "heldout100": "HELDOUT100.md", "heldout101": "HELDOUT101.md",
          "heldout102": "HELDOUT102.md", "heldout103": "HELDOUT103.md", "heldout104": "HELDOUT104.md",
          "heldout105": "HELDOUT105.md", "heldout106": "HELDOUT106.md", "heldout107": "HELDOUT107.md",
-         "heldout108": "HELDOUT108.md", "heldout109": "HELDOUT109.md", "heldout110": "HELDOUT110.md"}
+         "heldout108": "HELDOUT108.md", "heldout109": "HELDOUT109.md", "heldout110": "HELDOUT110.md",
+         "heldout111": "HELDOUT111.md", "heldout112": "HELDOUT112.md", "heldout113": "HELDOUT113.md",
+         "heldout114": "HELDOUT114.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -217,7 +222,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout103": "heldout103/modcache", "heldout104": "heldout104/modcache",
           "heldout105": "heldout105/modcache", "heldout106": "heldout106/modcache",
           "heldout107": "heldout107/modcache", "heldout108": "heldout108/modcache",
-          "heldout109": "heldout109/modcache", "heldout110": "heldout110/modcache"}
+          "heldout109": "heldout109/modcache", "heldout110": "heldout110/modcache",
+          "heldout111": "heldout111/modcache", "heldout112": "heldout112/modcache",
+          "heldout113": "heldout113/modcache", "heldout114": "heldout114/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
