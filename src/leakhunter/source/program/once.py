@@ -188,12 +188,7 @@ def _done_once(ctx: FileContext, lit: Node) -> bool:
     field runs once per object, which may be one per request: not this."""
     if _once_do_argument(ctx, lit):
         return True
-    ret = lit.parent
-    while ret is not None and ret.type in ("parenthesized_expression", "expression_list"):
-        ret = ret.parent
-    if ret is None or ret.type != "return_statement":
-        return False
-    decl = gs.enclosing_function(ret)
+    decl = _returned_by(lit)
     if decl is None or decl.type != "function_declaration":
         return False
     name = ctx.text(decl.child_by_field_name("name"))
