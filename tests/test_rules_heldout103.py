@@ -25,6 +25,9 @@ real Go, vetted:
   their cleanup loops from `Start`, which the node calls once; another type of the package also declares
   `Start`, and the call search gave up on a second declaration of the name. Each call is now judged by its
   operand's type. Twin, reported: the other type's ticker, started per sender.
+- LH401 (tests/fixtures/scan/lh401_headbuilder): rkt's resumable download (set 113) sends a request built by
+  `headRequest`, whose one statement returns `httpRequest("HEAD", u)`: a HEAD reply has http.NoBody. Twin,
+  reported: the same probe through a GET builder.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ SHAPES = {
     "a call on an interface the type does not implement cannot reach its method": ("lh301_ifacecall/daemon", "LH301"),
     "a function handed by name to a package-level sync.Once runs once": ("lh301_oncedo", "LH301"),
     "another type's method of the same name does not hide a once-per-process start": ("lh301_samename/monitor", "LH301"),
+    "a request from a one-line HEAD builder leaves no body open": ("lh401_headbuilder", "LH401"),
 }
 """Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the
 package's `// want` markers are exactly the findings, its twins reported, the shape not."""
