@@ -3,19 +3,20 @@
 
 - tuning set: the Go standard library ($(go env GOROOT)/src of the toolchain tests use),
   prometheus and go-ethereum. Rules may be tuned on it.
-- held-out sets 91-102 (HELDOUT91.md ... HELDOUT102.md, seeds 20270162-20270173): session 31's three rounds,
+- held-out sets 103-114 (HELDOUT103.md ... HELDOUT114.md, seeds 20270174-20270185): session 32's three rounds,
   each list chosen and committed by its own helper before any finding on it is seen, measured on one frozen tree
-  (`--tag A`; 91-94 on 35f7232, 95-98 on 0ebfda1, 99-102 on e600cc3) and triaged whole: 83/103, 113/129 and
-  93/106 = 289/338 = 85.5%. They are TUNING material now (CARRY, TUNED_HELDOUT), as are sets 1-90: rules were
-  changed after each of them was measured. Sets 103-106 (seeds 20270174-20270177)
-  107-110 (20270178-20270181) and 111-114 (20270182-20270185) are session 32's three rounds, wired before
-  their lists were chosen. A new held-out set needs a new
-  list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout102`: the 102 held-out sets (HELDOUT.md ... HELDOUT102.md),
-  triaged at the end of sessions 2-31 and read while rules were changed since, so they are TUNING
+  (`--tag A`; 103-106 on cfcd0be, 107-110 on 382c95e, 111-114 on e391d84), triaged whole, and every true verdict
+  re-read blind by a second helper (re-marked in the CSVs where it was overturned): audited 74/87, 59/74 and
+  117/155 = 250/316 = 79.1%. They are TUNING material now (CARRY, TUNED_HELDOUT), as are sets 1-102: rules were
+  changed after each of them was measured. The next new set is heldout115 (seed 20270186); a new held-out set
+  needs a new list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper
+  starts.
+- `--set heldout` ... `--set heldout114`: the 114 held-out sets (HELDOUT.md ... HELDOUT114.md),
+  triaged at the end of sessions 2-32 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1), 67-70
-  (b6557b5) and 71-74 (dcd802e) were session 29's first three rounds.
+  (b6557b5) and 71-74 (dcd802e) were session 29's first three rounds; 91-102 session 31's (35f7232, 0ebfda1,
+  e600cc3: 289/338, triaged once).
 
 Each corpus is scanned by the real command as a user runs it (`leakhunter scan --format
 json`, no option: default rules, default severities, `info` hidden by the noise policy),
@@ -341,9 +342,21 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout99.csv", "sample-heldout99-A.csv", "shown-heldout99-A.csv",
                     "verdicts-heldout100.csv", "sample-heldout100-A.csv", "shown-heldout100-A.csv",
                     "verdicts-heldout101.csv", "sample-heldout101-A.csv", "shown-heldout101-A.csv",
-                    "verdicts-heldout102.csv", "sample-heldout102-A.csv", "shown-heldout102-A.csv"],
+                    "verdicts-heldout102.csv", "sample-heldout102-A.csv", "shown-heldout102-A.csv",
+                    "verdicts-heldout103.csv", "sample-heldout103-A.csv", "shown-heldout103-A.csv",
+                    "verdicts-heldout104.csv", "sample-heldout104-A.csv", "shown-heldout104-A.csv",
+                    "verdicts-heldout105.csv", "sample-heldout105-A.csv", "shown-heldout105-A.csv",
+                    "verdicts-heldout106.csv", "sample-heldout106-A.csv", "shown-heldout106-A.csv",
+                    "verdicts-heldout107.csv", "sample-heldout107-A.csv", "shown-heldout107-A.csv",
+                    "verdicts-heldout108.csv", "sample-heldout108-A.csv", "shown-heldout108-A.csv",
+                    "verdicts-heldout109.csv", "sample-heldout109-A.csv", "shown-heldout109-A.csv",
+                    "verdicts-heldout110.csv", "sample-heldout110-A.csv", "shown-heldout110-A.csv",
+                    "verdicts-heldout111.csv", "sample-heldout111-A.csv", "shown-heldout111-A.csv",
+                    "verdicts-heldout112.csv", "sample-heldout112-A.csv", "shown-heldout112-A.csv",
+                    "verdicts-heldout113.csv", "sample-heldout113-A.csv", "shown-heldout113-A.csv",
+                    "verdicts-heldout114.csv", "sample-heldout114-A.csv", "shown-heldout114-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-102 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-114 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -362,7 +375,9 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout83", "heldout84", "heldout85", "heldout86", "heldout87", "heldout88",
                  "heldout89", "heldout90", "heldout91", "heldout92", "heldout93", "heldout94",
                  "heldout95", "heldout96", "heldout97", "heldout98", "heldout99", "heldout100",
-                 "heldout101", "heldout102")
+                 "heldout101", "heldout102", "heldout103", "heldout104", "heldout105", "heldout106",
+                 "heldout107", "heldout108", "heldout109", "heldout110", "heldout111", "heldout112",
+                 "heldout113", "heldout114")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
