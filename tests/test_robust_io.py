@@ -379,3 +379,42 @@ def test_url_inputs_are_named_too(tmp_path: Path, real: dict[str, Path]) -> None
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+# --- outputs that are not regular files ---------------------------------------------------
+
+
+def test_output_to_a_fifo_is_written_in_place(tmp_path: Path) -> None:
+    """scan -o renamed FILE.tmp over FILE whatever FILE was: `-o /dev/null` run as root made the
+    machine's /dev/null a regular file. A FIFO (what a CI step reading `-o` through a pipe gives)
+    must stay a FIFO and receive the whole output."""
+    import json
+    import stat
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    src = Path(__file__).parent / "fixtures" / "scan" / "lh101"
+    res = leakhunter("scan", "--format", "json", "-o", str(fifo), str(src))
+    reader.join(timeout=30)
+    assert res.returncode in (0, 1), res.stderr.decode()
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert json.loads(got[0])["findings"]
+    assert not (tmp_path / "out.fifo.tmp").exists()
+
+
+def test_output_through_a_symlink_replaces_its_target(tmp_path: Path) -> None:
+    """The link stays a link; the file it names gets the whole new output."""
+    from leakhunter.atomic import write_atomic
+
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    write_atomic(link, "new")
+    assert link.is_symlink()
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.json", "report.json"]

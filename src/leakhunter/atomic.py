@@ -5,6 +5,11 @@ disk, Ctrl-C) leaves a truncated FILE that looks valid until it is opened. Writi
 FILE.tmp and renaming it keeps the old FILE until the new one is complete; and on any
 failure the .tmp is removed, so a full disk leaves nothing behind (the acceptance
 audit found `report -o FILE` on a full disk left FILE.tmp).
+
+Only a regular file is replaced so. A FILE that is a device, a FIFO or a socket (`-o /dev/null`,
+`-o /dev/stdout`, a pipe a CI step reads) is written in place: the rename made `/dev/null` a
+regular file holding the output, for every program of the machine (session 32, run as root). A
+symlink is followed: the file it names is replaced, the link stays.
 """
 
 from __future__ import annotations
@@ -21,8 +26,14 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     .tmp is gone whatever happened, KeyboardInterrupt included.
     """
     out = Path(path)
-    tmp = out.with_name(out.name + ".tmp")
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    if out.exists() and not out.is_file():
+        with open(out, "wb") as f:
+            f.write(raw)
+        return
+    if out.is_symlink():
+        out = Path(os.path.realpath(out))
+    tmp = out.with_name(out.name + ".tmp")
     try:
         with open(tmp, "wb") as f:
             f.write(raw)
