@@ -110,7 +110,7 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
         # `*client.Client`, held-out set 68): its body decides (go-exploit's DoRequest defers the body's
         # Close and reads it before handing the response back for its status, held-out set 42)
         decl = callee_declaration(ctx, call)
-        if decl is not None and (not _returns_fresh(decl[0], decl[1], depth) or _sends_head(decl[0], decl[1])):
+        if decl is not None and (not _returns_fresh(decl[0], decl[1], depth) or returns_head_call(decl[0], decl[1])):
             kind = ""
         elif decl is None:
             from leakhunter.source.program.implementations import interface_callees
@@ -125,11 +125,12 @@ def created_resource(ctx: FileContext, call: Node, depth: int = 0) -> str:
 _HEAD_METHODS = frozenset({'"HEAD"', "http.MethodHead", "net/http.MethodHead"})
 
 
-def _sends_head(ctx: FileContext, decl: Node) -> bool:
-    """Every return of `decl` hands back the response of a call given the HEAD method
-    (`return c.doRequest(ctx, http.MethodHead, path, ...)`: reaper-client-go's doHead, held-out set 96): the
-    transport answers a HEAD request with `http.NoBody` and pools the connection before it returns, so the
-    response holds nothing to close."""
+def returns_head_call(ctx: FileContext, decl: Node) -> bool:
+    """Every return of `decl` hands back what a call given the HEAD method makes: its response
+    (`return c.doRequest(ctx, http.MethodHead, path, ...)`: reaper-client-go's doHead, held-out set 96) or
+    the request it builds (`return s.httpRequest("HEAD", u)`: rkt's headRequest, set 113). The transport
+    answers a HEAD request with `http.NoBody` and pools the connection before it returns, so the response
+    holds nothing to close."""
     body = decl.child_by_field_name("body")
     rets = list(gs.walk(body, "return_statement")) if body is not None else []
     for r in rets:

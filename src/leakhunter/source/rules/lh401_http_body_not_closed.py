@@ -172,17 +172,15 @@ def _bodiless(ctx: FileContext, fn: Node, call: Node) -> bool:
 
 
 def _head_builder(ctx: FileContext, call: Node) -> bool:
-    """`call` reaches a function of this package whose body is one return statement naming the HEAD
-    method."""
-    from leakhunter.source.program.summaries import own_declaration
+    """`call` reaches a function of this package whose body is one return statement handing back a call
+    given the HEAD method (`summaries.returns_head_call`)."""
+    from leakhunter.source.program.summaries import own_declaration, returns_head_call
 
     decl = own_declaration(ctx, call)
     body = decl[1].child_by_field_name("body") if decl is not None else None
-    stmts = gs.statements(body) if body is not None else []
-    if decl is None or len(stmts) != 1 or stmts[0].type != "return_statement":
+    if decl is None or body is None or len(gs.statements(body)) != 1:
         return False
-    text = decl[0].source[stmts[0].start_byte : stmts[0].end_byte]
-    return any(m in text for m in _HEAD_MARKS)
+    return returns_head_call(decl[0], decl[1])
 
 
 _BRANCHES = frozenset({
