@@ -82,6 +82,8 @@ FIRST_CONTACT = (
     ("109", "shown-heldout109-A.csv"), ("110", "shown-heldout110-A.csv"),
     ("111", "shown-heldout111-A.csv"), ("112", "shown-heldout112-A.csv"),
     ("113", "shown-heldout113-A.csv"), ("114", "shown-heldout114-A.csv"),
+    ("115", "shown-heldout115-A.csv"), ("116", "shown-heldout116-A.csv"),
+    ("117", "shown-heldout117-A.csv"), ("118", "shown-heldout118-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -8,9 +8,9 @@
   (`--tag A`; 103-106 on cfcd0be, 107-110 on 382c95e, 111-114 on e391d84), triaged whole, and every true verdict
   re-read blind by a second helper (re-marked in the CSVs where it was overturned): audited 74/87, 59/74 and
   117/155 = 250/316 = 79.1%. They are TUNING material now (CARRY, TUNED_HELDOUT), as are sets 1-102: rules were
-  changed after each of them was measured. The next new set is heldout115 (seed 20270186); a new held-out set
-  needs a new list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper
-  starts.
+  changed after each of them was measured. Sets 115-118 (seeds 20270186-20270189) are session 33's round; a
+  new held-out set needs a new list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's
+  FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout114`: the 114 held-out sets (HELDOUT.md ... HELDOUT114.md),
   triaged at the end of sessions 2-32 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
@@ -118,7 +118,8 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout107": 20270178, "heldout108": 20270179,
          "heldout109": 20270180, "heldout110": 20270181,
          "heldout111": 20270182, "heldout112": 20270183,
-         "heldout113": 20270184, "heldout114": 20270185}
+         "heldout113": 20270184, "heldout114": 20270185,
+         "heldout115": 20270186, "heldout116": 20270187, "heldout117": 20270188, "heldout118": 20270189}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -170,7 +171,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout105": "HELDOUT105.md", "heldout106": "HELDOUT106.md", "heldout107": "HELDOUT107.md",
          "heldout108": "HELDOUT108.md", "heldout109": "HELDOUT109.md", "heldout110": "HELDOUT110.md",
          "heldout111": "HELDOUT111.md", "heldout112": "HELDOUT112.md", "heldout113": "HELDOUT113.md",
-         "heldout114": "HELDOUT114.md"}
+         "heldout114": "HELDOUT114.md", "heldout115": "HELDOUT115.md", "heldout116": "HELDOUT116.md",
+         "heldout117": "HELDOUT117.md", "heldout118": "HELDOUT118.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -225,7 +227,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout107": "heldout107/modcache", "heldout108": "heldout108/modcache",
           "heldout109": "heldout109/modcache", "heldout110": "heldout110/modcache",
           "heldout111": "heldout111/modcache", "heldout112": "heldout112/modcache",
-          "heldout113": "heldout113/modcache", "heldout114": "heldout114/modcache"}
+          "heldout113": "heldout113/modcache", "heldout114": "heldout114/modcache",
+          "heldout115": "heldout115/modcache", "heldout116": "heldout116/modcache",
+          "heldout117": "heldout117/modcache", "heldout118": "heldout118/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
