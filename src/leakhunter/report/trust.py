@@ -11,15 +11,25 @@ from __future__ import annotations
 
 from leakhunter.report.measured import MEASURED, SETS
 
-__all__ = ["MEASURED", "SETS", "describe", "measured", "precision_label", "short"]
+__all__ = ["LOW", "MEASURED", "SETS", "describe", "measured", "precision_label", "short", "wrong_more_than_right"]
 
 MIN_TRIAGED = 5
 """Fewer triaged findings than this give no precision word: 2 of 2 is not "very high"."""
+LOW = 0.5
+"""A rule true for less than this share of its findings on unseen code (over MIN_TRIAGED or more) is
+off by default in `scan`: a reviewer who is wrong-footed more often than helped stops reading the
+output. The rule stays available (`--enable`), and `watch`/`soak` run it beside measured growth."""
 
 
 def measured(rule_id: str) -> tuple[int, int] | None:
     """(true, triaged) for the rule, or None when its default output was never triaged on unseen code."""
     return MEASURED.get(rule_id)
+
+
+def wrong_more_than_right(rule_id: str) -> bool:
+    """The measured record says the rule belongs off by default (the LOW policy)."""
+    got = measured(rule_id)
+    return got is not None and got[1] >= MIN_TRIAGED and got[0] / got[1] < LOW
 
 
 def precision_label(rule_id: str) -> str | None:
@@ -32,7 +42,7 @@ def precision_label(rule_id: str) -> str | None:
         return "very-high"
     if share >= 0.75:
         return "high"
-    if share >= 0.5:
+    if share >= LOW:
         return "medium"
     return "low"
 
