@@ -7,12 +7,17 @@
   strand: a signal deferred by the goroutine runs after its pending send (goflow.exclusive_signals).
   The same holds for a send in a deferred closure. Twin, reported: the other channel closed before the
   send, not in a defer.
+- LH402 (tests/fixtures/lrusize, golang-lru's constructors through a replace): threefoldtech/0-fs's NewStore
+  (set 118) returns with its prepared statement open only when `lru.New(DirCacheSize)` fails, which it
+  does only for a size below one (program.failures). Also v2's `lru.New[string, int](64)`, which
+  tree-sitter-go reads as a conversion to a generic type. Twins, reported: a size from the caller, and
+  a constant zero.
 """
 
 from __future__ import annotations
 
 import pytest
-from scanfixtures import compare, vet
+from scanfixtures import FIXTURES, compare, vet, vet_module
 
 SHAPES = {
     "a signal the goroutine defers cannot abandon its pending send": ("lh101_deferredsignal", "LH101"),
@@ -25,3 +30,11 @@ package's `// want` markers are exactly the findings, its twins reported, the sh
 def test_the_shape_is_excused_and_its_twins_reported(package: str, rule: str) -> None:
     vet(package)
     assert compare(package, [rule]) == []
+
+
+LRUSIZE = FIXTURES.parent / "lrusize"
+
+
+def test_a_cache_of_constant_positive_size_cannot_fail() -> None:
+    vet_module(LRUSIZE)
+    assert compare("store", ["LH402"], root=LRUSIZE) == []

@@ -38,6 +38,12 @@ def constant_bool(ctx: FileContext, expr: Node | None) -> bool | None:
     return v if isinstance(v, bool) else None
 
 
+def constant_int(ctx: FileContext, expr: Node | None) -> int | None:
+    """The integer value of a constant expression (`1024`, `DirCacheSize`, `4 << 10`); None when it may vary."""
+    v = _value(ctx, expr, 0)
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
 def _value(ctx: FileContext, n: Node | None, depth: int) -> Value | None:
     if n is None or depth > _DEPTH:
         return None
