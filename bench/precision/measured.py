@@ -84,6 +84,8 @@ FIRST_CONTACT = (
     ("113", "shown-heldout113-A.csv"), ("114", "shown-heldout114-A.csv"),
     ("115", "shown-heldout115-A.csv"), ("116", "shown-heldout116-A.csv"),
     ("117", "shown-heldout117-A.csv"), ("118", "shown-heldout118-A.csv"),
+    ("119", "shown-heldout119-A.csv"), ("120", "shown-heldout120-A.csv"),
+    ("121", "shown-heldout121-A.csv"), ("122", "shown-heldout122-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 

@@ -8,7 +8,7 @@
   (`--tag A`; 103-106 on cfcd0be, 107-110 on 382c95e, 111-114 on e391d84), triaged whole, and every true verdict
   re-read blind by a second helper (re-marked in the CSVs where it was overturned): audited 74/87, 59/74 and
   117/155 = 250/316 = 79.1%. They are TUNING material now (CARRY, TUNED_HELDOUT), as are sets 1-102: rules were
-  changed after each of them was measured. Sets 115-118 (seeds 20270186-20270189) are session 33's round; a
+  changed after each of them was measured. Sets 115-118 and 119-122 (seeds 20270186-20270193) are session 33's two rounds; a
   new held-out set needs a new list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's
   FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout114`: the 114 held-out sets (HELDOUT.md ... HELDOUT114.md),
@@ -119,7 +119,8 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout109": 20270180, "heldout110": 20270181,
          "heldout111": 20270182, "heldout112": 20270183,
          "heldout113": 20270184, "heldout114": 20270185,
-         "heldout115": 20270186, "heldout116": 20270187, "heldout117": 20270188, "heldout118": 20270189}
+         "heldout115": 20270186, "heldout116": 20270187, "heldout117": 20270188, "heldout118": 20270189,
+         "heldout119": 20270190, "heldout120": 20270191, "heldout121": 20270192, "heldout122": 20270193}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -172,7 +173,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout108": "HELDOUT108.md", "heldout109": "HELDOUT109.md", "heldout110": "HELDOUT110.md",
          "heldout111": "HELDOUT111.md", "heldout112": "HELDOUT112.md", "heldout113": "HELDOUT113.md",
          "heldout114": "HELDOUT114.md", "heldout115": "HELDOUT115.md", "heldout116": "HELDOUT116.md",
-         "heldout117": "HELDOUT117.md", "heldout118": "HELDOUT118.md"}
+         "heldout117": "HELDOUT117.md", "heldout118": "HELDOUT118.md", "heldout119": "HELDOUT119.md",
+         "heldout120": "HELDOUT120.md", "heldout121": "HELDOUT121.md", "heldout122": "HELDOUT122.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -229,7 +231,9 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout111": "heldout111/modcache", "heldout112": "heldout112/modcache",
           "heldout113": "heldout113/modcache", "heldout114": "heldout114/modcache",
           "heldout115": "heldout115/modcache", "heldout116": "heldout116/modcache",
-          "heldout117": "heldout117/modcache", "heldout118": "heldout118/modcache"}
+          "heldout117": "heldout117/modcache", "heldout118": "heldout118/modcache",
+          "heldout119": "heldout119/modcache", "heldout120": "heldout120/modcache",
+          "heldout121": "heldout121/modcache", "heldout122": "heldout122/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
