@@ -23,6 +23,9 @@
   `g.Logger.PrepareCtx(ctx, pID)`, an interface method whose only implementation returns it: a value-only
   derivation (`contexts.value_only_call`), done when the RPC's is. Twin, reported: a `Detacher` whose one
   implementation returns `context.WithoutCancel(ctx)`.
+- LH404 (tests/fixtures/scan/lh404_jsonliteral): shuffledns (set 117) leaves its output file open only when
+  `json.Marshal(map[string]interface{}{"hostname": h})` fails, which a map literal of strings and numbers
+  cannot (program.failures). Twin, reported: a map holding a caller's `any`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from scanfixtures import FIXTURES, compare, vet, vet_module
 SHAPES = {
     "a signal the goroutine defers cannot abandon its pending send": ("lh101_deferredsignal", "LH101"),
     "rows of a store reached through an interface from a registered gRPC service": ("rpclayers/storage", "LH402"),
+    "json.Marshal of a literal of plain values cannot fail": ("lh404_jsonliteral", "LH404"),
     "a transaction of a repository reached through a service layer from a gRPC handler": ("rpclayers/postgres", "LH403"),
 }
 """Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the
