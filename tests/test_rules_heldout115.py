@@ -26,6 +26,10 @@
 - LH404 (tests/fixtures/scan/lh404_jsonliteral): shuffledns (set 117) leaves its output file open only when
   `json.Marshal(map[string]interface{}{"hostname": h})` fails, which a map literal of strings and numbers
   cannot (program.failures). Twin, reported: a map holding a caller's `any`.
+- LH404 (tests/fixtures/scan/lh404_logsinklocal): wost-go's SetLogging (set 122) folds its log file into a
+  local writer (`logOut = io.MultiWriter(logOut, f)`, a plain assignment to a local declared before) and
+  installs it with `logrus.SetOutput(logOut)`: the process's log sink, open on purpose (release.py). Twin,
+  reported: the same local writer used for one message and dropped.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ SHAPES = {
     "a signal the goroutine defers cannot abandon its pending send": ("lh101_deferredsignal", "LH101"),
     "rows of a store reached through an interface from a registered gRPC service": ("rpclayers/storage", "LH402"),
     "json.Marshal of a literal of plain values cannot fail": ("lh404_jsonliteral", "LH404"),
+    "a file folded into a local writer installed as the log output": ("lh404_logsinklocal", "LH404"),
     "a transaction of a repository reached through a service layer from a gRPC handler": ("rpclayers/postgres", "LH403"),
 }
 """Each shape above (module docstring) -> its fixture package (valid Go: `go vet` passes) and rule; the

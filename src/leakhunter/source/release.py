@@ -1424,14 +1424,16 @@ def _to_process_owner(ctx: FileContext, node: Node, depth: int) -> bool:
         if cur.id not in ids or len(lefts) != len(rights):
             return False
         left = lefts[ids.index(cur.id)]
-        if stmt.type == "assignment_statement" and not gs.is_define(stmt):
-            return _is_process_wide(ctx, left)
+        if stmt.type == "assignment_statement" and not gs.is_define(stmt) and _is_process_wide(ctx, left):
+            return True
         fn = gs.enclosing_function(stmt)
         if fn is None or left.type != "identifier":
             return False
         name = ctx.text(left)
+        # a local, declared here or before (`var logOut io.Writer = os.Stdout; ...; logOut = io.MultiWriter(logOut,
+        # f); logrus.SetOutput(logOut)`: wost-go's SetLogging, held-out set 122): whatever it is handed on to
         return any(
-            use.id != left.id and _to_process_owner(ctx, use, depth + 1)
+            use.id != left.id and use.start_byte > stmt.start_byte and _to_process_owner(ctx, use, depth + 1)
             for use in gs.identifiers(ctx, fn, name)
         )
     return False
