@@ -8,11 +8,12 @@
   (`--tag A`; 103-106 on cfcd0be, 107-110 on 382c95e, 111-114 on e391d84), triaged whole, and every true verdict
   re-read blind by a second helper (re-marked in the CSVs where it was overturned): audited 74/87, 59/74 and
   117/155 = 250/316 = 79.1%. They are TUNING material now (CARRY, TUNED_HELDOUT), as are sets 1-102: rules were
-  changed after each of them was measured. Sets 115-118 and 119-122 (seeds 20270186-20270193) are session 33's two rounds; a
-  new held-out set needs a new list and a new seed, wired in SEEDS, LISTS, CACHES and measured.py's
-  FIRST_CONTACT before its helper starts.
-- `--set heldout` ... `--set heldout114`: the 114 held-out sets (HELDOUT.md ... HELDOUT114.md),
-  triaged at the end of sessions 2-32 and read while rules were changed since, so they are TUNING
+  changed after each of them was measured. Sets 115-118 (c6c723f) and 119-122 (e41c784), seeds
+  20270186-20270193, were session 33's two rounds, every true verdict audited the same way; they are tuning
+  material too. The next new set is heldout123 (seed 20270194); a new held-out set needs a new list and a
+  new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
+- `--set heldout` ... `--set heldout122`: the 122 held-out sets (HELDOUT.md ... HELDOUT122.md),
+  triaged at the end of sessions 2-33 and read while rules were changed since, so they are TUNING
   material now: `--set tuning` scans them too, and their verdicts carry over into the tuning
   sample by fingerprint (sets 55-58 re-scanned as tag Z, session 28). Sets 63-66 (tree 46eaaa1), 67-70
   (b6557b5) and 71-74 (dcd802e) were session 29's first three rounds; 91-102 session 31's (35f7232, 0ebfda1,
@@ -362,9 +363,17 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
                     "verdicts-heldout111.csv", "sample-heldout111-A.csv", "shown-heldout111-A.csv",
                     "verdicts-heldout112.csv", "sample-heldout112-A.csv", "shown-heldout112-A.csv",
                     "verdicts-heldout113.csv", "sample-heldout113-A.csv", "shown-heldout113-A.csv",
-                    "verdicts-heldout114.csv", "sample-heldout114-A.csv", "shown-heldout114-A.csv"],
+                    "verdicts-heldout114.csv", "sample-heldout114-A.csv", "shown-heldout114-A.csv",
+                    "verdicts-heldout115.csv", "sample-heldout115-A.csv", "shown-heldout115-A.csv",
+                    "verdicts-heldout116.csv", "sample-heldout116-A.csv", "shown-heldout116-A.csv",
+                    "verdicts-heldout117.csv", "sample-heldout117-A.csv", "shown-heldout117-A.csv",
+                    "verdicts-heldout118.csv", "sample-heldout118-A.csv", "shown-heldout118-A.csv",
+                    "verdicts-heldout119.csv", "sample-heldout119-A.csv", "shown-heldout119-A.csv",
+                    "verdicts-heldout120.csv", "sample-heldout120-A.csv", "shown-heldout120-A.csv",
+                    "verdicts-heldout121.csv", "sample-heldout121-A.csv", "shown-heldout121-A.csv",
+                    "verdicts-heldout122.csv", "sample-heldout122-A.csv", "shown-heldout122-A.csv"],
          "heldout3": ["heldout3-unsampled-triage.csv"]}
-"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-114 are tuning now;
+"""Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-122 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
@@ -385,7 +394,8 @@ TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "hel
                  "heldout95", "heldout96", "heldout97", "heldout98", "heldout99", "heldout100",
                  "heldout101", "heldout102", "heldout103", "heldout104", "heldout105", "heldout106",
                  "heldout107", "heldout108", "heldout109", "heldout110", "heldout111", "heldout112",
-                 "heldout113", "heldout114")
+                 "heldout113", "heldout114", "heldout115", "heldout116", "heldout117", "heldout118",
+                 "heldout119", "heldout120", "heldout121", "heldout122")
 """Held-out sets whose findings rules were tuned on since they were measured: `--set tuning` scans
 their modules too (a new held-out set is not here until its measurement is reported)."""
 PER_CELL = 8
