@@ -56,7 +56,10 @@ def every_caller_argument(ctx: FileContext, fn: Node, param: str, check: Argumen
 def calls_of(ctx: FileContext, fn: Node, name: str) -> list[tuple[FileContext, Node]] | None:
     """Every call of the function or method `fn` named `name`: in its package, and for an exported
     function in the module's non-test files importing its package. None when some use is not a plain
-    call (a function value, a callback) or another declaration shares the name, or past 8 calls."""
+    call (a function value, a callback) or another declaration shares the name, or past 8 calls. For a
+    method, interfaces' and other types' methods of the name are passed over and each call is judged by
+    its operand's type (`method_calls`). Test support (`testcode.is_test_file`) calls nothing in the
+    production process: Grafeas' exported `DoTestStorage` calls its stores with `context.Background()`."""
     from leakhunter.source.gopackage import package_files
     from leakhunter.source.testcode import is_test_file
 

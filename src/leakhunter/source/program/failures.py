@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from leakhunter.source import gosyntax as gs
+from leakhunter.source.constexpr import constant_int
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -100,7 +101,7 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     `utsm.Manager.Subscribe`, held-out set 60) whose every error return is nil or follows such a
     call's (impossible) failure (`generateSecretToken` around `crypto/rand.Read`)."""
     if _instantiated_call(call):
-        size = _constant_size(ctx, call.child_by_field_name("operand"))
+        size = constant_int(ctx, call.child_by_field_name("operand"))
         return _instantiated_name(ctx, call) in _SIZED and size is not None and size > 0
     q = gs.qualified_call_name(ctx, call)
     if q in _NEVER_FAIL:
@@ -147,7 +148,7 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         return _unlinks_fresh_temp(ctx, call)
     if q in _SIZED:
         args = gs.arguments(call)
-        size = _constant_size(ctx, args[0]) if args else None
+        size = constant_int(ctx, args[0]) if args else None
         return size is not None and size > 0
     if depth >= 2:
         return False
@@ -169,12 +170,6 @@ _SIZED = frozenset(
 """hashicorp/golang-lru's constructors, whose only error is "must provide a positive size": with a
 constant size above zero (`lru.New(DirCacheSize)`, `lru.New[string, int](128)`) the error branch never
 runs. threefoldtech/0-fs's NewStore (held-out set 118) left its prepared statement open only there."""
-
-
-def _constant_size(ctx: FileContext, expr: Node | None) -> int | None:
-    from leakhunter.source.constexpr import constant_int
-
-    return constant_int(ctx, expr)
 
 
 _KILLS = frozenset({"syscall.Kill", "golang.org/x/sys/unix.Kill"})
