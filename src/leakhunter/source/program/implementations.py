@@ -8,6 +8,11 @@ always nil), a rule may believe it: pulsar-client-go's token cache, held-out set
 InvalidateToken returns nil, so a response left open on its error branch strands nothing. Found by a
 byte search of every non-test file of the module (through importers.py, so the result cache knows the
 judgement read them all), parsed only where a method of that name is declared.
+
+Also the two questions asked of one method from the other side: can a call on this operand reach it
+(`reaches_another_method`: not when the operand's type has its own method of the name, or is an interface
+the method's type does not implement), and is its type a gRPC service the module registers
+(`registered_grpc_service`), whose calls the framework makes, each with a context that ends with it.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ def methods_named(ctx: FileContext, name: str) -> list[tuple[FileContext, Node]]
 def reset() -> None:
     """Forget earlier scans' searches (the tree may have changed)."""
     _MEMO.clear()
+    _REGISTERED.clear()
 
 
 def interface_callees(ctx: FileContext, call: Node) -> list[tuple[FileContext, Node]] | None:
@@ -164,3 +170,64 @@ def reaches_another_method(f: FileContext, op: Node, recv: str, name: str) -> bo
     if td.embedded or rtd is None or rtd.embedded:
         return False
     return any((rname, m) not in rdecls.methods for m in td.methods)
+
+
+_REGISTER = re.compile(rb"\bRegister\w*Server\(")
+_REGISTERED: dict[tuple[str, str], bool] = {}
+"""(module root, receiver type) -> a value of the type is handed to a generated `Register…Server`."""
+
+
+def registered_grpc_service(ctx: FileContext, fn: Node) -> bool:
+    """The method's receiver type is a gRPC service implementation the module registers: a value of it is
+    the last argument of a generated `pb.Register…Server(s, impl)` in the module's non-test code (Grafeas'
+    `prpb.RegisterProjectsServer(grpcServer, &gp)`, whose `project.API` embeds no `Unimplemented…Server`:
+    held-out set 116). grpc-go then serves the type's methods, and cancels each call's context when the
+    method returns."""
+    from leakhunter.source import gomod
+    from leakhunter.source.program import types as ty
+    from leakhunter.source.program.callsites import method_receiver
+    from leakhunter.source.program.exits import parsed_file
+    from leakhunter.source.program.importers import importers
+
+    recv = method_receiver(ctx, fn)
+    root = gomod.module_for_dir(ctx.path.absolute().parent).root
+    if not recv or root is None:
+        return False
+    key = (str(root), recv)
+    got = _REGISTERED.get(key)
+    if got is not None:
+        return got
+    got = False
+    own_path, own_name = recv.rpartition(".")[0], gs.package_name(ctx)
+    for p in importers(root).code.get("", []):
+        try:
+            data = p.read_bytes()
+        except OSError:
+            continue
+        if not _REGISTER.search(data):
+            continue
+        f = parsed_file(p)
+        if f is None:
+            continue
+        for call in gs.nodes_of_type(f, "call_expression"):
+            last = gs.call_name(f, call).rpartition(".")[2]
+            args = gs.arguments(call)
+            if not (last.startswith("Register") and last.endswith("Server")) or len(args) != 2:
+                continue
+            t = ty.expr_type(f, args[1]).lstrip("*")
+            head, dot, tail = t.partition(".")
+            imported = gs.imports(f)
+            if dot and head in imported:
+                t = f"{imported[head]}.{tail}"
+            elif dot and head == own_name and own_path in imported.values():
+                # `&g` of `g := grafeas.API{...}`, the package at .../v1beta1/api declaring `package grafeas`
+                t = f"{own_path}.{tail}"
+            if t == recv:
+                got = True
+                break
+        if got:
+            break
+    if len(_REGISTERED) > 1024:
+        _REGISTERED.clear()
+    _REGISTERED[key] = got
+    return got

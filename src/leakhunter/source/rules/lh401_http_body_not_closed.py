@@ -13,6 +13,7 @@ from leakhunter.source.goflow import block_terminates
 from leakhunter.source.program.contexts import value_only_call
 from leakhunter.source.program.failures import failed_call
 from leakhunter.source.program.httpclient import client_timeout
+from leakhunter.source.program.implementations import registered_grpc_service
 from leakhunter.source.program.summaries import body_read_with, hands_back_released
 from leakhunter.source.release import Exit, ReleaseSpec
 from leakhunter.source.rule import FileContext, Rule
@@ -661,68 +662,7 @@ def _rpc_handler_context(ctx: FileContext, fn: Node, cname: str) -> bool:
         return False
     if len(results) != 2 or results[1] != "error" or not results[0].startswith("*"):
         return False
-    return _embeds_unimplemented_server(ctx, fn) or _registered_server(ctx, fn)
-
-
-_REGISTER = re.compile(rb"\bRegister\w*Server\(")
-_REGISTERED: dict[tuple[str, str], bool] = {}
-"""(module root, receiver type) -> a value of the type is handed to a generated `Register…Server`."""
-
-
-def _registered_server(ctx: FileContext, fn: Node) -> bool:
-    """The method's receiver type is a gRPC service implementation the module registers: a value of it is
-    the last argument of a generated `pb.Register…Server(s, impl)` in the module's non-test code (Grafeas'
-    `prpb.RegisterProjectsServer(grpcServer, &gp)`, whose `project.API` embeds no `Unimplemented…Server`:
-    held-out set 116). grpc-go then serves the type's methods, and cancels each call's context when the
-    method returns."""
-    from leakhunter.source import gomod
-    from leakhunter.source.program import types as ty
-    from leakhunter.source.program.callsites import method_receiver
-    from leakhunter.source.program.exits import parsed_file
-    from leakhunter.source.program.importers import importers
-
-    recv = method_receiver(ctx, fn)
-    root = gomod.module_for_dir(ctx.path.absolute().parent).root
-    if not recv or root is None:
-        return False
-    key = (str(root), recv)
-    got = _REGISTERED.get(key)
-    if got is not None:
-        return got
-    got = False
-    own_path, own_name = recv.rpartition(".")[0], gs.package_name(ctx)
-    for p in importers(root).code.get("", []):
-        try:
-            data = p.read_bytes()
-        except OSError:
-            continue
-        if not _REGISTER.search(data):
-            continue
-        f = parsed_file(p)
-        if f is None:
-            continue
-        for call in gs.nodes_of_type(f, "call_expression"):
-            last = gs.call_name(f, call).rpartition(".")[2]
-            args = gs.arguments(call)
-            if not (last.startswith("Register") and last.endswith("Server")) or len(args) != 2:
-                continue
-            t = ty.expr_type(f, args[1]).lstrip("*")
-            head, dot, tail = t.partition(".")
-            imported = gs.imports(f)
-            if dot and head in imported:
-                t = f"{imported[head]}.{tail}"
-            elif dot and head == own_name and own_path in imported.values():
-                # `&g` of `g := grafeas.API{...}`, the package at .../v1beta1/api declaring `package grafeas`
-                t = f"{own_path}.{tail}"
-            if t == recv:
-                got = True
-                break
-        if got:
-            break
-    if len(_REGISTERED) > 1024:
-        _REGISTERED.clear()
-    _REGISTERED[key] = got
-    return got
+    return _embeds_unimplemented_server(ctx, fn) or registered_grpc_service(ctx, fn)
 
 
 def _embeds_unimplemented_server(ctx: FileContext, fn: Node) -> bool:
