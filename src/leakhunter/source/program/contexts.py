@@ -182,15 +182,13 @@ def _value_only(ctx: FileContext, decl: Node, depth: int = 0) -> int | None:
 
 def value_only_call(ctx: FileContext, call: Node) -> int | None:
     """The index of the context argument of `call` when whatever it reaches hands back a value-only
-    derivation of that argument (`_value_only`): its own declaration, or every method of the module that
-    a call through an interface may reach (Grafeas' `ctx = g.Logger.PrepareCtx(ctx, pID)`, whose only
+    derivation of that argument (`_value_only`): each of `summaries.possible_callees`, its declaration or
+    every method of the module that a call through an interface may reach (Grafeas' `ctx = g.Logger.PrepareCtx(ctx, pID)`, whose only
     implementation, `NoOpLogger`, returns ctx: held-out set 116). The result is then done exactly when
     the argument is. None when anything it may reach is not known to be such."""
-    from leakhunter.source.program.callsites import call_declaration
-    from leakhunter.source.program.implementations import interface_callees
+    from leakhunter.source.program.summaries import possible_callees
 
-    decl = call_declaration(ctx, call)
-    callees = [decl] if decl is not None else interface_callees(ctx, call)
+    callees = possible_callees(ctx, call)
     if not callees:
         return None
     found = {_value_only(d, n) for d, n in callees}

@@ -152,15 +152,10 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
         return size is not None and size > 0
     if depth >= 2:
         return False
-    from leakhunter.source.program.summaries import callee_declaration
+    from leakhunter.source.program.summaries import possible_callees
 
-    decl = callee_declaration(ctx, call)
-    if decl is None:
-        from leakhunter.source.program.implementations import interface_callees
-
-        impls = interface_callees(ctx, call)
-        return bool(impls) and all(_decl_never_fails(d, n, depth) for d, n in impls or ())
-    return _decl_never_fails(decl[0], decl[1], depth)
+    callees = possible_callees(ctx, call)
+    return bool(callees) and all(_decl_never_fails(d, n, depth) for d, n in callees or ())
 
 
 _SIZED = frozenset(

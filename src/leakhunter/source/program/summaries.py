@@ -537,6 +537,19 @@ def callee_declaration(ctx: FileContext, call: Node) -> tuple[FileContext, Node]
     return decl
 
 
+def possible_callees(ctx: FileContext, call: Node) -> list[tuple[FileContext, Node]] | None:
+    """What a call may run: its declaration (`callee_declaration`), or else every method of the module a
+    call through an interface may reach (`implementations.interface_callees`); None when neither is known.
+    A question every callee must answer the same way (can it fail, does it hand back its context with
+    values only) asks each of these."""
+    decl = callee_declaration(ctx, call)
+    if decl is not None:
+        return [decl]
+    from leakhunter.source.program.implementations import interface_callees
+
+    return interface_callees(ctx, call) or None
+
+
 def _standard_library(ctx: FileContext, qualified: str) -> bool:
     """`net/http.Client.Do` names the standard library (`ModuleMap.standard`: a module named without a dot,
     `myservice`, is not)."""
