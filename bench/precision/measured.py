@@ -86,6 +86,7 @@ FIRST_CONTACT = (
     ("117", "shown-heldout117-A.csv"), ("118", "shown-heldout118-A.csv"),
     ("119", "shown-heldout119-A.csv"), ("120", "shown-heldout120-A.csv"),
     ("121", "shown-heldout121-A.csv"), ("122", "shown-heldout122-A.csv"),
+    ("123", "shown-heldout123-A.csv"), ("124", "shown-heldout124-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
 
