@@ -308,6 +308,103 @@ def test_code_that_cannot_be_parsed_is_listed_and_fails_ci(tmp_path: Path) -> No
     assert code == 1 and len(doc["unanalysed"]) == 1
 
 
+INSTANTIATIONS: dict[str, str | bytes] = {"a.go": """package demo
+
+func produce[T any](ch chan T) {
+	var v T
+	ch <- v
+}
+
+func answer[T any](ch chan T) {
+	var v T
+	ch <- v
+}
+
+// Abandon starts a generic producer with one explicit type argument and never receives.
+func Abandon() {
+	ch := make(chan int)
+	go produce[int](ch)
+}
+
+// Collect receives the one value (twin: not reported).
+func Collect() int {
+	ch := make(chan int)
+	go answer[int](ch)
+	return <-ch
+}
+
+// Indexed calls a function held in a map, which the grammar reads like an instantiation.
+func Indexed(handlers map[string]func(int) int, name string) int {
+	return handlers[name](1)
+}
+""", "b.go": """package demo
+
+import (
+	"io"
+	"net/http"
+)
+
+func fetch[T any](u string) (*http.Response, error) {
+	return http.Get(u)
+}
+
+// Status fetches through a generic wrapper and leaks the body.
+func Status(u string) (int, error) {
+	resp, err := fetch[struct{}](u)
+	if err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}
+
+// Body closes it (twin: not reported).
+func Body(u string) ([]byte, error) {
+	resp, err := fetch[struct{}](u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+"""}
+
+
+def test_a_call_with_one_explicit_type_argument_is_a_call(tmp_path: Path) -> None:
+    """tree-sitter-go reads `F[T](x)` as a conversion to a generic type; the rules saw no call there."""
+    root = module(tmp_path / "m", INSTANTIATIONS)
+    res = subprocess.run([go_exe(), "vet", "./..."], cwd=root, env=go_env(), capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    code, doc, err = scan_json(str(root), "--no-cache")
+    assert code == 1, err
+    assert sorted((f["rule"], f["file"].rsplit("/", 1)[-1], f["line"]) for f in doc["findings"]) == [
+        ("LH101", "a.go", 5), ("LH401", "b.go", 14)]
+
+
+@pytest.mark.parametrize(("expr", "kind", "callee"), [
+    (b"lru.New[string, int](128)", "call_expression", b"lru.New"),
+    (b"errors.AsType[*exec.ExitError](err)", "call_expression", b"errors.AsType"),
+    (b"F[int](x)", "call_expression", b"F"),
+    (b"F[Item](x)", "call_expression", b"F"),
+    (b"F[[]byte](x)", "call_expression", b"F"),
+    (b"handlers[name](x)", "type_conversion_expression", None),
+    (b"F[int]()", "call_expression", b"F[int]"),
+    (b"[]byte(s)", "type_conversion_expression", None),
+    (b"lru.New[string,\n\tint](128)", "type_conversion_expression", None),
+])
+def test_instantiations_parse_as_calls_with_every_offset_kept(expr: bytes, kind: str, callee: bytes | None) -> None:
+    src = b"package p\n\nvar v = " + expr + b"\n"
+    tree = parse(src)
+    values = tree.root_node.children[-1].named_children[0].child_by_field_name("value")
+    assert values is not None
+    value = values.named_children[0]
+    assert value.type == kind
+    assert (value.start_byte, value.end_byte) == (src.index(expr), src.index(expr) + len(expr))
+    if callee is not None:
+        fn = value.child_by_field_name("function")
+        assert fn is not None and src[fn.start_byte:fn.end_byte] == callee
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([
     b"new(", b"make(", b"new", b"(", b")", b"[", b"]", b"{", b"}", b"func ", b"(r *T) ", b"N", b"[U any]",

@@ -100,9 +100,6 @@ def never_fails(ctx: FileContext, call: Node, depth: int = 0) -> bool:
     package (of another of the module, of a dependency, a method of their types: gobacnet's
     `utsm.Manager.Subscribe`, held-out set 60) whose every error return is nil or follows such a
     call's (impossible) failure (`generateSecretToken` around `crypto/rand.Read`)."""
-    if _instantiated_call(call):
-        size = constant_int(ctx, call.child_by_field_name("operand"))
-        return _instantiated_name(ctx, call) in _SIZED and size is not None and size > 0
     q = gs.qualified_call_name(ctx, call)
     if q in _NEVER_FAIL:
         return True
@@ -465,29 +462,9 @@ def _error_source(ctx: FileContext, if_stmt: Node, err: str) -> Node | None:
     for st in _setting_statements(if_stmt):
         names = gs.assigned_names(ctx, st)
         _, rights = gs.assignment_sides(st)
-        if names and names[-1] == err and len(rights) == 1 and (
-            rights[0].type == "call_expression" or (len(names) > 1 and _instantiated_call(rights[0]))
-        ):
+        if names and names[-1] == err and len(rights) == 1 and rights[0].type == "call_expression":
             return rights[0]
     return None
-
-
-def _instantiated_call(node: Node) -> bool:
-    """`lru.New[string, int](128)`: tree-sitter-go reads a qualified generic function called with two or
-    more explicit type arguments as a conversion to a generic type. A conversion yields one value, so on
-    the right of `c, err :=` it is the call."""
-    t = node.child_by_field_name("type") if node.type == "type_conversion_expression" else None
-    return t is not None and t.type == "generic_type"
-
-
-def _instantiated_name(ctx: FileContext, node: Node) -> str:
-    """The qualified name of the function `_instantiated_call` instantiates (`github.com/...lru/v2.New`)."""
-    t = node.child_by_field_name("type")
-    base = t.child_by_field_name("type") if t is not None else None
-    if base is None or base.type != "qualified_type":
-        return ""
-    path = gs.imports(ctx).get(ctx.text(base.child_by_field_name("package")))
-    return f"{path}.{ctx.text(base.child_by_field_name('name'))}" if path else ""
 
 
 def stale_error_check(ctx: FileContext, fn: Node, exit_node: Node) -> bool:
