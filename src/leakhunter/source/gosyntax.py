@@ -641,10 +641,8 @@ def _expr_name(ctx: FileContext, n: Node | None) -> str:
 def imports(ctx: FileContext) -> dict[str, str]:
     """Import name -> import path for the file (`nethttp` -> `net/http`, `http` -> `net/http`).
 
-    Unaliased imports use the package's conventional name: the last path element,
-    with a `/vN` major-version suffix skipped, a `.vN` suffix dropped (`gopkg.in/yaml.v3`
-    -> `yaml`) and a `go-` prefix dropped (`go-redis` -> `redis`). Blank (`_`) and dot
-    imports are not in the map; see `dot_imports`.
+    Unaliased imports use the package's own name (`FileContext.import_name`). Blank (`_`) and dot imports
+    are not in the map; see `dot_imports`.
     """
     cached = ctx.cache.get("gosyntax.imports")
     if cached is not None:
@@ -656,7 +654,7 @@ def imports(ctx: FileContext) -> dict[str, str]:
         path = ctx.text(path_node).strip('"`')
         name_node = spec.child_by_field_name("name")
         if name_node is None:
-            out[default_package_name(path)] = path
+            out[ctx.import_name(path)] = path
         elif name_node.type == "dot":
             dots.append(path)
         elif name_node.type == "blank_identifier":
@@ -675,7 +673,10 @@ def dot_imports(ctx: FileContext) -> list[str]:
 
 
 def default_package_name(path: str) -> str:
-    """The conventional package name for an import path (see `imports`)."""
+    """The conventional package name for an import path: the last path element, with a `/vN`
+    major-version suffix skipped, a `.vN` suffix dropped (`gopkg.in/yaml.v3` -> `yaml`) and a `go-`
+    prefix dropped (`go-redis` -> `redis`). Wrong where the clause differs (`hashicorp/golang-lru`
+    declares `lru`, `k8s.io/api/core/v1` declares `v1`): the package's own files say."""
     parts = [p for p in path.split("/") if p]
     if not parts:
         return path

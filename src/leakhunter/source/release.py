@@ -1658,7 +1658,7 @@ def _raw_imports(ctx: FileContext) -> dict[str, str]:
             path = ctx.text(spec.child_by_field_name("path")).strip('"`')
             name = spec.child_by_field_name("name")
             if name is None:
-                out[gs.default_package_name(path)] = path
+                out[ctx.import_name(path)] = path
             elif name.type == "package_identifier":
                 out[ctx.text(name)] = path
     ctx.cache["release.imports"] = out

@@ -38,6 +38,14 @@ class FileContext:
             return ""
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
+    def import_name(self, path: str) -> str:
+        """The name an unaliased import of `path` binds in this file: the imported package's clause
+        (`go.etcd.io/etcd/client/v3` declares `clientv3`), which the program model reads from disk for
+        the file's directory (program.index.package_name)."""
+        from leakhunter.source.program.index import package_name
+
+        return package_name(self.path.absolute().parent, path)
+
 
 class Rule:
     """Base of every catalog rule; subclasses set the class attributes and implement `check`."""

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 from leakhunter.source import gomod
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tree_sitter import Node
 
 BUILTIN_TYPES = frozenset({
@@ -97,8 +99,10 @@ def default_package_name(path: str) -> str:
     return d(path)
 
 
-def file_imports(root: Node) -> dict[str, str]:
-    """Import name -> path for one file (blank and dot imports left out)."""
+def file_imports(root: Node, names: Callable[[str], str] | None = None) -> dict[str, str]:
+    """Import name -> path for one file (blank and dot imports left out); `names` gives an unaliased
+    import's name (`package_name` for the file's directory), by default the conventional one."""
+    name_of = names or default_package_name
     out: dict[str, str] = {}
     for decl in root.named_children:
         if decl.type != "import_declaration":
@@ -110,7 +114,7 @@ def file_imports(root: Node) -> dict[str, str]:
                 path = _text(n.child_by_field_name("path")).strip('"`')
                 name = n.child_by_field_name("name")
                 if name is None:
-                    out[default_package_name(path)] = path
+                    out[name_of(path)] = path
                 elif name.type == "package_identifier":
                     out[_text(name)] = path
             else:
@@ -232,9 +236,9 @@ def _receiver_tparams(method: Node) -> tuple[str, ...]:
     return tuple(x.strip() for x in out)
 
 
-def add_file(decls: PackageDecls, root: Node) -> None:
-    """Add the top-level declarations of one parsed file to `decls`."""
-    namer = TypeNamer(decls.path, file_imports(root))
+def add_file(decls: PackageDecls, root: Node, imported: Callable[[str], str] | None = None) -> None:
+    """Add the top-level declarations of one parsed file to `decls` (`imported`: see `file_imports`)."""
+    namer = TypeNamer(decls.path, file_imports(root, imported))
     for d in root.named_children:
         t = d.type
         if t == "package_clause" and not decls.name:
@@ -529,6 +533,61 @@ def cached_package(from_dir: Path, import_path: str) -> PackageDecls | None:
     return _PACKAGES.get((str(module_map(from_dir).root), import_path))
 
 
+_NAMES: dict[tuple[str, str], str] = {}
+
+
+def package_name(from_dir: Path, import_path: str) -> str:
+    """The name an unaliased import of `import_path` binds in a file of `from_dir`: the package clause
+    of the imported package's files (`go.etcd.io/etcd/client/v3` declares `clientv3`,
+    `github.com/hashicorp/golang-lru` declares `lru`, `k8s.io/api/core/v1` declares `v1`). A file that
+    writes `clientv3.New(cfg)` names no import the conventional name `client` would find, so every call
+    and type of that package went unresolved. The standard library and a package not on disk keep the
+    conventional name (std's clauses are its last elements)."""
+    seen = (str(from_dir), import_path)
+    got = _NAMES.get(seen)
+    if got is None:
+        mm = module_map(from_dir)
+        key = (f"\x00{mm.root}", import_path)  # per module: its go.mod decides where the package is
+        got = _NAMES.get(key)
+        if got is None:
+            got = default_package_name(import_path)
+            if not mm.standard(import_path):
+                d = mm.directory(import_path)
+                got = (package_clause(d) if d is not None else None) or got
+            _NAMES[key] = got
+        _NAMES[seen] = got
+    return got
+
+
+_CLAUSE = re.compile(rb"^package[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
+_BLOCK_COMMENT = re.compile(rb"/\*.*?\*/", re.S)
+
+
+def package_clause(directory: Path) -> str | None:
+    """The package clause of a directory's non-test files, read from the head of the first that has
+    one other than `main` and `documentation` (a generator beside a library declares `main`)."""
+    try:
+        names = sorted(e.name for e in os.scandir(directory) if e.name.endswith(".go") and e.is_file())
+    except OSError:
+        return None
+    for name in names:
+        if name.endswith("_test.go") or name.startswith((".", "_")):
+            continue
+        try:
+            with open(directory / name, "rb") as fh:
+                head = fh.read(_CLAUSE_HEAD)
+        except OSError:
+            continue
+        m = _CLAUSE.search(_BLOCK_COMMENT.sub(b"", head))
+        if m is not None and m.group(1) not in (b"main", b"documentation"):
+            return m.group(1).decode()
+    return None
+
+
+_CLAUSE_HEAD = 1 << 15
+"""Bytes read for a clause: licence headers and build lines come first, rarely longer."""
+
+
 def read_package(directory: Path, import_path: str, pkg_name: str | None = None) -> PackageDecls | None:
     """Parse the non-test files of one directory, keeping declarations only (build tags ignored).
 
@@ -543,6 +602,10 @@ def read_package(directory: Path, import_path: str, pkg_name: str | None = None)
         return None
     want = default_package_name(import_path)
     decls = PackageDecls(import_path)
+
+    def imported(path: str) -> str:
+        return package_name(directory, path)
+
     seen_pkg: str | None = None
     STATS["packages_read"] += 1
     for name in names:
@@ -575,7 +638,7 @@ def read_package(directory: Path, import_path: str, pkg_name: str | None = None)
             seen_pkg = pname
         elif pname != seen_pkg and pname != want:
             continue
-        add_file(decls, root)
+        add_file(decls, root, imported)
     if seen_pkg is None:
         return None
     return decls

@@ -94,7 +94,7 @@ def own_package(ctx: FileContext) -> ix.PackageDecls:
             decls.methods.update(base.methods)
             decls.types.update(base.types)
             decls.vars.update(base.vars)
-        ix.add_file(decls, ctx.tree.root_node)
+        ix.add_file(decls, ctx.tree.root_node, ctx.import_name)
     else:
         key = (str(ctx.path.absolute().parent), path, _dir_stamp(ctx.path.absolute().parent))
         hit = _OWN.get(key)
@@ -103,7 +103,7 @@ def own_package(ctx: FileContext) -> ix.PackageDecls:
             # view (gopackage) would keep every sibling's tree, hundreds of MB for a directory of
             # generated code, for the sake of a few signatures
             hit = ix.read_package(ctx.path.absolute().parent, path, gs.package_name(ctx)) or ix.PackageDecls(path)
-            ix.add_file(hit, ctx.tree.root_node)
+            ix.add_file(hit, ctx.tree.root_node, ctx.import_name)
             _OWN[key] = hit
             while len(_OWN) > _MAX_OWN:
                 _OWN.popitem(last=False)
@@ -120,7 +120,7 @@ def file_decls(ctx: FileContext) -> ix.PackageDecls:
     if isinstance(cached, ix.PackageDecls):
         return cached
     decls = ix.PackageDecls(own_path(ctx))
-    ix.add_file(decls, ctx.tree.root_node)
+    ix.add_file(decls, ctx.tree.root_node, ctx.import_name)
     ctx.cache["program.file"] = decls
     return decls
 
