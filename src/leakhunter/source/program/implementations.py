@@ -198,7 +198,6 @@ def registered_grpc_service(ctx: FileContext, fn: Node) -> bool:
     if got is not None:
         return got
     got = False
-    own_path, own_name = recv.rpartition(".")[0], gs.package_name(ctx)
     for p in importers(root).code.get("", []):
         try:
             data = p.read_bytes()
@@ -217,11 +216,8 @@ def registered_grpc_service(ctx: FileContext, fn: Node) -> bool:
             t = ty.expr_type(f, args[1]).lstrip("*")
             head, dot, tail = t.partition(".")
             imported = gs.imports(f)
-            if dot and head in imported:
+            if dot and head in imported:  # `&g` of `g := grafeas.API{...}`: .../v1beta1/api declares grafeas
                 t = f"{imported[head]}.{tail}"
-            elif dot and head == own_name and own_path in imported.values():
-                # `&g` of `g := grafeas.API{...}`, the package at .../v1beta1/api declaring `package grafeas`
-                t = f"{own_path}.{tail}"
             if t == recv:
                 got = True
                 break
