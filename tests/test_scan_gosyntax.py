@@ -405,6 +405,22 @@ def test_instantiations_parse_as_calls_with_every_offset_kept(expr: bytes, kind:
         assert fn is not None and src[fn.start_byte:fn.end_byte] == callee
 
 
+def test_a_file_ending_in_a_type_without_a_newline_is_analysed(tmp_path: Path) -> None:
+    """qiniu/qmgo's options files (held-out set 124) end in `type ... struct{...}` with no final newline:
+    valid Go, which the grammar read with a missing terminator, and the scan listed the file as skipped
+    at "unknown position"."""
+    src = (b'package a\n\nimport "os"\n\nfunc Open(p string) error {\n\tf, err := os.Open(p)\n'
+           b'\tif err != nil {\n\t\treturn err\n\t}\n\t_ = f.Name()\n\treturn nil\n}\n\ntype U struct{ A int }')
+    root = module(tmp_path / "m", {"a.go": src, "b.go": b"package a\n\ntype T int"})
+    res = subprocess.run([go_exe(), "vet", "./..."], cwd=root, env=go_env(), capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    code, doc, err = scan_json(str(root), "--no-cache")
+    assert code == 1, err
+    assert [(f["rule"], f["line"]) for f in doc["findings"]] == [("LH404", 6)]
+    assert doc["skipped"] == [] and doc["unanalysed"] == [], err
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([
     b"new(", b"make(", b"new", b"(", b")", b"[", b"]", b"{", b"}", b"func ", b"(r *T) ", b"N", b"[U any]",

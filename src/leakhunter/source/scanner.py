@@ -366,10 +366,11 @@ def _scan_file(sf: SourceFile, rule_ids: tuple[str, ...], max_file_size: int) ->
             out.skip_reason = f"syntax error at {where}; not scanned"
             out.cacheable = True
             return out
-        out.skip_reason = (
-            f"syntax error at {where}; {len(bad_ranges)} of {total} declarations not scanned"
-        )
-        out.unanalysed = _unanalysed_decls(tree, data)
+        if bad_ranges:  # else every declaration parsed whole: the error lies between them, nothing is lost
+            out.skip_reason = (
+                f"syntax error at {where}; {len(bad_ranges)} of {total} declarations not scanned"
+            )
+            out.unanalysed = _unanalysed_decls(tree, data)
 
     ctx = FileContext(
         path=sf.path,
