@@ -88,7 +88,8 @@ FIRST_CONTACT = (
     ("121", "shown-heldout121-A.csv"), ("122", "shown-heldout122-A.csv"),
     ("123", "shown-heldout123-A.csv"), ("124", "shown-heldout124-A.csv"),
 )
-"""(set, file of its first-contact verdicts); a set whose file is not there yet is skipped."""
+"""(set, file of its first-contact verdicts); a set whose file is not there yet is skipped. Set 125 (one module,
+v.io, measured apart: precision.APART) is not pooled here: one code base's repeated shapes are not independent."""
 
 
 def tally() -> tuple[list[str], dict[str, tuple[int, int]]]:

@@ -10,8 +10,9 @@
   117/155 = 250/316 = 79.1%. They are TUNING material now (CARRY, TUNED_HELDOUT), as are sets 1-102: rules were
   changed after each of them was measured. Sets 115-118 (c6c723f) and 119-122 (e41c784), seeds
   20270186-20270193, were session 33's two rounds, every true verdict audited the same way; they are tuning
-  material too. Sets 123 and 124 (seeds 20270194-20270195) are session 34's round; the next new set after
-  them is heldout125 (seed 20270196); a new held-out set needs a new list and a
+  material too. Sets 123 and 124 (seeds 20270194-20270195) are session 34's round, and set 125 (seed
+  20270196) one module measured apart (v.io, left out of set 124 for its size); the next new set is heldout126
+  (seed 20270197); a new held-out set needs a new list and a
   new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout122`: the 122 held-out sets (HELDOUT.md ... HELDOUT122.md),
   triaged at the end of sessions 2-33 and read while rules were changed since, so they are TUNING
@@ -123,7 +124,8 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout113": 20270184, "heldout114": 20270185,
          "heldout115": 20270186, "heldout116": 20270187, "heldout117": 20270188, "heldout118": 20270189,
          "heldout119": 20270190, "heldout120": 20270191, "heldout121": 20270192, "heldout122": 20270193,
-         "heldout123": 20270194, "heldout124": 20270195}
+         "heldout123": 20270194, "heldout124": 20270195,
+         "heldout125": 20270196}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -178,7 +180,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout114": "HELDOUT114.md", "heldout115": "HELDOUT115.md", "heldout116": "HELDOUT116.md",
          "heldout117": "HELDOUT117.md", "heldout118": "HELDOUT118.md", "heldout119": "HELDOUT119.md",
          "heldout120": "HELDOUT120.md", "heldout121": "HELDOUT121.md", "heldout122": "HELDOUT122.md",
-         "heldout123": "HELDOUT123.md", "heldout124": "HELDOUT124.md"}
+         "heldout123": "HELDOUT123.md", "heldout124": "HELDOUT124.md",
+         "heldout125": "HELDOUT125.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -238,7 +241,8 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout117": "heldout117/modcache", "heldout118": "heldout118/modcache",
           "heldout119": "heldout119/modcache", "heldout120": "heldout120/modcache",
           "heldout121": "heldout121/modcache", "heldout122": "heldout122/modcache",
-          "heldout123": "heldout123/modcache", "heldout124": "heldout124/modcache"}
+          "heldout123": "heldout123/modcache", "heldout124": "heldout124/modcache",
+          "heldout125": "heldout125/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
@@ -380,6 +384,9 @@ CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triag
 """Verdicts that carry over by fingerprint into a set's sample (held-out sets 1-122 are tuning now;
 a re-measure of set 3 also takes the verdicts of its findings that were shown but not sampled).
 Each set also reads and writes its own verdicts-heldoutNN.csv."""
+APART = ("heldout125",)
+"""Held-out sets of one module, measured apart and never pooled with a round's sets (HELDOUT125.md: v.io, left
+out of set 124 for its size alone); every other set must list at least four modules."""
 TUNED_HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8",
                  "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14",
                  "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20",
@@ -433,7 +440,7 @@ def heldout_modules(which: str = "heldout") -> list[str]:
             out.append(f"{m.group(1)}@{m.group(2)}")
         elif re.match(r"^\|[^|]+\|\s*`?v\d+\.\d+", line):
             print(f"{LISTS[which]}: a table row not read as a module: {line[:100]}", file=sys.stderr)
-    if len(out) < 4:
+    if len(out) < (1 if which in APART else 4):
         raise SystemExit(f"{LISTS[which]} lists fewer than 4 modules")
     return out
 
