@@ -4,7 +4,7 @@ registry.py reads it (only while DIGEST matches rule.py and rules/*.py) so that 
 rules does not import every rule module.
 """
 
-DIGEST = "56a1a4188aa3a2614a2063ac274ddc29"
+DIGEST = "ed35d6a8d0e7c80ded559322c9488e55"
 RULES: tuple[tuple[str, str, str, bool, str], ...] = (
     # (id, name, severity, enabled by default, module)
     ("LH101", "blocked-send", "error", True, "lh101_blocked_send"),
@@ -29,7 +29,7 @@ RULES: tuple[tuple[str, str, str, bool, str], ...] = (
     ("LH402", "sql-rows-not-closed", "error", True, "lh402_sql_rows_not_closed"),
     ("LH403", "sql-tx-no-rollback", "error", True, "lh403_sql_tx_no_rollback"),
     ("LH404", "file-not-closed", "error", True, "lh404_file_not_closed"),
-    ("LH405", "defer-in-loop", "info", False, "lh405_defer_in_loop"),
+    ("LH405", "defer-in-loop", "info", True, "lh405_defer_in_loop"),
     ("LH501", "unbounded-map", "info", False, "lh501_unbounded_map"),
     ("LH502", "subslice-retention", "warning", False, "lh502_subslice_retention"),
     ("LH503", "pool-misuse", "info", True, "lh503_pool_misuse"),

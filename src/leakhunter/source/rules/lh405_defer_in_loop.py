@@ -220,6 +220,80 @@ def _in_timer_case(ctx: FileContext, defer: Node, loop: Node) -> bool:
     return False
 
 
+def polling_wait(ctx: FileContext, defer: Node, loop: Node) -> Node | None:
+    """The wait on the clock that paces the loop around the defer, or an enclosing loop of the same
+    function: a loop with no clause (`for {`) or a bare condition, whose body sleeps (`time.Sleep(d)`)
+    or receives from `time.After(d)`, `time.Tick(d)` or a ticker's `.C` (in a select, a case every
+    other case of which leaves the loop), or a loop ranging over such a channel. It runs as long as the
+    process or until told to stop, not over its data: go-cs-bouncer's metrics `Run` defers `cancel()`
+    once per tick, kitex-contrib/registry-etcd's `keepRegister` once per `time.After(delay)`, for as
+    long as the service lives (held-out set 123). Not a counted loop with a timeout case (a test's
+    `for i := 0; i < 1000; i++ { select { case <-out: case <-time.After(t): t.Fatal(...) } }`), nor a
+    Timer's case, which fires once (`_in_timer_case`)."""
+    cur: Node | None = loop
+    while cur is not None:
+        clauses = [c for c in cur.named_children if c.type in ("for_clause", "range_clause")]
+        if clauses and clauses[0].type == "range_clause":
+            if _clock_channel(ctx, clauses[0].child_by_field_name("right")):
+                return clauses[0]
+        elif not clauses:  # `for {` or `for cond {`
+            for n in _own_nodes(cur.child_by_field_name("body")):
+                if n.type == "call_expression" and gs.is_call_to(ctx, n, "time.Sleep"):
+                    return n
+                if n.type == "unary_expression" and ctx.text(n).startswith("<-") \
+                        and _clock_channel(ctx, n.child_by_field_name("operand")) and _paces(ctx, n, cur):
+                    return n
+        cur = gs.in_loop(cur)
+    return None
+
+
+def _paces(ctx: FileContext, recv: Node, loop: Node) -> bool:
+    """The receive waits each iteration: a statement of its own, or a select case whose siblings all
+    leave the loop (`case <-ctx.Done(): return`), so the clock's case is the one that goes round."""
+    case = next((p for p in gs.ancestors(recv) if p.type in ("communication_case", "for_statement")), None)
+    comm = case.child_by_field_name("communication") if case is not None else None
+    if case is None or comm is None or case.parent is None or not (
+            comm.start_byte <= recv.start_byte and recv.end_byte <= comm.end_byte):
+        return True  # a statement of the loop body (or of a case's body): it waits every time it runs
+    label = ctx.text(loop.parent.child_by_field_name("label")) \
+        if loop.parent is not None and loop.parent.type == "labeled_statement" else ""
+    for other in case.parent.named_children:
+        if other == case or other.type not in ("communication_case", "default_case"):
+            continue
+        stmts = [c for c in other.named_children if c.type == "statement_list"]
+        last = stmts[0].named_children[-1] if stmts and stmts[0].named_children else None
+        if last is None or not _leaves(ctx, last, loop, label):
+            return False
+    return True
+
+
+def _own_nodes(body: Node | None) -> Iterator[Node]:
+    """Nodes of a loop body outside the func literals it holds (those run when they are called)."""
+    stack = [body] if body is not None else []
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(c for c in n.named_children if c.type not in gs.FUNC_TYPES)
+
+
+def _clock_channel(ctx: FileContext, n: Node | None) -> bool:
+    """`time.After(d)`, `time.Tick(d)` or `x.C` where `x` comes from `time.NewTicker` in the function."""
+    if n is None:
+        return False
+    if n.type == "call_expression":
+        return gs.is_call_to(ctx, n, "time.After", "time.Tick")
+    if n.type != "selector_expression" or ctx.text(n.child_by_field_name("field")) != "C":
+        return False
+    name = ctx.text(n.child_by_field_name("operand"))
+    fn = gs.enclosing_function(n)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")) if body is not None else ():
+        v = gs.assigned_value(ctx, d, name)
+        if v is not None and v.type == "call_expression" and gs.is_call_to(ctx, v, "time.NewTicker"):
+            return True
+    return False
+
+
 def _leaves(ctx: FileContext, st: Node, loop: Node, label: str) -> bool:
     if st.type in ("return_statement", "goto_statement"):
         return True
@@ -270,20 +344,26 @@ class DeferInLoop(Rule):
     map/field/literal, handed to a goroutine: the deferred release is their intended
     lifetime); readers over in-memory data (`NewReader(bytes.NewReader(b))`: their Close
     frees no fd or connection).
-    Severity `info` everywhere (was warning outside tests): on code nobody here wrote
+    Severity `info` (was warning outside tests): on code nobody here wrote
     (bench/precision/triage.md) it measured 5/10 true after the exclusions above (0/6
     before them) — many defers in loops hold a count of things bounded by a test table
     in another file or by the design (close-after-swap, a case that fires once, a
     helper that ends in os.Exit), which the syntax cannot tell from input-driven growth.
-    So it is OFF by default in `scan` (`--enable LH405` or `.leakhunter.toml` turns it
-    on; worth it in code review, where a deferred Unlock in a loop deadlocks); `soak`
-    and `watch --source` always run it, since there a measured growth backs it.
+    `info` is hidden by default (`--show-info`); worth it in code review, where a deferred
+    Unlock in a loop deadlocks.
+
+    One shape is a `warning`, shown by default: a loop paced by the clock (`for {` or a bare
+    condition, waiting each period on `time.Sleep`, `time.After`, `time.Tick` or a ticker's
+    channel: `polling_wait`). It runs for as long as the process, not over its data, so what it
+    defers grows without bound: go-cs-bouncer's metrics loop and kitex-contrib/registry-etcd's
+    re-registration loop (held-out set 123) each defer a `cancel()` per period. Until session 34
+    the rule was off by default and that leak went unseen; it has no first-contact figure yet.
     """
 
     id = "LH405"
     name = "defer-in-loop"
     severity = "info"
-    enabled_by_default = False
+    enabled_by_default = True
     fix = "move the loop body into a function so the defer runs each iteration, or release explicitly"
     leaking_example = """\
 for _, path := range paths {
@@ -329,11 +409,22 @@ for _, path := range paths {
                 continue
             if _in_timer_case(ctx, defer, loop):
                 continue
+            fname = gs.function_name(ctx, defer) or "the function"
+            wait = polling_wait(ctx, defer, loop)
+            if wait is not None:
+                yield self.finding(
+                    ctx, defer,
+                    f"defer {what} in the loop at line {loop.start_point[0] + 1} runs only when {fname} "
+                    f"returns, and the loop is paced by the clock (line {wait.start_point[0] + 1}), not by "
+                    "its data: one more deferred call is held every period for as long as the loop runs",
+                    severity="warning",
+                    function=gs.function_name(ctx, defer),
+                )
+                continue
             yield self.finding(
                 ctx, defer,
                 f"defer {what} in the loop at line {loop.start_point[0] + 1} runs only when "
-                f"{gs.function_name(ctx, defer) or 'the function'} returns: every iteration holds "
-                "one more until then",
+                f"{fname} returns: every iteration holds one more until then",
                 severity="info",
                 function=gs.function_name(ctx, defer),
             )
