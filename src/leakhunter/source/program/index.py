@@ -99,10 +99,10 @@ def default_package_name(path: str) -> str:
     return d(path)
 
 
-def file_imports(root: Node, names: Callable[[str], str] | None = None) -> dict[str, str]:
-    """Import name -> path for one file (blank and dot imports left out); `names` gives an unaliased
+def file_imports(root: Node, imported: Callable[[str], str] | None = None) -> dict[str, str]:
+    """Import name -> path for one file (blank and dot imports left out); `imported` gives an unaliased
     import's name (`package_name` for the file's directory), by default the conventional one."""
-    name_of = names or default_package_name
+    name_of = imported or default_package_name
     out: dict[str, str] = {}
     for decl in root.named_children:
         if decl.type != "import_declaration":
@@ -534,6 +534,9 @@ def cached_package(from_dir: Path, import_path: str) -> PackageDecls | None:
 
 
 _NAMES: dict[tuple[str, str], str] = {}
+"""(module root, import path) -> the name an unaliased import of it binds there."""
+_DIR_MODULES: dict[str, ModuleMap] = {}
+"""Directory -> its module's map: finding the module climbs the tree, and every file asks per import."""
 
 
 def package_name(from_dir: Path, import_path: str) -> str:
@@ -543,19 +546,17 @@ def package_name(from_dir: Path, import_path: str) -> str:
     writes `clientv3.New(cfg)` names no import the conventional name `client` would find, so every call
     and type of that package went unresolved. The standard library and a package not on disk keep the
     conventional name (std's clauses are its last elements)."""
-    seen = (str(from_dir), import_path)
-    got = _NAMES.get(seen)
+    mm = _DIR_MODULES.get(str(from_dir))
+    if mm is None:
+        mm = _DIR_MODULES[str(from_dir)] = module_map(from_dir)
+    key = (str(mm.root), import_path)  # per module: its go.mod decides where the package is
+    got = _NAMES.get(key)
     if got is None:
-        mm = module_map(from_dir)
-        key = (f"\x00{mm.root}", import_path)  # per module: its go.mod decides where the package is
-        got = _NAMES.get(key)
-        if got is None:
-            got = default_package_name(import_path)
-            if not mm.standard(import_path):
-                d = mm.directory(import_path)
-                got = (package_clause(d) if d is not None else None) or got
-            _NAMES[key] = got
-        _NAMES[seen] = got
+        got = default_package_name(import_path)
+        if not mm.standard(import_path):
+            d = mm.directory(import_path)
+            got = (package_clause(d) if d is not None else None) or got
+        _NAMES[key] = got
     return got
 
 
