@@ -210,17 +210,23 @@ def _in_timer_case(ctx: FileContext, defer: Node, loop: Node) -> bool:
         comm = "".join(ctx.text(p.child_by_field_name("communication")).split())
         if not comm.startswith("<-") or not comm.endswith(".C"):
             continue
-        name = comm[2:-2]
-        fn = gs.enclosing_function(defer)
-        body = fn.child_by_field_name("body") if fn is not None else None
-        for d in gs.walk(body, ("short_var_declaration", "assignment_statement")) if body is not None else ():
-            v = gs.assigned_value(ctx, d, name)
-            if v is not None and v.type == "call_expression" and gs.is_call_to(ctx, v, "time.NewTimer"):
-                return True
+        if _made_by(ctx, defer, comm[2:-2], "time.NewTimer"):
+            return True
     return False
 
 
-def polling_wait(ctx: FileContext, defer: Node, loop: Node) -> Node | None:
+def _made_by(ctx: FileContext, at: Node, name: str, maker: str) -> bool:
+    """The function holding `at` assigns `name` from a call of `maker` (`t := time.NewTimer(d)`)."""
+    fn = gs.enclosing_function(at)
+    body = fn.child_by_field_name("body") if fn is not None else None
+    for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")) if body is not None else ():
+        v = gs.assigned_value(ctx, d, name)
+        if v is not None and v.type == "call_expression" and gs.is_call_to(ctx, v, maker):
+            return True
+    return False
+
+
+def _polling_wait(ctx: FileContext, defer: Node, loop: Node) -> Node | None:
     """The wait on the clock that paces the loop around the defer, or an enclosing loop of the same
     function: a loop with no clause (`for {`) or a bare condition, whose body sleeps (`time.Sleep(d)`)
     or receives from `time.After(d)`, `time.Tick(d)` or a ticker's `.C` (in a select, a case every
@@ -282,16 +288,8 @@ def _clock_channel(ctx: FileContext, n: Node | None) -> bool:
         return False
     if n.type == "call_expression":
         return gs.is_call_to(ctx, n, "time.After", "time.Tick")
-    if n.type != "selector_expression" or ctx.text(n.child_by_field_name("field")) != "C":
-        return False
-    name = ctx.text(n.child_by_field_name("operand"))
-    fn = gs.enclosing_function(n)
-    body = fn.child_by_field_name("body") if fn is not None else None
-    for d in gs.walk(body, ("short_var_declaration", "assignment_statement", "var_spec")) if body is not None else ():
-        v = gs.assigned_value(ctx, d, name)
-        if v is not None and v.type == "call_expression" and gs.is_call_to(ctx, v, "time.NewTicker"):
-            return True
-    return False
+    return n.type == "selector_expression" and ctx.text(n.child_by_field_name("field")) == "C" \
+        and _made_by(ctx, n, ctx.text(n.child_by_field_name("operand")), "time.NewTicker")
 
 
 def _leaves(ctx: FileContext, st: Node, loop: Node, label: str) -> bool:
@@ -354,7 +352,7 @@ class DeferInLoop(Rule):
 
     One shape is a `warning`, shown by default: a loop paced by the clock (`for {` or a bare
     condition, waiting each period on `time.Sleep`, `time.After`, `time.Tick` or a ticker's
-    channel: `polling_wait`). It runs for as long as the process, not over its data, so what it
+    channel: `_polling_wait`). It runs for as long as the process, not over its data, so what it
     defers grows without bound: go-cs-bouncer's metrics loop and kitex-contrib/registry-etcd's
     re-registration loop (held-out set 123) each defer a `cancel()` per period. Until session 34
     the rule was off by default and that leak went unseen; it has no first-contact figure yet.
@@ -410,7 +408,7 @@ for _, path := range paths {
             if _in_timer_case(ctx, defer, loop):
                 continue
             fname = gs.function_name(ctx, defer) or "the function"
-            wait = polling_wait(ctx, defer, loop)
+            wait = _polling_wait(ctx, defer, loop)
             if wait is not None:
                 yield self.finding(
                     ctx, defer,
