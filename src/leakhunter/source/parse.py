@@ -4,7 +4,7 @@
 grammarfix.py (Go 1.26 `new(expr)`, Go 1.27 generic methods) applies to every file the
 scanner and the package view read, and so does the reading of a call with one explicit type
 argument as a call (`_instantiations_blanked`). The tree may then have been built from rewritten
-bytes of the same length: read node text through `FileContext.text` (the original
+bytes of the same length (or one newline longer, after the end): read node text through `FileContext.text` (the original
 bytes), not `Node.text`, where it matters.
 """
 
@@ -33,7 +33,8 @@ def parser() -> Parser:
 
 
 def parse(source: bytes) -> Tree:
-    """The syntax tree of `source`; where the grammar lags Go, of its equal-length rewrite."""
+    """The syntax tree of `source`; where the grammar lags Go, of a rewrite that moves no byte (equal length,
+    or one newline after the end)."""
     tree = parser().parse(source)
     text = source
     if tree.root_node.has_error and source and not source.endswith(b"\n"):
