@@ -38,6 +38,10 @@ def main() -> int:
     ap.add_argument("--gofmt", help="the judge (default: gofmt on PATH, else $(go env GOROOT)/bin/gofmt); for "
                     "code of a newer Go, that toolchain's gofmt, or its new syntax counts as invalid")
     args = ap.parse_args()
+    missing = [str(r) for r in args.roots if not r.is_dir()]
+    if missing:
+        print(f"parse_sweep: not a directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
     from leakhunter.source.parse import parse
 
     gofmt = args.gofmt or shutil.which("gofmt") or str(Path(subprocess.run(

@@ -93,9 +93,9 @@ def _type_list(args: Node, text: bytes) -> bool:
     """The bracket holds type arguments, not an index: more than one element, or one that is not a
     lone identifier, or one naming a predeclared or exported type."""
     elems = args.named_children
-    if len(elems) != 1 or args.parent is None:
+    if len(elems) != 1:
         return len(elems) > 1
-    base = args.parent.child_by_field_name("type")
+    base = args.parent.child_by_field_name("type") if args.parent is not None else None
     if base is not None and base.type == "qualified_type":
         return True
     inner = elems[0].named_children

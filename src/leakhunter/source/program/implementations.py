@@ -76,6 +76,7 @@ def reset() -> None:
     """Forget earlier scans' searches (the tree may have changed)."""
     _MEMO.clear()
     _REGISTERED.clear()
+    _REGISTERING.clear()
 
 
 def interface_callees(ctx: FileContext, call: Node) -> list[tuple[FileContext, Node]] | None:
@@ -177,6 +178,25 @@ _REGISTERED: dict[tuple[str, str], bool] = {}
 """(module root, receiver type) -> a value of the type is handed to a generated `Register…Server`."""
 
 
+_REGISTERING: dict[str, list[Path]] = {}
+"""Module root -> its non-test files that call a `Register…Server`: searched once, not per service type."""
+
+
+def _registering_files(root: Path, paths: list[Path]) -> list[Path]:
+    got = _REGISTERING.get(str(root))
+    if got is None:
+        got = []
+        for p in paths:
+            try:
+                data = p.read_bytes()
+            except OSError:
+                continue
+            if _REGISTER.search(data):
+                got.append(p)
+        _REGISTERING[str(root)] = got
+    return got
+
+
 def registered_grpc_service(ctx: FileContext, fn: Node) -> bool:
     """The method's receiver type is a gRPC service implementation the module registers: a value of it is
     the last argument of a generated `pb.Register…Server(s, impl)` in the module's non-test code (Grafeas'
@@ -198,13 +218,7 @@ def registered_grpc_service(ctx: FileContext, fn: Node) -> bool:
     if got is not None:
         return got
     got = False
-    for p in importers(root).code.get("", []):
-        try:
-            data = p.read_bytes()
-        except OSError:
-            continue
-        if not _REGISTER.search(data):
-            continue
+    for p in _registering_files(root, importers(root).code.get("", [])):
         f = parsed_file(p)
         if f is None:
             continue
