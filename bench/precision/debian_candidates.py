@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Candidate modules for a new held-out set, found through Debian's golang-*-dev packages.
+
+By session 35 the usual sources of unseen Go code (the module proxy's exact versions named by go.mod files
+that earlier helpers read, go-partial.tsv, the code index) were spent: nearly every program they lead to is
+in a HELDOUT table. Debian packages ~1,900 Go libraries and programs chosen by people outside this project,
+with a homepage naming the repository and a version naming an upstream tag, so it is a source of module
+paths no round has drawn from. This lists the packages whose repository is in no HELDOUT*.md table (major
+versions folded); a helper still applies the other exclusions (this repository's text, forks, copies) and
+asks the proxy for an exact version.
+
+    python bench/precision/debian_candidates.py > /tmp/candidates.tsv   # package, Debian version, module, tag
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def seen_modules() -> set[str]:
+    """Module paths (lower case, `/vN` folded) in the tables of every HELDOUT*.md."""
+    seen: set[str] = set()
+    for f in HERE.glob("HELDOUT*.md"):
+        for line in f.read_text().splitlines():
+            m = re.match(r"^\|\s*`?([\w.~-]+\.[\w.~-]+(?:/[\w./~-]+)?)`?\s*\|", line)
+            if m:
+                seen.add(re.sub(r"/v\d+$", "", m.group(1).lower()))
+    return seen
+
+
+def debian_packages() -> list[tuple[str, str, str]]:
+    """(package, version, homepage) of every golang-*-dev package apt knows."""
+    names = subprocess.run(["apt-cache", "search", "--names-only", "^golang-.*-dev$"], capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    pkgs = [n.split(" ", 1)[0] for n in names if n.strip()]
+    show = subprocess.run(["apt-cache", "show", *pkgs], capture_output=True, text=True).stdout
+    out, pkg, ver = [], "", ""
+    for line in show.splitlines():
+        key, _, val = line.partition(": ")
+        if key == "Package":
+            pkg, ver = val, ""
+        elif key == "Version":
+            ver = val
+        elif key == "Homepage" and pkg:
+            out.append((pkg, ver, val.strip()))
+    return sorted(set(out))
+
+
+def upstream_tag(version: str) -> str:
+    """The tag a Debian version names (`1:2.3.0-1` -> v2.3.0); '' for a git snapshot (`0.0~git2021...`)."""
+    up = version.split(":")[-1].rsplit("-", 1)[0]
+    if "~git" in up or "+git" in up or not re.match(r"^\d+\.\d+", up):
+        return ""
+    return "v" + re.sub(r"\+(ds|dfsg)\d*$", "", up)
+
+
+def main() -> None:
+    try:
+        pkgs = debian_packages()
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise SystemExit(f"debian_candidates: apt-cache failed: {e}") from None
+    seen = seen_modules()
+    for pkg, ver, home in pkgs:
+        path = re.sub(r"^https?://", "", home).rstrip("/").removesuffix(".git").lower()
+        parts = path.split("/")
+        if parts[0] not in ("github.com", "gitlab.com") or len(parts) < 3:
+            continue
+        mod = "/".join(parts[:3])
+        if re.sub(r"/v\d+$", "", mod) in seen:
+            continue
+        print(f"{pkg}\t{ver}\t{mod}\t{upstream_tag(ver)}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
