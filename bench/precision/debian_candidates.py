@@ -6,8 +6,10 @@ that earlier helpers read, go-partial.tsv, the code index) were spent: nearly ev
 in a HELDOUT table. Debian packages ~1,900 Go libraries and programs chosen by people outside this project,
 with a homepage naming the repository and a version naming an upstream tag, so it is a source of module
 paths no round has drawn from. This lists the packages whose repository is in no HELDOUT*.md table (major
-versions folded); a helper still applies the other exclusions (this repository's text, forks, copies) and
-asks the proxy for an exact version.
+versions folded), nor named as `owner/repo` anywhere in this repository's text (src, tests, bench, README:
+a project a fixture or a HELDOUT header names was looked at); a helper still reads the hits of the bare
+repository name (a fixture may say "shaped after snapd"; `log` or `tree` mean nothing), drops forks and copies,
+and asks the proxy for an exact version.
 
     python bench/precision/debian_candidates.py > /tmp/candidates.tsv   # package, Debian version, module, tag
 """
@@ -31,6 +33,14 @@ def seen_modules() -> set[str]:
             if m:
                 seen.add(re.sub(r"/v\d+$", "", m.group(1).lower()))
     return seen
+
+
+def named_repositories() -> set[str]:
+    """Every `owner/repo`-shaped word of this repository's tracked text, lower case."""
+    root = HERE.parent.parent
+    out = subprocess.run(["git", "grep", "-I", "-h", "-o", "-i", "-E", r"[a-z0-9_.-]+/[a-z0-9_.-]+", "--",
+                          "src", "tests", "bench", "README.md"], cwd=root, capture_output=True, text=True).stdout
+    return set(out.lower().split())
 
 
 def debian_packages() -> list[tuple[str, str, str]]:
@@ -64,14 +74,14 @@ def main() -> None:
         pkgs = debian_packages()
     except (OSError, subprocess.CalledProcessError) as e:
         raise SystemExit(f"debian_candidates: apt-cache failed: {e}") from None
-    seen = seen_modules()
+    seen, named = seen_modules(), named_repositories()
     for pkg, ver, home in pkgs:
         path = re.sub(r"^https?://", "", home).rstrip("/").removesuffix(".git").lower()
         parts = path.split("/")
         if parts[0] not in ("github.com", "gitlab.com") or len(parts) < 3:
             continue
         mod = "/".join(parts[:3])
-        if re.sub(r"/v\d+$", "", mod) in seen:
+        if re.sub(r"/v\d+$", "", mod) in seen or "/".join(parts[1:3]) in named:
             continue
         print(f"{pkg}\t{ver}\t{mod}\t{upstream_tag(ver)}")
     sys.stdout.flush()
