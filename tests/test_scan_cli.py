@@ -532,6 +532,65 @@ func main() {{
 """
 
 
+KEYFILE = """package {pkg}
+
+import (
+	"encoding/binary"
+	"os"
+)
+
+// TData reads a session's key file.
+type TData struct{{ dir string }}
+
+func (t *TData) {name}() ([]byte, error) {{
+	f, err := os.Open(t.dir + "/key")
+	if err != nil {{
+		return nil, err
+	}}
+	var n uint32
+	if err := binary.Read(f, binary.LittleEndian, &n); err != nil {{
+		return nil, err
+	}}
+	buf := make([]byte, n)
+	_, err = f.Read(buf)
+	f.Close()
+	return buf, err
+}}
+
+func {entry}() {{
+	if _, err := (&TData{{dir: "."}}).{name}(); err != nil {{
+		panic(err)
+	}}
+}}
+"""
+
+
+def test_an_example_main_outside_package_main_and_the_unexported_methods_only_it_calls_are_hidden(
+    tmp_path: Path,
+) -> None:
+    """gogram's `examples/sessions/tdata/main.go` (held-out set 123, 4 FP): `package examples` declares
+    `func main()`, an ordinary unexported function nothing can call, and `TData.readKeyFile`, an unexported
+    method of an exported type that only that `main` calls. No program runs them: hidden with test code.
+    Twins shown: an exported `ReadKeyFile` (other packages may call it), and the unexported method called
+    from an exported function (a `main` of `package main` stays a root: the test above)."""
+    files = {
+        "examples/tdata/main.go": KEYFILE.format(pkg="examples", name="readKeyFile", entry="main"),
+        "session/exported.go": KEYFILE.format(pkg="session", name="ReadKeyFile", entry="load"),
+        "store/called.go": KEYFILE.format(pkg="store", name="readKeyFile", entry="Load"),
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1, err
+    shown = sorted({(f["file"], f["function"]) for f in doc["findings"]})
+    assert shown == [
+        ("session/exported.go", "TData.ReadKeyFile"),
+        ("store/called.go", "TData.readKeyFile"),
+    ], shown
+    assert doc["hidden_in_tests"] >= 1, doc
+    code, doc, _ = scan_json(".", "--tests", cwd=root)
+    assert ("examples/tdata/main.go", "TData.readKeyFile") in {(f["file"], f["function"]) for f in doc["findings"]}
+
+
 def test_a_function_production_never_reaches_is_hidden_with_test_code(tmp_path: Path) -> None:
     """supervisord's `HTTPChecker` (held-out set 40): a `package main` type whose constructor and
     leaking `Check` only `content_checker_test.go` names; the program never runs it, so its leak is

@@ -10,13 +10,17 @@ calls, leaks on no path that runs: dead code, counted false too. `scan` shows su
 `--tests`, with test files' own.
 
 Reach is by name, over every `.go` file of the directory whatever its build tags, from the roots a
-package offers: `main` and `init`, package-level `var`/`const` declarations (their initializers
-run), functions with an `//export`, `//go:wasmexport` or `//go:linkname` directive, and in a package
-other than a program's `main` every exported function and type (other packages, or a plugin's host,
-may call them). A reached declaration reaches every top-level function and type its text names
-(comments included, so a name mentioned anywhere in reached code counts), a reached type all its
-methods (an interface call may reach any of them). Names, not types, so the answer errs toward
-production, never toward hiding.
+package offers: `init`, `main` in a file of `package main` (a `func main` in any other package is an
+ordinary unexported function: gogram's `examples/sessions/tdata`, `package examples`, held-out set
+123), package-level `var`/`const` declarations (their initializers run), functions with an `//export`,
+`//go:wasmexport` or `//go:linkname` directive, and in a package other than a program's `main` every
+exported function and type (other packages, or a plugin's host, may call them). A reached declaration
+reaches every top-level function and type its text names (comments included, so a name mentioned
+anywhere in reached code counts), and every unexported method of that name; a reached type reaches
+all its exported methods (an interface call, reflection or another package may reach any of them). An
+unexported method only code of its own package can call, and only by writing its name (a call, a method
+value, an interface of the package that lists it), so it is reached by that name alone. Names, not
+types, so the answer errs toward production, never toward hiding.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ class _Decl:
 def _decls(path: Path, source: bytes, main: bool) -> list[_Decl]:
     """Top-level declarations of one file, each from its keyword to the next one (gofmt puts both
     at column 0); the comment lines just above a `func` are read for its directives."""
+    pkg = _PACKAGE.search(source)
+    entry = (b"init", b"main") if pkg is not None and pkg.group(1) == b"main" else (b"init",)
     starts = [m.start() for m in _DECL.finditer(source)]
     out = []
     first, prev = 1, 0
@@ -73,7 +79,7 @@ def _decls(path: Path, source: bytes, main: bool) -> list[_Decl]:
                 continue
             recv, name = m.group(1) or b"", m.group(2)
             exported = name[:1].isupper() and not main
-            root = (not recv and (name in (b"main", b"init") or exported)) or any(
+            root = (not recv and (name in entry or exported)) or any(
                 _DIRECTIVE.match(ln) for ln in lead)
             out.append(_Decl("method" if recv else "func", name, recv, path.name, first, last, text, root))
         elif text.startswith(b"type") and (m := _TYPE.match(text)) is not None:
@@ -108,14 +114,17 @@ def unreached_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
             funcs.setdefault(d.name, []).append(d)
         elif d.kind == "type":
             types[d.name] = d
+    unexported: dict[bytes, list[_Decl]] = {}
     for d in decls:
         if d.kind == "method":
             owner = types.get(d.recv)
             if owner is None:
                 d.root = True  # a type this reading does not see declared (a `type (...)` group)
-            else:
+            elif d.name[:1].isupper():
                 owner.methods.append(d)
-    declared = funcs.keys() | types.keys()
+            else:
+                unexported.setdefault(d.name, []).append(d)  # reached by its name alone
+    declared = funcs.keys() | types.keys() | unexported.keys()
 
     def reach(work: list[_Decl]) -> set[int]:
         seen: set[int] = set()
@@ -129,6 +138,7 @@ def unreached_lines(directory: Path) -> dict[str, tuple[tuple[int, int], ...]]:
                 d.names = declared.intersection(_IDENT.findall(d.text))
             for name in d.names:
                 work.extend(funcs.get(name, ()))
+                work.extend(unexported.get(name, ()))
                 if (t := types.get(name)) is not None:
                     work.append(t)
         return seen
