@@ -109,8 +109,21 @@ def _typed_candidate(ctx: FileContext, call: Node) -> bool:
                 continue  # assigned again (`resp, err = c.Delete(u)` in the next switch case): no use yet
             if len(lf) == len(rt) and ident in rt and ctx.text(lf[rt.index(ident)]) == "_":
                 continue  # `_ = v`
+        if p.type == "argument_list" and _reassigned_from(ctx, p.parent, first):
+            continue  # `res, err = getError(res)`: a check that may hand it back (release.passes_through)
         return False  # used in some other way: no sign of a resource, leave it to the name rules
     return True
+
+
+def _reassigned_from(ctx: FileContext, call: Node | None, name: str) -> bool:
+    """`call` is the one value of an assignment `name, ... = call` (it may hand `name` back)."""
+    holder = call.parent if call is not None and call.type == "call_expression" else None
+    if holder is None or holder.type != "expression_list" or holder.parent is None:
+        return False
+    if holder.parent.type != "assignment_statement":
+        return False
+    lefts, rights = gs.assignment_sides(holder.parent)
+    return len(rights) == 1 and any(x.type == "identifier" and ctx.text(x) == name for x in lefts)
 
 
 def _identifier_map(ctx: FileContext, fn: Node, body: Node) -> dict[str, list[Node]]:
