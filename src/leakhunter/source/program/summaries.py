@@ -634,7 +634,7 @@ def passes_through(ctx: FileContext, call: Node, index: int, position: int) -> b
     from leakhunter.source.release import UNIVERSAL_RELEASE
 
     for use in gs.identifiers(dctx, fn, name):
-        if _releases(dctx, use, UNIVERSAL_RELEASE, _MAX_DEPTH):
+        if _releases(dctx, use, UNIVERSAL_RELEASE, 0):  # a helper that closes it counts too
             block = use.parent
             while block is not None and block.type != "block":
                 block = block.parent
