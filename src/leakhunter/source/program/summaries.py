@@ -609,7 +609,17 @@ def passes_through(ctx: FileContext, call: Node, index: int, position: int) -> b
     `position`, or nil there: every `return` gives that parameter or `nil` in that place, and a release of
     the parameter happens only in a block that then returns nil. `res, err = getError(res)` (photon-
     controller-go-sdk's REST client, held-out set 131: every list call's response went through it, and
-    none was closed) keeps the same response in `res`; read as a hand-over, it hid the leak."""
+    none was closed) keeps the same response in `res`; read as a hand-over, it hid the leak. Memoised per call
+    site: the path walk asks again on every pass over a loop."""
+    memo = ctx.cache.setdefault("program.passes_through", {})
+    assert isinstance(memo, dict)
+    key = (call.start_byte, index, position)
+    if key not in memo:
+        memo[key] = _passes_through(ctx, call, index, position)
+    return bool(memo[key])
+
+
+def _passes_through(ctx: FileContext, call: Node, index: int, position: int) -> bool:
     decl = own_declaration(ctx, call, by_name=True)
     if decl is None:
         return False
