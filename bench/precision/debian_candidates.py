@@ -12,6 +12,10 @@ repository name (a fixture may say "shaped after snapd"; `log` or `tree` mean no
 and asks the proxy for an exact version.
 
     python bench/precision/debian_candidates.py > /tmp/candidates.tsv   # package, Debian version, module, tag
+    python bench/precision/debian_candidates.py --programs              # Go programs Debian ships, not -dev
+
+Session 35's third round drew from `--programs`: the -dev packages were spent by then, and programs (exporters,
+daemons, agents) are the long-running code leaks matter in.
 """
 
 from __future__ import annotations
@@ -43,21 +47,25 @@ def named_repositories() -> set[str]:
     return set(out.lower().split())
 
 
-def debian_packages() -> list[tuple[str, str, str]]:
-    """(package, version, homepage) of every golang-*-dev package apt knows."""
-    names = subprocess.run(["apt-cache", "search", "--names-only", "^golang-.*-dev$"], capture_output=True,
-                           text=True, check=True).stdout.split("\n")
-    pkgs = [n.split(" ", 1)[0] for n in names if n.strip()]
-    show = subprocess.run(["apt-cache", "show", *pkgs], capture_output=True, text=True).stdout
-    out, pkg, ver = [], "", ""
-    for line in show.splitlines():
-        key, _, val = line.partition(": ")
-        if key == "Package":
-            pkg, ver = val, ""
-        elif key == "Version":
-            ver = val
-        elif key == "Homepage" and pkg:
-            out.append((pkg, ver, val.strip()))
+def debian_packages(programs: bool = False) -> list[tuple[str, str, str]]:
+    """(package, version, homepage) of every golang-*-dev package apt knows; with `programs`, of every
+    other package built with Go instead (a `Built-Using:` line naming golang: exporters, daemons, CLIs)."""
+    if programs:
+        show = subprocess.run(["apt-cache", "dumpavail"], capture_output=True, text=True, check=True).stdout
+    else:
+        names = subprocess.run(["apt-cache", "search", "--names-only", "^golang-.*-dev$"], capture_output=True,
+                               text=True, check=True).stdout.split("\n")
+        pkgs = [n.split(" ", 1)[0] for n in names if n.strip()]
+        show = subprocess.run(["apt-cache", "show", *pkgs], capture_output=True, text=True).stdout
+    out: list[tuple[str, str, str]] = []
+    for stanza in show.split("\n\n"):
+        fields = dict(line.partition(": ")[::2] for line in stanza.splitlines() if ": " in line)
+        pkg, ver, home = fields.get("Package", ""), fields.get("Version", ""), fields.get("Homepage", "").strip()
+        if not pkg or not home:
+            continue
+        if programs and (pkg.endswith("-dev") or "golang" not in fields.get("Built-Using", "")):
+            continue
+        out.append((pkg, ver, home))
     return sorted(set(out))
 
 
@@ -71,7 +79,7 @@ def upstream_tag(version: str) -> str:
 
 def main() -> None:
     try:
-        pkgs = debian_packages()
+        pkgs = debian_packages(programs="--programs" in sys.argv[1:])
     except (OSError, subprocess.CalledProcessError) as e:
         raise SystemExit(f"debian_candidates: apt-cache failed: {e}") from None
     seen, named = seen_modules(), named_repositories()

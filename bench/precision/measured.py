@@ -90,6 +90,7 @@ FIRST_CONTACT = (
     ("126", "shown-heldout126-A.csv"), ("127", "shown-heldout127-A.csv"),
     ("128", "shown-heldout128-A.csv"), ("129", "shown-heldout129-A.csv"),
     ("130", "shown-heldout130-A.csv"), ("131", "shown-heldout131-A.csv"),
+    ("132", "shown-heldout132-A.csv"), ("133", "shown-heldout133-A.csv"),
 )
 """(set, file of its first-contact verdicts); a set whose file is not there yet is skipped. Set 125 (one module,
 v.io, measured apart: precision.APART) is not pooled here: one code base's repeated shapes are not independent."""

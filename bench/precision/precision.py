@@ -14,7 +14,9 @@
   20270196) one module measured apart (v.io, left out of set 124 for its size); sets 126 and 127 (seeds
   20270197-20270198) its second round; sets 128 and 129 (seeds 20270199-20270200) are session 35's round, their
   modules found through Debian's golang-*-dev packages (a source no earlier round read), and sets 130 and 131
-  (seeds 20270201-20270202) its second round from the same source; the next new set is heldout132 (seed 20270203); a new held-out set needs a new list and a
+  (seeds 20270201-20270202) its second round from the same source; sets 132 and 133 (seeds 20270203-20270204) its
+  third, from the Go programs Debian ships (`debian_candidates.py --programs`); the next new set is heldout134 (seed
+  20270205); a new held-out set needs a new list and a
   new seed, wired in SEEDS, LISTS, CACHES and measured.py's FIRST_CONTACT before its helper starts.
 - `--set heldout` ... `--set heldout122`: the 122 held-out sets (HELDOUT.md ... HELDOUT122.md),
   triaged at the end of sessions 2-33 and read while rules were changed since, so they are TUNING
@@ -129,7 +131,8 @@ SEEDS = {"tuning": 20261123, "heldout": 20261203, "heldout2": 20261204, "heldout
          "heldout123": 20270194, "heldout124": 20270195,
          "heldout125": 20270196, "heldout126": 20270197, "heldout127": 20270198,
          "heldout128": 20270199, "heldout129": 20270200,
-         "heldout130": 20270201, "heldout131": 20270202}
+         "heldout130": 20270201, "heldout131": 20270202,
+         "heldout132": 20270203, "heldout133": 20270204}
 SETS = tuple(SEEDS)
 LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOUT3.md",
          "heldout4": "HELDOUT4.md", "heldout5": "HELDOUT5.md", "heldout6": "HELDOUT6.md",
@@ -187,7 +190,8 @@ LISTS = {"heldout": "HELDOUT.md", "heldout2": "HELDOUT2.md", "heldout3": "HELDOU
          "heldout123": "HELDOUT123.md", "heldout124": "HELDOUT124.md",
          "heldout125": "HELDOUT125.md", "heldout126": "HELDOUT126.md", "heldout127": "HELDOUT127.md",
          "heldout128": "HELDOUT128.md", "heldout129": "HELDOUT129.md",
-         "heldout130": "HELDOUT130.md", "heldout131": "HELDOUT131.md"}
+         "heldout130": "HELDOUT130.md", "heldout131": "HELDOUT131.md",
+         "heldout132": "HELDOUT132.md", "heldout133": "HELDOUT133.md"}
 CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2": "modcache",
           "heldout3": "heldout3/modcache", "heldout4": "heldout4/modcache", "heldout5": "heldout5/modcache",
           "heldout6": "heldout6/modcache", "heldout7": "heldout7/modcache",
@@ -251,7 +255,8 @@ CACHES = {"tuning": "tuning/modcache", "heldout": "heldout/modcache", "heldout2"
           "heldout125": "heldout125/modcache", "heldout126": "heldout126/modcache",
           "heldout127": "heldout127/modcache", "heldout128": "heldout128/modcache",
           "heldout129": "heldout129/modcache", "heldout130": "heldout130/modcache",
-          "heldout131": "heldout131/modcache"}
+          "heldout131": "heldout131/modcache", "heldout132": "heldout132/modcache",
+          "heldout133": "heldout133/modcache"}
 """Module cache (under --work) of the modules each list names, with their dependencies: the scan
 gets it as GOMODCACHE so the type index sees the dependencies, as on a developer's machine."""
 CARRY = {"tuning": ["verdicts-heldout.csv", "sample-heldout.csv", "heldout-triage.csv",
