@@ -651,10 +651,7 @@ class _Flow:
         body = self.fn.child_by_field_name("body")
         if body is None or self.dotted:
             return False
-        outer = {name for name, _ in gs.parameters(self.ctx, self.fn)}
-        recv = self.fn.child_by_field_name("receiver")
-        for p in recv.named_children if recv is not None else ():
-            outer |= {self.ctx.text(i) for i in p.children_by_field_name("name")}
+        outer = self._outer_names()
         carriers = {self.var}
         for d in gs.walk(body, ("short_var_declaration", "assignment_statement"), into_func_literals=False):
             if d.start_byte >= n.start_byte:
@@ -710,12 +707,15 @@ class _Flow:
             left = operand
         if left.type != "selector_expression":
             return False
-        fn = self.fn
-        outer = {name for name, _ in gs.parameters(self.ctx, fn)}
-        recv = fn.child_by_field_name("receiver")
+        return self._outlives(_root_name(self.ctx, left), self._outer_names(), left)
+
+    def _outer_names(self) -> set[str]:
+        """The function's parameters and receiver: names of objects that outlive the call."""
+        outer = {name for name, _ in gs.parameters(self.ctx, self.fn)}
+        recv = self.fn.child_by_field_name("receiver")
         for prm in recv.named_children if recv is not None else ():
             outer |= {self.ctx.text(i) for i in prm.children_by_field_name("name")}
-        return self._outlives(_root_name(self.ctx, left), outer, left)
+        return outer
 
     def _outlives(self, root: str, outer: set[str], at: Node) -> bool:
         """`root` names the receiver, a parameter or a package-level variable, not a local object."""
