@@ -243,12 +243,15 @@ def _polling_wait(ctx: FileContext, defer: Node, loop: Node) -> Node | None:
             if _clock_channel(ctx, clauses[0].child_by_field_name("right")):
                 return clauses[0]
         elif not clauses:  # `for {` or `for cond {`
-            for n in _own_nodes(cur.child_by_field_name("body")):
-                if n.type == "call_expression" and gs.is_call_to(ctx, n, "time.Sleep"):
-                    return n
-                if n.type == "unary_expression" and ctx.text(n).startswith("<-") \
-                        and _clock_channel(ctx, n.child_by_field_name("operand")) and _paces(ctx, n, cur):
-                    return n
+            body = cur.child_by_field_name("body")
+            waits = [
+                n for n in (gs.walk(body, ("call_expression", "unary_expression")) if body is not None else ())
+                if (n.type == "call_expression" and gs.is_call_to(ctx, n, "time.Sleep"))
+                or (n.type == "unary_expression" and ctx.text(n).startswith("<-")
+                    and _clock_channel(ctx, n.child_by_field_name("operand")) and _paces(ctx, n, cur))
+            ]
+            if waits:
+                return waits[-1]  # the message names the loop's last wait on the clock
         cur = gs.in_loop(cur)
     return None
 
@@ -271,15 +274,6 @@ def _paces(ctx: FileContext, recv: Node, loop: Node) -> bool:
         if last is None or not _leaves(ctx, last, loop, label):
             return False
     return True
-
-
-def _own_nodes(body: Node | None) -> Iterator[Node]:
-    """Nodes of a loop body outside the func literals it holds (those run when they are called)."""
-    stack = [body] if body is not None else []
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(c for c in n.named_children if c.type not in gs.FUNC_TYPES)
 
 
 def _clock_channel(ctx: FileContext, n: Node | None) -> bool:
