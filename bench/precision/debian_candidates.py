@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,12 +40,20 @@ def seen_modules() -> set[str]:
     return seen
 
 
+def _fail(why: str) -> NoReturn:
+    """One line on stderr and exit 2, as the project's commands do on bad input or a missing tool."""
+    print(f"debian_candidates: {why}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def named_repositories() -> set[str]:
     """Every `owner/repo`-shaped word of this repository's tracked text, lower case."""
     root = HERE.parent.parent
-    out = subprocess.run(["git", "grep", "-I", "-h", "-o", "-i", "-E", r"[a-z0-9_.-]+/[a-z0-9_.-]+", "--",
-                          "src", "tests", "bench", "README.md"], cwd=root, capture_output=True, text=True).stdout
-    return set(out.lower().split())
+    res = subprocess.run(["git", "grep", "-I", "-h", "-o", "-i", "-E", r"[a-z0-9_.-]+/[a-z0-9_.-]+", "--",
+                          "src", "tests", "bench", "README.md"], cwd=root, capture_output=True, text=True)
+    if res.returncode not in (0, 1):  # 1: no match; anything else would silently drop the exclusion
+        _fail(f"git grep failed in {root}: {res.stderr.strip()[:200]}")
+    return set(res.stdout.lower().split())
 
 
 def debian_packages(programs: bool = False) -> list[tuple[str, str, str]]:
@@ -81,7 +90,7 @@ def main() -> None:
     try:
         pkgs = debian_packages(programs="--programs" in sys.argv[1:])
     except (OSError, subprocess.CalledProcessError) as e:
-        raise SystemExit(f"debian_candidates: apt-cache failed: {e}") from None
+        _fail(f"apt-cache failed: {e}")
     seen, named = seen_modules(), named_repositories()
     for pkg, ver, home in pkgs:
         path = re.sub(r"^https?://", "", home).rstrip("/").removesuffix(".git").lower()
